@@ -1,0 +1,187 @@
+/*
+ * Brand-signed objects: agents' certificate requests and certificates,
+ * revocation lists and the brand directory. Every verification takes the
+ * brand key pinned by the caller; nothing here trusts the relay.
+ */
+#ifndef PARLEY_CERT_H
+#define PARLEY_CERT_H
+
+#include "parley/common.h"
+#include "parley/identity.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a certificate (or a request, where noted) says. Plain data. */
+typedef struct parley_cert_info {
+    char brand_id[PARLEY_MAX_ID + 1];                 /* empty in a request */
+    char agent_id[PARLEY_MAX_ID + 1];
+    char display_name[PARLEY_MAX_DISPLAY_NAME + 1];   /* UTF-8 */
+    uint8_t sign_pk[32];
+    uint8_t box_pk[32];
+    uint64_t serial;                                  /* 0 in a request */
+    uint64_t not_before;                              /* Unix seconds; a request's creation time */
+    uint64_t not_after;                               /* Unix seconds, exclusive; 0 in a request */
+} parley_cert_info;
+
+/*
+ * Ids (brand and agent) are 1..PARLEY_MAX_ID bytes of [a-z0-9._-]; display
+ * names 1..PARLEY_MAX_DISPLAY_NAME bytes of valid UTF-8 without control
+ * characters. Returns 1 if valid, 0 otherwise.
+ */
+PARLEY_API int parley_id_valid(const char *id);
+PARLEY_API int parley_display_name_valid(const char *name);
+
+/*
+ * An agent's certificate request, signed by the agent's own identity so the
+ * brand knows the requester holds the keys. Secrets never leave the agent.
+ * *out is freed with parley_free(). Returns PARLEY_EINVAL for a bad id or
+ * name, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_request_create(const parley_identity *agent,
+                                                             const char *agent_id,
+                                                             const char *display_name,
+                                                             uint64_t now, uint8_t **out,
+                                                             size_t *out_len);
+
+/*
+ * Verifies a request's self-signature and fills info (brand_id empty,
+ * serial 0, not_before = creation time). Returns PARLEY_EMALFORMED,
+ * PARLEY_ETOOBIG, PARLEY_EBADSIG, PARLEY_EWRONGTYPE.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_request_verify(const uint8_t *buf, size_t len,
+                                                             parley_cert_info *info);
+
+/*
+ * Issues a certificate for info with the brand key. Checks ids, name,
+ * window (not_before < not_after). *out freed with parley_free().
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_cert_issue(const parley_identity *brand,
+                                                         const parley_cert_info *info,
+                                                         uint8_t **out, size_t *out_len);
+
+typedef struct parley_revlist parley_revlist;
+
+/*
+ * Verifies a certificate against the pinned brand key and id at time now,
+ * in this order: size, structure, signature (PARLEY_EBADSIG), brand id
+ * (PARLEY_EWRONGBRAND), validity window (PARLEY_ENOTYETVALID,
+ * PARLEY_EEXPIRED), revocation (PARLEY_EREVOKED, when revs is not NULL).
+ * info (may be NULL) is filled on PARLEY_OK and also on EEXPIRED,
+ * ENOTYETVALID and EREVOKED so callers can say which certificate failed.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_cert_verify(const uint8_t *buf, size_t len,
+                                                          const uint8_t brand_pk[32],
+                                                          const char *brand_id, uint64_t now,
+                                                          const parley_revlist *revs,
+                                                          parley_cert_info *info);
+
+/*
+ * Decodes a certificate without checking the signature, for display only.
+ * Returns PARLEY_EMALFORMED, PARLEY_ETOOBIG.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_cert_inspect(const uint8_t *buf, size_t len,
+                                                           parley_cert_info *info);
+
+/* Builds and signs a revocation list. serials may be NULL when n is 0. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_revlist_build(const parley_identity *brand,
+                                                            const char *brand_id,
+                                                            uint64_t version,
+                                                            const uint64_t *serials, size_t n,
+                                                            uint64_t issued_at, uint8_t **out,
+                                                            size_t *out_len);
+
+/*
+ * Verifies a revocation list (signature, brand id) and rejects a version
+ * lower than last_seen_version with PARLEY_EROLLBACK. *out is freed with
+ * parley_revlist_free().
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_revlist_open(parley_revlist **out,
+                                                           const uint8_t *buf, size_t len,
+                                                           const uint8_t brand_pk[32],
+                                                           const char *brand_id,
+                                                           uint64_t last_seen_version);
+PARLEY_API void parley_revlist_free(parley_revlist *r);
+PARLEY_API uint64_t parley_revlist_version(const parley_revlist *r);
+PARLEY_API size_t parley_revlist_count(const parley_revlist *r);
+PARLEY_API uint64_t parley_revlist_serial(const parley_revlist *r, size_t i);
+PARLEY_API int parley_revlist_contains(const parley_revlist *r, uint64_t serial);
+
+/* What a brand admin puts into a directory. All pointers borrowed. */
+typedef struct parley_queue_spec {
+    const char *name;
+    const char *const *agent_ids;
+    size_t n_agent_ids;
+} parley_queue_spec;
+
+typedef struct parley_directory_spec {
+    const char *brand_id;
+    uint64_t version;
+    const uint8_t *const *certs; /* encoded certificates */
+    const size_t *cert_lens;
+    size_t n_certs;
+    const uint8_t *revocations;  /* encoded revocation list, or NULL */
+    size_t revocations_len;
+    const char *notice_text;     /* UTF-8, at most PARLEY_MAX_NOTICE bytes */
+    uint32_t notice_version;
+    const char *const *purposes;
+    size_t n_purposes;
+    const parley_queue_spec *queues;
+    size_t n_queues;
+    uint64_t issued_at;
+} parley_directory_spec;
+
+/*
+ * Assembles and signs a directory. Every certificate must verify under the
+ * brand's own key (PARLEY_EBADSIG, PARLEY_EWRONGBRAND otherwise); expired
+ * or revoked ones may be listed and are flagged to readers.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
+                                                              const parley_directory_spec *spec,
+                                                              uint8_t **out, size_t *out_len);
+
+typedef struct parley_directory parley_directory;
+
+/*
+ * Verifies a directory: size, structure, signature, brand id, version
+ * against last_seen_version (PARLEY_EROLLBACK), the embedded revocation
+ * list, and every certificate's signature and brand. Certificates that are
+ * expired, not yet valid or revoked at time now are kept but flagged.
+ * *out is freed with parley_directory_free().
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_directory_open(parley_directory **out,
+                                                             const uint8_t *buf, size_t len,
+                                                             const uint8_t brand_pk[32],
+                                                             const char *brand_id,
+                                                             uint64_t last_seen_version,
+                                                             uint64_t now);
+PARLEY_API void parley_directory_free(parley_directory *d);
+PARLEY_API uint64_t parley_directory_version(const parley_directory *d);
+PARLEY_API uint32_t parley_directory_notice_version(const parley_directory *d);
+/* NUL-terminated, owned by d. */
+PARLEY_API const char *parley_directory_notice_text(const parley_directory *d);
+PARLEY_API size_t parley_directory_purpose_count(const parley_directory *d);
+PARLEY_API const char *parley_directory_purpose(const parley_directory *d, size_t i);
+PARLEY_API size_t parley_directory_agent_count(const parley_directory *d);
+/*
+ * Agent i's certificate info; returns its status at the time given to
+ * parley_directory_open(): PARLEY_OK, PARLEY_EEXPIRED, PARLEY_ENOTYETVALID
+ * or PARLEY_EREVOKED. PARLEY_EINVAL for i out of range.
+ */
+PARLEY_API parley_err parley_directory_agent(const parley_directory *d, size_t i,
+                                             parley_cert_info *info);
+/* Encoded certificate of agent i (borrowed from d), for transfers. */
+PARLEY_API const uint8_t *parley_directory_agent_cert(const parley_directory *d, size_t i,
+                                                      size_t *len);
+PARLEY_API size_t parley_directory_queue_count(const parley_directory *d);
+PARLEY_API const char *parley_directory_queue_name(const parley_directory *d, size_t i);
+/* Number of agents in queue q; agent ids through parley_directory_queue_agent(). */
+PARLEY_API size_t parley_directory_queue_size(const parley_directory *d, size_t q);
+PARLEY_API const char *parley_directory_queue_agent(const parley_directory *d, size_t q,
+                                                    size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

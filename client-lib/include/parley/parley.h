@@ -1,0 +1,15 @@
+/*
+ * Parley client library: end-to-end encrypted customer chat.
+ * Include this header for the whole public API.
+ */
+#ifndef PARLEY_H
+#define PARLEY_H
+
+#include "parley/common.h"
+#include "parley/identity.h"
+#include "parley/cert.h"
+#include "parley/seal.h"
+
+#define PARLEY_VERSION_STRING "0.1.0"
+
+#endif

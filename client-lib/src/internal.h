@@ -1,0 +1,112 @@
+/*
+ * Library internals shared by the modules of client-lib: the identity
+ * layout, domain-separated signatures over encoded bodies, and the
+ * payload-level seal and open used by the session layer.
+ */
+#ifndef PARLEY_INTERNAL_H
+#define PARLEY_INTERNAL_H
+
+#include <sodium.h>
+#include <stdbool.h>
+
+#include "parley.pb-c.h"
+#include "parley/parley.h"
+
+struct parley__secret {
+    uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
+    uint8_t box_sk[crypto_box_SECRETKEYBYTES];
+};
+
+struct parley_identity {
+    uint8_t sign_pk[crypto_sign_PUBLICKEYBYTES];
+    uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
+    struct parley__secret *secret; /* sodium_malloc */
+};
+
+/* Domain labels of every signature Parley makes (docs/protocol.md). */
+#define PARLEY__DOMAIN_PAYLOAD "payload"
+#define PARLEY__DOMAIN_CERT "agent-cert"
+#define PARLEY__DOMAIN_REVOCATIONS "revocations"
+#define PARLEY__DOMAIN_DIRECTORY "directory"
+#define PARLEY__DOMAIN_CONSENT "consent"
+#define PARLEY__DOMAIN_PREKEY "prekey"
+#define PARLEY__DOMAIN_REQUEST "cert-request"
+#define PARLEY__DOMAIN_MAX 32u
+
+/*
+ * Signing input: "parley/" domain "/v1" NUL, then msg. Written into buf
+ * (cap bytes); returns its length, or 0 if it does not fit.
+ */
+size_t parley__signing_prefix(const char *domain, uint8_t *buf, size_t cap);
+
+/* Ed25519 over prefix(domain) || msg with a raw secret key. */
+parley_err parley__sign_raw(const uint8_t sk[64], const char *domain, const uint8_t *msg,
+                            size_t len, uint8_t sig[64]);
+
+/* Checks a {body, signature} pair; PARLEY_EMALFORMED if the signature or key length is wrong. */
+parley_err parley__verify_pb(const uint8_t *pk, size_t pk_len, const char *domain,
+                             ProtobufCBinaryData body, ProtobufCBinaryData sig);
+
+/* Packs msg into a new malloc'd buffer; PARLEY_ENOMEM on failure. */
+parley_err parley__pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_len);
+
+/* True if b is exactly n bytes long. */
+static inline bool parley__len_is(ProtobufCBinaryData b, size_t n)
+{
+    return b.len == n && b.data != NULL;
+}
+
+/* Copies a protobuf string into a fixed buffer; false if it does not fit or is NULL. */
+bool parley__copy_str(char *dst, size_t cap, const char *src);
+
+/*
+ * Certificate checks on an already-unpacked AgentCert, in two stages:
+ * authentic (signature, structure, brand) and status at a time (window,
+ * revocation). parley__cert_check runs both, as parley_cert_verify does.
+ */
+parley_err parley__cert_authentic(const Parley__AgentCert *cert, const uint8_t brand_pk[32],
+                                  const char *brand_id, parley_cert_info *info);
+parley_err parley__cert_status(const parley_cert_info *info, uint64_t now,
+                               const parley_revlist *revs);
+parley_err parley__cert_check(const Parley__AgentCert *cert, const uint8_t brand_pk[32],
+                              const char *brand_id, uint64_t now, const parley_revlist *revs,
+                              parley_cert_info *info);
+/* Verifies an unpacked revocation list and builds its lookup table. */
+parley_err parley__revlist_from_pb(const Parley__RevocationList *rl, const uint8_t brand_pk[32],
+                                   const char *brand_id, uint64_t last_seen_version,
+                                   parley_revlist **out);
+/* Decodes a certificate body into info without checking the signature. */
+parley_err parley__cert_body_decode(const Parley__AgentCert *cert, parley_cert_info *info);
+
+/*
+ * protobuf-c allocator that wipes every block it frees: used for every
+ * unpack whose result holds plaintext.
+ */
+extern ProtobufCAllocator parley__wiping_allocator;
+
+/*
+ * Seals a payload for recipient_box_pk: fills sender_sign_key and
+ * recipient_key, packs, signs, pads to PARLEY_PAD_BLOCK, seals.
+ * *out is malloc'd.
+ */
+parley_err parley__seal_payload(Parley__Payload *p, const parley_identity *sender,
+                                const uint8_t recipient_box_pk[32], uint8_t **out,
+                                size_t *out_len);
+
+/*
+ * Opens sealed bytes with a raw box key pair and runs every check of
+ * parley_open() short of the envelope. On PARLEY_OK *out is an unpacked
+ * payload freed with parley__payload_free().
+ */
+parley_err parley__open_sealed(const uint8_t *sealed, size_t len, const uint8_t box_pk[32],
+                               const uint8_t box_sk[32], const uint8_t conversation_id[16],
+                               const parley_trust *trust, Parley__Payload **out,
+                               parley_cert_info *sender_cert, int *sender_is_agent);
+void parley__payload_free(Parley__Payload *p);
+
+/* Packs an envelope. *out is malloc'd; PARLEY_ETOOBIG over PARLEY_MAX_ENVELOPE. */
+parley_err parley__envelope_pack(const uint8_t envelope_id[16], const uint8_t conversation_id[16],
+                                 const uint8_t recipient[32], const uint8_t *sealed,
+                                 size_t sealed_len, uint8_t **out, size_t *out_len);
+
+#endif
