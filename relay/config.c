@@ -1,0 +1,301 @@
+/*
+ * Relay configuration. One table lists every setting once: its name (the
+ * config-file key and the long flag), its kind and where it goes, so the
+ * file, the flags and --help never disagree.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+
+enum kind { K_STR, K_INT, K_U32, K_U64, K_SIZE, K_LEVEL, K_BRAND, K_ORIGIN };
+
+struct option_def {
+    const char *name;
+    enum kind kind;
+    size_t offset;
+    size_t size;     /* K_STR: buffer size */
+    const char *help;
+};
+
+#define OPT(n, k, field, h) {n, k, offsetof(struct relay_config, field), \
+                             sizeof(((struct relay_config *)0)->field), h}
+
+static const struct option_def options[] = {
+    OPT("listen", K_STR, listen, "address to listen on (default 127.0.0.1)"),
+    OPT("port", K_INT, port, "TCP port, 0 for an ephemeral one (default 8787)"),
+    OPT("db", K_STR, db, "sqlite database path (default parley-relay.db)"),
+    OPT("brand", K_BRAND, brands, "brand pin file to serve (repeatable)"),
+    OPT("tls-cert", K_STR, tls_cert, "TLS certificate (PEM); TLS is off without it"),
+    OPT("tls-key", K_STR, tls_key, "TLS private key (PEM)"),
+    OPT("origin", K_ORIGIN, origins, "allowed browser Origin (repeatable; default any)"),
+    OPT("log", K_STR, log_path, "log file (JSON lines; default stderr)"),
+    OPT("log-level", K_LEVEL, log_level, "debug, info, warn or error (default info)"),
+    OPT("port-file", K_STR, port_file, "write the bound port to this file once listening"),
+    OPT("ttl", K_U64, ttl, "seconds an envelope is kept (default 2592000, 30 days)"),
+    OPT("max-frame", K_SIZE, max_frame, "largest WebSocket message in bytes (default 66560)"),
+    OPT("rate", K_U32, rate, "frames per second per connection (default 200)"),
+    OPT("burst", K_U32, burst, "burst of frames per connection (default 400)"),
+    OPT("max-conn-per-ip", K_U32, max_conn_per_ip, "connections per client IP (default 256)"),
+    OPT("max-outbound", K_SIZE, max_outbound, "bytes queued to one connection (default 1 MiB)"),
+    OPT("quota-count", K_U32, quota_count, "envelopes stored per recipient (default 10000)"),
+    OPT("quota-bytes", K_U64, quota_bytes, "bytes stored per recipient (default 64 MiB)"),
+    OPT("auth-timeout", K_U32, auth_timeout, "seconds to authenticate (default 10)"),
+    OPT("idle-timeout", K_U32, idle_timeout, "seconds without traffic before close (default 60)"),
+    OPT("frame-timeout", K_U32, frame_timeout, "seconds to finish a started frame (default 10)"),
+    OPT("expiry-interval", K_U32, expiry_interval, "seconds between expiry sweeps (default 60)"),
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+void config_defaults(struct relay_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
+    c->port = 8787;
+    snprintf(c->db, sizeof(c->db), "parley-relay.db");
+    c->log_level = 1;
+    c->ttl = 30u * 24 * 3600;
+    c->max_frame = 65536 + 1024;
+    c->rate = 200;
+    c->burst = 400;
+    c->max_conn_per_ip = 256;
+    c->max_outbound = 1u << 20;
+    c->quota_count = 10000;
+    c->quota_bytes = 64ull << 20;
+    c->auth_timeout = 10;
+    c->idle_timeout = 60;
+    c->frame_timeout = 10;
+    c->expiry_interval = 60;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s == '\0' || *s == '-' || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int hex_decode(const char *hex, uint8_t *out, size_t n)
+{
+    size_t len;
+
+    return sodium_hex2bin(out, n, hex, strlen(hex), NULL, &len, NULL) == 0 && len == n &&
+                   strlen(hex) == 2 * n
+               ? 0
+               : -1;
+}
+
+int config_load_brand(struct relay_brand *b, const char *path)
+{
+    char line[256], id[80], hex[80];
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        fprintf(stderr, "parley-relay: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fgets(line, sizeof(line), f) == NULL ||
+        sscanf(line, "parley-brand-v1 %79s %79s", id, hex) != 2 || strlen(id) >= sizeof(b->id) ||
+        hex_decode(hex, b->key, sizeof(b->key)) != 0) {
+        fprintf(stderr, "parley-relay: %s: not a brand pin file\n", path);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    snprintf(b->id, sizeof(b->id), "%s", id);
+    return 0;
+}
+
+static int set_option(struct relay_config *c, const struct option_def *o, const char *value)
+{
+    char *field = (char *)c + o->offset;
+    uint64_t v;
+
+    switch (o->kind) {
+    case K_STR:
+        if (strlen(value) >= o->size)
+            return -1;
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case K_INT:
+        if (parse_u64(value, 65535, &v) != 0)
+            return -1;
+        *(int *)field = (int)v;
+        return 0;
+    case K_U32:
+        if (parse_u64(value, UINT32_MAX, &v) != 0)
+            return -1;
+        *(uint32_t *)field = (uint32_t)v;
+        return 0;
+    case K_U64:
+        if (parse_u64(value, UINT64_MAX, &v) != 0)
+            return -1;
+        *(uint64_t *)field = v;
+        return 0;
+    case K_SIZE:
+        if (parse_u64(value, SIZE_MAX, &v) != 0)
+            return -1;
+        *(size_t *)field = (size_t)v;
+        return 0;
+    case K_LEVEL: {
+        static const char *const levels[] = {"debug", "info", "warn", "error"};
+        for (int i = 0; i < 4; i++)
+            if (strcmp(value, levels[i]) == 0) {
+                *(int *)field = i;
+                return 0;
+            }
+        return -1;
+    }
+    case K_BRAND:
+        if (c->n_brands == RELAY_MAX_BRANDS)
+            return -1;
+        if (config_load_brand(&c->brands[c->n_brands], value) != 0)
+            return -2; /* already reported */
+        c->n_brands++;
+        return 0;
+    case K_ORIGIN:
+        if (c->n_origins == RELAY_MAX_ORIGINS || strlen(value) >= sizeof(c->origins[0]))
+            return -1;
+        snprintf(c->origins[c->n_origins++], sizeof(c->origins[0]), "%s", value);
+        return 0;
+    }
+    return -1;
+}
+
+static const struct option_def *find_option(const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+static int apply(struct relay_config *c, const char *where, const char *name, const char *value)
+{
+    const struct option_def *o = find_option(name);
+    int rc;
+
+    if (o == NULL) {
+        fprintf(stderr, "parley-relay: %s: unknown setting '%s'\n", where, name);
+        return -1;
+    }
+    rc = set_option(c, o, value);
+    if (rc == -1)
+        fprintf(stderr, "parley-relay: %s: bad value for %s: '%s'\n", where, name, value);
+    return rc < 0 ? -1 : 0;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static int config_load_file(struct relay_config *c, const char *path)
+{
+    char line[1024], where[600];
+    FILE *f = fopen(path, "r");
+    int lineno = 0, rc = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "parley-relay: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+        char *s, *eq;
+
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        s = strchr(line, '#');
+        if (s != NULL)
+            *s = '\0';
+        s = trim(line);
+        if (*s == '\0')
+            continue;
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            fprintf(stderr, "parley-relay: %s: expected 'key = value'\n", where);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        rc = apply(c, where, trim(s), trim(eq + 1));
+    }
+    fclose(f);
+    return rc;
+}
+
+static void usage(void)
+{
+    printf("usage: parley-relay [--config FILE] [--SETTING VALUE]...\n\n"
+           "The Parley relay: stores and forwards end-to-end encrypted envelopes.\n"
+           "Every setting can be given as a flag or as 'SETTING = VALUE' in the config file;\n"
+           "flags override the file.\n\n");
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        printf("  --%-17s %s\n", options[i].name, options[i].help);
+    printf("\nGET /healthz and GET /metrics are served on the same listener.\n");
+}
+
+int config_parse_args(struct relay_config *c, int argc, char **argv)
+{
+    /* The config file first, so that flags override it wherever they appear. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "parley-relay: --config needs a file\n");
+                return -1;
+            }
+            if (config_load_file(c, argv[i + 1]) != 0)
+                return -1;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+            fprintf(stderr, "parley-relay: unexpected argument '%s' (try --help)\n", a);
+            return -1;
+        }
+        if (apply(c, "command line", a + 2, argv[i + 1]) != 0)
+            return -1;
+        i++;
+    }
+    if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+        fprintf(stderr, "parley-relay: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (c->max_frame < 1024 || c->rate == 0 || c->burst == 0 || c->auth_timeout == 0 ||
+        c->idle_timeout < 2 || c->frame_timeout == 0 || c->ttl == 0 || c->expiry_interval == 0) {
+        fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * Relay configuration: embedded defaults, a `key = value` file, and
+ * command-line flags with the same names.
+ */
+#ifndef RELAY_CONFIG_H
+#define RELAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RELAY_MAX_BRANDS 64
+#define RELAY_MAX_ORIGINS 32
+
+struct relay_brand {
+    char id[65];
+    uint8_t key[32];
+};
+
+struct relay_config {
+    char listen[64];
+    int port;
+    char db[512];
+    char tls_cert[512];
+    char tls_key[512];
+    char log_path[512];
+    char port_file[512];
+    int log_level;                 /* 0 debug, 1 info, 2 warn, 3 error */
+    struct relay_brand brands[RELAY_MAX_BRANDS];
+    size_t n_brands;
+    char origins[RELAY_MAX_ORIGINS][256];
+    size_t n_origins;
+    uint64_t ttl;                  /* seconds */
+    size_t max_frame;              /* bytes, whole message */
+    uint32_t rate;                 /* frames per second */
+    uint32_t burst;
+    uint32_t max_conn_per_ip;
+    size_t max_outbound;           /* bytes queued to one connection */
+    uint32_t quota_count;          /* envelopes stored per recipient */
+    uint64_t quota_bytes;
+    uint32_t auth_timeout;         /* seconds */
+    uint32_t idle_timeout;
+    uint32_t frame_timeout;
+    uint32_t expiry_interval;      /* seconds between expiry sweeps */
+};
+
+void config_defaults(struct relay_config *c);
+
+/*
+ * Applies argv (and the file named by --config, first) on top of the
+ * defaults. Prints a one-line error to stderr and returns -1 on a bad
+ * option or value; returns 1 when --help was printed; 0 otherwise.
+ */
+int config_parse_args(struct relay_config *c, int argc, char **argv);
+
+/* Reads a brand pin file ("parley-brand-v1 <id> <hex>") into b; -1 with a message on error. */
+int config_load_brand(struct relay_brand *b, const char *path);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * parley-relay: the WebSocket relay that stores and forwards only
+ * ciphertext. main() reads the configuration and runs the server.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "relay.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+    static struct relay r;
+    int rc;
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "parley-relay: libsodium failed to start\n");
+        return 1;
+    }
+    config_defaults(&r.cfg);
+    rc = config_parse_args(&r.cfg, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    return server_run(&r);
+}

@@ -1,0 +1,112 @@
+/*
+ * The relay's shared state: configuration, the store, the connection
+ * registry and metrics, and each connection's protocol state. Everything
+ * here is touched only on the event loop thread; the store's writer
+ * thread talks to it through store_submit / store_take_done.
+ */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "config.h"
+#include "map.h"
+#include "metrics.h"
+#include "store.h"
+
+struct parley_revlist;
+
+struct brand_state {
+    const struct relay_brand *brand;     /* from the config */
+    uint64_t dir_version;                /* 0: no directory stored */
+    uint8_t *dir;                        /* encoded Directory, as published */
+    size_t dir_len;
+    struct parley_revlist *revs;         /* from the stored directory, or NULL */
+};
+
+enum conn_state { CONN_HTTP, CONN_WS };
+
+struct conn {
+    struct lws *wsi;
+    struct conn *prev, *next;            /* all connections */
+    struct conn *drain_prev, *drain_next;/* connections catching up from the store */
+    uint64_t serial;
+    enum conn_state state;
+    bool authed, agent, closing, draining_listed, live;
+    uint16_t close_code;
+    int brand;                           /* index into relay.brands, -1 for customers */
+    uint8_t sign_pk[32];
+    uint8_t routing[32];
+    uint8_t nonce[32];
+    uint8_t addr[32];                    /* client address, key of relay.per_ip */
+    char pseudonym[17];                  /* for logs */
+    /* Receive side: bytes not yet parsed, and the message being assembled. */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    uint8_t *msg;
+    size_t msg_len;
+    uint8_t msg_opcode;
+    uint64_t frame_started_ms;           /* 0: no frame in progress */
+    uint64_t last_rx_ms, opened_ms;
+    bool ping_sent;
+    /* Send side: frames queued, LWS_PRE bytes of headroom before tx_off. */
+    uint8_t *tx;
+    size_t tx_len, tx_cap, tx_off;
+    /* Token bucket. */
+    double tokens;
+    uint64_t bucket_ms;
+    uint32_t over_limit;
+    /* Delivery: highest seq sent, and the store position we must wait for. */
+    uint64_t cursor;
+    uint64_t wait_seq;
+};
+
+struct relay {
+    struct relay_config cfg;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct store *store;
+    struct store_batch pending;          /* arrived this iteration, not yet handed over */
+    struct store_batch done;
+    struct metrics metrics;
+    struct brand_state brands[RELAY_MAX_BRANDS];
+    size_t n_brands;
+    struct map online;                   /* routing id -> conn */
+    struct map quotas;                   /* recipient -> a: count, b: bytes */
+    struct map per_ip;                   /* address -> a: connections */
+    struct conn *conns;
+    struct conn *drainers;
+    uint64_t next_serial;
+    uint64_t assigned_seq, committed_seq;
+    uint8_t relay_id[32];
+    int64_t prekeys_taken[256];          /* handed out, delete not yet committed */
+    size_t n_prekeys_taken;
+    bool stopping;
+    uint64_t stop_deadline_ms;
+    int exit_code;
+};
+
+uint64_t relay_now_ms(void);
+uint64_t relay_mono_ns(void);
+
+/* server.c: connection output. */
+bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uint8_t *payload,
+                      size_t len);
+/* Queues a close frame with code, stops reading, closes once flushed. */
+void conn_close(struct relay *r, struct conn *c, uint16_t code, enum reject_reason why,
+                bool count);
+
+/* session.c: the Parley protocol over whole binary messages. */
+void session_start(struct relay *r, struct conn *c);
+void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t len);
+void session_closed(struct relay *r, struct conn *c);
+void session_writable(struct relay *r, struct conn *c);
+void session_store_done(struct relay *r);
+void session_expire(struct relay *r);
+int session_load(struct relay *r);
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * sqlite store with group commit. The writer thread owns one connection
+ * and commits whole batches (one transaction, one WAL sync each); the
+ * event loop owns a second connection for reads. WAL lets both work at
+ * once. secure_delete overwrites what is deleted, so removed ciphertext
+ * does not linger in free pages.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum { W_INSERT, W_DELETE, W_EXPIRE, W_DIRECTORY, W_PREKEY_ADD, W_PREKEY_DEL, W_ERASE, W_COUNT };
+
+static const char *const writer_sql[W_COUNT] = {
+    [W_INSERT] = "INSERT OR IGNORE INTO envelopes"
+                 "(seq, envelope_id, recipient, conversation_id, sealed, stored_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+    [W_DELETE] = "DELETE FROM envelopes WHERE recipient = ? AND envelope_id = ?"
+                 " RETURNING length(sealed)",
+    [W_EXPIRE] = "DELETE FROM envelopes WHERE stored_at < ? RETURNING recipient, length(sealed)",
+    [W_DIRECTORY] = "INSERT INTO directories(brand_id, version, directory) VALUES (?, ?, ?)"
+                    " ON CONFLICT(brand_id) DO UPDATE SET version = excluded.version,"
+                    " directory = excluded.directory WHERE excluded.version >= version",
+    [W_PREKEY_ADD] = "INSERT INTO prekeys(owner, prekey) VALUES (?, ?)",
+    [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
+    [W_ERASE] = "DELETE FROM envelopes WHERE recipient = ? RETURNING length(sealed)",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS envelopes("
+    " seq INTEGER PRIMARY KEY,"
+    " envelope_id BLOB NOT NULL UNIQUE,"
+    " recipient BLOB NOT NULL,"
+    " conversation_id BLOB NOT NULL,"
+    " sealed BLOB NOT NULL,"
+    " stored_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS envelopes_by_recipient ON envelopes(recipient, seq);"
+    "CREATE INDEX IF NOT EXISTS envelopes_by_time ON envelopes(stored_at);"
+    "CREATE TABLE IF NOT EXISTS directories("
+    " brand_id TEXT PRIMARY KEY, version INTEGER NOT NULL, directory BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS prekeys("
+    " id INTEGER PRIMARY KEY, owner BLOB NOT NULL, prekey BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS prekeys_by_owner ON prekeys(owner, id);"
+    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);";
+
+struct store {
+    sqlite3 *wdb, *rdb;
+    sqlite3_stmt *w[W_COUNT];
+    sqlite3_stmt *fetch, *prekey_peek, *prekey_count;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct store_batch work;      /* being committed (owned by the writer while busy) */
+    struct store_batch done;      /* committed, waiting for the loop */
+    bool busy, has_work, has_done, stop, thread_started;
+    store_wake_fn wake;
+    void *wake_arg;
+};
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
+{
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, cap, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "cannot open");
+        return -1;
+    }
+    sqlite3_busy_timeout(*db, 5000);
+    if (exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                  "PRAGMA foreign_keys=OFF;") != 0) {
+        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(*db));
+        return -1;
+    }
+    return 0;
+}
+
+static int run_op(struct store *s, struct store_op *op)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    switch (op->kind) {
+    case STORE_INSERT:
+        st = s->w[W_INSERT];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)op->env.seq);
+        sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, op->env.recipient, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, op->env.conversation_id, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, op->env.sealed, (int)op->env.sealed_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)op->env.stored_at);
+        rc = sqlite3_step(st);
+        op->inserted = rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1;
+        break;
+    case STORE_DELETE:
+    case STORE_ERASE_ALL:
+        st = s->w[op->kind == STORE_DELETE ? W_DELETE : W_ERASE];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        if (op->kind == STORE_DELETE)
+            sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            op->deleted++;
+            op->freed += (uint64_t)sqlite3_column_int64(st, 0);
+        }
+        break;
+    case STORE_EXPIRE:
+        st = s->w[W_EXPIRE];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_expired *grown;
+
+            if (sqlite3_column_bytes(st, 0) != 32)
+                continue;
+            grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            op->expired = grown;
+            memcpy(grown[op->n_expired].recipient, sqlite3_column_blob(st, 0), 32);
+            grown[op->n_expired].bytes = (uint64_t)sqlite3_column_int64(st, 1);
+            op->n_expired++;
+            op->deleted++;
+            op->freed += (uint64_t)sqlite3_column_int64(st, 1);
+        }
+        break;
+    case STORE_DIRECTORY:
+        st = s->w[W_DIRECTORY];
+        sqlite3_bind_text(st, 1, op->brand_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)op->version);
+        sqlite3_bind_blob(st, 3, op->blob, (int)op->blob_len, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        break;
+    case STORE_PREKEY_ADD:
+        st = s->w[W_PREKEY_ADD];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, op->blob, (int)op->blob_len, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        break;
+    case STORE_PREKEY_DEL:
+        st = s->w[W_PREKEY_DEL];
+        sqlite3_bind_int64(st, 1, op->prekey_id);
+        rc = sqlite3_step(st);
+        break;
+    default:
+        return -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void commit_batch(struct store *s, struct store_batch *b)
+{
+    bool ok = exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+
+    for (size_t i = 0; ok && i < b->n; i++)
+        ok = run_op(s, &b->ops[i]) == 0;
+    if (ok)
+        ok = exec(s->wdb, "COMMIT") == 0;
+    if (!ok) {
+        exec(s->wdb, "ROLLBACK");
+        for (size_t i = 0; i < b->n; i++) {
+            b->ops[i].inserted = false;
+            b->ops[i].deleted = 0;
+            b->ops[i].freed = 0;
+            b->ops[i].n_expired = 0;
+        }
+    }
+    for (size_t i = 0; i < b->n; i++)
+        b->ops[i].ok = ok;
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->has_work && !s->stop)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!s->has_work && s->stop)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        commit_batch(s, &s->work);
+        pthread_mutex_lock(&s->lock);
+        s->has_work = false;
+        s->has_done = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        s->wake(s->wake_arg);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t cap)
+{
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "prepare: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+int store_open(struct store **out, const char *path, store_wake_fn wake, void *wake_arg,
+               uint64_t *max_seq, char *err, size_t cap)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    sqlite3_stmt *st = NULL;
+
+    *out = NULL;
+    if (s == NULL) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->wake = wake;
+    s->wake_arg = wake_arg;
+    if (open_conn(&s->wdb, path, err, cap) != 0)
+        goto fail;
+    if (exec(s->wdb, schema) != 0) {
+        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(s->wdb));
+        goto fail;
+    }
+    if (open_conn(&s->rdb, path, err, cap) != 0)
+        goto fail;
+    for (int i = 0; i < W_COUNT; i++)
+        if (prepare(s->wdb, writer_sql[i], &s->w[i], err, cap) != 0)
+            goto fail;
+    if (prepare(s->rdb,
+                "SELECT seq, envelope_id, conversation_id, sealed, stored_at FROM envelopes"
+                " WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?",
+                &s->fetch, err, cap) != 0 ||
+        prepare(s->rdb, "SELECT id, prekey FROM prekeys WHERE owner = ? ORDER BY id LIMIT 64",
+                &s->prekey_peek, err, cap) != 0 ||
+        prepare(s->rdb, "SELECT count(*) FROM prekeys WHERE owner = ?", &s->prekey_count, err,
+                cap) != 0)
+        goto fail;
+    if (prepare(s->rdb, "SELECT coalesce(max(seq), 0) FROM envelopes", &st, err, cap) != 0)
+        goto fail;
+    *max_seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+        snprintf(err, cap, "cannot start the writer thread");
+        goto fail;
+    }
+    s->thread_started = true;
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return -1;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->thread_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+    }
+    store_batch_free(&s->work);
+    store_batch_free(&s->done);
+    for (int i = 0; i < W_COUNT; i++)
+        sqlite3_finalize(s->w[i]);
+    sqlite3_finalize(s->fetch);
+    sqlite3_finalize(s->prekey_peek);
+    sqlite3_finalize(s->prekey_count);
+    if (s->wdb != NULL)
+        exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
+    sqlite3_close(s->rdb);
+    sqlite3_close(s->wdb);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+struct store_op *store_batch_add(struct store_batch *b, enum store_op_kind kind)
+{
+    struct store_op *op;
+
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct store_op *grown = realloc(b->ops, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        b->ops = grown;
+        b->cap = cap;
+    }
+    op = &b->ops[b->n++];
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    return op;
+}
+
+void store_batch_clear(struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->ops[i].env.sealed);
+        free(b->ops[i].blob);
+        free(b->ops[i].expired);
+    }
+    b->n = 0;
+}
+
+void store_batch_free(struct store_batch *b)
+{
+    store_batch_clear(b);
+    free(b->ops);
+    b->ops = NULL;
+    b->cap = 0;
+}
+
+static void batch_swap(struct store_batch *a, struct store_batch *b)
+{
+    struct store_batch t = *a;
+    *a = *b;
+    *b = t;
+}
+
+bool store_submit(struct store *s, struct store_batch *b)
+{
+    bool handed = false;
+
+    if (b->n == 0)
+        return true;
+    pthread_mutex_lock(&s->lock);
+    /* Busy until the loop has also taken the previous results back. */
+    if (!s->has_work && !s->has_done) {
+        store_batch_clear(&s->work);
+        batch_swap(&s->work, b);
+        s->has_work = true;
+        pthread_cond_broadcast(&s->cond);
+        handed = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return handed;
+}
+
+bool store_take_done(struct store *s, struct store_batch *done)
+{
+    bool took = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->has_done) {
+        store_batch_clear(done);
+        batch_swap(done, &s->work);
+        s->has_done = false;
+        took = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return took;
+}
+
+bool store_writer_busy(struct store *s)
+{
+    bool busy;
+
+    pthread_mutex_lock(&s->lock);
+    busy = s->has_work || s->has_done;
+    pthread_mutex_unlock(&s->lock);
+    return busy;
+}
+
+int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, size_t limit,
+                store_env_fn fn, void *arg)
+{
+    sqlite3_stmt *st = s->fetch;
+    int n = 0, rc;
+
+    sqlite3_bind_blob(st, 1, recipient, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_env e;
+
+        if (sqlite3_column_bytes(st, 1) != 16 || sqlite3_column_bytes(st, 2) != 16)
+            continue;
+        memset(&e, 0, sizeof(e));
+        e.seq = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(e.envelope_id, sqlite3_column_blob(st, 1), 16);
+        memcpy(e.conversation_id, sqlite3_column_blob(st, 2), 16);
+        memcpy(e.recipient, recipient, 32);
+        e.sealed = (uint8_t *)sqlite3_column_blob(st, 3);
+        e.sealed_len = (size_t)sqlite3_column_bytes(st, 3);
+        e.stored_at = (uint64_t)sqlite3_column_int64(st, 4);
+        n++;
+        if (fn(arg, &e) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        n = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return n;
+}
+
+int store_load_quotas(struct store *s, store_quota_fn fn, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->rdb,
+                           "SELECT recipient, count(*), sum(length(sealed)) FROM envelopes"
+                           " GROUP BY recipient",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == 32)
+            fn(arg, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+               (uint64_t)sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_load_directories(struct store *s, store_dir_fn fn, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->rdb, "SELECT brand_id, version, directory FROM directories", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+           sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+long store_prekey_peek(struct store *s, const uint8_t owner[32], const int64_t *skip,
+                       size_t n_skip, uint8_t *buf, size_t cap, int64_t *id)
+{
+    sqlite3_stmt *st = s->prekey_peek;
+    long len = 0;
+    int rc;
+
+    sqlite3_bind_blob(st, 1, owner, 32, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t rid = sqlite3_column_int64(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        bool skipped = false;
+
+        for (size_t i = 0; i < n_skip; i++)
+            skipped = skipped || skip[i] == rid;
+        if (skipped || n > cap || n == 0)
+            continue;
+        memcpy(buf, sqlite3_column_blob(st, 1), n);
+        *id = rid;
+        len = (long)n;
+        break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        len = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return len;
+}
+
+long store_prekey_count(struct store *s, const uint8_t owner[32])
+{
+    sqlite3_stmt *st = s->prekey_count;
+    long n = -1;
+
+    sqlite3_bind_blob(st, 1, owner, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return n;
+}
+
+int store_meta(struct store *s, const char *name, uint8_t out[32])
+{
+    sqlite3_stmt *st;
+    int rc = -1;
+
+    /* Only called at start-up, before any batch: the writer connection is free. */
+    if (store_writer_busy(s) ||
+        sqlite3_prepare_v2(s->wdb, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL) !=
+            SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(out, sqlite3_column_blob(st, 0), 32);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        return 0;
+    randombytes_buf(out, 32);
+    if (sqlite3_prepare_v2(s->wdb, "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, out, 32, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/*
+ * The relay's durable store: envelopes (ciphertext and routing data only),
+ * brand directories and agents' prekeys, in sqlite with WAL.
+ *
+ * Writes go through one writer thread in batches: the event loop hands over
+ * everything that arrived in a loop iteration, the writer commits it in one
+ * transaction with one sync, and hands the batch back with results. Reads
+ * use a second connection on the loop thread.
+ */
+#ifndef RELAY_STORE_H
+#define RELAY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_env {
+    uint64_t seq;                 /* relay-wide order, assigned on arrival */
+    uint8_t envelope_id[16];
+    uint8_t conversation_id[16];
+    uint8_t recipient[32];
+    uint8_t *sealed;              /* owned by whoever holds the struct */
+    size_t sealed_len;
+    uint64_t stored_at;           /* Unix seconds */
+};
+
+enum store_op_kind {
+    STORE_INSERT,       /* env -> inserted (0 when the envelope id was already stored) */
+    STORE_DELETE,       /* env.recipient + env.envelope_id -> deleted, freed */
+    STORE_EXPIRE,       /* cutoff -> expired list */
+    STORE_DIRECTORY,    /* brand_id, version, blob */
+    STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
+    STORE_PREKEY_DEL,   /* prekey_id */
+    STORE_ERASE_ALL     /* env.recipient: everything held for it (later: erasure) */
+};
+
+struct store_expired {
+    uint8_t recipient[32];
+    uint64_t bytes;
+};
+
+struct store_op {
+    enum store_op_kind kind;
+    uint64_t conn_serial;         /* who to answer; 0 for none */
+    uint8_t reply_to[32];         /* routing id of the connection to answer */
+    uint64_t submitted_ns;        /* CLOCK_MONOTONIC at arrival */
+    struct store_env env;
+    uint64_t cutoff;              /* STORE_EXPIRE */
+    char brand_id[65];            /* STORE_DIRECTORY */
+    uint64_t version;
+    uint8_t *blob;                /* STORE_DIRECTORY, STORE_PREKEY_ADD; owned */
+    size_t blob_len;
+    int64_t prekey_id;
+    /* Results, filled by the writer. */
+    bool ok;                      /* the transaction committed */
+    bool inserted;
+    uint64_t freed;               /* bytes of sealed data removed */
+    uint32_t deleted;
+    struct store_expired *expired;/* STORE_EXPIRE: malloc'd */
+    size_t n_expired;
+};
+
+struct store_batch {
+    struct store_op *ops;
+    size_t n, cap;
+};
+
+/* Called on the writer thread when a batch is done; must only wake the loop. */
+typedef void (*store_wake_fn)(void *arg);
+
+/*
+ * Opens (creating if needed) the database. *max_seq receives the highest
+ * envelope seq stored. Returns 0, or -1 with a message in err.
+ */
+int store_open(struct store **out, const char *path, store_wake_fn wake, void *wake_arg,
+               uint64_t *max_seq, char *err, size_t err_cap);
+/* Waits for the writer to finish its batch, stops it, closes. NULL: no-op. */
+void store_close(struct store *s);
+
+/* Appends an op to b (growing it); returns the op, zeroed but for kind, or NULL. */
+struct store_op *store_batch_add(struct store_batch *b, enum store_op_kind kind);
+/* Frees what the ops own and empties b (keeps its capacity). */
+void store_batch_clear(struct store_batch *b);
+void store_batch_free(struct store_batch *b);
+
+/*
+ * Hands b to the writer if it is idle: b's ops move to the writer and b is
+ * left empty. Returns true if handed over, false if the writer is busy
+ * (try again after the next completion).
+ */
+bool store_submit(struct store *s, struct store_batch *b);
+/* Takes the completed batch, if any, into done (which must be empty). */
+bool store_take_done(struct store *s, struct store_batch *done);
+bool store_writer_busy(struct store *s);
+
+/* Loop-thread reads. */
+typedef int (*store_env_fn)(void *arg, const struct store_env *e);
+/* Calls fn for the recipient's envelopes with seq > after, in order, at most limit. Returns count or -1. */
+int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, size_t limit,
+                store_env_fn fn, void *arg);
+typedef void (*store_quota_fn)(void *arg, const uint8_t recipient[32], uint64_t count,
+                               uint64_t bytes);
+int store_load_quotas(struct store *s, store_quota_fn fn, void *arg);
+typedef void (*store_dir_fn)(void *arg, const char *brand_id, uint64_t version,
+                             const uint8_t *blob, size_t len);
+int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
+/* One prekey of owner not in skip[]; copies it into buf (cap). Returns its length, 0 if none, -1. */
+long store_prekey_peek(struct store *s, const uint8_t owner[32], const int64_t *skip,
+                       size_t n_skip, uint8_t *buf, size_t cap, int64_t *id);
+long store_prekey_count(struct store *s, const uint8_t owner[32]);
+/* A persistent random value kept in the database (relay id, log salt). */
+int store_meta(struct store *s, const char *name, uint8_t out[32]);
+
+#endif
