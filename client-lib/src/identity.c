@@ -92,10 +92,26 @@ const uint8_t *parley_identity_box_pk(const parley_identity *id)
     return id->box_pk;
 }
 
+/* Domains the library signs itself: callers may not produce such signatures directly. */
+static bool domain_reserved(const char *domain)
+{
+    static const char *const reserved[] = {
+        PARLEY__DOMAIN_PAYLOAD, PARLEY__DOMAIN_CERT,   PARLEY__DOMAIN_REVOCATIONS,
+        PARLEY__DOMAIN_DIRECTORY, PARLEY__DOMAIN_CONSENT, PARLEY__DOMAIN_PREKEY,
+        PARLEY__DOMAIN_REQUEST,
+    };
+
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(domain, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
 parley_err parley_identity_sign(const parley_identity *id, const char *domain,
                                 const uint8_t *msg, size_t len, uint8_t sig[64])
 {
-    if (id == NULL || domain == NULL || sig == NULL || (msg == NULL && len > 0))
+    if (id == NULL || domain == NULL || sig == NULL || (msg == NULL && len > 0) ||
+        domain_reserved(domain))
         return PARLEY_EINVAL;
     return parley__sign_raw(id->secret->sign_sk, domain, msg, len, sig);
 }

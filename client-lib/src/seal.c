@@ -254,9 +254,17 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
     if (sp->sender_cert != NULL) {
         if (sp->sender_cert_len > PARLEY_MAX_CERT)
             return PARLEY_ETOOBIG;
+        parley_cert_info info;
+
         cert = parley__agent_cert__unpack(NULL, sp->sender_cert_len, sp->sender_cert);
         if (cert == NULL)
             return PARLEY_EMALFORMED;
+        /* A certificate for another key would only make every receiver refuse the message. */
+        if (parley__cert_body_decode(cert, &info) != PARLEY_OK ||
+            sodium_memcmp(info.sign_pk, sp->sender->sign_pk, 32) != 0) {
+            parley__agent_cert__free_unpacked(cert, NULL);
+            return PARLEY_EINVAL;
+        }
     }
     /* protobuf-c strings are NUL-terminated; the caller's text need not be. */
     copy = malloc(text_len + 1);

@@ -46,7 +46,10 @@ PARLEY_API const uint8_t *parley_identity_box_pk(const parley_identity *id);
 /*
  * Writes an Ed25519 signature of msg, prefixed by the domain string
  * "parley/<domain>/v1\0", into sig. Used by higher layers (relay
- * authentication); domain must be a short ASCII label.
+ * authentication); domain must be a short ASCII label. The domains the
+ * library signs itself (payload, agent-cert, revocations, directory,
+ * consent, prekey, cert-request) are refused with PARLEY_EINVAL, so no
+ * caller can be led into signing a message or certificate by this route.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_identity_sign(const parley_identity *id,
                                                             const char *domain,

@@ -1,0 +1,434 @@
+/*
+ * "parley-keys brand directory": assembles and signs what customers'
+ * clients fetch through the relay and check against the pinned brand key:
+ * the agents' certificates, the revocation list, the privacy notice and
+ * its purposes, and the queues. Each input is checked under the brand key
+ * first so that an error names the file at fault. Versions only go up:
+ * clients refuse a directory older than one they have seen.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "describe.h"
+#include "files.h"
+#include "keyfile.h"
+#include "util.h"
+
+#define CMD "brand directory"
+
+static const char usage[] =
+    "Usage: parley-keys brand directory --key brand.key --out directory.dir\n"
+    "           --notice notice.txt --notice-version N [--purpose P]...\n"
+    "           [--revocations revoked.list] [--queue NAME=agent1,agent2]...\n"
+    "           [--version N] [--force] [--passphrase-file FILE | --passphrase-env VAR]\n"
+    "           CERT...\n"
+    "\n"
+    "Assembles and signs the brand directory from agent certificates (CERT...).\n"
+    "\n"
+    "  --key FILE              the brand key file\n"
+    "  --out FILE              the directory to write\n"
+    "  --notice FILE           privacy notice text (UTF-8) customers consent to\n"
+    "  --notice-version N      version of that notice (a new text needs a new number)\n"
+    "  --purpose P             a processing purpose named in the notice (repeatable)\n"
+    "  --revocations FILE      the brand's revocation list to embed\n"
+    "  --queue NAME=IDS        a queue and its agent ids, comma-separated (repeatable)\n"
+    "  --version N             directory version (default: the version in --out plus 1\n"
+    "                          when --out is a directory of this brand, otherwise 1)\n"
+    "  --force                 replace --out even if it is not an older directory of\n"
+    "                          this brand, or --version does not go up\n" CLI_HELP_PASS;
+
+struct dir_opts {
+    const char *key, *out, *notice, *revocations;
+    uint64_t notice_version, version;
+    int have_notice_version, force;
+    const char **purposes, **queue_args;
+    size_t n_purposes, n_queues, n_certs;
+    char **cert_paths;
+    struct keys_pass_src pass;
+};
+
+struct queue_arg {
+    char *copy; /* "name=a,b" split in place */
+    const char **ids;
+    size_t n;
+};
+
+struct dir_inputs {
+    char *notice_text;
+    struct keys_file *certs;
+    const uint8_t **cert_bufs;
+    size_t *cert_lens;
+    parley_cert_info *infos;
+    struct keys_file revs_file;
+    parley_revlist *revs;
+    struct queue_arg *queues;
+    parley_queue_spec *qspecs;
+};
+
+static int parse_option(int c, char **argv, struct dir_opts *o)
+{
+    switch (c) {
+    case OPT_KEY:
+        o->key = optarg;
+        return 0;
+    case OPT_OUT:
+        o->out = optarg;
+        return 0;
+    case OPT_NOTICE:
+        o->notice = optarg;
+        return 0;
+    case OPT_NOTICE_VERSION:
+        o->have_notice_version = 1;
+        if (cli_u64(CMD, "--notice-version", optarg, &o->notice_version) != 0)
+            return KEYS_EXIT_USAGE;
+        if (o->notice_version > UINT32_MAX)
+            return cli_usage_error(CMD, "--notice-version is at most %" PRIu32, UINT32_MAX);
+        return 0;
+    case OPT_PURPOSE:
+        o->purposes[o->n_purposes++] = optarg;
+        return 0;
+    case OPT_REVOCATIONS:
+        o->revocations = optarg;
+        return 0;
+    case OPT_QUEUE:
+        o->queue_args[o->n_queues++] = optarg;
+        return 0;
+    case OPT_VERSION:
+        if (cli_u64(CMD, "--version", optarg, &o->version) != 0)
+            return KEYS_EXIT_USAGE;
+        if (o->version == 0)
+            return cli_usage_error(CMD, "--version starts at 1");
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    default:
+        return cli_bad_option(CMD, c, argv);
+    }
+}
+
+/* Returns -1 to continue, or an exit code. o->purposes and o->queue_args are malloc'd. */
+static int parse(int argc, char **argv, struct dir_opts *o)
+{
+    static const struct option longopts[] = {
+        CLI_OPT_HELP,
+        {"key", required_argument, NULL, OPT_KEY},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"notice", required_argument, NULL, OPT_NOTICE},
+        {"notice-version", required_argument, NULL, OPT_NOTICE_VERSION},
+        {"purpose", required_argument, NULL, OPT_PURPOSE},
+        {"revocations", required_argument, NULL, OPT_REVOCATIONS},
+        {"queue", required_argument, NULL, OPT_QUEUE},
+        {"version", required_argument, NULL, OPT_VERSION},
+        {"force", no_argument, NULL, OPT_FORCE},
+        CLI_OPTS_PASS,
+        CLI_OPT_END,
+    };
+    int c, p, rc;
+
+    cli_reset();
+    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
+        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
+            if (p < 0)
+                return KEYS_EXIT_USAGE;
+            continue;
+        }
+        if (c == OPT_HELP)
+            return cli_help(usage);
+        if ((rc = parse_option(c, argv, o)) != 0)
+            return rc;
+    }
+    o->cert_paths = argv + optind;
+    o->n_certs = (size_t)(argc - optind);
+    if (o->key == NULL || o->out == NULL || o->notice == NULL || !o->have_notice_version)
+        return cli_usage_error(CMD, "--key, --out, --notice and --notice-version are required");
+    return -1;
+}
+
+/* "name=a,b,c" -> name and ids, each a valid id. */
+static int parse_queue(const char *arg, struct queue_arg *q, parley_queue_spec *spec)
+{
+    char *eq, *s;
+    size_t cap = 1;
+
+    q->copy = strdup(arg);
+    if (q->copy == NULL) {
+        keys_error(NULL, "out of memory");
+        return KEYS_EXIT_FAIL;
+    }
+    eq = strchr(q->copy, '=');
+    if (eq == NULL)
+        return cli_usage_error(CMD, "--queue wants NAME=agent1,agent2, not '%s'", arg);
+    *eq = '\0';
+    for (s = eq + 1; *s != '\0'; s++)
+        cap += *s == ',';
+    q->ids = calloc(cap, sizeof(*q->ids));
+    if (q->ids == NULL)
+        return KEYS_EXIT_FAIL;
+    for (s = eq + 1; *s != '\0';) {
+        char *comma = strchr(s, ',');
+
+        if (comma != NULL)
+            *comma = '\0';
+        if (!parley_id_valid(s))
+            return cli_usage_error(CMD, "--queue %s: invalid agent id '%s'", q->copy, s);
+        q->ids[q->n++] = s;
+        if (comma == NULL)
+            break;
+        s = comma + 1;
+    }
+    if (!parley_id_valid(q->copy))
+        return cli_usage_error(CMD, "--queue: invalid queue name '%s'", q->copy);
+    *spec = (parley_queue_spec){q->copy, q->ids, q->n};
+    return 0;
+}
+
+static void inputs_free(struct dir_inputs *in, const struct dir_opts *o)
+{
+    for (size_t i = 0; in->certs != NULL && i < o->n_certs; i++)
+        keys_file_release(&in->certs[i]);
+    for (size_t i = 0; in->queues != NULL && i < o->n_queues; i++) {
+        free(in->queues[i].copy);
+        free(in->queues[i].ids);
+    }
+    free(in->certs);
+    free(in->cert_bufs);
+    free(in->cert_lens);
+    free(in->infos);
+    free(in->queues);
+    free(in->qspecs);
+    free(in->notice_text);
+    keys_file_release(&in->revs_file);
+    parley_revlist_free(in->revs);
+}
+
+/* Reads every input file and parses the queues; nothing is verified yet. */
+static int inputs_load(const struct dir_opts *o, struct dir_inputs *in)
+{
+    int rc;
+
+    in->certs = calloc(o->n_certs + 1, sizeof(*in->certs));
+    in->cert_bufs = calloc(o->n_certs + 1, sizeof(*in->cert_bufs));
+    in->cert_lens = calloc(o->n_certs + 1, sizeof(*in->cert_lens));
+    in->infos = calloc(o->n_certs + 1, sizeof(*in->infos));
+    in->queues = calloc(o->n_queues + 1, sizeof(*in->queues));
+    in->qspecs = calloc(o->n_queues + 1, sizeof(*in->qspecs));
+    if (in->certs == NULL || in->cert_bufs == NULL || in->cert_lens == NULL || in->infos == NULL ||
+        in->queues == NULL || in->qspecs == NULL) {
+        keys_error(NULL, "out of memory");
+        return KEYS_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < o->n_queues; i++)
+        if ((rc = parse_queue(o->queue_args[i], &in->queues[i], &in->qspecs[i])) != 0)
+            return rc;
+    if (keys_text_load(o->notice, PARLEY_MAX_NOTICE, &in->notice_text) != 0)
+        return KEYS_EXIT_FAIL;
+    for (size_t i = 0; i < o->n_certs; i++) {
+        if (keys_file_load(o->cert_paths[i], KEYS_KIND_CERT, &in->certs[i]) != 0)
+            return KEYS_EXIT_FAIL;
+        in->cert_bufs[i] = in->certs[i].body;
+        in->cert_lens[i] = in->certs[i].body_len;
+    }
+    if (o->revocations != NULL &&
+        keys_file_load(o->revocations, KEYS_KIND_REVLIST, &in->revs_file) != 0)
+        return KEYS_EXIT_FAIL;
+    return 0;
+}
+
+/*
+ * Checks the revocation list and every certificate under the brand key.
+ * Expired, not yet valid or revoked certificates may be listed (readers
+ * see them flagged); anything not authentic is refused.
+ */
+static int inputs_verify(const struct dir_opts *o, struct dir_inputs *in, const uint8_t *pk,
+                         const char *brand_id, uint64_t now)
+{
+    parley_err err;
+
+    if (o->revocations != NULL) {
+        err = parley_revlist_open(&in->revs, in->revs_file.body, in->revs_file.body_len, pk,
+                                  brand_id, 0);
+        if (err != PARLEY_OK) {
+            keys_error(o->revocations, "%s", keys_strerror(err));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < o->n_certs; i++) {
+        err = parley_cert_verify(in->cert_bufs[i], in->cert_lens[i], pk, brand_id, now, in->revs,
+                                 &in->infos[i]);
+        if (err == PARLEY_EEXPIRED || err == PARLEY_ENOTYETVALID || err == PARLEY_EREVOKED) {
+            fprintf(stderr, KEYS_PROG ": %s: warning: listed, but %s\n", o->cert_paths[i],
+                    keys_status_name(err));
+        } else if (err != PARLEY_OK) {
+            keys_report_cert_error(o->cert_paths[i], err, in->cert_bufs[i], in->cert_lens[i],
+                                   brand_id, &in->infos[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every agent a queue names must have a certificate in the directory. */
+static int queues_check(const struct dir_opts *o, const struct dir_inputs *in)
+{
+    for (size_t q = 0; q < o->n_queues; q++) {
+        for (size_t a = 0; a < in->queues[q].n; a++) {
+            size_t i = 0;
+
+            while (i < o->n_certs && strcmp(in->infos[i].agent_id, in->queues[q].ids[a]) != 0)
+                i++;
+            if (i == o->n_certs) {
+                keys_error(NULL, "queue %s: agent '%s' has no certificate among the CERT files",
+                           in->queues[q].copy, in->queues[q].ids[a]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The version in the existing --out, if it is a directory of this brand; 0 otherwise. */
+static uint64_t existing_version(const char *path, const uint8_t *pk, const char *brand_id,
+                                 uint64_t now)
+{
+    struct keys_file f;
+    parley_directory *d = NULL;
+    uint64_t v = 0;
+
+    /* Any kind is loaded: a file that is not a directory is reported by the caller. */
+    if (!keys_path_exists(path) || keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
+        return 0;
+    if (f.kind == KEYS_KIND_DIRECTORY &&
+        parley_directory_open(&d, f.body, f.body_len, pk, brand_id, 0, now) == PARLEY_OK)
+        v = parley_directory_version(d);
+    parley_directory_free(d);
+    keys_file_release(&f);
+    return v;
+}
+
+/* Picks the version to sign and whether --out may be replaced. */
+static int choose_version(const struct dir_opts *o, const uint8_t *pk, const char *brand_id,
+                          uint64_t now, uint64_t *version, int *replace)
+{
+    int exists = keys_path_exists(o->out);
+    uint64_t prev = exists ? existing_version(o->out, pk, brand_id, now) : 0;
+
+    if (exists && prev == 0 && !o->force) {
+        keys_error(o->out, "already exists and is not a directory of brand '%s' (use --force)",
+                   brand_id);
+        return -1;
+    }
+    if (o->version != 0 && prev != 0 && o->version <= prev && !o->force) {
+        keys_error(o->out,
+                   "holds version %" PRIu64 "; version %" PRIu64
+                   " would be refused by clients that saw it (use --force)",
+                   prev, o->version);
+        return -1;
+    }
+    if (o->version == 0 && prev == UINT64_MAX) {
+        keys_error(o->out, "version cannot go higher");
+        return -1;
+    }
+    *version = o->version != 0 ? o->version : prev + 1;
+    *replace = exists || o->force;
+    return 0;
+}
+
+/* Signs, writes, then reopens what was written to print it as clients will see it. */
+static int build_and_write(const struct dir_opts *o, const parley_identity *brand,
+                           const parley_directory_spec *spec, int replace, uint64_t now)
+{
+    parley_directory *d = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    parley_err err = parley_directory_build(brand, spec, &buf, &len);
+    int rc = -1;
+
+    if (err == PARLEY_OK)
+        err = parley_directory_open(&d, buf, len, parley_identity_sign_pk(brand), spec->brand_id, 0,
+                                    now);
+    if (err != PARLEY_OK) {
+        keys_error(o->out, "cannot build the directory: %s", keys_strerror(err));
+        goto done;
+    }
+    if (keys_write(o->out, KEYS_MAGIC_DIRECTORY, buf, len, KEYS_MODE_PUBLIC, replace) != 0)
+        goto done;
+    printf("directory:    %s\n", o->out);
+    printf("brand id:     %s\n", spec->brand_id);
+    keys_print_directory(d);
+    rc = 0;
+done:
+    parley_directory_free(d);
+    parley_free(buf, len);
+    return rc;
+}
+
+static int run(const struct dir_opts *o)
+{
+    struct dir_inputs in;
+    parley_identity *brand = NULL;
+    parley_directory_spec spec;
+    char brand_id[PARLEY_MAX_ID + 1];
+    uint64_t now = keys_now(), version = 0;
+    const uint8_t *pk;
+    int replace = 0, rc;
+
+    memset(&in, 0, sizeof(in));
+    if ((rc = inputs_load(o, &in)) != 0)
+        goto done;
+    rc = KEYS_EXIT_FAIL;
+    if (keys_brand_load(o->key, &o->pass, &brand, brand_id) != 0)
+        goto done;
+    pk = parley_identity_sign_pk(brand);
+    if (inputs_verify(o, &in, pk, brand_id, now) != 0 || queues_check(o, &in) != 0 ||
+        choose_version(o, pk, brand_id, now, &version, &replace) != 0)
+        goto done;
+    spec = (parley_directory_spec){
+        .brand_id = brand_id,
+        .version = version,
+        .certs = in.cert_bufs,
+        .cert_lens = in.cert_lens,
+        .n_certs = o->n_certs,
+        .revocations = o->revocations != NULL ? in.revs_file.body : NULL,
+        .revocations_len = o->revocations != NULL ? in.revs_file.body_len : 0,
+        .notice_text = in.notice_text,
+        .notice_version = (uint32_t)o->notice_version,
+        .purposes = o->purposes,
+        .n_purposes = o->n_purposes,
+        .queues = in.qspecs,
+        .n_queues = o->n_queues,
+        .issued_at = now,
+    };
+    if (build_and_write(o, brand, &spec, replace, now) == 0)
+        rc = KEYS_EXIT_OK;
+done:
+    parley_identity_free(brand);
+    inputs_free(&in, o);
+    return rc;
+}
+
+int cmd_brand_directory(int argc, char **argv)
+{
+    struct dir_opts o;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    /* Each repeatable option takes at least one argv slot: argc bounds their count. */
+    o.purposes = calloc((size_t)argc + 1, sizeof(*o.purposes));
+    o.queue_args = calloc((size_t)argc + 1, sizeof(*o.queue_args));
+    if (o.purposes == NULL || o.queue_args == NULL) {
+        keys_error(NULL, "out of memory");
+        rc = KEYS_EXIT_FAIL;
+    } else {
+        rc = parse(argc, argv, &o);
+        if (rc < 0)
+            rc = run(&o);
+    }
+    free(o.purposes);
+    free(o.queue_args);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * What parley-keys prints about keys, certificates, revocation lists and
+ * directories, and the one-line explanation of a certificate that failed
+ * verification. Shared by sign, directory, show and verify.
+ */
+#ifndef KEYS_DESCRIBE_H
+#define KEYS_DESCRIBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/parley.h>
+
+/* Public keys (hex) and the fingerprint of the signing key, one per line. */
+void keys_print_keys(const uint8_t sign_pk[32], const uint8_t box_pk[32]);
+
+/* Every field of a certificate. */
+void keys_print_cert(const parley_cert_info *info);
+
+/* "valid", "expired", "not yet valid", "revoked" for a certificate status. */
+const char *keys_status_name(parley_err status);
+
+/* Version and serials. */
+void keys_print_revlist(const parley_revlist *r);
+
+/* Version, notice, purposes, agents with their status, queues. */
+void keys_print_directory(const parley_directory *d);
+
+/*
+ * Prints "<path>: <why>" for a certificate that did not verify against
+ * the brand brand_id: for a bad signature it looks (without trusting it)
+ * at the brand the certificate names, to say "another brand" when it is
+ * not ours. info is what parley_cert_verify() filled, if anything.
+ */
+void keys_report_cert_error(const char *path, parley_err err, const uint8_t *buf, size_t len,
+                            const char *brand_id, const parley_cert_info *info);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * "parley-keys show": says what a file is and what it holds, from its
+ * magic, without a passphrase. Certificates are decoded without checking
+ * their signature (and say so); revocation lists and directories are only
+ * decoded by the library after their signature checks out, so they need
+ * the brand pin file to show their contents.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "describe.h"
+#include "files.h"
+#include "keyfile.h"
+#include "pin.h"
+#include "util.h"
+
+#define CMD "show"
+
+static const char usage[] =
+    "Usage: parley-keys show FILE [--brand brand.pub]\n"
+    "\n"
+    "Prints what FILE holds: key file (label, public keys, fingerprint; no passphrase\n"
+    "needed), certificate request, certificate (signature not checked), revocation\n"
+    "list, directory, or brand pin file.\n"
+    "\n"
+    "  --brand FILE            brand pin file; needed to show the contents of revocation\n"
+    "                          lists and directories, which are read only once verified\n";
+
+static int show_key(const char *path, const struct keys_file *f)
+{
+    uint8_t sign_pk[32], box_pk[32];
+    char label[KEYS_LABEL_MAX + 1];
+    parley_err err =
+        parley_keyfile_peek(f->body, f->body_len, sign_pk, box_pk, label, sizeof(label));
+
+    if (err != PARLEY_OK) {
+        keys_error(path, "%s", keys_strerror(err));
+        return KEYS_EXIT_FAIL;
+    }
+    printf("label:        %s\n", label);
+    keys_print_keys(sign_pk, box_pk);
+    printf("secret:       encrypted under a passphrase\n");
+    return KEYS_EXIT_OK;
+}
+
+static int show_request(const char *path, const struct keys_file *f)
+{
+    parley_cert_info info;
+    char created[KEYS_TIME_LEN];
+    parley_err err = parley_request_verify(f->body, f->body_len, &info);
+
+    if (err != PARLEY_OK) {
+        keys_error(path, "%s", keys_strerror(err));
+        return KEYS_EXIT_FAIL;
+    }
+    keys_format_time(info.not_before, created);
+    printf("agent id:     %s\n", info.agent_id);
+    printf("name:         %s\n", info.display_name);
+    keys_print_keys(info.sign_pk, info.box_pk);
+    printf("created:      %s (%" PRIu64 ")\n", created, info.not_before);
+    printf("self-signature: valid\n");
+    return KEYS_EXIT_OK;
+}
+
+static int show_cert(const char *path, const struct keys_file *f)
+{
+    parley_cert_info info;
+    parley_err err = parley_cert_inspect(f->body, f->body_len, &info);
+
+    if (err != PARLEY_OK) {
+        keys_error(path, "%s", keys_strerror(err));
+        return KEYS_EXIT_FAIL;
+    }
+    keys_print_cert(&info);
+    printf("signature:    not checked (use '" KEYS_PROG " verify FILE --brand brand.pub')\n");
+    return KEYS_EXIT_OK;
+}
+
+/* Revocation lists and directories: readable only once verified under the pin. */
+static int show_signed(const char *path, const struct keys_file *f, const struct keys_pin *pin)
+{
+    parley_revlist *r = NULL;
+    parley_directory *d = NULL;
+    parley_err err;
+
+    if (pin == NULL) {
+        printf("size:         %zu bytes\n", f->body_len);
+        printf("contents:     shown once verified: add --brand brand.pub\n");
+        return KEYS_EXIT_OK;
+    }
+    if (f->kind == KEYS_KIND_REVLIST)
+        err = parley_revlist_open(&r, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0);
+    else
+        err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0,
+                                    keys_now());
+    if (err != PARLEY_OK) {
+        keys_error(path, "%s (checked against brand '%s')", keys_strerror(err), pin->brand_id);
+        return KEYS_EXIT_FAIL;
+    }
+    printf("brand id:     %s (signature valid)\n", pin->brand_id);
+    if (r != NULL)
+        keys_print_revlist(r);
+    else
+        keys_print_directory(d);
+    parley_revlist_free(r);
+    parley_directory_free(d);
+    return KEYS_EXIT_OK;
+}
+
+static int show_pin(const char *path, const struct keys_file *f)
+{
+    struct keys_pin pin;
+
+    if (!keys_pin_parse(f->buf, f->len, &pin)) {
+        keys_error(path, "malformed brand pin line");
+        return KEYS_EXIT_FAIL;
+    }
+    printf("brand id:     %s\n", pin.brand_id);
+    keys_print_keys(pin.brand_pk, NULL);
+    return KEYS_EXIT_OK;
+}
+
+static int show(const char *path, const struct keys_pin *pin)
+{
+    struct keys_file f;
+    int rc = KEYS_EXIT_FAIL;
+
+    if (keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
+        return KEYS_EXIT_FAIL;
+    if (f.kind == KEYS_KIND_UNKNOWN) {
+        keys_report_unknown(path, &f);
+        goto done;
+    }
+    printf("file:         %s\n", path);
+    printf("kind:         %s\n", keys_kind_name(f.kind));
+    switch (f.kind) {
+    case KEYS_KIND_KEY:
+        rc = show_key(path, &f);
+        break;
+    case KEYS_KIND_REQUEST:
+        rc = show_request(path, &f);
+        break;
+    case KEYS_KIND_CERT:
+        rc = show_cert(path, &f);
+        break;
+    case KEYS_KIND_PIN:
+        rc = show_pin(path, &f);
+        break;
+    default:
+        rc = show_signed(path, &f, pin);
+        break;
+    }
+done:
+    keys_file_release(&f);
+    return rc;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_OPT_HELP,
+        {"brand", required_argument, NULL, OPT_BRAND},
+        CLI_OPT_END,
+    };
+    const char *brand = NULL;
+    struct keys_pin pin;
+    int c;
+
+    cli_reset();
+    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
+        if (c == OPT_HELP)
+            return cli_help(usage);
+        if (c != OPT_BRAND)
+            return cli_bad_option(CMD, c, argv);
+        brand = optarg;
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(CMD, "give exactly one FILE");
+    if (brand != NULL && keys_pin_load(brand, &pin) != 0)
+        return KEYS_EXIT_FAIL;
+    return show(argv[optind], brand != NULL ? &pin : NULL);
+}
