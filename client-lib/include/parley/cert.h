@@ -47,8 +47,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_request_create(const parley_identi
 
 /*
  * Verifies a request's self-signature and fills info (brand_id empty,
- * serial 0, not_before = creation time). Returns PARLEY_EMALFORMED,
- * PARLEY_ETOOBIG, PARLEY_EBADSIG, PARLEY_EWRONGTYPE.
+ * serial 0, not_before = creation time). Returns PARLEY_EMALFORMED (also
+ * for another kind of object), PARLEY_ETOOBIG, PARLEY_EBADSIG.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_request_verify(const uint8_t *buf, size_t len,
                                                              parley_cert_info *info);
@@ -65,8 +65,9 @@ typedef struct parley_revlist parley_revlist;
 
 /*
  * Verifies a certificate against the pinned brand key and id at time now,
- * in this order: size, structure, signature (PARLEY_EBADSIG), brand id
- * (PARLEY_EWRONGBRAND), validity window (PARLEY_ENOTYETVALID,
+ * in this order: size, structure, signature (PARLEY_EBADSIG: a certificate
+ * signed by another brand's key fails here), brand id (PARLEY_EWRONGBRAND:
+ * signed by this key for another brand id), validity window (PARLEY_ENOTYETVALID,
  * PARLEY_EEXPIRED), revocation (PARLEY_EREVOKED, when revs is not NULL).
  * info (may be NULL) is filled on PARLEY_OK and also on EEXPIRED,
  * ENOTYETVALID and EREVOKED so callers can say which certificate failed.

@@ -87,7 +87,9 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_identity_import(parley_identity **
 
 /*
  * Reads only the public halves and label of a key file; no passphrase.
- * sign_pk and box_pk receive 32 bytes each. Returns PARLEY_EMALFORMED.
+ * sign_pk and box_pk receive 32 bytes each. Returns PARLEY_EMALFORMED,
+ * PARLEY_ETOOBIG (over PARLEY_MAX_KEYFILE), PARLEY_EINVAL (label_cap too
+ * small for the label).
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_keyfile_peek(const uint8_t *buf, size_t len,
                                                            uint8_t sign_pk[32],
