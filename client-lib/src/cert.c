@@ -32,53 +32,15 @@ int parley_id_valid(const char *id)
     return 1;
 }
 
-/* Valid UTF-8 (shortest forms, no surrogates) without C0/C1 controls or DEL. */
 int parley_display_name_valid(const char *name)
 {
-    const unsigned char *s = (const unsigned char *)name;
     size_t n;
 
     if (name == NULL)
         return 0;
     n = strlen(name);
-    if (n == 0 || n > PARLEY_MAX_DISPLAY_NAME)
-        return 0;
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + k >= n)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
+    return n > 0 && n <= PARLEY_MAX_DISPLAY_NAME &&
+           parley__utf8_valid((const uint8_t *)name, n, false);
 }
 
 /* Packs body, signs it under domain with sk, packs {body, signature} of the given wrapper. */

@@ -56,6 +56,12 @@ static inline bool parley__len_is(ProtobufCBinaryData b, size_t n)
     return b.len == n && b.data != NULL;
 }
 
+/*
+ * Valid UTF-8 without NUL. text: tab and line breaks allowed (chat text);
+ * otherwise no control character at all (names).
+ */
+bool parley__utf8_valid(const uint8_t *s, size_t n, bool text);
+
 /* Copies a protobuf string into a fixed buffer; false if it does not fit or is NULL. */
 bool parley__copy_str(char *dst, size_t cap, const char *src);
 

@@ -99,6 +99,11 @@ done:
     return err;
 }
 
+static bool text_valid(ProtobufCBinaryData t)
+{
+    return t.len <= PARLEY_MAX_TEXT && parley__utf8_valid(t.data, t.len, true);
+}
+
 /* Structure checks on a decoded payload, before its signature is checked. */
 static bool payload_well_formed(const Parley__Payload *p)
 {
@@ -108,10 +113,10 @@ static bool payload_well_formed(const Parley__Payload *p)
         return false;
     switch (p->body_case) {
     case PARLEY__PAYLOAD__BODY_TEXT:
-        return strlen(p->text->text) <= PARLEY_MAX_TEXT;
+        return text_valid(p->text->text);
     case PARLEY__PAYLOAD__BODY_OPEN:
-        return strlen(p->open->text) <= PARLEY_MAX_TEXT &&
-               parley__len_is(p->open->customer_box_key, 32) && parley_id_valid(p->open->queue);
+        return text_valid(p->open->text) && parley__len_is(p->open->customer_box_key, 32) &&
+               parley_id_valid(p->open->queue);
     case PARLEY__PAYLOAD__BODY_CLAIM:
         return parley_id_valid(p->claim->agent_id);
     case PARLEY__PAYLOAD__BODY_TRANSFER:
@@ -239,7 +244,6 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
     Parley__AgentCert *cert = NULL;
     uint8_t envelope_id[PARLEY_ENVELOPE_ID_BYTES], routing[PARLEY_ROUTING_ID_BYTES];
     uint8_t *sealed = NULL;
-    char *copy = NULL;
     size_t sealed_len = 0;
     parley_err err;
 
@@ -249,13 +253,13 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
         return PARLEY_EINVAL;
     if (text_len > PARLEY_MAX_TEXT)
         return PARLEY_ETOOBIG;
-    if (memchr(text != NULL ? text : "", '\0', text_len) != NULL)
+    if (!parley__utf8_valid((const uint8_t *)text, text_len, true))
         return PARLEY_EINVAL;
     if (sp->sender_cert != NULL) {
-        if (sp->sender_cert_len > PARLEY_MAX_CERT)
-            return PARLEY_ETOOBIG;
         parley_cert_info info;
 
+        if (sp->sender_cert_len > PARLEY_MAX_CERT)
+            return PARLEY_ETOOBIG;
         cert = parley__agent_cert__unpack(NULL, sp->sender_cert_len, sp->sender_cert);
         if (cert == NULL)
             return PARLEY_EMALFORMED;
@@ -266,16 +270,7 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
             return PARLEY_EINVAL;
         }
     }
-    /* protobuf-c strings are NUL-terminated; the caller's text need not be. */
-    copy = malloc(text_len + 1);
-    if (copy == NULL) {
-        err = PARLEY_ENOMEM;
-        goto done;
-    }
-    if (text_len > 0)
-        memcpy(copy, text, text_len);
-    copy[text_len] = '\0';
-    body.text = copy;
+    body.text = (ProtobufCBinaryData){text_len, (uint8_t *)text};
     p.sender_cert = cert;
     p.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)sp->conversation_id};
     p.seq = sp->seq;
@@ -293,7 +288,6 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
                                 out_len);
 done:
     free(sealed);
-    parley_free(copy, copy != NULL ? text_len + 1 : 0);
     if (cert != NULL)
         parley__agent_cert__free_unpacked(cert, NULL);
     return err;
@@ -326,7 +320,7 @@ parley_err parley_open(const uint8_t *env_buf, size_t env_len, const parley_iden
 {
     Parley__Envelope *env;
     Parley__Payload *p = NULL;
-    const char *text = NULL;
+    const ProtobufCBinaryData *text = NULL;
     parley_err err;
 
     if (env_buf == NULL || id == NULL || out == NULL)
@@ -349,17 +343,19 @@ parley_err parley_open(const uint8_t *env_buf, size_t env_len, const parley_iden
     if (err != PARLEY_OK)
         goto done;
     if (p->body_case == PARLEY__PAYLOAD__BODY_TEXT)
-        text = p->text->text;
+        text = &p->text->text;
     else if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN)
-        text = p->open->text;
+        text = &p->open->text;
     if (text != NULL) {
-        out->text_len = strlen(text);
-        out->text = malloc(out->text_len + 1);
+        out->text_len = text->len;
+        out->text = malloc(text->len + 1);
         if (out->text == NULL) {
             err = PARLEY_ENOMEM;
             goto done;
         }
-        memcpy(out->text, text, out->text_len + 1);
+        if (text->len > 0)
+            memcpy(out->text, text->data, text->len);
+        out->text[text->len] = '\0';
     }
     memcpy(out->envelope_id, env->envelope_id.data, PARLEY_ENVELOPE_ID_BYTES);
     memcpy(out->conversation_id, env->conversation_id.data, PARLEY_CONVERSATION_ID_BYTES);

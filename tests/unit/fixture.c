@@ -139,7 +139,7 @@ void fx_text_payload(Parley__Payload *p, Parley__Text *t, const parley_identity 
 {
     parley__payload__init(p);
     parley__text__init(t);
-    t->text = text;
+    t->text = (ProtobufCBinaryData){strlen(text), (uint8_t *)text};
     p->sender_sign_key = (ProtobufCBinaryData){32, (uint8_t *)sender->sign_pk};
     p->recipient_key = (ProtobufCBinaryData){32, (uint8_t *)recipient_box_pk};
     p->conversation_id = (ProtobufCBinaryData){16, (uint8_t *)conv};

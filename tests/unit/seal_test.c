@@ -740,6 +740,39 @@ static void test_inner_tampering(void)
     }
 }
 
+/* Text is UTF-8 without NUL on both ends: refused when sealing, malformed when opened. */
+static void test_text_encoding(void)
+{
+    static const char *const bad[] = {"\xff\xfe", "\xc0\xaf", "caf\xc3", "\xed\xa0\x80"};
+    parley_seal_params sp = params(agent2, customer);
+    Parley__Payload pl;
+    Parley__Text tx;
+    uint8_t *env = NULL, *sealed;
+    size_t env_len = 0, sealed_len;
+    char with_nul[] = "avant\0apr\xc3\xa8s";
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_ERR(parley_seal_text(&sp, bad[i], strlen(bad[i]), &env, &env_len), PARLEY_EINVAL);
+    CHECK_ERR(parley_seal_text(&sp, with_nul, sizeof(with_nul) - 1, &env, &env_len),
+              PARLEY_EINVAL);
+    {
+        static const char good[] = "ligne 1\n\tligne 2 \xf0\x9f\x99\x82";
+        CHECK_OK(parley_seal_text(&sp, good, sizeof(good) - 1, &env, &env_len));
+    }
+    parley_free(env, env_len);
+
+    /* Signed by a real sender, but carrying a NUL or invalid UTF-8: never reaches the app. */
+    fx_text_payload(&pl, &tx, agent2, parley_identity_box_pk(customer), conv, "x");
+    tx.text = (ProtobufCBinaryData){sizeof(with_nul) - 1, (uint8_t *)with_nul};
+    sealed = fx_sealed_bytes(&pl, agent2->secret->sign_sk, &sealed_len);
+    expect_padded(sealed, sealed_len, PARLEY_EMALFORMED);
+    free(sealed);
+    tx.text = (ProtobufCBinaryData){2, (uint8_t *)"\xff\xfe"};
+    sealed = fx_sealed_bytes(&pl, agent2->secret->sign_sk, &sealed_len);
+    expect_padded(sealed, sealed_len, PARLEY_EMALFORMED);
+    free(sealed);
+}
+
 int main(void)
 {
     CHECK_OK(parley_init());
@@ -757,6 +790,7 @@ int main(void)
     test_trust();
     test_bit_flips();
     test_inner_tampering();
+    test_text_encoding();
 
     parley_free(agent_cert, agent_cert_len);
     parley_identity_free(brand);

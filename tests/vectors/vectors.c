@@ -464,7 +464,7 @@ static void payload_vectors(struct vecfile *v, const struct parties *p, const st
     cert = parley__agent_cert__unpack(NULL, c->amelie_len, c->amelie);
     if (cert == NULL)
         die("cert unpack");
-    text.text = payload_text;
+    text.text = (ProtobufCBinaryData){strlen(payload_text), (uint8_t *)payload_text};
     pl.sender_sign_key = (ProtobufCBinaryData){32, p->agent->sign_pk};
     pl.sender_cert = cert;
     pl.recipient_key = (ProtobufCBinaryData){32, p->customer->box_pk};
@@ -531,8 +531,15 @@ static void payload_vectors(struct vecfile *v, const struct parties *p, const st
         emit_hex(v, "open_sealed.sender_sign_pk", opened->sender_sign_key.data, 32);
         emit_hex(v, "open_sealed.next_receive_key", opened->next_receive_key.data,
                  opened->next_receive_key.len);
-        emit_text(v, "open_sealed.text",
-                  opened->body_case == PARLEY__PAYLOAD__BODY_TEXT ? opened->text->text : "");
+        {
+            char got[256] = "";
+            if (opened->body_case == PARLEY__PAYLOAD__BODY_TEXT &&
+                opened->text->text.len < sizeof(got)) {
+                memcpy(got, opened->text->text.data, opened->text->text.len);
+                got[opened->text->text.len] = '\0';
+            }
+            emit_text(v, "open_sealed.text", got);
+        }
         parley__payload_free(opened);
     }
     if (parley__envelope_pack(envelope_id, conversation_id, routing, boxed,

@@ -28,9 +28,9 @@ typedef struct parley_seal_params {
 
 /*
  * Seals a text message into a new envelope with a random envelope id.
- * text is UTF-8 of at most PARLEY_MAX_TEXT bytes. On PARLEY_OK, *out is
- * a buffer of *out_len bytes (at most PARLEY_MAX_ENVELOPE), freed with
- * parley_free(). Returns PARLEY_EINVAL (also when sender_cert is not
+ * text is UTF-8 (no NUL; else PARLEY_EINVAL) of at most PARLEY_MAX_TEXT
+ * bytes. On PARLEY_OK, *out is a buffer of *out_len bytes (at most
+ * PARLEY_MAX_ENVELOPE), freed with parley_free(). Returns PARLEY_EINVAL (also when sender_cert is not
  * a certificate for the sender's key), PARLEY_EMALFORMED (sender_cert does
  * not decode), PARLEY_ETOOBIG, PARLEY_ENOMEM. Thread-safe for distinct
  * senders.
