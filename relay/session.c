@@ -273,8 +273,11 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     r->metrics.connections_authenticated++;
     ok.routing_id = (ProtobufCBinaryData){32, c->routing};
     ok.agent = c->agent;
-    if (c->agent)
+    if (c->agent) {
+        long left = store_prekey_count(r->store, c->routing);
         ok.brand_id = (char *)r->brands[c->brand].brand->id;
+        ok.prekeys_left = left > 0 ? (uint32_t)left : 0;
+    }
     f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
     f.auth_ok = &ok;
     send_frame(r, c, &f);

@@ -21,6 +21,7 @@ struct dir_agent {
 
 struct parley_directory {
     Parley__DirectoryBody *body;
+    parley_revlist *revs; /* the embedded revocation list, or NULL */
     struct dir_agent *agents;
     size_t n_agents;
 };
@@ -146,6 +147,7 @@ void parley_directory_free(parley_directory *d)
     for (size_t i = 0; i < d->n_agents; i++)
         free(d->agents[i].cert);
     free(d->agents);
+    parley_revlist_free(d->revs);
     if (d->body != NULL)
         parley__directory_body__free_unpacked(d->body, NULL);
     free(d);
@@ -171,6 +173,9 @@ static parley_err directory_load_agents(parley_directory *d, const uint8_t brand
         if (err != PARLEY_OK)
             return err;
         d->n_agents++;
+        /* Handed out for transfers: it must pass every other check too. */
+        if (a->cert_len > PARLEY_MAX_CERT)
+            return PARLEY_EMALFORMED;
     }
     return PARLEY_OK;
 }
@@ -225,6 +230,8 @@ parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, siz
     err = directory_load_agents(d, brand_pk, revs, now);
     if (err != PARLEY_OK)
         goto done;
+    d->revs = revs;
+    revs = NULL;
     *out = d;
     d = NULL;
 done:
@@ -301,4 +308,17 @@ const char *parley_directory_queue_agent(const parley_directory *d, size_t q, si
     if (q >= d->body->n_queues || i >= d->body->queues[q]->n_agent_ids)
         return NULL;
     return d->body->queues[q]->agent_ids[i];
+}
+
+const parley_revlist *parley_directory_revocations(const parley_directory *d)
+{
+    return d->revs;
+}
+
+int parley_directory_find_agent(const parley_directory *d, const char *agent_id)
+{
+    for (size_t i = 0; i < d->n_agents; i++)
+        if (strcmp(d->agents[i].info.agent_id, agent_id) == 0)
+            return (int)i;
+    return -1;
 }

@@ -29,6 +29,9 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_EWRONGBRAND] = "another brand",
     [PARLEY_EWRONGTYPE] = "wrong kind of file",
     [PARLEY_EEXIST] = "already exists",
+    [PARLEY_ENOCONSENT] = "no consent",
+    [PARLEY_ESTATE] = "not possible in this state",
+    [PARLEY_ENOAGENT] = "no such agent",
 };
 
 const char *parley_strerror(parley_err err)

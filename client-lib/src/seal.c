@@ -121,6 +121,10 @@ static bool payload_well_formed(const Parley__Payload *p)
         return parley_id_valid(p->claim->agent_id);
     case PARLEY__PAYLOAD__BODY_TRANSFER:
         return p->transfer->target != NULL;
+    case PARLEY__PAYLOAD__BODY_HANDOVER:
+        return parley__len_is(p->handover->customer_sign_key, 32) &&
+               parley__len_is(p->handover->customer_receive_key, 32) &&
+               parley_id_valid(p->handover->queue) && p->handover->n_history <= 10000;
     case PARLEY__PAYLOAD__BODY_CLOSE:
     case PARLEY__PAYLOAD__BODY_RECEIPT:
     case PARLEY__PAYLOAD__BODY_TYPING:

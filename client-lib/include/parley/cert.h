@@ -175,6 +175,10 @@ PARLEY_API parley_err parley_directory_agent(const parley_directory *d, size_t i
 /* Encoded certificate of agent i (borrowed from d), for transfers. */
 PARLEY_API const uint8_t *parley_directory_agent_cert(const parley_directory *d, size_t i,
                                                       size_t *len);
+/* The revocation list the directory carries (borrowed from d), or NULL. */
+PARLEY_API const parley_revlist *parley_directory_revocations(const parley_directory *d);
+/* Index of the agent with agent_id, or -1. */
+PARLEY_API int parley_directory_find_agent(const parley_directory *d, const char *agent_id);
 PARLEY_API size_t parley_directory_queue_count(const parley_directory *d);
 PARLEY_API const char *parley_directory_queue_name(const parley_directory *d, size_t i);
 /* Number of agents in queue q; agent ids through parley_directory_queue_agent(). */

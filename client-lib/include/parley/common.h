@@ -51,7 +51,10 @@ typedef enum parley_err {
     PARLEY_EWRONGBRAND = 17,        /* object belongs to another brand */
     PARLEY_EWRONGTYPE = 18,         /* a valid object, but not the kind expected */
     PARLEY_EEXIST = 19,             /* would overwrite an existing file */
-    PARLEY_ERR_COUNT_ = 20
+    PARLEY_ENOCONSENT = 20,         /* the customer has not consented to the notice */
+    PARLEY_ESTATE = 21,             /* not possible in the conversation's state */
+    PARLEY_ENOAGENT = 22,           /* no valid agent for that queue or id */
+    PARLEY_ERR_COUNT_ = 23
 } parley_err;
 
 /*
