@@ -9,6 +9,8 @@
 #include "parley/identity.h"
 #include "parley/cert.h"
 #include "parley/seal.h"
+#include "parley/store.h"
+#include "parley/client.h"
 
 #define PARLEY_VERSION_STRING "0.1.0"
 

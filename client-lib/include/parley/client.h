@@ -1,0 +1,228 @@
+/*
+ * The Parley chat client: a customer or an agent connected to a relay,
+ * with conversations, an outbox on disk, forward-secret keys and events.
+ *
+ * Threads: a client is used from one thread at a time (the "host thread"),
+ * except parley_client_wake(). Two ways to run it:
+ *  - call parley_client_run_once() from the host's own loop or thread; or
+ *  - parley_client_start_thread(): a service thread does the network and
+ *    signals parley_client_event_fd(); the host polls that descriptor and
+ *    calls parley_client_dispatch(), which runs the callbacks on the host
+ *    thread. API calls are then made from the host thread too.
+ * Events are delivered only from run_once() or dispatch(), never from
+ * another API call.
+ */
+#ifndef PARLEY_CLIENT_H
+#define PARLEY_CLIENT_H
+
+#include "parley/common.h"
+#include "parley/cert.h"
+#include "parley/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct parley_client parley_client;
+
+typedef enum parley_conv_state {
+    PARLEY_CONV_WAITING = 0,     /* customer: opened, no agent yet */
+    PARLEY_CONV_QUEUED = 1,      /* agent: offered to this agent's queue */
+    PARLEY_CONV_ACTIVE = 2,      /* an agent and the customer are talking */
+    PARLEY_CONV_TRANSFERRING = 3,/* customer: told of a transfer, waiting for the new agent */
+    PARLEY_CONV_TRANSFERRED = 4, /* agent: handed to another agent */
+    PARLEY_CONV_TAKEN = 5,       /* agent: claimed by a colleague */
+    PARLEY_CONV_CLOSED = 6
+} parley_conv_state;
+
+typedef enum parley_event_kind {
+    PARLEY_EV_CONNECTED = 1,     /* authenticated with the relay */
+    PARLEY_EV_DISCONNECTED,      /* error: why; retry_ms: when the next attempt is */
+    PARLEY_EV_DIRECTORY,         /* a verified directory (notice_version set) */
+    PARLEY_EV_CONVERSATION,      /* a conversation changed state (state set) */
+    PARLEY_EV_MESSAGE,           /* text from the peer: text, seq, time_ms, sender */
+    PARLEY_EV_SENT,              /* the relay stored our message seq */
+    PARLEY_EV_DELIVERED,         /* the peer received our messages up to seq */
+    PARLEY_EV_READ,              /* the peer read our messages up to seq */
+    PARLEY_EV_TYPING,            /* active set */
+    PARLEY_EV_GAP,               /* sender skipped seq gap_from..gap_to (messages lost) */
+    PARLEY_EV_REPLAY,            /* a message already received came again: dropped */
+    PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
+    PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why */
+    PARLEY_EV_RELAY_ERROR        /* the relay refused something: error, relay_code */
+} parley_event_kind;
+
+/*
+ * An event. Everything it points to is owned by the library and valid
+ * only during the callback: copy what you keep.
+ */
+typedef struct parley_event {
+    parley_event_kind kind;
+    uint8_t conversation_id[16];
+    parley_conv_state state;
+    const char *text;            /* MESSAGE: UTF-8, NUL-terminated */
+    size_t text_len;
+    uint64_t seq;
+    uint64_t time_ms;
+    uint64_t gap_from, gap_to;
+    int active;                  /* TYPING */
+    int sender_is_agent;
+    parley_cert_info agent;      /* the agent concerned (sender, claimer, transfer target) */
+    uint8_t sender_sign_pk[32];
+    parley_err error;            /* REJECTED, DISCONNECTED, RELAY_ERROR */
+    int relay_code;              /* RELAY_ERROR: the relay's error code */
+    uint32_t notice_version;     /* DIRECTORY */
+    uint64_t retry_ms;           /* DISCONNECTED */
+    const char *queue;           /* CONVERSATION */
+} parley_event;
+
+typedef void (*parley_event_fn)(void *user, const parley_event *ev);
+
+typedef struct parley_client_config {
+    const char *relay_url;       /* "ws://127.0.0.1:8787/" or "wss://..." */
+    const uint8_t *brand_pk;     /* the pinned brand key, 32 bytes */
+    const char *brand_id;
+    /*
+     * State: a store (NULL: the default sqlite store at storage_path), and
+     * the passphrase its values are encrypted under (Argon2id at kdf_cost,
+     * salt kept in the store). Borrowed; the store is closed by
+     * parley_client_free() when the library opened it.
+     */
+    const parley_store *store;
+    const char *storage_path;
+    const char *passphrase;
+    size_t passphrase_len;
+    parley_kdf_cost kdf_cost;
+    /*
+     * Agents: their key file (from `parley-keys agent request`), unlocked
+     * with key_passphrase, and their certificate. Customers: NULL; the
+     * client creates an identity on first use and keeps it in the store.
+     */
+    const uint8_t *agent_key;
+    size_t agent_key_len;
+    const char *key_passphrase;
+    size_t key_passphrase_len;
+    const uint8_t *agent_cert;
+    size_t agent_cert_len;
+    /* Optional: a signed directory this client publishes on connecting (agents). */
+    const uint8_t *publish_directory;
+    size_t publish_directory_len;
+    parley_event_fn on_event;
+    void *user;
+} parley_client_config;
+
+/*
+ * Creates a client: opens the store, unlocks it (PARLEY_EPASSPHRASE when
+ * wrong), loads or creates the identity, checks an agent's certificate
+ * against the pinned brand key (PARLEY_EBADSIG, PARLEY_EWRONGBRAND,
+ * PARLEY_EEXPIRED, ...), and loads the outbox. It does not connect yet.
+ * cfg and what it points to are copied. Returns PARLEY_OK, PARLEY_EINVAL,
+ * PARLEY_EIO, PARLEY_ENOMEM or a key/certificate error.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_new(parley_client **out,
+                                                         const parley_client_config *cfg);
+/* Stops the service thread if any, closes the connection and the store. NULL: no-op. */
+PARLEY_API void parley_client_free(parley_client *c);
+
+/*
+ * Starts connecting; from then on the client keeps connected, reconnecting
+ * by itself with exponential backoff (0.5 s doubling to 30 s) and jitter.
+ * On each connection it authenticates, fetches the directory, resends
+ * the outbox and (agents) replenishes one-time prekeys.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_connect(parley_client *c);
+
+/* Services network and timers for up to timeout_ms; runs callbacks. Host thread. */
+PARLEY_API void parley_client_run_once(parley_client *c, int timeout_ms);
+
+/*
+ * Service-thread mode: starts a thread that does the network. The host
+ * polls parley_client_event_fd() for reading and then calls
+ * parley_client_dispatch(), which runs callbacks on the host thread.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_start_thread(parley_client *c);
+PARLEY_API int parley_client_event_fd(const parley_client *c);
+PARLEY_API void parley_client_dispatch(parley_client *c);
+/* Makes a run_once() in progress return soon. Safe from any thread. */
+PARLEY_API void parley_client_wake(parley_client *c);
+
+/* The client's own signing key (32 bytes, owned by c) and whether it is connected. */
+PARLEY_API const uint8_t *parley_client_sign_pk(const parley_client *c);
+PARLEY_API int parley_client_connected(const parley_client *c);
+
+/*
+ * The verified directory, or NULL before one was fetched. Borrowed from c;
+ * valid until the next event.
+ */
+PARLEY_API const parley_directory *parley_client_directory(const parley_client *c);
+
+/*
+ * Customers: records consent to the current directory's privacy notice
+ * (a receipt signed by the customer key, bound to the notice version and
+ * text). PARLEY_EINVAL before a directory is known.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_consent(parley_client *c);
+/* 1 if consent for the current notice version is recorded. */
+PARLEY_API int parley_client_has_consent(const parley_client *c);
+
+/*
+ * Customers: opens a conversation in queue with a first message; writes
+ * its id to conversation_id. The first message is sealed separately to
+ * each valid agent of the queue, to a one-time prekey where the relay has
+ * one. Returns PARLEY_ENOCONSENT without consent, PARLEY_EINVAL (no
+ * directory, unknown queue, bad text), PARLEY_ENOAGENT (no valid agent in
+ * the queue), PARLEY_EIO.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c,
+                                                                const char *queue,
+                                                                const char *text,
+                                                                uint8_t conversation_id[16]);
+
+/*
+ * Sends text in a conversation. The message is in the outbox on disk
+ * before this returns, and is resent until the relay acknowledges it; a
+ * customer's messages wait for an agent's claim. *seq (may be NULL) gets
+ * its sequence number. Returns PARLEY_ENOCONSENT, PARLEY_ESTATE (closed,
+ * transferred, not claimed by this agent), PARLEY_EINVAL, PARLEY_EIO.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_send_text(parley_client *c,
+                                                        const uint8_t conversation_id[16],
+                                                        const char *text, uint64_t *seq);
+
+/* Agents: claims a queued conversation. PARLEY_ESTATE if not queued. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_claim(parley_client *c,
+                                                                 const uint8_t conversation_id[16]);
+
+/*
+ * Agents: transfers an active conversation to the agent with agent_id in
+ * the directory: the customer is told (and verifies the target's
+ * certificate against the brand key) and the history is sealed to the
+ * target. PARLEY_ENOAGENT if no valid agent has that id.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_transfer(
+    parley_client *c, const uint8_t conversation_id[16], const char *agent_id);
+
+/* Either side: closes the conversation and forgets its keys. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_close(parley_client *c,
+                                                                 const uint8_t conversation_id[16],
+                                                                 const char *reason);
+
+/* Read receipt for the peer's messages up to seq, and typing notices. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_mark_read(parley_client *c,
+                                                        const uint8_t conversation_id[16],
+                                                        uint64_t seq);
+PARLEY_API PARLEY_NODISCARD parley_err parley_typing(parley_client *c,
+                                                     const uint8_t conversation_id[16],
+                                                     int active);
+
+/* A conversation's state; PARLEY_EINVAL if unknown. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_state(
+    const parley_client *c, const uint8_t conversation_id[16], parley_conv_state *state);
+
+/* Envelopes in the outbox not yet acknowledged by the relay. */
+PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

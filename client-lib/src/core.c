@@ -1,0 +1,2448 @@
+/*
+ * The protocol core of a Parley client (see core.h): authentication with
+ * the relay, the brand directory, consent, conversations (open, claim,
+ * transfer, close), texts, receipts and typing, the outbox, per-sender
+ * sequence checks, and forward secrecy.
+ *
+ * Forward secrecy: every payload a party sends announces a fresh receive
+ * key for the conversation, and the peer seals its next payload to the
+ * newest key it has seen. A receive secret is deleted as soon as a
+ * payload sealed to a newer key arrives, and all of them when the
+ * conversation closes. First contact uses the agents' one-time prekeys,
+ * deleted on use. So the keys a party holds at the end open none of the
+ * envelopes it received.
+ *
+ * Durability: every outgoing envelope is written to the outbox (with the
+ * conversation state it changes) in one transaction before it is sent,
+ * and resent until the relay acknowledges it. Every incoming envelope is
+ * recorded (history, state, seen envelope id) in one transaction before
+ * the relay is told to delete it and before the application hears of it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define MAX_KEYS 32u            /* receive keys kept per conversation */
+#define MAX_SENDERS 8u
+#define MAX_FANOUT 32u
+#define SEQ_WINDOW 64u
+#define PREKEY_TARGET 20u
+#define PREKEY_LOW 8u
+#define OUTBOX_WINDOW 64u
+#define RETRY_MS 2000u
+#define RELAY_AUTH_DOMAIN "relay-auth"
+
+/* ------------------------------------------------------------------ */
+/* State kept in memory */
+
+struct skey {
+    uint8_t pk[32];
+    uint8_t sk[32];
+    uint64_t created;
+};
+
+struct sseq {
+    uint8_t key[32];
+    uint64_t highest, window;
+};
+
+struct buf {
+    uint8_t *p;
+    size_t n;
+};
+
+/* A conversation, as loaded from (and saved to) the vault. */
+struct conv {
+    uint8_t id[16];
+    parley_conv_state state;
+    char queue[PARLEY_MAX_ID + 1];
+    uint8_t customer[32];
+    bool has_customer;
+    struct buf agent_cert;
+    parley_cert_info agent;
+    uint8_t peer_rk[32];
+    bool has_peer_rk;
+    uint64_t my_seq;
+    struct sseq senders[MAX_SENDERS];
+    size_t n_senders;
+    struct skey keys[MAX_KEYS];
+    size_t n_keys;
+    struct buf consent;
+    uint8_t fanout[MAX_FANOUT][32];
+    size_t n_fanout;
+    struct buf target_cert;
+    parley_cert_info target;
+    uint64_t history_count, peer_read, peer_delivered;
+};
+
+struct out_item {
+    uint64_t key;                /* row key in "outbox" */
+    uint8_t envelope_id[16];
+    uint8_t conv[16];
+    uint64_t seq;
+    uint8_t *env;
+    size_t env_len;
+    bool in_flight;
+    uint64_t retry_at;
+};
+
+struct event_item {
+    parley_event ev;
+    char *text;
+    char *queue;
+};
+
+struct prekey_wait {
+    uint64_t pending_key;        /* row in "pending" */
+    uint8_t owner[32];
+};
+
+enum net_state { NET_DOWN, NET_HELLO, NET_AUTH, NET_READY };
+
+struct parley__core {
+    struct parley__vault *vault;
+    parley_identity *id;
+    bool agent;
+    struct buf cert;
+    parley_cert_info cert_info;
+    uint8_t brand_pk[32];
+    char brand_id[PARLEY_MAX_ID + 1];
+    struct buf publish_dir;
+    enum net_state net;
+    uint32_t prekeys_left;
+    parley_directory *dir;
+    uint64_t dir_version;
+    struct buf consent;
+    uint32_t consent_version;
+    struct out_item *out;
+    size_t n_out, cap_out;
+    uint64_t next_row;           /* row keys for outbox, pending, history */
+    struct prekey_wait waits[64];
+    size_t n_waits;
+    struct buf *frames;
+    size_t n_frames, cap_frames, frame_head;
+    struct event_item *events;
+    size_t n_events, cap_events, event_head;
+    struct event_item current;
+    uint8_t receipts[64][16];    /* conversations owing a delivery receipt */
+    uint64_t receipt_seq[64];
+    size_t n_receipts;
+};
+
+static void buf_free(struct buf *b)
+{
+    parley_free(b->p, b->n);
+    b->p = NULL;
+    b->n = 0;
+}
+
+static bool buf_set(struct buf *b, const uint8_t *p, size_t n)
+{
+    uint8_t *copy = NULL;
+
+    if (n > 0) {
+        copy = malloc(n);
+        if (copy == NULL)
+            return false;
+        memcpy(copy, p, n);
+    }
+    buf_free(b);
+    b->p = copy;
+    b->n = n;
+    return true;
+}
+
+static void be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Output queues */
+
+static void queue_frame(struct parley__core *c, const Parley__Frame *f)
+{
+    struct buf b;
+
+    if (c->n_frames == c->cap_frames) {
+        size_t cap = c->cap_frames ? c->cap_frames * 2 : 16;
+        struct buf *grown = realloc(c->frames, cap * sizeof(*grown));
+        if (grown == NULL)
+            return;
+        c->frames = grown;
+        c->cap_frames = cap;
+    }
+    if (parley__pack(&f->base, &b.p, &b.n) != PARLEY_OK)
+        return;
+    c->frames[c->n_frames++] = b;
+}
+
+bool parley__core_next_frame(struct parley__core *c, uint8_t **frame, size_t *len)
+{
+    if (c->frame_head == c->n_frames) {
+        c->frame_head = c->n_frames = 0;
+        return false;
+    }
+    *frame = c->frames[c->frame_head].p;
+    *len = c->frames[c->frame_head].n;
+    c->frame_head++;
+    return true;
+}
+
+static void event_clear(struct event_item *e)
+{
+    if (e->text != NULL)
+        parley_free(e->text, strlen(e->text) + 1);
+    free(e->queue);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Queues ev; text (may be NULL, n bytes) and queue are copied. */
+static void emit(struct parley__core *c, const parley_event *ev, const uint8_t *text, size_t n)
+{
+    struct event_item *e;
+
+    if (c->n_events == c->cap_events) {
+        size_t cap = c->cap_events ? c->cap_events * 2 : 16;
+        struct event_item *grown = realloc(c->events, cap * sizeof(*grown));
+        if (grown == NULL)
+            return;
+        c->events = grown;
+        c->cap_events = cap;
+    }
+    e = &c->events[c->n_events];
+    memset(e, 0, sizeof(*e));
+    e->ev = *ev;
+    if (text != NULL) {
+        e->text = malloc(n + 1);
+        if (e->text == NULL)
+            return;
+        memcpy(e->text, text, n);
+        e->text[n] = '\0';
+        e->ev.text = e->text;
+        e->ev.text_len = n;
+    }
+    if (ev->queue != NULL) {
+        e->queue = strdup(ev->queue);
+        e->ev.queue = e->queue;
+    }
+    c->n_events++;
+}
+
+bool parley__core_next_event(struct parley__core *c, parley_event *ev)
+{
+    event_clear(&c->current);
+    if (c->event_head == c->n_events) {
+        c->event_head = c->n_events = 0;
+        return false;
+    }
+    c->current = c->events[c->event_head++];
+    *ev = c->current.ev;
+    return true;
+}
+
+static void emit_simple(struct parley__core *c, parley_event_kind kind, const uint8_t conv[16])
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    if (conv != NULL)
+        memcpy(ev.conversation_id, conv, 16);
+    emit(c, &ev, NULL, 0);
+}
+
+static void emit_rejected(struct parley__core *c, const uint8_t conv[16], parley_err err)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_REJECTED;
+    ev.error = err;
+    if (conv != NULL)
+        memcpy(ev.conversation_id, conv, 16);
+    emit(c, &ev, NULL, 0);
+}
+
+static void emit_state(struct parley__core *c, const struct conv *cv)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_CONVERSATION;
+    memcpy(ev.conversation_id, cv->id, 16);
+    ev.state = cv->state;
+    ev.queue = cv->queue;
+    if (cv->state == PARLEY_CONV_TRANSFERRING) {
+        ev.agent = cv->target;
+        ev.sender_is_agent = 1;
+    } else if (cv->agent_cert.n > 0) {
+        ev.agent = cv->agent;
+        ev.sender_is_agent = 1;
+    }
+    emit(c, &ev, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Conversations at rest */
+
+static void conv_free(struct conv *cv)
+{
+    buf_free(&cv->agent_cert);
+    buf_free(&cv->consent);
+    buf_free(&cv->target_cert);
+    sodium_memzero(cv, sizeof(*cv));
+}
+
+static bool cert_of(const struct parley__core *c, const struct buf *b, parley_cert_info *info)
+{
+    return b->n > 0 && parley_cert_inspect(b->p, b->n, info) == PARLEY_OK;
+}
+
+static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct conv *cv)
+{
+    Parley__ConversationState *s;
+    uint8_t *val;
+    size_t len;
+    parley_err err = parley__vault_get(c->vault, "conv", id, 16, &val, &len);
+
+    memset(cv, 0, sizeof(*cv));
+    if (err != PARLEY_OK)
+        return err;
+    s = parley__conversation_state__unpack(&parley__wiping_allocator, len, val);
+    parley_free(val, len);
+    if (s == NULL || !parley__len_is(s->conversation_id, 16))
+        goto bad;
+    memcpy(cv->id, s->conversation_id.data, 16);
+    cv->state = (parley_conv_state)s->state;
+    if (!parley__copy_str(cv->queue, sizeof(cv->queue), s->queue))
+        goto bad;
+    if (s->customer_sign_key.len == 32) {
+        memcpy(cv->customer, s->customer_sign_key.data, 32);
+        cv->has_customer = true;
+    }
+    if (s->peer_receive_key.len == 32) {
+        memcpy(cv->peer_rk, s->peer_receive_key.data, 32);
+        cv->has_peer_rk = true;
+    }
+    cv->my_seq = s->my_seq;
+    for (size_t i = 0; i < s->n_senders && cv->n_senders < MAX_SENDERS; i++) {
+        if (!parley__len_is(s->senders[i]->sign_key, 32))
+            goto bad;
+        memcpy(cv->senders[cv->n_senders].key, s->senders[i]->sign_key.data, 32);
+        cv->senders[cv->n_senders].highest = s->senders[i]->highest;
+        cv->senders[cv->n_senders].window = s->senders[i]->window;
+        cv->n_senders++;
+    }
+    for (size_t i = 0; i < s->n_receive_keys && cv->n_keys < MAX_KEYS; i++) {
+        Parley__StoredKey *k = s->receive_keys[i];
+        if (!parley__len_is(k->public_key, 32) || !parley__len_is(k->secret_key, 32))
+            goto bad;
+        memcpy(cv->keys[cv->n_keys].pk, k->public_key.data, 32);
+        memcpy(cv->keys[cv->n_keys].sk, k->secret_key.data, 32);
+        cv->keys[cv->n_keys].created = k->created_ms;
+        cv->n_keys++;
+    }
+    for (size_t i = 0; i < s->n_fanout && cv->n_fanout < MAX_FANOUT; i++)
+        if (parley__len_is(s->fanout[i], 32))
+            memcpy(cv->fanout[cv->n_fanout++], s->fanout[i].data, 32);
+    if (!buf_set(&cv->agent_cert, s->agent_cert.data, s->agent_cert.len) ||
+        !buf_set(&cv->consent, s->consent.data, s->consent.len) ||
+        !buf_set(&cv->target_cert, s->transfer_target.data, s->transfer_target.len))
+        goto bad;
+    cert_of(c, &cv->agent_cert, &cv->agent);
+    cert_of(c, &cv->target_cert, &cv->target);
+    cv->history_count = s->history_count;
+    cv->peer_read = s->peer_read_seq;
+    cv->peer_delivered = s->peer_delivered_seq;
+    parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
+    return PARLEY_OK;
+bad:
+    if (s != NULL)
+        parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
+    conv_free(cv);
+    return PARLEY_EIO;
+}
+
+static parley_err conv_save(struct parley__core *c, const struct conv *cv)
+{
+    Parley__ConversationState s = PARLEY__CONVERSATION_STATE__INIT;
+    Parley__SenderSeq seqs[MAX_SENDERS], *seq_ptrs[MAX_SENDERS];
+    Parley__StoredKey keys[MAX_KEYS], *key_ptrs[MAX_KEYS];
+    ProtobufCBinaryData fan[MAX_FANOUT];
+    parley_err err;
+
+    s.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)cv->id};
+    s.state = (uint32_t)cv->state;
+    s.queue = (char *)cv->queue;
+    if (cv->has_customer)
+        s.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)cv->customer};
+    s.agent_cert = (ProtobufCBinaryData){cv->agent_cert.n, cv->agent_cert.p};
+    if (cv->has_peer_rk)
+        s.peer_receive_key = (ProtobufCBinaryData){32, (uint8_t *)cv->peer_rk};
+    s.my_seq = cv->my_seq;
+    for (size_t i = 0; i < cv->n_senders; i++) {
+        parley__sender_seq__init(&seqs[i]);
+        seqs[i].sign_key = (ProtobufCBinaryData){32, (uint8_t *)cv->senders[i].key};
+        seqs[i].highest = cv->senders[i].highest;
+        seqs[i].window = cv->senders[i].window;
+        seq_ptrs[i] = &seqs[i];
+    }
+    s.senders = seq_ptrs;
+    s.n_senders = cv->n_senders;
+    for (size_t i = 0; i < cv->n_keys; i++) {
+        parley__stored_key__init(&keys[i]);
+        keys[i].public_key = (ProtobufCBinaryData){32, (uint8_t *)cv->keys[i].pk};
+        keys[i].secret_key = (ProtobufCBinaryData){32, (uint8_t *)cv->keys[i].sk};
+        keys[i].created_ms = cv->keys[i].created;
+        key_ptrs[i] = &keys[i];
+    }
+    s.receive_keys = key_ptrs;
+    s.n_receive_keys = cv->n_keys;
+    s.consent = (ProtobufCBinaryData){cv->consent.n, cv->consent.p};
+    for (size_t i = 0; i < cv->n_fanout; i++)
+        fan[i] = (ProtobufCBinaryData){32, (uint8_t *)cv->fanout[i]};
+    s.fanout = fan;
+    s.n_fanout = cv->n_fanout;
+    s.transfer_target = (ProtobufCBinaryData){cv->target_cert.n, cv->target_cert.p};
+    s.history_count = cv->history_count;
+    s.peer_read_seq = cv->peer_read;
+    s.peer_delivered_seq = cv->peer_delivered;
+    err = parley__vault_put_pb(c->vault, "conv", cv->id, 16, &s.base);
+    sodium_memzero(keys, sizeof(keys));
+    return err;
+}
+
+/* Forgets every receive secret of the conversation (closed or handed over). */
+static void conv_forget_keys(struct conv *cv)
+{
+    sodium_memzero(cv->keys, sizeof(cv->keys));
+    cv->n_keys = 0;
+}
+
+/* A fresh receive key, announced in the next payload. */
+static const uint8_t *conv_new_key(struct conv *cv, uint64_t now)
+{
+    struct skey *k;
+
+    if (cv->n_keys == MAX_KEYS) {
+        /* The peer has not answered for a long time: the oldest key goes. */
+        memmove(&cv->keys[0], &cv->keys[1], (MAX_KEYS - 1) * sizeof(cv->keys[0]));
+        cv->n_keys--;
+    }
+    k = &cv->keys[cv->n_keys++];
+    crypto_box_keypair(k->pk, k->sk);
+    k->created = now;
+    return k->pk;
+}
+
+static parley_err history_add(struct parley__core *c, struct conv *cv, const uint8_t *envelope_id,
+                              bool from_me, const uint8_t sender[32], const char *name,
+                              uint64_t seq, uint64_t time_ms, const uint8_t *text, size_t n,
+                              parley_body_kind kind)
+{
+    Parley__HistoryRecord h = PARLEY__HISTORY_RECORD__INIT;
+    uint8_t key[24];
+
+    memcpy(key, cv->id, 16);
+    be64(key + 16, cv->history_count++);
+    if (envelope_id != NULL)
+        h.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)envelope_id};
+    h.from_me = from_me;
+    h.sender_sign_key = (ProtobufCBinaryData){32, (uint8_t *)sender};
+    h.sender_name = (char *)(name != NULL ? name : "");
+    h.seq = seq;
+    h.time_ms = time_ms;
+    h.text = (ProtobufCBinaryData){n, (uint8_t *)text};
+    h.kind = (uint32_t)kind;
+    return parley__vault_put_pb(c->vault, "history", key, sizeof(key), &h.base);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sealing and the outbox */
+
+static size_t varint(uint8_t *out, size_t v)
+{
+    size_t n = 0;
+
+    do {
+        out[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v != 0)
+            out[n] |= 0x80;
+        n++;
+    } while (v != 0);
+    return n;
+}
+
+/* Frame{send: envelope}: field 4, length-delimited, around the stored bytes. */
+static void queue_send(struct parley__core *c, const struct out_item *it)
+{
+    struct buf b;
+    uint8_t head[11];
+    size_t h;
+
+    if (c->n_frames == c->cap_frames) {
+        size_t cap = c->cap_frames ? c->cap_frames * 2 : 16;
+        struct buf *grown = realloc(c->frames, cap * sizeof(*grown));
+        if (grown == NULL)
+            return;
+        c->frames = grown;
+        c->cap_frames = cap;
+    }
+    head[0] = 0x22;
+    h = 1 + varint(head + 1, it->env_len);
+    b.n = h + it->env_len;
+    b.p = malloc(b.n);
+    if (b.p == NULL)
+        return;
+    memcpy(b.p, head, h);
+    memcpy(b.p + h, it->env, it->env_len);
+    c->frames[c->n_frames++] = b;
+}
+
+static void pump_outbox(struct parley__core *c, uint64_t now)
+{
+    size_t in_flight = 0;
+
+    if (c->net != NET_READY)
+        return;
+    for (size_t i = 0; i < c->n_out; i++)
+        in_flight += c->out[i].in_flight;
+    for (size_t i = 0; i < c->n_out && in_flight < OUTBOX_WINDOW; i++) {
+        struct out_item *it = &c->out[i];
+        if (it->in_flight || it->retry_at > now)
+            continue;
+        queue_send(c, it);
+        it->in_flight = true;
+        in_flight++;
+    }
+}
+
+static struct out_item *out_add(struct parley__core *c)
+{
+    if (c->n_out == c->cap_out) {
+        size_t cap = c->cap_out ? c->cap_out * 2 : 16;
+        struct out_item *grown = realloc(c->out, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        c->out = grown;
+        c->cap_out = cap;
+    }
+    memset(&c->out[c->n_out], 0, sizeof(c->out[0]));
+    return &c->out[c->n_out++];
+}
+
+static void out_remove(struct parley__core *c, size_t i)
+{
+    free(c->out[i].env);
+    memmove(&c->out[i], &c->out[i + 1], (c->n_out - i - 1) * sizeof(c->out[0]));
+    c->n_out--;
+}
+
+/*
+ * Seals p for (to_sign, to_box) in conversation cv and writes it to the
+ * outbox. seq 0 means the next of cv; announce adds a fresh receive key.
+ * Must run inside a vault transaction; the caller saves cv and commits,
+ * then calls pump_outbox. On failure nothing is added in memory.
+ */
+static parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                                 uint64_t seq, bool announce, const uint8_t to_sign[32],
+                                 const uint8_t to_box[32], uint64_t now, uint64_t *seq_out)
+{
+    /* p may come from an unpack: every field set here is put back before return. */
+    Parley__Payload saved = *p;
+    ProtobufCBinaryData saved_open_key = {0, NULL};
+    Parley__AgentCert *cert = NULL;
+    Parley__OutboxEntry e = PARLEY__OUTBOX_ENTRY__INIT;
+    struct out_item *it;
+    uint8_t envelope_id[16], routing[32], row[8];
+    uint8_t *sealed = NULL, *env = NULL;
+    size_t sealed_len = 0, env_len = 0;
+    parley_err err;
+
+    if (c->agent) {
+        cert = parley__agent_cert__unpack(NULL, c->cert.n, c->cert.p);
+        if (cert == NULL)
+            return PARLEY_EMALFORMED;
+    }
+    p->sender_cert = cert;
+    p->conversation_id = (ProtobufCBinaryData){16, cv->id};
+    p->seq = seq != 0 ? seq : ++cv->my_seq;
+    p->time_ms = now;
+    if (announce)
+        p->next_receive_key = (ProtobufCBinaryData){32, (uint8_t *)conv_new_key(cv, now)};
+    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN) {
+        saved_open_key = p->open->customer_box_key;
+        p->open->customer_box_key = p->next_receive_key;
+    }
+    *seq_out = p->seq;
+    err = parley__seal_payload(p, c->id, to_box, &sealed, &sealed_len);
+    if (err != PARLEY_OK)
+        goto done;
+    randombytes_buf(envelope_id, sizeof(envelope_id));
+    parley_routing_id(to_sign, routing);
+    err = parley__envelope_pack(envelope_id, cv->id, routing, sealed, sealed_len, &env, &env_len);
+    if (err != PARLEY_OK)
+        goto done;
+    e.envelope_id = (ProtobufCBinaryData){16, envelope_id};
+    e.envelope = (ProtobufCBinaryData){env_len, env};
+    e.conversation_id = (ProtobufCBinaryData){16, cv->id};
+    e.seq = p->seq;
+    be64(row, c->next_row);
+    err = parley__vault_put_pb(c->vault, "outbox", row, sizeof(row), &e.base);
+    if (err != PARLEY_OK)
+        goto done;
+    it = out_add(c);
+    if (it == NULL) {
+        err = PARLEY_ENOMEM;
+        goto done;
+    }
+    it->key = c->next_row++;
+    memcpy(it->envelope_id, envelope_id, 16);
+    memcpy(it->conv, cv->id, 16);
+    it->seq = p->seq;
+    it->env = env;
+    it->env_len = env_len;
+    env = NULL;
+done:
+    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN)
+        p->open->customer_box_key = saved_open_key;
+    *p = saved;
+    if (cert != NULL)
+        parley__agent_cert__free_unpacked(cert, NULL);
+    free(sealed);
+    free(env);
+    return err;
+}
+
+/* The peer of cv: who we seal to now. False when not known yet. */
+static bool conv_peer(const struct parley__core *c, const struct conv *cv, const uint8_t **sign,
+                      const uint8_t **box)
+{
+    if (!cv->has_peer_rk)
+        return false;
+    if (c->agent) {
+        if (!cv->has_customer)
+            return false;
+        *sign = cv->customer;
+    } else {
+        if (cv->agent_cert.n == 0)
+            return false;
+        *sign = cv->agent.sign_pk;
+    }
+    *box = cv->peer_rk;
+    return true;
+}
+
+/*
+ * Sends p to the conversation's peer now: seal, outbox, save, commit.
+ * Drops the newest out item again if the commit fails.
+ */
+static parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                           const uint8_t *history_text, size_t history_len, uint64_t *seq,
+                           uint64_t now)
+{
+    const uint8_t *sign, *box;
+    size_t n_before = c->n_out;
+    uint64_t used = 0;
+    parley_err err;
+
+    if (!conv_peer(c, cv, &sign, &box))
+        return PARLEY_ESTATE;
+    err = parley__vault_begin(c->vault);
+    if (err != PARLEY_OK)
+        return err;
+    err = seal_to_outbox(c, cv, p, 0, true, sign, box, now, &used);
+    if (err == PARLEY_OK && history_text != NULL)
+        err = history_add(c, cv, c->out[c->n_out - 1].envelope_id, true,
+                          parley_identity_sign_pk(c->id),
+                          c->agent ? c->cert_info.display_name : NULL, used, now, history_text,
+                          history_len, PARLEY_BODY_TEXT);
+    if (err == PARLEY_OK)
+        err = conv_save(c, cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else
+        parley__vault_rollback(c->vault);
+    if (err != PARLEY_OK) {
+        while (c->n_out > n_before)
+            out_remove(c, c->n_out - 1);
+        return err;
+    }
+    if (seq != NULL)
+        *seq = used;
+    pump_outbox(c, now);
+    return PARLEY_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Payloads waiting for a key */
+
+/* Saves a payload for later: to agent `to` (a prekey to fetch) or, to NULL, the current agent. */
+static parley_err pending_add(struct parley__core *c, const uint8_t conv[16], const uint8_t *to,
+                              const Parley__Payload *p)
+{
+    Parley__PendingSend ps = PARLEY__PENDING_SEND__INIT;
+    uint8_t row[8], *pbuf;
+    size_t plen;
+    parley_err err = parley__pack(&p->base, &pbuf, &plen);
+
+    if (err != PARLEY_OK)
+        return err;
+    ps.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)conv};
+    if (to != NULL)
+        ps.to_sign_key = (ProtobufCBinaryData){32, (uint8_t *)to};
+    ps.payload = (ProtobufCBinaryData){plen, pbuf};
+    be64(row, c->next_row++);
+    err = parley__vault_put_pb(c->vault, "pending", row, sizeof(row), &ps.base);
+    parley_free(pbuf, plen);
+    return err;
+}
+
+struct pending_list {
+    uint64_t rows[256];
+    Parley__PendingSend *items[256];
+    size_t n;
+};
+
+static int pending_collect(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                           size_t val_len)
+{
+    struct pending_list *l = arg;
+    uint64_t row = 0;
+
+    if (key_len != 8 || l->n == 256)
+        return l->n == 256;
+    for (int i = 0; i < 8; i++)
+        row = (row << 8) | key[i];
+    l->items[l->n] = parley__pending_send__unpack(&parley__wiping_allocator, val_len, val);
+    if (l->items[l->n] != NULL)
+        l->rows[l->n++] = row;
+    return 0;
+}
+
+static void pending_list_free(struct pending_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        parley__pending_send__free_unpacked(l->items[i], &parley__wiping_allocator);
+    l->n = 0;
+}
+
+static bool waiting_for(const struct parley__core *c, uint64_t row)
+{
+    for (size_t i = 0; i < c->n_waits; i++)
+        if (c->waits[i].pending_key == row)
+            return true;
+    return false;
+}
+
+/* Seals a pending payload to (to_sign, to_box) and removes it from "pending", in one transaction. */
+static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parley__PendingSend *ps,
+                               const uint8_t to_sign[32], const uint8_t to_box[32], bool current,
+                               uint64_t now)
+{
+    Parley__Payload *p;
+    struct conv cv;
+    uint8_t key[8];
+    size_t n_before = c->n_out;
+    parley_err err;
+    bool announce;
+    uint64_t seq, used = 0;
+
+    if (!parley__len_is(ps->conversation_id, 16))
+        return PARLEY_EMALFORMED;
+    p = parley__payload__unpack(&parley__wiping_allocator, ps->payload.len, ps->payload.data);
+    if (p == NULL)
+        return PARLEY_EMALFORMED;
+    err = conv_load(c, ps->conversation_id.data, &cv);
+    if (err != PARLEY_OK) {
+        parley__payload_free(p);
+        return err;
+    }
+    /*
+     * Opens carry seq 1 to every agent and a key for the reply; notices and
+     * handovers to other agents carry the next seq without using it up,
+     * and no key, since no reply comes to them.
+     */
+    announce = current || p->body_case == PARLEY__PAYLOAD__BODY_OPEN;
+    seq = current ? 0 : p->body_case == PARLEY__PAYLOAD__BODY_OPEN ? 1 : cv.my_seq + 1;
+    be64(key, row);
+    err = parley__vault_begin(c->vault);
+    if (err == PARLEY_OK) {
+        err = seal_to_outbox(c, &cv, p, seq, announce, to_sign, to_box, now, &used);
+        if (err == PARLEY_OK && current && p->body_case == PARLEY__PAYLOAD__BODY_TEXT)
+            err = history_add(c, &cv, c->out[c->n_out - 1].envelope_id, true,
+                              parley_identity_sign_pk(c->id), NULL, used, now,
+                              p->text->text.data, p->text->text.len, PARLEY_BODY_TEXT);
+        if (err == PARLEY_OK)
+            err = conv_save(c, &cv);
+        if (err == PARLEY_OK)
+            err = parley__vault_del(c->vault, "pending", key, sizeof(key));
+        if (err == PARLEY_OK)
+            err = parley__vault_commit(c->vault);
+        else
+            parley__vault_rollback(c->vault);
+    }
+    if (err != PARLEY_OK)
+        while (c->n_out > n_before)
+            out_remove(c, c->n_out - 1);
+    conv_free(&cv);
+    parley__payload_free(p);
+    return err;
+}
+
+/* Moves every pending payload forward: seals what has a key, asks for prekeys for the rest. */
+static void flush_pending(struct parley__core *c, uint64_t now)
+{
+    struct pending_list l;
+
+    l.n = 0;
+    if (parley__vault_scan(c->vault, "pending", NULL, 0, pending_collect, &l) != PARLEY_OK) {
+        pending_list_free(&l);
+        return;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        Parley__PendingSend *ps = l.items[i];
+
+        if (ps->to_sign_key.len == 32) {
+            Parley__Frame f = PARLEY__FRAME__INIT;
+            Parley__PrekeyFetch pf = PARLEY__PREKEY_FETCH__INIT;
+
+            if (c->net != NET_READY || waiting_for(c, l.rows[i]) ||
+                c->n_waits == sizeof(c->waits) / sizeof(c->waits[0]))
+                continue;
+            c->waits[c->n_waits].pending_key = l.rows[i];
+            memcpy(c->waits[c->n_waits].owner, ps->to_sign_key.data, 32);
+            c->n_waits++;
+            pf.owner_sign_key = ps->to_sign_key;
+            f.kind_case = PARLEY__FRAME__KIND_PREKEY_FETCH;
+            f.prekey_fetch = &pf;
+            queue_frame(c, &f);
+        } else if (parley__len_is(ps->conversation_id, 16)) {
+            struct conv cv;
+            const uint8_t *sign, *box;
+            uint8_t s[32], b[32];
+
+            if (conv_load(c, ps->conversation_id.data, &cv) != PARLEY_OK)
+                continue;
+            if (cv.state == PARLEY_CONV_ACTIVE && conv_peer(c, &cv, &sign, &box)) {
+                memcpy(s, sign, 32);
+                memcpy(b, box, 32);
+                conv_free(&cv);
+                pending_seal(c, l.rows[i], ps, s, b, true, now);
+                continue;
+            }
+            conv_free(&cv);
+        }
+    }
+    pending_list_free(&l);
+    pump_outbox(c, now);
+}
+
+/* The directory's certificate for an agent signing key, if valid now. */
+static bool agent_by_key(const struct parley__core *c, const uint8_t sign_pk[32],
+                         parley_cert_info *info, const uint8_t **cert, size_t *cert_len)
+{
+    if (c->dir == NULL)
+        return false;
+    for (size_t i = 0; i < parley_directory_agent_count(c->dir); i++) {
+        parley_cert_info tmp;
+        if (parley_directory_agent(c->dir, i, &tmp) != PARLEY_OK ||
+            sodium_memcmp(tmp.sign_pk, sign_pk, 32) != 0)
+            continue;
+        if (info != NULL)
+            *info = tmp;
+        if (cert != NULL)
+            *cert = parley_directory_agent_cert(c->dir, i, cert_len);
+        return true;
+    }
+    return false;
+}
+
+static void on_prekey_result(struct parley__core *c, const Parley__PrekeyResult *r, uint64_t now)
+{
+    Parley__PrekeyBody *body = NULL;
+    parley_cert_info agent;
+    const uint8_t *box = NULL;
+    uint8_t key[8], *val = NULL;
+    size_t i, len = 0;
+    uint64_t row;
+    Parley__PendingSend *ps;
+
+    if (!parley__len_is(r->owner_sign_key, 32))
+        return;
+    for (i = 0; i < c->n_waits; i++)
+        if (memcmp(c->waits[i].owner, r->owner_sign_key.data, 32) == 0)
+            break;
+    if (i == c->n_waits)
+        return;
+    row = c->waits[i].pending_key;
+    memmove(&c->waits[i], &c->waits[i + 1], (c->n_waits - i - 1) * sizeof(c->waits[0]));
+    c->n_waits--;
+    if (!agent_by_key(c, r->owner_sign_key.data, &agent, NULL, NULL))
+        return; /* no longer a valid agent: the payload stays pending */
+    /* A prekey counts only if its owner signed it; otherwise the certificate's key serves. */
+    if (r->prekey != NULL &&
+        parley__verify_pb(agent.sign_pk, 32, PARLEY__DOMAIN_PREKEY, r->prekey->body,
+                          r->prekey->signature) == PARLEY_OK) {
+        body = parley__prekey_body__unpack(NULL, r->prekey->body.len, r->prekey->body.data);
+        if (body != NULL && parley__len_is(body->box_key, 32) &&
+            parley__len_is(body->owner_sign_key, 32) &&
+            memcmp(body->owner_sign_key.data, agent.sign_pk, 32) == 0)
+            box = body->box_key.data;
+    } else if (r->prekey != NULL) {
+        emit_rejected(c, NULL, PARLEY_EBADSIG);
+    }
+    if (box == NULL)
+        box = agent.box_pk;
+    be64(key, row);
+    if (parley__vault_get(c->vault, "pending", key, 8, &val, &len) == PARLEY_OK) {
+        ps = parley__pending_send__unpack(&parley__wiping_allocator, len, val);
+        if (ps != NULL) {
+            pending_seal(c, row, ps, agent.sign_pk, box, false, now);
+            parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
+        }
+        parley_free(val, len);
+    }
+    if (body != NULL)
+        parley__prekey_body__free_unpacked(body, NULL);
+    pump_outbox(c, now);
+}
+
+/* ------------------------------------------------------------------ */
+/* Prekeys (agents) */
+
+/* Publishes fresh one-time prekeys up to PREKEY_TARGET; their secrets are stored first. */
+static void publish_prekeys(struct parley__core *c, uint64_t now)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyPublish pub = PARLEY__PREKEY_PUBLISH__INIT;
+    Parley__Prekey pks[PREKEY_TARGET], *ptrs[PREKEY_TARGET];
+    uint8_t *bodies[PREKEY_TARGET], sigs[PREKEY_TARGET][64];
+    size_t n = 0, want;
+
+    if (!c->agent || c->prekeys_left >= PREKEY_LOW)
+        return;
+    want = PREKEY_TARGET - c->prekeys_left;
+    if (parley__vault_begin(c->vault) != PARLEY_OK)
+        return;
+    for (; n < want; n++) {
+        Parley__PrekeyBody body = PARLEY__PREKEY_BODY__INIT;
+        Parley__StoredKey sk = PARLEY__STORED_KEY__INIT;
+        uint8_t pk[32], sec[32];
+        size_t blen;
+
+        crypto_box_keypair(pk, sec);
+        sk.public_key = (ProtobufCBinaryData){32, pk};
+        sk.secret_key = (ProtobufCBinaryData){32, sec};
+        sk.created_ms = now;
+        body.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
+        body.prekey_id = randombytes_random();
+        body.box_key = (ProtobufCBinaryData){32, pk};
+        body.created_at = now / 1000u;
+        if (parley__vault_put_pb(c->vault, "prekey", pk, 32, &sk.base) != PARLEY_OK ||
+            parley__pack(&body.base, &bodies[n], &blen) != PARLEY_OK) {
+            sodium_memzero(sec, sizeof(sec));
+            break;
+        }
+        sodium_memzero(sec, sizeof(sec));
+        parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_PREKEY, bodies[n], blen, sigs[n]);
+        parley__prekey__init(&pks[n]);
+        pks[n].body = (ProtobufCBinaryData){blen, bodies[n]};
+        pks[n].signature = (ProtobufCBinaryData){64, sigs[n]};
+        ptrs[n] = &pks[n];
+    }
+    if (n == want && parley__vault_commit(c->vault) == PARLEY_OK) {
+        pub.prekeys = ptrs;
+        pub.n_prekeys = n;
+        f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
+        f.prekey_publish = &pub;
+        queue_frame(c, &f);
+        c->prekeys_left = PREKEY_TARGET;
+    } else if (n != want) {
+        parley__vault_rollback(c->vault);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(bodies[i]);
+}
+
+struct key_list {
+    struct skey keys[64];
+    size_t n;
+};
+
+static int collect_prekey(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                          size_t val_len)
+{
+    struct key_list *l = arg;
+    Parley__StoredKey *k;
+
+    if (l->n == 64)
+        return 1;
+    k = parley__stored_key__unpack(&parley__wiping_allocator, val_len, val);
+    if (k != NULL && parley__len_is(k->public_key, 32) && parley__len_is(k->secret_key, 32)) {
+        memcpy(l->keys[l->n].pk, k->public_key.data, 32);
+        memcpy(l->keys[l->n].sk, k->secret_key.data, 32);
+        l->n++;
+    }
+    if (k != NULL)
+        parley__stored_key__free_unpacked(k, &parley__wiping_allocator);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving envelopes */
+
+struct opened {
+    Parley__Payload *p;
+    parley_cert_info cert;
+    int is_agent;
+    uint8_t used_pk[32];
+    bool used_prekey;
+};
+
+/* Tries the conversation's keys (newest first), then, for agents, prekeys and the identity key. */
+static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *env,
+                                const struct conv *cv, bool have_conv, struct opened *o,
+                                uint64_t now)
+{
+    parley_trust trust;
+    parley_err best = PARLEY_EBADSEAL, err;
+    struct key_list *pre = NULL;
+
+    memset(o, 0, sizeof(*o));
+    memset(&trust, 0, sizeof(trust));
+    trust.brand_pk = c->brand_pk;
+    trust.brand_id = c->brand_id;
+    trust.now = now / 1000u;
+    trust.revs = c->dir != NULL ? parley_directory_revocations(c->dir) : NULL;
+    trust.require_agent = !c->agent;
+    for (size_t i = have_conv ? cv->n_keys : 0; i-- > 0;) {
+        err = parley__open_sealed(env->sealed.data, env->sealed.len, cv->keys[i].pk,
+                                  cv->keys[i].sk, env->conversation_id.data, &trust, &o->p,
+                                  &o->cert, &o->is_agent);
+        if (err == PARLEY_OK) {
+            memcpy(o->used_pk, cv->keys[i].pk, 32);
+            return PARLEY_OK;
+        }
+        if (err != PARLEY_EBADSEAL)
+            return err; /* it opened: what failed is the content, not the key */
+    }
+    if (!c->agent)
+        return best;
+    pre = calloc(1, sizeof(*pre));
+    if (pre == NULL)
+        return PARLEY_ENOMEM;
+    parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, pre);
+    for (size_t i = 0; i <= pre->n && best == PARLEY_EBADSEAL; i++) {
+        const uint8_t *pk = i < pre->n ? pre->keys[i].pk : c->id->box_pk;
+        const uint8_t *sk = i < pre->n ? pre->keys[i].sk : c->id->secret->box_sk;
+
+        err = parley__open_sealed(env->sealed.data, env->sealed.len, pk, sk,
+                                  env->conversation_id.data, &trust, &o->p, &o->cert,
+                                  &o->is_agent);
+        if (err == PARLEY_OK) {
+            memcpy(o->used_pk, pk, 32);
+            o->used_prekey = i < pre->n;
+        }
+        best = err;
+    }
+    sodium_memzero(pre, sizeof(*pre));
+    free(pre);
+    return best;
+}
+
+/* Drops the receive keys older than the one the peer just used. */
+static void conv_keys_used(struct conv *cv, const uint8_t pk[32])
+{
+    for (size_t i = 0; i < cv->n_keys; i++)
+        if (memcmp(cv->keys[i].pk, pk, 32) == 0) {
+            sodium_memzero(cv->keys, i * sizeof(cv->keys[0]));
+            memmove(&cv->keys[0], &cv->keys[i], (cv->n_keys - i) * sizeof(cv->keys[0]));
+            sodium_memzero(&cv->keys[cv->n_keys - i], i * sizeof(cv->keys[0]));
+            cv->n_keys -= i;
+            return;
+        }
+}
+
+enum seq_verdict { SEQ_NEXT, SEQ_GAP, SEQ_REPLAY, SEQ_REORDER };
+
+/* Per-sender sequence check with a window of the last 64 numbers. */
+static enum seq_verdict seq_check(struct conv *cv, const uint8_t sender[32], uint64_t seq,
+                                  uint64_t *gap_from)
+{
+    struct sseq *s = NULL;
+
+    for (size_t i = 0; i < cv->n_senders; i++)
+        if (memcmp(cv->senders[i].key, sender, 32) == 0)
+            s = &cv->senders[i];
+    if (s == NULL) {
+        if (cv->n_senders == MAX_SENDERS) {
+            memmove(&cv->senders[0], &cv->senders[1], (MAX_SENDERS - 1) * sizeof(cv->senders[0]));
+            cv->n_senders--;
+        }
+        s = &cv->senders[cv->n_senders++];
+        memset(s, 0, sizeof(*s));
+        memcpy(s->key, sender, 32);
+    }
+    if (seq == s->highest)
+        return SEQ_REPLAY;
+    if (seq < s->highest) {
+        uint64_t back = s->highest - seq - 1;
+        if (back >= SEQ_WINDOW || (s->window >> back) & 1)
+            return SEQ_REPLAY;
+        return SEQ_REORDER; /* never seen, but later than what followed it */
+    }
+    {
+        uint64_t shift = seq - s->highest;
+        enum seq_verdict v = shift == 1 ? SEQ_NEXT : SEQ_GAP;
+        *gap_from = s->highest + 1;
+        s->window = shift >= SEQ_WINDOW ? 0 : (s->window << shift) | (1ull << (shift - 1));
+        if (s->highest == 0)
+            s->window = 0;
+        s->highest = seq;
+        return v;
+    }
+}
+
+static void send_delivered(struct parley__core *c, const uint8_t envelope_id[16])
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Delivered d = PARLEY__DELIVERED__INIT;
+    ProtobufCBinaryData id = {16, (uint8_t *)envelope_id};
+
+    d.envelope_ids = &id;
+    d.n_envelope_ids = 1;
+    f.kind_case = PARLEY__FRAME__KIND_DELIVERED;
+    f.delivered = &d;
+    queue_frame(c, &f);
+}
+
+static void receipt_due(struct parley__core *c, const uint8_t conv[16], uint64_t seq)
+{
+    for (size_t i = 0; i < c->n_receipts; i++)
+        if (memcmp(c->receipts[i], conv, 16) == 0) {
+            if (seq > c->receipt_seq[i])
+                c->receipt_seq[i] = seq;
+            return;
+        }
+    if (c->n_receipts < 64) {
+        memcpy(c->receipts[c->n_receipts], conv, 16);
+        c->receipt_seq[c->n_receipts++] = seq;
+    }
+}
+
+static bool consent_valid(const struct parley__core *c, const Parley__ConsentReceipt *r,
+                          const uint8_t customer[32])
+{
+    Parley__ConsentReceiptBody *b;
+    bool ok;
+
+    if (r == NULL || parley__verify_pb(customer, 32, PARLEY__DOMAIN_CONSENT, r->body,
+                                       r->signature) != PARLEY_OK)
+        return false;
+    b = parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data);
+    if (b == NULL)
+        return false;
+    ok = strcmp(b->brand_id, c->brand_id) == 0 && parley__len_is(b->customer_sign_key, 32) &&
+         memcmp(b->customer_sign_key.data, customer, 32) == 0 && b->notice_version > 0;
+    parley__consent_receipt_body__free_unpacked(b, NULL);
+    return ok;
+}
+
+/* Claims a conversation we were handed: tells the customer who now answers, with our key. */
+static parley_err send_claim(struct parley__core *c, struct conv *cv, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Claim cl = PARLEY__CLAIM__INIT;
+
+    cl.agent_id = c->cert_info.agent_id;
+    p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
+    p.claim = &cl;
+    return send_now(c, cv, &p, NULL, 0, NULL, now);
+}
+
+/* Customer: tells every other agent the Open went to that the conversation is taken. */
+static void notify_fanout(struct parley__core *c, struct conv *cv, const parley_cert_info *winner)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Claim cl = PARLEY__CLAIM__INIT;
+
+    cl.agent_id = (char *)winner->agent_id;
+    p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
+    p.claim = &cl;
+    for (size_t i = 0; i < cv->n_fanout; i++)
+        if (memcmp(cv->fanout[i], winner->sign_pk, 32) != 0)
+            pending_add(c, cv->id, cv->fanout[i], &p);
+    cv->n_fanout = 0;
+}
+
+/* What an accepted envelope changes, written in one transaction. */
+struct accept {
+    const Parley__Envelope *env;
+    struct conv *cv;
+    const struct opened *o;
+    const uint8_t *text;         /* history, when a text */
+    size_t text_len;
+    const char *sender_name;
+};
+
+static parley_err accept_commit(struct parley__core *c, const struct accept *a)
+{
+    static const uint8_t one = 1;
+    parley_err err = parley__vault_begin(c->vault);
+
+    if (err != PARLEY_OK)
+        return err;
+    err = parley__vault_put(c->vault, "seen", a->env->envelope_id.data, 16, &one, 1);
+    if (err == PARLEY_OK && a->text != NULL)
+        err = history_add(c, a->cv, a->env->envelope_id.data, false,
+                          a->o->p->sender_sign_key.data, a->sender_name, a->o->p->seq,
+                          a->o->p->time_ms, a->text, a->text_len, PARLEY_BODY_TEXT);
+    if (err == PARLEY_OK && a->o->used_prekey)
+        err = parley__vault_del(c->vault, "prekey", a->o->used_pk, 32);
+    if (err == PARLEY_OK)
+        err = conv_save(c, a->cv);
+    if (err == PARLEY_OK)
+        return parley__vault_commit(c->vault);
+    parley__vault_rollback(c->vault);
+    return err;
+}
+
+static void emit_message(struct parley__core *c, const struct conv *cv, const struct opened *o,
+                         const uint8_t *text, size_t n)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_MESSAGE;
+    memcpy(ev.conversation_id, cv->id, 16);
+    ev.seq = o->p->seq;
+    ev.time_ms = o->p->time_ms;
+    ev.sender_is_agent = o->is_agent;
+    if (o->is_agent)
+        ev.agent = o->cert;
+    memcpy(ev.sender_sign_pk, o->p->sender_sign_key.data, 32);
+    emit(c, &ev, text, n);
+}
+
+/*
+ * Sequence check with its events; false when the payload must be dropped.
+ * A first contact (an Open, a handover, a notice from the customer to an
+ * agent who never heard from it since) has no gap to report.
+ */
+static bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened *o,
+                   bool first_contact)
+{
+    parley_event ev;
+    uint64_t from = 0;
+    enum seq_verdict v = seq_check(cv, o->p->sender_sign_key.data, o->p->seq, &from);
+
+    if (v == SEQ_NEXT || (v == SEQ_GAP && first_contact))
+        return true;
+    memset(&ev, 0, sizeof(ev));
+    memcpy(ev.conversation_id, cv->id, 16);
+    memcpy(ev.sender_sign_pk, o->p->sender_sign_key.data, 32);
+    ev.seq = o->p->seq;
+    if (v == SEQ_GAP) {
+        ev.kind = PARLEY_EV_GAP;
+        ev.gap_from = from;
+        ev.gap_to = o->p->seq - 1;
+        emit(c, &ev, NULL, 0);
+        return true;
+    }
+    ev.kind = v == SEQ_REPLAY ? PARLEY_EV_REPLAY : PARLEY_EV_REORDER;
+    emit(c, &ev, NULL, 0);
+    return false;
+}
+
+/* Bodies either side may receive from its current peer. */
+static void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
+                      struct accept *a, bool *changed)
+{
+    const Parley__Payload *p = o->p;
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    memcpy(ev.conversation_id, cv->id, 16);
+    switch (p->body_case) {
+    case PARLEY__PAYLOAD__BODY_TEXT:
+        a->text = p->text->text.data;
+        a->text_len = p->text->text.len;
+        a->sender_name = o->is_agent ? o->cert.display_name : NULL;
+        break;
+    case PARLEY__PAYLOAD__BODY_RECEIPT:
+        if (p->receipt->kind == PARLEY__RECEIPT__KIND__READ) {
+            if (p->receipt->up_to_seq > cv->peer_read)
+                cv->peer_read = p->receipt->up_to_seq;
+            ev.kind = PARLEY_EV_READ;
+        } else {
+            if (p->receipt->up_to_seq > cv->peer_delivered)
+                cv->peer_delivered = p->receipt->up_to_seq;
+            ev.kind = PARLEY_EV_DELIVERED;
+        }
+        ev.seq = p->receipt->up_to_seq;
+        emit(c, &ev, NULL, 0);
+        break;
+    case PARLEY__PAYLOAD__BODY_TYPING:
+        ev.kind = PARLEY_EV_TYPING;
+        ev.active = p->typing->active;
+        emit(c, &ev, NULL, 0);
+        break;
+    case PARLEY__PAYLOAD__BODY_CLOSE:
+        cv->state = PARLEY_CONV_CLOSED;
+        conv_forget_keys(cv);
+        *changed = true;
+        break;
+    default:
+        break;
+    }
+}
+
+static void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                          bool have_conv, struct opened *o, uint64_t now)
+{
+    const Parley__Payload *p = o->p;
+    struct accept a = {env, cv, o, NULL, 0, NULL};
+    bool changed = false, claim_after = false;
+
+    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
+        Parley__ConsentReceipt *r = p->open->consent;
+        if (!consent_valid(c, r, p->sender_sign_key.data)) {
+            emit_rejected(c, env->conversation_id.data, PARLEY_ENOCONSENT);
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        memcpy(cv->id, env->conversation_id.data, 16);
+        cv->state = PARLEY_CONV_QUEUED;
+        parley__copy_str(cv->queue, sizeof(cv->queue), p->open->queue);
+        memcpy(cv->customer, p->sender_sign_key.data, 32);
+        cv->has_customer = true;
+        memcpy(cv->peer_rk, p->next_receive_key.len == 32 ? p->next_receive_key.data
+                                                          : p->open->customer_box_key.data,
+               32);
+        cv->has_peer_rk = true;
+        {
+            uint8_t *rb;
+            size_t rl;
+            if (parley__pack(&r->base, &rb, &rl) == PARLEY_OK) {
+                buf_set(&cv->consent, rb, rl);
+                free(rb);
+            }
+        }
+        seq_ok(c, cv, o, true);
+        a.text = p->open->text.data;
+        a.text_len = p->open->text.len;
+        changed = true;
+        if (c->prekeys_left > 0)
+            c->prekeys_left--;
+    } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
+        const Parley__Handover *h = p->handover;
+        uint8_t *rb;
+        size_t rl;
+
+        if (!parley__len_is(h->customer_sign_key, 32) ||
+            !parley__len_is(h->customer_receive_key, 32) || h->n_history > 10000) {
+            emit_rejected(c, env->conversation_id.data, PARLEY_EMALFORMED);
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        conv_free(cv);
+        memcpy(cv->id, env->conversation_id.data, 16);
+        cv->state = PARLEY_CONV_ACTIVE;
+        parley__copy_str(cv->queue, sizeof(cv->queue), h->queue);
+        memcpy(cv->customer, h->customer_sign_key.data, 32);
+        cv->has_customer = true;
+        memcpy(cv->peer_rk, h->customer_receive_key.data, 32);
+        cv->has_peer_rk = true;
+        memcpy(cv->senders[0].key, cv->customer, 32);
+        cv->senders[0].highest = h->customer_seq;
+        cv->senders[0].window = ~0ull;
+        cv->n_senders = 1;
+        if (h->consent != NULL && parley__pack(&h->consent->base, &rb, &rl) == PARLEY_OK) {
+            buf_set(&cv->consent, rb, rl);
+            free(rb);
+        }
+        seq_ok(c, cv, o, true);
+        if (parley__vault_begin(c->vault) != PARLEY_OK)
+            return;
+        for (size_t i = 0; i < h->n_history; i++) {
+            const Parley__HistoryEntry *e = h->history[i];
+            if (!parley__utf8_valid(e->text.data, e->text.len, true))
+                continue;
+            history_add(c, cv, NULL, false, e->from_customer ? cv->customer : p->sender_sign_key.data,
+                        e->from_customer ? NULL : e->agent_id, 0, e->time_ms, e->text.data,
+                        e->text.len, PARLEY_BODY_TEXT);
+        }
+        if (parley__vault_commit(c->vault) != PARLEY_OK)
+            return;
+        changed = true;
+        claim_after = true;
+    } else if (have_conv && cv->has_customer &&
+               memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
+        if (!seq_ok(c, cv, o, p->body_case == PARLEY__PAYLOAD__BODY_CLAIM)) {
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM) {
+            /* The customer tells us a colleague took it. */
+            if (cv->state == PARLEY_CONV_QUEUED) {
+                cv->state = PARLEY_CONV_TAKEN;
+                changed = true;
+            }
+        } else {
+            peer_body(c, cv, o, &a, &changed);
+        }
+        if (p->next_receive_key.len == 32) {
+            memcpy(cv->peer_rk, p->next_receive_key.data, 32);
+            cv->has_peer_rk = true;
+        }
+        if (!o->used_prekey)
+            conv_keys_used(cv, o->used_pk);
+    } else {
+        emit_rejected(c, env->conversation_id.data, PARLEY_EUNTRUSTED);
+        send_delivered(c, env->envelope_id.data);
+        return;
+    }
+    if (accept_commit(c, &a) != PARLEY_OK)
+        return; /* not acknowledged: the relay delivers it again */
+    send_delivered(c, env->envelope_id.data);
+    if (changed)
+        emit_state(c, cv);
+    if (a.text != NULL) {
+        emit_message(c, cv, o, a.text, a.text_len);
+        receipt_due(c, cv->id, p->seq);
+    }
+    if (claim_after)
+        send_claim(c, cv, now);
+    if (o->used_prekey)
+        publish_prekeys(c, now);
+}
+
+/* Customer: an agent's claim: the first from the Open's agents, or from the announced transfer target. */
+static bool customer_claim(struct parley__core *c, struct conv *cv, const struct opened *o)
+{
+    bool from_fanout = false;
+    uint8_t *cb;
+    size_t cl;
+
+    for (size_t i = 0; i < cv->n_fanout; i++)
+        from_fanout = from_fanout || memcmp(cv->fanout[i], o->cert.sign_pk, 32) == 0;
+    if (!((cv->state == PARLEY_CONV_WAITING && from_fanout) ||
+          (cv->state == PARLEY_CONV_TRANSFERRING &&
+           memcmp(cv->target.sign_pk, o->cert.sign_pk, 32) == 0)))
+        return false;
+    if (parley__pack(&o->p->sender_cert->base, &cb, &cl) != PARLEY_OK)
+        return false;
+    buf_set(&cv->agent_cert, cb, cl);
+    free(cb);
+    cv->agent = o->cert;
+    if (cv->state == PARLEY_CONV_WAITING)
+        notify_fanout(c, cv, &o->cert);
+    buf_free(&cv->target_cert);
+    memset(&cv->target, 0, sizeof(cv->target));
+    cv->state = PARLEY_CONV_ACTIVE;
+    return true;
+}
+
+static void customer_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                             bool have_conv, struct opened *o, uint64_t now)
+{
+    const Parley__Payload *p = o->p;
+    struct accept a = {env, cv, o, NULL, 0, NULL};
+    bool changed = false, current;
+
+    current = have_conv && cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
+              memcmp(cv->agent.sign_pk, o->cert.sign_pk, 32) == 0;
+    if (!have_conv || !o->is_agent) {
+        emit_rejected(c, env->conversation_id.data, PARLEY_EUNTRUSTED);
+        send_delivered(c, env->envelope_id.data);
+        return;
+    }
+    if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
+        if (!customer_claim(c, cv, o)) {
+            /* Too late, or not an agent of this conversation: not shown. */
+            emit_rejected(c, cv->id, PARLEY_ESTATE);
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        changed = true;
+        seq_ok(c, cv, o, true);
+    } else if (current) {
+        if (!seq_ok(c, cv, o, false)) {
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        if (p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER) {
+            parley_cert_info target;
+            uint8_t *tb;
+            size_t tl;
+            parley_err err = parley__pack(&p->transfer->target->base, &tb, &tl);
+
+            if (err == PARLEY_OK) {
+                err = parley_cert_verify(tb, tl, c->brand_pk, c->brand_id, now / 1000u,
+                                         c->dir != NULL ? parley_directory_revocations(c->dir)
+                                                        : NULL,
+                                         &target);
+                if (err == PARLEY_OK) {
+                    buf_set(&cv->target_cert, tb, tl);
+                    cv->target = target;
+                    cv->state = PARLEY_CONV_TRANSFERRING;
+                    changed = true;
+                }
+                free(tb);
+            }
+            if (err != PARLEY_OK)
+                emit_rejected(c, cv->id, err);
+        } else {
+            peer_body(c, cv, o, &a, &changed);
+        }
+    } else {
+        emit_rejected(c, cv->id, PARLEY_EUNTRUSTED);
+        send_delivered(c, env->envelope_id.data);
+        return;
+    }
+    if (p->next_receive_key.len == 32 && cv->state != PARLEY_CONV_CLOSED) {
+        memcpy(cv->peer_rk, p->next_receive_key.data, 32);
+        cv->has_peer_rk = true;
+    }
+    conv_keys_used(cv, o->used_pk);
+    if (accept_commit(c, &a) != PARLEY_OK)
+        return;
+    send_delivered(c, env->envelope_id.data);
+    if (changed)
+        emit_state(c, cv);
+    if (a.text != NULL) {
+        emit_message(c, cv, o, a.text, a.text_len);
+        receipt_due(c, cv->id, p->seq);
+    }
+    if (changed && cv->state == PARLEY_CONV_ACTIVE)
+        flush_pending(c, now);
+}
+
+static void on_deliver(struct parley__core *c, const Parley__Envelope *env, uint64_t now)
+{
+    struct conv cv;
+    struct opened o;
+    uint8_t *seen = NULL;
+    size_t seen_len = 0;
+    bool have_conv;
+    parley_err err;
+
+    if (!parley__len_is(env->envelope_id, 16) || !parley__len_is(env->conversation_id, 16) ||
+        env->sealed.data == NULL) {
+        emit_rejected(c, NULL, PARLEY_EMALFORMED);
+        if (parley__len_is(env->envelope_id, 16))
+            send_delivered(c, env->envelope_id.data);
+        return;
+    }
+    /* Already recorded: the relay did not get our acknowledgement. Acknowledge again, show nothing. */
+    if (parley__vault_get(c->vault, "seen", env->envelope_id.data, 16, &seen, &seen_len) ==
+        PARLEY_OK) {
+        parley_free(seen, seen_len);
+        send_delivered(c, env->envelope_id.data);
+        return;
+    }
+    have_conv = conv_load(c, env->conversation_id.data, &cv) == PARLEY_OK;
+    if (!have_conv)
+        memset(&cv, 0, sizeof(cv));
+    err = open_envelope(c, env, &cv, have_conv, &o, now);
+    if (err == PARLEY_EBADSEAL && have_conv &&
+        (cv.state == PARLEY_CONV_CLOSED || cv.state == PARLEY_CONV_TRANSFERRED ||
+         cv.state == PARLEY_CONV_TAKEN)) {
+        /* Late traffic for a conversation whose keys are gone by design: dropped quietly. */
+        send_delivered(c, env->envelope_id.data);
+    } else if (err != PARLEY_OK) {
+        emit_rejected(c, env->conversation_id.data, err);
+        send_delivered(c, env->envelope_id.data);
+    } else if (c->agent) {
+        agent_receive(c, env, &cv, have_conv, &o, now);
+    } else {
+        customer_receive(c, env, &cv, have_conv, &o, now);
+    }
+    parley__payload_free(o.p);
+    conv_free(&cv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Relay frames */
+
+static void on_hello(struct parley__core *c, const Parley__Hello *h)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Auth a = PARLEY__AUTH__INIT;
+    Parley__AgentCert *cert = NULL;
+    uint8_t msg[96], sig[64];
+
+    if (c->net != NET_HELLO || !parley__len_is(h->nonce, 32) || !parley__len_is(h->relay_key, 32))
+        return;
+    memcpy(msg, h->nonce.data, 32);
+    memcpy(msg + 32, h->relay_key.data, 32);
+    memcpy(msg + 64, parley_identity_sign_pk(c->id), 32);
+    if (parley_identity_sign(c->id, RELAY_AUTH_DOMAIN, msg, sizeof(msg), sig) != PARLEY_OK)
+        return;
+    a.sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
+    a.signature = (ProtobufCBinaryData){64, sig};
+    if (c->agent) {
+        cert = parley__agent_cert__unpack(NULL, c->cert.n, c->cert.p);
+        a.cert = cert;
+    }
+    f.kind_case = PARLEY__FRAME__KIND_AUTH;
+    f.auth = &a;
+    queue_frame(c, &f);
+    if (cert != NULL)
+        parley__agent_cert__free_unpacked(cert, NULL);
+    c->net = NET_AUTH;
+}
+
+static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_t now)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryFetch df = PARLEY__DIRECTORY_FETCH__INIT;
+
+    if (c->net != NET_AUTH)
+        return;
+    c->net = NET_READY;
+    c->prekeys_left = ok->prekeys_left;
+    emit_simple(c, PARLEY_EV_CONNECTED, NULL);
+    if (c->publish_dir.n > 0) {
+        Parley__Directory *d = parley__directory__unpack(NULL, c->publish_dir.n, c->publish_dir.p);
+        if (d != NULL) {
+            Parley__DirectoryPublish dp = PARLEY__DIRECTORY_PUBLISH__INIT;
+            dp.directory = d;
+            f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_PUBLISH;
+            f.directory_publish = &dp;
+            queue_frame(c, &f);
+            parley__directory__free_unpacked(d, NULL);
+        }
+    }
+    df.brand_id = c->brand_id;
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
+    f.directory_fetch = &df;
+    queue_frame(c, &f);
+    publish_prekeys(c, now);
+    for (size_t i = 0; i < c->n_out; i++)
+        c->out[i].in_flight = false;
+    pump_outbox(c, now);
+    flush_pending(c, now);
+}
+
+/* Installs a verified directory (from the relay or from the store at start-up). */
+static parley_err directory_install(struct parley__core *c, const uint8_t *buf, size_t len,
+                                    uint64_t now, bool save)
+{
+    parley_directory *d = NULL;
+    parley_err err = parley_directory_open(&d, buf, len, c->brand_pk, c->brand_id,
+                                           c->dir_version, now / 1000u);
+
+    if (err != PARLEY_OK)
+        return err;
+    if (save && parley_directory_version(d) != c->dir_version) {
+        err = parley__vault_put(c->vault, "meta", (const uint8_t *)"directory", 9, buf, len);
+        if (err != PARLEY_OK) {
+            parley_directory_free(d);
+            return err;
+        }
+    }
+    parley_directory_free(c->dir);
+    c->dir = d;
+    c->dir_version = parley_directory_version(d);
+    return PARLEY_OK;
+}
+
+static void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint64_t now)
+{
+    parley_event ev;
+    uint8_t *buf;
+    size_t len;
+    parley_err err;
+
+    if (r->directory == NULL)
+        return; /* none published yet: keep what we have */
+    if (parley__pack(&r->directory->base, &buf, &len) != PARLEY_OK)
+        return;
+    err = directory_install(c, buf, len, now, true);
+    free(buf);
+    if (err != PARLEY_OK) {
+        /* A relay serving an older or forged directory: refused, reported. */
+        emit_rejected(c, NULL, err);
+        return;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_DIRECTORY;
+    ev.notice_version = parley_directory_notice_version(c->dir);
+    emit(c, &ev, NULL, 0);
+}
+
+static void on_ack(struct parley__core *c, const Parley__Ack *a)
+{
+    uint8_t row[8];
+
+    if (!parley__len_is(a->envelope_id, 16))
+        return;
+    for (size_t i = 0; i < c->n_out; i++) {
+        parley_event ev;
+
+        if (memcmp(c->out[i].envelope_id, a->envelope_id.data, 16) != 0)
+            continue;
+        be64(row, c->out[i].key);
+        if (parley__vault_del(c->vault, "outbox", row, sizeof(row)) != PARLEY_OK)
+            return; /* kept: resent later, acknowledged again */
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = PARLEY_EV_SENT;
+        memcpy(ev.conversation_id, c->out[i].conv, 16);
+        ev.seq = c->out[i].seq;
+        out_remove(c, i);
+        emit(c, &ev, NULL, 0);
+        return;
+    }
+}
+
+static void on_error(struct parley__core *c, const Parley__Error *e, uint64_t now)
+{
+    parley_event ev;
+
+    /* Envelopes refused for now (rate, quota, store): resent after a pause. */
+    if (parley__len_is(e->envelope_id, 16) && (e->code == PARLEY__ERROR__CODE__RATE_LIMITED ||
+                                               e->code == PARLEY__ERROR__CODE__QUOTA_FULL ||
+                                               e->code == PARLEY__ERROR__CODE__UNAVAILABLE)) {
+        for (size_t i = 0; i < c->n_out; i++)
+            if (memcmp(c->out[i].envelope_id, e->envelope_id.data, 16) == 0) {
+                c->out[i].in_flight = false;
+                c->out[i].retry_at = now + RETRY_MS;
+            }
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_RELAY_ERROR;
+    ev.relay_code = (int)e->code;
+    ev.error = PARLEY_EIO;
+    emit(c, &ev, NULL, 0);
+}
+
+void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len, uint64_t now)
+{
+    Parley__Frame *f;
+
+    if (len > PARLEY_MAX_DIRECTORY + 1024) {
+        emit_rejected(c, NULL, PARLEY_ETOOBIG);
+        return;
+    }
+    f = parley__frame__unpack(NULL, len, frame);
+    if (f == NULL) {
+        emit_rejected(c, NULL, PARLEY_EMALFORMED);
+        return;
+    }
+    switch (f->kind_case) {
+    case PARLEY__FRAME__KIND_HELLO:
+        on_hello(c, f->hello);
+        break;
+    case PARLEY__FRAME__KIND_AUTH_OK:
+        on_auth_ok(c, f->auth_ok, now);
+        break;
+    case PARLEY__FRAME__KIND_ACK:
+        on_ack(c, f->ack);
+        pump_outbox(c, now);
+        break;
+    case PARLEY__FRAME__KIND_DELIVER:
+        if (c->net == NET_READY)
+            on_deliver(c, f->deliver, now);
+        break;
+    case PARLEY__FRAME__KIND_DIRECTORY_RESULT:
+        on_directory(c, f->directory_result, now);
+        break;
+    case PARLEY__FRAME__KIND_PREKEY_RESULT:
+        on_prekey_result(c, f->prekey_result, now);
+        break;
+    case PARLEY__FRAME__KIND_ERROR:
+        on_error(c, f->error, now);
+        break;
+    default:
+        break;
+    }
+    parley__frame__free_unpacked(f, NULL);
+}
+
+void parley__core_connected(struct parley__core *c, uint64_t now)
+{
+    c->net = NET_HELLO;
+}
+
+void parley__core_disconnected(struct parley__core *c, uint64_t now)
+{
+    c->net = NET_DOWN;
+    c->n_waits = 0;
+    for (size_t i = 0; i < c->n_out; i++)
+        c->out[i].in_flight = false;
+    /* Frames not yet written are dropped: the outbox resends what matters. */
+    for (size_t i = c->frame_head; i < c->n_frames; i++)
+        free(c->frames[i].p);
+    c->frame_head = c->n_frames = 0;
+}
+
+int parley__core_ready(const struct parley__core *c)
+{
+    return c->net == NET_READY;
+}
+
+static void send_receipts(struct parley__core *c, uint64_t now)
+{
+    size_t n = c->n_receipts;
+
+    c->n_receipts = 0;
+    for (size_t i = 0; i < n; i++) {
+        Parley__Payload p = PARLEY__PAYLOAD__INIT;
+        Parley__Receipt r = PARLEY__RECEIPT__INIT;
+        struct conv cv;
+
+        if (conv_load(c, c->receipts[i], &cv) != PARLEY_OK)
+            continue;
+        if (cv.state == PARLEY_CONV_ACTIVE || cv.state == PARLEY_CONV_QUEUED) {
+            r.kind = PARLEY__RECEIPT__KIND__DELIVERED;
+            r.up_to_seq = c->receipt_seq[i];
+            p.body_case = PARLEY__PAYLOAD__BODY_RECEIPT;
+            p.receipt = &r;
+            /* An agent who has not claimed stays silent: the customer learns nothing of the queue. */
+            if (cv.state == PARLEY_CONV_ACTIVE)
+                send_now(c, &cv, &p, NULL, 0, NULL, now);
+        }
+        conv_free(&cv);
+    }
+}
+
+void parley__core_tick(struct parley__core *c, uint64_t now)
+{
+    if (c->n_receipts > 0)
+        send_receipts(c, now);
+    pump_outbox(c, now);
+}
+
+uint64_t parley__core_deadline(const struct parley__core *c)
+{
+    uint64_t d = UINT64_MAX;
+
+    if (c->n_receipts > 0)
+        return 0;
+    if (c->net != NET_READY)
+        return d;
+    for (size_t i = 0; i < c->n_out; i++)
+        if (!c->out[i].in_flight && c->out[i].retry_at < d)
+            d = c->out[i].retry_at;
+    return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up */
+
+struct row_scan {
+    struct parley__core *c;
+    uint64_t max_row;
+};
+
+static uint64_t row_of(const uint8_t *key, size_t len)
+{
+    uint64_t row = 0;
+
+    for (size_t i = 0; i < len && i < 8; i++)
+        row = (row << 8) | key[i];
+    return row;
+}
+
+static int load_outbox(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                       size_t val_len)
+{
+    struct row_scan *s = arg;
+    Parley__OutboxEntry *e;
+    struct out_item *it;
+
+    if (key_len != 8)
+        return 0;
+    if (row_of(key, 8) > s->max_row)
+        s->max_row = row_of(key, 8);
+    e = parley__outbox_entry__unpack(NULL, val_len, val);
+    if (e == NULL || !parley__len_is(e->envelope_id, 16) ||
+        !parley__len_is(e->conversation_id, 16) || e->envelope.len == 0 ||
+        (it = out_add(s->c)) == NULL) {
+        if (e != NULL)
+            parley__outbox_entry__free_unpacked(e, NULL);
+        return 0;
+    }
+    it->key = row_of(key, 8);
+    memcpy(it->envelope_id, e->envelope_id.data, 16);
+    memcpy(it->conv, e->conversation_id.data, 16);
+    it->seq = e->seq;
+    it->env = malloc(e->envelope.len);
+    if (it->env != NULL) {
+        memcpy(it->env, e->envelope.data, e->envelope.len);
+        it->env_len = e->envelope.len;
+    } else {
+        s->c->n_out--;
+    }
+    parley__outbox_entry__free_unpacked(e, NULL);
+    return 0;
+}
+
+static int max_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                   size_t val_len)
+{
+    struct row_scan *s = arg;
+
+    if (key_len == 8 && row_of(key, 8) > s->max_row)
+        s->max_row = row_of(key, 8);
+    return 0;
+}
+
+static parley_err load_identity(struct parley__core *c, const struct parley__core_config *cfg)
+{
+    static const uint8_t self[] = "self";
+    uint8_t *seed = NULL;
+    size_t len = 0;
+    parley_err err;
+
+    if (cfg->agent_id != NULL)
+        return parley_identity_from_seed(&c->id, cfg->agent_id->secret->sign_sk);
+    err = parley__vault_get(c->vault, "identity", self, 4, &seed, &len);
+    if (err == PARLEY_OK) {
+        err = len == 32 ? parley_identity_from_seed(&c->id, seed) : PARLEY_EIO;
+        parley_free(seed, len);
+        return err;
+    }
+    if (err != PARLEY_EINVAL)
+        return err;
+    /* First use: a new customer identity, kept in the store. */
+    err = parley_identity_generate(&c->id);
+    if (err == PARLEY_OK)
+        err = parley__vault_put(c->vault, "identity", self, 4, c->id->secret->sign_sk, 32);
+    return err;
+}
+
+static uint32_t consent_version_of(const struct buf *b)
+{
+    Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, b->n, b->p);
+    Parley__ConsentReceiptBody *body = NULL;
+    uint32_t v = 0;
+
+    if (r != NULL)
+        body = parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data);
+    if (body != NULL) {
+        v = body->notice_version;
+        parley__consent_receipt_body__free_unpacked(body, NULL);
+    }
+    if (r != NULL)
+        parley__consent_receipt__free_unpacked(r, NULL);
+    return v;
+}
+
+parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,
+                            uint64_t now)
+{
+    struct parley__core *c = calloc(1, sizeof(*c));
+    struct row_scan rs;
+    uint8_t *val = NULL;
+    size_t len = 0;
+    parley_err err;
+
+    *out = NULL;
+    if (c == NULL)
+        return PARLEY_ENOMEM;
+    c->vault = cfg->vault;
+    memcpy(c->brand_pk, cfg->brand_pk, 32);
+    if (!parley__copy_str(c->brand_id, sizeof(c->brand_id), cfg->brand_id)) {
+        err = PARLEY_EINVAL;
+        goto fail;
+    }
+    err = load_identity(c, cfg);
+    if (err != PARLEY_OK)
+        goto fail;
+    if (cfg->agent_id != NULL) {
+        c->agent = true;
+        err = parley_cert_verify(cfg->agent_cert, cfg->agent_cert_len, c->brand_pk, c->brand_id,
+                                 now / 1000u, NULL, &c->cert_info);
+        if (err == PARLEY_OK &&
+            sodium_memcmp(c->cert_info.sign_pk, parley_identity_sign_pk(c->id), 32) != 0)
+            err = PARLEY_EUNTRUSTED;
+        if (err != PARLEY_OK || !buf_set(&c->cert, cfg->agent_cert, cfg->agent_cert_len))
+            goto fail;
+    }
+    if (cfg->publish_directory_len > 0 &&
+        !buf_set(&c->publish_dir, cfg->publish_directory, cfg->publish_directory_len)) {
+        err = PARLEY_ENOMEM;
+        goto fail;
+    }
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"directory", 9, &val, &len) ==
+        PARLEY_OK) {
+        directory_install(c, val, len, now, false); /* refused if since expired or damaged */
+        parley_free(val, len);
+    }
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"consent", 7, &val, &len) ==
+        PARLEY_OK) {
+        buf_set(&c->consent, val, len);
+        c->consent_version = consent_version_of(&c->consent);
+        parley_free(val, len);
+    }
+    rs.c = c;
+    rs.max_row = 0;
+    err = parley__vault_scan(c->vault, "outbox", NULL, 0, load_outbox, &rs);
+    if (err == PARLEY_OK)
+        err = parley__vault_scan(c->vault, "pending", NULL, 0, max_row, &rs);
+    if (err != PARLEY_OK)
+        goto fail;
+    c->next_row = rs.max_row + 1;
+    *out = c;
+    return PARLEY_OK;
+fail:
+    parley__core_free(c);
+    return err;
+}
+
+void parley__core_free(struct parley__core *c)
+{
+    if (c == NULL)
+        return;
+    parley_identity_free(c->id);
+    buf_free(&c->cert);
+    buf_free(&c->publish_dir);
+    buf_free(&c->consent);
+    parley_directory_free(c->dir);
+    for (size_t i = 0; i < c->n_out; i++)
+        free(c->out[i].env);
+    free(c->out);
+    for (size_t i = c->frame_head; i < c->n_frames; i++)
+        free(c->frames[i].p);
+    free(c->frames);
+    event_clear(&c->current);
+    for (size_t i = c->event_head; i < c->n_events; i++)
+        event_clear(&c->events[i]);
+    free(c->events);
+    free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Application calls */
+
+const uint8_t *parley__core_sign_pk(const struct parley__core *c)
+{
+    return parley_identity_sign_pk(c->id);
+}
+
+const parley_directory *parley__core_directory(const struct parley__core *c)
+{
+    return c->dir;
+}
+
+size_t parley__core_outbox_size(const struct parley__core *c)
+{
+    return c->n_out;
+}
+
+int parley__core_has_consent(const struct parley__core *c)
+{
+    return c->dir != NULL && c->consent.n > 0 &&
+           c->consent_version == parley_directory_notice_version(c->dir);
+}
+
+parley_err parley__core_consent(struct parley__core *c, uint64_t now)
+{
+    Parley__ConsentReceiptBody body = PARLEY__CONSENT_RECEIPT_BODY__INIT;
+    Parley__ConsentReceipt r = PARLEY__CONSENT_RECEIPT__INIT;
+    const char *purposes[256];
+    uint8_t hash[32], sig[64], *bbuf, *rbuf;
+    size_t blen, rlen, np;
+    const char *notice;
+    parley_err err;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    if (c->dir == NULL)
+        return PARLEY_EINVAL;
+    notice = parley_directory_notice_text(c->dir);
+    crypto_generichash(hash, sizeof(hash), (const uint8_t *)notice, strlen(notice), NULL, 0);
+    np = parley_directory_purpose_count(c->dir);
+    if (np > 256)
+        np = 256;
+    for (size_t i = 0; i < np; i++)
+        purposes[i] = parley_directory_purpose(c->dir, i);
+    body.brand_id = c->brand_id;
+    body.notice_version = parley_directory_notice_version(c->dir);
+    body.notice_hash = (ProtobufCBinaryData){32, hash};
+    body.purposes = (char **)purposes;
+    body.n_purposes = np;
+    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
+    body.time_ms = now;
+    err = parley__pack(&body.base, &bbuf, &blen);
+    if (err != PARLEY_OK)
+        return err;
+    parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_CONSENT, bbuf, blen, sig);
+    r.body = (ProtobufCBinaryData){blen, bbuf};
+    r.signature = (ProtobufCBinaryData){64, sig};
+    err = parley__pack(&r.base, &rbuf, &rlen);
+    free(bbuf);
+    if (err != PARLEY_OK)
+        return err;
+    err = parley__vault_put(c->vault, "meta", (const uint8_t *)"consent", 7, rbuf, rlen);
+    if (err == PARLEY_OK) {
+        buf_set(&c->consent, rbuf, rlen);
+        c->consent_version = body.notice_version;
+    }
+    free(rbuf);
+    return err;
+}
+
+parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,
+                             uint8_t conversation_id[16], uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Open o = PARLEY__OPEN__INIT;
+    Parley__ConsentReceipt *consent = NULL;
+    struct conv cv;
+    size_t n = text != NULL ? strlen(text) : 0, q;
+    int qi = -1;
+    parley_err err;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    if (!parley__core_has_consent(c))
+        return c->dir == NULL ? PARLEY_EINVAL : PARLEY_ENOCONSENT;
+    if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true) ||
+        !parley_id_valid(queue))
+        return PARLEY_EINVAL;
+    for (q = 0; q < parley_directory_queue_count(c->dir); q++)
+        if (strcmp(parley_directory_queue_name(c->dir, q), queue) == 0)
+            qi = (int)q;
+    if (qi < 0)
+        return PARLEY_EINVAL;
+    memset(&cv, 0, sizeof(cv));
+    randombytes_buf(cv.id, 16);
+    cv.state = PARLEY_CONV_WAITING;
+    parley__copy_str(cv.queue, sizeof(cv.queue), queue);
+    memcpy(cv.customer, parley_identity_sign_pk(c->id), 32);
+    cv.has_customer = true;
+    cv.my_seq = 1; /* the Open is seq 1 to every agent */
+    for (size_t i = 0; i < parley_directory_queue_size(c->dir, (size_t)qi); i++) {
+        int a = parley_directory_find_agent(c->dir,
+                                            parley_directory_queue_agent(c->dir, (size_t)qi, i));
+        parley_cert_info info;
+        if (a >= 0 && parley_directory_agent(c->dir, (size_t)a, &info) == PARLEY_OK &&
+            cv.n_fanout < MAX_FANOUT)
+            memcpy(cv.fanout[cv.n_fanout++], info.sign_pk, 32);
+    }
+    if (cv.n_fanout == 0)
+        return PARLEY_ENOAGENT;
+    if (!buf_set(&cv.consent, c->consent.p, c->consent.n) ||
+        (consent = parley__consent_receipt__unpack(NULL, c->consent.n, c->consent.p)) == NULL) {
+        conv_free(&cv);
+        return PARLEY_ENOMEM;
+    }
+    o.queue = cv.queue;
+    o.consent = consent;
+    o.text = (ProtobufCBinaryData){n, (uint8_t *)text};
+    o.customer_box_key = (ProtobufCBinaryData){0, NULL}; /* set when sealed */
+    p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
+    p.open = &o;
+    err = parley__vault_begin(c->vault);
+    for (size_t i = 0; err == PARLEY_OK && i < cv.n_fanout; i++)
+        err = pending_add(c, cv.id, cv.fanout[i], &p);
+    if (err == PARLEY_OK)
+        err = history_add(c, &cv, NULL, true, cv.customer, NULL, 1, now, (const uint8_t *)text, n,
+                          PARLEY_BODY_TEXT);
+    if (err == PARLEY_OK)
+        err = conv_save(c, &cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else if (c->vault->in_tx)
+        parley__vault_rollback(c->vault);
+    parley__consent_receipt__free_unpacked(consent, NULL);
+    if (err == PARLEY_OK) {
+        memcpy(conversation_id, cv.id, 16);
+        emit_state(c, &cv);
+        flush_pending(c, now);
+    }
+    conv_free(&cv);
+    return err;
+}
+
+static bool can_send(const struct parley__core *c, const struct conv *cv)
+{
+    if (c->agent)
+        return cv->state == PARLEY_CONV_ACTIVE;
+    return cv->state == PARLEY_CONV_WAITING || cv->state == PARLEY_CONV_ACTIVE ||
+           cv->state == PARLEY_CONV_TRANSFERRING;
+}
+
+parley_err parley__core_send_text(struct parley__core *c, const uint8_t conv[16],
+                                  const char *text, uint64_t *seq, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Text t = PARLEY__TEXT__INIT;
+    struct conv cv;
+    size_t n = text != NULL ? strlen(text) : 0;
+    parley_err err;
+
+    if (seq != NULL)
+        *seq = 0;
+    if (!c->agent && !parley__core_has_consent(c))
+        return PARLEY_ENOCONSENT;
+    if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true))
+        return PARLEY_EINVAL;
+    err = conv_load(c, conv, &cv);
+    if (err != PARLEY_OK)
+        return err == PARLEY_EINVAL ? PARLEY_EINVAL : err;
+    if (!can_send(c, &cv)) {
+        conv_free(&cv);
+        return PARLEY_ESTATE;
+    }
+    t.text = (ProtobufCBinaryData){n, (uint8_t *)text};
+    p.body_case = PARLEY__PAYLOAD__BODY_TEXT;
+    p.text = &t;
+    if (cv.state == PARLEY_CONV_ACTIVE) {
+        err = send_now(c, &cv, &p, (const uint8_t *)text, n, seq, now);
+    } else {
+        /* No agent yet: kept (on disk) until one claims, then sealed to it. */
+        err = pending_add(c, cv.id, NULL, &p);
+    }
+    conv_free(&cv);
+    return err;
+}
+
+parley_err parley__core_claim(struct parley__core *c, const uint8_t conv[16], uint64_t now)
+{
+    struct conv cv;
+    parley_err err;
+
+    if (!c->agent)
+        return PARLEY_ESTATE;
+    err = conv_load(c, conv, &cv);
+    if (err != PARLEY_OK)
+        return err;
+    if (cv.state != PARLEY_CONV_QUEUED) {
+        conv_free(&cv);
+        return PARLEY_ESTATE;
+    }
+    cv.state = PARLEY_CONV_ACTIVE;
+    err = send_claim(c, &cv, now);
+    if (err == PARLEY_OK)
+        emit_state(c, &cv);
+    conv_free(&cv);
+    return err;
+}
+
+struct history_collect {
+    Parley__HistoryEntry *entries;
+    Parley__HistoryEntry **ptrs;
+    uint8_t **texts;
+    char **names;
+    size_t n, cap;
+    const uint8_t *customer;
+};
+
+static int collect_history(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                           size_t val_len)
+{
+    struct history_collect *h = arg;
+    Parley__HistoryRecord *r;
+
+    if (h->n == h->cap)
+        return 1;
+    r = parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
+    if (r == NULL)
+        return 0;
+    if (r->kind == PARLEY_BODY_TEXT && (h->texts[h->n] = malloc(r->text.len + 1)) != NULL) {
+        Parley__HistoryEntry *e = &h->entries[h->n];
+        parley__history_entry__init(e);
+        memcpy(h->texts[h->n], r->text.data, r->text.len);
+        e->text = (ProtobufCBinaryData){r->text.len, h->texts[h->n]};
+        e->from_customer = parley__len_is(r->sender_sign_key, 32) &&
+                           memcmp(r->sender_sign_key.data, h->customer, 32) == 0;
+        h->names[h->n] = strdup(r->sender_name);
+        e->agent_id = h->names[h->n] != NULL ? h->names[h->n] : (char *)"";
+        e->time_ms = r->time_ms;
+        h->ptrs[h->n] = e;
+        h->n++;
+    }
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    return 0;
+}
+
+parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
+                                 const char *agent_id, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT, hp = PARLEY__PAYLOAD__INIT;
+    Parley__Transfer t = PARLEY__TRANSFER__INIT;
+    Parley__Handover h = PARLEY__HANDOVER__INIT;
+    Parley__AgentCert *target = NULL;
+    Parley__ConsentReceipt *consent = NULL;
+    struct history_collect hc;
+    parley_cert_info info;
+    const uint8_t *cert;
+    size_t cert_len = 0;
+    struct conv cv;
+    int a;
+    parley_err err;
+
+    if (!c->agent)
+        return PARLEY_ESTATE;
+    if (c->dir == NULL || (a = parley_directory_find_agent(c->dir, agent_id)) < 0 ||
+        parley_directory_agent(c->dir, (size_t)a, &info) != PARLEY_OK ||
+        memcmp(info.sign_pk, parley_identity_sign_pk(c->id), 32) == 0)
+        return PARLEY_ENOAGENT;
+    cert = parley_directory_agent_cert(c->dir, (size_t)a, &cert_len);
+    err = conv_load(c, conv, &cv);
+    if (err != PARLEY_OK)
+        return err;
+    memset(&hc, 0, sizeof(hc));
+    if (cv.state != PARLEY_CONV_ACTIVE) {
+        err = PARLEY_ESTATE;
+        goto done;
+    }
+    target = parley__agent_cert__unpack(NULL, cert_len, cert);
+    hc.cap = cv.history_count < 10000 ? cv.history_count : 10000;
+    hc.entries = calloc(hc.cap + 1, sizeof(*hc.entries));
+    hc.ptrs = calloc(hc.cap + 1, sizeof(*hc.ptrs));
+    hc.texts = calloc(hc.cap + 1, sizeof(*hc.texts));
+    hc.names = calloc(hc.cap + 1, sizeof(*hc.names));
+    hc.customer = cv.customer;
+    if (target == NULL || hc.entries == NULL || hc.ptrs == NULL || hc.texts == NULL ||
+        hc.names == NULL) {
+        err = PARLEY_ENOMEM;
+        goto done;
+    }
+    /* The customer learns the new agent's certificate and checks it against the brand key. */
+    t.target = target;
+    p.body_case = PARLEY__PAYLOAD__BODY_TRANSFER;
+    p.transfer = &t;
+    err = send_now(c, &cv, &p, NULL, 0, NULL, now);
+    if (err != PARLEY_OK)
+        goto done;
+    /* The new agent gets what it needs to go on, sealed to it. */
+    err = parley__vault_scan(c->vault, "history", cv.id, 16, collect_history, &hc);
+    if (err != PARLEY_OK)
+        goto done;
+    if (cv.consent.n > 0)
+        consent = parley__consent_receipt__unpack(NULL, cv.consent.n, cv.consent.p);
+    h.customer_sign_key = (ProtobufCBinaryData){32, cv.customer};
+    h.customer_receive_key = (ProtobufCBinaryData){32, cv.peer_rk};
+    for (size_t i = 0; i < cv.n_senders; i++)
+        if (memcmp(cv.senders[i].key, cv.customer, 32) == 0)
+            h.customer_seq = cv.senders[i].highest;
+    h.consent = consent;
+    h.queue = cv.queue;
+    h.history = hc.ptrs;
+    h.n_history = hc.n;
+    hp.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
+    hp.handover = &h;
+    cv.state = PARLEY_CONV_TRANSFERRED;
+    conv_forget_keys(&cv);
+    err = parley__vault_begin(c->vault);
+    if (err == PARLEY_OK)
+        err = pending_add(c, cv.id, info.sign_pk, &hp);
+    if (err == PARLEY_OK)
+        err = conv_save(c, &cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else if (c->vault->in_tx)
+        parley__vault_rollback(c->vault);
+    if (err == PARLEY_OK) {
+        emit_state(c, &cv);
+        flush_pending(c, now);
+    }
+done:
+    for (size_t i = 0; i < hc.n; i++) {
+        parley_free(hc.texts[i], hc.entries[i].text.len + 1);
+        free(hc.names[i]);
+    }
+    free(hc.entries);
+    free(hc.ptrs);
+    free(hc.texts);
+    free(hc.names);
+    if (consent != NULL)
+        parley__consent_receipt__free_unpacked(consent, NULL);
+    if (target != NULL)
+        parley__agent_cert__free_unpacked(target, NULL);
+    conv_free(&cv);
+    return err;
+}
+
+parley_err parley__core_close(struct parley__core *c, const uint8_t conv[16], const char *reason,
+                              uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Close cl = PARLEY__CLOSE__INIT;
+    struct conv cv;
+    parley_err err = conv_load(c, conv, &cv);
+
+    if (err != PARLEY_OK)
+        return err;
+    if (cv.state == PARLEY_CONV_CLOSED) {
+        conv_free(&cv);
+        return PARLEY_OK;
+    }
+    if (cv.state == PARLEY_CONV_ACTIVE) {
+        cl.reason = (char *)(reason != NULL ? reason : "");
+        p.body_case = PARLEY__PAYLOAD__BODY_CLOSE;
+        p.close = &cl;
+        err = send_now(c, &cv, &p, NULL, 0, NULL, now);
+    }
+    if (err == PARLEY_OK) {
+        cv.state = PARLEY_CONV_CLOSED;
+        conv_forget_keys(&cv);
+        err = conv_save(c, &cv);
+    }
+    if (err == PARLEY_OK)
+        emit_state(c, &cv);
+    conv_free(&cv);
+    return err;
+}
+
+static parley_err send_small(struct parley__core *c, const uint8_t conv[16], Parley__Payload *p,
+                             uint64_t now)
+{
+    struct conv cv;
+    parley_err err = conv_load(c, conv, &cv);
+
+    if (err != PARLEY_OK)
+        return err;
+    err = cv.state == PARLEY_CONV_ACTIVE ? send_now(c, &cv, p, NULL, 0, NULL, now) : PARLEY_ESTATE;
+    conv_free(&cv);
+    return err;
+}
+
+parley_err parley__core_mark_read(struct parley__core *c, const uint8_t conv[16], uint64_t seq,
+                                  uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Receipt r = PARLEY__RECEIPT__INIT;
+
+    r.kind = PARLEY__RECEIPT__KIND__READ;
+    r.up_to_seq = seq;
+    p.body_case = PARLEY__PAYLOAD__BODY_RECEIPT;
+    p.receipt = &r;
+    return send_small(c, conv, &p, now);
+}
+
+parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], int active,
+                               uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Typing t = PARLEY__TYPING__INIT;
+
+    t.active = active != 0;
+    p.body_case = PARLEY__PAYLOAD__BODY_TYPING;
+    p.typing = &t;
+    return send_small(c, conv, &p, now);
+}
+
+parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
+                              parley_conv_state *state)
+{
+    struct conv cv;
+    parley_err err = conv_load(c, conv, &cv);
+
+    if (err == PARLEY_OK)
+        *state = cv.state;
+    conv_free(&cv);
+    return err;
+}

@@ -1,0 +1,68 @@
+/*
+ * The client's protocol core, without I/O: it is fed whole relay frames
+ * and the clock, keeps its state in the vault, and hands back frames to
+ * send, events for the application and the time it next needs a tick.
+ * Tests drive it in memory; parley_client wraps it with a transport.
+ */
+#ifndef PARLEY_CORE_H
+#define PARLEY_CORE_H
+
+#include "parley/client.h"
+#include "vault.h"
+
+struct parley__core;
+
+struct parley__core_config {
+    struct parley__vault *vault;        /* borrowed, opened */
+    const uint8_t *brand_pk;            /* 32 bytes */
+    const char *brand_id;
+    const parley_identity *agent_id;    /* agents: their identity (copied by seed); NULL: customer */
+    const uint8_t *agent_cert;
+    size_t agent_cert_len;
+    const uint8_t *publish_directory;
+    size_t publish_directory_len;
+};
+
+parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,
+                            uint64_t now_ms);
+void parley__core_free(struct parley__core *c);
+
+/* Network, as the transport reports it. */
+void parley__core_connected(struct parley__core *c, uint64_t now_ms);
+void parley__core_disconnected(struct parley__core *c, uint64_t now_ms);
+void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len,
+                        uint64_t now_ms);
+/* Timers: retries, receipts. Call when the deadline has passed (or any time). */
+void parley__core_tick(struct parley__core *c, uint64_t now_ms);
+/* Unix ms at which tick is next needed; UINT64_MAX when nothing is scheduled. */
+uint64_t parley__core_deadline(const struct parley__core *c);
+int parley__core_ready(const struct parley__core *c);
+
+/* Output: the next frame to send (*frame malloc'd, caller frees), false when none. */
+bool parley__core_next_frame(struct parley__core *c, uint8_t **frame, size_t *len);
+/* The next event, valid until the next call; false when none. */
+bool parley__core_next_event(struct parley__core *c, parley_event *ev);
+
+/* Application calls (see parley/client.h for their contracts). */
+const uint8_t *parley__core_sign_pk(const struct parley__core *c);
+const parley_directory *parley__core_directory(const struct parley__core *c);
+parley_err parley__core_consent(struct parley__core *c, uint64_t now_ms);
+int parley__core_has_consent(const struct parley__core *c);
+parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,
+                             uint8_t conversation_id[16], uint64_t now_ms);
+parley_err parley__core_send_text(struct parley__core *c, const uint8_t conv[16],
+                                  const char *text, uint64_t *seq, uint64_t now_ms);
+parley_err parley__core_claim(struct parley__core *c, const uint8_t conv[16], uint64_t now_ms);
+parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
+                                 const char *agent_id, uint64_t now_ms);
+parley_err parley__core_close(struct parley__core *c, const uint8_t conv[16], const char *reason,
+                              uint64_t now_ms);
+parley_err parley__core_mark_read(struct parley__core *c, const uint8_t conv[16], uint64_t seq,
+                                  uint64_t now_ms);
+parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], int active,
+                               uint64_t now_ms);
+parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
+                              parley_conv_state *state);
+size_t parley__core_outbox_size(const struct parley__core *c);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * Encryption of the client's state at rest. The store sees row keys (ids
+ * and counters, nothing secret) and sealed values only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vault.h"
+
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define AD_MAX 300u
+
+static const uint8_t check_plain[] = "parley/vault-check/v1";
+
+static size_t make_ad(uint8_t *ad, const char *table, const uint8_t *key, size_t key_len)
+{
+    size_t tlen = strlen(table);
+
+    if (tlen + 1 + key_len > AD_MAX)
+        return 0;
+    memcpy(ad, table, tlen);
+    ad[tlen] = 0;
+    if (key_len > 0)
+        memcpy(ad + tlen + 1, key, key_len);
+    return tlen + 1 + key_len;
+}
+
+static parley_err seal_value(const struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, const uint8_t *val, size_t val_len, uint8_t **out,
+                             size_t *out_len)
+{
+    uint8_t ad[AD_MAX];
+    size_t ad_len = make_ad(ad, table, key, key_len);
+    uint8_t *buf;
+
+    if (ad_len == 0)
+        return PARLEY_EINVAL;
+    buf = malloc(NONCE_LEN + val_len + TAG_LEN);
+    if (buf == NULL)
+        return PARLEY_ENOMEM;
+    randombytes_buf(buf, NONCE_LEN);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(buf + NONCE_LEN, NULL, val, val_len, ad, ad_len,
+                                               NULL, buf, v->key);
+    *out = buf;
+    *out_len = NONCE_LEN + val_len + TAG_LEN;
+    return PARLEY_OK;
+}
+
+static parley_err open_value(const struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, const uint8_t *sealed, size_t len, uint8_t **out,
+                             size_t *out_len)
+{
+    uint8_t ad[AD_MAX];
+    size_t ad_len = make_ad(ad, table, key, key_len);
+    uint8_t *buf;
+
+    if (ad_len == 0 || len < NONCE_LEN + TAG_LEN)
+        return PARLEY_EIO;
+    buf = malloc(len - NONCE_LEN - TAG_LEN + 1);
+    if (buf == NULL)
+        return PARLEY_ENOMEM;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(buf, NULL, NULL, sealed + NONCE_LEN,
+                                                   len - NONCE_LEN, ad, ad_len, sealed,
+                                                   v->key) != 0) {
+        free(buf);
+        return PARLEY_EIO;
+    }
+    *out = buf;
+    *out_len = len - NONCE_LEN - TAG_LEN;
+    return PARLEY_OK;
+}
+
+static void kdf_params(parley_kdf_cost cost, uint64_t *ops, uint64_t *mem)
+{
+    switch (cost) {
+    case PARLEY_KDF_MODERATE:
+        *ops = crypto_pwhash_OPSLIMIT_MODERATE;
+        *mem = crypto_pwhash_MEMLIMIT_MODERATE;
+        break;
+    case PARLEY_KDF_SENSITIVE:
+        *ops = crypto_pwhash_OPSLIMIT_SENSITIVE;
+        *mem = crypto_pwhash_MEMLIMIT_SENSITIVE;
+        break;
+    case PARLEY_KDF_TEST_ONLY:
+        *ops = crypto_pwhash_OPSLIMIT_MIN;
+        *mem = crypto_pwhash_MEMLIMIT_MIN;
+        break;
+    default:
+        *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+        *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+        break;
+    }
+}
+
+/* meta/kdf (in clear): salt (16) || opslimit (8, LE) || memlimit (8, LE). */
+parley_err parley__vault_open(struct parley__vault *v, const parley_store *store,
+                              const char *pass, size_t pass_len, parley_kdf_cost cost)
+{
+    static const uint8_t kdf_key[] = "kdf";
+    static const uint8_t check_key[] = "check";
+    uint8_t params[crypto_pwhash_SALTBYTES + 16];
+    uint8_t *got = NULL, *plain = NULL, *sealed = NULL;
+    size_t got_len = 0, plain_len = 0, sealed_len = 0;
+    uint64_t ops, mem;
+    parley_err err = PARLEY_OK;
+    int rc;
+
+    memset(v, 0, sizeof(*v));
+    v->store = *store;
+    v->key = sodium_malloc(32);
+    if (v->key == NULL)
+        return PARLEY_ENOMEM;
+    rc = store->ops->get(store->ctx, "meta", kdf_key, 3, &got, &got_len);
+    if (rc < 0)
+        return PARLEY_EIO;
+    if (rc == 1 && got_len == sizeof(params)) {
+        memcpy(params, got, sizeof(params));
+        memcpy(&ops, params + crypto_pwhash_SALTBYTES, 8);
+        memcpy(&mem, params + crypto_pwhash_SALTBYTES + 8, 8);
+        if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+            mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
+            err = PARLEY_EIO;
+    } else if (rc == 1) {
+        err = PARLEY_EIO;
+    } else {
+        kdf_params(cost, &ops, &mem);
+        randombytes_buf(params, crypto_pwhash_SALTBYTES);
+        memcpy(params + crypto_pwhash_SALTBYTES, &ops, 8);
+        memcpy(params + crypto_pwhash_SALTBYTES + 8, &mem, 8);
+        if (store->ops->put(store->ctx, "meta", kdf_key, 3, params, sizeof(params)) != 0)
+            err = PARLEY_EIO;
+    }
+    free(got);
+    got = NULL;
+    if (err != PARLEY_OK)
+        return err;
+    if (crypto_pwhash(v->key, 32, pass, pass_len, params, ops, (size_t)mem,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return PARLEY_ENOMEM;
+    /* A known value sealed under the key tells a wrong passphrase from damage. */
+    rc = store->ops->get(store->ctx, "meta", check_key, 5, &got, &got_len);
+    if (rc < 0)
+        return PARLEY_EIO;
+    if (rc == 1) {
+        err = open_value(v, "meta", check_key, 5, got, got_len, &plain, &plain_len);
+        if (err == PARLEY_EIO)
+            err = PARLEY_EPASSPHRASE;
+        else if (err == PARLEY_OK &&
+                 (plain_len != sizeof(check_plain) || memcmp(plain, check_plain, plain_len) != 0))
+            err = PARLEY_EPASSPHRASE;
+        free(plain);
+    } else {
+        err = seal_value(v, "meta", check_key, 5, check_plain, sizeof(check_plain), &sealed,
+                         &sealed_len);
+        if (err == PARLEY_OK &&
+            store->ops->put(store->ctx, "meta", check_key, 5, sealed, sealed_len) != 0)
+            err = PARLEY_EIO;
+        free(sealed);
+    }
+    free(got);
+    return err;
+}
+
+void parley__vault_close(struct parley__vault *v)
+{
+    sodium_free(v->key); /* wipes */
+    v->key = NULL;
+}
+
+parley_err parley__vault_begin(struct parley__vault *v)
+{
+    if (v->store.ops->begin(v->store.ctx) != 0)
+        return PARLEY_EIO;
+    v->in_tx = true;
+    return PARLEY_OK;
+}
+
+parley_err parley__vault_commit(struct parley__vault *v)
+{
+    v->in_tx = false;
+    if (v->store.ops->commit(v->store.ctx) != 0) {
+        v->store.ops->rollback(v->store.ctx);
+        return PARLEY_EIO;
+    }
+    return PARLEY_OK;
+}
+
+void parley__vault_rollback(struct parley__vault *v)
+{
+    v->in_tx = false;
+    v->store.ops->rollback(v->store.ctx);
+}
+
+parley_err parley__vault_put(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, const uint8_t *val, size_t val_len)
+{
+    uint8_t *sealed;
+    size_t sealed_len;
+    parley_err err = seal_value(v, table, key, key_len, val, val_len, &sealed, &sealed_len);
+
+    if (err != PARLEY_OK)
+        return err;
+    if (v->store.ops->put(v->store.ctx, table, key, key_len, sealed, sealed_len) != 0)
+        err = PARLEY_EIO;
+    free(sealed);
+    return err;
+}
+
+parley_err parley__vault_put_pb(struct parley__vault *v, const char *table, const uint8_t *key,
+                                size_t key_len, const ProtobufCMessage *msg)
+{
+    uint8_t *buf;
+    size_t len;
+    parley_err err = parley__pack(msg, &buf, &len);
+
+    if (err != PARLEY_OK)
+        return err;
+    err = parley__vault_put(v, table, key, key_len, buf, len);
+    parley_free(buf, len);
+    return err;
+}
+
+parley_err parley__vault_get(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, uint8_t **val, size_t *val_len)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    parley_err err;
+    int rc = v->store.ops->get(v->store.ctx, table, key, key_len, &sealed, &sealed_len);
+
+    if (rc < 0)
+        return PARLEY_EIO;
+    if (rc == 0)
+        return PARLEY_EINVAL;
+    err = open_value(v, table, key, key_len, sealed, sealed_len, val, val_len);
+    free(sealed);
+    return err;
+}
+
+parley_err parley__vault_del(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len)
+{
+    return v->store.ops->del(v->store.ctx, table, key, key_len) == 0 ? PARLEY_OK : PARLEY_EIO;
+}
+
+struct scan_ctx {
+    struct parley__vault *v;
+    const char *table;
+    parley__vault_scan_fn fn;
+    void *arg;
+    parley_err err;
+};
+
+static int scan_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                    size_t val_len)
+{
+    struct scan_ctx *s = arg;
+    uint8_t *plain;
+    size_t plain_len;
+    int stop;
+
+    s->err = open_value(s->v, s->table, key, key_len, val, val_len, &plain, &plain_len);
+    if (s->err != PARLEY_OK)
+        return 1;
+    stop = s->fn(s->arg, key, key_len, plain, plain_len);
+    parley_free(plain, plain_len);
+    return stop;
+}
+
+parley_err parley__vault_scan(struct parley__vault *v, const char *table, const uint8_t *prefix,
+                              size_t prefix_len, parley__vault_scan_fn fn, void *arg)
+{
+    struct scan_ctx s = {v, table, fn, arg, PARLEY_OK};
+
+    if (v->store.ops->scan(v->store.ctx, table, prefix, prefix_len, scan_one, &s) != 0)
+        return PARLEY_EIO;
+    return s.err;
+}

@@ -1,0 +1,45 @@
+/*
+ * The client's encrypted view of a parley_store: every value is sealed
+ * with XChaCha20-Poly1305 under a key derived from the passphrase
+ * (Argon2id; its salt and limits kept in the store's "meta" table), with
+ * the table name and row key as associated data, so values cannot be
+ * moved between rows unnoticed.
+ */
+#ifndef PARLEY_VAULT_H
+#define PARLEY_VAULT_H
+
+#include "internal.h"
+#include "parley/store.h"
+
+struct parley__vault {
+    parley_store store;
+    uint8_t *key;              /* sodium_malloc, 32 bytes */
+    bool in_tx;
+};
+
+/* Derives the key (creating the salt on first use). PARLEY_EPASSPHRASE when wrong. */
+parley_err parley__vault_open(struct parley__vault *v, const parley_store *store,
+                              const char *pass, size_t pass_len, parley_kdf_cost cost);
+void parley__vault_close(struct parley__vault *v);
+
+parley_err parley__vault_begin(struct parley__vault *v);
+parley_err parley__vault_commit(struct parley__vault *v);
+void parley__vault_rollback(struct parley__vault *v);
+parley_err parley__vault_put(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, const uint8_t *val, size_t val_len);
+/* PARLEY_OK with *val malloc'd (free with parley_free), PARLEY_EINVAL when absent. */
+parley_err parley__vault_get(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len, uint8_t **val, size_t *val_len);
+parley_err parley__vault_del(struct parley__vault *v, const char *table, const uint8_t *key,
+                             size_t key_len);
+typedef int (*parley__vault_scan_fn)(void *arg, const uint8_t *key, size_t key_len,
+                                     const uint8_t *val, size_t val_len);
+/* Decrypted values in key order; an entry that does not decrypt is PARLEY_EIO. */
+parley_err parley__vault_scan(struct parley__vault *v, const char *table, const uint8_t *prefix,
+                              size_t prefix_len, parley__vault_scan_fn fn, void *arg);
+
+/* Packs a protobuf message and puts it. */
+parley_err parley__vault_put_pb(struct parley__vault *v, const char *table, const uint8_t *key,
+                                size_t key_len, const ProtobufCMessage *msg);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * Client session test harness (see harness.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+char h_dir[256];
+int h_port;
+static pid_t relay_pid;
+static const char *relay_bin;
+static const char *const *relay_extra;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint8_t *agent_cert(const parley_identity *brand, const parley_identity *agent,
+                           const char *id, const char *name, uint64_t serial, size_t *len)
+{
+    parley_cert_info ci;
+    uint8_t *out;
+    uint64_t now = (uint64_t)time(NULL);
+
+    memset(&ci, 0, sizeof(ci));
+    snprintf(ci.brand_id, sizeof(ci.brand_id), "%s", H_BRAND);
+    snprintf(ci.agent_id, sizeof(ci.agent_id), "%s", id);
+    snprintf(ci.display_name, sizeof(ci.display_name), "%s", name);
+    memcpy(ci.sign_pk, parley_identity_sign_pk(agent), 32);
+    memcpy(ci.box_pk, parley_identity_box_pk(agent), 32);
+    ci.serial = serial;
+    ci.not_before = now - 3600;
+    ci.not_after = now + 86400;
+    CHECK_OK(parley_cert_issue(brand, &ci, &out, len));
+    return out;
+}
+
+void h_setup(struct h_brand *b)
+{
+    static const char *const ids[] = {"alice", "bob", "carol"};
+    static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre", "Carol Diaz"};
+    static const char *const support[] = {"alice", "bob"};
+    parley_queue_spec q[2] = {{"support", support, 2}, {"vip", ids + 2, 1}};
+    parley_directory_spec spec;
+    const uint8_t *certs[3];
+    size_t lens[3];
+    char path[320], hex[65];
+    FILE *f;
+
+    CHECK_OK(parley_init());
+    snprintf(h_dir, sizeof(h_dir), "/tmp/parley-session-XXXXXX");
+    CHECK(mkdtemp(h_dir) != NULL);
+    memset(b, 0, sizeof(*b));
+    CHECK_OK(parley_identity_generate(&b->brand));
+    b->n_agents = 3;
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(parley_identity_generate(&b->agents[i]));
+        CHECK_OK(parley_identity_export(b->agents[i], ids[i], "agent pass", 10,
+                                        PARLEY_KDF_TEST_ONLY, &b->keyfiles[i],
+                                        &b->keyfile_lens[i]));
+        b->certs[i] = agent_cert(b->brand, b->agents[i], ids[i], names[i], (uint64_t)i + 100,
+                                 &b->cert_lens[i]);
+        certs[i] = b->certs[i];
+        lens[i] = b->cert_lens[i];
+    }
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = H_BRAND;
+    spec.version = 1;
+    spec.certs = certs;
+    spec.cert_lens = lens;
+    spec.n_certs = 3;
+    spec.notice_text = "Acme keeps this conversation to answer you. Messages are end-to-end "
+                       "encrypted.";
+    spec.notice_version = 2;
+    spec.queues = q;
+    spec.n_queues = 2;
+    spec.issued_at = (uint64_t)time(NULL);
+    CHECK_OK(parley_directory_build(b->brand, &spec, &b->directory, &b->directory_len));
+    snprintf(path, sizeof(path), "%s/brand.pub", h_dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(b->brand), 32);
+    fprintf(f, "parley-brand-v1 %s %s\n", H_BRAND, hex);
+    fclose(f);
+}
+
+static int read_port(const char *path)
+{
+    char text[32];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    long v;
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    v = strtol(text, NULL, 10);
+    return v > 0 && v < 65536 ? (int)v : -1;
+}
+
+void h_relay_start(const char *bin, const char *const *extra)
+{
+    char port_file[320], db[320], log[320], brand[320], port[16];
+    const char *argv[48];
+    int n = 0;
+    int64_t deadline;
+    pid_t parent = getpid();
+
+    relay_bin = bin;
+    relay_extra = extra;
+    snprintf(port_file, sizeof(port_file), "%s/port", h_dir);
+    snprintf(db, sizeof(db), "%s/relay.db", h_dir);
+    snprintf(log, sizeof(log), "%s/relay.log", h_dir);
+    snprintf(brand, sizeof(brand), "%s/brand.pub", h_dir);
+    snprintf(port, sizeof(port), "%d", h_port);
+    unlink(port_file);
+    argv[n++] = bin;
+    argv[n++] = "--port";
+    argv[n++] = port; /* 0 the first time; the same port on a restart */
+    argv[n++] = "--port-file";
+    argv[n++] = port_file;
+    argv[n++] = "--db";
+    argv[n++] = db;
+    argv[n++] = "--brand";
+    argv[n++] = brand;
+    argv[n++] = "--log";
+    argv[n++] = log;
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 46; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    relay_pid = fork();
+    CHECK(relay_pid >= 0);
+    if (relay_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    deadline = mono_ms() + 15000;
+    while (mono_ms() < deadline) {
+        int p = read_port(port_file);
+        if (p > 0) {
+            h_port = p;
+            return;
+        }
+        sleep_ms(10);
+    }
+    fprintf(stderr, "relay did not start\n");
+    exit(1);
+}
+
+void h_relay_stop(int sig)
+{
+    if (relay_pid <= 0)
+        return;
+    kill(relay_pid, sig);
+    waitpid(relay_pid, NULL, 0);
+    relay_pid = 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+void h_teardown(struct h_brand *b)
+{
+    h_relay_stop(SIGKILL);
+    for (int i = 0; i < b->n_agents; i++) {
+        parley_identity_free(b->agents[i]);
+        parley_free(b->keyfiles[i], b->keyfile_lens[i]);
+        parley_free(b->certs[i], b->cert_lens[i]);
+    }
+    parley_identity_free(b->brand);
+    parley_free(b->directory, b->directory_len);
+    if (getenv("PARLEY_KEEP_TEST_DIR") == NULL)
+        nftw(h_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void on_event(void *user, const parley_event *ev)
+{
+    struct h_client *hc = user;
+
+    if (ev->kind <= PARLEY_EV_RELAY_ERROR)
+        hc->count[ev->kind]++;
+    if (getenv("PARLEY_TEST_VERBOSE") != NULL)
+        fprintf(stderr, "[%s] event %d state %d err %s text %s\n", hc->name, ev->kind, ev->state,
+                parley_strerror(ev->error), ev->text != NULL ? ev->text : "");
+    if (hc->n_events == H_MAX_EVENTS)
+        return;
+    hc->events[hc->n_events] = *ev;
+    hc->events[hc->n_events].queue = NULL;
+    hc->texts[hc->n_events][0] = '\0';
+    if (ev->text != NULL)
+        snprintf(hc->texts[hc->n_events], sizeof(hc->texts[0]), "%s", ev->text);
+    hc->events[hc->n_events].text = hc->texts[hc->n_events];
+    hc->n_events++;
+}
+
+void h_client_new(struct h_client *hc, const char *name, const struct h_brand *b, int agent,
+                  const char *db, bool publish_directory)
+{
+    parley_client_config cfg;
+    char url[64], path[320];
+
+    memset(hc, 0, sizeof(*hc));
+    hc->name = name;
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", h_port);
+    snprintf(path, sizeof(path), "%s/%s", h_dir, db);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay_url = url;
+    cfg.brand_pk = parley_identity_sign_pk(b->brand);
+    cfg.brand_id = H_BRAND;
+    cfg.storage_path = path;
+    cfg.passphrase = "store pass";
+    cfg.passphrase_len = 10;
+    cfg.kdf_cost = PARLEY_KDF_TEST_ONLY;
+    if (agent >= 0) {
+        cfg.agent_key = b->keyfiles[agent];
+        cfg.agent_key_len = b->keyfile_lens[agent];
+        cfg.key_passphrase = "agent pass";
+        cfg.key_passphrase_len = 10;
+        cfg.agent_cert = b->certs[agent];
+        cfg.agent_cert_len = b->cert_lens[agent];
+    }
+    if (publish_directory) {
+        cfg.publish_directory = b->directory;
+        cfg.publish_directory_len = b->directory_len;
+    }
+    cfg.on_event = on_event;
+    cfg.user = hc;
+    CHECK_OK(parley_client_new(&hc->c, &cfg));
+    CHECK_OK(parley_client_connect(hc->c));
+}
+
+void h_client_free(struct h_client *hc)
+{
+    parley_client_free(hc->c);
+    hc->c = NULL;
+}
+
+bool h_pump(struct h_client **all, bool (*pred)(void *), void *arg, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+
+    while (!pred(arg)) {
+        if (mono_ms() > deadline)
+            return false;
+        for (int i = 0; all[i] != NULL; i++)
+            if (all[i]->c != NULL)
+                parley_client_run_once(all[i]->c, 5);
+    }
+    return true;
+}
+
+static bool never(void *arg)
+{
+    return false;
+}
+
+void h_pump_for(struct h_client **all, int ms)
+{
+    h_pump(all, never, NULL, ms);
+}
+
+int h_find(const struct h_client *hc, parley_event_kind kind, const uint8_t *conv)
+{
+    for (int i = hc->n_events; i-- > 0;)
+        if (hc->events[i].kind == kind &&
+            (conv == NULL || memcmp(hc->events[i].conversation_id, conv, 16) == 0))
+            return i;
+    return -1;
+}
+
+struct wait_arg {
+    struct h_client *hc;
+    parley_event_kind kind;
+    int n;
+    const char *text;
+};
+
+static bool count_reached(void *arg)
+{
+    struct wait_arg *w = arg;
+    return w->hc->count[w->kind] >= w->n;
+}
+
+bool h_wait(struct h_client **all, struct h_client *hc, parley_event_kind kind, int n,
+            int timeout_ms)
+{
+    struct wait_arg w = {hc, kind, n, NULL};
+    return h_pump(all, count_reached, &w, timeout_ms);
+}
+
+bool h_has_text(const struct h_client *hc, const char *text)
+{
+    for (int i = 0; i < hc->n_events; i++)
+        if (hc->events[i].kind == PARLEY_EV_MESSAGE && strcmp(hc->texts[i], text) == 0)
+            return true;
+    return false;
+}
+
+static bool text_arrived(void *arg)
+{
+    struct wait_arg *w = arg;
+    return h_has_text(w->hc, w->text);
+}
+
+bool h_wait_text(struct h_client **all, struct h_client *hc, const char *text, int timeout_ms)
+{
+    struct wait_arg w = {hc, PARLEY_EV_MESSAGE, 0, text};
+    return h_pump(all, text_arrived, &w, timeout_ms);
+}

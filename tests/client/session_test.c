@@ -1,0 +1,125 @@
+/*
+ * Client sessions through a real relay: a customer consents and opens a
+ * conversation in a queue, one agent claims it (the other is told), they
+ * talk, the agent transfers it to a colleague who answers and closes.
+ * Checks isolation at each step: agents who are not in the conversation
+ * cannot read it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct h_brand brand;
+static struct h_client alice, bob, customer;
+static struct h_client *all[] = {&alice, &bob, &customer, NULL};
+
+static bool conv_state_is(struct h_client *hc, const uint8_t conv[16], parley_conv_state want)
+{
+    parley_conv_state s;
+    return parley_conversation_state(hc->c, conv, &s) == PARLEY_OK && s == want;
+}
+
+struct state_wait {
+    struct h_client *hc;
+    const uint8_t *conv;
+    parley_conv_state want;
+};
+
+static bool state_reached(void *arg)
+{
+    struct state_wait *w = arg;
+    return conv_state_is(w->hc, w->conv, w->want);
+}
+
+static bool wait_state(struct h_client *hc, const uint8_t conv[16], parley_conv_state want)
+{
+    struct state_wait w = {hc, conv, want};
+    return h_pump(all, state_reached, &w, 10000);
+}
+
+static void test_conversation(void)
+{
+    uint8_t conv[16];
+    uint64_t seq = 0;
+    int i;
+
+    printf("conversation: consent, open, claim, talk, transfer, close\n");
+    CHECK(h_wait(all, &customer, PARLEY_EV_DIRECTORY, 1, 10000));
+    /* Nothing can be sent before consent. */
+    CHECK_ERR(parley_conversation_open(customer.c, "support", "Bonjour", conv), PARLEY_ENOCONSENT);
+    CHECK_OK(parley_client_consent(customer.c));
+    CHECK(parley_client_has_consent(customer.c));
+    CHECK_ERR(parley_conversation_open(customer.c, "nope", "Bonjour", conv), PARLEY_EINVAL);
+    CHECK_OK(parley_conversation_open(customer.c, "support",
+                                      "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e", conv));
+    CHECK_OK(parley_send_text(customer.c, conv, "Commande 4471", &seq));
+    /* Both agents of the queue see it, with the first words. */
+    CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
+    CHECK(wait_state(&bob, conv, PARLEY_CONV_QUEUED));
+    CHECK(h_has_text(&alice, "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e"));
+    CHECK(!h_has_text(&alice, "Commande 4471")); /* held until an agent claims */
+    CHECK_ERR(parley_send_text(alice.c, conv, "not yet", NULL), PARLEY_ESTATE);
+
+    CHECK_OK(parley_conversation_claim(alice.c, conv));
+    CHECK(wait_state(&customer, conv, PARLEY_CONV_ACTIVE));
+    i = h_find(&customer, PARLEY_EV_CONVERSATION, conv);
+    CHECK(i >= 0 && strcmp(customer.events[i].agent.agent_id, "alice") == 0);
+    CHECK(wait_state(&bob, conv, PARLEY_CONV_TAKEN));
+    CHECK_ERR(parley_conversation_claim(bob.c, conv), PARLEY_ESTATE);
+    CHECK(h_wait_text(all, &alice, "Commande 4471", 10000));
+
+    CHECK_OK(parley_send_text(alice.c, conv, "Je regarde votre commande.", NULL));
+    CHECK(h_wait_text(all, &customer, "Je regarde votre commande.", 10000));
+    i = h_find(&customer, PARLEY_EV_MESSAGE, conv);
+    CHECK(customer.events[i].sender_is_agent);
+    CHECK(strcmp(customer.events[i].agent.display_name, "Alice Martin") == 0);
+    CHECK_OK(parley_send_text(customer.c, conv, "Merci \xf0\x9f\x99\x8f", NULL));
+    CHECK(h_wait_text(all, &alice, "Merci \xf0\x9f\x99\x8f", 10000));
+    CHECK(!h_has_text(&bob, "Merci \xf0\x9f\x99\x8f"));
+    CHECK(h_wait(all, &alice, PARLEY_EV_DELIVERED, 1, 10000));
+
+    CHECK_OK(parley_conversation_transfer(alice.c, conv, "bob"));
+    CHECK(conv_state_is(&alice, conv, PARLEY_CONV_TRANSFERRED));
+    CHECK(wait_state(&bob, conv, PARLEY_CONV_ACTIVE));
+    CHECK(wait_state(&customer, conv, PARLEY_CONV_ACTIVE));
+    i = h_find(&customer, PARLEY_EV_CONVERSATION, conv);
+    CHECK(i >= 0 && strcmp(customer.events[i].agent.agent_id, "bob") == 0);
+    CHECK_ERR(parley_send_text(alice.c, conv, "still here?", NULL), PARLEY_ESTATE);
+
+    CHECK_OK(parley_send_text(customer.c, conv, "Toujours l\xc3\xa0 ?", NULL));
+    CHECK(h_wait_text(all, &bob, "Toujours l\xc3\xa0 ?", 10000));
+    h_pump_for(all, 300);
+    CHECK(!h_has_text(&alice, "Toujours l\xc3\xa0 ?"));
+    CHECK_OK(parley_send_text(bob.c, conv, "Oui, c'est Bob. Colis parti ce matin.", NULL));
+    CHECK(h_wait_text(all, &customer, "Oui, c'est Bob. Colis parti ce matin.", 10000));
+    CHECK_OK(parley_conversation_close(bob.c, conv, "resolved"));
+    CHECK(wait_state(&customer, conv, PARLEY_CONV_CLOSED));
+    CHECK_ERR(parley_send_text(customer.c, conv, "encore", NULL), PARLEY_ESTATE);
+    h_pump_for(all, 200);
+    CHECK(parley_client_outbox_size(customer.c) == 0);
+    CHECK(parley_client_outbox_size(alice.c) == 0);
+    CHECK(parley_client_outbox_size(bob.c) == 0);
+    CHECK(customer.count[PARLEY_EV_REJECTED] == 0);
+    CHECK(alice.count[PARLEY_EV_REJECTED] == 0);
+    CHECK(bob.count[PARLEY_EV_REJECTED] == 0);
+}
+
+int main(int argc, char **argv)
+{
+    CHECK(argc == 2);
+    h_setup(&brand);
+    h_relay_start(argv[1], NULL);
+    h_client_new(&alice, "alice", &brand, 0, "alice.db", true);
+    h_client_new(&bob, "bob", &brand, 1, "bob.db", false);
+    CHECK(h_wait(all, &alice, PARLEY_EV_CONNECTED, 1, 10000));
+    CHECK(h_wait(all, &alice, PARLEY_EV_DIRECTORY, 1, 10000));
+    h_client_new(&customer, "customer", &brand, -1, "customer.db", false);
+    test_conversation();
+    h_client_free(&customer);
+    h_client_free(&alice);
+    h_client_free(&bob);
+    h_teardown(&brand);
+    printf("ok\n");
+    return 0;
+}
