@@ -36,7 +36,7 @@ struct conn {
     struct conn *drain_prev, *drain_next;/* connections catching up from the store */
     uint64_t serial;
     enum conn_state state;
-    bool authed, agent, closing, draining_listed, live;
+    bool authed, agent, closing, shut, draining_listed, live;
     uint16_t close_code;
     int brand;                           /* index into relay.brands, -1 for customers */
     uint8_t sign_pk[32];

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -489,8 +490,20 @@ static int conn_writable(struct relay *r, struct conn *c)
         lws_callback_on_writable(c->wsi);
         return 0;
     }
-    if (c->closing)
-        return -1;
+    if (c->closing) {
+        /*
+         * Everything is out, the close frame last. Half-close and let the
+         * peer finish: closing now, with its unread bytes in our receive
+         * buffer, would reset the connection and could lose the close
+         * frame. The timeout set in conn_close bounds the wait.
+         */
+        if (!c->shut) {
+            c->shut = true;
+            shutdown(lws_get_socket_fd(c->wsi), SHUT_WR);
+            return 0;
+        }
+        return 0;
+    }
     free(c->tx); /* idle connections hold no buffers */
     c->tx = NULL;
     c->tx_cap = 0;

@@ -2,8 +2,8 @@
  * sqlite store with group commit. The writer thread owns one connection
  * and commits whole batches (one transaction, one WAL sync each); the
  * event loop owns a second connection for reads. WAL lets both work at
- * once. secure_delete overwrites what is deleted, so removed ciphertext
- * does not linger in free pages.
+ * once. secure_delete zeroes what is deleted, in b-tree and overflow
+ * pages alike, so removed ciphertext does not linger in the file.
  */
 #include <pthread.h>
 #include <stdio.h>
