@@ -97,17 +97,11 @@ static void on_frame(void *arg, const uint8_t *frame, size_t len)
 
 static void schedule_reconnect(parley_client *c, uint64_t now, parley_err why)
 {
-    parley_event ev;
     uint32_t jitter = randombytes_uniform(c->backoff_ms / 2 + 1);
 
     /* Exponential backoff with jitter, so a relay restart is not met by everyone at once. */
     c->reconnect_at = now + c->backoff_ms / 2 + jitter;
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_DISCONNECTED;
-    ev.error = why;
-    ev.retry_ms = c->reconnect_at - now;
-    if (c->on_event != NULL && !c->threaded)
-        c->on_event(c->user, &ev);
+    parley__core_note_disconnect(c->core, why, c->reconnect_at - now);
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
@@ -187,11 +181,16 @@ static void *service_main(void *arg)
             break;
         }
         wait = turn(c, 1000);
-        events = parley__core_deadline(c->core) == 0 || true;
+        events = parley__core_has_events(c->core);
         unlock(c);
         if (events)
             signal_events(c);
         parley__transport_service(c->t, wait);
+        lock(c);
+        events = parley__core_has_events(c->core);
+        unlock(c);
+        if (events)
+            signal_events(c);
     }
     return NULL;
 }
@@ -241,10 +240,8 @@ void parley_client_wake(parley_client *c)
 /* After an API call: let the network thread send what it produced. */
 static parley_err after_call(parley_client *c, parley_err err)
 {
-    if (c->threaded) {
-        signal_events(c);
+    if (c->threaded)
         parley__transport_wake(c->t);
-    }
     return err;
 }
 

@@ -245,6 +245,22 @@ bool parley__core_next_event(struct parley__core *c, parley_event *ev)
     return true;
 }
 
+bool parley__core_has_events(const struct parley__core *c)
+{
+    return c->event_head < c->n_events;
+}
+
+void parley__core_note_disconnect(struct parley__core *c, parley_err why, uint64_t retry_ms)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_DISCONNECTED;
+    ev.error = why;
+    ev.retry_ms = retry_ms;
+    emit(c, &ev, NULL, 0);
+}
+
 static void emit_simple(struct parley__core *c, parley_event_kind kind, const uint8_t conv[16])
 {
     parley_event ev;

@@ -40,6 +40,10 @@ int parley__core_ready(const struct parley__core *c);
 
 /* Output: the next frame to send (*frame malloc'd, caller frees), false when none. */
 bool parley__core_next_frame(struct parley__core *c, uint8_t **frame, size_t *len);
+/* Queues a DISCONNECTED event (why, retry_ms) for the application. */
+void parley__core_note_disconnect(struct parley__core *c, parley_err why, uint64_t retry_ms);
+/* True while events wait for parley__core_next_event. */
+bool parley__core_has_events(const struct parley__core *c);
 /* The next event, valid until the next call; false when none. */
 bool parley__core_next_event(struct parley__core *c, parley_event *ev);
 
