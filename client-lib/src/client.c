@@ -471,3 +471,14 @@ parley_err parley_conversation_state(const parley_client *c, const uint8_t conve
     unlock(c);
     return err;
 }
+
+parley_err parley_conversation_list(parley_client *c, parley_conversation_fn fn, void *user)
+{
+    CALL(c, parley__core_list(c->core, fn, user));
+}
+
+parley_err parley_conversation_history(parley_client *c, const uint8_t conversation_id[16],
+                                       parley_history_fn fn, void *user)
+{
+    CALL(c, parley__core_history(c->core, conversation_id, fn, user));
+}

@@ -2462,3 +2462,101 @@ parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
     conv_free(&cv);
     return err;
 }
+
+/* ------------------------------------------------------------------ */
+/* Listings */
+
+struct list_ctx {
+    struct parley__core *c;
+    parley_conversation_fn fn;
+    void *user;
+};
+
+static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                    size_t val_len)
+{
+    struct list_ctx *l = arg;
+    parley_conversation_info info;
+    struct conv cv;
+    int stop;
+
+    if (key_len != 16 || conv_load(l->c, key, &cv) != PARLEY_OK)
+        return 0;
+    memset(&info, 0, sizeof(info));
+    memcpy(info.conversation_id, cv.id, 16);
+    info.state = cv.state;
+    info.queue = cv.queue;
+    if (cv.state == PARLEY_CONV_TRANSFERRING && cv.target_cert.n > 0) {
+        info.has_agent = 1;
+        info.agent = cv.target;
+    } else if (cv.agent_cert.n > 0) {
+        info.has_agent = 1;
+        info.agent = cv.agent;
+    }
+    memcpy(info.customer_sign_pk, cv.customer, 32);
+    info.messages = cv.history_count;
+    stop = l->fn(l->user, &info);
+    conv_free(&cv);
+    return stop;
+}
+
+parley_err parley__core_list(struct parley__core *c, parley_conversation_fn fn, void *user)
+{
+    struct list_ctx l = {c, fn, user};
+
+    if (fn == NULL)
+        return PARLEY_EINVAL;
+    return parley__vault_scan(c->vault, "conv", NULL, 0, list_one, &l);
+}
+
+struct history_ctx {
+    parley_history_fn fn;
+    void *user;
+};
+
+static int history_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                       size_t val_len)
+{
+    struct history_ctx *h = arg;
+    Parley__HistoryRecord *r = parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
+    parley_history_entry e;
+    char *text;
+    int stop = 0;
+
+    if (r == NULL)
+        return 0;
+    text = malloc(r->text.len + 1);
+    if (text != NULL && parley__len_is(r->sender_sign_key, 32)) {
+        memcpy(text, r->text.data, r->text.len);
+        text[r->text.len] = '\0';
+        memset(&e, 0, sizeof(e));
+        e.seq = r->seq;
+        e.time_ms = r->time_ms;
+        e.from_me = r->from_me;
+        memcpy(e.sender_sign_pk, r->sender_sign_key.data, 32);
+        e.sender_name = r->sender_name;
+        e.text = text;
+        e.text_len = r->text.len;
+        stop = h->fn(h->user, &e);
+    }
+    if (text != NULL)
+        parley_free(text, r->text.len + 1);
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    return stop;
+}
+
+parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
+                                parley_history_fn fn, void *user)
+{
+    struct history_ctx h = {fn, user};
+    struct conv cv;
+    parley_err err;
+
+    if (fn == NULL)
+        return PARLEY_EINVAL;
+    err = conv_load(c, conv, &cv);
+    if (err != PARLEY_OK)
+        return err;
+    conv_free(&cv);
+    return parley__vault_scan(c->vault, "history", conv, 16, history_one, &h);
+}

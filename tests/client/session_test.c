@@ -38,6 +38,30 @@ static bool wait_state(struct h_client *hc, const uint8_t conv[16], parley_conv_
     return h_pump(all, state_reached, &w, 10000);
 }
 
+struct history_seen {
+    int n;
+    char first[128];
+    bool bob_wrote;
+};
+
+static int on_history(void *user, const parley_history_entry *e)
+{
+    struct history_seen *h = user;
+
+    if (h->n++ == 0)
+        snprintf(h->first, sizeof(h->first), "%s", e->text);
+    if (e->from_me && strcmp(e->text, "Oui, c'est Bob. Colis parti ce matin.") == 0)
+        h->bob_wrote = true;
+    return 0;
+}
+
+static int on_conversation(void *user, const parley_conversation_info *info)
+{
+    (*(int *)user)++;
+    CHECK(info->state == PARLEY_CONV_CLOSED);
+    return 0;
+}
+
 static void test_conversation(void)
 {
     uint8_t conv[16];
@@ -100,6 +124,19 @@ static void test_conversation(void)
     CHECK(parley_client_outbox_size(customer.c) == 0);
     CHECK(parley_client_outbox_size(alice.c) == 0);
     CHECK(parley_client_outbox_size(bob.c) == 0);
+    {
+        /* Bob's local history holds what Alice handed over, then his own. */
+        struct history_seen h;
+        int n_conv = 0;
+
+        memset(&h, 0, sizeof(h));
+        CHECK_OK(parley_conversation_history(bob.c, conv, on_history, &h));
+        CHECK(h.n >= 6);
+        CHECK(strcmp(h.first, "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e") == 0);
+        CHECK(h.bob_wrote);
+        CHECK_OK(parley_conversation_list(bob.c, on_conversation, &n_conv));
+        CHECK(n_conv == 1);
+    }
     CHECK(customer.count[PARLEY_EV_REJECTED] == 0);
     CHECK(alice.count[PARLEY_EV_REJECTED] == 0);
     CHECK(bob.count[PARLEY_EV_REJECTED] == 0);

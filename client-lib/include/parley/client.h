@@ -219,6 +219,44 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_typing(parley_client *c,
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_state(
     const parley_client *c, const uint8_t conversation_id[16], parley_conv_state *state);
 
+/* A conversation as the local store knows it. Valid during the callback only. */
+typedef struct parley_conversation_info {
+    uint8_t conversation_id[16];
+    parley_conv_state state;
+    const char *queue;
+    int has_agent;               /* 1 when agent is set (the agent talking with the customer) */
+    parley_cert_info agent;
+    uint8_t customer_sign_pk[32];
+    uint64_t messages;           /* entries in its history */
+} parley_conversation_info;
+
+/* One message of a conversation's local history. Valid during the callback only. */
+typedef struct parley_history_entry {
+    uint64_t seq;                /* the sender's sequence number (0 when handed over) */
+    uint64_t time_ms;            /* the sender's clock */
+    int from_me;
+    uint8_t sender_sign_pk[32];
+    const char *sender_name;     /* an agent's display name or id; "" for the customer */
+    const char *text;            /* UTF-8, NUL-terminated */
+    size_t text_len;
+} parley_history_entry;
+
+/* Callbacks for the listings below: return non-zero to stop early. */
+typedef int (*parley_conversation_fn)(void *user, const parley_conversation_info *info);
+typedef int (*parley_history_fn)(void *user, const parley_history_entry *entry);
+
+/*
+ * Lists the conversations in the local store (in id order), and one
+ * conversation's history (oldest first). Host thread; callbacks run before
+ * the call returns and must not call back into the client. Returns
+ * PARLEY_OK, PARLEY_EINVAL (unknown conversation), PARLEY_EIO.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_list(parley_client *c,
+                                                                parley_conversation_fn fn,
+                                                                void *user);
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_history(
+    parley_client *c, const uint8_t conversation_id[16], parley_history_fn fn, void *user);
+
 /* Envelopes in the outbox not yet acknowledged by the relay. */
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
 
