@@ -60,9 +60,9 @@ struct conn {
     double tokens;
     uint64_t bucket_ms;
     uint32_t over_limit;
-    /* Delivery: highest seq sent, and the store position we must wait for. */
+    /* Delivery: highest seq sent, and the batch that must be committed before we read the store. */
     uint64_t cursor;
-    uint64_t wait_seq;
+    uint64_t wait_batch;
 };
 
 struct relay {
@@ -81,9 +81,13 @@ struct relay {
     struct conn *conns;
     struct conn *drainers;
     uint64_t next_serial;
-    uint64_t assigned_seq, committed_seq;
+    uint64_t assigned_seq;
+    uint64_t batches_submitted, batches_done;   /* the pending batch will be number submitted + 1 */
     uint8_t relay_id[32];
-    int64_t prekeys_taken[256];          /* handed out, delete not yet committed */
+    struct {
+        int64_t id;
+        uint64_t batch;                  /* the batch that deletes it */
+    } prekeys_taken[256];                /* handed out, delete not yet committed */
     size_t n_prekeys_taken;
     bool stopping;
     uint64_t stop_deadline_ms;
@@ -106,6 +110,8 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
 void session_closed(struct relay *r, struct conn *c);
 void session_writable(struct relay *r, struct conn *c);
 void session_store_done(struct relay *r);
+/* Hands the pending batch to the writer if it is idle. */
+void session_submit(struct relay *r);
 void session_expire(struct relay *r);
 int session_load(struct relay *r);
 

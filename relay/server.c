@@ -424,18 +424,20 @@ static int conn_open(struct relay *r, struct conn *c, struct lws *wsi)
     struct map_entry *ip;
 
     memset(c, 0, sizeof(*c));
+    if (r->stopping)
+        return -1; /* c->wsi stays NULL: conn_gone has nothing to undo */
     c->wsi = wsi;
     c->brand = -1;
     c->serial = ++r->next_serial;
     c->opened_ms = c->last_rx_ms = mono_ms();
     randombytes_buf(c->nonce, sizeof(c->nonce));
     log_pseudonym((const uint8_t *)&c->serial, sizeof(c->serial), c->pseudonym);
-    if (r->stopping)
-        return -1;
     addr_key(wsi, c->addr);
     ip = map_put(&r->per_ip, c->addr);
-    if (ip == NULL)
+    if (ip == NULL) {
+        c->wsi = NULL;
         return -1;
+    }
     ip->a++;
     c->next = r->conns;
     if (r->conns != NULL)
@@ -497,10 +499,11 @@ static int conn_writable(struct relay *r, struct conn *c)
          * buffer, would reset the connection and could lose the close
          * frame. The timeout set in conn_close bounds the wait.
          */
+        if (r->stopping)
+            return -1; /* shutting down: no waiting on peers */
         if (!c->shut) {
             c->shut = true;
             shutdown(lws_get_socket_fd(c->wsi), SHUT_WR);
-            return 0;
         }
         return 0;
     }
@@ -571,8 +574,7 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
 {
     struct relay *r = w->data;
 
-    if (r->pending.n > 0)
-        store_submit(r->store, &r->pending);
+    session_submit(r);
 }
 
 static void sweep_conn(struct relay *r, struct conn *c, uint64_t now)
@@ -691,7 +693,7 @@ int server_run(struct relay *r)
         fprintf(stderr, "parley-relay: database %s\n", err);
         return 1;
     }
-    r->assigned_seq = r->committed_seq = max_seq;
+    r->assigned_seq = max_seq;
     {
         uint8_t salt[32];
         if (store_meta(r->store, "relay_id", r->relay_id) != 0 ||

@@ -119,27 +119,36 @@ static void drain_list(struct relay *r, struct conn *c, bool on)
 struct drain_ctx {
     struct relay *r;
     struct conn *c;
+    bool full;
 };
 
 static int drain_one(void *arg, const struct store_env *e)
 {
     struct drain_ctx *d = arg;
+
+    /* Half the outbound limit at most: the rest is for live traffic and answers. */
+    if (d->c->tx_len > 0 && d->c->tx_len + e->sealed_len + 128 > d->r->cfg.max_outbound / 2) {
+        d->full = true;
+        return 1;
+    }
     return send_deliver(d->r, d->c, e) ? 0 : 1;
 }
 
 /*
- * Sends stored envelopes to c until its queue is half full. Goes live when
- * the store has nothing more for it and everything routed to it while it
- * caught up is committed.
+ * Sends stored envelopes to c while its queue has room; resumed when the
+ * queue drains. Reads the store only once every write that preceded (the
+ * batch pending when c authenticated, or when an envelope for it arrived
+ * meanwhile) is committed, so acknowledged envelopes are not sent again
+ * and new ones come in order. Goes live when the store has nothing more.
  */
 static void drain(struct relay *r, struct conn *c)
 {
-    struct drain_ctx d = {r, c};
+    struct drain_ctx d = {r, c, false};
 
-    while (!c->closing && !c->live && c->tx_len < r->cfg.max_outbound / 2) {
+    while (!c->closing && !c->live) {
         int n;
 
-        if (r->committed_seq < c->wait_seq)
+        if (r->batches_done < c->wait_batch)
             return; /* resumed by session_store_done */
         n = store_fetch(r->store, c->routing, c->cursor, DRAIN_BATCH, drain_one, &d);
         if (n < 0) {
@@ -147,11 +156,25 @@ static void drain(struct relay *r, struct conn *c)
             conn_close(r, c, 1011, REJECT_unavailable, true);
             return;
         }
+        if (d.full || c->closing)
+            return; /* resumed by session_writable */
         if (n < DRAIN_BATCH) {
             c->live = true;
             drain_list(r, c, false);
         }
     }
+}
+
+/* The number the pending batch will have once handed to the writer. */
+static uint64_t pending_batch(const struct relay *r)
+{
+    return r->batches_submitted + 1;
+}
+
+void session_submit(struct relay *r)
+{
+    if (r->pending.n > 0 && store_submit(r->store, &r->pending))
+        r->batches_submitted++;
 }
 
 static struct conn *online(struct relay *r, const uint8_t routing[32])
@@ -286,7 +309,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     /* Catch up from the store once everything that arrived before is committed. */
     c->live = false;
     c->cursor = 0;
-    c->wait_seq = r->assigned_seq;
+    c->wait_batch = r->pending.n > 0 ? pending_batch(r) : r->batches_submitted;
     drain_list(r, c, true);
     drain(r, c);
 }
@@ -350,8 +373,8 @@ static void on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     if (to != NULL && to->authed && !to->closing) {
         if (to->live)
             send_deliver(r, to, &op->env);
-        else if (op->env.seq > to->wait_seq)
-            to->wait_seq = op->env.seq; /* picked up from the store once committed */
+        else
+            to->wait_batch = pending_batch(r); /* read from the store once committed */
     }
 }
 
@@ -552,14 +575,19 @@ static void on_prekey_fetch(struct relay *r, struct conn *c, const Parley__Preke
         return;
     }
     parley_routing_id(p->owner_sign_key.data, owner);
-    n = store_prekey_peek(r->store, owner, r->prekeys_taken, r->n_prekeys_taken, buf, sizeof(buf),
-                          &id);
+    {
+        int64_t skip[256];
+        for (size_t i = 0; i < r->n_prekeys_taken; i++)
+            skip[i] = r->prekeys_taken[i].id;
+        n = store_prekey_peek(r->store, owner, skip, r->n_prekeys_taken, buf, sizeof(buf), &id);
+    }
     if (n > 0 && r->n_prekeys_taken < sizeof(r->prekeys_taken) / sizeof(r->prekeys_taken[0])) {
         struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_DEL);
         pk = parley__prekey__unpack(NULL, (size_t)n, buf);
         if (op != NULL && pk != NULL) {
             op->prekey_id = id;
-            r->prekeys_taken[r->n_prekeys_taken++] = id;
+            r->prekeys_taken[r->n_prekeys_taken].id = id;
+            r->prekeys_taken[r->n_prekeys_taken++].batch = pending_batch(r);
         } else if (pk != NULL) {
             parley__prekey__free_unpacked(pk, NULL);
             pk = NULL;
@@ -740,17 +768,17 @@ void session_store_done(struct relay *r)
     uint64_t now_ns = relay_mono_ns();
 
     while (store_take_done(r->store, &r->done)) {
-        for (size_t i = 0; i < r->done.n; i++) {
-            struct store_op *op = &r->done.ops[i];
-            op_done(r, op, now_ns);
-            if (op->kind == STORE_INSERT && op->env.seq > r->committed_seq)
-                r->committed_seq = op->env.seq;
-        }
-        r->n_prekeys_taken = 0;
+        r->batches_done++;
+        for (size_t i = 0; i < r->done.n; i++)
+            op_done(r, &r->done.ops[i], now_ns);
+        for (size_t i = 0; i < r->n_prekeys_taken;)
+            if (r->prekeys_taken[i].batch <= r->batches_done)
+                r->prekeys_taken[i] = r->prekeys_taken[--r->n_prekeys_taken];
+            else
+                i++;
         store_batch_clear(&r->done);
         /* Whatever arrived meanwhile goes next, without waiting for the loop to idle. */
-        if (r->pending.n > 0)
-            store_submit(r->store, &r->pending);
+        session_submit(r);
     }
     for (struct conn *c = r->drainers, *next; c != NULL; c = next) {
         next = c->drain_next;

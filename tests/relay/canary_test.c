@@ -1,0 +1,186 @@
+/*
+ * What the relay keeps and what it writes down. Envelopes carry canary
+ * strings in their sealed bytes, the brand directory carries them in its
+ * notice and in an agent's display name. The sealed bytes must be in the
+ * database (that is the store), but no canary, key or routing id may
+ * reach the log, and every log line must be a JSON object on its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "testkit.h"
+
+#define N_ENV 5
+
+static bool contains(const char *hay, size_t len, const char *needle)
+{
+    return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
+}
+
+/* Whether needle is in the database file or its write-ahead log. */
+static bool in_store(const struct relay_proc *r, const char *needle)
+{
+    char wal[400];
+    size_t len = 0;
+    char *db = read_file_all(r->db, &len);
+    bool found = contains(db, len, needle);
+
+    free(db);
+    snprintf(wal, sizeof(wal), "%s-wal", r->db);
+    db = read_file_all(wal, &len);
+    found = found || contains(db, len, needle);
+    free(db);
+    return found;
+}
+
+static void check_log_lines(const char *log, size_t len)
+{
+    size_t line = 0;
+
+    for (const char *p = log; p < log + len;) {
+        const char *eol = memchr(p, '\n', (size_t)(log + len - p));
+        size_t n = eol != NULL ? (size_t)(eol - p) : (size_t)(log + len - p);
+        line++;
+        CHECKM(n >= 2 && p[0] == '{' && p[n - 1] == '}', "log line %zu is not a JSON object: %.*s",
+               line, (int)(n > 200 ? 200 : n), p);
+        p += n + 1;
+    }
+    CHECKM(line >= 3, "log has only %zu lines", line);
+}
+
+static void test_canaries(void)
+{
+    struct tk_env e;
+    struct tk_brand b;
+    parley_identity *agent = tk_identity(), *customer = tk_identity(), *away = tk_identity();
+    char tag[17], env_canary[N_ENV][64], notice[128], name[96];
+    uint8_t *cert = NULL, *dir = NULL, rnd[8], to_away[32], to_agent[32];
+    size_t cert_len = 0, dir_len = 0, log_len = 0;
+    const uint8_t *certs[1];
+    size_t cert_lens[1];
+    parley_directory_spec spec;
+    char *log;
+    wsc *a, *c;
+
+    tk_random(rnd, sizeof(rnd));
+    sodium_bin2hex(tag, sizeof(tag), rnd, sizeof(rnd));
+    snprintf(notice, sizeof(notice), "We keep chats 30 days. CANARY-NOTICE-%s", tag);
+    snprintf(name, sizeof(name), "CANARY-DISPLAYNAME-%s", tag);
+    for (int i = 0; i < N_ENV; i++)
+        snprintf(env_canary[i], sizeof(env_canary[i]), "CANARY-PLAINTEXT-%s-%d", tag, i);
+
+    tk_env_init(&e, "canary");
+    tk_brand_make(&b, "acme", e.dir);
+    {
+        const char *args[] = {"--brand", b.pin_path, "--log-level", "debug", NULL};
+        tk_env_start(&e, args);
+    }
+
+    tk_cert(b.key, "acme", agent, "alice", name, 1, tk_now() - 60, tk_now() + 3600, &cert,
+            &cert_len);
+    certs[0] = cert;
+    cert_lens[0] = cert_len;
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = "acme";
+    spec.version = 1;
+    spec.certs = certs;
+    spec.cert_lens = cert_lens;
+    spec.n_certs = 1;
+    spec.notice_text = notice;
+    spec.notice_version = 1;
+    spec.issued_at = tk_now();
+    CHECK(parley_directory_build(b.key, &spec, &dir, &dir_len) == PARLEY_OK);
+
+    /* The agent signs in with its certificate and publishes the directory. */
+    a = pc_connect(e.relay.port, agent, cert, cert_len);
+    CHECKM(a != NULL, "agent with a canary display name refused");
+    {
+        Parley__Frame f = PARLEY__FRAME__INIT, *r;
+        Parley__DirectoryPublish p = PARLEY__DIRECTORY_PUBLISH__INIT;
+        p.directory = parley__directory__unpack(NULL, dir_len, dir);
+        CHECK(p.directory != NULL);
+        f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_PUBLISH;
+        f.directory_publish = &p;
+        CHECK(pc_send(a, &f) == 0);
+        parley__directory__free_unpacked(p.directory, NULL);
+        r = tk_expect_kind(a, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "publish");
+        parley__frame__free_unpacked(r, NULL);
+    }
+
+    /* Envelopes with canaries in their sealed bytes: to an absent customer, and to the agent. */
+    c = pc_connect(e.relay.port, customer, NULL, 0);
+    CHECK(c != NULL);
+    tk_routing(away, to_away);
+    tk_routing(agent, to_agent);
+    for (int i = 0; i < N_ENV; i++) {
+        uint8_t eid[16];
+        tk_random(eid, 16);
+        tk_send_acked(c, eid, i < N_ENV - 1 ? to_away : to_agent,
+                      (const uint8_t *)env_canary[i], strlen(env_canary[i]));
+    }
+    parley__frame__free_unpacked(
+        tk_expect_kind(a, PARLEY__FRAME__KIND_DELIVER, 5000, "agent delivery"), NULL);
+    /* Junk and refusals also get logged; they must not echo anything either. */
+    {
+        wsc *bad = wsc_open(e.relay.port);
+        CHECK(bad != NULL);
+        CHECK(wsc_send_binary(bad, (const uint8_t *)env_canary[0], strlen(env_canary[0])) == 0);
+        CHECK(wsc_wait_close(bad, 5000) == 1008);
+        wsc_free(bad);
+    }
+
+    /* Stored: the sealed bytes are in the database or its WAL. */
+    for (int i = 0; i < N_ENV - 1; i++)
+        CHECKM(in_store(&e.relay, env_canary[i]),
+               "stored envelope %d's sealed bytes not found in the database", i);
+
+    wsc_free(a);
+    wsc_free(c);
+    CHECK(relay_stop(&e.relay, 15000) == 0);
+    for (int i = 0; i < N_ENV - 1; i++)
+        CHECKM(in_store(&e.relay, env_canary[i]),
+               "stored envelope %d lost from the database after shutdown", i);
+
+    log = read_file_all(e.relay.log, &log_len);
+    CHECK(log != NULL);
+    for (int i = 0; i < N_ENV; i++)
+        CHECKM(!contains(log, log_len, env_canary[i]), "envelope content in the log: %s",
+               env_canary[i]);
+    CHECKM(!contains(log, log_len, "CANARY-"), "a canary reached the log");
+    CHECKM(!contains(log, log_len, name), "agent display name in the log");
+    CHECKM(!contains(log, log_len, notice + 23), "notice text in the log");
+    {
+        const parley_identity *who[] = {agent, customer, away};
+        for (int i = 0; i < 3; i++) {
+            char hex[65];
+            uint8_t routing[32];
+            sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(who[i]), 32);
+            CHECKM(!contains(log, log_len, hex), "a signing key in the log");
+            tk_routing(who[i], routing);
+            sodium_bin2hex(hex, sizeof(hex), routing, 32);
+            CHECKM(!contains(log, log_len, hex), "a routing id in the log");
+            hex[16] = '\0';
+            CHECKM(!contains(log, log_len, hex), "a routing id prefix in the log");
+        }
+    }
+    check_log_lines(log, log_len);
+    free(log);
+    free(cert);
+    parley_free(dir, dir_len);
+    parley_identity_free(agent);
+    parley_identity_free(customer);
+    parley_identity_free(away);
+    tk_brand_free(&b);
+    tk_env_end(&e);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct tk_case cases[] = {
+        {"canaries", test_canaries},
+    };
+    return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

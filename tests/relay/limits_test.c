@@ -1,0 +1,431 @@
+/*
+ * The relay's hard limits, each hit by one misbehaving connection while a
+ * well-behaved one (the bystander) keeps working: message size, frame
+ * rate, connections per address, slow readers, idle peers and frames that
+ * never finish. Every refusal must show up in parley_rejects_total.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testkit.h"
+
+struct bystander {
+    parley_identity *id;
+    wsc *c;
+};
+
+static void bystander_open(struct bystander *b, const struct tk_env *e)
+{
+    b->id = tk_identity();
+    b->c = pc_connect(e->relay.port, b->id, NULL, 0);
+    CHECKM(b->c != NULL, "bystander cannot connect");
+}
+
+static void bystander_close(struct bystander *b)
+{
+    wsc_free(b->c);
+    parley_identity_free(b->id);
+}
+
+/* A connection authenticated as a fresh customer; *id receives its identity. */
+static wsc *customer(const struct tk_env *e, parley_identity **id)
+{
+    wsc *c;
+
+    *id = tk_identity();
+    c = pc_connect(e->relay.port, *id, NULL, 0);
+    CHECKM(c != NULL, "customer cannot connect");
+    return c;
+}
+
+static void test_max_frame(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--max-frame", "4096", NULL};
+    struct bystander by;
+    parley_identity *id, *id2, *id3;
+    uint8_t msg[5000], eid[16], to[32], sealed[3900];
+    int64_t t0;
+    wsc *c;
+
+    tk_env_init(&e, "maxframe");
+    tk_env_start(&e, args);
+    bystander_open(&by, &e);
+    tk_random(msg, sizeof(msg));
+
+    /* Just under the cap: accepted. */
+    c = customer(&e, &id);
+    tk_random(eid, 16);
+    tk_random(to, 32);
+    tk_random(sealed, sizeof(sealed));
+    tk_send_acked(c, eid, to, sealed, sizeof(sealed));
+
+    /* A whole 5000-byte message. */
+    CHECK(wsc_send_binary(c, msg, sizeof(msg)) == 0);
+    tk_expect_close(c, 1009, 5000, "5000-byte message");
+    wsc_free(c);
+
+    /* Only the header declaring 5000 bytes: refused before any payload. */
+    c = customer(&e, &id2);
+    t0 = mono_ms();
+    CHECK(wsc_send_frame(c, WSC_FIN | WSC_OP_BINARY, true, 5000, msg, 0) == 0);
+    tk_expect_close(c, 1009, 3000, "declared 5000 bytes, none sent");
+    CHECKM(mono_ms() - t0 < 1500, "1009 came only after a timeout, not at the header");
+    wsc_free(c);
+
+    /* Fragments that add up to more than the cap. */
+    c = customer(&e, &id3);
+    CHECK(wsc_send_frame(c, WSC_OP_BINARY, true, 3000, msg, 3000) == 0);
+    CHECK(wsc_send_frame(c, WSC_FIN | WSC_OP_CONT, true, 2000, msg, 2000) == 0);
+    tk_expect_close(c, 1009, 5000, "two fragments summing to 5000 bytes");
+    wsc_free(c);
+
+    CHECK(tk_rejects(&e.relay, "too_big", 3) >= 3);
+    tk_roundtrip(by.c, by.id);
+    bystander_close(&by);
+    parley_identity_free(id);
+    parley_identity_free(id2);
+    parley_identity_free(id3);
+    tk_env_end(&e);
+}
+
+static void test_rate(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--rate", "5", "--burst", "5", NULL};
+    struct bystander by;
+    parley_identity *id, *id2;
+    uint8_t ids[10][16], conv[16], to[32], sealed[32], *buf = NULL;
+    size_t len = 0;
+    bool acked[10] = {false}, limited[10] = {false};
+    wsc *c;
+
+    tk_env_init(&e, "rate");
+    tk_env_start(&e, args);
+    bystander_open(&by, &e);
+    c = customer(&e, &id);
+    tk_random(conv, 16);
+    tk_random(to, 32);
+    tk_random(sealed, sizeof(sealed));
+    for (int i = 0; i < 10; i++) {
+        uint8_t *m = NULL;
+        size_t mlen = 0;
+        tk_random(ids[i], 16);
+        CHECK(pc_pack_envelope(ids[i], conv, to, sealed, sizeof(sealed), &m, &mlen) == 0);
+        CHECK(wsc_frame_append(&buf, &len, m, mlen) == 0);
+        free(m);
+    }
+    CHECK(wsc_send_raw(c, buf, len) == 0);
+    free(buf);
+    for (int k = 0; k < 10; k++) {
+        Parley__Frame *f = pc_recv(c, 5000);
+        const ProtobufCBinaryData *eid;
+        CHECKM(f != NULL, "answer %d of 10 missing", k);
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_ACK ||
+                   (f->kind_case == PARLEY__FRAME__KIND_ERROR &&
+                    f->error->code == PARLEY__ERROR__CODE__RATE_LIMITED),
+               "unexpected answer to a burst (kind %d)", (int)f->kind_case);
+        eid = f->kind_case == PARLEY__FRAME__KIND_ACK ? &f->ack->envelope_id
+                                                      : &f->error->envelope_id;
+        for (int i = 0; i < 10; i++)
+            if (eid->len == 16 && memcmp(eid->data, ids[i], 16) == 0) {
+                if (f->kind_case == PARLEY__FRAME__KIND_ACK)
+                    acked[i] = true;
+                else
+                    limited[i] = true;
+            }
+        parley__frame__free_unpacked(f, NULL);
+    }
+    for (int i = 0; i < 10; i++)
+        CHECKM(i < 5 ? acked[i] && !limited[i] : limited[i] && !acked[i],
+               "frame %d of a burst of 10 (burst 5): %s", i + 1,
+               acked[i] ? "accepted" : limited[i] ? "rate limited" : "unanswered");
+    CHECK(tk_rejects(&e.relay, "rate_limited", 5) >= 5);
+
+    /* The connection stays open and recovers as tokens refill. */
+    sleep_ms(1200);
+    tk_send_acked(c, ids[9], to, sealed, sizeof(sealed));
+
+    /* Sustained abuse: 1000 over-limit frames in a row end with 1008. */
+    {
+        Parley__Frame f = PARLEY__FRAME__INIT;
+        Parley__DirectoryFetch df = PARLEY__DIRECTORY_FETCH__INIT;
+        uint8_t one[64];
+        size_t n;
+        wsc *abuser = customer(&e, &id2);
+
+        df.brand_id = "acme";
+        f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
+        f.directory_fetch = &df;
+        n = parley__frame__pack(&f, one);
+        buf = NULL;
+        len = 0;
+        for (int i = 0; i < 1100; i++)
+            CHECK(wsc_frame_append(&buf, &len, one, n) == 0);
+        CHECK(wsc_send_raw(abuser, buf, len) == 0);
+        free(buf);
+        tk_expect_close(abuser, 1008, 8000, "1100 frames at once with rate 5");
+        wsc_free(abuser);
+    }
+    tk_roundtrip(by.c, by.id);
+    bystander_close(&by);
+    wsc_free(c);
+    parley_identity_free(id);
+    parley_identity_free(id2);
+    tk_env_end(&e);
+}
+
+static void test_conn_per_ip(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--max-conn-per-ip", "5", NULL};
+    parley_identity *ids[5];
+    wsc *conns[5], *extra;
+    int64_t t0;
+
+    tk_env_init(&e, "connlimit");
+    tk_env_start(&e, args);
+    for (int i = 0; i < 5; i++)
+        conns[i] = customer(&e, &ids[i]);
+
+    /* The sixth is closed at once, before any HTTP exchange. */
+    extra = wsc_tcp(e.relay.port);
+    CHECK(extra != NULL);
+    t0 = mono_ms();
+    CHECKM(wsc_wait_eof(extra, 3000), "sixth connection from the same address kept open");
+    CHECKM(mono_ms() - t0 < 1500, "sixth connection closed only after a delay");
+    wsc_free(extra);
+    /* Let the relay's periodic sweep walk its connection list past the refused one. */
+    sleep_ms(1200);
+
+    /* The five still work. */
+    for (int i = 0; i < 5; i++)
+        tk_roundtrip(conns[i], ids[i]);
+
+    /* Free one slot to read the metrics. */
+    wsc_free(conns[4]);
+    conns[4] = NULL;
+    {
+        double v = -1;
+        int64_t deadline = mono_ms() + 3000;
+        char *body = NULL;
+        while (mono_ms() < deadline) {
+            if (http_get(e.relay.port, "/metrics", &body) == 200 && body != NULL) {
+                v = metric_in(body, "parley_rejects_total{reason=\"conn_limit\"}");
+                free(body);
+                break;
+            }
+            free(body);
+            body = NULL;
+            sleep_ms(50);
+        }
+        CHECKM(v >= 1, "conn_limit refusal not counted (%g)", v);
+    }
+
+    /* Once everyone has left, the address gets its full allowance back. */
+    for (int i = 0; i < 4; i++) {
+        wsc_free(conns[i]);
+        conns[i] = NULL;
+    }
+    {
+        int64_t deadline = mono_ms() + 3000;
+        double open = -1;
+        while (mono_ms() < deadline) {
+            open = relay_metric(&e.relay, "parley_connections");
+            if (open == 1)
+                break;
+            sleep_ms(50);
+        }
+        CHECKM(open == 1, "parley_connections is %g with only the metrics request open", open);
+    }
+    for (int i = 0; i < 5; i++) {
+        conns[i] = pc_connect(e.relay.port, ids[i], NULL, 0);
+        CHECKM(conns[i] != NULL, "connection %d of 5 refused after the others closed", i + 1);
+    }
+    for (int i = 0; i < 5; i++) {
+        tk_roundtrip(conns[i], ids[i]);
+        wsc_free(conns[i]);
+        parley_identity_free(ids[i]);
+    }
+    tk_env_end(&e);
+}
+
+static void test_slow_reader(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--max-outbound", "65536", "--rate", "100000", "--burst", "100000",
+                          NULL};
+    enum { MAX_SENT = 800, WINDOW = 16, SEALED = 16000 };
+    static uint8_t ids[MAX_SENT][16];
+    parley_identity *sender_id, *slow_id = tk_identity();
+    uint8_t to[32], conv[16], *sealed = malloc(SEALED);
+    size_t sent = 0;
+    double cut = 0;
+    Parley__Frame *f;
+    wsc *sender, *slow;
+    int code;
+
+    CHECK(sealed != NULL);
+    tk_env_init(&e, "slow");
+    tk_env_start(&e, args);
+    sender = customer(&e, &sender_id);
+    tk_routing(slow_id, to);
+    tk_random(conv, 16);
+    tk_random(sealed, SEALED);
+
+    /* The slow reader: a tiny receive buffer, and it never reads. */
+    {
+        int fd = wsc_tcp_connect_rcvbuf(e.relay.port, 5000, 4096);
+        CHECK(fd >= 0);
+        slow = wsc_from_fd(fd);
+        CHECK(slow != NULL && wsc_upgrade(slow, "parley.v1", NULL, 5000) == 101);
+        f = pc_auth(slow, slow_id, NULL, 0, 5000);
+        CHECK(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK);
+        parley__frame__free_unpacked(f, NULL);
+    }
+
+    while (sent < MAX_SENT && cut < 1) {
+        uint8_t *buf = NULL;
+        size_t len = 0, from = sent;
+        for (int k = 0; k < WINDOW && sent < MAX_SENT; k++, sent++) {
+            uint8_t *m = NULL;
+            size_t mlen = 0;
+            tk_random(ids[sent], 16);
+            memcpy(sealed, ids[sent], 16);
+            CHECK(pc_pack_envelope(ids[sent], conv, to, sealed, SEALED, &m, &mlen) == 0);
+            CHECK(wsc_frame_append(&buf, &len, m, mlen) == 0);
+            free(m);
+        }
+        CHECKM(wsc_send_raw(sender, buf, len) == 0, "sender blocked by a slow recipient");
+        free(buf);
+        for (size_t k = from; k < sent; k++)
+            tk_expect_ack(sender, ids[k], 5000);
+        cut = relay_metric(&e.relay, "parley_rejects_total{reason=\"slow_reader\"}");
+    }
+    CHECKM(cut >= 1, "slow reader never cut off after %zu envelopes of %d bytes", sent, SEALED);
+    printf("   slow reader cut off after %zu envelopes\n", sent);
+
+    /* The sender is unaffected. */
+    {
+        uint8_t eid[16], other[32];
+        tk_random(eid, 16);
+        tk_random(other, 32);
+        tk_send_acked(sender, eid, other, sealed, 100);
+    }
+
+    /* The slow reader finds its connection ended: 4003, or EOF if it was dropped. */
+    code = wsc_wait_close(slow, 15000);
+    CHECKM(code == 4003 || code == 0, "slow reader: expected close 4003 or EOF, got %d", code);
+    wsc_free(slow);
+
+    /* Nothing was lost: all of it comes on the next connection, in order. */
+    slow = pc_connect(e.relay.port, slow_id, NULL, 0);
+    CHECK(slow != NULL);
+    for (size_t i = 0; i < sent; i++) {
+        f = pc_recv(slow, 5000);
+        CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
+               "envelope %zu of %zu not delivered after reconnecting", i, sent);
+        CHECKM(memcmp(f->deliver->envelope_id.data, ids[i], 16) == 0,
+               "envelope %zu delivered out of order", i);
+        CHECK(pc_send_delivered(slow, (const uint8_t(*)[16])ids[i], 1) == 0);
+        parley__frame__free_unpacked(f, NULL);
+    }
+    tk_expect_nothing(slow, 300, "each envelope once");
+    wsc_free(slow);
+    wsc_free(sender);
+    free(sealed);
+    parley_identity_free(sender_id);
+    parley_identity_free(slow_id);
+    tk_env_end(&e);
+}
+
+static void test_idle_timeout(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--idle-timeout", "2", NULL};
+    struct bystander by;
+    parley_identity *id;
+    bool pinged = false;
+    int code = -1;
+    int64_t t0, deadline;
+    wsc *c;
+
+    tk_env_init(&e, "idle");
+    tk_env_start(&e, args);
+    bystander_open(&by, &e);
+    c = customer(&e, &id);
+    t0 = mono_ms();
+    deadline = t0 + 6000;
+    /* The silent client sees a ping first, then the close; the bystander keeps talking. */
+    while (mono_ms() < deadline && code < 0) {
+        struct wsc_msg m;
+        enum wsc_result r = wsc_recv(c, 400, &m);
+        if (r == WSC_OK) {
+            if (m.opcode == WSC_OP_PING)
+                pinged = true;
+            else if (m.opcode == WSC_OP_CLOSE)
+                code = m.close_code;
+            wsc_msg_clear(&m);
+        } else if (r == WSC_EOF) {
+            code = 0;
+        }
+        tk_roundtrip(by.c, by.id);
+    }
+    CHECKM(pinged, "no ping before the idle close");
+    CHECKM(code == 4002, "idle client: expected close 4002, got %d", code);
+    CHECKM(mono_ms() - t0 >= 1500, "closed before the idle timeout");
+    CHECK(tk_rejects(&e.relay, "idle_timeout", 1) >= 1);
+    tk_roundtrip(by.c, by.id);
+    wsc_free(c);
+    bystander_close(&by);
+    parley_identity_free(id);
+    tk_env_end(&e);
+}
+
+static void test_frame_timeout(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--frame-timeout", "1", NULL};
+    struct bystander by;
+    parley_identity *id, *id2;
+    uint8_t part[10] = {0};
+    uint8_t half_header = WSC_FIN | WSC_OP_BINARY;
+    int64_t t0;
+    wsc *c, *c2;
+
+    tk_env_init(&e, "frametimeout");
+    tk_env_start(&e, args);
+    bystander_open(&by, &e);
+    c = customer(&e, &id);
+    c2 = customer(&e, &id2);
+    t0 = mono_ms();
+    /* 1000 bytes declared, 10 sent; and a header cut after its first byte. */
+    CHECK(wsc_send_frame(c, WSC_FIN | WSC_OP_BINARY, true, 1000, part, sizeof(part)) == 0);
+    CHECK(wsc_send_raw(c2, &half_header, 1) == 0);
+    tk_expect_close(c, 4005, 5000, "frame declared 1000 bytes, sent 10");
+    tk_expect_close(c2, 4005, 5000, "frame header never finished");
+    CHECKM(mono_ms() - t0 < 4000, "frame timeout took too long");
+    CHECKM(mono_ms() - t0 >= 800, "closed before the frame timeout");
+    CHECK(tk_rejects(&e.relay, "frame_timeout", 2) >= 2);
+    tk_roundtrip(by.c, by.id);
+    wsc_free(c);
+    wsc_free(c2);
+    bystander_close(&by);
+    parley_identity_free(id);
+    parley_identity_free(id2);
+    tk_env_end(&e);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct tk_case cases[] = {
+        {"max_frame", test_max_frame},
+        {"rate_limit", test_rate},
+        {"max_conn_per_ip", test_conn_per_ip},
+        {"slow_reader", test_slow_reader},
+        {"idle_timeout", test_idle_timeout},
+        {"frame_timeout", test_frame_timeout},
+    };
+    return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}
