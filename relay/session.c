@@ -549,11 +549,9 @@ static void on_prekey_publish(struct relay *r, struct conn *c, const Parley__Pre
         memcpy(op->env.recipient, c->routing, 32);
     }
     {
-        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_ADD);
-        /* A marker op without data: answered with an ack once the batch commits. */
+        /* Answered once the prekeys are committed. */
+        struct store_op *op = store_batch_add(&r->pending, STORE_BARRIER);
         if (op != NULL) {
-            op->kind = STORE_PREKEY_DEL;
-            op->prekey_id = -1;
             op->conn_serial = c->serial;
             memcpy(op->reply_to, c->routing, 32);
         }
@@ -750,8 +748,8 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
                 send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
         }
         break;
-    case STORE_PREKEY_DEL:
-        if (op->prekey_id < 0 && c != NULL) {
+    case STORE_BARRIER:
+        if (c != NULL) {
             if (op->ok)
                 send_ack(r, c, NULL);
             else

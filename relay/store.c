@@ -151,6 +151,8 @@ static int run_op(struct store *s, struct store_op *op)
         sqlite3_bind_int64(st, 1, op->prekey_id);
         rc = sqlite3_step(st);
         break;
+    case STORE_BARRIER:
+        return 0;
     default:
         return -1;
     }
