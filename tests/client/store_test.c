@@ -148,7 +148,7 @@ static const struct key scan_keys[] = {
 
 static bool has_prefix(const struct key *k, const uint8_t *p, size_t pn)
 {
-    return k->n >= pn && memcmp(k->b, p, pn) == 0;
+    return pn == 0 || (k->n >= pn && memcmp(k->b, p, pn) == 0);
 }
 
 /* Scans with prefix and compares with the sorted, filtered key list. */
