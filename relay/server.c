@@ -730,6 +730,8 @@ int server_run(struct relay *r)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = r->cfg.tls_cert;
         info.ssl_private_key_filepath = r->cfg.tls_key;
+        /* lws would offer h2 by default; the relay speaks HTTP/1.1 and WebSocket only. */
+        info.alpn = "http/1.1";
     }
     r->ctx = lws_create_context(&info);
     if (r->ctx == NULL) {

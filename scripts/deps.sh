@@ -7,7 +7,7 @@ packages=(
   gcc pkg-config meson ninja-build
   libsodium-dev libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
-  libncurses-dev tmux curl
+  libncurses-dev tmux curl openssl
 )
 
 missing=()

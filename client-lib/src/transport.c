@@ -369,7 +369,7 @@ parley_err parley__transport_connect(struct parley__transport *t)
          */
         insecure = getenv("PARLEY_TLS_INSECURE");
         if (insecure != NULL && strcmp(insecure, "1") == 0)
-            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED;
+            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     }
     t->state = T_CONNECTING;
     t->close_code = 0;

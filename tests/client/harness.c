@@ -18,6 +18,7 @@
 
 char h_dir[256];
 int h_port;
+bool h_tls;
 static pid_t relay_pid;
 static const char *relay_bin;
 static const char *const *relay_extra;
@@ -125,7 +126,7 @@ static int read_port(const char *path)
 void h_relay_start(const char *bin, const char *const *extra)
 {
     char port_file[320], db[320], log[320], brand[320], port[16];
-    const char *argv[48];
+    const char *argv[52];
     int n = 0;
     int64_t deadline;
     pid_t parent = getpid();
@@ -149,7 +150,26 @@ void h_relay_start(const char *bin, const char *const *extra)
     argv[n++] = brand;
     argv[n++] = "--log";
     argv[n++] = log;
-    for (int i = 0; extra != NULL && extra[i] != NULL && n < 46; i++)
+    if (h_tls) {
+        static char cert[320], key[320];
+        char cmd[1024];
+
+        snprintf(cert, sizeof(cert), "%s/cert.pem", h_dir);
+        snprintf(key, sizeof(key), "%s/key.pem", h_dir);
+        if (access(cert, R_OK) != 0) {
+            snprintf(cmd, sizeof(cmd),
+                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 "
+                     "-subj /CN=127.0.0.1 >/dev/null 2>&1",
+                     key, cert);
+            CHECK(system(cmd) == 0);
+        }
+        setenv("PARLEY_TLS_INSECURE", "1", 1);
+        argv[n++] = "--tls-cert";
+        argv[n++] = cert;
+        argv[n++] = "--tls-key";
+        argv[n++] = key;
+    }
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 42; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
     fflush(NULL);
@@ -231,7 +251,7 @@ void h_client_new(struct h_client *hc, const char *name, const struct h_brand *b
 
     memset(hc, 0, sizeof(*hc));
     hc->name = name;
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", h_port);
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d/", h_tls ? "wss" : "ws", h_port);
     snprintf(path, sizeof(path), "%s/%s", h_dir, db);
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay_url = url;

@@ -39,6 +39,8 @@ struct h_brand {
 
 extern char h_dir[256];
 extern int h_port;
+/* When set before h_relay_start: the relay serves TLS (self-signed) and clients use wss://. */
+extern bool h_tls;
 
 /* Makes the temp dir, the brand (agents "alice", "bob", "carol" in queue "support") and the pin file. */
 void h_setup(struct h_brand *b);

@@ -144,7 +144,8 @@ static void test_conversation(void)
 
 int main(int argc, char **argv)
 {
-    CHECK(argc == 2);
+    CHECK(argc == 2 || argc == 3);
+    h_tls = argc == 3 && strcmp(argv[2], "tls") == 0;
     h_setup(&brand);
     h_relay_start(argv[1], NULL);
     h_client_new(&alice, "alice", &brand, 0, "alice.db", true);
