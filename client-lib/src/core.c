@@ -1206,6 +1206,7 @@ struct accept {
     const uint8_t *text;         /* history, when a text */
     size_t text_len;
     const char *sender_name;
+    const Parley__Handover *handover; /* history handed over with a transfer */
 };
 
 static parley_err accept_commit(struct parley__core *c, const struct accept *a)
@@ -1216,6 +1217,16 @@ static parley_err accept_commit(struct parley__core *c, const struct accept *a)
     if (err != PARLEY_OK)
         return err;
     err = parley__vault_put(c->vault, "seen", a->env->envelope_id.data, 16, &one, 1);
+    for (size_t i = 0; err == PARLEY_OK && a->handover != NULL && i < a->handover->n_history;
+         i++) {
+        const Parley__HistoryEntry *e = a->handover->history[i];
+        if (!parley__utf8_valid(e->text.data, e->text.len, true))
+            continue;
+        err = history_add(c, a->cv, NULL, false,
+                          e->from_customer ? a->cv->customer : a->o->p->sender_sign_key.data,
+                          e->from_customer ? NULL : e->agent_id, 0, e->time_ms, e->text.data,
+                          e->text.len, PARLEY_BODY_TEXT);
+    }
     if (err == PARLEY_OK && a->text != NULL)
         err = history_add(c, a->cv, a->env->envelope_id.data, false,
                           a->o->p->sender_sign_key.data, a->sender_name, a->o->p->seq,
@@ -1324,7 +1335,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                           bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL};
     bool changed = false, claim_after = false;
 
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
@@ -1385,18 +1396,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
             free(rb);
         }
         seq_ok(c, cv, o, true);
-        if (parley__vault_begin(c->vault) != PARLEY_OK)
-            return;
-        for (size_t i = 0; i < h->n_history; i++) {
-            const Parley__HistoryEntry *e = h->history[i];
-            if (!parley__utf8_valid(e->text.data, e->text.len, true))
-                continue;
-            history_add(c, cv, NULL, false, e->from_customer ? cv->customer : p->sender_sign_key.data,
-                        e->from_customer ? NULL : e->agent_id, 0, e->time_ms, e->text.data,
-                        e->text.len, PARLEY_BODY_TEXT);
-        }
-        if (parley__vault_commit(c->vault) != PARLEY_OK)
-            return;
+        a.handover = h;
         changed = true;
         claim_after = true;
     } else if (have_conv && cv->has_customer &&
@@ -1470,7 +1470,7 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
                              bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL};
     bool changed = false, current;
 
     current = have_conv && cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
