@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Parley's main job on the embedded defaults: builds, creates a demo brand
-# (brand key, two agents with certificates, a signed directory) under demo/,
-# and runs parley-relay on 127.0.0.1:8787 with its sqlite database
-# parley-relay.db, serving that brand. Ctrl-C stops the relay (it drains).
+# Parley's demonstration on the embedded defaults: builds, creates a demo
+# brand (brand key, two agents with certificates, a signed directory) under
+# demo/, starts parley-relay on 127.0.0.1:8787 with a fresh sqlite database
+# parley-relay.db, and plays a whole support conversation through it with
+# parley-demo (a customer consents and asks; agent alice claims, answers and
+# transfers to bob; bob answers and closes), printing what each side saw.
+# It then searches the relay's database files and log for every message
+# text, fails loudly if one is found in clear, and stops the relay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build.sh build
+build=${PARLEY_BUILD_DIR:-build}
+./scripts/build.sh "$build"
 
-keys=build/keys/parley-keys
-relay=build/relay/parley-relay
+keys=$build/keys/parley-keys
+relay=$build/relay/parley-relay
+demo_bin=$build/tools/parley-demo
 demo=demo
+db=parley-relay.db
+log=$demo/relay.log
 export PARLEY_DEMO_PASSPHRASE=${PARLEY_DEMO_PASSPHRASE:-demo passphrase, not for production}
 pass=(--passphrase-env PARLEY_DEMO_PASSPHRASE)
 
@@ -39,9 +47,65 @@ fi
 echo "== Verifying the directory against the pinned brand key"
 "$keys" verify "$demo/directory.dir" --brand "$demo/brand.pub"
 
+if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz; then
+  echo "demo.sh: something already listens on 127.0.0.1:8787; stop it first" >&2
+  exit 1
+fi
+
 echo
-echo "== parley-relay on ws://127.0.0.1:8787 (subprotocol parley.v1), database parley-relay.db"
-echo "   health:  curl http://127.0.0.1:8787/healthz"
-echo "   metrics: curl http://127.0.0.1:8787/metrics"
-echo "   Ctrl-C drains and stops it."
-exec "$relay" --brand "$demo/brand.pub"
+echo "== parley-relay on ws://127.0.0.1:8787, fresh database $db, log $log"
+rm -f "$db" "$db-wal" "$db-shm" "$log"
+"$relay" --brand "$demo/brand.pub" --db "$db" --log "$log" &
+relay_pid=$!
+stop_relay() {
+  if [ -n "$relay_pid" ]; then
+    kill -TERM "$relay_pid" 2>/dev/null || true
+    wait "$relay_pid" 2>/dev/null || true
+    relay_pid=
+  fi
+}
+trap stop_relay EXIT
+for _ in $(seq 100); do
+  curl -sf -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz && break
+  kill -0 "$relay_pid" 2>/dev/null || { echo "demo.sh: parley-relay exited; see $log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -sf -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz ||
+  { echo "demo.sh: parley-relay did not answer /healthz; see $log" >&2; exit 1; }
+
+echo
+texts=$(mktemp)
+trap 'stop_relay; rm -f "$texts"' EXIT
+"$demo_bin" --relay ws://127.0.0.1:8787/ --demo-dir "$demo" --texts "$texts" --timeout 10
+
+echo
+echo "== What the relay kept: searching its database files and log for every message"
+files=("$log")
+for f in "$db" "$db-wal" "$db-shm"; do
+  [ -f "$f" ] && files+=("$f")
+done
+leaks=0
+while IFS= read -r text; do
+  found=
+  for f in "${files[@]}"; do
+    if [ "$(grep -a -c -F -- "$text" "$f" || true)" != 0 ]; then
+      found="$found $f"
+    fi
+  done
+  if [ -n "$found" ]; then
+    echo "!! FOUND IN CLEAR in$found: $text" >&2
+    leaks=$((leaks + 1))
+  else
+    echo "not found in relay db/wal/log: $text"
+  fi
+done < "$texts"
+[ -s "$texts" ] || { echo "demo.sh: parley-demo listed no messages" >&2; exit 1; }
+if [ "$leaks" -ne 0 ]; then
+  echo "!! demo.sh: $leaks message(s) readable at the relay" >&2
+  exit 1
+fi
+
+echo
+echo "== Stopping the relay (SIGTERM: it drains and exits)"
+stop_relay
+echo "Done. Searched: ${files[*]}"

@@ -1020,6 +1020,7 @@ struct opened {
     int is_agent;
     uint8_t used_pk[32];
     bool used_prekey;
+    bool used_identity;          /* sealed to the long-term key: the relay had no prekey left */
 };
 
 /* Tries the conversation's keys (newest first), then, for agents, prekeys and the identity key. */
@@ -1065,6 +1066,7 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
         if (err == PARLEY_OK) {
             memcpy(o->used_pk, pk, 32);
             o->used_prekey = i < pre->n;
+            o->used_identity = i == pre->n;
         }
         best = err;
     }
@@ -1184,18 +1186,21 @@ static parley_err send_claim(struct parley__core *c, struct conv *cv, uint64_t n
 }
 
 /* Customer: tells every other agent the Open went to that the conversation is taken. */
-static void notify_fanout(struct parley__core *c, struct conv *cv, const parley_cert_info *winner)
+static parley_err notify_fanout(struct parley__core *c, struct conv *cv,
+                                const parley_cert_info *winner)
 {
     Parley__Payload p = PARLEY__PAYLOAD__INIT;
     Parley__Claim cl = PARLEY__CLAIM__INIT;
+    parley_err err = PARLEY_OK;
 
     cl.agent_id = (char *)winner->agent_id;
     p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
     p.claim = &cl;
-    for (size_t i = 0; i < cv->n_fanout; i++)
+    for (size_t i = 0; err == PARLEY_OK && i < cv->n_fanout; i++)
         if (memcmp(cv->fanout[i], winner->sign_pk, 32) != 0)
-            pending_add(c, cv->id, cv->fanout[i], &p);
+            err = pending_add(c, cv->id, cv->fanout[i], &p);
     cv->n_fanout = 0;
+    return err;
 }
 
 /* What an accepted envelope changes, written in one transaction. */
@@ -1207,6 +1212,7 @@ struct accept {
     size_t text_len;
     const char *sender_name;
     const Parley__Handover *handover; /* history handed over with a transfer */
+    bool notify_fanout;          /* customer: tell the other agents the conversation is taken */
 };
 
 static parley_err accept_commit(struct parley__core *c, const struct accept *a)
@@ -1233,6 +1239,8 @@ static parley_err accept_commit(struct parley__core *c, const struct accept *a)
                           a->o->p->time_ms, a->text, a->text_len, PARLEY_BODY_TEXT);
     if (err == PARLEY_OK && a->o->used_prekey)
         err = parley__vault_del(c->vault, "prekey", a->o->used_pk, 32);
+    if (err == PARLEY_OK && a->notify_fanout)
+        err = notify_fanout(c, a->cv, &a->o->cert);
     if (err == PARLEY_OK)
         err = conv_save(c, a->cv);
     if (err == PARLEY_OK)
@@ -1268,8 +1276,17 @@ static bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened 
 {
     parley_event ev;
     uint64_t from = 0;
-    enum seq_verdict v = seq_check(cv, o->p->sender_sign_key.data, o->p->seq, &from);
+    enum seq_verdict v;
 
+    /* Nothing counted from this sender yet (e.g. after a handover): no gap to speak of. */
+    {
+        bool counted = false;
+        for (size_t i = 0; i < cv->n_senders; i++)
+            if (memcmp(cv->senders[i].key, o->p->sender_sign_key.data, 32) == 0)
+                counted = cv->senders[i].highest > 0;
+        first_contact = first_contact || !counted;
+    }
+    v = seq_check(cv, o->p->sender_sign_key.data, o->p->seq, &from);
     if (v == SEQ_NEXT || (v == SEQ_GAP && first_contact))
         return true;
     memset(&ev, 0, sizeof(ev));
@@ -1335,7 +1352,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                           bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false};
     bool changed = false, claim_after = false;
 
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
@@ -1366,8 +1383,6 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         a.text = p->open->text.data;
         a.text_len = p->open->text.len;
         changed = true;
-        if (c->prekeys_left > 0)
-            c->prekeys_left--;
     } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
         const Parley__Handover *h = p->handover;
         uint8_t *rb;
@@ -1387,10 +1402,12 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         cv->has_customer = true;
         memcpy(cv->peer_rk, h->customer_receive_key.data, 32);
         cv->has_peer_rk = true;
-        memcpy(cv->senders[0].key, cv->customer, 32);
-        cv->senders[0].highest = h->customer_seq;
-        cv->senders[0].window = ~0ull;
-        cv->n_senders = 1;
+        /*
+         * The customer's count starts afresh: its receipts to the previous
+         * agent used numbers this agent never sees, and what it sent before
+         * is sealed to keys this agent never had.
+         */
+        cv->n_senders = 0;
         if (h->consent != NULL && parley__pack(&h->consent->base, &rb, &rl) == PARLEY_OK) {
             buf_set(&cv->consent, rb, rl);
             free(rb);
@@ -1436,12 +1453,24 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
     }
     if (claim_after)
         send_claim(c, cv, now);
-    if (o->used_prekey)
+    /*
+     * Every first contact (open, notice, handover) uses a prekey; one sealed
+     * to the long-term key means the relay has none left: replenish now.
+     */
+    if (o->used_prekey && c->prekeys_left > 0)
+        c->prekeys_left--;
+    if (o->used_identity)
+        c->prekeys_left = 0;
+    if (o->used_prekey || o->used_identity)
         publish_prekeys(c, now);
 }
 
-/* Customer: an agent's claim: the first from the Open's agents, or from the announced transfer target. */
-static bool customer_claim(struct parley__core *c, struct conv *cv, const struct opened *o)
+/*
+ * Customer: an agent's claim: the first from the Open's agents, or from the
+ * announced transfer target. Sets *notify when the other agents must be told.
+ */
+static bool customer_claim(struct parley__core *c, struct conv *cv, const struct opened *o,
+                           bool *notify)
 {
     bool from_fanout = false;
     uint8_t *cb;
@@ -1458,8 +1487,7 @@ static bool customer_claim(struct parley__core *c, struct conv *cv, const struct
     buf_set(&cv->agent_cert, cb, cl);
     free(cb);
     cv->agent = o->cert;
-    if (cv->state == PARLEY_CONV_WAITING)
-        notify_fanout(c, cv, &o->cert);
+    *notify = cv->state == PARLEY_CONV_WAITING;
     buf_free(&cv->target_cert);
     memset(&cv->target, 0, sizeof(cv->target));
     cv->state = PARLEY_CONV_ACTIVE;
@@ -1470,7 +1498,7 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
                              bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false};
     bool changed = false, current;
 
     current = have_conv && cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
@@ -1481,7 +1509,7 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
         return;
     }
     if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
-        if (!customer_claim(c, cv, o)) {
+        if (!customer_claim(c, cv, o, &a.notify_fanout)) {
             /* Too late, or not an agent of this conversation: not shown. */
             emit_rejected(c, cv->id, PARLEY_ESTATE);
             send_delivered(c, env->envelope_id.data);

@@ -1,0 +1,564 @@
+/*
+ * parley-customer: a line-oriented customer client that stands in for a
+ * support widget. It pins the brand key, keeps its identity and history in
+ * an encrypted store, shows the brand's privacy notice and asks for
+ * consent before anything is sent, then chats over stdin and stdout, or
+ * plays a script for tests and demos.
+ *
+ * Event loop: the client runs in this thread with parley_client_run_once()
+ * in short slices (TICK_MS), and stdin is polled without waiting between
+ * slices. The service-thread mode would let poll() wait on stdin and the
+ * event descriptor together, but every API call, every callback and the
+ * customer's own store (which also records agents' keys) would then be
+ * shared with a network thread; one thread with a short slice keeps all of
+ * that sequential, and a typed line waits at most TICK_MS, so neither the
+ * prompt nor the network ever stalls the other.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <parley/parley.h>
+
+#include "chat.h"
+#include "loadfile.h"
+#include "script.h"
+#include "secret.h"
+
+#define TICK_MS      20
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define EXIT_TIMEOUT 3
+#define MAX_LINE     (PARLEY_MAX_TEXT + 1)
+#define FLUSH_MAX_MS 5000
+
+struct options {
+    const char *relay, *brand, *store, *queue, *pass_env, *pass_file, *script;
+    long timeout_s;
+};
+
+/* Lines from stdin, read without blocking. */
+struct input {
+    char buf[MAX_LINE + 1];
+    size_t len;
+    bool eof;
+    bool overlong; /* dropping the rest of a line that was too long */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: parley-customer --relay URL --brand brand.pub --store customer.db\n"
+            "                       [--queue NAME] [--passphrase-env VAR | --passphrase-file F]\n"
+            "                       [--script FILE] [--timeout SECONDS]\n"
+            "\n"
+            "A customer's end-to-end encrypted chat with a brand's agents, on stdin/stdout.\n"
+            "\n"
+            "  --relay URL            the relay, e.g. ws://127.0.0.1:8787/\n"
+            "  --brand FILE           the brand's pin file (parley-brand-v1 ...)\n"
+            "  --store FILE           this customer's encrypted store (created if missing)\n"
+            "  --queue NAME           the brand's queue to ask in (default support)\n"
+            "  --passphrase-env VAR   the store passphrase from environment variable VAR\n"
+            "  --passphrase-file F    the store passphrase from the first line of F\n"
+            "                         (default: asked on the terminal)\n"
+            "  --script FILE          play FILE instead of reading stdin (see below)\n"
+            "  --timeout SECONDS      bound on every wait (default 30)\n"
+            "\n"
+            "Commands while chatting: /close, /quit, /help. Lines starting with '//' send\n"
+            "the text with one '/' removed.\n"
+            "\n"
+            "Script lines: text to send, or a directive: wait-agent, wait-text SUBSTRING,\n"
+            "sleep MS, consent yes|no, close, expect-closed, say TEXT. Blank lines and\n"
+            "lines starting with '#' are skipped.\n"
+            "\n"
+            "Exit status: 0 done (also when consent is refused), 1 failure, 2 usage,\n"
+            "3 a wait timed out.\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longs[] = {
+        {"relay", required_argument, NULL, 'r'},
+        {"brand", required_argument, NULL, 'b'},
+        {"store", required_argument, NULL, 's'},
+        {"queue", required_argument, NULL, 'q'},
+        {"passphrase-env", required_argument, NULL, 'e'},
+        {"passphrase-file", required_argument, NULL, 'f'},
+        {"script", required_argument, NULL, 'S'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->queue = "support";
+    o->timeout_s = 30;
+    while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        char *end;
+
+        switch (ch) {
+        case 'r':
+            o->relay = optarg;
+            break;
+        case 'b':
+            o->brand = optarg;
+            break;
+        case 's':
+            o->store = optarg;
+            break;
+        case 'q':
+            o->queue = optarg;
+            break;
+        case 'e':
+            o->pass_env = optarg;
+            break;
+        case 'f':
+            o->pass_file = optarg;
+            break;
+        case 'S':
+            o->script = optarg;
+            break;
+        case 't':
+            errno = 0;
+            o->timeout_s = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || o->timeout_s < 1 ||
+                o->timeout_s > 86400) {
+                fprintf(stderr, "parley-customer: --timeout takes seconds, 1..86400\n");
+                return -1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "parley-customer: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (o->relay == NULL || o->brand == NULL || o->store == NULL) {
+        fprintf(stderr, "parley-customer: --relay, --brand and --store are required\n");
+        return -1;
+    }
+    if (o->pass_env != NULL && o->pass_file != NULL) {
+        fprintf(stderr, "parley-customer: give --passphrase-env or --passphrase-file, not both\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Returns 1 and a NUL-terminated line (without its newline) in line when
+ * one is complete, 0 when none is yet, -1 at end of input. Never blocks.
+ */
+static int input_line(struct input *in, char line[MAX_LINE + 1])
+{
+    for (;;) {
+        char *nl = memchr(in->buf, '\n', in->len);
+        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+        ssize_t n;
+
+        if (nl != NULL) {
+            size_t take = (size_t)(nl - in->buf);
+            bool drop = in->overlong;
+
+            memcpy(line, in->buf, take);
+            line[take] = '\0';
+            if (take > 0 && line[take - 1] == '\r')
+                line[take - 1] = '\0';
+            memmove(in->buf, nl + 1, in->len - take - 1);
+            in->len -= take + 1;
+            in->overlong = false;
+            if (drop)
+                continue;
+            return 1;
+        }
+        if (in->len == MAX_LINE) {
+            /* Too long to send: dropped whole, never cut into pieces. */
+            if (!in->overlong)
+                fprintf(stderr, "parley-customer: line too long (over %u bytes), not sent\n",
+                        PARLEY_MAX_TEXT);
+            in->overlong = true;
+            in->len = 0;
+        }
+        if (in->eof) {
+            if (in->len > 0 && !in->overlong) {
+                memcpy(line, in->buf, in->len);
+                line[in->len] = '\0';
+                in->len = 0;
+                return 1;
+            }
+            return -1;
+        }
+        if (poll(&p, 1, 0) <= 0)
+            return 0;
+        n = read(STDIN_FILENO, in->buf + in->len, MAX_LINE - in->len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return 0;
+        if (n <= 0)
+            in->eof = true;
+        else
+            in->len += (size_t)n;
+    }
+}
+
+/* Runs the client for up to ms, in slices. */
+static void service(parley_client *client, int ms)
+{
+    int64_t end = mono_ms() + ms;
+
+    do {
+        int64_t left = end - mono_ms();
+
+        parley_client_run_once(client, left > TICK_MS ? TICK_MS : left > 0 ? (int)left : 0);
+    } while (mono_ms() < end && stop_signal == 0);
+}
+
+/* Services until done(c) or timeout_ms; returns done(c). */
+static bool wait_until(parley_client *client, struct chat *c, bool (*done)(struct chat *),
+                       long timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+
+    while (!done(c)) {
+        if (mono_ms() >= deadline || stop_signal != 0)
+            return false;
+        parley_client_run_once(client, TICK_MS);
+    }
+    return true;
+}
+
+static bool have_directory(struct chat *c)
+{
+    return c->directory;
+}
+
+static bool agent_present(struct chat *c)
+{
+    return c->agent_present;
+}
+
+static bool conv_closed(struct chat *c)
+{
+    return c->closed;
+}
+
+/* Lets queued messages reach the relay before exiting (they would be resent next run anyway). */
+static void flush_outbox(parley_client *client, long timeout_ms)
+{
+    int64_t deadline = mono_ms() + (timeout_ms < FLUSH_MAX_MS ? timeout_ms : FLUSH_MAX_MS);
+
+    while (parley_client_outbox_size(client) > 0 && mono_ms() < deadline && stop_signal == 0)
+        parley_client_run_once(client, TICK_MS);
+}
+
+/* Prints the verified notice of the brand. */
+static void show_notice(const parley_directory *dir, const char *brand_id, FILE *out)
+{
+    size_t n = parley_directory_purpose_count(dir);
+
+    fprintf(out, "== Privacy notice of %s, version %u (verified against the pinned brand key)\n",
+            brand_id, parley_directory_notice_version(dir));
+    fprintf(out, "%s", parley_directory_notice_text(dir));
+    if (strlen(parley_directory_notice_text(dir)) > 0 &&
+        parley_directory_notice_text(dir)[strlen(parley_directory_notice_text(dir)) - 1] != '\n')
+        fputc('\n', out);
+    if (n > 0) {
+        fprintf(out, "== Purposes:");
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, " %s", parley_directory_purpose(dir, i));
+        fputc('\n', out);
+    }
+    fflush(out);
+}
+
+/* Interactive answer to the notice, read from stdin while the network is serviced. */
+static int ask_consent(parley_client *client, struct input *in)
+{
+    char line[MAX_LINE + 1];
+
+    fputs("Do you agree? [y/N] ", stdout);
+    fflush(stdout);
+    for (;;) {
+        int r = input_line(in, line);
+
+        if (r < 0 || stop_signal != 0)
+            return 0;
+        if (r > 0)
+            return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcasecmp(line, "yes") == 0;
+        parley_client_run_once(client, TICK_MS);
+    }
+}
+
+/* Sends text: the first line opens the conversation. Returns 0 or -1 (printed). */
+static int send_line(parley_client *client, struct chat *c, const char *queue, const char *text)
+{
+    uint8_t conv[16];
+    uint64_t seq = 1;
+    parley_err err;
+
+    if (!c->have_conv || c->closed) {
+        err = parley_conversation_open(client, queue, text, conv);
+        if (err == PARLEY_OK) {
+            chat_opened(c, conv);
+            chat_print_own(c, text, seq);
+        }
+    } else {
+        err = parley_send_text(client, c->conv, text, &seq);
+        if (err == PARLEY_OK)
+            chat_print_own(c, text, seq);
+    }
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: not sent: %s\n", parley_strerror(err));
+        chat_status(c, "not sent: %s", parley_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+static int close_conversation(parley_client *client, struct chat *c)
+{
+    parley_err err;
+
+    if (!c->have_conv || c->closed) {
+        chat_status(c, "no open conversation");
+        return 0;
+    }
+    err = parley_conversation_close(client, c->conv, "closed by the customer");
+    if (err != PARLEY_OK) {
+        chat_status(c, "could not close: %s", parley_strerror(err));
+        return -1;
+    }
+    c->closed = true;
+    c->agent_present = false;
+    chat_status(c, "you closed the conversation");
+    return 0;
+}
+
+static int run_interactive(parley_client *client, struct chat *c, const struct options *o,
+                           struct input *in)
+{
+    char line[MAX_LINE + 1];
+
+    chat_status(c, "type a message and press Enter; /help for commands");
+    while (stop_signal == 0) {
+        int r = input_line(in, line);
+
+        if (r < 0)
+            break;
+        if (r == 0) {
+            parley_client_run_once(client, TICK_MS);
+            continue;
+        }
+        if (strcmp(line, "/quit") == 0)
+            break;
+        if (strcmp(line, "/help") == 0) {
+            chat_status(c, "/close ends the conversation, /quit leaves (the conversation "
+                           "stays open), //text sends /text");
+        } else if (strcmp(line, "/close") == 0) {
+            (void)close_conversation(client, c);
+        } else if (line[0] == '/' && line[1] != '/') {
+            chat_status(c, "unknown command %s; /help lists them", line);
+        } else if (line[0] != '\0') {
+            (void)send_line(client, c, o->queue, line[0] == '/' ? line + 1 : line);
+        }
+    }
+    flush_outbox(client, o->timeout_s * 1000);
+    return 0;
+}
+
+static int timed_out(struct chat *c, const struct options *o, const struct script_step *st,
+                     const char *what)
+{
+    fprintf(stderr, "parley-customer: %s:%u: timed out after %ld s waiting for %s\n", o->script,
+            st->line, o->timeout_s, what);
+    chat_status(c, "timed out after %ld s waiting for %s", o->timeout_s, what);
+    return EXIT_TIMEOUT;
+}
+
+static int run_script(parley_client *client, struct chat *c, const struct options *o,
+                      const struct script *s)
+{
+    long timeout_ms = o->timeout_s * 1000;
+
+    for (size_t i = 0; i < s->n && stop_signal == 0; i++) {
+        const struct script_step *st = &s->steps[i];
+        int64_t deadline = mono_ms() + timeout_ms;
+
+        switch (st->op) {
+        case SCRIPT_SEND:
+            if (send_line(client, c, o->queue, st->arg) != 0)
+                return EXIT_FAILED;
+            break;
+        case SCRIPT_WAIT_AGENT:
+            if (!wait_until(client, c, agent_present, timeout_ms))
+                return timed_out(c, o, st, "an agent");
+            break;
+        case SCRIPT_WAIT_TEXT:
+            while (!chat_take_text(c, st->arg)) {
+                if (mono_ms() >= deadline || stop_signal != 0) {
+                    char what[96];
+
+                    snprintf(what, sizeof(what), "a message containing \"%.64s\"", st->arg);
+                    return timed_out(c, o, st, what);
+                }
+                parley_client_run_once(client, TICK_MS);
+            }
+            break;
+        case SCRIPT_SLEEP:
+            service(client, (int)st->ms);
+            break;
+        case SCRIPT_CONSENT:
+            break; /* decided before the script runs */
+        case SCRIPT_CLOSE:
+            if (close_conversation(client, c) != 0)
+                return EXIT_FAILED;
+            break;
+        case SCRIPT_EXPECT_CLOSED:
+            if (!wait_until(client, c, conv_closed, timeout_ms))
+                return timed_out(c, o, st, "the conversation to close");
+            break;
+        }
+    }
+    flush_outbox(client, timeout_ms);
+    if (parley_client_outbox_size(client) > 0)
+        chat_status(c, "%zu message(s) still waiting in the outbox; they are sent next time",
+                    parley_client_outbox_size(client));
+    return stop_signal != 0 ? EXIT_FAILED : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct loadfile_pin pin;
+    struct secret pass = {NULL, 0};
+    struct script script;
+    struct chat chat;
+    static struct input in;
+    parley_store store = {NULL, NULL};
+    parley_client_config cfg;
+    parley_client *client = NULL;
+    const parley_directory *dir;
+    struct sigaction sa;
+    parley_err err;
+    int agree, rc = EXIT_FAILED;
+
+    memset(&script, 0, sizeof(script));
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (parse_options(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    if (parley_init() != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: cannot initialise libsodium\n");
+        return EXIT_FAILED;
+    }
+    if (loadfile_pin(o.brand, &pin) != 0)
+        goto fail;
+    if (o.script != NULL && script_load(o.script, &script) != 0)
+        goto fail;
+    if (secret_get(&pass, o.pass_env, o.pass_file) != 0)
+        goto fail;
+    err = parley_store_sqlite_open(&store, o.store);
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: %s: cannot open the store: %s\n", o.store,
+                parley_strerror(err));
+        goto fail;
+    }
+    chat_init(&chat, stdout, &store, pin.brand_id);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay_url = o.relay;
+    cfg.brand_pk = pin.brand_pk;
+    cfg.brand_id = pin.brand_id;
+    cfg.store = &store;
+    cfg.passphrase = pass.buf;
+    cfg.passphrase_len = pass.len;
+    cfg.kdf_cost = PARLEY_KDF_INTERACTIVE;
+    cfg.on_event = chat_on_event;
+    cfg.user = &chat;
+    err = parley_client_new(&client, &cfg);
+    secret_release(&pass);
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: %s: %s\n", o.store,
+                err == PARLEY_EPASSPHRASE ? "wrong passphrase for this store"
+                                          : parley_strerror(err));
+        goto fail;
+    }
+    chat.client = client;
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (parley_client_connect(client) != PARLEY_OK)
+        goto fail;
+    chat_status(&chat, "connecting to %s for brand %s", o.relay, pin.brand_id);
+    if (!wait_until(client, &chat, have_directory, o.timeout_s * 1000)) {
+        fprintf(stderr,
+                "parley-customer: timed out after %ld s waiting for the brand's verified "
+                "directory from %s\n",
+                o.timeout_s, o.relay);
+        rc = stop_signal != 0 ? EXIT_FAILED : EXIT_TIMEOUT;
+        goto fail;
+    }
+    dir = parley_client_directory(client);
+    show_notice(dir, pin.brand_id, stdout);
+    if (o.script != NULL) {
+        agree = script.consent;
+        printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");
+    } else {
+        agree = ask_consent(client, &in);
+    }
+    if (!agree) {
+        chat_status(&chat, "you did not agree: nothing was sent; goodbye");
+        rc = 0;
+        goto fail;
+    }
+    if (!parley_client_has_consent(client)) {
+        err = parley_client_consent(client);
+        if (err != PARLEY_OK) {
+            fprintf(stderr, "parley-customer: cannot record consent: %s\n", parley_strerror(err));
+            goto fail;
+        }
+    }
+    chat_status(&chat, "consent to notice version %u recorded", chat.notice_version);
+    rc = o.script != NULL ? run_script(client, &chat, &o, &script)
+                          : run_interactive(client, &chat, &o, &in);
+    if (chat.warnings > 0)
+        fprintf(stderr, "!! parley-customer: %u warning(s) during this session; see above\n",
+                chat.warnings);
+fail:
+    parley_client_free(client);
+    if (store.ops != NULL)
+        store.ops->close(store.ctx);
+    if (store.ops != NULL)
+        chat_free(&chat);
+    secret_release(&pass);
+    script_free(&script);
+    return rc;
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Integration test of parley-customer and parley-demo. Makes a brand with
+# parley-keys, starts parley-relay on an ephemeral port in a temp dir, then:
+#   1. parley-demo plays the README demonstration; both sides' transcripts
+#      must hold every message, and the relay's files none of them;
+#   2. a customer who refuses consent exits 0 and the relay stores nothing;
+#   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
+#      echoes, "bye", closed by the agent;
+#   4. a wait that cannot end exits 3 once --timeout expires.
+# Usage: customer_test.sh PARLEY_RELAY PARLEY_KEYS PARLEY_CUSTOMER PARLEY_DEMO
+set -euo pipefail
+
+relay_bin=$1 keys_bin=$2 customer_bin=$3 demo_bin=$4
+dir=$(mktemp -d /tmp/parley-customer-test-XXXXXX)
+relay_pid=
+
+cleanup() {
+  if [ -n "$relay_pid" ]; then
+    kill "$relay_pid" 2>/dev/null || true
+    wait "$relay_pid" 2>/dev/null || true
+  fi
+  if [ -z "${PARLEY_KEEP_TEST_DIR:-}" ]; then rm -rf "$dir"; else echo "kept $dir"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# must_contain FILE TEXT...: each TEXT is a fixed string that must occur in FILE.
+must_contain() {
+  local file=$1
+  shift
+  for text in "$@"; do
+    grep -q -F -- "$text" "$file" || { cat "$file" >&2; fail "$file lacks: $text"; }
+  done
+}
+
+stored() {
+  curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "parley_envelopes_stored_total" { print $2 }'
+}
+
+export PARLEY_DEMO_PASSPHRASE="test passphrase"
+export CUSTOMER_PASS="customer store passphrase"
+pass=(--passphrase-env PARLEY_DEMO_PASSPHRASE)
+brand=$dir/brand
+mkdir "$brand"
+
+echo "== brand with agents alice, bob (queue support) and carol (queue help)"
+"$keys_bin" brand init --brand-id test-shop --out "$brand/brand.key" --pub "$brand/brand.pub" \
+  --kdf minimum "${pass[@]}" >/dev/null
+for agent in alice bob carol; do
+  "$keys_bin" agent request --agent-id "$agent" --name "Agent ${agent^}" \
+    --key "$brand/$agent.key" --out "$brand/$agent.req" --kdf minimum "${pass[@]}" >/dev/null
+  "$keys_bin" brand sign "$brand/$agent.req" --key "$brand/brand.key" \
+    --out "$brand/$agent.cert" "${pass[@]}" >/dev/null
+done
+printf 'Test Shop keeps this conversation to answer you.\nNotice for tests.\n' > "$brand/notice.txt"
+"$keys_bin" brand directory --key "$brand/brand.key" --out "$brand/directory.dir" \
+  --notice "$brand/notice.txt" --notice-version 3 --purpose support \
+  --queue support=alice,bob --queue help=carol "${pass[@]}" \
+  "$brand/alice.cert" "$brand/bob.cert" "$brand/carol.cert" >/dev/null
+
+echo "== relay on an ephemeral port"
+"$relay_bin" --port 0 --port-file "$dir/port" --db "$dir/relay.db" --brand "$brand/brand.pub" \
+  --log "$dir/relay.log" &
+relay_pid=$!
+for _ in $(seq 200); do
+  [ -s "$dir/port" ] && break
+  kill -0 "$relay_pid" 2>/dev/null || fail "relay exited"
+  sleep 0.05
+done
+[ -s "$dir/port" ] || fail "relay did not write its port"
+port=$(cat "$dir/port")
+url="ws://127.0.0.1:$port/"
+
+echo "== 1. parley-demo: consent, question, claim, transfer, answer, close"
+"$demo_bin" --relay "$url" --demo-dir "$brand" --texts "$dir/texts" --timeout 20 \
+  > "$dir/demo.out" 2> "$dir/demo.err" || { cat "$dir/demo.out" "$dir/demo.err" >&2; fail "parley-demo"; }
+[ "$(wc -l < "$dir/texts")" -eq 6 ] || fail "parley-demo did not list six messages"
+customer_view=$(sed -n '/^---- What the customer saw/,/^---- What agent alice/p' "$dir/demo.out")
+alice_view=$(sed -n '/^---- What agent alice/,/^---- What agent bob/p' "$dir/demo.out")
+bob_view=$(sed -n '/^---- What agent bob/,$p' "$dir/demo.out")
+printf '%s\n' "$customer_view" > "$dir/customer.view"
+printf '%s\n' "$alice_view" > "$dir/alice.view"
+printf '%s\n' "$bob_view" > "$dir/bob.view"
+must_contain "$dir/customer.view" "privacy notice version 3" "Test Shop keeps this conversation" \
+  "active: Agent Alice (agent alice" "transferring: Agent Bob (agent bob" \
+  "Agent Alice: Hi, Alice here." "Agent Bob: Bob here:" "conversation closed"
+must_contain "$dir/alice.view" "Customer: Hello, my order 4471" "Customer: Thank you!" \
+  "conversation transferred"
+must_contain "$dir/bob.view" "Customer: Hello, my order 4471" "taken by a colleague" \
+  "Customer: Perfect, thanks Bob." "conversation closed"
+# alice left before the customer's last message: she must not have it.
+if grep -q -F "Perfect, thanks Bob" "$dir/alice.view"; then fail "alice saw bob's conversation"; fi
+must_contain "$dir/demo.out" "== Demo complete"
+if grep -q -F '!!' "$dir/demo.out"; then fail "parley-demo reported a warning"; fi
+while IFS= read -r text; do
+  for f in "$dir"/relay.db* "$dir/relay.log"; do
+    if grep -q -F -- "$text" "$f"; then fail "message text in clear in $(basename "$f"): $text"; fi
+  done
+done < "$dir/texts"
+
+echo "== 2. consent refused: exit 0, nothing sent"
+before=$(stored)
+printf 'consent no\nThis must never leave the device\n' > "$dir/refuse.script"
+"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/refuse.db" \
+  --passphrase-env CUSTOMER_PASS --script "$dir/refuse.script" --timeout 10 > "$dir/refuse.out" \
+  || fail "refusing consent did not exit 0"
+must_contain "$dir/refuse.out" "Privacy notice of test-shop, version 3" \
+  "Test Shop keeps this conversation" "Do you agree? [y/N] n" "nothing was sent"
+if grep -q -F "This must never" "$dir/refuse.out"; then fail "sent after refusal"; fi
+[ "$(stored)" = "$before" ] || fail "the relay stored envelopes after a refusal ($before -> $(stored))"
+
+echo "== 3. scripted exchange with an echo agent"
+"$demo_bin" --relay "$url" --demo-dir "$brand" --echo-agent carol --timeout 20 \
+  > "$dir/echo.out" 2>&1 &
+echo_pid=$!
+for _ in $(seq 200); do
+  grep -q '^ready:' "$dir/echo.out" && break
+  sleep 0.05
+done
+cat > "$dir/chat.script" <<'SCRIPT'
+# opens the conversation in queue help
+Bonjour, une question sur ma facture
+wait-agent
+wait-text echo: Bonjour, une question
+sleep 50
+say close the ticket please
+wait-text echo: close the ticket please
+bye
+expect-closed
+SCRIPT
+"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/chat.db" --queue help \
+  --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --script "$dir/chat.script" --timeout 20 \
+  > "$dir/chat.out" 2> "$dir/chat.err" || { cat "$dir/chat.out" "$dir/chat.err" >&2; fail "scripted chat"; }
+wait "$echo_pid" || { cat "$dir/echo.out" >&2; fail "echo agent"; }
+must_contain "$dir/chat.out" "Do you agree? [y/N] y" "You (#1): Bonjour, une question sur ma facture" \
+  "* Agent Carol joined (agent carol, fingerprint " \
+  "] Agent Carol: echo: Bonjour, une question sur ma facture" \
+  "] Agent Carol: echo: close the ticket please" "You (" "): bye" "* conversation closed"
+fp=$("$keys_bin" show "$brand/carol.cert" | awk -F': +' '/fingerprint/ { print $2; exit }')
+[ -n "$fp" ] || fail "no fingerprint from parley-keys show"
+must_contain "$dir/chat.out" "fingerprint $fp"
+must_contain "$dir/echo.out" "Customer: Bonjour, une question sur ma facture" "Customer: bye"
+if grep -q -F '!!' "$dir/chat.out" "$dir/chat.err"; then fail "warnings in a clean exchange"; fi
+
+echo "== 4. a wait that cannot end: exit 3 after --timeout"
+printf 'Is anyone there?\nwait-text never going to be said\n' > "$dir/timeout.script"
+start=$(date +%s)
+set +e
+"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/timeout.db" \
+  --queue help --passphrase-env CUSTOMER_PASS --script "$dir/timeout.script" --timeout 2 \
+  > "$dir/timeout.out" 2> "$dir/timeout.err"
+rc=$?
+set -e
+elapsed=$(($(date +%s) - start))
+[ "$rc" -eq 3 ] || { cat "$dir/timeout.out" "$dir/timeout.err" >&2; fail "timeout exit $rc, not 3"; }
+[ "$elapsed" -le 10 ] || fail "timeout took ${elapsed}s"
+must_contain "$dir/timeout.err" "timed out after 2 s waiting for a message containing"
+
+echo "== 5. wrong store passphrase: exit 1, no chat"
+set +e
+CUSTOMER_PASS=wrong "$customer_bin" --relay "$url" --brand "$brand/brand.pub" \
+  --store "$dir/chat.db" --passphrase-env CUSTOMER_PASS --script "$dir/chat.script" \
+  > "$dir/wrong.out" 2> "$dir/wrong.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "wrong passphrase exit $rc, not 1"
+must_contain "$dir/wrong.err" "wrong passphrase"
+
+echo "ok"

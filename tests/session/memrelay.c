@@ -1,0 +1,777 @@
+/*
+ * In-memory relay (see memrelay.h). It follows docs/protocol.md section
+ * 10 closely enough for the cores not to tell it from parley-relay:
+ * challenge-response authentication, agents' certificates checked against
+ * the brand key, store and forward per routing id with acknowledgements
+ * and deletion on `delivered`, resend on reconnection, the directory
+ * verified before it is stored, one-time prekeys handed out once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "memrelay.h"
+
+#define PUMP_LIMIT 100000
+#define RELAY_AUTH_DOMAIN "relay-auth"
+
+static void buf_set(struct mr_buf *b, const uint8_t *p, size_t n)
+{
+    free(b->p);
+    b->p = malloc(n > 0 ? n : 1);
+    CHECK(b->p != NULL);
+    if (n > 0)
+        memcpy(b->p, p, n);
+    b->n = n;
+}
+
+static void buf_clear(struct mr_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = 0;
+}
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : 16;
+    v = realloc(v, *cap * size);
+    CHECK(v != NULL);
+    return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Relay to client */
+
+static void push_raw(struct mr_party *p, uint8_t *frame, size_t len)
+{
+    p->in = grow(p->in, &p->cap_in, p->n_in, sizeof(*p->in));
+    p->in[p->n_in].p = frame;
+    p->in[p->n_in].n = len;
+    p->n_in++;
+}
+
+static void push_frame(struct mr_party *p, const Parley__Frame *f)
+{
+    uint8_t *buf;
+    size_t len;
+
+    CHECK_OK(parley__pack(&f->base, &buf, &len));
+    push_raw(p, buf, len);
+}
+
+static void push_error(struct mr_party *p, Parley__Error__Code code, const uint8_t *envelope_id)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Error e = PARLEY__ERROR__INIT;
+
+    e.code = code;
+    e.message = (char *)"refused";
+    if (envelope_id != NULL)
+        e.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)envelope_id};
+    f.kind_case = PARLEY__FRAME__KIND_ERROR;
+    f.error = &e;
+    push_frame(p, &f);
+}
+
+static void push_ack(struct mr_party *p, const uint8_t *envelope_id)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Ack a = PARLEY__ACK__INIT;
+
+    if (envelope_id != NULL)
+        a.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)envelope_id};
+    f.kind_case = PARLEY__FRAME__KIND_ACK;
+    f.ack = &a;
+    push_frame(p, &f);
+    p->relay->acks++;
+}
+
+static void push_deliver(struct mr_party *p, const struct mr_buf *env)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Envelope *e = parley__envelope__unpack(NULL, env->n, env->p);
+
+    CHECK(e != NULL);
+    f.kind_case = PARLEY__FRAME__KIND_DELIVER;
+    f.deliver = e;
+    push_frame(p, &f);
+    parley__envelope__free_unpacked(e, NULL);
+}
+
+static void push_directory(struct mr_party *p, const struct mr_buf *dir)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryResult res = PARLEY__DIRECTORY_RESULT__INIT;
+    Parley__Directory *d = NULL;
+
+    res.brand_id = p->relay->brand_id;
+    if (dir->n > 0) {
+        d = parley__directory__unpack(NULL, dir->n, dir->p);
+        CHECK(d != NULL);
+        res.directory = d;
+    }
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_RESULT;
+    f.directory_result = &res;
+    push_frame(p, &f);
+    if (d != NULL)
+        parley__directory__free_unpacked(d, NULL);
+}
+
+static struct mr_party *party_by_routing(const struct mr_relay *r, const uint8_t routing[32])
+{
+    for (size_t i = 0; i < r->n_parties; i++)
+        if (r->parties[i]->authed && memcmp(r->parties[i]->routing, routing, 32) == 0)
+            return r->parties[i];
+    return NULL;
+}
+
+/* Sends every stored envelope not yet sent on its recipient's connection, in arrival order. */
+static bool relay_flush(struct mr_relay *r)
+{
+    bool moved = false;
+
+    for (size_t i = 0; i < r->n_stored; i++) {
+        struct mr_stored *s = &r->stored[i];
+        struct mr_party *to;
+
+        if (s->sent || s->held || (to = party_by_routing(r, s->recipient)) == NULL)
+            continue;
+        push_deliver(to, &s->env);
+        s->sent = true;
+        moved = true;
+    }
+    return moved;
+}
+
+static void unsent_for(struct mr_relay *r, const uint8_t routing[32])
+{
+    for (size_t i = 0; i < r->n_stored; i++)
+        if (memcmp(r->stored[i].recipient, routing, 32) == 0)
+            r->stored[i].sent = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client to relay */
+
+static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *a)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
+    uint8_t msg[96];
+    uint32_t left = 0;
+
+    if (p->authed || !parley__len_is(a->sign_key, 32) || !parley__len_is(a->signature, 64)) {
+        push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
+        r->auth_failures++;
+        return;
+    }
+    memcpy(msg, p->nonce, 32);
+    memcpy(msg + 32, r->relay_key, 32);
+    memcpy(msg + 64, a->sign_key.data, 32);
+    if (parley_verify(a->sign_key.data, RELAY_AUTH_DOMAIN, msg, sizeof(msg), a->signature.data) !=
+        PARLEY_OK) {
+        push_error(p, PARLEY__ERROR__CODE__AUTH_FAILED, NULL);
+        r->auth_failures++;
+        return;
+    }
+    if (a->cert != NULL) {
+        parley_cert_info info;
+        uint8_t *cb;
+        size_t cl;
+        parley_err err;
+
+        CHECK_OK(parley__pack(&a->cert->base, &cb, &cl));
+        err = parley_cert_verify(cb, cl, r->brand_pk, r->brand_id, r->now / 1000u, NULL, &info);
+        free(cb);
+        if (err != PARLEY_OK || memcmp(info.sign_pk, a->sign_key.data, 32) != 0) {
+            push_error(p, PARLEY__ERROR__CODE__BAD_CERTIFICATE, NULL);
+            r->auth_failures++;
+            return;
+        }
+    }
+    p->is_agent = a->cert != NULL;
+    memcpy(p->sign_pk, a->sign_key.data, 32);
+    parley_routing_id(p->sign_pk, p->routing);
+    p->authed = true;
+    for (size_t i = 0; i < r->n_prekeys; i++)
+        left += memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0;
+    ok.routing_id = (ProtobufCBinaryData){32, p->routing};
+    ok.agent = p->is_agent;
+    if (p->is_agent) {
+        ok.brand_id = r->brand_id;
+        ok.prekeys_left = left;
+    }
+    f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
+    f.auth_ok = &ok;
+    push_frame(p, &f);
+    unsent_for(r, p->routing);
+}
+
+static void on_send(struct mr_relay *r, struct mr_party *p, const Parley__Envelope *e)
+{
+    struct mr_capture *c;
+    struct mr_stored *s;
+    uint8_t *buf;
+    size_t len;
+
+    if (!parley__len_is(e->envelope_id, 16) || !parley__len_is(e->conversation_id, 16) ||
+        !parley__len_is(e->recipient, 32) || e->sealed.len == 0) {
+        push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
+        return;
+    }
+    CHECK_OK(parley__pack(&e->base, &buf, &len));
+    r->cap = grow(r->cap, &r->cap_cap, r->n_cap, sizeof(*r->cap));
+    c = &r->cap[r->n_cap++];
+    memset(c, 0, sizeof(*c));
+    buf_set(&c->env, buf, len);
+    memcpy(c->recipient, e->recipient.data, 32);
+    if (r->drop_next > 0) {
+        r->drop_next--;
+        c->dropped = true;
+        free(buf);
+        push_ack(p, e->envelope_id.data);
+        return;
+    }
+    for (size_t i = 0; i < r->n_stored; i++)
+        if (memcmp(r->stored[i].id, e->envelope_id.data, 16) == 0) {
+            free(buf); /* a resend: stored once, acknowledged again */
+            push_ack(p, e->envelope_id.data);
+            return;
+        }
+    r->stored = grow(r->stored, &r->cap_stored, r->n_stored, sizeof(*r->stored));
+    s = &r->stored[r->n_stored++];
+    memset(s, 0, sizeof(*s));
+    memcpy(s->id, e->envelope_id.data, 16);
+    memcpy(s->recipient, e->recipient.data, 32);
+    s->env.p = buf;
+    s->env.n = len;
+    s->held = r->hold ||
+              (r->hold_to != NULL && memcmp(r->hold_to->routing, s->recipient, 32) == 0);
+    push_ack(p, e->envelope_id.data);
+}
+
+static void on_delivered(struct mr_relay *r, struct mr_party *p, const Parley__Delivered *d)
+{
+    for (size_t k = 0; k < d->n_envelope_ids; k++) {
+        if (!parley__len_is(d->envelope_ids[k], 16))
+            continue;
+        r->delivered_ids++;
+        for (size_t i = 0; i < r->n_stored; i++) {
+            struct mr_stored *s = &r->stored[i];
+            if (memcmp(s->id, d->envelope_ids[k].data, 16) != 0 ||
+                memcmp(s->recipient, p->routing, 32) != 0)
+                continue;
+            buf_clear(&s->env);
+            memmove(s, s + 1, (r->n_stored - i - 1) * sizeof(*s));
+            r->n_stored--;
+            break;
+        }
+    }
+}
+
+static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
+                                 const Parley__DirectoryPublish *dp)
+{
+    parley_directory *d = NULL;
+    parley_err err;
+    uint8_t *buf;
+    size_t len;
+
+    if (dp->directory == NULL) {
+        push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
+        return;
+    }
+    CHECK_OK(parley__pack(&dp->directory->base, &buf, &len));
+    err = parley_directory_open(&d, buf, len, r->brand_pk, r->brand_id, r->dir_version,
+                                r->now / 1000u);
+    if (err == PARLEY_OK) {
+        r->dir_version = parley_directory_version(d);
+        buf_set(&r->directory, buf, len);
+        push_directory(p, &r->directory);
+    } else {
+        push_error(p, err == PARLEY_EROLLBACK ? PARLEY__ERROR__CODE__ROLLBACK
+                                              : PARLEY__ERROR__CODE__BAD_SIGNATURE,
+                   NULL);
+    }
+    parley_directory_free(d);
+    free(buf);
+}
+
+static void on_prekey_publish(struct mr_relay *r, struct mr_party *p,
+                              const Parley__PrekeyPublish *pub)
+{
+    if (!p->is_agent) {
+        push_error(p, PARLEY__ERROR__CODE__NOT_ALLOWED, NULL);
+        return;
+    }
+    for (size_t i = 0; i < pub->n_prekeys; i++) {
+        const Parley__Prekey *pk = pub->prekeys[i];
+        Parley__PrekeyBody *body = parley__prekey_body__unpack(NULL, pk->body.len, pk->body.data);
+        struct mr_prekey *slot;
+        uint8_t *buf;
+        size_t len;
+        bool ok = body != NULL && parley__len_is(body->owner_sign_key, 32) &&
+                  memcmp(body->owner_sign_key.data, p->sign_pk, 32) == 0 &&
+                  parley__len_is(body->box_key, 32) &&
+                  parley__verify_pb(p->sign_pk, 32, PARLEY__DOMAIN_PREKEY, pk->body,
+                                    pk->signature) == PARLEY_OK;
+
+        if (body != NULL)
+            parley__prekey_body__free_unpacked(body, NULL);
+        if (!ok) {
+            push_error(p, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL);
+            return;
+        }
+        CHECK_OK(parley__pack(&pk->base, &buf, &len));
+        r->prekeys = grow(r->prekeys, &r->cap_prekeys, r->n_prekeys, sizeof(*r->prekeys));
+        slot = &r->prekeys[r->n_prekeys++];
+        memset(slot, 0, sizeof(*slot));
+        memcpy(slot->owner, p->sign_pk, 32);
+        slot->prekey.p = buf;
+        slot->prekey.n = len;
+        r->prekeys_published++;
+    }
+    push_ack(p, NULL);
+}
+
+static void on_prekey_fetch(struct mr_relay *r, struct mr_party *p, const Parley__PrekeyFetch *pf)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyResult res = PARLEY__PREKEY_RESULT__INIT;
+    Parley__Prekey *pk = NULL;
+    struct mr_buf served = {NULL, 0};
+
+    if (!parley__len_is(pf->owner_sign_key, 32)) {
+        push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
+        return;
+    }
+    if (r->serve_prekey.n > 0) {
+        served = r->serve_prekey;
+        r->serve_prekey.p = NULL;
+        r->serve_prekey.n = 0;
+    } else {
+        for (size_t i = 0; i < r->n_prekeys; i++)
+            if (memcmp(r->prekeys[i].owner, pf->owner_sign_key.data, 32) == 0) {
+                served = r->prekeys[i].prekey;
+                memmove(&r->prekeys[i], &r->prekeys[i + 1],
+                        (r->n_prekeys - i - 1) * sizeof(r->prekeys[0]));
+                r->n_prekeys--;
+                r->prekeys_fetched++;
+                break;
+            }
+    }
+    if (served.n > 0) {
+        pk = parley__prekey__unpack(NULL, served.n, served.p);
+        CHECK(pk != NULL);
+    }
+    res.owner_sign_key = pf->owner_sign_key;
+    res.prekey = pk;
+    f.kind_case = PARLEY__FRAME__KIND_PREKEY_RESULT;
+    f.prekey_result = &res;
+    push_frame(p, &f);
+    if (pk != NULL)
+        parley__prekey__free_unpacked(pk, NULL);
+    buf_clear(&served);
+}
+
+static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t *frame,
+                           size_t len)
+{
+    Parley__Frame *f = parley__frame__unpack(NULL, len, frame);
+
+    CHECK(f != NULL); /* a core never sends what does not decode */
+    if (f->kind_case != PARLEY__FRAME__KIND_AUTH && !p->authed) {
+        push_error(p, PARLEY__ERROR__CODE__NOT_AUTHENTICATED, NULL);
+        parley__frame__free_unpacked(f, NULL);
+        return;
+    }
+    switch (f->kind_case) {
+    case PARLEY__FRAME__KIND_AUTH:
+        on_auth(r, p, f->auth);
+        break;
+    case PARLEY__FRAME__KIND_SEND:
+        on_send(r, p, f->send);
+        break;
+    case PARLEY__FRAME__KIND_DELIVERED:
+        on_delivered(r, p, f->delivered);
+        break;
+    case PARLEY__FRAME__KIND_DIRECTORY_PUBLISH:
+        on_directory_publish(r, p, f->directory_publish);
+        break;
+    case PARLEY__FRAME__KIND_DIRECTORY_FETCH:
+        push_directory(p, r->serve_dir.n > 0 ? &r->serve_dir : &r->directory);
+        break;
+    case PARLEY__FRAME__KIND_PREKEY_PUBLISH:
+        on_prekey_publish(r, p, f->prekey_publish);
+        break;
+    case PARLEY__FRAME__KIND_PREKEY_FETCH:
+        on_prekey_fetch(r, p, f->prekey_fetch);
+        break;
+    default:
+        push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
+        break;
+    }
+    parley__frame__free_unpacked(f, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Relay and parties */
+
+void mr_init(struct mr_relay *r, const uint8_t brand_pk[32], const char *brand_id, uint64_t now)
+{
+    memset(r, 0, sizeof(*r));
+    r->now = now;
+    randombytes_buf(r->relay_key, sizeof(r->relay_key));
+    memcpy(r->brand_pk, brand_pk, 32);
+    CHECK(parley__copy_str(r->brand_id, sizeof(r->brand_id), brand_id));
+}
+
+void mr_free(struct mr_relay *r)
+{
+    for (size_t i = 0; i < r->n_stored; i++)
+        buf_clear(&r->stored[i].env);
+    for (size_t i = 0; i < r->n_cap; i++)
+        buf_clear(&r->cap[i].env);
+    for (size_t i = 0; i < r->n_prekeys; i++)
+        buf_clear(&r->prekeys[i].prekey);
+    free(r->stored);
+    free(r->cap);
+    free(r->prekeys);
+    buf_clear(&r->directory);
+    buf_clear(&r->serve_dir);
+    buf_clear(&r->serve_prekey);
+    memset(r, 0, sizeof(*r));
+}
+
+static void open_core(struct mr_party *p)
+{
+    struct parley__core_config cc;
+
+    CHECK_OK(parley__vault_open(&p->vault, &p->store, "device pass", 11, PARLEY_KDF_TEST_ONLY));
+    p->vault_open = true;
+    memset(&cc, 0, sizeof(cc));
+    cc.vault = &p->vault;
+    cc.brand_pk = p->relay->brand_pk;
+    cc.brand_id = p->relay->brand_id;
+    cc.agent_id = p->agent;
+    cc.agent_cert = p->cert;
+    cc.agent_cert_len = p->cert_len;
+    cc.publish_directory = p->publish_dir;
+    cc.publish_directory_len = p->publish_dir_len;
+    CHECK_OK(parley__core_new(&p->core, &cc, p->relay->now));
+    memcpy(p->sign_pk, parley__core_sign_pk(p->core), 32);
+    parley_routing_id(p->sign_pk, p->routing);
+    p->incarnations++;
+}
+
+void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,
+                   const parley_identity *agent, const uint8_t *cert, size_t cert_len,
+                   const uint8_t *publish_dir, size_t publish_dir_len)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->relay = r;
+    p->agent = agent;
+    p->cert = cert;
+    p->cert_len = cert_len;
+    p->publish_dir = publish_dir;
+    p->publish_dir_len = publish_dir_len;
+    p->ms = memstore_new();
+    CHECK(p->ms != NULL);
+    memstore_as_store(p->ms, &p->store);
+    p->events = calloc(MR_MAX_EVENTS, sizeof(*p->events));
+    CHECK(p->events != NULL);
+    CHECK(r->n_parties < MR_MAX_PARTIES);
+    r->parties[r->n_parties++] = p;
+    open_core(p);
+}
+
+static void drop_inbound(struct mr_party *p)
+{
+    for (size_t i = p->head_in; i < p->n_in; i++)
+        free(p->in[i].p);
+    p->head_in = p->n_in = 0;
+}
+
+static void close_core(struct mr_party *p)
+{
+    parley__core_free(p->core);
+    p->core = NULL;
+    if (p->vault_open)
+        parley__vault_close(&p->vault);
+    p->vault_open = false;
+}
+
+void mr_party_free(struct mr_party *p)
+{
+    drop_inbound(p);
+    free(p->in);
+    close_core(p);
+    memstore_free(p->ms);
+    free(p->events);
+    memset(p, 0, sizeof(*p));
+}
+
+void mr_connect(struct mr_party *p)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Hello h = PARLEY__HELLO__INIT;
+
+    CHECK(p->core != NULL && !p->online);
+    p->online = true;
+    p->authed = false;
+    parley__core_connected(p->core, p->relay->now);
+    randombytes_buf(p->nonce, sizeof(p->nonce));
+    h.nonce = (ProtobufCBinaryData){32, p->nonce};
+    h.relay_key = (ProtobufCBinaryData){32, p->relay->relay_key};
+    h.time = p->relay->now / 1000u;
+    f.kind_case = PARLEY__FRAME__KIND_HELLO;
+    f.hello = &h;
+    push_frame(p, &f);
+}
+
+static void lose_connection(struct mr_party *p)
+{
+    if (p->authed)
+        unsent_for(p->relay, p->routing);
+    p->online = false;
+    p->authed = false;
+    drop_inbound(p);
+}
+
+void mr_disconnect(struct mr_party *p)
+{
+    lose_connection(p);
+    parley__core_disconnected(p->core, p->relay->now);
+}
+
+void mr_crash(struct mr_party *p)
+{
+    lose_connection(p);
+    close_core(p);
+    memstore_crash(p->ms);
+}
+
+void mr_restart(struct mr_party *p)
+{
+    CHECK(p->core == NULL);
+    open_core(p);
+}
+
+static void record_events(struct mr_party *p)
+{
+    parley_event ev;
+
+    while (parley__core_next_event(p->core, &ev)) {
+        struct mr_event *e;
+
+        if (ev.kind <= PARLEY_EV_RELAY_ERROR)
+            p->count[ev.kind]++;
+        if (getenv("PARLEY_TEST_VERBOSE") != NULL)
+            fprintf(stderr, "  [%s] event %d state %d err %s seq %llu text %s\n", p->name,
+                    ev.kind, ev.state, parley_strerror(ev.error), (unsigned long long)ev.seq,
+                    ev.text != NULL ? ev.text : "");
+        CHECK(p->n_events < MR_MAX_EVENTS);
+        e = &p->events[p->n_events++];
+        e->ev = ev;
+        e->ev.queue = NULL;
+        e->text[0] = '\0';
+        if (ev.text != NULL)
+            snprintf(e->text, sizeof(e->text), "%s", ev.text);
+        e->ev.text = e->text;
+    }
+}
+
+static bool drain_out(struct mr_party *p)
+{
+    uint8_t *frame;
+    size_t len;
+    bool moved = false;
+
+    while (parley__core_next_frame(p->core, &frame, &len)) {
+        if (p->online)
+            relay_on_frame(p->relay, p, frame, len);
+        free(frame);
+        moved = true;
+    }
+    return moved;
+}
+
+void mr_flush_out(struct mr_party *p)
+{
+    drain_out(p);
+    record_events(p);
+}
+
+bool mr_feed_one(struct mr_party *p)
+{
+    struct mr_buf b;
+
+    if (p->head_in == p->n_in)
+        return false;
+    b = p->in[p->head_in++];
+    if (p->head_in == p->n_in)
+        p->head_in = p->n_in = 0;
+    if (p->relay->before_deliver != NULL) {
+        Parley__Frame *f = parley__frame__unpack(NULL, b.n, b.p);
+        if (f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER) {
+            uint8_t *env;
+            size_t len;
+            CHECK_OK(parley__pack(&f->deliver->base, &env, &len));
+            p->relay->before_deliver(p->relay->hook_arg, p, env, len);
+            free(env);
+        }
+        if (f != NULL)
+            parley__frame__free_unpacked(f, NULL);
+    }
+    parley__core_frame(p->core, b.p, b.n, p->relay->now);
+    free(b.p);
+    record_events(p);
+    return true;
+}
+
+void mr_pump(struct mr_relay *r)
+{
+    for (int round = 0; round < PUMP_LIMIT; round++) {
+        bool moved = false;
+
+        for (size_t i = 0; i < r->n_parties; i++) {
+            struct mr_party *p = r->parties[i];
+
+            if (p->core == NULL)
+                continue;
+            moved |= drain_out(p);
+            while (mr_feed_one(p)) {
+                moved = true;
+                moved |= drain_out(p);
+            }
+            if (parley__core_deadline(p->core) <= r->now)
+                parley__core_tick(p->core, r->now);
+            moved |= drain_out(p);
+            record_events(p);
+        }
+        moved |= relay_flush(r);
+        if (!moved)
+            return;
+    }
+    CHECK(!"the cores and the relay never settle");
+}
+
+void mr_route(struct mr_relay *r)
+{
+    relay_flush(r);
+}
+
+void mr_advance(struct mr_relay *r, uint64_t ms)
+{
+    r->now += ms;
+}
+
+void mr_inject(struct mr_relay *r, struct mr_party *to, const uint8_t *env, size_t len)
+{
+    Parley__Envelope *e = parley__envelope__unpack(NULL, len, env);
+    struct mr_stored *s;
+
+    CHECK(e != NULL && parley__len_is(e->envelope_id, 16));
+    r->stored = grow(r->stored, &r->cap_stored, r->n_stored, sizeof(*r->stored));
+    s = &r->stored[r->n_stored++];
+    memset(s, 0, sizeof(*s));
+    memcpy(s->id, e->envelope_id.data, 16);
+    memcpy(s->recipient, to->routing, 32);
+    buf_set(&s->env, env, len);
+    parley__envelope__free_unpacked(e, NULL);
+}
+
+void mr_release(struct mr_relay *r)
+{
+    for (size_t i = 0; i < r->n_stored; i++)
+        r->stored[i].held = false;
+}
+
+void mr_release_reversed(struct mr_relay *r)
+{
+    size_t idx[64], n = 0;
+
+    for (size_t i = 0; i < r->n_stored && n < 64; i++)
+        if (r->stored[i].held)
+            idx[n++] = i;
+    for (size_t a = 0, b = n; a + 1 < b; a++, b--) {
+        struct mr_stored t = r->stored[idx[a]];
+        r->stored[idx[a]] = r->stored[idx[b - 1]];
+        r->stored[idx[b - 1]] = t;
+    }
+    mr_release(r);
+}
+
+size_t mr_stored_for(const struct mr_relay *r, const struct mr_party *p)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_stored; i++)
+        n += memcmp(r->stored[i].recipient, p->routing, 32) == 0;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events */
+
+int mr_count(const struct mr_party *p, parley_event_kind kind)
+{
+    return mr_count_since(p, 0, kind);
+}
+
+int mr_count_since(const struct mr_party *p, int mark, parley_event_kind kind)
+{
+    int n = 0;
+
+    for (int i = mark; i < p->n_events; i++)
+        n += p->events[i].ev.kind == kind;
+    return n;
+}
+
+int mr_text_count(const struct mr_party *p, const char *text)
+{
+    int n = 0;
+
+    for (int i = 0; i < p->n_events; i++)
+        n += p->events[i].ev.kind == PARLEY_EV_MESSAGE && strcmp(p->events[i].text, text) == 0;
+    return n;
+}
+
+bool mr_rejected_since(const struct mr_party *p, int mark, parley_err err)
+{
+    for (int i = mark; i < p->n_events; i++)
+        if (p->events[i].ev.kind == PARLEY_EV_REJECTED && p->events[i].ev.error == err)
+            return true;
+    return false;
+}
+
+const struct mr_event *mr_last(const struct mr_party *p, parley_event_kind kind)
+{
+    for (int i = p->n_events; i-- > 0;)
+        if (p->events[i].ev.kind == kind)
+            return &p->events[i];
+    return NULL;
+}
+
+void mr_dump(const struct mr_party *p, int mark)
+{
+    for (int i = mark; i < p->n_events; i++) {
+        const parley_event *ev = &p->events[i].ev;
+        fprintf(stderr, "    [%s] #%d kind %d state %d error %s seq %llu gap %llu..%llu %s\n",
+                p->name, i, ev->kind, ev->state, parley_strerror(ev->error),
+                (unsigned long long)ev->seq, (unsigned long long)ev->gap_from,
+                (unsigned long long)ev->gap_to, p->events[i].text);
+    }
+}
+
+bool mr_state_is(struct mr_party *p, const uint8_t conv[16], parley_conv_state want)
+{
+    parley_conv_state s;
+
+    return p->core != NULL && parley__core_state(p->core, conv, &s) == PARLEY_OK && s == want;
+}

@@ -1,0 +1,156 @@
+/*
+ * An in-memory relay for core tests, speaking the frames of
+ * docs/protocol.md section 10 to several protocol cores, each with its own
+ * in-memory store. Time is a fake clock. Every envelope it carries is
+ * captured, and hooks let a test turn it hostile: drop, hold and reorder,
+ * serve another directory or prekey, inject envelopes of its own.
+ */
+#ifndef PARLEY_TEST_MEMRELAY_H
+#define PARLEY_TEST_MEMRELAY_H
+
+#include <stdbool.h>
+
+#include "core.h"
+#include "memstore.h"
+
+#define MR_MAX_PARTIES 8
+#define MR_MAX_EVENTS 2048
+#define MR_TEXT 256
+
+struct mr_relay;
+
+struct mr_event {
+    parley_event ev;             /* text points into `text`; queue is NULL */
+    char text[MR_TEXT];
+};
+
+struct mr_buf {
+    uint8_t *p;
+    size_t n;
+};
+
+/* A client device: its store, its core, and the relay's view of its connection. */
+struct mr_party {
+    char name[32];
+    struct mr_relay *relay;
+    struct memstore *ms;
+    parley_store store;
+    struct parley__vault vault;
+    bool vault_open;
+    struct parley__core *core;
+    const parley_identity *agent;    /* borrowed; NULL for a customer */
+    const uint8_t *cert;
+    size_t cert_len;
+    const uint8_t *publish_dir;
+    size_t publish_dir_len;
+    uint8_t sign_pk[32], routing[32];
+    /* relay side */
+    bool online, authed, is_agent;
+    uint8_t nonce[32];
+    struct mr_buf *in;               /* frames from the relay, not yet fed to the core */
+    size_t n_in, head_in, cap_in;
+    /* what the application saw, across restarts of the core */
+    struct mr_event *events;
+    int n_events;
+    int count[PARLEY_EV_RELAY_ERROR + 1];
+    int incarnations;
+};
+
+struct mr_stored {
+    uint8_t id[16];
+    uint8_t recipient[32];
+    struct mr_buf env;
+    bool sent;                       /* delivered on the recipient's current connection */
+    bool held;
+};
+
+struct mr_capture {
+    struct mr_buf env;
+    uint8_t recipient[32];
+    bool dropped;
+};
+
+struct mr_prekey {
+    uint8_t owner[32];
+    struct mr_buf prekey;            /* encoded Prekey */
+};
+
+typedef void (*mr_deliver_hook)(void *arg, struct mr_party *to, const uint8_t *env, size_t len);
+
+struct mr_relay {
+    uint64_t now;                    /* Unix ms */
+    uint8_t relay_key[32];
+    uint8_t brand_pk[32];
+    char brand_id[PARLEY_MAX_ID + 1];
+    struct mr_buf directory;
+    uint64_t dir_version;
+    struct mr_stored *stored;
+    size_t n_stored, cap_stored;
+    struct mr_capture *cap;
+    size_t n_cap, cap_cap;
+    struct mr_prekey *prekeys;
+    size_t n_prekeys, cap_prekeys;
+    struct mr_party *parties[MR_MAX_PARTIES];
+    size_t n_parties;
+    /* hostile hooks */
+    int drop_next;                   /* the next sends are acknowledged and forgotten */
+    bool hold;                       /* sends are stored but not delivered until released */
+    const struct mr_party *hold_to;  /* the same, for sends to this party only */
+    struct mr_buf serve_dir;         /* served on directory_fetch instead of the stored one */
+    struct mr_buf serve_prekey;      /* handed out on the next prekey_fetch, once */
+    mr_deliver_hook before_deliver;  /* called with each deliver, before the core sees it */
+    void *hook_arg;
+    /* counters */
+    int acks, delivered_ids, prekeys_published, prekeys_fetched, auth_failures;
+};
+
+void mr_init(struct mr_relay *r, const uint8_t brand_pk[32], const char *brand_id, uint64_t now);
+void mr_free(struct mr_relay *r);
+
+/*
+ * A device on r: a fresh store, the vault over it, a core. agent and cert
+ * (borrowed, must outlive p) make it an agent; publish_dir (borrowed) is
+ * published on each connection. Not connected yet.
+ */
+void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,
+                   const parley_identity *agent, const uint8_t *cert, size_t cert_len,
+                   const uint8_t *publish_dir, size_t publish_dir_len);
+void mr_party_free(struct mr_party *p);
+
+void mr_connect(struct mr_party *p);
+void mr_disconnect(struct mr_party *p);
+/* The device dies: the core is freed with its unsent frames, the connection drops. */
+void mr_crash(struct mr_party *p);
+/* A new core on the same store (vault reopened); not connected. */
+void mr_restart(struct mr_party *p);
+
+/* Runs every core and the relay until nothing moves. */
+void mr_pump(struct mr_relay *r);
+/* Passes only p's outgoing frames to the relay (its answers wait in p's inbound queue). */
+void mr_flush_out(struct mr_party *p);
+/* Delivers what the relay stores to whoever is connected (mr_pump does it too). */
+void mr_route(struct mr_relay *r);
+/* Feeds one queued relay frame to p's core and records its events; its answers stay in the core. */
+bool mr_feed_one(struct mr_party *p);
+void mr_advance(struct mr_relay *r, uint64_t ms);
+
+/* Stores env (an encoded Envelope) for `to` as if a client had sent it; delivered when it can. */
+void mr_inject(struct mr_relay *r, struct mr_party *to, const uint8_t *env, size_t len);
+/* Releases held envelopes, in reverse order of arrival. */
+void mr_release_reversed(struct mr_relay *r);
+void mr_release(struct mr_relay *r);
+/* Envelopes the relay stores for p. */
+size_t mr_stored_for(const struct mr_relay *r, const struct mr_party *p);
+
+/* Events */
+int mr_count(const struct mr_party *p, parley_event_kind kind);
+int mr_count_since(const struct mr_party *p, int mark, parley_event_kind kind);
+int mr_text_count(const struct mr_party *p, const char *text);
+bool mr_rejected_since(const struct mr_party *p, int mark, parley_err err);
+const struct mr_event *mr_last(const struct mr_party *p, parley_event_kind kind);
+/* Prints p's events from mark on (for failing tests and PARLEY_TEST_VERBOSE). */
+void mr_dump(const struct mr_party *p, int mark);
+
+bool mr_state_is(struct mr_party *p, const uint8_t conv[16], parley_conv_state want);
+
+#endif

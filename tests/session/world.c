@@ -1,0 +1,155 @@
+/*
+ * Brands, agents and directories for the core tests (see world.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "world.h"
+
+uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, const char *id,
+                    const char *name, uint64_t serial, size_t *len)
+{
+    parley_cert_info ci;
+    uint8_t *out;
+
+    memset(&ci, 0, sizeof(ci));
+    snprintf(ci.brand_id, sizeof(ci.brand_id), "%s", W_BRAND);
+    snprintf(ci.agent_id, sizeof(ci.agent_id), "%s", id);
+    snprintf(ci.display_name, sizeof(ci.display_name), "%s", name);
+    memcpy(ci.sign_pk, parley_identity_sign_pk(agent), 32);
+    memcpy(ci.box_pk, parley_identity_box_pk(agent), 32);
+    ci.serial = serial;
+    ci.not_before = W_T0 / 1000u - 86400u;
+    ci.not_after = W_T0 / 1000u + 30u * 86400u;
+    CHECK_OK(parley_cert_issue(brand, &ci, &out, len));
+    return out;
+}
+
+static void build_directory(const parley_identity *brand, uint64_t version,
+                            const uint8_t *const *certs, const size_t *lens, size_t n,
+                            const char *const *support, size_t n_support, uint8_t **out,
+                            size_t *out_len)
+{
+    static const char *const vip[] = {"carol"};
+    parley_queue_spec q[2] = {{"support", support, n_support}, {"vip", vip, 1}};
+    parley_directory_spec spec;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = W_BRAND;
+    spec.version = version;
+    spec.certs = certs;
+    spec.cert_lens = lens;
+    spec.n_certs = n;
+    spec.notice_text = "Acme keeps this conversation to answer you.";
+    spec.notice_version = 3;
+    spec.queues = q;
+    spec.n_queues = n == 3 ? 2 : 1;
+    spec.issued_at = W_T0 / 1000u;
+    CHECK_OK(parley_directory_build(brand, &spec, out, out_len));
+}
+
+void world_init(struct world *w)
+{
+    static const char *const ids[] = {"alice", "bob", "carol"};
+    static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre", "Carol Diaz"};
+    static const char *const support[] = {"alice", "bob"};
+    static const char *const alice_only[] = {"alice"};
+    const uint8_t *certs[W_AGENTS];
+
+    CHECK_OK(parley_init());
+    memset(w, 0, sizeof(*w));
+    CHECK_OK(parley_identity_generate(&w->brand));
+    for (int i = 0; i < W_AGENTS; i++) {
+        CHECK_OK(parley_identity_generate(&w->agents[i]));
+        w->certs[i] = world_cert(w->brand, w->agents[i], ids[i], names[i], 100u + (uint64_t)i,
+                                 &w->cert_lens[i]);
+        certs[i] = w->certs[i];
+    }
+    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, &w->dir_v1,
+                    &w->dir_v1_len);
+    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, &w->dir_v2,
+                    &w->dir_v2_len);
+    CHECK_OK(parley_identity_generate(&w->other_brand));
+    CHECK_OK(parley_identity_generate(&w->impostor));
+    w->impostor_cert = world_cert(w->other_brand, w->impostor, "alice", "Alice Martin", 100,
+                                  &w->impostor_cert_len);
+    certs[0] = w->impostor_cert;
+    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1,
+                    &w->other_dir, &w->other_dir_len);
+}
+
+void world_free(struct world *w)
+{
+    for (int i = 0; i < W_AGENTS; i++) {
+        parley_identity_free(w->agents[i]);
+        parley_free(w->certs[i], w->cert_lens[i]);
+    }
+    parley_identity_free(w->brand);
+    parley_free(w->dir_v1, w->dir_v1_len);
+    parley_free(w->dir_v2, w->dir_v2_len);
+    parley_identity_free(w->other_brand);
+    parley_identity_free(w->impostor);
+    parley_free(w->impostor_cert, w->impostor_cert_len);
+    parley_free(w->other_dir, w->other_dir_len);
+    memset(w, 0, sizeof(*w));
+}
+
+void scene_init(struct scene *s, const struct world *w)
+{
+    memset(s, 0, sizeof(*s));
+    mr_init(&s->relay, parley_identity_sign_pk(w->brand), W_BRAND, W_T0);
+    mr_party_init(&s->alice, &s->relay, "alice", w->agents[W_ALICE], w->certs[W_ALICE],
+                  w->cert_lens[W_ALICE], w->dir_v2, w->dir_v2_len);
+    mr_party_init(&s->bob, &s->relay, "bob", w->agents[W_BOB], w->certs[W_BOB],
+                  w->cert_lens[W_BOB], NULL, 0);
+    mr_party_init(&s->customer, &s->relay, "customer", NULL, NULL, 0, NULL, 0);
+    mr_connect(&s->alice);
+    mr_pump(&s->relay);
+    mr_connect(&s->bob);
+    mr_connect(&s->customer);
+    mr_pump(&s->relay);
+    CHECK(parley__core_ready(s->alice.core) && parley__core_ready(s->bob.core) &&
+          parley__core_ready(s->customer.core));
+    CHECK(mr_count(&s->customer, PARLEY_EV_DIRECTORY) >= 1);
+    CHECK(s->relay.dir_version == 2);
+    CHECK(s->relay.prekeys_published == 40); /* 20 one-time prekeys each */
+}
+
+void scene_open(struct scene *s, const char *text)
+{
+    CHECK_OK(parley__core_consent(s->customer.core, s->relay.now));
+    CHECK_OK(parley__core_open(s->customer.core, "support", text, s->conv, s->relay.now));
+    mr_pump(&s->relay);
+    CHECK(mr_state_is(&s->alice, s->conv, PARLEY_CONV_QUEUED));
+    CHECK(mr_state_is(&s->bob, s->conv, PARLEY_CONV_QUEUED));
+    CHECK(mr_text_count(&s->alice, text) == 1 && mr_text_count(&s->bob, text) == 1);
+}
+
+void scene_claim(struct scene *s)
+{
+    const struct mr_event *e;
+
+    CHECK_OK(parley__core_claim(s->alice.core, s->conv, s->relay.now));
+    mr_pump(&s->relay);
+    CHECK(mr_state_is(&s->customer, s->conv, PARLEY_CONV_ACTIVE));
+    CHECK(mr_state_is(&s->alice, s->conv, PARLEY_CONV_ACTIVE));
+    CHECK(mr_state_is(&s->bob, s->conv, PARLEY_CONV_TAKEN));
+    e = mr_last(&s->customer, PARLEY_EV_CONVERSATION);
+    CHECK(e != NULL && strcmp(e->ev.agent.agent_id, "alice") == 0);
+}
+
+void scene_free(struct scene *s)
+{
+    mr_party_free(&s->customer);
+    mr_party_free(&s->alice);
+    mr_party_free(&s->bob);
+    mr_free(&s->relay);
+}
+
+void scene_say(struct scene *s, struct mr_party *p, const char *text)
+{
+    mr_advance(&s->relay, 1000);
+    CHECK_OK(parley__core_send_text(p->core, s->conv, text, NULL, s->relay.now));
+    mr_pump(&s->relay);
+}
