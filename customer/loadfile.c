@@ -1,7 +1,8 @@
 /*
  * Reads what parley-keys wrote. Sizes are capped before anything is
  * allocated, and the pin line is parsed as strictly as parley-keys writes
- * it, so both tools always agree on which key a pin file names.
+ * it, so both tools always agree on which key a pin file names. Clients
+ * take only the client pin: the relay pin lacks the directory key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,13 +83,28 @@ static int lower_hex(const char *s, size_t n)
     return 1;
 }
 
+/* Says a relay pin was given, and names the client pin parley-keys wrote beside it. */
+static void complain_relay_pin(const char *path)
+{
+    size_t n = strlen(path);
+
+    if (n > 4 && strcmp(path + n - 4, ".pub") == 0)
+        fprintf(stderr, "%s: %s: this is a relay pin; clients need the client pin (%.*s.client)\n",
+                program_invocation_short_name, path, (int)(n - 4), path);
+    else
+        fprintf(stderr,
+                "%s: %s: this is a relay pin; clients need the client pin (the .client file "
+                "from parley-keys brand init)\n",
+                program_invocation_short_name, path);
+}
+
 int loadfile_pin(const char *path, struct loadfile_pin *pin)
 {
     const size_t plen = sizeof(PIN_PREFIX) - 1;
     uint8_t *buf;
-    size_t len, id_len;
+    size_t len, id_len, rest;
     const char *s, *id, *space, *hex;
-    int rc = -1;
+    int rc = -1, relay_pin = 0;
 
     if (read_capped(path, PIN_MAX, &buf, &len) != 0)
         return -1;
@@ -104,20 +120,37 @@ int loadfile_pin(const char *path, struct loadfile_pin *pin)
         goto fail;
     id_len = (size_t)(space - id);
     hex = space + 1;
-    if (id_len == 0 || id_len > PARLEY_MAX_ID || (size_t)(s + len - hex) != 64 ||
-        !lower_hex(hex, 64))
+    rest = (size_t)(s + len - hex);
+    if (id_len == 0 || id_len > PARLEY_MAX_ID || rest < 64 || !lower_hex(hex, 64))
+        goto fail;
+    if (rest == 64) {
+        relay_pin = 1;
+        goto fail;
+    }
+    if (rest != 64 + 1 + 64 || hex[64] != ' ' || !lower_hex(hex + 65, 64))
         goto fail;
     memcpy(pin->brand_id, id, id_len);
     pin->brand_id[id_len] = '\0';
     if (!parley_id_valid(pin->brand_id) ||
-        sodium_hex2bin(pin->brand_pk, 32, hex, 64, NULL, NULL, NULL) != 0)
+        sodium_hex2bin(pin->brand_pk, 32, hex, 64, NULL, NULL, NULL) != 0 ||
+        sodium_hex2bin(pin->dir_key, 32, hex + 65, 64, NULL, NULL, NULL) != 0)
         goto fail;
     rc = 0;
 fail:
     if (rc != 0)
-        complain(path, "not a brand pin file (parley-brand-v1 <brand-id> <hex key>)");
-    free(buf);
+        loadfile_pin_wipe(pin);
+    if (relay_pin)
+        complain_relay_pin(path);
+    else if (rc != 0)
+        complain(path, "not a brand client pin file "
+                       "(parley-brand-v1 <brand-id> <hex key> <hex directory key>)");
+    loadfile_release(buf, len);
     return rc;
+}
+
+void loadfile_pin_wipe(struct loadfile_pin *pin)
+{
+    sodium_memzero(pin, sizeof(*pin));
 }
 
 int loadfile_object(const char *path, const char *magic, size_t cap, uint8_t **out, size_t *len)

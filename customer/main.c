@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <parley/parley.h>
+#include <sodium.h>
 
 #include "chat.h"
 #include "loadfile.h"
@@ -61,14 +62,15 @@ static void on_stop(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: parley-customer --relay URL --brand brand.pub --store customer.db\n"
+            "usage: parley-customer --relay URL --brand brand.client --store customer.db\n"
             "                       [--queue NAME] [--passphrase-env VAR | --passphrase-file F]\n"
             "                       [--script FILE] [--timeout SECONDS]\n"
             "\n"
             "A customer's end-to-end encrypted chat with a brand's agents, on stdin/stdout.\n"
             "\n"
             "  --relay URL            the relay, e.g. ws://127.0.0.1:8787/\n"
-            "  --brand FILE           the brand's pin file (parley-brand-v1 ...)\n"
+            "  --brand FILE           the brand's client pin (parley-brand-v1 ... with the\n"
+            "                         directory key; the relay pin brand.pub is not enough)\n"
             "  --store FILE           this customer's encrypted store (created if missing)\n"
             "  --queue NAME           the brand's queue to ask in (default support)\n"
             "  --passphrase-env VAR   the store passphrase from environment variable VAR\n"
@@ -496,6 +498,7 @@ int main(int argc, char **argv)
     cfg.relay_url = o.relay;
     cfg.brand_pk = pin.brand_pk;
     cfg.brand_id = pin.brand_id;
+    cfg.directory_key = pin.dir_key;
     cfg.store = &store;
     cfg.passphrase = pass.buf;
     cfg.passphrase_len = pass.len;
@@ -504,6 +507,8 @@ int main(int argc, char **argv)
     cfg.user = &chat;
     err = parley_client_new(&client, &cfg);
     secret_release(&pass);
+    /* The client keeps its own copy of the directory key. */
+    sodium_memzero(pin.dir_key, sizeof(pin.dir_key));
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-customer: %s: %s\n", o.store,
                 err == PARLEY_EPASSPHRASE ? "wrong passphrase for this store"
@@ -560,5 +565,6 @@ fail:
         chat_free(&chat);
     secret_release(&pass);
     script_free(&script);
+    loadfile_pin_wipe(&pin);
     return rc;
 }

@@ -4,12 +4,16 @@
  * the agents' certificates, the revocation list, the privacy notice and
  * its purposes, and the queues. Each input is checked under the brand key
  * first so that an error names the file at fault. Versions only go up:
- * clients refuse a directory older than one they have seen.
+ * clients refuse a directory older than one they have seen. The readable
+ * content (names, notice) is sealed under the brand's directory key, which
+ * the relay that stores the directory never holds.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -291,31 +295,32 @@ static int queues_check(const struct dir_opts *o, const struct dir_inputs *in)
     return 0;
 }
 
-/* The version in the existing --out, if it is a directory of this brand; 0 otherwise. */
-static uint64_t existing_version(const char *path, const uint8_t *pk, const char *brand_id,
-                                 uint64_t now)
+/*
+ * The version in the existing --out, if it is a directory of this brand; 0
+ * otherwise. The signature, as a relay checks it, is enough: the content
+ * is not needed.
+ */
+static uint64_t existing_version(const char *path, const uint8_t *pk, const char *brand_id)
 {
     struct keys_file f;
-    parley_directory *d = NULL;
     uint64_t v = 0;
 
     /* Any kind is loaded: a file that is not a directory is reported by the caller. */
     if (!keys_path_exists(path) || keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
         return 0;
-    if (f.kind == KEYS_KIND_DIRECTORY &&
-        parley_directory_open(&d, f.body, f.body_len, pk, brand_id, 0, now) == PARLEY_OK)
-        v = parley_directory_version(d);
-    parley_directory_free(d);
+    if (f.kind != KEYS_KIND_DIRECTORY ||
+        parley_directory_check(f.body, f.body_len, pk, brand_id, 0, &v) != PARLEY_OK)
+        v = 0;
     keys_file_release(&f);
     return v;
 }
 
 /* Picks the version to sign and whether --out may be replaced. */
 static int choose_version(const struct dir_opts *o, const uint8_t *pk, const char *brand_id,
-                          uint64_t now, uint64_t *version, int *replace)
+                          uint64_t *version, int *replace)
 {
     int exists = keys_path_exists(o->out);
-    uint64_t prev = exists ? existing_version(o->out, pk, brand_id, now) : 0;
+    uint64_t prev = exists ? existing_version(o->out, pk, brand_id) : 0;
 
     if (exists && prev == 0 && !o->force) {
         keys_error(o->out, "already exists and is not a directory of brand '%s' (use --force)",
@@ -338,19 +343,24 @@ static int choose_version(const struct dir_opts *o, const uint8_t *pk, const cha
     return 0;
 }
 
-/* Signs, writes, then reopens what was written to print it as clients will see it. */
+/*
+ * Signs, then reopens with the directory key, as clients holding the
+ * client pin will, to print what they will see; then writes.
+ */
 static int build_and_write(const struct dir_opts *o, const parley_identity *brand,
                            const parley_directory_spec *spec, int replace, uint64_t now)
 {
     parley_directory *d = NULL;
-    uint8_t *buf = NULL;
+    uint8_t *buf = NULL, dir_key[32];
     size_t len = 0;
     parley_err err = parley_directory_build(brand, spec, &buf, &len);
     int rc = -1;
 
+    parley_directory_key(brand, dir_key);
     if (err == PARLEY_OK)
-        err = parley_directory_open(&d, buf, len, parley_identity_sign_pk(brand), spec->brand_id, 0,
-                                    now);
+        err = parley_directory_open(&d, buf, len, parley_identity_sign_pk(brand), spec->brand_id,
+                                    dir_key, 0, now);
+    sodium_memzero(dir_key, sizeof(dir_key));
     if (err != PARLEY_OK) {
         keys_error(o->out, "cannot build the directory: %s", keys_strerror(err));
         goto done;
@@ -385,7 +395,7 @@ static int run(const struct dir_opts *o)
         goto done;
     pk = parley_identity_sign_pk(brand);
     if (inputs_verify(o, &in, pk, brand_id, now) != 0 || queues_check(o, &in) != 0 ||
-        choose_version(o, pk, brand_id, now, &version, &replace) != 0)
+        choose_version(o, pk, brand_id, &version, &replace) != 0)
         goto done;
     spec = (parley_directory_spec){
         .brand_id = brand_id,

@@ -20,6 +20,7 @@ enum keys_opt {
     OPT_AT,
     OPT_BRAND,
     OPT_BRAND_ID,
+    OPT_CLIENT_PIN,
     OPT_DAYS,
     OPT_FORCE,
     OPT_KDF,

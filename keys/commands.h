@@ -6,6 +6,7 @@
 #define KEYS_COMMANDS_H
 
 int cmd_brand_init(int argc, char **argv);
+int cmd_brand_client_pin(int argc, char **argv);
 int cmd_brand_sign(int argc, char **argv);
 int cmd_brand_revoke(int argc, char **argv);
 int cmd_brand_directory(int argc, char **argv);

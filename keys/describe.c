@@ -113,6 +113,22 @@ void keys_print_directory(const parley_directory *d)
     print_directory_queues(d);
 }
 
+void keys_print_sealed_directory(uint64_t version)
+{
+    printf("version:      %" PRIu64 "\n", version);
+    /* parley_directory_check() verified any embedded list under the brand key. */
+    printf("revocations:  valid (signed by the brand)\n");
+    printf("content:      sealed (give the client pin to read agents and notice)\n");
+}
+
+void keys_report_directory_error(const char *path, parley_err err, const char *brand_id)
+{
+    if (err == PARLEY_EBADSEAL)
+        keys_error(path, "%s (directory key does not match)", keys_strerror(err));
+    else
+        keys_error(path, "%s (checked against brand '%s')", keys_strerror(err), brand_id);
+}
+
 void keys_report_cert_error(const char *path, parley_err err, const uint8_t *buf, size_t len,
                             const char *brand_id, const parley_cert_info *info)
 {

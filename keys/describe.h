@@ -27,6 +27,19 @@ void keys_print_revlist(const parley_revlist *r);
 void keys_print_directory(const parley_directory *d);
 
 /*
+ * What a relay pin shows of a directory that parley_directory_check()
+ * accepted: version, revocation list, and that the content is sealed.
+ */
+void keys_print_sealed_directory(uint64_t version);
+
+/*
+ * Prints "<path>: <why>" for a directory (or revocation list) that did not
+ * verify under the pin of brand brand_id; a directory key that does not
+ * open the content (PARLEY_EBADSEAL) is named as such.
+ */
+void keys_report_directory_error(const char *path, parley_err err, const char *brand_id);
+
+/*
  * Prints "<path>: <why>" for a certificate that did not verify against
  * the brand brand_id: for a bad signature it looks (without trusting it)
  * at the brand the certificate names, to say "another brand" when it is

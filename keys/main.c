@@ -14,7 +14,8 @@ static const char usage[] =
     "Usage: parley-keys COMMAND [OPTIONS]\n"
     "\n"
     "Brand admin:\n"
-    "  brand init        create the brand key and its public pin file\n"
+    "  brand init        create the brand key and its two pin files (relay, client)\n"
+    "  brand client-pin  write the client pin again from the brand key\n"
     "  brand sign        issue an agent certificate from a certificate request\n"
     "  brand revoke      add a certificate serial to the revocation list\n"
     "  brand directory   assemble and sign the brand directory\n"
@@ -28,8 +29,9 @@ static const char usage[] =
     "Exit status: 0 success, 1 failure (verification, files, passphrase), 2 usage error.\n";
 
 static const char usage_brand[] =
-    "Usage: parley-keys brand init|sign|revoke|directory [OPTIONS]\n"
-    "  init        create the brand key and its public pin file\n"
+    "Usage: parley-keys brand init|client-pin|sign|revoke|directory [OPTIONS]\n"
+    "  init        create the brand key and its two pin files (relay, client)\n"
+    "  client-pin  write the client pin again from the brand key\n"
     "  sign        issue an agent certificate from a certificate request\n"
     "  revoke      add a certificate serial to the revocation list\n"
     "  directory   assemble and sign the brand directory\n";
@@ -46,6 +48,7 @@ struct command {
 
 static const struct command commands[] = {
     {"brand", "init", "brand init", cmd_brand_init},
+    {"brand", "client-pin", "brand client-pin", cmd_brand_client_pin},
     {"brand", "sign", "brand sign", cmd_brand_sign},
     {"brand", "revoke", "brand revoke", cmd_brand_revoke},
     {"brand", "directory", "brand directory", cmd_brand_directory},

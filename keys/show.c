@@ -3,7 +3,9 @@
  * magic, without a passphrase. Certificates are decoded without checking
  * their signature (and say so); revocation lists and directories are only
  * decoded by the library after their signature checks out, so they need
- * the brand pin file to show their contents.
+ * a brand pin file to show their contents. A directory's agents and notice
+ * are sealed under the directory key: the client pin shows them, the relay
+ * pin only what a relay sees.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,14 +22,16 @@
 #define CMD "show"
 
 static const char usage[] =
-    "Usage: parley-keys show FILE [--brand brand.pub]\n"
+    "Usage: parley-keys show FILE [--brand brand.client|brand.pub]\n"
     "\n"
     "Prints what FILE holds: key file (label, public keys, fingerprint; no passphrase\n"
     "needed), certificate request, certificate (signature not checked), revocation\n"
     "list, directory, or brand pin file.\n"
     "\n"
     "  --brand FILE            brand pin file; needed to show the contents of revocation\n"
-    "                          lists and directories, which are read only once verified\n";
+    "                          lists and directories, which are read only once verified.\n"
+    "                          A directory's agents and notice need the client pin\n"
+    "                          (.client); the relay pin (.pub) shows what a relay sees\n";
 
 static int show_key(const char *path, const struct keys_file *f)
 {
@@ -75,7 +79,7 @@ static int show_cert(const char *path, const struct keys_file *f)
         return KEYS_EXIT_FAIL;
     }
     keys_print_cert(&info);
-    printf("signature:    not checked (use '" KEYS_PROG " verify FILE --brand brand.pub')\n");
+    printf("signature:    not checked (use '" KEYS_PROG " verify FILE --brand brand.client')\n");
     return KEYS_EXIT_OK;
 }
 
@@ -84,27 +88,33 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
 {
     parley_revlist *r = NULL;
     parley_directory *d = NULL;
+    uint64_t version = 0;
     parley_err err;
 
     if (pin == NULL) {
         printf("size:         %zu bytes\n", f->body_len);
-        printf("contents:     shown once verified: add --brand brand.pub\n");
+        printf("contents:     shown once verified: add --brand brand.client\n");
         return KEYS_EXIT_OK;
     }
     if (f->kind == KEYS_KIND_REVLIST)
         err = parley_revlist_open(&r, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0);
+    else if (pin->has_dir_key)
+        err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id,
+                                    pin->dir_key, 0, keys_now());
     else
-        err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0,
-                                    keys_now());
+        err =
+            parley_directory_check(f->body, f->body_len, pin->brand_pk, pin->brand_id, 0, &version);
     if (err != PARLEY_OK) {
-        keys_error(path, "%s (checked against brand '%s')", keys_strerror(err), pin->brand_id);
+        keys_report_directory_error(path, err, pin->brand_id);
         return KEYS_EXIT_FAIL;
     }
     printf("brand id:     %s (signature valid)\n", pin->brand_id);
     if (r != NULL)
         keys_print_revlist(r);
-    else
+    else if (d != NULL)
         keys_print_directory(d);
+    else
+        keys_print_sealed_directory(version);
     parley_revlist_free(r);
     parley_directory_free(d);
     return KEYS_EXIT_OK;
@@ -118,8 +128,13 @@ static int show_pin(const char *path, const struct keys_file *f)
         keys_error(path, "malformed brand pin line");
         return KEYS_EXIT_FAIL;
     }
+    printf("pin:          %s\n",
+           pin.has_dir_key ? "client pin (brand key and directory key: for widgets and agent "
+                             "clients, never a relay)"
+                           : "relay pin (brand key only: for relay operators)");
     printf("brand id:     %s\n", pin.brand_id);
     keys_print_keys(pin.brand_pk, NULL);
+    keys_pin_wipe(&pin);
     return KEYS_EXIT_OK;
 }
 
@@ -167,7 +182,7 @@ int cmd_show(int argc, char **argv)
     };
     const char *brand = NULL;
     struct keys_pin pin;
-    int c;
+    int c, rc;
 
     cli_reset();
     while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
@@ -181,5 +196,8 @@ int cmd_show(int argc, char **argv)
         return cli_usage_error(CMD, "give exactly one FILE");
     if (brand != NULL && keys_pin_load(brand, &pin) != 0)
         return KEYS_EXIT_FAIL;
-    return show(argv[optind], brand != NULL ? &pin : NULL);
+    rc = show(argv[optind], brand != NULL ? &pin : NULL);
+    if (brand != NULL)
+        keys_pin_wipe(&pin);
+    return rc;
 }

@@ -3,7 +3,9 @@
  * pinned brand key only: certificates (window, and revocation when a list
  * is given), revocation lists, directories (with each agent's status),
  * requests (self-signature) and brand key files (that they hold the pinned
- * key). One "OK" line and exit 0, or one error line and exit 1.
+ * key). One "OK" line and exit 0, or one error line and exit 1. With a
+ * relay pin a directory is checked as a relay checks it: signature, brand,
+ * revocations; its sealed content needs the client pin.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 #define CMD "verify"
 
 static const char usage[] =
-    "Usage: parley-keys verify FILE --brand brand.pub [--at UNIXTIME]\n"
+    "Usage: parley-keys verify FILE --brand brand.client [--at UNIXTIME]\n"
     "                          [--revocations revoked.list]\n"
     "\n"
     "Verifies FILE against the pinned brand key: a certificate, revocation list,\n"
@@ -30,7 +32,9 @@ static const char usage[] =
     "--brand optional) or brand key file (holds the pinned key). Prints \"OK ...\" and\n"
     "exits 0, or prints one error line and exits 1.\n"
     "\n"
-    "  --brand FILE            the brand pin file (parley-brand-v1 line)\n"
+    "  --brand FILE            the brand pin file (parley-brand-v1 line): the client pin\n"
+    "                          (.client) opens a directory's agents and notice; the relay\n"
+    "                          pin (.pub) checks its signature and revocations only\n"
     "  --at UNIXTIME           check validity at this time (default: now)\n"
     "  --revocations FILE      for a certificate: also check it is not revoked\n";
 
@@ -105,16 +109,36 @@ static int verify_revlist(const struct verify_opts *o, const struct keys_file *f
     return KEYS_EXIT_OK;
 }
 
+/* With a relay pin: what a relay checks, without the directory key. */
+static int verify_sealed_directory(const struct verify_opts *o, const struct keys_file *f)
+{
+    uint64_t version = 0;
+    parley_err err =
+        parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0, &version);
+
+    if (err != PARLEY_OK) {
+        keys_report_directory_error(o->file, err, o->pin.brand_id);
+        return KEYS_EXIT_FAIL;
+    }
+    printf("OK directory of brand %s, version %" PRIu64 ", signature valid, content sealed\n",
+           o->pin.brand_id, version);
+    keys_print_sealed_directory(version);
+    return KEYS_EXIT_OK;
+}
+
 static int verify_directory(const struct verify_opts *o, const struct keys_file *f)
 {
     parley_directory *d = NULL;
     parley_cert_info info;
     size_t valid = 0, n;
-    parley_err err =
-        parley_directory_open(&d, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0, o->at);
+    parley_err err;
 
+    if (!o->pin.has_dir_key)
+        return verify_sealed_directory(o, f);
+    err = parley_directory_open(&d, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
+                                o->pin.dir_key, 0, o->at);
     if (err != PARLEY_OK) {
-        keys_error(o->file, "%s (checked against brand '%s')", keys_strerror(err), o->pin.brand_id);
+        keys_report_directory_error(o->file, err, o->pin.brand_id);
         return KEYS_EXIT_FAIL;
     }
     n = parley_directory_agent_count(d);
@@ -224,7 +248,7 @@ int cmd_verify(int argc, char **argv)
         CLI_OPT_END,
     };
     struct verify_opts o;
-    int c, have_at = 0;
+    int c, rc, have_at = 0;
 
     memset(&o, 0, sizeof(o));
     cli_reset();
@@ -252,5 +276,7 @@ int cmd_verify(int argc, char **argv)
     o.file = argv[optind];
     if (!have_at)
         o.at = keys_now();
-    return verify(&o);
+    rc = verify(&o);
+    keys_pin_wipe(&o.pin);
+    return rc;
 }

@@ -101,7 +101,7 @@ static int hex_decode(const char *hex, uint8_t *out, size_t n)
 
 int config_load_brand(struct relay_brand *b, const char *path)
 {
-    char line[256], id[80], hex[80];
+    char line[256], id[80], hex[80], extra[80];
     FILE *f = fopen(path, "r");
 
     if (f == NULL) {
@@ -109,9 +109,20 @@ int config_load_brand(struct relay_brand *b, const char *path)
         return -1;
     }
     if (fgets(line, sizeof(line), f) == NULL ||
-        sscanf(line, "parley-brand-v1 %79s %79s", id, hex) != 2 || strlen(id) >= sizeof(b->id) ||
-        hex_decode(hex, b->key, sizeof(b->key)) != 0) {
+        sscanf(line, "parley-brand-v1 %79s %79s %79s", id, hex, extra) < 2 ||
+        strlen(id) >= sizeof(b->id) || hex_decode(hex, b->key, sizeof(b->key)) != 0) {
         fprintf(stderr, "parley-relay: %s: not a brand pin file\n", path);
+        fclose(f);
+        return -1;
+    }
+    if (sscanf(line, "parley-brand-v1 %79s %79s %79s", id, hex, extra) == 3) {
+        /* A client pin carries the directory key, which must never reach a relay. */
+        fprintf(stderr,
+                "parley-relay: %s: this is a client pin (it holds the brand's directory key); "
+                "give the relay the relay pin (.pub)\n",
+                path);
+        sodium_memzero(line, sizeof(line));
+        sodium_memzero(extra, sizeof(extra));
         fclose(f);
         return -1;
     }

@@ -39,6 +39,7 @@ struct conn {
     bool authed, agent, closing, shut, draining_listed, live;
     uint16_t close_code;
     int brand;                           /* index into relay.brands, -1 for customers */
+    int watch_brand;                     /* brand whose directory it fetched: new versions are pushed */
     uint8_t sign_pk[32];
     uint8_t routing[32];
     uint8_t nonce[32];

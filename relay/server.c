@@ -428,6 +428,7 @@ static int conn_open(struct relay *r, struct conn *c, struct lws *wsi)
         return -1; /* c->wsi stays NULL: conn_gone has nothing to undo */
     c->wsi = wsi;
     c->brand = -1;
+    c->watch_brand = -1;
     c->serial = ++r->next_serial;
     c->opened_ms = c->last_rx_ms = mono_ms();
     randombytes_buf(c->nonce, sizeof(c->nonce));

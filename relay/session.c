@@ -465,10 +465,10 @@ static void send_directory(struct relay *r, struct conn *c, int b, const char *b
 static void on_directory_publish(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p)
 {
     struct brand_state *bs;
-    parley_directory *dir = NULL;
     struct store_op *op;
     uint8_t *buf = NULL;
     size_t len = 0;
+    uint64_t version = 0;
     parley_err err;
     int b;
 
@@ -486,8 +486,9 @@ static void on_directory_publish(struct relay *r, struct conn *c, const Parley__
     /* Signatures cover body bytes, which survive re-encoding unchanged. */
     if (parley__pack(&p->directory->base, &buf, &len) != PARLEY_OK)
         return;
-    err = parley_directory_open(&dir, buf, len, bs->brand->key, bs->brand->id, bs->dir_version,
-                                relay_now_ms() / 1000u);
+    /* The relay cannot open the content (names, notice): only the brand's clients can. */
+    err = parley_directory_check(buf, len, bs->brand->key, bs->brand->id, bs->dir_version,
+                                 &version);
     if (err == PARLEY_EROLLBACK) {
         metrics_reject(&r->metrics, REJECT_rollback);
         send_error(r, c, PARLEY__ERROR__CODE__ROLLBACK, "older than the stored directory", NULL);
@@ -495,7 +496,6 @@ static void on_directory_publish(struct relay *r, struct conn *c, const Parley__
         metrics_reject(&r->metrics, REJECT_bad_signature);
         send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, parley_strerror(err), NULL);
     } else if ((op = store_batch_add(&r->pending, STORE_DIRECTORY)) != NULL) {
-        uint64_t version = parley_directory_version(dir);
         snprintf(op->brand_id, sizeof(op->brand_id), "%s", bs->brand->id);
         op->version = version;
         op->blob = buf;
@@ -507,7 +507,6 @@ static void on_directory_publish(struct relay *r, struct conn *c, const Parley__
         log_event(LOG_INFO, "directory_published", "\"brand\":%d,\"version\":%llu", b,
                   (unsigned long long)version);
     }
-    parley_directory_free(dir);
     free(buf);
 }
 
@@ -662,8 +661,8 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
         on_directory_publish(r, c, f->directory_publish);
         break;
     case PARLEY__FRAME__KIND_DIRECTORY_FETCH:
-        send_directory(r, c, find_brand(r, f->directory_fetch->brand_id),
-                       f->directory_fetch->brand_id);
+        c->watch_brand = find_brand(r, f->directory_fetch->brand_id);
+        send_directory(r, c, c->watch_brand, f->directory_fetch->brand_id);
         break;
     case PARLEY__FRAME__KIND_PREKEY_PUBLISH:
         on_prekey_publish(r, c, f->prekey_publish);
@@ -740,12 +739,14 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             log_event(LOG_INFO, "expired", "\"envelopes\":%u", op->deleted);
         break;
     case STORE_DIRECTORY:
-        if (c != NULL) {
+        if (op->ok) {
+            /* The publisher and everyone who fetched this brand's directory get the new one. */
             int b = find_brand(r, op->brand_id);
-            if (op->ok)
-                send_directory(r, c, b, op->brand_id);
-            else
-                send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+            for (struct conn *w = r->conns; w != NULL; w = w->next)
+                if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
+                    send_directory(r, w, b, op->brand_id);
+        } else if (c != NULL) {
+            send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
         }
         break;
     case STORE_BARRIER:

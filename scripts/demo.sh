@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Parley's demonstration on the embedded defaults: builds, creates a demo
-# brand (brand key, two agents with certificates, a signed directory) under
-# demo/, starts parley-relay on 127.0.0.1:8787 with a fresh sqlite database
+# brand (brand key, relay pin brand.pub, client pin brand.client, two agents
+# with certificates, a signed directory) under demo/, starts parley-relay on
+# 127.0.0.1:8787 with the relay pin and a fresh sqlite database
 # parley-relay.db, and plays a whole support conversation through it with
-# parley-demo (a customer consents and asks; agent alice claims, answers and
-# transfers to bob; bob answers and closes), printing what each side saw.
-# It then searches the relay's database files and log for every message
-# text, fails loudly if one is found in clear, and stops the relay.
+# parley-demo, whose clients hold the client pin (a customer consents and
+# asks; agent alice claims, answers and transfers to bob; bob answers and
+# closes), printing what each side saw. It then searches the relay's
+# database files and log for every message text, the agents' display names
+# and the notice text (sealed in the directory), fails loudly if one is
+# found in clear, and stops the relay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${PARLEY_BUILD_DIR:-build}
@@ -24,8 +27,10 @@ pass=(--passphrase-env PARLEY_DEMO_PASSPHRASE)
 if [ ! -f "$demo/brand.key" ]; then
   mkdir -p "$demo"
   echo "== A brand admin creates the brand key (secret half encrypted under a passphrase)"
+  echo "   (brand.pub, the relay pin, goes to relay operators; brand.client, the client pin,"
+  echo "    to widgets and agent clients)"
   "$keys" brand init --brand-id demo-shop --out "$demo/brand.key" --pub "$demo/brand.pub" \
-    --kdf minimum "${pass[@]}"
+    --client-pin "$demo/brand.client" --kdf minimum "${pass[@]}"
   for agent in alice bob; do
     name=$([ "$agent" = alice ] && echo "Alice Martin" || echo "Bob Lefèvre")
     echo "== Agent $agent creates keys and a signing request on their own machine"
@@ -39,12 +44,21 @@ if [ ! -f "$demo/brand.key" ]; then
 Demo Shop keeps this conversation to answer your question. Messages are
 end-to-end encrypted; the relay stores them for at most 30 days.
 NOTICE
-  echo "== The brand admin signs the directory customers will verify"
-  "$keys" brand directory --key "$demo/brand.key" --out "$demo/directory.dir" \
+fi
+if [ ! -f "$demo/brand.client" ]; then
+  # A demo/ made before directories were sealed: the client pin comes from the brand key.
+  echo "== The brand admin writes the client pin from the brand key"
+  "$keys" brand client-pin --key "$demo/brand.key" --out "$demo/brand.client" "${pass[@]}"
+fi
+if ! "$keys" verify "$demo/directory.dir" --brand "$demo/brand.client" >/dev/null 2>&1; then
+  echo "== The brand admin signs the directory customers will verify (content sealed)"
+  "$keys" brand directory --key "$demo/brand.key" --out "$demo/directory.dir" --force \
     --notice "$demo/notice.txt" --notice-version 1 --purpose support \
     --queue support=alice,bob "${pass[@]}" "$demo/alice.cert" "$demo/bob.cert"
 fi
-echo "== Verifying the directory against the pinned brand key"
+echo "== Verifying the directory with the client pin (what widgets and agents read)"
+"$keys" verify "$demo/directory.dir" --brand "$demo/brand.client"
+echo "== Verifying it with the relay pin (what the relay can check; the content stays sealed)"
 "$keys" verify "$demo/directory.dir" --brand "$demo/brand.pub"
 
 if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz; then
@@ -53,7 +67,7 @@ if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz; then
 fi
 
 echo
-echo "== parley-relay on ws://127.0.0.1:8787, fresh database $db, log $log"
+echo "== parley-relay on ws://127.0.0.1:8787 with the relay pin, fresh database $db, log $log"
 rm -f "$db" "$db-wal" "$db-shm" "$log"
 "$relay" --brand "$demo/brand.pub" --db "$db" --log "$log" &
 relay_pid=$!
@@ -79,29 +93,37 @@ trap 'stop_relay; rm -f "$texts"' EXIT
 "$demo_bin" --relay ws://127.0.0.1:8787/ --demo-dir "$demo" --texts "$texts" --timeout 10
 
 echo
-echo "== What the relay kept: searching its database files and log for every message"
+echo "== What the relay kept: searching its database files and log for every message,"
+echo "   the agents' display names and the privacy notice (sealed in the directory)"
 files=("$log")
 for f in "$db" "$db-wal" "$db-shm"; do
   [ -f "$f" ] && files+=("$f")
 done
+[ -s "$texts" ] || { echo "demo.sh: parley-demo listed no messages" >&2; exit 1; }
 leaks=0
-while IFS= read -r text; do
-  found=
+# search KIND TEXT: reports TEXT as not found, or counts a leak.
+search() {
+  local found= f
   for f in "${files[@]}"; do
-    if [ "$(grep -a -c -F -- "$text" "$f" || true)" != 0 ]; then
+    if [ "$(grep -a -c -F -- "$2" "$f" || true)" != 0 ]; then
       found="$found $f"
     fi
   done
   if [ -n "$found" ]; then
-    echo "!! FOUND IN CLEAR in$found: $text" >&2
+    echo "!! FOUND IN CLEAR in$found ($1): $2" >&2
     leaks=$((leaks + 1))
   else
-    echo "not found in relay db/wal/log: $text"
+    echo "not found in relay db/wal/log ($1): $2"
   fi
+}
+while IFS= read -r text; do
+  search message "$text"
 done < "$texts"
-[ -s "$texts" ] || { echo "demo.sh: parley-demo listed no messages" >&2; exit 1; }
+search "agent name" "Alice Martin"
+search "agent name" "Bob Lefèvre"
+search notice "Demo Shop keeps this conversation"
 if [ "$leaks" -ne 0 ]; then
-  echo "!! demo.sh: $leaks message(s) readable at the relay" >&2
+  echo "!! demo.sh: $leaks message(s), name(s) or notice text readable at the relay" >&2
   exit 1
 fi
 

@@ -308,6 +308,7 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
     cfg.relay_url = opts->relay;
     cfg.brand_pk = pin.brand_pk;
     cfg.brand_id = pin.brand_id;
+    cfg.directory_key = pin.dir_key;
     cfg.storage_path = path;
     cfg.passphrase = STORE_PASS;
     cfg.passphrase_len = strlen(STORE_PASS);
@@ -597,7 +598,8 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: parley-demo --relay URL --demo-dir DIR [--texts FILE] [--timeout S]\n"
                 "       parley-demo --relay URL --demo-dir DIR --echo-agent ID [--timeout S]\n"
-                "DIR holds brand.pub, directory.dir and AGENT.key/AGENT.cert from parley-keys;\n"
+                "DIR holds brand.client (the client pin), directory.dir and AGENT.key/AGENT.cert\n"
+                "from parley-keys;\n"
                 "the agents' key passphrase is read from PARLEY_DEMO_PASSPHRASE.\n");
         return 2;
     }
@@ -613,7 +615,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "parley-demo: cannot make a temporary directory: %s\n", strerror(errno));
         return 1;
     }
-    snprintf(path, sizeof(path), "%s/brand.pub", o.demo_dir);
+    snprintf(path, sizeof(path), "%s/brand.client", o.demo_dir);
     if (loadfile_pin(path, &pin) != 0)
         goto out;
     snprintf(path, sizeof(path), "%s/directory.dir", o.demo_dir);
@@ -670,6 +672,7 @@ out:
     free_party(&alice);
     free_party(&bob);
     loadfile_release(directory, directory_len);
+    loadfile_pin_wipe(&pin);
     nftw(tmp_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

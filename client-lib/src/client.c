@@ -268,6 +268,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
         return PARLEY_EINVAL;
     *out = NULL;
     if (cfg == NULL || cfg->relay_url == NULL || cfg->brand_pk == NULL ||
+        cfg->directory_key == NULL ||
         !parley_id_valid(cfg->brand_id) || cfg->passphrase == NULL ||
         (cfg->store == NULL && cfg->storage_path == NULL))
         return PARLEY_EINVAL;
@@ -289,6 +290,10 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
         err = PARLEY_ENOMEM;
         goto fail;
     }
+    /* The agent key first: a wrong passphrase must not create a store locked under it. */
+    err = load_agent(cfg, &agent);
+    if (err != PARLEY_OK)
+        goto fail;
     if (cfg->store != NULL) {
         c->store = *cfg->store;
     } else {
@@ -302,13 +307,11 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     if (err != PARLEY_OK)
         goto fail;
     c->vault_open = true;
-    err = load_agent(cfg, &agent);
-    if (err != PARLEY_OK)
-        goto fail;
     memset(&cc, 0, sizeof(cc));
     cc.vault = &c->vault;
     cc.brand_pk = cfg->brand_pk;
     cc.brand_id = cfg->brand_id;
+    cc.directory_key = cfg->directory_key;
     cc.agent_id = agent;
     cc.agent_cert = cfg->agent_cert;
     cc.agent_cert_len = cfg->agent_cert_len;
@@ -316,6 +319,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     cc.publish_directory_len = cfg->publish_directory_len;
     err = parley__core_new(&c->core, &cc, now_ms());
     parley_identity_free(agent);
+    agent = NULL;
     if (err != PARLEY_OK)
         goto fail;
     err = parley__transport_new(&c->t, c->url, on_frame, on_state, c);
@@ -324,6 +328,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     *out = c;
     return PARLEY_OK;
 fail:
+    parley_identity_free(agent);
     parley_client_free(c);
     return err;
 }

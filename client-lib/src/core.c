@@ -40,6 +40,7 @@ struct skey {
     uint8_t pk[32];
     uint8_t sk[32];
     uint64_t created;
+    bool used;                   /* the peer has sealed to it */
 };
 
 struct sseq {
@@ -108,6 +109,7 @@ struct parley__core {
     parley_cert_info cert_info;
     uint8_t brand_pk[32];
     char brand_id[PARLEY_MAX_ID + 1];
+    uint8_t *dir_key;            /* sodium_malloc, 32 bytes */
     struct buf publish_dir;
     enum net_state net;
     uint32_t prekeys_left;
@@ -125,6 +127,8 @@ struct parley__core {
     struct event_item *events;
     size_t n_events, cap_events, event_head;
     struct event_item current;
+    uint64_t *acked;             /* outbox rows acknowledged, deleted at the next tick */
+    size_t n_acked, cap_acked;
     uint8_t receipts[64][16];    /* conversations owing a delivery receipt */
     uint64_t receipt_seq[64];
     size_t n_receipts;
@@ -284,7 +288,15 @@ static void emit_rejected(struct parley__core *c, const uint8_t conv[16], parley
     emit(c, &ev, NULL, 0);
 }
 
+static void emit_state_by(struct parley__core *c, const struct conv *cv, const char *claimer);
+
 static void emit_state(struct parley__core *c, const struct conv *cv)
+{
+    emit_state_by(c, cv, NULL);
+}
+
+/* claimer: for a conversation taken by a colleague, that colleague's agent id. */
+static void emit_state_by(struct parley__core *c, const struct conv *cv, const char *claimer)
 {
     parley_event ev;
 
@@ -299,6 +311,8 @@ static void emit_state(struct parley__core *c, const struct conv *cv)
     } else if (cv->agent_cert.n > 0) {
         ev.agent = cv->agent;
         ev.sender_is_agent = 1;
+    } else if (claimer != NULL) {
+        parley__copy_str(ev.agent.agent_id, sizeof(ev.agent.agent_id), claimer);
     }
     emit(c, &ev, NULL, 0);
 }
@@ -361,6 +375,7 @@ static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct
         memcpy(cv->keys[cv->n_keys].pk, k->public_key.data, 32);
         memcpy(cv->keys[cv->n_keys].sk, k->secret_key.data, 32);
         cv->keys[cv->n_keys].created = k->created_ms;
+        cv->keys[cv->n_keys].used = k->used;
         cv->n_keys++;
     }
     for (size_t i = 0; i < s->n_fanout && cv->n_fanout < MAX_FANOUT; i++)
@@ -415,6 +430,7 @@ static parley_err conv_save(struct parley__core *c, const struct conv *cv)
         keys[i].public_key = (ProtobufCBinaryData){32, (uint8_t *)cv->keys[i].pk};
         keys[i].secret_key = (ProtobufCBinaryData){32, (uint8_t *)cv->keys[i].sk};
         keys[i].created_ms = cv->keys[i].created;
+        keys[i].used = cv->keys[i].used;
         key_ptrs[i] = &keys[i];
     }
     s.receive_keys = key_ptrs;
@@ -440,19 +456,28 @@ static void conv_forget_keys(struct conv *cv)
     cv->n_keys = 0;
 }
 
-/* A fresh receive key, announced in the next payload. */
-static const uint8_t *conv_new_key(struct conv *cv, uint64_t now)
+/*
+ * The receive key to announce in the next payload: the newest one until
+ * the peer has used it, then a fresh one. So keys turn over once per
+ * round trip, and a burst of payloads one way never outruns the keys the
+ * peer can still seal to.
+ */
+static const uint8_t *conv_receive_key(struct conv *cv, uint64_t now)
 {
     struct skey *k;
 
+    if (cv->n_keys > 0 && !cv->keys[cv->n_keys - 1].used)
+        return cv->keys[cv->n_keys - 1].pk;
     if (cv->n_keys == MAX_KEYS) {
-        /* The peer has not answered for a long time: the oldest key goes. */
+        /* Only used keys are ever dropped here: the peer has moved past them. */
+        sodium_memzero(&cv->keys[0], sizeof(cv->keys[0]));
         memmove(&cv->keys[0], &cv->keys[1], (MAX_KEYS - 1) * sizeof(cv->keys[0]));
         cv->n_keys--;
     }
     k = &cv->keys[cv->n_keys++];
     crypto_box_keypair(k->pk, k->sk);
     k->created = now;
+    k->used = false;
     return k->pk;
 }
 
@@ -591,7 +616,7 @@ static parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley
     p->seq = seq != 0 ? seq : ++cv->my_seq;
     p->time_ms = now;
     if (announce)
-        p->next_receive_key = (ProtobufCBinaryData){32, (uint8_t *)conv_new_key(cv, now)};
+        p->next_receive_key = (ProtobufCBinaryData){32, (uint8_t *)conv_receive_key(cv, now)};
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN) {
         saved_open_key = p->open->customer_box_key;
         p->open->customer_box_key = p->next_receive_key;
@@ -1075,11 +1100,12 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
     return best;
 }
 
-/* Drops the receive keys older than the one the peer just used. */
+/* The peer sealed to pk: it is used, and the keys older than it are dropped. */
 static void conv_keys_used(struct conv *cv, const uint8_t pk[32])
 {
     for (size_t i = 0; i < cv->n_keys; i++)
         if (memcmp(cv->keys[i].pk, pk, 32) == 0) {
+            cv->keys[i].used = true;
             sodium_memzero(cv->keys, i * sizeof(cv->keys[0]));
             memmove(&cv->keys[0], &cv->keys[i], (cv->n_keys - i) * sizeof(cv->keys[0]));
             sodium_memzero(&cv->keys[cv->n_keys - i], i * sizeof(cv->keys[0]));
@@ -1354,6 +1380,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
     const Parley__Payload *p = o->p;
     struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false};
     bool changed = false, claim_after = false;
+    const char *taken_by = NULL;
 
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
         Parley__ConsentReceipt *r = p->open->consent;
@@ -1418,7 +1445,9 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         claim_after = true;
     } else if (have_conv && cv->has_customer &&
                memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
-        if (!seq_ok(c, cv, o, p->body_case == PARLEY__PAYLOAD__BODY_CLAIM)) {
+        /* Typing notices are not sequenced: sent once, never stored, replays are harmless. */
+        if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING &&
+            !seq_ok(c, cv, o, p->body_case == PARLEY__PAYLOAD__BODY_CLAIM)) {
             send_delivered(c, env->envelope_id.data);
             return;
         }
@@ -1426,6 +1455,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
             /* The customer tells us a colleague took it. */
             if (cv->state == PARLEY_CONV_QUEUED) {
                 cv->state = PARLEY_CONV_TAKEN;
+                taken_by = p->claim->agent_id;
                 changed = true;
             }
         } else {
@@ -1446,7 +1476,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         return; /* not acknowledged: the relay delivers it again */
     send_delivered(c, env->envelope_id.data);
     if (changed)
-        emit_state(c, cv);
+        emit_state_by(c, cv, taken_by);
     if (a.text != NULL) {
         emit_message(c, cv, o, a.text, a.text_len);
         receipt_due(c, cv->id, p->seq);
@@ -1518,7 +1548,7 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
         changed = true;
         seq_ok(c, cv, o, true);
     } else if (current) {
-        if (!seq_ok(c, cv, o, false)) {
+        if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING && !seq_ok(c, cv, o, false)) {
             send_delivered(c, env->envelope_id.data);
             return;
         }
@@ -1681,7 +1711,7 @@ static parley_err directory_install(struct parley__core *c, const uint8_t *buf, 
                                     uint64_t now, bool save)
 {
     parley_directory *d = NULL;
-    parley_err err = parley_directory_open(&d, buf, len, c->brand_pk, c->brand_id,
+    parley_err err = parley_directory_open(&d, buf, len, c->brand_pk, c->brand_id, c->dir_key,
                                            c->dir_version, now / 1000u);
 
     if (err != PARLEY_OK)
@@ -1723,10 +1753,15 @@ static void on_directory(struct parley__core *c, const Parley__DirectoryResult *
     emit(c, &ev, NULL, 0);
 }
 
+/*
+ * The relay holds the envelope: it leaves the outbox. The row itself is
+ * deleted at the next tick, with every other acknowledged row, in one
+ * transaction; should the process die first, the envelope is simply sent
+ * again and acknowledged again (the relay and the recipient both
+ * de-duplicate by envelope id).
+ */
 static void on_ack(struct parley__core *c, const Parley__Ack *a)
 {
-    uint8_t row[8];
-
     if (!parley__len_is(a->envelope_id, 16))
         return;
     for (size_t i = 0; i < c->n_out; i++) {
@@ -1734,9 +1769,15 @@ static void on_ack(struct parley__core *c, const Parley__Ack *a)
 
         if (memcmp(c->out[i].envelope_id, a->envelope_id.data, 16) != 0)
             continue;
-        be64(row, c->out[i].key);
-        if (parley__vault_del(c->vault, "outbox", row, sizeof(row)) != PARLEY_OK)
-            return; /* kept: resent later, acknowledged again */
+        if (c->n_acked == c->cap_acked) {
+            size_t cap = c->cap_acked ? c->cap_acked * 2 : 64;
+            uint64_t *grown = realloc(c->acked, cap * sizeof(*grown));
+            if (grown == NULL)
+                return; /* kept: resent later, acknowledged again */
+            c->acked = grown;
+            c->cap_acked = cap;
+        }
+        c->acked[c->n_acked++] = c->out[i].key;
         memset(&ev, 0, sizeof(ev));
         ev.kind = PARLEY_EV_SENT;
         memcpy(ev.conversation_id, c->out[i].conv, 16);
@@ -1745,6 +1786,26 @@ static void on_ack(struct parley__core *c, const Parley__Ack *a)
         emit(c, &ev, NULL, 0);
         return;
     }
+}
+
+static void flush_acked(struct parley__core *c)
+{
+    uint8_t row[8];
+    parley_err err;
+
+    if (c->n_acked == 0 || parley__vault_begin(c->vault) != PARLEY_OK)
+        return;
+    err = PARLEY_OK;
+    for (size_t i = 0; err == PARLEY_OK && i < c->n_acked; i++) {
+        be64(row, c->acked[i]);
+        err = parley__vault_del(c->vault, "outbox", row, sizeof(row));
+    }
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else
+        parley__vault_rollback(c->vault);
+    if (err == PARLEY_OK)
+        c->n_acked = 0;
 }
 
 static void on_error(struct parley__core *c, const Parley__Error *e, uint64_t now)
@@ -1860,6 +1921,7 @@ static void send_receipts(struct parley__core *c, uint64_t now)
 
 void parley__core_tick(struct parley__core *c, uint64_t now)
 {
+    flush_acked(c);
     if (c->n_receipts > 0)
         send_receipts(c, now);
     pump_outbox(c, now);
@@ -1869,7 +1931,7 @@ uint64_t parley__core_deadline(const struct parley__core *c)
 {
     uint64_t d = UINT64_MAX;
 
-    if (c->n_receipts > 0)
+    if (c->n_receipts > 0 || c->n_acked > 0)
         return 0;
     if (c->net != NET_READY)
         return d;
@@ -1995,6 +2057,12 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
         return PARLEY_ENOMEM;
     c->vault = cfg->vault;
     memcpy(c->brand_pk, cfg->brand_pk, 32);
+    c->dir_key = sodium_malloc(32);
+    if (c->dir_key == NULL || cfg->directory_key == NULL) {
+        err = c->dir_key == NULL ? PARLEY_ENOMEM : PARLEY_EINVAL;
+        goto fail;
+    }
+    memcpy(c->dir_key, cfg->directory_key, 32);
     if (!parley__copy_str(c->brand_id, sizeof(c->brand_id), cfg->brand_id)) {
         err = PARLEY_EINVAL;
         goto fail;
@@ -2047,7 +2115,10 @@ void parley__core_free(struct parley__core *c)
 {
     if (c == NULL)
         return;
+    flush_acked(c);
+    free(c->acked);
     parley_identity_free(c->id);
+    sodium_free(c->dir_key);
     buf_free(&c->cert);
     buf_free(&c->publish_dir);
     buf_free(&c->consent);
@@ -2472,11 +2543,55 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
 {
     Parley__Payload p = PARLEY__PAYLOAD__INIT;
     Parley__Typing t = PARLEY__TYPING__INIT;
+    Parley__AgentCert *cert = NULL;
+    struct out_item it;
+    const uint8_t *sign, *box;
+    uint8_t routing[32], *sealed = NULL;
+    size_t sealed_len = 0;
+    struct conv cv;
+    parley_err err = conv_load(c, conv, &cv);
 
+    if (err != PARLEY_OK)
+        return err;
+    /*
+     * A typing notice is fleeting: sealed and sent now if connected, never
+     * written to the outbox nor resent, and it neither uses a sequence
+     * number nor announces a key (receivers do not sequence-check it).
+     */
+    if (cv.state != PARLEY_CONV_ACTIVE || !conv_peer(c, &cv, &sign, &box)) {
+        err = PARLEY_ESTATE;
+        goto done;
+    }
+    if (c->net != NET_READY)
+        goto done;
+    if (c->agent && (cert = parley__agent_cert__unpack(NULL, c->cert.n, c->cert.p)) == NULL) {
+        err = PARLEY_EMALFORMED;
+        goto done;
+    }
     t.active = active != 0;
     p.body_case = PARLEY__PAYLOAD__BODY_TYPING;
     p.typing = &t;
-    return send_small(c, conv, &p, now);
+    p.sender_cert = cert;
+    p.conversation_id = (ProtobufCBinaryData){16, cv.id};
+    p.seq = cv.my_seq > 0 ? cv.my_seq : 1;
+    p.time_ms = now;
+    memset(&it, 0, sizeof(it));
+    err = parley__seal_payload(&p, c->id, box, &sealed, &sealed_len);
+    if (err == PARLEY_OK) {
+        randombytes_buf(it.envelope_id, 16);
+        parley_routing_id(sign, routing);
+        err = parley__envelope_pack(it.envelope_id, cv.id, routing, sealed, sealed_len, &it.env,
+                                    &it.env_len);
+    }
+    if (err == PARLEY_OK)
+        queue_send(c, &it);
+    free(it.env);
+    free(sealed);
+    if (cert != NULL)
+        parley__agent_cert__free_unpacked(cert, NULL);
+done:
+    conv_free(&cv);
+    return err;
 }
 
 parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
@@ -2523,6 +2638,21 @@ static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t
     }
     memcpy(info.customer_sign_pk, cv.customer, 32);
     info.messages = cv.history_count;
+    info.peer_delivered_seq = cv.peer_delivered;
+    info.peer_read_seq = cv.peer_read;
+    if (cv.consent.n > 0) {
+        Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv.consent.n, cv.consent.p);
+        Parley__ConsentReceiptBody *b =
+            r != NULL ? parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data)
+                      : NULL;
+        if (b != NULL) {
+            info.consent_notice_version = b->notice_version;
+            info.consent_time_ms = b->time_ms;
+            parley__consent_receipt_body__free_unpacked(b, NULL);
+        }
+        if (r != NULL)
+            parley__consent_receipt__free_unpacked(r, NULL);
+    }
     stop = l->fn(l->user, &info);
     conv_free(&cv);
     return stop;

@@ -16,6 +16,7 @@ struct parley__core_config {
     struct parley__vault *vault;        /* borrowed, opened */
     const uint8_t *brand_pk;            /* 32 bytes */
     const char *brand_id;
+    const uint8_t *directory_key;       /* 32 bytes */
     const parley_identity *agent_id;    /* agents: their identity (copied by seed); NULL: customer */
     const uint8_t *agent_cert;
     size_t agent_cert_len;

@@ -3,6 +3,11 @@
  * revocations, queues and the privacy notice that customers consent to.
  * Clients fetch it through the relay and verify it against the pinned
  * brand key, refusing any version older than one already seen.
+ *
+ * What people read (agents' names, the notice) is sealed under the
+ * brand's directory key, which the brand gives its clients with the pin
+ * and never to a relay: the relay stores and serves the directory, checks
+ * its signature and version, and reads only its revocation list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +26,90 @@ struct dir_agent {
 
 struct parley_directory {
     Parley__DirectoryBody *body;
+    Parley__DirectoryContent *content;
     parley_revlist *revs; /* the embedded revocation list, or NULL */
     struct dir_agent *agents;
     size_t n_agents;
 };
 
+void parley_directory_key(const parley_identity *brand, uint8_t out[32])
+{
+    static const uint8_t label[] = "parley/directory-key/v1";
+
+    /* The Ed25519 secret key starts with the brand's seed. */
+    crypto_generichash(out, 32, label, sizeof(label) - 1, brand->secret->sign_sk, 32);
+}
+
+/* Associated data of the sealed content: it belongs to this brand and version only. */
+static size_t content_ad(uint8_t *ad, size_t cap, const char *brand_id, uint64_t version)
+{
+    static const char domain[] = "parley/directory-content/v1";
+    size_t blen = strlen(brand_id), n = sizeof(domain) + blen + 1 + 8;
+
+    if (n > cap)
+        return 0;
+    memcpy(ad, domain, sizeof(domain));
+    memcpy(ad + sizeof(domain), brand_id, blen + 1);
+    for (int i = 0; i < 8; i++)
+        ad[sizeof(domain) + blen + 1 + (size_t)i] = (uint8_t)(version >> (56 - 8 * i));
+    return n;
+}
+
+parley_err parley__directory_seal_content(const parley_identity *brand,
+                                          const Parley__DirectoryContent *content,
+                                          Parley__DirectoryBody *body, uint8_t *nonce,
+                                          uint8_t **sealed, size_t *sealed_len)
+{
+    uint8_t key[32], ad[64 + PARLEY_MAX_ID];
+    uint8_t *plain;
+    size_t plen, ad_len = content_ad(ad, sizeof(ad), body->brand_id, body->version);
+    parley_err err;
+
+    if (ad_len == 0)
+        return PARLEY_EINVAL;
+    err = parley__pack(&content->base, &plain, &plen);
+    if (err != PARLEY_OK)
+        return err;
+    *sealed = malloc(plen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    if (*sealed == NULL) {
+        parley_free(plain, plen);
+        return PARLEY_ENOMEM;
+    }
+    parley_directory_key(brand, key);
+    /*
+     * The nonce is a keyed hash of what is sealed: the same directory seals
+     * the same way (known-answer tests), and two different contents never
+     * share a nonce under the key.
+     */
+    {
+        crypto_generichash_state st;
+        static const uint8_t label[] = "parley/directory-nonce/v1";
+
+        crypto_generichash_init(&st, key, 32, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+        crypto_generichash_update(&st, label, sizeof(label));
+        crypto_generichash_update(&st, ad, ad_len);
+        crypto_generichash_update(&st, plain, plen);
+        crypto_generichash_final(&st, nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    }
+    crypto_aead_xchacha20poly1305_ietf_encrypt(*sealed, NULL, plain, plen, ad, ad_len, NULL,
+                                               nonce, key);
+    sodium_memzero(key, sizeof(key));
+    parley_free(plain, plen);
+    *sealed_len = plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    body->nonce = (ProtobufCBinaryData){crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, nonce};
+    body->sealed_content = (ProtobufCBinaryData){*sealed_len, *sealed};
+    return PARLEY_OK;
+}
+
 parley_err parley_directory_build(const parley_identity *brand, const parley_directory_spec *spec,
                                   uint8_t **out, size_t *out_len)
 {
     Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+    Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
     Parley__Directory dir = PARLEY__DIRECTORY__INIT;
     Parley__AgentCert **certs = NULL;
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], *sealed = NULL;
+    size_t sealed_len = 0;
     Parley__RevocationList *revs = NULL;
     Parley__Queue *queues = NULL, **queue_ptrs = NULL;
     uint8_t sig[64];
@@ -102,18 +180,21 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
         queues[i].n_agent_ids = spec->queues[i].n_agent_ids;
         queue_ptrs[i] = &queues[i];
     }
+    content.certs = certs;
+    content.n_certs = spec->n_certs;
+    content.notice_text = (char *)spec->notice_text;
+    content.notice_version = spec->notice_version;
+    content.purposes = (char **)spec->purposes;
+    content.n_purposes = spec->n_purposes;
+    content.queues = queue_ptrs;
+    content.n_queues = spec->n_queues;
     body.brand_id = (char *)spec->brand_id;
     body.version = spec->version;
-    body.certs = certs;
-    body.n_certs = spec->n_certs;
     body.revocations = revs;
-    body.notice_text = (char *)spec->notice_text;
-    body.notice_version = spec->notice_version;
-    body.purposes = (char **)spec->purposes;
-    body.n_purposes = spec->n_purposes;
-    body.queues = queue_ptrs;
-    body.n_queues = spec->n_queues;
     body.issued_at = spec->issued_at;
+    err = parley__directory_seal_content(brand, &content, &body, nonce, &sealed, &sealed_len);
+    if (err != PARLEY_OK)
+        goto done;
     err = parley__pack(&body.base, &bbuf, &blen);
     if (err != PARLEY_OK)
         goto done;
@@ -129,6 +210,7 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     err = parley__pack(&dir.base, out, out_len);
 done:
     free(bbuf);
+    free(sealed);
     for (size_t i = 0; i < n_certs; i++)
         if (certs[i] != NULL)
             parley__agent_cert__free_unpacked(certs[i], NULL);
@@ -148,6 +230,8 @@ void parley_directory_free(parley_directory *d)
         free(d->agents[i].cert);
     free(d->agents);
     parley_revlist_free(d->revs);
+    if (d->content != NULL)
+        parley__directory_content__free_unpacked(d->content, NULL);
     if (d->body != NULL)
         parley__directory_body__free_unpacked(d->body, NULL);
     free(d);
@@ -156,7 +240,8 @@ void parley_directory_free(parley_directory *d)
 static parley_err directory_load_agents(parley_directory *d, const uint8_t brand_pk[32],
                                         const parley_revlist *revs, uint64_t now)
 {
-    Parley__DirectoryBody *b = d->body;
+    Parley__DirectoryContent *b = d->content;
+    const char *brand_id = d->body->brand_id;
 
     d->agents = calloc(b->n_certs + 1, sizeof(*d->agents));
     if (d->agents == NULL)
@@ -164,7 +249,7 @@ static parley_err directory_load_agents(parley_directory *d, const uint8_t brand
     for (size_t i = 0; i < b->n_certs; i++) {
         struct dir_agent *a = &d->agents[d->n_agents];
         /* A certificate that is not the brand's own makes the whole directory untrustworthy. */
-        parley_err err = parley__cert_authentic(b->certs[i], brand_pk, b->brand_id, &a->info);
+        parley_err err = parley__cert_authentic(b->certs[i], brand_pk, brand_id, &a->info);
 
         if (err != PARLEY_OK)
             return err;
@@ -180,18 +265,23 @@ static parley_err directory_load_agents(parley_directory *d, const uint8_t brand
     return PARLEY_OK;
 }
 
-parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, size_t len,
-                                 const uint8_t brand_pk[32], const char *brand_id,
-                                 uint64_t last_seen_version, uint64_t now)
+/*
+ * The relay's part of the checks (size, structure, signature, brand id,
+ * rollback, revocation list), shared by parley_directory_check and
+ * parley_directory_open. On PARLEY_OK *body and *revs (NULL when none) are
+ * the caller's.
+ */
+static parley_err directory_verify(const uint8_t *buf, size_t len, const uint8_t brand_pk[32],
+                                   const char *brand_id, uint64_t last_seen_version,
+                                   Parley__DirectoryBody **body_out, parley_revlist **revs_out)
 {
     Parley__Directory *dir;
-    parley_directory *d = NULL;
+    Parley__DirectoryBody *body = NULL;
     parley_revlist *revs = NULL;
     parley_err err;
 
-    if (out == NULL || buf == NULL || brand_pk == NULL)
+    if (buf == NULL || brand_pk == NULL)
         return PARLEY_EINVAL;
-    *out = NULL;
     if (len > PARLEY_MAX_DIRECTORY)
         return PARLEY_ETOOBIG;
     dir = parley__directory__unpack(NULL, len, buf);
@@ -200,45 +290,111 @@ parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, siz
     err = parley__verify_pb(brand_pk, 32, PARLEY__DOMAIN_DIRECTORY, dir->body, dir->signature);
     if (err != PARLEY_OK)
         goto done;
-    d = calloc(1, sizeof(*d));
-    if (d == NULL) {
-        err = PARLEY_ENOMEM;
-        goto done;
-    }
-    d->body = parley__directory_body__unpack(NULL, dir->body.len, dir->body.data);
-    if (d->body == NULL || !parley_id_valid(d->body->brand_id) || d->body->version == 0 ||
-        d->body->n_certs > DIRECTORY_MAX_AGENTS || d->body->n_purposes > DIRECTORY_MAX_LIST ||
-        d->body->n_queues > DIRECTORY_MAX_LIST ||
-        strlen(d->body->notice_text) > PARLEY_MAX_NOTICE) {
+    body = parley__directory_body__unpack(NULL, dir->body.len, dir->body.data);
+    if (body == NULL || !parley_id_valid(body->brand_id) || body->version == 0 ||
+        !parley__len_is(body->nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES) ||
+        body->sealed_content.len < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
         err = PARLEY_EMALFORMED;
         goto done;
     }
-    if (brand_id != NULL && strcmp(d->body->brand_id, brand_id) != 0) {
+    if (brand_id != NULL && strcmp(body->brand_id, brand_id) != 0) {
         err = PARLEY_EWRONGBRAND;
         goto done;
     }
-    if (d->body->version < last_seen_version) {
+    if (body->version < last_seen_version) {
         err = PARLEY_EROLLBACK;
         goto done;
     }
-    if (d->body->revocations != NULL) {
-        err = parley__revlist_from_pb(d->body->revocations, brand_pk, d->body->brand_id, 0,
-                                      &revs);
+    if (body->revocations != NULL) {
+        err = parley__revlist_from_pb(body->revocations, brand_pk, body->brand_id, 0, &revs);
         if (err != PARLEY_OK)
             goto done;
     }
-    err = directory_load_agents(d, brand_pk, revs, now);
-    if (err != PARLEY_OK)
-        goto done;
-    d->revs = revs;
-    revs = NULL;
-    *out = d;
-    d = NULL;
+    *body_out = body;
+    *revs_out = revs;
+    body = NULL;
 done:
-    parley_revlist_free(revs);
-    parley_directory_free(d);
+    if (body != NULL)
+        parley__directory_body__free_unpacked(body, NULL);
     parley__directory__free_unpacked(dir, NULL);
     return err;
+}
+
+parley_err parley_directory_check(const uint8_t *buf, size_t len, const uint8_t brand_pk[32],
+                                  const char *brand_id, uint64_t last_seen_version,
+                                  uint64_t *version)
+{
+    Parley__DirectoryBody *body = NULL;
+    parley_revlist *revs = NULL;
+    parley_err err = directory_verify(buf, len, brand_pk, brand_id, last_seen_version, &body,
+                                      &revs);
+
+    if (err != PARLEY_OK)
+        return err;
+    if (version != NULL)
+        *version = body->version;
+    parley_revlist_free(revs);
+    parley__directory_body__free_unpacked(body, NULL);
+    return PARLEY_OK;
+}
+
+/* Opens the sealed content: PARLEY_EBADSEAL with another brand's (or no valid) key. */
+static parley_err open_content(parley_directory *d, const uint8_t key[32])
+{
+    uint8_t ad[64 + PARLEY_MAX_ID], *plain;
+    size_t plen = d->body->sealed_content.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    size_t ad_len = content_ad(ad, sizeof(ad), d->body->brand_id, d->body->version);
+    Parley__DirectoryContent *c;
+
+    plain = malloc(plen > 0 ? plen : 1);
+    if (plain == NULL)
+        return PARLEY_ENOMEM;
+    if (ad_len == 0 ||
+        crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, d->body->sealed_content.data,
+                                                   d->body->sealed_content.len, ad, ad_len,
+                                                   d->body->nonce.data, key) != 0) {
+        free(plain);
+        return PARLEY_EBADSEAL;
+    }
+    c = parley__directory_content__unpack(NULL, plen, plain);
+    parley_free(plain, plen > 0 ? plen : 1);
+    if (c == NULL)
+        return PARLEY_EMALFORMED;
+    d->content = c;
+    if (c->n_certs > DIRECTORY_MAX_AGENTS || c->n_purposes > DIRECTORY_MAX_LIST ||
+        c->n_queues > DIRECTORY_MAX_LIST || strlen(c->notice_text) > PARLEY_MAX_NOTICE)
+        return PARLEY_EMALFORMED;
+    return PARLEY_OK;
+}
+
+parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, size_t len,
+                                 const uint8_t brand_pk[32], const char *brand_id,
+                                 const uint8_t dir_key[32], uint64_t last_seen_version,
+                                 uint64_t now)
+{
+    parley_directory *d = NULL;
+    parley_revlist *revs = NULL;
+    parley_err err;
+
+    if (out == NULL || dir_key == NULL)
+        return PARLEY_EINVAL;
+    *out = NULL;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return PARLEY_ENOMEM;
+    err = directory_verify(buf, len, brand_pk, brand_id, last_seen_version, &d->body, &revs);
+    if (err == PARLEY_OK)
+        err = open_content(d, dir_key);
+    if (err == PARLEY_OK)
+        err = directory_load_agents(d, brand_pk, revs, now);
+    if (err != PARLEY_OK) {
+        parley_revlist_free(revs);
+        parley_directory_free(d);
+        return err;
+    }
+    d->revs = revs;
+    *out = d;
+    return PARLEY_OK;
 }
 
 uint64_t parley_directory_version(const parley_directory *d)
@@ -248,22 +404,22 @@ uint64_t parley_directory_version(const parley_directory *d)
 
 uint32_t parley_directory_notice_version(const parley_directory *d)
 {
-    return d->body->notice_version;
+    return d->content->notice_version;
 }
 
 const char *parley_directory_notice_text(const parley_directory *d)
 {
-    return d->body->notice_text;
+    return d->content->notice_text;
 }
 
 size_t parley_directory_purpose_count(const parley_directory *d)
 {
-    return d->body->n_purposes;
+    return d->content->n_purposes;
 }
 
 const char *parley_directory_purpose(const parley_directory *d, size_t i)
 {
-    return i < d->body->n_purposes ? d->body->purposes[i] : NULL;
+    return i < d->content->n_purposes ? d->content->purposes[i] : NULL;
 }
 
 size_t parley_directory_agent_count(const parley_directory *d)
@@ -290,24 +446,24 @@ const uint8_t *parley_directory_agent_cert(const parley_directory *d, size_t i, 
 
 size_t parley_directory_queue_count(const parley_directory *d)
 {
-    return d->body->n_queues;
+    return d->content->n_queues;
 }
 
 const char *parley_directory_queue_name(const parley_directory *d, size_t i)
 {
-    return i < d->body->n_queues ? d->body->queues[i]->name : NULL;
+    return i < d->content->n_queues ? d->content->queues[i]->name : NULL;
 }
 
 size_t parley_directory_queue_size(const parley_directory *d, size_t q)
 {
-    return q < d->body->n_queues ? d->body->queues[q]->n_agent_ids : 0;
+    return q < d->content->n_queues ? d->content->queues[q]->n_agent_ids : 0;
 }
 
 const char *parley_directory_queue_agent(const parley_directory *d, size_t q, size_t i)
 {
-    if (q >= d->body->n_queues || i >= d->body->queues[q]->n_agent_ids)
+    if (q >= d->content->n_queues || i >= d->content->queues[q]->n_agent_ids)
         return NULL;
-    return d->body->queues[q]->agent_ids[i];
+    return d->content->queues[q]->agent_ids[i];
 }
 
 const parley_revlist *parley_directory_revocations(const parley_directory *d)

@@ -81,6 +81,15 @@ parley_err parley__cert_check(const Parley__AgentCert *cert, const uint8_t brand
 parley_err parley__revlist_from_pb(const Parley__RevocationList *rl, const uint8_t brand_pk[32],
                                    const char *brand_id, uint64_t last_seen_version,
                                    parley_revlist **out);
+/*
+ * Seals a directory's content under the brand's directory key into body
+ * (nonce: 24 bytes the body points to; *sealed malloc'd, owned by the
+ * caller, pointed to by body->sealed_content).
+ */
+parley_err parley__directory_seal_content(const parley_identity *brand,
+                                          const Parley__DirectoryContent *content,
+                                          Parley__DirectoryBody *body, uint8_t *nonce,
+                                          uint8_t **sealed, size_t *sealed_len);
 /* Decodes a certificate body into info without checking the signature. */
 parley_err parley__cert_body_decode(const Parley__AgentCert *cert, parley_cert_info *info);
 

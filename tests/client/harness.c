@@ -97,6 +97,7 @@ void h_setup(struct h_brand *b)
     spec.n_queues = 2;
     spec.issued_at = (uint64_t)time(NULL);
     CHECK_OK(parley_directory_build(b->brand, &spec, &b->directory, &b->directory_len));
+    parley_directory_key(b->brand, b->dir_key);
     snprintf(path, sizeof(path), "%s/brand.pub", h_dir);
     f = fopen(path, "w");
     CHECK(f != NULL);
@@ -257,6 +258,7 @@ void h_client_new(struct h_client *hc, const char *name, const struct h_brand *b
     cfg.relay_url = url;
     cfg.brand_pk = parley_identity_sign_pk(b->brand);
     cfg.brand_id = H_BRAND;
+    cfg.directory_key = b->dir_key;
     cfg.storage_path = path;
     cfg.passphrase = "store pass";
     cfg.passphrase_len = 10;

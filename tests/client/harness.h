@@ -34,6 +34,7 @@ struct h_brand {
     size_t cert_lens[4];
     uint8_t *directory;
     size_t directory_len;
+    uint8_t dir_key[32];
     int n_agents;
 };
 

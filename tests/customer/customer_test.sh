@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Integration test of parley-customer and parley-demo. Makes a brand with
-# parley-keys, starts parley-relay on an ephemeral port in a temp dir, then:
+# parley-keys, starts parley-relay on an ephemeral port in a temp dir with
+# the relay pin (brand.pub); clients get the client pin (brand.client). Then:
+#   0. a client given the relay pin refuses it, naming the client pin;
 #   1. parley-demo plays the README demonstration; both sides' transcripts
-#      must hold every message, and the relay's files none of them;
+#      must hold every message, and the relay's files none of them, nor the
+#      agents' display names or the notice text (sealed in the directory);
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
@@ -49,7 +52,7 @@ mkdir "$brand"
 
 echo "== brand with agents alice, bob (queue support) and carol (queue help)"
 "$keys_bin" brand init --brand-id test-shop --out "$brand/brand.key" --pub "$brand/brand.pub" \
-  --kdf minimum "${pass[@]}" >/dev/null
+  --client-pin "$brand/brand.client" --kdf minimum "${pass[@]}" >/dev/null
 for agent in alice bob carol; do
   "$keys_bin" agent request --agent-id "$agent" --name "Agent ${agent^}" \
     --key "$brand/$agent.key" --out "$brand/$agent.req" --kdf minimum "${pass[@]}" >/dev/null
@@ -75,6 +78,18 @@ done
 port=$(cat "$dir/port")
 url="ws://127.0.0.1:$port/"
 
+echo "== 0. a client given the relay pin refuses it"
+set +e
+"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/relaypin.db" \
+  --passphrase-env CUSTOMER_PASS --script /dev/null --timeout 5 > "$dir/relaypin.out" \
+  2> "$dir/relaypin.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || { cat "$dir/relaypin.err" >&2; fail "relay pin: exit $rc, not 1"; }
+must_contain "$dir/relaypin.err" \
+  "$brand/brand.pub: this is a relay pin; clients need the client pin ($brand/brand.client)"
+[ ! -e "$dir/relaypin.db" ] || fail "a store was created with a relay pin"
+
 echo "== 1. parley-demo: consent, question, claim, transfer, answer, close"
 "$demo_bin" --relay "$url" --demo-dir "$brand" --texts "$dir/texts" --timeout 20 \
   > "$dir/demo.out" 2> "$dir/demo.err" || { cat "$dir/demo.out" "$dir/demo.err" >&2; fail "parley-demo"; }
@@ -96,16 +111,22 @@ must_contain "$dir/bob.view" "Customer: Hello, my order 4471" "taken by a collea
 if grep -q -F "Perfect, thanks Bob" "$dir/alice.view"; then fail "alice saw bob's conversation"; fi
 must_contain "$dir/demo.out" "== Demo complete"
 if grep -q -F '!!' "$dir/demo.out"; then fail "parley-demo reported a warning"; fi
+# The messages, and what the sealed directory holds: names and notice.
+{
+  cat "$dir/texts"
+  printf '%s\n' "Agent Alice" "Agent Bob" "Agent Carol" "Test Shop keeps this conversation" \
+    "Notice for tests"
+} > "$dir/secrets"
 while IFS= read -r text; do
   for f in "$dir"/relay.db* "$dir/relay.log"; do
-    if grep -q -F -- "$text" "$f"; then fail "message text in clear in $(basename "$f"): $text"; fi
+    if grep -a -q -F -- "$text" "$f"; then fail "in clear in $(basename "$f"): $text"; fi
   done
-done < "$dir/texts"
+done < "$dir/secrets"
 
 echo "== 2. consent refused: exit 0, nothing sent"
 before=$(stored)
 printf 'consent no\nThis must never leave the device\n' > "$dir/refuse.script"
-"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/refuse.db" \
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/refuse.db" \
   --passphrase-env CUSTOMER_PASS --script "$dir/refuse.script" --timeout 10 > "$dir/refuse.out" \
   || fail "refusing consent did not exit 0"
 must_contain "$dir/refuse.out" "Privacy notice of test-shop, version 3" \
@@ -132,7 +153,7 @@ wait-text echo: close the ticket please
 bye
 expect-closed
 SCRIPT
-"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/chat.db" --queue help \
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" --queue help \
   --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --script "$dir/chat.script" --timeout 20 \
   > "$dir/chat.out" 2> "$dir/chat.err" || { cat "$dir/chat.out" "$dir/chat.err" >&2; fail "scripted chat"; }
 wait "$echo_pid" || { cat "$dir/echo.out" >&2; fail "echo agent"; }
@@ -150,7 +171,7 @@ echo "== 4. a wait that cannot end: exit 3 after --timeout"
 printf 'Is anyone there?\nwait-text never going to be said\n' > "$dir/timeout.script"
 start=$(date +%s)
 set +e
-"$customer_bin" --relay "$url" --brand "$brand/brand.pub" --store "$dir/timeout.db" \
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/timeout.db" \
   --queue help --passphrase-env CUSTOMER_PASS --script "$dir/timeout.script" --timeout 2 \
   > "$dir/timeout.out" 2> "$dir/timeout.err"
 rc=$?
@@ -162,7 +183,7 @@ must_contain "$dir/timeout.err" "timed out after 2 s waiting for a message conta
 
 echo "== 5. wrong store passphrase: exit 1, no chat"
 set +e
-CUSTOMER_PASS=wrong "$customer_bin" --relay "$url" --brand "$brand/brand.pub" \
+CUSTOMER_PASS=wrong "$customer_bin" --relay "$url" --brand "$brand/brand.client" \
   --store "$dir/chat.db" --passphrase-env CUSTOMER_PASS --script "$dir/chat.script" \
   > "$dir/wrong.out" 2> "$dir/wrong.err"
 rc=$?

@@ -102,20 +102,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct fixture *f = fixture_get();
     parley_directory *d = NULL, *again = NULL;
-    uint64_t version;
-    parley_err err;
+    uint64_t version, checked = 0;
+    uint8_t key[32];
+    parley_err err, relay_err;
 
-    err = parley_directory_open(&d, data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, 0,
+    parley_directory_key(f->brand, key);
+    /* What a relay checks, without the key, must never accept less than a client. */
+    relay_err = parley_directory_check(data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, 0, &checked);
+    err = parley_directory_open(&d, data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, key, 0,
                                 FIXTURE_NOW);
     if (err != PARLEY_OK) {
         FUZZ_ASSERT(d == NULL);
         return 0;
     }
+    FUZZ_ASSERT(relay_err == PARLEY_OK && checked == parley_directory_version(d));
     walk(d);
     version = parley_directory_version(d);
     FUZZ_ASSERT(version != 0);
     if (version < UINT64_MAX) {
-        err = parley_directory_open(&again, data, size, f->trust.brand_pk, FIXTURE_BRAND_ID,
+        err = parley_directory_open(&again, data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, key,
                                     version + 1, FIXTURE_NOW);
         FUZZ_ASSERT(err == PARLEY_EROLLBACK && again == NULL);
     }

@@ -317,6 +317,9 @@ static void corpus_directories(struct world *w)
                                 w->expired_cert_len};
     parley_directory_spec spec;
     Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+    Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
+    uint8_t nonce[24], *sealed = NULL;
+    size_t sealed_len = 0;
     Parley__Directory dir = PARLEY__DIRECTORY__INIT;
     Parley__AgentCert *foreign;
     uint8_t *d, *c;
@@ -368,13 +371,17 @@ static void corpus_directories(struct world *w)
         fixture_check(PARLEY_EMALFORMED, "unpack cert");
     body.brand_id = (char *)FIXTURE_BRAND_ID;
     body.version = 8;
-    body.certs = &foreign;
-    body.n_certs = 1;
-    body.notice_text = (char *)"notice";
+    content.certs = &foreign;
+    content.n_certs = 1;
+    content.notice_text = (char *)"notice";
+    fixture_check(parley__directory_seal_content(w->f->brand, &content, &body, nonce, &sealed,
+                                                 &sealed_len),
+                  "seal directory content");
     wrap(&body.base, w->f->brand, PARLEY__DOMAIN_DIRECTORY, &dir.base, &dir.body, &dir.signature,
          &d, &len);
     put("directory", "foreign-cert-inside", d, len);
     free(d);
+    free(sealed);
     parley__agent_cert__free_unpacked(foreign, NULL);
     parley_free(c, clen);
     put_common("directory");

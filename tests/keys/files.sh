@@ -7,7 +7,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$@"
 
 check "--help answers for every command and subcommand, exit 0"
-for cmd in "" "brand" "agent" "brand init" "brand sign" "brand revoke" "brand directory" \
+for cmd in "" "brand" "agent" "brand init" "brand client-pin" "brand sign" "brand revoke" \
+    "brand directory" \
     "agent request" "show" "verify"; do
     # shellcheck disable=SC2086
     ok $cmd --help
@@ -16,41 +17,82 @@ for cmd in "" "brand" "agent" "brand init" "brand sign" "brand revoke" "brand di
 done
 ok help
 expect_out "brand directory"
+expect_out "brand client-pin"
 
 check "brand init refuses to overwrite without --force"
 new_brand acme brand
-key_sum=$(sha256sum brand.key brand.pub)
+key_sum=$(sha256sum brand.key brand.pub brand.client)
 nok 1 "brand.key: already exists (use --force)" brand init --brand-id acme --out brand.key \
     "${KDF[@]}" "${PASS[@]}"
-[ "$(sha256sum brand.key brand.pub)" = "$key_sum" ] || fail "brand files changed"
-rm brand.pub
+[ "$(sha256sum brand.key brand.pub brand.client)" = "$key_sum" ] || fail "brand files changed"
+mv brand.pub keep.pub
 nok 1 "brand.key: already exists (use --force)" brand init --brand-id acme --out brand.key \
     "${KDF[@]}" "${PASS[@]}"
 [ ! -e brand.pub ] || fail "brand.pub written although the key was refused"
+mv brand.key keep.key
+nok 1 "brand.client: already exists (use --force)" brand init --brand-id acme \
+    --out brand.key "${KDF[@]}" "${PASS[@]}"
+[ ! -e brand.key ] && [ ! -e brand.pub ] || fail "files written although the client pin was refused"
+mv keep.key brand.key
+mv keep.pub brand.pub
+[ "$(sha256sum brand.key brand.pub brand.client)" = "$key_sum" ] || fail "brand files changed"
 
-check "brand init --force replaces the key and the pin"
+check "brand init --force replaces the key and both pins"
 ok brand init --brand-id acme --out brand.key --force "${KDF[@]}" "${PASS[@]}"
-[ "$(sha256sum brand.key brand.pub)" != "$key_sum" ] || fail "brand files not replaced"
+[ "$(sha256sum brand.key)" != "$(echo "$key_sum" | head -1)" ] || fail "brand.key not replaced"
+[ "$(sha256sum brand.pub)" != "$(echo "$key_sum" | sed -n 2p)" ] || fail "brand.pub not replaced"
+[ "$(sha256sum brand.client)" != "$(echo "$key_sum" | sed -n 3p)" ] ||
+    fail "brand.client not replaced"
 [ "$(stat -c %a brand.key)" = 600 ] || fail "replaced brand.key is not mode 600"
 ok verify brand.key --brand brand.pub
+ok verify brand.key --brand brand.client
 
 check "brand init --pub names the pin file; an existing pin file is not overwritten"
 printf 'keep me\n' >taken.pub
 nok 1 "taken.pub: already exists (use --force)" brand init --brand-id b2 --out b2.key \
     --pub taken.pub "${KDF[@]}" "${PASS[@]}"
-[ ! -e b2.key ] || fail "b2.key written although its pin file was refused"
+[ ! -e b2.key ] && [ ! -e b2.client ] || fail "b2 files written although its pin was refused"
 [ "$(cat taken.pub)" = "keep me" ] || fail "taken.pub overwritten"
-ok brand init --brand-id b3 --out b3.secret --pub b3-pin.txt "${KDF[@]}" "${PASS[@]}"
+ok brand init --brand-id b3 --out b3.secret --pub b3-pin.txt --client-pin b3-client.txt \
+    "${KDF[@]}" "${PASS[@]}"
+expect_out "relay pin:    b3-pin.txt"
+expect_out "client pin:   b3-client.txt"
 grep -q '^parley-brand-v1 b3 ' b3-pin.txt || fail "--pub file not written"
+grep -qE '^parley-brand-v1 b3 [0-9a-f]{64} [0-9a-f]{64}$' b3-client.txt ||
+    fail "--client-pin file not written"
 ok brand init --brand-id b4 --out b4.secret "${KDF[@]}" "${PASS[@]}"
 [ -e b4.secret.pub ] || fail "default pin name for b4.secret is not b4.secret.pub"
+[ -e b4.secret.client ] || fail "default client pin name for b4.secret is not b4.secret.client"
+nok 2 "--client-pin and --pub name the same file" brand init --brand-id b7 --out b7.key \
+    --pub b7.pin --client-pin b7.pin "${KDF[@]}" "${PASS[@]}"
+nok 2 "--client-pin and --out name the same file" brand init --brand-id b7 --out b7.key \
+    --client-pin b7.key "${KDF[@]}" "${PASS[@]}"
 
 check "a failed write leaves neither file nor temp file"
 nok 1 "cannot create" brand init --brand-id b5 --out b5.key --pub missing-dir/b5.pub \
     "${KDF[@]}" "${PASS[@]}"
-[ ! -e b5.key ] || fail "b5.key left although its pin file could not be written"
+[ ! -e b5.key ] && [ ! -e b5.client ] || fail "b5 files left although its pin could not be written"
+nok 1 "cannot create" brand init --brand-id b8 --out b8.key --client-pin missing-dir/b8.client \
+    "${KDF[@]}" "${PASS[@]}"
+[ ! -e b8.key ] && [ ! -e b8.pub ] ||
+    fail "b8 files left although its client pin could not be written"
 nok 1 "cannot create" brand init --brand-id b6 --out missing-dir/b6.key "${KDF[@]}" "${PASS[@]}"
 no_temp_files
+
+check "brand client-pin refuses to overwrite; --force replaces; wrong passphrase writes nothing"
+printf 'keep me\n' >taken.client
+nok 1 "taken.client: already exists (use --force)" brand client-pin --key brand.key \
+    --out taken.client "${PASS[@]}"
+[ "$(cat taken.client)" = "keep me" ] || fail "taken.client overwritten"
+ok brand client-pin --key brand.key --out taken.client --force "${PASS[@]}"
+cmp -s taken.client brand.client || fail "client-pin --force did not write the client pin"
+nok 1 "brand.key: wrong passphrase" brand client-pin --key brand.key --out new.client \
+    --passphrase-env PLY_WRONG
+[ ! -e new.client ] || fail "new.client written with a wrong passphrase"
+nok 2 "--key and --out are required" brand client-pin --key brand.key
+ok agent request --agent-id zed --name Zed --key zed.key --out zed.req "${KDF[@]}" "${PASS[@]}"
+nok 1 "zed.key: not a brand key" brand client-pin --key zed.key --out zed.client "${PASS[@]}"
+[ ! -e zed.client ] || fail "zed.client written from an agent key"
 
 check "agent request refuses to overwrite; --force replaces"
 new_agent alice "Alice Martin"

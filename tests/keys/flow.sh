@@ -6,17 +6,36 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
 
-check "brand init writes a 0600 key file and the pin line"
+check "brand init writes a 0600 key file, the relay pin and the client pin"
 new_brand acme brand
 expect_out "brand id:     acme"
 expect_out "fingerprint:"
+expect_out "relay pin:    brand.pub (give it to relay operators"
+expect_out "client pin:   brand.client (ship it with widgets and agent clients; never to a relay)"
 [ "$(stat -c %a brand.key)" = 600 ] || fail "brand.key mode is $(stat -c %a brand.key), not 600"
 [ "$(head -c 8 brand.key)" = PRLYKEY1 ] || fail "brand.key does not start with PRLYKEY1"
 grep -qE '^parley-brand-v1 acme [0-9a-f]{64}$' brand.pub || fail "bad pin line: $(cat brand.pub)"
 [ "$(wc -l <brand.pub)" -eq 1 ] || fail "pin file is not one line"
+grep -qE '^parley-brand-v1 acme [0-9a-f]{64} [0-9a-f]{64}$' brand.client ||
+    fail "bad client pin line: $(cat brand.client)"
+[ "$(wc -l <brand.client)" -eq 1 ] || fail "client pin file is not one line"
 pin_hex=$(awk '{ print $3 }' brand.pub)
+dir_key_hex=$(awk '{ print $4 }' brand.client)
+[ "$(awk '{ print $1, $2, $3 }' brand.client)" = "$(cat brand.pub)" ] ||
+    fail "the client pin does not pin the relay pin's brand key"
+[ "$dir_key_hex" != "$pin_hex" ] || fail "the directory key is the brand public key"
 expect_out "public key:   $pin_hex"
 init_fp=$(awk -F':  *' '$1 == "fingerprint" { print $2 }' out.txt)
+
+check "the relay pin never holds the directory key; init never prints it"
+if grep -qF "$dir_key_hex" brand.pub; then fail "brand.pub holds the directory key"; fi
+if grep -qF "$dir_key_hex" out.txt; then fail "brand init printed the directory key"; fi
+
+check "brand client-pin writes the same client pin as init, from the brand key"
+ok brand client-pin --key brand.key --out again.client "${PASS[@]}"
+expect_out "client pin:   again.client"
+cmp -s brand.client again.client || fail "client-pin wrote $(cat again.client), not brand.client"
+if grep -qF "$dir_key_hex" out.txt; then fail "brand client-pin printed the directory key"; fi
 
 check "show brand.key: label, public key and fingerprint, without a passphrase"
 ok show brand.key
@@ -25,13 +44,21 @@ expect_out "label:        brand acme"
 expect_out "signing key:  $pin_hex"
 expect_out "fingerprint:  $init_fp"
 
-check "show brand.pub"
+check "show brand.pub and brand.client say which pin they are, not the directory key"
 ok show brand.pub
+expect_out "pin:          relay pin"
 expect_out "brand id:     acme"
 expect_out "signing key:  $pin_hex"
+ok show brand.client
+expect_out "pin:          client pin"
+expect_out "brand id:     acme"
+expect_out "signing key:  $pin_hex"
+if grep -qF "$dir_key_hex" out.txt; then fail "show printed the directory key"; fi
 
 check "verify brand.key matches its pin"
 ok verify brand.key --brand brand.pub
+expect_out "OK key file holds the pinned key of brand acme"
+ok verify brand.key --brand brand.client
 expect_out "OK key file holds the pinned key of brand acme"
 
 check "agent request: key file 0600 and a self-signed request"
@@ -130,8 +157,8 @@ expect_out "version:      10"
 ok brand directory "${dir_args[@]}"
 expect_out "version:      11"
 
-check "verify directory lists each agent with its status"
-ok verify directory.dir --brand brand.pub
+check "verify directory with the client pin lists each agent with its status"
+ok verify directory.dir --brand brand.client
 expect_out "OK directory of brand acme, version 11, 3 agents, 1 valid"
 expect_out "agent alice (Alice Martin) serial $serial: expired"
 expect_out "agent bob (Bob D.) serial 4242: revoked"
@@ -140,10 +167,47 @@ expect_out "queue sales: alice,chloe"
 expect_out "queue support: bob"
 expect_out "notice:       version 3"
 expect_out "purposes:     support billing"
-ok verify directory.dir --brand brand.pub --at 1701000000
+ok verify directory.dir --brand brand.client --at 1701000000
 expect_out "agent alice (Alice Martin) serial $serial: valid"
-ok show directory.dir --brand brand.pub
+ok show directory.dir --brand brand.client
 expect_out "agent chloe (Chloé Durand) serial 99: valid"
+
+# no_content: what a relay pin printed names no agent and quotes no notice.
+no_content() {
+    local text
+    for text in Alice Martin "Bob D." Chloé alice chloe "We keep your messages" billing; do
+        if grep -qF -- "$text" out.txt; then
+            cat out.txt >&2
+            fail "the relay pin showed sealed content: $text"
+        fi
+    done
+}
+
+check "verify directory with the relay pin: signature valid, content sealed"
+ok verify directory.dir --brand brand.pub
+expect_out "OK directory of brand acme, version 11, signature valid, content sealed"
+expect_out "revocations:  valid"
+expect_out "content:      sealed (give the client pin to read agents and notice)"
+no_content
+ok show directory.dir --brand brand.pub
+expect_out "brand id:     acme (signature valid)"
+expect_out "version:      11"
+expect_out "content:      sealed (give the client pin to read agents and notice)"
+no_content
+
+check "the directory file itself does not hold names or notice in clear"
+for text in "Alice Martin" "Chloé Durand" "We keep your messages"; do
+    if grep -qaF -- "$text" directory.dir; then fail "directory.dir holds '$text' in clear"; fi
+done
+
+check "a client pin with another directory key is refused: bad seal"
+new_brand globex other
+paste -d' ' <(cut -d' ' -f1-3 brand.client) <(cut -d' ' -f4 other.client) >wrongkey.client
+nok 1 "directory.dir: bad seal (directory key does not match)" verify directory.dir \
+    --brand wrongkey.client
+nok 1 "directory.dir: bad seal (directory key does not match)" show directory.dir \
+    --brand wrongkey.client
+ok verify alice.cert --brand wrongkey.client --at 1701000000
 
 check "show revocation list and directory without the pin says what they are"
 ok show directory.dir

@@ -78,10 +78,14 @@ for len in $(cuts revoked.list); do
 done
 for len in $(cuts directory.dir); do
     head -c "$len" directory.dir >cut.dir
+    nok 1 "cut.dir:" verify cut.dir --brand brand.client
     nok 1 "cut.dir:" verify cut.dir --brand brand.pub
 done
 head -c 20 brand.pub >cut.pub
 nok 1 "cut.pub: malformed" verify alice.cert --brand cut.pub
+n=$(size_of brand.client)
+head -c $((n - 2)) brand.client >cut.client
+nok 1 "cut.client: malformed" verify alice.cert --brand cut.client
 [ ! -e x.cert ] || fail "x.cert written from a truncated input"
 
 check "flipped bytes"
@@ -99,6 +103,10 @@ nok 1 "flip.key: wrong passphrase" brand sign alice.req --key flip.key --out x.c
 n=$(size_of directory.dir)
 flip directory.dir $((n - 1)) flip.dir
 nok 1 "flip.dir: bad signature" verify flip.dir --brand brand.pub
+nok 1 "flip.dir: bad signature" verify flip.dir --brand brand.client
+flip directory.dir $((n / 2)) flip.dir
+nok 1 "flip.dir:" verify flip.dir --brand brand.client
+nok 1 "flip.dir:" verify flip.dir --brand brand.pub
 n=$(size_of revoked.list)
 flip revoked.list $((n - 1)) flip.list
 nok 1 "flip.list: bad signature" verify flip.list --brand brand.pub
@@ -114,6 +122,23 @@ awk '{ k = $3; c = substr(k, 64, 1) == "0" ? "1" : "0"; print $1, $2, substr(k, 
 nok 1 "alice.cert: bad signature" verify alice.cert --brand flipkey.pub
 [ ! -e x.cert ] || fail "x.cert written from an altered input"
 
+check "malformed pin lines: extra, uppercase or short fields, double spaces"
+dk=$(awk '{ print $4 }' brand.client)
+line=$(cat brand.pub)
+for bad in "$line $dk $dk" "$line ${dk^^}" "$line ${dk:0:63}" "$line  $dk" "$line $dk " \
+    "$line ${dk}0"; do
+    printf '%s\n' "$bad" >bad.client
+    nok 1 "bad.client: malformed brand pin line" verify directory.dir --brand bad.client
+done
+
+check "a directory key that does not open the content: bad seal"
+paste -d' ' <(cut -d' ' -f1-3 brand.client) <(cut -d' ' -f4 other.client) >wrongkey.client
+nok 1 "directory.dir: bad seal (directory key does not match)" verify directory.dir \
+    --brand wrongkey.client
+nok 1 "directory.dir: bad seal (directory key does not match)" show directory.dir \
+    --brand wrongkey.client
+nok 1 "directory.dir: bad signature" verify directory.dir --brand other.client
+
 check "files of the wrong kind"
 nok 1 "alice.cert: wrong kind of file (it is a certificate, not a certificate request)" \
     brand sign alice.cert --key brand.key --out x.cert "${PASS[@]}"
@@ -127,6 +152,8 @@ nok 1 "alice.req: wrong kind of file" brand directory --key brand.key --out d.di
     --notice notice.txt --notice-version 1 "${PASS[@]}" alice.req
 nok 1 "notice.txt: not a Parley file" show notice.txt
 nok 1 "brand.pub: a brand pin file" verify brand.pub --brand brand.pub
+nok 1 "brand.client: a brand pin file" verify brand.client --brand brand.client
+nok 1 "alice.cert: wrong kind of file" verify directory.dir --brand alice.cert
 # A certificate's bytes behind a request's magic.
 { printf PRLYREQ1; tail -c +9 alice.cert; } >fake.req
 nok 1 "fake.req:" brand sign fake.req --key brand.key --out x.cert "${PASS[@]}"

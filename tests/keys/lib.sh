@@ -88,7 +88,7 @@ serial_of() {
     "$KEYS" show "$1" | awk '$1 == "serial:" { print $2 }'
 }
 
-# new_brand ID PREFIX: brand key PREFIX.key and pin PREFIX.pub.
+# new_brand ID PREFIX: brand key PREFIX.key, relay pin PREFIX.pub, client pin PREFIX.client.
 new_brand() {
     ok brand init --brand-id "$1" --out "$2.key" "${KDF[@]}" "${PASS[@]}"
 }

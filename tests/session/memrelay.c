@@ -276,7 +276,7 @@ static void on_delivered(struct mr_relay *r, struct mr_party *p, const Parley__D
 static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
                                  const Parley__DirectoryPublish *dp)
 {
-    parley_directory *d = NULL;
+    uint64_t version = 0;
     parley_err err;
     uint8_t *buf;
     size_t len;
@@ -286,10 +286,10 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
         return;
     }
     CHECK_OK(parley__pack(&dp->directory->base, &buf, &len));
-    err = parley_directory_open(&d, buf, len, r->brand_pk, r->brand_id, r->dir_version,
-                                r->now / 1000u);
+    /* A relay checks what it can without the directory key, as parley-relay does. */
+    err = parley_directory_check(buf, len, r->brand_pk, r->brand_id, r->dir_version, &version);
     if (err == PARLEY_OK) {
-        r->dir_version = parley_directory_version(d);
+        r->dir_version = version;
         buf_set(&r->directory, buf, len);
         push_directory(p, &r->directory);
     } else {
@@ -297,7 +297,6 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
                                               : PARLEY__ERROR__CODE__BAD_SIGNATURE,
                    NULL);
     }
-    parley_directory_free(d);
     free(buf);
 }
 
@@ -457,6 +456,7 @@ static void open_core(struct mr_party *p)
     cc.vault = &p->vault;
     cc.brand_pk = p->relay->brand_pk;
     cc.brand_id = p->relay->brand_id;
+    cc.directory_key = p->relay->client_dir_key;
     cc.agent_id = p->agent;
     cc.agent_cert = p->cert;
     cc.agent_cert_len = p->cert_len;

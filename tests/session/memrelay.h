@@ -82,6 +82,7 @@ struct mr_relay {
     uint8_t relay_key[32];
     uint8_t brand_pk[32];
     char brand_id[PARLEY_MAX_ID + 1];
+    uint8_t client_dir_key[32];      /* what the brand gives its clients; the relay never uses it */
     struct mr_buf directory;
     uint64_t dir_version;
     struct mr_stored *stored;

@@ -99,6 +99,7 @@ void scene_init(struct scene *s, const struct world *w)
 {
     memset(s, 0, sizeof(*s));
     mr_init(&s->relay, parley_identity_sign_pk(w->brand), W_BRAND, W_T0);
+    parley_directory_key(w->brand, s->relay.client_dir_key);
     mr_party_init(&s->alice, &s->relay, "alice", w->agents[W_ALICE], w->certs[W_ALICE],
                   w->cert_lens[W_ALICE], w->dir_v2, w->dir_v2_len);
     mr_party_init(&s->bob, &s->relay, "bob", w->agents[W_BOB], w->certs[W_BOB],

@@ -13,6 +13,9 @@ struct world {
     parley_identity *brand, *other_brand, *agent, *agent2, *agent3;
 };
 
+/* The brand's directory key: directories' readable content is sealed under it. */
+static uint8_t dkey[32];
+
 static void world_init(struct world *w)
 {
     w->brand = fx_identity(0x01);
@@ -549,7 +552,24 @@ static void test_directory_round_trip(struct world *w)
 
     dir_fixture_init(&f, w);
     CHECK_OK(parley_directory_build(w->brand, &f.spec, &dir, &dir_len));
-    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW));
+    /* What a relay stores and serves: no notice text, no agent name or id in clear. */
+    CHECK(memmem(dir, dir_len, notice, strlen(notice)) == NULL);
+    CHECK(memmem(dir, dir_len, "amelie", 6) == NULL);
+    {
+        uint64_t version = 0;
+        uint8_t wrong[32];
+
+        CHECK_OK(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 0, &version));
+        CHECK(version == 12);
+        CHECK_ERR(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 13, NULL),
+                  PARLEY_EROLLBACK);
+        parley_directory_key(w->other_brand, wrong);
+        CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, wrong, 0, FX_NOW),
+                  PARLEY_EBADSEAL);
+        CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, NULL, 0, FX_NOW),
+                  PARLEY_EINVAL);
+    }
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
 
     CHECK(parley_directory_version(d) == 12);
     CHECK(parley_directory_notice_version(d) == 4);
@@ -595,7 +615,7 @@ static void test_directory_round_trip(struct world *w)
     parley_directory_free(d);
 
     /* Statuses follow the time given to open. */
-    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, 12, FX_NOT_BEFORE - 1));
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 12, FX_NOT_BEFORE - 1));
     CHECK_ERR(parley_directory_agent(d, 0, &info), PARLEY_ENOTYETVALID);
     CHECK_ERR(parley_directory_agent(d, 1, &info), PARLEY_ENOTYETVALID);
     parley_directory_free(d);
@@ -605,7 +625,7 @@ static void test_directory_round_trip(struct world *w)
     memset(&f.spec.certs, 0, sizeof(f.spec) - offsetof(parley_directory_spec, certs));
     f.spec.notice_text = "";
     CHECK_OK(parley_directory_build(w->brand, &f.spec, &dir, &dir_len));
-    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW));
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
     CHECK(parley_directory_agent_count(d) == 0 && parley_directory_queue_count(d) == 0);
     CHECK(parley_directory_purpose_count(d) == 0);
     CHECK(strcmp(parley_directory_notice_text(d), "") == 0);
@@ -635,27 +655,24 @@ static void test_directory_hostile(struct world *w)
 
     /* Rollback: older than seen is refused; the same version is accepted. */
     d = (parley_directory *)1;
-    CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, 13, FX_NOW),
+    CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 13, FX_NOW),
               PARLEY_EROLLBACK);
     CHECK(d == NULL);
-    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, 12, FX_NOW));
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 12, FX_NOW));
     parley_directory_free(d);
 
     /* Another brand's key, another brand id. */
-    CHECK_ERR(parley_directory_open(&d, dir, dir_len, opk, FX_BRAND_ID, 0, FX_NOW), PARLEY_EBADSIG);
-    CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, "other", 0, FX_NOW), PARLEY_EWRONGBRAND);
+    CHECK_ERR(parley_directory_open(&d, dir, dir_len, opk, FX_BRAND_ID, dkey, 0, FX_NOW), PARLEY_EBADSIG);
+    CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, "other", dkey, 0, FX_NOW), PARLEY_EWRONGBRAND);
 
-    /* A relay edits the notice inside the signed body (same length): the signature fails. */
+    /* A relay edits the sealed content inside the signed body: the signature fails. */
     {
         Parley__Directory *pd = parley__directory__unpack(NULL, dir_len, dir);
-        uint8_t *at;
 
-        CHECK(pd != NULL);
-        at = memmem(pd->body.data, pd->body.len, "ACME", 4);
-        CHECK(at != NULL);
-        memcpy(at, "EVIL", 4);
+        CHECK(pd != NULL && pd->body.len > 8);
+        pd->body.data[pd->body.len - 5] ^= 0x20;
         CHECK_OK(parley__pack(&pd->base, &bad, &bad_len));
-        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
         parley_free(bad, bad_len);
         parley__directory__free_unpacked(pd, NULL);
@@ -665,13 +682,13 @@ static void test_directory_hostile(struct world *w)
     bad = dup_bytes(dir, dir_len);
     for (size_t bit = 0; bit < dir_len * 8; bit += 3) {
         bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        CHECK_NOT_OK(parley_directory_open(&d, bad, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW), got);
+        CHECK_NOT_OK(parley_directory_open(&d, bad, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW), got);
         CHECK(got == PARLEY_EBADSIG || got == PARLEY_EMALFORMED);
         CHECK(d == NULL);
         bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
     for (size_t n = 0; n < dir_len; n++) {
-        CHECK_NOT_OK(parley_directory_open(&d, bad, n, bpk, FX_BRAND_ID, 0, FX_NOW), got);
+        CHECK_NOT_OK(parley_directory_open(&d, bad, n, bpk, FX_BRAND_ID, dkey, 0, FX_NOW), got);
         CHECK(got == PARLEY_EBADSIG || got == PARLEY_EMALFORMED);
     }
     free(bad);
@@ -688,7 +705,7 @@ static void test_directory_hostile(struct world *w)
         s.n_certs = 1;
         s.revocations = NULL;
         CHECK_OK(parley_directory_build(w->other_brand, &s, &bad, &bad_len));
-        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
         parley_free(bad, bad_len);
         /* Our brand will not build a directory around a foreign certificate... */
@@ -715,40 +732,59 @@ static void test_directory_hostile(struct world *w)
     /* Hand-made, brand-signed bodies whose contents are not all the brand's. */
     {
         Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+        Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
         Parley__AgentCert *certs[2];
         Parley__RevocationList *rl;
-        uint8_t *orl;
-        size_t orl_len;
+        uint8_t *orl, nonce[24], *sealed;
+        size_t orl_len, sealed_len;
 
         certs[0] = parley__agent_cert__unpack(NULL, f.cert_lens[0], f.certs[0]);
         certs[1] = parley__agent_cert__unpack(NULL, foreign_len, foreign);
         CHECK(certs[0] != NULL && certs[1] != NULL);
         body.brand_id = (char *)FX_BRAND_ID;
         body.version = 20;
-        body.certs = certs;
-        body.n_certs = 2;
+        content.certs = certs;
+        content.n_certs = 2;
+        content.notice_text = (char *)"";
         /* One certificate from another brand key makes the whole directory untrusted. */
+        CHECK_OK(parley__directory_seal_content(w->brand, &content, &body, nonce, &sealed,
+                                                &sealed_len));
         bad = sign_directory(&body, w->brand->secret->sign_sk, &bad_len);
-        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
         parley_free(bad, bad_len);
+        free(sealed);
+        /* The same content sealed under another brand's directory key does not open. */
+        content.n_certs = 1;
+        CHECK_OK(parley__directory_seal_content(w->other_brand, &content, &body, nonce, &sealed,
+                                                &sealed_len));
+        bad = sign_directory(&body, w->brand->secret->sign_sk, &bad_len);
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
+                  PARLEY_EBADSEAL);
+        /* What a relay checks holds all the same: it cannot tell, and need not. */
+        CHECK_OK(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, NULL));
+        parley_free(bad, bad_len);
+        free(sealed);
+        CHECK_OK(parley__directory_seal_content(w->brand, &content, &body, nonce, &sealed,
+                                                &sealed_len));
         /* Revocations signed by another brand key. */
-        body.n_certs = 1;
         CHECK_OK(parley_revlist_build(w->other_brand, FX_BRAND_ID, 1, NULL, 0, 0, &orl, &orl_len));
         rl = parley__revocation_list__unpack(NULL, orl_len, orl);
         CHECK(rl != NULL);
         body.revocations = rl;
         bad = sign_directory(&body, w->brand->secret->sign_sk, &bad_len);
-        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
+        CHECK_ERR(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, NULL), PARLEY_EBADSIG);
         parley_free(bad, bad_len);
         body.revocations = NULL;
         /* A directory body signed as something else (a revocation list). */
         bad = sign_wrapper(&body.base, w->brand->secret->sign_sk, PARLEY__DOMAIN_REVOCATIONS,
                            &bad_len);
-        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
         parley_free(bad, bad_len);
+        free(sealed);
         parley__revocation_list__free_unpacked(rl, NULL);
         parley_free(orl, orl_len);
         parley__agent_cert__free_unpacked(certs[0], NULL);
@@ -768,7 +804,7 @@ static void test_directory_hostile(struct world *w)
         CHECK_ERR(parley_directory_build(w->brand, &s, &bad, &bad_len), PARLEY_ETOOBIG);
         long_notice[PARLEY_MAX_NOTICE] = '\0';
         CHECK_OK(parley_directory_build(w->brand, &s, &bad, &bad_len));
-        CHECK_OK(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW));
+        CHECK_OK(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
         CHECK(strlen(parley_directory_notice_text(d)) == PARLEY_MAX_NOTICE);
         parley_directory_free(d);
         parley_free(bad, bad_len);
@@ -784,9 +820,9 @@ static void test_directory_hostile(struct world *w)
         s.brand_id = "ACME";
         CHECK_ERR(parley_directory_build(w->brand, &s, &bad, &bad_len), PARLEY_EINVAL);
     }
-    CHECK_ERR(parley_directory_open(NULL, dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW),
+    CHECK_ERR(parley_directory_open(NULL, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
               PARLEY_EINVAL);
-    CHECK_ERR(parley_directory_open(&d, dir, dir_len, NULL, FX_BRAND_ID, 0, FX_NOW), PARLEY_EINVAL);
+    CHECK_ERR(parley_directory_open(&d, dir, dir_len, NULL, FX_BRAND_ID, dkey, 0, FX_NOW), PARLEY_EINVAL);
 
     parley_free(foreign, foreign_len);
     parley_free(dir, dir_len);
@@ -799,6 +835,7 @@ int main(void)
 
     CHECK_OK(parley_init());
     world_init(&w);
+    parley_directory_key(w.brand, dkey);
     test_id_rules();
     test_display_name_rules();
     test_request(&w);

@@ -13,6 +13,7 @@
 #define DEEP 12000u /* about 42 KiB of nesting: under PARLEY_MAX_ENVELOPE */
 
 static parley_identity *brand, *agent, *customer;
+static uint8_t dkey[32]; /* the brand's directory key */
 static const uint8_t conv[16] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
                                  0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf};
 
@@ -101,7 +102,7 @@ static void feed_all(const uint8_t *buf, size_t len, const char *what)
     e[2] = parley_cert_inspect(buf, len, &info);
     e[3] = parley_request_verify(buf, len, &info);
     e[4] = parley_revlist_open(&r, buf, len, bpk, FX_BRAND_ID, 0);
-    e[5] = parley_directory_open(&d, buf, len, bpk, FX_BRAND_ID, 0, FX_NOW);
+    e[5] = parley_directory_open(&d, buf, len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW);
     e[6] = parley_keyfile_peek(buf, len, NULL, NULL, NULL, 0);
     e[7] = parley_identity_import(&id, buf, len, "pass", 4, NULL, 0);
     for (int i = 0; i < 8; i++) {
@@ -214,7 +215,7 @@ static void test_deep_nesting(void)
 
         /* As brand-signed bodies, which are decoded once the signature holds. */
         w = signed_wrapper(deep, len, PARLEY__DOMAIN_DIRECTORY, &w_len);
-        CHECK(structural(parley_directory_open(&d, w, w_len, bpk, FX_BRAND_ID, 0, FX_NOW)));
+        CHECK(structural(parley_directory_open(&d, w, w_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW)));
         CHECK(d == NULL);
         free(w);
         w = signed_wrapper(deep, len, PARLEY__DOMAIN_REVOCATIONS, &w_len);
@@ -322,9 +323,9 @@ static void test_size_limits(void)
               PARLEY_ETOOBIG);
     CHECK_ERR(parley_revlist_open(&r, big, PARLEY_MAX_DIRECTORY, bpk, FX_BRAND_ID, 0),
               PARLEY_EMALFORMED);
-    CHECK_ERR(parley_directory_open(&d, big, PARLEY_MAX_DIRECTORY + 1, bpk, FX_BRAND_ID, 0, FX_NOW),
+    CHECK_ERR(parley_directory_open(&d, big, PARLEY_MAX_DIRECTORY + 1, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
               PARLEY_ETOOBIG);
-    CHECK_ERR(parley_directory_open(&d, big, PARLEY_MAX_DIRECTORY, bpk, FX_BRAND_ID, 0, FX_NOW),
+    CHECK_ERR(parley_directory_open(&d, big, PARLEY_MAX_DIRECTORY, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
               PARLEY_EMALFORMED);
     CHECK_ERR(parley_keyfile_peek(big, PARLEY_MAX_KEYFILE + 1, NULL, NULL, NULL, 0),
               PARLEY_ETOOBIG);
@@ -366,6 +367,7 @@ int main(void)
     brand = fx_identity(0x01);
     agent = fx_identity(0x02);
     customer = fx_identity(0x03);
+    parley_directory_key(brand, dkey);
     test_deep_nesting();
     test_junk_sender_cert();
     test_bad_lengths();

@@ -387,7 +387,7 @@ static void directory_vectors(struct vecfile *v, const struct parties *p, const 
     parley_directory_spec spec;
     parley_directory *d = NULL;
     parley_cert_info info;
-    uint8_t *dir = NULL;
+    uint8_t *dir = NULL, dkey[32];
     size_t dir_len;
     parley_err err;
 
@@ -412,9 +412,11 @@ static void directory_vectors(struct vecfile *v, const struct parties *p, const 
     err = parley_directory_build(p->brand, &spec, &dir, &dir_len);
     if (err != PARLEY_OK)
         die_err("directory_build", err);
+    parley_directory_key(p->brand, dkey);
+    emit_hex(v, "directory_key", dkey, 32);
     emit_hex(v, "directory", dir, dir_len);
     emit_err(v, "directory.open",
-             parley_directory_open(&d, dir, dir_len, p->brand->sign_pk, BRAND_ID, 12, NOW));
+             parley_directory_open(&d, dir, dir_len, p->brand->sign_pk, BRAND_ID, dkey, 12, NOW));
     if (d == NULL)
         die("directory_open");
     emit_u64(v, "directory.version", parley_directory_version(d));

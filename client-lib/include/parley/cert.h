@@ -136,25 +136,48 @@ typedef struct parley_directory_spec {
 /*
  * Assembles and signs a directory. Every certificate must verify under the
  * brand's own key (PARLEY_EBADSIG, PARLEY_EWRONGBRAND otherwise); expired
- * or revoked ones may be listed and are flagged to readers.
+ * or revoked ones may be listed and are flagged to readers. What people
+ * read (certificates with names, notice, purposes, queues) is sealed under
+ * the brand's directory key; brand id, version and revocations stay
+ * readable, for relays.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
                                                               const parley_directory_spec *spec,
                                                               uint8_t **out, size_t *out_len);
 
+/*
+ * The brand's directory key: derived from the brand key, handed to the
+ * brand's clients (widget, agents) with the pin, never to a relay. Pure.
+ */
+PARLEY_API void parley_directory_key(const parley_identity *brand, uint8_t out[32]);
+
+/*
+ * What a relay checks of a directory, without the directory key: size,
+ * structure, signature (PARLEY_EBADSIG), brand id (PARLEY_EWRONGBRAND),
+ * version against last_seen_version (PARLEY_EROLLBACK), the embedded
+ * revocation list. *version (may be NULL) receives the version.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_directory_check(const uint8_t *buf, size_t len,
+                                                              const uint8_t brand_pk[32],
+                                                              const char *brand_id,
+                                                              uint64_t last_seen_version,
+                                                              uint64_t *version);
+
 typedef struct parley_directory parley_directory;
 
 /*
- * Verifies a directory: size, structure, signature, brand id, version
- * against last_seen_version (PARLEY_EROLLBACK), the embedded revocation
- * list, and every certificate's signature and brand. Certificates that are
- * expired, not yet valid or revoked at time now are kept but flagged.
- * *out is freed with parley_directory_free().
+ * Verifies and opens a directory: the checks of parley_directory_check,
+ * then the sealed content with dir_key (PARLEY_EBADSEAL with a wrong key,
+ * PARLEY_EMALFORMED if it does not decode), then every certificate's
+ * signature and brand. Certificates that are expired, not yet valid or
+ * revoked at time now are kept but flagged. *out is freed with
+ * parley_directory_free().
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_open(parley_directory **out,
                                                              const uint8_t *buf, size_t len,
                                                              const uint8_t brand_pk[32],
                                                              const char *brand_id,
+                                                             const uint8_t dir_key[32],
                                                              uint64_t last_seen_version,
                                                              uint64_t now);
 PARLEY_API void parley_directory_free(parley_directory *d);

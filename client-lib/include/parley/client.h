@@ -67,7 +67,8 @@ typedef struct parley_event {
     uint64_t gap_from, gap_to;
     int active;                  /* TYPING */
     int sender_is_agent;
-    parley_cert_info agent;      /* the agent concerned (sender, claimer, transfer target) */
+    parley_cert_info agent;      /* the agent concerned (sender, claimer, transfer target);
+                                    for a conversation TAKEN by a colleague, only agent_id */
     uint8_t sender_sign_pk[32];
     parley_err error;            /* REJECTED, DISCONNECTED, RELAY_ERROR */
     int relay_code;              /* RELAY_ERROR: the relay's error code */
@@ -82,6 +83,7 @@ typedef struct parley_client_config {
     const char *relay_url;       /* "ws://127.0.0.1:8787/" or "wss://..." */
     const uint8_t *brand_pk;     /* the pinned brand key, 32 bytes */
     const char *brand_id;
+    const uint8_t *directory_key;/* the brand's directory key (parley_directory_key), 32 bytes */
     /*
      * State: a store (NULL: the default sqlite store at storage_path), and
      * the passphrase its values are encrypted under (Argon2id at kdf_cost,
@@ -207,7 +209,11 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_close(parley_client *
                                                                  const uint8_t conversation_id[16],
                                                                  const char *reason);
 
-/* Read receipt for the peer's messages up to seq, and typing notices. */
+/*
+ * Read receipt for the peer's messages up to seq (durable, like texts),
+ * and typing notices (sent at once if connected, otherwise dropped; never
+ * stored or resent).
+ */
 PARLEY_API PARLEY_NODISCARD parley_err parley_mark_read(parley_client *c,
                                                         const uint8_t conversation_id[16],
                                                         uint64_t seq);
@@ -228,6 +234,10 @@ typedef struct parley_conversation_info {
     parley_cert_info agent;
     uint8_t customer_sign_pk[32];
     uint64_t messages;           /* entries in its history */
+    uint64_t peer_delivered_seq; /* our messages up to this seq reached the peer */
+    uint64_t peer_read_seq;      /* ... and were read */
+    uint32_t consent_notice_version; /* the customer's consent receipt: notice version (0: none) */
+    uint64_t consent_time_ms;    /* ... and when it was given */
 } parley_conversation_info;
 
 /* One message of a conversation's local history. Valid during the callback only. */

@@ -1,0 +1,124 @@
+/*
+ * "parley-keys brand client-pin": writes the client pin again from the
+ * brand key, for an admin who lost it or created the brand before
+ * directories were sealed. The directory key is derived from the brand
+ * key, so the file is byte for byte the one brand init wrote.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "files.h"
+#include "keyfile.h"
+#include "pin.h"
+#include "util.h"
+
+#define CMD "brand client-pin"
+
+static const char usage[] =
+    "Usage: parley-keys brand client-pin --key brand.key --out brand.client [--force]\n"
+    "                                    [--passphrase-file FILE | --passphrase-env VAR]\n"
+    "\n"
+    "Writes the client pin (brand id, brand key and directory key) from the brand key,\n"
+    "as brand init did. Ship it with widgets and agent clients; never give it to a\n"
+    "relay (relays get the .pub relay pin).\n"
+    "\n"
+    "  --key FILE              the brand key file\n"
+    "  --out FILE              the client pin to write\n"
+    "  --force                 replace an existing --out\n" CLI_HELP_PASS;
+
+struct client_pin_opts {
+    const char *key;
+    const char *out;
+    int force;
+    struct keys_pass_src pass;
+};
+
+/* Returns -1 to continue, or an exit code. */
+static int parse(int argc, char **argv, struct client_pin_opts *o)
+{
+    static const struct option longopts[] = {
+        CLI_OPT_HELP,
+        {"key", required_argument, NULL, OPT_KEY},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"force", no_argument, NULL, OPT_FORCE},
+        CLI_OPTS_PASS,
+        CLI_OPT_END,
+    };
+    int c, p;
+
+    memset(o, 0, sizeof(*o));
+    cli_reset();
+    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
+        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
+            if (p < 0)
+                return KEYS_EXIT_USAGE;
+            continue;
+        }
+        switch (c) {
+        case OPT_HELP:
+            return cli_help(usage);
+        case OPT_KEY:
+            o->key = optarg;
+            break;
+        case OPT_OUT:
+            o->out = optarg;
+            break;
+        case OPT_FORCE:
+            o->force = 1;
+            break;
+        default:
+            return cli_bad_option(CMD, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (o->key == NULL || o->out == NULL)
+        return cli_usage_error(CMD, "--key and --out are required");
+    if (strcmp(o->key, o->out) == 0)
+        return cli_usage_error(CMD, "--key and --out name the same file");
+    return -1;
+}
+
+static int run(const struct client_pin_opts *o)
+{
+    parley_identity *brand = NULL;
+    struct keys_pin pin;
+    char line[KEYS_PIN_MAX];
+    size_t line_len;
+    int rc = KEYS_EXIT_FAIL;
+
+    memset(&pin, 0, sizeof(pin));
+    memset(line, 0, sizeof(line));
+    /* Before the passphrase prompt: no point unlocking a key for a refused write. */
+    if (!o->force && keys_refuse_existing(o->out) != 0)
+        return KEYS_EXIT_FAIL;
+    if (keys_brand_load(o->key, &o->pass, &brand, pin.brand_id) != 0)
+        goto done;
+    memcpy(pin.brand_pk, parley_identity_sign_pk(brand), 32);
+    pin.has_dir_key = 1;
+    parley_directory_key(brand, pin.dir_key);
+    line_len = keys_pin_format(&pin, line);
+    if (line_len == 0 ||
+        keys_write(o->out, NULL, (const uint8_t *)line, line_len, KEYS_MODE_PUBLIC, o->force) != 0)
+        goto done;
+    printf("brand id:     %s\n", pin.brand_id);
+    printf("client pin:   %s (ship it with widgets and agent clients; never to a relay)\n", o->out);
+    rc = KEYS_EXIT_OK;
+done:
+    keys_pin_wipe(&pin);
+    sodium_memzero(line, sizeof(line));
+    parley_identity_free(brand);
+    return rc;
+}
+
+int cmd_brand_client_pin(int argc, char **argv)
+{
+    struct client_pin_opts o;
+    int rc = parse(argc, argv, &o);
+
+    return rc >= 0 ? rc : run(&o);
+}

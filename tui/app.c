@@ -1,0 +1,934 @@
+/*
+ * parley-agent: the agents' terminal client. It unlocks the agent's key,
+ * runs the Parley client on its service thread and polls the terminal
+ * and the client's event descriptor together, so typing never waits on
+ * the network. Events update the conversation model (convlist.c); the
+ * local store stays the source of truth for transcripts, which are
+ * reloaded from it when they change. Drawing is ui.c's.
+ */
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "command.h"
+#include "options.h"
+#include "textwidth.h"
+#include "ui.h"
+
+#define STATUS_MS 6000
+#define TYPING_MS 15000
+#define MAX_KEYS_PER_TURN 512
+#define INPUT_TEXT_MAX (EDITOR_MAX * 4u + 1u)
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+int64_t app_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void app_status(struct app *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->status, sizeof(a->status), fmt, ap);
+    va_end(ap);
+    a->status_until = app_now() + STATUS_MS;
+    a->redraw = 1;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void system_line(struct tui_conv *c, const char *text)
+{
+    struct tui_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.time_ms = wall_ms();
+    m.system = 1;
+    m.sender = "";
+    m.text = (char *)text;
+    (void)conv_add(c, &m);
+}
+
+/* ---- panel (help, search results, saved replies) ---- */
+
+static void panel_clear(struct app *a)
+{
+    for (size_t i = 0; i < a->n_panel; i++)
+        free(a->panel_lines[i]);
+    a->n_panel = 0;
+    a->panel = 0;
+    a->panel_scroll = 0;
+}
+
+static void panel_open(struct app *a, const char *title)
+{
+    panel_clear(a);
+    a->panel = 1;
+    snprintf(a->panel_title, sizeof(a->panel_title), "%s", title);
+    a->redraw = 1;
+}
+
+static void panel_add(struct app *a, const char *line)
+{
+    char *copy;
+
+    if (a->n_panel >= APP_PANEL_LINES)
+        return;
+    copy = strdup(line);
+    if (copy != NULL)
+        a->panel_lines[a->n_panel++] = copy;
+}
+
+/* ---- the model from the store ---- */
+
+struct list_ctx {
+    struct app *a;
+    int all;      /* add every conversation (start-up), not only known ones */
+};
+
+static int on_list(void *user, const parley_conversation_info *info)
+{
+    struct list_ctx *l = user;
+    struct app *a = l->a;
+    int i = convlist_find(&a->list, info->conversation_id), entered;
+    struct tui_conv *c;
+
+    if (i < 0 && !l->all)
+        return 0;
+    if (i < 0 || a->list.v[i].dirty) {
+        i = convlist_update(&a->list, info->conversation_id, info->state, info->queue, &entered);
+        if (i < 0)
+            return 0;
+        c = &a->list.v[i];
+        memcpy(c->customer_pk, info->customer_sign_pk, 32);
+        c->has_customer = !sodium_is_zero(info->customer_sign_pk, 32);
+        if (info->has_agent)
+            snprintf(c->agent_name, sizeof(c->agent_name), "%s", info->agent.display_name);
+        if (c->has_customer && a->locker != NULL) {
+            char hex[65];
+            sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
+            c->verified = locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL;
+        }
+    }
+    return 0;
+}
+
+static int on_history(void *user, const parley_history_entry *e)
+{
+    struct tui_conv *c = user;
+    struct tui_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.time_ms = e->time_ms;
+    m.seq = e->seq;
+    m.from_me = e->from_me;
+    m.sender = (char *)e->sender_name;
+    m.text = (char *)e->text;
+    (void)conv_add(c, &m);
+    if (!e->from_me && e->sender_name[0] == '\0' && e->seq > c->last_peer_seq)
+        c->last_peer_seq = e->seq;
+    return 0;
+}
+
+/* Reloads what changed: states and keys from the list, transcripts from the history. */
+static void refresh_dirty(struct app *a, int all)
+{
+    struct list_ctx l = {a, all};
+    int any = all;
+
+    for (size_t i = 0; i < a->list.n; i++)
+        any |= a->list.v[i].dirty;
+    if (!any)
+        return;
+    if (parley_conversation_list(a->client, on_list, &l) != PARLEY_OK)
+        app_status(a, "cannot read the conversation list from the store");
+    for (size_t i = 0; i < a->list.n; i++) {
+        struct tui_conv *c = &a->list.v[i];
+        if (!c->dirty)
+            continue;
+        c->dirty = 0;
+        conv_clear_history(c);
+        if (parley_conversation_history(a->client, c->id, on_history, c) != PARLEY_OK)
+            system_line(c, "cannot read this conversation's history from the store");
+    }
+    a->redraw = 1;
+}
+
+/* The selected conversation is on screen: its messages are read. */
+static void mark_seen(struct app *a)
+{
+    struct tui_conv *c = convlist_selected(&a->list);
+
+    if (c == NULL || a->panel)
+        return;
+    c->unread = 0;
+    if (c->state == PARLEY_CONV_ACTIVE && c->last_peer_seq > c->read_sent_seq &&
+        parley_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)
+        c->read_sent_seq = c->last_peer_seq;
+}
+
+/* ---- client events (host thread, from parley_client_dispatch) ---- */
+
+static struct tui_conv *conv_for_event(struct app *a, const parley_event *ev)
+{
+    int i = convlist_find(&a->list, ev->conversation_id), entered;
+    parley_conv_state st;
+
+    if (i >= 0)
+        return &a->list.v[i];
+    if (parley_conversation_state(a->client, ev->conversation_id, &st) != PARLEY_OK)
+        return NULL;
+    i = convlist_update(&a->list, ev->conversation_id, st, NULL, &entered);
+    if (i < 0)
+        return NULL;
+    if (entered)
+        a->bell = 1;
+    return &a->list.v[i];
+}
+
+static void on_conversation_event(struct app *a, const parley_event *ev)
+{
+    int i = convlist_find(&a->list, ev->conversation_id), entered;
+    parley_conv_state before = i >= 0 ? a->list.v[i].state : PARLEY_CONV_CLOSED;
+    struct tui_conv *c;
+    char line[256];
+
+    i = convlist_update(&a->list, ev->conversation_id, ev->state, ev->queue, &entered);
+    if (i < 0)
+        return;
+    c = &a->list.v[i];
+    c->dirty = 1;
+    if (ev->sender_is_agent && ev->agent.display_name[0] != '\0')
+        snprintf(c->agent_name, sizeof(c->agent_name), "%s", ev->agent.display_name);
+    if (entered) {
+        a->bell = 1;
+        app_status(a, "new conversation #%s in queue %s", c->label,
+                   c->queue[0] ? c->queue : "?");
+    }
+    if (before == ev->state && !entered)
+        return;
+    switch (ev->state) {
+    case PARLEY_CONV_QUEUED:
+        snprintf(line, sizeof(line), "waiting in queue %s: /claim to take it", c->queue);
+        break;
+    case PARLEY_CONV_ACTIVE:
+        snprintf(line, sizeof(line), "you are talking with the customer");
+        break;
+    case PARLEY_CONV_TAKEN:
+        snprintf(line, sizeof(line), "taken by %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
+        break;
+    case PARLEY_CONV_TRANSFERRED:
+        snprintf(line, sizeof(line), "transferred to %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
+        break;
+    case PARLEY_CONV_CLOSED:
+        snprintf(line, sizeof(line), "conversation closed");
+        c->typing = 0;
+        break;
+    default:
+        snprintf(line, sizeof(line), "%s", convlist_state_name(ev->state));
+        break;
+    }
+    system_line(c, line);
+}
+
+static void on_event(void *user, const parley_event *ev)
+{
+    struct app *a = user;
+    struct tui_conv *c;
+    char line[160];
+
+    a->redraw = 1;
+    switch (ev->kind) {
+    case PARLEY_EV_CONNECTED:
+        a->conn = CONN_CONNECTED;
+        app_status(a, "connected to %s", a->relay);
+        break;
+    case PARLEY_EV_DISCONNECTED:
+        a->conn = CONN_RETRYING;
+        a->conn_error = ev->error;
+        a->reconnect_at = app_now() + (int64_t)ev->retry_ms;
+        break;
+    case PARLEY_EV_DIRECTORY:
+        break;
+    case PARLEY_EV_CONVERSATION:
+        on_conversation_event(a, ev);
+        break;
+    case PARLEY_EV_MESSAGE:
+        c = conv_for_event(a, ev);
+        if (c == NULL)
+            break;
+        c->dirty = 1;
+        if (!ev->sender_is_agent) {
+            c->typing = 0;
+            if (ev->seq > c->last_peer_seq)
+                c->last_peer_seq = ev->seq;
+        }
+        if (c != convlist_selected(&a->list) || a->panel)
+            c->unread++;
+        break;
+    case PARLEY_EV_SENT:
+        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->sent_seq)
+            c->sent_seq = ev->seq;
+        break;
+    case PARLEY_EV_DELIVERED:
+        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->delivered_seq)
+            c->delivered_seq = ev->seq;
+        break;
+    case PARLEY_EV_READ:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            if (ev->seq > c->read_seq)
+                c->read_seq = ev->seq;
+            if (ev->seq > c->delivered_seq)
+                c->delivered_seq = ev->seq;
+        }
+        break;
+    case PARLEY_EV_TYPING:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            c->typing = ev->active;
+            c->typing_until = app_now() + TYPING_MS;
+        }
+        break;
+    case PARLEY_EV_GAP:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            snprintf(line, sizeof(line), "messages %llu to %llu were lost on the way",
+                     (unsigned long long)ev->gap_from, (unsigned long long)ev->gap_to);
+            system_line(c, line);
+        }
+        break;
+    case PARLEY_EV_REPLAY:
+    case PARLEY_EV_REORDER:
+        app_status(a, "dropped a %s message", ev->kind == PARLEY_EV_REPLAY ? "replayed" : "reordered");
+        break;
+    case PARLEY_EV_REJECTED:
+        app_status(a, "rejected a message that failed verification: %s",
+                   parley_strerror(ev->error));
+        break;
+    case PARLEY_EV_RELAY_ERROR:
+        app_status(a, "relay refused: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
+        break;
+    }
+}
+
+/* ---- commands ---- */
+
+static void refresh_state(struct app *a, struct tui_conv *c)
+{
+    parley_conv_state st;
+    int entered;
+
+    if (parley_conversation_state(a->client, c->id, &st) == PARLEY_OK)
+        (void)convlist_update(&a->list, c->id, st, NULL, &entered);
+    c->dirty = 1;
+}
+
+static void typing_stop(struct app *a)
+{
+    if (a->typing_sent) {
+        parley_err err = parley_typing(a->client, a->typing_conv, 0);
+        (void)err; /* best effort: the notice also expires on the customer's side */
+        a->typing_sent = 0;
+    }
+}
+
+/* Tells the customer we are typing while a message (not a command) is being written. */
+static void typing_update(struct app *a)
+{
+    struct tui_conv *c = convlist_selected(&a->list);
+    int writing = a->input.len > 0 && a->input.buf[0] != '/';
+
+    if (a->typing_sent && (c == NULL || !writing || memcmp(c->id, a->typing_conv, 16) != 0))
+        typing_stop(a);
+    if (!a->typing_sent && writing && c != NULL && c->state == PARLEY_CONV_ACTIVE &&
+        parley_typing(a->client, c->id, 1) == PARLEY_OK) {
+        a->typing_sent = 1;
+        memcpy(a->typing_conv, c->id, 16);
+    }
+}
+
+static const char *state_refusal(const struct tui_conv *c)
+{
+    switch (c->state) {
+    case PARLEY_CONV_QUEUED: return "still queued: /claim it first";
+    case PARLEY_CONV_TAKEN: return "a colleague took this conversation";
+    case PARLEY_CONV_TRANSFERRED: return "transferred: no longer yours";
+    case PARLEY_CONV_CLOSED: return "this conversation is closed";
+    default: return "not possible in this conversation's state";
+    }
+}
+
+static void cmd_send(struct app *a, struct tui_conv *c, const char *text)
+{
+    uint64_t seq = 0;
+    parley_err err = parley_send_text(a->client, c->id, text, &seq);
+
+    if (err == PARLEY_OK) {
+        a->typing_sent = 0; /* a message ends the typing notice */
+        if (c->session_first_seq == 0)
+            c->session_first_seq = seq;
+        c->dirty = 1;
+        c->scroll = 0;
+        if (a->conn != CONN_CONNECTED)
+            app_status(a, "kept in the outbox until the relay is back");
+        return;
+    }
+    if (err == PARLEY_ESTATE)
+        app_status(a, "not sent: %s", state_refusal(c));
+    else if (err == PARLEY_EINVAL)
+        app_status(a, "not sent: the message is not valid text or is too long");
+    else
+        app_status(a, "not sent: %s", parley_strerror(err));
+}
+
+static void cmd_verify(struct app *a, struct tui_conv *c)
+{
+    char mine[PARLEY_FINGERPRINT_LEN], theirs[PARLEY_FINGERPRINT_LEN], hex[65], line[160];
+    int rc;
+
+    if (!c->has_customer) {
+        app_status(a, "/verify: the customer's key is not known yet");
+        return;
+    }
+    parley_fingerprint(parley_client_sign_pk(a->client), mine);
+    parley_fingerprint(c->customer_pk, theirs);
+    /* 12 groups of 5 digits, as two lines of six: easier to read aloud, fits 80 columns. */
+    system_line(c, "Compare these aloud with the customer (e.g. on the phone):");
+    system_line(c, "your fingerprint:");
+    snprintf(line, sizeof(line), "  %.35s", mine);
+    system_line(c, line);
+    snprintf(line, sizeof(line), "  %s", mine + 36);
+    system_line(c, line);
+    system_line(c, "customer fingerprint:");
+    snprintf(line, sizeof(line), "  %.35s", theirs);
+    system_line(c, line);
+    snprintf(line, sizeof(line), "  %s", theirs + 36);
+    system_line(c, line);
+    sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
+    rc = locker_put(a->locker, LOCKER_KIND_VERIFIED, hex, "1");
+    c->verified = 1;
+    c->scroll = 0;
+    if (rc != LOCKER_OK)
+        app_status(a, "marked verified for this session only: %s", locker_strerror(rc));
+    else
+        app_status(a, "customer marked verified on this device");
+}
+
+struct search_ctx {
+    struct app *a;
+    const char *needle;
+    const char *label;
+    size_t hits;
+};
+
+static int on_search(void *user, const parley_history_entry *e)
+{
+    struct search_ctx *s = user;
+    char line[512], hhmm[8] = "--:--";
+    time_t t = (time_t)(e->time_ms / 1000);
+    struct tm tm;
+
+    if (!tw_contains_ci(e->text, s->needle))
+        return 0;
+    s->hits++;
+    if (localtime_r(&t, &tm) != NULL)
+        strftime(hhmm, sizeof(hhmm), "%H:%M", &tm);
+    snprintf(line, sizeof(line), "#%s %s %s: %s", s->label, hhmm,
+             e->from_me ? "me" : e->sender_name[0] ? e->sender_name : "customer", e->text);
+    panel_add(s->a, line);
+    return 0;
+}
+
+static void cmd_search(struct app *a, const char *needle)
+{
+    struct search_ctx s = {a, needle, NULL, 0};
+    char title[128];
+
+    panel_open(a, "");
+    for (size_t i = 0; i < a->list.n; i++) {
+        s.label = a->list.v[i].label;
+        if (parley_conversation_history(a->client, a->list.v[i].id, on_search, &s) != PARLEY_OK)
+            panel_add(a, "(a conversation's history could not be read)");
+    }
+    if (s.hits == 0)
+        panel_add(a, "no match in the local history");
+    snprintf(title, sizeof(title), "Search \"%.60s\": %zu match%s (Esc to close)", needle, s.hits,
+             s.hits == 1 ? "" : "es");
+    snprintf(a->panel_title, sizeof(a->panel_title), "%s", title);
+}
+
+static void cmd_canned_list(struct app *a)
+{
+    const char *names[LOCKER_MAX_ENTRIES];
+    size_t n = locker_names(a->locker, LOCKER_KIND_CANNED, names, LOCKER_MAX_ENTRIES);
+
+    panel_open(a, "Saved replies (/canned NAME inserts one; Esc to close)");
+    if (n == 0)
+        panel_add(a, "none yet: /canned add NAME TEXT");
+    for (size_t i = 0; i < n && i < LOCKER_MAX_ENTRIES; i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "%-16s %s", names[i],
+                 locker_get(a->locker, LOCKER_KIND_CANNED, names[i]));
+        panel_add(a, line);
+    }
+}
+
+static void run_line(struct app *a, char *line)
+{
+    struct command cmd;
+    struct tui_conv *c = convlist_selected(&a->list);
+    parley_err err;
+    const char *v;
+    int rc;
+
+    command_parse(line, &cmd);
+    if (cmd.kind != CMD_TEXT && cmd.kind != CMD_NONE && cmd.kind != CMD_CANNED)
+        typing_stop(a);
+    switch (cmd.kind) {
+    case CMD_NONE:
+        return;
+    case CMD_ERROR:
+        app_status(a, "%s", cmd.error);
+        return;
+    case CMD_HELP:
+        panel_open(a, "Commands (Esc to close)");
+        for (size_t i = 0; command_help[i] != NULL; i++)
+            panel_add(a, command_help[i]);
+        return;
+    case CMD_QUIT:
+        a->quit = 1;
+        return;
+    case CMD_CANNED_LIST:
+        cmd_canned_list(a);
+        return;
+    case CMD_CANNED:
+        v = locker_get(a->locker, LOCKER_KIND_CANNED, cmd.name);
+        if (v == NULL) {
+            app_status(a, "no saved reply \"%s\" (/canned lists them)", cmd.name);
+            return;
+        }
+        if (editor_insert_utf8(&a->input, v) != 0)
+            app_status(a, "saved reply \"%s\" did not all fit in the input line", cmd.name);
+        return;
+    case CMD_CANNED_ADD:
+        rc = locker_put(a->locker, LOCKER_KIND_CANNED, cmd.name, cmd.text);
+        if (rc == LOCKER_OK)
+            app_status(a, "saved reply \"%s\"", cmd.name);
+        else
+            app_status(a, "cannot save \"%s\": %s", cmd.name, locker_strerror(rc));
+        return;
+    case CMD_CANNED_DEL:
+        rc = locker_del(a->locker, LOCKER_KIND_CANNED, cmd.name);
+        if (rc == LOCKER_OK)
+            app_status(a, "deleted saved reply \"%s\"", cmd.name);
+        else
+            app_status(a, "cannot delete \"%s\": %s", cmd.name, locker_strerror(rc));
+        return;
+    case CMD_SEARCH:
+        cmd_search(a, cmd.text);
+        return;
+    default:
+        break;
+    }
+    if (c == NULL) {
+        app_status(a, "no conversation selected");
+        return;
+    }
+    panel_clear(a);
+    switch (cmd.kind) {
+    case CMD_TEXT:
+        cmd_send(a, c, cmd.text);
+        break;
+    case CMD_CLAIM:
+        err = parley_conversation_claim(a->client, c->id);
+        if (err == PARLEY_OK) {
+            app_status(a, "claimed #%s", c->label);
+            system_line(c, "you claimed this conversation");
+        }
+        else if (err == PARLEY_ESTATE)
+            app_status(a, "/claim: #%s is %s, not queued", c->label, convlist_state_name(c->state));
+        else
+            app_status(a, "/claim: %s", parley_strerror(err));
+        refresh_state(a, c);
+        break;
+    case CMD_TRANSFER:
+        if (strcmp(cmd.name, a->me.agent_id) == 0) {
+            app_status(a, "/transfer: %s is you", cmd.name);
+            break;
+        }
+        err = parley_conversation_transfer(a->client, c->id, cmd.name);
+        if (err == PARLEY_OK) {
+            char note[128];
+            app_status(a, "transferred #%s to %s", c->label, cmd.name);
+            snprintf(note, sizeof(note), "you transferred this conversation to %s", cmd.name);
+            system_line(c, note);
+        }
+        else if (err == PARLEY_ENOAGENT)
+            app_status(a, "/transfer: no valid agent \"%s\" in the brand directory", cmd.name);
+        else if (err == PARLEY_ESTATE)
+            app_status(a, "/transfer: %s", state_refusal(c));
+        else
+            app_status(a, "/transfer: %s", parley_strerror(err));
+        refresh_state(a, c);
+        break;
+    case CMD_CLOSE:
+        err = parley_conversation_close(a->client, c->id, cmd.text[0] ? cmd.text : "resolved");
+        if (err == PARLEY_OK) {
+            app_status(a, "closed #%s", c->label);
+            system_line(c, "you closed this conversation");
+        }
+        else if (err == PARLEY_ESTATE)
+            app_status(a, "/close: %s", state_refusal(c));
+        else
+            app_status(a, "/close: %s", parley_strerror(err));
+        refresh_state(a, c);
+        break;
+    case CMD_VERIFY:
+        cmd_verify(a, c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- keys ---- */
+
+static void scroll_page(struct app *a, int dir)
+{
+    struct tui_conv *c = convlist_selected(&a->list);
+    int page = ui_transcript_rows() - 2;
+
+    if (page < 1)
+        page = 1;
+    if (a->panel)
+        a->panel_scroll -= dir * page; /* clamped when drawn */
+    else if (c != NULL)
+        c->scroll += dir * page;
+}
+
+static void switch_conv(struct app *a, int dir)
+{
+    typing_stop(a);
+    panel_clear(a);
+    convlist_step(&a->list, dir);
+}
+
+static void on_key(struct app *a, int r, wint_t ch)
+{
+    static char line[INPUT_TEXT_MAX];
+
+    a->redraw = 1;
+    if (r == KEY_CODE_YES) {
+        switch (ch) {
+        case KEY_RESIZE: break;
+        case KEY_LEFT: editor_left(&a->input); break;
+        case KEY_RIGHT: editor_right(&a->input); break;
+        case KEY_HOME: editor_home(&a->input); break;
+        case KEY_END: editor_end(&a->input); break;
+        case KEY_UP: editor_history_prev(&a->input); break;
+        case KEY_DOWN: editor_history_next(&a->input); break;
+        case KEY_BACKSPACE: editor_backspace(&a->input); break;
+        case KEY_DC: editor_delete(&a->input); break;
+        case KEY_PPAGE: scroll_page(a, 1); break;
+        case KEY_NPAGE: scroll_page(a, -1); break;
+        case KEY_BTAB: switch_conv(a, -1); break;
+        case KEY_ENTER:
+            if (editor_submit(&a->input, line, sizeof(line)) != (size_t)-1)
+                run_line(a, line);
+            break;
+        default: break;
+        }
+        typing_update(a);
+        return;
+    }
+    switch (ch) {
+    case '\t': switch_conv(a, 1); break;
+    case '\r':
+    case '\n':
+        if (editor_submit(&a->input, line, sizeof(line)) != (size_t)-1)
+            run_line(a, line);
+        break;
+    case 1: editor_home(&a->input); break;      /* Ctrl-A */
+    case 5: editor_end(&a->input); break;       /* Ctrl-E */
+    case 21: editor_kill_before(&a->input); break; /* Ctrl-U */
+    case 3: a->quit = 1; break;                 /* Ctrl-C */
+    case 12: clearok(curscr, TRUE); break;      /* Ctrl-L */
+    case 27: panel_clear(a); break;             /* Esc */
+    case 127:
+    case 8: editor_backspace(&a->input); break;
+    default:
+        if (ch >= 0x20 && editor_insert(&a->input, (uint32_t)ch) != 0 && a->input.len >= EDITOR_MAX)
+            app_status(a, "the input line is full");
+        break;
+    }
+    typing_update(a);
+}
+
+/* ---- start-up ---- */
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static int curses_on;
+
+static void fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (curses_on)
+        ui_stop();
+    fprintf(stderr, "parley-agent: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void use_utf8_locale(void)
+{
+    setlocale(LC_ALL, "");
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+        setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+struct inputs {
+    uint8_t *key, *cert, *dir;
+    size_t key_len, cert_len, dir_len;
+    char brand_id[PARLEY_MAX_ID + 1];
+    uint8_t brand_pk[32];
+    uint8_t dir_key[32];
+};
+
+static void load_inputs(const struct options *o, struct inputs *in)
+{
+    char err[512];
+
+    memset(in, 0, sizeof(*in));
+    if (options_load_pin(o->brand_path, in->brand_id, in->brand_pk, in->dir_key, err, sizeof(err)) != 0 ||
+        options_load_magic(o->key_path, "PRLYKEY1", PARLEY_MAX_KEYFILE, &in->key, &in->key_len,
+                           err, sizeof(err)) != 0 ||
+        options_load_magic(o->cert_path, "PRLYCRT1", PARLEY_MAX_CERT, &in->cert, &in->cert_len,
+                           err, sizeof(err)) != 0 ||
+        (o->directory_path != NULL &&
+         options_load_magic(o->directory_path, "PRLYDIR1", PARLEY_MAX_DIRECTORY, &in->dir,
+                            &in->dir_len, err, sizeof(err)) != 0))
+        fatal("%s", err);
+}
+
+/* Unlocks the key file: from the environment or a file, else up to three tries on screen. */
+static void unlock(const struct options *o, const struct inputs *in, char *pass, size_t *pass_len)
+{
+    char err[512], prompt[600], note[128];
+    int given = options_passphrase(o, pass, pass_len, err, sizeof(err));
+
+    if (given < 0)
+        fatal("%s", err);
+    snprintf(prompt, sizeof(prompt), "Unlock your key %s", o->key_path);
+    note[0] = '\0';
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        parley_identity *id = NULL;
+        parley_err e;
+
+        if (!given) {
+            int n = ui_ask_passphrase(prompt, note[0] ? note : NULL, pass,
+                                      OPTIONS_MAX_PASSPHRASE + 1);
+            if (n < 0)
+                fatal("cancelled");
+            *pass_len = (size_t)n;
+        }
+        e = parley_identity_import(&id, in->key, in->key_len, pass, *pass_len, NULL, 0);
+        parley_identity_free(id);
+        if (e == PARLEY_OK)
+            return;
+        if (e != PARLEY_EPASSPHRASE)
+            fatal("%s: %s", o->key_path, parley_strerror(e));
+        if (given)
+            fatal("%s: wrong passphrase (or the key file was altered)", o->key_path);
+        snprintf(note, sizeof(note), "Wrong passphrase. %d %s left.", 3 - attempt,
+                 3 - attempt == 1 ? "try" : "tries");
+    }
+    fatal("%s: wrong passphrase, 3 tries", o->key_path);
+}
+
+static void show_unlocking(const char *what)
+{
+    erase();
+    mvaddstr(LINES / 2, 2, what);
+    refresh();
+}
+
+int main(int argc, char **argv)
+{
+    static struct app a;
+    struct options o;
+    struct inputs in;
+    parley_client_config cfg;
+    char err[512], pass[OPTIONS_MAX_PASSPHRASE + 1], locker_path[4200];
+    size_t pass_len = 0;
+    struct sigaction sa;
+    parley_err e;
+    int rc, efd;
+    int64_t last_tick = 0;
+    int dead_reads = 0;
+
+    if (options_parse(&o, argc, argv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "parley-agent: %s\n%s", err, options_usage);
+        return 2;
+    }
+    if (o.help) {
+        fputs(options_usage, stdout);
+        return 0;
+    }
+    if (parley_init() != PARLEY_OK)
+        fatal("cannot start libsodium");
+    if ((size_t)snprintf(locker_path, sizeof(locker_path), "%s.canned", o.store_path) >=
+        sizeof(locker_path))
+        fatal("--store: path too long");
+    load_inputs(&o, &in);
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        fatal("needs a terminal");
+    use_utf8_locale();
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if (ui_start() != 0)
+        fatal("cannot start the terminal screen");
+    curses_on = 1;
+
+    unlock(&o, &in, pass, &pass_len);
+    show_unlocking("Unlocking your store\xe2\x80\xa6");
+    e = parley_cert_verify(in.cert, in.cert_len, in.brand_pk, in.brand_id, (uint64_t)time(NULL),
+                           NULL, &a.me);
+    if (e != PARLEY_OK)
+        fatal("%s: %s (for brand %s)", o.cert_path, parley_strerror(e), in.brand_id);
+    editor_init(&a.input);
+    convlist_init(&a.list);
+    snprintf(a.relay, sizeof(a.relay), "%s", o.relay);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay_url = o.relay;
+    cfg.brand_pk = in.brand_pk;
+    cfg.brand_id = in.brand_id;
+    cfg.directory_key = in.dir_key;
+    cfg.storage_path = o.store_path;
+    cfg.passphrase = pass;
+    cfg.passphrase_len = pass_len;
+    cfg.kdf_cost = o.kdf;
+    cfg.agent_key = in.key;
+    cfg.agent_key_len = in.key_len;
+    cfg.key_passphrase = pass;
+    cfg.key_passphrase_len = pass_len;
+    cfg.agent_cert = in.cert;
+    cfg.agent_cert_len = in.cert_len;
+    cfg.publish_directory = in.dir;
+    cfg.publish_directory_len = in.dir_len;
+    cfg.on_event = on_event;
+    cfg.user = &a;
+    e = parley_client_new(&a.client, &cfg);
+    if (e == PARLEY_EPASSPHRASE)
+        fatal("%s: this store is locked with another passphrase than your key", o.store_path);
+    if (e != PARLEY_OK)
+        fatal("%s: %s", o.store_path, parley_strerror(e));
+    rc = locker_open(&a.locker, locker_path, pass, pass_len, o.kdf);
+    sodium_memzero(pass, sizeof(pass));
+    if (rc != LOCKER_OK) {
+        parley_client_free(a.client);
+        fatal("%s: %s", locker_path, locker_strerror(rc));
+    }
+    refresh_dirty(&a, 1);
+    if (parley_client_start_thread(a.client) != PARLEY_OK ||
+        parley_client_connect(a.client) != PARLEY_OK) {
+        parley_client_free(a.client);
+        fatal("cannot start the network thread");
+    }
+    efd = parley_client_event_fd(a.client);
+    nodelay(stdscr, TRUE);
+    a.redraw = 1;
+
+    while (!a.quit && got_signal == 0) {
+        struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {efd, POLLIN, 0}};
+        int64_t now = app_now();
+        int n;
+
+        if (a.status[0] != '\0' && now >= a.status_until) {
+            a.status[0] = '\0';
+            a.redraw = 1;
+        }
+        for (size_t i = 0; i < a.list.n; i++)
+            if (a.list.v[i].typing && now >= a.list.v[i].typing_until) {
+                a.list.v[i].typing = 0;
+                a.redraw = 1;
+            }
+        if (now - last_tick >= 1000) {
+            last_tick = now;
+            a.redraw |= a.conn == CONN_RETRYING || parley_client_outbox_size(a.client) > 0;
+        }
+        if (a.redraw) {
+            mark_seen(&a);
+            ui_draw(&a);
+            a.redraw = 0;
+        }
+        n = poll(p, 2, 250);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && (p[1].revents & POLLIN)) {
+            parley_client_dispatch(a.client);
+            refresh_dirty(&a, 0);
+        }
+        if (n > 0 && (p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN))
+            break; /* the terminal went away */
+        for (int k = 0; k < MAX_KEYS_PER_TURN; k++) {
+            wint_t ch;
+            int r = get_wch(&ch);
+            if (r == ERR) {
+                /* Readable but nothing to read, turn after turn: the terminal closed. */
+                if (k == 0 && n > 0 && (p[0].revents & POLLIN) && ++dead_reads > 50)
+                    a.quit = 1;
+                break;
+            }
+            dead_reads = 0;
+            on_key(&a, r, ch);
+        }
+        refresh_dirty(&a, 0);
+    }
+    typing_stop(&a);
+    ui_stop();
+    parley_client_free(a.client);
+    locker_free(a.locker);
+    convlist_free(&a.list);
+    panel_clear(&a);
+    editor_free(&a.input);
+    sodium_memzero(in.key, in.key_len);
+    free(in.key);
+    free(in.cert);
+    free(in.dir);
+    return 0;
+}

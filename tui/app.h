@@ -1,0 +1,48 @@
+/*
+ * parley-agent's state shared by the event and command handling
+ * (app.c) and the drawing (ui.c).
+ */
+#ifndef PARLEY_TUI_APP_H
+#define PARLEY_TUI_APP_H
+
+#include <stdint.h>
+
+#include "convlist.h"
+#include "editor.h"
+#include "locker.h"
+#include "parley/parley.h"
+
+#define APP_PANEL_LINES 400u
+
+enum conn_state { CONN_CONNECTING = 0, CONN_CONNECTED, CONN_RETRYING };
+
+struct app {
+    parley_client *client;
+    struct locker *locker;
+    struct convlist list;
+    struct editor input;
+    parley_cert_info me;
+    char relay[256];
+    enum conn_state conn;
+    int64_t reconnect_at;         /* monotonic ms, CONN_RETRYING */
+    parley_err conn_error;
+    char status[256];             /* one-line message for the status bar */
+    int64_t status_until;
+    /* A panel over the transcript (help, search results), closed with Esc. */
+    int panel;
+    char panel_title[128];
+    char *panel_lines[APP_PANEL_LINES];
+    size_t n_panel;
+    int panel_scroll;
+    int typing_sent;              /* we told the customer we are typing */
+    uint8_t typing_conv[16];
+    int quit;
+    int bell;                     /* ring once at the next draw */
+    int redraw;
+};
+
+int64_t app_now(void);
+/* Sets the status bar message for a few seconds (printf-style). */
+void app_status(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
