@@ -168,18 +168,32 @@ static void be64(uint8_t out[8], uint64_t v)
 /* ------------------------------------------------------------------ */
 /* Output queues */
 
+/*
+ * Makes room for one more element in a growable array of n used, *cap
+ * allocated: returns the array (moved, perhaps), or NULL when out of
+ * memory, the old one being left as it was.
+ */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+    size_t want = *cap ? *cap * 2 : 16;
+    void *grown;
+
+    if (n < *cap)
+        return arr;
+    grown = realloc(arr, want * elem);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
+}
+
+
 static void queue_frame(struct parley__core *c, const Parley__Frame *f)
 {
-    struct buf b;
+    struct buf b, *frames = grow(c->frames, &c->cap_frames, c->n_frames, sizeof(*frames));
 
-    if (c->n_frames == c->cap_frames) {
-        size_t cap = c->cap_frames ? c->cap_frames * 2 : 16;
-        struct buf *grown = realloc(c->frames, cap * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        c->frames = grown;
-        c->cap_frames = cap;
-    }
+    if (frames == NULL)
+        return;
+    c->frames = frames;
     if (parley__pack(&f->base, &b.p, &b.n) != PARLEY_OK)
         return;
     c->frames[c->n_frames++] = b;
@@ -208,16 +222,11 @@ static void event_clear(struct event_item *e)
 /* Queues ev; text (may be NULL, n bytes) and queue are copied. */
 static void emit(struct parley__core *c, const parley_event *ev, const uint8_t *text, size_t n)
 {
-    struct event_item *e;
+    struct event_item *e = grow(c->events, &c->cap_events, c->n_events, sizeof(*e));
 
-    if (c->n_events == c->cap_events) {
-        size_t cap = c->cap_events ? c->cap_events * 2 : 16;
-        struct event_item *grown = realloc(c->events, cap * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        c->events = grown;
-        c->cap_events = cap;
-    }
+    if (e == NULL)
+        return;
+    c->events = e;
     e = &c->events[c->n_events];
     memset(e, 0, sizeof(*e));
     e->ev = *ev;
@@ -524,17 +533,13 @@ static size_t varint(uint8_t *out, size_t v)
 static void queue_send(struct parley__core *c, const struct out_item *it)
 {
     struct buf b;
+    struct buf *frames = grow(c->frames, &c->cap_frames, c->n_frames, sizeof(*frames));
     uint8_t head[11];
     size_t h;
 
-    if (c->n_frames == c->cap_frames) {
-        size_t cap = c->cap_frames ? c->cap_frames * 2 : 16;
-        struct buf *grown = realloc(c->frames, cap * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        c->frames = grown;
-        c->cap_frames = cap;
-    }
+    if (frames == NULL)
+        return;
+    c->frames = frames;
     head[0] = 0x22;
     h = 1 + varint(head + 1, it->env_len);
     b.n = h + it->env_len;
@@ -566,14 +571,11 @@ static void pump_outbox(struct parley__core *c, uint64_t now)
 
 static struct out_item *out_add(struct parley__core *c)
 {
-    if (c->n_out == c->cap_out) {
-        size_t cap = c->cap_out ? c->cap_out * 2 : 16;
-        struct out_item *grown = realloc(c->out, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        c->out = grown;
-        c->cap_out = cap;
-    }
+    struct out_item *out = grow(c->out, &c->cap_out, c->n_out, sizeof(*out));
+
+    if (out == NULL)
+        return NULL;
+    c->out = out;
     memset(&c->out[c->n_out], 0, sizeof(c->out[0]));
     return &c->out[c->n_out++];
 }
@@ -1766,17 +1768,14 @@ static void on_ack(struct parley__core *c, const Parley__Ack *a)
         return;
     for (size_t i = 0; i < c->n_out; i++) {
         parley_event ev;
+        uint64_t *acked;
 
         if (memcmp(c->out[i].envelope_id, a->envelope_id.data, 16) != 0)
             continue;
-        if (c->n_acked == c->cap_acked) {
-            size_t cap = c->cap_acked ? c->cap_acked * 2 : 64;
-            uint64_t *grown = realloc(c->acked, cap * sizeof(*grown));
-            if (grown == NULL)
-                return; /* kept: resent later, acknowledged again */
-            c->acked = grown;
-            c->cap_acked = cap;
-        }
+        acked = grow(c->acked, &c->cap_acked, c->n_acked, sizeof(*acked));
+        if (acked == NULL)
+            return; /* kept: resent later, acknowledged again */
+        c->acked = acked;
         c->acked[c->n_acked++] = c->out[i].key;
         memset(&ev, 0, sizeof(ev));
         ev.kind = PARLEY_EV_SENT;

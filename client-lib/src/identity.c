@@ -116,7 +116,7 @@ parley_err parley_identity_sign(const parley_identity *id, const char *domain,
     return parley__sign_raw(id->secret->sign_sk, domain, msg, len, sig);
 }
 
-static void kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *mem)
+void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *mem)
 {
     switch (cost) {
     case PARLEY_KDF_MODERATE:
@@ -177,7 +177,7 @@ parley_err parley_identity_export(const parley_identity *id, const char *label, 
     key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
     if (key == NULL)
         return PARLEY_ENOMEM;
-    kdf_limits(cost, &ops, &mem);
+    parley__kdf_limits(cost, &ops, &mem);
     randombytes_buf(salt, sizeof(salt));
     randombytes_buf(nonce, sizeof(nonce));
     if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pass, pass_len, salt, ops,

@@ -23,6 +23,9 @@ struct parley_identity {
     struct parley__secret *secret; /* sodium_malloc */
 };
 
+/* Argon2id limits for a cost, for key files and the client store. */
+void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *mem);
+
 /* Domain labels of every signature Parley makes (docs/protocol.md). */
 #define PARLEY__DOMAIN_PAYLOAD "payload"
 #define PARLEY__DOMAIN_CERT "agent-cert"

@@ -71,28 +71,6 @@ static parley_err open_value(const struct parley__vault *v, const char *table, c
     return PARLEY_OK;
 }
 
-static void kdf_params(parley_kdf_cost cost, uint64_t *ops, uint64_t *mem)
-{
-    switch (cost) {
-    case PARLEY_KDF_MODERATE:
-        *ops = crypto_pwhash_OPSLIMIT_MODERATE;
-        *mem = crypto_pwhash_MEMLIMIT_MODERATE;
-        break;
-    case PARLEY_KDF_SENSITIVE:
-        *ops = crypto_pwhash_OPSLIMIT_SENSITIVE;
-        *mem = crypto_pwhash_MEMLIMIT_SENSITIVE;
-        break;
-    case PARLEY_KDF_TEST_ONLY:
-        *ops = crypto_pwhash_OPSLIMIT_MIN;
-        *mem = crypto_pwhash_MEMLIMIT_MIN;
-        break;
-    default:
-        *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-        *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-        break;
-    }
-}
-
 /* meta/kdf (in clear): salt (16) || opslimit (8, LE) || memlimit (8, LE). */
 parley_err parley__vault_open(struct parley__vault *v, const parley_store *store,
                               const char *pass, size_t pass_len, parley_kdf_cost cost)
@@ -124,7 +102,12 @@ parley_err parley__vault_open(struct parley__vault *v, const parley_store *store
     } else if (rc == 1) {
         err = PARLEY_EIO;
     } else {
-        kdf_params(cost, &ops, &mem);
+        unsigned long long o;
+        size_t m;
+
+        parley__kdf_limits(cost, &o, &m);
+        ops = o;
+        mem = m;
         randombytes_buf(params, crypto_pwhash_SALTBYTES);
         memcpy(params + crypto_pwhash_SALTBYTES, &ops, 8);
         memcpy(params + crypto_pwhash_SALTBYTES + 8, &mem, 8);
