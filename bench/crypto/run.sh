@@ -96,36 +96,5 @@ compiler=$(${CC:-cc} --version | head -n1)
     echo "no test asserts them."
 } >"$section"
 
-mkdir -p "$(dirname "$doc")"
-if [ ! -f "$doc" ]; then
-    {
-        echo "# Performance"
-        echo
-        echo "Benchmarks of Parley's components, with the command that reproduces"
-        echo "each section."
-        echo
-        cat "$section"
-    } >"$doc"
-elif grep -qxF "$heading" "$doc"; then
-    # Replace from our heading up to the next level-2 heading (or the end).
-    awk -v heading="$heading" -v section="$section" '
-        $0 == heading {
-            while ((getline line < section) > 0)
-                print line
-            skipping = 1
-            next
-        }
-        skipping && /^## / {
-            skipping = 0
-            print ""
-        }
-        !skipping { print }
-    ' "$doc" >"$doc.tmp"
-    mv "$doc.tmp" "$doc"
-else
-    {
-        echo
-        cat "$section"
-    } >>"$doc"
-fi
-echo "updated $doc" >&2
+. "$root/bench/section.sh"
+write_section "$doc" "$heading" "$section"
