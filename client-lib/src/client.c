@@ -487,3 +487,9 @@ parley_err parley_conversation_history(parley_client *c, const uint8_t conversat
 {
     CALL(c, parley__core_history(c->core, conversation_id, fn, user));
 }
+
+parley_err parley_conversation_export(parley_client *c, const uint8_t conversation_id[16],
+                                      char **json, size_t *len)
+{
+    CALL(c, parley__core_export(c->core, conversation_id, json, len));
+}

@@ -2614,6 +2614,39 @@ struct list_ctx {
     void *user;
 };
 
+/* What a listing tells of a conversation; pointers into cv. */
+static void conv_info(const struct conv *cv, parley_conversation_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    memcpy(info->conversation_id, cv->id, 16);
+    info->state = cv->state;
+    info->queue = cv->queue;
+    if (cv->state == PARLEY_CONV_TRANSFERRING && cv->target_cert.n > 0) {
+        info->has_agent = 1;
+        info->agent = cv->target;
+    } else if (cv->agent_cert.n > 0) {
+        info->has_agent = 1;
+        info->agent = cv->agent;
+    }
+    memcpy(info->customer_sign_pk, cv->customer, 32);
+    info->messages = cv->history_count;
+    info->peer_delivered_seq = cv->peer_delivered;
+    info->peer_read_seq = cv->peer_read;
+    if (cv->consent.n > 0) {
+        Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv->consent.n, cv->consent.p);
+        Parley__ConsentReceiptBody *b =
+            r != NULL ? parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data)
+                      : NULL;
+        if (b != NULL) {
+            info->consent_notice_version = b->notice_version;
+            info->consent_time_ms = b->time_ms;
+            parley__consent_receipt_body__free_unpacked(b, NULL);
+        }
+        if (r != NULL)
+            parley__consent_receipt__free_unpacked(r, NULL);
+    }
+}
+
 static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
                     size_t val_len)
 {
@@ -2624,34 +2657,7 @@ static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t
 
     if (key_len != 16 || conv_load(l->c, key, &cv) != PARLEY_OK)
         return 0;
-    memset(&info, 0, sizeof(info));
-    memcpy(info.conversation_id, cv.id, 16);
-    info.state = cv.state;
-    info.queue = cv.queue;
-    if (cv.state == PARLEY_CONV_TRANSFERRING && cv.target_cert.n > 0) {
-        info.has_agent = 1;
-        info.agent = cv.target;
-    } else if (cv.agent_cert.n > 0) {
-        info.has_agent = 1;
-        info.agent = cv.agent;
-    }
-    memcpy(info.customer_sign_pk, cv.customer, 32);
-    info.messages = cv.history_count;
-    info.peer_delivered_seq = cv.peer_delivered;
-    info.peer_read_seq = cv.peer_read;
-    if (cv.consent.n > 0) {
-        Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv.consent.n, cv.consent.p);
-        Parley__ConsentReceiptBody *b =
-            r != NULL ? parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data)
-                      : NULL;
-        if (b != NULL) {
-            info.consent_notice_version = b->notice_version;
-            info.consent_time_ms = b->time_ms;
-            parley__consent_receipt_body__free_unpacked(b, NULL);
-        }
-        if (r != NULL)
-            parley__consent_receipt__free_unpacked(r, NULL);
-    }
+    conv_info(&cv, &info);
     stop = l->fn(l->user, &info);
     conv_free(&cv);
     return stop;
@@ -2716,4 +2722,27 @@ parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
         return err;
     conv_free(&cv);
     return parley__vault_scan(c->vault, "history", conv, 16, history_one, &h);
+}
+
+parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], char **json,
+                               size_t *len)
+{
+    parley_conversation_info info;
+    struct conv cv;
+    parley_err err;
+
+    if (json == NULL || len == NULL)
+        return PARLEY_EINVAL;
+    err = conv_load(c, conv, &cv);
+    if (err != PARLEY_OK)
+        return err;
+    conv_info(&cv, &info);
+    if (c->agent && !info.has_agent) {
+        /* Exported by an agent: the agent of the record is the one exporting. */
+        info.has_agent = 1;
+        info.agent = c->cert_info;
+    }
+    err = parley__core_export_json(c, &info, cv.consent.p, cv.consent.n, c->brand_id, json, len);
+    conv_free(&cv);
+    return err;
 }

@@ -72,5 +72,11 @@ size_t parley__core_outbox_size(const struct parley__core *c);
 parley_err parley__core_list(struct parley__core *c, parley_conversation_fn fn, void *user);
 parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
                                 parley_history_fn fn, void *user);
+parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], char **json,
+                               size_t *len);
+/* export.c: the JSON document of parley_conversation_export. */
+parley_err parley__core_export_json(struct parley__core *c, const parley_conversation_info *info,
+                                    const uint8_t *consent, size_t consent_len,
+                                    const char *brand_id, char **json, size_t *len);
 
 #endif

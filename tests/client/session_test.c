@@ -6,6 +6,7 @@
  * cannot read it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -136,6 +137,32 @@ static void test_conversation(void)
         CHECK(h.bob_wrote);
         CHECK_OK(parley_conversation_list(bob.c, on_conversation, &n_conv));
         CHECK(n_conv == 1);
+    }
+    {
+        /* Export for an access request: history and the consent receipt, on both sides. */
+        char *json = NULL;
+        size_t len = 0;
+
+        CHECK_OK(parley_conversation_export(bob.c, conv, &json, &len));
+        CHECK(json != NULL && len == strlen(json) && json[len - 1] == '\n');
+        CHECK(strstr(json, "\"format\":\"parley-export-v1\"") != NULL);
+        CHECK(strstr(json, "\"state\":\"closed\"") != NULL);
+        CHECK(strstr(json, "\"signature_valid\":true") != NULL);
+        CHECK(strstr(json, "\"notice_version\":2") != NULL);
+        CHECK(strstr(json, "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e") != NULL);
+        CHECK(strstr(json, "Oui, c'est Bob. Colis parti ce matin.") != NULL);
+        CHECK(strstr(json, "\"display_name\":\"Bob Lef\xc3\xa8vre\"") != NULL);
+        if (getenv("PARLEY_TEST_EXPORT") != NULL)
+            fputs(json, stdout);
+        parley_free(json, len + 1);
+        CHECK_OK(parley_conversation_export(customer.c, conv, &json, &len));
+        CHECK(strstr(json, "Merci \xf0\x9f\x99\x8f") != NULL);
+        CHECK(strstr(json, "\"signature_valid\":true") != NULL);
+        parley_free(json, len + 1);
+        {
+            uint8_t unknown[16] = {0};
+            CHECK_ERR(parley_conversation_export(customer.c, unknown, &json, &len), PARLEY_EINVAL);
+        }
     }
     CHECK(customer.count[PARLEY_EV_REJECTED] == 0);
     CHECK(alice.count[PARLEY_EV_REJECTED] == 0);

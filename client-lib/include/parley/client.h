@@ -267,6 +267,19 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_list(parley_client *c
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_history(
     parley_client *c, const uint8_t conversation_id[16], parley_history_fn fn, void *user);
 
+/*
+ * Exports a conversation for an access or portability request: one JSON
+ * object with the conversation id, queue and state, the customer's key,
+ * the agent (id, name, key, fingerprint), the customer's consent receipt
+ * (the signed bytes in base64, with its notice version and time, checked
+ * again here) and every message of the local history (sequence number,
+ * time, sender, text). *json is NUL-terminated, *len bytes without the
+ * NUL, freed with parley_free(*json, *len + 1). Returns PARLEY_OK,
+ * PARLEY_EINVAL (unknown conversation), PARLEY_EIO, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_export(
+    parley_client *c, const uint8_t conversation_id[16], char **json, size_t *len);
+
 /* Envelopes in the outbox not yet acknowledged by the relay. */
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
 
