@@ -40,7 +40,7 @@
 #define FLUSH_MAX_MS 5000
 
 struct options {
-    const char *relay, *brand, *store, *queue, *pass_env, *pass_file, *script;
+    const char *relay, *brand, *store, *queue, *pass_env, *pass_file, *script, *export_path;
     long timeout_s;
 };
 
@@ -77,6 +77,8 @@ static void usage(FILE *f)
             "  --passphrase-file F    the store passphrase from the first line of F\n"
             "                         (default: asked on the terminal)\n"
             "  --script FILE          play FILE instead of reading stdin (see below)\n"
+            "  --export FILE          write every conversation of the store, with the consent\n"
+            "                         receipt, as JSON to FILE (- for stdout), then exit\n"
             "  --timeout SECONDS      bound on every wait (default 30)\n"
             "\n"
             "Commands while chatting: /close, /quit, /help. Lines starting with '//' send\n"
@@ -101,6 +103,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"passphrase-file", required_argument, NULL, 'f'},
         {"script", required_argument, NULL, 'S'},
         {"timeout", required_argument, NULL, 't'},
+        {"export", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -134,6 +137,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'S':
             o->script = optarg;
             break;
+        case 'x':
+            o->export_path = optarg;
+            break;
         case 't':
             errno = 0;
             o->timeout_s = strtol(optarg, &end, 10);
@@ -163,6 +169,71 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "parley-customer: give --passphrase-env or --passphrase-file, not both\n");
         return -1;
     }
+    return 0;
+}
+
+struct conv_ids {
+    uint8_t (*ids)[16];
+    size_t n, cap;
+};
+
+/* Listing callbacks may not call into the client: ids first, exports after. */
+static int collect_id(void *user, const parley_conversation_info *info)
+{
+    struct conv_ids *l = user;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint8_t(*grown)[16] = realloc(l->ids, cap * sizeof(*grown));
+        if (grown == NULL)
+            return 1;
+        l->ids = grown;
+        l->cap = cap;
+    }
+    memcpy(l->ids[l->n++], info->conversation_id, 16);
+    return 0;
+}
+
+/*
+ * Access and portability requests: every conversation in the store, as a
+ * JSON array of the library's export documents. No connection is made.
+ */
+static int export_all(parley_client *client, const char *path)
+{
+    struct conv_ids l = {NULL, 0, 0};
+    parley_err err = parley_conversation_list(client, collect_id, &l);
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    int failed;
+
+    if (f == NULL) {
+        fprintf(stderr, "parley-customer: %s: %s\n", path, strerror(errno));
+        free(l.ids);
+        return EXIT_FAILED;
+    }
+    fputs("[", f);
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++) {
+        char *json = NULL;
+        size_t len = 0;
+
+        err = parley_conversation_export(client, l.ids[i], &json, &len);
+        if (err != PARLEY_OK)
+            break;
+        fputs(i > 0 ? ",\n" : "\n", f);
+        fwrite(json, 1, len > 0 && json[len - 1] == '\n' ? len - 1 : len, f);
+        parley_free(json, len + 1);
+    }
+    fputs(l.n > 0 ? "\n]\n" : "]\n", f);
+    failed = ferror(f) != 0;
+    if (f != stdout)
+        failed = fclose(f) != 0 || failed;
+    free(l.ids);
+    if (err != PARLEY_OK || failed) {
+        fprintf(stderr, "parley-customer: %s: export failed: %s\n", path,
+                err != PARLEY_OK ? parley_strerror(err) : strerror(errno));
+        return EXIT_FAILED;
+    }
+    if (f != stdout)
+        fprintf(stderr, "parley-customer: %zu conversation(s) exported to %s\n", l.n, path);
     return 0;
 }
 
@@ -516,6 +587,10 @@ int main(int argc, char **argv)
         goto fail;
     }
     chat.client = client;
+    if (o.export_path != NULL) {
+        rc = export_all(client, o.export_path);
+        goto fail;
+    }
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);

@@ -167,6 +167,23 @@ must_contain "$dir/chat.out" "fingerprint $fp"
 must_contain "$dir/echo.out" "Customer: Bonjour, une question sur ma facture" "Customer: bye"
 if grep -q -F '!!' "$dir/chat.out" "$dir/chat.err"; then fail "warnings in a clean exchange"; fi
 
+echo "== 3b. export for an access request: the conversation and the consent receipt, as JSON"
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --export "$dir/export.json" \
+  2> "$dir/export.err" || { cat "$dir/export.err" >&2; fail "export"; }
+python3 - "$dir/export.json" <<'PY' || fail "export content"
+import json, sys
+docs = json.load(open(sys.argv[1], encoding="utf-8"))
+assert len(docs) == 1, docs
+d = docs[0]
+assert d["format"] == "parley-export-v1" and d["state"] == "closed", d
+assert d["agent"]["agent_id"] == "carol", d["agent"]
+assert d["consent"]["signature_valid"] is True, d["consent"]
+texts = [m["text"] for m in d["messages"]]
+for want in ("Bonjour, une question sur ma facture", "echo: close the ticket please", "bye"):
+    assert want in texts, (want, texts)
+PY
+
 echo "== 4. a wait that cannot end: exit 3 after --timeout"
 printf 'Is anyone there?\nwait-text never going to be said\n' > "$dir/timeout.script"
 start=$(date +%s)
