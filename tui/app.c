@@ -466,6 +466,34 @@ static int on_search(void *user, const parley_history_entry *e)
     return 0;
 }
 
+/* Access and portability requests: the conversation and its consent receipt, as JSON. */
+static void cmd_export(struct app *a, const struct tui_conv *c, const char *path)
+{
+    char name[64], *json = NULL;
+    size_t len = 0;
+    parley_err err;
+    FILE *f;
+
+    if (path[0] == '\0') {
+        snprintf(name, sizeof(name), "parley-%s.json", c->label);
+        path = name;
+    }
+    err = parley_conversation_export(a->client, c->id, &json, &len);
+    if (err != PARLEY_OK) {
+        app_status(a, "/export: %s", parley_strerror(err));
+        return;
+    }
+    f = fopen(path, "wx");
+    if (f == NULL) {
+        app_status(a, "/export: %s: %s", path, errno == EEXIST ? "already exists" : strerror(errno));
+    } else if (fwrite(json, 1, len, f) != len || fclose(f) != 0) {
+        app_status(a, "/export: %s: write failed", path);
+    } else {
+        app_status(a, "exported #%s to %s", c->label, path);
+    }
+    parley_free(json, len + 1);
+}
+
 static void cmd_search(struct app *a, const char *needle)
 {
     struct search_ctx s = {a, needle, NULL, 0};
@@ -612,6 +640,9 @@ static void run_line(struct app *a, char *line)
         break;
     case CMD_VERIFY:
         cmd_verify(a, c);
+        break;
+    case CMD_EXPORT:
+        cmd_export(a, c, cmd.text);
         break;
     default:
         break;

@@ -17,6 +17,7 @@ const char *const command_help[] = {
     "/canned add NAME TEXT   save a reply     /canned del NAME   delete one",
     "/canned             list saved replies",
     "/search TEXT        search the local history of every conversation",
+    "/export [FILE]      write the conversation and its consent receipt as JSON",
     "/help               this help            /quit   leave parley-agent",
     "Tab/Shift-Tab: next/previous conversation   PgUp/PgDn: scroll   Esc: close panel",
     "Up/Down: input history   Left/Right/Home/End: move   Ctrl-U: delete to start",
@@ -159,6 +160,11 @@ void command_parse(char *line, struct command *out)
             return;
         }
         out->kind = CMD_SEARCH;
+        out->text = rest;
+        return;
+    }
+    if (strcmp(cmd, "/export") == 0) {
+        out->kind = CMD_EXPORT;
         out->text = rest;
         return;
     }

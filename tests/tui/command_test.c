@@ -56,6 +56,10 @@ int main(void)
     c = parse("/search  colis parti");
     CHECK(c.kind == CMD_SEARCH && strcmp(c.text, "colis parti") == 0);
     CHECK(parse("/search").kind == CMD_ERROR);
+    c = parse("/export");
+    CHECK(c.kind == CMD_EXPORT && c.text[0] == '\0');
+    c = parse("/export  /tmp/acces-demande.json");
+    CHECK(c.kind == CMD_EXPORT && strcmp(c.text, "/tmp/acces-demande.json") == 0);
     c = parse("/frobnicate x");
     CHECK(c.kind == CMD_ERROR && strstr(c.error, "unknown command /frobnicate") != NULL);
     CHECK(command_agent_id_valid("alice.m-2_x"));

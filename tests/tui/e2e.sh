@@ -187,6 +187,10 @@ wait_file "$work/customer.out" "message from Alice Martin: Are you still here?" 
 type_line alice "/search commande"
 wait_screen alice "Search \"commande\": 2 matches"
 tmux -L "$sock" send-keys -t e2e:alice Escape
+type_line alice "/export $work/export.json"
+wait_screen alice "exported #"
+grep -q '"signature_valid":true' "$work/export.json" || fail "/export: no verified consent receipt"
+grep -q 'Merci' "$work/export.json" || fail "/export: the customer's message is missing"
 type_line alice "/transfer carol"
 wait_screen alice 'no valid agent "carol"'
 type_line alice "/transfer bob"
