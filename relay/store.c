@@ -180,6 +180,18 @@ static void commit_batch(struct store *s, struct store_batch *b)
     }
     for (size_t i = 0; i < b->n; i++)
         b->ops[i].ok = ok;
+    /*
+     * Expired or erased envelopes leave the file for good: secure_delete
+     * zeroed their pages, and a checkpoint that truncates the WAL drops
+     * the older copies of those pages it still held. When a reader is busy
+     * the checkpoint is partial; the next expiry sweep tries again.
+     */
+    for (size_t i = 0; ok && i < b->n; i++)
+        if ((b->ops[i].kind == STORE_EXPIRE || b->ops[i].kind == STORE_ERASE_ALL) &&
+            b->ops[i].deleted > 0) {
+            exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
+            break;
+        }
 }
 
 static void *writer_main(void *arg)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -136,6 +137,9 @@ static void test_canaries(void)
     for (int i = 0; i < N_ENV - 1; i++)
         CHECKM(in_store(&e.relay, env_canary[i]),
                "stored envelope %d's sealed bytes not found in the database", i);
+    /* The directory is stored, but sealed: no display name, no notice text on disk. */
+    CHECKM(!in_store(&e.relay, name), "agent display name in the relay's database");
+    CHECKM(!in_store(&e.relay, notice + 23), "notice text in the relay's database");
 
     wsc_free(a);
     wsc_free(c);
@@ -177,10 +181,55 @@ static void test_canaries(void)
     tk_env_end(&e);
 }
 
+/* Expired envelopes leave nothing behind: not in the database, not in its WAL. */
+static void test_expiry_leaves_nothing(void)
+{
+    struct tk_env e;
+    parley_identity *sender = tk_identity(), *away = tk_identity();
+    const char *args[] = {"--ttl", "1", "--expiry-interval", "1", NULL};
+    char canary[3][64], tag[17];
+    uint8_t rnd[8], to_away[32];
+    int64_t deadline;
+    bool gone = false;
+    wsc *c;
+
+    tk_random(rnd, sizeof(rnd));
+    sodium_bin2hex(tag, sizeof(tag), rnd, sizeof(rnd));
+    tk_env_init(&e, "expiry-bytes");
+    tk_env_start(&e, args);
+    c = pc_connect(e.relay.port, sender, NULL, 0);
+    CHECK(c != NULL);
+    tk_routing(away, to_away);
+    for (int i = 0; i < 3; i++) {
+        uint8_t eid[16];
+        snprintf(canary[i], sizeof(canary[i]), "CANARY-EXPIRES-%s-%d", tag, i);
+        tk_random(eid, 16);
+        tk_send_acked(c, eid, to_away, (const uint8_t *)canary[i], strlen(canary[i]));
+    }
+    CHECKM(in_store(&e.relay, canary[0]), "envelope not stored before it expired");
+    /* Expiry runs every second with a one-second TTL; allow a few sweeps. */
+    deadline = mono_ms() + 8000;
+    while (!gone && mono_ms() < deadline) {
+        gone = true;
+        for (int i = 0; i < 3; i++)
+            gone = gone && !in_store(&e.relay, canary[i]);
+        if (!gone) {
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECKM(gone, "expired envelopes' bytes still in the database or its WAL");
+    wsc_free(c);
+    parley_identity_free(sender);
+    parley_identity_free(away);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"canaries", test_canaries},
+        {"expiry_leaves_nothing", test_expiry_leaves_nothing},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
