@@ -1196,7 +1196,22 @@ static bool consent_valid(const struct parley__core *c, const Parley__ConsentRec
     if (b == NULL)
         return false;
     ok = strcmp(b->brand_id, c->brand_id) == 0 && parley__len_is(b->customer_sign_key, 32) &&
-         memcmp(b->customer_sign_key.data, customer, 32) == 0 && b->notice_version > 0;
+         memcmp(b->customer_sign_key.data, customer, 32) == 0 && b->notice_version > 0 &&
+         !b->withdrawn;
+    /*
+     * Against the notice this agent knows: not a version from the future,
+     * and for the current version, the very text (its hash) the brand signed.
+     */
+    if (ok && c->dir != NULL) {
+        uint32_t current = parley_directory_notice_version(c->dir);
+        const char *notice = parley_directory_notice_text(c->dir);
+        uint8_t hash[32];
+
+        crypto_generichash(hash, sizeof(hash), (const uint8_t *)notice, strlen(notice), NULL, 0);
+        ok = b->notice_version < current ||
+             (b->notice_version == current && parley__len_is(b->notice_hash, 32) &&
+              sodium_memcmp(b->notice_hash.data, hash, 32) == 0);
+    }
     parley__consent_receipt_body__free_unpacked(b, NULL);
     return ok;
 }
