@@ -356,6 +356,9 @@ void chat_on_event(void *user, const parley_event *ev)
         fprintf(stderr, "%s: relay error: %s (relay code %d)\n", program_invocation_short_name,
                 parley_strerror(ev->error), ev->relay_code);
         break;
+    case PARLEY_EV_ERASED:
+        chat_status(c, "the relay erased what it held for you (%u envelopes)", ev->erased);
+        break;
     }
 }
 

@@ -49,6 +49,10 @@ static const struct option_def options[] = {
     OPT("idle-timeout", K_U32, idle_timeout, "seconds without traffic before close (default 60)"),
     OPT("frame-timeout", K_U32, frame_timeout, "seconds to finish a started frame (default 10)"),
     OPT("expiry-interval", K_U32, expiry_interval, "seconds between expiry sweeps (default 60)"),
+    OPT("audit-log", K_STR, audit_log, "audit log, hash-chained JSON lines (default <db>.audit)"),
+    OPT("audit-retention", K_U64, audit_retention,
+        "seconds audit entries are kept (default 31536000, 12 months)"),
+    OPT("audit-segment", K_U64, audit_segment, "seconds per audit segment file (default 86400)"),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -72,6 +76,8 @@ void config_defaults(struct relay_config *c)
     c->idle_timeout = 60;
     c->frame_timeout = 10;
     c->expiry_interval = 60;
+    c->audit_retention = 365u * 24 * 3600;
+    c->audit_segment = 24u * 3600;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -304,7 +310,8 @@ int config_parse_args(struct relay_config *c, int argc, char **argv)
         return -1;
     }
     if (c->max_frame < 1024 || c->rate == 0 || c->burst == 0 || c->auth_timeout == 0 ||
-        c->idle_timeout < 2 || c->frame_timeout == 0 || c->ttl == 0 || c->expiry_interval == 0) {
+        c->idle_timeout < 2 || c->frame_timeout == 0 || c->ttl == 0 || c->expiry_interval == 0 ||
+        c->audit_segment == 0 || c->audit_segment > c->audit_retention) {
         fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");
         return -1;
     }

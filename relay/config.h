@@ -41,6 +41,9 @@ struct relay_config {
     uint32_t idle_timeout;
     uint32_t frame_timeout;
     uint32_t expiry_interval;      /* seconds between expiry sweeps */
+    char audit_log[512];           /* empty: <db>.audit */
+    uint64_t audit_retention;      /* seconds */
+    uint64_t audit_segment;        /* seconds per segment file */
 };
 
 void config_defaults(struct relay_config *c);

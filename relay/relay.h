@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "store.h"
 
+struct audit;
 struct parley_revlist;
 
 struct brand_state {
@@ -71,6 +72,7 @@ struct relay {
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct store *store;
+    struct audit *audit;                 /* metadata-only audit log */
     struct store_batch pending;          /* arrived this iteration, not yet handed over */
     struct store_batch done;
     struct metrics metrics;

@@ -23,6 +23,7 @@
 #include <ev.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -242,6 +243,7 @@ static void ws_control(struct relay *r, struct conn *c, const struct ws_header *
     case WS_OP_CLOSE:
         /* Echo the peer's close and finish. */
         c->closing = true;
+        c->close_code = h->len >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1005;
         conn_queue_frame(r, c, WS_OP_CLOSE, p, h->len >= 2 ? 2 : 0);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
         break;
@@ -576,6 +578,7 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
     struct relay *r = w->data;
 
     session_submit(r);
+    audit_flush(r->audit);
 }
 
 static void sweep_conn(struct relay *r, struct conn *c, uint64_t now)
@@ -709,6 +712,18 @@ int server_run(struct relay *r)
         }
         sodium_memzero(salt, sizeof(salt));
     }
+    {
+        uint8_t key[32];
+        int rc = store_meta(r->store, "audit_key", key);
+        if (rc == 0)
+            rc = audit_open(&r->audit, r->cfg.audit_log, r->cfg.db, r->cfg.audit_retention,
+                            r->cfg.audit_segment, key, err, sizeof(err));
+        sodium_memzero(key, sizeof(key));
+        if (rc != 0) {
+            fprintf(stderr, "parley-relay: audit log %s\n", err);
+            return 1;
+        }
+    }
     if (map_init(&r->online) != 0 || map_init(&r->quotas) != 0 || map_init(&r->per_ip) != 0 ||
         session_load(r) != 0) {
         fprintf(stderr, "parley-relay: cannot load the store\n");
@@ -785,6 +800,8 @@ int server_run(struct relay *r)
     r->ctx = NULL;
     store_close(r->store);
     r->store = NULL;
+    audit_close(r->audit);
+    r->audit = NULL;
     log_event(LOG_INFO, "stopped", NULL);
     return r->exit_code;
 }

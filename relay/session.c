@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "audit.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -57,6 +58,10 @@ static void refuse(struct relay *r, struct conn *c, Parley__Error__Code code, co
                    enum reject_reason why)
 {
     send_error(r, c, code, message, NULL);
+    if (!c->authed)
+        audit_auth(r->audit, c->serial,
+                   c->agent ? "agent" : sodium_is_zero(c->sign_pk, 32) ? NULL : "customer", -1,
+                   NULL, metrics_reason_name(why));
     conn_close(r, c, 1008, why, true);
 }
 
@@ -86,6 +91,7 @@ static bool send_deliver(struct relay *r, struct conn *c, const struct store_env
     if (!send_frame(r, c, &f))
         return false;
     r->metrics.envelopes_delivered++;
+    audit_delivered(r->audit, c->serial, e->envelope_id);
     if (e->seq > c->cursor)
         c->cursor = e->seq;
     return true;
@@ -203,6 +209,7 @@ void session_start(struct relay *r, struct conn *c)
     f.kind_case = PARLEY__FRAME__KIND_HELLO;
     f.hello = &h;
     send_frame(r, c, &f);
+    audit_conn_open(r->audit, c->serial, c->addr);
 }
 
 static int find_brand(const struct relay *r, const char *brand_id)
@@ -259,6 +266,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     struct map_entry *slot;
     struct conn *old;
 
+    c->agent = a->cert != NULL; /* what it claims, until verified */
     if (!parley__len_is(a->sign_key, 32) || !parley__len_is(a->signature, 64)) {
         refuse(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad auth frame", REJECT_malformed);
         return;
@@ -275,7 +283,6 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     }
     if (a->cert != NULL && !auth_agent(r, c, a->cert))
         return;
-    c->agent = a->cert != NULL;
     parley_routing_id(c->sign_pk, c->routing);
     log_pseudonym(c->routing, 32, c->pseudonym);
     slot = map_put(&r->online, c->routing);
@@ -304,6 +311,8 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
     f.auth_ok = &ok;
     send_frame(r, c, &f);
+    audit_auth(r->audit, c->serial, c->agent ? "agent" : "customer", c->agent ? c->brand : -1,
+               c->routing, NULL);
     log_event(LOG_INFO, "authenticated", "\"conn\":\"%s\",\"role\":\"%s\"", c->pseudonym,
               c->agent ? "agent" : "customer");
     /* Catch up from the store once everything that arrived before is committed. */
@@ -599,6 +608,41 @@ static void on_prekey_fetch(struct relay *r, struct conn *c, const Parley__Preke
         parley__prekey__free_unpacked(pk, NULL);
 }
 
+/*
+ * A customer's erasure request: everything the relay holds to or from
+ * that customer, up to now, is deleted (what it sends afterwards, such as
+ * the notices telling its agents, is not). Only the customer itself may
+ * ask: the request is signed by the key this connection authenticated.
+ */
+static void on_erase(struct relay *r, struct conn *c, const Parley__ErasureRequest *er)
+{
+    Parley__ErasureRequestBody *body;
+    struct store_op *op;
+    bool good;
+
+    body = parley__erasure_request_body__unpack(NULL, er->body.len, er->body.data);
+    good = body != NULL && parley__len_is(body->customer_sign_key, 32) &&
+           sodium_memcmp(body->customer_sign_key.data, c->sign_pk, 32) == 0 &&
+           parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_ERASURE, er->body, er->signature) ==
+               PARLEY_OK;
+    if (body != NULL)
+        parley__erasure_request_body__free_unpacked(body, NULL);
+    if (!good || c->agent) {
+        metrics_reject(&r->metrics, c->agent ? REJECT_not_allowed : REJECT_bad_signature);
+        send_error(r, c,
+                   c->agent ? PARLEY__ERROR__CODE__NOT_ALLOWED : PARLEY__ERROR__CODE__BAD_SIGNATURE,
+                   "erasure request refused", NULL);
+        return;
+    }
+    op = store_batch_add(&r->pending, STORE_ERASE_ALL);
+    if (op == NULL)
+        return;
+    memcpy(op->env.recipient, c->routing, 32);
+    op->cutoff = r->assigned_seq;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch */
 
@@ -670,6 +714,9 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
     case PARLEY__FRAME__KIND_PREKEY_FETCH:
         on_prekey_fetch(r, c, f->prekey_fetch);
         break;
+    case PARLEY__FRAME__KIND_ERASE:
+        on_erase(r, c, f->erase);
+        break;
     default:
         metrics_reject(&r->metrics, REJECT_unexpected);
         send_error(r, c, PARLEY__ERROR__CODE__UNEXPECTED, "unexpected frame", NULL);
@@ -684,6 +731,8 @@ void session_closed(struct relay *r, struct conn *c)
     struct map_entry *e;
 
     drain_list(r, c, false);
+    if (c->state == CONN_WS)
+        audit_conn_close(r->audit, c->serial, c->close_code);
     if (!c->authed)
         return;
     r->metrics.connections_authenticated--;
@@ -717,6 +766,8 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         }
         if (op->inserted) {
             r->metrics.envelopes_stored++;
+            audit_stored(r->audit, op->env.envelope_id, op->reply_to, op->env.recipient,
+                         op->env.sealed_len);
             metrics_observe_store(&r->metrics, (double)(now_ns - op->submitted_ns) / 1e9);
         } else {
             quota_add(r, op->env.recipient, -1, -(int64_t)op->env.sealed_len); /* a resend */
@@ -725,23 +776,46 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             send_ack(r, c, op->env.envelope_id);
         break;
     case STORE_DELETE:
-    case STORE_ERASE_ALL:
         if (op->deleted > 0) {
+            audit_acked(r->audit, op->env.envelope_id);
             r->metrics.envelopes_acknowledged += op->deleted;
             quota_add(r, op->env.recipient, -(int64_t)op->deleted, -(int64_t)op->freed);
         }
+        break;
+    case STORE_ERASE_ALL:
+        for (size_t i = 0; i < op->n_expired; i++)
+            quota_add(r, op->expired[i].recipient, -1, -(int64_t)op->expired[i].bytes);
+        if (op->ok)
+            audit_erased(r->audit, op->env.recipient, op->deleted, op->freed);
+        if (c != NULL) {
+            if (op->ok) {
+                Parley__Frame f = PARLEY__FRAME__INIT;
+                Parley__Erased e = PARLEY__ERASED__INIT;
+                e.envelopes = op->deleted;
+                f.kind_case = PARLEY__FRAME__KIND_ERASED;
+                f.erased = &e;
+                send_frame(r, c, &f);
+            } else {
+                send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+            }
+        }
+        log_event(LOG_INFO, "erased", "\"conn\":\"%s\",\"envelopes\":%u",
+                  c != NULL ? c->pseudonym : "-", op->deleted);
         break;
     case STORE_EXPIRE:
         r->metrics.envelopes_expired += op->deleted;
         for (size_t i = 0; i < op->n_expired; i++)
             quota_add(r, op->expired[i].recipient, -1, -(int64_t)op->expired[i].bytes);
-        if (op->deleted > 0)
+        if (op->deleted > 0) {
+            audit_expired(r->audit, op->deleted, op->freed);
             log_event(LOG_INFO, "expired", "\"envelopes\":%u", op->deleted);
+        }
         break;
     case STORE_DIRECTORY:
         if (op->ok) {
             /* The publisher and everyone who fetched this brand's directory get the new one. */
             int b = find_brand(r, op->brand_id);
+            audit_directory(r->audit, op->conn_serial, b, op->version);
             for (struct conn *w = r->conns; w != NULL; w = w->next)
                 if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
                     send_directory(r, w, b, op->brand_id);

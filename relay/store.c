@@ -19,8 +19,8 @@ enum { W_INSERT, W_DELETE, W_EXPIRE, W_DIRECTORY, W_PREKEY_ADD, W_PREKEY_DEL, W_
 
 static const char *const writer_sql[W_COUNT] = {
     [W_INSERT] = "INSERT OR IGNORE INTO envelopes"
-                 "(seq, envelope_id, recipient, conversation_id, sealed, stored_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)",
+                 "(seq, envelope_id, recipient, conversation_id, sealed, stored_at, sender)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
     [W_DELETE] = "DELETE FROM envelopes WHERE recipient = ? AND envelope_id = ?"
                  " RETURNING length(sealed)",
     [W_EXPIRE] = "DELETE FROM envelopes WHERE stored_at < ? RETURNING recipient, length(sealed)",
@@ -29,7 +29,8 @@ static const char *const writer_sql[W_COUNT] = {
                     " directory = excluded.directory WHERE excluded.version >= version",
     [W_PREKEY_ADD] = "INSERT INTO prekeys(owner, prekey) VALUES (?, ?)",
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
-    [W_ERASE] = "DELETE FROM envelopes WHERE recipient = ? RETURNING length(sealed)",
+    [W_ERASE] = "DELETE FROM envelopes WHERE (recipient = ?1 OR sender = ?1) AND seq <= ?2"
+                " RETURNING recipient, length(sealed)",
 };
 
 static const char schema[] =
@@ -39,7 +40,8 @@ static const char schema[] =
     " recipient BLOB NOT NULL,"
     " conversation_id BLOB NOT NULL,"
     " sealed BLOB NOT NULL,"
-    " stored_at INTEGER NOT NULL);"
+    " stored_at INTEGER NOT NULL,"
+    " sender BLOB);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_recipient ON envelopes(recipient, seq);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_time ON envelopes(stored_at);"
     "CREATE TABLE IF NOT EXISTS directories("
@@ -98,23 +100,29 @@ static int run_op(struct store *s, struct store_op *op)
         sqlite3_bind_blob(st, 4, op->env.conversation_id, 16, SQLITE_STATIC);
         sqlite3_bind_blob(st, 5, op->env.sealed, (int)op->env.sealed_len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, (sqlite3_int64)op->env.stored_at);
+        sqlite3_bind_blob(st, 7, op->reply_to, 32, SQLITE_STATIC);
         rc = sqlite3_step(st);
         op->inserted = rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1;
         break;
     case STORE_DELETE:
-    case STORE_ERASE_ALL:
-        st = s->w[op->kind == STORE_DELETE ? W_DELETE : W_ERASE];
+        st = s->w[W_DELETE];
         sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
-        if (op->kind == STORE_DELETE)
-            sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             op->deleted++;
             op->freed += (uint64_t)sqlite3_column_int64(st, 0);
         }
         break;
     case STORE_EXPIRE:
-        st = s->w[W_EXPIRE];
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
+    case STORE_ERASE_ALL:
+        /* Both report what they removed per recipient, for the quotas. */
+        st = s->w[op->kind == STORE_EXPIRE ? W_EXPIRE : W_ERASE];
+        if (op->kind == STORE_EXPIRE) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
+        } else {
+            sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
+        }
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             struct store_expired *grown;
 
@@ -247,6 +255,17 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
     if (exec(s->wdb, schema) != 0) {
         snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(s->wdb));
         goto fail;
+    }
+    /* Databases from before erasure requests: the sender column is added (empty for old rows). */
+    if (sqlite3_prepare_v2(s->wdb, "SELECT sender FROM envelopes LIMIT 0", -1, &st, NULL) !=
+        SQLITE_OK) {
+        if (exec(s->wdb, "ALTER TABLE envelopes ADD COLUMN sender BLOB") != 0) {
+            snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(s->wdb));
+            goto fail;
+        }
+    } else {
+        sqlite3_finalize(st);
+        st = NULL;
     }
     if (open_conn(&s->rdb, path, err, cap) != 0)
         goto fail;

@@ -33,7 +33,7 @@ enum store_op_kind {
     STORE_DIRECTORY,    /* brand_id, version, blob */
     STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
     STORE_PREKEY_DEL,   /* prekey_id */
-    STORE_ERASE_ALL,    /* env.recipient: everything held for it */
+    STORE_ERASE_ALL,    /* env.recipient: envelopes to or from it, seq <= cutoff -> expired list */
     STORE_BARRIER       /* no work: answered once the batch holding it is committed */
 };
 
@@ -48,7 +48,7 @@ struct store_op {
     uint8_t reply_to[32];         /* routing id of the connection to answer */
     uint64_t submitted_ns;        /* CLOCK_MONOTONIC at arrival */
     struct store_env env;
-    uint64_t cutoff;              /* STORE_EXPIRE */
+    uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_ALL: highest seq */
     char brand_id[65];            /* STORE_DIRECTORY */
     uint64_t version;
     uint8_t *blob;                /* STORE_DIRECTORY, STORE_PREKEY_ADD; owned */

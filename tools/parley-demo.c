@@ -45,7 +45,7 @@ struct party {
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
     size_t n_texts;
-    int count[PARLEY_EV_RELAY_ERROR + 1];
+    int count[PARLEY_EV_ERASED + 1];
     bool have_conv;
     uint8_t conv[16];
     parley_conv_state state;
@@ -130,7 +130,7 @@ static void on_event(void *user, const parley_event *ev)
     struct party *p = user;
     char fp[PARLEY_FINGERPRINT_LEN], when[8];
 
-    if ((unsigned)ev->kind <= PARLEY_EV_RELAY_ERROR)
+    if ((unsigned)ev->kind <= PARLEY_EV_ERASED)
         p->count[ev->kind]++;
     switch (ev->kind) {
     case PARLEY_EV_CONNECTED:
@@ -200,6 +200,9 @@ static void on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_RELAY_ERROR:
         note(p, "! relay error: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
+        break;
+    case PARLEY_EV_ERASED:
+        note(p, "* erasure applied");
         break;
     }
 }

@@ -335,6 +335,10 @@ static void on_event(void *user, const parley_event *ev)
     case PARLEY_EV_RELAY_ERROR:
         app_status(a, "relay refused: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
         break;
+    case PARLEY_EV_ERASED:
+        app_status(a, ev->erasure == 2 ? "customer asked for erasure: history kept (brand policy)"
+                                       : "customer asked for erasure: history deleted");
+        break;
     }
 }
 

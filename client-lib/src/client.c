@@ -317,6 +317,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     cc.agent_cert_len = cfg->agent_cert_len;
     cc.publish_directory = cfg->publish_directory;
     cc.publish_directory_len = cfg->publish_directory_len;
+    cc.keep_on_erasure = cfg->keep_on_erasure != 0;
     err = parley__core_new(&c->core, &cc, now_ms());
     parley_identity_free(agent);
     agent = NULL;
@@ -492,4 +493,14 @@ parley_err parley_conversation_export(parley_client *c, const uint8_t conversati
                                       char **json, size_t *len)
 {
     CALL(c, parley__core_export(c->core, conversation_id, json, len));
+}
+
+parley_err parley_client_erase(parley_client *c)
+{
+    CALL(c, parley__core_erase(c->core, now_ms()));
+}
+
+parley_err parley_client_withdraw_consent(parley_client *c)
+{
+    CALL(c, parley__core_withdraw_consent(c->core, now_ms()));
 }

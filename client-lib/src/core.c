@@ -75,6 +75,7 @@ struct conv {
     struct buf target_cert;
     parley_cert_info target;
     uint64_t history_count, peer_read, peer_delivered;
+    uint32_t erasure;            /* agents: 1 history erased, 2 kept by policy */
 };
 
 struct out_item {
@@ -110,6 +111,8 @@ struct parley__core {
     uint8_t brand_pk[32];
     char brand_id[PARLEY_MAX_ID + 1];
     uint8_t *dir_key;            /* sodium_malloc, 32 bytes */
+    bool keep_on_erasure;
+    struct buf erase_request;    /* customers: sent to the relay, until it confirms */
     struct buf publish_dir;
     enum net_state net;
     uint32_t prekeys_left;
@@ -399,6 +402,7 @@ static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct
     cv->history_count = s->history_count;
     cv->peer_read = s->peer_read_seq;
     cv->peer_delivered = s->peer_delivered_seq;
+    cv->erasure = s->erasure;
     parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
     return PARLEY_OK;
 bad:
@@ -453,6 +457,7 @@ static parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.history_count = cv->history_count;
     s.peer_read_seq = cv->peer_read;
     s.peer_delivered_seq = cv->peer_delivered;
+    s.erasure = cv->erasure;
     err = parley__vault_put_pb(c->vault, "conv", cv->id, 16, &s.base);
     sodium_memzero(keys, sizeof(keys));
     return err;
@@ -1239,10 +1244,10 @@ static parley_err notify_fanout(struct parley__core *c, struct conv *cv,
     cl.agent_id = (char *)winner->agent_id;
     p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
     p.claim = &cl;
+    /* The list stays: these agents hold the first message, and hear of an erasure too. */
     for (size_t i = 0; err == PARLEY_OK && i < cv->n_fanout; i++)
         if (memcmp(cv->fanout[i], winner->sign_pk, 32) != 0)
             err = pending_add(c, cv->id, cv->fanout[i], &p);
-    cv->n_fanout = 0;
     return err;
 }
 
@@ -1256,7 +1261,56 @@ struct accept {
     const char *sender_name;
     const Parley__Handover *handover; /* history handed over with a transfer */
     bool notify_fanout;          /* customer: tell the other agents the conversation is taken */
+    bool erase;                  /* agents: the customer asked for erasure */
 };
+
+struct row_keys {
+    uint8_t (*keys)[24];
+    size_t n, cap;
+};
+
+static int collect_history_key(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                               size_t val_len)
+{
+    struct row_keys *k = arg;
+
+    if (key_len != 24)
+        return 0;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        uint8_t(*grown)[24] = realloc(k->keys, cap * sizeof(*grown));
+        if (grown == NULL)
+            return 1;
+        k->keys = grown;
+        k->cap = cap;
+    }
+    memcpy(k->keys[k->n++], key, 24);
+    return 0;
+}
+
+/*
+ * Agents, on a customer's erasure request (inside the receiving
+ * transaction): the conversation's history and consent receipt are
+ * deleted, or, where the brand must keep them, marked and left out of
+ * listings.
+ */
+static parley_err erase_local(struct parley__core *c, struct conv *cv)
+{
+    struct row_keys k = {NULL, 0, 0};
+    parley_err err = PARLEY_OK;
+
+    if (c->keep_on_erasure) {
+        cv->erasure = 2;
+        return PARLEY_OK;
+    }
+    err = parley__vault_scan(c->vault, "history", cv->id, 16, collect_history_key, &k);
+    for (size_t i = 0; err == PARLEY_OK && i < k.n; i++)
+        err = parley__vault_del(c->vault, "history", k.keys[i], 24);
+    free(k.keys);
+    buf_free(&cv->consent);
+    cv->erasure = 1;
+    return err;
+}
 
 static parley_err accept_commit(struct parley__core *c, const struct accept *a)
 {
@@ -1284,6 +1338,8 @@ static parley_err accept_commit(struct parley__core *c, const struct accept *a)
         err = parley__vault_del(c->vault, "prekey", a->o->used_pk, 32);
     if (err == PARLEY_OK && a->notify_fanout)
         err = notify_fanout(c, a->cv, &a->o->cert);
+    if (err == PARLEY_OK && a->erase)
+        err = erase_local(c, a->cv);
     if (err == PARLEY_OK)
         err = conv_save(c, a->cv);
     if (err == PARLEY_OK)
@@ -1348,6 +1404,22 @@ static bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened 
     return false;
 }
 
+static bool erasure_request_valid(const Parley__ErasureRequest *r, const uint8_t customer[32])
+{
+    Parley__ErasureRequestBody *b;
+    bool ok;
+
+    if (r == NULL ||
+        parley__verify_pb(customer, 32, PARLEY__DOMAIN_ERASURE, r->body, r->signature) != PARLEY_OK)
+        return false;
+    b = parley__erasure_request_body__unpack(NULL, r->body.len, r->body.data);
+    ok = b != NULL && parley__len_is(b->customer_sign_key, 32) &&
+         memcmp(b->customer_sign_key.data, customer, 32) == 0;
+    if (b != NULL)
+        parley__erasure_request_body__free_unpacked(b, NULL);
+    return ok;
+}
+
 /* Bodies either side may receive from its current peer. */
 static void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
                       struct accept *a, bool *changed)
@@ -1386,6 +1458,15 @@ static void peer_body(struct parley__core *c, struct conv *cv, const struct open
         conv_forget_keys(cv);
         *changed = true;
         break;
+    case PARLEY__PAYLOAD__BODY_ERASE:
+        /* Only an agent acts on it, and only when the customer itself signed it. */
+        if (c->agent && erasure_request_valid(p->erase->request, cv->customer)) {
+            a->erase = true;
+            cv->state = PARLEY_CONV_CLOSED;
+            conv_forget_keys(cv);
+            *changed = true;
+        }
+        break;
     default:
         break;
     }
@@ -1395,7 +1476,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                           bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false};
     bool changed = false, claim_after = false;
     const char *taken_by = NULL;
 
@@ -1464,7 +1545,9 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
         /* Typing notices are not sequenced: sent once, never stored, replays are harmless. */
         if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING &&
-            !seq_ok(c, cv, o, p->body_case == PARLEY__PAYLOAD__BODY_CLAIM)) {
+            !seq_ok(c, cv, o,
+                    p->body_case == PARLEY__PAYLOAD__BODY_CLAIM ||
+                        p->body_case == PARLEY__PAYLOAD__BODY_ERASE)) {
             send_delivered(c, env->envelope_id.data);
             return;
         }
@@ -1494,6 +1577,15 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
     send_delivered(c, env->envelope_id.data);
     if (changed)
         emit_state_by(c, cv, taken_by);
+    if (a.erase) {
+        parley_event ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = PARLEY_EV_ERASED;
+        memcpy(ev.conversation_id, cv->id, 16);
+        ev.erasure = cv->erasure;
+        emit(c, &ev, NULL, 0);
+    }
     if (a.text != NULL) {
         emit_message(c, cv, o, a.text, a.text_len);
         receipt_due(c, cv->id, p->seq);
@@ -1535,6 +1627,8 @@ static bool customer_claim(struct parley__core *c, struct conv *cv, const struct
     free(cb);
     cv->agent = o->cert;
     *notify = cv->state == PARLEY_CONV_WAITING;
+    if (!from_fanout && cv->n_fanout < MAX_FANOUT)
+        memcpy(cv->fanout[cv->n_fanout++], o->cert.sign_pk, 32); /* a transfer target */
     buf_free(&cv->target_cert);
     memset(&cv->target, 0, sizeof(cv->target));
     cv->state = PARLEY_CONV_ACTIVE;
@@ -1545,7 +1639,7 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
                              bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false};
     bool changed = false, current;
 
     current = have_conv && cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
@@ -1663,6 +1757,23 @@ static void on_deliver(struct parley__core *c, const Parley__Envelope *env, uint
 /* ------------------------------------------------------------------ */
 /* Relay frames */
 
+/* Customers: an erasure request not yet confirmed by the relay goes (again). */
+static void send_erase_frame(struct parley__core *c)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__ErasureRequest *r;
+
+    if (c->net != NET_READY || c->erase_request.n == 0)
+        return;
+    r = parley__erasure_request__unpack(NULL, c->erase_request.n, c->erase_request.p);
+    if (r == NULL)
+        return;
+    f.kind_case = PARLEY__FRAME__KIND_ERASE;
+    f.erase = r;
+    queue_frame(c, &f);
+    parley__erasure_request__free_unpacked(r, NULL);
+}
+
 static void on_hello(struct parley__core *c, const Parley__Hello *h)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
@@ -1717,6 +1828,7 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
     f.directory_fetch = &df;
     queue_frame(c, &f);
     publish_prekeys(c, now);
+    send_erase_frame(c); /* before the outbox: what is sent after it is not erased */
     for (size_t i = 0; i < c->n_out; i++)
         c->out[i].in_flight = false;
     pump_outbox(c, now);
@@ -1879,6 +1991,18 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
         break;
     case PARLEY__FRAME__KIND_ERROR:
         on_error(c, f->error, now);
+        break;
+    case PARLEY__FRAME__KIND_ERASED:
+        if (c->erase_request.n > 0 &&
+            parley__vault_del(c->vault, "meta", (const uint8_t *)"erase", 5) == PARLEY_OK) {
+            parley_event ev;
+
+            buf_free(&c->erase_request);
+            memset(&ev, 0, sizeof(ev));
+            ev.kind = PARLEY_EV_ERASED;
+            ev.erased = f->erased->envelopes;
+            emit(c, &ev, NULL, 0);
+        }
         break;
     default:
         break;
@@ -2104,6 +2228,12 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
         directory_install(c, val, len, now, false); /* refused if since expired or damaged */
         parley_free(val, len);
     }
+    c->keep_on_erasure = cfg->keep_on_erasure;
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"erase", 5, &val, &len) ==
+        PARLEY_OK) {
+        buf_set(&c->erase_request, val, len);
+        parley_free(val, len);
+    }
     if (parley__vault_get(c->vault, "meta", (const uint8_t *)"consent", 7, &val, &len) ==
         PARLEY_OK) {
         buf_set(&c->consent, val, len);
@@ -2136,6 +2266,7 @@ void parley__core_free(struct parley__core *c)
     buf_free(&c->cert);
     buf_free(&c->publish_dir);
     buf_free(&c->consent);
+    buf_free(&c->erase_request);
     parley_directory_free(c->dir);
     for (size_t i = 0; i < c->n_out; i++)
         free(c->out[i].env);
@@ -2647,6 +2778,7 @@ static void conv_info(const struct conv *cv, parley_conversation_info *info)
     info->messages = cv->history_count;
     info->peer_delivered_seq = cv->peer_delivered;
     info->peer_read_seq = cv->peer_read;
+    info->erasure = cv->erasure;
     if (cv->consent.n > 0) {
         Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv->consent.n, cv->consent.p);
         Parley__ConsentReceiptBody *b =
@@ -2723,11 +2855,13 @@ static int history_one(void *arg, const uint8_t *key, size_t key_len, const uint
     return stop;
 }
 
-parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
-                                parley_history_fn fn, void *user)
+/* A conversation's history; include_held: also one kept after an erasure request. */
+static parley_err history_scan(struct parley__core *c, const uint8_t conv[16],
+                               parley_history_fn fn, void *user, bool include_held)
 {
     struct history_ctx h = {fn, user};
     struct conv cv;
+    bool held;
     parley_err err;
 
     if (fn == NULL)
@@ -2735,8 +2869,23 @@ parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
     err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
         return err;
+    held = cv.erasure == 2;
     conv_free(&cv);
+    if (held && !include_held)
+        return PARLEY_OK; /* kept only because the brand must: left out of searches */
     return parley__vault_scan(c->vault, "history", conv, 16, history_one, &h);
+}
+
+parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
+                                parley_history_fn fn, void *user)
+{
+    return history_scan(c, conv, fn, user, false);
+}
+
+parley_err parley__core_history_all(struct parley__core *c, const uint8_t conv[16],
+                                    parley_history_fn fn, void *user)
+{
+    return history_scan(c, conv, fn, user, true);
 }
 
 parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], char **json,
@@ -2760,4 +2909,133 @@ parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], c
     err = parley__core_export_json(c, &info, cv.consent.p, cv.consent.n, c->brand_id, json, len);
     conv_free(&cv);
     return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Erasure (customers) */
+
+
+struct conv_ids {
+    uint8_t (*ids)[16];
+    size_t n, cap;
+};
+
+static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                           size_t val_len)
+{
+    struct conv_ids *l = arg;
+
+    if (key_len != 16)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint8_t(*grown)[16] = realloc(l->ids, cap * sizeof(*grown));
+        if (grown == NULL)
+            return 1;
+        l->ids = grown;
+        l->cap = cap;
+    }
+    memcpy(l->ids[l->n++], key, 16);
+    return 0;
+}
+
+/*
+ * Tells every agent who holds part of one conversation (the agents its
+ * first message went to, and those it was transferred to) and closes it.
+ */
+static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16],
+                                     Parley__ErasureRequest *req, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Erase e = PARLEY__ERASE__INIT;
+    const uint8_t *current = NULL;
+    struct conv cv;
+    parley_err err = conv_load(c, id, &cv);
+
+    if (err != PARLEY_OK)
+        return err;
+    e.request = req;
+    p.body_case = PARLEY__PAYLOAD__BODY_ERASE;
+    p.erase = &e;
+    if (cv.state == PARLEY_CONV_ACTIVE) {
+        current = cv.agent.sign_pk;
+        err = send_now(c, &cv, &p, NULL, 0, NULL, now);
+    }
+    /* The others through one-time prekeys: their conversation keys are gone or never were. */
+    for (size_t i = 0; err == PARLEY_OK && i < cv.n_fanout; i++)
+        if (current == NULL || memcmp(cv.fanout[i], current, 32) != 0)
+            err = pending_add(c, cv.id, cv.fanout[i], &p);
+    if (err == PARLEY_OK && cv.state == PARLEY_CONV_TRANSFERRING && cv.target_cert.n > 0)
+        err = pending_add(c, cv.id, cv.target.sign_pk, &p); /* handed the history already */
+    if (err == PARLEY_OK && cv.state != PARLEY_CONV_CLOSED) {
+        cv.state = PARLEY_CONV_CLOSED;
+        conv_forget_keys(&cv);
+        err = conv_save(c, &cv);
+        if (err == PARLEY_OK)
+            emit_state(c, &cv);
+    }
+    conv_free(&cv);
+    return err;
+}
+
+parley_err parley__core_erase(struct parley__core *c, uint64_t now)
+{
+    Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
+    Parley__ErasureRequest *req;
+    struct conv_ids l = {NULL, 0, 0};
+    uint8_t sig[64], *bbuf = NULL, *rbuf = NULL;
+    size_t blen = 0, rlen = 0;
+    parley_err err;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    body.brand_id = c->brand_id;
+    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
+    body.time_ms = now;
+    err = parley__pack(&body.base, &bbuf, &blen);
+    if (err != PARLEY_OK)
+        return err;
+    {
+        Parley__ErasureRequest r = PARLEY__ERASURE_REQUEST__INIT;
+        parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, bbuf, blen, sig);
+        r.body = (ProtobufCBinaryData){blen, bbuf};
+        r.signature = (ProtobufCBinaryData){64, sig};
+        err = parley__pack(&r.base, &rbuf, &rlen);
+    }
+    free(bbuf);
+    if (err != PARLEY_OK)
+        return err;
+    /* Kept until the relay confirms, and sent again on every connection until then. */
+    err = parley__vault_put(c->vault, "meta", (const uint8_t *)"erase", 5, rbuf, rlen);
+    if (err == PARLEY_OK && !buf_set(&c->erase_request, rbuf, rlen))
+        err = PARLEY_ENOMEM;
+    req = err == PARLEY_OK ? parley__erasure_request__unpack(NULL, rlen, rbuf) : NULL;
+    free(rbuf);
+    if (err != PARLEY_OK)
+        return err;
+    if (req == NULL)
+        return PARLEY_ENOMEM;
+    /* The relay first, so that the notices to the agents sent next are not erased with the rest. */
+    send_erase_frame(c);
+    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
+        err = erase_conversation(c, l.ids[i], req, now);
+    free(l.ids);
+    parley__erasure_request__free_unpacked(req, NULL);
+    flush_pending(c, now);
+    return err;
+}
+
+parley_err parley__core_withdraw_consent(struct parley__core *c, uint64_t now)
+{
+    parley_err err;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    err = parley__vault_del(c->vault, "meta", (const uint8_t *)"consent", 7);
+    if (err != PARLEY_OK)
+        return err;
+    buf_free(&c->consent);
+    c->consent_version = 0;
+    return parley__core_erase(c, now);
 }

@@ -22,6 +22,7 @@ struct parley__core_config {
     size_t agent_cert_len;
     const uint8_t *publish_directory;
     size_t publish_directory_len;
+    bool keep_on_erasure;
 };
 
 parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,
@@ -52,6 +53,8 @@ bool parley__core_next_event(struct parley__core *c, parley_event *ev);
 const uint8_t *parley__core_sign_pk(const struct parley__core *c);
 const parley_directory *parley__core_directory(const struct parley__core *c);
 parley_err parley__core_consent(struct parley__core *c, uint64_t now_ms);
+parley_err parley__core_erase(struct parley__core *c, uint64_t now_ms);
+parley_err parley__core_withdraw_consent(struct parley__core *c, uint64_t now_ms);
 int parley__core_has_consent(const struct parley__core *c);
 parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,
                              uint8_t conversation_id[16], uint64_t now_ms);
@@ -74,6 +77,9 @@ parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
                                 parley_history_fn fn, void *user);
 parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], char **json,
                                size_t *len);
+/* History including a conversation kept after an erasure request (for export). */
+parley_err parley__core_history_all(struct parley__core *c, const uint8_t conv[16],
+                                    parley_history_fn fn, void *user);
 /* export.c: the JSON document of parley_conversation_export. */
 parley_err parley__core_export_json(struct parley__core *c, const parley_conversation_info *info,
                                     const uint8_t *consent, size_t consent_len,

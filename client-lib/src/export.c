@@ -180,6 +180,8 @@ parley_err parley__core_export_json(struct parley__core *c, const parley_convers
     jb_string(&b, info->queue, strlen(info->queue));
     jb_printf(&b, ",\"state\":\"%s\",\"customer_sign_key\":", state_name(info->state));
     jb_hex(&b, info->customer_sign_pk, 32);
+    if (info->erasure != 0)
+        jb_printf(&b, ",\"erasure\":\"%s\"", info->erasure == 2 ? "kept" : "deleted");
     if (info->has_agent) {
         parley_fingerprint(info->agent.sign_pk, fp);
         JB_LIT(&b, ",\"agent\":{\"agent_id\":");
@@ -195,7 +197,7 @@ parley_err parley__core_export_json(struct parley__core *c, const parley_convers
     if (consent_len > 0)
         export_consent(&b, consent, consent_len, info->customer_sign_pk, brand_id);
     JB_LIT(&b, ",\"messages\":[");
-    err = parley__core_history(c, info->conversation_id, export_message, &x);
+    err = parley__core_history_all(c, info->conversation_id, export_message, &x);
     JB_LIT(&b, "]}\n");
     if (err == PARLEY_OK && b.failed)
         err = PARLEY_ENOMEM;

@@ -98,7 +98,7 @@ static bool domain_reserved(const char *domain)
     static const char *const reserved[] = {
         PARLEY__DOMAIN_PAYLOAD, PARLEY__DOMAIN_CERT,   PARLEY__DOMAIN_REVOCATIONS,
         PARLEY__DOMAIN_DIRECTORY, PARLEY__DOMAIN_CONSENT, PARLEY__DOMAIN_PREKEY,
-        PARLEY__DOMAIN_REQUEST,
+        PARLEY__DOMAIN_REQUEST, PARLEY__DOMAIN_ERASURE,
     };
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)

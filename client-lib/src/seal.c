@@ -125,6 +125,8 @@ static bool payload_well_formed(const Parley__Payload *p)
         return parley__len_is(p->handover->customer_sign_key, 32) &&
                parley__len_is(p->handover->customer_receive_key, 32) &&
                parley_id_valid(p->handover->queue) && p->handover->n_history <= 10000;
+    case PARLEY__PAYLOAD__BODY_ERASE:
+        return p->erase->request != NULL;
     case PARLEY__PAYLOAD__BODY_CLOSE:
     case PARLEY__PAYLOAD__BODY_RECEIPT:
     case PARLEY__PAYLOAD__BODY_TYPING:

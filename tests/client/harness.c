@@ -19,6 +19,7 @@
 char h_dir[256];
 int h_port;
 bool h_tls;
+bool h_keep_on_erasure;
 static pid_t relay_pid;
 static const char *relay_bin;
 static const char *const *relay_extra;
@@ -228,7 +229,7 @@ static void on_event(void *user, const parley_event *ev)
 {
     struct h_client *hc = user;
 
-    if (ev->kind <= PARLEY_EV_RELAY_ERROR)
+    if (ev->kind <= PARLEY_EV_ERASED)
         hc->count[ev->kind]++;
     if (getenv("PARLEY_TEST_VERBOSE") != NULL)
         fprintf(stderr, "[%s] event %d state %d err %s text %s\n", hc->name, ev->kind, ev->state,
@@ -270,6 +271,7 @@ void h_client_new(struct h_client *hc, const char *name, const struct h_brand *b
         cfg.key_passphrase_len = 10;
         cfg.agent_cert = b->certs[agent];
         cfg.agent_cert_len = b->cert_lens[agent];
+        cfg.keep_on_erasure = h_keep_on_erasure;
     }
     if (publish_directory) {
         cfg.publish_directory = b->directory;

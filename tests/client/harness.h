@@ -22,7 +22,7 @@ struct h_client {
     parley_event events[H_MAX_EVENTS];
     char texts[H_MAX_EVENTS][256];
     int n_events;
-    int count[PARLEY_EV_RELAY_ERROR + 1];
+    int count[PARLEY_EV_ERASED + 1];
 };
 
 struct h_brand {
@@ -42,6 +42,8 @@ extern char h_dir[256];
 extern int h_port;
 /* When set before h_relay_start: the relay serves TLS (self-signed) and clients use wss://. */
 extern bool h_tls;
+/* When set before h_client_new: an agent keeps a conversation's history on an erasure request. */
+extern bool h_keep_on_erasure;
 
 /* Makes the temp dir, the brand (agents "alice", "bob", "carol" in queue "support") and the pin file. */
 void h_setup(struct h_brand *b);

@@ -12,8 +12,8 @@
 #include "harness.h"
 
 static struct h_brand brand;
-static struct h_client alice, bob, customer;
-static struct h_client *all[] = {&alice, &bob, &customer, NULL};
+static struct h_client alice, bob, customer, customer2;
+static struct h_client *all[] = {&alice, &bob, &customer, &customer2, NULL};
 
 static bool conv_state_is(struct h_client *hc, const uint8_t conv[16], parley_conv_state want)
 {
@@ -169,6 +169,80 @@ static void test_conversation(void)
     CHECK(bob.count[PARLEY_EV_REJECTED] == 0);
 }
 
+struct history_count {
+    int n;
+};
+
+static int count_history(void *user, const parley_history_entry *e)
+{
+    ((struct history_count *)user)->n++;
+    return 0;
+}
+
+static int history_size(struct h_client *hc, const uint8_t conv[16])
+{
+    struct history_count h = {0};
+
+    CHECK_OK(parley_conversation_history(hc->c, conv, count_history, &h));
+    return h.n;
+}
+
+/*
+ * Erasure: a second customer talks with Alice, then asks for erasure.
+ * Alice's client deletes its copy; Bob's (the brand keeps his, by policy)
+ * marks it and leaves it out of listings, but still exports it. The relay
+ * confirms. Nothing the customer sends afterwards is lost.
+ */
+static void test_erasure(void)
+{
+    uint8_t conv[16];
+    char *json = NULL;
+    size_t len = 0;
+    int i;
+
+    printf("erasure: the agents delete (or keep, marked) and the relay confirms\n");
+    CHECK(h_wait(all, &customer2, PARLEY_EV_DIRECTORY, 1, 10000));
+    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_conversation_open(customer2.c, "support", "Mon dossier m\xc3\xa9" "dical", conv));
+    CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
+    CHECK(wait_state(&bob, conv, PARLEY_CONV_QUEUED));
+    CHECK_OK(parley_conversation_claim(alice.c, conv));
+    CHECK(wait_state(&customer2, conv, PARLEY_CONV_ACTIVE));
+    CHECK(wait_state(&bob, conv, PARLEY_CONV_TAKEN));
+    CHECK_OK(parley_send_text(customer2.c, conv, "Mon num\xc3\xa9ro est le 0612345678", NULL));
+    CHECK(h_wait_text(all, &alice, "Mon num\xc3\xa9ro est le 0612345678", 10000));
+    CHECK(history_size(&alice, conv) == 2);
+    CHECK(history_size(&bob, conv) == 1);
+
+    CHECK_ERR(parley_client_erase(alice.c), PARLEY_ESTATE);
+    CHECK_OK(parley_client_withdraw_consent(customer2.c));
+    CHECK(!parley_client_has_consent(customer2.c));
+    CHECK_ERR(parley_conversation_open(customer2.c, "support", "encore", conv), PARLEY_ENOCONSENT);
+    CHECK(h_wait(all, &customer2, PARLEY_EV_ERASED, 1, 10000));
+    CHECK(h_wait(all, &alice, PARLEY_EV_ERASED, 1, 10000));
+    CHECK(h_wait(all, &bob, PARLEY_EV_ERASED, 1, 10000));
+    i = h_find(&alice, PARLEY_EV_ERASED, conv);
+    CHECK(i >= 0 && alice.events[i].erasure == 1);
+    i = h_find(&bob, PARLEY_EV_ERASED, conv);
+    CHECK(i >= 0 && bob.events[i].erasure == 2);
+    CHECK(conv_state_is(&alice, conv, PARLEY_CONV_CLOSED));
+    CHECK(conv_state_is(&customer2, conv, PARLEY_CONV_CLOSED));
+    CHECK(history_size(&alice, conv) == 0);
+    CHECK(history_size(&bob, conv) == 0);
+    CHECK_OK(parley_conversation_export(alice.c, conv, &json, &len));
+    CHECK(strstr(json, "\"erasure\":\"deleted\"") != NULL && strstr(json, "0612345678") == NULL);
+    CHECK(strstr(json, "\"consent\"") == NULL);
+    parley_free(json, len + 1);
+    CHECK_OK(parley_conversation_export(bob.c, conv, &json, &len));
+    CHECK(strstr(json, "\"erasure\":\"kept\"") != NULL);
+    CHECK(strstr(json, "Mon dossier m\xc3\xa9" "dical") != NULL);
+    parley_free(json, len + 1);
+    /* A new consent, a new conversation: all works again. */
+    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_conversation_open(customer2.c, "support", "Nouvelle question", conv));
+    CHECK(h_wait_text(all, &alice, "Nouvelle question", 10000));
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 2 || argc == 3);
@@ -176,11 +250,16 @@ int main(int argc, char **argv)
     h_setup(&brand);
     h_relay_start(argv[1], NULL);
     h_client_new(&alice, "alice", &brand, 0, "alice.db", true);
+    h_keep_on_erasure = true; /* Bob's brand must keep conversations: his client marks them */
     h_client_new(&bob, "bob", &brand, 1, "bob.db", false);
+    h_keep_on_erasure = false;
     CHECK(h_wait(all, &alice, PARLEY_EV_CONNECTED, 1, 10000));
     CHECK(h_wait(all, &alice, PARLEY_EV_DIRECTORY, 1, 10000));
     h_client_new(&customer, "customer", &brand, -1, "customer.db", false);
     test_conversation();
+    h_client_new(&customer2, "customer2", &brand, -1, "customer2.db", false);
+    test_erasure();
+    h_client_free(&customer2);
     h_client_free(&customer);
     h_client_free(&alice);
     h_client_free(&bob);

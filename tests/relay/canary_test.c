@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "internal.h"
 #include "testkit.h"
 
 #define N_ENV 5
@@ -225,11 +226,101 @@ static void test_expiry_leaves_nothing(void)
     tk_env_end(&e);
 }
 
+/* A signed erasure request frame for id (the library signs it for its clients the same way). */
+static void send_erase(wsc *c, const parley_identity *id)
+{
+    Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
+    Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    uint8_t *b = NULL, sig[64];
+    size_t blen = 0;
+
+    body.brand_id = (char *)"acme";
+    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(id)};
+    body.time_ms = 1;
+    CHECK(parley__pack(&body.base, &b, &blen) == PARLEY_OK);
+    CHECK(parley__sign_raw(id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) ==
+          PARLEY_OK);
+    req.body = (ProtobufCBinaryData){blen, b};
+    req.signature = (ProtobufCBinaryData){64, sig};
+    f.kind_case = PARLEY__FRAME__KIND_ERASE;
+    f.erase = &req;
+    CHECK(pc_send(c, &f) == 0);
+    free(b);
+}
+
+/*
+ * A customer's erasure request: every envelope the relay holds to or from
+ * the customer leaves the database and its WAL; what it sends afterwards
+ * is kept; another customer cannot erase for it.
+ */
+static void test_erasure_leaves_nothing(void)
+{
+    struct tk_env e;
+    parley_identity *cust = tk_identity(), *other = tk_identity(), *away = tk_identity();
+    char canary[3][64], later[64], tag[17];
+    uint8_t rnd[8], to_away[32], to_cust[32], eid[16];
+    Parley__Frame *f;
+    wsc *c, *o;
+
+    tk_random(rnd, sizeof(rnd));
+    sodium_bin2hex(tag, sizeof(tag), rnd, sizeof(rnd));
+    for (int i = 0; i < 3; i++)
+        snprintf(canary[i], sizeof(canary[i]), "CANARY-ERASE-%s-%d", tag, i);
+    snprintf(later, sizeof(later), "CANARY-AFTER-%s", tag);
+    tk_env_init(&e, "erasure");
+    tk_env_start(&e, NULL);
+    tk_routing(away, to_away);
+    tk_routing(cust, to_cust);
+    /* From the customer, to someone offline; and to the customer, while it is away. */
+    c = pc_connect(e.relay.port, cust, NULL, 0);
+    CHECK(c != NULL);
+    for (int i = 0; i < 2; i++) {
+        tk_random(eid, 16);
+        tk_send_acked(c, eid, to_away, (const uint8_t *)canary[i], strlen(canary[i]));
+    }
+    wsc_free(c);
+    o = pc_connect(e.relay.port, other, NULL, 0);
+    CHECK(o != NULL);
+    tk_random(eid, 16);
+    tk_send_acked(o, eid, to_cust, (const uint8_t *)canary[2], strlen(canary[2]));
+    for (int i = 0; i < 3; i++)
+        CHECKM(in_store(&e.relay, canary[i]), "envelope %d not stored", i);
+    /* Someone else's erasure request is refused. */
+    {
+        send_erase(o, cust); /* signed by the customer's key, but on another connection */
+        f = tk_expect_kind(o, PARLEY__FRAME__KIND_ERROR, 5000, "erasure for another key");
+        parley__frame__free_unpacked(f, NULL);
+    }
+    c = pc_connect(e.relay.port, cust, NULL, 0);
+    CHECK(c != NULL);
+    /* The stored envelope for the customer comes first; it is not acknowledged. */
+    f = tk_expect_kind(c, PARLEY__FRAME__KIND_DELIVER, 5000, "stored envelope");
+    parley__frame__free_unpacked(f, NULL);
+    send_erase(c, cust);
+    f = tk_expect_kind(c, PARLEY__FRAME__KIND_ERASED, 5000, "erasure");
+    CHECKM(f->erased->envelopes == 3, "erased %u envelopes, not 3", f->erased->envelopes);
+    parley__frame__free_unpacked(f, NULL);
+    tk_random(eid, 16);
+    tk_send_acked(c, eid, to_away, (const uint8_t *)later, strlen(later));
+    for (int i = 0; i < 3; i++)
+        CHECKM(!in_store(&e.relay, canary[i]), "erased envelope %d still in the database or WAL",
+               i);
+    CHECKM(in_store(&e.relay, later), "an envelope sent after the erasure was lost");
+    wsc_free(c);
+    wsc_free(o);
+    parley_identity_free(cust);
+    parley_identity_free(other);
+    parley_identity_free(away);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"canaries", test_canaries},
         {"expiry_leaves_nothing", test_expiry_leaves_nothing},
+        {"erasure_leaves_nothing", test_erasure_leaves_nothing},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -569,7 +569,7 @@ static void record_events(struct mr_party *p)
     while (parley__core_next_event(p->core, &ev)) {
         struct mr_event *e;
 
-        if (ev.kind <= PARLEY_EV_RELAY_ERROR)
+        if (ev.kind <= PARLEY_EV_ERASED)
             p->count[ev.kind]++;
         if (getenv("PARLEY_TEST_VERBOSE") != NULL)
             fprintf(stderr, "  [%s] event %d state %d err %s seq %llu text %s\n", p->name,

@@ -52,7 +52,7 @@ struct mr_party {
     /* what the application saw, across restarts of the core */
     struct mr_event *events;
     int n_events;
-    int count[PARLEY_EV_RELAY_ERROR + 1];
+    int count[PARLEY_EV_ERASED + 1];
     int incarnations;
 };
 

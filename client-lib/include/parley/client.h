@@ -49,7 +49,10 @@ typedef enum parley_event_kind {
     PARLEY_EV_REPLAY,            /* a message already received came again: dropped */
     PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
     PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why */
-    PARLEY_EV_RELAY_ERROR        /* the relay refused something: error, relay_code */
+    PARLEY_EV_RELAY_ERROR,       /* the relay refused something: error, relay_code */
+    PARLEY_EV_ERASED             /* customers: the relay erased (erased: envelopes deleted);
+                                    agents: a customer's erasure request for conversation_id
+                                    was applied (erasure: 1 history deleted, 2 kept by policy) */
 } parley_event_kind;
 
 /*
@@ -74,6 +77,8 @@ typedef struct parley_event {
     int relay_code;              /* RELAY_ERROR: the relay's error code */
     uint32_t notice_version;     /* DIRECTORY */
     uint64_t retry_ms;           /* DISCONNECTED */
+    uint32_t erased;             /* ERASED (customers) */
+    uint32_t erasure;            /* ERASED (agents) */
     const char *queue;           /* CONVERSATION */
 } parley_event;
 
@@ -106,6 +111,12 @@ typedef struct parley_client_config {
     size_t key_passphrase_len;
     const uint8_t *agent_cert;
     size_t agent_cert_len;
+    /*
+     * Agents: when a customer asks for erasure, keep the conversation's
+     * history (marked, and left out of parley_conversation_history) instead
+     * of deleting it, where the brand must keep it by law.
+     */
+    int keep_on_erasure;
     /* Optional: a signed directory this client publishes on connecting (agents). */
     const uint8_t *publish_directory;
     size_t publish_directory_len;
@@ -166,6 +177,24 @@ PARLEY_API const parley_directory *parley_client_directory(const parley_client *
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_consent(parley_client *c);
 /* 1 if consent for the current notice version is recorded. */
 PARLEY_API int parley_client_has_consent(const parley_client *c);
+
+/*
+ * Customers: asks for erasure (GDPR art. 17). A request signed by the
+ * customer key goes to the relay, which deletes every envelope it holds to
+ * or from this customer, and to the agents of every open conversation,
+ * whose clients delete their copy (or keep it, marked, where the brand
+ * must); the conversations are closed. The relay's confirmation arrives as
+ * PARLEY_EV_ERASED. Sent on the next connection when offline. Returns
+ * PARLEY_ESTATE for agents, PARLEY_EIO.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_erase(parley_client *c);
+
+/*
+ * Customers: withdraws consent: the consent receipt is forgotten (nothing
+ * can be sent until consent is given again) and an erasure is requested,
+ * as parley_client_erase().
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_consent(parley_client *c);
 
 /*
  * Customers: opens a conversation in queue with a first message; writes
@@ -237,6 +266,7 @@ typedef struct parley_conversation_info {
     uint64_t peer_delivered_seq; /* our messages up to this seq reached the peer */
     uint64_t peer_read_seq;      /* ... and were read */
     uint32_t consent_notice_version; /* the customer's consent receipt: notice version (0: none) */
+    uint32_t erasure;            /* agents: 0, or 1 history erased, 2 kept by policy on request */
     uint64_t consent_time_ms;    /* ... and when it was given */
 } parley_conversation_info;
 
