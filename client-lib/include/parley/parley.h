@@ -11,6 +11,7 @@
 #include "parley/seal.h"
 #include "parley/store.h"
 #include "parley/client.h"
+#include "parley/scan.h"
 
 #define PARLEY_VERSION_STRING "0.1.0"
 

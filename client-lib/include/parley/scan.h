@@ -120,7 +120,7 @@ typedef enum parley_scan_verdict {
  * each REDACT span (overlapping spans merged) replaced, *redacted_len its
  * length without the NUL; free it with parley_free(*redacted_out,
  * *redacted_len). Otherwise *redacted_out is NULL and *redacted_len 0.
- * redacted_len may be NULL. A BLOCKED verdict is not an error: the call
+ * A BLOCKED verdict is not an error: the call
  * returns PARLEY_OK and the host refuses the send.
  * Returns PARLEY_OK, PARLEY_EINVAL (NULL arguments, a finding outside
  * text or with start >= end or an unknown category, a policy action or
