@@ -330,7 +330,8 @@ int audit_verify(const char *const *paths, size_t n, const uint8_t *expect, FILE
         }
         files[i].first_seq = l.seq;
     }
-    qsort(files, n, sizeof(*files), vfile_cmp);
+    if (n > 1)
+        qsort(files, n, sizeof(*files), vfile_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         FILE *f = fopen(files[i].path, "rb");
         ssize_t got;
@@ -843,7 +844,8 @@ static size_t list_segments(const struct audit *a, uint64_t **out)
         v[n++] = num;
     }
     closedir(d);
-    qsort(v, n, sizeof(*v), u64_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), u64_cmp);
     *out = v;
     return n;
 }
@@ -896,7 +898,7 @@ static void fsync_dir(const struct audit *a)
 
 static int open_live(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);

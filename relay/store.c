@@ -189,14 +189,16 @@ static void commit_batch(struct store *s, struct store_batch *b)
     for (size_t i = 0; i < b->n; i++)
         b->ops[i].ok = ok;
     /*
-     * Expired or erased envelopes leave the file for good: secure_delete
-     * zeroed their pages, and a checkpoint that truncates the WAL drops
-     * the older copies of those pages it still held. When a reader is busy
-     * the checkpoint is partial; the next expiry sweep tries again.
+     * Deleted envelopes leave the file for good: secure_delete zeroed their
+     * pages, and a checkpoint that truncates the WAL drops the older copies
+     * of those pages it still held. It runs after an erasure and with every
+     * expiry sweep (each minute by default), whatever it deleted, so the
+     * copies of acknowledged envelopes go too. When a reader is busy the
+     * checkpoint is partial; the next sweep tries again.
      */
     for (size_t i = 0; ok && i < b->n; i++)
-        if ((b->ops[i].kind == STORE_EXPIRE || b->ops[i].kind == STORE_ERASE_ALL) &&
-            b->ops[i].deleted > 0) {
+        if (b->ops[i].kind == STORE_EXPIRE ||
+            (b->ops[i].kind == STORE_ERASE_ALL && b->ops[i].deleted > 0)) {
             exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
             break;
         }

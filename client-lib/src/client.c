@@ -318,6 +318,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     cc.publish_directory = cfg->publish_directory;
     cc.publish_directory_len = cfg->publish_directory_len;
     cc.keep_on_erasure = cfg->keep_on_erasure != 0;
+    cc.history_retention_ms = (uint64_t)cfg->history_retention_days * 24 * 3600 * 1000;
     err = parley__core_new(&c->core, &cc, now_ms());
     parley_identity_free(agent);
     agent = NULL;

@@ -31,6 +31,8 @@
 #define PREKEY_LOW 8u
 #define OUTBOX_WINDOW 64u
 #define RETRY_MS 2000u
+#define RETENTION_SWEEP_MS (3600u * 1000u)   /* history retention is applied hourly */
+#define SEEN_KEEP_MS (60ull * 24 * 3600 * 1000) /* relays keep envelopes 30 days by default */
 #define RELAY_AUTH_DOMAIN "relay-auth"
 
 /* ------------------------------------------------------------------ */
@@ -130,6 +132,9 @@ struct parley__core {
     struct event_item *events;
     size_t n_events, cap_events, event_head;
     struct event_item current;
+    uint64_t now;                /* the clock of the call in progress */
+    uint64_t history_retention_ms; /* 0: history kept until erased */
+    uint64_t next_sweep;         /* when the retention sweep runs next */
     uint64_t *acked;             /* outbox rows acknowledged, deleted at the next tick */
     size_t n_acked, cap_acked;
     uint8_t receipts[64][16];    /* conversations owing a delivery receipt */
@@ -1314,12 +1319,14 @@ static parley_err erase_local(struct parley__core *c, struct conv *cv)
 
 static parley_err accept_commit(struct parley__core *c, const struct accept *a)
 {
-    static const uint8_t one = 1;
+    uint8_t when[8];
     parley_err err = parley__vault_begin(c->vault);
 
     if (err != PARLEY_OK)
         return err;
-    err = parley__vault_put(c->vault, "seen", a->env->envelope_id.data, 16, &one, 1);
+    /* Remembered with its arrival time, so the retention sweep can forget it. */
+    be64(when, c->now);
+    err = parley__vault_put(c->vault, "seen", a->env->envelope_id.data, 16, when, sizeof(when));
     for (size_t i = 0; err == PARLEY_OK && a->handover != NULL && i < a->handover->n_history;
          i++) {
         const Parley__HistoryEntry *e = a->handover->history[i];
@@ -1959,6 +1966,7 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
 {
     Parley__Frame *f;
 
+    c->now = now;
     if (len > PARLEY_MAX_DIRECTORY + 1024) {
         emit_rejected(c, NULL, PARLEY_ETOOBIG);
         return;
@@ -2032,6 +2040,123 @@ int parley__core_ready(const struct parley__core *c)
     return c->net == NET_READY;
 }
 
+struct sweep {
+    uint64_t cutoff;             /* history older than this goes */
+    uint64_t seen_cutoff;
+    const uint8_t *held;         /* conversation ids kept after an erasure request */
+    size_t n_held;
+    uint8_t (*keys)[24];
+    size_t n, cap;
+    bool seen;
+};
+
+static bool sweep_add(struct sweep *w, const uint8_t *key, size_t len)
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        uint8_t(*grown)[24] = realloc(w->keys, cap * sizeof(*grown));
+        if (grown == NULL)
+            return false;
+        w->keys = grown;
+        w->cap = cap;
+    }
+    memset(w->keys[w->n], 0, 24);
+    memcpy(w->keys[w->n++], key, len);
+    return true;
+}
+
+static int sweep_history(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                         size_t val_len)
+{
+    struct sweep *w = arg;
+    Parley__HistoryRecord *r;
+    bool old;
+
+    if (key_len != 24)
+        return 0;
+    for (size_t i = 0; i < w->n_held; i++)
+        if (memcmp(key, w->held + 16 * i, 16) == 0)
+            return 0; /* kept by the brand's obligation: retention does not apply */
+    r = parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
+    if (r == NULL)
+        return 0;
+    old = r->time_ms < w->cutoff;
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    return old && !sweep_add(w, key, 24);
+}
+
+static int sweep_seen(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                      size_t val_len)
+{
+    struct sweep *w = arg;
+    uint64_t when = 0;
+
+    if (key_len != 16 || val_len != 8)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        when = (when << 8) | val[i];
+    return when < w->seen_cutoff && !sweep_add(w, key, 16);
+}
+
+static int collect_held(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                        size_t val_len)
+{
+    struct sweep *w = arg;
+    Parley__ConversationState *s;
+
+    if (key_len != 16)
+        return 0;
+    s = parley__conversation_state__unpack(&parley__wiping_allocator, val_len, val);
+    if (s != NULL && s->erasure == 2) {
+        uint8_t *grown = realloc((void *)w->held, (w->n_held + 1) * 16);
+        if (grown != NULL) {
+            memcpy(grown + 16 * w->n_held++, key, 16);
+            w->held = grown;
+        }
+    }
+    if (s != NULL)
+        parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
+    return 0;
+}
+
+/*
+ * The client's own retention: history older than history_retention_ms
+ * (when set) is deleted, except conversations the brand must keep, and
+ * envelope ids seen long ago are forgotten (relays keep envelopes for 30
+ * days by default, so none will come again).
+ */
+static void sweep_retention(struct parley__core *c, uint64_t now)
+{
+    struct sweep w;
+    parley_err err;
+
+    memset(&w, 0, sizeof(w));
+    w.cutoff = c->history_retention_ms > 0 && now > c->history_retention_ms
+                   ? now - c->history_retention_ms
+                   : 0;
+    w.seen_cutoff = now > SEEN_KEEP_MS ? now - SEEN_KEEP_MS : 0;
+    if (w.cutoff > 0) {
+        parley__vault_scan(c->vault, "conv", NULL, 0, collect_held, &w);
+        parley__vault_scan(c->vault, "history", NULL, 0, sweep_history, &w);
+    }
+    {
+        size_t n_history = w.n;
+        parley__vault_scan(c->vault, "seen", NULL, 0, sweep_seen, &w);
+        if (w.n > 0 && parley__vault_begin(c->vault) == PARLEY_OK) {
+            err = PARLEY_OK;
+            for (size_t i = 0; err == PARLEY_OK && i < w.n; i++)
+                err = parley__vault_del(c->vault, i < n_history ? "history" : "seen", w.keys[i],
+                                        i < n_history ? 24 : 16);
+            if (err == PARLEY_OK)
+                parley__vault_commit(c->vault);
+            else
+                parley__vault_rollback(c->vault);
+        }
+    }
+    free(w.keys);
+    free((void *)w.held);
+}
+
 static void send_receipts(struct parley__core *c, uint64_t now)
 {
     size_t n = c->n_receipts;
@@ -2059,7 +2184,12 @@ static void send_receipts(struct parley__core *c, uint64_t now)
 
 void parley__core_tick(struct parley__core *c, uint64_t now)
 {
+    c->now = now;
     flush_acked(c);
+    if (now >= c->next_sweep) {
+        sweep_retention(c, now);
+        c->next_sweep = now + RETENTION_SWEEP_MS;
+    }
     if (c->n_receipts > 0)
         send_receipts(c, now);
     pump_outbox(c, now);
@@ -2067,7 +2197,7 @@ void parley__core_tick(struct parley__core *c, uint64_t now)
 
 uint64_t parley__core_deadline(const struct parley__core *c)
 {
-    uint64_t d = UINT64_MAX;
+    uint64_t d = c->next_sweep;
 
     if (c->n_receipts > 0 || c->n_acked > 0)
         return 0;
@@ -2229,6 +2359,9 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
         parley_free(val, len);
     }
     c->keep_on_erasure = cfg->keep_on_erasure;
+    c->history_retention_ms = cfg->history_retention_ms;
+    c->now = now;
+    c->next_sweep = now; /* once soon after start, then hourly */
     if (parley__vault_get(c->vault, "meta", (const uint8_t *)"erase", 5, &val, &len) ==
         PARLEY_OK) {
         buf_set(&c->erase_request, val, len);

@@ -23,6 +23,7 @@ struct parley__core_config {
     const uint8_t *publish_directory;
     size_t publish_directory_len;
     bool keep_on_erasure;
+    uint64_t history_retention_ms;      /* 0: no limit */
 };
 
 parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,

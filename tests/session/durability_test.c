@@ -264,6 +264,50 @@ static void test_agent_crash_after_open(void)
     scene_free(&s);
 }
 
+static int count_entry(void *user, const parley_history_entry *e)
+{
+    (*(int *)user)++;
+    return 0;
+}
+
+static int history_of(struct mr_party *p, const uint8_t conv[16])
+{
+    int n = 0;
+
+    CHECK_OK(parley__core_history(p->core, conv, count_entry, &n));
+    return n;
+}
+
+/* A client's own history retention, on the fake clock: old messages go, new ones stay. */
+static void test_history_retention(void)
+{
+    struct scene s;
+
+    printf("retention: history older than the client's limit is deleted on the clock\n");
+    scene_init(&s, &w);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    scene_say(&s, &s.customer, "an old message");
+    CHECK(history_of(&s.alice, s.conv) == 2);
+    mr_crash(&s.alice);
+    s.alice.history_retention_ms = 24ull * 3600 * 1000;
+    mr_restart(&s.alice);
+    mr_connect(&s.alice);
+    mr_pump(&s.relay);
+    CHECK(history_of(&s.alice, s.conv) == 2); /* not a day old yet */
+    mr_advance(&s.relay, 25ull * 3600 * 1000);
+    parley__core_tick(s.alice.core, s.relay.now);
+    CHECK(history_of(&s.alice, s.conv) == 0);
+    CHECK(history_of(&s.customer, s.conv) == 2); /* the customer set no limit */
+    scene_say(&s, &s.customer, "a new message");
+    CHECK(history_of(&s.alice, s.conv) == 1);
+    /* An hour later the sweep runs again; the new message is not old enough to go. */
+    mr_advance(&s.relay, 2ull * 3600 * 1000);
+    parley__core_tick(s.alice.core, s.relay.now);
+    CHECK(history_of(&s.alice, s.conv) == 1);
+    scene_free(&s);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -273,6 +317,7 @@ int main(void)
     test_recipient_crash();
     test_crash_after_open();
     test_agent_crash_after_open();
+    test_history_retention();
     world_free(&w);
     printf("ok\n");
     return 0;

@@ -457,6 +457,7 @@ static void open_core(struct mr_party *p)
     cc.brand_pk = p->relay->brand_pk;
     cc.brand_id = p->relay->brand_id;
     cc.directory_key = p->relay->client_dir_key;
+    cc.history_retention_ms = p->history_retention_ms;
     cc.agent_id = p->agent;
     cc.agent_cert = p->cert;
     cc.agent_cert_len = p->cert_len;

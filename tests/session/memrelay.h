@@ -43,6 +43,7 @@ struct mr_party {
     size_t cert_len;
     const uint8_t *publish_dir;
     size_t publish_dir_len;
+    uint64_t history_retention_ms;   /* given to the core when it (re)starts */
     uint8_t sign_pk[32], routing[32];
     /* relay side */
     bool online, authed, is_agent;

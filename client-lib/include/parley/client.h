@@ -117,6 +117,12 @@ typedef struct parley_client_config {
      * of deleting it, where the brand must keep it by law.
      */
     int keep_on_erasure;
+    /*
+     * The client's history retention: messages older than this many days
+     * are deleted from the local store (checked hourly; conversations kept
+     * after an erasure request are left alone). 0: kept until erased.
+     */
+    uint32_t history_retention_days;
     /* Optional: a signed directory this client publishes on connecting (agents). */
     const uint8_t *publish_directory;
     size_t publish_directory_len;
