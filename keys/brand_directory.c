@@ -38,6 +38,8 @@ static const char usage[] =
     "  --notice FILE           privacy notice text (UTF-8) customers consent to\n"
     "  --notice-version N      version of that notice (a new text needs a new number)\n"
     "  --purpose P             a processing purpose named in the notice (repeatable)\n"
+    "  --keep-on-erasure       the brand must keep conversations whose customer asks for\n"
+    "                          erasure: agents' clients mark them instead of deleting\n"
     "  --revocations FILE      the brand's revocation list to embed\n"
     "  --queue NAME=IDS        a queue and its agent ids, comma-separated (repeatable)\n"
     "  --version N             directory version (default: the version in --out plus 1\n"
@@ -48,7 +50,7 @@ static const char usage[] =
 struct dir_opts {
     const char *key, *out, *notice, *revocations;
     uint64_t notice_version, version;
-    int have_notice_version, force;
+    int have_notice_version, force, keep_on_erasure;
     const char **purposes, **queue_args;
     size_t n_purposes, n_queues, n_certs;
     char **cert_paths;
@@ -95,6 +97,9 @@ static int parse_option(int c, char **argv, struct dir_opts *o)
     case OPT_PURPOSE:
         o->purposes[o->n_purposes++] = optarg;
         return 0;
+    case OPT_KEEP_ON_ERASURE:
+        o->keep_on_erasure = 1;
+        return 0;
     case OPT_REVOCATIONS:
         o->revocations = optarg;
         return 0;
@@ -125,6 +130,7 @@ static int parse(int argc, char **argv, struct dir_opts *o)
         {"notice", required_argument, NULL, OPT_NOTICE},
         {"notice-version", required_argument, NULL, OPT_NOTICE_VERSION},
         {"purpose", required_argument, NULL, OPT_PURPOSE},
+        {"keep-on-erasure", no_argument, NULL, OPT_KEEP_ON_ERASURE},
         {"revocations", required_argument, NULL, OPT_REVOCATIONS},
         {"queue", required_argument, NULL, OPT_QUEUE},
         {"version", required_argument, NULL, OPT_VERSION},
@@ -412,6 +418,7 @@ static int run(const struct dir_opts *o)
         .queues = in.qspecs,
         .n_queues = o->n_queues,
         .issued_at = now,
+        .keep_on_erasure = o->keep_on_erasure,
     };
     if (build_and_write(o, brand, &spec, replace, now) == 0)
         rc = KEYS_EXIT_OK;

@@ -34,6 +34,7 @@ enum keys_opt {
     OPT_PASS_FILE,
     OPT_PUB,
     OPT_PURPOSE,
+    OPT_KEEP_ON_ERASURE,
     OPT_QUEUE,
     OPT_REVOCATIONS,
     OPT_SERIAL,

@@ -109,6 +109,9 @@ void keys_print_directory(const parley_directory *d)
     for (size_t i = 0; i < np; i++)
         printf(" %s", parley_directory_purpose(d, i));
     printf("%s\n", np == 0 ? " (none)" : "");
+    printf("on erasure:   %s\n", parley_directory_keep_on_erasure(d)
+                                      ? "agents keep (marked): the brand must retain conversations"
+                                      : "agents delete their copy");
     print_directory_agents(d);
     print_directory_queues(d);
 }

@@ -188,6 +188,7 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     content.n_purposes = spec->n_purposes;
     content.queues = queue_ptrs;
     content.n_queues = spec->n_queues;
+    content.keep_on_erasure = spec->keep_on_erasure != 0;
     body.brand_id = (char *)spec->brand_id;
     body.version = spec->version;
     body.revocations = revs;
@@ -410,6 +411,11 @@ uint32_t parley_directory_notice_version(const parley_directory *d)
 const char *parley_directory_notice_text(const parley_directory *d)
 {
     return d->content->notice_text;
+}
+
+int parley_directory_keep_on_erasure(const parley_directory *d)
+{
+    return d->content->keep_on_erasure ? 1 : 0;
 }
 
 size_t parley_directory_purpose_count(const parley_directory *d)

@@ -573,6 +573,21 @@ static void test_directory_round_trip(struct world *w)
 
     CHECK(parley_directory_version(d) == 12);
     CHECK(parley_directory_notice_version(d) == 4);
+    CHECK(parley_directory_keep_on_erasure(d) == 0);
+    {
+        /* The brand's retention duty travels signed and sealed with the rest. */
+        parley_directory_spec keep = f.spec;
+        parley_directory *k = NULL;
+        uint8_t *kd;
+        size_t kd_len;
+
+        keep.keep_on_erasure = 1;
+        CHECK_OK(parley_directory_build(w->brand, &keep, &kd, &kd_len));
+        CHECK_OK(parley_directory_open(&k, kd, kd_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
+        CHECK(parley_directory_keep_on_erasure(k) == 1);
+        parley_directory_free(k);
+        parley_free(kd, kd_len);
+    }
     CHECK(strcmp(parley_directory_notice_text(d), notice) == 0);
     CHECK(parley_directory_purpose_count(d) == 2);
     CHECK(strcmp(parley_directory_purpose(d, 0), purposes[0]) == 0);

@@ -131,6 +131,7 @@ typedef struct parley_directory_spec {
     const parley_queue_spec *queues;
     size_t n_queues;
     uint64_t issued_at;
+    int keep_on_erasure;         /* the brand must keep conversations a customer asks to erase */
 } parley_directory_spec;
 
 /*
@@ -185,6 +186,8 @@ PARLEY_API uint64_t parley_directory_version(const parley_directory *d);
 PARLEY_API uint32_t parley_directory_notice_version(const parley_directory *d);
 /* NUL-terminated, owned by d. */
 PARLEY_API const char *parley_directory_notice_text(const parley_directory *d);
+/* 1 when the brand must keep conversations whose customer asks for erasure (agents then mark them). */
+PARLEY_API int parley_directory_keep_on_erasure(const parley_directory *d);
 PARLEY_API size_t parley_directory_purpose_count(const parley_directory *d);
 PARLEY_API const char *parley_directory_purpose(const parley_directory *d, size_t i);
 PARLEY_API size_t parley_directory_agent_count(const parley_directory *d);

@@ -114,7 +114,9 @@ typedef struct parley_client_config {
     /*
      * Agents: when a customer asks for erasure, keep the conversation's
      * history (marked, and left out of parley_conversation_history) instead
-     * of deleting it, where the brand must keep it by law.
+     * of deleting it, where the brand must keep it by law. The brand can
+     * also say so in its signed directory (parley_directory_keep_on_erasure);
+     * either is enough.
      */
     int keep_on_erasure;
     /*
