@@ -618,16 +618,26 @@ static void on_erase(struct relay *r, struct conn *c, const Parley__ErasureReque
 {
     Parley__ErasureRequestBody *body;
     struct store_op *op;
+    uint8_t *convs = NULL;
+    size_t n_convs = 0;
     bool good;
 
     body = parley__erasure_request_body__unpack(NULL, er->body.len, er->body.data);
     good = body != NULL && parley__len_is(body->customer_sign_key, 32) &&
            sodium_memcmp(body->customer_sign_key.data, c->sign_pk, 32) == 0 &&
+           body->n_conversation_ids <= 4096 &&
            parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_ERASURE, er->body, er->signature) ==
                PARLEY_OK;
+    /* The customer's conversation ids (random, so only the customer knows them). */
+    if (good && body->n_conversation_ids > 0 &&
+        (convs = malloc(16 * body->n_conversation_ids)) != NULL)
+        for (size_t i = 0; i < body->n_conversation_ids; i++)
+            if (parley__len_is(body->conversation_ids[i], 16))
+                memcpy(convs + 16 * n_convs++, body->conversation_ids[i].data, 16);
     if (body != NULL)
         parley__erasure_request_body__free_unpacked(body, NULL);
     if (!good || c->agent) {
+        free(convs);
         metrics_reject(&r->metrics, c->agent ? REJECT_not_allowed : REJECT_bad_signature);
         send_error(r, c,
                    c->agent ? PARLEY__ERROR__CODE__NOT_ALLOWED : PARLEY__ERROR__CODE__BAD_SIGNATURE,
@@ -635,9 +645,13 @@ static void on_erase(struct relay *r, struct conn *c, const Parley__ErasureReque
         return;
     }
     op = store_batch_add(&r->pending, STORE_ERASE_ALL);
-    if (op == NULL)
+    if (op == NULL) {
+        free(convs);
         return;
+    }
     memcpy(op->env.recipient, c->routing, 32);
+    op->blob = convs;
+    op->blob_len = 16 * n_convs;
     op->cutoff = r->assigned_seq;
     op->conn_serial = c->serial;
     memcpy(op->reply_to, c->routing, 32);

@@ -15,7 +15,17 @@
 
 #include "store.h"
 
-enum { W_INSERT, W_DELETE, W_EXPIRE, W_DIRECTORY, W_PREKEY_ADD, W_PREKEY_DEL, W_ERASE, W_COUNT };
+enum {
+    W_INSERT,
+    W_DELETE,
+    W_EXPIRE,
+    W_DIRECTORY,
+    W_PREKEY_ADD,
+    W_PREKEY_DEL,
+    W_ERASE,
+    W_ERASE_CONV,
+    W_COUNT
+};
 
 static const char *const writer_sql[W_COUNT] = {
     [W_INSERT] = "INSERT OR IGNORE INTO envelopes"
@@ -31,6 +41,8 @@ static const char *const writer_sql[W_COUNT] = {
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
     [W_ERASE] = "DELETE FROM envelopes WHERE (recipient = ?1 OR sender = ?1) AND seq <= ?2"
                 " RETURNING recipient, length(sealed)",
+    [W_ERASE_CONV] = "DELETE FROM envelopes WHERE conversation_id = ?1 AND seq <= ?2"
+                     " RETURNING recipient, length(sealed)",
 };
 
 static const char schema[] =
@@ -86,6 +98,29 @@ static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
     return 0;
 }
 
+/* Steps a DELETE ... RETURNING recipient, length(sealed), adding each row to op's removed list. */
+static int collect_removed(sqlite3_stmt *st, struct store_op *op)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_expired *grown;
+
+        if (sqlite3_column_bytes(st, 0) != 32)
+            continue;
+        grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
+        if (grown == NULL)
+            return SQLITE_NOMEM;
+        op->expired = grown;
+        memcpy(grown[op->n_expired].recipient, sqlite3_column_blob(st, 0), 32);
+        grown[op->n_expired].bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        op->n_expired++;
+        op->deleted++;
+        op->freed += (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    return rc;
+}
+
 static int run_op(struct store *s, struct store_op *op)
 {
     sqlite3_stmt *st;
@@ -114,31 +149,23 @@ static int run_op(struct store *s, struct store_op *op)
         }
         break;
     case STORE_EXPIRE:
+        st = s->w[W_EXPIRE];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
+        rc = collect_removed(st, op);
+        break;
     case STORE_ERASE_ALL:
-        /* Both report what they removed per recipient, for the quotas. */
-        st = s->w[op->kind == STORE_EXPIRE ? W_EXPIRE : W_ERASE];
-        if (op->kind == STORE_EXPIRE) {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
-        } else {
-            sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        /* To or from the customer, then anything of its conversations (agents' handovers). */
+        st = s->w[W_ERASE];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
+        rc = collect_removed(st, op);
+        for (size_t i = 0; rc == SQLITE_DONE && i + 16 <= op->blob_len; i += 16) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            st = s->w[W_ERASE_CONV];
+            sqlite3_bind_blob(st, 1, op->blob + i, 16, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
-        }
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            struct store_expired *grown;
-
-            if (sqlite3_column_bytes(st, 0) != 32)
-                continue;
-            grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
-            if (grown == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            op->expired = grown;
-            memcpy(grown[op->n_expired].recipient, sqlite3_column_blob(st, 0), 32);
-            grown[op->n_expired].bytes = (uint64_t)sqlite3_column_int64(st, 1);
-            op->n_expired++;
-            op->deleted++;
-            op->freed += (uint64_t)sqlite3_column_int64(st, 1);
+            rc = collect_removed(st, op);
         }
         break;
     case STORE_DIRECTORY:

@@ -3121,14 +3121,34 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
     size_t blen = 0, rlen = 0;
     parley_err err;
 
+    ProtobufCBinaryData *ids = NULL;
+
     if (c->agent)
         return PARLEY_ESTATE;
+    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
+    if (err != PARLEY_OK) {
+        free(l.ids);
+        return err;
+    }
+    ids = calloc(l.n + 1, sizeof(*ids));
+    if (ids == NULL) {
+        free(l.ids);
+        return PARLEY_ENOMEM;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        ids[i] = (ProtobufCBinaryData){16, l.ids[i]};
     body.brand_id = c->brand_id;
     body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
     body.time_ms = now;
+    /* The relay also deletes what agents sent each other about these (handovers). */
+    body.conversation_ids = ids;
+    body.n_conversation_ids = l.n;
     err = parley__pack(&body.base, &bbuf, &blen);
-    if (err != PARLEY_OK)
+    free(ids);
+    if (err != PARLEY_OK) {
+        free(l.ids);
         return err;
+    }
     {
         Parley__ErasureRequest r = PARLEY__ERASURE_REQUEST__INIT;
         parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, bbuf, blen, sig);
@@ -3137,21 +3157,24 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
         err = parley__pack(&r.base, &rbuf, &rlen);
     }
     free(bbuf);
-    if (err != PARLEY_OK)
+    if (err != PARLEY_OK) {
+        free(l.ids);
         return err;
+    }
     /* Kept until the relay confirms, and sent again on every connection until then. */
     err = parley__vault_put(c->vault, "meta", (const uint8_t *)"erase", 5, rbuf, rlen);
     if (err == PARLEY_OK && !buf_set(&c->erase_request, rbuf, rlen))
         err = PARLEY_ENOMEM;
     req = err == PARLEY_OK ? parley__erasure_request__unpack(NULL, rlen, rbuf) : NULL;
     free(rbuf);
-    if (err != PARLEY_OK)
+    if (err == PARLEY_OK && req == NULL)
+        err = PARLEY_ENOMEM;
+    if (err != PARLEY_OK) {
+        free(l.ids);
         return err;
-    if (req == NULL)
-        return PARLEY_ENOMEM;
+    }
     /* The relay first, so that the notices to the agents sent next are not erased with the rest. */
     send_erase_frame(c);
-    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
     for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
         err = erase_conversation(c, l.ids[i], req, now);
     free(l.ids);

@@ -227,8 +227,9 @@ static void test_expiry_leaves_nothing(void)
 }
 
 /* A signed erasure request frame for id (the library signs it for its clients the same way). */
-static void send_erase(wsc *c, const parley_identity *id)
+static void send_erase(wsc *c, const parley_identity *id, const uint8_t *conv)
 {
+    ProtobufCBinaryData ids[1];
     Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
     Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
     Parley__Frame f = PARLEY__FRAME__INIT;
@@ -238,6 +239,11 @@ static void send_erase(wsc *c, const parley_identity *id)
     body.brand_id = (char *)"acme";
     body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(id)};
     body.time_ms = 1;
+    if (conv != NULL) {
+        ids[0] = (ProtobufCBinaryData){16, (uint8_t *)conv};
+        body.conversation_ids = ids;
+        body.n_conversation_ids = 1;
+    }
     CHECK(parley__pack(&body.base, &b, &blen) == PARLEY_OK);
     CHECK(parley__sign_raw(id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) ==
           PARLEY_OK);
@@ -258,14 +264,14 @@ static void test_erasure_leaves_nothing(void)
 {
     struct tk_env e;
     parley_identity *cust = tk_identity(), *other = tk_identity(), *away = tk_identity();
-    char canary[3][64], later[64], tag[17];
-    uint8_t rnd[8], to_away[32], to_cust[32], eid[16];
+    char canary[4][64], later[64], tag[17];
+    uint8_t rnd[8], to_away[32], to_cust[32], eid[16], conv[16];
     Parley__Frame *f;
     wsc *c, *o;
 
     tk_random(rnd, sizeof(rnd));
     sodium_bin2hex(tag, sizeof(tag), rnd, sizeof(rnd));
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         snprintf(canary[i], sizeof(canary[i]), "CANARY-ERASE-%s-%d", tag, i);
     snprintf(later, sizeof(later), "CANARY-AFTER-%s", tag);
     tk_env_init(&e, "erasure");
@@ -284,11 +290,25 @@ static void test_erasure_leaves_nothing(void)
     CHECK(o != NULL);
     tk_random(eid, 16);
     tk_send_acked(o, eid, to_cust, (const uint8_t *)canary[2], strlen(canary[2]));
-    for (int i = 0; i < 3; i++)
+    /* Someone else's envelope in one of the customer's conversations (an agents' handover). */
+    tk_random(eid, 16);
+    tk_random(conv, 16);
+    {
+        uint8_t *m = NULL;
+        size_t mlen = 0;
+        Parley__Frame *a;
+        CHECK(pc_pack_envelope(eid, conv, to_away, (const uint8_t *)canary[3], strlen(canary[3]),
+                               &m, &mlen) == 0);
+        CHECK(wsc_send_binary(o, m, mlen) == 0);
+        free(m);
+        a = tk_expect_kind(o, PARLEY__FRAME__KIND_ACK, 5000, "handover stored");
+        parley__frame__free_unpacked(a, NULL);
+    }
+    for (int i = 0; i < 4; i++)
         CHECKM(in_store(&e.relay, canary[i]), "envelope %d not stored", i);
     /* Someone else's erasure request is refused. */
     {
-        send_erase(o, cust); /* signed by the customer's key, but on another connection */
+        send_erase(o, cust, NULL); /* signed by the customer's key, but on another connection */
         f = tk_expect_kind(o, PARLEY__FRAME__KIND_ERROR, 5000, "erasure for another key");
         parley__frame__free_unpacked(f, NULL);
     }
@@ -297,13 +317,13 @@ static void test_erasure_leaves_nothing(void)
     /* The stored envelope for the customer comes first; it is not acknowledged. */
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_DELIVER, 5000, "stored envelope");
     parley__frame__free_unpacked(f, NULL);
-    send_erase(c, cust);
+    send_erase(c, cust, conv);
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_ERASED, 5000, "erasure");
-    CHECKM(f->erased->envelopes == 3, "erased %u envelopes, not 3", f->erased->envelopes);
+    CHECKM(f->erased->envelopes == 4, "erased %u envelopes, not 4", f->erased->envelopes);
     parley__frame__free_unpacked(f, NULL);
     tk_random(eid, 16);
     tk_send_acked(c, eid, to_away, (const uint8_t *)later, strlen(later));
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         CHECKM(!in_store(&e.relay, canary[i]), "erased envelope %d still in the database or WAL",
                i);
     CHECKM(in_store(&e.relay, later), "an envelope sent after the erasure was lost");
