@@ -87,6 +87,27 @@ void chat_warn(struct chat *c, const char *fmt, ...)
     }
 }
 
+void chat_guard(struct chat *c, bool newline, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("!! ", c->out);
+    va_start(ap, fmt);
+    vfprintf(c->out, fmt, ap);
+    va_end(ap);
+    if (newline)
+        fputc('\n', c->out);
+    fflush(c->out);
+}
+
+void chat_print_draft(struct chat *c, const char *text)
+{
+    fputs("    ", c->out);
+    put_text(c->out, text);
+    fputc('\n', c->out);
+    fflush(c->out);
+}
+
 static void hhmm(uint64_t time_ms, char out[8])
 {
     time_t t = (time_t)(time_ms / 1000u);

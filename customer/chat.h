@@ -56,6 +56,17 @@ void chat_status(struct chat *c, const char *fmt, ...) __attribute__((format(pri
 void chat_warn(struct chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * A line of the sensitive-data guard, "!! ..." on the transcript only:
+ * never on stderr, which may end up in a log. Without a newline when it
+ * is a question whose answer is typed on the same line.
+ */
+void chat_guard(struct chat *c, bool newline, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Shows text the person typed, indented, so it can be typed again. */
+void chat_print_draft(struct chat *c, const char *text);
+
+/*
  * 1 if an agent message containing needle arrived after the previous
  * match; moves past it.
  */

@@ -29,6 +29,7 @@
 
 #include "chat.h"
 #include "loadfile.h"
+#include "scanguard.h"
 #include "script.h"
 #include "secret.h"
 
@@ -42,6 +43,7 @@
 struct options {
     const char *relay, *brand, *store, *queue, *pass_env, *pass_file, *script, *export_path;
     long timeout_s;
+    parley_scan_policy guard; /* what the sensitive-data guard does before a send */
 };
 
 /* Lines from stdin, read without blocking. */
@@ -64,7 +66,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: parley-customer --relay URL --brand brand.client --store customer.db\n"
             "                       [--queue NAME] [--passphrase-env VAR | --passphrase-file F]\n"
-            "                       [--script FILE] [--timeout SECONDS]\n"
+            "                       [--script FILE] [--timeout SECONDS] [--guard POLICY]\n"
             "\n"
             "A customer's end-to-end encrypted chat with a brand's agents, on stdin/stdout.\n"
             "\n"
@@ -80,12 +82,20 @@ static void usage(FILE *f)
             "  --export FILE          write every conversation of the store, with the consent\n"
             "                         receipt, as JSON to FILE (- for stdout), then exit\n"
             "  --timeout SECONDS      bound on every wait (default 30)\n"
+            "  --guard POLICY         what to do when a message looks sensitive, as\n"
+            "                         CATEGORY=ACTION,... (repeatable); actions allow, warn,\n"
+            "                         block, redact; categories health, religion, politics,\n"
+            "                         union, ethnicity, sexual_orientation, biometric, card,\n"
+            "                         iban, nir, email, phone. Default: warn for all but\n"
+            "                         email and phone, which are allowed. Checked on this\n"
+            "                         device only; a warning asks before sending.\n"
             "\n"
             "Commands while chatting: /close, /quit, /help. Lines starting with '//' send\n"
             "the text with one '/' removed.\n"
             "\n"
             "Script lines: text to send, or a directive: wait-agent, wait-text SUBSTRING,\n"
-            "sleep MS, consent yes|no, close, expect-closed, say TEXT. Blank lines and\n"
+            "sleep MS, consent yes|no, close, expect-closed, say TEXT, guard-answer yes|no\n"
+            "(the answer to the next sensitive-data warning; default no). Blank lines and\n"
             "lines starting with '#' are skipped.\n"
             "\n"
             "Exit status: 0 done (also when consent is refused), 1 failure, 2 usage,\n"
@@ -104,6 +114,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"script", required_argument, NULL, 'S'},
         {"timeout", required_argument, NULL, 't'},
         {"export", required_argument, NULL, 'x'},
+        {"guard", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -112,6 +123,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->queue = "support";
     o->timeout_s = 30;
+    scanguard_policy_default(&o->guard);
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         char *end;
 
@@ -140,6 +152,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'x':
             o->export_path = optarg;
             break;
+        case 'g': {
+            char why[256];
+
+            if (scanguard_policy_parse(&o->guard, optarg, why, sizeof(why)) != 0) {
+                fprintf(stderr, "parley-customer: --guard: %s\n", why);
+                return -1;
+            }
+            break;
+        }
         case 't':
             errno = 0;
             o->timeout_s = strtol(optarg, &end, 10);
@@ -414,6 +435,96 @@ static int send_line(parley_client *client, struct chat *c, const char *queue, c
     return 0;
 }
 
+enum guard_answer { GUARD_NO, GUARD_YES, GUARD_EDIT };
+
+/* The person's answer to a warning, read from stdin while the network is serviced. */
+static enum guard_answer ask_guard(parley_client *client, struct input *in)
+{
+    char line[MAX_LINE + 1];
+
+    for (;;) {
+        int r = input_line(in, line);
+
+        if (r < 0 || stop_signal != 0)
+            return GUARD_NO;
+        if (r > 0) {
+            if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
+                return GUARD_YES;
+            if (strcasecmp(line, "e") == 0 || strcasecmp(line, "edit") == 0)
+                return GUARD_EDIT;
+            return GUARD_NO;
+        }
+        parley_client_run_once(client, TICK_MS);
+    }
+}
+
+/*
+ * The sensitive-data guard, then send_line(). The text is scanned here,
+ * on this device; the person is told the categories found and nothing
+ * else is recorded anywhere. BLOCK refuses, REDACT sends the copy with
+ * markers and says so, WARN asks: on stdin (in), or with the script's
+ * answer (*script_answer, used once: it falls back to no). Returns 0 when
+ * the text was sent or held back on purpose, -1 when sending failed or
+ * the text could not be checked.
+ */
+static int guard_send(parley_client *client, struct chat *c, const struct options *o,
+                      struct input *in, int *script_answer, const char *text)
+{
+    struct scanguard_result r;
+    const char *out = text;
+    char what[512];
+    enum guard_answer answer;
+    int rc = 0;
+    parley_err err = scanguard_check(&o->guard, text, &r);
+
+    if (err != PARLEY_OK) {
+        chat_status(c, "not sent: the message could not be checked for sensitive data (%s)",
+                    parley_strerror(err));
+        return -1;
+    }
+    if (r.verdict == PARLEY_SCAN_BLOCKED) {
+        chat_guard(c, true,
+                   "not sent: this message contains what looks like %s, which this client "
+                   "does not send; rephrase it without that",
+                   scanguard_describe(r.block, what, sizeof(what)));
+        goto done;
+    }
+    if (r.verdict == PARLEY_SCAN_REDACTED)
+        out = r.redacted;
+    if (r.warn != 0) {
+        const char *shown = script_answer == NULL ? " "
+                            : *script_answer      ? " y (script)"
+                                                  : " n (script)";
+
+        chat_guard(c, script_answer != NULL,
+                   "this message contains what looks like %s \xe2\x80\x94 send anyway? "
+                   "[y/N/e(dit)]%s",
+                   scanguard_describe(r.warn, what, sizeof(what)), shown);
+        if (script_answer != NULL) {
+            answer = *script_answer ? GUARD_YES : GUARD_NO;
+            *script_answer = 0;
+        } else {
+            answer = ask_guard(client, in);
+        }
+        if (answer == GUARD_EDIT) {
+            chat_status(c, "not sent; type it again. You wrote:");
+            chat_print_draft(c, text);
+            goto done;
+        }
+        if (answer == GUARD_NO) {
+            chat_status(c, "not sent");
+            goto done;
+        }
+    }
+    rc = send_line(client, c, o->queue, out);
+    if (rc == 0 && r.verdict == PARLEY_SCAN_REDACTED)
+        chat_status(c, "sent with %s replaced by a marker",
+                    scanguard_describe(r.redact, what, sizeof(what)));
+done:
+    scanguard_result_wipe(&r);
+    return rc;
+}
+
 static int close_conversation(parley_client *client, struct chat *c)
 {
     parley_err err;
@@ -458,7 +569,7 @@ static int run_interactive(parley_client *client, struct chat *c, const struct o
         } else if (line[0] == '/' && line[1] != '/') {
             chat_status(c, "unknown command %s; /help lists them", line);
         } else if (line[0] != '\0') {
-            (void)send_line(client, c, o->queue, line[0] == '/' ? line + 1 : line);
+            (void)guard_send(client, c, o, in, NULL, line[0] == '/' ? line + 1 : line);
         }
     }
     flush_outbox(client, o->timeout_s * 1000);
@@ -478,6 +589,7 @@ static int run_script(parley_client *client, struct chat *c, const struct option
                       const struct script *s)
 {
     long timeout_ms = o->timeout_s * 1000;
+    int guard_answer = 0;
 
     for (size_t i = 0; i < s->n && stop_signal == 0; i++) {
         const struct script_step *st = &s->steps[i];
@@ -485,8 +597,11 @@ static int run_script(parley_client *client, struct chat *c, const struct option
 
         switch (st->op) {
         case SCRIPT_SEND:
-            if (send_line(client, c, o->queue, st->arg) != 0)
+            if (guard_send(client, c, o, NULL, &guard_answer, st->arg) != 0)
                 return EXIT_FAILED;
+            break;
+        case SCRIPT_GUARD_ANSWER:
+            guard_answer = st->yes;
             break;
         case SCRIPT_WAIT_AGENT:
             if (!wait_until(client, c, agent_present, timeout_ms))

@@ -70,6 +70,13 @@ static int parse_line(const char *path, unsigned no, const char *line, struct sc
         s->consent = st->yes;
         return 0;
     }
+    if ((arg = directive(line, "guard-answer")) != NULL) {
+        st->op = SCRIPT_GUARD_ANSWER;
+        if (strcmp(arg, "yes") != 0 && strcmp(arg, "no") != 0)
+            return misused(path, no, "guard-answer takes yes or no");
+        st->yes = strcmp(arg, "yes") == 0;
+        return 0;
+    }
     if ((arg = directive(line, "sleep")) != NULL) {
         char *end;
 

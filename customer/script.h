@@ -9,6 +9,8 @@
  *   close                 close the conversation
  *   expect-closed         wait until the conversation is closed
  *   say TEXT              send TEXT even if it looks like a directive
+ *   guard-answer yes|no   the answer to the next sensitive-data warning
+ *                         (without it, or once used: no, nothing is sent)
  */
 #ifndef PARLEY_CUSTOMER_SCRIPT_H
 #define PARLEY_CUSTOMER_SCRIPT_H
@@ -22,14 +24,15 @@ enum script_op {
     SCRIPT_SLEEP,
     SCRIPT_CONSENT,
     SCRIPT_CLOSE,
-    SCRIPT_EXPECT_CLOSED
+    SCRIPT_EXPECT_CLOSED,
+    SCRIPT_GUARD_ANSWER
 };
 
 struct script_step {
     enum script_op op;
     char *arg;     /* SEND, WAIT_TEXT: the text; NULL otherwise */
     long ms;       /* SLEEP */
-    int yes;       /* CONSENT */
+    int yes;       /* CONSENT, GUARD_ANSWER */
     unsigned line; /* in the file, for messages */
 };
 

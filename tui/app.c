@@ -389,11 +389,26 @@ static const char *state_refusal(const struct tui_conv *c)
     }
 }
 
-static void cmd_send(struct app *a, struct tui_conv *c, const char *text)
+/*
+ * Sends text after the sensitive-data guard. Returns 1 when the guard
+ * holds it back, so that it stays in the input line (a warning waiting
+ * for a second Enter, a blocked category), 0 otherwise.
+ */
+static int cmd_send(struct app *a, struct tui_conv *c, const char *text)
 {
+    struct scanguard_result r;
+    char note[256];
     uint64_t seq = 0;
-    parley_err err = parley_send_text(a->client, c->id, text, &seq);
+    enum guard_decision d = guard_submit(&a->guard, c->id, text, &r, note, sizeof(note));
+    parley_err err;
 
+    if (d == GUARD_HOLD) {
+        scanguard_result_wipe(&r);
+        app_status(a, "%s", note);
+        return 1;
+    }
+    err = parley_send_text(a->client, c->id, d == GUARD_SEND_REDACTED ? r.redacted : text, &seq);
+    scanguard_result_wipe(&r);
     if (err == PARLEY_OK) {
         a->typing_sent = 0; /* a message ends the typing notice */
         if (c->session_first_seq == 0)
@@ -401,8 +416,11 @@ static void cmd_send(struct app *a, struct tui_conv *c, const char *text)
         c->dirty = 1;
         c->scroll = 0;
         if (a->conn != CONN_CONNECTED)
-            app_status(a, "kept in the outbox until the relay is back");
-        return;
+            app_status(a, "%s%skept in the outbox until the relay is back", note,
+                       note[0] != '\0' ? "; " : "");
+        else if (note[0] != '\0')
+            app_status(a, "%s", note);
+        return 0;
     }
     if (err == PARLEY_ESTATE)
         app_status(a, "not sent: %s", state_refusal(c));
@@ -410,6 +428,7 @@ static void cmd_send(struct app *a, struct tui_conv *c, const char *text)
         app_status(a, "not sent: the message is not valid text or is too long");
     else
         app_status(a, "not sent: %s", parley_strerror(err));
+    return 0;
 }
 
 static void cmd_verify(struct app *a, struct tui_conv *c)
@@ -532,7 +551,8 @@ static void cmd_canned_list(struct app *a)
     }
 }
 
-static void run_line(struct app *a, char *line)
+/* Runs a typed line. Returns 1 when the line must stay in the input (held by the guard). */
+static int run_line(struct app *a, char *line)
 {
     struct command cmd;
     struct tui_conv *c = convlist_selected(&a->list);
@@ -545,59 +565,58 @@ static void run_line(struct app *a, char *line)
         typing_stop(a);
     switch (cmd.kind) {
     case CMD_NONE:
-        return;
+        return 0;
     case CMD_ERROR:
         app_status(a, "%s", cmd.error);
-        return;
+        return 0;
     case CMD_HELP:
         panel_open(a, "Commands (Esc to close)");
         for (size_t i = 0; command_help[i] != NULL; i++)
             panel_add(a, command_help[i]);
-        return;
+        return 0;
     case CMD_QUIT:
         a->quit = 1;
-        return;
+        return 0;
     case CMD_CANNED_LIST:
         cmd_canned_list(a);
-        return;
+        return 0;
     case CMD_CANNED:
         v = locker_get(a->locker, LOCKER_KIND_CANNED, cmd.name);
         if (v == NULL) {
             app_status(a, "no saved reply \"%s\" (/canned lists them)", cmd.name);
-            return;
+            return 0;
         }
         if (editor_insert_utf8(&a->input, v) != 0)
             app_status(a, "saved reply \"%s\" did not all fit in the input line", cmd.name);
-        return;
+        return 0;
     case CMD_CANNED_ADD:
         rc = locker_put(a->locker, LOCKER_KIND_CANNED, cmd.name, cmd.text);
         if (rc == LOCKER_OK)
             app_status(a, "saved reply \"%s\"", cmd.name);
         else
             app_status(a, "cannot save \"%s\": %s", cmd.name, locker_strerror(rc));
-        return;
+        return 0;
     case CMD_CANNED_DEL:
         rc = locker_del(a->locker, LOCKER_KIND_CANNED, cmd.name);
         if (rc == LOCKER_OK)
             app_status(a, "deleted saved reply \"%s\"", cmd.name);
         else
             app_status(a, "cannot delete \"%s\": %s", cmd.name, locker_strerror(rc));
-        return;
+        return 0;
     case CMD_SEARCH:
         cmd_search(a, cmd.text);
-        return;
+        return 0;
     default:
         break;
     }
     if (c == NULL) {
         app_status(a, "no conversation selected");
-        return;
+        return 0;
     }
     panel_clear(a);
     switch (cmd.kind) {
     case CMD_TEXT:
-        cmd_send(a, c, cmd.text);
-        break;
+        return cmd_send(a, c, cmd.text);
     case CMD_CLAIM:
         err = parley_conversation_claim(a->client, c->id);
         if (err == PARLEY_OK) {
@@ -651,6 +670,7 @@ static void run_line(struct app *a, char *line)
     default:
         break;
     }
+    return 0;
 }
 
 /* ---- keys ---- */
@@ -675,11 +695,47 @@ static void switch_conv(struct app *a, int dir)
     convlist_step(&a->list, dir);
 }
 
+/*
+ * Enter: the line leaves the input (and goes to the history) and runs;
+ * when the guard holds a message back, it is put back for the second
+ * Enter or for editing.
+ */
+static void submit(struct app *a)
+{
+    static char line[INPUT_TEXT_MAX], typed[INPUT_TEXT_MAX];
+    size_t n = editor_text(&a->input, typed, sizeof(typed));
+
+    if (n == (size_t)-1 || editor_submit(&a->input, line, sizeof(line)) == (size_t)-1)
+        return;
+    if (run_line(a, line) != 0)
+        (void)editor_insert_utf8(&a->input, typed); /* it came from the editor: it fits */
+    sodium_memzero(typed, n);
+    sodium_memzero(line, sizeof(line));
+}
+
+/* Any edit, Esc or another conversation: a held warning asks again on the next Enter. */
+static void guard_edit(struct app *a)
+{
+    if (!guard_pending(&a->guard))
+        return;
+    guard_reset(&a->guard);
+    a->status[0] = '\0';
+}
+
+/* Keys that change neither the text nor the conversation keep a warning pending. */
+static int key_keeps_text(int r, wint_t ch)
+{
+    if (r == KEY_CODE_YES)
+        return ch == KEY_RESIZE || ch == KEY_LEFT || ch == KEY_RIGHT || ch == KEY_HOME ||
+               ch == KEY_END || ch == KEY_PPAGE || ch == KEY_NPAGE || ch == KEY_ENTER;
+    return ch == '\r' || ch == '\n' || ch == 1 || ch == 5 || ch == 12;
+}
+
 static void on_key(struct app *a, int r, wint_t ch)
 {
-    static char line[INPUT_TEXT_MAX];
-
     a->redraw = 1;
+    if (!key_keeps_text(r, ch))
+        guard_edit(a);
     if (r == KEY_CODE_YES) {
         switch (ch) {
         case KEY_RESIZE: break;
@@ -694,10 +750,7 @@ static void on_key(struct app *a, int r, wint_t ch)
         case KEY_PPAGE: scroll_page(a, 1); break;
         case KEY_NPAGE: scroll_page(a, -1); break;
         case KEY_BTAB: switch_conv(a, -1); break;
-        case KEY_ENTER:
-            if (editor_submit(&a->input, line, sizeof(line)) != (size_t)-1)
-                run_line(a, line);
-            break;
+        case KEY_ENTER: submit(a); break;
         default: break;
         }
         typing_update(a);
@@ -706,10 +759,7 @@ static void on_key(struct app *a, int r, wint_t ch)
     switch (ch) {
     case '\t': switch_conv(a, 1); break;
     case '\r':
-    case '\n':
-        if (editor_submit(&a->input, line, sizeof(line)) != (size_t)-1)
-            run_line(a, line);
-        break;
+    case '\n': submit(a); break;
     case 1: editor_home(&a->input); break;      /* Ctrl-A */
     case 5: editor_end(&a->input); break;       /* Ctrl-E */
     case 21: editor_kill_before(&a->input); break; /* Ctrl-U */
@@ -866,6 +916,7 @@ int main(int argc, char **argv)
     if (e != PARLEY_OK)
         fatal("%s: %s (for brand %s)", o.cert_path, parley_strerror(e), in.brand_id);
     editor_init(&a.input);
+    guard_init(&a.guard, &o.guard);
     convlist_init(&a.list);
     snprintf(a.relay, sizeof(a.relay), "%s", o.relay);
     memset(&cfg, 0, sizeof(cfg));
@@ -913,7 +964,8 @@ int main(int argc, char **argv)
         int64_t now = app_now();
         int n;
 
-        if (a.status[0] != '\0' && now >= a.status_until) {
+        /* A warning stays on the status bar until it is answered. */
+        if (a.status[0] != '\0' && now >= a.status_until && !guard_pending(&a.guard)) {
             a.status[0] = '\0';
             a.redraw = 1;
         }
@@ -961,6 +1013,7 @@ int main(int argc, char **argv)
     convlist_free(&a.list);
     panel_clear(&a);
     editor_free(&a.input);
+    guard_free(&a.guard);
     sodium_memzero(in.key, in.key_len);
     free(in.key);
     free(in.cert);

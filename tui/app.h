@@ -9,6 +9,7 @@
 
 #include "convlist.h"
 #include "editor.h"
+#include "guard.h"
 #include "locker.h"
 #include "parley/parley.h"
 
@@ -21,6 +22,7 @@ struct app {
     struct locker *locker;
     struct convlist list;
     struct editor input;
+    struct guard guard;           /* the sensitive-data check before a message leaves */
     parley_cert_info me;
     char relay[256];
     enum conn_state conn;

@@ -11,11 +11,14 @@
 
 #include <sodium.h>
 
+#include "scanguard.h"
+
 const char options_usage[] =
     "usage: parley-agent --relay URL --brand BRAND.pub --key AGENT.key --cert AGENT.cert\n"
     "                    --store AGENT.db [--directory BRAND.dir]\n"
     "                    [--passphrase-env VAR | --passphrase-file FILE]\n"
     "                    [--kdf interactive|moderate|sensitive|minimum]\n"
+    "                    [--guard CATEGORY=ACTION,...]\n"
     "\n"
     "  --relay URL          relay WebSocket URL, e.g. ws://127.0.0.1:8787/\n"
     "  --brand FILE         the brand's client pin (parley-brand-v1 ID KEY DIRKEY)\n"
@@ -27,12 +30,20 @@ const char options_usage[] =
     "  --passphrase-file F  read it from the first line of F\n"
     "                       (default: asked on the terminal, echo off, 3 tries)\n"
     "  --kdf COST           hashing cost for a new store (default interactive;\n"
-    "                       minimum is for tests only)\n";
+    "                       minimum is for tests only)\n"
+    "  --guard POLICY       what to do when a message looks sensitive, as\n"
+    "                       CATEGORY=ACTION,... (repeatable); actions allow, warn,\n"
+    "                       block, redact; categories health, religion, politics,\n"
+    "                       union, ethnicity, sexual_orientation, biometric, card,\n"
+    "                       iban, nir, email, phone. Default: warn for all but email\n"
+    "                       and phone, which are allowed. A warning holds the\n"
+    "                       message until Enter is pressed again.\n";
 
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t err_cap)
 {
     memset(o, 0, sizeof(*o));
     o->kdf = PARLEY_KDF_INTERACTIVE;
+    scanguard_policy_default(&o->guard);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = NULL;
@@ -57,6 +68,19 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
             slot = &o->passphrase_env;
         else if (strcmp(a, "--passphrase-file") == 0)
             slot = &o->passphrase_file;
+        if (strcmp(a, "--guard") == 0) {
+            char why[256];
+
+            if (i + 1 >= argc) {
+                snprintf(err, err_cap, "--guard needs a value");
+                return -1;
+            }
+            if (scanguard_policy_parse(&o->guard, argv[++i], why, sizeof(why)) != 0) {
+                snprintf(err, err_cap, "--guard: %s", why);
+                return -1;
+            }
+            continue;
+        }
         if (slot == NULL && strcmp(a, "--kdf") != 0) {
             snprintf(err, err_cap, "unknown option %s (try --help)", a);
             return -1;

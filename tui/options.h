@@ -23,6 +23,7 @@ struct options {
     const char *passphrase_env;
     const char *passphrase_file;
     parley_kdf_cost kdf;          /* for a new store and saved-replies file */
+    parley_scan_policy guard;     /* the sensitive-data guard before a send */
     int help;
 };
 

@@ -9,19 +9,23 @@
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
-#   4. a wait that cannot end exits 3 once --timeout expires.
+#   4. a wait that cannot end exits 3 once --timeout expires;
+#   6. the sensitive-data guard: a card number is held back on "no", sent
+#      on "yes", refused by --guard card=block and replaced by a marker
+#      with --guard card=redact; a bad --guard is a usage error.
 # Usage: customer_test.sh PARLEY_RELAY PARLEY_KEYS PARLEY_CUSTOMER PARLEY_DEMO
 set -euo pipefail
 
 relay_bin=$1 keys_bin=$2 customer_bin=$3 demo_bin=$4
 dir=$(mktemp -d /tmp/parley-customer-test-XXXXXX)
 relay_pid=
+side_pid=
 
 cleanup() {
-  if [ -n "$relay_pid" ]; then
-    kill "$relay_pid" 2>/dev/null || true
-    wait "$relay_pid" 2>/dev/null || true
-  fi
+  for pid in $relay_pid $side_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [ -z "${PARLEY_KEEP_TEST_DIR:-}" ]; then rm -rf "$dir"; else echo "kept $dir"; fi
 }
 trap cleanup EXIT
@@ -207,5 +211,118 @@ rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "wrong passphrase exit $rc, not 1"
 must_contain "$dir/wrong.err" "wrong passphrase"
+
+# echo_chat NAME SCRIPT-TEXT [CUSTOMER-OPTION...]: plays the script with an
+# echo agent (carol, queue help); NAME.out, NAME.err, NAME.echo are kept.
+# Each run has a relay of its own: an echo agent's store lives for one
+# run, so the one-time prekeys an earlier one left on a relay would be
+# sealed to but never opened.
+echo_chat() {
+  local name=$1 text=$2 pid side_url
+  shift 2
+  "$relay_bin" --port 0 --port-file "$dir/$name.port" --db "$dir/$name-relay.db" \
+    --brand "$brand/brand.pub" --log "$dir/$name-relay.log" &
+  side_pid=$!
+  for _ in $(seq 200); do
+    [ -s "$dir/$name.port" ] && break
+    kill -0 "$side_pid" 2>/dev/null || fail "$name: relay exited"
+    sleep 0.05
+  done
+  [ -s "$dir/$name.port" ] || fail "$name: relay did not write its port"
+  side_url="ws://127.0.0.1:$(cat "$dir/$name.port")/"
+  "$demo_bin" --relay "$side_url" --demo-dir "$brand" --echo-agent carol --timeout 20 \
+    > "$dir/$name.echo" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do
+    grep -q '^ready:' "$dir/$name.echo" && break
+    sleep 0.05
+  done
+  printf '%s\n' "$text" > "$dir/$name.script"
+  "$customer_bin" --relay "$side_url" --brand "$brand/brand.client" --store "$dir/$name.db" \
+    --queue help --passphrase-env CUSTOMER_PASS --script "$dir/$name.script" --timeout 20 "$@" \
+    > "$dir/$name.out" 2> "$dir/$name.err" \
+    || { cat "$dir/$name.out" "$dir/$name.err" >&2; fail "$name: customer"; }
+  wait "$pid" || { cat "$dir/$name.echo" >&2; fail "$name: echo agent"; }
+  kill "$side_pid" 2>/dev/null || true
+  wait "$side_pid" 2>/dev/null || true
+  side_pid=
+}
+
+# must_lack FILE TEXT...: no TEXT may occur in FILE.
+must_lack() {
+  local file=$1
+  shift
+  for text in "$@"; do
+    if grep -q -F -- "$text" "$file"; then cat "$file" >&2; fail "$file has: $text"; fi
+  done
+}
+
+card="4970 1012 3456 7893" # Visa range, Luhn-valid
+card_digits=7893
+
+echo "== 6a. a card number: held back on no (the default answer), sent on yes"
+echo_chat guardwarn "Hello, a question about a payment
+wait-agent
+wait-text echo: Hello, a question
+Here is my card $card for the refund
+say plain line after the refusal
+wait-text echo: plain line after the refusal
+guard-answer yes
+My card is $card, please refund it
+wait-text echo: My card is $card
+guard-answer no
+Card again: $card
+bye
+expect-closed"
+must_contain "$dir/guardwarn.out" \
+  "!! this message contains what looks like a payment card number (card) — send anyway? [y/N/e(dit)] n (script)" \
+  "!! this message contains what looks like a payment card number (card) — send anyway? [y/N/e(dit)] y (script)" \
+  "* not sent" "] Agent Carol: echo: My card is $card, please refund it" \
+  "] Agent Carol: echo: plain line after the refusal"
+must_lack "$dir/guardwarn.out" "Here is my card" "Card again"
+must_lack "$dir/guardwarn.echo" "Here is my card" "Card again"
+must_contain "$dir/guardwarn.echo" "Customer: My card is $card, please refund it"
+# Warnings to the person stay on the transcript: nothing of the scan on stderr.
+must_lack "$dir/guardwarn.err" "card" "$card_digits"
+
+echo "== 6b. --guard card=block: refused, nothing sent"
+echo_chat guardblock "Hello, a question about a payment
+wait-agent
+wait-text echo: Hello, a question
+My card is $card
+say after the blocked line
+wait-text echo: after the blocked line
+bye
+expect-closed" --guard card=block
+must_contain "$dir/guardblock.out" \
+  "!! not sent: this message contains what looks like a payment card number (card)"
+must_lack "$dir/guardblock.out" "): My card" "echo: My card"
+must_lack "$dir/guardblock.echo" "$card_digits"
+
+echo "== 6c. --guard card=redact: the marker is sent, not the digits"
+echo_chat guardredact "Hello, a question about a payment
+wait-agent
+wait-text echo: Hello, a question
+My card is $card, thanks
+wait-text echo: My card is [card], thanks
+bye
+expect-closed" --guard card=redact,health=warn,email=allow
+must_contain "$dir/guardredact.out" "): My card is [card], thanks" \
+  "* sent with a payment card number (card) replaced by a marker" \
+  "] Agent Carol: echo: My card is [card], thanks"
+must_lack "$dir/guardredact.out" "$card_digits"
+must_lack "$dir/guardredact.echo" "$card_digits"
+
+echo "== 6d. a bad --guard is a usage error"
+for spec in "cards=warn" "card=shout" "card" "card=warn,"; do
+  set +e
+  "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/badguard.db" \
+    --passphrase-env CUSTOMER_PASS --guard "$spec" > /dev/null 2> "$dir/badguard.err"
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || fail "--guard $spec: exit $rc, not 2"
+  must_contain "$dir/badguard.err" "parley-customer: --guard: "
+  [ ! -e "$dir/badguard.db" ] || fail "--guard $spec: a store was created"
+done
 
 echo "ok"

@@ -3,7 +3,8 @@
 # an ephemeral port, two parley-agent instances in two tmux windows and a
 # scripted customer. Drives the agents with send-keys and checks their
 # screens with capture-pane: queue, claim, messages both ways, read marks,
-# relay restart with a message kept in the outbox, transfer, close.
+# a card number held until a second Enter, relay restart with a message
+# kept in the outbox, transfer, close.
 #
 #   e2e.sh PARLEY-RELAY PARLEY-KEYS PARLEY-AGENT CUSTOMER-SCRIPT
 # PARLEY_TUI_CAPTURE_DIR=DIR keeps screen captures of each step there.
@@ -169,6 +170,25 @@ capture 03-alice-talking alice
 type_line alice "/verify"
 wait_screen alice "customer fingerprint:"
 wait_screen alice "verified ✓"
+
+# ---- the sensitive-data guard: a card number waits for a second Enter ----
+card_line="Votre carte 4970 1012 3456 7893 est bien enregistrée"
+type_line alice "$card_line"
+wait_screen alice "sensitive: card — Enter again to send, Esc to edit"
+wait_screen alice "> $card_line"
+capture 03b-alice-guard alice
+# An edit drops the confirmation: the next Enter warns again.
+tmux -L "$sock" send-keys -t e2e:alice -l "x"
+tmux -L "$sock" send-keys -t e2e:alice BSpace
+screen alice | grep -qF "sensitive: card" && fail "the warning outlived an edit"
+tmux -L "$sock" send-keys -t e2e:alice Enter
+wait_screen alice "sensitive: card — Enter again to send, Esc to edit"
+sleep 0.5
+grep -qF "4970 1012" "$work/customer.out" && fail "sent before the second Enter"
+tmux -L "$sock" send-keys -t e2e:alice Enter
+wait_file "$work/customer.out" "message from Alice Martin: $card_line"
+wait_screen alice "> "
+screen alice | grep -qF "> Votre carte" && fail "the input line kept a sent message"
 
 # ---- the relay goes away; a message typed meanwhile waits in the outbox ----
 kill "$relay_pid"
