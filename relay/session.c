@@ -528,7 +528,7 @@ static void on_prekey_publish(struct relay *r, struct conn *c, const Parley__Pre
         send_error(r, c, PARLEY__ERROR__CODE__NOT_ALLOWED, "only agents publish prekeys", NULL);
         return;
     }
-    have = store_prekey_count(r->store, c->routing);
+    have = p->replace ? 0 : store_prekey_count(r->store, c->routing);
     if (have < 0 || (size_t)have + p->n_prekeys > MAX_PREKEYS_PER_OWNER) {
         metrics_reject(&r->metrics, REJECT_quota_full);
         send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
@@ -549,6 +549,13 @@ static void on_prekey_publish(struct relay *r, struct conn *c, const Parley__Pre
             send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, "prekey does not verify", NULL);
             return;
         }
+    }
+    if (p->replace) {
+        /* The agent no longer holds the secrets of what it published before (a new device store). */
+        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_CLEAR);
+        if (op == NULL)
+            return;
+        memcpy(op->env.recipient, c->routing, 32);
     }
     for (size_t i = 0; i < p->n_prekeys; i++) {
         struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_ADD);

@@ -24,6 +24,7 @@ enum {
     W_PREKEY_DEL,
     W_ERASE,
     W_ERASE_CONV,
+    W_PREKEY_CLEAR,
     W_COUNT
 };
 
@@ -39,6 +40,7 @@ static const char *const writer_sql[W_COUNT] = {
                     " directory = excluded.directory WHERE excluded.version >= version",
     [W_PREKEY_ADD] = "INSERT INTO prekeys(owner, prekey) VALUES (?, ?)",
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
+    [W_PREKEY_CLEAR] = "DELETE FROM prekeys WHERE owner = ?",
     [W_ERASE] = "DELETE FROM envelopes WHERE (recipient = ?1 OR sender = ?1) AND seq <= ?2"
                 " RETURNING recipient, length(sealed)",
     [W_ERASE_CONV] = "DELETE FROM envelopes WHERE conversation_id = ?1 AND seq <= ?2"
@@ -184,6 +186,11 @@ static int run_op(struct store *s, struct store_op *op)
     case STORE_PREKEY_DEL:
         st = s->w[W_PREKEY_DEL];
         sqlite3_bind_int64(st, 1, op->prekey_id);
+        rc = sqlite3_step(st);
+        break;
+    case STORE_PREKEY_CLEAR:
+        st = s->w[W_PREKEY_CLEAR];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
         rc = sqlite3_step(st);
         break;
     case STORE_BARRIER:

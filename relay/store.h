@@ -33,6 +33,7 @@ enum store_op_kind {
     STORE_DIRECTORY,    /* brand_id, version, blob */
     STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
     STORE_PREKEY_DEL,   /* prekey_id */
+    STORE_PREKEY_CLEAR, /* env.recipient = owner routing id: all of its prekeys */
     STORE_ERASE_ALL,    /* env.recipient: envelopes to or from it, and of the conversations
                            in blob (16 bytes each), seq <= cutoff -> expired list */
     STORE_BARRIER       /* no work: answered once the batch holding it is committed */

@@ -970,8 +970,11 @@ static void on_prekey_result(struct parley__core *c, const Parley__PrekeyResult 
 /* ------------------------------------------------------------------ */
 /* Prekeys (agents) */
 
-/* Publishes fresh one-time prekeys up to PREKEY_TARGET; their secrets are stored first. */
-static void publish_prekeys(struct parley__core *c, uint64_t now)
+/*
+ * Publishes fresh one-time prekeys up to PREKEY_TARGET; their secrets are
+ * stored first. replace: the relay drops the ones stored before.
+ */
+static void publish_prekeys(struct parley__core *c, uint64_t now, bool replace)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__PrekeyPublish pub = PARLEY__PREKEY_PUBLISH__INIT;
@@ -1013,6 +1016,7 @@ static void publish_prekeys(struct parley__core *c, uint64_t now)
     if (n == want && parley__vault_commit(c->vault) == PARLEY_OK) {
         pub.prekeys = ptrs;
         pub.n_prekeys = n;
+        pub.replace = replace;
         f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
         f.prekey_publish = &pub;
         queue_frame(c, &f);
@@ -1609,7 +1613,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
     if (o->used_identity)
         c->prekeys_left = 0;
     if (o->used_prekey || o->used_identity)
-        publish_prekeys(c, now);
+        publish_prekeys(c, now, false);
 }
 
 /*
@@ -1814,11 +1818,29 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__DirectoryFetch df = PARLEY__DIRECTORY_FETCH__INIT;
+    bool replace_prekeys = false;
 
     if (c->net != NET_AUTH)
         return;
     c->net = NET_READY;
     c->prekeys_left = ok->prekeys_left;
+    if (c->agent) {
+        /*
+         * More prekeys on the relay than secrets here (a new store for the
+         * same key): customers would seal to keys this device cannot open.
+         * A fresh set replaces them.
+         */
+        struct key_list *mine = calloc(1, sizeof(*mine));
+        if (mine != NULL) {
+            parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, mine);
+            if (ok->prekeys_left > mine->n) {
+                c->prekeys_left = 0;
+                replace_prekeys = true;
+            }
+            sodium_memzero(mine, sizeof(*mine));
+            free(mine);
+        }
+    }
     emit_simple(c, PARLEY_EV_CONNECTED, NULL);
     if (c->publish_dir.n > 0) {
         Parley__Directory *d = parley__directory__unpack(NULL, c->publish_dir.n, c->publish_dir.p);
@@ -1835,7 +1857,7 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
     f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
     f.directory_fetch = &df;
     queue_frame(c, &f);
-    publish_prekeys(c, now);
+    publish_prekeys(c, now, replace_prekeys);
     send_erase_frame(c); /* before the outbox: what is sent after it is not erased */
     for (size_t i = 0; i < c->n_out; i++)
         c->out[i].in_flight = false;

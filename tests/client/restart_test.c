@@ -150,6 +150,32 @@ static void test_service_thread(const uint8_t conv[16])
     CHECK(h_has_text(&alice, "threaded reply"));
 }
 
+/*
+ * An agent reinstalled with a new, empty store (same key): the relay still
+ * holds the prekeys its old store published. Its client replaces them on
+ * connecting, so a new customer's first message reaches it.
+ */
+static void test_agent_new_store(void)
+{
+    static struct h_client newcomer;
+    struct h_client *both[] = {&alice, &newcomer, NULL};
+    uint8_t conv[16];
+
+    printf("agent with a new store: its stale prekeys on the relay are replaced\n");
+    h_client_free(&alice);
+    h_client_new(&alice, "alice", &brand, 0, "alice-reinstalled.db", false);
+    CHECK(h_wait(both, &alice, PARLEY_EV_CONNECTED, 1, 10000));
+    h_pump_for(both, 300); /* the replacement set is published */
+    h_client_new(&newcomer, "newcomer", &brand, -1, "newcomer.db", false);
+    CHECK(h_wait(both, &newcomer, PARLEY_EV_DIRECTORY, 1, 10000));
+    CHECK_OK(parley_client_consent(newcomer.c));
+    CHECK_OK(parley_conversation_open(newcomer.c, "support", "first words after a reinstall",
+                                      conv));
+    /* Envelopes stored for the old store's conversations cannot open here: that is expected. */
+    CHECK(h_wait_text(both, &alice, "first words after a reinstall", 15000));
+    h_client_free(&newcomer);
+}
+
 int main(int argc, char **argv)
 {
     uint8_t conv[16];
@@ -165,6 +191,7 @@ int main(int argc, char **argv)
     test_client_restarted(conv);
     test_service_thread(conv);
     h_client_free(&customer);
+    test_agent_new_store();
     h_client_free(&alice);
     h_teardown(&brand);
     printf("ok\n");
