@@ -378,6 +378,7 @@ void chat_on_event(void *user, const parley_event *ev)
                 parley_strerror(ev->error), ev->relay_code);
         break;
     case PARLEY_EV_ERASED:
+        c->erased = true;
         chat_status(c, "the relay erased what it held for you (%u envelopes)", ev->erased);
         break;
     }

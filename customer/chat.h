@@ -30,6 +30,7 @@ struct chat {
     bool directory;
     uint32_t notice_version;
     bool connected;
+    bool erased; /* the relay confirmed an erasure request */
     unsigned warnings;
     /* Agent messages received in this conversation, for wait-text. */
     char **texts;

@@ -43,6 +43,8 @@
 struct options {
     const char *relay, *brand, *store, *queue, *pass_env, *pass_file, *script, *export_path;
     long timeout_s;
+    long history_days;      /* 0: the store keeps conversations until erased */
+    bool erase, withdraw;   /* ask the relay to erase (after withdrawing consent) */
     parley_scan_policy guard; /* what the sensitive-data guard does before a send */
 };
 
@@ -67,6 +69,8 @@ static void usage(FILE *f)
             "usage: parley-customer --relay URL --brand brand.client --store customer.db\n"
             "                       [--queue NAME] [--passphrase-env VAR | --passphrase-file F]\n"
             "                       [--script FILE] [--timeout SECONDS] [--guard POLICY]\n"
+            "                       [--history-days N] [--export FILE | --erase |\n"
+            "                        --withdraw-consent]\n"
             "\n"
             "A customer's end-to-end encrypted chat with a brand's agents, on stdin/stdout.\n"
             "\n"
@@ -81,6 +85,12 @@ static void usage(FILE *f)
             "  --script FILE          play FILE instead of reading stdin (see below)\n"
             "  --export FILE          write every conversation of the store, with the consent\n"
             "                         receipt, as JSON to FILE (- for stdout), then exit\n"
+            "  --erase                ask the relay to erase everything it holds for this\n"
+            "                         customer, wait until it confirms, then exit; the\n"
+            "                         brand's agents erase their copies when they next connect\n"
+            "  --withdraw-consent     forget the consent receipt, then erase as --erase\n"
+            "  --history-days N       this store forgets messages older than N days, checked\n"
+            "                         hourly (default: kept until erased)\n"
             "  --timeout SECONDS      bound on every wait (default 30)\n"
             "  --guard POLICY         what to do when a message looks sensitive, as\n"
             "                         CATEGORY=ACTION,... (repeatable); actions allow, warn,\n"
@@ -102,6 +112,20 @@ static void usage(FILE *f)
             "3 a wait timed out.\n");
 }
 
+/* A whole number 1..max for option name, counted in unit; 0, or -1 with a message. */
+static int parse_count(const char *arg, const char *name, const char *unit, long max, long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno != 0 || *out < 1 || *out > max) {
+        fprintf(stderr, "parley-customer: %s takes %s, 1..%ld\n", name, unit, max);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longs[] = {
@@ -115,6 +139,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"timeout", required_argument, NULL, 't'},
         {"export", required_argument, NULL, 'x'},
         {"guard", required_argument, NULL, 'g'},
+        {"erase", no_argument, NULL, 'E'},
+        {"withdraw-consent", no_argument, NULL, 'W'},
+        {"history-days", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -125,8 +152,6 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->timeout_s = 30;
     scanguard_policy_default(&o->guard);
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        char *end;
-
         switch (ch) {
         case 'r':
             o->relay = optarg;
@@ -152,6 +177,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'x':
             o->export_path = optarg;
             break;
+        case 'E':
+            o->erase = true;
+            break;
+        case 'W':
+            o->withdraw = true;
+            break;
+        case 'H':
+            if (parse_count(optarg, "--history-days", "days", 36500, &o->history_days) != 0)
+                return -1;
+            break;
         case 'g': {
             char why[256];
 
@@ -162,13 +197,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         }
         case 't':
-            errno = 0;
-            o->timeout_s = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || errno != 0 || o->timeout_s < 1 ||
-                o->timeout_s > 86400) {
-                fprintf(stderr, "parley-customer: --timeout takes seconds, 1..86400\n");
+            if (parse_count(optarg, "--timeout", "seconds", 86400, &o->timeout_s) != 0)
                 return -1;
-            }
             break;
         case 'h':
             usage(stdout);
@@ -188,6 +218,11 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (o->pass_env != NULL && o->pass_file != NULL) {
         fprintf(stderr, "parley-customer: give --passphrase-env or --passphrase-file, not both\n");
+        return -1;
+    }
+    if ((o->export_path != NULL) + o->erase + o->withdraw + (o->script != NULL) > 1) {
+        fprintf(stderr, "parley-customer: --export, --erase, --withdraw-consent and --script "
+                        "exclude each other\n");
         return -1;
     }
     return 0;
@@ -350,6 +385,11 @@ static bool wait_until(parley_client *client, struct chat *c, bool (*done)(struc
 static bool have_directory(struct chat *c)
 {
     return c->directory;
+}
+
+static bool erased(struct chat *c)
+{
+    return c->erased;
 }
 
 static bool agent_present(struct chat *c)
@@ -640,6 +680,31 @@ static int run_script(parley_client *client, struct chat *c, const struct option
     return stop_signal != 0 ? EXIT_FAILED : 0;
 }
 
+/*
+ * --erase and --withdraw-consent: the request goes out once the relay has
+ * authenticated this customer; done when the relay confirms it.
+ */
+static int erase_all(parley_client *client, struct chat *c, const struct options *o)
+{
+    parley_err err = o->withdraw ? parley_client_withdraw_consent(client)
+                                 : parley_client_erase(client);
+
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: cannot ask for erasure: %s\n", parley_strerror(err));
+        return EXIT_FAILED;
+    }
+    if (o->withdraw)
+        chat_status(c, "consent withdrawn: this store no longer holds a consent receipt");
+    if (!wait_until(client, c, erased, o->timeout_s * 1000)) {
+        fprintf(stderr,
+                "parley-customer: timed out after %ld s waiting for the relay to confirm the "
+                "erasure; it is asked again on the next connection\n",
+                o->timeout_s);
+        return stop_signal != 0 ? EXIT_FAILED : EXIT_TIMEOUT;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -691,6 +756,7 @@ int main(int argc, char **argv)
     cfg.kdf_cost = PARLEY_KDF_INTERACTIVE;
     cfg.on_event = chat_on_event;
     cfg.user = &chat;
+    cfg.history_retention_days = (uint32_t)o.history_days;
     err = parley_client_new(&client, &cfg);
     secret_release(&pass);
     /* The client keeps its own copy of the directory key. */
@@ -719,6 +785,10 @@ int main(int argc, char **argv)
                 "directory from %s\n",
                 o.timeout_s, o.relay);
         rc = stop_signal != 0 ? EXIT_FAILED : EXIT_TIMEOUT;
+        goto fail;
+    }
+    if (o.erase || o.withdraw) {
+        rc = erase_all(client, &chat, &o);
         goto fail;
     }
     dir = parley_client_directory(client);

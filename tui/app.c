@@ -936,6 +936,8 @@ int main(int argc, char **argv)
     cfg.agent_cert_len = in.cert_len;
     cfg.publish_directory = in.dir;
     cfg.publish_directory_len = in.dir_len;
+    cfg.keep_on_erasure = o.keep_on_erasure;
+    cfg.history_retention_days = o.history_days;
     cfg.on_event = on_event;
     cfg.user = &a;
     e = parley_client_new(&a.client, &cfg);

@@ -18,7 +18,8 @@ const char options_usage[] =
     "                    --store AGENT.db [--directory BRAND.dir]\n"
     "                    [--passphrase-env VAR | --passphrase-file FILE]\n"
     "                    [--kdf interactive|moderate|sensitive|minimum]\n"
-    "                    [--guard CATEGORY=ACTION,...]\n"
+    "                    [--guard CATEGORY=ACTION,...] [--history-days N]\n"
+    "                    [--keep-on-erasure]\n"
     "\n"
     "  --relay URL          relay WebSocket URL, e.g. ws://127.0.0.1:8787/\n"
     "  --brand FILE         the brand's client pin (parley-brand-v1 ID KEY DIRKEY)\n"
@@ -37,7 +38,12 @@ const char options_usage[] =
     "                       union, ethnicity, sexual_orientation, biometric, card,\n"
     "                       iban, nir, email, phone. Default: warn for all but email\n"
     "                       and phone, which are allowed. A warning holds the\n"
-    "                       message until Enter is pressed again.\n";
+    "                       message until Enter is pressed again.\n"
+    "  --history-days N     your store forgets messages older than N days, checked\n"
+    "                       hourly (default: kept until the customer erases them)\n"
+    "  --keep-on-erasure    keep a conversation when its customer asks for erasure,\n"
+    "                       for a legal obligation; also implied when the brand's\n"
+    "                       signed directory says so\n";
 
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t err_cap)
 {
@@ -68,6 +74,28 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
             slot = &o->passphrase_env;
         else if (strcmp(a, "--passphrase-file") == 0)
             slot = &o->passphrase_file;
+        if (strcmp(a, "--keep-on-erasure") == 0) {
+            o->keep_on_erasure = 1;
+            continue;
+        }
+        if (strcmp(a, "--history-days") == 0) {
+            char *end;
+            unsigned long days;
+
+            if (i + 1 >= argc) {
+                snprintf(err, err_cap, "--history-days needs a value");
+                return -1;
+            }
+            errno = 0;
+            days = strtoul(argv[++i], &end, 10);
+            if (argv[i][0] < '0' || argv[i][0] > '9' || *end != '\0' || errno != 0 ||
+                days < 1 || days > 36500) {
+                snprintf(err, err_cap, "--history-days takes days, 1..36500");
+                return -1;
+            }
+            o->history_days = (uint32_t)days;
+            continue;
+        }
         if (strcmp(a, "--guard") == 0) {
             char why[256];
 

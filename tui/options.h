@@ -24,6 +24,8 @@ struct options {
     const char *passphrase_file;
     parley_kdf_cost kdf;          /* for a new store and saved-replies file */
     parley_scan_policy guard;     /* the sensitive-data guard before a send */
+    int keep_on_erasure;          /* keep conversations a customer asks to erase */
+    uint32_t history_days;        /* 0: closed conversations kept until erased */
     int help;
 };
 

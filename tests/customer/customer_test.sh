@@ -9,6 +9,8 @@
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
+#   3b/3c. --export writes the store as JSON; --withdraw-consent and --erase
+#      get the relay's confirmation; the customer's own copy stays exportable;
 #   4. a wait that cannot end exits 3 once --timeout expires;
 #   6. the sensitive-data guard: a card number is held back on "no", sent
 #      on "yes", refused by --guard card=block and replaced by a marker
@@ -41,6 +43,15 @@ must_contain() {
   shift
   for text in "$@"; do
     grep -q -F -- "$text" "$file" || { cat "$file" >&2; fail "$file lacks: $text"; }
+  done
+}
+
+# must_lack FILE TEXT...: no TEXT may occur in FILE.
+must_lack() {
+  local file=$1
+  shift
+  for text in "$@"; do
+    if grep -q -F -- "$text" "$file"; then cat "$file" >&2; fail "$file has: $text"; fi
   done
 }
 
@@ -188,6 +199,37 @@ for want in ("Bonjour, une question sur ma facture", "echo: close the ticket ple
     assert want in texts, (want, texts)
 PY
 
+echo "== 3c. consent withdrawn, then erasure: the relay confirms; the device keeps its own copy"
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --withdraw-consent --timeout 20 \
+  > "$dir/withdraw.out" 2> "$dir/withdraw.err" \
+  || { cat "$dir/withdraw.out" "$dir/withdraw.err" >&2; fail "withdraw consent"; }
+must_contain "$dir/withdraw.out" "* consent withdrawn" "* the relay erased what it held for you"
+must_lack "$dir/withdraw.out" "Do you agree?"
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --export "$dir/export2.json" 2> "$dir/export2.err" \
+  || { cat "$dir/export2.err" >&2; fail "export after withdrawal"; }
+python3 - "$dir/export2.json" <<'PY' || fail "export after withdrawal"
+import json, sys
+docs = json.load(open(sys.argv[1], encoding="utf-8"))
+assert len(docs) == 1 and docs[0]["messages"], docs
+PY
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --erase --timeout 20 > "$dir/erase.out" 2> "$dir/erase.err" \
+  || { cat "$dir/erase.out" "$dir/erase.err" >&2; fail "erase"; }
+must_contain "$dir/erase.out" "* the relay erased what it held for you ("
+set +e
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --erase --export - > /dev/null 2> "$dir/both.err"
+rc=$?
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --history-days 0 > /dev/null 2> "$dir/days.err"
+rc2=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$rc2" -eq 2 ] || fail "usage errors exit $rc and $rc2, not 2"
+must_contain "$dir/both.err" "exclude each other"
+must_contain "$dir/days.err" "--history-days takes days"
+
 echo "== 4. a wait that cannot end: exit 3 after --timeout"
 printf 'Is anyone there?\nwait-text never going to be said\n' > "$dir/timeout.script"
 start=$(date +%s)
@@ -246,15 +288,6 @@ echo_chat() {
   kill "$side_pid" 2>/dev/null || true
   wait "$side_pid" 2>/dev/null || true
   side_pid=
-}
-
-# must_lack FILE TEXT...: no TEXT may occur in FILE.
-must_lack() {
-  local file=$1
-  shift
-  for text in "$@"; do
-    if grep -q -F -- "$text" "$file"; then cat "$file" >&2; fail "$file has: $text"; fi
-  done
 }
 
 card="4970 1012 3456 7893" # Visa range, Luhn-valid
