@@ -98,6 +98,12 @@ struct relay {
 };
 
 uint64_t relay_now_ms(void);
+/*
+ * Added to relay_now_ms(); always 0 in parley-relay. The test build of the
+ * relay (tests/relay/fakeclock.c) sets it, so that a test can let thirty
+ * days pass for the TTL without waiting for them.
+ */
+extern int64_t relay_clock_offset_ms;
 uint64_t relay_mono_ns(void);
 
 /* server.c: connection output. */

@@ -31,11 +31,14 @@
 
 #define TX_CHUNK_MIN 4096u
 
+int64_t relay_clock_offset_ms;
+
 uint64_t relay_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+           (uint64_t)relay_clock_offset_ms;
 }
 
 uint64_t relay_mono_ns(void)

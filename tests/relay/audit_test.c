@@ -107,11 +107,6 @@ static uint64_t line_seq(const char *line)
     return strtoull(line + 7, NULL, 10);
 }
 
-static bool contains(const char *hay, size_t len, const char *needle)
-{
-    return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
-}
-
 static size_t count_of(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -201,10 +196,10 @@ static void test_chain_unit(void)
             CHECK(memcmp(h, al.hash, sizeof(h)) == 0);
             memcpy(prev, al.hash, sizeof(prev));
         }
-        CHECK(contains(l.at[0], l.len[0], "\"event\":\"segment\""));
-        CHECK(contains(l.at[4], l.len[4], "\"ok\":false") &&
-              !contains(l.at[4], l.len[4], "\"role\""));
-        CHECK(contains(l.at[5], l.len[5], "\"bytes\":1234,"));
+        CHECK(tk_contains(l.at[0], l.len[0], "\"event\":\"segment\""));
+        CHECK(tk_contains(l.at[4], l.len[4], "\"ok\":false") &&
+              !tk_contains(l.at[4], l.len[4], "\"role\""));
+        CHECK(tk_contains(l.at[5], l.len[5], "\"bytes\":1234,"));
     }
     /* Hostile layouts are refused by the parser. */
     {
@@ -249,7 +244,7 @@ static void test_chain_unit(void)
         free(l.text);
         lines_read(&l, path);
         CHECKM(l.n == 15, "%zu lines after reopening", l.n);
-        CHECK(contains(l.at[13], l.len[13], "\"event\":\"start\",\"repaired_bytes\":40,"));
+        CHECK(tk_contains(l.at[13], l.len[13], "\"event\":\"start\",\"repaired_bytes\":40,"));
         expect_ok(args, "reopened after a torn line");
     }
     /* A last entry that does not verify stops the relay from writing after it. */
@@ -503,13 +498,13 @@ static void test_relay(void)
             "\"event\":\"stop\"",
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-            CHECKM(contains(text, len, want[i]), "not in the audit log: %s", want[i]);
+            CHECKM(tk_contains(text, len, want[i]), "not in the audit log: %s", want[i]);
         CHECKM(count_of(text, "\"event\":\"stored\"") == N_ENV, "stored entries: %zu",
                count_of(text, "\"event\":\"stored\""));
         CHECKM(count_of(text, "\"event\":\"acked\"") == N_ENV - 1, "acked entries");
     }
-    CHECKM(!contains(text, len, "CANARY-"), "content or a display name in the audit log");
-    CHECKM(!contains(text, len, "alice") && !contains(text, len, "acme"),
+    CHECKM(!tk_contains(text, len, "CANARY-"), "content or a display name in the audit log");
+    CHECKM(!tk_contains(text, len, "alice") && !tk_contains(text, len, "acme"),
            "agent or brand names in the audit log");
     {
         const parley_identity *who[] = {agent, customer, away, b.key};
@@ -518,19 +513,19 @@ static void test_relay(void)
             uint8_t routing[32];
             sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(who[i]), 32);
             hex[16] = '\0';
-            CHECKM(!contains(text, len, hex), "a signing key in the audit log");
+            CHECKM(!tk_contains(text, len, hex), "a signing key in the audit log");
             tk_routing(who[i], routing);
             sodium_bin2hex(hex, sizeof(hex), routing, 32);
             hex[16] = '\0';
-            CHECKM(!contains(text, len, hex), "a routing id in the audit log");
+            CHECKM(!tk_contains(text, len, hex), "a routing id in the audit log");
         }
         for (int i = 0; i < N_ENV; i++) {
             char hex[33];
             sodium_bin2hex(hex, sizeof(hex), eids[i], 16);
             hex[16] = '\0';
-            CHECKM(!contains(text, len, hex), "an envelope id in the audit log");
+            CHECKM(!tk_contains(text, len, hex), "an envelope id in the audit log");
         }
-        CHECKM(!contains(text, len, "127.0.0.1"), "an address in the audit log");
+        CHECKM(!tk_contains(text, len, "127.0.0.1"), "an address in the audit log");
     }
     free(text);
 
@@ -543,7 +538,7 @@ static void test_relay(void)
         /* One byte of a field. */
         size_t i = 0;
         char *t, *digit;
-        while (i < l.n && !contains(l.at[i], l.len[i], "\"event\":\"stored\""))
+        while (i < l.n && !tk_contains(l.at[i], l.len[i], "\"event\":\"stored\""))
             i++;
         CHECK(i < l.n);
         t = calloc(1, l.len[i] + 1);
@@ -612,7 +607,7 @@ static void test_relay(void)
         }
         CHECK(relay_stop(&e.relay, 15000) == 0);
         text = read_file_all(e.relay.log, &len);
-        CHECKM(contains(text, len, "\"repaired_bytes\":30"), "torn line not reported repaired");
+        CHECKM(tk_contains(text, len, "\"repaired_bytes\":30"), "torn line not reported repaired");
         free(text);
         snprintf(args, sizeof(args), "--expect-last-hash %s '%s'", head, audit_path);
         expect_ok(args, "the log continued after a torn line");
@@ -656,8 +651,8 @@ static void test_relay_retention(void)
     {
         size_t len;
         char *log = read_file_all(e.relay.log, &len);
-        CHECKM(contains(log, len, "\"event\":\"audit_pruned\""), "no segment was pruned");
-        CHECKM(contains(log, len, "\"event\":\"audit_segment\""), "no segment was started");
+        CHECKM(tk_contains(log, len, "\"event\":\"audit_pruned\""), "no segment was pruned");
+        CHECKM(tk_contains(log, len, "\"event\":\"audit_segment\""), "no segment was started");
         free(log);
     }
     snprintf(args, sizeof(args), "'%s/logs'", e.dir);

@@ -17,27 +17,6 @@
 
 #define N_ENV 5
 
-static bool contains(const char *hay, size_t len, const char *needle)
-{
-    return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
-}
-
-/* Whether needle is in the database file or its write-ahead log. */
-static bool in_store(const struct relay_proc *r, const char *needle)
-{
-    char wal[400];
-    size_t len = 0;
-    char *db = read_file_all(r->db, &len);
-    bool found = contains(db, len, needle);
-
-    free(db);
-    snprintf(wal, sizeof(wal), "%s-wal", r->db);
-    db = read_file_all(wal, &len);
-    found = found || contains(db, len, needle);
-    free(db);
-    return found;
-}
-
 static void check_log_lines(const char *log, size_t len)
 {
     size_t line = 0;
@@ -136,39 +115,39 @@ static void test_canaries(void)
 
     /* Stored: the sealed bytes are in the database or its WAL. */
     for (int i = 0; i < N_ENV - 1; i++)
-        CHECKM(in_store(&e.relay, env_canary[i]),
+        CHECKM(tk_in_store(&e.relay, env_canary[i]),
                "stored envelope %d's sealed bytes not found in the database", i);
     /* The directory is stored, but sealed: no display name, no notice text on disk. */
-    CHECKM(!in_store(&e.relay, name), "agent display name in the relay's database");
-    CHECKM(!in_store(&e.relay, notice + 23), "notice text in the relay's database");
+    CHECKM(!tk_in_store(&e.relay, name), "agent display name in the relay's database");
+    CHECKM(!tk_in_store(&e.relay, notice + 23), "notice text in the relay's database");
 
     wsc_free(a);
     wsc_free(c);
     CHECK(relay_stop(&e.relay, 15000) == 0);
     for (int i = 0; i < N_ENV - 1; i++)
-        CHECKM(in_store(&e.relay, env_canary[i]),
+        CHECKM(tk_in_store(&e.relay, env_canary[i]),
                "stored envelope %d lost from the database after shutdown", i);
 
     log = read_file_all(e.relay.log, &log_len);
     CHECK(log != NULL);
     for (int i = 0; i < N_ENV; i++)
-        CHECKM(!contains(log, log_len, env_canary[i]), "envelope content in the log: %s",
+        CHECKM(!tk_contains(log, log_len, env_canary[i]), "envelope content in the log: %s",
                env_canary[i]);
-    CHECKM(!contains(log, log_len, "CANARY-"), "a canary reached the log");
-    CHECKM(!contains(log, log_len, name), "agent display name in the log");
-    CHECKM(!contains(log, log_len, notice + 23), "notice text in the log");
+    CHECKM(!tk_contains(log, log_len, "CANARY-"), "a canary reached the log");
+    CHECKM(!tk_contains(log, log_len, name), "agent display name in the log");
+    CHECKM(!tk_contains(log, log_len, notice + 23), "notice text in the log");
     {
         const parley_identity *who[] = {agent, customer, away};
         for (int i = 0; i < 3; i++) {
             char hex[65];
             uint8_t routing[32];
             sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(who[i]), 32);
-            CHECKM(!contains(log, log_len, hex), "a signing key in the log");
+            CHECKM(!tk_contains(log, log_len, hex), "a signing key in the log");
             tk_routing(who[i], routing);
             sodium_bin2hex(hex, sizeof(hex), routing, 32);
-            CHECKM(!contains(log, log_len, hex), "a routing id in the log");
+            CHECKM(!tk_contains(log, log_len, hex), "a routing id in the log");
             hex[16] = '\0';
-            CHECKM(!contains(log, log_len, hex), "a routing id prefix in the log");
+            CHECKM(!tk_contains(log, log_len, hex), "a routing id prefix in the log");
         }
     }
     check_log_lines(log, log_len);
@@ -207,13 +186,13 @@ static void test_expiry_leaves_nothing(void)
         tk_random(eid, 16);
         tk_send_acked(c, eid, to_away, (const uint8_t *)canary[i], strlen(canary[i]));
     }
-    CHECKM(in_store(&e.relay, canary[0]), "envelope not stored before it expired");
+    CHECKM(tk_in_store(&e.relay, canary[0]), "envelope not stored before it expired");
     /* Expiry runs every second with a one-second TTL; allow a few sweeps. */
     deadline = mono_ms() + 8000;
     while (!gone && mono_ms() < deadline) {
         gone = true;
         for (int i = 0; i < 3; i++)
-            gone = gone && !in_store(&e.relay, canary[i]);
+            gone = gone && !tk_in_store(&e.relay, canary[i]);
         if (!gone) {
             struct timespec ts = {0, 200 * 1000000L};
             nanosleep(&ts, NULL);
@@ -305,7 +284,7 @@ static void test_erasure_leaves_nothing(void)
         parley__frame__free_unpacked(a, NULL);
     }
     for (int i = 0; i < 4; i++)
-        CHECKM(in_store(&e.relay, canary[i]), "envelope %d not stored", i);
+        CHECKM(tk_in_store(&e.relay, canary[i]), "envelope %d not stored", i);
     /* Someone else's erasure request is refused. */
     {
         send_erase(o, cust, NULL); /* signed by the customer's key, but on another connection */
@@ -324,9 +303,9 @@ static void test_erasure_leaves_nothing(void)
     tk_random(eid, 16);
     tk_send_acked(c, eid, to_away, (const uint8_t *)later, strlen(later));
     for (int i = 0; i < 4; i++)
-        CHECKM(!in_store(&e.relay, canary[i]), "erased envelope %d still in the database or WAL",
+        CHECKM(!tk_in_store(&e.relay, canary[i]), "erased envelope %d still in the database or WAL",
                i);
-    CHECKM(in_store(&e.relay, later), "an envelope sent after the erasure was lost");
+    CHECKM(tk_in_store(&e.relay, later), "an envelope sent after the erasure was lost");
     wsc_free(c);
     wsc_free(o);
     parley_identity_free(cust);

@@ -102,6 +102,26 @@ int tk_main(int argc, char **argv, const struct tk_case *cases, size_t n)
     return failed == 0 ? 0 : 1;
 }
 
+bool tk_contains(const char *hay, size_t len, const char *needle)
+{
+    return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
+}
+
+bool tk_in_store(const struct relay_proc *r, const char *needle)
+{
+    char wal[400];
+    size_t len = 0;
+    char *db = read_file_all(r->db, &len);
+    bool found = tk_contains(db, len, needle);
+
+    free(db);
+    snprintf(wal, sizeof(wal), "%s-wal", r->db);
+    db = read_file_all(wal, &len);
+    found = found || tk_contains(db, len, needle);
+    free(db);
+    return found;
+}
+
 void tk_env_init(struct tk_env *e, const char *tag)
 {
     memset(e, 0, sizeof(*e));

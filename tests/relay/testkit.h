@@ -96,6 +96,12 @@ void tk_expect_deliver(wsc *c, const uint8_t envelope_id[16], const uint8_t *sea
 /* No binary message arrives within ms. */
 void tk_expect_nothing(wsc *c, int ms, const char *what);
 
+/* Whether needle occurs in the len bytes at hay (NULL: no). */
+bool tk_contains(const char *hay, size_t len, const char *needle);
+
+/* Whether needle is in the relay's database file or its write-ahead log. */
+bool tk_in_store(const struct relay_proc *r, const char *needle);
+
 /* Sends an envelope and waits for its ack. */
 void tk_send_acked(wsc *c, const uint8_t envelope_id[16], const uint8_t recipient[32],
                    const uint8_t *sealed, size_t sealed_len);

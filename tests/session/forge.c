@@ -39,7 +39,9 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
     Parley__Payload p = PARLEY__PAYLOAD__INIT;
     Parley__Text t = PARLEY__TEXT__INIT;
     Parley__Claim cl = PARLEY__CLAIM__INIT;
+    Parley__Open op = PARLEY__OPEN__INIT;
     Parley__AgentCert *cert = NULL;
+    Parley__ConsentReceipt *consent = NULL;
     uint8_t signer_pk[32], id[16], routing[32], next[32], next_sk[32], *sealed;
     size_t sealed_len;
 
@@ -59,7 +61,18 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
     p.seq = f->seq;
     p.time_ms = f->time_ms;
     p.next_receive_key = (ProtobufCBinaryData){32, next};
-    if (f->claim_agent != NULL) {
+    if (f->open_queue != NULL) {
+        if (f->consent != NULL) {
+            consent = parley__consent_receipt__unpack(NULL, f->consent_len, f->consent);
+            CHECK(consent != NULL);
+        }
+        op.queue = (char *)f->open_queue;
+        op.customer_box_key = (ProtobufCBinaryData){32, next};
+        op.consent = consent;
+        op.text = (ProtobufCBinaryData){strlen(f->text), (uint8_t *)f->text};
+        p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
+        p.open = &op;
+    } else if (f->claim_agent != NULL) {
         cl.agent_id = (char *)f->claim_agent;
         p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
         p.claim = &cl;
@@ -75,7 +88,32 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
     free(sealed);
     if (cert != NULL)
         parley__agent_cert__free_unpacked(cert, NULL);
+    if (consent != NULL)
+        parley__consent_receipt__free_unpacked(consent, NULL);
     sodium_memzero(next_sk, sizeof(next_sk));
+}
+
+void forge_consent(const struct forge_consent *fc, uint8_t **out, size_t *out_len)
+{
+    Parley__ConsentReceiptBody b = PARLEY__CONSENT_RECEIPT_BODY__INIT;
+    Parley__ConsentReceipt r = PARLEY__CONSENT_RECEIPT__INIT;
+    uint8_t hash[32], sig[64], *body;
+    size_t body_len;
+
+    crypto_generichash(hash, sizeof(hash), (const uint8_t *)fc->notice_text,
+                       strlen(fc->notice_text), NULL, 0);
+    b.brand_id = (char *)fc->brand_id;
+    b.notice_version = fc->notice_version;
+    b.notice_hash = (ProtobufCBinaryData){32, hash};
+    b.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)fc->customer_pk};
+    b.time_ms = 1;
+    b.withdrawn = fc->withdrawn;
+    CHECK_OK(parley__pack(&b.base, &body, &body_len));
+    CHECK_OK(parley__sign_raw(fc->sign_sk, PARLEY__DOMAIN_CONSENT, body, body_len, sig));
+    r.body = (ProtobufCBinaryData){body_len, body};
+    r.signature = (ProtobufCBinaryData){64, sig};
+    CHECK_OK(parley__pack(&r.base, out, out_len));
+    free(body);
 }
 
 void forge_rewrap(const uint8_t *env, size_t len, bool new_id, const uint8_t *new_conv,

@@ -21,8 +21,24 @@ struct forge {
     uint64_t seq;
     uint64_t time_ms;
     const char *text;            /* a Text body ... */
-    const char *claim_agent;     /* ... or, when set, a Claim body */
+    const char *claim_agent;     /* ... or, when set, a Claim body ... */
+    const char *open_queue;      /* ... or, when set, an Open of text to this queue */
+    const uint8_t *consent;      /* the Open's encoded ConsentReceipt, or NULL for none */
+    size_t consent_len;
 };
+
+/* What a consent receipt says; forge_consent() signs it as given. */
+struct forge_consent {
+    const uint8_t *sign_sk;      /* signs the receipt */
+    const uint8_t *customer_pk;  /* customer_sign_key written in it */
+    const char *brand_id;
+    uint32_t notice_version;
+    const char *notice_text;     /* hashed into notice_hash */
+    bool withdrawn;
+};
+
+/* An encoded ConsentReceipt; *out malloc'd. */
+void forge_consent(const struct forge_consent *fc, uint8_t **out, size_t *out_len);
 
 /* A new envelope (random id) around the forged payload; *env malloc'd. */
 void forge_envelope(const struct forge *f, uint8_t **env, size_t *len);

@@ -2,7 +2,8 @@
  * The core against a hostile relay (DESIGN.md, "Threat model"): dropped,
  * duplicated, re-wrapped, reordered and replayed envelopes; a directory
  * signed by another brand or rolled back; claims, texts and prekeys the
- * relay made up; conversation ids swapped. Each is detected with its own
+ * relay made up; Opens whose consent receipt does not hold; conversation
+ * ids swapped. Each is detected with its own
  * event or error, and none reaches the application as a message.
  */
 #include <stdio.h>
@@ -417,6 +418,138 @@ static void test_forged_senders(void)
     scene_free(&s);
 }
 
+/* A receipt that holds: the customer's own, for acme's current notice (version 3). */
+static void good_consent(struct forge_consent *fc, const parley_identity *cust)
+{
+    memset(fc, 0, sizeof(*fc));
+    fc->sign_sk = cust->secret->sign_sk;
+    fc->customer_pk = parley_identity_sign_pk(cust);
+    fc->brand_id = W_BRAND;
+    fc->notice_version = 3;
+    fc->notice_text = "Acme keeps this conversation to answer you.";
+}
+
+static void change_signer(struct forge_consent *fc, const parley_identity *other)
+{
+    fc->sign_sk = other->secret->sign_sk;
+}
+
+static void change_customer(struct forge_consent *fc, const parley_identity *other)
+{
+    fc->sign_sk = other->secret->sign_sk;
+    fc->customer_pk = parley_identity_sign_pk(other);
+}
+
+static void change_brand(struct forge_consent *fc, const parley_identity *other)
+{
+    (void)other;
+    fc->brand_id = "another-shop";
+}
+
+static void change_future(struct forge_consent *fc, const parley_identity *other)
+{
+    (void)other;
+    fc->notice_version = 4;
+}
+
+static void change_text(struct forge_consent *fc, const parley_identity *other)
+{
+    (void)other;
+    fc->notice_text = "Acme sells this conversation to anyone.";
+}
+
+static void change_withdrawn(struct forge_consent *fc, const parley_identity *other)
+{
+    (void)other;
+    fc->withdrawn = true;
+}
+
+/*
+ * An Open carrying rc (NULL: no receipt), from a made-up customer, to alice.
+ * Returns whether alice took the conversation; when she did not, she must
+ * have refused it with ENOCONSENT.
+ */
+static bool open_accepted(struct scene *s, const parley_identity *cust, const uint8_t *rc,
+                          size_t rc_len)
+{
+    struct forge f;
+    uint8_t conv[16], *env;
+    size_t len;
+    int mark = s->alice.n_events;
+
+    randombytes_buf(conv, sizeof(conv));
+    memset(&f, 0, sizeof(f));
+    f.sign_sk = cust->secret->sign_sk;
+    f.to_box = parley_identity_box_pk(w.agents[W_ALICE]);
+    f.to_sign = s->alice.sign_pk;
+    f.conv = conv;
+    f.seq = 1;
+    f.time_ms = s->relay.now;
+    f.text = "Bonjour, ma commande";
+    f.open_queue = "support";
+    f.consent = rc;
+    f.consent_len = rc_len;
+    forge_envelope(&f, &env, &len);
+    inject_and_pump(s, &s->alice, env, len);
+    free(env);
+    check_all_acknowledged(s, &s->alice);
+    if (mr_state_is(&s->alice, conv, PARLEY_CONV_QUEUED))
+        return true;
+    CHECK(mr_rejected_since(&s->alice, mark, PARLEY_ENOCONSENT));
+    CHECK(mr_count_since(&s->alice, mark, PARLEY_EV_REJECTED) == 1);
+    CHECK(mr_count_since(&s->alice, mark, PARLEY_EV_CONVERSATION) == 0);
+    CHECK(mr_text_count(&s->alice, "Bonjour, ma commande") == 0);
+    return false;
+}
+
+static void test_bad_consent(void)
+{
+    struct scene s;
+    parley_identity *cust, *other;
+    struct forge_consent fc;
+    uint8_t *rc;
+    size_t rc_len;
+    struct {
+        const char *what;
+        void (*change)(struct forge_consent *fc, const parley_identity *other);
+    } const cases[] = {
+        {"signed by another key", change_signer},
+        {"for another customer", change_customer},
+        {"for another brand", change_brand},
+        {"for a notice version not yet published", change_future},
+        {"for another text under the current version", change_text},
+        {"marked withdrawn", change_withdrawn},
+    };
+
+    printf("hostile: an Open whose consent receipt does not hold is refused (ENOCONSENT)\n");
+    scene_init(&s, &w);
+    CHECK_OK(parley_identity_generate(&cust));
+    CHECK_OK(parley_identity_generate(&other));
+    /* None at all. */
+    CHECK(!open_accepted(&s, cust, NULL, 0));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        good_consent(&fc, cust);
+        cases[i].change(&fc, other);
+        forge_consent(&fc, &rc, &rc_len);
+        if (open_accepted(&s, cust, rc, rc_len)) {
+            fprintf(stderr, "a receipt %s was accepted\n", cases[i].what);
+            CHECK(!"receipt refused");
+        }
+        free(rc);
+    }
+    /* The same receipt, untouched, is taken; so is one for an older notice version. */
+    for (uint32_t version = 3; version >= 2; version--) {
+        good_consent(&fc, cust);
+        fc.notice_version = version;
+        forge_consent(&fc, &rc, &rc_len);
+        CHECK(open_accepted(&s, cust, rc, rc_len));
+        free(rc);
+    }
+    parley_identity_free(cust);
+    parley_identity_free(other);
+    scene_free(&s);
+}
+
 static void test_swapped_conversation(void)
 {
     struct scene s;
@@ -511,6 +644,7 @@ int main(void)
     test_rollback_directory();
     test_foreign_claim();
     test_forged_senders();
+    test_bad_consent();
     test_swapped_conversation();
     test_foreign_prekey();
     world_free(&w);
