@@ -258,6 +258,23 @@ static bool auth_agent(struct relay *r, struct conn *c, const Parley__AgentCert 
     return true;
 }
 
+static void send_directory(struct relay *r, struct conn *c, int b, const char *brand_id)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryResult res = PARLEY__DIRECTORY_RESULT__INIT;
+    Parley__Directory *d = NULL;
+
+    res.brand_id = (char *)brand_id;
+    if (b >= 0 && r->brands[b].dir != NULL)
+        d = parley__directory__unpack(NULL, r->brands[b].dir_len, r->brands[b].dir);
+    res.directory = d;
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_RESULT;
+    f.directory_result = &res;
+    send_frame(r, c, &f);
+    if (d != NULL)
+        parley__directory__free_unpacked(d, NULL);
+}
+
 static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
@@ -315,6 +332,15 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
                c->routing, NULL);
     log_event(LOG_INFO, "authenticated", "\"conn\":\"%s\",\"role\":\"%s\"", c->pseudonym,
               c->agent ? "agent" : "customer");
+    /*
+     * An agent gets its brand's directory before anything stored: an Open
+     * sealed while it was away may carry consent to a notice newer than
+     * the one it last saw. Later versions are pushed as they are published.
+     */
+    if (c->agent) {
+        c->watch_brand = c->brand;
+        send_directory(r, c, c->brand, r->brands[c->brand].brand->id);
+    }
     /* Catch up from the store once everything that arrived before is committed. */
     c->live = false;
     c->cursor = 0;
@@ -452,23 +478,6 @@ static int directory_brand(const struct relay *r, const Parley__Directory *d)
     b = find_brand(r, body->brand_id);
     parley__directory_body__free_unpacked(body, NULL);
     return b;
-}
-
-static void send_directory(struct relay *r, struct conn *c, int b, const char *brand_id)
-{
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__DirectoryResult res = PARLEY__DIRECTORY_RESULT__INIT;
-    Parley__Directory *d = NULL;
-
-    res.brand_id = (char *)brand_id;
-    if (b >= 0 && r->brands[b].dir != NULL)
-        d = parley__directory__unpack(NULL, r->brands[b].dir_len, r->brands[b].dir);
-    res.directory = d;
-    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_RESULT;
-    f.directory_result = &res;
-    send_frame(r, c, &f);
-    if (d != NULL)
-        parley__directory__free_unpacked(d, NULL);
 }
 
 static void on_directory_publish(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p)

@@ -101,6 +101,20 @@ static void test_agent_ok(void)
     start_with_brand(&e, &b, "auth", NULL);
     tk_cert(b.key, "acme", agent, "alice", "Alice", 1, tk_now() - 60, tk_now() + 3600, &cert,
             &cert_len);
+    /* Something waits for the agent: it must come after the directory. */
+    {
+        parley_identity *cust = tk_identity();
+        uint8_t eid[16];
+        wsc *s;
+
+        tk_routing(agent, routing);
+        s = pc_connect(e.relay.port, cust, NULL, 0);
+        CHECK(s != NULL);
+        tk_random(eid, sizeof(eid));
+        tk_send_acked(s, eid, routing, (const uint8_t *)"waiting", 7);
+        wsc_free(s);
+        parley_identity_free(cust);
+    }
     c = wsc_open(e.relay.port);
     CHECK(c != NULL);
     f = pc_auth(c, agent, cert, cert_len, 5000);
@@ -111,6 +125,14 @@ static void test_agent_ok(void)
     CHECKM(f->auth_ok->agent, "AuthOk does not say agent");
     CHECKM(f->auth_ok->brand_id != NULL && strcmp(f->auth_ok->brand_id, "acme") == 0,
            "AuthOk brand_id is not the certificate's brand");
+    parley__frame__free_unpacked(f, NULL);
+    /* Unasked, the brand's directory, then what was stored. */
+    f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "the brand's directory");
+    CHECKM(strcmp(f->directory_result->brand_id, "acme") == 0, "directory of another brand");
+    parley__frame__free_unpacked(f, NULL);
+    f = tk_expect_kind(c, PARLEY__FRAME__KIND_DELIVER, 5000, "the stored envelope");
+    CHECK(f->deliver->sealed.len == 7 && memcmp(f->deliver->sealed.data, "waiting", 7) == 0);
+    CHECK(pc_send_delivered(c, (const uint8_t(*)[16])f->deliver->envelope_id.data, 1) == 0);
     parley__frame__free_unpacked(f, NULL);
     tk_roundtrip(c, agent);
     wsc_free(c);

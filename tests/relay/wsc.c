@@ -598,6 +598,13 @@ wsc *pc_connect(uint16_t port, const parley_identity *id, const uint8_t *cert, s
          f->auth_ok->agent == (cert != NULL);
     if (f != NULL)
         parley__frame__free_unpacked(f, NULL);
+    /* An agent is then sent its brand's directory, before anything stored. */
+    if (ok && cert != NULL) {
+        f = pc_recv(c, 5000);
+        ok = f != NULL && f->kind_case == PARLEY__FRAME__KIND_DIRECTORY_RESULT;
+        if (f != NULL)
+            parley__frame__free_unpacked(f, NULL);
+    }
     if (!ok) {
         wsc_free(c);
         return NULL;

@@ -142,7 +142,8 @@ Parley__Frame *pc_auth(wsc *c, const parley_identity *id, const uint8_t *cert, s
 
 /*
  * Opens a connection and authenticates; NULL unless the relay answered
- * AuthOk with routing_id == parley_routing_id(sign key).
+ * AuthOk with routing_id == parley_routing_id(sign key) and, for an agent
+ * (cert given), then sent its brand's directory (consumed here).
  */
 wsc *pc_connect(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t cert_len);
 
