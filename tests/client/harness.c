@@ -57,15 +57,33 @@ static uint8_t *agent_cert(const parley_identity *brand, const parley_identity *
     return out;
 }
 
+void h_directory(struct h_brand *b, uint64_t version, uint32_t notice_version,
+                 const char *notice)
+{
+    static const char *const support[] = {"alice", "bob"}, *const vip[] = {"carol"};
+    parley_queue_spec q[2] = {{"support", support, 2}, {"vip", vip, 1}};
+    parley_directory_spec spec;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = H_BRAND;
+    spec.version = version;
+    spec.certs = (const uint8_t *const *)b->certs;
+    spec.cert_lens = b->cert_lens;
+    spec.n_certs = (size_t)b->n_agents;
+    spec.notice_text = notice;
+    spec.notice_version = notice_version;
+    spec.queues = q;
+    spec.n_queues = 2;
+    spec.issued_at = (uint64_t)time(NULL);
+    parley_free(b->directory, b->directory_len);
+    b->directory = NULL;
+    CHECK_OK(parley_directory_build(b->brand, &spec, &b->directory, &b->directory_len));
+}
+
 void h_setup(struct h_brand *b)
 {
     static const char *const ids[] = {"alice", "bob", "carol"};
     static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre", "Carol Diaz"};
-    static const char *const support[] = {"alice", "bob"};
-    parley_queue_spec q[2] = {{"support", support, 2}, {"vip", ids + 2, 1}};
-    parley_directory_spec spec;
-    const uint8_t *certs[3];
-    size_t lens[3];
     char path[320], hex[65];
     FILE *f;
 
@@ -82,22 +100,9 @@ void h_setup(struct h_brand *b)
                                         &b->keyfile_lens[i]));
         b->certs[i] = agent_cert(b->brand, b->agents[i], ids[i], names[i], (uint64_t)i + 100,
                                  &b->cert_lens[i]);
-        certs[i] = b->certs[i];
-        lens[i] = b->cert_lens[i];
     }
-    memset(&spec, 0, sizeof(spec));
-    spec.brand_id = H_BRAND;
-    spec.version = 1;
-    spec.certs = certs;
-    spec.cert_lens = lens;
-    spec.n_certs = 3;
-    spec.notice_text = "Acme keeps this conversation to answer you. Messages are end-to-end "
-                       "encrypted.";
-    spec.notice_version = 2;
-    spec.queues = q;
-    spec.n_queues = 2;
-    spec.issued_at = (uint64_t)time(NULL);
-    CHECK_OK(parley_directory_build(b->brand, &spec, &b->directory, &b->directory_len));
+    h_directory(b, 1, 2, "Acme keeps this conversation to answer you. Messages are end-to-end "
+                         "encrypted.");
     parley_directory_key(b->brand, b->dir_key);
     snprintf(path, sizeof(path), "%s/brand.pub", h_dir);
     f = fopen(path, "w");

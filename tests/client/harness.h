@@ -47,6 +47,9 @@ extern bool h_keep_on_erasure;
 
 /* Makes the temp dir, the brand (agents "alice", "bob", "carol" in queue "support") and the pin file. */
 void h_setup(struct h_brand *b);
+/* (Re)builds b->directory: this version, with this notice, the three agents and two queues. */
+void h_directory(struct h_brand *b, uint64_t version, uint32_t notice_version,
+                 const char *notice);
 /* Starts the relay serving the brand (extra args NULL-terminated, may be NULL). */
 void h_relay_start(const char *bin, const char *const *extra);
 void h_relay_stop(int sig);

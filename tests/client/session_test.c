@@ -12,8 +12,8 @@
 #include "harness.h"
 
 static struct h_brand brand;
-static struct h_client alice, bob, customer, customer2;
-static struct h_client *all[] = {&alice, &bob, &customer, &customer2, NULL};
+static struct h_client alice, bob, carol, customer, customer2;
+static struct h_client *all[] = {&alice, &bob, &carol, &customer, &customer2, NULL};
 
 static bool conv_state_is(struct h_client *hc, const uint8_t conv[16], parley_conv_state want)
 {
@@ -243,6 +243,35 @@ static void test_erasure(void)
     CHECK(h_wait_text(all, &alice, "Nouvelle question", 10000));
 }
 
+/*
+ * A new notice while alice is away: the customer is asked again, and the
+ * Open sealed under the new consent waits on the relay for alice, who
+ * must accept it when she comes back (the relay gives her the new
+ * directory before what it stored).
+ */
+static void test_new_notice(void)
+{
+    static const char text[] = "Une question apr\xc3\xa8s la nouvelle notice";
+    int dirs = customer2.count[PARLEY_EV_DIRECTORY];
+    uint8_t conv[16];
+
+    printf("new notice: consent asked again; an agent away accepts the Open on return\n");
+    h_client_free(&alice);
+    h_directory(&brand, 2, 3, "Acme keeps this conversation to answer you, and now says so.");
+    h_client_new(&carol, "carol", &brand, 2, "carol.db", true);
+    CHECK(h_wait(all, &customer2, PARLEY_EV_DIRECTORY, dirs + 1, 10000));
+    CHECK(customer2.events[h_find(&customer2, PARLEY_EV_DIRECTORY, NULL)].notice_version == 3);
+    CHECK(!parley_client_has_consent(customer2.c));
+    CHECK_ERR(parley_conversation_open(customer2.c, "support", text, conv), PARLEY_ENOCONSENT);
+    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_conversation_open(customer2.c, "support", text, conv));
+    CHECK(h_wait_text(all, &bob, text, 10000));
+    h_client_new(&alice, "alice", &brand, 0, "alice.db", false);
+    CHECK(h_wait_text(all, &alice, text, 10000));
+    CHECK(h_find(&alice, PARLEY_EV_REJECTED, NULL) < 0);
+    CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 2 || argc == 3);
@@ -259,6 +288,8 @@ int main(int argc, char **argv)
     test_conversation();
     h_client_new(&customer2, "customer2", &brand, -1, "customer2.db", false);
     test_erasure();
+    test_new_notice();
+    h_client_free(&carol);
     h_client_free(&customer2);
     h_client_free(&customer);
     h_client_free(&alice);
