@@ -71,6 +71,9 @@ static void usage(FILE *f)
             "                       [--script FILE] [--timeout SECONDS] [--guard POLICY]\n"
             "                       [--history-days N] [--export FILE | --erase |\n"
             "                        --withdraw-consent]\n"
+            "       parley-customer export [FILE] | erase | withdraw-consent  OPTIONS...\n"
+            "                       (the same as --export FILE, --erase, --withdraw-consent;\n"
+            "                       export does not contact the relay)\n"
             "\n"
             "A customer's end-to-end encrypted chat with a brand's agents, on stdin/stdout.\n"
             "\n"
@@ -205,6 +208,21 @@ static int parse_options(int argc, char **argv, struct options *o)
             exit(0);
         default:
             usage(stderr);
+            return -1;
+        }
+    }
+    /* The same as commands: export [FILE], erase, withdraw-consent. */
+    if (optind < argc) {
+        const char *cmd = argv[optind++];
+
+        if (strcmp(cmd, "export") == 0) {
+            o->export_path = optind < argc ? argv[optind++] : "-";
+        } else if (strcmp(cmd, "erase") == 0) {
+            o->erase = true;
+        } else if (strcmp(cmd, "withdraw-consent") == 0) {
+            o->withdraw = true;
+        } else {
+            fprintf(stderr, "parley-customer: unknown command '%s' (try --help)\n", cmd);
             return -1;
         }
     }

@@ -9,7 +9,8 @@
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
-#   3b/3c. --export writes the store as JSON; --withdraw-consent and --erase
+#   3b/3c. --export (or the export command) writes the store as
+#      JSON; --withdraw-consent and the erase command
 #      get the relay's confirmation; the customer's own copy stays exportable;
 #   4. a wait that cannot end exits 3 once --timeout expires;
 #   6. the sensitive-data guard: a card number is held back on "no", sent
@@ -206,16 +207,16 @@ echo "== 3c. consent withdrawn, then erasure: the relay confirms; the device kee
   || { cat "$dir/withdraw.out" "$dir/withdraw.err" >&2; fail "withdraw consent"; }
 must_contain "$dir/withdraw.out" "* consent withdrawn" "* the relay erased what it held for you"
 must_lack "$dir/withdraw.out" "Do you agree?"
-"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
-  --passphrase-env CUSTOMER_PASS --export "$dir/export2.json" 2> "$dir/export2.err" \
+"$customer_bin" export "$dir/export2.json" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS 2> "$dir/export2.err" \
   || { cat "$dir/export2.err" >&2; fail "export after withdrawal"; }
 python3 - "$dir/export2.json" <<'PY' || fail "export after withdrawal"
 import json, sys
 docs = json.load(open(sys.argv[1], encoding="utf-8"))
 assert len(docs) == 1 and docs[0]["messages"], docs
 PY
-"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
-  --passphrase-env CUSTOMER_PASS --erase --timeout 20 > "$dir/erase.out" 2> "$dir/erase.err" \
+"$customer_bin" erase --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --timeout 20 > "$dir/erase.out" 2> "$dir/erase.err" \
   || { cat "$dir/erase.out" "$dir/erase.err" >&2; fail "erase"; }
 must_contain "$dir/erase.out" "* the relay erased what it held for you ("
 set +e
@@ -225,10 +226,14 @@ rc=$?
 "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
   --passphrase-env CUSTOMER_PASS --history-days 0 > /dev/null 2> "$dir/days.err"
 rc2=$?
+"$customer_bin" delete --brand "$brand/brand.client" --store "$dir/chat.db" 2> "$dir/cmd.err"
+rc3=$?
 set -e
-[ "$rc" -eq 2 ] && [ "$rc2" -eq 2 ] || fail "usage errors exit $rc and $rc2, not 2"
+[ "$rc" -eq 2 ] && [ "$rc2" -eq 2 ] && [ "$rc3" -eq 2 ] \
+  || fail "usage errors exit $rc, $rc2 and $rc3, not 2"
 must_contain "$dir/both.err" "exclude each other"
 must_contain "$dir/days.err" "--history-days takes days"
+must_contain "$dir/cmd.err" "unknown command 'delete'"
 
 echo "== 4. a wait that cannot end: exit 3 after --timeout"
 printf 'Is anyone there?\nwait-text never going to be said\n' > "$dir/timeout.script"
