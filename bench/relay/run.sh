@@ -267,6 +267,10 @@ NATS_VERSION=$({ nats-server --version 2>/dev/null || true; } | sed 's/^nats-ser
 MOSQ_VERSION=$({ mosquitto -h 2>/dev/null || true; } | sed -n '1s/^mosquitto version *//p')
 LWS_VERSION=$(dpkg-query -W -f='${Version}' 'libwebsockets17' 2>/dev/null || echo "?")
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+# Only source changes count: the docs are what this script writes.
+if [ -n "$(git -C "$ROOT" status --porcelain -- . ':!docs' 2>/dev/null)" ]; then
+    COMMIT="$COMMIT plus local changes"
+fi
 CPU_MODEL=$({ lscpu 2>/dev/null || true; } | sed -n 's/^Model name: *//p' | head -n 1)
 RT_NOTE="normal scheduler (SCHED_OTHER)"
 [ "$USE_RT" = 1 ] && RT_NOTE="SCHED_RR priority 10 (chrt -r 10) for servers and generator"
@@ -401,8 +405,8 @@ SECTION_FILE=$TMP/section.md
     echo "the measured window (it is shared): large values mean noisier figures."
     echo
     echo "- Machine: ${CPU_MODEL:-?}, $(nproc) CPUs; kernel $(uname -r); $(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "- Servers: parley-relay from this tree (commit $COMMIT plus local changes), built"
-    echo "  with \`-Dbuildtype=release\`; nats-server ${NATS_VERSION:-?}; mosquitto ${MOSQ_VERSION:-?}"
+    echo "- Servers: parley-relay from this tree (commit $COMMIT; audit log on, as by default),"
+    echo "  built with \`-Dbuildtype=release\`; nats-server ${NATS_VERSION:-?}; mosquitto ${MOSQ_VERSION:-?}"
     echo "  (libwebsockets $LWS_VERSION)"
     echo "- Date: $(date -u +%Y-%m-%d)"
     echo "- Command: \`$COMMAND\`"
