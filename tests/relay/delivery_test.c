@@ -129,19 +129,39 @@ static double wait_metric_eq(const struct relay_proc *r, const char *series, dou
     }
 }
 
+/* Alice and Bob on a fresh relay (args as for tk_env_start); returns Alice's connection. */
+static wsc *pair_start(struct tk_env *e, const char *tag, const char *const *args,
+                       parley_identity **alice, parley_identity **bob, uint8_t to_bob[32])
+{
+    wsc *a;
+
+    *alice = tk_identity();
+    *bob = tk_identity();
+    tk_env_init(e, tag);
+    tk_env_start(e, args);
+    tk_routing(*bob, to_bob);
+    a = pc_connect(e->relay.port, *alice, NULL, 0);
+    CHECK(a != NULL);
+    return a;
+}
+
+static void pair_end(struct tk_env *e, parley_identity *alice, parley_identity *bob)
+{
+    parley_identity_free(alice);
+    parley_identity_free(bob);
+    tk_env_end(e);
+}
+
 static void test_online_and_offline(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32], eid[16], sealed[300];
     wsc *a, *b;
 
-    tk_env_init(&e, "delivery");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
+    a = pair_start(&e, "delivery", NULL, &alice, &bob, to_bob);
     b = pc_connect(e.relay.port, bob, NULL, 0);
-    CHECK(a != NULL && b != NULL);
+    CHECK(b != NULL);
 
     /* Online: delivered at once, bytes untouched. */
     tk_random(eid, 16);
@@ -164,25 +184,19 @@ static void test_online_and_offline(void)
     tk_expect_nothing(b, 300, "only the stored envelope");
     wsc_free(a);
     wsc_free(b);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_order_offline(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     wsc *a, *r;
 
-    tk_env_init(&e, "order");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "order", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 50);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     send_burst(a, &b, 0, 50, to_bob);
     expect_acks(a, &b, 0, 50);
     r = pc_connect(e.relay.port, bob, NULL, 0);
@@ -191,27 +205,21 @@ static void test_order_offline(void)
     tk_expect_nothing(r, 300, "exactly 50 deliveries");
     wsc_free(a);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_order_mixed(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32], nonce[32], relay_key[32], *auth = NULL;
     size_t auth_len = 0;
     static struct batch b;
     Parley__Frame *f;
     wsc *a, *r;
 
-    tk_env_init(&e, "order");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "order", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 60);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     send_burst(a, &b, 0, 20, to_bob);
     expect_acks(a, &b, 0, 20);
 
@@ -234,25 +242,19 @@ static void test_order_mixed(void)
     free(auth);
     wsc_free(a);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_ack_and_redelivery(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     wsc *a, *r;
 
-    tk_env_init(&e, "ack");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "ack", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 6);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     send_burst(a, &b, 0, 6, to_bob);
     expect_acks(a, &b, 0, 6);
 
@@ -288,9 +290,7 @@ static void test_ack_and_redelivery(void)
     tk_expect_nothing(r, 500, "acknowledged envelopes are gone");
     wsc_free(r);
     wsc_free(a);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 /*
@@ -300,18 +300,15 @@ static void test_ack_and_redelivery(void)
 static void test_ack_then_reconnect(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     wsc *a, *r;
 
-    tk_env_init(&e, "ack");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "ack", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 5);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
     r = pc_connect(e.relay.port, bob, NULL, 0);
-    CHECK(a != NULL && r != NULL);
+    CHECK(r != NULL);
     for (size_t i = 0; i < 5; i++) {
         uint8_t nonce[32], relay_key[32], *auth = NULL;
         size_t auth_len = 0;
@@ -342,9 +339,7 @@ static void test_ack_then_reconnect(void)
     }
     wsc_free(r);
     wsc_free(a);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 /*
@@ -356,19 +351,15 @@ static void test_large_backlog(void)
 {
     enum { N = 20, SIZE = 60000 };
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32], conv[16], ids[N][16], *sealed = malloc(SIZE);
     Parley__Frame *f;
     wsc *a, *r;
 
     CHECK(sealed != NULL);
-    tk_env_init(&e, "backlog");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "backlog", NULL, &alice, &bob, to_bob);
     tk_random(conv, 16);
     tk_random(sealed, SIZE);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     for (int i = 0; i < N; i++) {
         tk_random(ids[i], 16);
         CHECK(pc_send_envelope(a, ids[i], conv, to_bob, sealed, SIZE) == 0);
@@ -395,27 +386,21 @@ static void test_large_backlog(void)
     free(sealed);
     wsc_free(a);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_ttl(void)
 {
     struct tk_env e;
     const char *args[] = {"--ttl", "1", "--expiry-interval", "1", NULL};
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     int64_t t0;
     wsc *a, *r;
 
-    tk_env_init(&e, "ttl");
-    tk_env_start(&e, args);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "ttl", args, &alice, &bob, to_bob);
     batch_fill(&b, 4);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     send_burst(a, &b, 0, 3, to_bob);
     expect_acks(a, &b, 0, 3);
     t0 = mono_ms();
@@ -433,9 +418,7 @@ static void test_ttl(void)
     expect_acks(a, &b, 3, 4);
     wsc_free(a);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_quota(void)
@@ -503,17 +486,13 @@ static void test_quota(void)
 static void test_duplicate(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     wsc *a, *r;
 
-    tk_env_init(&e, "dup");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "dup", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 2);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     /* A sender retrying: the same envelope twice, in the same burst and once more later. */
     send_burst(a, &b, 0, 1, to_bob);
     send_burst(a, &b, 0, 1, to_bob);
@@ -529,15 +508,13 @@ static void test_duplicate(void)
     tk_expect_nothing(r, 500, "a resent envelope is delivered once");
     wsc_free(a);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_restart(void)
 {
     struct tk_env e;
-    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     bool acked[MAX_BATCH] = {false};
@@ -545,12 +522,8 @@ static void test_restart(void)
     int status, code = -1;
     wsc *a, *r;
 
-    tk_env_init(&e, "restart");
-    tk_env_start(&e, NULL);
-    tk_routing(bob, to_bob);
+    a = pair_start(&e, "restart", NULL, &alice, &bob, to_bob);
     batch_fill(&b, 40);
-    a = pc_connect(e.relay.port, alice, NULL, 0);
-    CHECK(a != NULL);
     send_burst(a, &b, 0, 10, to_bob);
     expect_acks(a, &b, 0, 10);
     for (size_t i = 0; i < 10; i++)
@@ -608,9 +581,7 @@ static void test_restart(void)
     CHECK(got == n_acked);
     printf("   %zu of 40 acknowledged before the stop, all delivered after restart\n", n_acked);
     wsc_free(r);
-    parley_identity_free(alice);
-    parley_identity_free(bob);
-    tk_env_end(&e);
+    pair_end(&e, alice, bob);
 }
 
 static void test_sigterm_drain(void)

@@ -232,6 +232,24 @@ static void test_replay_later(void)
     scene_free(&s);
 }
 
+/*
+ * The customer reconnects to a relay that serves dir instead of the
+ * stored directory; returns the customer's event mark from before.
+ */
+static int reconnect_served(struct scene *s, const uint8_t *dir, size_t len)
+{
+    int mark = s->customer.n_events;
+
+    mr_disconnect(&s->customer);
+    s->relay.serve_dir.p = malloc(len);
+    CHECK(s->relay.serve_dir.p != NULL);
+    memcpy(s->relay.serve_dir.p, dir, len);
+    s->relay.serve_dir.n = len;
+    mr_connect(&s->customer);
+    mr_pump(&s->relay);
+    return mark;
+}
+
 static void test_foreign_directory(void)
 {
     struct scene s;
@@ -241,14 +259,7 @@ static void test_foreign_directory(void)
 
     printf("hostile: a directory signed by another brand is refused (EBADSIG)\n");
     scene_init(&s, &w);
-    mark = s.customer.n_events;
-    mr_disconnect(&s.customer);
-    s.relay.serve_dir.p = malloc(w.other_dir_len);
-    CHECK(s.relay.serve_dir.p != NULL);
-    memcpy(s.relay.serve_dir.p, w.other_dir, w.other_dir_len);
-    s.relay.serve_dir.n = w.other_dir_len;
-    mr_connect(&s.customer);
-    mr_pump(&s.relay);
+    mark = reconnect_served(&s, w.other_dir, w.other_dir_len);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EBADSIG));
     CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_DIRECTORY) == 0);
     d = parley__core_directory(s.customer.core);
@@ -269,14 +280,7 @@ static void test_rollback_directory(void)
 
     printf("hostile: an older directory is refused (EROLLBACK)\n");
     scene_init(&s, &w);
-    mark = s.customer.n_events;
-    mr_disconnect(&s.customer);
-    s.relay.serve_dir.p = malloc(w.dir_v1_len);
-    CHECK(s.relay.serve_dir.p != NULL);
-    memcpy(s.relay.serve_dir.p, w.dir_v1, w.dir_v1_len);
-    s.relay.serve_dir.n = w.dir_v1_len;
-    mr_connect(&s.customer);
-    mr_pump(&s.relay);
+    mark = reconnect_served(&s, w.dir_v1, w.dir_v1_len);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EROLLBACK));
     CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_DIRECTORY) == 0);
     CHECK(parley_directory_version(parley__core_directory(s.customer.core)) == 2);
