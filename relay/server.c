@@ -211,8 +211,8 @@ static long http_input(struct relay *r, struct conn *c)
     }
     if (!req.protocol_ok) {
         metrics_reject(&r->metrics, REJECT_subprotocol);
-        http_reply(r, c, 400, "Bad Request", "text/plain", "subprotocol parley.v1 required\n",
-                   31, NULL);
+        http_reply(r, c, 400, "Bad Request", "text/plain", "subprotocol parley.v2 required\n", 31,
+                   NULL);
         return -1;
     }
     if (!origin_allowed(r, &req)) {

@@ -300,7 +300,9 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     }
     if (a->cert != NULL && !auth_agent(r, c, a->cert))
         return;
-    parley_routing_id(c->sign_pk, c->routing);
+    /* A valid certificate gives the agent mailbox; without one, the key's customer one. */
+    parley_routing_id(c->sign_pk, c->agent ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
+                      c->routing);
     log_pseudonym(c->routing, 32, c->pseudonym);
     slot = map_put(&r->online, c->routing);
     if (slot == NULL) {
@@ -596,7 +598,7 @@ static void on_prekey_fetch(struct relay *r, struct conn *c, const Parley__Preke
         send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad prekey fetch", NULL);
         return;
     }
-    parley_routing_id(p->owner_sign_key.data, owner);
+    parley_routing_id(p->owner_sign_key.data, PARLEY_ROUTING_AGENT, owner); /* owners are agents */
     {
         int64_t skip[256];
         for (size_t i = 0; i < r->n_prekeys_taken; i++)

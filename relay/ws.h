@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WS_SUBPROTOCOL "parley.v1"
+#define WS_SUBPROTOCOL "parley.v2"
 #define HTTP_HEAD_MAX 8192u
 
 enum { WS_OP_CONT = 0x0, WS_OP_TEXT = 0x1, WS_OP_BINARY = 0x2, WS_OP_CLOSE = 0x8,
@@ -24,7 +24,7 @@ struct http_request {
     int version;              /* Sec-WebSocket-Version */
     char key[64];             /* Sec-WebSocket-Key */
     bool has_protocol;        /* any Sec-WebSocket-Protocol header */
-    bool protocol_ok;         /* ... listing parley.v1 */
+    bool protocol_ok;         /* ... listing parley.v2 */
     bool has_origin;
     char origin[256];
 };

@@ -1,5 +1,5 @@
 /*
- * Parley relay protocol for parley-loadgen (subprotocol "parley.v1", one
+ * Parley relay protocol for parley-loadgen (subprotocol "parley.v2", one
  * protobuf Frame per binary message; docs/relay-spec.tmp.md). Every
  * connection authenticates as a customer with a fresh identity; senders
  * send 1 KiB envelopes to their receiver's routing id and count the relay's
@@ -82,7 +82,7 @@ static int on_auth_ok(struct bench *b, struct conn *c, const Parley__AuthOk *ok)
 {
     uint8_t rid[32];
 
-    parley_routing_id(c->sign_pk, rid);
+    parley_routing_id(c->sign_pk, PARLEY_ROUTING_CUSTOMER, rid); /* no certificate: a customer */
     if (ok->routing_id.len != 32 || memcmp(ok->routing_id.data, rid, 32) != 0) {
         bench_error(b, c, "parley: auth_ok routing id differs from parley_routing_id()");
         return -1;
@@ -229,7 +229,7 @@ static uint64_t parley_in_flight(const struct pair *p)
 
 const struct proto proto_parley = {
     .name = "parley",
-    .subprotocol = "parley.v1",
+    .subprotocol = "parley.v2",
     .on_open = parley_open,
     .on_data = parley_data,
     .on_read_done = parley_read_done,

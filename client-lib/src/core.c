@@ -598,6 +598,19 @@ static void out_remove(struct parley__core *c, size_t i)
 }
 
 /*
+ * The routing id of a recipient: an agent's client writes to its customer
+ * in the customer domain and to colleagues (handovers) in the agent
+ * domain; a customer writes only to agents.
+ */
+static void route_to(const struct parley__core *c, const struct conv *cv, const uint8_t to_sign[32],
+                     uint8_t routing[32])
+{
+    bool customer = c->agent && cv->has_customer && memcmp(to_sign, cv->customer, 32) == 0;
+
+    parley_routing_id(to_sign, customer ? PARLEY_ROUTING_CUSTOMER : PARLEY_ROUTING_AGENT, routing);
+}
+
+/*
  * Seals p for (to_sign, to_box) in conversation cv and writes it to the
  * outbox. seq 0 means the next of cv; announce adds a fresh receive key.
  * Must run inside a vault transaction; the caller saves cv and commits,
@@ -638,7 +651,7 @@ static parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley
     if (err != PARLEY_OK)
         goto done;
     randombytes_buf(envelope_id, sizeof(envelope_id));
-    parley_routing_id(to_sign, routing);
+    route_to(c, cv, to_sign, routing);
     err = parley__envelope_pack(envelope_id, cv->id, routing, sealed, sealed_len, &env, &env_len);
     if (err != PARLEY_OK)
         goto done;
@@ -2880,7 +2893,7 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
     err = parley__seal_payload(&p, c->id, box, &sealed, &sealed_len);
     if (err == PARLEY_OK) {
         randombytes_buf(it.envelope_id, 16);
-        parley_routing_id(sign, routing);
+        route_to(c, &cv, sign, routing);
         err = parley__envelope_pack(it.envelope_id, cv.id, routing, sealed, sealed_len, &it.env,
                                     &it.env_len);
     }

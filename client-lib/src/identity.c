@@ -335,13 +335,17 @@ void parley_fingerprint(const uint8_t sign_pk[32], char out[PARLEY_FINGERPRINT_L
     }
 }
 
-void parley_routing_id(const uint8_t sign_pk[32], uint8_t out[32])
+void parley_routing_id(const uint8_t sign_pk[32], parley_routing_domain domain, uint8_t out[32])
 {
-    static const uint8_t domain[] = "parley/routing/v1";
+    static const uint8_t customer[] = "parley/routing/customer/v2";
+    static const uint8_t agent[] = "parley/routing/agent/v2";
     crypto_generichash_state st;
 
     crypto_generichash_init(&st, NULL, 0, 32);
-    crypto_generichash_update(&st, domain, sizeof(domain));
+    if (domain == PARLEY_ROUTING_AGENT)
+        crypto_generichash_update(&st, agent, sizeof(agent)); /* with its NUL */
+    else
+        crypto_generichash_update(&st, customer, sizeof(customer));
     crypto_generichash_update(&st, sign_pk, 32);
     crypto_generichash_final(&st, out, 32);
 }

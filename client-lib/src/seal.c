@@ -289,7 +289,10 @@ parley_err parley_seal_text(const parley_seal_params *sp, const char *text, size
     if (err != PARLEY_OK)
         goto done;
     randombytes_buf(envelope_id, sizeof(envelope_id));
-    parley_routing_id(sp->recipient_sign_pk, routing);
+    /* A customer writes to agents; an agent (with its certificate) to its customer. */
+    parley_routing_id(sp->recipient_sign_pk,
+                      sp->sender_cert != NULL ? PARLEY_ROUTING_CUSTOMER : PARLEY_ROUTING_AGENT,
+                      routing);
     err = parley__envelope_pack(envelope_id, sp->conversation_id, routing, sealed, sealed_len, out,
                                 out_len);
 done:

@@ -1,7 +1,7 @@
 /*
  * The client's WebSocket transport on libwebsockets 4.1: one lws_context
  * per transport, serviced by the caller, carrying whole binary messages of
- * the parley.v1 subprotocol. It reassembles fragmented messages, queues
+ * the parley.v2 subprotocol. It reassembles fragmented messages, queues
  * outgoing ones until the socket takes them (one per writeable callback)
  * and reports the connection coming up and going down. It holds no
  * protocol state: what was queued but not written when the connection
@@ -16,7 +16,7 @@
 
 #include "transport.h"
 
-#define TRANSPORT_SUBPROTOCOL "parley.v1"
+#define TRANSPORT_SUBPROTOCOL "parley.v2"
 #define TRANSPORT_MAX_MESSAGE (1024u * 1024u) /* one received message */
 #define TRANSPORT_MAX_QUEUED (1024u * 1024u)  /* all frames waiting to be written */
 #define TRANSPORT_RX_CHUNK 16384u

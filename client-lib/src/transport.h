@@ -1,6 +1,6 @@
 /*
  * The client's WebSocket transport on libwebsockets: one connection to
- * the relay carrying binary frames of the parley.v1 subprotocol. It knows
+ * the relay carrying binary frames of the parley.v2 subprotocol. It knows
  * nothing of the protocol; the client feeds what it receives to the core.
  * Not thread-safe: every call from the thread that services it, except
  * parley__transport_wake().

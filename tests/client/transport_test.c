@@ -297,7 +297,7 @@ static void authenticate(struct parley__transport *t, struct events *ev, const p
     if (ok->kind_case == PARLEY__FRAME__KIND_ERROR)
         fprintf(stderr, "relay error %d: %s\n", ok->error->code, ok->error->message);
     CHECK(ok->kind_case == PARLEY__FRAME__KIND_AUTH_OK);
-    parley_routing_id(parley_identity_sign_pk(id), routing);
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_CUSTOMER, routing);
     CHECK(ok->auth_ok->routing_id.len == 32);
     CHECK(memcmp(ok->auth_ok->routing_id.data, routing, 32) == 0);
     CHECK(!ok->auth_ok->agent);
@@ -339,7 +339,7 @@ static void envelope_round_trip(struct parley__transport *t, struct events *ev,
     int64_t deadline = mono_ms() + 10000;
 
     CHECK(n <= 32 && sealed != NULL);
-    parley_routing_id(parley_identity_sign_pk(id), routing);
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_CUSTOMER, routing);
     randombytes_buf(sealed, sealed_len);
     for (size_t i = 0; i < n; i++) {
         randombytes_buf(ids[i], 16);

@@ -474,7 +474,7 @@ static void emit(struct world *w, const char *name, Parley__Payload *p,
                     flaw == FLAW_SEALED_TO_OTHER ? parley_identity_box_pk(w->customer)
                                                  : rcpt_box);
     put("sealed", name, box, padded + crypto_box_SEALBYTES);
-    parley_routing_id(parley_identity_sign_pk(w->f->recipient), routing);
+    parley_routing_id(parley_identity_sign_pk(w->f->recipient), PARLEY_ROUTING_CUSTOMER, routing);
     fixture_check(parley__envelope_pack(envelope_id,
                                         flaw == FLAW_WRONG_CONVERSATION ? other_conv
                                                                         : fixture_conversation_id,

@@ -434,7 +434,7 @@ static void test_relay(void)
     publish_directory(a, dir, dir_len);
     c = pc_connect(e.relay.port, customer, NULL, 0);
     CHECK(c != NULL);
-    tk_routing(agent, to_agent);
+    tk_agent_routing(agent, to_agent);
     tk_routing(away, to_away);
     for (int i = 0; i < N_ENV; i++) {
         tk_random(eids[i], 16);
@@ -518,6 +518,10 @@ static void test_relay(void)
             sodium_bin2hex(hex, sizeof(hex), routing, 32);
             hex[16] = '\0';
             CHECKM(!tk_contains(text, len, hex), "a routing id in the audit log");
+            tk_agent_routing(who[i], routing);
+            sodium_bin2hex(hex, sizeof(hex), routing, 32);
+            hex[16] = '\0';
+            CHECKM(!tk_contains(text, len, hex), "an agent routing id in the audit log");
         }
         for (int i = 0; i < N_ENV; i++) {
             char hex[33];

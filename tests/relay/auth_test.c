@@ -107,7 +107,7 @@ static void test_agent_ok(void)
         uint8_t eid[16];
         wsc *s;
 
-        tk_routing(agent, routing);
+        tk_agent_routing(agent, routing);
         s = pc_connect(e.relay.port, cust, NULL, 0);
         CHECK(s != NULL);
         tk_random(eid, sizeof(eid));
@@ -119,7 +119,7 @@ static void test_agent_ok(void)
     CHECK(c != NULL);
     f = pc_auth(c, agent, cert, cert_len, 5000);
     CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK, "certified agent refused");
-    tk_routing(agent, routing);
+    tk_agent_routing(agent, routing);
     CHECK(f->auth_ok->routing_id.len == 32 &&
           memcmp(f->auth_ok->routing_id.data, routing, 32) == 0);
     CHECKM(f->auth_ok->agent, "AuthOk does not say agent");
@@ -134,10 +134,69 @@ static void test_agent_ok(void)
     CHECK(f->deliver->sealed.len == 7 && memcmp(f->deliver->sealed.data, "waiting", 7) == 0);
     CHECK(pc_send_delivered(c, (const uint8_t(*)[16])f->deliver->envelope_id.data, 1) == 0);
     parley__frame__free_unpacked(f, NULL);
-    tk_roundtrip(c, agent);
+    tk_roundtrip_to(c, routing);
     wsc_free(c);
     free(cert);
     parley_identity_free(agent);
+    tk_brand_free(&b);
+    tk_env_end(&e);
+}
+
+/*
+ * An agent's key that authenticates without its certificate is a customer:
+ * it gets the customer routing id of that key and never the envelopes sent
+ * to it as an agent (nor does the agent read what is sent to the key as a
+ * customer).
+ */
+static void test_agent_key_as_customer(void)
+{
+    struct tk_env e;
+    struct tk_brand b;
+    parley_identity *agent = tk_identity(), *cust = tk_identity();
+    uint8_t *cert, as_agent[32], as_customer[32], to_agent[16], to_customer[16];
+    size_t cert_len;
+    Parley__Frame *f;
+    wsc *s, *c;
+
+    start_with_brand(&e, &b, "auth", NULL);
+    tk_cert(b.key, "acme", agent, "alice", "Alice", 1, tk_now() - 60, tk_now() + 3600, &cert,
+            &cert_len);
+    tk_agent_routing(agent, as_agent);
+    tk_routing(agent, as_customer);
+    CHECKM(memcmp(as_agent, as_customer, 32) != 0, "one routing id for both domains");
+    s = pc_connect(e.relay.port, cust, NULL, 0);
+    CHECK(s != NULL);
+    tk_random(to_agent, sizeof(to_agent));
+    tk_send_acked(s, to_agent, as_agent, (const uint8_t *)"for the agent", 13);
+    tk_random(to_customer, sizeof(to_customer));
+    tk_send_acked(s, to_customer, as_customer, (const uint8_t *)"for the key", 11);
+
+    /* Without the certificate: the customer mailbox, stored envelopes first. */
+    c = wsc_open(e.relay.port);
+    CHECK(c != NULL);
+    f = pc_auth(c, agent, NULL, 0, 5000);
+    CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK,
+           "key without certificate refused");
+    CHECKM(!f->auth_ok->agent, "AuthOk says agent without a certificate");
+    CHECKM(f->auth_ok->routing_id.len == 32 &&
+               memcmp(f->auth_ok->routing_id.data, as_customer, 32) == 0,
+           "a key without its certificate did not get its customer routing id");
+    parley__frame__free_unpacked(f, NULL);
+    tk_expect_deliver(c, to_customer, (const uint8_t *)"for the key", 11, 5000);
+    /* Fails on any other delivery, such as the agent's envelope. */
+    tk_roundtrip_to(c, as_customer);
+    wsc_free(c);
+
+    /* With it: the agent mailbox, where the envelope still waits. */
+    c = pc_connect(e.relay.port, agent, cert, cert_len);
+    CHECKM(c != NULL, "certified agent refused");
+    tk_expect_deliver(c, to_agent, (const uint8_t *)"for the agent", 13, 5000);
+    tk_roundtrip_to(c, as_agent);
+    wsc_free(c);
+    wsc_free(s);
+    free(cert);
+    parley_identity_free(agent);
+    parley_identity_free(cust);
     tk_brand_free(&b);
     tk_env_end(&e);
 }
@@ -426,6 +485,7 @@ int main(int argc, char **argv)
     static const struct tk_case cases[] = {
         {"customer_ok", test_customer_ok},
         {"agent_ok", test_agent_ok},
+        {"agent_key_as_customer", test_agent_key_as_customer},
         {"bad_signature", test_bad_signature},
         {"replayed_auth", test_replayed_auth},
         {"certificate_refusals", test_certificate_refusals},

@@ -197,25 +197,30 @@ static void test_upgrades(void)
     CHECKM(wsc_upgrade(c, "chat, superchat", NULL, 5000) == 400,
            "upgrade with another subprotocol not refused");
     wsc_free(c);
-    fixture_check(&f, "subprotocol", 2);
+    /* A client of wire version 1 would misroute: it is refused at the upgrade. */
+    c = wsc_tcp(f.e.relay.port);
+    CHECK(c != NULL);
+    CHECKM(wsc_upgrade(c, "parley.v1", NULL, 5000) == 400, "a parley.v1 client not refused");
+    wsc_free(c);
+    fixture_check(&f, "subprotocol", 3);
 
     c = wsc_tcp(f.e.relay.port);
     CHECK(c != NULL);
-    CHECKM(wsc_upgrade(c, "parley.v1", "https://evil.example", 5000) == 403,
+    CHECKM(wsc_upgrade(c, "parley.v2", "https://evil.example", 5000) == 403,
            "disallowed Origin not refused");
     wsc_free(c);
     fixture_check(&f, "origin", 1);
     c = wsc_tcp(f.e.relay.port);
     CHECK(c != NULL);
-    CHECKM(wsc_upgrade(c, "parley.v1", "https://shop.example", 5000) == 101,
+    CHECKM(wsc_upgrade(c, "parley.v2", "https://shop.example", 5000) == 101,
            "allowed Origin refused");
     parley__frame__free_unpacked(
         tk_expect_kind(c, PARLEY__FRAME__KIND_HELLO, 5000, "hello after allowed origin"), NULL);
     wsc_free(c);
     c = wsc_tcp(f.e.relay.port);
     CHECK(c != NULL);
-    CHECKM(wsc_upgrade(c, "other, parley.v1", NULL, 5000) == 101,
-           "no Origin (non-browser client) with parley.v1 listed refused");
+    CHECKM(wsc_upgrade(c, "other, parley.v2", NULL, 5000) == 101,
+           "no Origin (non-browser client) with parley.v2 listed refused");
     wsc_free(c);
 
     /* Malformed request line, and a head over 8 KiB. */

@@ -279,7 +279,7 @@ static void test_slow_reader(void)
         int fd = wsc_tcp_connect_rcvbuf(e.relay.port, 5000, 4096);
         CHECK(fd >= 0);
         slow = wsc_from_fd(fd);
-        CHECK(slow != NULL && wsc_upgrade(slow, "parley.v1", NULL, 5000) == 101);
+        CHECK(slow != NULL && wsc_upgrade(slow, "parley.v2", NULL, 5000) == 101);
         f = pc_auth(slow, slow_id, NULL, 0, 5000);
         CHECK(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK);
         parley__frame__free_unpacked(f, NULL);

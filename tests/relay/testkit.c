@@ -173,7 +173,12 @@ parley_identity *tk_identity(void)
 
 void tk_routing(const parley_identity *id, uint8_t out[32])
 {
-    parley_routing_id(parley_identity_sign_pk(id), out);
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_CUSTOMER, out);
+}
+
+void tk_agent_routing(const parley_identity *id, uint8_t out[32])
+{
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_AGENT, out);
 }
 
 void tk_random(uint8_t *p, size_t n)
@@ -364,14 +369,21 @@ void tk_send_acked(wsc *c, const uint8_t envelope_id[16], const uint8_t recipien
 
 void tk_roundtrip(wsc *c, const parley_identity *id)
 {
-    uint8_t eid[16], conv[16], me[32], sealed[64];
+    uint8_t me[32];
+
+    tk_routing(id, me);
+    tk_roundtrip_to(c, me);
+}
+
+void tk_roundtrip_to(wsc *c, const uint8_t me[32])
+{
+    uint8_t eid[16], conv[16], sealed[64];
     bool acked = false, delivered = false;
     int64_t deadline = mono_ms() + 5000;
 
     tk_random(eid, sizeof(eid));
     tk_random(conv, sizeof(conv));
     tk_random(sealed, sizeof(sealed));
-    tk_routing(id, me);
     CHECKM(pc_send_envelope(c, eid, conv, me, sealed, sizeof(sealed)) == 0,
            "well-behaved connection cannot send");
     /* Live delivery and the ack may come in either order. */

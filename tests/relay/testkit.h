@@ -60,7 +60,9 @@ void tk_env_end(struct tk_env *e);
 
 /* Fixtures */
 parley_identity *tk_identity(void);
+/* Routing ids: a key without a certificate (a customer), and a certified agent's. */
 void tk_routing(const parley_identity *id, uint8_t out[32]);
+void tk_agent_routing(const parley_identity *id, uint8_t out[32]);
 void tk_random(uint8_t *p, size_t n);
 uint64_t tk_now(void);
 
@@ -112,6 +114,8 @@ void tk_send_acked(wsc *c, const uint8_t envelope_id[16], const uint8_t recipien
  * acknowledges it.
  */
 void tk_roundtrip(wsc *c, const parley_identity *id);
+/* The same for a connection whose routing id is me (an agent's); any other frame fails. */
+void tk_roundtrip_to(wsc *c, const uint8_t me[32]);
 
 /* Reads parley_rejects_total{reason="<reason>"} (waiting up to 3 s for it to reach at least min). */
 double tk_rejects(const struct relay_proc *r, const char *reason, double min);

@@ -263,7 +263,7 @@ int wsc_upgrade(wsc *c, const char *protocol, const char *origin, int timeout_ms
                             (v[strlen(want)] == '\r' || v[strlen(want)] == '\0');
             }
             if (strncasecmp(line, "Sec-WebSocket-Protocol:", 23) == 0)
-                proto_ok = strstr(line + 23, "parley.v1") != NULL;
+                proto_ok = strstr(line + 23, "parley.v2") != NULL;
         }
         if (!accept_ok || (protocol != NULL && !proto_ok))
             return -1;
@@ -276,7 +276,7 @@ wsc *wsc_open(uint16_t port)
 {
     wsc *c = wsc_tcp(port);
 
-    if (c != NULL && wsc_upgrade(c, "parley.v1", NULL, 5000) != 101) {
+    if (c != NULL && wsc_upgrade(c, "parley.v2", NULL, 5000) != 101) {
         wsc_free(c);
         return NULL;
     }
@@ -591,7 +591,8 @@ wsc *pc_connect(uint16_t port, const parley_identity *id, const uint8_t *cert, s
     if (c == NULL)
         return NULL;
     f = pc_auth(c, id, cert, cert_len, 5000);
-    parley_routing_id(parley_identity_sign_pk(id), routing);
+    parley_routing_id(parley_identity_sign_pk(id),
+                      cert != NULL ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER, routing);
     ok = f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK &&
          f->auth_ok->routing_id.len == 32 &&
          memcmp(f->auth_ok->routing_id.data, routing, 32) == 0 &&

@@ -66,7 +66,7 @@ wsc *wsc_tcp(uint16_t port);
  */
 int wsc_upgrade(wsc *c, const char *protocol, const char *origin, int timeout_ms);
 
-/* TCP connect and upgrade with subprotocol parley.v1. NULL on failure. */
+/* TCP connect and upgrade with subprotocol parley.v2. NULL on failure. */
 wsc *wsc_open(uint16_t port);
 
 /* Closes the socket and frees. NULL is a no-op. */
@@ -142,7 +142,7 @@ Parley__Frame *pc_auth(wsc *c, const parley_identity *id, const uint8_t *cert, s
 
 /*
  * Opens a connection and authenticates; NULL unless the relay answered
- * AuthOk with routing_id == parley_routing_id(sign key) and, for an agent
+ * AuthOk with routing_id == parley_routing_id(sign key, its domain) and, for an agent
  * (cert given), then sent its brand's directory (consumed here).
  */
 wsc *pc_connect(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t cert_len);

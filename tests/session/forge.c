@@ -83,7 +83,9 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
     }
     seal_payload(&p, f->sign_sk, f->to_box, &sealed, &sealed_len);
     randombytes_buf(id, sizeof(id));
-    parley_routing_id(f->to_sign, routing);
+    /* As parley_seal_text: an agent writes to its customer, a customer to agents. */
+    parley_routing_id(f->to_sign, f->cert != NULL ? PARLEY_ROUTING_CUSTOMER : PARLEY_ROUTING_AGENT,
+                      routing);
     CHECK_OK(parley__envelope_pack(id, f->conv, routing, sealed, sealed_len, env, len));
     free(sealed);
     if (cert != NULL)

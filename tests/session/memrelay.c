@@ -195,7 +195,8 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
     }
     p->is_agent = a->cert != NULL;
     memcpy(p->sign_pk, a->sign_key.data, 32);
-    parley_routing_id(p->sign_pk, p->routing);
+    parley_routing_id(p->sign_pk, p->is_agent ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
+                      p->routing);
     p->authed = true;
     for (size_t i = 0; i < r->n_prekeys; i++)
         left += memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0;
@@ -465,7 +466,8 @@ static void open_core(struct mr_party *p)
     cc.publish_directory_len = p->publish_dir_len;
     CHECK_OK(parley__core_new(&p->core, &cc, p->relay->now));
     memcpy(p->sign_pk, parley__core_sign_pk(p->core), 32);
-    parley_routing_id(p->sign_pk, p->routing);
+    parley_routing_id(p->sign_pk, p->agent != NULL ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
+                      p->routing);
     p->incarnations++;
 }
 

@@ -113,7 +113,8 @@ uint8_t *fx_wrap(const uint8_t conv[16], const parley_identity *to, const uint8_
     uint8_t routing[32];
     uint8_t *out = NULL;
 
-    parley_routing_id(to->sign_pk, routing);
+    /* The fixtures' recipients are customers. */
+    parley_routing_id(to->sign_pk, PARLEY_ROUTING_CUSTOMER, routing);
     CHECK_OK(parley__envelope_pack(envelope_id, conv, routing, sealed, len, &out, out_len));
     return out;
 }

@@ -341,7 +341,7 @@ static void test_size_limits(void)
         uint8_t *env, routing[32];
         size_t env_len, sealed_len = PARLEY_MAX_ENVELOPE - 100;
 
-        parley_routing_id(customer->sign_pk, routing);
+        parley_routing_id(customer->sign_pk, PARLEY_ROUTING_CUSTOMER, routing);
 
         CHECK_ERR(
             parley__envelope_pack(conv, conv, routing, big, PARLEY_MAX_ENVELOPE, &env, &env_len),

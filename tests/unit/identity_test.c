@@ -124,11 +124,15 @@ static void test_fingerprint_routing(void)
     CHECK(strcmp(fa, fa2) == 0);
     CHECK(strcmp(fa, fb) != 0);
 
-    parley_routing_id(parley_identity_sign_pk(a), ra);
-    parley_routing_id(parley_identity_sign_pk(a), ra2);
-    parley_routing_id(parley_identity_sign_pk(b), rb);
+    parley_routing_id(parley_identity_sign_pk(a), PARLEY_ROUTING_CUSTOMER, ra);
+    parley_routing_id(parley_identity_sign_pk(a), PARLEY_ROUTING_CUSTOMER, ra2);
+    parley_routing_id(parley_identity_sign_pk(b), PARLEY_ROUTING_CUSTOMER, rb);
     CHECK(memcmp(ra, ra2, 32) == 0);
     CHECK(memcmp(ra, rb, 32) != 0);
+    /* One key, two mailboxes: as a customer it never reads what is sent to it as an agent. */
+    parley_routing_id(parley_identity_sign_pk(a), PARLEY_ROUTING_AGENT, ra2);
+    CHECK(memcmp(ra, ra2, 32) != 0);
+    CHECK(memcmp(ra2, parley_identity_sign_pk(a), 32) != 0);
     /* The routing id reveals neither key. */
     CHECK(memcmp(ra, parley_identity_sign_pk(a), 32) != 0);
     CHECK(memcmp(ra, parley_identity_box_pk(a), 32) != 0);

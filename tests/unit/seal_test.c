@@ -185,7 +185,7 @@ static void test_round_trips(void)
         {
             uint8_t routing[32];
 
-            parley_routing_id(parley_identity_sign_pk(agent), routing);
+            parley_routing_id(parley_identity_sign_pk(agent), PARLEY_ROUTING_AGENT, routing);
             CHECK(parley__len_is(e1->recipient, 32) &&
                   memcmp(e1->recipient.data, routing, 32) == 0);
             CHECK(memcmp(e1->conversation_id.data, conv, 16) == 0);
@@ -482,7 +482,7 @@ static void test_bit_flips(void)
     {
         uint8_t routing[32];
 
-        parley_routing_id(parley_identity_sign_pk(customer), routing);
+        parley_routing_id(parley_identity_sign_pk(customer), PARLEY_ROUTING_CUSTOMER, routing);
         rcpt_off = (size_t)((const uint8_t *)memmem(env, env_len, routing, 32) - env);
     }
     CHECK(eid_off < env_len && conv_off < env_len && rcpt_off < env_len);

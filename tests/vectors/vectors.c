@@ -238,8 +238,10 @@ static void identity_vectors(struct vecfile *v, const char *who, const parley_id
     emit_hex(v, join(name, sizeof(name), who, "box_pk"), parley_identity_box_pk(id), 32);
     parley_fingerprint(parley_identity_sign_pk(id), fp);
     emit_text(v, join(name, sizeof(name), who, "fingerprint"), fp);
-    parley_routing_id(parley_identity_sign_pk(id), routing);
-    emit_hex(v, join(name, sizeof(name), who, "routing_id"), routing, 32);
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_CUSTOMER, routing);
+    emit_hex(v, join(name, sizeof(name), who, "routing_id.customer"), routing, 32);
+    parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_AGENT, routing);
+    emit_hex(v, join(name, sizeof(name), who, "routing_id.agent"), routing, 32);
 }
 
 static const char message[] = "Parley known-answer message: \xc3\xa9t\xc3\xa9 2025";
@@ -506,7 +508,7 @@ static void payload_vectors(struct vecfile *v, const struct parties *p, const st
         die("out of memory");
     for (size_t i = 0; i < padded_len + crypto_box_SEALBYTES; i++)
         fixed_sealed[i] = (uint8_t)i;
-    parley_routing_id(p->customer->sign_pk, routing);
+    parley_routing_id(p->customer->sign_pk, PARLEY_ROUTING_CUSTOMER, routing);
     if (parley__envelope_pack(envelope_id, conversation_id, routing, fixed_sealed,
                               padded_len + crypto_box_SEALBYTES, &env, &env_len) != PARLEY_OK)
         die("envelope pack");

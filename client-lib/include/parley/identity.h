@@ -105,8 +105,24 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_keyfile_peek(const uint8_t *buf, s
  */
 PARLEY_API void parley_fingerprint(const uint8_t sign_pk[32], char out[PARLEY_FINGERPRINT_LEN]);
 
-/* The relay routing id of a signing key: BLAKE2b-256("parley/routing/v1\0" || sign_pk). */
-PARLEY_API void parley_routing_id(const uint8_t sign_pk[32], uint8_t out[32]);
+/*
+ * Customers and agents have routing ids in separate domains, so a key
+ * that authenticates to the relay without its certificate (as a
+ * customer) never reads the mailbox it has as an agent.
+ */
+typedef enum parley_routing_domain {
+    PARLEY_ROUTING_CUSTOMER = 0, /* everyone without a valid agent certificate */
+    PARLEY_ROUTING_AGENT = 1     /* holders of a brand certificate */
+} parley_routing_domain;
+
+/*
+ * The relay routing id of a signing key in a domain:
+ * BLAKE2b-256("parley/routing/customer/v2\0" || sign_pk) for customers,
+ * BLAKE2b-256("parley/routing/agent/v2\0" || sign_pk) for agents. Any
+ * other domain value is taken as PARLEY_ROUTING_CUSTOMER. Pure.
+ */
+PARLEY_API void parley_routing_id(const uint8_t sign_pk[32], parley_routing_domain domain,
+                                  uint8_t out[32]);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,6 @@
 #include "parley/client.h"
 #include "parley/scan.h"
 
-#define PARLEY_VERSION_STRING "0.1.0"
+#define PARLEY_VERSION_STRING "0.2.0"
 
 #endif

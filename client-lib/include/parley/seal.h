@@ -18,7 +18,9 @@ typedef struct parley_seal_params {
     const parley_identity *sender;     /* borrowed */
     const uint8_t *sender_cert;        /* encoded certificate for agents, else NULL */
     size_t sender_cert_len;
-    const uint8_t *recipient_sign_pk;  /* 32 bytes: gives the routing id */
+    const uint8_t *recipient_sign_pk;  /* 32 bytes: gives the routing id, an agent's when
+                                          the sender has no certificate (a customer), a
+                                          customer's when it has one (an agent) */
     const uint8_t *recipient_box_pk;   /* 32 bytes: the key sealed to, bound in the payload */
     const uint8_t *conversation_id;    /* 16 bytes */
     uint64_t seq;                      /* per sender and conversation, from 1 */
