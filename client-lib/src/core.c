@@ -58,6 +58,8 @@ struct buf {
 /* A conversation, as loaded from (and saved to) the vault. */
 struct conv {
     uint8_t id[16];
+    uint8_t salt[16];            /* id = parley_conversation_id(customer, salt) */
+    bool has_salt;
     parley_conv_state state;
     char queue[PARLEY_MAX_ID + 1];
     uint8_t customer[32];
@@ -372,6 +374,10 @@ static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct
         memcpy(cv->customer, s->customer_sign_key.data, 32);
         cv->has_customer = true;
     }
+    if (s->conversation_salt.len == 16) {
+        memcpy(cv->salt, s->conversation_salt.data, 16);
+        cv->has_salt = true;
+    }
     if (s->peer_receive_key.len == 32) {
         memcpy(cv->peer_rk, s->peer_receive_key.data, 32);
         cv->has_peer_rk = true;
@@ -430,6 +436,8 @@ static parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.queue = (char *)cv->queue;
     if (cv->has_customer)
         s.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)cv->customer};
+    if (cv->has_salt)
+        s.conversation_salt = (ProtobufCBinaryData){16, (uint8_t *)cv->salt};
     s.agent_cert = (ProtobufCBinaryData){cv->agent_cert.n, cv->agent_cert.p};
     if (cv->has_peer_rk)
         s.peer_receive_key = (ProtobufCBinaryData){32, (uint8_t *)cv->peer_rk};
@@ -2545,11 +2553,14 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     if (qi < 0)
         return PARLEY_EINVAL;
     memset(&cv, 0, sizeof(cv));
-    randombytes_buf(cv.id, 16);
-    cv.state = PARLEY_CONV_WAITING;
-    parley__copy_str(cv.queue, sizeof(cv.queue), queue);
+    /* The id is bound to this customer: the salt stays here, and travels only end to end. */
+    randombytes_buf(cv.salt, sizeof(cv.salt));
+    cv.has_salt = true;
     memcpy(cv.customer, parley_identity_sign_pk(c->id), 32);
     cv.has_customer = true;
+    parley_conversation_id(cv.customer, cv.salt, cv.id);
+    cv.state = PARLEY_CONV_WAITING;
+    parley__copy_str(cv.queue, sizeof(cv.queue), queue);
     cv.my_seq = 1; /* the Open is seq 1 to every agent */
     for (size_t i = 0; i < parley_directory_queue_size(c->dir, (size_t)qi); i++) {
         int a = parley_directory_find_agent(c->dir,
@@ -2568,6 +2579,7 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     }
     o.queue = cv.queue;
     o.consent = consent;
+    o.conversation_salt = (ProtobufCBinaryData){16, cv.salt};
     o.text = (ProtobufCBinaryData){n, (uint8_t *)text};
     o.customer_box_key = (ProtobufCBinaryData){0, NULL}; /* set when sealed */
     p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
@@ -3084,8 +3096,14 @@ parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], c
 /* Erasure (customers) */
 
 
+/* A customer's conversations, with their salts. */
+struct conv_ref {
+    uint8_t id[16], salt[16];
+    bool salted;
+};
+
 struct conv_ids {
-    uint8_t (*ids)[16];
+    struct conv_ref *ids;
     size_t n, cap;
 };
 
@@ -3093,18 +3111,29 @@ static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const 
                            size_t val_len)
 {
     struct conv_ids *l = arg;
+    struct conv_ref *r;
+    Parley__ConversationState *s;
 
     if (key_len != 16)
         return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        uint8_t(*grown)[16] = realloc(l->ids, cap * sizeof(*grown));
+        struct conv_ref *grown = realloc(l->ids, cap * sizeof(*grown));
         if (grown == NULL)
             return 1;
         l->ids = grown;
         l->cap = cap;
     }
-    memcpy(l->ids[l->n++], key, 16);
+    r = &l->ids[l->n++];
+    memset(r, 0, sizeof(*r));
+    memcpy(r->id, key, 16);
+    s = parley__conversation_state__unpack(&parley__wiping_allocator, val_len, val);
+    if (s != NULL && parley__len_is(s->conversation_salt, 16)) {
+        memcpy(r->salt, s->conversation_salt.data, 16);
+        r->salted = true;
+    }
+    if (s != NULL)
+        parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
     return 0;
 }
 
@@ -3153,10 +3182,10 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
     Parley__ErasureRequest *req;
     struct conv_ids l = {NULL, 0, 0};
     uint8_t sig[64], *bbuf = NULL, *rbuf = NULL;
-    size_t blen = 0, rlen = 0;
+    size_t blen = 0, rlen = 0, n = 0;
     parley_err err;
 
-    ProtobufCBinaryData *ids = NULL;
+    ProtobufCBinaryData *ids = NULL, *salts = NULL;
 
     if (c->agent)
         return PARLEY_ESTATE;
@@ -3166,20 +3195,34 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
         return err;
     }
     ids = calloc(l.n + 1, sizeof(*ids));
-    if (ids == NULL) {
+    salts = calloc(l.n + 1, sizeof(*salts));
+    if (ids == NULL || salts == NULL) {
+        free(ids);
+        free(salts);
         free(l.ids);
         return PARLEY_ENOMEM;
     }
+    /*
+     * Each id with its salt, so the relay can check that they are this
+     * customer's. A conversation without a salt (none is made so) could
+     * not pass that check and would make the relay refuse the request.
+     */
     for (size_t i = 0; i < l.n; i++)
-        ids[i] = (ProtobufCBinaryData){16, l.ids[i]};
+        if (l.ids[i].salted) {
+            ids[n] = (ProtobufCBinaryData){16, l.ids[i].id};
+            salts[n++] = (ProtobufCBinaryData){16, l.ids[i].salt};
+        }
     body.brand_id = c->brand_id;
     body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
     body.time_ms = now;
     /* The relay also deletes what agents sent each other about these (handovers). */
     body.conversation_ids = ids;
-    body.n_conversation_ids = l.n;
+    body.n_conversation_ids = n;
+    body.conversation_salts = salts;
+    body.n_conversation_salts = n;
     err = parley__pack(&body.base, &bbuf, &blen);
     free(ids);
+    free(salts);
     if (err != PARLEY_OK) {
         free(l.ids);
         return err;
@@ -3211,7 +3254,7 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
     /* The relay first, so that the notices to the agents sent next are not erased with the rest. */
     send_erase_frame(c);
     for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
-        err = erase_conversation(c, l.ids[i], req, now);
+        err = erase_conversation(c, l.ids[i].id, req, now);
     free(l.ids);
     parley__erasure_request__free_unpacked(req, NULL);
     flush_pending(c, now);

@@ -32,6 +32,11 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_ENOCONSENT] = "no consent",
     [PARLEY_ESTATE] = "not possible in this state",
     [PARLEY_ENOAGENT] = "no such agent",
+    [PARLEY_EREPLAY] = "replayed",
+    [PARLEY_ECUSTODY] = "not the custodian",
+    [PARLEY_ENODIRECTORY] = "no valid directory",
+    [PARLEY_ENOPREKEY] = "no prekey",
+    [PARLEY_EUNBOUND] = "conversation not bound to this customer",
 };
 
 const char *parley_strerror(parley_err err)

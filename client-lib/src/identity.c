@@ -1,6 +1,7 @@
 /*
  * Identities: key generation, the passphrase-encrypted key file, the
- * fingerprint people read aloud, and routing ids. Secret halves live only
+ * fingerprint people read aloud, routing ids and the conversation ids
+ * bound to a customer key. Secret halves live only
  * in sodium_malloc memory and are wiped on every path.
  */
 #include <stdlib.h>
@@ -98,7 +99,7 @@ static bool domain_reserved(const char *domain)
     static const char *const reserved[] = {
         PARLEY__DOMAIN_PAYLOAD, PARLEY__DOMAIN_CERT,   PARLEY__DOMAIN_REVOCATIONS,
         PARLEY__DOMAIN_DIRECTORY, PARLEY__DOMAIN_CONSENT, PARLEY__DOMAIN_PREKEY,
-        PARLEY__DOMAIN_REQUEST, PARLEY__DOMAIN_ERASURE,
+        PARLEY__DOMAIN_REQUEST, PARLEY__DOMAIN_ERASURE, PARLEY__DOMAIN_CUSTODY,
     };
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
@@ -348,4 +349,18 @@ void parley_routing_id(const uint8_t sign_pk[32], parley_routing_domain domain, 
         crypto_generichash_update(&st, customer, sizeof(customer));
     crypto_generichash_update(&st, sign_pk, 32);
     crypto_generichash_final(&st, out, 32);
+}
+
+void parley_conversation_id(const uint8_t customer_sign_pk[32],
+                            const uint8_t salt[PARLEY_CONVERSATION_SALT_BYTES],
+                            uint8_t out[PARLEY_CONVERSATION_ID_BYTES])
+{
+    static const uint8_t domain[] = "parley/conversation/v2";
+    crypto_generichash_state st;
+
+    crypto_generichash_init(&st, NULL, 0, PARLEY_CONVERSATION_ID_BYTES);
+    crypto_generichash_update(&st, domain, sizeof(domain)); /* with its NUL */
+    crypto_generichash_update(&st, customer_sign_pk, 32);
+    crypto_generichash_update(&st, salt, PARLEY_CONVERSATION_SALT_BYTES);
+    crypto_generichash_final(&st, out, PARLEY_CONVERSATION_ID_BYTES);
 }

@@ -35,6 +35,7 @@ void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *m
 #define PARLEY__DOMAIN_PREKEY "prekey"
 #define PARLEY__DOMAIN_REQUEST "cert-request"
 #define PARLEY__DOMAIN_ERASURE "erasure"
+#define PARLEY__DOMAIN_CUSTODY "custody"
 #define PARLEY__DOMAIN_MAX 32u
 
 /*

@@ -2,9 +2,9 @@
  * Known-answer vectors for every deterministic Parley encoding: keys
  * derived from fixed seeds, fingerprints, routing ids, signing prefixes
  * and signatures, certificate requests, certificates, revocation lists,
- * the directory, and a signed payload with its Sealed encoding. Another
- * implementation (the browser widget, a port) must reproduce them byte
- * for byte.
+ * the directory, conversation ids, and a signed payload with its Sealed
+ * encoding. Another implementation (the browser widget, a port) must
+ * reproduce them byte for byte.
  *
  *   vectors DIR           recompute everything, compare with the .exp files in DIR
  *   vectors --write DIR   regenerate the .exp files in DIR
@@ -446,6 +446,20 @@ static char payload_text[] = "Bonjour, votre commande n\xc2\xb0"
                              "di\xc3\xa9"
                              "e.";
 
+/* Conversation ids bound to the customer's key by a salt. */
+static void conversation_vectors(struct vecfile *v, const struct parties *p)
+{
+    uint8_t salt[PARLEY_CONVERSATION_SALT_BYTES], id[PARLEY_CONVERSATION_ID_BYTES];
+
+    for (size_t i = 0; i < sizeof(salt); i++)
+        salt[i] = (uint8_t)(0xa0 + i);
+    emit_hex(v, "salt", salt, sizeof(salt));
+    parley_conversation_id(p->customer->sign_pk, salt, id);
+    emit_hex(v, "customer.conversation_id", id, sizeof(id));
+    parley_conversation_id(p->agent->sign_pk, salt, id);
+    emit_hex(v, "agent.conversation_id", id, sizeof(id));
+}
+
 /* The payload an agent sends to the customer, encoded and signed by hand. */
 static void payload_vectors(struct vecfile *v, const struct parties *p, const struct certs *c)
 {
@@ -610,6 +624,10 @@ int main(int argc, char **argv)
 
     vec_begin(&v, dir, "directory", writing);
     directory_vectors(&v, &p, &c);
+    vec_end(&v);
+
+    vec_begin(&v, dir, "conversation", writing);
+    conversation_vectors(&v, &p);
     vec_end(&v);
 
     vec_begin(&v, dir, "payload", writing);

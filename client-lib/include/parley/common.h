@@ -54,7 +54,12 @@ typedef enum parley_err {
     PARLEY_ENOCONSENT = 20,         /* the customer has not consented to the notice */
     PARLEY_ESTATE = 21,             /* not possible in the conversation's state */
     PARLEY_ENOAGENT = 22,           /* no valid agent for that queue or id */
-    PARLEY_ERR_COUNT_ = 23
+    PARLEY_EREPLAY = 23,            /* a message already received came again */
+    PARLEY_ECUSTODY = 24,           /* not the conversation's custodian as the customer acknowledged */
+    PARLEY_ENODIRECTORY = 25,       /* no valid brand directory */
+    PARLEY_ENOPREKEY = 26,          /* no prekey to seal to */
+    PARLEY_EUNBOUND = 27,           /* conversation id not bound to the customer key claimed */
+    PARLEY_ERR_COUNT_ = 28
 } parley_err;
 
 /*

@@ -48,8 +48,9 @@ PARLEY_API const uint8_t *parley_identity_box_pk(const parley_identity *id);
  * "parley/<domain>/v1\0", into sig. Used by higher layers (relay
  * authentication); domain must be a short ASCII label. The domains the
  * library signs itself (payload, agent-cert, revocations, directory,
- * consent, prekey, cert-request) are refused with PARLEY_EINVAL, so no
- * caller can be led into signing a message or certificate by this route.
+ * consent, prekey, cert-request, erasure, custody) are refused with
+ * PARLEY_EINVAL, so no caller can be led into signing a message, a
+ * certificate or a customer's statement by this route.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_identity_sign(const parley_identity *id,
                                                             const char *domain,
@@ -123,6 +124,20 @@ typedef enum parley_routing_domain {
  */
 PARLEY_API void parley_routing_id(const uint8_t sign_pk[32], parley_routing_domain domain,
                                   uint8_t out[32]);
+
+/* Bytes of the random salt a customer keeps with each conversation. */
+#define PARLEY_CONVERSATION_SALT_BYTES 16u
+
+/*
+ * The id of a customer's conversation: BLAKE2b with a 16-byte output over
+ * "parley/conversation/v2\0" || customer_sign_pk || salt. Whoever learns
+ * the salt (the conversation's agents, the relay in an erasure request)
+ * can check that the id belongs to that customer key; nobody can make an
+ * id of another customer's without its key. Pure, thread-safe.
+ */
+PARLEY_API void parley_conversation_id(const uint8_t customer_sign_pk[32],
+                                       const uint8_t salt[PARLEY_CONVERSATION_SALT_BYTES],
+                                       uint8_t out[PARLEY_CONVERSATION_ID_BYTES]);
 
 #ifdef __cplusplus
 }
