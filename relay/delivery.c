@@ -1,0 +1,212 @@
+/*
+ * Store-and-forward of envelopes: accepting a send (within the
+ * recipient's quota), delivering in order, and deleting what recipients
+ * acknowledge.
+ *
+ * A connection first catches up from the store (draining), then receives
+ * new envelopes as they arrive (live), before they are even committed. A
+ * draining connection waits for the writer to commit what arrived for it,
+ * so order per recipient is the store's order.
+ */
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define DRAIN_BATCH 64
+
+/* ------------------------------------------------------------------ */
+/* Delivery */
+
+bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__Envelope env = PARLEY__ENVELOPE__INIT;
+
+    env.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)e->envelope_id};
+    env.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)e->conversation_id};
+    env.recipient = (ProtobufCBinaryData){32, (uint8_t *)e->recipient};
+    env.sealed = (ProtobufCBinaryData){e->sealed_len, e->sealed};
+    f.kind_case = PARLEY__FRAME__KIND_DELIVER;
+    f.deliver = &env;
+    if (!session_send_frame(r, c, &f))
+        return false;
+    r->metrics.envelopes_delivered++;
+    audit_delivered(r->audit, c->serial, e->envelope_id);
+    if (e->seq > c->cursor)
+        c->cursor = e->seq;
+    return true;
+}
+
+static void drain_list(struct relay *r, struct conn *c, bool on)
+{
+    if (on == c->draining_listed)
+        return;
+    if (on) {
+        c->drain_prev = NULL;
+        c->drain_next = r->drainers;
+        if (r->drainers != NULL)
+            r->drainers->drain_prev = c;
+        r->drainers = c;
+    } else {
+        if (c->drain_prev != NULL)
+            c->drain_prev->drain_next = c->drain_next;
+        else
+            r->drainers = c->drain_next;
+        if (c->drain_next != NULL)
+            c->drain_next->drain_prev = c->drain_prev;
+        c->drain_prev = c->drain_next = NULL;
+    }
+    c->draining_listed = on;
+}
+
+struct drain_ctx {
+    struct relay *r;
+    struct conn *c;
+    bool full;
+};
+
+static int drain_one(void *arg, const struct store_env *e)
+{
+    struct drain_ctx *d = arg;
+
+    /* Half the outbound limit at most: the rest is for live traffic and answers. */
+    if (d->c->tx_len > 0 && d->c->tx_len + e->sealed_len + 128 > d->r->cfg.max_outbound / 2) {
+        d->full = true;
+        return 1;
+    }
+    return delivery_send(d->r, d->c, e) ? 0 : 1;
+}
+
+/*
+ * Sends stored envelopes to c while its queue has room; resumed when the
+ * queue drains. Reads the store only once every write that preceded (the
+ * batch pending when c authenticated, or when an envelope for it arrived
+ * meanwhile) is committed, so acknowledged envelopes are not sent again
+ * and new ones come in order. Goes live when the store has nothing more.
+ */
+static void drain(struct relay *r, struct conn *c)
+{
+    struct drain_ctx d = {r, c, false};
+
+    while (!c->closing && !c->live) {
+        int n;
+
+        if (r->batches_done < c->wait_batch)
+            return; /* resumed by session_store_done */
+        n = store_fetch(r->store, c->routing, c->cursor, DRAIN_BATCH, drain_one, &d);
+        if (n < 0) {
+            log_event(LOG_ERROR, "store_read_failed", "\"conn\":\"%s\"", c->pseudonym);
+            conn_close(r, c, 1011, REJECT_unavailable, true);
+            return;
+        }
+        if (d.full || c->closing)
+            return; /* resumed by session_writable */
+        if (n < DRAIN_BATCH) {
+            c->live = true;
+            drain_list(r, c, false);
+        }
+    }
+}
+
+void session_writable(struct relay *r, struct conn *c)
+{
+    if (c->authed && !c->live)
+        drain(r, c);
+}
+
+/* Catches c up from the store once everything that arrived before is committed. */
+void delivery_start(struct relay *r, struct conn *c)
+{
+    c->live = false;
+    c->cursor = 0;
+    c->wait_batch = r->pending.n > 0 ? session_pending_batch(r) : r->batches_submitted;
+    drain_list(r, c, true);
+    drain(r, c);
+}
+
+void delivery_stop(struct relay *r, struct conn *c)
+{
+    drain_list(r, c, false);
+}
+
+/* After a commit: connections waiting for it read the store. */
+void delivery_resume(struct relay *r)
+{
+    for (struct conn *c = r->drainers, *next; c != NULL; c = next) {
+        next = c->drain_next;
+        drain(r, c);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Envelopes */
+
+void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
+{
+    struct map_entry *q;
+    struct store_op *op;
+    struct conn *to;
+    const uint8_t *eid = parley__len_is(env->envelope_id, 16) ? env->envelope_id.data : NULL;
+
+    if (eid == NULL || !parley__len_is(env->conversation_id, 16) ||
+        !parley__len_is(env->recipient, 32) || env->sealed.len == 0) {
+        metrics_reject(&r->metrics, REJECT_malformed);
+        session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope", eid);
+        return;
+    }
+    q = map_get(&r->quotas, env->recipient.data);
+    if (q != NULL &&
+        (q->a + 1 > r->cfg.quota_count || q->b + env->sealed.len > r->cfg.quota_bytes)) {
+        metrics_reject(&r->metrics, REJECT_quota_full);
+        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "recipient's queue is full", eid);
+        return;
+    }
+    op = store_batch_add(&r->pending, STORE_INSERT);
+    if (op == NULL) {
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", eid);
+        return;
+    }
+    op->env.seq = ++r->assigned_seq;
+    memcpy(op->env.envelope_id, eid, 16);
+    memcpy(op->env.conversation_id, env->conversation_id.data, 16);
+    memcpy(op->env.recipient, env->recipient.data, 32);
+    /* Take the unpacked bytes rather than copy them: the frame is freed without them. */
+    op->env.sealed = env->sealed.data;
+    op->env.sealed_len = env->sealed.len;
+    env->sealed.data = NULL;
+    env->sealed.len = 0;
+    op->env.stored_at = relay_now_ms() / 1000u;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    op->submitted_ns = relay_mono_ns();
+    quota_add(r, op->env.recipient, 1, (int64_t)op->env.sealed_len);
+
+    to = session_online(r, op->env.recipient);
+    if (to != NULL && to->authed && !to->closing) {
+        if (to->live)
+            delivery_send(r, to, &op->env);
+        else
+            to->wait_batch = session_pending_batch(r); /* read from the store once committed */
+    }
+}
+
+void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d)
+{
+    for (size_t i = 0; i < d->n_envelope_ids; i++) {
+        struct store_op *op;
+
+        if (!parley__len_is(d->envelope_ids[i], 16)) {
+            metrics_reject(&r->metrics, REJECT_malformed);
+            session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope id", NULL);
+            return;
+        }
+        op = store_batch_add(&r->pending, STORE_DELETE);
+        if (op == NULL)
+            return;
+        memcpy(op->env.recipient, c->routing, 32);
+        memcpy(op->env.envelope_id, d->envelope_ids[i].data, 16);
+    }
+}

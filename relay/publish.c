@@ -1,0 +1,255 @@
+/*
+ * Brand directories and agents' prekeys: publications checked against the
+ * brand's pinned key or the agent's own, stored, and served back; new
+ * directories pushed to the connections that watch the brand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "log.h"
+#include "session.h"
+
+#define MAX_PREKEYS_PER_OWNER 100u
+
+/* ------------------------------------------------------------------ */
+/* Directories */
+
+void publish_send_directory(struct relay *r, struct conn *c, int b, const char *brand_id)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryResult res = PARLEY__DIRECTORY_RESULT__INIT;
+    Parley__Directory *d = NULL;
+
+    res.brand_id = (char *)brand_id;
+    if (b >= 0 && r->brands[b].dir != NULL)
+        d = parley__directory__unpack(NULL, r->brands[b].dir_len, r->brands[b].dir);
+    res.directory = d;
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_RESULT;
+    f.directory_result = &res;
+    session_send_frame(r, c, &f);
+    if (d != NULL)
+        parley__directory__free_unpacked(d, NULL);
+}
+
+void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir, size_t len)
+{
+    struct brand_state *bs = &r->brands[b];
+    Parley__Directory *d;
+    uint8_t *copy = malloc(len);
+
+    if (copy == NULL)
+        return;
+    memcpy(copy, dir, len);
+    free(bs->dir);
+    bs->dir = copy;
+    bs->dir_len = len;
+    bs->dir_version = version;
+    parley_revlist_free(bs->revs);
+    bs->revs = NULL;
+    /* The revocation list inside it is what agent authentication checks. */
+    d = parley__directory__unpack(NULL, len, dir);
+    if (d != NULL) {
+        Parley__DirectoryBody *body =
+            parley__directory_body__unpack(NULL, d->body.len, d->body.data);
+        if (body != NULL && body->revocations != NULL)
+            parley__revlist_from_pb(body->revocations, bs->brand->key, bs->brand->id, 0, &bs->revs);
+        if (body != NULL)
+            parley__directory_body__free_unpacked(body, NULL);
+        parley__directory__free_unpacked(d, NULL);
+    }
+}
+
+/* Brand id of an encoded directory, read before its signature is checked, to pick the key. */
+static int directory_brand(const struct relay *r, const Parley__Directory *d)
+{
+    Parley__DirectoryBody *body;
+    int b = -1;
+
+    if (d->body.data == NULL)
+        return -2;
+    body = parley__directory_body__unpack(NULL, d->body.len, d->body.data);
+    if (body == NULL)
+        return -2;
+    b = session_find_brand(r, body->brand_id);
+    parley__directory_body__free_unpacked(body, NULL);
+    return b;
+}
+
+void publish_on_directory(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p)
+{
+    struct brand_state *bs;
+    struct store_op *op;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t version = 0;
+    parley_err err;
+    int b;
+
+    if (p->directory == NULL || (b = directory_brand(r, p->directory)) == -2) {
+        metrics_reject(&r->metrics, REJECT_malformed);
+        session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad directory", NULL);
+        return;
+    }
+    if (b < 0) {
+        metrics_reject(&r->metrics, REJECT_unknown_brand);
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNKNOWN_BRAND, "brand not served here", NULL);
+        return;
+    }
+    bs = &r->brands[b];
+    /* Signatures cover body bytes, which survive re-encoding unchanged. */
+    if (parley__pack(&p->directory->base, &buf, &len) != PARLEY_OK)
+        return;
+    /* The relay cannot open the content (names, notice): only the brand's clients can. */
+    err =
+        parley_directory_check(buf, len, bs->brand->key, bs->brand->id, bs->dir_version, &version);
+    if (err == PARLEY_EROLLBACK) {
+        metrics_reject(&r->metrics, REJECT_rollback);
+        session_send_error(r, c, PARLEY__ERROR__CODE__ROLLBACK, "older than the stored directory",
+                           NULL);
+    } else if (err != PARLEY_OK) {
+        metrics_reject(&r->metrics, REJECT_bad_signature);
+        session_send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, parley_strerror(err), NULL);
+    } else if ((op = store_batch_add(&r->pending, STORE_DIRECTORY)) != NULL) {
+        snprintf(op->brand_id, sizeof(op->brand_id), "%s", bs->brand->id);
+        op->version = version;
+        op->blob = buf;
+        op->blob_len = len;
+        op->conn_serial = c->serial;
+        memcpy(op->reply_to, c->routing, 32);
+        publish_set_directory(r, b, version, buf, len);
+        buf = NULL;
+        log_event(LOG_INFO, "directory_published", "\"brand\":%d,\"version\":%llu", b,
+                  (unsigned long long)version);
+    }
+    free(buf);
+}
+
+void publish_directory_done(struct relay *r, const struct store_op *op, struct conn *c)
+{
+    if (op->ok) {
+        /* The publisher and everyone who fetched this brand's directory get the new one. */
+        int b = session_find_brand(r, op->brand_id);
+        audit_directory(r->audit, op->conn_serial, b, op->version);
+        for (struct conn *w = r->conns; w != NULL; w = w->next)
+            if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
+                publish_send_directory(r, w, b, op->brand_id);
+    } else if (c != NULL) {
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Prekeys */
+
+void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p)
+{
+    long have;
+
+    if (!c->agent) {
+        metrics_reject(&r->metrics, REJECT_not_allowed);
+        session_send_error(r, c, PARLEY__ERROR__CODE__NOT_ALLOWED, "only agents publish prekeys",
+                           NULL);
+        return;
+    }
+    have = p->replace ? 0 : store_prekey_count(r->store, c->routing);
+    if (have < 0 || (size_t)have + p->n_prekeys > MAX_PREKEYS_PER_OWNER) {
+        metrics_reject(&r->metrics, REJECT_quota_full);
+        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
+        return;
+    }
+    for (size_t i = 0; i < p->n_prekeys; i++) {
+        Parley__PrekeyBody *body =
+            parley__prekey_body__unpack(NULL, p->prekeys[i]->body.len, p->prekeys[i]->body.data);
+        bool good = body != NULL && parley__len_is(body->owner_sign_key, 32) &&
+                    parley__len_is(body->box_key, 32) &&
+                    sodium_memcmp(body->owner_sign_key.data, c->sign_pk, 32) == 0 &&
+                    parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_PREKEY, p->prekeys[i]->body,
+                                      p->prekeys[i]->signature) == PARLEY_OK;
+        if (body != NULL)
+            parley__prekey_body__free_unpacked(body, NULL);
+        if (!good) {
+            metrics_reject(&r->metrics, REJECT_bad_signature);
+            session_send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, "prekey does not verify",
+                               NULL);
+            return;
+        }
+    }
+    if (p->replace) {
+        /* The agent no longer holds the secrets of what it published before (a new device store).
+         */
+        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_CLEAR);
+        if (op == NULL)
+            return;
+        memcpy(op->env.recipient, c->routing, 32);
+    }
+    for (size_t i = 0; i < p->n_prekeys; i++) {
+        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_ADD);
+        if (op == NULL || parley__pack(&p->prekeys[i]->base, &op->blob, &op->blob_len) != PARLEY_OK)
+            return;
+        memcpy(op->env.recipient, c->routing, 32);
+    }
+    {
+        /* Answered once the prekeys are committed. */
+        struct store_op *op = store_batch_add(&r->pending, STORE_BARRIER);
+        if (op != NULL) {
+            op->conn_serial = c->serial;
+            memcpy(op->reply_to, c->routing, 32);
+        }
+    }
+}
+
+void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyResult res = PARLEY__PREKEY_RESULT__INIT;
+    Parley__Prekey *pk = NULL;
+    uint8_t owner[32], buf[1024];
+    int64_t id = 0;
+    long n;
+
+    if (!parley__len_is(p->owner_sign_key, 32)) {
+        metrics_reject(&r->metrics, REJECT_malformed);
+        session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad prekey fetch", NULL);
+        return;
+    }
+    parley_routing_id(p->owner_sign_key.data, PARLEY_ROUTING_AGENT, owner); /* owners are agents */
+    {
+        int64_t skip[256];
+        for (size_t i = 0; i < r->n_prekeys_taken; i++)
+            skip[i] = r->prekeys_taken[i].id;
+        n = store_prekey_peek(r->store, owner, skip, r->n_prekeys_taken, buf, sizeof(buf), &id);
+    }
+    if (n > 0 && r->n_prekeys_taken < sizeof(r->prekeys_taken) / sizeof(r->prekeys_taken[0])) {
+        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_DEL);
+        pk = parley__prekey__unpack(NULL, (size_t)n, buf);
+        if (op != NULL && pk != NULL) {
+            op->prekey_id = id;
+            r->prekeys_taken[r->n_prekeys_taken].id = id;
+            r->prekeys_taken[r->n_prekeys_taken++].batch = session_pending_batch(r);
+        } else if (pk != NULL) {
+            parley__prekey__free_unpacked(pk, NULL);
+            pk = NULL;
+        }
+    }
+    res.owner_sign_key = p->owner_sign_key;
+    res.prekey = pk;
+    f.kind_case = PARLEY__FRAME__KIND_PREKEY_RESULT;
+    f.prekey_result = &res;
+    session_send_frame(r, c, &f);
+    if (pk != NULL)
+        parley__prekey__free_unpacked(pk, NULL);
+}
+
+/* Prekeys handed out whose deletion is now committed need not be skipped any more. */
+void publish_batch_done(struct relay *r)
+{
+    for (size_t i = 0; i < r->n_prekeys_taken;)
+        if (r->prekeys_taken[i].batch <= r->batches_done)
+            r->prekeys_taken[i] = r->prekeys_taken[--r->n_prekeys_taken];
+        else
+            i++;
+}

@@ -1,0 +1,18 @@
+/*
+ * Storage accounts: the envelopes and bytes stored for each recipient,
+ * kept in memory from the store's contents and every commit since.
+ */
+#include "session.h"
+
+void quota_add(struct relay *r, const uint8_t recipient[32], int64_t count, int64_t bytes)
+{
+    struct map_entry *q = map_put(&r->quotas, recipient);
+
+    if (q == NULL)
+        return;
+    q->a = (uint64_t)((int64_t)q->a + count);
+    q->b = (uint64_t)((int64_t)q->b + bytes);
+    r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+    if (q->a == 0)
+        map_del(&r->quotas, recipient);
+}
