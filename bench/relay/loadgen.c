@@ -1,8 +1,9 @@
 /*
  * parley-loadgen: one load generator for the relay benchmark, so that
- * parley-relay, nats-server and mosquitto are measured by the same client
- * code. Single-threaded: one epoll loop over non-blocking sockets, a
- * minimal WebSocket client (ws.c) and one module per protocol.
+ * parley-relay, nats-server (core and JetStream) and mosquitto (QoS 0 and
+ * QoS 1) are measured by the same client code. Single-threaded: one epoll
+ * loop over non-blocking sockets, a minimal WebSocket client (ws.c) and
+ * one module per protocol.
  *
  * Workloads (1 KiB messages, sender/receiver pairs on one subject/topic/
  * recipient each):
@@ -16,6 +17,13 @@
  * Latency is receive time minus the send time written (CLOCK_MONOTONIC ns)
  * into the first 8 bytes of each payload. Server CPU comes from
  * /proc/PID/stat (utime + stime), memory from /proc/PID/status (VmRSS).
+ *
+ * After the measured window of a load workload nothing more is sent and
+ * the generator waits (--drain) until every message is complete, then
+ * counts the whole run: sent, acknowledged, received, lost, duplicates.
+ * For a protocol whose server acknowledges messages (Parley, JetStream,
+ * MQTT QoS 1) anything but "all acknowledged, all received once" fails the
+ * run (exit status 4).
  *
  * Results are printed as one "result key=value ..." line per workload.
  * Every phase has a deadline; the program always stops by itself.
@@ -64,6 +72,7 @@ struct options {
     double duration_s;
     double settle_s;
     double connect_timeout_s;
+    double drain_s;
     uint32_t parallel;
     long server_pid;
 };
@@ -91,6 +100,7 @@ struct bench {
     uint64_t *samples;
     size_t nsamples, samples_cap;
     uint64_t rng;
+    char tag[12];
     uint8_t payload[MSG_SIZE];
     uint8_t scratch[SCRATCH_BYTES];
 };
@@ -117,6 +127,20 @@ uint32_t bench_random(struct bench *b)
 }
 
 const uint8_t *bench_payload(const struct bench *b) { return b->payload; }
+
+const char *bench_run_tag(const struct bench *b) { return b->tag; }
+
+const struct proto *bench_proto(const struct bench *b) { return b->proto; }
+
+/* Messages of pair p not yet complete (acked where the server acks, and received). */
+static uint64_t in_flight(const struct bench *b, const struct pair *p)
+{
+    uint64_t done = p->received;
+
+    if (b->proto->acknowledged && p->acked < done)
+        done = p->acked;
+    return p->sent - done;
+}
 
 static void mark_dirty(struct bench *b, struct conn *c)
 {
@@ -463,7 +487,7 @@ static void send_refills(struct bench *b)
     for (uint32_t i = 0; i < b->nrefill && !b->failed; i++) {
         struct pair *p = b->refill[i];
         b->pair_queued[p->idx] = 0;
-        while (b->sending && b->proto->in_flight(p) < b->opt.window)
+        while (b->sending && in_flight(b, p) < b->opt.window)
             if (b->proto->send(b, p, t) != 0)
                 return;
     }
@@ -684,8 +708,45 @@ static int measure_memory(struct bench *b)
     return 0;
 }
 
+/* The whole run's messages, counted once the drain is over. */
+struct totals {
+    uint64_t sent, acked, received, duplicates, lost, unacked;
+    double drain_s;
+};
+
+/* Stops sending and waits up to --drain seconds until nothing is in flight. */
+static void drain(struct bench *b, struct totals *t)
+{
+    uint64_t start = now_ns(), end = start + secs_to_ns(b->opt.drain_s);
+    uint32_t busy = 0; /* pairs [0, busy) are known complete */
+
+    b->sending = false;
+    b->measuring = false;
+    while (!b->failed) {
+        while (busy < b->opt.pairs && in_flight(b, &b->pairs[busy]) == 0)
+            busy++;
+        if (busy == b->opt.pairs || now_ns() >= end)
+            break;
+        loop_turn(b, end);
+    }
+    memset(t, 0, sizeof *t);
+    t->drain_s = (double)(now_ns() - start) / 1e9;
+    for (uint32_t i = 0; i < b->opt.pairs; i++) {
+        const struct pair *p = &b->pairs[i];
+        t->sent += p->sent;
+        t->acked += p->acked;
+        t->received += p->received;
+        t->duplicates += p->duplicates;
+        t->lost += p->sent > p->received ? p->sent - p->received : 0;
+        /* More received than sent can only be a delivery counted twice. */
+        t->duplicates += p->received > p->sent ? p->received - p->sent : 0;
+        if (b->proto->acknowledged)
+            t->unacked += p->sent > p->acked ? p->sent - p->acked : 0;
+    }
+}
+
 static void print_load_result(struct bench *b, const struct snapshot *s0, const struct snapshot *s1,
-                              uint64_t max_lag_ns, uint64_t skipped)
+                              uint64_t max_lag_ns, uint64_t skipped, const struct totals *t)
 {
     double secs = (double)(s1->t_ns - s0->t_ns) / 1e9;
     uint64_t msgs = s1->received - s0->received;
@@ -722,13 +783,18 @@ static void print_load_result(struct bench *b, const struct snapshot *s0, const 
                    b->samples[b->nsamples - 1] / 1e3);
         printf(" max_lag_us=%.1f skipped=%" PRIu64, (double)max_lag_ns / 1e3, skipped);
     }
-    printf(" errors=%" PRIu64 "\n", b->server_errors);
+    printf(" sent=%" PRIu64 " received=%" PRIu64 " lost=%" PRIu64 " duplicates=%" PRIu64, t->sent,
+           t->received, t->lost, t->duplicates);
+    if (b->proto->acknowledged)
+        printf(" acked=%" PRIu64 " unacked=%" PRIu64, t->acked, t->unacked);
+    printf(" drain_s=%.2f errors=%" PRIu64 "\n", t->drain_s, b->server_errors);
     fflush(stdout);
 }
 
 static int run_load(struct bench *b)
 {
     struct snapshot s0 = {0}, s1 = {0};
+    struct totals totals;
     uint64_t start, warm_end, end, next_due, interval = 0, max_lag = 0, skipped = 0;
     uint32_t rr = 0;
     bool paced = b->opt.workload == WL_LATENCY;
@@ -765,7 +831,7 @@ static int run_load(struct bench *b)
                 struct pair *p = &b->pairs[rr++ % b->opt.pairs];
                 if (now - next_due > max_lag)
                     max_lag = now - next_due;
-                if (b->proto->in_flight(p) < LATENCY_PAIR_CAP)
+                if (in_flight(b, p) < LATENCY_PAIR_CAP)
                     b->proto->send(b, p, now_ns());
                 else
                     skipped++;
@@ -777,9 +843,18 @@ static int run_load(struct bench *b)
         }
     }
     take_snapshot(b, &s1);
-    b->sending = false;
-    b->measuring = false;
-    print_load_result(b, &s0, &s1, max_lag, skipped);
+    drain(b, &totals);
+    if (b->failed)
+        return -1;
+    print_load_result(b, &s0, &s1, max_lag, skipped, &totals);
+    if (b->proto->acknowledged && (totals.lost || totals.unacked || totals.duplicates)) {
+        fprintf(stderr,
+                "parley-loadgen: %s: after %.1f s of drain, %" PRIu64 " of %" PRIu64
+                " messages not received, %" PRIu64 " not acknowledged, %" PRIu64 " duplicates\n",
+                b->proto->name, totals.drain_s, totals.lost, totals.sent, totals.unacked,
+                totals.duplicates);
+        return 1;
+    }
     return 0;
 }
 
@@ -788,7 +863,7 @@ static int run_load(struct bench *b)
 
 static void usage(FILE *f)
 {
-    fputs("usage: parley-loadgen --proto nats|mqtt|parley --port N [options]\n"
+    fputs("usage: parley-loadgen --proto nats|jetstream|mqtt|mqtt-qos1|parley --port N [options]\n"
           "  --workload capacity|latency|memory  (default capacity)\n"
           "  --host ADDR        IPv4 address of the server (default 127.0.0.1)\n"
           "  --server-pid PID   read the server's CPU time and memory from /proc\n"
@@ -800,7 +875,8 @@ static void usage(FILE *f)
           "  --duration S       seconds measured (default 10)\n"
           "  --settle S         seconds between opening idle connections and reading RSS (default 1)\n"
           "  --parallel N       connection handshakes in progress at once (default 200)\n"
-          "  --connect-timeout S  give up if connections are not ready by then (default 120)\n",
+          "  --connect-timeout S  give up if connections are not ready by then (default 120)\n"
+          "  --drain S          after the load, wait this long for messages in flight (default 10)\n",
           f);
 }
 
@@ -841,6 +917,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->duration_s = 10;
     o->settle_s = 1;
     o->connect_timeout_s = 120;
+    o->drain_s = 10;
     o->parallel = 200;
 
     for (int i = 1; i < argc; i++) {
@@ -858,10 +935,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         }
         i++;
         if (strcmp(a, "--proto") == 0) {
-            o->proto = strcmp(v, "nats") == 0     ? &proto_nats
-                       : strcmp(v, "mqtt") == 0   ? &proto_mqtt
-                       : strcmp(v, "parley") == 0 ? &proto_parley
-                                                  : NULL;
+            o->proto = strcmp(v, "nats") == 0        ? &proto_nats
+                       : strcmp(v, "jetstream") == 0 ? &proto_jetstream
+                       : strcmp(v, "mqtt") == 0      ? &proto_mqtt
+                       : strcmp(v, "mqtt-qos1") == 0 ? &proto_mqtt_qos1
+                       : strcmp(v, "parley") == 0    ? &proto_parley
+                                                     : NULL;
             bad = o->proto == NULL;
         } else if (strcmp(a, "--workload") == 0) {
             if (strcmp(v, "capacity") == 0)
@@ -898,6 +977,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             bad = parse_double(v, &o->settle_s) != 0;
         } else if (strcmp(a, "--parallel") == 0) {
             bad = parse_u32(v, &o->parallel) != 0 || o->parallel == 0;
+        } else if (strcmp(a, "--drain") == 0) {
+            bad = parse_double(v, &o->drain_s) != 0;
         } else if (strcmp(a, "--connect-timeout") == 0) {
             bad = parse_double(v, &o->connect_timeout_s) != 0;
         } else {
@@ -965,6 +1046,7 @@ static struct bench *bench_new(const struct options *o)
     randombytes_buf(b->payload, sizeof b->payload);
     randombytes_buf(&b->rng, sizeof b->rng);
     b->rng |= 1;
+    snprintf(b->tag, sizeof b->tag, "%08x", (unsigned)(b->rng & 0xffffffffu));
     for (uint32_t i = 0; i < b->nconns; i++) {
         b->conns[i].fd = -1;
         b->conns[i].idx = i;
@@ -980,9 +1062,9 @@ static struct bench *bench_new(const struct options *o)
         p->rx->role = ROLE_RECEIVER;
         p->tx->pair = p->rx->pair = p;
         /* One subject/topic per pair; a run-unique prefix keeps runs apart. */
-        snprintf(p->name, sizeof p->name, "%s%08x%c%u", o->proto == &proto_mqtt ? "bench/" : "bench.",
-                 (unsigned)(b->rng & 0xffffffffu), o->proto == &proto_mqtt ? '/' : '.',
-                 (unsigned)i);
+        bool mqtt = o->proto == &proto_mqtt || o->proto == &proto_mqtt_qos1;
+        snprintf(p->name, sizeof p->name, "bench%c%s%c%u", mqtt ? '/' : '.', b->tag,
+                 mqtt ? '/' : '.', (unsigned)i);
         randombytes_buf(p->conversation, sizeof p->conversation);
     }
     return b;
@@ -1032,12 +1114,12 @@ int main(int argc, char **argv)
     if (rc == 0 && b->failed)
         rc = -1;
     bench_close(b);
-    if (rc != 0)
+    if (rc < 0)
         return 1;
     if (b->server_errors > 0) {
         fprintf(stderr, "parley-loadgen: %s: %" PRIu64 " error replies from the server\n",
                 b->proto->name, b->server_errors);
         return 3;
     }
-    return 0;
+    return rc > 0 ? 4 : 0;
 }

@@ -49,6 +49,8 @@ struct pair {
     uint32_t idx;
     struct conn *tx, *rx;
     uint64_t sent, acked, received;
+    uint64_t duplicates;       /* redeliveries of a message already received */
+    uint64_t rx_seq;           /* JetStream: last consumer delivery sequence */
     char name[32];             /* NATS subject / MQTT topic */
     uint8_t routing[32];       /* Parley: routing id of rx */
     uint8_t conversation[16];  /* Parley */
@@ -59,6 +61,14 @@ struct bench;
 struct proto {
     const char *name;
     const char *subprotocol; /* Sec-WebSocket-Protocol, NULL for none */
+    /*
+     * The server acknowledges each message to its sender once it has taken
+     * responsibility for it (bench_acked): a message is then in flight
+     * until both its ack and its delivery arrived, and after the run every
+     * message sent must be acknowledged and received exactly once. Without
+     * acks (at most once) a message is in flight until it is received.
+     */
+    bool acknowledged;
     /* The upgrade succeeded: send whatever opens the session. 0 or -1. */
     int (*on_open)(struct bench *b, struct conn *c);
     /*
@@ -71,12 +81,12 @@ struct proto {
     int (*on_read_done)(struct bench *b, struct conn *c);
     /* Queue one message from p->tx to p->rx stamped with t_ns. 0 or -1. */
     int (*send)(struct bench *b, struct pair *p, uint64_t t_ns);
-    /* Messages of pair p still counted in flight. */
-    uint64_t (*in_flight)(const struct pair *p);
 };
 
 extern const struct proto proto_nats;
+extern const struct proto proto_jetstream;
 extern const struct proto proto_mqtt;
+extern const struct proto proto_mqtt_qos1;
 extern const struct proto proto_parley;
 
 /* Services loadgen.c offers to the protocols. */
@@ -90,6 +100,9 @@ void bench_error(struct bench *b, struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void bench_server_error(struct bench *b, struct conn *c, const char *what);
 uint32_t bench_random(struct bench *b);
+const struct proto *bench_proto(const struct bench *b);
+/* Eight hex digits unique to this run: names of subjects, streams, inboxes. */
+const char *bench_run_tag(const struct bench *b);
 
 /* Little-endian stamp in the first 8 bytes of a payload. */
 static inline void stamp_put(uint8_t *p, uint64_t t)

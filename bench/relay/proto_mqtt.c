@@ -1,9 +1,18 @@
 /*
  * MQTT 3.1.1 client protocol for parley-loadgen, inside binary WebSocket
- * frames (subprotocol "mqtt") to mosquitto's websockets listener. Messages
- * are PUBLISH at QoS 0 (at most once, no broker acknowledgement); receivers
- * subscribe to one topic per pair and wait for the SUBACK before load.
- * Clean sessions, keep-alive off: idle connections send nothing.
+ * frames (subprotocol "mqtt") to mosquitto's websockets listener. Receivers
+ * subscribe to one topic per pair and wait for the SUBACK before load;
+ * keep-alive off: idle connections send nothing. Two configurations:
+ * - proto_mqtt: PUBLISH at QoS 0 (at most once, no broker acknowledgement),
+ *   clean sessions.
+ * - proto_mqtt_qos1: PUBLISH at QoS 1 (at least once) on persistent
+ *   sessions (clean session off, so the broker keeps a receiver's queue
+ *   while it is away), subscriptions granted at QoS 1. The sender counts a
+ *   message acknowledged on the broker's PUBACK, which must carry the
+ *   packet id of its oldest unacknowledged PUBLISH (the broker acks in
+ *   order); the receiver answers every delivery with a PUBACK (those of one
+ *   socket read in one WebSocket frame, as Parley's Delivered ids are). A
+ *   delivery flagged DUP (a redelivery) counts as a duplicate.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +26,7 @@ enum {
     MQTT_CONNECT = 1,
     MQTT_CONNACK = 2,
     MQTT_PUBLISH = 3,
+    MQTT_PUBACK = 4,
     MQTT_SUBSCRIBE = 8,
     MQTT_SUBACK = 9,
     MQTT_PINGRESP = 13,
@@ -49,6 +59,14 @@ static size_t put_str(uint8_t *p, const char *s, size_t len)
     return len + 2;
 }
 
+static unsigned qos_of(const struct bench *b)
+{
+    return bench_proto(b) == &proto_mqtt_qos1 ? 1u : 0u;
+}
+
+/* Packet id of a pair's n-th QoS 1 message: 1..65535, then again. */
+static uint16_t packet_id(uint64_t n) { return (uint16_t)(n % 65535u + 1u); }
+
 static int send_packet(struct bench *b, struct conn *c, const uint8_t *pkt, size_t len)
 {
     uint8_t *p = bench_frame_begin(b, c, len);
@@ -74,7 +92,7 @@ static int mqtt_open(struct bench *b, struct conn *c)
     n += put_varint(pkt + n, rem);
     n += put_str(pkt + n, "MQTT", 4);
     pkt[n++] = 4;    /* protocol level 3.1.1 */
-    pkt[n++] = 0x02; /* clean session, no will, no credentials */
+    pkt[n++] = qos_of(b) ? 0x00 : 0x02; /* clean session or not; no will, no credentials */
     pkt[n++] = 0;    /* keep-alive 0: off */
     pkt[n++] = 0;
     n += put_str(pkt + n, id, idlen);
@@ -95,9 +113,67 @@ static int mqtt_subscribe(struct bench *b, struct conn *c)
     pkt[n++] = 0; /* packet id 1 */
     pkt[n++] = 1;
     n += put_str(pkt + n, c->pair->name, tlen);
-    pkt[n++] = 0; /* requested QoS 0 */
+    pkt[n++] = (uint8_t)qos_of(b); /* requested QoS */
     c->step = MQTT_WAIT_SUBACK;
     return send_packet(b, c, pkt, n);
+}
+
+/* A message from the broker: count it, and queue the PUBACK at QoS 1. */
+static int on_publish(struct bench *b, struct conn *c, uint8_t flags, const uint8_t *body,
+                      size_t rem)
+{
+    unsigned qos = (flags >> 1) & 3;
+    size_t tlen, skip;
+
+    if (rem < 2)
+        goto malformed;
+    tlen = ((size_t)body[0] << 8) | body[1];
+    skip = 2 + tlen + (qos > 0 ? 2 : 0);
+    if (skip > rem || qos > 1)
+        goto malformed;
+    if (c->pair == NULL || c->role != ROLE_RECEIVER) {
+        bench_error(b, c, "mqtt: PUBLISH on a connection that receives nothing");
+        return -1;
+    }
+    if (qos != qos_of(b)) {
+        bench_error(b, c, "mqtt: PUBLISH at QoS %u, subscribed at %u", qos, qos_of(b));
+        return -1;
+    }
+    if (qos == 1) {
+        const uint8_t ack[4] = {MQTT_PUBACK << 4, 2, body[2 + tlen], body[3 + tlen]};
+        if (buf_append(&c->acks, ack, sizeof ack) != 0) {
+            bench_error(b, c, "mqtt: out of memory");
+            return -1;
+        }
+    }
+    if (flags & 0x08)
+        c->pair->duplicates++;
+    else
+        bench_received(b, c->pair, body + skip, rem - skip);
+    return 0;
+malformed:
+    bench_error(b, c, "mqtt: malformed PUBLISH");
+    return -1;
+}
+
+/* The broker stored the sender's oldest unacknowledged message. */
+static int on_puback(struct bench *b, struct conn *c, const uint8_t *body, size_t rem)
+{
+    struct pair *p = c->pair;
+    uint16_t id;
+
+    if (rem != 2 || p == NULL || c->role != ROLE_SENDER || qos_of(b) == 0) {
+        bench_error(b, c, "mqtt: unexpected PUBACK");
+        return -1;
+    }
+    id = (uint16_t)(((unsigned)body[0] << 8) | body[1]);
+    if (p->acked >= p->sent || id != packet_id(p->acked)) {
+        bench_error(b, c, "mqtt: PUBACK for packet %u, expected %u", (unsigned)id,
+                    (unsigned)packet_id(p->acked));
+        return -1;
+    }
+    bench_acked(b, p);
+    return 0;
 }
 
 static int mqtt_data(struct bench *b, struct conn *c, bool message_end)
@@ -144,8 +220,9 @@ static int mqtt_data(struct bench *b, struct conn *c, bool message_end)
             }
             break;
         case MQTT_SUBACK:
-            if (rem < 3 || body[2] == 0x80) {
-                bench_error(b, c, "mqtt: subscription refused");
+            if (rem < 3 || body[2] != qos_of(b)) {
+                bench_error(b, c, "mqtt: subscription refused or not granted at QoS %u",
+                            qos_of(b));
                 return -1;
             }
             if (c->step == MQTT_WAIT_SUBACK) {
@@ -153,19 +230,14 @@ static int mqtt_data(struct bench *b, struct conn *c, bool message_end)
                 bench_conn_ready(b, c);
             }
             break;
-        case MQTT_PUBLISH: {
-            unsigned qos = (p[0] >> 1) & 3;
-            size_t tlen, skip;
-            if (rem < 2)
-                goto malformed;
-            tlen = ((size_t)body[0] << 8) | body[1];
-            skip = 2 + tlen + (qos > 0 ? 2 : 0);
-            if (skip > rem)
-                goto malformed;
-            if (c->pair != NULL && c->role == ROLE_RECEIVER)
-                bench_received(b, c->pair, body + skip, rem - skip);
+        case MQTT_PUBLISH:
+            if (on_publish(b, c, p[0], body, rem) != 0)
+                return -1;
             break;
-        }
+        case MQTT_PUBACK:
+            if (on_puback(b, c, body, rem) != 0)
+                return -1;
+            break;
         case MQTT_PINGRESP:
             break;
         default:
@@ -174,25 +246,39 @@ static int mqtt_data(struct bench *b, struct conn *c, bool message_end)
         }
         buf_consume(&c->app, hlen + rem);
     }
-malformed:
-    bench_error(b, c, "mqtt: malformed PUBLISH");
-    return -1;
 }
 
-static int mqtt_read_done(struct bench *b, struct conn *c) { return 0; }
+/* The PUBACKs of one read, in one frame. */
+static int mqtt_read_done(struct bench *b, struct conn *c)
+{
+    size_t n = buf_used(&c->acks);
+
+    if (n == 0)
+        return 0;
+    if (send_packet(b, c, buf_data(&c->acks), n) != 0)
+        return -1;
+    buf_consume(&c->acks, n);
+    return 0;
+}
 
 static int mqtt_send(struct bench *b, struct pair *p, uint64_t t_ns)
 {
+    unsigned qos = qos_of(b);
     size_t tlen = strlen(p->name);
-    size_t rem = 2 + tlen + MSG_SIZE;
+    size_t rem = 2 + tlen + (qos ? 2 : 0) + MSG_SIZE;
     size_t len = 1 + varint_size(rem) + rem, n = 0;
     uint8_t *f = bench_frame_begin(b, p->tx, len);
 
     if (f == NULL)
         return -1;
-    f[n++] = MQTT_PUBLISH << 4; /* QoS 0, no retain, no dup */
+    f[n++] = (uint8_t)(MQTT_PUBLISH << 4 | qos << 1); /* no retain, no dup */
     n += put_varint(f + n, rem);
     n += put_str(f + n, p->name, tlen);
+    if (qos) {
+        uint16_t id = packet_id(p->sent);
+        f[n++] = (uint8_t)(id >> 8);
+        f[n++] = (uint8_t)id;
+    }
     memcpy(f + n, bench_payload(b), MSG_SIZE);
     stamp_put(f + n, t_ns);
     bench_frame_end(b, p->tx, f, len);
@@ -200,14 +286,22 @@ static int mqtt_send(struct bench *b, struct pair *p, uint64_t t_ns)
     return 0;
 }
 
-static uint64_t mqtt_in_flight(const struct pair *p) { return p->sent - p->received; }
-
 const struct proto proto_mqtt = {
     .name = "mqtt",
     .subprotocol = "mqtt",
+    .acknowledged = false,
     .on_open = mqtt_open,
     .on_data = mqtt_data,
     .on_read_done = mqtt_read_done,
     .send = mqtt_send,
-    .in_flight = mqtt_in_flight,
+};
+
+const struct proto proto_mqtt_qos1 = {
+    .name = "mqtt-qos1",
+    .subprotocol = "mqtt",
+    .acknowledged = true,
+    .on_open = mqtt_open,
+    .on_data = mqtt_data,
+    .on_read_done = mqtt_read_done,
+    .send = mqtt_send,
 };

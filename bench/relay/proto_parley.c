@@ -220,19 +220,12 @@ static int parley_send(struct bench *b, struct pair *p, uint64_t t_ns)
     return 0;
 }
 
-/* Complete once the relay acked it and the receiver got it. */
-static uint64_t parley_in_flight(const struct pair *p)
-{
-    uint64_t done = p->acked < p->received ? p->acked : p->received;
-    return p->sent - done;
-}
-
 const struct proto proto_parley = {
     .name = "parley",
     .subprotocol = "parley.v2",
+    .acknowledged = true,
     .on_open = parley_open,
     .on_data = parley_data,
     .on_read_done = parley_read_done,
     .send = parley_send,
-    .in_flight = parley_in_flight,
 };
