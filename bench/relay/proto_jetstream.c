@@ -8,9 +8,9 @@
  *   deletes an envelope once delivered), its subjects bench.<run>.>.
  * - Publish with acknowledgement: each message is a PUB to the pair's
  *   subject with a reply subject of its own (_INBOX.<run>.c<conn>.<n>);
- *   the server's PubAck comes back on it once the message is stored. A
- *   message counts as acknowledged only on a PubAck without an error, and
- *   PubAcks must come back in the order of the publishes.
+ *   the server's PubAck comes back on it once the message is stored.
+ *   PubAcks must come back in the order of the publishes; one with an
+ *   error (the message was not stored) ends the run as failed.
  * - One durable push consumer per pair, filtered on the pair's subject,
  *   AckExplicit: the receiver acknowledges every message with +ACK on its
  *   $JS.ACK reply subject (the acks of one socket read go out in one
@@ -222,7 +222,7 @@ static int on_puback(struct bench *b, struct conn *c, const struct nats_msg *m)
         return -1;
     }
     if (reply_failed(b, c, m, "publish"))
-        return 0; /* not acknowledged: stays in flight, the run fails at the end */
+        return -1; /* not stored: the run is void */
     if (memmem(m->payload, m->size, "\"seq\":", 6) == NULL) {
         bench_error(b, c, "jetstream: PubAck without a sequence: %.*s",
                     (int)(m->size > 80 ? 80 : m->size), (const char *)m->payload);
