@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -15,6 +16,12 @@ int main(int argc, char **argv)
     static struct relay r;
     int rc;
 
+    /*
+     * Everything the relay writes (database, WAL, audit log, operator log)
+     * is metadata about people: readable by its own user only, whatever
+     * umask it was started with.
+     */
+    umask(077);
     if (sodium_init() < 0) {
         fprintf(stderr, "parley-relay: libsodium failed to start\n");
         return 1;

@@ -5,6 +5,7 @@
  * once. secure_delete zeroes what is deleted, in b-tree and overflow
  * pages alike, so removed ciphertext does not linger in the file.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "store.h"
 
@@ -82,6 +84,22 @@ struct store {
 static int exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The database and the WAL and index beside it, left readable by others (an older relay): closed up. */
+static int make_private(const char *path, char *err, size_t cap)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[4200];
+
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (chmod(p, 0600) != 0 && errno != ENOENT) {
+            snprintf(err, cap, "%s: cannot make it private: %s", p, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
@@ -286,7 +304,7 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
     pthread_cond_init(&s->cond, NULL);
     s->wake = wake;
     s->wake_arg = wake_arg;
-    if (open_conn(&s->wdb, path, err, cap) != 0)
+    if (make_private(path, err, cap) != 0 || open_conn(&s->wdb, path, err, cap) != 0)
         goto fail;
     if (exec(s->wdb, schema) != 0) {
         snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(s->wdb));
