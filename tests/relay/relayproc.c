@@ -349,3 +349,41 @@ double relay_metric(const struct relay_proc *r, const char *series)
     free(body);
     return v;
 }
+
+long relay_rss_kb(const struct relay_proc *r)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)r->pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+bool relay_log_has(const struct relay_proc *r, const char *const *needles)
+{
+    size_t len = 0;
+    char *log = read_file_all(r->log, &len);
+    bool found = false;
+
+    for (char *line = log; !found && line != NULL && *line != '\0';) {
+        char *end = strchr(line, '\n');
+        if (end != NULL)
+            *end = '\0';
+        found = true;
+        for (size_t i = 0; found && needles[i] != NULL; i++)
+            found = strstr(line, needles[i]) != NULL;
+        line = end != NULL ? end + 1 : NULL;
+    }
+    free(log);
+    return found;
+}

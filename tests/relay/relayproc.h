@@ -75,6 +75,12 @@ double metric_in(const char *text, const char *series);
 /* Fetches /metrics and returns metric_in(series); -1 on failure. */
 double relay_metric(const struct relay_proc *r, const char *series);
 
+/* The relay's resident memory (VmRSS of /proc/<pid>/status) in KiB; -1 if unreadable. */
+long relay_rss_kb(const struct relay_proc *r);
+
+/* Whether the relay's log has a line holding every one of the NULL-terminated needles. */
+bool relay_log_has(const struct relay_proc *r, const char *const *needles);
+
 /* Current monotonic time in milliseconds. */
 int64_t mono_ms(void);
 void sleep_ms(int ms);

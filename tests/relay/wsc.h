@@ -68,11 +68,23 @@ int wsc_upgrade(wsc *c, const char *protocol, const char *origin, int timeout_ms
 
 /* TCP connect and upgrade with subprotocol parley.v2. NULL on failure. */
 wsc *wsc_open(uint16_t port);
+/* The same over a socket with SO_RCVBUF set first (0: system default), to play a slow reader. */
+wsc *wsc_open_rcvbuf(uint16_t port, int rcvbuf);
 
 /* Closes the socket and frees. NULL is a no-op. */
 void wsc_free(wsc *c);
 
 int wsc_fd(const wsc *c);
+
+/*
+ * Paced reading, to play a reader on a slow link: once paced, c reads from
+ * its socket only the bytes allowed so far (each read takes them from the
+ * allowance); a receive call finding none left returns WSC_TIMEOUT at once.
+ * wsc_pace() starts (or ends) pacing with an empty allowance.
+ */
+void wsc_pace(wsc *c, bool paced);
+void wsc_allow_read(wsc *c, size_t bytes);
+size_t wsc_read_allowance(const wsc *c);
 
 /* Writes all n bytes within a few seconds; 0, or -1 on error (peer gone, timeout). */
 int wsc_send_raw(wsc *c, const void *p, size_t n);
@@ -158,6 +170,9 @@ int pc_pack_envelope(const uint8_t envelope_id[16], const uint8_t conversation_i
 
 /* Frame{delivered: {envelope_ids}}. */
 int pc_send_delivered(wsc *c, const uint8_t (*ids)[16], size_t n);
+
+/* A customer's signed erasure request for its n conversations (16-byte ids), as the library sends it. */
+int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16], size_t n);
 
 /* Appends a masked binary frame carrying msg to buf (malloc-grown). 0 or -1. */
 int wsc_frame_append(uint8_t **buf, size_t *len, const uint8_t *msg, size_t n);
