@@ -41,8 +41,13 @@ static const struct option_def options[] = {
     OPT("max-frame", K_SIZE, max_frame, "largest WebSocket message in bytes (default 66560)"),
     OPT("rate", K_U32, rate, "frames per second per connection (default 200)"),
     OPT("burst", K_U32, burst, "burst of frames per connection (default 400)"),
+    OPT("rate-unauth", K_U32, rate_unauth,
+        "frames per second before authentication, control frames included (default 5)"),
+    OPT("burst-unauth", K_U32, burst_unauth, "burst of frames before authentication (default 20)"),
     OPT("max-conn-per-ip", K_U32, max_conn_per_ip, "connections per client IP (default 256)"),
     OPT("max-outbound", K_SIZE, max_outbound, "bytes queued to one connection (default 1 MiB)"),
+    OPT("max-outbound-unauth", K_SIZE, max_outbound_unauth,
+        "bytes queued to a connection before it authenticates (default 16384)"),
     OPT("quota-count", K_U32, quota_count, "envelopes stored per recipient (default 10000)"),
     OPT("quota-bytes", K_U64, quota_bytes, "bytes stored per recipient (default 64 MiB)"),
     OPT("auth-timeout", K_U32, auth_timeout, "seconds to authenticate (default 10)"),
@@ -68,8 +73,11 @@ void config_defaults(struct relay_config *c)
     c->max_frame = 65536 + 1024;
     c->rate = 200;
     c->burst = 400;
+    c->rate_unauth = 5;
+    c->burst_unauth = 20;
     c->max_conn_per_ip = 256;
     c->max_outbound = 1u << 20;
+    c->max_outbound_unauth = 16384;
     c->quota_count = 10000;
     c->quota_bytes = 64ull << 20;
     c->auth_timeout = 10;
@@ -309,7 +317,8 @@ int config_parse_args(struct relay_config *c, int argc, char **argv)
         fprintf(stderr, "parley-relay: --tls-cert and --tls-key go together\n");
         return -1;
     }
-    if (c->max_frame < 1024 || c->rate == 0 || c->burst == 0 || c->auth_timeout == 0 ||
+    if (c->max_frame < 1024 || c->rate == 0 || c->burst == 0 || c->rate_unauth == 0 ||
+        c->burst_unauth == 0 || c->max_outbound_unauth < 1024 || c->auth_timeout == 0 ||
         c->idle_timeout < 2 || c->frame_timeout == 0 || c->ttl == 0 || c->expiry_interval == 0 ||
         c->audit_segment == 0 || c->audit_segment > c->audit_retention) {
         fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");

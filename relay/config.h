@@ -33,8 +33,11 @@ struct relay_config {
     size_t max_frame;              /* bytes, whole message */
     uint32_t rate;                 /* frames per second */
     uint32_t burst;
+    uint32_t rate_unauth;          /* the same before authentication */
+    uint32_t burst_unauth;
     uint32_t max_conn_per_ip;
     size_t max_outbound;           /* bytes queued to one connection */
+    size_t max_outbound_unauth;    /* ... before it authenticates */
     uint32_t quota_count;          /* envelopes stored per recipient */
     uint64_t quota_bytes;
     uint32_t auth_timeout;         /* seconds */

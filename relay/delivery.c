@@ -73,7 +73,8 @@ static int drain_one(void *arg, const struct store_env *e)
     struct drain_ctx *d = arg;
 
     /* Half the outbound limit at most: the rest is for live traffic and answers. */
-    if (d->c->tx_len > 0 && d->c->tx_len + e->sealed_len + 128 > d->r->cfg.max_outbound / 2) {
+    if (conn_queued(d->c) > 0 &&
+        conn_queued(d->c) + e->sealed_len + 128 > d->r->cfg.max_outbound / 2) {
         d->full = true;
         return 1;
     }

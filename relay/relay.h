@@ -54,11 +54,12 @@ struct conn {
     uint8_t msg_opcode;
     uint64_t frame_started_ms;           /* 0: no frame in progress */
     uint64_t last_rx_ms, opened_ms;
+    size_t rx_after_close;               /* bytes received once closing */
     bool ping_sent;
-    /* Send side: frames queued, LWS_PRE bytes of headroom before tx_off. */
+    /* Send side: frames queued after LWS_PRE bytes of headroom; the first tx_off are sent. */
     uint8_t *tx;
     size_t tx_len, tx_cap, tx_off;
-    /* Token bucket. */
+    /* Token bucket of frames received (the unauthenticated rate until authenticated). */
     double tokens;
     uint64_t bucket_ms;
     uint32_t over_limit;
@@ -109,6 +110,14 @@ uint64_t relay_mono_ns(void);
 /* server.c: connection output. */
 bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uint8_t *payload,
                       size_t len);
+/* Bytes queued to c and not yet taken by its socket. */
+size_t conn_queued(const struct conn *c);
+/*
+ * Takes one frame from c's token bucket. False when over the rate: the
+ * refusal is counted, and the connection closed (1008) if it has not
+ * authenticated or has been over the rate for too long.
+ */
+bool conn_rate_take(struct relay *r, struct conn *c);
 /* Queues a close frame with code, stops reading, closes once flushed. */
 void conn_close(struct relay *r, struct conn *c, uint16_t code, enum reject_reason why,
                 bool count);

@@ -6,7 +6,16 @@
  * length, and bounded waits for frames, authentication and idle peers.
  *
  * Output is queued per connection as whole frames and written in one
- * lws_write per writeable callback, so many small frames share a syscall.
+ * send per writeable callback, so many small frames share a syscall.
+ * Every byte queued counts against the connection's outbound budget
+ * (small until it authenticates), and every frame received, control
+ * frames included, against its frame rate.
+ *
+ * Plain TCP is written with send() directly, taking only what the socket
+ * accepts: libwebsockets keeps a partial write itself and stops reading
+ * the connection until it is out, which would stop a slow reader's
+ * acknowledgements from being read. Under TLS, lws_write gets chunks of
+ * at most TX_TLS_CHUNK, so such a pause is short.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +39,11 @@
 #include "ws.h"
 
 #define TX_CHUNK_MIN 4096u
+#define TX_TLS_CHUNK 16384u
+#define RATE_STRIKES_MAX 1000u   /* frames over the rate in a row before a close */
+/* Bytes a peer may still send once its connection is closing, before it is dropped at once. */
+#define AFTER_CLOSE_MAX (1024u * 1024u)
+#define AFTER_CLOSE_MAX_UNAUTH (64u * 1024u)
 
 int64_t relay_clock_offset_ms;
 
@@ -58,8 +72,15 @@ static uint64_t mono_ms(void)
 
 static bool tx_reserve(struct conn *c, size_t n)
 {
-    size_t need = LWS_PRE + c->tx_len + n;
+    size_t need;
 
+    if (c->tx_off > 0 && LWS_PRE + c->tx_len + n > c->tx_cap) {
+        /* What was sent already makes room first. */
+        memmove(c->tx + LWS_PRE, c->tx + LWS_PRE + c->tx_off, c->tx_len - c->tx_off);
+        c->tx_len -= c->tx_off;
+        c->tx_off = 0;
+    }
+    need = LWS_PRE + c->tx_len + n;
     if (need <= c->tx_cap)
         return true;
     {
@@ -86,45 +107,77 @@ static bool queue_raw(struct conn *c, const void *data, size_t len)
     return true;
 }
 
-uint8_t *conn_frame_begin(struct relay *r, struct conn *c, size_t len)
+size_t conn_queued(const struct conn *c)
+{
+    return c->tx_len - c->tx_off;
+}
+
+static size_t out_budget(const struct relay *r, const struct conn *c)
+{
+    return c->authed ? r->cfg.max_outbound : r->cfg.max_outbound_unauth;
+}
+
+/*
+ * Queues one frame's header and returns where its len payload bytes go,
+ * or NULL. Past the connection's budget, the reader is cut off instead
+ * (what is stored stays stored); only the close frame may exceed it.
+ */
+static uint8_t *frame_reserve(struct relay *r, struct conn *c, uint8_t opcode, size_t len)
 {
     uint8_t hdr[WS_MAX_HEADER];
-    size_t h;
+    size_t h = ws_write_header(hdr, opcode, len);
 
-    if (c->closing)
-        return NULL;
-    if (c->tx_len + len > r->cfg.max_outbound) {
-        /* A reader this far behind is cut off; what is stored stays stored. */
-        c->tx_len = 0;
+    if (opcode != WS_OP_CLOSE && conn_queued(c) + h + len > out_budget(r, c)) {
         conn_close(r, c, 4003, REJECT_slow_reader, true);
         return NULL;
     }
-    h = ws_write_header(hdr, WS_OP_BINARY, len);
     if (!tx_reserve(c, h + len))
         return NULL;
     memcpy(c->tx + LWS_PRE + c->tx_len, hdr, h);
     c->tx_len += h + len;
-    r->metrics.frames_out++;
+    if (opcode == WS_OP_BINARY)
+        r->metrics.frames_out++;
     lws_callback_on_writable(c->wsi);
     return c->tx + LWS_PRE + c->tx_len - len;
+}
+
+uint8_t *conn_frame_begin(struct relay *r, struct conn *c, size_t len)
+{
+    return c->closing ? NULL : frame_reserve(r, c, WS_OP_BINARY, len);
 }
 
 bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uint8_t *payload,
                       size_t len)
 {
-    uint8_t hdr[WS_MAX_HEADER];
-    size_t h = ws_write_header(hdr, opcode, len);
+    uint8_t *p = frame_reserve(r, c, opcode, len);
 
-    if (!tx_reserve(c, h + len))
+    if (p == NULL)
         return false;
-    memcpy(c->tx + LWS_PRE + c->tx_len, hdr, h);
     if (len > 0)
-        memcpy(c->tx + LWS_PRE + c->tx_len + h, payload, len);
-    c->tx_len += h + len;
-    if (opcode == WS_OP_BINARY)
-        r->metrics.frames_out++;
-    lws_callback_on_writable(c->wsi);
+        memcpy(p, payload, len);
     return true;
+}
+
+bool conn_rate_take(struct relay *r, struct conn *c)
+{
+    uint64_t now = relay_now_ms();
+    uint32_t rate = c->authed ? r->cfg.rate : r->cfg.rate_unauth;
+    uint32_t burst = c->authed ? r->cfg.burst : r->cfg.burst_unauth;
+
+    c->tokens += (double)(now - c->bucket_ms) * rate / 1000.0;
+    c->bucket_ms = now;
+    if (c->tokens > burst)
+        c->tokens = burst;
+    if (c->tokens >= 1.0) {
+        c->tokens -= 1.0;
+        c->over_limit = 0;
+        return true;
+    }
+    metrics_reject(&r->metrics, REJECT_rate_limited);
+    /* Before authenticating there is nothing to slow down for: one strike. */
+    if (!c->authed || ++c->over_limit >= RATE_STRIKES_MAX)
+        conn_close(r, c, 1008, REJECT_rate_limited, true);
+    return false;
 }
 
 void conn_close(struct relay *r, struct conn *c, uint16_t code, enum reject_reason why,
@@ -239,9 +292,12 @@ static void ws_control(struct relay *r, struct conn *c, const struct ws_header *
 {
     switch (h->opcode) {
     case WS_OP_PING:
-        conn_queue_frame(r, c, WS_OP_PONG, p, (size_t)h->len);
+        /* Over the frame rate, a ping is not answered. */
+        if (conn_rate_take(r, c))
+            conn_queue_frame(r, c, WS_OP_PONG, p, (size_t)h->len);
         break;
     case WS_OP_PONG:
+        conn_rate_take(r, c);
         break;
     case WS_OP_CLOSE:
         /* Echo the peer's close and finish. */
@@ -332,6 +388,9 @@ static size_t ws_input(struct relay *r, struct conn *c, size_t off)
             continue;
         }
         r->metrics.frames_in += h.fin ? 1 : 0;
+        /* Authenticated messages pay in session_message, where a refusal can name the envelope. */
+        if (h.fin && !c->authed && !conn_rate_take(r, c))
+            break;
         if (h.fin && c->msg_opcode == 0) {
             session_message(r, c, p, (size_t)h.len); /* the common case: no copy */
             continue;
@@ -352,12 +411,20 @@ static size_t ws_input(struct relay *r, struct conn *c, size_t off)
     return off;
 }
 
-static void conn_input(struct relay *r, struct conn *c, const uint8_t *in, size_t len)
+/* Returns -1 when the connection must be dropped at once. */
+static int conn_input(struct relay *r, struct conn *c, const uint8_t *in, size_t len)
 {
     size_t off = 0, limit = r->cfg.max_frame + WS_MAX_HEADER + HTTP_HEAD_MAX + len;
 
-    if (c->closing)
-        return; /* nothing more is read once we have decided to close */
+    if (c->closing) {
+        /*
+         * Nothing more is done for a peer told to go; one that keeps
+         * sending regardless is dropped without waiting for the timeout.
+         */
+        c->rx_after_close += len;
+        return c->rx_after_close > (c->authed ? AFTER_CLOSE_MAX : AFTER_CLOSE_MAX_UNAUTH) ? -1
+                                                                                        : 0;
+    }
     c->last_rx_ms = mono_ms();
     c->ping_sent = false;
     if (c->rx_len + len > limit || c->rx_len + len > c->rx_cap) {
@@ -365,12 +432,12 @@ static void conn_input(struct relay *r, struct conn *c, const uint8_t *in, size_
         uint8_t *grown;
         if (cap > limit) {
             conn_close(r, c, 1009, REJECT_too_big, true);
-            return;
+            return 0;
         }
         grown = realloc(c->rx, cap);
         if (grown == NULL) {
             conn_close(r, c, 1011, REJECT_unavailable, true);
-            return;
+            return 0;
         }
         c->rx = grown;
         c->rx_cap = cap;
@@ -398,6 +465,7 @@ compact:
         c->rx = NULL;
         c->rx_cap = 0;
     }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,16 +549,42 @@ static void conn_gone(struct relay *r, struct conn *c)
     c->wsi = NULL;
 }
 
+/*
+ * Writes what the socket takes of the queue: 1 when all of it went, 0
+ * when some is left for the next writeable callback, -1 on error.
+ */
+static int tx_flush(struct conn *c)
+{
+    size_t n = conn_queued(c);
+    uint8_t *p = c->tx + LWS_PRE + c->tx_off;
+
+    if (lws_is_ssl(c->wsi)) {
+        /* LWS_PRE bytes precede p: the queue's headroom, or bytes already sent. */
+        if (n > TX_TLS_CHUNK)
+            n = TX_TLS_CHUNK;
+        if (lws_write(c->wsi, p, n, LWS_WRITE_RAW) < (int)n)
+            return -1;
+    } else {
+        ssize_t w = send(lws_get_socket_fd(c->wsi), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+        n = (size_t)w;
+    }
+    c->tx_off += n;
+    if (c->tx_off < c->tx_len)
+        return 0;
+    c->tx_len = c->tx_off = 0;
+    return 1;
+}
+
 static int conn_writable(struct relay *r, struct conn *c)
 {
-    size_t n = c->tx_len;
-
-    if (n > 0) {
-        if (lws_write(c->wsi, c->tx + LWS_PRE, n, LWS_WRITE_RAW) < (int)n)
+    if (conn_queued(c) > 0) {
+        int rc = tx_flush(c);
+        if (rc < 0)
             return -1;
-        c->tx_len = 0;
-        if (c->tx_cap > LWS_PRE + 64 * 1024u || n == 0) {
-            free(c->tx);
+        if (rc > 0 && c->tx_cap > LWS_PRE + 64 * 1024u) {
+            free(c->tx); /* a burst's buffer is not kept */
             c->tx = NULL;
             c->tx_cap = 0;
         }
@@ -535,9 +629,7 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
     case LWS_CALLBACK_RAW_ADOPT:
         return conn_open(relay_of(wsi), c, wsi);
     case LWS_CALLBACK_RAW_RX:
-        r = relay_of(wsi);
-        conn_input(r, c, in, len);
-        return 0;
+        return conn_input(relay_of(wsi), c, in, len);
     case LWS_CALLBACK_RAW_WRITEABLE:
         return conn_writable(relay_of(wsi), c);
     case LWS_CALLBACK_RAW_CLOSE:

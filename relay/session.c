@@ -228,26 +228,6 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
 /* ------------------------------------------------------------------ */
 /* Dispatch */
 
-static bool rate_ok(struct relay *r, struct conn *c)
-{
-    uint64_t now = relay_now_ms();
-    double refill = (double)(now - c->bucket_ms) * r->cfg.rate / 1000.0;
-
-    c->bucket_ms = now;
-    c->tokens += refill;
-    if (c->tokens > r->cfg.burst)
-        c->tokens = r->cfg.burst;
-    if (c->tokens >= 1.0) {
-        c->tokens -= 1.0;
-        c->over_limit = 0;
-        return true;
-    }
-    metrics_reject(&r->metrics, REJECT_rate_limited);
-    if (++c->over_limit >= 1000)
-        conn_close(r, c, 1008, REJECT_rate_limited, true);
-    return false;
-}
-
 void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t len)
 {
     Parley__Frame *f;
@@ -268,7 +248,7 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
                            REJECT_not_authenticated);
         goto done;
     }
-    if (!rate_ok(r, c)) {
+    if (!conn_rate_take(r, c)) {
         const uint8_t *eid =
             f->kind_case == PARLEY__FRAME__KIND_SEND && parley__len_is(f->send->envelope_id, 16)
                 ? f->send->envelope_id.data
