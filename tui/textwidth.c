@@ -2,7 +2,8 @@
  * Screen width of text. Everything that reaches the screen goes through
  * these functions, so one place decides how a wide emoji, a combining
  * accent, a right-to-left letter or a stray control byte is drawn, and
- * no line ever runs past its pane.
+ * no line ever runs past its pane. Decoding and the invisible formatting
+ * characters are libparley's (parley/text.h), shared with parley-customer.
  */
 #include "textwidth.h"
 
@@ -11,56 +12,17 @@
 #include <string.h>
 #include <wctype.h>
 
+#include <parley/text.h>
+
 size_t tw_decode(const char *s, size_t n, wchar_t *out, size_t cap)
 {
-    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, k = 0;
 
     while (i < n && k < cap) {
-        unsigned c = p[i];
-        unsigned long cp;
-        size_t len, j;
-        unsigned long min;
+        uint32_t cp;
 
-        if (c < 0x80) {
-            out[k++] = (wchar_t)c;
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-            min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-            min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-            min = 0x10000;
-        } else {
-            out[k++] = TW_REPLACEMENT;
-            i++;
-            continue;
-        }
-        if (n - i < len) {
-            out[k++] = TW_REPLACEMENT;
-            i++;
-            continue;
-        }
-        for (j = 1; j < len; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                break;
-            cp = (cp << 6) | (p[i + j] & 0x3F);
-        }
-        if (j < len || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            out[k++] = TW_REPLACEMENT;
-            i++;
-            continue;
-        }
+        i += parley_utf8_next(s + i, n - i, &cp);
         out[k++] = (wchar_t)cp;
-        i += len;
     }
     return k;
 }
@@ -91,15 +53,9 @@ size_t tw_encode(unsigned long cp, char out[4])
     return 4;
 }
 
-static int is_bidi_control(wchar_t c)
-{
-    return c == 0x200E || c == 0x200F || c == 0x061C || (c >= 0x202A && c <= 0x202E) ||
-           (c >= 0x2066 && c <= 0x2069);
-}
-
 wchar_t tw_visible(wchar_t c)
 {
-    if (is_bidi_control(c))
+    if (parley_text_invisible((uint32_t)c))
         return 0;
     if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0))
         return TW_REPLACEMENT;
@@ -210,4 +166,23 @@ out:
     free(h);
     free(n);
     return found;
+}
+
+size_t tw_cut_utf8(char *s, size_t n)
+{
+    size_t start = n, need;
+    unsigned c;
+
+    /* The last sequence starts at the last byte that is not a continuation byte. */
+    while (start > 0 && n - start < 4 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
+        return n;
+    c = (unsigned char)s[start - 1];
+    need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (c >= 0xC0 && n - (start - 1) < need) {
+        s[start - 1] = '\0';
+        return start - 1;
+    }
+    return n;
 }

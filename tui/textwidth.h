@@ -26,8 +26,9 @@ size_t tw_encode(unsigned long cp, char out[4]);
 
 /*
  * What to draw for c: c itself, U+FFFD for control and unprintable
- * characters, or 0 to draw nothing (bidirectional overrides and
- * isolates, which could reorder the rest of a line on some terminals).
+ * characters, or 0 to draw nothing (the invisible formatting characters
+ * of parley_text_invisible(): bidirectional overrides, isolates and
+ * marks, which could reorder the rest of a line on some terminals).
  */
 wchar_t tw_visible(wchar_t c);
 
@@ -48,6 +49,13 @@ size_t tw_wrap(const wchar_t *s, size_t n, size_t start, int width, size_t *next
 
 /* How many code points of s, from the start, fit in width cells. */
 size_t tw_fit(const wchar_t *s, size_t n, int width);
+
+/*
+ * Drops a multi-byte sequence left incomplete at the end of s[0..n) (as
+ * snprintf leaves it when it cuts a string short) by writing a NUL over
+ * its first byte. Returns the new length.
+ */
+size_t tw_cut_utf8(char *s, size_t n);
 
 /* 1 if needle occurs in haystack (both UTF-8), ignoring case; an empty needle matches. */
 int tw_contains_ci(const char *haystack, const char *needle);

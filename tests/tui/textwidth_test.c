@@ -25,6 +25,9 @@ static void test_decode(void)
     CHECK(dec("\xc0\xaf", w) == 2 && w[0] == TW_REPLACEMENT);
     CHECK(dec("\xed\xa0\x80", w) == 3 && w[0] == TW_REPLACEMENT);
     CHECK(dec("a\xe2\x82", w) == 3 && w[0] == 'a' && w[1] == TW_REPLACEMENT);
+    CHECK(dec("\xf4\x90\x80\x80", w) == 4 && w[0] == TW_REPLACEMENT); /* past U+10FFFF */
+    CHECK(dec("\xf8\x88\x80\x80\x80", w) == 5 && w[4] == TW_REPLACEMENT);
+    CHECK(dec("\xf4\x8f\xbf\xbf", w) == 1 && w[0] == 0x10FFFF);
     CHECK(tw_encode(0xE9, u) == 2 && memcmp(u, "\xc3\xa9", 2) == 0);
     CHECK(tw_encode(0x1F64F, u) == 4);
     CHECK(tw_encode(0xD800, u) == 0);
@@ -42,6 +45,36 @@ static void test_cells(void)
     CHECK(tw_cell(0x9B) == 1 && tw_visible(0x9B) == TW_REPLACEMENT); /* C1 CSI */
     CHECK(tw_visible(0x202E) == 0 && tw_cell(0x202E) == 0);          /* RLO dropped */
     CHECK(tw_visible(0x2067) == 0);
+}
+
+/* Every invisible formatting character parley-customer drops is dropped here too. */
+static void test_invisible_formatting_dropped(void)
+{
+    static const wchar_t dropped[] = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066,
+                                      0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C};
+
+    for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+        CHECK(tw_visible(dropped[i]) == 0 && tw_cell(dropped[i]) == 0);
+    /* Their neighbours are letters, joiners and spaces that scripts need. */
+    CHECK(tw_visible(0x200D) != 0 && tw_visible(0x0627) == 0x0627 && tw_visible(0x2029) != 0);
+}
+
+/* A string cut by snprintf loses its last, incomplete character only. */
+static void test_cut_utf8(void)
+{
+    char s[16];
+
+    snprintf(s, sizeof(s), "caf\xc3\xa9");
+    CHECK(tw_cut_utf8(s, 5) == 5 && strcmp(s, "caf\xc3\xa9") == 0);
+    snprintf(s, sizeof(s), "ab\xe2\x80");
+    CHECK(tw_cut_utf8(s, 4) == 2 && strcmp(s, "ab") == 0);
+    snprintf(s, sizeof(s), "ab\xf0\x9f\x93");
+    CHECK(tw_cut_utf8(s, 5) == 2 && strcmp(s, "ab") == 0);
+    snprintf(s, sizeof(s), "ab\xf0");
+    CHECK(tw_cut_utf8(s, 3) == 2 && strcmp(s, "ab") == 0);
+    snprintf(s, sizeof(s), "\x80\x80\x80\x80\x80");
+    CHECK(tw_cut_utf8(s, 5) == 5);
+    CHECK(tw_cut_utf8(s, 0) == 0);
 }
 
 static void test_wrap(void)
@@ -93,6 +126,8 @@ int main(void)
     CHECK(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
     test_decode();
     test_cells();
+    test_invisible_formatting_dropped();
+    test_cut_utf8();
     test_wrap();
     test_search();
     printf("ok\n");

@@ -12,6 +12,7 @@
 #include "parley/store.h"
 #include "parley/client.h"
 #include "parley/scan.h"
+#include "parley/text.h"
 
 #define PARLEY_VERSION_STRING "0.2.0"
 
