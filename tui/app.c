@@ -483,8 +483,10 @@ static int on_search(void *user, const parley_history_entry *e)
     s->hits++;
     if (localtime_r(&t, &tm) != NULL)
         strftime(hhmm, sizeof(hhmm), "%H:%M", &tm);
+    /* One row of the panel: a long text is cut, never in the middle of a character. */
     snprintf(line, sizeof(line), "#%s %s %s: %s", s->label, hhmm,
              e->from_me ? "me" : e->sender_name[0] ? e->sender_name : "customer", e->text);
+    tw_cut_utf8(line, strlen(line));
     panel_add(s->a, line);
     return 0;
 }

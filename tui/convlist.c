@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textwidth.h"
+
 void convlist_init(struct convlist *cl)
 {
     memset(cl, 0, sizeof(*cl));
@@ -113,8 +115,10 @@ int convlist_update(struct convlist *cl, const uint8_t id[16], parley_conv_state
             *entered_queue = 1;
         c->state = state;
     }
-    if (queue != NULL && queue[0] != '\0')
+    if (queue != NULL && queue[0] != '\0') {
         snprintf(c->queue, sizeof(c->queue), "%s", queue);
+        tw_cut_utf8(c->queue, strlen(c->queue));
+    }
     return i;
 }
 

@@ -1,9 +1,12 @@
 /*
- * Drawing. Every string reaches the screen through put_text(), which
- * decodes UTF-8, replaces what must not be drawn and never writes past
- * the width it is given, so a message in any script cannot spill into
- * another pane. The screen is redrawn whole from struct app; nothing
- * here changes the model except scroll clamping.
+ * Drawing. Every string reaches the screen through put_text() or
+ * put_wide(), which decode UTF-8, replace what must not be drawn and
+ * never write past the width they are given, so a message in any script
+ * cannot spill into another pane. Nothing here has a fixed-size text
+ * buffer: strings are drawn straight from their bytes, and messages are
+ * laid out in a buffer sized to them (msgline.c), whatever their length.
+ * The screen is redrawn whole from struct app; nothing here changes the
+ * model except scroll clamping.
  */
 #include "ui.h"
 
@@ -13,16 +16,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <parley/text.h>
 #include <sodium.h>
 
+#include "msgline.h"
 #include "textwidth.h"
 
 enum { PAIR_ME = 1, PAIR_PEER, PAIR_OK, PAIR_BAD, PAIR_SYSTEM, PAIR_BAR };
-
-#define MAX_LINE_CHARS (PARLEY_MAX_TEXT + 2 * PARLEY_MAX_DISPLAY_NAME + 16)
-
-static wchar_t wbuf[MAX_LINE_CHARS]; /* put_text() */
-static wchar_t mbuf[MAX_LINE_CHARS]; /* the message being laid out */
 
 int ui_start(void)
 {
@@ -51,41 +51,75 @@ void ui_stop(void)
     endwin();
 }
 
+/* Where drawing goes: a run of w cells from (y, x), of which used are taken. */
+struct pen {
+    int w, used;
+};
+
+/* Draws one code point if it fits; returns 0 once the run is full. */
+static int pen_put(struct pen *p, wchar_t c)
+{
+    wchar_t v = tw_visible(c);
+    int cw = tw_cell(c);
+
+    if (v == 0)
+        return 1;
+    if (cw == 0 && p->used == 0)
+        return 1; /* a combining mark with nothing to sit on */
+    if (p->used + cw > p->w)
+        return 0;
+    addnwstr(&v, 1);
+    p->used += cw;
+    return 1;
+}
+
+static void pen_pad(int y, int x, const struct pen *p, attr_t attr)
+{
+    for (int k = p->used; k < p->w; k++)
+        mvaddch(y, x + k, ' ' | attr);
+}
+
 /*
  * Draws code points s[0..n) at (y, x) within w cells with attr; pads the
  * rest of the w cells with spaces when pad. Returns the cells used.
  */
 static int put_wide(int y, int x, int w, const wchar_t *s, size_t n, attr_t attr, int pad)
 {
-    int used = 0;
+    struct pen p = {w, 0};
 
     if (w <= 0)
         return 0;
     move(y, x);
     attron(attr);
-    for (size_t i = 0; i < n; i++) {
-        wchar_t v = tw_visible(s[i]);
-        int cw = tw_cell(s[i]);
-        if (v == 0)
-            continue;
-        if (cw == 0 && used == 0)
-            continue; /* a combining mark with nothing to sit on */
-        if (used + cw > w)
+    for (size_t i = 0; i < n && pen_put(&p, s[i]); i++)
+        ;
+    attroff(attr);
+    if (pad)
+        pen_pad(y, x, &p, attr);
+    return p.used;
+}
+
+/* put_wide() for UTF-8 of any length, decoded as it is drawn. */
+static int put_text(int y, int x, int w, const char *utf8, attr_t attr, int pad)
+{
+    struct pen p = {w, 0};
+    size_t n = strlen(utf8), i = 0;
+
+    if (w <= 0)
+        return 0;
+    move(y, x);
+    attron(attr);
+    while (i < n) {
+        uint32_t cp;
+
+        i += parley_utf8_next(utf8 + i, n - i, &cp);
+        if (!pen_put(&p, (wchar_t)cp))
             break;
-        addnwstr(&v, 1);
-        used += cw;
     }
     attroff(attr);
     if (pad)
-        for (int k = used; k < w; k++)
-            mvaddch(y, x + k, ' ' | attr);
-    return used;
-}
-
-static int put_text(int y, int x, int w, const char *utf8, attr_t attr, int pad)
-{
-    size_t n = tw_decode(utf8, strlen(utf8), wbuf, MAX_LINE_CHARS);
-    return put_wide(y, x, w, wbuf, n, attr, pad);
+        pen_pad(y, x, &p, attr);
+    return p.used;
 }
 
 static attr_t pair(int p)
@@ -155,17 +189,17 @@ static void draw_list(struct app *a, int top, int rows, int w)
     free(order);
 }
 
-/* One message as drawn: "Name: text ✓✓" in wide characters. */
+/* One message as drawn: "Name: text ✓✓" in wide characters, and the name's colours. */
 struct built {
-    size_t n, name_len, mark_start;
+    struct msgline line;
     attr_t name_attr;
 };
 
-static void build_msg(const struct app *a, const struct tui_conv *c, const struct tui_msg *m,
-                      struct built *b)
+/* Lays out message m; returns 0, or -1 when memory runs out. */
+static int build_msg(const struct app *a, const struct tui_conv *c, const struct tui_msg *m,
+                     struct built *b)
 {
     const char *name, *mark = "";
-    size_t n = 0;
 
     if (m->system) {
         name = "--";
@@ -180,21 +214,13 @@ static void build_msg(const struct app *a, const struct tui_conv *c, const struc
         name = "customer";
         b->name_attr = pair(PAIR_PEER) | A_BOLD;
     }
-    n = tw_decode(name, strlen(name), mbuf, MAX_LINE_CHARS - 8);
-    b->name_len = n;
-    if (!m->system)
-        mbuf[n++] = L':';
-    mbuf[n++] = L' ';
-    n += tw_decode(m->text, strlen(m->text), mbuf + n, MAX_LINE_CHARS - 8 - n);
     switch (conv_mark(c, m)) {
     case MARK_READ: mark = " \xe2\x9c\x93\xe2\x9c\x93"; break;
     case MARK_DELIVERED: mark = " \xe2\x9c\x93"; break;
     case MARK_PENDING: mark = " \xe2\x80\xa6"; break;
     case MARK_NONE: break;
     }
-    b->mark_start = n;
-    n += tw_decode(mark, strlen(mark), mbuf + n, MAX_LINE_CHARS - n);
-    b->n = n;
+    return msgline_build(&b->line, name, !m->system, m->text, mark);
 }
 
 struct dline {
@@ -202,25 +228,21 @@ struct dline {
     int first;
 };
 
-static void draw_transcript(struct app *a, struct tui_conv *c, int top, int x, int rows, int w)
+/* Wraps every message of c to body_w cells; *n_lines lines in *out (malloc'd). */
+static void layout(const struct app *a, const struct tui_conv *c, int body_w, struct built *b,
+                   struct dline **out, size_t *n_lines)
 {
     struct dline *lines = NULL;
-    size_t n_lines = 0, cap = 0;
-    int body_w = w - 6, first_shown;
+    size_t n = 0, cap = 0;
 
-    if (body_w < 4) {
-        for (int y = top; y < top + rows; y++)
-            put_text(y, x, w, "", 0, 1);
-        return;
-    }
     for (size_t i = 0; i < c->n_msgs; i++) {
-        struct built b;
         size_t pos = 0, next;
         int first = 1;
-        build_msg(a, c, &c->msgs[i], &b);
+        if (build_msg(a, c, &c->msgs[i], b) != 0)
+            continue; /* out of memory: this message is left out of the screen */
         do {
-            size_t end = tw_wrap(mbuf, b.n, pos, body_w, &next);
-            if (n_lines == cap) {
+            size_t end = tw_wrap(b->line.w, b->line.n, pos, body_w, &next);
+            if (n == cap) {
                 size_t nc = cap ? cap * 2 : 256;
                 struct dline *v = realloc(lines, nc * sizeof(*v));
                 if (v == NULL)
@@ -228,12 +250,64 @@ static void draw_transcript(struct app *a, struct tui_conv *c, int top, int x, i
                 lines = v;
                 cap = nc;
             }
-            lines[n_lines++] = (struct dline){i, pos, end, first};
+            lines[n++] = (struct dline){i, pos, end, first};
             first = 0;
             pos = next;
-        } while (pos < b.n);
+        } while (pos < b->line.n);
     }
 out:
+    *out = lines;
+    *n_lines = n;
+}
+
+/* Draws line d of its message, laid out in b, on row y after the time column. */
+static void draw_dline(const struct tui_msg *m, const struct dline *d, const struct built *b,
+                       int y, int x, int w)
+{
+    const struct msgline *l = &b->line;
+    char hhmm[8] = "      ";
+    int used;
+
+    if (d->first) {
+        time_t t = (time_t)(m->time_ms / 1000);
+        struct tm tm;
+        if (localtime_r(&t, &tm) != NULL)
+            strftime(hhmm, sizeof(hhmm), "%H:%M ", &tm);
+    }
+    put_text(y, x, 6, hhmm, A_DIM, 1);
+    used = 6;
+    for (size_t k = d->start; k < d->end;) {
+        size_t seg_end = d->end;
+        attr_t attr = m->system ? pair(PAIR_SYSTEM) : 0;
+        if (d->first && k < l->name_len) {
+            seg_end = l->name_len < d->end ? l->name_len : d->end;
+            attr = b->name_attr;
+        } else if (k >= l->mark_start) {
+            attr = pair(PAIR_OK) | A_BOLD;
+        } else if (l->mark_start < d->end) {
+            seg_end = l->mark_start;
+        }
+        used += put_wide(y, x + used, w - used, l->w + k, seg_end - k, attr, 0);
+        k = seg_end;
+    }
+    if (used < w)
+        put_text(y, x + used, w - used, "", 0, 1);
+}
+
+static void draw_transcript(struct app *a, struct tui_conv *c, int top, int x, int rows, int w)
+{
+    struct dline *lines = NULL;
+    struct built b;
+    size_t n_lines = 0, built_for = SIZE_MAX;
+    int body_w = w - 6, first_shown;
+
+    if (body_w < 4) {
+        for (int y = top; y < top + rows; y++)
+            put_text(y, x, w, "", 0, 1);
+        return;
+    }
+    msgline_init(&b.line);
+    layout(a, c, body_w, &b, &lines, &n_lines);
     if (c->scroll > (int)n_lines - rows)
         c->scroll = (int)n_lines - rows;
     if (c->scroll < 0)
@@ -244,44 +318,18 @@ out:
     for (int r = 0; r < rows; r++) {
         size_t li = (size_t)first_shown + (size_t)r;
         int y = top + r;
-        if (li >= n_lines) {
+        const struct dline *d = li < n_lines ? &lines[li] : NULL;
+
+        /* Lines come in message order: each message is laid out once more, not once a line. */
+        if (d != NULL && d->msg != built_for)
+            built_for = build_msg(a, c, &c->msgs[d->msg], &b) == 0 ? d->msg : SIZE_MAX;
+        if (d == NULL || d->msg != built_for)
             put_text(y, x, w, "", 0, 1);
-            continue;
-        }
-        {
-            const struct dline *d = &lines[li];
-            const struct tui_msg *m = &c->msgs[d->msg];
-            struct built b;
-            char hhmm[8] = "      ";
-            int used;
-            build_msg(a, c, m, &b);
-            if (d->first) {
-                time_t t = (time_t)(m->time_ms / 1000);
-                struct tm tm;
-                if (localtime_r(&t, &tm) != NULL)
-                    strftime(hhmm, sizeof(hhmm), "%H:%M ", &tm);
-            }
-            put_text(y, x, 6, hhmm, A_DIM, 1);
-            used = 6;
-            for (size_t k = d->start; k < d->end;) {
-                size_t seg_end = d->end;
-                attr_t attr = m->system ? pair(PAIR_SYSTEM) : 0;
-                if (d->first && k < b.name_len) {
-                    seg_end = b.name_len < d->end ? b.name_len : d->end;
-                    attr = b.name_attr;
-                } else if (k >= b.mark_start) {
-                    attr = pair(PAIR_OK) | A_BOLD;
-                } else if (b.mark_start < d->end) {
-                    seg_end = b.mark_start;
-                }
-                used += put_wide(y, x + used, w - used, mbuf + k, seg_end - k, attr, 0);
-                k = seg_end;
-            }
-            if (used < w)
-                put_text(y, x + used, w - used, "", 0, 1);
-        }
+        else
+            draw_dline(&c->msgs[d->msg], d, &b, y, x, w);
     }
     free(lines);
+    msgline_free(&b.line);
 }
 
 static void draw_panel(struct app *a, int top, int x, int rows, int w)
