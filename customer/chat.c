@@ -4,7 +4,9 @@
  * "* ", and anything that may mean a relay tampered with the traffic
  * (a rejected envelope, a gap, a replay, a reordering, an agent whose key
  * changed since an earlier conversation) as a "!!" line on both the
- * transcript and stderr, so it cannot scroll by unnoticed.
+ * transcript and stderr, so it cannot scroll by unnoticed. Everything
+ * printed goes through put_text(), so what an agent, the brand or a relay
+ * wrote can neither drive the terminal nor reorder a line.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,15 +16,20 @@
 
 #include "chat.h"
 
-/* Table in the customer's store: brand id "/" agent id -> signing key last seen. */
-#define KNOWN_AGENTS_TABLE "customer_agents"
+/*
+ * The agent keys seen before, as the client's records (sealed in its
+ * store, erased with it): brand id "/" agent id -> signing key. Earlier
+ * versions kept them in this table of the store in clear;
+ * chat_move_known_agents() moves them.
+ */
+#define OLD_KNOWN_AGENTS_TABLE "customer_agents"
 #define MAX_KEPT_TEXTS     100000u
 
-void chat_init(struct chat *c, FILE *out, const parley_store *store, const char *brand_id)
+void chat_init(struct chat *c, FILE *out, const char *brand_id)
 {
     memset(c, 0, sizeof(*c));
     c->out = out;
-    c->store = store;
+    c->err = stderr;
     c->brand_id = brand_id;
 }
 
@@ -36,30 +43,46 @@ void chat_free(struct chat *c)
 }
 
 /*
- * Writes peer-controlled text so that it cannot drive the terminal:
- * control characters (C0, DEL, and C1 as UTF-8) become '?', and line
- * breaks continue indented under the message.
+ * Writes text that may come from someone else so that it cannot drive the
+ * terminal nor mislead: control characters (C0, DEL, C1) and bytes that
+ * are not UTF-8 become '?', the invisible formatting characters of
+ * parley_text_invisible() (bidirectional overrides, isolates and marks)
+ * are dropped, as parley-agent drops them, and a line break continues
+ * the text after indent.
  */
-static void put_text(FILE *f, const char *s)
+static void put_text(FILE *f, const char *s, const char *indent)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '\n')
-            fputs("\n    ", f);
-        else if (*p < 0x20 || *p == 0x7f)
+    size_t n = strlen(s), i = 0;
+
+    while (i < n) {
+        uint32_t cp;
+        size_t len = parley_utf8_next(s + i, n - i, &cp);
+
+        if (cp == '\n') {
+            fputc('\n', f);
+            fputs(indent, f);
+        } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+                   (cp == 0xFFFD && len == 1)) {
             fputc('?', f);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            fputc('?', f);
-            p++;
-        } else
-            fputc(*p, f);
+        } else if (!parley_text_invisible(cp)) {
+            fwrite(s + i, 1, len, f);
+        }
+        i += len;
     }
 }
 
-static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+/* prefix, then the formatted text through put_text(), then a newline if asked. */
+static void vline(FILE *f, const char *prefix, bool newline, const char *fmt, va_list ap)
 {
+    char *text = NULL;
+
     fputs(prefix, f);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
+    if (vasprintf(&text, fmt, ap) >= 0) {
+        put_text(f, text, "    ");
+        free(text);
+    }
+    if (newline)
+        fputc('\n', f);
     fflush(f);
 }
 
@@ -68,7 +91,7 @@ void chat_status(struct chat *c, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vline(c->out, "* ", fmt, ap);
+    vline(c->out, "* ", true, fmt, ap);
     va_end(ap);
 }
 
@@ -78,11 +101,11 @@ void chat_warn(struct chat *c, const char *fmt, ...)
 
     c->warnings++;
     va_start(ap, fmt);
-    vline(c->out, "!! WARNING: ", fmt, ap);
+    vline(c->out, "!! WARNING: ", true, fmt, ap);
     va_end(ap);
-    if (c->out != stderr) {
+    if (c->out != c->err) {
         va_start(ap, fmt);
-        vline(stderr, "!! WARNING: ", fmt, ap);
+        vline(c->err, "!! WARNING: ", true, fmt, ap);
         va_end(ap);
     }
 }
@@ -91,19 +114,37 @@ void chat_guard(struct chat *c, bool newline, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("!! ", c->out);
     va_start(ap, fmt);
-    vfprintf(c->out, fmt, ap);
+    vline(c->out, "!! ", newline, fmt, ap);
     va_end(ap);
-    if (newline)
+}
+
+void chat_notice(struct chat *c, uint32_t version, const char *text, const char *const *purposes,
+                 size_t n_purposes)
+{
+    size_t len = strlen(text);
+
+    fprintf(c->out, "== Privacy notice of ");
+    put_text(c->out, c->brand_id, "");
+    fprintf(c->out, ", version %u (verified against the pinned brand key)\n", version);
+    put_text(c->out, text, "");
+    if (len > 0 && text[len - 1] != '\n')
         fputc('\n', c->out);
+    if (n_purposes > 0) {
+        fputs("== Purposes:", c->out);
+        for (size_t i = 0; i < n_purposes; i++) {
+            fputc(' ', c->out);
+            put_text(c->out, purposes[i], "");
+        }
+        fputc('\n', c->out);
+    }
     fflush(c->out);
 }
 
 void chat_print_draft(struct chat *c, const char *text)
 {
     fputs("    ", c->out);
-    put_text(c->out, text);
+    put_text(c->out, text, "    ");
     fputc('\n', c->out);
     fflush(c->out);
 }
@@ -123,7 +164,7 @@ void chat_print_own(struct chat *c, const char *text, uint64_t seq)
 
     hhmm((uint64_t)time(NULL) * 1000u, when);
     fprintf(c->out, "[%s] You (#%llu): ", when, (unsigned long long)seq);
-    put_text(c->out, text);
+    put_text(c->out, text, "    ");
     fputc('\n', c->out);
     fflush(c->out);
 }
@@ -146,26 +187,30 @@ void chat_opened(struct chat *c, const uint8_t conv[16])
  * agent key (the library checks that), and on top of it a customer is
  * told when the agent they talked to before comes back with another key,
  * which is what a stolen or mis-issued certificate would look like. Only
- * public values are kept: the agent id and its public signing key.
+ * public values are kept, as the client's sealed records: the agent id
+ * and its public signing key.
  */
 static void check_agent_key(struct chat *c, const parley_cert_info *agent)
 {
     char key[2 * (PARLEY_MAX_ID + 1)];
     uint8_t *known = NULL;
     size_t known_len = 0, key_len;
-    int n, rc;
+    parley_err err;
+    int n;
 
+    if (c->client == NULL)
+        return;
     n = snprintf(key, sizeof(key), "%s/%s", c->brand_id, agent->agent_id);
     if (n <= 0 || (size_t)n >= sizeof(key))
         return;
     key_len = (size_t)n;
-    rc = c->store->ops->get(c->store->ctx, KNOWN_AGENTS_TABLE, (const uint8_t *)key, key_len,
-                            &known, &known_len);
-    if (rc == 1 && known_len == 32 && memcmp(known, agent->sign_pk, 32) == 0) {
-        free(known);
+    err = parley_client_record_get(c->client, (const uint8_t *)key, key_len, &known, &known_len);
+    if (err == PARLEY_OK && known != NULL && known_len == 32 &&
+        memcmp(known, agent->sign_pk, 32) == 0) {
+        parley_free(known, known_len);
         return;
     }
-    if (rc == 1) {
+    if (err == PARLEY_OK && known != NULL) {
         char was[PARLEY_FINGERPRINT_LEN], now[PARLEY_FINGERPRINT_LEN];
 
         if (known_len == 32)
@@ -179,10 +224,71 @@ static void check_agent_key(struct chat *c, const parley_cert_info *agent)
                   "sharing anything.",
                   agent->agent_id, agent->display_name, was, now);
     }
-    free(known);
-    if (rc < 0 || c->store->ops->put(c->store->ctx, KNOWN_AGENTS_TABLE, (const uint8_t *)key,
-                                     key_len, agent->sign_pk, 32) != 0)
+    parley_free(known, known_len);
+    if (err != PARLEY_OK || parley_client_record_put(c->client, (const uint8_t *)key, key_len,
+                                                     agent->sign_pk, 32) != PARLEY_OK)
         chat_warn(c, "could not record the key of agent '%s' in the store", agent->agent_id);
+}
+
+struct old_row {
+    uint8_t key[256];
+    size_t key_len;
+    uint8_t val[32];
+    size_t val_len;
+};
+
+struct old_rows {
+    struct old_row *v;
+    size_t n, cap;
+    bool failed;
+};
+
+static int collect_old_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                           size_t val_len)
+{
+    struct old_rows *r = arg;
+
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct old_row *grown = realloc(r->v, cap * sizeof(*grown));
+
+        if (grown == NULL) {
+            r->failed = true;
+            return 1;
+        }
+        r->v = grown;
+        r->cap = cap;
+    }
+    /* Keys and values that earlier versions could not have written are dropped, not moved. */
+    r->v[r->n].key_len = key_len <= sizeof(r->v[0].key) ? key_len : 0;
+    memcpy(r->v[r->n].key, key, r->v[r->n].key_len);
+    r->v[r->n].val_len = val_len == 32 ? 32 : 0;
+    memcpy(r->v[r->n].val, val, r->v[r->n].val_len);
+    r->n++;
+    return 0;
+}
+
+int chat_move_known_agents(struct chat *c, const parley_store *store)
+{
+    struct old_rows r = {NULL, 0, 0, false};
+    int rc = 0;
+
+    if (store->ops->scan(store->ctx, OLD_KNOWN_AGENTS_TABLE, NULL, 0, collect_old_row, &r) != 0 ||
+        r.failed) {
+        free(r.v);
+        return -1;
+    }
+    for (size_t i = 0; i < r.n && rc == 0; i++) {
+        const struct old_row *o = &r.v[i];
+
+        if (o->key_len > 0 && o->val_len == 32 &&
+            parley_client_record_put(c->client, o->key, o->key_len, o->val, 32) != PARLEY_OK)
+            rc = -1;
+        else if (store->ops->del(store->ctx, OLD_KNOWN_AGENTS_TABLE, o->key, o->key_len) != 0)
+            rc = -1;
+    }
+    free(r.v);
+    return rc;
 }
 
 static int is_current(const struct chat *c, const parley_event *ev)
@@ -281,9 +387,10 @@ static void on_message(struct chat *c, const parley_event *ev)
 
     other_prefix(c, ev, pre, sizeof(pre));
     hhmm(ev->time_ms, when);
-    fprintf(c->out, "%s[%s] %s: ", pre, when,
-            ev->sender_is_agent ? ev->agent.display_name : "(not an agent)");
-    put_text(c->out, ev->text != NULL ? ev->text : "");
+    fprintf(c->out, "%s[%s] ", pre, when);
+    put_text(c->out, ev->sender_is_agent ? ev->agent.display_name : "(not an agent)", "    ");
+    fputs(": ", c->out);
+    put_text(c->out, ev->text != NULL ? ev->text : "", "    ");
     fputc('\n', c->out);
     fflush(c->out);
     if (ev->sender_is_agent)
@@ -374,7 +481,7 @@ void chat_on_event(void *user, const parley_event *ev)
     case PARLEY_EV_RELAY_ERROR:
         chat_status(c, "the relay refused a request: %s (relay code %d)",
                     parley_strerror(ev->error), ev->relay_code);
-        fprintf(stderr, "%s: relay error: %s (relay code %d)\n", program_invocation_short_name,
+        fprintf(c->err, "%s: relay error: %s (relay code %d)\n", program_invocation_short_name,
                 parley_strerror(ev->error), ev->relay_code);
         break;
     case PARLEY_EV_ERASED:

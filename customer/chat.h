@@ -13,10 +13,10 @@
 #include <parley/parley.h>
 
 struct chat {
-    parley_client *client;     /* set once created; used for read receipts */
-    const parley_store *store; /* where agents' keys are remembered */
+    parley_client *client;     /* set once created: read receipts, agents' keys (its records) */
     const char *brand_id;
     FILE *out; /* the transcript */
+    FILE *err; /* where warnings are repeated: stderr */
     /* The conversation this run is in, once opened. */
     bool have_conv;
     uint8_t conv[16];
@@ -38,8 +38,19 @@ struct chat {
 };
 
 /* Sets up c (out is the transcript stream). */
-void chat_init(struct chat *c, FILE *out, const parley_store *store, const char *brand_id);
+void chat_init(struct chat *c, FILE *out, const char *brand_id);
 void chat_free(struct chat *c);
+
+/*
+ * Moves the agent keys that earlier versions kept in clear in the store
+ * (table customer_agents) into c->client's sealed records, deleting each
+ * row once moved. 0, or -1 when the store could not be read or written.
+ */
+int chat_move_known_agents(struct chat *c, const parley_store *store);
+
+/* The brand's verified privacy notice and purposes, as the customer reads them. */
+void chat_notice(struct chat *c, uint32_t version, const char *text, const char *const *purposes,
+                 size_t n_purposes);
 
 /* The parley_event_fn: user is the struct chat. */
 void chat_on_event(void *user, const parley_event *ev);

@@ -276,11 +276,16 @@ static int export_all(parley_client *client, const char *path)
 {
     struct conv_ids l = {NULL, 0, 0};
     parley_err err = parley_conversation_list(client, collect_id, &l);
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    FILE *f = stdout;
+    parley_err open_err = PARLEY_OK;
     int failed;
 
-    if (f == NULL) {
-        fprintf(stderr, "parley-customer: %s: %s\n", path, strerror(errno));
+    /* Private to its owner (0600) whatever the umask: it holds the conversations in clear. */
+    if (strcmp(path, "-") != 0)
+        open_err = parley_export_file_open(path, 1, &f);
+    if (open_err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: %s: %s\n", path,
+                open_err == PARLEY_EIO ? strerror(errno) : parley_strerror(open_err));
         free(l.ids);
         return EXIT_FAILED;
     }
@@ -430,23 +435,16 @@ static void flush_outbox(parley_client *client, long timeout_ms)
 }
 
 /* Prints the verified notice of the brand. */
-static void show_notice(const parley_directory *dir, const char *brand_id, FILE *out)
+static void show_notice(struct chat *c, const parley_directory *dir)
 {
     size_t n = parley_directory_purpose_count(dir);
+    const char **purposes = n > 0 ? calloc(n, sizeof(*purposes)) : NULL;
 
-    fprintf(out, "== Privacy notice of %s, version %u (verified against the pinned brand key)\n",
-            brand_id, parley_directory_notice_version(dir));
-    fprintf(out, "%s", parley_directory_notice_text(dir));
-    if (strlen(parley_directory_notice_text(dir)) > 0 &&
-        parley_directory_notice_text(dir)[strlen(parley_directory_notice_text(dir)) - 1] != '\n')
-        fputc('\n', out);
-    if (n > 0) {
-        fprintf(out, "== Purposes:");
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, " %s", parley_directory_purpose(dir, i));
-        fputc('\n', out);
-    }
-    fflush(out);
+    for (size_t i = 0; purposes != NULL && i < n; i++)
+        purposes[i] = parley_directory_purpose(dir, i);
+    chat_notice(c, parley_directory_notice_version(dir), parley_directory_notice_text(dir),
+                purposes, purposes != NULL ? n : 0);
+    free(purposes);
 }
 
 /* Interactive answer to the notice, read from stdin while the network is serviced. */
@@ -762,7 +760,7 @@ int main(int argc, char **argv)
                 parley_strerror(err));
         goto fail;
     }
-    chat_init(&chat, stdout, &store, pin.brand_id);
+    chat_init(&chat, stdout, pin.brand_id);
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay_url = o.relay;
     cfg.brand_pk = pin.brand_pk;
@@ -786,6 +784,10 @@ int main(int argc, char **argv)
         goto fail;
     }
     chat.client = client;
+    if (chat_move_known_agents(&chat, &store) != 0)
+        fprintf(stderr, "parley-customer: %s: could not move the agent keys of an earlier version "
+                        "into the sealed records; they stay in the store as they were\n",
+                o.store);
     if (o.export_path != NULL) {
         rc = export_all(client, o.export_path);
         goto fail;
@@ -810,7 +812,7 @@ int main(int argc, char **argv)
         goto fail;
     }
     dir = parley_client_directory(client);
-    show_notice(dir, pin.brand_id, stdout);
+    show_notice(&chat, dir);
     if (o.script != NULL) {
         agree = script.consent;
         printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");

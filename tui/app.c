@@ -508,9 +508,15 @@ static void cmd_export(struct app *a, const struct tui_conv *c, const char *path
         app_status(a, "/export: %s", parley_strerror(err));
         return;
     }
-    f = fopen(path, "wx");
-    if (f == NULL) {
-        app_status(a, "/export: %s: %s", path, errno == EEXIST ? "already exists" : strerror(errno));
+    /* Never over another file; private to the agent (0600) whatever the umask. */
+    err = parley_export_file_open(path, 0, &f);
+    if (err != PARLEY_OK) {
+        /* The reason first: a long path is cut at the edge of the status bar. */
+        app_status(a, "/export: %s (%s)",
+                   err == PARLEY_EEXIST ? "the file already exists"
+                   : err == PARLEY_EIO  ? strerror(errno)
+                                        : parley_strerror(err),
+                   path);
     } else if (fwrite(json, 1, len, f) != len || fclose(f) != 0) {
         app_status(a, "/export: %s: write failed", path);
     } else {

@@ -496,12 +496,126 @@ parley_err parley_conversation_export(parley_client *c, const uint8_t conversati
     CALL(c, parley__core_export(c->core, conversation_id, json, len));
 }
 
+/* ---- the host's records ---- */
+
+#define HOST_TABLE "host"
+#define HOST_KEY_MAX 256u
+#define HOST_VALUE_MAX 65536u
+
+/* The row of a host key: a hash keyed from the store key, so the store learns no name. */
+static void host_row(const parley_client *c, const uint8_t *key, size_t key_len, uint8_t row[32])
+{
+    static const uint8_t label[] = "parley/host-record-row/v1";
+    uint8_t k[32];
+
+    crypto_generichash(k, sizeof(k), label, sizeof(label), c->vault.key, 32);
+    crypto_generichash(row, 32, key, key_len, k, sizeof(k));
+    sodium_memzero(k, sizeof(k));
+}
+
+parley_err parley_client_record_put(parley_client *c, const uint8_t *key, size_t key_len,
+                                    const uint8_t *val, size_t val_len)
+{
+    static const uint8_t none[1];
+    uint8_t row[32];
+    parley_err err;
+
+    if (c == NULL || key == NULL || key_len == 0 || key_len > HOST_KEY_MAX ||
+        (val == NULL && val_len > 0) || val_len > HOST_VALUE_MAX)
+        return PARLEY_EINVAL;
+    lock(c);
+    host_row(c, key, key_len, row);
+    err = parley__vault_put(&c->vault, HOST_TABLE, row, sizeof(row), val != NULL ? val : none,
+                            val_len);
+    unlock(c);
+    return err;
+}
+
+parley_err parley_client_record_get(parley_client *c, const uint8_t *key, size_t key_len,
+                                    uint8_t **val, size_t *val_len)
+{
+    uint8_t row[32];
+    parley_err err;
+
+    if (val == NULL || val_len == NULL)
+        return PARLEY_EINVAL;
+    *val = NULL;
+    *val_len = 0;
+    if (c == NULL || key == NULL || key_len == 0 || key_len > HOST_KEY_MAX)
+        return PARLEY_EINVAL;
+    lock(c);
+    host_row(c, key, key_len, row);
+    err = parley__vault_get(&c->vault, HOST_TABLE, row, sizeof(row), val, val_len);
+    unlock(c);
+    if (err == PARLEY_EINVAL) /* no such row */
+        err = PARLEY_OK;
+    return err;
+}
+
+struct host_rows {
+    uint8_t (*v)[32];
+    size_t n, cap;
+    bool failed;
+};
+
+static int collect_host_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                            size_t val_len)
+{
+    struct host_rows *r = arg;
+
+    (void)val;
+    (void)val_len;
+    if (key_len != 32)
+        return 0; /* not a row this library wrote */
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        uint8_t(*grown)[32] = realloc(r->v, cap * sizeof(*grown));
+        if (grown == NULL) {
+            r->failed = true;
+            return 1;
+        }
+        r->v = grown;
+        r->cap = cap;
+    }
+    memcpy(r->v[r->n++], key, 32);
+    return 0;
+}
+
+/* Deletes every host record, in one transaction; undecryptable ones too. */
+static parley_err host_clear(parley_client *c)
+{
+    struct host_rows r = {NULL, 0, 0, false};
+    parley_err err = PARLEY_OK;
+
+    if (c->store.ops->scan(c->store.ctx, HOST_TABLE, NULL, 0, collect_host_row, &r) != 0)
+        err = PARLEY_EIO;
+    else if (r.failed)
+        err = PARLEY_ENOMEM;
+    if (err == PARLEY_OK && r.n > 0) {
+        err = parley__vault_begin(&c->vault);
+        for (size_t i = 0; err == PARLEY_OK && i < r.n; i++)
+            err = parley__vault_del(&c->vault, HOST_TABLE, r.v[i], 32);
+        if (err == PARLEY_OK)
+            err = parley__vault_commit(&c->vault);
+        else
+            parley__vault_rollback(&c->vault);
+    }
+    free(r.v);
+    return err;
+}
+
+/* After a successful erasure request: the host's records go too. */
+static parley_err erase_host(parley_client *c, parley_err err)
+{
+    return err == PARLEY_OK ? host_clear(c) : err;
+}
+
 parley_err parley_client_erase(parley_client *c)
 {
-    CALL(c, parley__core_erase(c->core, now_ms()));
+    CALL(c, erase_host(c, parley__core_erase(c->core, now_ms())));
 }
 
 parley_err parley_client_withdraw_consent(parley_client *c)
 {
-    CALL(c, parley__core_withdraw_consent(c->core, now_ms()));
+    CALL(c, erase_host(c, parley__core_withdraw_consent(c->core, now_ms())));
 }

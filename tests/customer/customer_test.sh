@@ -9,8 +9,9 @@
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
-#   3b/3c. --export (or the export command) writes the store as
-#      JSON; --withdraw-consent and the erase command
+#   3b/3c. the agents' keys it remembers are not in its store in clear;
+#      --export (or the export command) writes the store as JSON, mode
+#      0600 under any umask; --withdraw-consent and the erase command
 #      get the relay's confirmation; the customer's own copy stays exportable;
 #   4. a wait that cannot end exits 3 once --timeout expires;
 #   6. the sensitive-data guard: a card number is held back on "no", sent
@@ -184,9 +185,16 @@ must_contain "$dir/echo.out" "Customer: Bonjour, une question sur ma facture" "C
 if grep -q -F '!!' "$dir/chat.out" "$dir/chat.err"; then fail "warnings in a clean exchange"; fi
 
 echo "== 3b. export for an access request: the conversation and the consent receipt, as JSON"
-"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
-  --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --export "$dir/export.json" \
+# The agents' keys the customer remembers are sealed records, not "brand/agent" rows in clear.
+for f in "$dir"/chat.db*; do
+  if grep -a -q -F "test-shop/carol" "$f"; then fail "agent id in clear in $(basename "$f")"; fi
+done
+# Under umask 000 the export is still private to its owner (0600).
+(umask 000 && "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --export "$dir/export.json") \
   2> "$dir/export.err" || { cat "$dir/export.err" >&2; fail "export"; }
+mode=$(stat -c %a "$dir/export.json")
+[ "$mode" = 600 ] || fail "export: mode $mode under umask 000, not 600"
 python3 - "$dir/export.json" <<'PY' || fail "export content"
 import json, sys
 docs = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -207,9 +215,13 @@ echo "== 3c. consent withdrawn, then erasure: the relay confirms; the device kee
   || { cat "$dir/withdraw.out" "$dir/withdraw.err" >&2; fail "withdraw consent"; }
 must_contain "$dir/withdraw.out" "* consent withdrawn" "* the relay erased what it held for you"
 must_lack "$dir/withdraw.out" "Do you agree?"
+# An existing, readable file is narrowed to 0600 before the export goes in.
+install -m 644 /dev/null "$dir/export2.json"
 "$customer_bin" export "$dir/export2.json" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
   --passphrase-env CUSTOMER_PASS 2> "$dir/export2.err" \
   || { cat "$dir/export2.err" >&2; fail "export after withdrawal"; }
+mode=$(stat -c %a "$dir/export2.json")
+[ "$mode" = 600 ] || fail "export over a 0644 file: mode $mode, not 600"
 python3 - "$dir/export2.json" <<'PY' || fail "export after withdrawal"
 import json, sys
 docs = json.load(open(sys.argv[1], encoding="utf-8"))

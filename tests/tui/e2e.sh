@@ -4,7 +4,8 @@
 # scripted customer. Drives the agents with send-keys and checks their
 # screens with capture-pane: queue, claim, messages both ways, read marks,
 # a card number held until a second Enter, relay restart with a message
-# kept in the outbox, transfer, close.
+# kept in the outbox, an export private to its owner whatever the umask,
+# transfer, close.
 #
 #   e2e.sh PARLEY-RELAY PARLEY-KEYS PARLEY-AGENT CUSTOMER-SCRIPT
 # PARLEY_TUI_CAPTURE_DIR=DIR keeps screen captures of each step there.
@@ -114,8 +115,9 @@ agent_cmd() { # agent_cmd NAME EXTRA...: the command line of one agent
     printf '2>%q' "$work/$n.err"
 }
 
+# Alice runs with umask 000: her /export must still be private to her (0600).
 tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 30 -s e2e -n alice \
-    "$(agent_cmd alice --directory "$work/acme.dir" --passphrase-env E2E_PASS)" ||
+    "umask 000; $(agent_cmd alice --directory "$work/acme.dir" --passphrase-env E2E_PASS)" ||
     fail "tmux"
 tmux -L "$sock" set-option -g remain-on-exit on >/dev/null
 # Bob types his passphrase: a wrong one first.
@@ -211,6 +213,10 @@ type_line alice "/export $work/export.json"
 wait_screen alice "exported #"
 grep -q '"signature_valid":true' "$work/export.json" || fail "/export: no verified consent receipt"
 grep -q 'Merci' "$work/export.json" || fail "/export: the customer's message is missing"
+mode=$(stat -c %a "$work/export.json")
+[ "$mode" = 600 ] || fail "/export: mode $mode under umask 000, not 600"
+type_line alice "/export $work/export.json"
+wait_screen alice "/export: the file already exists ("
 type_line alice "/transfer carol"
 wait_screen alice 'no valid agent "carol"'
 type_line alice "/transfer bob"

@@ -15,6 +15,8 @@
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H
 
+#include <stdio.h>
+
 #include "parley/common.h"
 #include "parley/cert.h"
 #include "parley/store.h"
@@ -192,7 +194,8 @@ PARLEY_API int parley_client_has_consent(const parley_client *c);
  * or from this customer, and to the agents of every open conversation,
  * whose clients delete their copy (or keep it, marked, where the brand
  * must); the conversations are closed. The relay's confirmation arrives as
- * PARLEY_EV_ERASED. Sent on the next connection when offline. Returns
+ * PARLEY_EV_ERASED. Sent on the next connection when offline. The host's
+ * records (parley_client_record_put()) are deleted too. Returns
  * PARLEY_ESTATE for agents, PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_erase(parley_client *c);
@@ -317,6 +320,44 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_history(
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_export(
     parley_client *c, const uint8_t conversation_id[16], char **json, size_t *len);
+
+/*
+ * Opens path to write an export into: the file is created readable and
+ * writable by its owner only (mode 0600 whatever the umask, since an
+ * export holds conversations in clear). An existing file is refused
+ * (PARLEY_EEXIST) unless replace is non-zero, in which case it is emptied
+ * and, if it is a regular file, narrowed to mode 0600 before anything is
+ * written. *out is the open stream, closed by the caller with fclose().
+ * Returns PARLEY_OK, PARLEY_EINVAL, PARLEY_EEXIST, PARLEY_EIO (errno
+ * says why). Thread-safe.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_export_file_open(const char *path, int replace,
+                                                               FILE **out);
+
+/*
+ * The host's own records about other parties (for example the agent keys
+ * a customer's client has seen before), kept in the client's encrypted
+ * store: each value sealed under the store's key like the library's own
+ * state, and each key replaced by a keyed hash, so the store file shows
+ * neither. parley_client_erase() and parley_client_withdraw_consent()
+ * delete them all along with the rest. key: 1..256 bytes; value: at most
+ * 65,536 bytes. Host thread, callbacks included.
+ *
+ * put writes or replaces the record: PARLEY_OK, PARLEY_EINVAL, PARLEY_EIO.
+ * get returns PARLEY_OK with *val (malloc'd, freed with
+ * parley_free(*val, *val_len)), or PARLEY_OK with *val NULL and *val_len
+ * 0 when there is no such record; PARLEY_EINVAL, PARLEY_EIO (also for a
+ * record that does not decrypt), PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_record_put(parley_client *c,
+                                                                const uint8_t *key,
+                                                                size_t key_len,
+                                                                const uint8_t *val,
+                                                                size_t val_len);
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_record_get(parley_client *c,
+                                                                const uint8_t *key,
+                                                                size_t key_len, uint8_t **val,
+                                                                size_t *val_len);
 
 /* Envelopes in the outbox not yet acknowledged by the relay. */
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
