@@ -1026,6 +1026,35 @@ static int raise_nofile(uint32_t conns)
     return 0;
 }
 
+/*
+ * Resets every connection (no TIME_WAIT left behind on loopback ports) and
+ * frees the bench, also one that bench_new() did not finish.
+ */
+static void bench_free(struct bench *b)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+    for (uint32_t i = 0; b->conns != NULL && i < b->nconns; i++) {
+        struct conn *c = &b->conns[i];
+        if (c->fd >= 0) {
+            setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            close(c->fd);
+        }
+        buf_free(&c->in);
+        buf_free(&c->app);
+        buf_free(&c->out);
+        buf_free(&c->acks);
+    }
+    if (b->ep >= 0)
+        close(b->ep);
+    free(b->conns);
+    free(b->pairs);
+    free(b->refill);
+    free(b->pair_queued);
+    free(b->samples);
+    free(b);
+}
+
 static struct bench *bench_new(const struct options *o)
 {
     struct bench *b = calloc(1, sizeof *b);
@@ -1034,15 +1063,18 @@ static struct bench *bench_new(const struct options *o)
         return NULL;
     b->opt = *o;
     b->proto = o->proto;
-    b->nconns = o->idle + 2 * o->pairs;
-    b->conns = calloc(b->nconns ? b->nconns : 1, sizeof *b->conns);
+    b->ep = -1;
+    b->conns = calloc(o->idle + 2 * o->pairs ? o->idle + 2 * o->pairs : 1, sizeof *b->conns);
     b->pairs = calloc(o->pairs ? o->pairs : 1, sizeof *b->pairs);
     b->refill = calloc(o->pairs ? o->pairs : 1, sizeof *b->refill);
     b->pair_queued = calloc(o->pairs ? o->pairs : 1, 1);
     b->ep = epoll_create1(EPOLL_CLOEXEC);
     if (b->conns == NULL || b->pairs == NULL || b->refill == NULL || b->pair_queued == NULL ||
-        b->ep < 0)
+        b->ep < 0) {
+        bench_free(b);
         return NULL;
+    }
+    b->nconns = o->idle + 2 * o->pairs;
     randombytes_buf(b->payload, sizeof b->payload);
     randombytes_buf(&b->rng, sizeof b->rng);
     b->rng |= 1;
@@ -1070,28 +1102,11 @@ static struct bench *bench_new(const struct options *o)
     return b;
 }
 
-/* Resets every connection (no TIME_WAIT left behind on loopback ports). */
-static void bench_close(struct bench *b)
-{
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-    for (uint32_t i = 0; i < b->nconns; i++) {
-        struct conn *c = &b->conns[i];
-        if (c->fd >= 0) {
-            setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-            close(c->fd);
-        }
-        buf_free(&c->in);
-        buf_free(&c->app);
-        buf_free(&c->out);
-        buf_free(&c->acks);
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct options o;
     struct bench *b;
+    uint64_t server_errors;
     int rc = 0;
 
     if (parse_options(argc, argv, &o) != 0)
@@ -1113,12 +1128,13 @@ int main(int argc, char **argv)
         rc = run_load(b);
     if (rc == 0 && b->failed)
         rc = -1;
-    bench_close(b);
+    server_errors = b->server_errors;
+    bench_free(b);
     if (rc < 0)
         return 1;
-    if (b->server_errors > 0) {
+    if (server_errors > 0) {
         fprintf(stderr, "parley-loadgen: %s: %" PRIu64 " error replies from the server\n",
-                b->proto->name, b->server_errors);
+                o.proto->name, server_errors);
         return 3;
     }
     return rc > 0 ? 4 : 0;
