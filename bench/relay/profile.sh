@@ -25,7 +25,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build-benchrelay
 HERE=$ROOT/bench/relay
 DOC=$ROOT/docs/performance.md
-COMMAND="bench/relay/profile.sh${*:+ $*}"
+COMMAND="bench/relay/profile.sh"
+for a in "$@"; do
+    case "$a" in *[!A-Za-z0-9_./=,:+-]*) COMMAND="$COMMAND '$a'" ;; *) COMMAND="$COMMAND $a" ;; esac
+done
 
 QUICK=0
 WRITE=0
@@ -188,6 +191,7 @@ fi
 HEADING="## Relay CPU profile: $LABEL"
 CPU_MODEL=$({ lscpu 2>/dev/null || true; } | sed -n 's/^Model name: *//p' | head -n 1)
 RESULT=$(sed -n 's/^result //p' "$TMP/loadgen.out")
+OTHERS=$(printf '%s\n' "$RESULT" | tr ' ' '\n' | sed -n 's/^others_cpu_pct=//p')
 SECTION_FILE=$TMP/section.md
 {
     echo "$HEADING"
@@ -207,6 +211,9 @@ SECTION_FILE=$TMP/section.md
     echo
     echo "- Method: $METHOD"
     echo "- Load during the profile: \`$RESULT\`"
+    echo "- The rest of the machine (shared) used ${OTHERS:-?} % of one core meanwhile; the relay"
+    [ "$USE_RT" = 1 ] && echo "  and the generator ran at SCHED_RR priority 10, each on its own core"
+    [ "$USE_RT" = 1 ] || echo "  and the generator ran at normal priority, each pinned to its own core"
     echo "- Machine: ${CPU_MODEL:-?}, $(nproc) CPUs; kernel $(uname -r)"
     echo "- Relay: commit $COMMIT, \`-Dbuildtype=release\`"
     echo "- Date: $(date -u +%Y-%m-%d)"
