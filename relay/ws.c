@@ -54,15 +54,21 @@ static void header_field(struct http_request *r, const char *name, size_t nlen, 
     char value[512];
 
     copy_value(value, sizeof(value), v, vlen);
+    /*
+     * Upgrade and Connection are lists: repeated, their tokens add up
+     * (RFC 7230 3.2.2). The key and the version must appear once (RFC
+     * 6455 11.3.1, 11.3.5): a second one makes the handshake invalid.
+     */
     if (nlen == 7 && strncasecmp(name, "upgrade", 7) == 0)
-        r->upgrade_websocket = has_token(value, "websocket");
+        r->upgrade_websocket = r->upgrade_websocket || has_token(value, "websocket");
     else if (nlen == 10 && strncasecmp(name, "connection", 10) == 0)
-        r->connection_upgrade = has_token(value, "upgrade");
+        r->connection_upgrade = r->connection_upgrade || has_token(value, "upgrade");
     else if (nlen == 21 && strncasecmp(name, "sec-websocket-version", 21) == 0)
-        r->version = strcmp(value, "13") == 0 ? 13 : -1;
-    else if (nlen == 17 && strncasecmp(name, "sec-websocket-key", 17) == 0)
+        r->version = r->version == 0 && strcmp(value, "13") == 0 ? 13 : -1;
+    else if (nlen == 17 && strncasecmp(name, "sec-websocket-key", 17) == 0) {
+        r->key_count++;
         copy_value(r->key, sizeof(r->key), v, vlen < sizeof(r->key) ? vlen : 0);
-    else if (nlen == 22 && strncasecmp(name, "sec-websocket-protocol", 22) == 0) {
+    } else if (nlen == 22 && strncasecmp(name, "sec-websocket-protocol", 22) == 0) {
         r->has_protocol = true;
         r->protocol_ok = r->protocol_ok || has_token(value, WS_SUBPROTOCOL);
     } else if (nlen == 6 && strncasecmp(name, "origin", 6) == 0) {
@@ -125,7 +131,7 @@ long http_parse_request(const uint8_t *buf, size_t len, struct http_request *r)
 bool http_is_upgrade(const struct http_request *r)
 {
     return strcmp(r->method, "GET") == 0 && r->upgrade_websocket && r->connection_upgrade &&
-           r->version == 13 && r->key[0] != '\0';
+           r->version == 13 && r->key_count == 1 && r->key[0] != '\0';
 }
 
 void ws_accept_key(const char *key, char out[32])

@@ -21,12 +21,13 @@ struct http_request {
     char path[256];
     bool upgrade_websocket;   /* Upgrade: websocket */
     bool connection_upgrade;  /* Connection: ... upgrade ... */
-    int version;              /* Sec-WebSocket-Version */
-    char key[64];             /* Sec-WebSocket-Key */
+    int version;              /* Sec-WebSocket-Version: 13, -1 bad or repeated, 0 absent */
+    char key[64];             /* Sec-WebSocket-Key ("" when too long) */
+    unsigned key_count;       /* how many Sec-WebSocket-Key headers */
     bool has_protocol;        /* any Sec-WebSocket-Protocol header */
     bool protocol_ok;         /* ... listing parley.v2 */
     bool has_origin;
-    char origin[256];
+    char origin[HTTP_HEAD_MAX]; /* whole: a cut Origin could pass for an allowed one */
 };
 
 /*
@@ -36,7 +37,7 @@ struct http_request {
  */
 long http_parse_request(const uint8_t *buf, size_t len, struct http_request *r);
 
-/* True when r asks for a WebSocket upgrade we can answer (version 13, key present). */
+/* True when r asks for a WebSocket upgrade we can answer (version 13 and a key, each once). */
 bool http_is_upgrade(const struct http_request *r);
 
 /* Sec-WebSocket-Accept for key: base64(SHA-1(key || GUID)), NUL-terminated (29 bytes). */

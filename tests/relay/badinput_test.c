@@ -51,12 +51,7 @@ static void fixture_end(struct fixture *f)
 
 static wsc *authed(struct fixture *f, parley_identity **id)
 {
-    wsc *c;
-
-    *id = tk_identity();
-    c = pc_connect(f->e.relay.port, *id, NULL, 0);
-    CHECKM(c != NULL, "cannot authenticate");
-    return c;
+    return tk_connect_new(f->e.relay.port, id);
 }
 
 static void test_truncated(void)

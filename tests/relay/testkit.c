@@ -171,6 +171,16 @@ parley_identity *tk_identity(void)
     return id;
 }
 
+wsc *tk_connect_new(uint16_t port, parley_identity **id)
+{
+    wsc *c;
+
+    *id = tk_identity();
+    c = pc_connect(port, *id, NULL, 0);
+    CHECKM(c != NULL, "cannot authenticate");
+    return c;
+}
+
 void tk_routing(const parley_identity *id, uint8_t out[32])
 {
     parley_routing_id(parley_identity_sign_pk(id), PARLEY_ROUTING_CUSTOMER, out);

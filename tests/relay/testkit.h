@@ -60,6 +60,8 @@ void tk_env_end(struct tk_env *e);
 
 /* Fixtures */
 parley_identity *tk_identity(void);
+/* A new identity (*id, freed by the caller), connected and authenticated on port; else fails. */
+wsc *tk_connect_new(uint16_t port, parley_identity **id);
 /* Routing ids: a key without a certificate (a customer), and a certified agent's. */
 void tk_routing(const parley_identity *id, uint8_t out[32]);
 void tk_agent_routing(const parley_identity *id, uint8_t out[32]);
