@@ -193,7 +193,8 @@ static int set_option(struct relay_config *c, const struct option_def *o, const 
         c->n_brands++;
         return 0;
     case K_ORIGIN:
-        if (c->n_origins == RELAY_MAX_ORIGINS || strlen(value) >= sizeof(c->origins[0]))
+        if (c->n_origins == RELAY_MAX_ORIGINS || value[0] == '\0' ||
+            strlen(value) >= sizeof(c->origins[0]))
             return -1;
         snprintf(c->origins[c->n_origins++], sizeof(c->origins[0]), "%s", value);
         return 0;
@@ -236,21 +237,28 @@ static char *trim(char *s)
     return s;
 }
 
-static int config_load_file(struct relay_config *c, const char *path)
+int config_load_stream(struct relay_config *c, FILE *f, const char *name)
 {
-    char line[1024], where[600];
-    FILE *f = fopen(path, "r");
+    char line[CONFIG_MAX_LINE + 2], where[600];
     int lineno = 0, rc = 0;
 
-    if (f == NULL) {
-        fprintf(stderr, "parley-relay: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         char *s, *eq;
 
         lineno++;
-        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        snprintf(where, sizeof(where), "%s:%d", name, lineno);
+        /*
+         * A line that does not fit is an error, not two lines: the rest of
+         * a long comment must never be read as a setting. A NUL byte
+         * hides the newline from strchr() and is refused the same way.
+         */
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            fprintf(stderr,
+                    "parley-relay: %s: line longer than %d bytes or holding a NUL byte\n",
+                    where, CONFIG_MAX_LINE);
+            rc = -1;
+            break;
+        }
         s = strchr(line, '#');
         if (s != NULL)
             *s = '\0';
@@ -266,6 +274,23 @@ static int config_load_file(struct relay_config *c, const char *path)
         *eq = '\0';
         rc = apply(c, where, trim(s), trim(eq + 1));
     }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "parley-relay: %s: read error\n", name);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int config_load_file(struct relay_config *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+
+    if (f == NULL) {
+        fprintf(stderr, "parley-relay: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    rc = config_load_stream(c, f, path);
     fclose(f);
     return rc;
 }
@@ -313,14 +338,34 @@ int config_parse_args(struct relay_config *c, int argc, char **argv)
             return -1;
         i++;
     }
+    return config_check(c);
+}
+
+int config_check(const struct relay_config *c)
+{
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
         fprintf(stderr, "parley-relay: --tls-cert and --tls-key go together\n");
         return -1;
     }
-    if (c->max_frame < 1024 || c->rate == 0 || c->burst == 0 || c->rate_unauth == 0 ||
-        c->burst_unauth == 0 || c->max_outbound_unauth < 1024 || c->auth_timeout == 0 ||
-        c->idle_timeout < 2 || c->frame_timeout == 0 || c->ttl == 0 || c->expiry_interval == 0 ||
-        c->audit_segment == 0 || c->audit_segment > c->audit_retention) {
+    if (c->listen[0] == '\0' || c->db[0] == '\0') {
+        fprintf(stderr, "parley-relay: listen and db cannot be empty\n");
+        return -1;
+    }
+    /*
+     * Upper bounds too: the relay counts timeouts in 32-bit milliseconds,
+     * adds max_frame to its buffer sizes and compares durations as signed
+     * 64-bit seconds; past these a value would wrap around into a much
+     * smaller one (an audit retention of 2^63 seconds would delete every
+     * closed audit segment at once).
+     */
+    if (c->max_frame < 1024 || c->max_frame > CONFIG_MAX_FRAME || c->rate == 0 || c->burst == 0 ||
+        c->rate_unauth == 0 || c->burst_unauth == 0 || c->max_outbound_unauth < 1024 ||
+        c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
+        c->idle_timeout > CONFIG_MAX_TIMEOUT || c->frame_timeout == 0 ||
+        c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||
+        c->expiry_interval > CONFIG_MAX_TIMEOUT || c->ttl == 0 || c->ttl > CONFIG_MAX_DURATION ||
+        c->audit_segment == 0 || c->audit_retention > CONFIG_MAX_DURATION ||
+        c->audit_segment > c->audit_retention) {
         fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");
         return -1;
     }

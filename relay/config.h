@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RELAY_MAX_BRANDS 64
 #define RELAY_MAX_ORIGINS 32
@@ -49,6 +50,13 @@ struct relay_config {
     uint64_t audit_segment;        /* seconds per segment file */
 };
 
+/* Longest config-file line, without its newline. */
+#define CONFIG_MAX_LINE 1022
+/* Upper bounds of settings: see config_check(). */
+#define CONFIG_MAX_FRAME (64u << 20)              /* bytes */
+#define CONFIG_MAX_TIMEOUT 86400u                 /* seconds: timeouts, expiry interval */
+#define CONFIG_MAX_DURATION (100ull * 366 * 86400) /* seconds: ttl, audit retention */
+
 void config_defaults(struct relay_config *c);
 
 /*
@@ -57,6 +65,19 @@ void config_defaults(struct relay_config *c);
  * option or value; returns 1 when --help was printed; 0 otherwise.
  */
 int config_parse_args(struct relay_config *c, int argc, char **argv);
+
+/*
+ * Applies the `key = value` lines of f (named name in messages) on top of
+ * c: '#' starts a comment, blank lines are skipped, keys are the long
+ * flags' names. Prints a one-line error naming the line to stderr and
+ * returns -1 on an unknown key, a bad value, a line without '=', a line
+ * longer than CONFIG_MAX_LINE or holding a NUL byte; 0 otherwise. Ranges
+ * across settings are config_check()'s.
+ */
+int config_load_stream(struct relay_config *c, FILE *f, const char *name);
+
+/* Checks that the settings go together and are in range; -1 with a message on stderr. */
+int config_check(const struct relay_config *c);
 
 /* Reads a brand pin file ("parley-brand-v1 <id> <hex>") into b; -1 with a message on error. */
 int config_load_brand(struct relay_brand *b, const char *path);
