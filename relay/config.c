@@ -44,6 +44,8 @@ static const struct option_def options[] = {
     OPT("rate-unauth", K_U32, rate_unauth,
         "frames per second before authentication, control frames included (default 5)"),
     OPT("burst-unauth", K_U32, burst_unauth, "burst of frames before authentication (default 20)"),
+    OPT("publish-rate", K_U32, publish_rate,
+        "directory publications per minute per connection, also the burst (default 6)"),
     OPT("max-conn-per-ip", K_U32, max_conn_per_ip, "connections per client IP (default 256)"),
     OPT("max-outbound", K_SIZE, max_outbound, "bytes queued to one connection (default 1 MiB)"),
     OPT("max-outbound-unauth", K_SIZE, max_outbound_unauth,
@@ -75,6 +77,7 @@ void config_defaults(struct relay_config *c)
     c->burst = 400;
     c->rate_unauth = 5;
     c->burst_unauth = 20;
+    c->publish_rate = 6;
     c->max_conn_per_ip = 256;
     c->max_outbound = 1u << 20;
     c->max_outbound_unauth = 16384;
@@ -360,7 +363,7 @@ int config_check(const struct relay_config *c)
      */
     if (c->max_frame < 1024 || c->max_frame > CONFIG_MAX_FRAME || c->rate == 0 || c->burst == 0 ||
         c->rate_unauth == 0 || c->burst_unauth == 0 || c->max_outbound_unauth < 1024 ||
-        c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
+        c->publish_rate == 0 || c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
         c->idle_timeout > CONFIG_MAX_TIMEOUT || c->frame_timeout == 0 ||
         c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||
         c->expiry_interval > CONFIG_MAX_TIMEOUT || c->ttl == 0 || c->ttl > CONFIG_MAX_DURATION ||

@@ -35,6 +35,23 @@ void publish_send_directory(struct relay *r, struct conn *c, int b, const char *
         parley__directory__free_unpacked(d, NULL);
 }
 
+/*
+ * A revocation takes effect at once: the agents it names lose their live
+ * connections (and with them every delivery), as they lose authentication.
+ */
+static void close_revoked(struct relay *r, int b)
+{
+    const struct parley_revlist *revs = r->brands[b].revs;
+
+    for (struct conn *c = r->conns; revs != NULL && c != NULL; c = c->next)
+        if (c->authed && c->agent && c->brand == b && !c->closing &&
+            parley_revlist_contains(revs, c->cert_serial)) {
+            log_event(LOG_INFO, "revoked_closed", "\"conn\":\"%s\",\"brand\":%d", c->pseudonym, b);
+            session_refuse(r, c, PARLEY__ERROR__CODE__REVOKED, "certificate revoked",
+                           REJECT_revoked);
+        }
+}
+
 void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir, size_t len)
 {
     struct brand_state *bs = &r->brands[b];
@@ -61,6 +78,7 @@ void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8
             parley__directory_body__free_unpacked(body, NULL);
         parley__directory__free_unpacked(d, NULL);
     }
+    close_revoked(r, b);
 }
 
 /* Brand id of an encoded directory, read before its signature is checked, to pick the key. */
@@ -99,6 +117,12 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
         session_send_error(r, c, PARLEY__ERROR__CODE__UNKNOWN_BRAND, "brand not served here", NULL);
         return;
     }
+    if (!bucket_take(&c->publications, r->cfg.publish_rate / 60.0, r->cfg.publish_rate, 1,
+                     relay_now_ms())) {
+        metrics_reject(&r->metrics, REJECT_rate_limited);
+        session_send_error(r, c, PARLEY__ERROR__CODE__RATE_LIMITED, "too many publications", NULL);
+        return;
+    }
     bs = &r->brands[b];
     /* Signatures cover body bytes, which survive re-encoding unchanged. */
     if (parley__pack(&p->directory->base, &buf, &len) != PARLEY_OK)
@@ -113,6 +137,15 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
     } else if (err != PARLEY_OK) {
         metrics_reject(&r->metrics, REJECT_bad_signature);
         session_send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, parley_strerror(err), NULL);
+    } else if (version == bs->dir_version && bs->dir != NULL) {
+        /* What is stored already: nothing to write or push; the publisher is answered. */
+        if (len == bs->dir_len && memcmp(buf, bs->dir, len) == 0) {
+            publish_send_directory(r, c, b, bs->brand->id);
+        } else {
+            metrics_reject(&r->metrics, REJECT_conflict);
+            session_send_error(r, c, PARLEY__ERROR__CODE__CONFLICT,
+                               "another directory with this version is stored", NULL);
+        }
     } else if ((op = store_batch_add(&r->pending, STORE_DIRECTORY)) != NULL) {
         snprintf(op->brand_id, sizeof(op->brand_id), "%s", bs->brand->id);
         op->version = version;

@@ -1,8 +1,24 @@
 /*
- * Storage accounts: the envelopes and bytes stored for each recipient,
- * kept in memory from the store's contents and every commit since.
+ * The relay's allowances: token buckets, and the storage accounts (the
+ * envelopes and bytes stored for each recipient), kept in memory from the
+ * store's contents and every commit since.
  */
 #include "session.h"
+
+bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t now_ms)
+{
+    if (b->ms == 0)
+        b->tokens = burst;
+    else if (now_ms > b->ms)
+        b->tokens += (double)(now_ms - b->ms) * rate / 1000.0;
+    b->ms = now_ms;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    if (b->tokens < n)
+        return false;
+    b->tokens -= n;
+    return true;
+}
 
 void quota_add(struct relay *r, const uint8_t recipient[32], int64_t count, int64_t bytes)
 {

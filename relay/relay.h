@@ -31,6 +31,15 @@ struct brand_state {
 
 enum conn_state { CONN_HTTP, CONN_WS };
 
+/* A token bucket: refills at a rate per second up to a burst (quota.c). */
+struct bucket {
+    double tokens;
+    uint64_t ms;                         /* last refill; 0: never used, full */
+};
+
+/* Takes n tokens if there are that many (true); otherwise takes none (false). */
+bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t now_ms);
+
 struct conn {
     struct lws *wsi;
     struct conn *prev, *next;            /* all connections */
@@ -40,6 +49,7 @@ struct conn {
     bool authed, agent, closing, shut, draining_listed, live;
     uint16_t close_code;
     int brand;                           /* index into relay.brands, -1 for customers */
+    uint64_t cert_serial;                /* agents: their certificate's serial */
     int watch_brand;                     /* brand whose directory it fetched: new versions are pushed */
     uint8_t sign_pk[32];
     uint8_t routing[32];
@@ -59,10 +69,10 @@ struct conn {
     /* Send side: frames queued after LWS_PRE bytes of headroom; the first tx_off are sent. */
     uint8_t *tx;
     size_t tx_len, tx_cap, tx_off;
-    /* Token bucket of frames received (the unauthenticated rate until authenticated). */
-    double tokens;
-    uint64_t bucket_ms;
+    /* Frames received (at the unauthenticated rate until authenticated). */
+    struct bucket frames;
     uint32_t over_limit;
+    struct bucket publications;          /* directory publications */
     /* Delivery: highest seq sent, and the batch that must be committed before we read the store. */
     uint64_t cursor;
     uint64_t wait_batch;

@@ -160,16 +160,10 @@ bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uin
 
 bool conn_rate_take(struct relay *r, struct conn *c)
 {
-    uint64_t now = relay_now_ms();
     uint32_t rate = c->authed ? r->cfg.rate : r->cfg.rate_unauth;
     uint32_t burst = c->authed ? r->cfg.burst : r->cfg.burst_unauth;
 
-    c->tokens += (double)(now - c->bucket_ms) * rate / 1000.0;
-    c->bucket_ms = now;
-    if (c->tokens > burst)
-        c->tokens = burst;
-    if (c->tokens >= 1.0) {
-        c->tokens -= 1.0;
+    if (bucket_take(&c->frames, rate, burst, 1, relay_now_ms())) {
         c->over_limit = 0;
         return true;
     }

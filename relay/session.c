@@ -151,6 +151,7 @@ static bool auth_agent(struct relay *r, struct conn *c, const Parley__AgentCert 
         return false;
     }
     c->brand = b;
+    c->cert_serial = info.serial;
     return true;
 }
 
@@ -196,8 +197,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
         conn_close(r, old, 4004, REJECT_unexpected, false);
     }
     c->authed = true;
-    c->tokens = r->cfg.burst;
-    c->bucket_ms = relay_now_ms();
+    c->frames = (struct bucket){0, 0}; /* a full bucket at the authenticated rate */
     r->metrics.connections_authenticated++;
     ok.routing_id = (ProtobufCBinaryData){32, c->routing};
     ok.agent = c->agent;

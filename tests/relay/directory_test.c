@@ -11,40 +11,6 @@
 #include "internal.h"
 #include "testkit.h"
 
-static void build_dir(const parley_identity *signer, const char *brand_id, uint64_t version,
-                      const char *notice, uint8_t **out, size_t *out_len)
-{
-    parley_directory_spec spec;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-
-    memset(&spec, 0, sizeof(spec));
-    spec.brand_id = brand_id;
-    spec.version = version;
-    spec.notice_text = notice;
-    spec.notice_version = (uint32_t)version;
-    spec.issued_at = tk_now();
-    CHECK(parley_directory_build(signer, &spec, &buf, &len) == PARLEY_OK);
-    *out = malloc(len);
-    CHECK(*out != NULL);
-    memcpy(*out, buf, len);
-    *out_len = len;
-    parley_free(buf, len);
-}
-
-static void send_publish(wsc *c, const uint8_t *dir, size_t len)
-{
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__DirectoryPublish p = PARLEY__DIRECTORY_PUBLISH__INIT;
-
-    p.directory = parley__directory__unpack(NULL, len, dir);
-    CHECK(p.directory != NULL);
-    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_PUBLISH;
-    f.directory_publish = &p;
-    CHECK(pc_send(c, &f) == 0);
-    parley__directory__free_unpacked(p.directory, NULL);
-}
-
 /* Checks that a DirectoryResult carries exactly the encoded directory want (or none). */
 static void check_result(Parley__Frame *f, const char *brand_id, const uint8_t *want,
                          size_t want_len, const char *what)
@@ -98,11 +64,11 @@ static void test_directory(void)
         const char *args[] = {"--brand", acme.pin_path, NULL};
         tk_env_start(&e, args);
     }
-    build_dir(acme.key, "acme", 1, "notice one", &v1, &v1_len);
-    build_dir(acme.key, "acme", 2, "notice two", &v2, &v2_len);
-    build_dir(acme.key, "acme", 3, "notice three", &v3, &v3_len);
-    build_dir(rogue, "acme", 4, "notice by someone else", &forged, &forged_len);
-    build_dir(globex.key, "globex", 1, "another brand", &foreign, &foreign_len);
+    tk_directory(acme.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
+    tk_directory(acme.key, "acme", 2, "notice two", NULL, 0, &v2, &v2_len);
+    tk_directory(acme.key, "acme", 3, "notice three", NULL, 0, &v3, &v3_len);
+    tk_directory(rogue, "acme", 4, "notice by someone else", NULL, 0, &forged, &forged_len);
+    tk_directory(globex.key, "globex", 1, "another brand", NULL, 0, &foreign, &foreign_len);
     c = pc_connect(e.relay.port, customer, NULL, 0);
     CHECK(c != NULL);
 
@@ -110,7 +76,7 @@ static void test_directory(void)
     check_result(f, "acme", NULL, 0, "fetch before any publish");
     parley__frame__free_unpacked(f, NULL);
 
-    send_publish(c, v2, v2_len);
+    CHECK(pc_send_publish(c, v2, v2_len) == 0);
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "publish v2");
     check_result(f, "acme", v2, v2_len, "publish echo");
     parley__frame__free_unpacked(f, NULL);
@@ -119,7 +85,7 @@ static void test_directory(void)
     parley__frame__free_unpacked(f, NULL);
 
     /* Older version: refused, the stored one stays. */
-    send_publish(c, v1, v1_len);
+    CHECK(pc_send_publish(c, v1, v1_len) == 0);
     tk_expect_error(c, PARLEY__ERROR__CODE__ROLLBACK, NULL, 5000);
     CHECK(tk_rejects(&e.relay, "rollback", 1) >= 1);
 
@@ -137,12 +103,12 @@ static void test_directory(void)
         parley__directory__free_unpacked(d, NULL);
     }
     tk_expect_error(c, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL, 5000);
-    send_publish(c, forged, forged_len);
+    CHECK(pc_send_publish(c, forged, forged_len) == 0);
     tk_expect_error(c, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL, 5000);
     CHECK(tk_rejects(&e.relay, "bad_signature", 2) >= 2);
 
     /* A brand this relay does not serve. */
-    send_publish(c, foreign, foreign_len);
+    CHECK(pc_send_publish(c, foreign, foreign_len) == 0);
     tk_expect_error(c, PARLEY__ERROR__CODE__UNKNOWN_BRAND, NULL, 5000);
     f = fetch(c, "globex");
     check_result(f, "globex", NULL, 0, "fetch of a brand not served");
@@ -164,9 +130,9 @@ static void test_directory(void)
     f = fetch(c, "acme");
     check_result(f, "acme", v2, v2_len, "fetch after restart");
     parley__frame__free_unpacked(f, NULL);
-    send_publish(c, v1, v1_len);
+    CHECK(pc_send_publish(c, v1, v1_len) == 0);
     tk_expect_error(c, PARLEY__ERROR__CODE__ROLLBACK, NULL, 5000);
-    send_publish(c, v3, v3_len);
+    CHECK(pc_send_publish(c, v3, v3_len) == 0);
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "publish v3");
     check_result(f, "acme", v3, v3_len, "publish v3 echo");
     parley__frame__free_unpacked(f, NULL);

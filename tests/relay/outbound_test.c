@@ -102,7 +102,7 @@ static void expect_close_logged(const struct relay_proc *r, const char *reason)
     const char *needles[] = {"\"event\":\"close\"", want, NULL};
 
     snprintf(want, sizeof(want), "\"reason\":\"%s\"", reason);
-    CHECKM(relay_log_has(r, needles), "no close with reason %s in the relay log", reason);
+    CHECKM(relay_log_count(r, needles) > 0, "no close with reason %s in the relay log", reason);
 }
 
 /* Before authenticating: a small budget and a frame rate of its own. */

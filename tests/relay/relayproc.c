@@ -369,21 +369,22 @@ long relay_rss_kb(const struct relay_proc *r)
     return kb;
 }
 
-bool relay_log_has(const struct relay_proc *r, const char *const *needles)
+int relay_log_count(const struct relay_proc *r, const char *const *needles)
 {
     size_t len = 0;
     char *log = read_file_all(r->log, &len);
-    bool found = false;
+    int count = 0;
 
-    for (char *line = log; !found && line != NULL && *line != '\0';) {
+    for (char *line = log; line != NULL && *line != '\0';) {
         char *end = strchr(line, '\n');
+        bool all = true;
         if (end != NULL)
             *end = '\0';
-        found = true;
-        for (size_t i = 0; found && needles[i] != NULL; i++)
-            found = strstr(line, needles[i]) != NULL;
+        for (size_t i = 0; all && needles[i] != NULL; i++)
+            all = strstr(line, needles[i]) != NULL;
+        count += all;
         line = end != NULL ? end + 1 : NULL;
     }
     free(log);
-    return found;
+    return count;
 }

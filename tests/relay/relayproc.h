@@ -78,8 +78,8 @@ double relay_metric(const struct relay_proc *r, const char *series);
 /* The relay's resident memory (VmRSS of /proc/<pid>/status) in KiB; -1 if unreadable. */
 long relay_rss_kb(const struct relay_proc *r);
 
-/* Whether the relay's log has a line holding every one of the NULL-terminated needles. */
-bool relay_log_has(const struct relay_proc *r, const char *const *needles);
+/* How many lines of the relay's log hold every one of the NULL-terminated needles. */
+int relay_log_count(const struct relay_proc *r, const char *const *needles);
 
 /* Current monotonic time in milliseconds. */
 int64_t mono_ms(void);

@@ -248,11 +248,35 @@ void tk_cert(const parley_identity *signer, const char *brand_id, const parley_i
     parley_free(buf, len);
 }
 
+void tk_directory(const parley_identity *signer, const char *brand_id, uint64_t version,
+                  const char *notice, const uint8_t *revs, size_t revs_len, uint8_t **out,
+                  size_t *out_len)
+{
+    parley_directory_spec spec;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = brand_id;
+    spec.version = version;
+    spec.notice_text = notice;
+    spec.notice_version = (uint32_t)version;
+    spec.revocations = revs;
+    spec.revocations_len = revs_len;
+    spec.issued_at = tk_now();
+    CHECK(parley_directory_build(signer, &spec, &buf, &len) == PARLEY_OK);
+    *out = malloc(len);
+    CHECK(*out != NULL);
+    memcpy(*out, buf, len);
+    *out_len = len;
+    parley_free(buf, len);
+}
+
 static const char *const error_names[] = {
     "UNKNOWN",       "MALFORMED",    "TOO_BIG",   "NOT_AUTHENTICATED", "AUTH_FAILED",
     "UNKNOWN_BRAND", "BAD_CERTIFICATE", "EXPIRED", "REVOKED",          "RATE_LIMITED",
     "QUOTA_FULL",    "BAD_SIGNATURE", "ROLLBACK", "NOT_ALLOWED",       "UNAVAILABLE",
-    "UNEXPECTED"};
+    "UNEXPECTED",    "CONFLICT"};
 
 const char *tk_error_name(int code)
 {
@@ -316,6 +340,23 @@ void tk_expect_ack(wsc *c, const uint8_t envelope_id[16], int timeout_ms)
 
     CHECKM(f->ack->envelope_id.len == 16 && memcmp(f->ack->envelope_id.data, envelope_id, 16) == 0,
            "ack names another envelope");
+    parley__frame__free_unpacked(f, NULL);
+}
+
+void tk_expect_directory(wsc *c, const uint8_t *want, size_t want_len, int timeout_ms,
+                         const char *what)
+{
+    Parley__Frame *f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, timeout_ms, what);
+    Parley__Directory *d = f->directory_result->directory;
+    size_t n = d != NULL ? parley__directory__get_packed_size(d) : 0;
+    uint8_t *got = malloc(n + 1);
+
+    CHECK(got != NULL);
+    if (d != NULL)
+        parley__directory__pack(d, got);
+    CHECKM(d != NULL && n == want_len && memcmp(got, want, n) == 0,
+           "%s: not the directory expected", what);
+    free(got);
     parley__frame__free_unpacked(f, NULL);
 }
 

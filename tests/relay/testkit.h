@@ -86,10 +86,22 @@ void tk_cert(const parley_identity *signer, const char *brand_id, const parley_i
              const char *agent_id, const char *name, uint64_t serial, uint64_t not_before,
              uint64_t not_after, uint8_t **out, size_t *out_len);
 
+/*
+ * A directory of brand_id signed by signer, with this version and notice
+ * (whose length sets the directory's size) and, when revs is not NULL, an
+ * encoded revocation list. *out freed with free().
+ */
+void tk_directory(const parley_identity *signer, const char *brand_id, uint64_t version,
+                  const char *notice, const uint8_t *revs, size_t revs_len, uint8_t **out,
+                  size_t *out_len);
+
 /* Expectations on what the relay sends. Each fails the test otherwise. */
 Parley__Frame *tk_expect_kind(wsc *c, Parley__Frame__KindCase kind, int timeout_ms,
                               const char *what);
 void tk_expect_ack(wsc *c, const uint8_t envelope_id[16], int timeout_ms);
+/* A DirectoryResult carrying exactly the encoded directory want. */
+void tk_expect_directory(wsc *c, const uint8_t *want, size_t want_len, int timeout_ms,
+                         const char *what);
 /* An Error frame with code; if envelope_id is not NULL it must be echoed. */
 void tk_expect_error(wsc *c, Parley__Error__Code code, const uint8_t *envelope_id, int timeout_ms);
 /* A close frame with code within timeout_ms (other frames are skipped). */

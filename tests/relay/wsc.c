@@ -700,6 +700,33 @@ int pc_send_delivered(wsc *c, const uint8_t (*ids)[16], size_t n)
     return rc;
 }
 
+int pc_send_publish(wsc *c, const uint8_t *dir, size_t len)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryPublish p = PARLEY__DIRECTORY_PUBLISH__INIT;
+    int rc;
+
+    p.directory = parley__directory__unpack(NULL, len, dir);
+    if (p.directory == NULL)
+        return -1;
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_PUBLISH;
+    f.directory_publish = &p;
+    rc = pc_send(c, &f);
+    parley__directory__free_unpacked(p.directory, NULL);
+    return rc;
+}
+
+int pc_send_fetch(wsc *c, const char *brand_id)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryFetch df = PARLEY__DIRECTORY_FETCH__INIT;
+
+    df.brand_id = (char *)brand_id;
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
+    f.directory_fetch = &df;
+    return pc_send(c, &f);
+}
+
 int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16], size_t n)
 {
     Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;

@@ -171,6 +171,10 @@ int pc_pack_envelope(const uint8_t envelope_id[16], const uint8_t conversation_i
 /* Frame{delivered: {envelope_ids}}. */
 int pc_send_delivered(wsc *c, const uint8_t (*ids)[16], size_t n);
 
+/* Frame{directory_publish} of an encoded Directory; Frame{directory_fetch} of a brand. */
+int pc_send_publish(wsc *c, const uint8_t *dir, size_t len);
+int pc_send_fetch(wsc *c, const char *brand_id);
+
 /* A customer's signed erasure request for its n conversations (16-byte ids), as the library sends it. */
 int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16], size_t n);
 
