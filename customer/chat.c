@@ -404,6 +404,24 @@ static void on_message(struct chat *c, const parley_event *ev)
         chat_status(c, "could not send a read receipt");
 }
 
+/* The brand's directory expires soon, or has: no new conversation can start without one. */
+static void on_directory_expiry(struct chat *c, const parley_event *ev)
+{
+    time_t t = (time_t)ev->expires_at;
+    struct tm tm;
+    char when[32];
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(when, sizeof(when), "%llu", (unsigned long long)ev->expires_at);
+    if (ev->error == PARLEY_EEXPIRED)
+        chat_warn(c,
+                  "the brand's directory expired on %s: no new conversation until the brand "
+                  "publishes a new one",
+                  when);
+    else
+        chat_warn(c, "the brand's directory expires on %s", when);
+}
+
 void chat_on_event(void *user, const parley_event *ev)
 {
     struct chat *c = user;
@@ -487,6 +505,9 @@ void chat_on_event(void *user, const parley_event *ev)
     case PARLEY_EV_ERASED:
         c->erased = true;
         chat_status(c, "the relay erased what it held for you (%u envelopes)", ev->erased);
+        break;
+    case PARLEY_EV_DIRECTORY_EXPIRY:
+        on_directory_expiry(c, ev);
         break;
     }
 }

@@ -732,7 +732,7 @@ int main(int argc, char **argv)
     parley_store store = {NULL, NULL};
     parley_client_config cfg;
     parley_client *client = NULL;
-    const parley_directory *dir;
+    parley_directory *dir = NULL;
     struct sigaction sa;
     parley_err err;
     int agree, rc = EXIT_FAILED;
@@ -811,8 +811,14 @@ int main(int argc, char **argv)
         rc = erase_all(client, &chat, &o);
         goto fail;
     }
-    dir = parley_client_directory(client);
+    err = parley_client_directory(client, &dir);
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: no valid directory of brand %s: %s\n", pin.brand_id,
+                parley_strerror(err));
+        goto fail;
+    }
     show_notice(&chat, dir);
+    parley_directory_free(dir);
     if (o.script != NULL) {
         agree = script.consent;
         printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");

@@ -4,7 +4,9 @@
  * the agents' certificates, the revocation list, the privacy notice and
  * its purposes, and the queues. Each input is checked under the brand key
  * first so that an error names the file at fault. Versions only go up:
- * clients refuse a directory older than one they have seen. The readable
+ * clients refuse a directory older than one they have seen, and one past
+ * the expiry signed into it (--valid-days), so a brand re-publishes at
+ * least that often and a relay cannot freeze a revocation out. The readable
  * content (names, notice) is sealed under the brand's directory key, which
  * the relay that stores the directory never holds.
  */
@@ -23,12 +25,14 @@
 #include "util.h"
 
 #define CMD "brand directory"
+#define MAX_VALID_DAYS 365u
 
 static const char usage[] =
     "Usage: parley-keys brand directory --key brand.key --out directory.dir\n"
     "           --notice notice.txt --notice-version N [--purpose P]...\n"
     "           [--revocations revoked.list] [--queue NAME=agent1,agent2]...\n"
-    "           [--version N] [--force] [--passphrase-file FILE | --passphrase-env VAR]\n"
+    "           [--version N] [--valid-days N] [--force]\n"
+    "           [--passphrase-file FILE | --passphrase-env VAR]\n"
     "           CERT...\n"
     "\n"
     "Assembles and signs the brand directory from agent certificates (CERT...).\n"
@@ -44,12 +48,15 @@ static const char usage[] =
     "  --queue NAME=IDS        a queue and its agent ids, comma-separated (repeatable)\n"
     "  --version N             directory version (default: the version in --out plus 1\n"
     "                          when --out is a directory of this brand, otherwise 1)\n"
+    "  --valid-days N          days until clients and relays refuse it, 1-365 (default\n"
+    "                          30; clients warn when fewer than 7 remain): publish a new\n"
+    "                          version before then\n"
     "  --force                 replace --out even if it is not an older directory of\n"
     "                          this brand, or --version does not go up\n" CLI_HELP_PASS;
 
 struct dir_opts {
     const char *key, *out, *notice, *revocations;
-    uint64_t notice_version, version;
+    uint64_t notice_version, version, valid_days;
     int have_notice_version, force, keep_on_erasure;
     const char **purposes, **queue_args;
     size_t n_purposes, n_queues, n_certs;
@@ -112,6 +119,12 @@ static int parse_option(int c, char **argv, struct dir_opts *o)
         if (o->version == 0)
             return cli_usage_error(CMD, "--version starts at 1");
         return 0;
+    case OPT_VALID_DAYS:
+        if (cli_u64(CMD, "--valid-days", optarg, &o->valid_days) != 0)
+            return KEYS_EXIT_USAGE;
+        if (o->valid_days == 0 || o->valid_days > MAX_VALID_DAYS)
+            return cli_usage_error(CMD, "--valid-days must be between 1 and %u", MAX_VALID_DAYS);
+        return 0;
     case OPT_FORCE:
         o->force = 1;
         return 0;
@@ -134,6 +147,7 @@ static int parse(int argc, char **argv, struct dir_opts *o)
         {"revocations", required_argument, NULL, OPT_REVOCATIONS},
         {"queue", required_argument, NULL, OPT_QUEUE},
         {"version", required_argument, NULL, OPT_VERSION},
+        {"valid-days", required_argument, NULL, OPT_VALID_DAYS},
         {"force", no_argument, NULL, OPT_FORCE},
         CLI_OPTS_PASS,
         CLI_OPT_END,
@@ -314,9 +328,13 @@ static uint64_t existing_version(const char *path, const uint8_t *pk, const char
     /* Any kind is loaded: a file that is not a directory is reported by the caller. */
     if (!keys_path_exists(path) || keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
         return 0;
-    if (f.kind != KEYS_KIND_DIRECTORY ||
-        parley_directory_check(f.body, f.body_len, pk, brand_id, 0, &v) != PARLEY_OK)
-        v = 0;
+    /* An expired directory still holds the version clients saw last. */
+    if (f.kind == KEYS_KIND_DIRECTORY) {
+        parley_err err =
+            parley_directory_check(f.body, f.body_len, pk, brand_id, 0, keys_now(), &v, NULL);
+        if (err != PARLEY_OK && err != PARLEY_EEXPIRED)
+            v = 0;
+    }
     keys_file_release(&f);
     return v;
 }
@@ -418,6 +436,8 @@ static int run(const struct dir_opts *o)
         .queues = in.qspecs,
         .n_queues = o->n_queues,
         .issued_at = now,
+        .expires_at =
+            now + (o->valid_days != 0 ? o->valid_days : PARLEY_DIRECTORY_DEFAULT_DAYS) * 86400u,
         .keep_on_erasure = o->keep_on_erasure,
     };
     if (build_and_write(o, brand, &spec, replace, now) == 0)

@@ -38,6 +38,7 @@ enum keys_opt {
     OPT_QUEUE,
     OPT_REVOCATIONS,
     OPT_SERIAL,
+    OPT_VALID_DAYS,
     OPT_VERSION
 };
 

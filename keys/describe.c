@@ -98,11 +98,21 @@ static void print_directory_queues(const parley_directory *d)
     }
 }
 
+static void print_directory_expiry(uint64_t expires_at)
+{
+    char until[KEYS_TIME_LEN];
+
+    keys_format_time(expires_at, until);
+    printf("valid until:  %s (%" PRIu64 ", exclusive; clients refuse it from then on)\n", until,
+           expires_at);
+}
+
 void keys_print_directory(const parley_directory *d)
 {
     size_t np = parley_directory_purpose_count(d);
 
     printf("version:      %" PRIu64 "\n", parley_directory_version(d));
+    print_directory_expiry(parley_directory_expires_at(d));
     printf("notice:       version %" PRIu32 ", %zu bytes\n", parley_directory_notice_version(d),
            strlen(parley_directory_notice_text(d)));
     printf("purposes:    ");
@@ -116,19 +126,26 @@ void keys_print_directory(const parley_directory *d)
     print_directory_queues(d);
 }
 
-void keys_print_sealed_directory(uint64_t version)
+void keys_print_sealed_directory(uint64_t version, uint64_t expires_at)
 {
     printf("version:      %" PRIu64 "\n", version);
+    print_directory_expiry(expires_at);
     /* parley_directory_check() verified any embedded list under the brand key. */
     printf("revocations:  valid (signed by the brand)\n");
     printf("content:      sealed (give the client pin to read agents and notice)\n");
 }
 
-void keys_report_directory_error(const char *path, parley_err err, const char *brand_id)
+void keys_report_directory_error(const char *path, parley_err err, const char *brand_id,
+                                 uint64_t expires_at)
 {
-    if (err == PARLEY_EBADSEAL)
+    char until[KEYS_TIME_LEN];
+
+    if (err == PARLEY_EBADSEAL) {
         keys_error(path, "%s (directory key does not match)", keys_strerror(err));
-    else
+    } else if (err == PARLEY_EEXPIRED) {
+        keys_format_time(expires_at, until);
+        keys_error(path, "%s (valid until %s: publish a new version)", keys_strerror(err), until);
+    } else
         keys_error(path, "%s (checked against brand '%s')", keys_strerror(err), brand_id);
 }
 

@@ -28,16 +28,18 @@ void keys_print_directory(const parley_directory *d);
 
 /*
  * What a relay pin shows of a directory that parley_directory_check()
- * accepted: version, revocation list, and that the content is sealed.
+ * accepted: version, expiry, revocation list, and that the content is sealed.
  */
-void keys_print_sealed_directory(uint64_t version);
+void keys_print_sealed_directory(uint64_t version, uint64_t expires_at);
 
 /*
  * Prints "<path>: <why>" for a directory (or revocation list) that did not
  * verify under the pin of brand brand_id; a directory key that does not
- * open the content (PARLEY_EBADSEAL) is named as such.
+ * open the content (PARLEY_EBADSEAL) is named as such, and an expired one
+ * with its expiry (expires_at, otherwise unused).
  */
-void keys_report_directory_error(const char *path, parley_err err, const char *brand_id);
+void keys_report_directory_error(const char *path, parley_err err, const char *brand_id,
+                                 uint64_t expires_at);
 
 /*
  * Prints "<path>: <why>" for a certificate that did not verify against

@@ -88,7 +88,7 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
 {
     parley_revlist *r = NULL;
     parley_directory *d = NULL;
-    uint64_t version = 0;
+    uint64_t version = 0, expires_at = 0, now = keys_now();
     parley_err err;
 
     if (pin == NULL) {
@@ -98,14 +98,14 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
     }
     if (f->kind == KEYS_KIND_REVLIST)
         err = parley_revlist_open(&r, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0);
-    else if (pin->has_dir_key)
-        err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id,
-                                    pin->dir_key, 0, keys_now());
     else
-        err =
-            parley_directory_check(f->body, f->body_len, pin->brand_pk, pin->brand_id, 0, &version);
+        err = parley_directory_check(f->body, f->body_len, pin->brand_pk, pin->brand_id, 0, now,
+                                     &version, &expires_at);
+    if (err == PARLEY_OK && f->kind != KEYS_KIND_REVLIST && pin->has_dir_key)
+        err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id,
+                                    pin->dir_key, 0, now);
     if (err != PARLEY_OK) {
-        keys_report_directory_error(path, err, pin->brand_id);
+        keys_report_directory_error(path, err, pin->brand_id, expires_at);
         return KEYS_EXIT_FAIL;
     }
     printf("brand id:     %s (signature valid)\n", pin->brand_id);
@@ -114,7 +114,7 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
     else if (d != NULL)
         keys_print_directory(d);
     else
-        keys_print_sealed_directory(version);
+        keys_print_sealed_directory(version, expires_at);
     parley_revlist_free(r);
     parley_directory_free(d);
     return KEYS_EXIT_OK;

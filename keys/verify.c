@@ -112,17 +112,17 @@ static int verify_revlist(const struct verify_opts *o, const struct keys_file *f
 /* With a relay pin: what a relay checks, without the directory key. */
 static int verify_sealed_directory(const struct verify_opts *o, const struct keys_file *f)
 {
-    uint64_t version = 0;
-    parley_err err =
-        parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0, &version);
+    uint64_t version = 0, expires_at = 0;
+    parley_err err = parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
+                                            0, o->at, &version, &expires_at);
 
     if (err != PARLEY_OK) {
-        keys_report_directory_error(o->file, err, o->pin.brand_id);
+        keys_report_directory_error(o->file, err, o->pin.brand_id, expires_at);
         return KEYS_EXIT_FAIL;
     }
     printf("OK directory of brand %s, version %" PRIu64 ", signature valid, content sealed\n",
            o->pin.brand_id, version);
-    keys_print_sealed_directory(version);
+    keys_print_sealed_directory(version, expires_at);
     return KEYS_EXIT_OK;
 }
 
@@ -131,14 +131,18 @@ static int verify_directory(const struct verify_opts *o, const struct keys_file 
     parley_directory *d = NULL;
     parley_cert_info info;
     size_t valid = 0, n;
+    uint64_t expires_at = 0;
     parley_err err;
 
     if (!o->pin.has_dir_key)
         return verify_sealed_directory(o, f);
-    err = parley_directory_open(&d, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
-                                o->pin.dir_key, 0, o->at);
+    err = parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0, o->at,
+                                 NULL, &expires_at);
+    if (err == PARLEY_OK)
+        err = parley_directory_open(&d, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
+                                    o->pin.dir_key, 0, o->at);
     if (err != PARLEY_OK) {
-        keys_report_directory_error(o->file, err, o->pin.brand_id);
+        keys_report_directory_error(o->file, err, o->pin.brand_id, expires_at);
         return KEYS_EXIT_FAIL;
     }
     n = parley_directory_agent_count(d);

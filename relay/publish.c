@@ -128,9 +128,12 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
     if (parley__pack(&p->directory->base, &buf, &len) != PARLEY_OK)
         return;
     /* The relay cannot open the content (names, notice): only the brand's clients can. */
-    err =
-        parley_directory_check(buf, len, bs->brand->key, bs->brand->id, bs->dir_version, &version);
-    if (err == PARLEY_EROLLBACK) {
+    err = parley_directory_check(buf, len, bs->brand->key, bs->brand->id, bs->dir_version,
+                                 relay_now_ms() / 1000u, &version, NULL);
+    if (err == PARLEY_EEXPIRED) {
+        metrics_reject(&r->metrics, REJECT_expired);
+        session_send_error(r, c, PARLEY__ERROR__CODE__EXPIRED, "directory past its expiry", NULL);
+    } else if (err == PARLEY_EROLLBACK) {
         metrics_reject(&r->metrics, REJECT_rollback);
         session_send_error(r, c, PARLEY__ERROR__CODE__ROLLBACK, "older than the stored directory",
                            NULL);

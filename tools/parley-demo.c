@@ -45,7 +45,7 @@ struct party {
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
     size_t n_texts;
-    int count[PARLEY_EV_ERASED + 1];
+    int count[PARLEY_EV_DIRECTORY_EXPIRY + 1];
     bool have_conv;
     uint8_t conv[16];
     parley_conv_state state;
@@ -130,7 +130,7 @@ static void on_event(void *user, const parley_event *ev)
     struct party *p = user;
     char fp[PARLEY_FINGERPRINT_LEN], when[8];
 
-    if ((unsigned)ev->kind <= PARLEY_EV_ERASED)
+    if ((unsigned)ev->kind <= PARLEY_EV_DIRECTORY_EXPIRY)
         p->count[ev->kind]++;
     switch (ev->kind) {
     case PARLEY_EV_CONNECTED:
@@ -203,6 +203,11 @@ static void on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_ERASED:
         note(p, "* erasure applied");
+        break;
+    case PARLEY_EV_DIRECTORY_EXPIRY:
+        note(p, "!! the brand directory %s (Unix time %llu)",
+             ev->error == PARLEY_EEXPIRED ? "has expired" : "expires soon",
+             (unsigned long long)ev->expires_at);
         break;
     }
 }
@@ -394,7 +399,7 @@ static int play(struct party *customer, struct party *alice, struct party *bob,
         "Bob here: the depot releases parcel 4471 today, you will have it tomorrow morning.",
         "Perfect, thanks Bob. Have a nice day!",
     };
-    const parley_directory *dir;
+    parley_directory *dir = NULL;
     parley_err err;
 
     say("== alice connects and publishes the brand directory; bob connects");
@@ -411,7 +416,11 @@ static int play(struct party *customer, struct party *alice, struct party *bob,
         return 1;
     if (!WAIT_EVENT(customer, PARLEY_EV_DIRECTORY, "got a verified directory"))
         return 1;
-    dir = parley_client_directory(customer->c);
+    err = parley_client_directory(customer->c, &dir);
+    if (err != PARLEY_OK) {
+        say("!! the customer holds no valid directory: %s", parley_strerror(err));
+        return 1;
+    }
     note(customer, "* privacy notice version %u:", parley_directory_notice_version(dir));
     for (const char *s = parley_directory_notice_text(dir); *s != '\0';) {
         int n = (int)strcspn(s, "\n");
@@ -422,6 +431,7 @@ static int play(struct party *customer, struct party *alice, struct party *bob,
     note(customer, "* Do you agree? [y/N] y");
     say("== the customer reads privacy notice version %u and agrees",
         parley_directory_notice_version(dir));
+    parley_directory_free(dir);
     err = parley_client_consent(customer->c);
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-demo: consent failed: %s\n", parley_strerror(err));

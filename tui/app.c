@@ -260,6 +260,21 @@ static void on_conversation_event(struct app *a, const parley_event *ev)
     system_line(c, line);
 }
 
+/* Without a valid directory the client refuses new conversations: the agent must know why. */
+static void app_directory_expiry(struct app *a, const parley_event *ev)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    uint64_t hours = ev->expires_at > now ? (ev->expires_at - now + 3599) / 3600 : 0;
+
+    if (ev->error == PARLEY_EEXPIRED)
+        app_status(a, "brand directory expired: new conversations are refused until the brand "
+                      "publishes a new one");
+    else
+        app_status(a, "brand directory expires in %llu %s: the brand must publish a new one",
+                   (unsigned long long)(hours > 48 ? hours / 24 : hours),
+                   hours > 48 ? "days" : "hours");
+}
+
 static void on_event(void *user, const parley_event *ev)
 {
     struct app *a = user;
@@ -338,6 +353,9 @@ static void on_event(void *user, const parley_event *ev)
     case PARLEY_EV_ERASED:
         app_status(a, ev->erasure == 2 ? "customer asked for erasure: history kept (brand policy)"
                                        : "customer asked for erasure: history deleted");
+        break;
+    case PARLEY_EV_DIRECTORY_EXPIRY:
+        app_directory_expiry(a, ev);
         break;
     }
 }

@@ -385,9 +385,19 @@ int parley_client_connected(const parley_client *c)
     return r;
 }
 
-const parley_directory *parley_client_directory(const parley_client *c)
+parley_err parley_client_directory(const parley_client *c, parley_directory **out)
 {
-    return parley__core_directory(c->core);
+    parley_err err;
+
+    if (out == NULL)
+        return PARLEY_EINVAL;
+    *out = NULL;
+    if (c == NULL)
+        return PARLEY_EINVAL;
+    lock(c);
+    err = parley__core_directory_ref(c->core, now_ms(), out);
+    unlock(c);
+    return err;
 }
 
 size_t parley_client_outbox_size(const parley_client *c)

@@ -120,8 +120,10 @@ struct parley__core {
     struct buf publish_dir;
     enum net_state net;
     uint32_t prekeys_left;
-    parley_directory *dir;
+    parley_directory *dir;       /* the newest held, kept once expired for its revocations */
     uint64_t dir_version;
+    struct buf dir_bytes;        /* its encoding: the same version must come as the same bytes */
+    int dir_warned;              /* expiry told to the application: 1 soon, 2 expired */
     struct buf consent;
     uint32_t consent_version;
     struct out_item *out;
@@ -918,6 +920,12 @@ static void flush_pending(struct parley__core *c, uint64_t now)
     pump_outbox(c, now);
 }
 
+/* The held directory, if it has not expired: without one, nothing new starts. */
+static bool dir_valid(const struct parley__core *c, uint64_t now)
+{
+    return c->dir != NULL && now / 1000u < parley_directory_expires_at(c->dir);
+}
+
 /* The directory's certificate for an agent signing key, if valid now. */
 static bool agent_by_key(const struct parley__core *c, const uint8_t sign_pk[32],
                          parley_cert_info *info, const uint8_t **cert, size_t *cert_len)
@@ -1224,8 +1232,9 @@ static bool consent_valid(const struct parley__core *c, const Parley__ConsentRec
     Parley__ConsentReceiptBody *b;
     bool ok;
 
-    if (r == NULL || parley__verify_pb(customer, 32, PARLEY__DOMAIN_CONSENT, r->body,
-                                       r->signature) != PARLEY_OK)
+    /* Without the notice there is nothing to check consent against: never assumed. */
+    if (r == NULL || c->dir == NULL ||
+        parley__verify_pb(customer, 32, PARLEY__DOMAIN_CONSENT, r->body, r->signature) != PARLEY_OK)
         return false;
     b = parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data);
     if (b == NULL)
@@ -1237,7 +1246,7 @@ static bool consent_valid(const struct parley__core *c, const Parley__ConsentRec
      * Against the notice this agent knows: not a version from the future,
      * and for the current version, the very text (its hash) the brand signed.
      */
-    if (ok && c->dir != NULL) {
+    if (ok) {
         uint32_t current = parley_directory_notice_version(c->dir);
         const char *notice = parley_directory_notice_text(c->dir);
         uint8_t hash[32];
@@ -1515,6 +1524,12 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
 
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
         Parley__ConsentReceipt *r = p->open->consent;
+        /* Consent can only be checked against the notice of a valid directory. */
+        if (!dir_valid(c, now)) {
+            emit_rejected(c, env->conversation_id.data, PARLEY_ENODIRECTORY);
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
         if (!consent_valid(c, r, p->sender_sign_key.data)) {
             emit_rejected(c, env->conversation_id.data, PARLEY_ENOCONSENT);
             send_delivered(c, env->envelope_id.data);
@@ -1886,23 +1901,78 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
     flush_pending(c, now);
 }
 
-/* Installs a verified directory (from the relay or from the store at start-up). */
+/*
+ * Tells the application, once per directory, that it expires within
+ * PARLEY_DIRECTORY_WARN_DAYS days, and once that it has expired.
+ */
+static void directory_expiry_check(struct parley__core *c, uint64_t now)
+{
+    parley_event ev;
+    uint64_t expires;
+    int level;
+
+    if (c->dir == NULL)
+        return;
+    expires = parley_directory_expires_at(c->dir);
+    level = now / 1000u >= expires                                        ? 2
+            : now / 1000u + PARLEY_DIRECTORY_WARN_DAYS * 86400u > expires ? 1
+                                                                          : 0;
+    if (level <= c->dir_warned)
+        return;
+    c->dir_warned = level;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_DIRECTORY_EXPIRY;
+    ev.expires_at = expires;
+    ev.error = level == 2 ? PARLEY_EEXPIRED : PARLEY_OK;
+    emit(c, &ev, NULL, 0);
+}
+
+/* When directory_expiry_check has something new to say (Unix ms), or UINT64_MAX. */
+static uint64_t directory_expiry_deadline(const struct parley__core *c)
+{
+    uint64_t expires;
+
+    if (c->dir == NULL || c->dir_warned == 2)
+        return UINT64_MAX;
+    expires = parley_directory_expires_at(c->dir);
+    if (c->dir_warned == 0 && expires > PARLEY_DIRECTORY_WARN_DAYS * 86400u)
+        return (expires - PARLEY_DIRECTORY_WARN_DAYS * 86400u) * 1000u;
+    return expires * 1000u;
+}
+
+/*
+ * Installs a verified directory: from the relay (refused when expired, older
+ * than the one held, or of the same version but other bytes, so a relay
+ * cannot swap a directory for another of the same version), or the one held
+ * in the store at start-up (kept even if expired since: its version and
+ * revocations still count).
+ */
 static parley_err directory_install(struct parley__core *c, const uint8_t *buf, size_t len,
-                                    uint64_t now, bool save)
+                                    uint64_t now, bool from_relay)
 {
     parley_directory *d = NULL;
-    parley_err err = parley_directory_open(&d, buf, len, c->brand_pk, c->brand_id, c->dir_key,
-                                           c->dir_version, now / 1000u);
+    parley_err err =
+        parley__directory_open_any(&d, buf, len, c->brand_pk, c->brand_id, c->dir_key,
+                                   from_relay ? c->dir_version : 0, now / 1000u, from_relay);
+    bool same;
 
     if (err != PARLEY_OK)
         return err;
-    if (save && parley_directory_version(d) != c->dir_version) {
-        err = parley__vault_put(c->vault, "meta", (const uint8_t *)"directory", 9, buf, len);
-        if (err != PARLEY_OK) {
-            parley_directory_free(d);
-            return err;
-        }
+    same = c->dir != NULL && parley_directory_version(d) == c->dir_version;
+    if (same && (c->dir_bytes.n != len || sodium_memcmp(c->dir_bytes.p, buf, len) != 0)) {
+        parley_directory_free(d);
+        return PARLEY_EROLLBACK;
     }
+    if (!same) {
+        if (from_relay)
+            err = parley__vault_put(c->vault, "meta", (const uint8_t *)"directory", 9, buf, len);
+        if (err != PARLEY_OK || !buf_set(&c->dir_bytes, buf, len)) {
+            parley_directory_free(d);
+            return err != PARLEY_OK ? err : PARLEY_ENOMEM;
+        }
+        c->dir_warned = 0;
+    }
+    /* References the application holds keep the old one alive. */
     parley_directory_free(c->dir);
     c->dir = d;
     c->dir_version = parley_directory_version(d);
@@ -1923,7 +1993,7 @@ static void on_directory(struct parley__core *c, const Parley__DirectoryResult *
     err = directory_install(c, buf, len, now, true);
     free(buf);
     if (err != PARLEY_OK) {
-        /* A relay serving an older or forged directory: refused, reported. */
+        /* A relay serving an older, expired, swapped or forged directory: refused, reported. */
         emit_rejected(c, NULL, err);
         return;
     }
@@ -1931,6 +2001,7 @@ static void on_directory(struct parley__core *c, const Parley__DirectoryResult *
     ev.kind = PARLEY_EV_DIRECTORY;
     ev.notice_version = parley_directory_notice_version(c->dir);
     emit(c, &ev, NULL, 0);
+    directory_expiry_check(c, now);
 }
 
 /*
@@ -2234,6 +2305,7 @@ void parley__core_tick(struct parley__core *c, uint64_t now)
         sweep_retention(c, now);
         c->next_sweep = now + RETENTION_SWEEP_MS;
     }
+    directory_expiry_check(c, now);
     if (c->n_receipts > 0)
         send_receipts(c, now);
     pump_outbox(c, now);
@@ -2245,6 +2317,8 @@ uint64_t parley__core_deadline(const struct parley__core *c)
 
     if (c->n_receipts > 0 || c->n_acked > 0)
         return 0;
+    if (directory_expiry_deadline(c) < d)
+        d = directory_expiry_deadline(c);
     if (c->net != NET_READY)
         return d;
     for (size_t i = 0; i < c->n_out; i++)
@@ -2399,8 +2473,9 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
     }
     if (parley__vault_get(c->vault, "meta", (const uint8_t *)"directory", 9, &val, &len) ==
         PARLEY_OK) {
-        directory_install(c, val, len, now, false); /* refused if since expired or damaged */
+        directory_install(c, val, len, now, false); /* kept even if expired; refused if damaged */
         parley_free(val, len);
+        directory_expiry_check(c, now);
     }
     c->keep_on_erasure = cfg->keep_on_erasure;
     c->history_retention_ms = cfg->history_retention_ms;
@@ -2445,6 +2520,7 @@ void parley__core_free(struct parley__core *c)
     buf_free(&c->consent);
     buf_free(&c->erase_request);
     parley_directory_free(c->dir);
+    buf_free(&c->dir_bytes);
     for (size_t i = 0; i < c->n_out; i++)
         free(c->out[i].env);
     free(c->out);
@@ -2471,6 +2547,17 @@ const parley_directory *parley__core_directory(const struct parley__core *c)
     return c->dir;
 }
 
+parley_err parley__core_directory_ref(struct parley__core *c, uint64_t now, parley_directory **out)
+{
+    if (c->dir == NULL)
+        return PARLEY_ENODIRECTORY;
+    if (!dir_valid(c, now))
+        return PARLEY_EEXPIRED;
+    /* Shared, never copied: a directory does not change once opened. */
+    *out = parley__directory_ref(c->dir);
+    return PARLEY_OK;
+}
+
 size_t parley__core_outbox_size(const struct parley__core *c)
 {
     return c->n_out;
@@ -2494,8 +2581,8 @@ parley_err parley__core_consent(struct parley__core *c, uint64_t now)
 
     if (c->agent)
         return PARLEY_ESTATE;
-    if (c->dir == NULL)
-        return PARLEY_EINVAL;
+    if (!dir_valid(c, now))
+        return PARLEY_ENODIRECTORY;
     notice = parley_directory_notice_text(c->dir);
     crypto_generichash(hash, sizeof(hash), (const uint8_t *)notice, strlen(notice), NULL, 0);
     np = parley_directory_purpose_count(c->dir);
@@ -2542,8 +2629,10 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
 
     if (c->agent)
         return PARLEY_ESTATE;
+    if (!dir_valid(c, now))
+        return PARLEY_ENODIRECTORY;
     if (!parley__core_has_consent(c))
-        return c->dir == NULL ? PARLEY_EINVAL : PARLEY_ENOCONSENT;
+        return PARLEY_ENOCONSENT;
     if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true) ||
         !parley_id_valid(queue))
         return PARLEY_EINVAL;

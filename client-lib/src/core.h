@@ -53,6 +53,9 @@ bool parley__core_next_event(struct parley__core *c, parley_event *ev);
 /* Application calls (see parley/client.h for their contracts). */
 const uint8_t *parley__core_sign_pk(const struct parley__core *c);
 const parley_directory *parley__core_directory(const struct parley__core *c);
+/* A reference to the held directory if valid at now (parley_client_directory's contract). */
+parley_err parley__core_directory_ref(struct parley__core *c, uint64_t now_ms,
+                                      parley_directory **out);
 parley_err parley__core_consent(struct parley__core *c, uint64_t now_ms);
 parley_err parley__core_erase(struct parley__core *c, uint64_t now_ms);
 parley_err parley__core_withdraw_consent(struct parley__core *c, uint64_t now_ms);

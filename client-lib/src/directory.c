@@ -2,7 +2,9 @@
  * The brand directory: the brand-signed list of agent certificates,
  * revocations, queues and the privacy notice that customers consent to.
  * Clients fetch it through the relay and verify it against the pinned
- * brand key, refusing any version older than one already seen.
+ * brand key, refusing any version older than one already seen and any
+ * directory past the expiry the brand signed into it: a relay that
+ * freezes what it serves cannot hide a revocation for longer than that.
  *
  * What people read (agents' names, the notice) is sealed under the
  * brand's directory key, which the brand gives its clients with the pin
@@ -25,6 +27,7 @@ struct dir_agent {
 };
 
 struct parley_directory {
+    int refs;                    /* references held; the last parley_directory_free frees */
     Parley__DirectoryBody *body;
     Parley__DirectoryContent *content;
     parley_revlist *revs; /* the embedded revocation list, or NULL */
@@ -119,6 +122,7 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
 
     if (brand == NULL || spec == NULL || out == NULL || out_len == NULL ||
         !parley_id_valid(spec->brand_id) || spec->version == 0 || spec->notice_text == NULL ||
+        (spec->expires_at != 0 && spec->expires_at <= spec->issued_at) ||
         (spec->n_certs > 0 && (spec->certs == NULL || spec->cert_lens == NULL)) ||
         (spec->n_purposes > 0 && spec->purposes == NULL) ||
         (spec->n_queues > 0 && spec->queues == NULL))
@@ -193,6 +197,9 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     body.version = spec->version;
     body.revocations = revs;
     body.issued_at = spec->issued_at;
+    body.expires_at = spec->expires_at != 0
+                          ? spec->expires_at
+                          : spec->issued_at + PARLEY_DIRECTORY_DEFAULT_DAYS * 86400u;
     err = parley__directory_seal_content(brand, &content, &body, nonce, &sealed, &sealed_len);
     if (err != PARLEY_OK)
         goto done;
@@ -223,9 +230,16 @@ done:
     return err;
 }
 
+parley_directory *parley__directory_ref(parley_directory *d)
+{
+    __atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+    return d;
+}
+
 void parley_directory_free(parley_directory *d)
 {
-    if (d == NULL)
+    /* Shared references may be released from several threads: the last one frees. */
+    if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (size_t i = 0; i < d->n_agents; i++)
         free(d->agents[i].cert);
@@ -322,8 +336,8 @@ done:
 }
 
 parley_err parley_directory_check(const uint8_t *buf, size_t len, const uint8_t brand_pk[32],
-                                  const char *brand_id, uint64_t last_seen_version,
-                                  uint64_t *version)
+                                  const char *brand_id, uint64_t last_seen_version, uint64_t now,
+                                  uint64_t *version, uint64_t *expires_at)
 {
     Parley__DirectoryBody *body = NULL;
     parley_revlist *revs = NULL;
@@ -334,9 +348,14 @@ parley_err parley_directory_check(const uint8_t *buf, size_t len, const uint8_t 
         return err;
     if (version != NULL)
         *version = body->version;
+    if (expires_at != NULL)
+        *expires_at = body->expires_at;
+    /* Last, so that PARLEY_EEXPIRED says everything else holds. 0 (no expiry) never holds. */
+    if (now >= body->expires_at)
+        err = PARLEY_EEXPIRED;
     parley_revlist_free(revs);
     parley__directory_body__free_unpacked(body, NULL);
-    return PARLEY_OK;
+    return err;
 }
 
 /* Opens the sealed content: PARLEY_EBADSEAL with another brand's (or no valid) key. */
@@ -368,10 +387,10 @@ static parley_err open_content(parley_directory *d, const uint8_t key[32])
     return PARLEY_OK;
 }
 
-parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, size_t len,
-                                 const uint8_t brand_pk[32], const char *brand_id,
-                                 const uint8_t dir_key[32], uint64_t last_seen_version,
-                                 uint64_t now)
+parley_err parley__directory_open_any(parley_directory **out, const uint8_t *buf, size_t len,
+                                      const uint8_t brand_pk[32], const char *brand_id,
+                                      const uint8_t dir_key[32], uint64_t last_seen_version,
+                                      uint64_t now, bool check_expiry)
 {
     parley_directory *d = NULL;
     parley_revlist *revs = NULL;
@@ -383,7 +402,10 @@ parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, siz
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return PARLEY_ENOMEM;
+    d->refs = 1;
     err = directory_verify(buf, len, brand_pk, brand_id, last_seen_version, &d->body, &revs);
+    if (err == PARLEY_OK && check_expiry && now >= d->body->expires_at)
+        err = PARLEY_EEXPIRED;
     if (err == PARLEY_OK)
         err = open_content(d, dir_key);
     if (err == PARLEY_OK)
@@ -398,9 +420,28 @@ parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, siz
     return PARLEY_OK;
 }
 
+parley_err parley_directory_open(parley_directory **out, const uint8_t *buf, size_t len,
+                                 const uint8_t brand_pk[32], const char *brand_id,
+                                 const uint8_t dir_key[32], uint64_t last_seen_version,
+                                 uint64_t now)
+{
+    return parley__directory_open_any(out, buf, len, brand_pk, brand_id, dir_key, last_seen_version,
+                                      now, true);
+}
+
 uint64_t parley_directory_version(const parley_directory *d)
 {
     return d->body->version;
+}
+
+uint64_t parley_directory_issued_at(const parley_directory *d)
+{
+    return d->body->issued_at;
+}
+
+uint64_t parley_directory_expires_at(const parley_directory *d)
+{
+    return d->body->expires_at;
 }
 
 uint32_t parley_directory_notice_version(const parley_directory *d)

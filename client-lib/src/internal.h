@@ -95,6 +95,17 @@ parley_err parley__directory_seal_content(const parley_identity *brand,
                                           const Parley__DirectoryContent *content,
                                           Parley__DirectoryBody *body, uint8_t *nonce,
                                           uint8_t **sealed, size_t *sealed_len);
+/*
+ * parley_directory_open, with the expiry checked or not (check_expiry
+ * false: a client reloading the directory it held, expired or not, to keep
+ * its revocations and version).
+ */
+parley_err parley__directory_open_any(parley_directory **out, const uint8_t *buf, size_t len,
+                                      const uint8_t brand_pk[32], const char *brand_id,
+                                      const uint8_t dir_key[32], uint64_t last_seen_version,
+                                      uint64_t now, bool check_expiry);
+/* Takes one more reference to d (released with parley_directory_free). Thread-safe. */
+parley_directory *parley__directory_ref(parley_directory *d);
 /* Decodes a certificate body into info without checking the signature. */
 parley_err parley__cert_body_decode(const Parley__AgentCert *cert, parley_cert_info *info);
 

@@ -108,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     parley_directory_key(f->brand, key);
     /* What a relay checks, without the key, must never accept less than a client. */
-    relay_err = parley_directory_check(data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, 0, &checked);
+    relay_err = parley_directory_check(data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, 0,
+                                       FIXTURE_NOW, &checked, NULL);
     err = parley_directory_open(&d, data, size, f->trust.brand_pk, FIXTURE_BRAND_ID, key, 0,
                                 FIXTURE_NOW);
     if (err != PARLEY_OK) {

@@ -349,9 +349,17 @@ static void corpus_directories(struct world *w)
     spec.brand_id = FIXTURE_BRAND_ID;
     spec.version = 1;
     spec.notice_text = "";
+    spec.issued_at = FIXTURE_NOW - FIXTURE_DAY;
     fixture_check(parley_directory_build(w->f->brand, &spec, &d, &len), "directory");
     put("directory", "minimal", d, len);
     parley_free(d, len);
+
+    /* Sound, but past the expiry its brand signed. */
+    spec.expires_at = FIXTURE_NOW;
+    fixture_check(parley_directory_build(w->f->brand, &spec, &d, &len), "directory");
+    put("directory", "expired", d, len);
+    parley_free(d, len);
+    spec.expires_at = 0;
 
     spec.brand_id = "other";
     fixture_check(parley_directory_build(w->f->brand, &spec, &d, &len), "directory");
@@ -371,6 +379,7 @@ static void corpus_directories(struct world *w)
         fixture_check(PARLEY_EMALFORMED, "unpack cert");
     body.brand_id = (char *)FIXTURE_BRAND_ID;
     body.version = 8;
+    body.expires_at = FIXTURE_NOW + FIXTURE_DAY;
     content.certs = &foreign;
     content.n_certs = 1;
     content.notice_text = (char *)"notice";

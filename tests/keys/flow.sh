@@ -157,6 +157,30 @@ expect_out "version:      10"
 ok brand directory "${dir_args[@]}"
 expect_out "version:      11"
 
+check "brand directory: valid 30 days by default, --valid-days N otherwise; refused from then on"
+# until_of: the Unix seconds of the "valid until:" line of the last output.
+until_of() {
+    sed -n 's/^valid until:  [^(]*(\([0-9]*\), exclusive; clients refuse it from then on)$/\1/p' out.txt
+}
+ok verify directory.dir --brand brand.client
+until30=$(until_of)
+[ -n "$until30" ] || fail "no expiry shown for the directory"
+ok brand directory "${dir_args[@]}" --out short.dir --valid-days 2
+expect_out "version:      1"
+until2=$(until_of)
+[ $((until30 - until2)) -ge $((28 * 86400 - 60)) ] && [ $((until30 - until2)) -le $((28 * 86400 + 60)) ] ||
+    fail "--valid-days 2 expires at $until2, 30 days expire at $until30"
+ok verify short.dir --brand brand.client --at $((until2 - 1))
+nok 1 "short.dir: expired (valid until" verify short.dir --brand brand.client --at "$until2"
+nok 1 "short.dir: expired (valid until" verify short.dir --brand brand.pub --at "$until2"
+ok verify short.dir --brand brand.pub --at $((until2 - 1))
+expect_out "valid until:"
+nok 2 "--valid-days must be between 1 and 365" brand directory "${dir_args[@]}" --out x.dir \
+    --valid-days 0
+nok 2 "--valid-days must be between 1 and 365" brand directory "${dir_args[@]}" --out x.dir \
+    --valid-days 366
+[ ! -e x.dir ] || fail "x.dir written despite the error"
+
 check "verify directory with the client pin lists each agent with its status"
 ok verify directory.dir --brand brand.client
 expect_out "OK directory of brand acme, version 11, 3 agents, 1 valid"

@@ -150,6 +150,56 @@ static void test_directory(void)
     tk_env_end(&e);
 }
 
+/*
+ * A directory whose brand-signed expiry has passed is refused (EXPIRED) and
+ * not stored: the relay keeps serving the last one it accepted, which
+ * clients refuse in their turn once it lapses.
+ */
+static void test_expired_directory(void)
+{
+    struct tk_env e;
+    struct tk_brand acme;
+    parley_identity *customer = tk_identity();
+    parley_directory_spec spec;
+    uint8_t *v1, *lapsed = NULL;
+    size_t v1_len, lapsed_len = 0;
+    Parley__Frame *f;
+    wsc *c;
+
+    tk_env_init(&e, "directory");
+    tk_brand_make(&acme, "acme", e.dir);
+    {
+        const char *args[] = {"--brand", acme.pin_path, NULL};
+        tk_env_start(&e, args);
+    }
+    build_dir(acme.key, "acme", 1, "notice one", &v1, &v1_len);
+    memset(&spec, 0, sizeof(spec));
+    spec.brand_id = "acme";
+    spec.version = 2;
+    spec.notice_text = "notice two";
+    spec.notice_version = 2;
+    spec.issued_at = tk_now() - 2 * 86400;
+    spec.expires_at = tk_now() - 60;
+    CHECK(parley_directory_build(acme.key, &spec, &lapsed, &lapsed_len) == PARLEY_OK);
+    c = pc_connect(e.relay.port, customer, NULL, 0);
+    CHECK(c != NULL);
+    send_publish(c, v1, v1_len);
+    parley__frame__free_unpacked(
+        tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "publish v1"), NULL);
+    send_publish(c, lapsed, lapsed_len);
+    tk_expect_error(c, PARLEY__ERROR__CODE__EXPIRED, NULL, 5000);
+    CHECK(tk_rejects(&e.relay, "expired", 1) >= 1);
+    f = fetch(c, "acme");
+    check_result(f, "acme", v1, v1_len, "fetch after an expired publish");
+    parley__frame__free_unpacked(f, NULL);
+    wsc_free(c);
+    free(v1);
+    parley_free(lapsed, lapsed_len);
+    parley_identity_free(customer);
+    tk_brand_free(&acme);
+    tk_env_end(&e);
+}
+
 /* An encoded Prekey for owner's key, signed by signer. *out malloc'd. */
 static void make_prekey(const parley_identity *owner, const parley_identity *signer, uint64_t id,
                         uint8_t **out, size_t *out_len)
@@ -349,6 +399,7 @@ int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"directory_publish_fetch", test_directory},
+        {"expired_directory_refused", test_expired_directory},
         {"prekeys", test_prekeys},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -285,11 +285,7 @@ static void test_rollback_directory(void)
     CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_DIRECTORY) == 0);
     CHECK(parley_directory_version(parley__core_directory(s.customer.core)) == 2);
     /* Also after a restart: the version seen is remembered with the directory. */
-    mr_crash(&s.customer);
-    mr_restart(&s.customer);
-    mark = s.customer.n_events;
-    mr_connect(&s.customer);
-    mr_pump(&s.relay);
+    mark = mr_reboot(&s.customer);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EROLLBACK));
     CHECK(parley_directory_version(parley__core_directory(s.customer.core)) == 2);
     scene_free(&s);

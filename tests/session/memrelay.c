@@ -288,14 +288,17 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
     }
     CHECK_OK(parley__pack(&dp->directory->base, &buf, &len));
     /* A relay checks what it can without the directory key, as parley-relay does. */
-    err = parley_directory_check(buf, len, r->brand_pk, r->brand_id, r->dir_version, &version);
+    err = parley_directory_check(buf, len, r->brand_pk, r->brand_id, r->dir_version, r->now / 1000u,
+                                 &version, NULL);
     if (err == PARLEY_OK) {
         r->dir_version = version;
         buf_set(&r->directory, buf, len);
         push_directory(p, &r->directory);
     } else {
-        push_error(p, err == PARLEY_EROLLBACK ? PARLEY__ERROR__CODE__ROLLBACK
-                                              : PARLEY__ERROR__CODE__BAD_SIGNATURE,
+        push_error(p,
+                   err == PARLEY_EEXPIRED    ? PARLEY__ERROR__CODE__EXPIRED
+                   : err == PARLEY_EROLLBACK ? PARLEY__ERROR__CODE__ROLLBACK
+                                             : PARLEY__ERROR__CODE__BAD_SIGNATURE,
                    NULL);
     }
     free(buf);
@@ -469,6 +472,18 @@ static void open_core(struct mr_party *p)
     parley_routing_id(p->sign_pk, p->agent != NULL ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
                       p->routing);
     p->incarnations++;
+}
+
+int mr_reboot(struct mr_party *p)
+{
+    int mark;
+
+    mr_crash(p);
+    mr_restart(p);
+    mark = p->n_events;
+    mr_connect(p);
+    mr_pump(p->relay);
+    return mark;
 }
 
 void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,

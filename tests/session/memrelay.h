@@ -53,7 +53,7 @@ struct mr_party {
     /* what the application saw, across restarts of the core */
     struct mr_event *events;
     int n_events;
-    int count[PARLEY_EV_ERASED + 1];
+    int count[PARLEY_EV_DIRECTORY_EXPIRY + 1];
     int incarnations;
 };
 
@@ -125,6 +125,8 @@ void mr_disconnect(struct mr_party *p);
 void mr_crash(struct mr_party *p);
 /* A new core on the same store (vault reopened); not connected. */
 void mr_restart(struct mr_party *p);
+/* Crash, restart, connect and pump; returns p's event mark from before it connected. */
+int mr_reboot(struct mr_party *p);
 
 /* Runs every core and the relay until nothing moves. */
 void mr_pump(struct mr_relay *r);

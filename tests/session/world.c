@@ -28,8 +28,8 @@ uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, 
 
 static void build_directory(const parley_identity *brand, uint64_t version,
                             const uint8_t *const *certs, const size_t *lens, size_t n,
-                            const char *const *support, size_t n_support, uint8_t **out,
-                            size_t *out_len)
+                            const char *const *support, size_t n_support, uint64_t expires_at,
+                            uint8_t **out, size_t *out_len)
 {
     static const char *const vip[] = {"carol"};
     parley_queue_spec q[2] = {{"support", support, n_support}, {"vip", vip, 1}};
@@ -46,7 +46,19 @@ static void build_directory(const parley_identity *brand, uint64_t version,
     spec.queues = q;
     spec.n_queues = n == 3 ? 2 : 1;
     spec.issued_at = W_T0 / 1000u;
+    if (expires_at != 0 && expires_at <= spec.issued_at)
+        spec.issued_at = expires_at - 86400u; /* one that has lapsed already */
+    spec.expires_at = expires_at;
     CHECK_OK(parley_directory_build(brand, &spec, out, out_len));
+}
+
+void world_directory(const struct world *w, uint64_t version, uint64_t expires_at, uint8_t **out,
+                     size_t *out_len)
+{
+    static const char *const support[] = {"alice", "bob"};
+
+    build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
+                    support, 2, expires_at, out, out_len);
 }
 
 void world_init(struct world *w)
@@ -66,16 +78,16 @@ void world_init(struct world *w)
                                  &w->cert_lens[i]);
         certs[i] = w->certs[i];
     }
-    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, &w->dir_v1,
+    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, &w->dir_v1,
                     &w->dir_v1_len);
-    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, &w->dir_v2,
+    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, &w->dir_v2,
                     &w->dir_v2_len);
     CHECK_OK(parley_identity_generate(&w->other_brand));
     CHECK_OK(parley_identity_generate(&w->impostor));
     w->impostor_cert = world_cert(w->other_brand, w->impostor, "alice", "Alice Martin", 100,
                                   &w->impostor_cert_len);
     certs[0] = w->impostor_cert;
-    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1,
+    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1, 0,
                     &w->other_dir, &w->other_dir_len);
 }
 

@@ -32,6 +32,14 @@ struct world {
 
 void world_init(struct world *w);
 void world_free(struct world *w);
+/*
+ * A directory of acme with every agent (queue support: alice and bob) in
+ * version `version`, issued at W_T0 (or a day before expires_at when that
+ * is earlier), valid until expires_at
+ * (Unix seconds; 0: the default 30 days). *out freed with parley_free.
+ */
+void world_directory(const struct world *w, uint64_t version, uint64_t expires_at, uint8_t **out,
+                     size_t *out_len);
 /* Encoded certificate by `brand` for `agent` (brand id acme), valid around W_T0. */
 uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, const char *id,
                     const char *name, uint64_t serial, size_t *len);

@@ -559,9 +559,9 @@ static void test_directory_round_trip(struct world *w)
         uint64_t version = 0;
         uint8_t wrong[32];
 
-        CHECK_OK(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 0, &version));
+        CHECK_OK(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW, &version, NULL));
         CHECK(version == 12);
-        CHECK_ERR(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 13, NULL),
+        CHECK_ERR(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 13, FX_NOW, NULL, NULL),
                   PARLEY_EROLLBACK);
         parley_directory_key(w->other_brand, wrong);
         CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, wrong, 0, FX_NOW),
@@ -639,6 +639,7 @@ static void test_directory_round_trip(struct world *w)
     parley_free(dir, dir_len);
     memset(&f.spec.certs, 0, sizeof(f.spec) - offsetof(parley_directory_spec, certs));
     f.spec.notice_text = "";
+    f.spec.issued_at = FX_NOW;
     CHECK_OK(parley_directory_build(w->brand, &f.spec, &dir, &dir_len));
     CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
     CHECK(parley_directory_agent_count(d) == 0 && parley_directory_queue_count(d) == 0);
@@ -758,6 +759,7 @@ static void test_directory_hostile(struct world *w)
         CHECK(certs[0] != NULL && certs[1] != NULL);
         body.brand_id = (char *)FX_BRAND_ID;
         body.version = 20;
+        body.expires_at = FX_NOW + 86400;
         content.certs = certs;
         content.n_certs = 2;
         content.notice_text = (char *)"";
@@ -777,7 +779,7 @@ static void test_directory_hostile(struct world *w)
         CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSEAL);
         /* What a relay checks holds all the same: it cannot tell, and need not. */
-        CHECK_OK(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, NULL));
+        CHECK_OK(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW, NULL, NULL));
         parley_free(bad, bad_len);
         free(sealed);
         CHECK_OK(parley__directory_seal_content(w->brand, &content, &body, nonce, &sealed,
@@ -790,7 +792,8 @@ static void test_directory_hostile(struct world *w)
         bad = sign_directory(&body, w->brand->secret->sign_sk, &bad_len);
         CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
                   PARLEY_EBADSIG);
-        CHECK_ERR(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, NULL), PARLEY_EBADSIG);
+        CHECK_ERR(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW, NULL, NULL),
+                  PARLEY_EBADSIG);
         parley_free(bad, bad_len);
         body.revocations = NULL;
         /* A directory body signed as something else (a revocation list). */
@@ -844,6 +847,79 @@ static void test_directory_hostile(struct world *w)
     dir_fixture_free(&f);
 }
 
+/*
+ * A directory carries the expiry the brand signed: from then on clients
+ * and relays refuse it, so a relay that keeps serving an old one cannot
+ * hide a later revocation for longer than that.
+ */
+static void test_directory_expiry(struct world *w)
+{
+    const uint8_t *bpk = parley_identity_sign_pk(w->brand);
+    struct dir_fixture f;
+    parley_directory *d = NULL;
+    uint64_t version = 0, expires = 0;
+    uint8_t *dir;
+    size_t dir_len;
+
+    dir_fixture_init(&f, w);
+    /* By default, 30 days after issue. */
+    CHECK_OK(parley_directory_build(w->brand, &f.spec, &dir, &dir_len));
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
+    CHECK(parley_directory_issued_at(d) == FX_NOW);
+    CHECK(parley_directory_expires_at(d) == FX_NOW + 30u * 86400u);
+    parley_directory_free(d);
+    d = NULL;
+    parley_free(dir, dir_len);
+
+    f.spec.expires_at = FX_NOW + 3600;
+    CHECK_OK(parley_directory_build(w->brand, &f.spec, &dir, &dir_len));
+    CHECK_OK(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW + 3599, &version,
+                                    &expires));
+    CHECK(version == 12 && expires == FX_NOW + 3600);
+    /* From expires_at on: refused, by a relay and by a client, the version still told. */
+    version = expires = 0;
+    CHECK_ERR(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 0, FX_NOW + 3600, &version,
+                                     &expires),
+              PARLEY_EEXPIRED);
+    CHECK(version == 12 && expires == FX_NOW + 3600);
+    CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW + 3600),
+              PARLEY_EEXPIRED);
+    CHECK(d == NULL);
+    /* Other faults come first: an expired directory is otherwise sound. */
+    CHECK_ERR(parley_directory_check(dir, dir_len, bpk, FX_BRAND_ID, 13, FX_NOW + 3600, NULL, NULL),
+              PARLEY_EROLLBACK);
+    parley_free(dir, dir_len);
+
+    /* The builder refuses an expiry that is not after the issue time. */
+    f.spec.expires_at = FX_NOW;
+    CHECK_ERR(parley_directory_build(w->brand, &f.spec, &dir, &dir_len), PARLEY_EINVAL);
+    f.spec.expires_at = FX_NOW - 1;
+    CHECK_ERR(parley_directory_build(w->brand, &f.spec, &dir, &dir_len), PARLEY_EINVAL);
+
+    /* A signed body without an expiry (as wire version 1 made them) is always expired. */
+    {
+        Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+        Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
+        uint8_t nonce[24], *sealed, *bad;
+        size_t sealed_len, bad_len;
+
+        body.brand_id = (char *)FX_BRAND_ID;
+        body.version = 20;
+        body.issued_at = FX_NOW;
+        content.notice_text = (char *)"";
+        CHECK_OK(
+            parley__directory_seal_content(w->brand, &content, &body, nonce, &sealed, &sealed_len));
+        bad = sign_directory(&body, w->brand->secret->sign_sk, &bad_len);
+        CHECK_ERR(parley_directory_check(bad, bad_len, bpk, FX_BRAND_ID, 0, FX_NOW, NULL, NULL),
+                  PARLEY_EEXPIRED);
+        CHECK_ERR(parley_directory_open(&d, bad, bad_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
+                  PARLEY_EEXPIRED);
+        parley_free(bad, bad_len);
+        free(sealed);
+    }
+    dir_fixture_free(&f);
+}
+
 int main(void)
 {
     struct world w;
@@ -858,6 +934,7 @@ int main(void)
     test_revlist(&w);
     test_directory_round_trip(&w);
     test_directory_hostile(&w);
+    test_directory_expiry(&w);
     world_free(&w);
     return 0;
 }

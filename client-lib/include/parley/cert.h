@@ -131,16 +131,27 @@ typedef struct parley_directory_spec {
     const parley_queue_spec *queues;
     size_t n_queues;
     uint64_t issued_at;
+    /*
+     * Unix seconds from which clients and relays refuse the directory; after
+     * issued_at. 0: issued_at + PARLEY_DIRECTORY_DEFAULT_DAYS days.
+     */
+    uint64_t expires_at;
     int keep_on_erasure;         /* the brand must keep conversations a customer asks to erase */
 } parley_directory_spec;
+
+/* How long a directory is valid when its builder does not say. */
+#define PARLEY_DIRECTORY_DEFAULT_DAYS 30u
+/* Clients warn when a directory they hold has fewer days than this left. */
+#define PARLEY_DIRECTORY_WARN_DAYS 7u
 
 /*
  * Assembles and signs a directory. Every certificate must verify under the
  * brand's own key (PARLEY_EBADSIG, PARLEY_EWRONGBRAND otherwise); expired
  * or revoked ones may be listed and are flagged to readers. What people
  * read (certificates with names, notice, purposes, queues) is sealed under
- * the brand's directory key; brand id, version and revocations stay
- * readable, for relays.
+ * the brand's directory key; brand id, version, expiry and revocations stay
+ * readable, for relays. PARLEY_EINVAL also for an expires_at not after
+ * issued_at.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
                                                               const parley_directory_spec *spec,
@@ -156,23 +167,29 @@ PARLEY_API void parley_directory_key(const parley_identity *brand, uint8_t out[3
  * What a relay checks of a directory, without the directory key: size,
  * structure, signature (PARLEY_EBADSIG), brand id (PARLEY_EWRONGBRAND),
  * version against last_seen_version (PARLEY_EROLLBACK), the embedded
- * revocation list. *version (may be NULL) receives the version.
+ * revocation list, and last its expiry at time now (Unix seconds):
+ * PARLEY_EEXPIRED from expires_at on, and for a directory without one.
+ * *version and *expires_at (each may be NULL) are filled on PARLEY_OK and
+ * on PARLEY_EEXPIRED, which means every other check passed.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_check(const uint8_t *buf, size_t len,
                                                               const uint8_t brand_pk[32],
                                                               const char *brand_id,
                                                               uint64_t last_seen_version,
-                                                              uint64_t *version);
+                                                              uint64_t now, uint64_t *version,
+                                                              uint64_t *expires_at);
 
 typedef struct parley_directory parley_directory;
 
 /*
- * Verifies and opens a directory: the checks of parley_directory_check,
- * then the sealed content with dir_key (PARLEY_EBADSEAL with a wrong key,
- * PARLEY_EMALFORMED if it does not decode), then every certificate's
- * signature and brand. Certificates that are expired, not yet valid or
- * revoked at time now are kept but flagged. *out is freed with
- * parley_directory_free().
+ * Verifies and opens a directory: the checks of parley_directory_check
+ * (PARLEY_EEXPIRED at or after its expiry, at time now), then the sealed
+ * content with dir_key (PARLEY_EBADSEAL with a wrong key, PARLEY_EMALFORMED
+ * if it does not decode), then every certificate's signature and brand.
+ * Certificates that are expired, not yet valid or revoked at time now are
+ * kept but flagged. *out is freed with parley_directory_free(). A
+ * directory never changes once opened: a reference may be read from any
+ * thread.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_open(parley_directory **out,
                                                              const uint8_t *buf, size_t len,
@@ -181,8 +198,12 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_directory_open(parley_directory **
                                                              const uint8_t dir_key[32],
                                                              uint64_t last_seen_version,
                                                              uint64_t now);
+/* Releases d (or the caller's reference to it). NULL is a no-op. Thread-safe. */
 PARLEY_API void parley_directory_free(parley_directory *d);
 PARLEY_API uint64_t parley_directory_version(const parley_directory *d);
+/* Unix seconds: when the brand issued it, and from when it is refused. */
+PARLEY_API uint64_t parley_directory_issued_at(const parley_directory *d);
+PARLEY_API uint64_t parley_directory_expires_at(const parley_directory *d);
 PARLEY_API uint32_t parley_directory_notice_version(const parley_directory *d);
 /* NUL-terminated, owned by d. */
 PARLEY_API const char *parley_directory_notice_text(const parley_directory *d);

@@ -52,9 +52,13 @@ typedef enum parley_event_kind {
     PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
     PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why */
     PARLEY_EV_RELAY_ERROR,       /* the relay refused something: error, relay_code */
-    PARLEY_EV_ERASED             /* customers: the relay erased (erased: envelopes deleted);
+    PARLEY_EV_ERASED,            /* customers: the relay erased (erased: envelopes deleted);
                                     agents: a customer's erasure request for conversation_id
                                     was applied (erasure: 1 history deleted, 2 kept by policy) */
+    PARLEY_EV_DIRECTORY_EXPIRY   /* the brand directory held expires within
+                                    PARLEY_DIRECTORY_WARN_DAYS days (error PARLEY_OK) or has
+                                    expired (error PARLEY_EEXPIRED: no new conversation until
+                                    the brand publishes a newer one); expires_at set */
 } parley_event_kind;
 
 /*
@@ -82,6 +86,7 @@ typedef struct parley_event {
     uint32_t erased;             /* ERASED (customers) */
     uint32_t erasure;            /* ERASED (agents) */
     const char *queue;           /* CONVERSATION */
+    uint64_t expires_at;         /* DIRECTORY_EXPIRY: Unix seconds */
 } parley_event;
 
 typedef void (*parley_event_fn)(void *user, const parley_event *ev);
@@ -174,15 +179,21 @@ PARLEY_API const uint8_t *parley_client_sign_pk(const parley_client *c);
 PARLEY_API int parley_client_connected(const parley_client *c);
 
 /*
- * The verified directory, or NULL before one was fetched. Borrowed from c;
- * valid until the next event.
+ * The verified directory the client holds. On PARLEY_OK *out is the
+ * caller's reference, released with parley_directory_free(); it stays
+ * valid and unchanged whatever the client (or its service thread) does,
+ * also when a newer directory replaces it, and may be read from any
+ * thread. PARLEY_ENODIRECTORY before one was fetched, PARLEY_EEXPIRED
+ * once the one held has expired (*out NULL in both), PARLEY_EINVAL.
+ * Thread-safe.
  */
-PARLEY_API const parley_directory *parley_client_directory(const parley_client *c);
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_directory(const parley_client *c,
+                                                               parley_directory **out);
 
 /*
  * Customers: records consent to the current directory's privacy notice
  * (a receipt signed by the customer key, bound to the notice version and
- * text). PARLEY_EINVAL before a directory is known.
+ * text). PARLEY_ENODIRECTORY without a valid (known, unexpired) directory.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_consent(parley_client *c);
 /* 1 if consent for the current notice version is recorded. */
@@ -211,9 +222,10 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_consent(parley_cli
  * Customers: opens a conversation in queue with a first message; writes
  * its id to conversation_id. The first message is sealed separately to
  * each valid agent of the queue, to a one-time prekey where the relay has
- * one. Returns PARLEY_ENOCONSENT without consent, PARLEY_EINVAL (no
- * directory, unknown queue, bad text), PARLEY_ENOAGENT (no valid agent in
- * the queue), PARLEY_EIO.
+ * one. Returns PARLEY_ENODIRECTORY without a valid (known, unexpired)
+ * directory, PARLEY_ENOCONSENT without consent, PARLEY_EINVAL (unknown
+ * queue, bad text), PARLEY_ENOAGENT (no valid agent in the queue),
+ * PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c,
                                                                 const char *queue,
