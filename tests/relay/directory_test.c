@@ -172,7 +172,7 @@ static void test_expired_directory(void)
         const char *args[] = {"--brand", acme.pin_path, NULL};
         tk_env_start(&e, args);
     }
-    build_dir(acme.key, "acme", 1, "notice one", &v1, &v1_len);
+    tk_directory(acme.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
     memset(&spec, 0, sizeof(spec));
     spec.brand_id = "acme";
     spec.version = 2;
@@ -183,10 +183,10 @@ static void test_expired_directory(void)
     CHECK(parley_directory_build(acme.key, &spec, &lapsed, &lapsed_len) == PARLEY_OK);
     c = pc_connect(e.relay.port, customer, NULL, 0);
     CHECK(c != NULL);
-    send_publish(c, v1, v1_len);
+    CHECK(pc_send_publish(c, v1, v1_len) == 0);
     parley__frame__free_unpacked(
         tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "publish v1"), NULL);
-    send_publish(c, lapsed, lapsed_len);
+    CHECK(pc_send_publish(c, lapsed, lapsed_len) == 0);
     tk_expect_error(c, PARLEY__ERROR__CODE__EXPIRED, NULL, 5000);
     CHECK(tk_rejects(&e.relay, "expired", 1) >= 1);
     f = fetch(c, "acme");
