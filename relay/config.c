@@ -52,6 +52,18 @@ static const struct option_def options[] = {
         "bytes queued to a connection before it authenticates (default 16384)"),
     OPT("quota-count", K_U32, quota_count, "envelopes stored per recipient (default 10000)"),
     OPT("quota-bytes", K_U64, quota_bytes, "bytes stored per recipient (default 64 MiB)"),
+    OPT("pair-quota-count", K_U32, pair_quota_count,
+        "envelopes stored for one recipient from one sender (default 2500, 0: no limit)"),
+    OPT("pair-quota-bytes", K_U64, pair_quota_bytes,
+        "bytes stored for one recipient from one sender (default 16 MiB, 0: no limit)"),
+    OPT("sender-count", K_U32, sender_count,
+        "envelopes one sender may store per sender-window (default 10000, 0: no limit)"),
+    OPT("sender-bytes", K_U64, sender_bytes,
+        "bytes one sender may store per sender-window (default 16 MiB, 0: no limit)"),
+    OPT("sender-window", K_U32, sender_window,
+        "seconds over which a sender's budget refills (default 3600)"),
+    OPT("max-db-bytes", K_U64, max_db_bytes,
+        "database size beyond which sends are refused (default 4 GiB, 0: no limit)"),
     OPT("auth-timeout", K_U32, auth_timeout, "seconds to authenticate (default 10)"),
     OPT("idle-timeout", K_U32, idle_timeout, "seconds without traffic before close (default 60)"),
     OPT("frame-timeout", K_U32, frame_timeout, "seconds to finish a started frame (default 10)"),
@@ -83,6 +95,12 @@ void config_defaults(struct relay_config *c)
     c->max_outbound_unauth = 16384;
     c->quota_count = 10000;
     c->quota_bytes = 64ull << 20;
+    c->pair_quota_count = 2500;
+    c->pair_quota_bytes = 16ull << 20;
+    c->sender_count = 10000;
+    c->sender_bytes = 16ull << 20;
+    c->sender_window = 3600;
+    c->max_db_bytes = 4ull << 30;
     c->auth_timeout = 10;
     c->idle_timeout = 60;
     c->frame_timeout = 10;
@@ -363,7 +381,8 @@ int config_check(const struct relay_config *c)
      */
     if (c->max_frame < 1024 || c->max_frame > CONFIG_MAX_FRAME || c->rate == 0 || c->burst == 0 ||
         c->rate_unauth == 0 || c->burst_unauth == 0 || c->max_outbound_unauth < 1024 ||
-        c->publish_rate == 0 || c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
+        c->publish_rate == 0 || c->sender_window == 0 || c->sender_window > CONFIG_MAX_DURATION ||
+        c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
         c->idle_timeout > CONFIG_MAX_TIMEOUT || c->frame_timeout == 0 ||
         c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||
         c->expiry_interval > CONFIG_MAX_TIMEOUT || c->ttl == 0 || c->ttl > CONFIG_MAX_DURATION ||

@@ -42,6 +42,12 @@ struct relay_config {
     size_t max_outbound_unauth;    /* ... before it authenticates */
     uint32_t quota_count;          /* envelopes stored per recipient */
     uint64_t quota_bytes;
+    uint32_t pair_quota_count;     /* ... from one sender (0: no limit) */
+    uint64_t pair_quota_bytes;
+    uint32_t sender_count;         /* a sender's budget, refilled over sender_window (0: none) */
+    uint64_t sender_bytes;
+    uint32_t sender_window;        /* seconds */
+    uint64_t max_db_bytes;         /* database pages in use (0: no limit) */
     uint32_t auth_timeout;         /* seconds */
     uint32_t idle_timeout;
     uint32_t frame_timeout;

@@ -145,28 +145,53 @@ void delivery_resume(struct relay *r)
 /* ------------------------------------------------------------------ */
 /* Envelopes */
 
+/* A send refused for now: counted, and answered with the envelope id so the sender retries. */
+static void refuse_send(struct relay *r, struct conn *c, enum reject_reason why,
+                        Parley__Error__Code code, const char *message, const uint8_t *eid)
+{
+    metrics_reject(&r->metrics, why);
+    session_send_error(r, c, code, message, eid);
+}
+
+/* What a sender is told when its envelope cannot be stored now. */
+static const struct {
+    enum reject_reason why;
+    Parley__Error__Code code;
+    const char *message;
+} refusals[] = {
+    [QUOTA_RECIPIENT] = {REJECT_quota_full, PARLEY__ERROR__CODE__QUOTA_FULL,
+                         "recipient's queue is full"},
+    [QUOTA_PAIR] = {REJECT_pair_quota, PARLEY__ERROR__CODE__QUOTA_FULL,
+                    "your share of the recipient's queue is full"},
+    [QUOTA_SENDER] = {REJECT_sender_quota, PARLEY__ERROR__CODE__QUOTA_FULL,
+                      "you have stored too much for now"},
+    [QUOTA_STORAGE] = {REJECT_storage_full, PARLEY__ERROR__CODE__UNAVAILABLE,
+                       "relay storage full, retry later"},
+};
+
 void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
 {
-    struct map_entry *q;
+    enum quota_verdict verdict;
     struct store_op *op;
     struct conn *to;
     const uint8_t *eid = parley__len_is(env->envelope_id, 16) ? env->envelope_id.data : NULL;
 
     if (eid == NULL || !parley__len_is(env->conversation_id, 16) ||
         !parley__len_is(env->recipient, 32) || env->sealed.len == 0) {
-        metrics_reject(&r->metrics, REJECT_malformed);
-        session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope", eid);
+        refuse_send(r, c, REJECT_malformed, PARLEY__ERROR__CODE__MALFORMED, "bad envelope", eid);
         return;
     }
-    q = map_get(&r->quotas, env->recipient.data);
-    if (q != NULL &&
-        (q->a + 1 > r->cfg.quota_count || q->b + env->sealed.len > r->cfg.quota_bytes)) {
-        metrics_reject(&r->metrics, REJECT_quota_full);
-        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "recipient's queue is full", eid);
+    verdict = quota_admit(r, c->routing, env->recipient.data, env->sealed.len);
+    if (verdict != QUOTA_OK) {
+        refuse_send(r, c, refusals[verdict].why, refusals[verdict].code, refusals[verdict].message,
+                    eid);
         return;
     }
     op = store_batch_add(&r->pending, STORE_INSERT);
     if (op == NULL) {
+        quota_add(r, env->recipient.data, c->routing, -1, -(int64_t)env->sealed.len);
+        quota_refund(r, c->routing, env->sealed.len);
+        quota_settled(r, env->sealed.len);
         session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", eid);
         return;
     }
@@ -183,7 +208,6 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     op->conn_serial = c->serial;
     memcpy(op->reply_to, c->routing, 32);
     op->submitted_ns = relay_mono_ns();
-    quota_add(r, op->env.recipient, 1, (int64_t)op->env.sealed_len);
 
     to = session_online(r, op->env.recipient);
     if (to != NULL && to->authed && !to->closing) {

@@ -62,8 +62,7 @@ void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRe
 
 void erasure_done(struct relay *r, struct store_op *op, struct conn *c)
 {
-    for (size_t i = 0; i < op->n_expired; i++)
-        quota_add(r, op->expired[i].recipient, -1, -(int64_t)op->expired[i].bytes);
+    quota_removed(r, op);
     if (op->ok)
         audit_erased(r->audit, op->env.recipient, op->deleted, op->freed);
     if (c != NULL) {

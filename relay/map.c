@@ -107,3 +107,18 @@ void map_del(struct map *m, const uint8_t key[32])
             return;
         }
 }
+
+void map_sweep(struct map *m, bool (*fn)(struct map_entry *e, void *arg), void *arg)
+{
+    for (size_t i = 0; i < m->n_buckets; i++)
+        for (struct map_entry **pp = &m->buckets[i]; *pp != NULL;) {
+            struct map_entry *e = *pp;
+            if (fn(e, arg)) {
+                *pp = e->next;
+                free(e);
+                m->count--;
+            } else {
+                pp = &e->next;
+            }
+        }
+}

@@ -6,6 +6,7 @@
 #ifndef RELAY_MAP_H
 #define RELAY_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,10 @@ struct map_entry *map_get(const struct map *m, const uint8_t key[32]);
 /* Returns the existing entry or a new zeroed one; NULL on allocation failure. */
 struct map_entry *map_put(struct map *m, const uint8_t key[32]);
 void map_del(struct map *m, const uint8_t key[32]);
+/*
+ * Calls fn on every entry; an entry for which fn returns true is removed
+ * (fn has released what its ptr held). fn must not change m otherwise.
+ */
+void map_sweep(struct map *m, bool (*fn)(struct map_entry *e, void *arg), void *arg);
 
 #endif

@@ -14,7 +14,8 @@
     X(subprotocol) X(origin) X(not_authenticated) X(auth_failed) X(auth_timeout) \
     X(unknown_brand) X(bad_certificate) X(expired) X(revoked) X(rate_limited) X(quota_full) \
     X(conn_limit) X(slow_reader) X(idle_timeout) X(frame_timeout) X(bad_signature) \
-    X(rollback) X(not_allowed) X(unexpected) X(unavailable) X(conflict)
+    X(rollback) X(not_allowed) X(unexpected) X(unavailable) X(conflict) \
+    X(pair_quota) X(sender_quota) X(storage_full)
 
 enum reject_reason {
 #define X(n) REJECT_##n,

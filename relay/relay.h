@@ -90,7 +90,10 @@ struct relay {
     struct brand_state brands[RELAY_MAX_BRANDS];
     size_t n_brands;
     struct map online;                   /* routing id -> conn */
-    struct map quotas;                   /* recipient -> a: count, b: bytes */
+    struct map quotas;                   /* recipient -> a: count, b: bytes stored */
+    struct map pairs;                    /* hash of sender, recipient -> a: count, b: bytes */
+    struct map senders;                  /* sender -> ptr: its budget (quota.c) */
+    uint64_t unsettled_bytes;            /* of envelopes accepted, not yet committed */
     struct map per_ip;                   /* address -> a: connections */
     struct conn *conns;
     struct conn *drainers;

@@ -320,8 +320,13 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
 
     switch (op->kind) {
     case STORE_INSERT:
+        quota_settled(r, op->env.sealed_len);
+        if (!op->ok || !op->inserted) {
+            /* Not stored after all (a failure, or a resend of what is stored): not counted. */
+            quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
+            quota_refund(r, op->reply_to, op->env.sealed_len);
+        }
         if (!op->ok) {
-            quota_add(r, op->env.recipient, -1, -(int64_t)op->env.sealed_len);
             if (c != NULL)
                 session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry",
                                    op->env.envelope_id);
@@ -332,8 +337,6 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             audit_stored(r->audit, op->env.envelope_id, op->reply_to, op->env.recipient,
                          op->env.sealed_len);
             metrics_observe_store(&r->metrics, (double)(now_ns - op->submitted_ns) / 1e9);
-        } else {
-            quota_add(r, op->env.recipient, -1, -(int64_t)op->env.sealed_len); /* a resend */
         }
         if (c != NULL)
             session_send_ack(r, c, op->env.envelope_id);
@@ -342,7 +345,7 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         if (op->deleted > 0) {
             audit_acked(r->audit, op->env.envelope_id);
             r->metrics.envelopes_acknowledged += op->deleted;
-            quota_add(r, op->env.recipient, -(int64_t)op->deleted, -(int64_t)op->freed);
+            quota_removed(r, op);
         }
         break;
     case STORE_ERASE_ALL:
@@ -350,8 +353,7 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         break;
     case STORE_EXPIRE:
         r->metrics.envelopes_expired += op->deleted;
-        for (size_t i = 0; i < op->n_expired; i++)
-            quota_add(r, op->expired[i].recipient, -1, -(int64_t)op->expired[i].bytes);
+        quota_removed(r, op);
         if (op->deleted > 0) {
             audit_expired(r->audit, op->deleted, op->freed);
             log_event(LOG_INFO, "expired", "\"envelopes\":%u", op->deleted);
@@ -395,6 +397,7 @@ void session_expire(struct relay *r)
     struct store_op *op = store_batch_add(&r->pending, STORE_EXPIRE);
     uint64_t now = relay_now_ms() / 1000u;
 
+    quota_sweep(r);
     if (op != NULL)
         op->cutoff = now > r->cfg.ttl ? now - r->cfg.ttl : 0;
 }
@@ -402,9 +405,10 @@ void session_expire(struct relay *r)
 /* ------------------------------------------------------------------ */
 /* Start-up */
 
-static void load_quota(void *arg, const uint8_t recipient[32], uint64_t count, uint64_t bytes)
+static void load_quota(void *arg, const uint8_t recipient[32], const uint8_t sender[32],
+                       uint64_t count, uint64_t bytes)
 {
-    quota_add(arg, recipient, (int64_t)count, (int64_t)bytes);
+    quota_add(arg, recipient, sender, (int64_t)count, (int64_t)bytes);
 }
 
 static void load_directory(void *arg, const char *brand_id, uint64_t version, const uint8_t *blob,

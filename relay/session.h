@@ -37,8 +37,28 @@ void delivery_resume(struct relay *r);
 void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
 
-/* quota.c: envelopes and bytes stored per recipient (negative to release). */
-void quota_add(struct relay *r, const uint8_t recipient[32], int64_t count, int64_t bytes);
+/* quota.c: what may be stored. */
+enum quota_verdict {
+    QUOTA_OK,        /* accepted and counted */
+    QUOTA_RECIPIENT, /* the recipient's queue is full */
+    QUOTA_PAIR,      /* this sender has filled its share of the recipient's queue */
+    QUOTA_SENDER,    /* the sender's budget is spent for now */
+    QUOTA_STORAGE    /* the database is at max-db-bytes */
+};
+/* Whether sender may store len bytes for recipient now; if so, counted as stored. */
+enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
+                               const uint8_t recipient[32], size_t len);
+/* Envelopes and bytes stored for recipient by sender (zeros: unknown); negative to release. */
+void quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
+               int64_t count, int64_t bytes);
+/* Releases what op (delete, expiry, erasure) removed from the store. */
+void quota_removed(struct relay *r, const struct store_op *op);
+/* Gives back to sender's budget an envelope that was not stored after all. */
+void quota_refund(struct relay *r, const uint8_t sender[32], size_t len);
+/* An admitted envelope's commit is done: the database size now includes it (or it failed). */
+void quota_settled(struct relay *r, size_t len);
+/* Forgets the budgets of senders idle long enough to have them full again. */
+void quota_sweep(struct relay *r);
 
 /* publish.c */
 void publish_send_directory(struct relay *r, struct conn *c, int b, const char *brand_id);

@@ -35,8 +35,9 @@ static const char *const writer_sql[W_COUNT] = {
                  "(seq, envelope_id, recipient, conversation_id, sealed, stored_at, sender)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
     [W_DELETE] = "DELETE FROM envelopes WHERE recipient = ? AND envelope_id = ?"
-                 " RETURNING length(sealed)",
-    [W_EXPIRE] = "DELETE FROM envelopes WHERE stored_at < ? RETURNING recipient, length(sealed)",
+                 " RETURNING recipient, length(sealed), sender",
+    [W_EXPIRE] = "DELETE FROM envelopes WHERE stored_at < ?"
+                 " RETURNING recipient, length(sealed), sender",
     [W_DIRECTORY] = "INSERT INTO directories(brand_id, version, directory) VALUES (?, ?, ?)"
                     " ON CONFLICT(brand_id) DO UPDATE SET version = excluded.version,"
                     " directory = excluded.directory WHERE excluded.version >= version",
@@ -44,9 +45,9 @@ static const char *const writer_sql[W_COUNT] = {
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
     [W_PREKEY_CLEAR] = "DELETE FROM prekeys WHERE owner = ?",
     [W_ERASE] = "DELETE FROM envelopes WHERE (recipient = ?1 OR sender = ?1) AND seq <= ?2"
-                " RETURNING recipient, length(sealed)",
+                " RETURNING recipient, length(sealed), sender",
     [W_ERASE_CONV] = "DELETE FROM envelopes WHERE conversation_id = ?1 AND seq <= ?2"
-                     " RETURNING recipient, length(sealed)",
+                     " RETURNING recipient, length(sealed), sender",
 };
 
 static const char schema[] =
@@ -71,6 +72,8 @@ struct store {
     sqlite3 *wdb, *rdb;
     sqlite3_stmt *w[W_COUNT];
     sqlite3_stmt *fetch, *prekey_peek, *prekey_count;
+    sqlite3_stmt *page_count, *freelist_count; /* the writer's, for the database's size */
+    uint64_t page_size, db_bytes;              /* db_bytes under lock */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -118,7 +121,10 @@ static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
     return 0;
 }
 
-/* Steps a DELETE ... RETURNING recipient, length(sealed), adding each row to op's removed list. */
+/*
+ * Steps a DELETE ... RETURNING recipient, length(sealed), sender, adding
+ * each row to op's removed list (sender all zeros when not recorded).
+ */
 static int collect_removed(sqlite3_stmt *st, struct store_op *op)
 {
     int rc;
@@ -134,6 +140,10 @@ static int collect_removed(sqlite3_stmt *st, struct store_op *op)
         op->expired = grown;
         memcpy(grown[op->n_expired].recipient, sqlite3_column_blob(st, 0), 32);
         grown[op->n_expired].bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 2) == 32)
+            memcpy(grown[op->n_expired].sender, sqlite3_column_blob(st, 2), 32);
+        else
+            memset(grown[op->n_expired].sender, 0, 32);
         op->n_expired++;
         op->deleted++;
         op->freed += (uint64_t)sqlite3_column_int64(st, 1);
@@ -163,10 +173,7 @@ static int run_op(struct store *s, struct store_op *op)
         st = s->w[W_DELETE];
         sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            op->deleted++;
-            op->freed += (uint64_t)sqlite3_column_int64(st, 0);
-        }
+        rc = collect_removed(st, op);
         break;
     case STORE_EXPIRE:
         st = s->w[W_EXPIRE];
@@ -256,9 +263,24 @@ static void commit_batch(struct store *s, struct store_batch *b)
         }
 }
 
+/* Bytes the database's pages in use take (free pages are reused before the file grows). */
+static uint64_t measure(struct store *s)
+{
+    uint64_t pages = 0, free_pages = 0;
+
+    if (sqlite3_step(s->page_count) == SQLITE_ROW)
+        pages = (uint64_t)sqlite3_column_int64(s->page_count, 0);
+    if (sqlite3_step(s->freelist_count) == SQLITE_ROW)
+        free_pages = (uint64_t)sqlite3_column_int64(s->freelist_count, 0);
+    sqlite3_reset(s->page_count);
+    sqlite3_reset(s->freelist_count);
+    return (pages > free_pages ? pages - free_pages : 0) * s->page_size;
+}
+
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
+    uint64_t used;
 
     pthread_mutex_lock(&s->lock);
     for (;;) {
@@ -268,7 +290,9 @@ static void *writer_main(void *arg)
             break;
         pthread_mutex_unlock(&s->lock);
         commit_batch(s, &s->work);
+        used = measure(s);
         pthread_mutex_lock(&s->lock);
+        s->db_bytes = used;
         s->has_work = false;
         s->has_done = true;
         pthread_cond_broadcast(&s->cond);
@@ -326,6 +350,14 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
     for (int i = 0; i < W_COUNT; i++)
         if (prepare(s->wdb, writer_sql[i], &s->w[i], err, cap) != 0)
             goto fail;
+    if (prepare(s->wdb, "PRAGMA page_count", &s->page_count, err, cap) != 0 ||
+        prepare(s->wdb, "PRAGMA freelist_count", &s->freelist_count, err, cap) != 0 ||
+        prepare(s->wdb, "PRAGMA page_size", &st, err, cap) != 0)
+        goto fail;
+    s->page_size = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 4096;
+    sqlite3_finalize(st);
+    st = NULL;
+    s->db_bytes = measure(s);
     if (prepare(s->rdb,
                 "SELECT seq, envelope_id, conversation_id, sealed, stored_at FROM envelopes"
                 " WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -369,6 +401,8 @@ void store_close(struct store *s)
     sqlite3_finalize(s->fetch);
     sqlite3_finalize(s->prekey_peek);
     sqlite3_finalize(s->prekey_count);
+    sqlite3_finalize(s->page_count);
+    sqlite3_finalize(s->freelist_count);
     if (s->wdb != NULL)
         exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
     sqlite3_close(s->rdb);
@@ -455,6 +489,16 @@ bool store_take_done(struct store *s, struct store_batch *done)
     return took;
 }
 
+uint64_t store_db_bytes(struct store *s)
+{
+    uint64_t v;
+
+    pthread_mutex_lock(&s->lock);
+    v = s->db_bytes;
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
 bool store_writer_busy(struct store *s)
 {
     bool busy;
@@ -500,18 +544,20 @@ int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, si
 
 int store_load_quotas(struct store *s, store_quota_fn fn, void *arg)
 {
+    static const uint8_t none[32];
     sqlite3_stmt *st;
     int rc;
 
     if (sqlite3_prepare_v2(s->rdb,
-                           "SELECT recipient, count(*), sum(length(sealed)) FROM envelopes"
-                           " GROUP BY recipient",
+                           "SELECT recipient, sender, count(*), sum(length(sealed)) FROM envelopes"
+                           " GROUP BY recipient, sender",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (sqlite3_column_bytes(st, 0) == 32)
-            fn(arg, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-               (uint64_t)sqlite3_column_int64(st, 2));
+            fn(arg, sqlite3_column_blob(st, 0),
+               sqlite3_column_bytes(st, 1) == 32 ? sqlite3_column_blob(st, 1) : none,
+               (uint64_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3));
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -28,7 +28,7 @@ struct store_env {
 
 enum store_op_kind {
     STORE_INSERT,       /* env -> inserted (0 when the envelope id was already stored) */
-    STORE_DELETE,       /* env.recipient + env.envelope_id -> deleted, freed */
+    STORE_DELETE,       /* env.recipient + env.envelope_id -> deleted, freed, expired list */
     STORE_EXPIRE,       /* cutoff -> expired list */
     STORE_DIRECTORY,    /* brand_id, version, blob */
     STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
@@ -39,8 +39,9 @@ enum store_op_kind {
     STORE_BARRIER       /* no work: answered once the batch holding it is committed */
 };
 
-struct store_expired {
+struct store_expired {            /* an envelope removed */
     uint8_t recipient[32];
+    uint8_t sender[32];               /* all zeros when not recorded (databases of 0.1) */
     uint64_t bytes;
 };
 
@@ -97,14 +98,17 @@ bool store_submit(struct store *s, struct store_batch *b);
 /* Takes the completed batch, if any, into done (which must be empty). */
 bool store_take_done(struct store *s, struct store_batch *done);
 bool store_writer_busy(struct store *s);
+/* Bytes of the database's pages in use, as of the last commit. Any thread. */
+uint64_t store_db_bytes(struct store *s);
 
 /* Loop-thread reads. */
 typedef int (*store_env_fn)(void *arg, const struct store_env *e);
 /* Calls fn for the recipient's envelopes with seq > after, in order, at most limit. Returns count or -1. */
 int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, size_t limit,
                 store_env_fn fn, void *arg);
-typedef void (*store_quota_fn)(void *arg, const uint8_t recipient[32], uint64_t count,
-                               uint64_t bytes);
+/* Envelopes stored per recipient and sender (all zeros when not recorded). */
+typedef void (*store_quota_fn)(void *arg, const uint8_t recipient[32], const uint8_t sender[32],
+                               uint64_t count, uint64_t bytes);
 int store_load_quotas(struct store *s, store_quota_fn fn, void *arg);
 typedef void (*store_dir_fn)(void *arg, const char *brand_id, uint64_t version,
                              const uint8_t *blob, size_t len);

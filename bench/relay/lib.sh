@@ -147,7 +147,8 @@ start_parley() {
     rm -f "$TMP/relay.port"
     "${RT[@]}" taskset -c 0 "${RELAY_WRAP[@]}" "$RELAY" --listen 127.0.0.1 --port 0 \
         --port-file "$TMP/relay.port" --db "$STORE/relay.db" --max-conn-per-ip 20000 \
-        --rate 1000000 --burst 1000000 --quota-count 1000000 >"$1" 2>&1 &
+        --rate 1000000 --burst 1000000 --quota-count 1000000 --sender-count 0 --sender-bytes 0 \
+        >"$1" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 600); do
         kill -0 "$SERVER_PID" 2>/dev/null || return 1
