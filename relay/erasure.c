@@ -1,6 +1,14 @@
 /*
  * Customers' erasure requests: everything the relay holds to or from the
  * customer, and in the conversations it names, is deleted.
+ *
+ * An erasure can touch many thousands of envelopes, so it never runs as
+ * one transaction that everyone else's commits would wait behind. Each
+ * request becomes a job; a job advances one bounded step (at most
+ * ERASE_STEP_ROWS envelopes deleted, ERASE_STEP_IDS conversations looked
+ * up, through indexes) per batch the writer commits, beside whatever else
+ * that batch holds, and jobs take turns. A customer has at most one job at
+ * a time, and the relay at most MAX_ERASURES.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,72 +19,207 @@
 #include "log.h"
 #include "session.h"
 
+#define ERASE_STEP_ROWS   256u
+#define ERASE_STEP_IDS    512u
+#define MAX_ERASURE_IDS   4096u
+#define MAX_ERASURES      64u
+#define MAX_STEP_FAILURES 5u
+
+struct erasure {
+    struct erasure *next;
+    uint8_t customer[32]; /* routing id */
+    uint8_t *convs;       /* conversation ids, 16 bytes each */
+    size_t n_convs;
+    size_t slice;    /* first conversation of the step to come */
+    uint32_t unit;   /* where in it (the store's numbering: 0 to, 1 from, 2 + i) */
+    uint64_t cutoff; /* the last envelope received before the request */
+    uint32_t deleted;
+    uint64_t freed;
+    uint32_t failures; /* store failures in a row */
+    uint64_t started_ms;
+};
+
+static struct erasure *find_job(struct relay *r, const uint8_t customer[32])
+{
+    for (struct erasure *j = r->erasures; j != NULL; j = j->next)
+        if (memcmp(j->customer, customer, 32) == 0)
+            return j;
+    return NULL;
+}
+
+static void refuse(struct relay *r, struct conn *c, enum reject_reason why,
+                   Parley__Error__Code code, const char *message)
+{
+    metrics_reject(&r->metrics, why);
+    session_send_error(r, c, code, message, NULL);
+}
+
 /*
- * A customer's erasure request: everything the relay holds to or from
- * that customer, up to now, is deleted (what it sends afterwards, such as
- * the notices telling its agents, is not). Only the customer itself may
- * ask: the request is signed by the key this connection authenticated.
+ * Decodes and checks a request: signed by the key this connection
+ * authenticated (only the customer itself may ask). Returns its
+ * conversation ids (malloc'd, 16 bytes each, NULL when none) in *convs,
+ * or false after refusing it.
  */
-void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er)
+static bool request_check(struct relay *r, struct conn *c, const Parley__ErasureRequest *er,
+                          uint8_t **convs, size_t *n_convs)
 {
     Parley__ErasureRequestBody *body;
-    struct store_op *op;
-    uint8_t *convs = NULL;
-    size_t n_convs = 0;
     bool good;
 
+    *convs = NULL;
+    *n_convs = 0;
+    if (c->agent) {
+        refuse(r, c, REJECT_not_allowed, PARLEY__ERROR__CODE__NOT_ALLOWED,
+               "erasure request refused");
+        return false;
+    }
     body = parley__erasure_request_body__unpack(NULL, er->body.len, er->body.data);
     good = body != NULL && parley__len_is(body->customer_sign_key, 32) &&
            sodium_memcmp(body->customer_sign_key.data, c->sign_pk, 32) == 0 &&
-           body->n_conversation_ids <= 4096 &&
+           body->n_conversation_ids <= MAX_ERASURE_IDS &&
            parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_ERASURE, er->body, er->signature) ==
                PARLEY_OK;
-    /* The customer's conversation ids (random, so only the customer knows them). */
     if (good && body->n_conversation_ids > 0 &&
-        (convs = malloc(16 * body->n_conversation_ids)) != NULL)
+        (*convs = malloc(16 * body->n_conversation_ids)) != NULL)
         for (size_t i = 0; i < body->n_conversation_ids; i++)
             if (parley__len_is(body->conversation_ids[i], 16))
-                memcpy(convs + 16 * n_convs++, body->conversation_ids[i].data, 16);
+                memcpy(*convs + 16 * (*n_convs)++, body->conversation_ids[i].data, 16);
     if (body != NULL)
         parley__erasure_request_body__free_unpacked(body, NULL);
-    if (!good || c->agent) {
-        free(convs);
-        metrics_reject(&r->metrics, c->agent ? REJECT_not_allowed : REJECT_bad_signature);
-        session_send_error(
-            r, c, c->agent ? PARLEY__ERROR__CODE__NOT_ALLOWED : PARLEY__ERROR__CODE__BAD_SIGNATURE,
-            "erasure request refused", NULL);
-        return;
-    }
-    op = store_batch_add(&r->pending, STORE_ERASE_ALL);
-    if (op == NULL) {
-        free(convs);
-        return;
-    }
-    memcpy(op->env.recipient, c->routing, 32);
-    op->blob = convs;
-    op->blob_len = 16 * n_convs;
-    op->cutoff = r->assigned_seq;
-    op->conn_serial = c->serial;
-    memcpy(op->reply_to, c->routing, 32);
+    if (!good)
+        refuse(r, c, REJECT_bad_signature, PARLEY__ERROR__CODE__BAD_SIGNATURE,
+               "erasure request refused");
+    return good;
 }
 
-void erasure_done(struct relay *r, struct store_op *op, struct conn *c)
+/*
+ * A customer's erasure request: everything the relay holds to or from
+ * that customer, up to now, is deleted (what it sends afterwards, such as
+ * the notices telling its agents, is not).
+ */
+void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er)
 {
+    struct erasure *j, **tail;
+    uint8_t *convs;
+    size_t n_convs;
+
+    if (!request_check(r, c, er, &convs, &n_convs))
+        return;
+    if (find_job(r, c->routing) != NULL || r->n_erasures >= MAX_ERASURES) {
+        free(convs);
+        refuse(r, c, REJECT_rate_limited, PARLEY__ERROR__CODE__RATE_LIMITED,
+               r->n_erasures >= MAX_ERASURES ? "too many erasures in progress, retry later"
+                                             : "your erasure is in progress");
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        free(convs);
+        refuse(r, c, REJECT_unavailable, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory");
+        return;
+    }
+    memcpy(j->customer, c->routing, 32);
+    j->convs = convs;
+    j->n_convs = n_convs;
+    j->cutoff = r->assigned_seq;
+    j->started_ms = relay_now_ms();
+    for (tail = &r->erasures; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = j;
+    r->n_erasures++;
+    log_event(LOG_INFO, "erasure_started", "\"conn\":\"%s\",\"conversations\":%zu", c->pseudonym,
+              n_convs);
+}
+
+/* Before a batch goes to the writer: the next step of the job whose turn it is. */
+void erasure_schedule(struct relay *r)
+{
+    struct erasure *j = r->erasures;
+    struct store_op *op;
+    size_t n;
+
+    if (j == NULL || r->erase_in_flight || r->stopping)
+        return;
+    n = j->n_convs - j->slice < ERASE_STEP_IDS ? j->n_convs - j->slice : ERASE_STEP_IDS;
+    op = store_batch_add(&r->pending, STORE_ERASE_STEP);
+    if (op == NULL)
+        return;
+    if (n > 0 && (op->blob = malloc(16 * n)) == NULL) {
+        r->pending.n--; /* the op just added: tried again next time */
+        return;
+    }
+    if (n > 0)
+        memcpy(op->blob, j->convs + 16 * j->slice, 16 * n);
+    op->blob_len = 16 * n;
+    memcpy(op->env.recipient, j->customer, 32);
+    op->cutoff = j->cutoff;
+    op->unit = j->unit;
+    op->limit = ERASE_STEP_ROWS;
+    op->checkpoint = j->slice + n == j->n_convs;
+    r->erase_in_flight = true;
+}
+
+/* The job is over: the customer is told on its connection, if it has one now. */
+static void finish(struct relay *r, struct erasure *j, bool ok)
+{
+    struct conn *c = session_online(r, j->customer);
+
+    if (c != NULL && (!c->authed || c->closing))
+        c = NULL;
+    if (ok)
+        audit_erased(r->audit, j->customer, j->deleted, j->freed);
+    if (c != NULL && ok) {
+        Parley__Frame f = PARLEY__FRAME__INIT;
+        Parley__Erased e = PARLEY__ERASED__INIT;
+        e.envelopes = j->deleted;
+        f.kind_case = PARLEY__FRAME__KIND_ERASED;
+        f.erased = &e;
+        session_send_frame(r, c, &f);
+    } else if (c != NULL) {
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+    }
+    log_event(LOG_INFO, "erased", "\"conn\":\"%s\",\"envelopes\":%u,\"ms\":%llu,\"ok\":%s",
+              c != NULL ? c->pseudonym : "-", j->deleted,
+              (unsigned long long)(relay_now_ms() - j->started_ms), ok ? "true" : "false");
+    free(j->convs);
+    free(j);
+}
+
+void erasure_done(struct relay *r, struct store_op *op)
+{
+    struct erasure *j = r->erasures, **tail;
+    size_t n = op->blob_len / 16;
+
+    r->erase_in_flight = false;
+    if (j == NULL)
+        return;
     quota_removed(r, op);
-    if (op->ok)
-        audit_erased(r->audit, op->env.recipient, op->deleted, op->freed);
-    if (c != NULL) {
-        if (op->ok) {
-            Parley__Frame f = PARLEY__FRAME__INIT;
-            Parley__Erased e = PARLEY__ERASED__INIT;
-            e.envelopes = op->deleted;
-            f.kind_case = PARLEY__FRAME__KIND_ERASED;
-            f.erased = &e;
-            session_send_frame(r, c, &f);
+    r->erasures = j->next;
+    j->next = NULL;
+    if (!op->ok) {
+        if (++j->failures >= MAX_STEP_FAILURES) {
+            r->n_erasures--;
+            finish(r, j, false);
+            return;
+        }
+    } else {
+        j->failures = 0;
+        j->deleted += op->deleted;
+        j->freed += op->freed;
+        if (op->unit >= 2 + n) {
+            j->slice += n;
+            j->unit = 2; /* to and from the customer: done with the first step */
         } else {
-            session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+            j->unit = op->unit;
+        }
+        if (j->slice >= j->n_convs && j->unit >= 2 && op->unit >= 2 + n) {
+            r->n_erasures--;
+            finish(r, j, true);
+            return;
         }
     }
-    log_event(LOG_INFO, "erased", "\"conn\":\"%s\",\"envelopes\":%u",
-              c != NULL ? c->pseudonym : "-", op->deleted);
+    /* Not done: its next step comes after the other jobs' (turns). */
+    for (tail = &r->erasures; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = j;
 }

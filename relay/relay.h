@@ -19,6 +19,7 @@
 #include "store.h"
 
 struct audit;
+struct erasure;
 struct parley_revlist;
 
 struct brand_state {
@@ -94,6 +95,9 @@ struct relay {
     struct map pairs;                    /* hash of sender, recipient -> a: count, b: bytes */
     struct map senders;                  /* sender -> ptr: its budget (quota.c) */
     uint64_t unsettled_bytes;            /* of envelopes accepted, not yet committed */
+    struct erasure *erasures;            /* jobs in turn, the first one's step next (erasure.c) */
+    size_t n_erasures;
+    bool erase_in_flight;                /* a step is in the pending or the writer's batch */
     struct map per_ip;                   /* address -> a: connections */
     struct conn *conns;
     struct conn *drainers;

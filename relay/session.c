@@ -81,6 +81,7 @@ uint64_t session_pending_batch(const struct relay *r)
 
 void session_submit(struct relay *r)
 {
+    erasure_schedule(r);
     if (r->pending.n > 0 && store_submit(r->store, &r->pending))
         r->batches_submitted++;
 }
@@ -348,8 +349,8 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             quota_removed(r, op);
         }
         break;
-    case STORE_ERASE_ALL:
-        erasure_done(r, op, c);
+    case STORE_ERASE_STEP:
+        erasure_done(r, op);
         break;
     case STORE_EXPIRE:
         r->metrics.envelopes_expired += op->deleted;

@@ -72,6 +72,8 @@ void publish_batch_done(struct relay *r);
 
 /* erasure.c */
 void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er);
-void erasure_done(struct relay *r, struct store_op *op, struct conn *c);
+/* Adds the next erasure step to the pending batch, unless one is on its way. */
+void erasure_schedule(struct relay *r);
+void erasure_done(struct relay *r, struct store_op *op);
 
 #endif

@@ -24,7 +24,8 @@ enum {
     W_DIRECTORY,
     W_PREKEY_ADD,
     W_PREKEY_DEL,
-    W_ERASE,
+    W_ERASE_TO,
+    W_ERASE_FROM,
     W_ERASE_CONV,
     W_PREKEY_CLEAR,
     W_COUNT
@@ -44,9 +45,15 @@ static const char *const writer_sql[W_COUNT] = {
     [W_PREKEY_ADD] = "INSERT INTO prekeys(owner, prekey) VALUES (?, ?)",
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
     [W_PREKEY_CLEAR] = "DELETE FROM prekeys WHERE owner = ?",
-    [W_ERASE] = "DELETE FROM envelopes WHERE (recipient = ?1 OR sender = ?1) AND seq <= ?2"
-                " RETURNING recipient, length(sealed), sender",
-    [W_ERASE_CONV] = "DELETE FROM envelopes WHERE conversation_id = ?1 AND seq <= ?2"
+    /* An erasure's units, each at most ?3 rows at a time through its index. */
+    [W_ERASE_TO] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
+                   " WHERE recipient = ?1 AND seq <= ?2 LIMIT ?3)"
+                   " RETURNING recipient, length(sealed), sender",
+    [W_ERASE_FROM] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
+                     " WHERE sender = ?1 AND seq <= ?2 LIMIT ?3)"
+                     " RETURNING recipient, length(sealed), sender",
+    [W_ERASE_CONV] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
+                     " WHERE conversation_id = ?1 AND seq <= ?2 LIMIT ?3)"
                      " RETURNING recipient, length(sealed), sender",
 };
 
@@ -61,6 +68,9 @@ static const char schema[] =
     " sender BLOB);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_recipient ON envelopes(recipient, seq);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_time ON envelopes(stored_at);"
+    /* What an erasure deletes by, besides the recipient. */
+    "CREATE INDEX IF NOT EXISTS envelopes_by_sender ON envelopes(sender, seq);"
+    "CREATE INDEX IF NOT EXISTS envelopes_by_conversation ON envelopes(conversation_id, seq);"
     "CREATE TABLE IF NOT EXISTS directories("
     " brand_id TEXT PRIMARY KEY, version INTEGER NOT NULL, directory BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS prekeys("
@@ -151,6 +161,43 @@ static int collect_removed(sqlite3_stmt *st, struct store_op *op)
     return rc;
 }
 
+/*
+ * One step of an erasure: its units from op->unit on (0: envelopes to the
+ * customer, 1: from it, 2 + i: of conversation i of the blob), deleting at
+ * most op->limit rows; op->unit is left at the first unit not known done.
+ */
+static int erase_step(struct store *s, struct store_op *op)
+{
+    size_t units = 2 + op->blob_len / 16;
+    uint32_t left = op->limit;
+    int rc = SQLITE_DONE;
+
+    while (op->unit < units && left > 0) {
+        sqlite3_stmt *st = s->w[op->unit == 0   ? W_ERASE_TO
+                                : op->unit == 1 ? W_ERASE_FROM
+                                                : W_ERASE_CONV];
+        uint32_t before = op->deleted;
+
+        if (op->unit < 2)
+            sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(st, 1, op->blob + 16 * (op->unit - 2), 16, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
+        sqlite3_bind_int64(st, 3, left);
+        rc = collect_removed(st, op);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            return -1;
+        if (op->deleted - before == left)
+            break; /* this unit may hold more: the next step goes on with it */
+        left -= op->deleted - before;
+        op->unit++;
+    }
+    op->checkpoint = op->checkpoint && op->unit == units; /* only once it is all done */
+    return 0;
+}
+
 static int run_op(struct store *s, struct store_op *op)
 {
     sqlite3_stmt *st;
@@ -180,21 +227,8 @@ static int run_op(struct store *s, struct store_op *op)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
         rc = collect_removed(st, op);
         break;
-    case STORE_ERASE_ALL:
-        /* To or from the customer, then anything of its conversations (agents' handovers). */
-        st = s->w[W_ERASE];
-        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
-        rc = collect_removed(st, op);
-        for (size_t i = 0; rc == SQLITE_DONE && i + 16 <= op->blob_len; i += 16) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            st = s->w[W_ERASE_CONV];
-            sqlite3_bind_blob(st, 1, op->blob + i, 16, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
-            rc = collect_removed(st, op);
-        }
-        break;
+    case STORE_ERASE_STEP:
+        return erase_step(s, op);
     case STORE_DIRECTORY:
         st = s->w[W_DIRECTORY];
         sqlite3_bind_text(st, 1, op->brand_id, -1, SQLITE_STATIC);
@@ -250,14 +284,14 @@ static void commit_batch(struct store *s, struct store_batch *b)
     /*
      * Deleted envelopes leave the file for good: secure_delete zeroed their
      * pages, and a checkpoint that truncates the WAL drops the older copies
-     * of those pages it still held. It runs after an erasure and with every
-     * expiry sweep (each minute by default), whatever it deleted, so the
+     * of those pages it still held. It runs at the end of an erasure and
+     * with every expiry sweep (each minute by default), whatever it deleted, so the
      * copies of acknowledged envelopes go too. When a reader is busy the
      * checkpoint is partial; the next sweep tries again.
      */
     for (size_t i = 0; ok && i < b->n; i++)
         if (b->ops[i].kind == STORE_EXPIRE ||
-            (b->ops[i].kind == STORE_ERASE_ALL && b->ops[i].deleted > 0)) {
+            (b->ops[i].kind == STORE_ERASE_STEP && b->ops[i].checkpoint)) {
             exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
             break;
         }

@@ -34,8 +34,9 @@ enum store_op_kind {
     STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
     STORE_PREKEY_DEL,   /* prekey_id */
     STORE_PREKEY_CLEAR, /* env.recipient = owner routing id: all of its prekeys */
-    STORE_ERASE_ALL,    /* env.recipient: envelopes to or from it, and of the conversations
-                           in blob (16 bytes each), seq <= cutoff -> expired list */
+    STORE_ERASE_STEP,   /* env.recipient: envelopes to or from it, and of the conversations
+                           in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
+                           rows -> expired list, unit */
     STORE_BARRIER       /* no work: answered once the batch holding it is committed */
 };
 
@@ -51,7 +52,9 @@ struct store_op {
     uint8_t reply_to[32];         /* routing id of the connection to answer */
     uint64_t submitted_ns;        /* CLOCK_MONOTONIC at arrival */
     struct store_env env;
-    uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_ALL: highest seq */
+    uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_STEP: highest seq */
+    uint32_t unit, limit;         /* STORE_ERASE_STEP: where to go on; rows at most */
+    bool checkpoint;              /* STORE_ERASE_STEP: truncate the WAL after the commit */
     char brand_id[65];            /* STORE_DIRECTORY */
     uint64_t version;
     uint8_t *blob;                /* STORE_DIRECTORY, STORE_PREKEY_ADD; owned */

@@ -361,7 +361,7 @@ static void run_erasure(const struct opts *o)
             }
             if (!flooding && now >= t_flood) {
                 for (size_t k = 0; k < nc; k++)
-                    if (pc_send_erase(ec[k], cust[k], (const uint8_t(*)[16])convs[k * nid], nid) !=
+                    if (pc_send_erase(ec[k], cust[k], (const uint8_t(*)[16])convs[k * nid], NULL, nid) !=
                         0)
                         die("cannot send the erasure request");
                 flooding = true;

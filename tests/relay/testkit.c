@@ -418,6 +418,37 @@ void tk_send_acked(wsc *c, const uint8_t envelope_id[16], const uint8_t recipien
     tk_expect_ack(c, envelope_id, 5000);
 }
 
+void tk_send_many(wsc *c, size_t n, const uint8_t (*convs)[16], const uint8_t *recipient,
+                  const uint8_t *sealed, size_t sealed_len)
+{
+    uint8_t *buf = NULL, eid[16], conv[16], to[32];
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *m = NULL;
+        size_t mlen = 0;
+        tk_random(eid, 16);
+        tk_random(conv, 16);
+        tk_random(to, 32);
+        CHECK(pc_pack_envelope(eid, convs != NULL ? convs[i] : conv,
+                               recipient != NULL ? recipient : to, sealed, sealed_len, &m,
+                               &mlen) == 0);
+        CHECK(wsc_frame_append(&buf, &len, m, mlen) == 0);
+        free(m);
+    }
+    CHECK(wsc_send_raw(c, buf, len) == 0);
+    free(buf);
+    for (size_t acked = 0; acked < n;) {
+        Parley__Frame *f = pc_recv(c, 10000);
+        CHECKM(f != NULL, "%zu of %zu sends unanswered", n - acked, n);
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_ACK ||
+                   f->kind_case == PARLEY__FRAME__KIND_DELIVER,
+               "a send of many answered with frame kind %d", (int)f->kind_case);
+        acked += f->kind_case == PARLEY__FRAME__KIND_ACK; /* deliveries are left unacknowledged */
+        parley__frame__free_unpacked(f, NULL);
+    }
+}
+
 void tk_roundtrip(wsc *c, const parley_identity *id)
 {
     uint8_t me[32];

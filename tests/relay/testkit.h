@@ -118,6 +118,14 @@ bool tk_contains(const char *hay, size_t len, const char *needle);
 /* Whether needle is in the relay's database file or its write-ahead log. */
 bool tk_in_store(const struct relay_proc *r, const char *needle);
 
+/*
+ * Sends n envelopes of sealed at once (pipelined) and waits for every ack:
+ * envelope i in conversation convs[i] (a random one if convs is NULL), to
+ * recipient (a random one each if NULL).
+ */
+void tk_send_many(wsc *c, size_t n, const uint8_t (*convs)[16], const uint8_t *recipient,
+                  const uint8_t *sealed, size_t sealed_len);
+
 /* Sends an envelope and waits for its ack. */
 void tk_send_acked(wsc *c, const uint8_t envelope_id[16], const uint8_t recipient[32],
                    const uint8_t *sealed, size_t sealed_len);

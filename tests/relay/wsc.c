@@ -727,20 +727,28 @@ int pc_send_fetch(wsc *c, const char *brand_id)
     return pc_send(c, &f);
 }
 
-int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16], size_t n)
+int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
+                  const uint8_t (*salts)[16], size_t n)
 {
     Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
     Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
     Parley__Frame f = PARLEY__FRAME__INIT;
-    ProtobufCBinaryData *ids = calloc(n ? n : 1, sizeof(*ids));
+    ProtobufCBinaryData *ids = calloc(2 * n + 1, sizeof(*ids));
     uint8_t *b = NULL, sig[64];
     size_t blen;
     int rc = -1;
 
     if (ids == NULL)
         return -1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         ids[i] = (ProtobufCBinaryData){16, (uint8_t *)convs[i]};
+        if (salts != NULL)
+            ids[n + i] = (ProtobufCBinaryData){16, (uint8_t *)salts[i]};
+    }
+    if (salts != NULL) {
+        body.conversation_salts = ids + n;
+        body.n_conversation_salts = n;
+    }
     body.brand_id = (char *)"acme";
     body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(id)};
     body.time_ms = 1;

@@ -175,8 +175,12 @@ int pc_send_delivered(wsc *c, const uint8_t (*ids)[16], size_t n);
 int pc_send_publish(wsc *c, const uint8_t *dir, size_t len);
 int pc_send_fetch(wsc *c, const char *brand_id);
 
-/* A customer's signed erasure request for its n conversations (16-byte ids), as the library sends it. */
-int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16], size_t n);
+/*
+ * A customer's signed erasure request for its n conversations (16-byte
+ * ids) with their salts (NULL: none), as the library sends it.
+ */
+int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
+                  const uint8_t (*salts)[16], size_t n);
 
 /* Appends a masked binary frame carrying msg to buf (malloc-grown). 0 or -1. */
 int wsc_frame_append(uint8_t **buf, size_t *len, const uint8_t *msg, size_t n);
