@@ -255,7 +255,7 @@ static void run_erasure(const struct opts *o)
     char dir[256];
     size_t nc = (size_t)o->customers, nid = (size_t)o->ids, total = (size_t)o->envelopes;
     parley_identity **cust = calloc(nc, sizeof(*cust)), *filler_id;
-    uint8_t(*convs)[16] = calloc(nc * nid, 16);
+    uint8_t(*convs)[16] = calloc(nc * nid, 16), (*salts)[16] = calloc(nc * nid, 16);
     struct env_spec *specs = calloc(total, sizeof(*specs));
     size_t n = 0, with_envelopes = nid / 4;
     long refused = 0;
@@ -265,8 +265,8 @@ static void run_erasure(const struct opts *o)
     struct bystander b;
     bool unfinished;
 
-    if (cust == NULL || convs == NULL || specs == NULL || ec == NULL || done_us == NULL ||
-        erased == NULL)
+    if (cust == NULL || convs == NULL || salts == NULL || specs == NULL || ec == NULL ||
+        done_us == NULL || erased == NULL)
         die("out of memory");
     start_relay(&rp, dir, sizeof(dir), o, fixed);
     /* What the erasures will delete: a quarter of each customer's conversations have envelopes
@@ -275,7 +275,11 @@ static void run_erasure(const struct opts *o)
         uint8_t me[32];
         cust[k] = identity();
         parley_routing_id(parley_identity_sign_pk(cust[k]), PARLEY_ROUTING_CUSTOMER, me);
-        randombytes_buf(convs[k * nid], 16 * nid);
+        /* Conversation ids bound to the customer's key, as the library makes them. */
+        randombytes_buf(salts[k * nid], 16 * nid);
+        for (size_t j = 0; j < nid; j++)
+            parley_conversation_id(parley_identity_sign_pk(cust[k]), salts[k * nid + j],
+                                   convs[k * nid + j]);
         for (size_t j = 0; j < with_envelopes; j++)
             for (int r = 0; r < PER_CONV && n < total; r++, n++) {
                 memcpy(specs[n].conv, convs[k * nid + j], 16);
@@ -361,8 +365,8 @@ static void run_erasure(const struct opts *o)
             }
             if (!flooding && now >= t_flood) {
                 for (size_t k = 0; k < nc; k++)
-                    if (pc_send_erase(ec[k], cust[k], (const uint8_t(*)[16])convs[k * nid], NULL, nid) !=
-                        0)
+                    if (pc_send_erase(ec[k], cust[k], (const uint8_t(*)[16])convs[k * nid],
+                                      (const uint8_t(*)[16])salts[k * nid], nid) != 0)
                         die("cannot send the erasure request");
                 flooding = true;
                 t_flood = now_us();
@@ -461,6 +465,7 @@ static void run_erasure(const struct opts *o)
     free(b.latency_us);
     free(cust);
     free(convs);
+    free(salts);
     free(specs);
     free(ec);
     free(done_us);
@@ -634,7 +639,8 @@ int main(int argc, char **argv)
                      .backlog = 10000,
                      .bps = 20000,
                      .rtt_ms = 300,
-                     .seconds = 20};
+                     .seconds = 20,
+                     .limit_s = 1200};
     int i;
 
     if (argc < 2 || sodium_init() < 0 || parley_init() != PARLEY_OK) {

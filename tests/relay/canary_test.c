@@ -99,8 +99,8 @@ static void test_canaries(void)
     for (int i = 0; i < N_ENV; i++) {
         uint8_t eid[16];
         tk_random(eid, 16);
-        tk_send_acked(c, eid, i < N_ENV - 1 ? to_away : to_agent,
-                      (const uint8_t *)env_canary[i], strlen(env_canary[i]));
+        tk_send_acked(c, eid, i < N_ENV - 1 ? to_away : to_agent, (const uint8_t *)env_canary[i],
+                      strlen(env_canary[i]));
     }
     parley__frame__free_unpacked(
         tk_expect_kind(a, PARLEY__FRAME__KIND_DELIVER, 5000, "agent delivery"), NULL);
@@ -210,35 +210,6 @@ static void test_expiry_leaves_nothing(void)
     tk_env_end(&e);
 }
 
-/* A signed erasure request frame for id (the library signs it for its clients the same way). */
-static void send_erase(wsc *c, const parley_identity *id, const uint8_t *conv)
-{
-    ProtobufCBinaryData ids[1];
-    Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
-    Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    uint8_t *b = NULL, sig[64];
-    size_t blen = 0;
-
-    body.brand_id = (char *)"acme";
-    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(id)};
-    body.time_ms = 1;
-    if (conv != NULL) {
-        ids[0] = (ProtobufCBinaryData){16, (uint8_t *)conv};
-        body.conversation_ids = ids;
-        body.n_conversation_ids = 1;
-    }
-    CHECK(parley__pack(&body.base, &b, &blen) == PARLEY_OK);
-    CHECK(parley__sign_raw(id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) ==
-          PARLEY_OK);
-    req.body = (ProtobufCBinaryData){blen, b};
-    req.signature = (ProtobufCBinaryData){64, sig};
-    f.kind_case = PARLEY__FRAME__KIND_ERASE;
-    f.erase = &req;
-    CHECK(pc_send(c, &f) == 0);
-    free(b);
-}
-
 /*
  * A customer's erasure request: every envelope the relay holds to or from
  * the customer leaves the database and its WAL; what it sends afterwards
@@ -249,7 +220,7 @@ static void test_erasure_leaves_nothing(void)
     struct tk_env e;
     parley_identity *cust = tk_identity(), *other = tk_identity(), *away = tk_identity();
     char canary[4][64], later[64], tag[17];
-    uint8_t rnd[8], to_away[32], to_cust[32], eid[16], conv[16];
+    uint8_t rnd[8], to_away[32], to_cust[32], eid[16], conv[16], salt[16];
     Parley__Frame *f;
     wsc *c, *o;
 
@@ -276,7 +247,8 @@ static void test_erasure_leaves_nothing(void)
     tk_send_acked(o, eid, to_cust, (const uint8_t *)canary[2], strlen(canary[2]));
     /* Someone else's envelope in one of the customer's conversations (an agents' handover). */
     tk_random(eid, 16);
-    tk_random(conv, 16);
+    tk_random(salt, 16);
+    parley_conversation_id(parley_identity_sign_pk(cust), salt, conv);
     {
         uint8_t *m = NULL;
         size_t mlen = 0;
@@ -292,7 +264,8 @@ static void test_erasure_leaves_nothing(void)
         CHECKM(tk_in_store(&e.relay, canary[i]), "envelope %d not stored", i);
     /* Someone else's erasure request is refused. */
     {
-        send_erase(o, cust, NULL); /* signed by the customer's key, but on another connection */
+        /* Signed by the customer's key, but on another connection. */
+        CHECK(pc_send_erase(o, cust, NULL, NULL, 0) == 0);
         f = tk_expect_kind(o, PARLEY__FRAME__KIND_ERROR, 5000, "erasure for another key");
         parley__frame__free_unpacked(f, NULL);
     }
@@ -301,7 +274,7 @@ static void test_erasure_leaves_nothing(void)
     /* The stored envelope for the customer comes first; it is not acknowledged. */
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_DELIVER, 5000, "stored envelope");
     parley__frame__free_unpacked(f, NULL);
-    send_erase(c, cust, conv);
+    CHECK(pc_send_erase(c, cust, (const uint8_t(*)[16])conv, (const uint8_t(*)[16])salt, 1) == 0);
     f = tk_expect_kind(c, PARLEY__FRAME__KIND_ERASED, 5000, "erasure");
     CHECKM(f->erased->envelopes == 4, "erased %u envelopes, not 4", f->erased->envelopes);
     parley__frame__free_unpacked(f, NULL);

@@ -1,7 +1,8 @@
 /*
- * Erasure requests at scale: a large erasure runs in steps between other
- * commits instead of holding up everyone's, a customer has one erasure in
- * flight at a time, and everything it covers is gone once it answers.
+ * Erasure requests: a large erasure runs in steps between other commits
+ * instead of holding up everyone's, a customer has one erasure in flight
+ * at a time, everything it covers is gone once it answers, and it covers
+ * only conversations bound to the key that signed it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,10 +133,99 @@ static void test_erasure_chunks(void)
     tk_env_end(&e);
 }
 
+/* The next frame is an error with code; the connection stays open. */
+static void expect_refused(wsc *c, Parley__Error__Code code, const char *what)
+{
+    Parley__Frame *f;
+
+    while ((f = pc_recv(c, 5000)) != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER)
+        parley__frame__free_unpacked(f, NULL); /* what is stored for it */
+    CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_ERROR && f->error->code == code,
+           "%s: expected %s", what, tk_error_name(code));
+    parley__frame__free_unpacked(f, NULL);
+}
+
+/*
+ * Conversation ids are bound to the customer's key: nobody can erase a
+ * conversation by naming its id, not even someone who learnt it (another
+ * customer, an agent of the queue), and a customer cannot name another's.
+ */
+static void test_erasure_binding(void)
+{
+    struct tk_env e;
+    struct customer victim, thief;
+    parley_identity *agent = tk_identity();
+    uint8_t sealed[64], salt[16], to[32];
+    Parley__Frame *f;
+    wsc *a, *t, *v;
+
+    tk_random(sealed, sizeof(sealed));
+    customer_make(&victim, 2);
+    customer_make(&thief, 1);
+    tk_env_init(&e, "erasurebinding");
+    tk_env_start(&e, NULL);
+    a = pc_connect(e.relay.port, agent, NULL, 0);
+    CHECK(a != NULL);
+    tk_random(to, 32);
+    tk_send_many(a, 2, (const uint8_t(*)[16])victim.convs, to, sealed, sizeof(sealed));
+    t = pc_connect(e.relay.port, thief.id, NULL, 0);
+    CHECK(t != NULL);
+
+    /* The victim's conversation id with a salt of the thief's choosing. */
+    tk_random(salt, 16);
+    CHECK(pc_send_erase(t, thief.id, (const uint8_t(*)[16])victim.convs[0],
+                        (const uint8_t(*)[16])salt, 1) == 0);
+    expect_refused(t, PARLEY__ERROR__CODE__UNBOUND, "another customer's conversation");
+    /* Even with the victim's own salt: the id is bound to the victim's key. */
+    CHECK(pc_send_erase(t, thief.id, (const uint8_t(*)[16])victim.convs[0],
+                        (const uint8_t(*)[16])victim.salts[0], 1) == 0);
+    expect_refused(t, PARLEY__ERROR__CODE__UNBOUND, "another customer's conversation and salt");
+    /* Ids without their salts cannot be checked. */
+    CHECK(pc_send_erase(t, thief.id, (const uint8_t(*)[16])victim.convs, NULL, 2) == 0);
+    expect_refused(t, PARLEY__ERROR__CODE__UNBOUND, "conversation ids without salts");
+    /* One bad id among good ones refuses the whole request. */
+    {
+        uint8_t ids[2][16], salts[2][16];
+        memcpy(ids[0], thief.convs[0], 16);
+        memcpy(salts[0], thief.salts[0], 16);
+        memcpy(ids[1], victim.convs[1], 16);
+        memcpy(salts[1], victim.salts[1], 16);
+        CHECK(pc_send_erase(t, thief.id, (const uint8_t(*)[16])ids, (const uint8_t(*)[16])salts,
+                            2) == 0);
+        expect_refused(t, PARLEY__ERROR__CODE__UNBOUND, "a request with one foreign id");
+    }
+    CHECK(tk_rejects(&e.relay, "unbound", 4) >= 4);
+    CHECK(relay_metric(&e.relay, "parley_bytes_stored") == 2 * sizeof(sealed));
+
+    /* Its own conversations, with their salts: the thief's request is carried out. */
+    CHECK(pc_send_erase(t, thief.id, (const uint8_t(*)[16])thief.convs,
+                        (const uint8_t(*)[16])thief.salts, 1) == 0);
+    f = tk_expect_kind(t, PARLEY__FRAME__KIND_ERASED, 5000, "the thief's own erasure");
+    CHECK(f->erased->envelopes == 0);
+    parley__frame__free_unpacked(f, NULL);
+
+    /* The victim's erasure of its own works, and takes both. */
+    v = pc_connect(e.relay.port, victim.id, NULL, 0);
+    CHECK(v != NULL);
+    CHECK(pc_send_erase(v, victim.id, (const uint8_t(*)[16])victim.convs,
+                        (const uint8_t(*)[16])victim.salts, 2) == 0);
+    f = tk_expect_kind(v, PARLEY__FRAME__KIND_ERASED, 5000, "the victim's erasure");
+    CHECKM(f->erased->envelopes == 2, "erased %u, not 2", f->erased->envelopes);
+    parley__frame__free_unpacked(f, NULL);
+    wsc_free(a);
+    wsc_free(t);
+    wsc_free(v);
+    parley_identity_free(agent);
+    customer_free(&victim);
+    customer_free(&thief);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"erasure_chunks", test_erasure_chunks},
+        {"erasure_binding", test_erasure_binding},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
