@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "custody.h"
 
 #define MAX_KEYS 32u            /* receive keys kept per conversation */
 #define MAX_SENDERS 8u
@@ -34,6 +35,7 @@
 #define RETENTION_SWEEP_MS (3600u * 1000u)   /* history retention is applied hourly */
 #define SEEN_KEEP_MS (60ull * 24 * 3600 * 1000) /* relays keep envelopes 30 days by default */
 #define RELAY_AUTH_DOMAIN "relay-auth"
+#define HANDOVER_MAX 60000u     /* a Handover's bytes: with a certificate, still one envelope */
 
 /* ------------------------------------------------------------------ */
 /* State kept in memory */
@@ -80,6 +82,9 @@ struct conv {
     parley_cert_info target;
     uint64_t history_count, peer_read, peer_delivered;
     uint32_t erasure;            /* agents: 1 history erased, 2 kept by policy */
+    uint64_t custody;            /* custody counter: the customer's current, agents' highest */
+    struct buf custody_ack;      /* agents: the newest acknowledgement naming this agent */
+    uint64_t notice_seq;         /* customers: last number used for notices to other agents */
 };
 
 struct out_item {
@@ -346,6 +351,7 @@ static void conv_free(struct conv *cv)
     buf_free(&cv->agent_cert);
     buf_free(&cv->consent);
     buf_free(&cv->target_cert);
+    buf_free(&cv->custody_ack);
     sodium_memzero(cv, sizeof(*cv));
 }
 
@@ -416,6 +422,10 @@ static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct
     cv->peer_read = s->peer_read_seq;
     cv->peer_delivered = s->peer_delivered_seq;
     cv->erasure = s->erasure;
+    cv->custody = s->custody_counter;
+    cv->notice_seq = s->notice_seq;
+    if (!buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len))
+        goto bad;
     parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
     return PARLEY_OK;
 bad:
@@ -473,6 +483,9 @@ static parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.peer_read_seq = cv->peer_read;
     s.peer_delivered_seq = cv->peer_delivered;
     s.erasure = cv->erasure;
+    s.custody_counter = cv->custody;
+    s.custody_ack = (ProtobufCBinaryData){cv->custody_ack.n, cv->custody_ack.p};
+    s.notice_seq = cv->notice_seq;
     err = parley__vault_put_pb(c->vault, "conv", cv->id, 16, &s.base);
     sodium_memzero(keys, sizeof(keys));
     return err;
@@ -715,13 +728,18 @@ static bool conv_peer(const struct parley__core *c, const struct conv *cv, const
     return true;
 }
 
+/* What else a payload sent now changes, in its transaction; seq is the number it used. */
+typedef parley_err (*send_also_fn)(struct parley__core *c, struct conv *cv, uint64_t seq,
+                                   void *arg);
+
 /*
- * Sends p to the conversation's peer now: seal, outbox, save, commit.
- * Drops the newest out item again if the commit fails.
+ * Sends p to the conversation's peer now: seal, outbox, whatever `also`
+ * adds, save, commit. announce: with a fresh receive key. Drops the
+ * newest out item again if the commit fails.
  */
-static parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payload *p,
-                           const uint8_t *history_text, size_t history_len, uint64_t *seq,
-                           uint64_t now)
+static parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                                bool announce, send_also_fn also, void *arg, uint64_t *seq,
+                                uint64_t now)
 {
     const uint8_t *sign, *box;
     size_t n_before = c->n_out;
@@ -733,12 +751,9 @@ static parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payl
     err = parley__vault_begin(c->vault);
     if (err != PARLEY_OK)
         return err;
-    err = seal_to_outbox(c, cv, p, 0, true, sign, box, now, &used);
-    if (err == PARLEY_OK && history_text != NULL)
-        err = history_add(c, cv, c->out[c->n_out - 1].envelope_id, true,
-                          parley_identity_sign_pk(c->id),
-                          c->agent ? c->cert_info.display_name : NULL, used, now, history_text,
-                          history_len, PARLEY_BODY_TEXT);
+    err = seal_to_outbox(c, cv, p, 0, announce, sign, box, now, &used);
+    if (err == PARLEY_OK && also != NULL)
+        err = also(c, cv, used, arg);
     if (err == PARLEY_OK)
         err = conv_save(c, cv);
     if (err == PARLEY_OK)
@@ -754,6 +769,34 @@ static parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payl
         *seq = used;
     pump_outbox(c, now);
     return PARLEY_OK;
+}
+
+struct sent_text {
+    const uint8_t *text;
+    size_t len;
+    uint64_t now;
+};
+
+/* The text just sealed goes to our own history. */
+static parley_err sent_to_history(struct parley__core *c, struct conv *cv, uint64_t seq,
+                                  void *arg)
+{
+    const struct sent_text *t = arg;
+
+    return history_add(c, cv, c->out[c->n_out - 1].envelope_id, true,
+                       parley_identity_sign_pk(c->id), c->agent ? c->cert_info.display_name : NULL,
+                       seq, t->now, t->text, t->len, PARLEY_BODY_TEXT);
+}
+
+/* Sends p to the conversation's peer now, announcing a fresh key; a text also goes to history. */
+static parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                           const uint8_t *history_text, size_t history_len, uint64_t *seq,
+                           uint64_t now)
+{
+    struct sent_text t = {history_text, history_len, now};
+
+    return send_now_with(c, cv, p, true, history_text != NULL ? sent_to_history : NULL, &t, seq,
+                         now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -841,12 +884,18 @@ static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parle
         return err;
     }
     /*
-     * Opens carry seq 1 to every agent and a key for the reply; notices and
-     * handovers to other agents carry the next seq without using it up,
-     * and no key, since no reply comes to them.
+     * Opens carry seq 1 to every agent and a key for the reply. Notices,
+     * erasure requests and handovers to other agents carry numbers of
+     * their own, above every number used so far, without using up the
+     * current peer's (who would see a gap), and no key, since no reply
+     * comes to them.
      */
     announce = current || p->body_case == PARLEY__PAYLOAD__BODY_OPEN;
-    seq = current ? 0 : p->body_case == PARLEY__PAYLOAD__BODY_OPEN ? 1 : cv.my_seq + 1;
+    seq = 0;
+    if (!current && p->body_case == PARLEY__PAYLOAD__BODY_OPEN)
+        seq = 1;
+    else if (!current)
+        seq = cv.notice_seq = (cv.my_seq > cv.notice_seq ? cv.my_seq : cv.notice_seq) + 1;
     be64(key, row);
     err = parley__vault_begin(c->vault);
     if (err == PARLEY_OK) {
@@ -1161,6 +1210,35 @@ static void conv_keys_used(struct conv *cv, const uint8_t pk[32])
 
 enum seq_verdict { SEQ_NEXT, SEQ_GAP, SEQ_REPLAY, SEQ_REORDER };
 
+/* True when sender already used seq in cv (or so long ago the window has forgotten it). */
+static bool seq_seen(const struct conv *cv, const uint8_t sender[32], uint64_t seq)
+{
+    for (size_t i = 0; i < cv->n_senders; i++) {
+        const struct sseq *s = &cv->senders[i];
+        uint64_t back;
+
+        if (memcmp(s->key, sender, 32) != 0 || s->highest == 0 || seq > s->highest)
+            continue;
+        if (seq == s->highest)
+            return true;
+        back = s->highest - seq - 1;
+        return back >= SEQ_WINDOW || ((s->window >> back) & 1);
+    }
+    return false;
+}
+
+/* Forgets what was counted from sender in cv: its numbering starts afresh. */
+static void seq_forget(struct conv *cv, const uint8_t sender[32])
+{
+    for (size_t i = 0; i < cv->n_senders; i++)
+        if (memcmp(cv->senders[i].key, sender, 32) == 0) {
+            memmove(&cv->senders[i], &cv->senders[i + 1],
+                    (cv->n_senders - i - 1) * sizeof(cv->senders[0]));
+            cv->n_senders--;
+            return;
+        }
+}
+
 /* Per-sender sequence check with a window of the last 64 numbers. */
 static enum seq_verdict seq_check(struct conv *cv, const uint8_t sender[32], uint64_t seq,
                                   uint64_t *gap_from)
@@ -1260,16 +1338,38 @@ static bool consent_valid(const struct parley__core *c, const Parley__ConsentRec
     return ok;
 }
 
-/* Claims a conversation we were handed: tells the customer who now answers, with our key. */
+/*
+ * Claims a conversation offered or handed to us: tells the customer who
+ * now answers, with our key, and which custody the claim follows (0 after
+ * an Open, else the counter of the acknowledgement the handover carried).
+ */
+static void claim_of(const struct parley__core *c, const struct conv *cv, Parley__Payload *p,
+                     Parley__Claim *cl)
+{
+    cl->agent_id = (char *)c->cert_info.agent_id;
+    cl->custody = cv->custody;
+    p->body_case = PARLEY__PAYLOAD__BODY_CLAIM;
+    p->claim = cl;
+}
+
 static parley_err send_claim(struct parley__core *c, struct conv *cv, uint64_t now)
 {
     Parley__Payload p = PARLEY__PAYLOAD__INIT;
     Parley__Claim cl = PARLEY__CLAIM__INIT;
 
-    cl.agent_id = c->cert_info.agent_id;
-    p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
-    p.claim = &cl;
+    claim_of(c, cv, &p, &cl);
     return send_now(c, cv, &p, NULL, 0, NULL, now);
+}
+
+/* The same inside the transaction that takes a handover, so that a crash cannot lose it. */
+static parley_err seal_claim(struct parley__core *c, struct conv *cv)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Claim cl = PARLEY__CLAIM__INIT;
+    uint64_t used;
+
+    claim_of(c, cv, &p, &cl);
+    return seal_to_outbox(c, cv, &p, 0, true, cv->customer, cv->peer_rk, c->now, &used);
 }
 
 /* Customer: tells every other agent the Open went to that the conversation is taken. */
@@ -1301,6 +1401,9 @@ struct accept {
     const Parley__Handover *handover; /* history handed over with a transfer */
     bool notify_fanout;          /* customer: tell the other agents the conversation is taken */
     bool erase;                  /* agents: the customer asked for erasure */
+    bool merge_history;          /* agents: the handover is for a conversation held already */
+    bool claim;                  /* agents: claim the conversation handed over */
+    bool acknowledge;            /* customer: sign the claimer's custody (counter cv->custody) */
 };
 
 struct row_keys {
@@ -1352,9 +1455,85 @@ static parley_err erase_local(struct parley__core *c, struct conv *cv)
     return err;
 }
 
+/* Matching the start of a handed-over history against the rows already held. */
+struct history_match {
+    const Parley__Handover *h;
+    const uint8_t *customer;
+    size_t matched;
+};
+
+static int match_history(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                         size_t val_len)
+{
+    struct history_match *m = arg;
+    Parley__HistoryRecord *r =
+        parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
+    const Parley__HistoryEntry *e;
+    bool same;
+
+    (void)key;
+    (void)key_len;
+    if (r == NULL)
+        return 0;
+    if (r->kind != PARLEY_BODY_TEXT) {
+        parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+        return 0;
+    }
+    e = m->matched < m->h->n_history ? m->h->history[m->matched] : NULL;
+    same = e != NULL &&
+           e->from_customer == (parley__len_is(r->sender_sign_key, 32) &&
+                                memcmp(r->sender_sign_key.data, m->customer, 32) == 0) &&
+           e->text.len == r->text.len &&
+           (e->text.len == 0 || memcmp(e->text.data, r->text.data, e->text.len) == 0);
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    m->matched += same;
+    return !same;
+}
+
+/*
+ * How many entries at the start of a handed-over history this agent holds
+ * already: its own transcript of a conversation it held before (or was
+ * offered) begins the history that comes back. Only what follows is
+ * added; nothing held is ever replaced.
+ */
+static size_t history_held(struct parley__core *c, const struct conv *cv,
+                           const Parley__Handover *h)
+{
+    struct history_match m = {h, cv->customer, 0};
+
+    if (parley__vault_scan(c->vault, "history", cv->id, 16, match_history, &m) != PARLEY_OK)
+        return 0;
+    return m.matched;
+}
+
+/* Customer: queues its signed acknowledgement of the agent now holding cv, for that agent. */
+static parley_err acknowledge_custody(struct parley__core *c, const struct conv *cv,
+                                      const uint8_t agent[32])
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__CustodyAck *ack;
+    uint8_t *packed;
+    size_t len;
+    parley_err err = parley__custody_ack_make(c->id, cv->id, agent, cv->custody, c->now, &packed,
+                                              &len);
+
+    if (err != PARLEY_OK)
+        return err;
+    ack = parley__custody_ack__unpack(NULL, len, packed);
+    free(packed);
+    if (ack == NULL)
+        return PARLEY_ENOMEM;
+    p.body_case = PARLEY__PAYLOAD__BODY_CUSTODY_ACK;
+    p.custody_ack = ack;
+    err = pending_add(c, cv->id, NULL, &p);
+    parley__custody_ack__free_unpacked(ack, NULL);
+    return err;
+}
+
 static parley_err accept_commit(struct parley__core *c, const struct accept *a)
 {
     uint8_t when[8];
+    size_t held = 0, n_before = c->n_out;
     parley_err err = parley__vault_begin(c->vault);
 
     if (err != PARLEY_OK)
@@ -1362,11 +1541,11 @@ static parley_err accept_commit(struct parley__core *c, const struct accept *a)
     /* Remembered with its arrival time, so the retention sweep can forget it. */
     be64(when, c->now);
     err = parley__vault_put(c->vault, "seen", a->env->envelope_id.data, 16, when, sizeof(when));
-    for (size_t i = 0; err == PARLEY_OK && a->handover != NULL && i < a->handover->n_history;
+    if (a->merge_history)
+        held = history_held(c, a->cv, a->handover);
+    for (size_t i = held; err == PARLEY_OK && a->handover != NULL && i < a->handover->n_history;
          i++) {
         const Parley__HistoryEntry *e = a->handover->history[i];
-        if (!parley__utf8_valid(e->text.data, e->text.len, true))
-            continue;
         err = history_add(c, a->cv, NULL, false,
                           e->from_customer ? a->cv->customer : a->o->p->sender_sign_key.data,
                           e->from_customer ? NULL : e->agent_id, 0, e->time_ms, e->text.data,
@@ -1380,13 +1559,21 @@ static parley_err accept_commit(struct parley__core *c, const struct accept *a)
         err = parley__vault_del(c->vault, "prekey", a->o->used_pk, 32);
     if (err == PARLEY_OK && a->notify_fanout)
         err = notify_fanout(c, a->cv, &a->o->cert);
+    if (err == PARLEY_OK && a->acknowledge)
+        err = acknowledge_custody(c, a->cv, a->o->cert.sign_pk);
+    if (err == PARLEY_OK && a->claim)
+        err = seal_claim(c, a->cv);
     if (err == PARLEY_OK && a->erase)
         err = erase_local(c, a->cv);
     if (err == PARLEY_OK)
         err = conv_save(c, a->cv);
     if (err == PARLEY_OK)
-        return parley__vault_commit(c->vault);
-    parley__vault_rollback(c->vault);
+        err = parley__vault_commit(c->vault);
+    else
+        parley__vault_rollback(c->vault);
+    if (err != PARLEY_OK)
+        while (c->n_out > n_before)
+            out_remove(c, c->n_out - 1);
     return err;
 }
 
@@ -1407,6 +1594,26 @@ static void emit_message(struct parley__core *c, const struct conv *cv, const st
     emit(c, &ev, text, n);
 }
 
+/* A sequence event about o's payload: GAP (from..seq-1), REPLAY (PARLEY_EREPLAY) or REORDER. */
+static void emit_seq(struct parley__core *c, const struct conv *cv, const struct opened *o,
+                     parley_event_kind kind, uint64_t gap_from)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    memcpy(ev.conversation_id, cv->id, 16);
+    memcpy(ev.sender_sign_pk, o->p->sender_sign_key.data, 32);
+    ev.seq = o->p->seq;
+    if (kind == PARLEY_EV_GAP) {
+        ev.gap_from = gap_from;
+        ev.gap_to = o->p->seq - 1;
+    }
+    if (kind == PARLEY_EV_REPLAY)
+        ev.error = PARLEY_EREPLAY;
+    emit(c, &ev, NULL, 0);
+}
+
 /*
  * Sequence check with its events; false when the payload must be dropped.
  * A first contact (an Open, a handover, a notice from the customer to an
@@ -1415,7 +1622,6 @@ static void emit_message(struct parley__core *c, const struct conv *cv, const st
 static bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened *o,
                    bool first_contact)
 {
-    parley_event ev;
     uint64_t from = 0;
     enum seq_verdict v;
 
@@ -1430,36 +1636,55 @@ static bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened 
     v = seq_check(cv, o->p->sender_sign_key.data, o->p->seq, &from);
     if (v == SEQ_NEXT || (v == SEQ_GAP && first_contact))
         return true;
-    memset(&ev, 0, sizeof(ev));
-    memcpy(ev.conversation_id, cv->id, 16);
-    memcpy(ev.sender_sign_pk, o->p->sender_sign_key.data, 32);
-    ev.seq = o->p->seq;
-    if (v == SEQ_GAP) {
-        ev.kind = PARLEY_EV_GAP;
-        ev.gap_from = from;
-        ev.gap_to = o->p->seq - 1;
-        emit(c, &ev, NULL, 0);
-        return true;
-    }
-    ev.kind = v == SEQ_REPLAY ? PARLEY_EV_REPLAY : PARLEY_EV_REORDER;
-    emit(c, &ev, NULL, 0);
-    return false;
+    emit_seq(c, cv, o,
+             v == SEQ_GAP      ? PARLEY_EV_GAP
+             : v == SEQ_REPLAY ? PARLEY_EV_REPLAY
+                               : PARLEY_EV_REORDER,
+             from);
+    return v == SEQ_GAP;
 }
 
-static bool erasure_request_valid(const Parley__ErasureRequest *r, const uint8_t customer[32])
+/*
+ * Any sequenced payload (all but typing notices) whose number its sender
+ * already used in cv is a replay, whatever its body, and goes no further:
+ * reported (PARLEY_EREPLAY), acknowledged to the relay, dropped.
+ */
+static bool replayed(struct parley__core *c, const Parley__Envelope *env, const struct conv *cv,
+                     const struct opened *o)
+{
+    if (o->p->body_case == PARLEY__PAYLOAD__BODY_TYPING ||
+        !seq_seen(cv, o->p->sender_sign_key.data, o->p->seq))
+        return false;
+    emit_seq(c, cv, o, PARLEY_EV_REPLAY, 0);
+    send_delivered(c, env->envelope_id.data);
+    return true;
+}
+
+/*
+ * Agents: an erasure request for cv must be signed by its customer and
+ * list cv's id with the salt that binds it to that customer (§4.6).
+ */
+static parley_err erasure_check(const Parley__ErasureRequest *r, const struct conv *cv)
 {
     Parley__ErasureRequestBody *b;
-    bool ok;
+    parley_err err = PARLEY_EUNBOUND;
 
-    if (r == NULL ||
-        parley__verify_pb(customer, 32, PARLEY__DOMAIN_ERASURE, r->body, r->signature) != PARLEY_OK)
-        return false;
+    if (r == NULL || parley__verify_pb(cv->customer, 32, PARLEY__DOMAIN_ERASURE, r->body,
+                                       r->signature) != PARLEY_OK)
+        return PARLEY_EBADSIG;
     b = parley__erasure_request_body__unpack(NULL, r->body.len, r->body.data);
-    ok = b != NULL && parley__len_is(b->customer_sign_key, 32) &&
-         memcmp(b->customer_sign_key.data, customer, 32) == 0;
+    if (b == NULL || !parley__len_is(b->customer_sign_key, 32) ||
+        memcmp(b->customer_sign_key.data, cv->customer, 32) != 0)
+        err = PARLEY_EMALFORMED;
+    for (size_t i = 0; err == PARLEY_EUNBOUND && i < b->n_conversation_ids; i++)
+        if (parley__len_is(b->conversation_ids[i], 16) &&
+            memcmp(b->conversation_ids[i].data, cv->id, 16) == 0 &&
+            i < b->n_conversation_salts &&
+            parley__conversation_bound(cv->customer, b->conversation_salts[i], cv->id))
+            err = PARLEY_OK;
     if (b != NULL)
         parley__erasure_request_body__free_unpacked(b, NULL);
-    return ok;
+    return err;
 }
 
 /* Bodies either side may receive from its current peer. */
@@ -1501,94 +1726,166 @@ static void peer_body(struct parley__core *c, struct conv *cv, const struct open
         *changed = true;
         break;
     case PARLEY__PAYLOAD__BODY_ERASE:
-        /* Only an agent acts on it, and only when the customer itself signed it. */
-        if (c->agent && erasure_request_valid(p->erase->request, cv->customer)) {
-            a->erase = true;
-            cv->state = PARLEY_CONV_CLOSED;
-            conv_forget_keys(cv);
-            *changed = true;
-        }
+        /* Only an agent acts on it, once erasure_check found it the customer's, for cv. */
+        if (!c->agent)
+            break;
+        a->erase = true;
+        cv->state = PARLEY_CONV_CLOSED;
+        conv_forget_keys(cv);
+        *changed = true;
         break;
     default:
         break;
     }
 }
 
+/* Keeps an unpacked signed object in b, as the bytes it packs to. */
+static bool buf_set_pb(struct buf *b, const ProtobufCMessage *m)
+{
+    uint8_t *packed;
+    size_t len;
+    bool ok;
+
+    if (parley__pack(m, &packed, &len) != PARLEY_OK)
+        return false;
+    ok = buf_set(b, packed, len);
+    free(packed);
+    return ok;
+}
+
+/* Agents: the first message of a conversation, from its customer. */
+static parley_err agent_open(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                             const struct opened *o)
+{
+    const Parley__Payload *p = o->p;
+
+    /* The id must be this customer's (§4.6): nobody opens a conversation in another's name. */
+    if (!parley__conversation_bound(p->sender_sign_key.data, p->open->conversation_salt,
+                                    env->conversation_id.data))
+        return PARLEY_EUNBOUND;
+    if (!consent_valid(c, p->open->consent, p->sender_sign_key.data))
+        return PARLEY_ENOCONSENT;
+    memcpy(cv->id, env->conversation_id.data, 16);
+    memcpy(cv->salt, p->open->conversation_salt.data, 16);
+    cv->has_salt = true;
+    cv->state = PARLEY_CONV_QUEUED;
+    parley__copy_str(cv->queue, sizeof(cv->queue), p->open->queue);
+    memcpy(cv->customer, p->sender_sign_key.data, 32);
+    cv->has_customer = true;
+    memcpy(cv->peer_rk, p->next_receive_key.len == 32 ? p->next_receive_key.data
+                                                      : p->open->customer_box_key.data,
+           32);
+    cv->has_peer_rk = true;
+    buf_set_pb(&cv->consent, &p->open->consent->base);
+    seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/*
+ * Agents: a colleague hands a conversation over (§11.3). Accepted only
+ * with a chain of custody: the id bound to the customer key by the salt,
+ * the customer's acknowledgement that the sender holds the conversation,
+ * at a custody counter above any this client has seen for it. A
+ * conversation already held is updated, never reset: its history,
+ * consent, numbering of other senders and erasure mark stay.
+ */
+static parley_err agent_handover(struct parley__core *c, const Parley__Envelope *env,
+                                 struct conv *cv, bool have_conv, const struct opened *o)
+{
+    const Parley__Handover *h = o->p->handover;
+    const uint8_t *id = env->conversation_id.data, *customer = h->customer_sign_key.data;
+    struct parley__custody held;
+
+    if (!parley__conversation_bound(customer, h->conversation_salt, id))
+        return PARLEY_EUNBOUND;
+    if (parley__custody_ack_check(h->custody, customer, id, &held) != PARLEY_OK ||
+        sodium_memcmp(held.agent, o->p->sender_sign_key.data, 32) != 0)
+        return PARLEY_ECUSTODY;
+    if (have_conv && ((cv->has_customer && sodium_memcmp(cv->customer, customer, 32) != 0) ||
+                      held.counter <= cv->custody || cv->erasure != 0))
+        return PARLEY_ECUSTODY;
+    /* A conversation new to this agent: its consent is checked as an Open's would be. */
+    if (!have_conv && !dir_valid(c, c->now))
+        return PARLEY_ENODIRECTORY;
+    if (!have_conv && !consent_valid(c, h->consent, customer))
+        return PARLEY_ENOCONSENT;
+    if (!have_conv) {
+        memcpy(cv->id, id, 16);
+        parley__copy_str(cv->queue, sizeof(cv->queue), h->queue);
+        memcpy(cv->customer, customer, 32);
+        cv->has_customer = true;
+    }
+    if (cv->consent.n == 0 && h->consent != NULL)
+        buf_set_pb(&cv->consent, &h->consent->base);
+    memcpy(cv->salt, h->conversation_salt.data, 16);
+    cv->has_salt = true;
+    cv->state = PARLEY_CONV_ACTIVE;
+    memcpy(cv->peer_rk, h->customer_receive_key.data, 32);
+    cv->has_peer_rk = true;
+    cv->custody = held.counter;
+    /*
+     * The customer's count starts afresh: its receipts to the previous
+     * agent used numbers this agent never sees, and what it sent before
+     * is sealed to keys this agent never had.
+     */
+    seq_forget(cv, customer);
+    seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/* Agents: the customer acknowledges our claim (§11.3). */
+static parley_err agent_custody_ack(struct parley__core *c, struct conv *cv,
+                                    const Parley__CustodyAck *ack)
+{
+    struct parley__custody got;
+
+    if (cv->state != PARLEY_CONV_ACTIVE ||
+        parley__custody_ack_check(ack, cv->customer, cv->id, &got) != PARLEY_OK ||
+        sodium_memcmp(got.agent, parley_identity_sign_pk(c->id), 32) != 0 ||
+        got.counter <= cv->custody || !buf_set_pb(&cv->custody_ack, &ack->base))
+        return PARLEY_ECUSTODY;
+    cv->custody = got.counter;
+    return PARLEY_OK;
+}
+
+/* Reports a payload refused with err, and acknowledges it: it will not be taken later either. */
+static void refuse(struct parley__core *c, const Parley__Envelope *env, parley_err err)
+{
+    emit_rejected(c, env->conversation_id.data, err);
+    send_delivered(c, env->envelope_id.data);
+}
+
 static void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
                           bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false};
-    bool changed = false, claim_after = false;
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
+    bool changed = false;
     const char *taken_by = NULL;
+    parley_err err;
 
+    if (have_conv && replayed(c, env, cv, o))
+        return;
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
-        Parley__ConsentReceipt *r = p->open->consent;
         /* Consent can only be checked against the notice of a valid directory. */
-        if (!dir_valid(c, now)) {
-            emit_rejected(c, env->conversation_id.data, PARLEY_ENODIRECTORY);
-            send_delivered(c, env->envelope_id.data);
+        err = dir_valid(c, now) ? agent_open(c, env, cv, o) : PARLEY_ENODIRECTORY;
+        if (err != PARLEY_OK) {
+            refuse(c, env, err);
             return;
         }
-        if (!consent_valid(c, r, p->sender_sign_key.data)) {
-            emit_rejected(c, env->conversation_id.data, PARLEY_ENOCONSENT);
-            send_delivered(c, env->envelope_id.data);
-            return;
-        }
-        memcpy(cv->id, env->conversation_id.data, 16);
-        cv->state = PARLEY_CONV_QUEUED;
-        parley__copy_str(cv->queue, sizeof(cv->queue), p->open->queue);
-        memcpy(cv->customer, p->sender_sign_key.data, 32);
-        cv->has_customer = true;
-        memcpy(cv->peer_rk, p->next_receive_key.len == 32 ? p->next_receive_key.data
-                                                          : p->open->customer_box_key.data,
-               32);
-        cv->has_peer_rk = true;
-        {
-            uint8_t *rb;
-            size_t rl;
-            if (parley__pack(&r->base, &rb, &rl) == PARLEY_OK) {
-                buf_set(&cv->consent, rb, rl);
-                free(rb);
-            }
-        }
-        seq_ok(c, cv, o, true);
         a.text = p->open->text.data;
         a.text_len = p->open->text.len;
         changed = true;
     } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
-        const Parley__Handover *h = p->handover;
-        uint8_t *rb;
-        size_t rl;
-
-        if (!parley__len_is(h->customer_sign_key, 32) ||
-            !parley__len_is(h->customer_receive_key, 32) || h->n_history > 10000) {
-            emit_rejected(c, env->conversation_id.data, PARLEY_EMALFORMED);
-            send_delivered(c, env->envelope_id.data);
+        err = agent_handover(c, env, cv, have_conv, o);
+        if (err != PARLEY_OK) {
+            refuse(c, env, err);
             return;
         }
-        conv_free(cv);
-        memcpy(cv->id, env->conversation_id.data, 16);
-        cv->state = PARLEY_CONV_ACTIVE;
-        parley__copy_str(cv->queue, sizeof(cv->queue), h->queue);
-        memcpy(cv->customer, h->customer_sign_key.data, 32);
-        cv->has_customer = true;
-        memcpy(cv->peer_rk, h->customer_receive_key.data, 32);
-        cv->has_peer_rk = true;
-        /*
-         * The customer's count starts afresh: its receipts to the previous
-         * agent used numbers this agent never sees, and what it sent before
-         * is sealed to keys this agent never had.
-         */
-        cv->n_senders = 0;
-        if (h->consent != NULL && parley__pack(&h->consent->base, &rb, &rl) == PARLEY_OK) {
-            buf_set(&cv->consent, rb, rl);
-            free(rb);
-        }
-        seq_ok(c, cv, o, true);
-        a.handover = h;
+        a.handover = p->handover;
+        a.merge_history = have_conv;
+        a.claim = true;
         changed = true;
-        claim_after = true;
     } else if (have_conv && cv->has_customer &&
                memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
         /* Typing notices are not sequenced: sent once, never stored, replays are harmless. */
@@ -1606,6 +1903,16 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                 taken_by = p->claim->agent_id;
                 changed = true;
             }
+        } else if (p->body_case == PARLEY__PAYLOAD__BODY_CUSTODY_ACK) {
+            err = agent_custody_ack(c, cv, p->custody_ack);
+            if (err != PARLEY_OK) {
+                refuse(c, env, err);
+                return;
+            }
+        } else if (p->body_case == PARLEY__PAYLOAD__BODY_ERASE &&
+                   (err = erasure_check(p->erase->request, cv)) != PARLEY_OK) {
+            refuse(c, env, err);
+            return;
         } else {
             peer_body(c, cv, o, &a, &changed);
         }
@@ -1616,8 +1923,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         if (!o->used_prekey)
             conv_keys_used(cv, o->used_pk);
     } else {
-        emit_rejected(c, env->conversation_id.data, PARLEY_EUNTRUSTED);
-        send_delivered(c, env->envelope_id.data);
+        refuse(c, env, PARLEY_EUNTRUSTED);
         return;
     }
     if (accept_commit(c, &a) != PARLEY_OK)
@@ -1638,8 +1944,8 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         emit_message(c, cv, o, a.text, a.text_len);
         receipt_due(c, cv->id, p->seq);
     }
-    if (claim_after)
-        send_claim(c, cv, now);
+    if (a.claim)
+        pump_outbox(c, now);
     /*
      * Every first contact (open, notice, handover) uses a prekey; one sealed
      * to the long-term key means the relay has none left: replenish now.
@@ -1653,58 +1959,87 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
 }
 
 /*
- * Customer: an agent's claim: the first from the Open's agents, or from the
- * announced transfer target. Sets *notify when the other agents must be told.
+ * Customer: an agent's claim, in custody order (§11.3): the first claim
+ * from an agent the Open went to, following no custody; or, during a
+ * transfer, the claim of the target the current agent announced,
+ * following the current custody counter. Each accepted claim moves the
+ * counter on by one, and the customer acknowledges it. Sets *notify when
+ * the other agents must be told.
  */
-static bool customer_claim(struct parley__core *c, struct conv *cv, const struct opened *o,
-                           bool *notify)
+static bool customer_claim(struct conv *cv, const struct opened *o, bool *notify)
 {
-    bool from_fanout = false;
-    uint8_t *cb;
-    size_t cl;
+    bool from_fanout = false, first, transfer;
 
     for (size_t i = 0; i < cv->n_fanout; i++)
         from_fanout = from_fanout || memcmp(cv->fanout[i], o->cert.sign_pk, 32) == 0;
-    if (!((cv->state == PARLEY_CONV_WAITING && from_fanout) ||
-          (cv->state == PARLEY_CONV_TRANSFERRING &&
-           memcmp(cv->target.sign_pk, o->cert.sign_pk, 32) == 0)))
+    first = cv->state == PARLEY_CONV_WAITING && from_fanout && cv->custody == 0 &&
+            o->p->claim->custody == 0;
+    transfer = cv->state == PARLEY_CONV_TRANSFERRING &&
+               memcmp(cv->target.sign_pk, o->cert.sign_pk, 32) == 0 &&
+               o->p->claim->custody == cv->custody;
+    if (!(first || transfer) || !buf_set_pb(&cv->agent_cert, &o->p->sender_cert->base))
         return false;
-    if (parley__pack(&o->p->sender_cert->base, &cb, &cl) != PARLEY_OK)
-        return false;
-    buf_set(&cv->agent_cert, cb, cl);
-    free(cb);
     cv->agent = o->cert;
-    *notify = cv->state == PARLEY_CONV_WAITING;
+    *notify = first;
     if (!from_fanout && cv->n_fanout < MAX_FANOUT)
         memcpy(cv->fanout[cv->n_fanout++], o->cert.sign_pk, 32); /* a transfer target */
     buf_free(&cv->target_cert);
     memset(&cv->target, 0, sizeof(cv->target));
     cv->state = PARLEY_CONV_ACTIVE;
+    cv->custody++;
     return true;
+}
+
+/* Customer: the current agent announces a transfer; the target must hold a valid certificate. */
+static parley_err customer_transfer(struct parley__core *c, struct conv *cv,
+                                    const Parley__Transfer *t, uint64_t now)
+{
+    parley_cert_info target;
+    uint8_t *tb;
+    size_t tl;
+    parley_err err = parley__pack(&t->target->base, &tb, &tl);
+
+    if (err != PARLEY_OK)
+        return err;
+    err = parley_cert_verify(tb, tl, c->brand_pk, c->brand_id, now / 1000u,
+                             c->dir != NULL ? parley_directory_revocations(c->dir) : NULL,
+                             &target);
+    if (err == PARLEY_OK && sodium_memcmp(target.sign_pk, cv->agent.sign_pk, 32) == 0)
+        err = PARLEY_ECUSTODY; /* to itself: no transfer at all */
+    if (err == PARLEY_OK && !buf_set(&cv->target_cert, tb, tl))
+        err = PARLEY_ENOMEM;
+    if (err == PARLEY_OK) {
+        cv->target = target;
+        cv->state = PARLEY_CONV_TRANSFERRING;
+    }
+    free(tb);
+    return err;
 }
 
 static void customer_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
                              bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false};
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
     bool changed = false, current;
+    parley_err err;
 
-    current = have_conv && cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
-              memcmp(cv->agent.sign_pk, o->cert.sign_pk, 32) == 0;
     if (!have_conv || !o->is_agent) {
-        emit_rejected(c, env->conversation_id.data, PARLEY_EUNTRUSTED);
-        send_delivered(c, env->envelope_id.data);
+        refuse(c, env, PARLEY_EUNTRUSTED);
         return;
     }
+    if (replayed(c, env, cv, o))
+        return;
+    current = cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
+              memcmp(cv->agent.sign_pk, o->cert.sign_pk, 32) == 0;
     if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
-        if (!customer_claim(c, cv, o, &a.notify_fanout)) {
-            /* Too late, or not an agent of this conversation: not shown. */
-            emit_rejected(c, cv->id, PARLEY_ESTATE);
-            send_delivered(c, env->envelope_id.data);
+        if (!customer_claim(cv, o, &a.notify_fanout)) {
+            /* Too late, not an agent of this conversation, or out of custody order: not shown. */
+            refuse(c, env, PARLEY_ECUSTODY);
             return;
         }
         changed = true;
+        a.acknowledge = true;
         seq_ok(c, cv, o, true);
     } else if (current) {
         if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING && !seq_ok(c, cv, o, false)) {
@@ -1712,32 +2047,18 @@ static void customer_receive(struct parley__core *c, const Parley__Envelope *env
             return;
         }
         if (p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER) {
-            parley_cert_info target;
-            uint8_t *tb;
-            size_t tl;
-            parley_err err = parley__pack(&p->transfer->target->base, &tb, &tl);
-
-            if (err == PARLEY_OK) {
-                err = parley_cert_verify(tb, tl, c->brand_pk, c->brand_id, now / 1000u,
-                                         c->dir != NULL ? parley_directory_revocations(c->dir)
-                                                        : NULL,
-                                         &target);
-                if (err == PARLEY_OK) {
-                    buf_set(&cv->target_cert, tb, tl);
-                    cv->target = target;
-                    cv->state = PARLEY_CONV_TRANSFERRING;
-                    changed = true;
-                }
-                free(tb);
-            }
+            err = customer_transfer(c, cv, p->transfer, now);
             if (err != PARLEY_OK)
                 emit_rejected(c, cv->id, err);
+            changed = err == PARLEY_OK;
         } else {
             peer_body(c, cv, o, &a, &changed);
         }
     } else {
-        emit_rejected(c, cv->id, PARLEY_EUNTRUSTED);
-        send_delivered(c, env->envelope_id.data);
+        /* A transfer only the current agent may announce; nobody else speaks here. */
+        refuse(c, env,
+               p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER ? PARLEY_ECUSTODY
+                                                              : PARLEY_EUNTRUSTED);
         return;
     }
     if (p->next_receive_key.len == 32 && cv->state != PARLEY_CONV_CLOSED) {
@@ -2797,6 +3118,66 @@ static int collect_history(void *arg, const uint8_t *key, size_t key_len, const 
     return 0;
 }
 
+/* Agents: our custody of cv, as the customer acknowledged it; NULL while unconfirmed. */
+static Parley__CustodyAck *custody_confirmed(const struct parley__core *c, const struct conv *cv)
+{
+    struct parley__custody got;
+
+    if (parley__custody_ack_check_buf(cv->custody_ack.p, cv->custody_ack.n, cv->customer, cv->id,
+                                      &got) != PARLEY_OK ||
+        sodium_memcmp(got.agent, parley_identity_sign_pk(c->id), 32) != 0 ||
+        got.counter != cv->custody)
+        return NULL;
+    return parley__custody_ack__unpack(NULL, cv->custody_ack.n, cv->custody_ack.p);
+}
+
+/*
+ * The history a handover carries: the most recent entries that fit in
+ * one envelope (a long conversation's oldest lines are left out rather
+ * than the handover never leaving).
+ */
+static void handover_fit(Parley__Handover *h)
+{
+    while (h->n_history > 0 && parley__handover__get_packed_size(h) > HANDOVER_MAX) {
+        h->history++;
+        h->n_history--;
+    }
+}
+
+static void history_collect_free(struct history_collect *hc)
+{
+    for (size_t i = 0; i < hc->n; i++) {
+        parley_free(hc->texts[i], hc->entries[i].text.len + 1);
+        free(hc->names[i]);
+    }
+    free(hc->entries);
+    free(hc->ptrs);
+    free(hc->texts);
+    free(hc->names);
+}
+
+struct handing {
+    Parley__Payload *handover;
+    const uint8_t *target;
+};
+
+/*
+ * With the Transfer to the customer, in its transaction: the Handover
+ * (with our custody acknowledgement and the salt) waiting for a prekey of
+ * the target, and the conversation handed over, its keys and our
+ * acknowledgement forgotten.
+ */
+static parley_err hand_over(struct parley__core *c, struct conv *cv, uint64_t seq, void *arg)
+{
+    const struct handing *h = arg;
+
+    (void)seq;
+    cv->state = PARLEY_CONV_TRANSFERRED;
+    conv_forget_keys(cv);
+    buf_free(&cv->custody_ack);
+    return pending_add(c, cv->id, h->target, h->handover);
+}
+
 parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
                                  const char *agent_id, uint64_t now)
 {
@@ -2805,6 +3186,7 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
     Parley__Handover h = PARLEY__HANDOVER__INIT;
     Parley__AgentCert *target = NULL;
     Parley__ConsentReceipt *consent = NULL;
+    Parley__CustodyAck *custody = NULL;
     struct history_collect hc;
     parley_cert_info info;
     const uint8_t *cert;
@@ -2828,8 +3210,14 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
         err = PARLEY_ESTATE;
         goto done;
     }
+    /* Only a custody the customer acknowledged can be handed on (§11.3). */
+    custody = custody_confirmed(c, &cv);
+    if (custody == NULL || !cv.has_salt) {
+        err = PARLEY_ECUSTODY;
+        goto done;
+    }
     target = parley__agent_cert__unpack(NULL, cert_len, cert);
-    hc.cap = cv.history_count < 10000 ? cv.history_count : 10000;
+    hc.cap = cv.history_count < PARLEY__MAX_HISTORY ? cv.history_count : PARLEY__MAX_HISTORY;
     hc.entries = calloc(hc.cap + 1, sizeof(*hc.entries));
     hc.ptrs = calloc(hc.cap + 1, sizeof(*hc.ptrs));
     hc.texts = calloc(hc.cap + 1, sizeof(*hc.texts));
@@ -2840,13 +3228,6 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
         err = PARLEY_ENOMEM;
         goto done;
     }
-    /* The customer learns the new agent's certificate and checks it against the brand key. */
-    t.target = target;
-    p.body_case = PARLEY__PAYLOAD__BODY_TRANSFER;
-    p.transfer = &t;
-    err = send_now(c, &cv, &p, NULL, 0, NULL, now);
-    if (err != PARLEY_OK)
-        goto done;
     /* The new agent gets what it needs to go on, sealed to it. */
     err = parley__vault_scan(c->vault, "history", cv.id, 16, collect_history, &hc);
     if (err != PARLEY_OK)
@@ -2862,32 +3243,26 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
     h.queue = cv.queue;
     h.history = hc.ptrs;
     h.n_history = hc.n;
+    h.conversation_salt = (ProtobufCBinaryData){16, cv.salt};
+    h.custody = custody;
+    handover_fit(&h);
     hp.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
     hp.handover = &h;
-    cv.state = PARLEY_CONV_TRANSFERRED;
-    conv_forget_keys(&cv);
-    err = parley__vault_begin(c->vault);
-    if (err == PARLEY_OK)
-        err = pending_add(c, cv.id, info.sign_pk, &hp);
-    if (err == PARLEY_OK)
-        err = conv_save(c, &cv);
-    if (err == PARLEY_OK)
-        err = parley__vault_commit(c->vault);
-    else if (c->vault->in_tx)
-        parley__vault_rollback(c->vault);
+    /* The customer learns the new agent's certificate and checks it against the brand key. */
+    t.target = target;
+    p.body_case = PARLEY__PAYLOAD__BODY_TRANSFER;
+    p.transfer = &t;
+    /* No key announced: the customer's replies go to the new agent. */
+    err = send_now_with(c, &cv, &p, false, hand_over, &(struct handing){&hp, info.sign_pk}, NULL,
+                        now);
     if (err == PARLEY_OK) {
         emit_state(c, &cv);
         flush_pending(c, now);
     }
 done:
-    for (size_t i = 0; i < hc.n; i++) {
-        parley_free(hc.texts[i], hc.entries[i].text.len + 1);
-        free(hc.names[i]);
-    }
-    free(hc.entries);
-    free(hc.ptrs);
-    free(hc.texts);
-    free(hc.names);
+    history_collect_free(&hc);
+    if (custody != NULL)
+        parley__custody_ack__free_unpacked(custody, NULL);
     if (consent != NULL)
         parley__consent_receipt__free_unpacked(consent, NULL);
     if (target != NULL)

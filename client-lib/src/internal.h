@@ -26,6 +26,9 @@ struct parley_identity {
 /* Argon2id limits for a cost, for key files and the client store. */
 void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *mem);
 
+/* Entries of history one Handover may carry. */
+#define PARLEY__MAX_HISTORY 10000u
+
 /* Domain labels of every signature Parley makes (docs/protocol.md). */
 #define PARLEY__DOMAIN_PAYLOAD "payload"
 #define PARLEY__DOMAIN_CERT "agent-cert"

@@ -104,6 +104,28 @@ static bool text_valid(ProtobufCBinaryData t)
     return t.len <= PARLEY_MAX_TEXT && parley__utf8_valid(t.data, t.len, true);
 }
 
+/*
+ * A handed-over history entry, bounded as everywhere else: the text as a
+ * Text body's, the writer's name (empty for the customer) as a display
+ * name. Oversize is refused, never cut.
+ */
+static bool history_entry_valid(const Parley__HistoryEntry *e)
+{
+    return text_valid(e->text) &&
+           (e->agent_id[0] == '\0' || parley_display_name_valid(e->agent_id));
+}
+
+static bool handover_well_formed(const Parley__Handover *h)
+{
+    if (!parley__len_is(h->customer_sign_key, 32) || !parley__len_is(h->customer_receive_key, 32) ||
+        !parley_id_valid(h->queue) || h->n_history > PARLEY__MAX_HISTORY)
+        return false;
+    for (size_t i = 0; i < h->n_history; i++)
+        if (!history_entry_valid(h->history[i]))
+            return false;
+    return true;
+}
+
 /* Structure checks on a decoded payload, before its signature is checked. */
 static bool payload_well_formed(const Parley__Payload *p)
 {
@@ -122,11 +144,11 @@ static bool payload_well_formed(const Parley__Payload *p)
     case PARLEY__PAYLOAD__BODY_TRANSFER:
         return p->transfer->target != NULL;
     case PARLEY__PAYLOAD__BODY_HANDOVER:
-        return parley__len_is(p->handover->customer_sign_key, 32) &&
-               parley__len_is(p->handover->customer_receive_key, 32) &&
-               parley_id_valid(p->handover->queue) && p->handover->n_history <= 10000;
+        return handover_well_formed(p->handover);
     case PARLEY__PAYLOAD__BODY_ERASE:
         return p->erase->request != NULL;
+    case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
+        return true; /* checked against the conversation by the session layer (ECUSTODY) */
     case PARLEY__PAYLOAD__BODY_CLOSE:
     case PARLEY__PAYLOAD__BODY_RECEIPT:
     case PARLEY__PAYLOAD__BODY_TYPING:

@@ -70,10 +70,17 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
         op.customer_box_key = (ProtobufCBinaryData){32, next};
         op.consent = consent;
         op.text = (ProtobufCBinaryData){strlen(f->text), (uint8_t *)f->text};
+        if (f->salt != NULL)
+            op.conversation_salt = (ProtobufCBinaryData){16, (uint8_t *)f->salt};
         p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
         p.open = &op;
+    } else if (f->body != NULL) {
+        /* The members of the body union are all pointers: copying one copies the one set. */
+        p.body_case = f->body->body_case;
+        p.text = f->body->text;
     } else if (f->claim_agent != NULL) {
         cl.agent_id = (char *)f->claim_agent;
+        cl.custody = f->claim_custody;
         p.body_case = PARLEY__PAYLOAD__BODY_CLAIM;
         p.claim = &cl;
     } else {
@@ -84,7 +91,10 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
     seal_payload(&p, f->sign_sk, f->to_box, &sealed, &sealed_len);
     randombytes_buf(id, sizeof(id));
     /* As parley_seal_text: an agent writes to its customer, a customer to agents. */
-    parley_routing_id(f->to_sign, f->cert != NULL ? PARLEY_ROUTING_CUSTOMER : PARLEY_ROUTING_AGENT,
+    /* Agents write to customers, except handovers, which go to colleagues. */
+    parley_routing_id(f->to_sign,
+                      f->cert != NULL && !f->to_agent ? PARLEY_ROUTING_CUSTOMER
+                                                      : PARLEY_ROUTING_AGENT,
                       routing);
     CHECK_OK(parley__envelope_pack(id, f->conv, routing, sealed, sealed_len, env, len));
     free(sealed);

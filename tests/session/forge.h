@@ -21,10 +21,14 @@ struct forge {
     uint64_t seq;
     uint64_t time_ms;
     const char *text;            /* a Text body ... */
-    const char *claim_agent;     /* ... or, when set, a Claim body ... */
+    const char *claim_agent;     /* ... or, when set, a Claim body (following claim_custody) ... */
+    uint64_t claim_custody;
     const char *open_queue;      /* ... or, when set, an Open of text to this queue */
     const uint8_t *consent;      /* the Open's encoded ConsentReceipt, or NULL for none */
     size_t consent_len;
+    const uint8_t *salt;         /* the Open's conversation salt (16 bytes), or NULL for none */
+    const Parley__Payload *body; /* ... or, when set, this payload's body (any kind) */
+    bool to_agent;               /* addressed in the agent routing domain (a handover) */
 };
 
 /* What a consent receipt says; forge_consent() signs it as given. */

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "forge.h"
+#include "handover.h"
 #include "keyring.h"
-#include "world.h"
 
 static struct world w;
 
@@ -472,27 +471,12 @@ static void change_withdrawn(struct forge_consent *fc, const parley_identity *ot
 static bool open_accepted(struct scene *s, const parley_identity *cust, const uint8_t *rc,
                           size_t rc_len)
 {
-    struct forge f;
-    uint8_t conv[16], *env;
-    size_t len;
+    uint8_t salt[16], conv[16];
     int mark = s->alice.n_events;
 
-    randombytes_buf(conv, sizeof(conv));
-    memset(&f, 0, sizeof(f));
-    f.sign_sk = cust->secret->sign_sk;
-    f.to_box = parley_identity_box_pk(w.agents[W_ALICE]);
-    f.to_sign = s->alice.sign_pk;
-    f.conv = conv;
-    f.seq = 1;
-    f.time_ms = s->relay.now;
-    f.text = "Bonjour, ma commande";
-    f.open_queue = "support";
-    f.consent = rc;
-    f.consent_len = rc_len;
-    forge_envelope(&f, &env, &len);
-    inject_and_pump(s, &s->alice, env, len);
-    free(env);
-    check_all_acknowledged(s, &s->alice);
+    randombytes_buf(salt, sizeof(salt));
+    parley_conversation_id(parley_identity_sign_pk(cust), salt, conv);
+    open_to_alice(s, &w, cust, conv, salt, rc, rc_len);
     if (mr_state_is(&s->alice, conv, PARLEY_CONV_QUEUED))
         return true;
     CHECK(mr_rejected_since(&s->alice, mark, PARLEY_ENOCONSENT));

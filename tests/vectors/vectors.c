@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody.h"
 #include "internal.h"
 
 #define BRAND_ID   "acme"
@@ -251,7 +252,8 @@ static void signing_vectors(struct vecfile *v, const struct parties *p)
     static const char *const domains[] = {
         PARLEY__DOMAIN_PAYLOAD,   PARLEY__DOMAIN_CERT,    PARLEY__DOMAIN_REVOCATIONS,
         PARLEY__DOMAIN_DIRECTORY, PARLEY__DOMAIN_CONSENT, PARLEY__DOMAIN_PREKEY,
-        PARLEY__DOMAIN_REQUEST,   "relay-auth",
+        PARLEY__DOMAIN_REQUEST,   PARLEY__DOMAIN_ERASURE, PARLEY__DOMAIN_CUSTODY,
+        "relay-auth",
     };
     char name[64];
     uint8_t prefix[64], sig[64];
@@ -446,6 +448,33 @@ static char payload_text[] = "Bonjour, votre commande n\xc2\xb0"
                              "di\xc3\xa9"
                              "e.";
 
+/* The customer's acknowledgement that the agent holds its conversation, at counter 1. */
+static void custody_vectors(struct vecfile *v, const struct parties *p)
+{
+    uint8_t salt[PARLEY_CONVERSATION_SALT_BYTES], id[PARLEY_CONVERSATION_ID_BYTES];
+    uint8_t *ack_buf;
+    size_t ack_len;
+    Parley__CustodyAck *ack;
+    struct parley__custody got;
+
+    for (size_t i = 0; i < sizeof(salt); i++)
+        salt[i] = (uint8_t)(0xa0 + i);
+    parley_conversation_id(p->customer->sign_pk, salt, id);
+    if (parley__custody_ack_make(p->customer, id, p->agent->sign_pk, 1, NOW * 1000u, &ack_buf,
+                                 &ack_len) != PARLEY_OK)
+        die("custody_ack_make");
+    ack = parley__custody_ack__unpack(NULL, ack_len, ack_buf);
+    if (ack == NULL)
+        die("custody ack unpack");
+    emit_hex(v, "custody_ack.body", ack->body.data, ack->body.len);
+    emit_hex(v, "custody_ack.signature", ack->signature.data, ack->signature.len);
+    if (parley__custody_ack_check(ack, p->customer->sign_pk, id, &got) != PARLEY_OK ||
+        memcmp(got.agent, p->agent->sign_pk, 32) != 0 || got.counter != 1)
+        die("the vector acknowledgement does not check");
+    parley__custody_ack__free_unpacked(ack, NULL);
+    free(ack_buf);
+}
+
 /* Conversation ids bound to the customer's key by a salt. */
 static void conversation_vectors(struct vecfile *v, const struct parties *p)
 {
@@ -458,6 +487,7 @@ static void conversation_vectors(struct vecfile *v, const struct parties *p)
     emit_hex(v, "customer.conversation_id", id, sizeof(id));
     parley_conversation_id(p->agent->sign_pk, salt, id);
     emit_hex(v, "agent.conversation_id", id, sizeof(id));
+    custody_vectors(v, p);
 }
 
 /* The payload an agent sends to the customer, encoded and signed by hand. */

@@ -48,9 +48,12 @@ typedef enum parley_event_kind {
     PARLEY_EV_READ,              /* the peer read our messages up to seq */
     PARLEY_EV_TYPING,            /* active set */
     PARLEY_EV_GAP,               /* sender skipped seq gap_from..gap_to (messages lost) */
-    PARLEY_EV_REPLAY,            /* a message already received came again: dropped */
+    PARLEY_EV_REPLAY,            /* a message already received came again: dropped
+                                    (error PARLEY_EREPLAY) */
     PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
-    PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why */
+    PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why (e.g.
+                                    PARLEY_ECUSTODY: out of the chain of custody;
+                                    PARLEY_EUNBOUND: an id not the customer's) */
     PARLEY_EV_RELAY_ERROR,       /* the relay refused something: error, relay_code */
     PARLEY_EV_ERASED,            /* customers: the relay erased (erased: envelopes deleted);
                                     agents: a customer's erasure request for conversation_id
@@ -79,7 +82,7 @@ typedef struct parley_event {
     parley_cert_info agent;      /* the agent concerned (sender, claimer, transfer target);
                                     for a conversation TAKEN by a colleague, only agent_id */
     uint8_t sender_sign_pk[32];
-    parley_err error;            /* REJECTED, DISCONNECTED, RELAY_ERROR */
+    parley_err error;            /* REJECTED, REPLAY, DISCONNECTED, RELAY_ERROR */
     int relay_code;              /* RELAY_ERROR: the relay's error code */
     uint32_t notice_version;     /* DIRECTORY */
     uint64_t retry_ms;           /* DISCONNECTED */
@@ -250,8 +253,12 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_claim(parley_client *
 /*
  * Agents: transfers an active conversation to the agent with agent_id in
  * the directory: the customer is told (and verifies the target's
- * certificate against the brand key) and the history is sealed to the
- * target. PARLEY_ENOAGENT if no valid agent has that id.
+ * certificate against the brand key) and the history, with the
+ * customer's acknowledgement of this agent's custody, is sealed to the
+ * target. PARLEY_ENOAGENT if no valid agent has that id, PARLEY_ESTATE if
+ * the conversation is not active, PARLEY_ECUSTODY while the customer has
+ * not acknowledged this agent's custody yet (just after a claim or a
+ * handover, or with the customer away since).
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_transfer(
     parley_client *c, const uint8_t conversation_id[16], const char *agent_id);
