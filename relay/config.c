@@ -46,6 +46,10 @@ static const struct option_def options[] = {
     OPT("burst-unauth", K_U32, burst_unauth, "burst of frames before authentication (default 20)"),
     OPT("publish-rate", K_U32, publish_rate,
         "directory publications per minute per connection, also the burst (default 6)"),
+    OPT("prekey-fetch-rate", K_U32, prekey_fetch_rate,
+        "one-time prekeys a minute to one connection, also the burst (default 20, 0: no limit)"),
+    OPT("prekey-owner-rate", K_U32, prekey_owner_rate,
+        "one-time prekeys a minute of one owner, also the burst (default 10, 0: no limit)"),
     OPT("max-conn-per-ip", K_U32, max_conn_per_ip, "connections per client IP (default 256)"),
     OPT("max-outbound", K_SIZE, max_outbound, "bytes queued to one connection (default 1 MiB)"),
     OPT("max-outbound-unauth", K_SIZE, max_outbound_unauth,
@@ -90,6 +94,8 @@ void config_defaults(struct relay_config *c)
     c->rate_unauth = 5;
     c->burst_unauth = 20;
     c->publish_rate = 6;
+    c->prekey_fetch_rate = 20;
+    c->prekey_owner_rate = 10;
     c->max_conn_per_ip = 256;
     c->max_outbound = 1u << 20;
     c->max_outbound_unauth = 16384;

@@ -37,6 +37,8 @@ struct relay_config {
     uint32_t rate_unauth;          /* the same before authentication */
     uint32_t burst_unauth;
     uint32_t publish_rate;         /* directory publications per minute per connection */
+    uint32_t prekey_fetch_rate;    /* one-time prekeys per minute per requesting connection */
+    uint32_t prekey_owner_rate;    /* ... per owner (both also bursts; 0: no limit) */
     uint32_t max_conn_per_ip;
     size_t max_outbound;           /* bytes queued to one connection */
     size_t max_outbound_unauth;    /* ... before it authenticates */

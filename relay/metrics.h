@@ -15,7 +15,8 @@
     X(unknown_brand) X(bad_certificate) X(expired) X(revoked) X(rate_limited) X(quota_full) \
     X(conn_limit) X(slow_reader) X(idle_timeout) X(frame_timeout) X(bad_signature) \
     X(rollback) X(not_allowed) X(unexpected) X(unavailable) X(conflict) \
-    X(pair_quota) X(sender_quota) X(storage_full) X(unbound)
+    X(pair_quota) X(sender_quota) X(storage_full) X(unbound) \
+    X(prekey_rate)
 
 enum reject_reason {
 #define X(n) REJECT_##n,

@@ -181,22 +181,18 @@ void publish_directory_done(struct relay *r, const struct store_op *op, struct c
 /* ------------------------------------------------------------------ */
 /* Prekeys */
 
-void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p)
+/*
+ * Checks each prekey of a publication: signed by the publishing agent,
+ * for its own key, a 32-byte box key; a medium-term one not expired.
+ * Fills medium[i], created[i], expires[i]. Returns the error to answer,
+ * or 0 when all are good.
+ */
+static Parley__Error__Code prekeys_check(struct relay *r, const struct conn *c,
+                                         const Parley__PrekeyPublish *p, bool *medium,
+                                         uint64_t *created, uint64_t *expires)
 {
-    long have;
+    uint64_t now = relay_now_ms() / 1000u;
 
-    if (!c->agent) {
-        metrics_reject(&r->metrics, REJECT_not_allowed);
-        session_send_error(r, c, PARLEY__ERROR__CODE__NOT_ALLOWED, "only agents publish prekeys",
-                           NULL);
-        return;
-    }
-    have = p->replace ? 0 : store_prekey_count(r->store, c->routing);
-    if (have < 0 || (size_t)have + p->n_prekeys > MAX_PREKEYS_PER_OWNER) {
-        metrics_reject(&r->metrics, REJECT_quota_full);
-        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
-        return;
-    }
     for (size_t i = 0; i < p->n_prekeys; i++) {
         Parley__PrekeyBody *body =
             parley__prekey_body__unpack(NULL, p->prekeys[i]->body.len, p->prekeys[i]->body.data);
@@ -205,28 +201,76 @@ void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPub
                     sodium_memcmp(body->owner_sign_key.data, c->sign_pk, 32) == 0 &&
                     parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_PREKEY, p->prekeys[i]->body,
                                       p->prekeys[i]->signature) == PARLEY_OK;
+        if (good) {
+            medium[i] = body->medium_term;
+            created[i] = body->created_at;
+            expires[i] = body->expires_at;
+        }
         if (body != NULL)
             parley__prekey_body__free_unpacked(body, NULL);
         if (!good) {
             metrics_reject(&r->metrics, REJECT_bad_signature);
-            session_send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, "prekey does not verify",
-                               NULL);
-            return;
+            return PARLEY__ERROR__CODE__BAD_SIGNATURE;
         }
+        if (medium[i] && expires[i] <= now) {
+            metrics_reject(&r->metrics, REJECT_expired);
+            return PARLEY__ERROR__CODE__EXPIRED;
+        }
+    }
+    return 0;
+}
+
+void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p)
+{
+    size_t n = p->n_prekeys, one_time = 0;
+    bool *medium = calloc(n + 1, sizeof(*medium));
+    uint64_t *created = calloc(n + 1, sizeof(*created)), *expires = calloc(n + 1, sizeof(*expires));
+    Parley__Error__Code err;
+    long have;
+
+    if (medium == NULL || created == NULL || expires == NULL) {
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", NULL);
+        goto done;
+    }
+    if (!c->agent) {
+        metrics_reject(&r->metrics, REJECT_not_allowed);
+        session_send_error(r, c, PARLEY__ERROR__CODE__NOT_ALLOWED, "only agents publish prekeys",
+                           NULL);
+        goto done;
+    }
+    err = prekeys_check(r, c, p, medium, created, expires);
+    if (err != 0) {
+        session_send_error(r, c, err,
+                           err == PARLEY__ERROR__CODE__EXPIRED ? "medium-term prekey expired"
+                                                               : "prekey does not verify",
+                           NULL);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        one_time += !medium[i];
+    /* The one-time supply is bounded; the medium-term prekey is one more, outside it. */
+    have = p->replace ? 0 : store_prekey_count(r->store, c->routing);
+    if (have < 0 || (size_t)have + one_time > MAX_PREKEYS_PER_OWNER) {
+        metrics_reject(&r->metrics, REJECT_quota_full);
+        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
+        goto done;
     }
     if (p->replace) {
         /* The agent no longer holds the secrets of what it published before (a new device store).
          */
         struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_CLEAR);
         if (op == NULL)
-            return;
+            goto done;
         memcpy(op->env.recipient, c->routing, 32);
     }
-    for (size_t i = 0; i < p->n_prekeys; i++) {
-        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_ADD);
+    for (size_t i = 0; i < n; i++) {
+        struct store_op *op =
+            store_batch_add(&r->pending, medium[i] ? STORE_PREKEY_MEDIUM : STORE_PREKEY_ADD);
         if (op == NULL || parley__pack(&p->prekeys[i]->base, &op->blob, &op->blob_len) != PARLEY_OK)
-            return;
+            goto done;
         memcpy(op->env.recipient, c->routing, 32);
+        op->version = created[i];
+        op->cutoff = expires[i];
     }
     {
         /* Answered once the prekeys are committed. */
@@ -236,16 +280,55 @@ void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPub
             memcpy(op->reply_to, c->routing, 32);
         }
     }
+done:
+    free(medium);
+    free(created);
+    free(expires);
 }
 
+/* One of owner's one-time prekeys for c, taken out of the store; NULL if none or not now. */
+static Parley__Prekey *take_one_time(struct relay *r, struct conn *c, const uint8_t owner[32])
+{
+    size_t max_taken = sizeof(r->prekeys_taken) / sizeof(r->prekeys_taken[0]);
+    int64_t skip[256], id = 0;
+    uint8_t buf[1024];
+    struct store_op *op;
+    Parley__Prekey *pk;
+    long n;
+
+    for (size_t i = 0; i < r->n_prekeys_taken; i++)
+        skip[i] = r->prekeys_taken[i].id;
+    n = store_prekey_peek(r->store, owner, skip, r->n_prekeys_taken, buf, sizeof(buf), &id);
+    if (n <= 0 || r->n_prekeys_taken >= max_taken)
+        return NULL;
+    if (!quota_prekey_take(r, c, owner)) {
+        metrics_reject(&r->metrics, REJECT_prekey_rate);
+        return NULL;
+    }
+    op = store_batch_add(&r->pending, STORE_PREKEY_DEL);
+    pk = parley__prekey__unpack(NULL, (size_t)n, buf);
+    if (op == NULL || pk == NULL) {
+        if (pk != NULL)
+            parley__prekey__free_unpacked(pk, NULL);
+        return NULL;
+    }
+    op->prekey_id = id;
+    r->prekeys_taken[r->n_prekeys_taken].id = id;
+    r->prekeys_taken[r->n_prekeys_taken++].batch = session_pending_batch(r);
+    return pk;
+}
+
+/*
+ * A one-time prekey while the requester and the owner are within their
+ * rates and one is left; otherwise the owner's medium-term prekey (kept,
+ * not deleted), if it has a valid one; otherwise none.
+ */
 void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__PrekeyResult res = PARLEY__PREKEY_RESULT__INIT;
-    Parley__Prekey *pk = NULL;
-    uint8_t owner[32], buf[1024];
-    int64_t id = 0;
-    long n;
+    Parley__Prekey *pk;
+    uint8_t owner[32];
 
     if (!parley__len_is(p->owner_sign_key, 32)) {
         metrics_reject(&r->metrics, REJECT_malformed);
@@ -253,23 +336,12 @@ void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__Prek
         return;
     }
     parley_routing_id(p->owner_sign_key.data, PARLEY_ROUTING_AGENT, owner); /* owners are agents */
-    {
-        int64_t skip[256];
-        for (size_t i = 0; i < r->n_prekeys_taken; i++)
-            skip[i] = r->prekeys_taken[i].id;
-        n = store_prekey_peek(r->store, owner, skip, r->n_prekeys_taken, buf, sizeof(buf), &id);
-    }
-    if (n > 0 && r->n_prekeys_taken < sizeof(r->prekeys_taken) / sizeof(r->prekeys_taken[0])) {
-        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_DEL);
-        pk = parley__prekey__unpack(NULL, (size_t)n, buf);
-        if (op != NULL && pk != NULL) {
-            op->prekey_id = id;
-            r->prekeys_taken[r->n_prekeys_taken].id = id;
-            r->prekeys_taken[r->n_prekeys_taken++].batch = session_pending_batch(r);
-        } else if (pk != NULL) {
-            parley__prekey__free_unpacked(pk, NULL);
-            pk = NULL;
-        }
+    pk = take_one_time(r, c, owner);
+    if (pk == NULL) {
+        uint8_t buf[1024];
+        long n = store_prekey_medium(r->store, owner, relay_now_ms() / 1000u, buf, sizeof(buf));
+        if (n > 0)
+            pk = parley__prekey__unpack(NULL, (size_t)n, buf);
     }
     res.owner_sign_key = p->owner_sign_key;
     res.prekey = pk;

@@ -10,6 +10,10 @@
  * database (max-db-bytes). The stored counts are kept in memory from the
  * store's contents and every commit since; the senders' budgets live in
  * memory only (a restart refills them).
+ *
+ * One-time prekeys are handed out at a rate per requester (its connection)
+ * and per owner, so that nobody can drain an agent's supply; past either,
+ * the requester gets the owner's medium-term prekey instead.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +21,6 @@
 #include <sodium.h>
 
 #include "session.h"
-
-struct sender_budget {
-    struct bucket count, bytes;
-};
 
 bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t now_ms)
 {
@@ -83,44 +83,83 @@ void quota_removed(struct relay *r, const struct store_op *op)
 }
 
 /* ------------------------------------------------------------------ */
-/* Senders' budgets */
+/* Allowances kept per key (senders, prekey owners) */
 
-static struct sender_budget *budget_of(struct relay *r, const uint8_t sender[32])
+/* A bucket's refill per second and its size; 0: no limit. */
+struct allowance {
+    double rate, burst;
+};
+
+/* The n buckets kept for key in m, full when new; NULL when out of memory. */
+static struct bucket *buckets_of(struct map *m, const uint8_t key[32], size_t n)
 {
-    struct map_entry *e = map_put(&r->senders, sender);
+    struct map_entry *e = map_put(m, key);
 
     if (e == NULL)
         return NULL;
-    if (e->ptr == NULL && (e->ptr = calloc(1, sizeof(struct sender_budget))) == NULL) {
-        map_del(&r->senders, sender);
+    if (e->ptr == NULL && (e->ptr = calloc(n, sizeof(struct bucket))) == NULL) {
+        map_del(m, key);
         return NULL;
     }
     return e->ptr;
 }
 
-static double per_second(double amount, const struct relay *r)
+struct sweep {
+    const struct allowance *a;
+    size_t n;
+    uint64_t now;
+};
+
+/* An entry whose buckets are all full again is the same as none: dropped. */
+static bool buckets_full(struct map_entry *e, void *arg)
 {
-    return amount / (double)r->cfg.sender_window;
+    const struct sweep *w = arg;
+    struct bucket *b = e->ptr;
+
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->a[i].burst == 0)
+            continue;
+        bucket_take(&b[i], w->a[i].rate, w->a[i].burst, 0, w->now);
+        if (b[i].tokens < w->a[i].burst)
+            return false;
+    }
+    free(b);
+    return true;
+}
+
+static void sweep_map(struct map *m, const struct allowance *a, size_t n)
+{
+    struct sweep w = {a, n, relay_now_ms()};
+
+    map_sweep(m, buckets_full, &w);
+}
+
+/* A sender's budget: [0] envelopes, [1] bytes, refilled over sender-window. */
+static void sender_allowance(const struct relay *r, struct allowance a[2])
+{
+    double window = (double)r->cfg.sender_window;
+
+    a[0] = (struct allowance){r->cfg.sender_count / window, r->cfg.sender_count};
+    a[1] = (struct allowance){(double)r->cfg.sender_bytes / window, (double)r->cfg.sender_bytes};
 }
 
 /* Takes one envelope of len bytes from the sender's budget, or nothing. */
 static bool budget_take(struct relay *r, const uint8_t sender[32], size_t len)
 {
-    const struct relay_config *cfg = &r->cfg;
-    struct sender_budget *b;
+    struct allowance a[2];
+    struct bucket *b;
     uint64_t now = relay_now_ms();
 
-    if (cfg->sender_count == 0 && cfg->sender_bytes == 0)
+    sender_allowance(r, a);
+    if (a[0].burst == 0 && a[1].burst == 0)
         return true;
-    b = budget_of(r, sender);
+    b = buckets_of(&r->senders, sender, 2);
     if (b == NULL)
         return false;
-    if (cfg->sender_count != 0 &&
-        !bucket_take(&b->count, per_second(cfg->sender_count, r), cfg->sender_count, 1, now))
+    if (a[0].burst != 0 && !bucket_take(&b[0], a[0].rate, a[0].burst, 1, now))
         return false;
-    if (cfg->sender_bytes != 0 && !bucket_take(&b->bytes, per_second((double)cfg->sender_bytes, r),
-                                               (double)cfg->sender_bytes, (double)len, now)) {
-        b->count.tokens += 1; /* both or neither */
+    if (a[1].burst != 0 && !bucket_take(&b[1], a[1].rate, a[1].burst, (double)len, now)) {
+        b[0].tokens += 1; /* both or neither */
         return false;
     }
     return true;
@@ -129,33 +168,47 @@ static bool budget_take(struct relay *r, const uint8_t sender[32], size_t len)
 void quota_refund(struct relay *r, const uint8_t sender[32], size_t len)
 {
     struct map_entry *e = map_get(&r->senders, sender);
-    struct sender_budget *b = e != NULL ? e->ptr : NULL;
+    struct bucket *b = e != NULL ? e->ptr : NULL;
 
     if (b == NULL)
         return;
-    b->count.tokens += 1;
-    b->bytes.tokens += (double)len;
+    b[0].tokens += 1;
+    b[1].tokens += (double)len;
 }
 
-static bool budget_full(struct map_entry *e, void *arg)
+/* One-time prekeys handed out: [0] per owner; the requester's bucket is its connection's. */
+static struct allowance per_minute(uint32_t n)
 {
-    struct relay *r = arg;
-    const struct relay_config *cfg = &r->cfg;
-    struct sender_budget *b = e->ptr;
-    uint64_t now = relay_now_ms();
+    return (struct allowance){n / 60.0, n};
+}
 
-    bucket_take(&b->count, per_second(cfg->sender_count, r), cfg->sender_count, 0, now);
-    bucket_take(&b->bytes, per_second((double)cfg->sender_bytes, r), (double)cfg->sender_bytes, 0,
-                now);
-    if (b->count.tokens < cfg->sender_count || b->bytes.tokens < (double)cfg->sender_bytes)
+bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32])
+{
+    struct allowance requester = per_minute(r->cfg.prekey_fetch_rate);
+    struct allowance target = per_minute(r->cfg.prekey_owner_rate);
+    uint64_t now = relay_now_ms();
+    struct bucket *b = NULL;
+
+    if (target.burst != 0 && (b = buckets_of(&r->prekey_owners, owner, 1)) == NULL)
         return false;
-    free(b); /* full again: the same as no entry at all */
+    if (requester.burst != 0 &&
+        !bucket_take(&c->prekey_fetches, requester.rate, requester.burst, 1, now))
+        return false;
+    if (b != NULL && !bucket_take(b, target.rate, target.burst, 1, now)) {
+        c->prekey_fetches.tokens += requester.burst != 0; /* both or neither */
+        return false;
+    }
     return true;
 }
 
 void quota_sweep(struct relay *r)
 {
-    map_sweep(&r->senders, budget_full, r);
+    struct allowance a[2];
+
+    sender_allowance(r, a);
+    sweep_map(&r->senders, a, 2);
+    a[0] = per_minute(r->cfg.prekey_owner_rate);
+    sweep_map(&r->prekey_owners, a, 1);
 }
 
 /* ------------------------------------------------------------------ */

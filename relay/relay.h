@@ -74,6 +74,7 @@ struct conn {
     struct bucket frames;
     uint32_t over_limit;
     struct bucket publications;          /* directory publications */
+    struct bucket prekey_fetches;        /* one-time prekeys handed to it */
     /* Delivery: highest seq sent, and the batch that must be committed before we read the store. */
     uint64_t cursor;
     uint64_t wait_batch;
@@ -94,6 +95,7 @@ struct relay {
     struct map quotas;                   /* recipient -> a: count, b: bytes stored */
     struct map pairs;                    /* hash of sender, recipient -> a: count, b: bytes */
     struct map senders;                  /* sender -> ptr: its budget (quota.c) */
+    struct map prekey_owners;            /* prekey owner -> ptr: one-time prekeys handed out */
     uint64_t unsettled_bytes;            /* of envelopes accepted, not yet committed */
     struct erasure *erasures;            /* jobs in turn, the first one's step next (erasure.c) */
     size_t n_erasures;

@@ -814,7 +814,8 @@ int server_run(struct relay *r)
         }
     }
     if (map_init(&r->online) != 0 || map_init(&r->quotas) != 0 || map_init(&r->pairs) != 0 ||
-        map_init(&r->senders) != 0 || map_init(&r->per_ip) != 0 ||
+        map_init(&r->senders) != 0 || map_init(&r->prekey_owners) != 0 ||
+        map_init(&r->per_ip) != 0 ||
         session_load(r) != 0) {
         fprintf(stderr, "parley-relay: cannot load the store\n");
         return 1;

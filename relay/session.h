@@ -57,7 +57,9 @@ void quota_removed(struct relay *r, const struct store_op *op);
 void quota_refund(struct relay *r, const uint8_t sender[32], size_t len);
 /* An admitted envelope's commit is done: the database size now includes it (or it failed). */
 void quota_settled(struct relay *r, size_t len);
-/* Forgets the budgets of senders idle long enough to have them full again. */
+/* Whether c may be handed one of owner's one-time prekeys now (then counted). */
+bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32]);
+/* Forgets the allowances of senders and owners idle long enough to have them full again. */
 void quota_sweep(struct relay *r);
 
 /* publish.c */

@@ -28,6 +28,8 @@ enum {
     W_ERASE_FROM,
     W_ERASE_CONV,
     W_PREKEY_CLEAR,
+    W_MEDIUM_SET,
+    W_MEDIUM_CLEAR,
     W_COUNT
 };
 
@@ -45,6 +47,12 @@ static const char *const writer_sql[W_COUNT] = {
     [W_PREKEY_ADD] = "INSERT INTO prekeys(owner, prekey) VALUES (?, ?)",
     [W_PREKEY_DEL] = "DELETE FROM prekeys WHERE id = ?",
     [W_PREKEY_CLEAR] = "DELETE FROM prekeys WHERE owner = ?",
+    /* The newest medium-term prekey of each owner. */
+    [W_MEDIUM_SET] = "INSERT INTO medium_prekeys(owner, created_at, expires_at, prekey)"
+                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(owner) DO UPDATE SET"
+                     " created_at = excluded.created_at, expires_at = excluded.expires_at,"
+                     " prekey = excluded.prekey WHERE excluded.created_at >= created_at",
+    [W_MEDIUM_CLEAR] = "DELETE FROM medium_prekeys WHERE owner = ?",
     /* An erasure's units, each at most ?3 rows at a time through its index. */
     [W_ERASE_TO] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
                    " WHERE recipient = ?1 AND seq <= ?2 LIMIT ?3)"
@@ -76,12 +84,14 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS prekeys("
     " id INTEGER PRIMARY KEY, owner BLOB NOT NULL, prekey BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS prekeys_by_owner ON prekeys(owner, id);"
+    "CREATE TABLE IF NOT EXISTS medium_prekeys(owner BLOB PRIMARY KEY,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, prekey BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);";
 
 struct store {
     sqlite3 *wdb, *rdb;
     sqlite3_stmt *w[W_COUNT];
-    sqlite3_stmt *fetch, *prekey_peek, *prekey_count;
+    sqlite3_stmt *fetch, *prekey_peek, *prekey_count, *medium;
     sqlite3_stmt *page_count, *freelist_count; /* the writer's, for the database's size */
     uint64_t page_size, db_bytes;              /* db_bytes under lock */
     pthread_t thread;
@@ -251,6 +261,21 @@ static int run_op(struct store *s, struct store_op *op)
         st = s->w[W_PREKEY_CLEAR];
         sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
         rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            break;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        st = s->w[W_MEDIUM_CLEAR];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        break;
+    case STORE_PREKEY_MEDIUM:
+        st = s->w[W_MEDIUM_SET];
+        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)op->version);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)op->cutoff);
+        sqlite3_bind_blob(st, 4, op->blob, (int)op->blob_len, SQLITE_STATIC);
+        rc = sqlite3_step(st);
         break;
     case STORE_BARRIER:
         return 0;
@@ -399,7 +424,9 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
         prepare(s->rdb, "SELECT id, prekey FROM prekeys WHERE owner = ? ORDER BY id LIMIT 64",
                 &s->prekey_peek, err, cap) != 0 ||
         prepare(s->rdb, "SELECT count(*) FROM prekeys WHERE owner = ?", &s->prekey_count, err,
-                cap) != 0)
+                cap) != 0 ||
+        prepare(s->rdb, "SELECT prekey FROM medium_prekeys WHERE owner = ? AND expires_at > ?",
+                &s->medium, err, cap) != 0)
         goto fail;
     if (prepare(s->rdb, "SELECT coalesce(max(seq), 0) FROM envelopes", &st, err, cap) != 0)
         goto fail;
@@ -435,6 +462,7 @@ void store_close(struct store *s)
     sqlite3_finalize(s->fetch);
     sqlite3_finalize(s->prekey_peek);
     sqlite3_finalize(s->prekey_count);
+    sqlite3_finalize(s->medium);
     sqlite3_finalize(s->page_count);
     sqlite3_finalize(s->freelist_count);
     if (s->wdb != NULL)
@@ -635,6 +663,30 @@ long store_prekey_peek(struct store *s, const uint8_t owner[32], const int64_t *
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         len = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return len;
+}
+
+long store_prekey_medium(struct store *s, const uint8_t owner[32], uint64_t now, uint8_t *buf,
+                         size_t cap)
+{
+    sqlite3_stmt *st = s->medium;
+    long len = 0;
+    int rc;
+
+    sqlite3_bind_blob(st, 1, owner, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n > 0 && n <= cap) {
+            memcpy(buf, sqlite3_column_blob(st, 0), n);
+            len = (long)n;
+        }
+    } else if (rc != SQLITE_DONE) {
+        len = -1;
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return len;

@@ -33,7 +33,9 @@ enum store_op_kind {
     STORE_DIRECTORY,    /* brand_id, version, blob */
     STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
     STORE_PREKEY_DEL,   /* prekey_id */
-    STORE_PREKEY_CLEAR, /* env.recipient = owner routing id: all of its prekeys */
+    STORE_PREKEY_CLEAR, /* env.recipient = owner routing id: all of its prekeys, medium-term too */
+    STORE_PREKEY_MEDIUM,/* env.recipient = owner, blob = encoded prekey, version = its creation
+                           time, cutoff = its expiry: kept unless a newer one is stored */
     STORE_ERASE_STEP,   /* env.recipient: envelopes to or from it, and of the conversations
                            in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
                            rows -> expired list, unit */
@@ -120,6 +122,9 @@ int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
 long store_prekey_peek(struct store *s, const uint8_t owner[32], const int64_t *skip,
                        size_t n_skip, uint8_t *buf, size_t cap, int64_t *id);
 long store_prekey_count(struct store *s, const uint8_t owner[32]);
+/* owner's medium-term prekey, if one is stored that expires after now: as store_prekey_peek. */
+long store_prekey_medium(struct store *s, const uint8_t owner[32], uint64_t now, uint8_t *buf,
+                         size_t cap);
 /* A persistent random value kept in the database (relay id, log salt). */
 int store_meta(struct store *s, const char *name, uint8_t out[32]);
 

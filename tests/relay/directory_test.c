@@ -200,93 +200,35 @@ static void test_expired_directory(void)
     tk_env_end(&e);
 }
 
-/* An encoded Prekey for owner's key, signed by signer. *out malloc'd. */
 static void make_prekey(const parley_identity *owner, const parley_identity *signer, uint64_t id,
                         uint8_t **out, size_t *out_len)
 {
-    Parley__PrekeyBody body = PARLEY__PREKEY_BODY__INIT;
-    Parley__Prekey pk = PARLEY__PREKEY__INIT;
-    uint8_t box[32], sig[64], *bbuf;
-    size_t blen;
-
-    tk_random(box, sizeof(box));
-    body.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(owner)};
-    body.prekey_id = id;
-    body.box_key = (ProtobufCBinaryData){32, box};
-    body.created_at = tk_now();
-    blen = parley__prekey_body__get_packed_size(&body);
-    bbuf = malloc(blen);
-    CHECK(bbuf != NULL);
-    parley__prekey_body__pack(&body, bbuf);
-    /* The public signing call refuses object domains: sign as the library itself does. */
-    CHECK(parley__sign_raw(signer->secret->sign_sk, PARLEY__DOMAIN_PREKEY, bbuf, blen, sig) ==
-          PARLEY_OK);
-    pk.body = (ProtobufCBinaryData){blen, bbuf};
-    pk.signature = (ProtobufCBinaryData){64, sig};
-    *out_len = parley__prekey__get_packed_size(&pk);
-    *out = malloc(*out_len);
-    CHECK(*out != NULL);
-    parley__prekey__pack(&pk, *out);
-    free(bbuf);
+    tk_prekey(owner, signer, id, false, 0, out, out_len);
 }
 
 static int publish_prekeys(wsc *c, uint8_t *const *keys, const size_t *lens, size_t n)
 {
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__PrekeyPublish p = PARLEY__PREKEY_PUBLISH__INIT;
-    Parley__Prekey **list = calloc(n, sizeof(*list));
-    int rc;
-
-    CHECK(list != NULL);
-    for (size_t i = 0; i < n; i++) {
-        list[i] = parley__prekey__unpack(NULL, lens[i], keys[i]);
-        CHECK(list[i] != NULL);
-    }
-    p.prekeys = list;
-    p.n_prekeys = n;
-    f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
-    f.prekey_publish = &p;
-    rc = pc_send(c, &f);
-    for (size_t i = 0; i < n; i++)
-        parley__prekey__free_unpacked(list[i], NULL);
-    free(list);
-    return rc;
+    return pc_send_prekeys(c, keys, lens, n, false);
 }
 
 static void send_prekey_fetch(wsc *c, const parley_identity *owner)
 {
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__PrekeyFetch pf = PARLEY__PREKEY_FETCH__INIT;
-
-    pf.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(owner)};
-    f.kind_case = PARLEY__FRAME__KIND_PREKEY_FETCH;
-    f.prekey_fetch = &pf;
-    CHECK(pc_send(c, &f) == 0);
+    CHECK(pc_send_prekey_fetch(c, parley_identity_sign_pk(owner)) == 0);
 }
 
 /* Reads a PrekeyResult; returns 1 if it carried exactly want, 0 if empty. */
 static int read_prekey_result(wsc *c, const parley_identity *owner, const uint8_t *want,
                               size_t want_len)
 {
-    Parley__Frame *f = tk_expect_kind(c, PARLEY__FRAME__KIND_PREKEY_RESULT, 5000, "prekey result");
-    Parley__PrekeyResult *r = f->prekey_result;
-    int got = 0;
+    size_t n = 0;
+    uint8_t *got = tk_read_prekey(c, owner, &n);
 
-    CHECKM(r->owner_sign_key.len == 32 &&
-               memcmp(r->owner_sign_key.data, parley_identity_sign_pk(owner), 32) == 0,
-           "prekey result names another owner");
-    if (r->prekey != NULL) {
-        size_t n = parley__prekey__get_packed_size(r->prekey);
-        uint8_t *buf = malloc(n);
-        CHECK(buf != NULL);
-        parley__prekey__pack(r->prekey, buf);
-        CHECKM(want != NULL && n == want_len && memcmp(buf, want, n) == 0,
-               "prekey handed out differs from the one published");
-        free(buf);
-        got = 1;
-    }
-    parley__frame__free_unpacked(f, NULL);
-    return got;
+    if (got == NULL)
+        return 0;
+    CHECKM(want != NULL && n == want_len && memcmp(got, want, n) == 0,
+           "prekey handed out differs from the one published");
+    free(got);
+    return 1;
 }
 
 static void test_prekeys(void)

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "internal.h"
 #include "testkit.h"
 
 const char *tk_relay_bin;
@@ -270,6 +271,57 @@ void tk_directory(const parley_identity *signer, const char *brand_id, uint64_t 
     memcpy(*out, buf, len);
     *out_len = len;
     parley_free(buf, len);
+}
+
+void tk_prekey(const parley_identity *owner, const parley_identity *signer, uint64_t id,
+               bool medium, uint64_t expires_at, uint8_t **out, size_t *out_len)
+{
+    Parley__PrekeyBody body = PARLEY__PREKEY_BODY__INIT;
+    Parley__Prekey pk = PARLEY__PREKEY__INIT;
+    uint8_t box[32], sig[64], *bbuf;
+    size_t blen;
+
+    tk_random(box, sizeof(box));
+    body.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(owner)};
+    body.prekey_id = id;
+    body.box_key = (ProtobufCBinaryData){32, box};
+    body.created_at = tk_now();
+    body.medium_term = medium;
+    body.expires_at = expires_at;
+    blen = parley__prekey_body__get_packed_size(&body);
+    bbuf = malloc(blen);
+    CHECK(bbuf != NULL);
+    parley__prekey_body__pack(&body, bbuf);
+    /* The public signing call refuses object domains: sign as the library itself does. */
+    CHECK(parley__sign_raw(signer->secret->sign_sk, PARLEY__DOMAIN_PREKEY, bbuf, blen, sig) ==
+          PARLEY_OK);
+    pk.body = (ProtobufCBinaryData){blen, bbuf};
+    pk.signature = (ProtobufCBinaryData){64, sig};
+    *out_len = parley__prekey__get_packed_size(&pk);
+    *out = malloc(*out_len);
+    CHECK(*out != NULL);
+    parley__prekey__pack(&pk, *out);
+    free(bbuf);
+}
+
+uint8_t *tk_read_prekey(wsc *c, const parley_identity *owner, size_t *len)
+{
+    Parley__Frame *f = tk_expect_kind(c, PARLEY__FRAME__KIND_PREKEY_RESULT, 5000, "prekey result");
+    Parley__PrekeyResult *r = f->prekey_result;
+    uint8_t *buf = NULL;
+
+    CHECKM(r->owner_sign_key.len == 32 &&
+               memcmp(r->owner_sign_key.data, parley_identity_sign_pk(owner), 32) == 0,
+           "prekey result names another owner");
+    *len = 0;
+    if (r->prekey != NULL) {
+        *len = parley__prekey__get_packed_size(r->prekey);
+        buf = malloc(*len);
+        CHECK(buf != NULL);
+        parley__prekey__pack(r->prekey, buf);
+    }
+    parley__frame__free_unpacked(f, NULL);
+    return buf;
 }
 
 static const char *const error_names[] = {

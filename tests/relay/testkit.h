@@ -95,6 +95,16 @@ void tk_directory(const parley_identity *signer, const char *brand_id, uint64_t 
                   const char *notice, const uint8_t *revs, size_t revs_len, uint8_t **out,
                   size_t *out_len);
 
+/*
+ * An encoded Prekey for owner's key signed by signer: one-time, or
+ * medium-term expiring at expires_at (Unix seconds). *out freed with free().
+ */
+void tk_prekey(const parley_identity *owner, const parley_identity *signer, uint64_t id,
+               bool medium, uint64_t expires_at, uint8_t **out, size_t *out_len);
+
+/* Reads a PrekeyResult for owner: its encoded prekey (malloc'd, *len), or NULL when it has none. */
+uint8_t *tk_read_prekey(wsc *c, const parley_identity *owner, size_t *len);
+
 /* Expectations on what the relay sends. Each fails the test otherwise. */
 Parley__Frame *tk_expect_kind(wsc *c, Parley__Frame__KindCase kind, int timeout_ms,
                               const char *what);

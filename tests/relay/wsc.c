@@ -727,6 +727,43 @@ int pc_send_fetch(wsc *c, const char *brand_id)
     return pc_send(c, &f);
 }
 
+int pc_send_prekeys(wsc *c, uint8_t *const *keys, const size_t *lens, size_t n, bool replace)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyPublish p = PARLEY__PREKEY_PUBLISH__INIT;
+    Parley__Prekey **list = calloc(n + 1, sizeof(*list));
+    int rc = -1;
+
+    if (list == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((list[i] = parley__prekey__unpack(NULL, lens[i], keys[i])) == NULL)
+            goto done;
+    p.prekeys = list;
+    p.n_prekeys = n;
+    p.replace = replace;
+    f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
+    f.prekey_publish = &p;
+    rc = pc_send(c, &f);
+done:
+    for (size_t i = 0; i < n; i++)
+        if (list[i] != NULL)
+            parley__prekey__free_unpacked(list[i], NULL);
+    free(list);
+    return rc;
+}
+
+int pc_send_prekey_fetch(wsc *c, const uint8_t owner_sign_pk[32])
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyFetch pf = PARLEY__PREKEY_FETCH__INIT;
+
+    pf.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)owner_sign_pk};
+    f.kind_case = PARLEY__FRAME__KIND_PREKEY_FETCH;
+    f.prekey_fetch = &pf;
+    return pc_send(c, &f);
+}
+
 int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
                   const uint8_t (*salts)[16], size_t n)
 {

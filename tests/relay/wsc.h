@@ -175,6 +175,10 @@ int pc_send_delivered(wsc *c, const uint8_t (*ids)[16], size_t n);
 int pc_send_publish(wsc *c, const uint8_t *dir, size_t len);
 int pc_send_fetch(wsc *c, const char *brand_id);
 
+/* Frame{prekey_publish} of encoded Prekeys; Frame{prekey_fetch} of an owner's signing key. */
+int pc_send_prekeys(wsc *c, uint8_t *const *keys, const size_t *lens, size_t n, bool replace);
+int pc_send_prekey_fetch(wsc *c, const uint8_t owner_sign_pk[32]);
+
 /*
  * A customer's signed erasure request for its n conversations (16-byte
  * ids) with their salts (NULL: none), as the library sends it.
