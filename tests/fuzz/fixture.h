@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz.h"
 #include "internal.h"
-
-/* The entry point of every target; replay.c and libFuzzer call it. */
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FIXTURE_BRAND_ID "acme"
 #define FIXTURE_NOW 1767225600u /* 2026-01-01T00:00:00Z, Unix seconds */
@@ -92,14 +90,5 @@ static inline const struct fixture *fixture_get(void)
     ready = 1;
     return &f;
 }
-
-/* Stops the run when a decoder broke one of its own promises. */
-#define FUZZ_ASSERT(cond)                                                                      \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
 
 #endif

@@ -17,9 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "corpus_out.h"
 #include "fixture.h"
-
-static const char *out_root;
 
 static const char *const targets[] = {
     "envelope", "sealed", "inner", "cert", "request", "revlist", "directory", "keyfile",
@@ -34,31 +33,6 @@ static void *xmalloc(size_t n)
         exit(1);
     }
     return p;
-}
-
-static void make_dir(const char *path)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "make-corpus: mkdir %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-}
-
-static void put(const char *target, const char *name, const uint8_t *buf, size_t len)
-{
-    char path[4096];
-    FILE *fp;
-    int n = snprintf(path, sizeof(path), "%s/%s/%s", out_root, target, name);
-
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        fprintf(stderr, "make-corpus: path too long\n");
-        exit(1);
-    }
-    fp = fopen(path, "wb");
-    if (fp == NULL || (len > 0 && fwrite(buf, 1, len, fp) != len) || fclose(fp) != 0) {
-        fprintf(stderr, "make-corpus: write %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
 }
 
 /* The near misses every valid object gets: cut in half, one bit flipped near the end. */
@@ -702,21 +676,12 @@ static void corpus_seal_text(struct world *w)
 int main(int argc, char **argv)
 {
     struct world w;
-    char dir[4096];
 
     if (argc != 2) {
         fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
         return 2;
     }
-    out_root = argv[1];
-    make_dir(out_root);
-    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
-        int n = snprintf(dir, sizeof(dir), "%s/%s", out_root, targets[i]);
-
-        if (n < 0 || (size_t)n >= sizeof(dir))
-            return 1;
-        make_dir(dir);
-    }
+    corpus_start(argv[1], targets, sizeof(targets) / sizeof(targets[0]));
     memset(&w, 0, sizeof(w));
     w.f = fixture_get();
     w.other_brand = fixture_identity(fixture_other_brand_seed);

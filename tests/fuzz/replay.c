@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fixture.h"
+#include "fuzz.h"
+#include "parley/common.h"
 
 /* Every input libFuzzer could give is at most this; larger files are skipped. */
 #define REPLAY_MAX_INPUT (PARLEY_MAX_DIRECTORY * 2u)

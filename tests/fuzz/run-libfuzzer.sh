@@ -6,6 +6,7 @@
 #
 # usage: tests/fuzz/run-libfuzzer.sh [options] TARGET|all [SECONDS]
 #   TARGET      envelope sealed inner cert request revlist directory keyfile
+#               (client library), ws_request ws_frame config (relay)
 #   SECONDS     fuzzing time per target (default 60)
 #   --merge     merge new coverage into tests/fuzz/corpus/TARGET
 #   --jobs N    with all: run N targets at a time (default 1)
@@ -21,7 +22,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-all_targets="envelope sealed inner cert request revlist directory keyfile"
+relay_targets="ws_request ws_frame config"
+all_targets="envelope sealed inner cert request revlist directory keyfile $relay_targets"
 
 merge=0
 coverage=0
@@ -62,6 +64,17 @@ max_len() {
     cert|request|keyfile) echo 1100 ;;
     envelope|sealed|inner) echo 8192 ;;
     revlist|directory) echo 16384 ;;
+    ws_request) echo 9000 ;;
+    ws_frame) echo 8192 ;;
+    config) echo 4096 ;;
+    esac
+}
+
+# 1 if $1 is one of the relay's targets (built from relay/ sources).
+is_relay() {
+    case " $relay_targets " in
+    *" $1 "*) return 0 ;;
+    *) return 1 ;;
     esac
 }
 
@@ -72,6 +85,11 @@ warn="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno
 incs="-I$work/gen -I$root/client-lib/include -I$root/client-lib/src -I$here"
 libs=$(pkg-config --libs libsodium libprotobuf-c)
 deps_cflags=$(pkg-config --cflags libsodium libprotobuf-c)
+# The relay's parsers: ws.c (with libwebsockets' SHA-1 and base64) and config.c.
+relay_sources="$root/relay/ws.c $root/relay/config.c"
+relay_incs="-I$root/relay -I$root/client-lib/include -I$here"
+relay_libs="$(pkg-config --libs libwebsockets libsodium)"
+relay_cflags="$(pkg-config --cflags libwebsockets libsodium)"
 
 # The protocol core, as client-lib/meson.build lists it (core_sources);
 # the transport and store modules need libwebsockets and sqlite, which no
@@ -93,9 +111,20 @@ build() {
             -c "$src" -o "$obj"
         objs="$objs $obj"
     done
+    robjs=""
+    for src in $relay_sources; do
+        obj="$work/obj/relay-$(basename "$src" .c).o"
+        $cc $cflags -fsanitize=fuzzer-no-link $warn $relay_cflags $relay_incs -c "$src" -o "$obj"
+        robjs="$robjs $obj"
+    done
     for t in $targets; do
-        $cc $cflags -fsanitize=fuzzer $warn $deps_cflags $incs \
-            "$here/fuzz_$t.c" $objs $libs -o "$work/fuzz-$t"
+        if is_relay "$t"; then
+            $cc $cflags -fsanitize=fuzzer $warn $relay_cflags $relay_incs \
+                "$here/fuzz_$t.c" $robjs $relay_libs -o "$work/fuzz-$t"
+        else
+            $cc $cflags -fsanitize=fuzzer $warn $deps_cflags $incs \
+                "$here/fuzz_$t.c" $objs $libs -o "$work/fuzz-$t"
+        fi
     done
 }
 
@@ -176,17 +205,28 @@ coverage_report() {
             -I"$root/client-lib/src" -DPARLEY_BUILDING -c "$src" -o "$obj"
         objs="$objs $obj"
     done
+    robjs=""
+    for src in $relay_sources; do
+        obj="$cov/obj/relay-$(basename "$src" .c).o"
+        $cc $ccov $warn $relay_cflags $relay_incs -c "$src" -o "$obj"
+        robjs="$robjs $obj"
+    done
     bins=""
     for t in $targets; do
-        $cc $ccov $warn $deps_cflags -I"$cov" -I"$root/client-lib/include" \
-            -I"$root/client-lib/src" -I"$here" "$here/fuzz_$t.c" "$here/replay.c" $objs $libs \
-            -o "$cov/cov-$t"
+        if is_relay "$t"; then
+            $cc $ccov $warn $relay_cflags $relay_incs "$here/fuzz_$t.c" "$here/replay.c" \
+                $robjs $relay_libs -o "$cov/cov-$t"
+        else
+            $cc $ccov $warn $deps_cflags -I"$cov" -I"$root/client-lib/include" \
+                -I"$root/client-lib/src" -I"$here" "$here/fuzz_$t.c" "$here/replay.c" $objs $libs \
+                -o "$cov/cov-$t"
+        fi
         LLVM_PROFILE_FILE="$cov/$t.profraw" "$cov/cov-$t" "$here/corpus/$t" >/dev/null
         if [ -z "$bins" ]; then bins="$cov/cov-$t"; else bins="$bins -object $cov/cov-$t"; fi
     done
     llvm-profdata merge -sparse "$cov"/*.profraw -o "$cov/all.profdata"
     # shellcheck disable=SC2086
-    llvm-cov report -instr-profile="$cov/all.profdata" $bins $core_sources
+    llvm-cov report -instr-profile="$cov/all.profdata" $bins $core_sources $relay_sources
     echo "per-line view: llvm-cov show -instr-profile=$cov/all.profdata $bins FILE"
 }
 
