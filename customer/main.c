@@ -780,7 +780,9 @@ int main(int argc, char **argv)
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-customer: %s: %s\n", o.store,
                 err == PARLEY_EPASSPHRASE ? "wrong passphrase for this store"
-                                          : parley_strerror(err));
+                : err == PARLEY_EWRONGTYPE
+                    ? "a store of an older Parley (0.1.0): move it aside to start afresh"
+                    : parley_strerror(err));
         goto fail;
     }
     chat.client = client;

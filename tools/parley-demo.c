@@ -204,6 +204,9 @@ static void on_event(void *user, const parley_event *ev)
     case PARLEY_EV_ERASED:
         note(p, "* erasure applied");
         break;
+    case PARLEY_EV_REDUCED_SECRECY:
+        note(p, "! forward secrecy reduced: sealed to a medium-term prekey");
+        break;
     case PARLEY_EV_DIRECTORY_EXPIRY:
         note(p, "!! the brand directory %s (Unix time %llu)",
              ev->error == PARLEY_EEXPIRED ? "has expired" : "expires soon",

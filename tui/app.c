@@ -357,6 +357,10 @@ static void on_event(void *user, const parley_event *ev)
     case PARLEY_EV_DIRECTORY_EXPIRY:
         app_directory_expiry(a, ev);
         break;
+    case PARLEY_EV_REDUCED_SECRECY:
+        app_status(a, "reduced forward secrecy: a conversation went through a medium-term "
+                      "prekey (no one-time prekey was left)");
+        break;
     }
 }
 
@@ -969,6 +973,10 @@ int main(int argc, char **argv)
     e = parley_client_new(&a.client, &cfg);
     if (e == PARLEY_EPASSPHRASE)
         fatal("%s: this store is locked with another passphrase than your key", o.store_path);
+    if (e == PARLEY_EWRONGTYPE)
+        fatal("%s: a store of an older Parley (0.1.0): move it aside to start afresh (your key "
+              "and certificate stay valid)",
+              o.store_path);
     if (e != PARLEY_OK)
         fatal("%s: %s", o.store_path, parley_strerror(e));
     rc = locker_open(&a.locker, locker_path, pass, pass_len, o.kdf);

@@ -23,6 +23,7 @@
 
 #include "core.h"
 #include "custody.h"
+#include "prekey.h"
 
 #define MAX_KEYS 32u            /* receive keys kept per conversation */
 #define MAX_SENDERS 8u
@@ -32,6 +33,7 @@
 #define PREKEY_LOW 8u
 #define OUTBOX_WINDOW 64u
 #define RETRY_MS 2000u
+#define PREKEY_RETRY_MS 60000u /* a payload found no prekey to seal to: asked again */
 #define RETENTION_SWEEP_MS (3600u * 1000u)   /* history retention is applied hourly */
 #define SEEN_KEEP_MS (60ull * 24 * 3600 * 1000) /* relays keep envelopes 30 days by default */
 #define RELAY_AUTH_DOMAIN "relay-auth"
@@ -85,6 +87,7 @@ struct conv {
     uint64_t custody;            /* custody counter: the customer's current, agents' highest */
     struct buf custody_ack;      /* agents: the newest acknowledgement naming this agent */
     uint64_t notice_seq;         /* customers: last number used for notices to other agents */
+    bool reduced_secrecy;        /* an Open or Handover of it went to a medium-term prekey */
 };
 
 struct out_item {
@@ -144,6 +147,8 @@ struct parley__core {
     uint64_t now;                /* the clock of the call in progress */
     uint64_t history_retention_ms; /* 0: history kept until erased */
     uint64_t next_sweep;         /* when the retention sweep runs next */
+    uint64_t mt_next;            /* agents: when the medium-term prekey next needs care */
+    uint64_t prekey_retry_at;    /* payloads that found no prekey are asked for again; 0: none */
     uint64_t *acked;             /* outbox rows acknowledged, deleted at the next tick */
     size_t n_acked, cap_acked;
     uint8_t receipts[64][16];    /* conversations owing a delivery receipt */
@@ -316,6 +321,33 @@ static void emit_rejected(struct parley__core *c, const uint8_t conv[16], parley
 
 static void emit_state_by(struct parley__core *c, const struct conv *cv, const char *claimer);
 
+/*
+ * A conversation's first contents (an Open, a Handover) went to or came
+ * through a medium-term prekey: its forward secrecy is reduced until that
+ * prekey's secret is deleted. Recorded in cv; true when newly so, for
+ * emit_reduced once committed.
+ */
+static bool mark_reduced(struct conv *cv, const Parley__Payload *p, bool medium_term)
+{
+    if (!medium_term || cv->reduced_secrecy ||
+        (p->body_case != PARLEY__PAYLOAD__BODY_OPEN &&
+         p->body_case != PARLEY__PAYLOAD__BODY_HANDOVER))
+        return false;
+    cv->reduced_secrecy = true;
+    return true;
+}
+
+static void emit_reduced(struct parley__core *c, const struct conv *cv)
+{
+    parley_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PARLEY_EV_REDUCED_SECRECY;
+    memcpy(ev.conversation_id, cv->id, 16);
+    ev.queue = cv->queue;
+    emit(c, &ev, NULL, 0);
+}
+
 static void emit_state(struct parley__core *c, const struct conv *cv)
 {
     emit_state_by(c, cv, NULL);
@@ -424,6 +456,7 @@ static parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct
     cv->erasure = s->erasure;
     cv->custody = s->custody_counter;
     cv->notice_seq = s->notice_seq;
+    cv->reduced_secrecy = s->reduced_secrecy;
     if (!buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len))
         goto bad;
     parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
@@ -486,6 +519,7 @@ static parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.custody_counter = cv->custody;
     s.custody_ack = (ProtobufCBinaryData){cv->custody_ack.n, cv->custody_ack.p};
     s.notice_seq = cv->notice_seq;
+    s.reduced_secrecy = cv->reduced_secrecy;
     err = parley__vault_put_pb(c->vault, "conv", cv->id, 16, &s.base);
     sodium_memzero(keys, sizeof(keys));
     return err;
@@ -860,17 +894,21 @@ static bool waiting_for(const struct parley__core *c, uint64_t row)
     return false;
 }
 
-/* Seals a pending payload to (to_sign, to_box) and removes it from "pending", in one transaction. */
+/*
+ * Seals a pending payload to (to_sign, to_box) and removes it from
+ * "pending", in one transaction. medium_term: to_box is a medium-term
+ * prekey (the conversation's forward secrecy is reduced).
+ */
 static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parley__PendingSend *ps,
                                const uint8_t to_sign[32], const uint8_t to_box[32], bool current,
-                               uint64_t now)
+                               bool medium_term, uint64_t now)
 {
     Parley__Payload *p;
     struct conv cv;
     uint8_t key[8];
     size_t n_before = c->n_out;
     parley_err err;
-    bool announce;
+    bool announce, reduced;
     uint64_t seq, used = 0;
 
     if (!parley__len_is(ps->conversation_id, 16))
@@ -896,6 +934,7 @@ static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parle
         seq = 1;
     else if (!current)
         seq = cv.notice_seq = (cv.my_seq > cv.notice_seq ? cv.my_seq : cv.notice_seq) + 1;
+    reduced = mark_reduced(&cv, p, medium_term);
     be64(key, row);
     err = parley__vault_begin(c->vault);
     if (err == PARLEY_OK) {
@@ -916,6 +955,8 @@ static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parle
     if (err != PARLEY_OK)
         while (c->n_out > n_before)
             out_remove(c, c->n_out - 1);
+    else if (reduced)
+        emit_reduced(c, &cv);
     conv_free(&cv);
     parley__payload_free(p);
     return err;
@@ -959,7 +1000,7 @@ static void flush_pending(struct parley__core *c, uint64_t now)
                 memcpy(s, sign, 32);
                 memcpy(b, box, 32);
                 conv_free(&cv);
-                pending_seal(c, l.rows[i], ps, s, b, true, now);
+                pending_seal(c, l.rows[i], ps, s, b, true, false, now);
                 continue;
             }
             conv_free(&cv);
@@ -995,15 +1036,22 @@ static bool agent_by_key(const struct parley__core *c, const uint8_t sign_pk[32]
     return false;
 }
 
+/*
+ * A prekey for a payload waiting on it: checked (its owner signed it; a
+ * medium-term one has not expired) and sealed to. Never the owner's
+ * long-term key instead: without a usable prekey the payload waits, the
+ * application is told (PARLEY_ENOPREKEY or why the prekey was refused),
+ * and the prekey is asked for again later.
+ */
 static void on_prekey_result(struct parley__core *c, const Parley__PrekeyResult *r, uint64_t now)
 {
-    Parley__PrekeyBody *body = NULL;
     parley_cert_info agent;
-    const uint8_t *box = NULL;
-    uint8_t key[8], *val = NULL;
+    uint8_t key[8], box[32], *val = NULL;
     size_t i, len = 0;
     uint64_t row;
-    Parley__PendingSend *ps;
+    Parley__PendingSend *ps = NULL;
+    bool medium_term = false;
+    parley_err err = PARLEY_ENOPREKEY;
 
     if (!parley__len_is(r->owner_sign_key, 32))
         return;
@@ -1017,36 +1065,46 @@ static void on_prekey_result(struct parley__core *c, const Parley__PrekeyResult 
     c->n_waits--;
     if (!agent_by_key(c, r->owner_sign_key.data, &agent, NULL, NULL))
         return; /* no longer a valid agent: the payload stays pending */
-    /* A prekey counts only if its owner signed it; otherwise the certificate's key serves. */
-    if (r->prekey != NULL &&
-        parley__verify_pb(agent.sign_pk, 32, PARLEY__DOMAIN_PREKEY, r->prekey->body,
-                          r->prekey->signature) == PARLEY_OK) {
-        body = parley__prekey_body__unpack(NULL, r->prekey->body.len, r->prekey->body.data);
-        if (body != NULL && parley__len_is(body->box_key, 32) &&
-            parley__len_is(body->owner_sign_key, 32) &&
-            memcmp(body->owner_sign_key.data, agent.sign_pk, 32) == 0)
-            box = body->box_key.data;
-    } else if (r->prekey != NULL) {
-        emit_rejected(c, NULL, PARLEY_EBADSIG);
-    }
-    if (box == NULL)
-        box = agent.box_pk;
     be64(key, row);
-    if (parley__vault_get(c->vault, "pending", key, 8, &val, &len) == PARLEY_OK) {
-        ps = parley__pending_send__unpack(&parley__wiping_allocator, len, val);
-        if (ps != NULL) {
-            pending_seal(c, row, ps, agent.sign_pk, box, false, now);
-            parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
-        }
-        parley_free(val, len);
+    if (parley__vault_get(c->vault, "pending", key, 8, &val, &len) != PARLEY_OK)
+        return;
+    ps = parley__pending_send__unpack(&parley__wiping_allocator, len, val);
+    parley_free(val, len);
+    if (ps == NULL)
+        return;
+    if (r->prekey != NULL)
+        err = parley__prekey_verify(r->prekey, agent.sign_pk, now / 1000u, box, &medium_term);
+    if (err == PARLEY_OK) {
+        pending_seal(c, row, ps, agent.sign_pk, box, false, medium_term, now);
+    } else {
+        emit_rejected(c, parley__len_is(ps->conversation_id, 16) ? ps->conversation_id.data : NULL,
+                      err);
+        if (c->prekey_retry_at == 0)
+            c->prekey_retry_at = now + PREKEY_RETRY_MS;
     }
-    if (body != NULL)
-        parley__prekey_body__free_unpacked(body, NULL);
+    parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
     pump_outbox(c, now);
 }
 
 /* ------------------------------------------------------------------ */
 /* Prekeys (agents) */
+
+/* Sends prekeys (n, each unpacked by parley__prekey_sign) in one publication, and frees them. */
+static void send_prekeys(struct parley__core *c, Parley__Prekey **pks, size_t n, bool replace)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyPublish pub = PARLEY__PREKEY_PUBLISH__INIT;
+
+    pub.prekeys = pks;
+    pub.n_prekeys = n;
+    pub.replace = replace;
+    f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
+    f.prekey_publish = &pub;
+    if (n > 0)
+        queue_frame(c, &f);
+    for (size_t i = 0; i < n; i++)
+        parley__prekey__free_unpacked(pks[i], NULL);
+}
 
 /*
  * Publishes fresh one-time prekeys up to PREKEY_TARGET; their secrets are
@@ -1054,10 +1112,7 @@ static void on_prekey_result(struct parley__core *c, const Parley__PrekeyResult 
  */
 static void publish_prekeys(struct parley__core *c, uint64_t now, bool replace)
 {
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__PrekeyPublish pub = PARLEY__PREKEY_PUBLISH__INIT;
-    Parley__Prekey pks[PREKEY_TARGET], *ptrs[PREKEY_TARGET];
-    uint8_t *bodies[PREKEY_TARGET], sigs[PREKEY_TARGET][64];
+    Parley__Prekey *pks[PREKEY_TARGET];
     size_t n = 0, want;
 
     if (!c->agent || c->prekeys_left >= PREKEY_LOW)
@@ -1066,44 +1121,68 @@ static void publish_prekeys(struct parley__core *c, uint64_t now, bool replace)
     if (parley__vault_begin(c->vault) != PARLEY_OK)
         return;
     for (; n < want; n++) {
-        Parley__PrekeyBody body = PARLEY__PREKEY_BODY__INIT;
         Parley__StoredKey sk = PARLEY__STORED_KEY__INIT;
         uint8_t pk[32], sec[32];
-        size_t blen;
+        parley_err err;
 
         crypto_box_keypair(pk, sec);
         sk.public_key = (ProtobufCBinaryData){32, pk};
         sk.secret_key = (ProtobufCBinaryData){32, sec};
         sk.created_ms = now;
-        body.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
-        body.prekey_id = randombytes_random();
-        body.box_key = (ProtobufCBinaryData){32, pk};
-        body.created_at = now / 1000u;
-        if (parley__vault_put_pb(c->vault, "prekey", pk, 32, &sk.base) != PARLEY_OK ||
-            parley__pack(&body.base, &bodies[n], &blen) != PARLEY_OK) {
-            sodium_memzero(sec, sizeof(sec));
-            break;
-        }
+        err = parley__vault_put_pb(c->vault, "prekey", pk, 32, &sk.base);
         sodium_memzero(sec, sizeof(sec));
-        parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_PREKEY, bodies[n], blen, sigs[n]);
-        parley__prekey__init(&pks[n]);
-        pks[n].body = (ProtobufCBinaryData){blen, bodies[n]};
-        pks[n].signature = (ProtobufCBinaryData){64, sigs[n]};
-        ptrs[n] = &pks[n];
+        if (err != PARLEY_OK || parley__prekey_sign(c->id, pk, now, false, &pks[n]) != PARLEY_OK)
+            break;
     }
     if (n == want && parley__vault_commit(c->vault) == PARLEY_OK) {
-        pub.prekeys = ptrs;
-        pub.n_prekeys = n;
-        pub.replace = replace;
-        f.kind_case = PARLEY__FRAME__KIND_PREKEY_PUBLISH;
-        f.prekey_publish = &pub;
-        queue_frame(c, &f);
+        send_prekeys(c, pks, n, replace);
         c->prekeys_left = PREKEY_TARGET;
-    } else if (n != want) {
-        parley__vault_rollback(c->vault);
+        return;
     }
+    if (n != want)
+        parley__vault_rollback(c->vault);
     for (size_t i = 0; i < n; i++)
-        free(bodies[i]);
+        parley__prekey__free_unpacked(pks[i], NULL);
+}
+
+/*
+ * Agents: the medium-term prekey, for when no one-time prekey is left. A
+ * new one is made and published when there is none or the newest is a
+ * week old (only while connected, so it reaches the relay at once); on
+ * each connection the newest is published again (the relay keeps the
+ * newest per agent, so this is harmless and restores one a relay lost);
+ * secrets past their grace are deleted, connected or not.
+ */
+static void mt_maintain(struct parley__core *c, uint64_t now, bool connected_now)
+{
+    struct parley__mtkeys keys;
+    Parley__Prekey *pk = NULL;
+    bool ready = c->net == NET_READY, fresh = false;
+    parley_err err;
+
+    if (!c->agent)
+        return;
+    c->mt_next = UINT64_MAX;
+    if (parley__mtkeys_load(c->vault, &keys) != PARLEY_OK)
+        return;
+    err = parley__vault_begin(c->vault);
+    if (err == PARLEY_OK) {
+        parley__mtkeys_sweep(c->vault, &keys, now);
+        if (ready && parley__mtkeys_due(&keys, now)) {
+            err = parley__mtkeys_add(c->vault, &keys, now);
+            fresh = err == PARLEY_OK;
+        }
+        if (err == PARLEY_OK)
+            err = parley__vault_commit(c->vault);
+        else
+            parley__vault_rollback(c->vault);
+    }
+    if (err == PARLEY_OK && ready && (fresh || connected_now) && keys.n > 0 &&
+        parley__prekey_sign(c->id, keys.k[keys.n - 1].pk, keys.k[keys.n - 1].created_ms, true,
+                            &pk) == PARLEY_OK)
+        send_prekeys(c, &pk, 1, false);
+    c->mt_next = parley__mtkeys_deadline(&keys, ready);
+    parley__mtkeys_wipe(&keys);
 }
 
 struct key_list {
@@ -1139,10 +1218,14 @@ struct opened {
     int is_agent;
     uint8_t used_pk[32];
     bool used_prekey;
-    bool used_identity;          /* sealed to the long-term key: the relay had no prekey left */
+    bool used_mt;                /* sealed to a medium-term prekey: no one-time prekey was left */
 };
 
-/* Tries the conversation's keys (newest first), then, for agents, prekeys and the identity key. */
+/*
+ * Tries the conversation's keys (newest first), then, for agents, the
+ * one-time and the medium-term prekeys. Never the identity key: nothing is
+ * sealed to it, so it opens nothing.
+ */
 static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *env,
                                 const struct conv *cv, bool have_conv, struct opened *o,
                                 uint64_t now)
@@ -1150,6 +1233,7 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
     parley_trust trust;
     parley_err best = PARLEY_EBADSEAL, err;
     struct key_list *pre = NULL;
+    struct parley__mtkeys *mt = NULL;
 
     memset(o, 0, sizeof(*o));
     memset(&trust, 0, sizeof(trust));
@@ -1172,25 +1256,34 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
     if (!c->agent)
         return best;
     pre = calloc(1, sizeof(*pre));
-    if (pre == NULL)
+    mt = calloc(1, sizeof(*mt));
+    if (pre == NULL || mt == NULL) {
+        free(pre);
+        free(mt);
         return PARLEY_ENOMEM;
+    }
     parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, pre);
-    for (size_t i = 0; i <= pre->n && best == PARLEY_EBADSEAL; i++) {
-        const uint8_t *pk = i < pre->n ? pre->keys[i].pk : c->id->box_pk;
-        const uint8_t *sk = i < pre->n ? pre->keys[i].sk : c->id->secret->box_sk;
+    parley__mtkeys_load(c->vault, mt);
+    /* One-time prekeys first, then the medium-term ones, newest first. */
+    for (size_t i = 0; i < pre->n + mt->n && best == PARLEY_EBADSEAL; i++) {
+        bool one_time = i < pre->n;
+        const uint8_t *pk = one_time ? pre->keys[i].pk : mt->k[mt->n - 1 - (i - pre->n)].pk;
+        const uint8_t *sk = one_time ? pre->keys[i].sk : mt->k[mt->n - 1 - (i - pre->n)].sk;
 
         err = parley__open_sealed(env->sealed.data, env->sealed.len, pk, sk,
                                   env->conversation_id.data, &trust, &o->p, &o->cert,
                                   &o->is_agent);
         if (err == PARLEY_OK) {
             memcpy(o->used_pk, pk, 32);
-            o->used_prekey = i < pre->n;
-            o->used_identity = i == pre->n;
+            o->used_prekey = one_time;
+            o->used_mt = !one_time;
         }
         best = err;
     }
     sodium_memzero(pre, sizeof(*pre));
     free(pre);
+    parley__mtkeys_wipe(mt);
+    free(mt);
     return best;
 }
 
@@ -1860,7 +1953,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
 {
     const Parley__Payload *p = o->p;
     struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
-    bool changed = false;
+    bool changed = false, reduced;
     const char *taken_by = NULL;
     parley_err err;
 
@@ -1920,17 +2013,20 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
             memcpy(cv->peer_rk, p->next_receive_key.data, 32);
             cv->has_peer_rk = true;
         }
-        if (!o->used_prekey)
+        if (!o->used_prekey && !o->used_mt)
             conv_keys_used(cv, o->used_pk);
     } else {
         refuse(c, env, PARLEY_EUNTRUSTED);
         return;
     }
+    reduced = mark_reduced(cv, p, o->used_mt);
     if (accept_commit(c, &a) != PARLEY_OK)
         return; /* not acknowledged: the relay delivers it again */
     send_delivered(c, env->envelope_id.data);
     if (changed)
         emit_state_by(c, cv, taken_by);
+    if (reduced)
+        emit_reduced(c, cv);
     if (a.erase) {
         parley_event ev;
 
@@ -1948,13 +2044,14 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
         pump_outbox(c, now);
     /*
      * Every first contact (open, notice, handover) uses a prekey; one sealed
-     * to the long-term key means the relay has none left: replenish now.
+     * to the medium-term prekey means the relay has no one-time one left:
+     * replenish now.
      */
     if (o->used_prekey && c->prekeys_left > 0)
         c->prekeys_left--;
-    if (o->used_identity)
+    if (o->used_mt)
         c->prekeys_left = 0;
-    if (o->used_prekey || o->used_identity)
+    if (o->used_prekey || o->used_mt)
         publish_prekeys(c, now, false);
 }
 
@@ -2215,6 +2312,8 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
     f.directory_fetch = &df;
     queue_frame(c, &f);
     publish_prekeys(c, now, replace_prekeys);
+    mt_maintain(c, now, true); /* after a replacing publication, which may drop what came before */
+    c->prekey_retry_at = 0;    /* flush_pending below asks again */
     send_erase_frame(c); /* before the outbox: what is sent after it is not erased */
     for (size_t i = 0; i < c->n_out; i++)
         c->out[i].in_flight = false;
@@ -2627,6 +2726,12 @@ void parley__core_tick(struct parley__core *c, uint64_t now)
         c->next_sweep = now + RETENTION_SWEEP_MS;
     }
     directory_expiry_check(c, now);
+    if (c->agent && now >= c->mt_next)
+        mt_maintain(c, now, false);
+    if (c->prekey_retry_at != 0 && now >= c->prekey_retry_at && c->net == NET_READY) {
+        c->prekey_retry_at = 0;
+        flush_pending(c, now);
+    }
     if (c->n_receipts > 0)
         send_receipts(c, now);
     pump_outbox(c, now);
@@ -2640,8 +2745,12 @@ uint64_t parley__core_deadline(const struct parley__core *c)
         return 0;
     if (directory_expiry_deadline(c) < d)
         d = directory_expiry_deadline(c);
+    if (c->agent && c->mt_next < d)
+        d = c->mt_next;
     if (c->net != NET_READY)
         return d;
+    if (c->prekey_retry_at != 0 && c->prekey_retry_at < d)
+        d = c->prekey_retry_at;
     for (size_t i = 0; i < c->n_out; i++)
         if (!c->out[i].in_flight && c->out[i].retry_at < d)
             d = c->out[i].retry_at;
@@ -2802,6 +2911,7 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
     c->history_retention_ms = cfg->history_retention_ms;
     c->now = now;
     c->next_sweep = now; /* once soon after start, then hourly */
+    mt_maintain(c, now, false); /* secrets past their grace go even before connecting */
     if (parley__vault_get(c->vault, "meta", (const uint8_t *)"erase", 5, &val, &len) ==
         PARLEY_OK) {
         buf_set(&c->erase_request, val, len);
@@ -3424,6 +3534,7 @@ static void conv_info(const struct conv *cv, parley_conversation_info *info)
     info->peer_delivered_seq = cv->peer_delivered;
     info->peer_read_seq = cv->peer_read;
     info->erasure = cv->erasure;
+    info->reduced_secrecy = cv->reduced_secrecy;
     if (cv->consent.n > 0) {
         Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv->consent.n, cv->consent.p);
         Parley__ConsentReceiptBody *b =

@@ -1,6 +1,7 @@
 /*
  * Encryption of the client's state at rest. The store sees row keys (ids
- * and counters, nothing secret) and sealed values only.
+ * and counters, nothing secret) and sealed values only, but for the
+ * passphrase hash's salt and limits and the store's format mark.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,36 @@
 #define AD_MAX 300u
 
 static const uint8_t check_plain[] = "parley/vault-check/v1";
+
+/*
+ * meta/format (in clear): the layout of what the library keeps, written
+ * when a store is created. Stores written by libparley 0.1.0 have none:
+ * their outbox holds envelopes addressed to routing ids of wire version 1
+ * and their conversations predate conversation ids bound to the customer,
+ * so they are refused rather than half understood.
+ */
+static const uint8_t format_key[] = "format";
+static const uint8_t format_value[] = "parley/store/v2";
+
+/* PARLEY_OK for a store of this format; created (written) when the store is new. */
+static parley_err check_format(const parley_store *store, bool is_new)
+{
+    uint8_t *got = NULL;
+    size_t got_len = 0;
+    int rc;
+
+    if (is_new)
+        return store->ops->put(store->ctx, "meta", format_key, sizeof(format_key) - 1, format_value,
+                               sizeof(format_value) - 1) == 0
+                   ? PARLEY_OK
+                   : PARLEY_EIO;
+    rc = store->ops->get(store->ctx, "meta", format_key, sizeof(format_key) - 1, &got, &got_len);
+    if (rc < 0)
+        return PARLEY_EIO;
+    rc = rc == 1 && got_len == sizeof(format_value) - 1 && memcmp(got, format_value, got_len) == 0;
+    free(got);
+    return rc ? PARLEY_OK : PARLEY_EWRONGTYPE;
+}
 
 static size_t make_ad(uint8_t *ad, const char *table, const uint8_t *key, size_t key_len)
 {
@@ -72,8 +103,8 @@ static parley_err open_value(const struct parley__vault *v, const char *table, c
 }
 
 /* meta/kdf (in clear): salt (16) || opslimit (8, LE) || memlimit (8, LE). */
-parley_err parley__vault_open(struct parley__vault *v, const parley_store *store,
-                              const char *pass, size_t pass_len, parley_kdf_cost cost)
+static parley_err vault_unlock(struct parley__vault *v, const parley_store *store, const char *pass,
+                               size_t pass_len, parley_kdf_cost cost)
 {
     static const uint8_t kdf_key[] = "kdf";
     static const uint8_t check_key[] = "check";
@@ -92,6 +123,12 @@ parley_err parley__vault_open(struct parley__vault *v, const parley_store *store
     rc = store->ops->get(store->ctx, "meta", kdf_key, 3, &got, &got_len);
     if (rc < 0)
         return PARLEY_EIO;
+    /* Before anything else: a store of another format is not touched. */
+    err = check_format(store, rc == 0);
+    if (err != PARLEY_OK) {
+        free(got);
+        return err;
+    }
     if (rc == 1 && got_len == sizeof(params)) {
         memcpy(params, got, sizeof(params));
         memcpy(&ops, params + crypto_pwhash_SALTBYTES, 8);
@@ -142,6 +179,16 @@ parley_err parley__vault_open(struct parley__vault *v, const parley_store *store
         free(sealed);
     }
     free(got);
+    return err;
+}
+
+parley_err parley__vault_open(struct parley__vault *v, const parley_store *store, const char *pass,
+                              size_t pass_len, parley_kdf_cost cost)
+{
+    parley_err err = vault_unlock(v, store, pass, pass_len, cost);
+
+    if (err != PARLEY_OK)
+        parley__vault_close(v); /* the key, when it was made, is wiped and freed */
     return err;
 }
 

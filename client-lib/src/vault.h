@@ -17,7 +17,11 @@ struct parley__vault {
     bool in_tx;
 };
 
-/* Derives the key (creating the salt on first use). PARLEY_EPASSPHRASE when wrong. */
+/*
+ * Derives the key (creating the salt and the format mark on first use).
+ * PARLEY_EPASSPHRASE when wrong, PARLEY_EWRONGTYPE for a store of another
+ * format (libparley 0.1.0). On failure nothing is left to close.
+ */
 parley_err parley__vault_open(struct parley__vault *v, const parley_store *store,
                               const char *pass, size_t pass_len, parley_kdf_cost cost);
 void parley__vault_close(struct parley__vault *v);

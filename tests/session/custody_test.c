@@ -376,9 +376,9 @@ static void test_handover_replay(void)
     printf("handover_replay: the relay replays a handover, to the agent who holds the "
            "conversation and after it closed: REPLAY (EREPLAY), nothing reopened\n");
     claimed_scene(&s);
-    /* The relay hands out none of bob's one-time prekeys: the handover is sealed to a key he keeps.
-     */
-    drop_prekeys(&s.relay, &s.bob);
+    /* The relay hands out none of bob's one-time prekeys: the handover is sealed to a key he keeps
+     * (his medium-term prekey). */
+    mr_drain_prekeys(&s.relay, &s.bob, false);
     before = s.relay.n_cap;
     transfer(&s, &s.alice, &s.bob, "bob", 2);
     i = capture_to(&s.relay, before, &s.bob);

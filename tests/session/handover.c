@@ -122,27 +122,13 @@ int transcript_count(const struct transcript *t, const char *text)
     return n;
 }
 
-void drop_prekeys(struct mr_relay *r, const struct mr_party *owner)
-{
-    size_t kept = 0;
-
-    for (size_t i = 0; i < r->n_prekeys; i++) {
-        if (memcmp(r->prekeys[i].owner, owner->sign_pk, 32) == 0) {
-            free(r->prekeys[i].prekey.p);
-            continue;
-        }
-        r->prekeys[kept++] = r->prekeys[i];
-    }
-    r->n_prekeys = kept;
-}
-
 void take_prekey(struct mr_relay *r, const struct mr_party *owner, uint8_t box_pk[32])
 {
     for (size_t i = 0; i < r->n_prekeys; i++) {
         Parley__Prekey *pk;
         Parley__PrekeyBody *body;
 
-        if (memcmp(r->prekeys[i].owner, owner->sign_pk, 32) != 0)
+        if (r->prekeys[i].medium_term || memcmp(r->prekeys[i].owner, owner->sign_pk, 32) != 0)
             continue;
         pk = parley__prekey__unpack(NULL, r->prekeys[i].prekey.n, r->prekeys[i].prekey.p);
         CHECK(pk != NULL);
@@ -260,12 +246,13 @@ void open_to_alice(struct scene *s, const struct world *w, const parley_identity
                    const uint8_t conv[16], const uint8_t *salt, const uint8_t *rc, size_t rc_len)
 {
     struct forge f;
-    uint8_t *env;
+    uint8_t box[32], *env;
     size_t len;
 
+    mr_medium_term_box(&s->relay, &s->alice, box); /* a prekey alice keeps after use */
     memset(&f, 0, sizeof(f));
     f.sign_sk = cust->secret->sign_sk;
-    f.to_box = parley_identity_box_pk(w->agents[W_ALICE]);
+    f.to_box = box;
     f.to_sign = s->alice.sign_pk;
     f.conv = conv;
     f.seq = 1;

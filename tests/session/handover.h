@@ -29,9 +29,7 @@ bool transcript_same(const struct transcript *a, const struct transcript *b);
 /* Rows of t whose text is text. */
 int transcript_count(const struct transcript *t, const char *text);
 
-/* A hostile relay keeps owner's one-time prekeys back: senders find none. */
-void drop_prekeys(struct mr_relay *r, const struct mr_party *owner);
-/* Takes one of owner's prekeys off the relay, as a sender would; its box key in box_pk. */
+/* Takes one of owner's one-time prekeys off the relay, as a sender would; its box key in box_pk. */
 void take_prekey(struct mr_relay *r, const struct mr_party *owner, uint8_t box_pk[32]);
 
 /* The customer identity p keeps in its store (free with parley_identity_free). */

@@ -594,7 +594,8 @@ static void test_foreign_prekey(void)
     struct keyring relay_keys;
     int mark;
 
-    printf("hostile: a prekey the relay made up is refused (EBADSIG), nothing sealed to it\n");
+    printf("hostile: a prekey the relay made up is refused (EBADSIG), nothing sealed to it nor "
+           "to the long-term key; the Open waits for a genuine one\n");
     scene_init(&s, &w);
     CHECK_OK(parley_identity_generate(&made_up));
     crypto_box_keypair(box_pk, box_sk);
@@ -603,10 +604,24 @@ static void test_foreign_prekey(void)
     s.relay.serve_prekey.n = pk_len;
     mark = s.customer.n_events;
     before = s.relay.n_cap;
-    scene_open(&s, "Bonjour");
+    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
+    mr_pump(&s.relay);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EBADSIG));
+    CHECK(mr_state_is(&s.alice, s.conv, PARLEY_CONV_QUEUED) !=
+          mr_state_is(&s.bob, s.conv, PARLEY_CONV_QUEUED));
     keyring_init(&relay_keys);
     keyring_add(&relay_keys, box_sk, "relay");
+    keyring_add(&relay_keys, w.agents[W_ALICE]->secret->box_sk, "keyfile");
+    keyring_add(&relay_keys, w.agents[W_BOB]->secret->box_sk, "keyfile");
+    for (size_t i = before; i < s.relay.n_cap; i++)
+        CHECK(keyring_opens(&relay_keys, s.relay.cap[i].env.p, s.relay.cap[i].env.n) < 0);
+    /* Asked again a minute later: a genuine prekey, and the Open arrives. */
+    mr_advance(&s.relay, 60000);
+    mr_pump(&s.relay);
+    CHECK(mr_state_is(&s.alice, s.conv, PARLEY_CONV_QUEUED));
+    CHECK(mr_state_is(&s.bob, s.conv, PARLEY_CONV_QUEUED));
+    CHECK(mr_text_count(&s.alice, "Bonjour") == 1 && mr_text_count(&s.bob, "Bonjour") == 1);
     for (size_t i = before; i < s.relay.n_cap; i++)
         CHECK(keyring_opens(&relay_keys, s.relay.cap[i].env.p, s.relay.cap[i].env.n) < 0);
     keyring_free(&relay_keys);

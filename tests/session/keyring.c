@@ -7,8 +7,8 @@
 #include "check.h"
 #include "keyring.h"
 
-static const char *const known_tables[] = {"meta",    "identity", "conv", "outbox",
-                                           "pending", "history",  "seen", "prekey"};
+static const char *const known_tables[] = {"meta",    "identity", "conv",   "outbox", "pending",
+                                           "history", "seen",     "prekey", "mtkey"};
 
 void keyring_init(struct keyring *kr)
 {
@@ -71,11 +71,11 @@ static void harvest_value(struct keyring *kr, const char *table, const uint8_t *
             keyring_add(kr, s->receive_keys[i]->secret_key.data, "conv");
         }
         parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
-    } else if (strcmp(table, "prekey") == 0) {
+    } else if (strcmp(table, "prekey") == 0 || strcmp(table, "mtkey") == 0) {
         Parley__StoredKey *k = parley__stored_key__unpack(&parley__wiping_allocator, len, val);
 
         CHECK(k != NULL && parley__len_is(k->secret_key, 32));
-        keyring_add(kr, k->secret_key.data, "prekey");
+        keyring_add(kr, k->secret_key.data, table);
         parley__stored_key__free_unpacked(k, &parley__wiping_allocator);
     }
 }
@@ -97,8 +97,9 @@ static int harvest_row(void *arg, const char *table, const uint8_t *key, size_t 
         CHECK(known);
     }
     h->rows++;
-    if (strcmp(table, "meta") == 0 && key_len == 3 && memcmp(key, "kdf", 3) == 0)
-        return 0; /* the only row in clear: salt and limits */
+    if (strcmp(table, "meta") == 0 && ((key_len == 3 && memcmp(key, "kdf", 3) == 0) ||
+                                       (key_len == 6 && memcmp(key, "format", 6) == 0)))
+        return 0; /* the only rows in clear: salt and limits, and the store's format */
     CHECK_OK(parley__vault_get(&h->p->vault, table, key, key_len, &plain, &plain_len));
     harvest_value(h->kr, table, plain, plain_len);
     parley_free(plain, plain_len);

@@ -199,7 +199,7 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
                       p->routing);
     p->authed = true;
     for (size_t i = 0; i < r->n_prekeys; i++)
-        left += memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0;
+        left += !r->prekeys[i].medium_term && memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0;
     ok.routing_id = (ProtobufCBinaryData){32, p->routing};
     ok.agent = p->is_agent;
     if (p->is_agent) {
@@ -304,6 +304,49 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
     free(buf);
 }
 
+static void prekey_remove(struct mr_relay *r, size_t i)
+{
+    buf_clear(&r->prekeys[i].prekey);
+    memmove(&r->prekeys[i], &r->prekeys[i + 1], (r->n_prekeys - i - 1) * sizeof(r->prekeys[0]));
+    r->n_prekeys--;
+}
+
+/* Index of owner's medium-term prekey, or -1. */
+static long medium_term_of(const struct mr_relay *r, const uint8_t owner[32])
+{
+    for (size_t i = 0; i < r->n_prekeys; i++)
+        if (r->prekeys[i].medium_term && memcmp(r->prekeys[i].owner, owner, 32) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Stores one verified prekey of p: one-time ones pile up, a medium-term one replaces an older. */
+static void prekey_store(struct mr_relay *r, struct mr_party *p, const Parley__Prekey *pk,
+                         const Parley__PrekeyBody *body)
+{
+    struct mr_prekey *slot;
+    long old = body->medium_term ? medium_term_of(r, p->sign_pk) : -1;
+    uint8_t *buf;
+    size_t len;
+
+    if (old >= 0 && r->prekeys[old].created_at > body->created_at)
+        return; /* a newer one is kept */
+    if (old >= 0)
+        prekey_remove(r, (size_t)old);
+    CHECK_OK(parley__pack(&pk->base, &buf, &len));
+    r->prekeys = grow(r->prekeys, &r->cap_prekeys, r->n_prekeys, sizeof(*r->prekeys));
+    slot = &r->prekeys[r->n_prekeys++];
+    memset(slot, 0, sizeof(*slot));
+    memcpy(slot->owner, p->sign_pk, 32);
+    slot->prekey.p = buf;
+    slot->prekey.n = len;
+    slot->medium_term = body->medium_term;
+    slot->created_at = body->created_at;
+    slot->expires_at = body->expires_at;
+    r->prekeys_published += !body->medium_term;
+    r->medium_term_published += body->medium_term;
+}
+
 static void on_prekey_publish(struct mr_relay *r, struct mr_party *p,
                               const Parley__PrekeyPublish *pub)
 {
@@ -311,32 +354,27 @@ static void on_prekey_publish(struct mr_relay *r, struct mr_party *p,
         push_error(p, PARLEY__ERROR__CODE__NOT_ALLOWED, NULL);
         return;
     }
+    /* The agent no longer holds the secrets of its one-time prekeys stored before. */
+    for (size_t i = r->n_prekeys; pub->replace && i-- > 0;)
+        if (!r->prekeys[i].medium_term && memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0)
+            prekey_remove(r, i);
     for (size_t i = 0; i < pub->n_prekeys; i++) {
         const Parley__Prekey *pk = pub->prekeys[i];
         Parley__PrekeyBody *body = parley__prekey_body__unpack(NULL, pk->body.len, pk->body.data);
-        struct mr_prekey *slot;
-        uint8_t *buf;
-        size_t len;
         bool ok = body != NULL && parley__len_is(body->owner_sign_key, 32) &&
                   memcmp(body->owner_sign_key.data, p->sign_pk, 32) == 0 &&
                   parley__len_is(body->box_key, 32) &&
                   parley__verify_pb(p->sign_pk, 32, PARLEY__DOMAIN_PREKEY, pk->body,
                                     pk->signature) == PARLEY_OK;
 
+        if (ok)
+            prekey_store(r, p, pk, body);
         if (body != NULL)
             parley__prekey_body__free_unpacked(body, NULL);
         if (!ok) {
             push_error(p, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL);
             return;
         }
-        CHECK_OK(parley__pack(&pk->base, &buf, &len));
-        r->prekeys = grow(r->prekeys, &r->cap_prekeys, r->n_prekeys, sizeof(*r->prekeys));
-        slot = &r->prekeys[r->n_prekeys++];
-        memset(slot, 0, sizeof(*slot));
-        memcpy(slot->owner, p->sign_pk, 32);
-        slot->prekey.p = buf;
-        slot->prekey.n = len;
-        r->prekeys_published++;
     }
     push_ack(p, NULL);
 }
@@ -357,8 +395,11 @@ static void on_prekey_fetch(struct mr_relay *r, struct mr_party *p, const Parley
         r->serve_prekey.p = NULL;
         r->serve_prekey.n = 0;
     } else {
+        long mt = medium_term_of(r, pf->owner_sign_key.data);
+
         for (size_t i = 0; i < r->n_prekeys; i++)
-            if (memcmp(r->prekeys[i].owner, pf->owner_sign_key.data, 32) == 0) {
+            if (!r->prekeys[i].medium_term &&
+                memcmp(r->prekeys[i].owner, pf->owner_sign_key.data, 32) == 0) {
                 served = r->prekeys[i].prekey;
                 memmove(&r->prekeys[i], &r->prekeys[i + 1],
                         (r->n_prekeys - i - 1) * sizeof(r->prekeys[0]));
@@ -366,6 +407,11 @@ static void on_prekey_fetch(struct mr_relay *r, struct mr_party *p, const Parley
                 r->prekeys_fetched++;
                 break;
             }
+        /* None left: the medium-term one, while valid, handed out and kept. */
+        if (served.n == 0 && mt >= 0 && r->now / 1000u < r->prekeys[mt].expires_at) {
+            buf_set(&served, r->prekeys[mt].prekey.p, r->prekeys[mt].prekey.n);
+            r->medium_term_fetched++;
+        }
     }
     if (served.n > 0) {
         pk = parley__prekey__unpack(NULL, served.n, served.p);
@@ -484,6 +530,52 @@ int mr_reboot(struct mr_party *p)
     mr_connect(p);
     mr_pump(p->relay);
     return mark;
+}
+
+size_t mr_prekeys_for(const struct mr_relay *r, const struct mr_party *p)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_prekeys; i++)
+        n += !r->prekeys[i].medium_term && memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0;
+    return n;
+}
+
+const struct mr_prekey *mr_medium_term_of(const struct mr_relay *r, const struct mr_party *p)
+{
+    long i = medium_term_of(r, p->sign_pk);
+
+    return i >= 0 ? &r->prekeys[i] : NULL;
+}
+
+void mr_medium_term_box(const struct mr_relay *r, const struct mr_party *p, uint8_t box[32])
+{
+    const struct mr_prekey *mt = mr_medium_term_of(r, p);
+    Parley__Prekey *pk;
+    Parley__PrekeyBody *body;
+
+    CHECK(mt != NULL);
+    pk = parley__prekey__unpack(NULL, mt->prekey.n, mt->prekey.p);
+    CHECK(pk != NULL);
+    body = parley__prekey_body__unpack(NULL, pk->body.len, pk->body.data);
+    CHECK(body != NULL && parley__len_is(body->box_key, 32));
+    memcpy(box, body->box_key.data, 32);
+    parley__prekey_body__free_unpacked(body, NULL);
+    parley__prekey__free_unpacked(pk, NULL);
+}
+
+size_t mr_drain_prekeys(struct mr_relay *r, const struct mr_party *p, bool medium_term)
+{
+    size_t n = 0;
+
+    for (size_t i = r->n_prekeys; i-- > 0;)
+        if ((medium_term || !r->prekeys[i].medium_term) &&
+            memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0) {
+            prekey_remove(r, i);
+            n++;
+        }
+    r->prekeys_fetched += (int)n;
+    return n;
 }
 
 void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,

@@ -1,7 +1,9 @@
 /*
  * An in-memory relay for core tests, speaking the frames of
  * docs/protocol.md section 10 to several protocol cores, each with its own
- * in-memory store. Time is a fake clock. Every envelope it carries is
+ * in-memory store. Time is a fake clock. Prekeys behave as parley-relay's:
+ * one-time ones handed out once, the newest medium-term one per agent kept
+ * apart and handed out when no one-time one is left. Every envelope it carries is
  * captured, and hooks let a test turn it hostile: drop, hold and reorder,
  * serve another directory or prekey, inject envelopes of its own.
  */
@@ -74,6 +76,9 @@ struct mr_capture {
 struct mr_prekey {
     uint8_t owner[32];
     struct mr_buf prekey;            /* encoded Prekey */
+    bool medium_term;                /* the owner's one medium-term prekey: never handed out
+                                        while a one-time one is left, never deleted on fetch */
+    uint64_t created_at, expires_at;
 };
 
 typedef void (*mr_deliver_hook)(void *arg, struct mr_party *to, const uint8_t *env, size_t len);
@@ -104,6 +109,7 @@ struct mr_relay {
     void *hook_arg;
     /* counters */
     int acks, delivered_ids, prekeys_published, prekeys_fetched, auth_failures;
+    int medium_term_published, medium_term_fetched;
 };
 
 void mr_init(struct mr_relay *r, const uint8_t brand_pk[32], const char *brand_id, uint64_t now);
@@ -145,6 +151,16 @@ void mr_release_reversed(struct mr_relay *r);
 void mr_release(struct mr_relay *r);
 /* Envelopes the relay stores for p. */
 size_t mr_stored_for(const struct mr_relay *r, const struct mr_party *p);
+/* One-time prekeys the relay holds for p, and p's medium-term one (NULL when none). */
+size_t mr_prekeys_for(const struct mr_relay *r, const struct mr_party *p);
+const struct mr_prekey *mr_medium_term_of(const struct mr_relay *r, const struct mr_party *p);
+/* The box key of p's medium-term prekey (something p opens, that the relay does not take). */
+void mr_medium_term_box(const struct mr_relay *r, const struct mr_party *p, uint8_t box[32]);
+/*
+ * Someone fetches every one-time prekey of p, as an attacker draining them
+ * would; with medium_term the relay also loses p's medium-term one.
+ */
+size_t mr_drain_prekeys(struct mr_relay *r, const struct mr_party *p, bool medium_term);
 
 /* Events */
 int mr_count(const struct mr_party *p, parley_event_kind kind);

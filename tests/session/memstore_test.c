@@ -131,12 +131,43 @@ static void test_vault(void)
     memstore_free(ms);
 }
 
+/*
+ * A store written by libparley 0.1.0 (the passphrase's salt and check
+ * value, but no format mark) is refused with its own code, untouched,
+ * whatever the passphrase.
+ */
+static void test_store_of_version_1(void)
+{
+    struct memstore *ms = memstore_new();
+    struct parley__vault v;
+    parley_store st;
+    size_t rows;
+
+    printf("memstore: a store of libparley 0.1.0 is refused (EWRONGTYPE), not rewritten\n");
+    memstore_as_store(ms, &st);
+    CHECK_OK(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY));
+    CHECK_OK(parley__vault_put(&v, "conv", (const uint8_t *)"k", 1, (const uint8_t *)"v1", 2));
+    parley__vault_close(&v);
+    /* As 0.1.0 left it. */
+    CHECK(st.ops->del(st.ctx, "meta", (const uint8_t *)"format", 6) == 0);
+    rows = memstore_rows(ms, NULL);
+    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    CHECK_ERR(parley__vault_open(&v, &st, "wrong", 5, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    CHECK(memstore_rows(ms, NULL) == rows);
+    /* Another format's mark, too. */
+    CHECK(st.ops->put(st.ctx, "meta", (const uint8_t *)"format", 6,
+                      (const uint8_t *)"parley/store/v9", 15) == 0);
+    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    memstore_free(ms);
+}
+
 int main(void)
 {
     CHECK_OK(parley_init());
     test_rows();
     test_transactions();
     test_vault();
+    test_store_of_version_1();
     printf("ok\n");
     return 0;
 }

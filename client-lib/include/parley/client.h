@@ -58,6 +58,11 @@ typedef enum parley_event_kind {
     PARLEY_EV_ERASED,            /* customers: the relay erased (erased: envelopes deleted);
                                     agents: a customer's erasure request for conversation_id
                                     was applied (erasure: 1 history deleted, 2 kept by policy) */
+    PARLEY_EV_REDUCED_SECRECY,   /* forward secrecy of conversation_id is reduced: its first
+                                    contents (an Open or a Handover) went to an agent's
+                                    medium-term prekey, because no one-time prekey was left;
+                                    they stay readable with that prekey until the agent
+                                    deletes it (within 3 weeks). Told to both sides. */
     PARLEY_EV_DIRECTORY_EXPIRY   /* the brand directory held expires within
                                     PARLEY_DIRECTORY_WARN_DAYS days (error PARLEY_OK) or has
                                     expired (error PARLEY_EEXPIRED: no new conversation until
@@ -298,6 +303,7 @@ typedef struct parley_conversation_info {
     uint32_t consent_notice_version; /* the customer's consent receipt: notice version (0: none) */
     uint32_t erasure;            /* agents: 0, or 1 history erased, 2 kept by policy on request */
     uint64_t consent_time_ms;    /* ... and when it was given */
+    int reduced_secrecy;         /* 1: see PARLEY_EV_REDUCED_SECRECY */
 } parley_conversation_info;
 
 /* One message of a conversation's local history. Valid during the callback only. */

@@ -1,0 +1,62 @@
+/*
+ * Prekeys: what a customer (or a colleague handing over) seals a first
+ * contact to, since an agent's long-term key must never serve for that.
+ * An agent publishes one-time prekeys, each deleted once used, and keeps
+ * one signed medium-term prekey on the relay for when they run out: it is
+ * rotated every PREKEY_MT_ROTATE_MS, refused by senders after its
+ * expires_at, and its secret is deleted PREKEY_MT_GRACE_MS after it has
+ * both expired and been replaced, so envelopes in flight still open.
+ */
+#ifndef PARLEY_PREKEY_H
+#define PARLEY_PREKEY_H
+
+#include "vault.h"
+
+#define PREKEY_MT_ROTATE_MS (7ull * 24 * 3600 * 1000)   /* a new medium-term prekey weekly */
+#define PREKEY_MT_LIFETIME_S (14ull * 24 * 3600)        /* senders refuse it after two weeks */
+#define PREKEY_MT_GRACE_MS (2ull * 24 * 3600 * 1000)    /* kept for envelopes in flight */
+#define PREKEY_MT_MAX 8u                                /* secrets held at once */
+
+/* An agent's medium-term prekeys at rest (table "mtkey"), oldest first. */
+struct parley__mtkeys {
+    struct {
+        uint8_t pk[32];
+        uint8_t sk[32];
+        uint64_t created_ms;
+    } k[PREKEY_MT_MAX];
+    size_t n;
+};
+
+/*
+ * A prekey of id's for box_pk, created at created_ms, signed: one-time
+ * (random id), or medium-term with its expiry (an id derived from the key,
+ * so publishing it again gives the same bytes). *out is the unpacked
+ * Prekey, freed with parley__prekey__free_unpacked(*out, NULL).
+ */
+parley_err parley__prekey_sign(const parley_identity *id, const uint8_t box_pk[32],
+                               uint64_t created_ms, bool medium_term, Parley__Prekey **out);
+
+/*
+ * A sender's checks of a prekey handed out for owner (an agent's signing
+ * key) at now_s: its owner's signature (PARLEY_EBADSIG), a well-formed
+ * body for this owner (PARLEY_EMALFORMED), and for a medium-term one its
+ * expiry (PARLEY_EEXPIRED). On PARLEY_OK box gets the key to seal to.
+ */
+parley_err parley__prekey_verify(const Parley__Prekey *pk, const uint8_t owner[32],
+                                 uint64_t now_s, uint8_t box[32], bool *medium_term);
+
+/* Loads the medium-term secrets (wiped by parley__mtkeys_wipe). */
+parley_err parley__mtkeys_load(struct parley__vault *v, struct parley__mtkeys *keys);
+void parley__mtkeys_wipe(struct parley__mtkeys *keys);
+/* True when there is none, or the newest is due for rotation at now_ms. */
+bool parley__mtkeys_due(const struct parley__mtkeys *keys, uint64_t now_ms);
+/* Creates and stores a new one (inside the caller's transaction); appended to keys. */
+parley_err parley__mtkeys_add(struct parley__vault *v, struct parley__mtkeys *keys,
+                              uint64_t now_ms);
+/* Deletes the secrets past their grace (inside the caller's transaction); returns how many. */
+size_t parley__mtkeys_sweep(struct parley__vault *v, struct parley__mtkeys *keys,
+                            uint64_t now_ms);
+/* When a deletion (or, with rotation, a rotation) is next due (Unix ms), or UINT64_MAX. */
+uint64_t parley__mtkeys_deadline(const struct parley__mtkeys *keys, bool rotation);
+
+#endif
