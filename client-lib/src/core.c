@@ -2002,6 +2002,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
                 refuse(c, env, err);
                 return;
             }
+            changed = true; /* told again: it can now be handed on */
         } else if (p->body_case == PARLEY__PAYLOAD__BODY_ERASE &&
                    (err = erasure_check(p->erase->request, cv)) != PARLEY_OK) {
             refuse(c, env, err);

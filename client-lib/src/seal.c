@@ -341,6 +341,12 @@ static parley_body_kind body_kind(Parley__Payload__BodyCase c)
         return PARLEY_BODY_RECEIPT;
     case PARLEY__PAYLOAD__BODY_TYPING:
         return PARLEY_BODY_TYPING;
+    case PARLEY__PAYLOAD__BODY_HANDOVER:
+        return PARLEY_BODY_HANDOVER;
+    case PARLEY__PAYLOAD__BODY_ERASE:
+        return PARLEY_BODY_ERASE;
+    case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
+        return PARLEY_BODY_CUSTODY_ACK;
     default:
         return PARLEY_BODY_NONE;
     }

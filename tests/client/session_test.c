@@ -3,7 +3,8 @@
  * conversation in a queue, one agent claims it (the other is told), they
  * talk, the agent transfers it to a colleague who answers and closes.
  * Checks isolation at each step: agents who are not in the conversation
- * cannot read it.
+ * cannot read it. The chain of custody (transfers there and back, the
+ * customer away) and erasure bound to the customer, end to end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,90 @@ static int history_size(struct h_client *hc, const uint8_t conv[16])
     return h.n;
 }
 
+/* CONVERSATION events of hc for conv in state ACTIVE. */
+static int active_events(const struct h_client *hc, const uint8_t conv[16])
+{
+    int n = 0;
+
+    for (int i = 0; i < hc->n_events; i++)
+        n += hc->events[i].kind == PARLEY_EV_CONVERSATION &&
+             hc->events[i].state == PARLEY_CONV_ACTIVE &&
+             memcmp(hc->events[i].conversation_id, conv, 16) == 0;
+    return n;
+}
+
+struct active_wait {
+    struct h_client *hc;
+    const uint8_t *conv;
+    int n;
+};
+
+static bool active_reached(void *arg)
+{
+    struct active_wait *w = arg;
+    return active_events(w->hc, w->conv) >= w->n;
+}
+
+/*
+ * Waits until hc heard n times that conv is active: on its claim or a
+ * handover, then on the customer's acknowledgement.
+ */
+static bool wait_active(struct h_client *hc, const uint8_t conv[16], int n)
+{
+    struct active_wait w = {hc, conv, n};
+    return h_pump(all, active_reached, &w, 10000);
+}
+
+static int count_line(void *user, const parley_history_entry *e)
+{
+    int *n = user;
+
+    *n += strcmp(e->text, "Une autre question") == 0;
+    return 0;
+}
+
+/*
+ * The chain of custody through the relay: alice claims, the customer
+ * acknowledges; alice hands over to bob, who is acknowledged in turn;
+ * with the customer away, bob hands it back to alice at once, but she
+ * cannot pass it on before the customer, back, acknowledges her again.
+ */
+static void test_custody_round_trip(void)
+{
+    uint8_t conv[16];
+    int n, lines = 0;
+
+    printf("custody: alice to bob and back through the relay, the customer away the second time\n");
+    CHECK_OK(parley_conversation_open(customer.c, "support", "Une autre question", conv));
+    CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
+    CHECK_OK(parley_conversation_claim(alice.c, conv));
+    CHECK(wait_active(&alice, conv, 2));
+    CHECK_OK(parley_conversation_transfer(alice.c, conv, "bob"));
+    CHECK(wait_active(&bob, conv, 2));
+    CHECK(conv_state_is(&customer, conv, PARLEY_CONV_ACTIVE));
+    CHECK_OK(parley_send_text(bob.c, conv, "Bob pour la suite.", NULL));
+    CHECK(h_wait_text(all, &customer, "Bob pour la suite.", 10000));
+
+    h_client_free(&customer);
+    n = active_events(&alice, conv);
+    CHECK_OK(parley_conversation_transfer(bob.c, conv, "alice"));
+    CHECK(wait_active(&alice, conv, n + 1));
+    CHECK_ERR(parley_conversation_transfer(alice.c, conv, "bob"), PARLEY_ECUSTODY);
+    h_client_new(&customer, "customer", &brand, -1, "customer.db", false);
+    CHECK(wait_active(&alice, conv, n + 2));
+    CHECK(wait_state(&customer, conv, PARLEY_CONV_ACTIVE));
+    CHECK(strcmp(customer.events[h_find(&customer, PARLEY_EV_CONVERSATION, conv)].agent.agent_id,
+                 "alice") == 0);
+    /* Her transcript goes on from her own: the first words once. */
+    CHECK_OK(parley_conversation_history(alice.c, conv, count_line, &lines));
+    CHECK(lines == 1);
+    CHECK(h_find(&alice, PARLEY_EV_REJECTED, conv) < 0);
+    CHECK(h_find(&bob, PARLEY_EV_REJECTED, conv) < 0);
+    CHECK(h_find(&customer, PARLEY_EV_REJECTED, conv) < 0);
+    CHECK_OK(parley_conversation_close(alice.c, conv, "resolved"));
+    CHECK(wait_state(&customer, conv, PARLEY_CONV_CLOSED));
+}
+
 /*
  * Erasure: a second customer talks with Alice, then asks for erasure.
  * Alice's client deletes its copy; Bob's (the brand keeps his, by policy)
@@ -286,6 +371,7 @@ int main(int argc, char **argv)
     CHECK(h_wait(all, &alice, PARLEY_EV_DIRECTORY, 1, 10000));
     h_client_new(&customer, "customer", &brand, -1, "customer.db", false);
     test_conversation();
+    test_custody_round_trip();
     h_client_new(&customer2, "customer2", &brand, -1, "customer2.db", false);
     test_erasure();
     test_new_notice();

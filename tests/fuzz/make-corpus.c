@@ -510,6 +510,99 @@ static Parley__AgentCert *unpack_cert(const uint8_t *buf, size_t len)
     return c;
 }
 
+/*
+ * The chain of custody: the customer's acknowledgement, a handover that
+ * carries it with a history (and its near misses one byte over a
+ * history limit), and an erasure request.
+ */
+static void corpus_custody(struct world *w, Parley__AgentCert *alice)
+{
+    Parley__CustodyAckBody ab = PARLEY__CUSTODY_ACK_BODY__INIT;
+    Parley__CustodyAck ack = PARLEY__CUSTODY_ACK__INIT;
+    Parley__HistoryEntry e1 = PARLEY__HISTORY_ENTRY__INIT, e2 = PARLEY__HISTORY_ENTRY__INIT;
+    Parley__HistoryEntry *hist[] = {&e1, &e2};
+    Parley__Handover h = PARLEY__HANDOVER__INIT;
+    Parley__ErasureRequestBody eb = PARLEY__ERASURE_REQUEST_BODY__INIT;
+    Parley__ErasureRequest er = PARLEY__ERASURE_REQUEST__INIT;
+    Parley__Erase erase = PARLEY__ERASE__INIT;
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    ProtobufCBinaryData id = {16, (uint8_t *)fixture_conversation_id}, salt;
+    uint8_t salt_bytes[16], abuf_sig[64], ebuf_sig[64], *abuf, *ebuf;
+    char name[PARLEY_MAX_DISPLAY_NAME + 2], *long_text = malloc(PARLEY_MAX_TEXT + 2);
+    size_t alen, elen;
+
+    if (long_text == NULL)
+        fixture_check(PARLEY_ENOMEM, "history text");
+    memset(salt_bytes, 0x5a, sizeof(salt_bytes));
+    salt = (ProtobufCBinaryData){16, salt_bytes};
+    ab.conversation_id = id;
+    ab.customer_sign_key =
+        (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(w->customer)};
+    ab.agent_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(w->alice)};
+    ab.counter = 1;
+    ab.time_ms = (uint64_t)FIXTURE_NOW * 1000u;
+    fixture_check(parley__pack(&ab.base, &abuf, &alen), "pack custody");
+    fixture_check(parley__sign_raw(w->customer->secret->sign_sk, PARLEY__DOMAIN_CUSTODY, abuf,
+                                   alen, abuf_sig),
+                  "sign custody");
+    ack.body = (ProtobufCBinaryData){alen, abuf};
+    ack.signature = (ProtobufCBinaryData){64, abuf_sig};
+    p.seq = 4;
+    p.time_ms = (uint64_t)FIXTURE_NOW * 1000u + 9;
+    p.body_case = PARLEY__PAYLOAD__BODY_CUSTODY_ACK;
+    p.custody_ack = &ack;
+    emit(w, "custody-ack", &p, w->customer, FLAW_NONE, NULL, NULL);
+
+    e1.from_customer = 1;
+    e1.agent_id = (char *)"";
+    e1.text = bytes_of("Ma commande 1234");
+    e2.agent_id = (char *)"Alice Martin";
+    e2.text = bytes_of("Je regarde.");
+    h.customer_sign_key = ab.customer_sign_key;
+    h.customer_receive_key =
+        (ProtobufCBinaryData){32, (uint8_t *)parley_identity_box_pk(w->customer)};
+    h.customer_seq = 3;
+    h.queue = (char *)"billing";
+    h.history = hist;
+    h.n_history = 2;
+    h.conversation_salt = salt;
+    h.custody = &ack;
+    p.sender_cert = alice;
+    p.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
+    p.handover = &h;
+    emit(w, "handover", &p, w->alice, FLAW_NONE, NULL, NULL);
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    e2.agent_id = name;
+    emit(w, "handover-name-129", &p, w->alice, FLAW_NONE, NULL, NULL);
+    e2.agent_id = (char *)"Alice Martin";
+    memset(long_text, 't', PARLEY_MAX_TEXT + 1);
+    e2.text = (ProtobufCBinaryData){PARLEY_MAX_TEXT + 1, (uint8_t *)long_text};
+    emit(w, "handover-text-16385", &p, w->alice, FLAW_NONE, NULL, NULL);
+
+    eb.brand_id = (char *)FIXTURE_BRAND_ID;
+    eb.customer_sign_key = ab.customer_sign_key;
+    eb.time_ms = (uint64_t)FIXTURE_NOW * 1000u;
+    eb.conversation_ids = &id;
+    eb.n_conversation_ids = 1;
+    eb.conversation_salts = &salt;
+    eb.n_conversation_salts = 1;
+    fixture_check(parley__pack(&eb.base, &ebuf, &elen), "pack erasure");
+    fixture_check(parley__sign_raw(w->customer->secret->sign_sk, PARLEY__DOMAIN_ERASURE, ebuf,
+                                   elen, ebuf_sig),
+                  "sign erasure");
+    er.body = (ProtobufCBinaryData){elen, ebuf};
+    er.signature = (ProtobufCBinaryData){64, ebuf_sig};
+    erase.request = &er;
+    p.sender_cert = NULL;
+    p.body_case = PARLEY__PAYLOAD__BODY_ERASE;
+    p.erase = &erase;
+    emit(w, "erase", &p, w->customer, FLAW_NONE, NULL, NULL);
+    free(abuf);
+    free(ebuf);
+    free(long_text);
+}
+
 static void corpus_messages(struct world *w)
 {
     Parley__AgentCert *alice = unpack_cert(w->alice_cert, w->alice_cert_len);
@@ -632,6 +725,7 @@ static void corpus_messages(struct world *w)
     emit(w, "typing-customer", &p, w->customer, FLAW_NONE, NULL, NULL);
     p.body_case = PARLEY__PAYLOAD__BODY__NOT_SET;
     emit(w, "no-body", &p, w->customer, FLAW_NONE, NULL, NULL);
+    corpus_custody(w, alice);
 
     parley__agent_cert__free_unpacked(alice, NULL);
     parley__agent_cert__free_unpacked(bob, NULL);

@@ -41,7 +41,9 @@ typedef enum parley_event_kind {
     PARLEY_EV_CONNECTED = 1,     /* authenticated with the relay */
     PARLEY_EV_DISCONNECTED,      /* error: why; retry_ms: when the next attempt is */
     PARLEY_EV_DIRECTORY,         /* a verified directory (notice_version set) */
-    PARLEY_EV_CONVERSATION,      /* a conversation changed state (state set) */
+    PARLEY_EV_CONVERSATION,      /* a conversation changed state (state set); agents also
+                                    hear it, state unchanged, when the customer acknowledges
+                                    their custody (they may transfer it from then on) */
     PARLEY_EV_MESSAGE,           /* text from the peer: text, seq, time_ms, sender */
     PARLEY_EV_SENT,              /* the relay stored our message seq */
     PARLEY_EV_DELIVERED,         /* the peer received our messages up to seq */

@@ -58,7 +58,10 @@ typedef enum parley_body_kind {
     PARLEY_BODY_TRANSFER = 4,
     PARLEY_BODY_CLOSE = 5,
     PARLEY_BODY_RECEIPT = 6,
-    PARLEY_BODY_TYPING = 7
+    PARLEY_BODY_TYPING = 7,
+    PARLEY_BODY_HANDOVER = 8,
+    PARLEY_BODY_ERASE = 9,
+    PARLEY_BODY_CUSTODY_ACK = 10
 } parley_body_kind;
 
 typedef struct parley_opened {
