@@ -54,6 +54,10 @@ static const struct option_def options[] = {
     OPT("max-outbound", K_SIZE, max_outbound, "bytes queued to one connection (default 1 MiB)"),
     OPT("max-outbound-unauth", K_SIZE, max_outbound_unauth,
         "bytes queued to a connection before it authenticates (default 16384)"),
+    OPT("window-envelopes", K_U32, window_envelopes,
+        "envelopes delivered to a connection and not yet acknowledged (default 64)"),
+    OPT("window-bytes", K_U64, window_bytes,
+        "bytes of those, at most half of max-outbound (default 131072)"),
     OPT("quota-count", K_U32, quota_count, "envelopes stored per recipient (default 10000)"),
     OPT("quota-bytes", K_U64, quota_bytes, "bytes stored per recipient (default 64 MiB)"),
     OPT("pair-quota-count", K_U32, pair_quota_count,
@@ -99,6 +103,8 @@ void config_defaults(struct relay_config *c)
     c->max_conn_per_ip = 256;
     c->max_outbound = 1u << 20;
     c->max_outbound_unauth = 16384;
+    c->window_envelopes = 64;
+    c->window_bytes = 128u * 1024;
     c->quota_count = 10000;
     c->quota_bytes = 64ull << 20;
     c->pair_quota_count = 2500;
@@ -388,6 +394,7 @@ int config_check(const struct relay_config *c)
     if (c->max_frame < 1024 || c->max_frame > CONFIG_MAX_FRAME || c->rate == 0 || c->burst == 0 ||
         c->rate_unauth == 0 || c->burst_unauth == 0 || c->max_outbound_unauth < 1024 ||
         c->publish_rate == 0 || c->sender_window == 0 || c->sender_window > CONFIG_MAX_DURATION ||
+        c->window_envelopes == 0 || c->window_envelopes > 65536 || c->window_bytes == 0 ||
         c->auth_timeout == 0 || c->auth_timeout > CONFIG_MAX_TIMEOUT || c->idle_timeout < 2 ||
         c->idle_timeout > CONFIG_MAX_TIMEOUT || c->frame_timeout == 0 ||
         c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||

@@ -42,6 +42,8 @@ struct relay_config {
     uint32_t max_conn_per_ip;
     size_t max_outbound;           /* bytes queued to one connection */
     size_t max_outbound_unauth;    /* ... before it authenticates */
+    uint32_t window_envelopes;     /* delivered and not yet acknowledged, per connection */
+    uint64_t window_bytes;         /* ... in bytes (at most half of max_outbound) */
     uint32_t quota_count;          /* envelopes stored per recipient */
     uint64_t quota_bytes;
     uint32_t pair_quota_count;     /* ... from one sender (0: no limit) */

@@ -7,7 +7,17 @@
  * new envelopes as they arrive (live), before they are even committed. A
  * draining connection waits for the writer to commit what arrived for it,
  * so order per recipient is the store's order.
+ *
+ * Delivery is windowed: at most window-envelopes envelopes and
+ * window-bytes bytes (never more than half of max-outbound) are sent to a
+ * connection and not yet acknowledged with `delivered`. A full window
+ * sends a live connection back to draining, and each acknowledgement
+ * makes room for the next envelope from the store. So a slow reader gets
+ * everything at its own pace and never has megabytes queued ahead of it,
+ * and nothing it is sent is ever more than a window beyond what it has
+ * taken in.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -20,10 +30,36 @@
 /* ------------------------------------------------------------------ */
 /* Delivery */
 
+/* What a deliver frame of e takes in the window: its sealed bytes and the routing around them. */
+static size_t window_cost(const struct store_env *e)
+{
+    return e->sealed_len + 96;
+}
+
+static uint64_t window_bytes(const struct relay *r)
+{
+    return r->cfg.window_bytes < r->cfg.max_outbound / 2 ? r->cfg.window_bytes
+                                                         : r->cfg.max_outbound / 2;
+}
+
+/* Whether an envelope of this cost may go now; one always may when none is outstanding. */
+static bool window_room(const struct relay *r, const struct conn *c, size_t cost)
+{
+    return c->n_inflight == 0 ||
+           (c->n_inflight < r->cfg.window_envelopes && c->inflight_bytes + cost <= window_bytes(r));
+}
+
 bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Envelope env = PARLEY__ENVELOPE__INIT;
+    struct inflight *slot;
+
+    if (c->inflight == NULL &&
+        (c->inflight = calloc(r->cfg.window_envelopes, sizeof(*c->inflight))) == NULL)
+        return false;
+    if (c->n_inflight >= r->cfg.window_envelopes)
+        return false;
 
     env.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)e->envelope_id};
     env.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)e->conversation_id};
@@ -37,7 +73,23 @@ bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e)
     audit_delivered(r->audit, c->serial, e->envelope_id);
     if (e->seq > c->cursor)
         c->cursor = e->seq;
+    slot = &c->inflight[c->n_inflight++];
+    memcpy(slot->envelope_id, e->envelope_id, 16);
+    slot->bytes = window_cost(e);
+    c->inflight_bytes += slot->bytes;
     return true;
+}
+
+/* An acknowledged envelope leaves the window (one acknowledged on an earlier connection was not in
+ * it). */
+static void window_release(struct conn *c, const uint8_t envelope_id[16])
+{
+    for (size_t i = 0; i < c->n_inflight; i++)
+        if (memcmp(c->inflight[i].envelope_id, envelope_id, 16) == 0) {
+            c->inflight_bytes -= c->inflight[i].bytes;
+            c->inflight[i] = c->inflight[--c->n_inflight];
+            return;
+        }
 }
 
 static void drain_list(struct relay *r, struct conn *c, bool on)
@@ -72,9 +124,10 @@ static int drain_one(void *arg, const struct store_env *e)
 {
     struct drain_ctx *d = arg;
 
-    /* Half the outbound limit at most: the rest is for live traffic and answers. */
-    if (conn_queued(d->c) > 0 &&
-        conn_queued(d->c) + e->sealed_len + 128 > d->r->cfg.max_outbound / 2) {
+    /* The window, and half the outbound limit at most: the rest is for answers and pushes. */
+    if (!window_room(d->r, d->c, window_cost(e)) ||
+        (conn_queued(d->c) > 0 &&
+         conn_queued(d->c) + window_cost(e) > d->r->cfg.max_outbound / 2)) {
         d->full = true;
         return 1;
     }
@@ -82,11 +135,12 @@ static int drain_one(void *arg, const struct store_env *e)
 }
 
 /*
- * Sends stored envelopes to c while its queue has room; resumed when the
- * queue drains. Reads the store only once every write that preceded (the
- * batch pending when c authenticated, or when an envelope for it arrived
- * meanwhile) is committed, so acknowledged envelopes are not sent again
- * and new ones come in order. Goes live when the store has nothing more.
+ * Sends stored envelopes to c while its window and its queue have room;
+ * resumed when an acknowledgement frees the window or the queue drains.
+ * Reads the store only once every write that preceded (the batch pending
+ * when c authenticated, or when an envelope for it arrived meanwhile) is
+ * committed, so acknowledged envelopes are not sent again and new ones
+ * come in order. Goes live when the store has nothing more.
  */
 static void drain(struct relay *r, struct conn *c)
 {
@@ -97,6 +151,8 @@ static void drain(struct relay *r, struct conn *c)
 
         if (r->batches_done < c->wait_batch)
             return; /* resumed by session_store_done */
+        if (!window_room(r, c, 0))
+            return; /* resumed by delivery_on_delivered */
         n = store_fetch(r->store, c->routing, c->cursor, DRAIN_BATCH, drain_one, &d);
         if (n < 0) {
             log_event(LOG_ERROR, "store_read_failed", "\"conn\":\"%s\"", c->pseudonym);
@@ -131,6 +187,10 @@ void delivery_start(struct relay *r, struct conn *c)
 void delivery_stop(struct relay *r, struct conn *c)
 {
     drain_list(r, c, false);
+    free(c->inflight);
+    c->inflight = NULL;
+    c->n_inflight = 0;
+    c->inflight_bytes = 0;
 }
 
 /* After a commit: connections waiting for it read the store. */
@@ -211,10 +271,12 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
 
     to = session_online(r, op->env.recipient);
     if (to != NULL && to->authed && !to->closing) {
-        if (to->live)
-            delivery_send(r, to, &op->env);
-        else
-            to->wait_batch = session_pending_batch(r); /* read from the store once committed */
+        if (to->live && window_room(r, to, window_cost(&op->env)) && delivery_send(r, to, &op->env))
+            return;
+        /* Draining, or its window is full: read from the store once this is committed. */
+        to->live = false;
+        to->wait_batch = session_pending_batch(r);
+        drain_list(r, to, true);
     }
 }
 
@@ -228,10 +290,13 @@ void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delive
             session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope id", NULL);
             return;
         }
+        window_release(c, d->envelope_ids[i].data);
         op = store_batch_add(&r->pending, STORE_DELETE);
         if (op == NULL)
             return;
         memcpy(op->env.recipient, c->routing, 32);
         memcpy(op->env.envelope_id, d->envelope_ids[i].data, 16);
     }
+    if (c->authed && !c->closing && !c->live)
+        drain(r, c); /* the window has room again */
 }

@@ -32,6 +32,11 @@ struct brand_state {
 
 enum conn_state { CONN_HTTP, CONN_WS };
 
+struct inflight {
+    uint8_t envelope_id[16];
+    size_t bytes;
+};
+
 /* A token bucket: refills at a rate per second up to a burst (quota.c). */
 struct bucket {
     double tokens;
@@ -48,6 +53,8 @@ struct conn {
     uint64_t serial;
     enum conn_state state;
     bool authed, agent, closing, shut, draining_listed, live;
+    bool proven;                         /* authenticated once: routing is its own, for good */
+    bool rx_stop;                        /* input no longer parsed (broken, or the peer closed) */
     uint16_t close_code;
     int brand;                           /* index into relay.brands, -1 for customers */
     uint64_t cert_serial;                /* agents: their certificate's serial */
@@ -78,6 +85,10 @@ struct conn {
     /* Delivery: highest seq sent, and the batch that must be committed before we read the store. */
     uint64_t cursor;
     uint64_t wait_batch;
+    /* The window: envelopes sent and not yet acknowledged with delivered (delivery.c). */
+    struct inflight *inflight;           /* window-envelopes slots once it has had one */
+    size_t n_inflight;
+    uint64_t inflight_bytes;
 };
 
 struct relay {

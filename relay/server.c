@@ -286,15 +286,19 @@ static void ws_control(struct relay *r, struct conn *c, const struct ws_header *
 {
     switch (h->opcode) {
     case WS_OP_PING:
-        /* Over the frame rate, a ping is not answered. */
-        if (conn_rate_take(r, c))
+        /* Over the frame rate, or once closing, a ping is not answered. */
+        if (!c->closing && conn_rate_take(r, c))
             conn_queue_frame(r, c, WS_OP_PONG, p, (size_t)h->len);
         break;
     case WS_OP_PONG:
-        conn_rate_take(r, c);
+        if (!c->closing)
+            conn_rate_take(r, c);
         break;
     case WS_OP_CLOSE:
-        /* Echo the peer's close and finish. */
+        /* The peer's close: echoed, unless it answers ours; nothing is read after it. */
+        c->rx_stop = true;
+        if (c->closing)
+            break;
         c->closing = true;
         c->close_code = h->len >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1005;
         conn_queue_frame(r, c, WS_OP_CLOSE, p, h->len >= 2 ? 2 : 0);
@@ -350,10 +354,21 @@ static uint16_t ws_check(struct relay *r, struct conn *c, const struct ws_header
     return 0;
 }
 
-/* Parses and handles every complete frame in rx; returns bytes consumed. */
+/* A close for input that cannot be parsed any further. */
+static void rx_broken(struct relay *r, struct conn *c, uint16_t code, enum reject_reason why)
+{
+    c->rx_stop = true;
+    conn_close(r, c, code, why, true);
+}
+
+/*
+ * Parses and handles every complete frame in rx; returns bytes consumed.
+ * Once the connection is closing, session_message acts on nothing but
+ * acknowledgements.
+ */
 static size_t ws_input(struct relay *r, struct conn *c, size_t off)
 {
-    while (!c->closing && off < c->rx_len) {
+    while (!c->rx_stop && off < c->rx_len) {
         struct ws_header h;
         enum reject_reason why;
         uint16_t code;
@@ -363,12 +378,12 @@ static size_t ws_input(struct relay *r, struct conn *c, size_t off)
         if (hs == 0)
             break;
         if (hs < 0) {
-            conn_close(r, c, 1002, REJECT_protocol, true);
+            rx_broken(r, c, 1002, REJECT_protocol);
             break;
         }
         code = ws_check(r, c, &h, &why);
         if (code != 0) {
-            conn_close(r, c, code, why, true);
+            rx_broken(r, c, code, why);
             break;
         }
         if (c->rx_len - off - (size_t)hs < h.len)
@@ -383,14 +398,14 @@ static size_t ws_input(struct relay *r, struct conn *c, size_t off)
         }
         r->metrics.frames_in += h.fin ? 1 : 0;
         /* Authenticated messages pay in session_message, where a refusal can name the envelope. */
-        if (h.fin && !c->authed && !conn_rate_take(r, c))
+        if (h.fin && !c->authed && !c->closing && !conn_rate_take(r, c))
             break;
         if (h.fin && c->msg_opcode == 0) {
             session_message(r, c, p, (size_t)h.len); /* the common case: no copy */
             continue;
         }
         if (!msg_append(r, c, p, (size_t)h.len)) {
-            conn_close(r, c, 1011, REJECT_unavailable, true);
+            rx_broken(r, c, 1011, REJECT_unavailable);
             break;
         }
         c->msg_opcode = WS_OP_BINARY;
@@ -412,12 +427,15 @@ static int conn_input(struct relay *r, struct conn *c, const uint8_t *in, size_t
 
     if (c->closing) {
         /*
-         * Nothing more is done for a peer told to go; one that keeps
-         * sending regardless is dropped without waiting for the timeout.
+         * A peer told to go that keeps sending is dropped without waiting
+         * for the timeout. Until then, what it acknowledges (by the routing
+         * id it proved) is still applied; nothing else is acted upon.
          */
         c->rx_after_close += len;
-        return c->rx_after_close > (c->authed ? AFTER_CLOSE_MAX : AFTER_CLOSE_MAX_UNAUTH) ? -1
-                                                                                        : 0;
+        if (c->rx_after_close > (c->proven ? AFTER_CLOSE_MAX : AFTER_CLOSE_MAX_UNAUTH))
+            return -1;
+        if (c->rx_stop || !c->proven || c->state != CONN_WS)
+            return 0;
     }
     c->last_rx_ms = mono_ms();
     c->ping_sent = false;
@@ -425,12 +443,12 @@ static int conn_input(struct relay *r, struct conn *c, const uint8_t *in, size_t
         size_t cap = c->rx_len + len;
         uint8_t *grown;
         if (cap > limit) {
-            conn_close(r, c, 1009, REJECT_too_big, true);
+            rx_broken(r, c, 1009, REJECT_too_big);
             return 0;
         }
         grown = realloc(c->rx, cap);
         if (grown == NULL) {
-            conn_close(r, c, 1011, REJECT_unavailable, true);
+            rx_broken(r, c, 1011, REJECT_unavailable);
             return 0;
         }
         c->rx = grown;

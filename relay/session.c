@@ -197,7 +197,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
         delivery_stop(r, old);
         conn_close(r, old, 4004, REJECT_unexpected, false);
     }
-    c->authed = true;
+    c->authed = c->proven = true;
     c->frames = (struct bucket){0, 0}; /* a full bucket at the authenticated rate */
     r->metrics.connections_authenticated++;
     ok.routing_id = (ProtobufCBinaryData){32, c->routing};
@@ -229,12 +229,28 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
 /* ------------------------------------------------------------------ */
 /* Dispatch */
 
+/*
+ * A connection being closed still has its acknowledgements applied: they
+ * delete by the routing id it proved, which is safe whatever else it does.
+ */
+static void message_after_close(struct relay *r, struct conn *c, const uint8_t *msg, size_t len)
+{
+    Parley__Frame *f = c->proven ? parley__frame__unpack(NULL, len, msg) : NULL;
+
+    if (f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVERED)
+        delivery_on_delivered(r, c, f->delivered);
+    if (f != NULL)
+        parley__frame__free_unpacked(f, NULL);
+}
+
 void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t len)
 {
     Parley__Frame *f;
 
-    if (c->closing)
+    if (c->closing) {
+        message_after_close(r, c, msg, len);
         return;
+    }
     f = parley__frame__unpack(NULL, len, msg);
     if (f == NULL) {
         session_refuse(r, c, PARLEY__ERROR__CODE__MALFORMED, "frame does not decode",

@@ -1,8 +1,9 @@
 /*
  * The relay's hard limits, each hit by one misbehaving connection while a
  * well-behaved one (the bystander) keeps working: message size, frame
- * rate, connections per address, slow readers, idle peers and frames that
- * never finish. Every refusal must show up in parley_rejects_total.
+ * rate, connections per address, idle peers and frames that never finish.
+ * Every refusal must show up in parley_rejects_total. (Slow readers and
+ * what is queued to a connection: outbound_test.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,95 +252,6 @@ static void test_conn_per_ip(void)
     tk_env_end(&e);
 }
 
-static void test_slow_reader(void)
-{
-    struct tk_env e;
-    const char *args[] = {"--max-outbound", "65536", "--rate", "100000", "--burst", "100000",
-                          NULL};
-    enum { MAX_SENT = 800, WINDOW = 16, SEALED = 16000 };
-    static uint8_t ids[MAX_SENT][16];
-    parley_identity *sender_id, *slow_id = tk_identity();
-    uint8_t to[32], conv[16], *sealed = malloc(SEALED);
-    size_t sent = 0;
-    double cut = 0;
-    Parley__Frame *f;
-    wsc *sender, *slow;
-    int code;
-
-    CHECK(sealed != NULL);
-    tk_env_init(&e, "slow");
-    tk_env_start(&e, args);
-    sender = customer(&e, &sender_id);
-    tk_routing(slow_id, to);
-    tk_random(conv, 16);
-    tk_random(sealed, SEALED);
-
-    /* The slow reader: a tiny receive buffer, and it never reads. */
-    {
-        int fd = wsc_tcp_connect_rcvbuf(e.relay.port, 5000, 4096);
-        CHECK(fd >= 0);
-        slow = wsc_from_fd(fd);
-        CHECK(slow != NULL && wsc_upgrade(slow, "parley.v2", NULL, 5000) == 101);
-        f = pc_auth(slow, slow_id, NULL, 0, 5000);
-        CHECK(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK);
-        parley__frame__free_unpacked(f, NULL);
-    }
-
-    while (sent < MAX_SENT && cut < 1) {
-        uint8_t *buf = NULL;
-        size_t len = 0, from = sent;
-        for (int k = 0; k < WINDOW && sent < MAX_SENT; k++, sent++) {
-            uint8_t *m = NULL;
-            size_t mlen = 0;
-            tk_random(ids[sent], 16);
-            memcpy(sealed, ids[sent], 16);
-            CHECK(pc_pack_envelope(ids[sent], conv, to, sealed, SEALED, &m, &mlen) == 0);
-            CHECK(wsc_frame_append(&buf, &len, m, mlen) == 0);
-            free(m);
-        }
-        CHECKM(wsc_send_raw(sender, buf, len) == 0, "sender blocked by a slow recipient");
-        free(buf);
-        for (size_t k = from; k < sent; k++)
-            tk_expect_ack(sender, ids[k], 5000);
-        cut = relay_metric(&e.relay, "parley_rejects_total{reason=\"slow_reader\"}");
-    }
-    CHECKM(cut >= 1, "slow reader never cut off after %zu envelopes of %d bytes", sent, SEALED);
-    printf("   slow reader cut off after %zu envelopes\n", sent);
-
-    /* The sender is unaffected. */
-    {
-        uint8_t eid[16], other[32];
-        tk_random(eid, 16);
-        tk_random(other, 32);
-        tk_send_acked(sender, eid, other, sealed, 100);
-    }
-
-    /* The slow reader finds its connection ended: 4003, or EOF if it was dropped. */
-    code = wsc_wait_close(slow, 15000);
-    CHECKM(code == 4003 || code == 0, "slow reader: expected close 4003 or EOF, got %d", code);
-    wsc_free(slow);
-
-    /* Nothing was lost: all of it comes on the next connection, in order. */
-    slow = pc_connect(e.relay.port, slow_id, NULL, 0);
-    CHECK(slow != NULL);
-    for (size_t i = 0; i < sent; i++) {
-        f = pc_recv(slow, 5000);
-        CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
-               "envelope %zu of %zu not delivered after reconnecting", i, sent);
-        CHECKM(memcmp(f->deliver->envelope_id.data, ids[i], 16) == 0,
-               "envelope %zu delivered out of order", i);
-        CHECK(pc_send_delivered(slow, (const uint8_t(*)[16])ids[i], 1) == 0);
-        parley__frame__free_unpacked(f, NULL);
-    }
-    tk_expect_nothing(slow, 300, "each envelope once");
-    wsc_free(slow);
-    wsc_free(sender);
-    free(sealed);
-    parley_identity_free(sender_id);
-    parley_identity_free(slow_id);
-    tk_env_end(&e);
-}
-
 static void test_idle_timeout(void)
 {
     struct tk_env e;
@@ -423,7 +335,6 @@ int main(int argc, char **argv)
         {"max_frame", test_max_frame},
         {"rate_limit", test_rate},
         {"max_conn_per_ip", test_conn_per_ip},
-        {"slow_reader", test_slow_reader},
         {"idle_timeout", test_idle_timeout},
         {"frame_timeout", test_frame_timeout},
     };

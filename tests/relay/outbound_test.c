@@ -3,7 +3,9 @@
  * does: a client that floods pings and never reads the pongs is cut off,
  * before or after authenticating, with its reason in the log and the
  * metrics, while the relay's resident memory stays flat and a bystander
- * keeps working.
+ * keeps working. A reader that is merely slow is never cut off: delivery
+ * is windowed, and its acknowledgements are applied even once its
+ * connection is closing.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,7 +17,7 @@
 #include "testkit.h"
 
 #define RSS_GROWTH_MAX_KB (32 * 1024) /* what the flood may add to the relay's memory */
-#define FLOOD_MS 30000               /* the relay must end the connection before this */
+#define FLOOD_MS          30000       /* the relay must end the connection before this */
 
 struct flood {
     uint64_t sent;
@@ -174,11 +176,143 @@ static void test_ping_flood_authenticated(void)
     tk_env_end(&e);
 }
 
+/*
+ * A reader that stops reading during a flood bigger than max-outbound,
+ * then reads slowly (a few KiB at a time, acknowledging each envelope as
+ * it comes, while the sender keeps adding), with the default settings:
+ * it is never cut off and gets everything, in order, exactly once.
+ */
+static void test_slow_reader(void)
+{
+    enum { FLOOD = 200, MORE = 100, SEALED = 16000, STEP = 4096 };
+    static uint8_t ids[FLOOD + MORE][16];
+    struct tk_env e;
+    parley_identity *sender_id = tk_identity(), *reader_id = tk_identity();
+    uint8_t to[32], conv[16], *sealed = malloc(SEALED), *buf = NULL;
+    size_t len = 0, sent = FLOOD, got = 0;
+    wsc *sender, *reader;
+    Parley__Frame *f;
+
+    CHECK(sealed != NULL);
+    tk_random(sealed, SEALED);
+    tk_random(conv, 16);
+    tk_routing(reader_id, to);
+    tk_env_init(&e, "slowreader");
+    tk_env_start(&e, NULL);
+    sender = pc_connect(e.relay.port, sender_id, NULL, 0);
+    CHECK(sender != NULL);
+    reader = wsc_open_rcvbuf(e.relay.port, 4096);
+    CHECK(reader != NULL);
+    f = pc_auth(reader, reader_id, NULL, 0, 5000);
+    CHECK(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK);
+    parley__frame__free_unpacked(f, NULL);
+    wsc_pace(reader, true); /* from now on it reads only what it is allowed */
+
+    /* The flood, 3.2 MB, all of it stored while the reader reads nothing. */
+    for (size_t i = 0; i < FLOOD; i++) {
+        uint8_t *m = NULL;
+        size_t mlen = 0;
+        tk_random(ids[i], 16);
+        CHECK(pc_pack_envelope(ids[i], conv, to, sealed, SEALED, &m, &mlen) == 0);
+        CHECK(wsc_frame_append(&buf, &len, m, mlen) == 0);
+        free(m);
+    }
+    CHECKM(wsc_send_raw(sender, buf, len) == 0, "the sender was held up by a slow recipient");
+    free(buf);
+    for (size_t i = 0; i < FLOOD; i++)
+        tk_expect_ack(sender, ids[i], 10000);
+
+    /* It reads STEP bytes at a time; every tenth envelope read, the sender sends five more. */
+    while (got < FLOOD + MORE) {
+        if (wsc_read_allowance(reader) == 0)
+            wsc_allow_read(reader, STEP);
+        /* Returns at once when the allowance is spent mid-frame; waits for data otherwise. */
+        f = pc_recv(reader, 10000);
+        if (f == NULL) {
+            CHECKM(wsc_last_result(reader) == WSC_TIMEOUT,
+                   "the slow reader was cut off after %zu envelopes (close %d)", got,
+                   wsc_last_close(reader));
+            CHECKM(wsc_read_allowance(reader) == 0, "nothing more came after %zu envelopes", got);
+            continue;
+        }
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_DELIVER, "the reader got frame kind %d",
+               (int)f->kind_case);
+        CHECKM(memcmp(f->deliver->envelope_id.data, ids[got], 16) == 0,
+               "envelope %zu delivered out of order", got);
+        CHECK(pc_send_delivered(reader, (const uint8_t(*)[16])ids[got], 1) == 0);
+        parley__frame__free_unpacked(f, NULL);
+        if (++got % 10 == 0 && sent < FLOOD + MORE)
+            for (int k = 0; k < 5; k++, sent++) {
+                tk_random(ids[sent], 16);
+                tk_send_acked(sender, ids[sent], to, sealed, SEALED);
+            }
+    }
+    wsc_allow_read(reader, 1u << 20);
+    tk_expect_nothing(reader, 300, "each envelope once");
+    CHECKM(relay_metric(&e.relay, "parley_rejects_total{reason=\"slow_reader\"}") == 0,
+           "a slow reader was cut off");
+    /* Its acknowledgements were all applied: nothing is left stored. */
+    {
+        double left = tk_metric_until(&e.relay, "parley_bytes_stored", 0, 5000);
+        CHECKM(left == 0, "%.0f bytes still stored", left);
+    }
+    wsc_free(reader);
+    wsc_free(sender);
+    free(sealed);
+    parley_identity_free(sender_id);
+    parley_identity_free(reader_id);
+    tk_env_end(&e);
+}
+
+/*
+ * Acknowledgements that arrive after the relay decided to close the
+ * connection (here: replaced by a newer one with the same key) are still
+ * applied, by the routing id the connection proved.
+ */
+static void test_acks_after_close(void)
+{
+    enum { N = 5 };
+    struct tk_env e;
+    parley_identity *sender_id = tk_identity(), *reader_id = tk_identity();
+    uint8_t to[32], ids[N][16], sealed[64];
+    wsc *sender, *old, *fresh;
+
+    tk_random(sealed, sizeof(sealed));
+    tk_routing(reader_id, to);
+    tk_env_init(&e, "acksafterclose");
+    tk_env_start(&e, NULL);
+    sender = pc_connect(e.relay.port, sender_id, NULL, 0);
+    old = pc_connect(e.relay.port, reader_id, NULL, 0);
+    CHECK(sender != NULL && old != NULL);
+    for (int i = 0; i < N; i++) {
+        tk_random(ids[i], 16);
+        tk_send_acked(sender, ids[i], to, sealed, sizeof(sealed));
+        tk_expect_deliver(old, ids[i], sealed, sizeof(sealed), 5000);
+    }
+    /* A newer connection takes over; the old one is told to go (4004), then acknowledges. */
+    fresh = pc_connect(e.relay.port, reader_id, NULL, 0);
+    CHECK(fresh != NULL);
+    tk_expect_close(old, 4004, 5000, "the replaced connection");
+    CHECK(pc_send_delivered(old, (const uint8_t(*)[16])ids, N) == 0);
+    {
+        double acked = tk_metric_until(&e.relay, "parley_envelopes_acknowledged_total", N, 5000);
+        CHECKM(acked == N, "%.0f of %d late acknowledgements applied", acked, N);
+    }
+    wsc_free(old);
+    wsc_free(fresh);
+    wsc_free(sender);
+    parley_identity_free(sender_id);
+    parley_identity_free(reader_id);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"ping_flood", test_ping_flood},
         {"ping_flood_authenticated", test_ping_flood_authenticated},
+        {"slow_reader", test_slow_reader},
+        {"acks_after_close", test_acks_after_close},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -554,3 +554,14 @@ double tk_rejects(const struct relay_proc *r, const char *reason, double min)
         sleep_ms(50);
     }
 }
+
+double tk_metric_until(const struct relay_proc *r, const char *series, double want,
+                       int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    double v;
+
+    while ((v = relay_metric(r, series)) != want && mono_ms() < deadline)
+        sleep_ms(20);
+    return v;
+}

@@ -152,6 +152,13 @@ void tk_roundtrip_to(wsc *c, const uint8_t me[32]);
 /* Reads parley_rejects_total{reason="<reason>"} (waiting up to 3 s for it to reach at least min). */
 double tk_rejects(const struct relay_proc *r, const char *reason, double min);
 
+/*
+ * Reads the metric series until it equals want or timeout_ms pass (the
+ * relay updates its counters at its commits); returns the last value read.
+ */
+double tk_metric_until(const struct relay_proc *r, const char *series, double want,
+                       int timeout_ms);
+
 const char *tk_error_name(int code);
 
 #endif
