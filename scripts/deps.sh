@@ -8,6 +8,7 @@ packages=(
   libsodium-dev libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
   libncurses-dev tmux curl openssl
+  nats-server libnats-dev
 )
 packages+=("$@") # more that a caller needs (bench/relay/deps.sh)
 

@@ -124,6 +124,19 @@ static int read_port(const char *path)
     return (int)v;
 }
 
+void child_redirect(const char *log, pid_t parent)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    if (fd >= 0) {
+        dup2(fd, 2);
+        dup2(fd, 1);
+    }
+}
+
 int relay_start(struct relay_proc *r, const char *bin, const char *dir, const char *const *args)
 {
     const char *argv[MAX_ARGS];
@@ -156,14 +169,7 @@ int relay_start(struct relay_proc *r, const char *bin, const char *dir, const ch
         return -1;
     }
     if (r->pid == 0) {
-        int fd = open(r->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            dup2(fd, 1);
-        }
+        child_redirect(r->log, parent);
         execv(bin, (char *const *)argv);
         _exit(127);
     }

@@ -32,6 +32,12 @@ void tmpdir_make(char *out, size_t cap, const char *tag);
 void tmpdir_remove(const char *dir);
 
 /*
+ * In a child just forked by parent: dies with it (PR_SET_PDEATHSIG, or at
+ * once if it is gone already), stdout and stderr appended to log.
+ */
+void child_redirect(const char *log, pid_t parent);
+
+/*
  * Starts bin with --port 0 --port-file --db in dir and the extra args
  * (NULL-terminated, may be NULL), stderr appended to dir/relay.log. Waits
  * at most 15 s for the port file. 0, or -1 (the process is then ended).
