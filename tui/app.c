@@ -2,9 +2,10 @@
  * parley-agent: the agents' terminal client. It unlocks the agent's key,
  * runs the Parley client on its service thread and polls the terminal
  * and the client's event descriptor together, so typing never waits on
- * the network. Events update the conversation model (convlist.c); the
- * local store stays the source of truth for transcripts, which are
- * reloaded from it when they change. Drawing is ui.c's.
+ * the network. Events update the conversation model (events.c,
+ * convlist.c); the local store stays the source of truth for
+ * transcripts, which are reloaded from it when they change. Drawing is
+ * ui.c's; commands and keys are handled here.
  */
 #include <curses.h>
 #include <errno.h>
@@ -27,8 +28,6 @@
 #include "textwidth.h"
 #include "ui.h"
 
-#define STATUS_MS 6000
-#define TYPING_MS 15000
 #define MAX_KEYS_PER_TURN 512
 #define INPUT_TEXT_MAX (EDITOR_MAX * 4u + 1u)
 
@@ -37,45 +36,6 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
     got_signal = sig;
-}
-
-int64_t app_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void app_status(struct app *a, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(a->status, sizeof(a->status), fmt, ap);
-    va_end(ap);
-    a->status_until = app_now() + STATUS_MS;
-    a->redraw = 1;
-}
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void system_line(struct tui_conv *c, const char *text)
-{
-    struct tui_msg m;
-
-    memset(&m, 0, sizeof(m));
-    m.time_ms = wall_ms();
-    m.system = 1;
-    m.sender = "";
-    m.text = (char *)text;
-    (void)conv_add(c, &m);
 }
 
 /* ---- panel (help, search results, saved replies) ---- */
@@ -106,262 +66,6 @@ static void panel_add(struct app *a, const char *line)
     copy = strdup(line);
     if (copy != NULL)
         a->panel_lines[a->n_panel++] = copy;
-}
-
-/* ---- the model from the store ---- */
-
-struct list_ctx {
-    struct app *a;
-    int all;      /* add every conversation (start-up), not only known ones */
-};
-
-static int on_list(void *user, const parley_conversation_info *info)
-{
-    struct list_ctx *l = user;
-    struct app *a = l->a;
-    int i = convlist_find(&a->list, info->conversation_id), entered;
-    struct tui_conv *c;
-
-    if (i < 0 && !l->all)
-        return 0;
-    if (i < 0 || a->list.v[i].dirty) {
-        i = convlist_update(&a->list, info->conversation_id, info->state, info->queue, &entered);
-        if (i < 0)
-            return 0;
-        c = &a->list.v[i];
-        memcpy(c->customer_pk, info->customer_sign_pk, 32);
-        c->has_customer = !sodium_is_zero(info->customer_sign_pk, 32);
-        if (info->has_agent)
-            snprintf(c->agent_name, sizeof(c->agent_name), "%s", info->agent.display_name);
-        if (c->has_customer && a->locker != NULL) {
-            char hex[65];
-            sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
-            c->verified = locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL;
-        }
-    }
-    return 0;
-}
-
-static int on_history(void *user, const parley_history_entry *e)
-{
-    struct tui_conv *c = user;
-    struct tui_msg m;
-
-    memset(&m, 0, sizeof(m));
-    m.time_ms = e->time_ms;
-    m.seq = e->seq;
-    m.from_me = e->from_me;
-    m.sender = (char *)e->sender_name;
-    m.text = (char *)e->text;
-    (void)conv_add(c, &m);
-    if (!e->from_me && e->sender_name[0] == '\0' && e->seq > c->last_peer_seq)
-        c->last_peer_seq = e->seq;
-    return 0;
-}
-
-/* Reloads what changed: states and keys from the list, transcripts from the history. */
-static void refresh_dirty(struct app *a, int all)
-{
-    struct list_ctx l = {a, all};
-    int any = all;
-
-    for (size_t i = 0; i < a->list.n; i++)
-        any |= a->list.v[i].dirty;
-    if (!any)
-        return;
-    if (parley_conversation_list(a->client, on_list, &l) != PARLEY_OK)
-        app_status(a, "cannot read the conversation list from the store");
-    for (size_t i = 0; i < a->list.n; i++) {
-        struct tui_conv *c = &a->list.v[i];
-        if (!c->dirty)
-            continue;
-        c->dirty = 0;
-        conv_clear_history(c);
-        if (parley_conversation_history(a->client, c->id, on_history, c) != PARLEY_OK)
-            system_line(c, "cannot read this conversation's history from the store");
-    }
-    a->redraw = 1;
-}
-
-/* The selected conversation is on screen: its messages are read. */
-static void mark_seen(struct app *a)
-{
-    struct tui_conv *c = convlist_selected(&a->list);
-
-    if (c == NULL || a->panel)
-        return;
-    c->unread = 0;
-    if (c->state == PARLEY_CONV_ACTIVE && c->last_peer_seq > c->read_sent_seq &&
-        parley_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)
-        c->read_sent_seq = c->last_peer_seq;
-}
-
-/* ---- client events (host thread, from parley_client_dispatch) ---- */
-
-static struct tui_conv *conv_for_event(struct app *a, const parley_event *ev)
-{
-    int i = convlist_find(&a->list, ev->conversation_id), entered;
-    parley_conv_state st;
-
-    if (i >= 0)
-        return &a->list.v[i];
-    if (parley_conversation_state(a->client, ev->conversation_id, &st) != PARLEY_OK)
-        return NULL;
-    i = convlist_update(&a->list, ev->conversation_id, st, NULL, &entered);
-    if (i < 0)
-        return NULL;
-    if (entered)
-        a->bell = 1;
-    return &a->list.v[i];
-}
-
-static void on_conversation_event(struct app *a, const parley_event *ev)
-{
-    int i = convlist_find(&a->list, ev->conversation_id), entered;
-    parley_conv_state before = i >= 0 ? a->list.v[i].state : PARLEY_CONV_CLOSED;
-    struct tui_conv *c;
-    char line[256];
-
-    i = convlist_update(&a->list, ev->conversation_id, ev->state, ev->queue, &entered);
-    if (i < 0)
-        return;
-    c = &a->list.v[i];
-    c->dirty = 1;
-    if (ev->sender_is_agent && ev->agent.display_name[0] != '\0')
-        snprintf(c->agent_name, sizeof(c->agent_name), "%s", ev->agent.display_name);
-    if (entered) {
-        a->bell = 1;
-        app_status(a, "new conversation #%s in queue %s", c->label,
-                   c->queue[0] ? c->queue : "?");
-    }
-    if (before == ev->state && !entered)
-        return;
-    switch (ev->state) {
-    case PARLEY_CONV_QUEUED:
-        snprintf(line, sizeof(line), "waiting in queue %s: /claim to take it", c->queue);
-        break;
-    case PARLEY_CONV_ACTIVE:
-        snprintf(line, sizeof(line), "you are talking with the customer");
-        break;
-    case PARLEY_CONV_TAKEN:
-        snprintf(line, sizeof(line), "taken by %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
-        break;
-    case PARLEY_CONV_TRANSFERRED:
-        snprintf(line, sizeof(line), "transferred to %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
-        break;
-    case PARLEY_CONV_CLOSED:
-        snprintf(line, sizeof(line), "conversation closed");
-        c->typing = 0;
-        break;
-    default:
-        snprintf(line, sizeof(line), "%s", convlist_state_name(ev->state));
-        break;
-    }
-    system_line(c, line);
-}
-
-/* Without a valid directory the client refuses new conversations: the agent must know why. */
-static void app_directory_expiry(struct app *a, const parley_event *ev)
-{
-    uint64_t now = (uint64_t)time(NULL);
-    uint64_t hours = ev->expires_at > now ? (ev->expires_at - now + 3599) / 3600 : 0;
-
-    if (ev->error == PARLEY_EEXPIRED)
-        app_status(a, "brand directory expired: new conversations are refused until the brand "
-                      "publishes a new one");
-    else
-        app_status(a, "brand directory expires in %llu %s: the brand must publish a new one",
-                   (unsigned long long)(hours > 48 ? hours / 24 : hours),
-                   hours > 48 ? "days" : "hours");
-}
-
-static void on_event(void *user, const parley_event *ev)
-{
-    struct app *a = user;
-    struct tui_conv *c;
-    char line[160];
-
-    a->redraw = 1;
-    switch (ev->kind) {
-    case PARLEY_EV_CONNECTED:
-        a->conn = CONN_CONNECTED;
-        app_status(a, "connected to %s", a->relay);
-        break;
-    case PARLEY_EV_DISCONNECTED:
-        a->conn = CONN_RETRYING;
-        a->conn_error = ev->error;
-        a->reconnect_at = app_now() + (int64_t)ev->retry_ms;
-        break;
-    case PARLEY_EV_DIRECTORY:
-        break;
-    case PARLEY_EV_CONVERSATION:
-        on_conversation_event(a, ev);
-        break;
-    case PARLEY_EV_MESSAGE:
-        c = conv_for_event(a, ev);
-        if (c == NULL)
-            break;
-        c->dirty = 1;
-        if (!ev->sender_is_agent) {
-            c->typing = 0;
-            if (ev->seq > c->last_peer_seq)
-                c->last_peer_seq = ev->seq;
-        }
-        if (c != convlist_selected(&a->list) || a->panel)
-            c->unread++;
-        break;
-    case PARLEY_EV_SENT:
-        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->sent_seq)
-            c->sent_seq = ev->seq;
-        break;
-    case PARLEY_EV_DELIVERED:
-        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->delivered_seq)
-            c->delivered_seq = ev->seq;
-        break;
-    case PARLEY_EV_READ:
-        if ((c = conv_for_event(a, ev)) != NULL) {
-            if (ev->seq > c->read_seq)
-                c->read_seq = ev->seq;
-            if (ev->seq > c->delivered_seq)
-                c->delivered_seq = ev->seq;
-        }
-        break;
-    case PARLEY_EV_TYPING:
-        if ((c = conv_for_event(a, ev)) != NULL) {
-            c->typing = ev->active;
-            c->typing_until = app_now() + TYPING_MS;
-        }
-        break;
-    case PARLEY_EV_GAP:
-        if ((c = conv_for_event(a, ev)) != NULL) {
-            snprintf(line, sizeof(line), "messages %llu to %llu were lost on the way",
-                     (unsigned long long)ev->gap_from, (unsigned long long)ev->gap_to);
-            system_line(c, line);
-        }
-        break;
-    case PARLEY_EV_REPLAY:
-    case PARLEY_EV_REORDER:
-        app_status(a, "dropped a %s message", ev->kind == PARLEY_EV_REPLAY ? "replayed" : "reordered");
-        break;
-    case PARLEY_EV_REJECTED:
-        app_status(a, "rejected a message that failed verification: %s",
-                   parley_strerror(ev->error));
-        break;
-    case PARLEY_EV_RELAY_ERROR:
-        app_status(a, "relay refused: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
-        break;
-    case PARLEY_EV_ERASED:
-        app_status(a, ev->erasure == 2 ? "customer asked for erasure: history kept (brand policy)"
-                                       : "customer asked for erasure: history deleted");
-        break;
-    case PARLEY_EV_DIRECTORY_EXPIRY:
-        app_directory_expiry(a, ev);
-        break;
-    case PARLEY_EV_REDUCED_SECRECY:
-        app_status(a, "reduced forward secrecy: a conversation went through a medium-term "
-                      "prekey (no one-time prekey was left)");
-        break;
-    }
 }
 
 /* ---- commands ---- */
@@ -465,17 +169,17 @@ static void cmd_verify(struct app *a, struct tui_conv *c)
     parley_fingerprint(parley_client_sign_pk(a->client), mine);
     parley_fingerprint(c->customer_pk, theirs);
     /* 12 groups of 5 digits, as two lines of six: easier to read aloud, fits 80 columns. */
-    system_line(c, "Compare these aloud with the customer (e.g. on the phone):");
-    system_line(c, "your fingerprint:");
+    app_system_line(c, "Compare these aloud with the customer (e.g. on the phone):");
+    app_system_line(c, "your fingerprint:");
     snprintf(line, sizeof(line), "  %.35s", mine);
-    system_line(c, line);
+    app_system_line(c, line);
     snprintf(line, sizeof(line), "  %s", mine + 36);
-    system_line(c, line);
-    system_line(c, "customer fingerprint:");
+    app_system_line(c, line);
+    app_system_line(c, "customer fingerprint:");
     snprintf(line, sizeof(line), "  %.35s", theirs);
-    system_line(c, line);
+    app_system_line(c, line);
     snprintf(line, sizeof(line), "  %s", theirs + 36);
-    system_line(c, line);
+    app_system_line(c, line);
     sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
     rc = locker_put(a->locker, LOCKER_KIND_VERIFIED, hex, "1");
     c->verified = 1;
@@ -651,7 +355,7 @@ static int run_line(struct app *a, char *line)
         err = parley_conversation_claim(a->client, c->id);
         if (err == PARLEY_OK) {
             app_status(a, "claimed #%s", c->label);
-            system_line(c, "you claimed this conversation");
+            app_system_line(c, "you claimed this conversation");
         }
         else if (err == PARLEY_ESTATE)
             app_status(a, "/claim: #%s is %s, not queued", c->label, convlist_state_name(c->state));
@@ -669,7 +373,7 @@ static int run_line(struct app *a, char *line)
             char note[128];
             app_status(a, "transferred #%s to %s", c->label, cmd.name);
             snprintf(note, sizeof(note), "you transferred this conversation to %s", cmd.name);
-            system_line(c, note);
+            app_system_line(c, note);
         }
         else if (err == PARLEY_ENOAGENT)
             app_status(a, "/transfer: no valid agent \"%s\" in the brand directory", cmd.name);
@@ -683,7 +387,7 @@ static int run_line(struct app *a, char *line)
         err = parley_conversation_close(a->client, c->id, cmd.text[0] ? cmd.text : "resolved");
         if (err == PARLEY_OK) {
             app_status(a, "closed #%s", c->label);
-            system_line(c, "you closed this conversation");
+            app_system_line(c, "you closed this conversation");
         }
         else if (err == PARLEY_ESTATE)
             app_status(a, "/close: %s", state_refusal(c));
@@ -968,7 +672,7 @@ int main(int argc, char **argv)
     cfg.publish_directory_len = in.dir_len;
     cfg.keep_on_erasure = o.keep_on_erasure;
     cfg.history_retention_days = o.history_days;
-    cfg.on_event = on_event;
+    cfg.on_event = app_on_event;
     cfg.user = &a;
     e = parley_client_new(&a.client, &cfg);
     if (e == PARLEY_EPASSPHRASE)
@@ -985,7 +689,7 @@ int main(int argc, char **argv)
         parley_client_free(a.client);
         fatal("%s: %s", locker_path, locker_strerror(rc));
     }
-    refresh_dirty(&a, 1);
+    app_refresh(&a, 1);
     if (parley_client_start_thread(a.client) != PARLEY_OK ||
         parley_client_connect(a.client) != PARLEY_OK) {
         parley_client_free(a.client);
@@ -1015,7 +719,7 @@ int main(int argc, char **argv)
             a.redraw |= a.conn == CONN_RETRYING || parley_client_outbox_size(a.client) > 0;
         }
         if (a.redraw) {
-            mark_seen(&a);
+            app_mark_seen(&a);
             ui_draw(&a);
             a.redraw = 0;
         }
@@ -1024,7 +728,7 @@ int main(int argc, char **argv)
             break;
         if (n > 0 && (p[1].revents & POLLIN)) {
             parley_client_dispatch(a.client);
-            refresh_dirty(&a, 0);
+            app_refresh(&a, 0);
         }
         if (n > 0 && (p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN))
             break; /* the terminal went away */
@@ -1040,7 +744,7 @@ int main(int argc, char **argv)
             dead_reads = 0;
             on_key(&a, r, ch);
         }
-        refresh_dirty(&a, 0);
+        app_refresh(&a, 0);
     }
     typing_stop(&a);
     ui_stop();

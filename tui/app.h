@@ -44,6 +44,16 @@ struct app {
 };
 
 int64_t app_now(void);
+
+/* events.c */
+/* A line from parley-agent itself (not in the history) in c's transcript. */
+void app_system_line(struct tui_conv *c, const char *text);
+/* Reloads from the store what changed; every conversation of the store when all. */
+void app_refresh(struct app *a, int all);
+/* The selected conversation is on screen: its messages are read, and the customer told so. */
+void app_mark_seen(struct app *a);
+/* The parley_event_fn: user is the struct app. */
+void app_on_event(void *user, const parley_event *ev);
 /* Sets the status bar message for a few seconds (printf-style). */
 void app_status(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

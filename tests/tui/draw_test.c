@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <wchar.h>
 
 #include "check.h"
@@ -21,15 +20,6 @@
 #define ROWS 30
 #define COLUMNS 100
 #define LIST_W 26 /* ui.c's list width for 100 columns */
-
-/* ui.c reads the clock through app.c's app_now(); this test plays app.c. */
-int64_t app_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static SCREEN *screen_open(void)
 {

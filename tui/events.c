@@ -1,0 +1,315 @@
+/*
+ * parley-agent's model from the client: conversations and transcripts
+ * reloaded from the local store when they change, and each event of the
+ * client (host thread, from parley_client_dispatch) turned into states,
+ * unread counts, delivery marks, typing, lines in the transcript and the
+ * status bar; and the status bar's clock.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "app.h"
+
+#define STATUS_MS 6000
+#define TYPING_MS 15000
+
+int64_t app_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void app_status(struct app *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->status, sizeof(a->status), fmt, ap);
+    va_end(ap);
+    a->status_until = app_now() + STATUS_MS;
+    a->redraw = 1;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void app_system_line(struct tui_conv *c, const char *text)
+{
+    struct tui_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.time_ms = wall_ms();
+    m.system = 1;
+    m.sender = "";
+    m.text = (char *)text;
+    (void)conv_add(c, &m);
+}
+
+/* ---- the model from the store ---- */
+
+struct list_ctx {
+    struct app *a;
+    int all;      /* add every conversation (start-up), not only known ones */
+};
+
+static int on_list(void *user, const parley_conversation_info *info)
+{
+    struct list_ctx *l = user;
+    struct app *a = l->a;
+    int i = convlist_find(&a->list, info->conversation_id), entered;
+    struct tui_conv *c;
+
+    if (i < 0 && !l->all)
+        return 0;
+    if (i < 0 || a->list.v[i].dirty) {
+        i = convlist_update(&a->list, info->conversation_id, info->state, info->queue, &entered);
+        if (i < 0)
+            return 0;
+        c = &a->list.v[i];
+        memcpy(c->customer_pk, info->customer_sign_pk, 32);
+        c->has_customer = !sodium_is_zero(info->customer_sign_pk, 32);
+        if (info->has_agent)
+            snprintf(c->agent_name, sizeof(c->agent_name), "%s", info->agent.display_name);
+        if (c->has_customer && a->locker != NULL) {
+            char hex[65];
+            sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
+            c->verified = locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL;
+        }
+    }
+    return 0;
+}
+
+static int on_history(void *user, const parley_history_entry *e)
+{
+    struct tui_conv *c = user;
+    struct tui_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.time_ms = e->time_ms;
+    m.seq = e->seq;
+    m.from_me = e->from_me;
+    m.sender = (char *)e->sender_name;
+    m.text = (char *)e->text;
+    (void)conv_add(c, &m);
+    if (!e->from_me && e->sender_name[0] == '\0' && e->seq > c->last_peer_seq)
+        c->last_peer_seq = e->seq;
+    return 0;
+}
+
+/* Reloads what changed: states and keys from the list, transcripts from the history. */
+void app_refresh(struct app *a, int all)
+{
+    struct list_ctx l = {a, all};
+    int any = all;
+
+    for (size_t i = 0; i < a->list.n; i++)
+        any |= a->list.v[i].dirty;
+    if (!any)
+        return;
+    if (parley_conversation_list(a->client, on_list, &l) != PARLEY_OK)
+        app_status(a, "cannot read the conversation list from the store");
+    for (size_t i = 0; i < a->list.n; i++) {
+        struct tui_conv *c = &a->list.v[i];
+        if (!c->dirty)
+            continue;
+        c->dirty = 0;
+        conv_clear_history(c);
+        if (parley_conversation_history(a->client, c->id, on_history, c) != PARLEY_OK)
+            app_system_line(c, "cannot read this conversation's history from the store");
+    }
+    a->redraw = 1;
+}
+
+/* The selected conversation is on screen: its messages are read. */
+void app_mark_seen(struct app *a)
+{
+    struct tui_conv *c = convlist_selected(&a->list);
+
+    if (c == NULL || a->panel)
+        return;
+    c->unread = 0;
+    if (c->state == PARLEY_CONV_ACTIVE && c->last_peer_seq > c->read_sent_seq &&
+        parley_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)
+        c->read_sent_seq = c->last_peer_seq;
+}
+
+/* ---- client events (host thread, from parley_client_dispatch) ---- */
+
+static struct tui_conv *conv_for_event(struct app *a, const parley_event *ev)
+{
+    int i = convlist_find(&a->list, ev->conversation_id), entered;
+    parley_conv_state st;
+
+    if (i >= 0)
+        return &a->list.v[i];
+    if (parley_conversation_state(a->client, ev->conversation_id, &st) != PARLEY_OK)
+        return NULL;
+    i = convlist_update(&a->list, ev->conversation_id, st, NULL, &entered);
+    if (i < 0)
+        return NULL;
+    if (entered)
+        a->bell = 1;
+    return &a->list.v[i];
+}
+
+static void on_conversation_event(struct app *a, const parley_event *ev)
+{
+    int i = convlist_find(&a->list, ev->conversation_id), entered;
+    parley_conv_state before = i >= 0 ? a->list.v[i].state : PARLEY_CONV_CLOSED;
+    struct tui_conv *c;
+    char line[256];
+
+    i = convlist_update(&a->list, ev->conversation_id, ev->state, ev->queue, &entered);
+    if (i < 0)
+        return;
+    c = &a->list.v[i];
+    c->dirty = 1;
+    if (ev->sender_is_agent && ev->agent.display_name[0] != '\0')
+        snprintf(c->agent_name, sizeof(c->agent_name), "%s", ev->agent.display_name);
+    if (entered) {
+        a->bell = 1;
+        app_status(a, "new conversation #%s in queue %s", c->label,
+                   c->queue[0] ? c->queue : "?");
+    }
+    if (before == ev->state && !entered)
+        return;
+    switch (ev->state) {
+    case PARLEY_CONV_QUEUED:
+        snprintf(line, sizeof(line), "waiting in queue %s: /claim to take it", c->queue);
+        break;
+    case PARLEY_CONV_ACTIVE:
+        snprintf(line, sizeof(line), "you are talking with the customer");
+        break;
+    case PARLEY_CONV_TAKEN:
+        snprintf(line, sizeof(line), "taken by %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
+        break;
+    case PARLEY_CONV_TRANSFERRED:
+        snprintf(line, sizeof(line), "transferred to %s", ev->agent.display_name[0] ? ev->agent.display_name : "a colleague");
+        break;
+    case PARLEY_CONV_CLOSED:
+        snprintf(line, sizeof(line), "conversation closed");
+        c->typing = 0;
+        break;
+    default:
+        snprintf(line, sizeof(line), "%s", convlist_state_name(ev->state));
+        break;
+    }
+    app_system_line(c, line);
+}
+
+/* Without a valid directory the client refuses new conversations: the agent must know why. */
+static void app_directory_expiry(struct app *a, const parley_event *ev)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    uint64_t hours = ev->expires_at > now ? (ev->expires_at - now + 3599) / 3600 : 0;
+
+    if (ev->error == PARLEY_EEXPIRED)
+        app_status(a, "brand directory expired: new conversations are refused until the brand "
+                      "publishes a new one");
+    else
+        app_status(a, "brand directory expires in %llu %s: the brand must publish a new one",
+                   (unsigned long long)(hours > 48 ? hours / 24 : hours),
+                   hours > 48 ? "days" : "hours");
+}
+
+void app_on_event(void *user, const parley_event *ev)
+{
+    struct app *a = user;
+    struct tui_conv *c;
+    char line[160];
+
+    a->redraw = 1;
+    switch (ev->kind) {
+    case PARLEY_EV_CONNECTED:
+        a->conn = CONN_CONNECTED;
+        app_status(a, "connected to %s", a->relay);
+        break;
+    case PARLEY_EV_DISCONNECTED:
+        a->conn = CONN_RETRYING;
+        a->conn_error = ev->error;
+        a->reconnect_at = app_now() + (int64_t)ev->retry_ms;
+        break;
+    case PARLEY_EV_DIRECTORY:
+        break;
+    case PARLEY_EV_CONVERSATION:
+        on_conversation_event(a, ev);
+        break;
+    case PARLEY_EV_MESSAGE:
+        c = conv_for_event(a, ev);
+        if (c == NULL)
+            break;
+        c->dirty = 1;
+        if (!ev->sender_is_agent) {
+            c->typing = 0;
+            if (ev->seq > c->last_peer_seq)
+                c->last_peer_seq = ev->seq;
+        }
+        if (c != convlist_selected(&a->list) || a->panel)
+            c->unread++;
+        break;
+    case PARLEY_EV_SENT:
+        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->sent_seq)
+            c->sent_seq = ev->seq;
+        break;
+    case PARLEY_EV_DELIVERED:
+        if ((c = conv_for_event(a, ev)) != NULL && ev->seq > c->delivered_seq)
+            c->delivered_seq = ev->seq;
+        break;
+    case PARLEY_EV_READ:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            if (ev->seq > c->read_seq)
+                c->read_seq = ev->seq;
+            if (ev->seq > c->delivered_seq)
+                c->delivered_seq = ev->seq;
+        }
+        break;
+    case PARLEY_EV_TYPING:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            c->typing = ev->active;
+            c->typing_until = app_now() + TYPING_MS;
+        }
+        break;
+    case PARLEY_EV_GAP:
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            snprintf(line, sizeof(line), "messages %llu to %llu were lost on the way",
+                     (unsigned long long)ev->gap_from, (unsigned long long)ev->gap_to);
+            app_system_line(c, line);
+        }
+        break;
+    case PARLEY_EV_REPLAY:
+    case PARLEY_EV_REORDER:
+        app_status(a, "dropped a %s message", ev->kind == PARLEY_EV_REPLAY ? "replayed" : "reordered");
+        break;
+    case PARLEY_EV_REJECTED:
+        app_status(a, "rejected a message that failed verification: %s",
+                   parley_strerror(ev->error));
+        break;
+    case PARLEY_EV_RELAY_ERROR:
+        app_status(a, "relay refused: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
+        break;
+    case PARLEY_EV_ERASED:
+        app_status(a, ev->erasure == 2 ? "customer asked for erasure: history kept (brand policy)"
+                                       : "customer asked for erasure: history deleted");
+        break;
+    case PARLEY_EV_DIRECTORY_EXPIRY:
+        app_directory_expiry(a, ev);
+        break;
+    case PARLEY_EV_REDUCED_SECRECY:
+        app_status(a, "reduced forward secrecy: a conversation went through a medium-term "
+                      "prekey (no one-time prekey was left)");
+        break;
+    }
+}
+
