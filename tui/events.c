@@ -224,6 +224,38 @@ static void app_directory_expiry(struct app *a, const parley_event *ev)
                    hours > 48 ? "days" : "hours");
 }
 
+/*
+ * A customer's erasure request: besides what the library deletes, the
+ * agent's own mark that it verified this customer (their key, in the
+ * locker) goes, whether or not the brand keeps the history: it is the
+ * agent's convenience, not a record the brand must keep.
+ */
+static void on_erased(struct app *a, const parley_event *ev)
+{
+    int i = convlist_find(&a->list, ev->conversation_id), rc = LOCKER_OK;
+    const char *what = ev->erasure == 2 ? "history kept (brand policy)" : "history deleted";
+
+    if (i >= 0 && a->list.v[i].has_customer) {
+        uint8_t pk[32];
+        char hex[65];
+
+        memcpy(pk, a->list.v[i].customer_pk, 32);
+        sodium_bin2hex(hex, sizeof(hex), pk, 32);
+        if (a->locker != NULL && locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL)
+            rc = locker_del(a->locker, LOCKER_KIND_VERIFIED, hex);
+        for (size_t k = 0; k < a->list.n; k++)
+            if (a->list.v[k].has_customer && sodium_memcmp(a->list.v[k].customer_pk, pk, 32) == 0) {
+                a->list.v[k].verified = 0;
+                a->list.v[k].dirty = 1;
+            }
+    }
+    if (rc != LOCKER_OK)
+        app_status(a, "customer asked for erasure: %s; their verification mark could not be "
+                      "removed: %s", what, locker_strerror(rc));
+    else
+        app_status(a, "customer asked for erasure: %s", what);
+}
+
 void app_on_event(void *user, const parley_event *ev)
 {
     struct app *a = user;
@@ -300,8 +332,7 @@ void app_on_event(void *user, const parley_event *ev)
         app_status(a, "relay refused: %s (code %d)", parley_strerror(ev->error), ev->relay_code);
         break;
     case PARLEY_EV_ERASED:
-        app_status(a, ev->erasure == 2 ? "customer asked for erasure: history kept (brand policy)"
-                                       : "customer asked for erasure: history deleted");
+        on_erased(a, ev);
         break;
     case PARLEY_EV_DIRECTORY_EXPIRY:
         app_directory_expiry(a, ev);
