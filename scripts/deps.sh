@@ -9,6 +9,7 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
   libncurses-dev tmux curl openssl
   nats-server libnats-dev
+  libstemmer-dev publicsuffix
 )
 packages+=("$@") # more that a caller needs (bench/relay/deps.sh)
 
