@@ -169,6 +169,8 @@ term signed off
 term medical leave
 term life support
 term =HFE gene
+term =BRCA/=BRCA1/=BRCA2 (gene/mutation/variant/carrier/positive/test/result/status)
+not work/works/worked/working/job/rep/steward/nurse/porter/shift/shifts/cleaner/volunteer at/in the hospital/hospitals/ward/clinic
 
 # Medicines and brand-name drugs people name.
 term @medicine

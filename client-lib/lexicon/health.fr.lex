@@ -21,6 +21,7 @@ term douleurs chroniques
 term maladie chronique
 term fatigue chronique
 term =SEP
+term =BRCA/=BRCA1/=BRCA2
 term sclérose en plaques
 term parkinson/alzheimer/démence/huntington
 term =AVC
@@ -206,7 +207,8 @@ not malade cette/ce/la/le promo/offre/prix/deal/réduc
 not cette/ce/la/le/votre promo/offre/prix/deal/réduc/site (est) (trop/grave/complètement/vraiment) malade
 not fait/failli/faillir faire une crise cardiaque
 not fait/failli/faillir faire un infarctus
-not m a/ont donné une crise cardiaque
+not donné/donne/donner/donnera/donnez une crise cardiaque
+not donné/donne/donner un infarctus
 not faire un infarctus en voyant
 not crise cardiaque en voyant
 not je suis aveugle ou

@@ -34,6 +34,8 @@ term fais/faisons/fait/faire le ramadan/carême
 term jeûne/jeûner/jeûnons/jeûnes pendant/durant (le) ramadan/carême/kippour
 term jeûne/jeûner/jeûnons/jeûnes du ramadan/carême
 term carême | near=@jeune_cue
+term pendant/durant le ramadan/carême
+term rupture du jeûne
 term yom kippour | self
 term kippour/pessah/hanoukka/diwali | self
 term prière du vendredi

@@ -33,6 +33,7 @@ term j'aime les femmes/filles | if=@writer_woman
 term mon mari/copain/compagnon/fiancé/chéri/petit-ami/conjoint | if=@writer_man
 term ma femme/copine/compagne/fiancée/chérie/petite-amie/conjointe/épouse | if=@writer_woman
 term coming out/coming-out
+not coming out de
 term mon coming out/coming-out
 term fait mon coming out
 term grindr
