@@ -265,3 +265,40 @@ unless vet/vets/veterinary/veterinarian
 unless plant/plants/tree/trees/=leaves/lawn/hedge
 unless tomato/tomatoes/roses/orchid/orchids
 term steroids/antihistamines/painkillers | self
+
+# More conditions, treatments and care people mention.
+term bad back | self
+term immunocompromised/immunosuppressed/autoimmune
+term clinic | near=@clinic_cue
+term memory/fertility/pain/cancer/diabetes/sexual health/mental health/psychiatric clinic
+term hay fever
+term hearing/sight/vision/memory loss | self
+term osteoporosis/anaemia/anemia/incontinence/psychosis/neuropathy/scoliosis/spondylitis
+term fertility treatment/treatments
+term miscarried
+term cholesterol | self
+term bariatric surgery
+term gastric band/bypass/sleeve
+term sleep apnoea/apnea
+term =CPAP
+term ostomy
+term long-term/chronic/serious/terminal condition/illness/disease
+term mental illness
+term hospice/palliative care
+term hospice | self
+term carer/caregiver | near=@carer_cue
+term i =m/am expecting | conf=75
+term due date | self
+term my blood pressure/sugar/levels
+term i =m/am recovering from
+term recovering from (a/an/my/the) surgery/operation/illness/infection/stroke/heart attack/injury/accident/fall
+term had a fall | self
+term concussed/sprained/fractured | self
+term in plaster
+
+@clinic_cue = my/his/her/our/the/at/to
+@carer_cue = my/his/her/i/am/i'm/as/full-time
+
+not clinic hours/times
+not beauty/skin/dental/aesthetic/laser/pet/vet/tax/legal/car clinic
+not hay fever season sale/sales/offer/offers

@@ -261,3 +261,32 @@ unless mon/ma/mes/notre/nos/son/sa/ses chat/chats/chatte/chattes
 unless cochon d'inde
 unless vétérinaire/véto/vétérinaires
 unless plante/plantes/arbre/arbres/pelouse/haie/rosier/rosiers/feuilles/orchidée/orchidées/tomates
+
+# Autres maladies, soins et aides.
+term j'attends un bébé/enfant
+term nous attendons un bébé/enfant
+term on attend un bébé/enfant
+term date prévue d'accouchement
+term terme prévu | self
+term anémie/anémique/incontinence/psychose/neuropathie/scoliose/spondylarthrite/ostéoporose
+term maladie auto-immune
+term immunodéprimé/immunodéprimée
+term apnée du sommeil
+term perte d'audition/auditive
+term perte de la vue
+term cholestérol | self
+term chirurgie bariatrique
+term anneau gastrique
+term =sleeve | self
+term soins palliatifs
+term maison de retraite/repos | self
+term =EHPAD | self
+term aidant/aidante | self
+term auxiliaire de vie
+term infirmière/infirmier à domicile
+term rhume des foins
+term longue maladie
+term affection de longue durée
+term =ALD
+term mal au dos/ventre/genou/genoux | self
+term je me remets d'une/de ma/d'un/de mon opération/chute/maladie/infection/fracture/accident
