@@ -8,7 +8,7 @@
 @people = african/africans/afro-caribbean/caribbean/caribbeans/jamaican/jamaicans/trinidadian/barbadian/bajan/haitian/haitians/somali/somalis/ethiopian/eritrean/nigerian/nigerians/ghanaian/senegalese/malian/congolese/cameroonian/ivorian/kenyan/ugandan/zimbabwean/sudanese/yoruba/igbo/hausa/fulani/wolof/zulu/xhosa/amhara/oromo/tigrayan/maasai/ashanti
 @people = arab/arabs/berber/berbers/amazigh/kurd/kurds/kurdish/turkish/turk/turks/armenian/armenians/assyrian/persian/iranian/afghan/afghans/pashtun/tajik/uzbek/uyghur/uighur/tibetan/moroccan/moroccans/algerian/algerians/tunisian/tunisians/egyptian/lebanese/syrian/iraqi/palestinian/yemeni/bedouin/druze/chechen
 @people = asian/asians/pakistani/pakistanis/bangladeshi/bangladeshis/indian/indians/bengali/punjabi/gujarati/tamil/tamils/sinhalese/nepali/nepalese/chinese/korean/koreans/japanese/vietnamese/filipino/filipina/filipinos/thai/cambodian/khmer/hmong/laotian/malay/malaysian/indonesian/burmese/mongolian/kashmiri/sikh-punjabi
-@people = hispanic/hispanics/latino/latina/latinos/latinas/latinx/latine/chicano/chicana/mexican/mexicans/puerto rican/dominican/cuban/colombian/peruvian/salvadoran/guatemalan/brazilian/venezuelan
+@people = hispanic/hispanics/latino/latina/latinos/latinas/latinx/latine/chicano/chicana/mexican/mexicans/puerto-rican/dominican/cuban/colombian/peruvian/salvadoran/guatemalan/brazilian/venezuelan
 @people = black/brown
 @people = roma/romani/romany/gypsy/gypsies/traveller/travellers/sinti/yenish
 @people = maori/inuit/sami/aboriginal/aborigine/indigenous/metis
@@ -43,7 +43,7 @@ term @people @origin_word
 term of @people @origin_word
 term half/quarter/part @people | self
 term # (%/percent/per-cent) @people
-term @people (roots/blood/ancestry/heritage/dna)
+term @people roots/blood/ancestry/heritage/dna
 term ethnic/ethnicity/ethnically | self
 term ethnic minority/minorities/origin/origins/background/group/groups/heritage/identity
 term =BAME/=BIPOC/=POC
@@ -83,7 +83,7 @@ not black/brown/white tea/coffee/rice/bread/sugar/belt/eye/market/hole/box/out/m
 not black/brown/dark/olive/deep/light/pale/fair colour/color/shade/one/version/model/finish/leather/wood/dress/jacket/shoes/boots/bag/case/frame/strap/coat/top/shirt/jeans/trousers/hair
 not in/speak/speaks/spoke/speaking/learn/learning/translate/translated/translation/subtitles/subtitled/dubbed/read/write/writing/fluent @people
 not @people language/translation/version/subtitles/speaker/speakers/keyboard/characters/alphabet/script
-not asian/african/mexican/indian/chinese/japanese/korean/thai/vietnamese/lebanese/turkish/moroccan/caribbean/jamaican/cuban/peruvian/brazilian/ethiopian/arab/persian/middle eastern/south/east/west/north cuisine/food/restaurant/restaurants/takeaway/shop/store/supermarket/grocer/grocery/market/spices/recipe/recipes/dish/dishes/cooking/cookery/rice/noodles/tea/coffee/print/prints/style/pattern/patterns/design/designs/fabric/rug/rugs/art/music/film/films/cinema/dance/festival/market
+not asian/african/mexican/indian/chinese/japanese/korean/thai/vietnamese/lebanese/turkish/moroccan/caribbean/jamaican/cuban/peruvian/brazilian/ethiopian/arab/persian/middle-eastern/south/east/west/north cuisine/food/restaurant/restaurants/takeaway/shop/store/supermarket/grocer/grocery/market/spices/recipe/recipes/dish/dishes/cooking/cookery/rice/noodles/tea/coffee/print/prints/style/pattern/patterns/design/designs/fabric/rug/rugs/art/music/film/films/cinema/dance/festival/market
 not indian ocean/summer/rupee/rupees/railways/visa
 not turkish delight/airlines/bath/lira
 not chinese new year

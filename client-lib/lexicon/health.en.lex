@@ -35,7 +35,7 @@ term chest infection
 term covid/coronavirus | self
 term long covid
 term flu | self
-term shingles/chickenpox/measles/mumps/norovirus/glandular fever/sepsis
+term shingles/chickenpox/measles/mumps/norovirus/glandular-fever/sepsis
 term food poisoning | self
 term hepatitis/cirrhosis
 term kidney/renal disease/failure/stones/transplant
@@ -270,7 +270,7 @@ term steroids/antihistamines/painkillers | self
 term bad back | self
 term immunocompromised/immunosuppressed/autoimmune
 term clinic | near=@clinic_cue
-term memory/fertility/pain/cancer/diabetes/sexual health/mental health/psychiatric clinic
+term memory/fertility/pain/cancer/diabetes/sexual-health/mental-health/psychiatric clinic
 term hay fever
 term hearing/sight/vision/memory loss | self
 term osteoporosis/anaemia/anemia/incontinence/psychosis/neuropathy/scoliosis/spondylitis

@@ -180,14 +180,21 @@ static struct elem word_elem(const char *src, const struct scan_token *t, unsign
     if (!scan_stem(stemmers[lang], t->fold, strlen(t->fold), stem, sizeof(stem)) ||
         stem[0] == '\0')
         die("cannot stem '%s'", t->fold);
-    if (strlen(stem) < 4 && strcmp(stem, t->fold) != 0) {
-        /* A stem this short ("queer" -> "que" in French) would catch unrelated words. */
+    if (strlen(stem) < 4) {
+        /* A stem this short ("queer" -> "que" in French, "aïd" -> "aid") catches other words. */
         e.kind = LEX_EXACT;
         e.key = dup_str(t->fold);
         return e;
     }
     e.kind = LEX_STEM;
     e.key = dup_str(stem);
+    /*
+     * Where Snowball took off a derivational suffix of 4 letters or more
+     * ("royaliste" -> "royal", "communiste" -> "commun"), only words about
+     * as long as the lexicon's match: its inflections, not the bare root.
+     */
+    if (strlen(t->fold) >= strlen(stem) + 4)
+        e.arg = (unsigned short)(strlen(t->fold) - 1);
     return e;
 }
 

@@ -8,7 +8,7 @@ term =LGBT/=LGBTQ/=LGBTQIA/=LGBTI/=LGBTQI
 term =LGBTQ+/=LGBT+/=LGBTQIA+
 term gay/gays | self
 term gay @person_noun
-term gay (@kin/couple/couples/bar/bars/club/clubs/pride/dating/marriage/wedding/friend/friends/best/son/daughter/brother/sister/uncle/aunt/cousin/community/rights)
+term gay @kin/couple/couples/bar/bars/club/clubs/pride/dating/marriage/wedding/friend/friends/best/son/daughter/brother/sister/uncle/aunt/cousin/community/rights)
 term @iam (a/an) (@keen) =bi/=bi-curious/=bicurious
 term =bi @person_noun
 term same-sex/same sex couple/couples/marriage/partner/partners/parents/wedding/relationship/family/attraction

@@ -136,7 +136,7 @@ static bool elem_matches(const struct lex_elem *e, const struct scan_token *t)
     switch (e->kind) {
     case LEX_STEM:
         return t->kind == SCAN_TOKEN_WORD && !t->too_long && t->stem[e->lang][0] != '\0' &&
-               strcmp(t->stem[e->lang], e->key) == 0;
+               strcmp(t->stem[e->lang], e->key) == 0 && strlen(t->fold) >= e->arg;
     case LEX_EXACT:
         return !t->too_long && strcmp(t->fold, e->key) == 0;
     case LEX_PREFIX:

@@ -12,7 +12,7 @@
 
 /* What one alternative of a pattern position matches. */
 enum lex_elem_kind {
-    LEX_STEM = 0,   /* a word whose stem in lang is key */
+    LEX_STEM = 0,   /* a word whose stem in lang is key, at least arg bytes long folded */
     LEX_EXACT = 1,  /* a word whose folded form is key */
     LEX_PREFIX = 2, /* a word whose folded form starts with key */
     LEX_LIST = 3,   /* any pattern of list arg */
