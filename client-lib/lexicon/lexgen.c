@@ -24,6 +24,7 @@
 #define GAP_WORDS 3    /* "..." */
 #define MAX_DEPTH 3    /* lists inside lists */
 #define MAX_LISTS 4096 /* LEX_NO_LIST stays out of range */
+#define LIST_TRY_MAX 64 /* members of a list one word may start: scan_lexicon.c tries so many */
 
 static const char *const category_files[] = {
     "health", "religion", "politics", "union", "ethnicity", "sexual_orientation", "biometric",
@@ -65,7 +66,8 @@ struct list {
     unsigned char lang;
     unsigned *members;
     size_t n, cap;
-    const char *where; /* first use, for the error when undefined */
+    size_t kfirst, kcount; /* its members by first word, in the list key table */
+    const char *where;     /* first use, for the error when undefined */
 };
 struct rule {
     unsigned pattern;
@@ -644,8 +646,10 @@ static void read_psl(const char *path)
 /* ------------------------------------------------------------------ */
 /* The index and the output.                                           */
 
-static struct key *keys[2];
-static size_t nkeys[2], ckeys[2];
+static size_t stem_head_count[SCAN_LANG_COUNT];
+/* keys[0]: terms, keys[1]: negative cues, keys[2]: the members of one list. */
+static struct key *keys[3];
+static size_t nkeys[3], ckeys[3];
 
 static void add_key(int which, char type, const char *k, unsigned rule)
 {
@@ -748,6 +752,72 @@ static void write_keys(FILE *o, const char *name, const char *count, int which)
     fprintf(o, "    {\"\", 0},\n};\nconst size_t %s = %zu;\n\n", count, n);
 }
 
+/* The first LEX_STEM_HEAD letters of the stem keys of each language, sorted, once each. */
+static void write_stem_heads(FILE *o)
+{
+    char **heads = NULL;
+    size_t n, cap = 0;
+
+    fputs("const char *const lex_stem_heads[2][1024] = {\n", o);
+    for (int l = 0; l < SCAN_LANG_COUNT; l++) {
+        n = 0;
+        for (size_t i = 0; i < nelems; i++) {
+            bool seen = false;
+
+            if (elems[i].kind != LEX_STEM || elems[i].lang != l)
+                continue;
+            if (strlen(elems[i].key) < LEX_STEM_HEAD + 1)
+                die("stem '%s' shorter than %d letters", elems[i].key, LEX_STEM_HEAD + 1);
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = strncmp(heads[j], elems[i].key, LEX_STEM_HEAD) == 0;
+            if (!seen)
+                PUSH(heads, n, cap, elems[i].key);
+        }
+        if (n > 1024)
+            die("more than 1024 stem heads");
+        qsort(heads, n, sizeof(char *), str_cmp);
+        fputs("    {\n", o);
+        for (size_t j = 0; j < n; j++)
+            fprintf(o, "        \"%.*s\",\n", LEX_STEM_HEAD, heads[j]);
+        fprintf(o, "    },\n");
+        stem_head_count[l] = n;
+    }
+    fprintf(o, "};\nconst size_t lex_stem_head_count[2] = {%zu, %zu};\n\n", stem_head_count[0],
+            stem_head_count[1]);
+    free(heads);
+}
+
+/* Each list's members by the keys of their first word, list after list. */
+static void write_list_keys(FILE *o)
+{
+    size_t total = 0;
+
+    fputs("const struct lex_key lex_list_keys[] = {\n", o);
+    for (size_t l = 0; l < nlists; l++) {
+        for (size_t i = 0; i < nkeys[2]; i++)
+            free(keys[2][i].key);
+        nkeys[2] = 0;
+        for (size_t m = 0; m < lists[l].n; m++)
+            index_pattern(2, lists[l].members[m], lists[l].members[m], 0);
+        qsort(keys[2], nkeys[2], sizeof(struct key), key_cmp);
+        lists[l].kfirst = total;
+        for (size_t i = 0, same = 0; i < nkeys[2]; i++) {
+            if (i > 0 && key_cmp(&keys[2][i - 1], &keys[2][i]) == 0)
+                continue;
+            same = i > 0 && strcmp(keys[2][i - 1].key, keys[2][i].key) == 0 ? same + 1 : 1;
+            if (same > LIST_TRY_MAX)
+                die("list @%s: more than %d members start with one word", lists[l].name,
+                    LIST_TRY_MAX);
+            fputs("    {", o);
+            put_str(o, keys[2][i].key);
+            fprintf(o, ", %u},\n", keys[2][i].rule);
+            total++;
+        }
+        lists[l].kcount = total - lists[l].kfirst;
+    }
+    fputs("    {\"\", 0},\n};\n\n", o);
+}
+
 static void write_output(const char *path)
 {
     FILE *o = fopen(path, "w");
@@ -771,6 +841,7 @@ static void write_output(const char *path)
             prefix_max = strlen(elems[i].key);
     }
     fprintf(o, "};\nconst size_t lex_prefix_max = %zu;\n\n", prefix_max);
+    write_stem_heads(o);
     fputs("const struct lex_pos lex_positions[] = {\n", o);
     for (size_t i = 0; i < npositions; i++)
         fprintf(o, "    {%u, %u, %u},\n", positions[i].first, positions[i].nalt,
@@ -778,13 +849,15 @@ static void write_output(const char *path)
     fputs("};\n\nconst struct lex_pattern lex_patterns[] = {\n", o);
     for (size_t i = 0; i < npatterns; i++)
         fprintf(o, "    {%u, %u},\n", patterns[i].first, patterns[i].npos);
-    fputs("};\n\nconst struct lex_list lex_lists[] = {\n", o);
+    fputs("};\n\n", o);
+    write_list_keys(o);
+    fputs("const struct lex_list lex_lists[] = {\n", o);
     for (size_t i = 0; i < nlists; i++) {
-        fprintf(o, "    {%zu, %zu}, /* @%s (%s) */\n", members, lists[i].n, lists[i].name,
-                lang_names[lists[i].lang]);
+        fprintf(o, "    {%zu, %zu, %zu, %zu}, /* @%s (%s) */\n", members, lists[i].n,
+                lists[i].kfirst, lists[i].kcount, lists[i].name, lang_names[lists[i].lang]);
         members += lists[i].n;
     }
-    fputs("    {0, 0},\n};\n\nconst unsigned lex_list_members[] = {\n", o);
+    fputs("    {0, 0, 0, 0},\n};\n\nconst unsigned lex_list_members[] = {\n", o);
     for (size_t i = 0; i < nlists; i++)
         for (size_t m = 0; m < lists[i].n; m++)
             fprintf(o, "    %u,\n", lists[i].members[m]);
@@ -820,7 +893,7 @@ static void release(void)
     }
     for (size_t i = 0; i < nrules; i++)
         free(rules[i].source);
-    for (int w = 0; w < 2; w++) {
+    for (int w = 0; w < 3; w++) {
         for (size_t i = 0; i < nkeys[w]; i++)
             free(keys[w][i].key);
         free(keys[w]);

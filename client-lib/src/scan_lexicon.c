@@ -14,6 +14,7 @@
  * 16 positions and two 3-word gaps, lists nest at most 3 deep) and by a
  * step budget, so the scan stays linear in the text whatever it holds.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #define CUE_WINDOW 12   /* a "near" cue ends at most this many words before its term */
 #define STEP_BUDGET 4096 /* word comparisons allowed for one rule at one word */
 #define COND_CACHE 16
+#define LIST_TRY_MAX 64  /* members of one list a word can start (the generator checks) */
 #define NONE ((size_t)-1)
 
 /* Reads a text as chunks of words, each with its range to report. */
@@ -37,14 +39,16 @@ struct chunker {
     struct scan_token pending;
     bool have_pending;
     bool done;
+    size_t used; /* words ever held, to wipe */
 };
 
 struct lex_ctx {
     const unsigned char *s;
     size_t len;
     struct scan_stemmer *stem[SCAN_LANG_COUNT];
+    struct chunker *aux; /* for "if" conditions, read through the whole text; made on need */
+    bool out_of_memory;
     struct chunker main;
-    struct chunker aux; /* for "if" conditions, read through the whole text */
     unsigned char reach[SPECIAL_COUNT][CHUNK_MAX];
     bool unless[SPECIAL_COUNT];
     unsigned cond_list[COND_CACHE];
@@ -63,11 +67,33 @@ struct lex_ctx {
 /* ------------------------------------------------------------------ */
 /* Words.                                                              */
 
+/* True when some stem key of lang starts like the folded word w (4 letters or more). */
+static bool stem_head_known(int lang, const char *w)
+{
+    size_t lo = 0, hi = lex_stem_head_count[lang];
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(lex_stem_heads[lang][mid], w, LEX_STEM_HEAD);
+
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 static void stem_token(struct lex_ctx *x, struct scan_token *t)
 {
     for (int l = 0; l < SCAN_LANG_COUNT; l++) {
         t->stem[l][0] = '\0';
         if (t->kind != SCAN_TOKEN_WORD || t->digits || t->too_long)
+            continue;
+        /* Stems keep a word's start; keys have 4 letters or more. */
+        if (strlen(t->fold) <= LEX_STEM_HEAD || !stem_head_known(l, t->fold))
             continue;
         if (!scan_stem(x->stem[l], t->fold, strlen(t->fold), t->stem[l], SCAN_KEY_MAX))
             t->stem[l][0] = '\0'; /* no stem: the word matches by its folded form only */
@@ -76,6 +102,7 @@ static void stem_token(struct lex_ctx *x, struct scan_token *t)
 
 static void chunker_init(struct chunker *c)
 {
+    c->used = 0;
     c->n = 0;
     c->from = 0;
     c->to = 0;
@@ -123,6 +150,8 @@ static bool chunk_next(struct lex_ctx *x, struct chunker *c)
         }
         c->tok[c->n++] = c->pending;
     }
+    if (c->n > c->used)
+        c->used = c->n;
     cut = c->n == CHUNK_MAX && !c->have_pending && !c->done;
     c->to = cut ? CHUNK_MAX - OVERLAP : c->n;
     return c->n > c->from || cut;
@@ -150,6 +179,8 @@ static bool elem_matches(const struct lex_elem *e, const struct scan_token *t)
 
 static size_t match_pattern(struct lex_ctx *x, const struct chunker *c, unsigned pat, size_t i,
                             bool adjacent);
+static size_t list_candidates(unsigned list, const struct scan_token *w,
+                              unsigned out[LIST_TRY_MAX]);
 
 /*
  * The longest match of positions [k, npos) of pattern pat from word i,
@@ -186,10 +217,11 @@ static size_t match_from(struct lex_ctx *x, const struct chunker *c, const struc
         if (i >= c->n || (adjacent && c->tok[i].brk))
             continue;
         if (e->kind == LEX_LIST) {
-            const struct lex_list *l = &lex_lists[e->arg];
+            unsigned members[LIST_TRY_MAX];
+            size_t nm = list_candidates(e->arg, &c->tok[i], members);
 
-            for (unsigned m = 0; m < l->count; m++) {
-                size_t q = match_pattern(x, c, lex_list_members[l->first + m], i, adjacent);
+            for (size_t m = 0; m < nm; m++) {
+                size_t q = match_pattern(x, c, members[m], i, adjacent);
 
                 if (q != NONE)
                     q = match_from(x, c, p, k + 1, q, true);
@@ -221,38 +253,48 @@ static size_t match_rule(struct lex_ctx *x, const struct chunker *c, unsigned ru
 /* True when some pattern of list ends after word from and at most at word i, in this chunk. */
 static bool list_before(struct lex_ctx *x, const struct chunker *c, unsigned list, size_t i)
 {
-    const struct lex_list *l = &lex_lists[list];
     size_t lo = i > CUE_WINDOW ? i - CUE_WINDOW : 0;
 
-    for (size_t j = i; j-- > lo;)
-        for (unsigned m = 0; m < l->count; m++) {
+    for (size_t j = i; j-- > lo;) {
+        unsigned members[LIST_TRY_MAX];
+        size_t nm = list_candidates(list, &c->tok[j], members);
+
+        for (size_t m = 0; m < nm; m++) {
             size_t e;
 
             x->steps = STEP_BUDGET;
-            e = match_pattern(x, c, lex_list_members[l->first + m], j, false);
+            e = match_pattern(x, c, members[m], j, false);
             if (e != NONE && e <= i)
                 return true;
         }
+    }
     return false;
 }
 
 /* True when some pattern of list matches anywhere in the text (cached per scan). */
 static bool list_in_text(struct lex_ctx *x, unsigned list)
 {
-    const struct lex_list *l = &lex_lists[list];
     bool found = false;
 
     for (size_t i = 0; i < x->ncond; i++)
         if (x->cond_list[i] == list)
             return x->cond_value[i];
-    chunker_init(&x->aux);
-    while (!found && chunk_next(x, &x->aux))
-        for (size_t i = x->aux.from; !found && i < x->aux.to; i++)
-            for (unsigned m = 0; !found && m < l->count; m++) {
+    if (x->aux == NULL && (x->aux = malloc(sizeof(*x->aux))) == NULL) {
+        x->out_of_memory = true;
+        return false;
+    }
+    chunker_init(x->aux);
+    while (!found && chunk_next(x, x->aux))
+        for (size_t i = x->aux->from; !found && i < x->aux->to; i++) {
+            unsigned members[LIST_TRY_MAX];
+            size_t nm = list_candidates(list, &x->aux->tok[i], members);
+
+            for (size_t m = 0; !found && m < nm; m++) {
                 x->steps = STEP_BUDGET;
-                found = match_pattern(x, &x->aux, lex_list_members[l->first + m], i, false) !=
-                        NONE;
+                found = match_pattern(x, x->aux, members[m], i, false) != NONE;
             }
+        }
+    explicit_bzero(x->aux->tok, x->aux->used * sizeof(x->aux->tok[0]));
     if (x->ncond < COND_CACHE) {
         x->cond_list[x->ncond] = list;
         x->cond_value[x->ncond++] = found;
@@ -279,6 +321,70 @@ static size_t key_lower_bound(const struct lex_key *keys, size_t n, const char *
     return lo;
 }
 
+/* Adds the members of keys[0, n) filed under key to out (each once); returns the new count. */
+static size_t list_lookup(const struct lex_key *keys, size_t n, const char *key,
+                          unsigned out[LIST_TRY_MAX], size_t nout)
+{
+    for (size_t i = key_lower_bound(keys, n, key); i < n && strcmp(keys[i].key, key) == 0; i++) {
+        bool seen = false;
+
+        for (size_t j = 0; j < nout && !seen; j++)
+            seen = out[j] == keys[i].rule;
+        if (!seen && nout < LIST_TRY_MAX)
+            out[nout++] = keys[i].rule;
+    }
+    return nout;
+}
+
+/* Builds the index keys of a word ("e"+stem, "f"+stem, "x"+form, "n", "p"+prefix) for each. */
+static void word_keys(const struct scan_token *w, void (*each)(const char *key, void *arg),
+                      void *arg)
+{
+    char key[SCAN_KEY_MAX + 1];
+    size_t flen = strlen(w->fold);
+
+    for (int l = 0; l < SCAN_LANG_COUNT; l++)
+        if (w->stem[l][0] != '\0') {
+            key[0] = l == SCAN_LANG_FR ? 'f' : 'e';
+            memcpy(key + 1, w->stem[l], strlen(w->stem[l]) + 1);
+            each(key, arg);
+        }
+    key[0] = 'x';
+    memcpy(key + 1, w->fold, flen + 1);
+    each(key, arg);
+    if (w->digits)
+        each("n", arg);
+    for (size_t k = 3; k <= flen && k <= lex_prefix_max; k++) {
+        key[0] = 'p';
+        memcpy(key + 1, w->fold, k);
+        key[k + 1] = '\0';
+        each(key, arg);
+    }
+}
+
+struct list_lookup_arg {
+    const struct lex_list *list;
+    unsigned *out;
+    size_t n;
+};
+
+static void list_lookup_each(const char *key, void *arg)
+{
+    struct list_lookup_arg *a = arg;
+
+    a->n = list_lookup(lex_list_keys + a->list->kfirst, a->list->kcount, key, a->out, a->n);
+}
+
+/* The members of list whose first word can be w, into out; returns their count. */
+static size_t list_candidates(unsigned list, const struct scan_token *w,
+                              unsigned out[LIST_TRY_MAX])
+{
+    struct list_lookup_arg a = {&lex_lists[list], out, 0};
+
+    word_keys(w, list_lookup_each, &a);
+    return a.n;
+}
+
 /* Adds the rules filed under key to x->tried, each once per word. */
 static void lookup(struct lex_ctx *x, const struct lex_key *keys, size_t n, const char *key)
 {
@@ -292,35 +398,31 @@ static void lookup(struct lex_ctx *x, const struct lex_key *keys, size_t n, cons
     }
 }
 
+struct rule_lookup_arg {
+    struct lex_ctx *x;
+    const struct lex_key *keys;
+    size_t n;
+};
+
+static void rule_lookup_each(const char *key, void *arg)
+{
+    struct rule_lookup_arg *a = arg;
+
+    lookup(a->x, a->keys, a->n, key);
+}
+
 /* Sets x->tried to the rules of an index whose first position the word can match. */
 static void candidates(struct lex_ctx *x, const struct lex_key *keys, size_t n,
                        const struct scan_token *w)
 {
-    char key[SCAN_KEY_MAX + 1];
-    size_t flen = strlen(w->fold);
+    struct rule_lookup_arg a = {x, keys, n};
 
     x->ntried = 0;
     if (++x->serial == 0) {
         memset(x->stamp, 0, lex_rule_count * sizeof(*x->stamp));
         x->serial = 1;
     }
-    for (int l = 0; l < SCAN_LANG_COUNT; l++)
-        if (w->stem[l][0] != '\0') {
-            key[0] = l == SCAN_LANG_FR ? 'f' : 'e';
-            memcpy(key + 1, w->stem[l], strlen(w->stem[l]) + 1);
-            lookup(x, keys, n, key);
-        }
-    key[0] = 'x';
-    memcpy(key + 1, w->fold, flen + 1);
-    lookup(x, keys, n, key);
-    if (w->digits)
-        lookup(x, keys, n, "n");
-    for (size_t k = 3; k <= flen && k <= lex_prefix_max; k++) {
-        key[0] = 'p';
-        memcpy(key + 1, w->fold, k);
-        key[k + 1] = '\0';
-        lookup(x, keys, n, key);
-    }
+    word_keys(w, rule_lookup_each, &a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -415,11 +517,16 @@ static void find_terms(struct lex_ctx *x, const struct chunker *c, struct scan_s
 
 parley_err scan_special(const unsigned char *s, size_t len, struct scan_sink *k)
 {
-    struct lex_ctx *x = calloc(1, sizeof(*x));
+    struct lex_ctx *x = malloc(sizeof(*x));
     parley_err err = PARLEY_OK;
 
     if (x == NULL)
         return PARLEY_ENOMEM;
+    /* Everything but the words, which chunk_next() fills before they are read. */
+    memset(x, 0, offsetof(struct lex_ctx, main));
+    memset((char *)x + offsetof(struct lex_ctx, reach), 0,
+           sizeof(*x) - offsetof(struct lex_ctx, reach));
+    chunker_init(&x->main);
     x->stamp = calloc(lex_rule_count, sizeof(*x->stamp));
     x->tried = calloc(lex_rule_count, sizeof(*x->tried));
     if (x->stamp == NULL || x->tried == NULL)
@@ -430,18 +537,24 @@ parley_err scan_special(const unsigned char *s, size_t len, struct scan_sink *k)
         if ((x->stem[l] = scan_stemmer_new((enum scan_lang)l)) == NULL)
             err = PARLEY_ENOMEM;
     if (err == PARLEY_OK) {
-        chunker_init(&x->main);
         while (chunk_next(x, &x->main)) {
             find_vetoes(x, &x->main);
             find_terms(x, &x->main, k);
         }
+        if (x->out_of_memory)
+            err = PARLEY_ENOMEM;
     }
     for (int l = 0; l < SCAN_LANG_COUNT; l++)
         scan_stemmer_free(x->stem[l]);
     free(x->stamp);
     free(x->tried);
     /* The words of the text were copied here: gone before the memory is. */
-    explicit_bzero(x, sizeof(*x));
+    explicit_bzero(x->main.tok, x->main.used * sizeof(x->main.tok[0]));
+    explicit_bzero(&x->main.pending, sizeof(x->main.pending));
+    if (x->aux != NULL) {
+        explicit_bzero(&x->aux->pending, sizeof(x->aux->pending));
+        free(x->aux);
+    }
     free(x);
     return err;
 }

@@ -40,10 +40,16 @@ struct lex_pattern {
     unsigned char npos;
 };
 
-/* A named list: the patterns list_members[first, first + count). */
+/*
+ * A named list: the patterns list_members[first, first + count), and
+ * list_keys[kfirst, kfirst + kcount): its members by the keys of their
+ * first word (as in struct lex_key below, rule being a member pattern).
+ */
 struct lex_list {
     unsigned first;
     unsigned count;
+    unsigned kfirst;
+    unsigned kcount;
 };
 
 enum lex_rule_kind {
@@ -82,10 +88,20 @@ extern const struct lex_list lex_lists[];
 extern const unsigned lex_list_members[];
 extern const struct lex_rule lex_rules[];
 extern const size_t lex_rule_count;
+extern const struct lex_key lex_list_keys[];
 extern const struct lex_key lex_term_keys[];
 extern const size_t lex_term_key_count;
 extern const struct lex_key lex_veto_keys[];
 extern const size_t lex_veto_key_count;
+/*
+ * The first 3 letters of every stem key of each language, sorted
+ * (strcmp): a word that starts otherwise cannot match a stem, so it need
+ * not be stemmed (Snowball changes endings only, and stem keys have 4
+ * letters or more).
+ */
+#define LEX_STEM_HEAD 3
+extern const char *const lex_stem_heads[2][1024];
+extern const size_t lex_stem_head_count[2];
 /* Longest prefix key, in bytes (without its 'p'). */
 extern const size_t lex_prefix_max;
 

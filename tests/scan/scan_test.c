@@ -145,6 +145,13 @@ static void test_email(void)
     expect_none(".jean@orange.fr is not an address, nor jean.@orange.fr");
     expect_none("support@ is incomplete");
     expect_none("my handle is @julie_b");
+    /* the top-level domain must be on the Public Suffix List */
+    expect_none("the file logo@2x.png will not upload");
+    expect_none("icons: cart@3x.jpg, user@2x.webp");
+    expect_one("write to atelier@nord.paris", PARLEY_SCAN_EMAIL, "atelier@nord.paris");
+    expect_one("K.WONG@EXAMPLE-CORP.COM.", PARLEY_SCAN_EMAIL, "K.WONG@EXAMPLE-CORP.COM");
+    expect_one("jean@orange.fr.Merci", PARLEY_SCAN_EMAIL, "jean@orange.fr");
+    expect_one("a@exemple.xn--p1ai", PARLEY_SCAN_EMAIL, "a@exemple.xn--p1ai");
     expect_none("x@-bad.fr");
     expect_none("price 3@4.50");
 }
@@ -199,6 +206,86 @@ static void test_special(void)
     expect_none("undiabetic");
     expect_none("enceinte bluetooth");
     expect_none("la qualit\xc3\xa9 est dans l'ADN de la marque");
+}
+
+/* Inflections by stem, context and negative cues, conditions, names of products. */
+static void test_lexicon(void)
+{
+    /* one entry, its inflections in both spellings and both languages */
+    expect_about("I was hospitalised twice", PARLEY_SCAN_HEALTH, "hospitalised");
+    expect_about("she was hospitalized in May", PARLEY_SCAN_HEALTH, "hospitalized");
+    expect_about("mes filles sont diab\xc3\xa9tiques", PARLEY_SCAN_HEALTH, "diab\xc3\xa9tiques");
+    expect_about("MES FILLES SONT DIABETIQUES", PARLEY_SCAN_HEALTH, "DIABETIQUES");
+    /* abbreviations match exactly, and only in their context */
+    expect_about("I've got MS and stairs are hard", PARLEY_SCAN_HEALTH, "MS");
+    expect_none("Ms Dupont will collect it");
+    expect_none("the MS Office licence");
+    /* a short French stem does not catch other words (aïd / aide) */
+    expect_none("le minuteur l'aide beaucoup");
+    /* a derivational stem does not catch its bare root (royaliste / royal) */
+    expect_about("je suis royaliste", PARLEY_SCAN_POLITICS, "royaliste");
+    expect_none("la gel\xc3\xa9" "e royale est en rupture");
+    /* a word that needs a personal cue */
+    expect_about("my son is deaf", PARLEY_SCAN_HEALTH, "deaf");
+    expect_none("deaf to our complaints, the shop");
+    /* figurative and non-personal uses */
+    expect_none("Your bill gave me a heart attack");
+    expect_none("am I blind or is the button gone?");
+    expect_none("this offer is sick");
+    expect_none("My dog has diabetes, any special food?");
+    expect_none("Mon chien est diab\xc3\xa9tique");
+    expect_none("Where is the Prescriptions tab?");
+    expect_none("leave it at the mosque next to my flat");
+    expect_none("I sent it by Western Union");
+    expect_none("The RMT strike cancelled my train, I'm stuck");
+    expect_none("Face ID stopped working");
+    expect_none("le chat du site ne r\xc3\xa9pond pas, je fais des crises de nerfs");
+    /* membership, not news */
+    expect_about("I'm an RMT rep", PARLEY_SCAN_UNION, "RMT");
+    /* a partner's gender says something only when the writer's does too */
+    expect_about("As a woman, my wife and I want a joint account",
+                 PARLEY_SCAN_SEXUAL_ORIENTATION, "my wife");
+    expect_none("my wife and I want a joint account");
+    expect_about("we're two dads", PARLEY_SCAN_SEXUAL_ORIENTATION, "two dads");
+    expect_about("nous sommes un couple de deux femmes", PARLEY_SCAN_SEXUAL_ORIENTATION,
+                 "deux femmes");
+    /* heritage, percentages, and origin of goods */
+    expect_about("I'm of Korean heritage", PARLEY_SCAN_ETHNICITY, "Korean heritage");
+    expect_about("I'm Roma", PARLEY_SCAN_ETHNICITY, "Roma");
+    expect_none("Roma tomatoes are out of stock");
+    expect_none("Ces pi\xc3\xa8" "ces sont d'origine chinoise");
+    expect_none("I ordered the African print cushion");
+}
+
+/* A sentence longer than one window of words: every term once, at its place. */
+static void test_long_sentence(void)
+{
+    static char text[8192];
+    parley_scan_finding f[MAX];
+    size_t n = 0, len = 0;
+
+    for (int i = 0; i < 400; i++) {
+        const char *w = (i == 5 || i == 140 || i == 150 || i == 300) ? "diabetes " : "parcel ";
+
+        memcpy(text + len, w, strlen(w));
+        len += strlen(w);
+    }
+    CHECK_OK(parley_scan(text, len, f, MAX, &n));
+    CHECK(n == 4);
+    for (size_t i = 0; i < n && i < MAX; i++) {
+        CHECK(f[i].category == PARLEY_SCAN_HEALTH);
+        CHECK(memcmp(text + f[i].start, "diabetes", 8) == 0 && f[i].end == f[i].start + 8);
+    }
+    /* the same words one sentence each, and runs of near-matches */
+    len = 0;
+    for (int i = 0; i < 600; i++) {
+        const char *w = i % 3 == 0 ? "I am sick of " : i % 3 == 1 ? "d'origine. " : "type 1 ";
+
+        memcpy(text + len, w, strlen(w));
+        len += strlen(w);
+    }
+    CHECK_OK(parley_scan(text, len, f, MAX, &n));
+    CHECK(n == 0);
 }
 
 static void test_scan_api(void)
@@ -312,6 +399,8 @@ int main(void)
     test_email();
     test_phone();
     test_special();
+    test_lexicon();
+    test_long_sentence();
     test_scan_api();
     test_policy();
     return 0;
