@@ -1,10 +1,12 @@
 /*
  * The sensitive-data guard: a local scan of a text before it is sent, for
- * the special categories of GDPR art. 9 (by French and English lexicons)
- * and for identifiers with a checksum or a strict shape (payment cards,
- * IBAN, French NIR, e-mail addresses, phone numbers), and the host's
- * policy deciding what happens to a text with findings. Nothing here does
- * I/O: a scanned text and its findings never leave the device.
+ * the special categories of GDPR art. 9 (by French and English lexicons
+ * compiled into the library, with Snowball stemming) and for identifiers
+ * with a checksum or a strict shape (payment cards, IBAN, French NIR,
+ * e-mail addresses with a Public Suffix List domain, phone numbers), and
+ * the host's policy deciding what happens to a text with findings.
+ * Nothing here does I/O or reads a file: a scanned text and its findings
+ * never leave the device.
  */
 #ifndef PARLEY_SCAN_H
 #define PARLEY_SCAN_H
@@ -68,8 +70,11 @@ typedef struct parley_scan_finding {
  * cap and PARLEY_ETOOBIG is returned, so the caller can retry with a
  * larger array. Returns PARLEY_OK, PARLEY_EINVAL (text NULL with len > 0,
  * out NULL with cap > 0, n NULL), PARLEY_ETOOBIG (len over
- * PARLEY_SCAN_MAX_TEXT, in which case *n is 0, or more findings than cap).
- * Pure: no allocation, no I/O, no global state; thread-safe.
+ * PARLEY_SCAN_MAX_TEXT, in which case *n is 0, or more findings than cap),
+ * PARLEY_ENOMEM (its working state could not be allocated: *n is 0 and
+ * out is cleared). No I/O, no global state; thread-safe. It allocates a
+ * few tens of KiB of working state (stemmers, the words of one sentence),
+ * wiped and freed before it returns. Time is linear in len.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_scan(const char *text, size_t len,
                                                    parley_scan_finding *out, size_t cap,
