@@ -472,13 +472,15 @@ static void parse_line(char *line, int category, unsigned char lang)
 
 static void read_lexicon(const char *path)
 {
-    const char *base = strrchr(path, '/');
+    const char *base = path ? strrchr(path, '/') : NULL;
     char name[64], *dot, *line = NULL;
     size_t cap = 0;
     unsigned long lineno = 0;
     int category = -1, lang = -1;
     FILE *f;
 
+    if (path == NULL)
+        die("no lexicon file");
     base = base ? base + 1 : path;
     snprintf(where, sizeof(where), "%s", path);
     if (strlen(base) >= sizeof(name))

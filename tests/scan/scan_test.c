@@ -4,6 +4,7 @@
  * cases, the hard negatives that must not fire, the lexicon's folding of
  * case and accents, and what each policy does to a text.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,53 @@ static void test_long_sentence(void)
     CHECK(n == 0);
 }
 
+/*
+ * Random texts made of lexicon words, cues, punctuation, digits, '@' and
+ * broken UTF-8: the scan never fails, and its findings are in bounds and
+ * in order.
+ */
+static void test_random_texts(void)
+{
+    static const char *const pieces[] = {
+        "I'm ", "my ", "je suis ", "d'", "origine ", "diabetes ", "sick ", "of ", "the ",
+        "union ", "member ", "CGT ", "gay ", "two ", "dads ", "as a ", "woman ", "Black ",
+        "Friday ", "DNA ", "test ", "heart attack ", ", ", ". ", "\n", "(", ")", "4970 ",
+        "1012 ", "06 ", "a@b.fr ", "x@2x.png ", "FR76 ", "% ", "40", "\xc3", "\xa9",
+        "\xcc\x81", "\xff", "-", "'", "\xe2\x80\x99", "pi\xc3\xa8" "ce ", "RN ", "...",
+    };
+    static char text[4096];
+    parley_scan_finding f[MAX];
+    uint32_t seed = 2463534242u;
+
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0, n = 0, words = 1 + round % 300;
+
+        for (size_t w = 0; w < words; w++) {
+            const char *p;
+
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            p = pieces[seed % (sizeof(pieces) / sizeof(pieces[0]))];
+            if (len + strlen(p) >= sizeof(text))
+                break;
+            memcpy(text + len, p, strlen(p));
+            len += strlen(p);
+        }
+        {
+            parley_err err = parley_scan(text, len, f, MAX, &n);
+
+            CHECK(err == PARLEY_OK || (err == PARLEY_ETOOBIG && n > MAX));
+        }
+        for (size_t i = 0; i < n && i < MAX; i++) {
+            CHECK(f[i].start < f[i].end && f[i].end <= len);
+            CHECK(f[i].category < PARLEY_SCAN_CATEGORY_COUNT);
+            CHECK(i == 0 || f[i - 1].start < f[i].start ||
+                  (f[i - 1].start == f[i].start && f[i - 1].category <= f[i].category));
+        }
+    }
+}
+
 static void test_scan_api(void)
 {
     const char *t = "06 12 34 56 78, 07 12 34 56 78, 01 12 34 56 78";
@@ -401,6 +449,7 @@ int main(void)
     test_special();
     test_lexicon();
     test_long_sentence();
+    test_random_texts();
     test_scan_api();
     test_policy();
     return 0;
