@@ -2031,6 +2031,7 @@ static void agent_receive(struct parley__core *c, const Parley__Envelope *env, s
     if (a.erase) {
         parley_event ev;
 
+        parley__vault_compact(c->vault); /* no old copy of what was erased stays in the files */
         memset(&ev, 0, sizeof(ev));
         ev.kind = PARLEY_EV_ERASED;
         memcpy(ev.conversation_id, cv->id, 16);
@@ -2683,9 +2684,9 @@ static void sweep_retention(struct parley__core *c, uint64_t now)
             for (size_t i = 0; err == PARLEY_OK && i < w.n; i++)
                 err = parley__vault_del(c->vault, i < n_history ? "history" : "seen", w.keys[i],
                                         i < n_history ? 24 : 16);
-            if (err == PARLEY_OK)
-                parley__vault_commit(c->vault);
-            else
+            if (err == PARLEY_OK && parley__vault_commit(c->vault) == PARLEY_OK && n_history > 0)
+                parley__vault_compact(c->vault); /* retention means gone from the files too */
+            else if (err != PARLEY_OK)
                 parley__vault_rollback(c->vault);
         }
     }
@@ -3717,6 +3718,136 @@ static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const 
  * Tells every agent who holds part of one conversation (the agents its
  * first message went to, and those it was transferred to) and closes it.
  */
+struct rows_of {
+    const uint8_t *conv;
+    uint64_t *rows;
+    size_t n, cap;
+};
+
+/* The "pending" rows of one conversation. */
+static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                              size_t val_len)
+{
+    struct rows_of *r = arg;
+    Parley__PendingSend *ps;
+    bool mine;
+
+    if (key_len != 8)
+        return 0;
+    ps = parley__pending_send__unpack(&parley__wiping_allocator, val_len, val);
+    mine = ps != NULL && parley__len_is(ps->conversation_id, 16) &&
+           memcmp(ps->conversation_id.data, r->conv, 16) == 0;
+    if (ps != NULL)
+        parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
+    if (!mine)
+        return 0;
+    if (r->n == r->cap) {
+        uint64_t *grown = grow(r->rows, &r->cap, r->n, sizeof(*r->rows));
+        if (grown == NULL)
+            return 1;
+        r->rows = grown;
+    }
+    r->rows[r->n++] = row_of(key, 8);
+    return 0;
+}
+
+/*
+ * Customers, asking for erasure: what still waits to go out in conversation
+ * id (texts not yet sent or not yet sealed, an Open not yet sealed) is
+ * dropped, so that nothing of it reaches the relay after the request.
+ */
+static parley_err drop_unsent(struct parley__core *c, const uint8_t id[16])
+{
+    struct rows_of l = {id, NULL, 0, 0};
+    parley_err err = PARLEY_OK;
+    uint8_t row[8];
+
+    for (size_t i = c->n_out; err == PARLEY_OK && i-- > 0;) {
+        if (memcmp(c->out[i].conv, id, 16) != 0)
+            continue;
+        be64(row, c->out[i].key);
+        err = parley__vault_del(c->vault, "outbox", row, sizeof(row));
+        if (err == PARLEY_OK)
+            out_remove(c, i);
+    }
+    if (err == PARLEY_OK)
+        err = parley__vault_scan(c->vault, "pending", NULL, 0, collect_pending_of, &l);
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++) {
+        be64(row, l.rows[i]);
+        err = parley__vault_del(c->vault, "pending", row, sizeof(row));
+    }
+    free(l.rows);
+    return err;
+}
+
+/* A history row written by an agent loses the agent's name and key; the text stays. */
+static parley_err anonymise_row(struct parley__core *c, const uint8_t key[24])
+{
+    static uint8_t nobody[32];
+    Parley__HistoryRecord *r;
+    uint8_t *val;
+    size_t len;
+    parley_err err = parley__vault_get(c->vault, "history", key, 24, &val, &len);
+
+    if (err != PARLEY_OK)
+        return err;
+    r = parley__history_record__unpack(&parley__wiping_allocator, len, val);
+    parley_free(val, len);
+    if (r == NULL)
+        return PARLEY_EIO;
+    if (!r->from_me) {
+        char *name = r->sender_name;
+        ProtobufCBinaryData key_was = r->sender_sign_key;
+
+        r->sender_name = (char *)"";
+        r->sender_sign_key = (ProtobufCBinaryData){32, nobody};
+        err = parley__vault_put_pb(c->vault, "history", key, 24, &r->base);
+        r->sender_name = name; /* freed with the rest */
+        r->sender_sign_key = key_was;
+    }
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    return err;
+}
+
+/*
+ * Customers, once the agents are told: what the conversation kept about
+ * them goes (their certificates with names and keys, the agents its first
+ * message went to, their receive keys and sequence counters, their names
+ * and keys in the history). The customer's own copy of the conversation,
+ * its texts and consent, stays on the device.
+ */
+static parley_err forget_parties(struct parley__core *c, struct conv *cv)
+{
+    struct row_keys k = {NULL, 0, 0};
+    parley_err err = parley__vault_scan(c->vault, "history", cv->id, 16, collect_history_key, &k);
+
+    if (err == PARLEY_OK)
+        err = parley__vault_begin(c->vault);
+    for (size_t i = 0; err == PARLEY_OK && i < k.n; i++)
+        err = anonymise_row(c, k.keys[i]);
+    free(k.keys);
+    if (err != PARLEY_OK) {
+        if (c->vault->in_tx)
+            parley__vault_rollback(c->vault);
+        return err;
+    }
+    buf_free(&cv->agent_cert);
+    buf_free(&cv->target_cert);
+    sodium_memzero(&cv->agent, sizeof(cv->agent));
+    sodium_memzero(&cv->target, sizeof(cv->target));
+    sodium_memzero(cv->fanout, sizeof(cv->fanout));
+    cv->n_fanout = 0;
+    sodium_memzero(cv->senders, sizeof(cv->senders));
+    cv->n_senders = 0;
+    sodium_memzero(cv->peer_rk, sizeof(cv->peer_rk));
+    cv->has_peer_rk = false;
+    err = conv_save(c, cv);
+    if (err == PARLEY_OK)
+        return parley__vault_commit(c->vault);
+    parley__vault_rollback(c->vault);
+    return err;
+}
+
 static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16],
                                      Parley__ErasureRequest *req, uint64_t now)
 {
@@ -3748,6 +3879,8 @@ static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16
         if (err == PARLEY_OK)
             emit_state(c, &cv);
     }
+    if (err == PARLEY_OK)
+        err = forget_parties(c, &cv);
     conv_free(&cv);
     return err;
 }
@@ -3827,6 +3960,9 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
         free(l.ids);
         return err;
     }
+    /* Nothing written before the request leaves after it. */
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
+        err = drop_unsent(c, l.ids[i].id);
     /* The relay first, so that the notices to the agents sent next are not erased with the rest. */
     send_erase_frame(c);
     for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
@@ -3834,6 +3970,7 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
     free(l.ids);
     parley__erasure_request__free_unpacked(req, NULL);
     flush_pending(c, now);
+    parley__vault_compact(c->vault); /* no old copy of what was forgotten stays in the files */
     return err;
 }
 

@@ -198,6 +198,13 @@ void parley__vault_close(struct parley__vault *v)
     v->key = NULL;
 }
 
+void parley__vault_compact(struct parley__vault *v)
+{
+    /* Best effort: what it could not clear now goes with the next compaction or checkpoint. */
+    if (v->store.ops->compact != NULL && !v->in_tx)
+        (void)v->store.ops->compact(v->store.ctx);
+}
+
 parley_err parley__vault_begin(struct parley__vault *v)
 {
     if (v->store.ops->begin(v->store.ctx) != 0)

@@ -42,6 +42,9 @@ typedef int (*parley__vault_scan_fn)(void *arg, const uint8_t *key, size_t key_l
 parley_err parley__vault_scan(struct parley__vault *v, const char *table, const uint8_t *prefix,
                               size_t prefix_len, parley__vault_scan_fn fn, void *arg);
 
+/* After deletions that must not be recoverable (erasure): the store's compact, if it has one. */
+void parley__vault_compact(struct parley__vault *v);
+
 /* Packs a protobuf message and puts it. */
 parley_err parley__vault_put_pb(struct parley__vault *v, const char *table, const uint8_t *key,
                                 size_t key_len, const ProtobufCMessage *msg);

@@ -442,6 +442,50 @@ static void test_open_errors(void)
     CHECK(s.ops == NULL && s.ctx == NULL);
 }
 
+/* Whether the file at path holds needle (a missing file holds nothing). */
+static bool file_holds(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 20];
+    size_t n;
+    bool found;
+
+    if (f == NULL)
+        return false;
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    found = memmem(buf, n, needle, strlen(needle)) != NULL;
+    return found;
+}
+
+/*
+ * After an erasure the library deletes rows and compacts: nothing of a
+ * deleted value is left in the database file or its WAL.
+ */
+static void test_compact(void)
+{
+    static const char canary[] = "CANARY-erased-row-value";
+    parley_store s = open_store();
+    char wal[340];
+
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    CHECK(s.ops->compact != NULL);
+    CHECK(s.ops->begin(s.ctx) == 0);
+    CHECK(put_str(&s, "history", "row", canary) == 0);
+    CHECK(s.ops->commit(s.ctx) == 0);
+    CHECK(file_holds(db_path, canary) || file_holds(wal, canary));
+    CHECK(s.ops->del(s.ctx, "history", (const uint8_t *)"row", 3) == 0);
+    /* Not inside a transaction. */
+    CHECK(s.ops->begin(s.ctx) == 0);
+    CHECK(s.ops->compact(s.ctx) == -1);
+    CHECK(s.ops->rollback(s.ctx) == 0);
+    CHECK(s.ops->compact(s.ctx) == 0);
+    CHECK(!file_holds(db_path, canary));
+    CHECK(!file_holds(wal, canary));
+    CHECK(has_str(&s, "history", "row", NULL) == 0);
+    close_store(&s);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -463,6 +507,7 @@ int main(void)
     test_transactions();
     test_reopen_and_crash();
     test_file_settings();
+    test_compact();
     printf("store: all checks passed\n");
     return 0;
 }

@@ -679,7 +679,7 @@ static void record_events(struct mr_party *p)
     while (parley__core_next_event(p->core, &ev)) {
         struct mr_event *e;
 
-        if (ev.kind <= PARLEY_EV_ERASED)
+        if (ev.kind <= PARLEY_EV_DIRECTORY_EXPIRY)
             p->count[ev.kind]++;
         if (getenv("PARLEY_TEST_VERBOSE") != NULL)
             fprintf(stderr, "  [%s] event %d state %d err %s seq %llu text %s\n", p->name,

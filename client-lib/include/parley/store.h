@@ -40,6 +40,12 @@ typedef struct parley_store_ops {
     int (*scan)(void *ctx, const char *table, const uint8_t *prefix, size_t prefix_len,
                 parley_store_scan_fn fn, void *arg);
     void (*close)(void *ctx);
+    /*
+     * Optional (NULL: nothing to do): leaves nothing of deleted rows in the
+     * store's files (journals, free space), called outside a transaction
+     * after the library erased something, e.g. on an erasure request.
+     */
+    int (*compact)(void *ctx);
 } parley_store_ops;
 
 typedef struct parley_store {
@@ -49,7 +55,8 @@ typedef struct parley_store {
 
 /*
  * Opens (creating if needed) the default store: one sqlite database at
- * path, WAL mode, synchronous=FULL. Fills *out. Returns PARLEY_OK,
+ * path, WAL mode, synchronous=FULL, secure_delete; compact checkpoints and
+ * truncates the WAL, whose frames would otherwise keep deleted rows. Fills *out. Returns PARLEY_OK,
  * PARLEY_EINVAL, PARLEY_EIO (cannot open or create), PARLEY_ENOMEM.
  * Release with out->ops->close(out->ctx).
  */
