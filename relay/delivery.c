@@ -252,6 +252,7 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
         quota_add(r, env->recipient.data, c->routing, -1, -(int64_t)env->sealed.len);
         quota_refund(r, c->routing, env->sealed.len);
         quota_settled(r, env->sealed.len);
+        metrics_reject(&r->metrics, REJECT_unavailable);
         session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", eid);
         return;
     }

@@ -203,8 +203,8 @@ static void finish(struct relay *r, struct erasure *j, bool ok)
         f.kind_case = PARLEY__FRAME__KIND_ERASED;
         f.erased = &e;
         session_send_frame(r, c, &f);
-    } else if (c != NULL) {
-        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+    } else if (!ok) {
+        session_store_refused(r, c, NULL);
     }
     log_event(LOG_INFO, "erased", "\"conn\":\"%s\",\"envelopes\":%u,\"ms\":%llu,\"ok\":%s",
               c != NULL ? c->pseudonym : "-", j->deleted,

@@ -13,6 +13,12 @@ static const char *const reason_names[REJECT_COUNT] = {
 #undef X
 };
 
+static const char *const cause_names[STORE_CAUSE_COUNT] = {
+#define X(n) #n,
+    STORE_CAUSES(X)
+#undef X
+};
+
 /* Upper bounds of the store latency buckets, in seconds. */
 static const double latency_le[LATENCY_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                    0.005,  0.01,    0.025,  0.05,  0.1,
@@ -27,6 +33,11 @@ void metrics_reject(struct metrics *m, enum reject_reason r)
 const char *metrics_reason_name(enum reject_reason r)
 {
     return r < REJECT_COUNT ? reason_names[r] : "unknown";
+}
+
+const char *metrics_cause_name(enum store_cause c)
+{
+    return c < STORE_CAUSE_COUNT ? cause_names[c] : "unknown";
 }
 
 void metrics_observe_store(struct metrics *m, double seconds)
@@ -71,6 +82,15 @@ static void counter(struct out *o, const char *name, const char *type, const cha
         (unsigned long long)v);
 }
 
+/* A counter with one label: name{label="names[i]"} values[i]. */
+static void labelled(struct out *o, const char *name, const char *help, const char *label,
+                     const char *const *names, const uint64_t *values, int n)
+{
+    put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int i = 0; i < n; i++)
+        put(o, "%s{%s=\"%s\"} %llu\n", name, label, names[i], (unsigned long long)values[i]);
+}
+
 size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
 {
     struct out o = {buf, cap, 0, 0};
@@ -90,11 +110,8 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
     counter(&o, "parley_envelopes_expired_total", "counter", "Envelopes deleted by the TTL.",
             m->envelopes_expired);
     counter(&o, "parley_bytes_stored", "gauge", "Bytes of sealed data stored.", m->bytes_stored);
-    put(&o, "# HELP parley_rejects_total Refused frames, requests and connections by reason.\n"
-            "# TYPE parley_rejects_total counter\n");
-    for (int i = 0; i < REJECT_COUNT; i++)
-        put(&o, "parley_rejects_total{reason=\"%s\"} %llu\n", reason_names[i],
-            (unsigned long long)m->rejects[i]);
+    labelled(&o, "parley_rejects_total", "Refused frames, requests and connections by reason.",
+             "reason", reason_names, m->rejects, REJECT_COUNT);
     put(&o, "# HELP parley_store_latency_seconds Time from arrival to durable commit.\n"
             "# TYPE parley_store_latency_seconds histogram\n");
     for (int i = 0; i < LATENCY_BUCKETS; i++) {
@@ -106,5 +123,9 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
         (unsigned long long)m->latency_count);
     put(&o, "parley_store_latency_seconds_sum %.6f\n", m->latency_sum);
     put(&o, "parley_store_latency_seconds_count %llu\n", (unsigned long long)m->latency_count);
+    labelled(&o, "parley_store_refused_total", "Store operations refused, by cause.", "cause",
+             cause_names, m->store_refused, STORE_CAUSE_COUNT);
+    counter(&o, "parley_store_degraded", "gauge", "1 while the store refuses writes.",
+            m->store_degraded);
     return o.overflow ? 0 : o.len;
 }

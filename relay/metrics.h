@@ -25,6 +25,16 @@ enum reject_reason {
     REJECT_COUNT
 };
 
+/* Why the store refused operations; label values of parley_store_refused_total. */
+#define STORE_CAUSES(X) X(disk_full) X(io_error) X(busy) X(other)
+
+enum store_cause {
+#define X(n) STORE_CAUSE_##n,
+    STORE_CAUSES(X)
+#undef X
+    STORE_CAUSE_COUNT
+};
+
 #define LATENCY_BUCKETS 14
 
 struct metrics {
@@ -37,10 +47,13 @@ struct metrics {
     uint64_t latency_buckets[LATENCY_BUCKETS]; /* cumulative at render time */
     uint64_t latency_count;
     double latency_sum;
+    uint64_t store_refused[STORE_CAUSE_COUNT]; /* operations in failed transactions */
+    uint64_t store_degraded;                   /* 1 while the store refuses writes */
 };
 
 void metrics_reject(struct metrics *m, enum reject_reason r);
 const char *metrics_reason_name(enum reject_reason r);
+const char *metrics_cause_name(enum store_cause c);
 void metrics_observe_store(struct metrics *m, double seconds);
 /* Renders into buf; returns the length written (truncated output is never produced: 0 if cap is too small). */
 size_t metrics_render(const struct metrics *m, char *buf, size_t cap);

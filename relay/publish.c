@@ -173,8 +173,8 @@ void publish_directory_done(struct relay *r, const struct store_op *op, struct c
         for (struct conn *w = r->conns; w != NULL; w = w->next)
             if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
                 publish_send_directory(r, w, b, op->brand_id);
-    } else if (c != NULL) {
-        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry", NULL);
+    } else {
+        session_store_refused(r, c, NULL);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <libwebsockets.h>
 
 #include "config.h"
+#include "health.h"
 #include "map.h"
 #include "metrics.h"
 #include "store.h"
@@ -100,6 +101,7 @@ struct relay {
     struct store_batch pending;          /* arrived this iteration, not yet handed over */
     struct store_batch done;
     struct metrics metrics;
+    struct store_health health;          /* whether the store takes writes (health.c) */
     struct brand_state brands[RELAY_MAX_BRANDS];
     size_t n_brands;
     struct map online;                   /* routing id -> conn */

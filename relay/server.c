@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "health.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -227,10 +228,24 @@ static bool origin_allowed(const struct relay *r, const struct http_request *req
 static void serve_metrics(struct relay *r, struct conn *c)
 {
     static char buf[16384];
-    size_t n = metrics_render(&r->metrics, buf, sizeof(buf));
+    size_t n;
+
+    health_metrics(r);
+    n = metrics_render(&r->metrics, buf, sizeof(buf));
 
     http_reply(r, c, n > 0 ? 200 : 500, n > 0 ? "OK" : "Internal Server Error",
                "text/plain; version=0.0.4", buf, n, NULL);
+}
+
+/* 200 "ok", or 503 with a "degraded: ..." line saying why (the store refuses writes). */
+static void serve_health(struct relay *r, struct conn *c)
+{
+    char body[1024];
+    size_t n = 0;
+    int status = health_render(r, body, sizeof(body), &n);
+
+    http_reply(r, c, status, status == 200 ? "OK" : "Service Unavailable", "text/plain", body, n,
+               NULL);
 }
 
 /* Returns bytes consumed from rx, or -1 when the connection is closing. */
@@ -249,7 +264,7 @@ static long http_input(struct relay *r, struct conn *c)
     }
     if (!http_is_upgrade(&req)) {
         if (strcmp(req.method, "GET") == 0 && strcmp(req.path, "/healthz") == 0)
-            http_reply(r, c, 200, "OK", "text/plain", "ok\n", 3, NULL);
+            serve_health(r, c);
         else if (strcmp(req.method, "GET") == 0 && strcmp(req.path, "/metrics") == 0)
             serve_metrics(r, c);
         else
@@ -718,6 +733,7 @@ static void on_sweep(struct ev_loop *l, ev_timer *w, int revents)
 
     for (struct conn *c = r->conns; c != NULL; c = c->next)
         sweep_conn(r, c, now);
+    health_tick(r);
     if (r->stopping) {
         /* Drain: once every acknowledgement is out, close everyone; then stop. */
         bool flushed = r->pending.n == 0 && !store_writer_busy(r->store);

@@ -331,6 +331,14 @@ static struct conn *reply_target(struct relay *r, const struct store_op *op)
     return c != NULL && c->serial == op->conn_serial && !c->closing ? c : NULL;
 }
 
+void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id)
+{
+    metrics_reject(&r->metrics, REJECT_unavailable);
+    if (c != NULL)
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry",
+                           envelope_id);
+}
+
 static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
 {
     struct conn *c = reply_target(r, op);
@@ -344,9 +352,7 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             quota_refund(r, op->reply_to, op->env.sealed_len);
         }
         if (!op->ok) {
-            if (c != NULL)
-                session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry",
-                                   op->env.envelope_id);
+            session_store_refused(r, c, op->env.envelope_id);
             break;
         }
         if (op->inserted) {
@@ -380,13 +386,10 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         publish_directory_done(r, op, c);
         break;
     case STORE_BARRIER:
-        if (c != NULL) {
-            if (op->ok)
-                session_send_ack(r, c, NULL);
-            else
-                session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "store failed, retry",
-                                   NULL);
-        }
+        if (!op->ok)
+            session_store_refused(r, c, NULL);
+        else if (c != NULL)
+            session_send_ack(r, c, NULL);
         break;
     default:
         break;
@@ -399,6 +402,7 @@ void session_store_done(struct relay *r)
 
     while (store_take_done(r->store, &r->done)) {
         r->batches_done++;
+        health_store_done(r, &r->done);
         for (size_t i = 0; i < r->done.n; i++)
             op_done(r, &r->done.ops[i], now_ns);
         publish_batch_done(r);

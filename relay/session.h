@@ -22,6 +22,8 @@ void session_send_error(struct relay *r, struct conn *c, Parley__Error__Code cod
 void session_refuse(struct relay *r, struct conn *c, Parley__Error__Code code, const char *message,
                     enum reject_reason why);
 void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_id);
+/* The store refused an op (its transaction failed): counted, and c (may be NULL) told to retry. */
+void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id);
 /* Index of the served brand with this id, or -1. */
 int session_find_brand(const struct relay *r, const char *brand_id);
 /* The number the pending batch will have once handed to the writer. */

@@ -4,6 +4,8 @@
  * event loop owns a second connection for reads. WAL lets both work at
  * once. secure_delete zeroes what is deleted, in b-tree and overflow
  * pages alike, so removed ciphertext does not linger in the file.
+ *
+ * A batch that fails keeps sqlite's reason for the relay's metrics and log.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +32,7 @@ enum {
     W_PREKEY_CLEAR,
     W_MEDIUM_SET,
     W_MEDIUM_CLEAR,
+    W_META_SET,
     W_COUNT
 };
 
@@ -63,6 +66,7 @@ static const char *const writer_sql[W_COUNT] = {
     [W_ERASE_CONV] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
                      " WHERE conversation_id = ?1 AND seq <= ?2 LIMIT ?3)"
                      " RETURNING recipient, length(sealed), sender",
+    [W_META_SET] = "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)",
 };
 
 static const char schema[] =
@@ -102,6 +106,9 @@ struct store {
     bool busy, has_work, has_done, stop, thread_started;
     store_wake_fn wake;
     void *wake_arg;
+    /* The failure of the batch being committed (writer thread). */
+    int err, sys_err;
+    char errmsg[128];
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -123,6 +130,53 @@ static int make_private(const char *path, char *err, size_t cap)
         }
     }
     return 0;
+}
+
+/* Keeps the first failure of the batch: sqlite's code for it, errno behind it, its message. */
+static void note_error(struct store *s, int rc)
+{
+    int ext = sqlite3_extended_errcode(s->wdb);
+
+    if (s->err != 0)
+        return;
+    s->err = (ext & 0xff) == (rc & 0xff) ? ext : rc;
+    s->sys_err = sqlite3_system_errno(s->wdb);
+    snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+             (ext & 0xff) == (rc & 0xff) ? sqlite3_errmsg(s->wdb) : sqlite3_errstr(rc));
+}
+
+static int exec_w(struct store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->wdb, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK)
+        note_error(s, rc);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* After a writer statement stepped to rc: notes a failure, readies st for reuse. 0 or -1. */
+static int step_done(struct store *s, sqlite3_stmt *st, int rc)
+{
+    if (rc != SQLITE_DONE)
+        note_error(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int meta_set(struct store *s, const char *name, const uint8_t *value, size_t len)
+{
+    sqlite3_stmt *st = s->w[W_META_SET];
+
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
+    return step_done(s, st, sqlite3_step(st));
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
@@ -277,24 +331,35 @@ static int run_op(struct store *s, struct store_op *op)
         sqlite3_bind_blob(st, 4, op->blob, (int)op->blob_len, SQLITE_STATIC);
         rc = sqlite3_step(st);
         break;
+    case STORE_PROBE: {
+        uint8_t when[8];
+        put_be64(when, op->cutoff);
+        return meta_set(s, "store_probe", when, sizeof(when));
+    }
     case STORE_BARRIER:
         return 0;
     default:
         return -1;
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return step_done(s, st, rc);
 }
 
 static void commit_batch(struct store *s, struct store_batch *b)
 {
-    bool ok = exec(s->wdb, "BEGIN IMMEDIATE") == 0;
+    int changes = sqlite3_total_changes(s->wdb);
+    bool ok;
 
+    s->err = s->sys_err = 0;
+    s->errmsg[0] = '\0';
+    ok = exec_w(s, "BEGIN IMMEDIATE") == 0;
     for (size_t i = 0; ok && i < b->n; i++)
         ok = run_op(s, &b->ops[i]) == 0;
     if (ok)
-        ok = exec(s->wdb, "COMMIT") == 0;
+        ok = exec_w(s, "COMMIT") == 0;
+    b->err = ok ? 0 : s->err != 0 ? s->err : SQLITE_ERROR;
+    b->sys_err = ok ? 0 : s->sys_err;
+    snprintf(b->errmsg, sizeof(b->errmsg), "%s", ok ? "" : s->errmsg);
+    b->wrote = ok && sqlite3_total_changes(s->wdb) != changes;
     if (!ok) {
         exec(s->wdb, "ROLLBACK");
         for (size_t i = 0; i < b->n; i++) {
@@ -571,6 +636,14 @@ bool store_writer_busy(struct store *s)
     return busy;
 }
 
+/* After a loop-thread read stepped to rc over n rows: readies st for reuse; n, or -1 on failure. */
+static int read_done(sqlite3_stmt *st, int rc, int n)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
 int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, size_t limit,
                 store_env_fn fn, void *arg)
 {
@@ -597,11 +670,7 @@ int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, si
         if (fn(arg, &e) != 0)
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        n = -1;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return n;
+    return read_done(st, rc, n);
 }
 
 int store_load_quotas(struct store *s, store_quota_fn fn, void *arg)

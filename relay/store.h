@@ -6,6 +6,8 @@
  * everything that arrived in a loop iteration, the writer commits it in one
  * transaction with one sync, and hands the batch back with results. Reads
  * use a second connection on the loop thread.
+ *
+ * A batch that fails says why: sqlite's code, errno and message.
  */
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
@@ -39,7 +41,8 @@ enum store_op_kind {
     STORE_ERASE_STEP,   /* env.recipient: envelopes to or from it, and of the conversations
                            in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
                            rows -> expired list, unit */
-    STORE_BARRIER       /* no work: answered once the batch holding it is committed */
+    STORE_BARRIER,      /* no work: answered once the batch holding it is committed */
+    STORE_PROBE         /* cutoff = Unix ms: a small write, to learn whether the disk takes writes */
 };
 
 struct store_expired {            /* an envelope removed */
@@ -74,6 +77,11 @@ struct store_op {
 struct store_batch {
     struct store_op *ops;
     size_t n, cap;
+    /* Results, filled by the writer. */
+    int err;                      /* 0, or sqlite's extended result code of the failure */
+    int sys_err;                  /* errno behind it, when sqlite knows one (0 otherwise) */
+    char errmsg[128];             /* sqlite's message */
+    bool wrote;                   /* committed, and something reached the database */
 };
 
 /* Called on the writer thread when a batch is done; must only wake the loop. */
