@@ -13,6 +13,10 @@
  * previous segment's last hash, so what remains after old segments are
  * deleted still verifies.
  *
+ * Nothing is lost silently: entries about store changes are committed
+ * with the change (audit_export), and entries lost in a crash while the
+ * file refused writes are counted by a "gap" entry at the next start.
+ *
  * Ids are keyed hashes (16 hex chars) under a key kept in the database;
  * nothing written is content, key material, a name, a raw id or an address.
  */
@@ -58,23 +62,27 @@ bool audit_line_hash_ok(const char *line, size_t len, const struct audit_line *l
  * Verifies the chain across files, taken in the order of their first
  * entry's seq. expect (may be NULL): a hash the chain must reach (a head
  * recorded earlier), which detects entries cut off the end. Prints
- * "OK N entries ..." or "FAIL at entry seq N (line L of FILE): what" to
- * out. Returns 0 (OK), 1 (FAIL) or 2 (a file cannot be read).
+ * "OK N entries ...", "INCOMPLETE N entries ...: G recorded gaps, E
+ * entries lost" (the chain is intact but the relay recorded entries it
+ * lost, each then named on a "GAP at entry seq N ..." line) or "FAIL at
+ * entry seq N (line L of FILE): what" to out. Returns 0 (OK), 1 (FAIL),
+ * 2 (a file cannot be read) or 3 (INCOMPLETE).
  */
 int audit_verify(const char *const *paths, size_t n, const uint8_t *expect, FILE *out);
 
 /* ------------------------------------------------------------------ */
-/* Recording (loop thread only) */
+/* Recording (loop thread only, unless said otherwise) */
 
 struct audit;
 
 /*
  * Opens the live segment at path (empty: "<db>.audit"), repairing a torn
  * last line and continuing the chain from the last entry (or from the
- * newest older segment), and starts the sync thread. Segments older than
- * retention seconds are deleted; a new segment starts every segment
- * seconds. key (borrowed, copied) keys the pseudonyms. Returns 0, or -1
- * with a message in err.
+ * newest older segment), and starts the sync thread. If the relay died
+ * holding entries it could not write (its held record), a gap entry
+ * records what was lost. Segments older than retention seconds are
+ * deleted; a new segment starts every segment seconds. key (borrowed,
+ * copied) keys the pseudonyms. Returns 0, or -1 with a message in err.
  */
 int audit_open(struct audit **out, const char *path, const char *db, uint64_t retention,
                uint64_t segment, const uint8_t key[32], char *err, size_t err_cap);
@@ -82,15 +90,29 @@ int audit_open(struct audit **out, const char *path, const char *db, uint64_t re
 /*
  * Writes the entries recorded since the last call in one write(2), starts
  * a new segment when due. Call once per loop iteration. fdatasync runs on
- * the audit's own thread at most once a second. NULL: no-op.
+ * the audit's own thread at most once a second. A file that refused a
+ * write is tried again 100 ms later (at once after audit_retry_now);
+ * meanwhile entries stay in memory, up to 8 MiB, and the held record
+ * says what a crash would lose. NULL: no-op.
  */
 void audit_flush(struct audit *a);
+/* The disk took a write elsewhere (the store committed): try the file at the next flush. */
+void audit_retry_now(struct audit *a);
 
 /* Records "stop", writes and syncs everything, logs the head hash, frees. NULL: no-op. */
 void audit_close(struct audit *a);
 
 /* The hash of the last entry recorded, as hex. */
 void audit_head(const struct audit *a, uint64_t *seq, char hex[AUDIT_HEX_BYTES]);
+
+struct audit_status {
+    bool failing;     /* the file refused the last write */
+    int error;        /* its errno */
+    int64_t since_ms; /* Unix ms of the first refusal */
+    uint64_t held;    /* entries in memory, not yet in the file */
+    uint64_t lost;    /* entries recorded as lost (gap entries) since start */
+};
+void audit_status(const struct audit *a, struct audit_status *st);
 
 /*
  * Events. Every function accepts a NULL audit (no-op). conn is the
@@ -108,15 +130,73 @@ void audit_conn_close(struct audit *a, uint64_t conn, unsigned code);
  */
 void audit_auth(struct audit *a, uint64_t conn, const char *role, int brand, const uint8_t *who,
                 const char *failure);
-/* Committed to the store. */
-void audit_stored(struct audit *a, const uint8_t envelope_id[16], const uint8_t from[32],
-                  const uint8_t to[32], size_t bytes);
 void audit_delivered(struct audit *a, uint64_t conn, const uint8_t envelope_id[16]);
+
+/* ------------------------------------------------------------------ */
+/* Entries that record store changes */
+
+/*
+ * An entry about a change to the store is made durable by the store
+ * itself: its body ("ts":...,"event":...,fields: the entry without seq,
+ * prev and hash) is written to the store's outbox in the transaction that
+ * makes the change, and chained into the log from there (audit_export)
+ * once committed. So the entry exists exactly when the change does, and
+ * a crash, or a log file that refuses writes, cannot lose it.
+ *
+ * The body builders run on the store's writer thread: they read only the
+ * pseudonym key, fixed at audit_open. Each writes at most cap bytes to
+ * out and returns the length, or 0 if it does not fit.
+ */
+#define AUDIT_BODY_MAX 512
+/* An envelope committed to the store. */
+size_t audit_body_stored(const struct audit *a, char *out, size_t cap,
+                         const uint8_t envelope_id[16], const uint8_t from[32],
+                         const uint8_t to[32], size_t bytes);
 /* Deleted after the recipient acknowledged it. */
-void audit_acked(struct audit *a, const uint8_t envelope_id[16]);
-void audit_expired(struct audit *a, uint64_t envelopes, uint64_t bytes);
+size_t audit_body_acked(const struct audit *a, char *out, size_t cap,
+                        const uint8_t envelope_id[16]);
+size_t audit_body_expired(const struct audit *a, char *out, size_t cap, uint64_t envelopes,
+                          uint64_t bytes);
 /* Everything held for who deleted on an erasure request. */
-void audit_erased(struct audit *a, const uint8_t who[32], uint64_t envelopes, uint64_t bytes);
-void audit_directory(struct audit *a, uint64_t conn, int brand, uint64_t version);
+size_t audit_body_erased(const struct audit *a, char *out, size_t cap, const uint8_t who[32],
+                         uint64_t envelopes, uint64_t bytes);
+size_t audit_body_directory(const struct audit *a, char *out, size_t cap, uint64_t conn, int brand,
+                            uint64_t version);
+
+/*
+ * A place in the store's outbox. Each row holds the entries of one
+ * committed batch, in order; idx counts them from 0. seq is the log entry
+ * that the entry at (row, idx) became (0 when not known). Row 0: none.
+ */
+struct audit_pos {
+    uint64_t row;
+    uint32_t idx;
+    uint64_t seq;
+};
+
+/*
+ * Chains the body of entry idx of outbox row `row`; entries must come in
+ * outbox order, and those at or before the last one chained are skipped
+ * (returns 0). Returns 0; 1 when the entries waiting for the file already
+ * fill the memory limit (offer it again later); -1 when body is not an
+ * entry about a store change (it is skipped, and logged). trusted: the
+ * body was just built by this relay, not read back.
+ */
+int audit_export(struct audit *a, uint64_t row, uint32_t idx, const char *body, size_t len,
+                 bool trusted);
+/* The last entry chained. */
+struct audit_pos audit_exported(const struct audit *a);
+/* The last entry chained and known synced to disk. */
+struct audit_pos audit_synced(struct audit *a);
+/* At start: the outbox's entries up to pos are in the log already. */
+void audit_set_exported(struct audit *a, struct audit_pos pos);
+/*
+ * At start: how many entries about store changes the log holds after
+ * after_seq (*n), and the seq of the last of them (*last). Reads back
+ * from the end of the live file through the closed segments. 0 or -1.
+ */
+int audit_count_store_entries(struct audit *a, uint64_t after_seq, uint64_t *n, uint64_t *last);
+/* Writes everything recorded and syncs it now (clean stop). */
+void audit_sync_now(struct audit *a);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * parley-audit: checks a relay's audit log. It recomputes the hash chain
- * across the segment files given (or found in a directory) and names the
- * first entry that was altered, reordered, removed or cut short.
+ * across the segment files given (or found in a directory), names the
+ * first entry that was altered, reordered, removed or cut short, and
+ * reports every gap the relay itself recorded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +26,9 @@ static void usage(FILE *f)
            "  --expect-last-hash HEX  the chain must reach the entry with this hash (the\n"
            "                          relay logs its last hash as audit_closed on shutdown);\n"
            "                          detects entries removed from the end\n\n"
-           "Prints 'OK N entries ...' and exits 0, or\n"
+           "Prints 'OK N entries ...' and exits 0; 'INCOMPLETE N entries ...' and exits 3\n"
+           "when the chain is intact but records entries the relay lost (gap entries), each\n"
+           "then named on a 'GAP at entry seq N ...' line; or\n"
            "'FAIL at entry seq N (line L of FILE): what' and exits 1; 2 on usage or I/O errors.\n");
 }
 

@@ -1,5 +1,5 @@
 /*
- * Store health (see health.h). The store reports each
+ * Store and audit-log health (see health.h). The store reports each
  * failed transaction with sqlite's code, the errno behind it and its
  * message; here they become a cause (disk full, I/O error, busy, other),
  * counters, two log events per episode and the /healthz answer. Nothing
@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "audit.h"
 #include "health.h"
 #include "log.h"
 #include "relay.h"
@@ -58,10 +59,10 @@ static void plain_copy(char *out, size_t cap, const char *in)
     out[j] = '\0';
 }
 
-/* Operations a client or the relay asked for; barriers and probes are not. */
+/* Operations a client or the relay asked for; barriers, probes and outbox bookkeeping are not. */
 static bool counted(const struct store_op *op)
 {
-    return op->kind != STORE_BARRIER && op->kind != STORE_PROBE;
+    return op->kind != STORE_BARRIER && op->kind != STORE_PROBE && op->kind != STORE_AUDIT_DONE;
 }
 
 void health_store_done(struct relay *r, const struct store_batch *b)
@@ -117,7 +118,13 @@ void health_tick(struct relay *r)
 
 void health_metrics(struct relay *r)
 {
+    struct audit_status st;
+
+    audit_status(r->audit, &st);
     r->metrics.store_degraded = r->health.degraded;
+    r->metrics.audit_degraded = st.failing;
+    r->metrics.audit_held = st.held;
+    r->metrics.audit_lost = st.lost;
 }
 
 static void iso_time(char out[32], int64_t ms)
@@ -132,20 +139,32 @@ static void iso_time(char out[32], int64_t ms)
 int health_render(struct relay *r, char *buf, size_t cap, size_t *len)
 {
     const struct store_health *h = &r->health;
+    struct audit_status st;
     char when[32];
     size_t n = 0;
     int k;
 
-    if (!h->degraded) {
+    audit_status(r->audit, &st);
+    if (!h->degraded && !st.failing) {
         *len = (size_t)snprintf(buf, cap, "ok\n");
         return 200;
     }
-    iso_time(when, h->since_ms);
-    k = snprintf(buf, cap,
-                 "degraded: store refuses writes since %s (%s: %s); %" PRIu64
-                 " operations refused\n",
-                 when, metrics_cause_name(h->cause), h->error, h->refused);
-    n = k > 0 && (size_t)k < cap ? (size_t)k : 0;
+    if (h->degraded) {
+        iso_time(when, h->since_ms);
+        k = snprintf(buf, cap,
+                     "degraded: store refuses writes since %s (%s: %s); %" PRIu64
+                     " operations refused\n",
+                     when, metrics_cause_name(h->cause), h->error, h->refused);
+        n = k > 0 && (size_t)k < cap ? (size_t)k : 0;
+    }
+    if (st.failing) {
+        iso_time(when, st.since_ms);
+        k = snprintf(buf + n, cap - n,
+                     "degraded: audit log refuses writes since %s (%s); %" PRIu64
+                     " entries waiting in memory\n",
+                     when, strerror(st.error), st.held);
+        n += k > 0 && (size_t)k < cap - n ? (size_t)k : 0;
+    }
     *len = n;
     return 503;
 }

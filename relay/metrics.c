@@ -127,5 +127,11 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
              cause_names, m->store_refused, STORE_CAUSE_COUNT);
     counter(&o, "parley_store_degraded", "gauge", "1 while the store refuses writes.",
             m->store_degraded);
+    counter(&o, "parley_audit_degraded", "gauge", "1 while the audit log file refuses writes.",
+            m->audit_degraded);
+    counter(&o, "parley_audit_entries_held", "gauge",
+            "Audit entries waiting in memory for the audit log file.", m->audit_held);
+    counter(&o, "parley_audit_entries_lost_total", "counter",
+            "Audit entries recorded as lost in gap entries since start.", m->audit_lost);
     return o.overflow ? 0 : o.len;
 }

@@ -49,6 +49,9 @@ struct metrics {
     double latency_sum;
     uint64_t store_refused[STORE_CAUSE_COUNT]; /* operations in failed transactions */
     uint64_t store_degraded;                   /* 1 while the store refuses writes */
+    uint64_t audit_degraded;                   /* 1 while the audit log file refuses writes */
+    uint64_t audit_held;                       /* audit entries waiting in memory for the file */
+    uint64_t audit_lost;                       /* audit entries recorded as lost (gap entries) */
 };
 
 void metrics_reject(struct metrics *m, enum reject_reason r);

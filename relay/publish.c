@@ -9,7 +9,6 @@
 
 #include <sodium.h>
 
-#include "audit.h"
 #include "log.h"
 #include "session.h"
 
@@ -169,7 +168,6 @@ void publish_directory_done(struct relay *r, const struct store_op *op, struct c
     if (op->ok) {
         /* The publisher and everyone who fetched this brand's directory get the new one. */
         int b = session_find_brand(r, op->brand_id);
-        audit_directory(r->audit, op->conn_serial, b, op->version);
         for (struct conn *w = r->conns; w != NULL; w = w->next)
             if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
                 publish_send_directory(r, w, b, op->brand_id);

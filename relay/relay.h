@@ -102,6 +102,8 @@ struct relay {
     struct store_batch done;
     struct metrics metrics;
     struct store_health health;          /* whether the store takes writes (health.c) */
+    uint64_t outbox_done;                /* audit outbox rows deleted up to (audit_store.c) */
+    bool outbox_more;                    /* committed outbox rows may wait to be chained */
     struct brand_state brands[RELAY_MAX_BRANDS];
     size_t n_brands;
     struct map online;                   /* routing id -> conn */

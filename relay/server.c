@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "audit_store.h"
 #include "health.h"
 #include "log.h"
 #include "relay.h"
@@ -237,7 +238,7 @@ static void serve_metrics(struct relay *r, struct conn *c)
                "text/plain; version=0.0.4", buf, n, NULL);
 }
 
-/* 200 "ok", or 503 with a "degraded: ..." line saying why (the store refuses writes). */
+/* 200 "ok", or 503 with a "degraded: ..." line per reason (the store or the audit log refuses writes). */
 static void serve_health(struct relay *r, struct conn *c)
 {
     char body[1024];
@@ -700,6 +701,7 @@ static void on_prepare(struct ev_loop *l, ev_prepare *w, int revents)
     struct relay *r = w->data;
 
     session_submit(r);
+    audit_store_pump(r);
     audit_flush(r->audit);
 }
 
@@ -734,6 +736,7 @@ static void on_sweep(struct ev_loop *l, ev_timer *w, int revents)
     for (struct conn *c = r->conns; c != NULL; c = c->next)
         sweep_conn(r, c, now);
     health_tick(r);
+    audit_store_tick(r);
     if (r->stopping) {
         /* Drain: once every acknowledgement is out, close everyone; then stop. */
         bool flushed = r->pending.n == 0 && !store_writer_busy(r->store);
@@ -846,6 +849,10 @@ int server_run(struct relay *r)
             fprintf(stderr, "parley-relay: audit log %s\n", err);
             return 1;
         }
+        if (audit_store_start(r, err, sizeof(err)) != 0) {
+            fprintf(stderr, "parley-relay: audit log: %s\n", err);
+            return 1;
+        }
     }
     if (map_init(&r->online) != 0 || map_init(&r->quotas) != 0 || map_init(&r->pairs) != 0 ||
         map_init(&r->senders) != 0 || map_init(&r->prekey_owners) != 0 ||
@@ -923,6 +930,7 @@ int server_run(struct relay *r)
     }
     lws_context_destroy(r->ctx);
     r->ctx = NULL;
+    audit_store_stop(r);
     store_close(r->store);
     r->store = NULL;
     audit_close(r->audit);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "audit_store.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -339,6 +340,7 @@ void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envel
                            envelope_id);
 }
 
+/* The audit entries of these changes were committed with them (audit_store.c). */
 static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
 {
     struct conn *c = reply_target(r, op);
@@ -357,8 +359,6 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         }
         if (op->inserted) {
             r->metrics.envelopes_stored++;
-            audit_stored(r->audit, op->env.envelope_id, op->reply_to, op->env.recipient,
-                         op->env.sealed_len);
             metrics_observe_store(&r->metrics, (double)(now_ns - op->submitted_ns) / 1e9);
         }
         if (c != NULL)
@@ -366,7 +366,6 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         break;
     case STORE_DELETE:
         if (op->deleted > 0) {
-            audit_acked(r->audit, op->env.envelope_id);
             r->metrics.envelopes_acknowledged += op->deleted;
             quota_removed(r, op);
         }
@@ -378,7 +377,6 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         r->metrics.envelopes_expired += op->deleted;
         quota_removed(r, op);
         if (op->deleted > 0) {
-            audit_expired(r->audit, op->deleted, op->freed);
             log_event(LOG_INFO, "expired", "\"envelopes\":%u", op->deleted);
         }
         break;
@@ -403,6 +401,7 @@ void session_store_done(struct relay *r)
     while (store_take_done(r->store, &r->done)) {
         r->batches_done++;
         health_store_done(r, &r->done);
+        audit_store_done(r, &r->done);
         for (size_t i = 0; i < r->done.n; i++)
             op_done(r, &r->done.ops[i], now_ns);
         publish_batch_done(r);

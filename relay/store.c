@@ -5,7 +5,8 @@
  * once. secure_delete zeroes what is deleted, in b-tree and overflow
  * pages alike, so removed ciphertext does not linger in the file.
  *
- * A batch that fails keeps sqlite's reason for the relay's metrics and log.
+ * Each op's audit entry joins its transaction (the outbox), and a batch
+ * that fails keeps sqlite's reason for the relay's metrics and log.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,8 @@ enum {
     W_PREKEY_CLEAR,
     W_MEDIUM_SET,
     W_MEDIUM_CLEAR,
+    W_OUTBOX_ADD,
+    W_OUTBOX_DONE,
     W_META_SET,
     W_COUNT
 };
@@ -66,6 +69,9 @@ static const char *const writer_sql[W_COUNT] = {
     [W_ERASE_CONV] = "DELETE FROM envelopes WHERE seq IN (SELECT seq FROM envelopes"
                      " WHERE conversation_id = ?1 AND seq <= ?2 LIMIT ?3)"
                      " RETURNING recipient, length(sealed), sender",
+    [W_OUTBOX_ADD] = "INSERT INTO audit_outbox(entry) VALUES (?)",
+    /* The last row stays, so that new rows' ids (max + 1) keep growing. */
+    [W_OUTBOX_DONE] = "DELETE FROM audit_outbox WHERE id < ?",
     [W_META_SET] = "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)",
 };
 
@@ -90,12 +96,14 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS prekeys_by_owner ON prekeys(owner, id);"
     "CREATE TABLE IF NOT EXISTS medium_prekeys(owner BLOB PRIMARY KEY,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, prekey BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS audit_outbox("
+    " id INTEGER PRIMARY KEY, entry TEXT NOT NULL);";
 
 struct store {
     sqlite3 *wdb, *rdb;
     sqlite3_stmt *w[W_COUNT];
-    sqlite3_stmt *fetch, *prekey_peek, *prekey_count, *medium;
+    sqlite3_stmt *fetch, *prekey_peek, *prekey_count, *medium, *outbox;
     sqlite3_stmt *page_count, *freelist_count; /* the writer's, for the database's size */
     uint64_t page_size, db_bytes;              /* db_bytes under lock */
     pthread_t thread;
@@ -106,6 +114,8 @@ struct store {
     bool busy, has_work, has_done, stop, thread_started;
     store_wake_fn wake;
     void *wake_arg;
+    store_audit_fn audit;
+    void *audit_arg;
     /* The failure of the batch being committed (writer thread). */
     int err, sys_err;
     char errmsg[128];
@@ -177,6 +187,14 @@ static void put_be64(uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
         p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
 }
 
 static int open_conn(sqlite3 **db, const char *path, char *err, size_t cap)
@@ -331,6 +349,18 @@ static int run_op(struct store *s, struct store_op *op)
         sqlite3_bind_blob(st, 4, op->blob, (int)op->blob_len, SQLITE_STATIC);
         rc = sqlite3_step(st);
         break;
+    case STORE_AUDIT_DONE: {
+        uint8_t mark[24];
+        st = s->w[W_OUTBOX_DONE];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
+        rc = sqlite3_step(st);
+        put_be64(mark, op->cutoff);
+        put_be64(mark + 8, op->audit_off);
+        put_be64(mark + 16, op->version);
+        if (rc == SQLITE_DONE && meta_set(s, "audit_outbox", mark, sizeof(mark)) != 0)
+            rc = SQLITE_ERROR; /* meta_set noted why */
+        break;
+    }
     case STORE_PROBE: {
         uint8_t when[8];
         put_be64(when, op->cutoff);
@@ -344,6 +374,59 @@ static int run_op(struct store *s, struct store_op *op)
     return step_done(s, st, rc);
 }
 
+/*
+ * The op's audit entry, a line of the batch's outbox row. Without memory
+ * for it the batch fails: no change is committed without its entry.
+ */
+static int record_op(struct store *s, struct store_batch *b, struct store_op *op)
+{
+    char body[512];
+    size_t n = s->audit != NULL ? s->audit(s->audit_arg, op, body, sizeof(body)) : 0;
+
+    op->audit_row = 0;
+    if (n == 0)
+        return 0;
+    if (b->audit_len + n + 1 > b->audit_cap) {
+        size_t cap = b->audit_cap ? b->audit_cap * 2 : 16384;
+        char *grown;
+        while (cap < b->audit_len + n + 1)
+            cap *= 2;
+        grown = realloc(b->audit, cap);
+        if (grown == NULL) {
+            note_error(s, SQLITE_NOMEM);
+            return -1;
+        }
+        b->audit = grown;
+        b->audit_cap = cap;
+    }
+    if (b->audit_len > 0)
+        b->audit[b->audit_len++] = '\n';
+    memcpy(b->audit + b->audit_len, body, n);
+    op->audit_row = 1; /* the row's id once inserted */
+    op->audit_off = (uint32_t)b->audit_len;
+    op->audit_len = (uint32_t)n;
+    b->audit_len += n;
+    return 0;
+}
+
+/* The batch's audit entries into the outbox, one row, in its transaction. */
+static int record_batch(struct store *s, struct store_batch *b)
+{
+    sqlite3_stmt *st = s->w[W_OUTBOX_ADD];
+    uint64_t row;
+
+    if (b->audit_len == 0)
+        return 0;
+    sqlite3_bind_text(st, 1, b->audit, (int)b->audit_len, SQLITE_STATIC);
+    if (step_done(s, st, sqlite3_step(st)) != 0)
+        return -1;
+    row = (uint64_t)sqlite3_last_insert_rowid(s->wdb);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].audit_row != 0)
+            b->ops[i].audit_row = row;
+    return 0;
+}
+
 static void commit_batch(struct store *s, struct store_batch *b)
 {
     int changes = sqlite3_total_changes(s->wdb);
@@ -351,11 +434,12 @@ static void commit_batch(struct store *s, struct store_batch *b)
 
     s->err = s->sys_err = 0;
     s->errmsg[0] = '\0';
+    b->audit_len = 0;
     ok = exec_w(s, "BEGIN IMMEDIATE") == 0;
     for (size_t i = 0; ok && i < b->n; i++)
-        ok = run_op(s, &b->ops[i]) == 0;
+        ok = run_op(s, &b->ops[i]) == 0 && record_op(s, b, &b->ops[i]) == 0;
     if (ok)
-        ok = exec_w(s, "COMMIT") == 0;
+        ok = record_batch(s, b) == 0 && exec_w(s, "COMMIT") == 0;
     b->err = ok ? 0 : s->err != 0 ? s->err : SQLITE_ERROR;
     b->sys_err = ok ? 0 : s->sys_err;
     snprintf(b->errmsg, sizeof(b->errmsg), "%s", ok ? "" : s->errmsg);
@@ -367,6 +451,7 @@ static void commit_batch(struct store *s, struct store_batch *b)
             b->ops[i].deleted = 0;
             b->ops[i].freed = 0;
             b->ops[i].n_expired = 0;
+            b->ops[i].audit_row = 0;
         }
     }
     for (size_t i = 0; i < b->n; i++)
@@ -491,7 +576,9 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
         prepare(s->rdb, "SELECT count(*) FROM prekeys WHERE owner = ?", &s->prekey_count, err,
                 cap) != 0 ||
         prepare(s->rdb, "SELECT prekey FROM medium_prekeys WHERE owner = ? AND expires_at > ?",
-                &s->medium, err, cap) != 0)
+                &s->medium, err, cap) != 0 ||
+        prepare(s->rdb, "SELECT id, entry FROM audit_outbox WHERE id >= ? ORDER BY id LIMIT ?",
+                &s->outbox, err, cap) != 0)
         goto fail;
     if (prepare(s->rdb, "SELECT coalesce(max(seq), 0) FROM envelopes", &st, err, cap) != 0)
         goto fail;
@@ -530,6 +617,7 @@ void store_close(struct store *s)
     sqlite3_finalize(s->medium);
     sqlite3_finalize(s->page_count);
     sqlite3_finalize(s->freelist_count);
+    sqlite3_finalize(s->outbox);
     if (s->wdb != NULL)
         exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
     sqlite3_close(s->rdb);
@@ -573,6 +661,9 @@ void store_batch_free(struct store_batch *b)
     free(b->ops);
     b->ops = NULL;
     b->cap = 0;
+    free(b->audit);
+    b->audit = NULL;
+    b->audit_len = b->audit_cap = 0;
 }
 
 static void batch_swap(struct store_batch *a, struct store_batch *b)
@@ -801,4 +892,50 @@ int store_meta(struct store *s, const char *name, uint8_t out[32])
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
+}
+
+void store_set_audit(struct store *s, store_audit_fn fn, void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    s->audit = fn;
+    s->audit_arg = arg;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
+                      void *arg)
+{
+    sqlite3_stmt *st = s->outbox;
+    int n = 0, rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (fn(arg, (uint64_t)sqlite3_column_int64(st, 0),
+               (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0)
+            break;
+    }
+    return read_done(st, rc, n);
+}
+
+int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq)
+{
+    sqlite3_stmt *st;
+
+    *row = *seq = 0;
+    *idx = 0;
+    /* Start-up only, before any batch: the writer connection is free. */
+    if (store_writer_busy(s) ||
+        sqlite3_prepare_v2(s->wdb, "SELECT value FROM meta WHERE name = 'audit_outbox'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 24) {
+        const uint8_t *v = sqlite3_column_blob(st, 0);
+        *row = get_be64(v);
+        *idx = (uint32_t)get_be64(v + 8);
+        *seq = get_be64(v + 16);
+    }
+    sqlite3_finalize(st);
+    return 0;
 }

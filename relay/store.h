@@ -7,7 +7,10 @@
  * transaction with one sync, and hands the batch back with results. Reads
  * use a second connection on the loop thread.
  *
- * A batch that fails says why: sqlite's code, errno and message.
+ * The audit log's entries about store changes are written by the writer
+ * in the transaction that makes each change (the outbox, store_set_audit)
+ * and read back by the loop, so an entry exists exactly when its change
+ * does. A batch that fails says why (sqlite's code, errno and message).
  */
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
@@ -42,7 +45,11 @@ enum store_op_kind {
                            in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
                            rows -> expired list, unit */
     STORE_BARRIER,      /* no work: answered once the batch holding it is committed */
-    STORE_PROBE         /* cutoff = Unix ms: a small write, to learn whether the disk takes writes */
+    STORE_PROBE,        /* cutoff = Unix ms: a small write, to learn if the disk takes writes */
+    STORE_AUDIT_DONE    /* the synced audit log holds the outbox up to entry audit_off of row
+                           cutoff, which became its entry seq version: rows before cutoff are
+                           deleted (cutoff stays, so new ids keep growing from it), and the
+                           position is kept for the next start */
 };
 
 struct store_expired {            /* an envelope removed */
@@ -60,6 +67,7 @@ struct store_op {
     uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_STEP: highest seq */
     uint32_t unit, limit;         /* STORE_ERASE_STEP: where to go on; rows at most */
     bool checkpoint;              /* STORE_ERASE_STEP: truncate the WAL after the commit */
+    uint64_t done_count, done_bytes;/* STORE_ERASE_STEP: what the job's earlier steps deleted */
     char brand_id[65];            /* STORE_DIRECTORY */
     uint64_t version;
     uint8_t *blob;                /* STORE_DIRECTORY, STORE_PREKEY_ADD; owned */
@@ -72,6 +80,8 @@ struct store_op {
     uint32_t deleted;
     struct store_expired *expired;/* STORE_EXPIRE: malloc'd */
     size_t n_expired;
+    uint64_t audit_row;           /* the outbox row holding its audit entry (0: none), and the */
+    uint32_t audit_off, audit_len;/* entry's body in the batch's audit text */
 };
 
 struct store_batch {
@@ -82,7 +92,18 @@ struct store_batch {
     int sys_err;                  /* errno behind it, when sqlite knows one (0 otherwise) */
     char errmsg[128];             /* sqlite's message */
     bool wrote;                   /* committed, and something reached the database */
+    char *audit;                  /* the ops' audit entries, one body a line: the outbox row */
+    size_t audit_len, audit_cap;
 };
+
+/*
+ * Called on the writer thread for each op once it has run, inside its
+ * transaction: writes to out (cap bytes) the body of the audit entry that
+ * records the op's change, one line without its newline, and returns its
+ * length; 0 for none. A batch's bodies go into the outbox as one row (a
+ * line each), in the same transaction.
+ */
+typedef size_t (*store_audit_fn)(void *arg, const struct store_op *op, char *out, size_t cap);
 
 /* Called on the writer thread when a batch is done; must only wake the loop. */
 typedef void (*store_wake_fn)(void *arg);
@@ -93,6 +114,8 @@ typedef void (*store_wake_fn)(void *arg);
  */
 int store_open(struct store **out, const char *path, store_wake_fn wake, void *wake_arg,
                uint64_t *max_seq, char *err, size_t err_cap);
+/* Sets the outbox writer; before the first batch is submitted. */
+void store_set_audit(struct store *s, store_audit_fn fn, void *arg);
 /* Waits for the writer to finish its batch, stops it, closes. NULL: no-op. */
 void store_close(struct store *s);
 
@@ -135,5 +158,17 @@ long store_prekey_medium(struct store *s, const uint8_t owner[32], uint64_t now,
                          size_t cap);
 /* A persistent random value kept in the database (relay id, log salt). */
 int store_meta(struct store *s, const char *name, uint8_t out[32]);
+
+/*
+ * The audit outbox. store_outbox_read calls fn for rows with id >= from,
+ * in order, at most limit (fn returns nonzero to stop); text holds the
+ * row's entries, a line each. Returns the rows read or -1.
+ * store_outbox_mark gives the position the last STORE_AUDIT_DONE kept
+ * (row, entry, seq; 0s for none); start-up only.
+ */
+typedef int (*store_outbox_fn)(void *arg, uint64_t row, const char *text, size_t len);
+int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
+                      void *arg);
+int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
 
 #endif

@@ -21,42 +21,6 @@
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
-static char audit_bin[512];
-
-static void find_audit_bin(void)
-{
-    const char *env = getenv("PARLEY_AUDIT");
-    const char *slash = strrchr(tk_relay_bin, '/');
-
-    if (env != NULL && env[0] != '\0')
-        snprintf(audit_bin, sizeof(audit_bin), "%s", env);
-    else if (slash != NULL)
-        snprintf(audit_bin, sizeof(audit_bin), "%.*s/parley-audit", (int)(slash - tk_relay_bin),
-                 tk_relay_bin);
-    else
-        snprintf(audit_bin, sizeof(audit_bin), "parley-audit");
-}
-
-/* Runs parley-audit verify with args; its output in out (first line kept), exit code returned. */
-static int run_verify(const char *args, char *out, size_t cap)
-{
-    char cmd[2048];
-    FILE *p;
-    size_t n;
-    int st;
-
-    if (audit_bin[0] == '\0')
-        find_audit_bin();
-    snprintf(cmd, sizeof(cmd), "'%s' verify %s 2>&1", audit_bin, args);
-    p = popen(cmd, "r");
-    CHECK(p != NULL);
-    n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    st = pclose(p);
-    CHECKM(WIFEXITED(st), "parley-audit did not exit: %s", cmd);
-    return WEXITSTATUS(st);
-}
-
 /* The lines of a file (newlines kept, the last one may lack it). */
 struct lines {
     char *text;
@@ -107,18 +71,10 @@ static uint64_t line_seq(const char *line)
     return strtoull(line + 7, NULL, 10);
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-        n++;
-    return n;
-}
-
 static void expect_fail(const char *args, uint64_t seq, uint64_t line, const char *what)
 {
     char out[4096], want[128];
-    int rc = run_verify(args, out, sizeof(out));
+    int rc = tk_audit_verify(args, out, sizeof(out));
 
     snprintf(want, sizeof(want), "FAIL at entry seq %llu (line %llu of ", (unsigned long long)seq,
              (unsigned long long)line);
@@ -131,7 +87,7 @@ static void expect_fail(const char *args, uint64_t seq, uint64_t line, const cha
 static void expect_ok(const char *args, const char *what)
 {
     char out[4096];
-    int rc = run_verify(args, out, sizeof(out));
+    int rc = tk_audit_verify(args, out, sizeof(out));
 
     CHECKM(rc == 0 && strncmp(out, "OK ", 3) == 0, "%s: verify %s: exit %d: %s", what, args, rc,
            out);
@@ -142,11 +98,20 @@ static void expect_ok(const char *args, const char *what)
 
 static const uint8_t test_key[32] = {1, 2, 3};
 
+/* Chains an entry about a store change as the relay does: its body, read back from outbox row
+ * `row`. */
+static void export_body(struct audit *a, uint64_t row, const char *body, size_t n)
+{
+    CHECKM(n > 0, "the body does not fit");
+    CHECKM(audit_export(a, row, 0, body, n, false) == 0, "row %llu not chained",
+           (unsigned long long)row);
+}
+
 static void test_chain_unit(void)
 {
     struct tk_env e;
     struct audit *a = NULL;
-    char path[400], err[600], hex[AUDIT_HEX_BYTES], args[600];
+    char path[400], err[600], hex[AUDIT_HEX_BYTES], args[600], body[AUDIT_BODY_MAX];
     uint8_t eid[16], who[32], addr[32] = {0};
     struct lines l;
     uint64_t seq;
@@ -160,12 +125,23 @@ static void test_chain_unit(void)
     audit_conn_open(a, 1, addr);
     audit_auth(a, 1, "customer", -1, who, NULL);
     audit_auth(a, 2, NULL, -1, NULL, "malformed");
-    audit_stored(a, eid, who, who, 1234);
+    export_body(a, 1, body, audit_body_stored(a, body, sizeof(body), eid, who, who, 1234));
     audit_delivered(a, 1, eid);
-    audit_acked(a, eid);
-    audit_expired(a, 3, 3000);
-    audit_erased(a, who, 2, 200);
-    audit_directory(a, 1, 0, 7);
+    export_body(a, 2, body, audit_body_acked(a, body, sizeof(body), eid));
+    export_body(a, 3, body, audit_body_expired(a, body, sizeof(body), 3, 3000));
+    export_body(a, 4, body, audit_body_erased(a, body, sizeof(body), who, 2, 200));
+    export_body(a, 5, body, audit_body_directory(a, body, sizeof(body), 1, 0, 7));
+    /* Not an entry about a store change: refused. Chained already: not chained again. */
+    {
+        const char *auth = "\"ts\":\"2026-01-01T00:00:00.000Z\",\"event\":\"auth\"";
+        uint64_t before;
+        CHECK(audit_export(a, 6, 0, auth, strlen(auth), false) == -1);
+        CHECK(audit_exported(a).row == 6);
+        audit_head(a, &before, hex);
+        CHECK(audit_export(a, 5, 0, body, strlen(body), true) == 0);
+        audit_head(a, &seq, hex);
+        CHECK(seq == before);
+    }
     audit_conn_close(a, 1, 1000);
     audit_flush(a);
     audit_head(a, &seq, hex);
@@ -278,7 +254,7 @@ static void test_segments_unit(void)
     snprintf(path, sizeof(path), "%s/seg.audit", e.dir);
     CHECKM(audit_open(&a, path, NULL, 2, 1, test_key, err, sizeof(err)) == 0, "%s", err);
     while (mono_ms() < end) {
-        audit_acked(a, eid);
+        audit_delivered(a, 1, eid);
         audit_flush(a);
         sleep_ms(50);
     }
@@ -290,7 +266,7 @@ static void test_segments_unit(void)
         size_t n = fread(listing, 1, sizeof(listing) - 1, p);
         listing[n] = '\0';
         pclose(p);
-        files = count_of(listing, "seg.audit");
+        files = tk_count(listing, "seg.audit");
         CHECKM(files >= 2 && files <= 5, "segments kept: %zu\n%s", files, listing);
         CHECKM(strstr(listing, "seg.audit.000000000001") == NULL,
                "the first segment outlived a 2 s retention:\n%s", listing);
@@ -300,7 +276,7 @@ static void test_segments_unit(void)
         char *live = read_file_all(path, &len);
         CHECK(strncmp(strstr(live, "\"event\":"), "\"event\":\"segment\"", 17) == 0);
         CHECKM(strstr(live, "\"event\":\"pruned\"") != NULL ||
-                   count_of(live, "\"event\":\"segment\"") == 1,
+                   tk_count(live, "\"event\":\"segment\"") == 1,
                "no pruned entry");
         free(live);
     }
@@ -309,7 +285,7 @@ static void test_segments_unit(void)
     expect_ok(args, "segments after pruning");
     {
         char out[4096];
-        CHECK(run_verify(args, out, sizeof(out)) == 0);
+        CHECK(tk_audit_verify(args, out, sizeof(out)) == 0);
         CHECKM(strstr(out,
                       "anchor 0000000000000000000000000000000000000000000000000000000000000000") ==
                    NULL,
@@ -341,7 +317,7 @@ static void test_segments_unit(void)
             snprintf(want, sizeof(want), "FAIL at entry seq %llu (line 1 of ",
                      (unsigned long long)segs[1]);
             char out[4096];
-            CHECK(run_verify(args, out, sizeof(out)) == 1);
+            CHECK(tk_audit_verify(args, out, sizeof(out)) == 1);
             CHECKM(strncmp(out, want, strlen(want)) == 0 && strstr(out, "seq gap") != NULL,
                    "a missing segment: %s", out);
         }
@@ -499,9 +475,9 @@ static void test_relay(void)
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
             CHECKM(tk_contains(text, len, want[i]), "not in the audit log: %s", want[i]);
-        CHECKM(count_of(text, "\"event\":\"stored\"") == N_ENV, "stored entries: %zu",
-               count_of(text, "\"event\":\"stored\""));
-        CHECKM(count_of(text, "\"event\":\"acked\"") == N_ENV - 1, "acked entries");
+        CHECKM(tk_count(text, "\"event\":\"stored\"") == N_ENV, "stored entries: %zu",
+               tk_count(text, "\"event\":\"stored\""));
+        CHECKM(tk_count(text, "\"event\":\"acked\"") == N_ENV - 1, "acked entries");
     }
     CHECKM(!tk_contains(text, len, "CANARY-"), "content or a display name in the audit log");
     CHECKM(!tk_contains(text, len, "alice") && !tk_contains(text, len, "acme"),
@@ -665,6 +641,64 @@ static void test_relay_retention(void)
     tk_env_end(&e);
 }
 
+/*
+ * An erasure that takes several steps (more envelopes than one step
+ * deletes) leaves one "erased" entry, with all it deleted: the entry is
+ * committed with the step that ends it.
+ */
+static void test_relay_erasure(void)
+{
+    struct tk_env e;
+    parley_identity *customer = tk_identity(), *agent = tk_identity();
+    uint8_t to_customer[32], sealed[64];
+    char *text;
+    size_t len;
+    Parley__Frame *f;
+    wsc *a, *c;
+
+    tk_env_init(&e, "audit-erasure");
+    {
+        const char *argv[] = {"--rate", "100000", "--burst", "100000", NULL};
+        tk_env_start(&e, argv);
+    }
+    tk_routing(customer, to_customer);
+    tk_random(sealed, sizeof(sealed));
+    a = pc_connect(e.relay.port, agent, NULL, 0);
+    CHECK(a != NULL);
+    tk_send_many(a, 600, NULL, to_customer, sealed, sizeof(sealed));
+    c = pc_connect(e.relay.port, customer, NULL, 0);
+    CHECK(c != NULL);
+    CHECK(pc_send_erase(c, customer, NULL, NULL, 0) == 0);
+    for (;;) {
+        f = pc_recv(c, 30000);
+        CHECKM(f != NULL, "no answer to the erasure request");
+        if (f->kind_case == PARLEY__FRAME__KIND_ERASED)
+            break;
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_DELIVER, "unexpected frame %d",
+               (int)f->kind_case);
+        parley__frame__free_unpacked(f, NULL);
+    }
+    CHECKM(f->erased->envelopes == 600, "erased %u", f->erased->envelopes);
+    parley__frame__free_unpacked(f, NULL);
+    wsc_free(a);
+    wsc_free(c);
+    CHECK(relay_stop(&e.relay, 15000) == 0);
+    {
+        char path[400];
+        snprintf(path, sizeof(path), "%s.audit", e.relay.db);
+        text = read_file_all(path, &len);
+    }
+    CHECK(text != NULL);
+    CHECKM(tk_count(text, "\"event\":\"erased\"") == 1 &&
+               tk_count(text, "\"envelopes\":600,\"bytes\":38400,") == 1,
+           "not one erased entry for all 600 envelopes");
+    CHECKM(tk_count(text, "\"event\":\"stored\"") == 600, "stored entries");
+    free(text);
+    parley_identity_free(customer);
+    parley_identity_free(agent);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -672,6 +706,7 @@ int main(int argc, char **argv)
         {"segments", test_segments_unit},
         {"relay", test_relay},
         {"relay-retention", test_relay_retention},
+        {"relay-erasure", test_relay_erasure},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -103,6 +103,39 @@ int tk_main(int argc, char **argv, const struct tk_case *cases, size_t n)
     return failed == 0 ? 0 : 1;
 }
 
+size_t tk_count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+int tk_audit_verify(const char *args, char *out, size_t cap)
+{
+    const char *env = getenv("PARLEY_AUDIT");
+    const char *slash = strrchr(tk_relay_bin, '/');
+    char bin[512], cmd[2048];
+    FILE *p;
+    size_t n;
+    int st;
+
+    if (env != NULL && env[0] != '\0')
+        snprintf(bin, sizeof(bin), "%s", env);
+    else if (slash != NULL)
+        snprintf(bin, sizeof(bin), "%.*s/parley-audit", (int)(slash - tk_relay_bin), tk_relay_bin);
+    else
+        snprintf(bin, sizeof(bin), "parley-audit");
+    snprintf(cmd, sizeof(cmd), "'%s' verify %s 2>&1", bin, args);
+    p = popen(cmd, "r");
+    CHECK(p != NULL);
+    n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    st = pclose(p);
+    CHECKM(WIFEXITED(st), "parley-audit did not exit: %s", cmd);
+    return WEXITSTATUS(st);
+}
+
 bool tk_contains(const char *hay, size_t len, const char *needle)
 {
     return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;

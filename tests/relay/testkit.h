@@ -122,6 +122,16 @@ void tk_expect_deliver(wsc *c, const uint8_t envelope_id[16], const uint8_t *sea
 /* No binary message arrives within ms. */
 void tk_expect_nothing(wsc *c, int ms, const char *what);
 
+/* How many times needle occurs in the string hay. */
+size_t tk_count(const char *hay, const char *needle);
+
+/*
+ * Runs `parley-audit verify ARGS` (the binary from $PARLEY_AUDIT, else
+ * beside the relay binary); its output into out (cap bytes), its exit
+ * status returned.
+ */
+int tk_audit_verify(const char *args, char *out, size_t cap);
+
 /* Whether needle occurs in the len bytes at hay (NULL: no). */
 bool tk_contains(const char *hay, size_t len, const char *needle);
 
