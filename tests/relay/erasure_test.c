@@ -55,7 +55,7 @@ static void test_erasure_chunks(void)
     tk_random(sealed, sizeof(sealed));
     tk_routing(reader, to_reader);
     customer_make(&cust, CONVS);
-    customer_make(&other, 1);
+    customer_make(&other, TO_AND_FROM); /* a conversation of its own for each envelope */
     tk_env_init(&e, "erasurechunks");
     tk_env_start(&e, args);
 
