@@ -18,8 +18,8 @@
 #include "log.h"
 #include "session.h"
 
-#define ERASE_STEP_ROWS   256u
-#define ERASE_STEP_IDS    512u
+#define ERASE_STEP_ROWS 32u
+#define ERASE_STEP_IDS 64u
 #define MAX_ERASURE_IDS   4096u
 #define MAX_ERASURES      64u
 #define MAX_STEP_FAILURES 5u
