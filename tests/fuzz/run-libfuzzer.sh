@@ -82,7 +82,7 @@ cc=${CC:-clang}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $san"
 warn="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror"
-incs="-I$work/gen -I$root/client-lib/include -I$root/client-lib/src -I$here"
+incs="-I$work/gen -I$root/client-lib/include -I$root/client-lib/src/wire -I$here"
 libs=$(pkg-config --libs libsodium libprotobuf-c)
 deps_cflags=$(pkg-config --cflags libsodium libprotobuf-c)
 # The relay's parsers: ws.c (with libwebsockets' SHA-1 and base64) and config.c.
@@ -91,12 +91,12 @@ relay_incs="-I$root/relay -I$root/client-lib/include -I$here"
 relay_libs="$(pkg-config --libs libwebsockets libsodium)"
 relay_cflags="$(pkg-config --cflags libwebsockets libsodium)"
 
-# The protocol core, as client-lib/meson.build lists it (core_sources);
-# the transport and store modules need libwebsockets and sqlite, which no
-# decoder uses.
-core_sources=$(sed -n '/^core_sources = files(/,/)/p' "$root/client-lib/meson.build" |
-    grep -o "'src/[A-Za-z0-9_]*\.c'" | tr -d "'" | sed "s|^|$root/client-lib/|")
-[ -n "$core_sources" ] || { echo "cannot read core_sources in client-lib/meson.build" >&2; exit 2; }
+# The wire layer, as client-lib/meson.build lists it (wire_sources): every
+# decoder the targets reach lives there, and it needs only libsodium and
+# protobuf-c.
+core_sources=$(sed -n '/^wire_sources = files(/,/)/p' "$root/client-lib/meson.build" |
+    grep -o "'src/wire/[A-Za-z0-9_]*\.c'" | tr -d "'" | sed "s|^|$root/client-lib/|")
+[ -n "$core_sources" ] || { echo "cannot read wire_sources in client-lib/meson.build" >&2; exit 2; }
 
 build() {
     mkdir -p "$work/gen" "$work/obj"
@@ -202,7 +202,7 @@ coverage_report() {
     for src in $core_sources; do
         obj="$cov/obj/$(basename "$src" .c).o"
         $cc $ccov $warn $deps_cflags -I"$cov" -I"$root/client-lib/include" \
-            -I"$root/client-lib/src" -DPARLEY_BUILDING -c "$src" -o "$obj"
+            -I"$root/client-lib/src/wire" -DPARLEY_BUILDING -c "$src" -o "$obj"
         objs="$objs $obj"
     done
     robjs=""
@@ -218,7 +218,7 @@ coverage_report() {
                 $robjs $relay_libs -o "$cov/cov-$t"
         else
             $cc $ccov $warn $deps_cflags -I"$cov" -I"$root/client-lib/include" \
-                -I"$root/client-lib/src" -I"$here" "$here/fuzz_$t.c" "$here/replay.c" $objs $libs \
+                -I"$root/client-lib/src/wire" -I"$here" "$here/fuzz_$t.c" "$here/replay.c" $objs $libs \
                 -o "$cov/cov-$t"
         fi
         LLVM_PROFILE_FILE="$cov/$t.profraw" "$cov/cov-$t" "$here/corpus/$t" >/dev/null

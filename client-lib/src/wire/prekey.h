@@ -10,22 +10,12 @@
 #ifndef PARLEY_PREKEY_H
 #define PARLEY_PREKEY_H
 
-#include "vault.h"
+#include "internal.h"
 
 #define PREKEY_MT_ROTATE_MS (7ull * 24 * 3600 * 1000)   /* a new medium-term prekey weekly */
 #define PREKEY_MT_LIFETIME_S (14ull * 24 * 3600)        /* senders refuse it after two weeks */
 #define PREKEY_MT_GRACE_MS (2ull * 24 * 3600 * 1000)    /* kept for envelopes in flight */
 #define PREKEY_MT_MAX 8u                                /* secrets held at once */
-
-/* An agent's medium-term prekeys at rest (table "mtkey"), oldest first. */
-struct parley__mtkeys {
-    struct {
-        uint8_t pk[32];
-        uint8_t sk[32];
-        uint64_t created_ms;
-    } k[PREKEY_MT_MAX];
-    size_t n;
-};
 
 /*
  * A prekey of id's for box_pk, created at created_ms, signed: one-time
@@ -44,19 +34,5 @@ parley_err parley__prekey_sign(const parley_identity *id, const uint8_t box_pk[3
  */
 parley_err parley__prekey_verify(const Parley__Prekey *pk, const uint8_t owner[32],
                                  uint64_t now_s, uint8_t box[32], bool *medium_term);
-
-/* Loads the medium-term secrets (wiped by parley__mtkeys_wipe). */
-parley_err parley__mtkeys_load(struct parley__vault *v, struct parley__mtkeys *keys);
-void parley__mtkeys_wipe(struct parley__mtkeys *keys);
-/* True when there is none, or the newest is due for rotation at now_ms. */
-bool parley__mtkeys_due(const struct parley__mtkeys *keys, uint64_t now_ms);
-/* Creates and stores a new one (inside the caller's transaction); appended to keys. */
-parley_err parley__mtkeys_add(struct parley__vault *v, struct parley__mtkeys *keys,
-                              uint64_t now_ms);
-/* Deletes the secrets past their grace (inside the caller's transaction); returns how many. */
-size_t parley__mtkeys_sweep(struct parley__vault *v, struct parley__mtkeys *keys,
-                            uint64_t now_ms);
-/* When a deletion (or, with rotation, a rotation) is next due (Unix ms), or UINT64_MAX. */
-uint64_t parley__mtkeys_deadline(const struct parley__mtkeys *keys, bool rotation);
 
 #endif

@@ -1,0 +1,349 @@
+/*
+ * Receiving, agents' side: opens, handovers, custody acknowledgements,
+ * erasure requests, and what the customer sends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_impl.h"
+
+/*
+ * Claims a conversation offered or handed to us: tells the customer who
+ * now answers, with our key, and which custody the claim follows (0 after
+ * an Open, else the counter of the acknowledgement the handover carried).
+ */
+static void claim_of(const struct parley__core *c, const struct conv *cv, Parley__Payload *p,
+                     Parley__Claim *cl)
+{
+    cl->agent_id = (char *)c->cert_info.agent_id;
+    cl->custody = cv->custody;
+    p->body_case = PARLEY__PAYLOAD__BODY_CLAIM;
+    p->claim = cl;
+}
+
+parley_err send_claim(struct parley__core *c, struct conv *cv, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Claim cl = PARLEY__CLAIM__INIT;
+
+    claim_of(c, cv, &p, &cl);
+    return send_now(c, cv, &p, NULL, 0, NULL, now);
+}
+
+/* The same inside the transaction that takes a handover, so that a crash cannot lose it. */
+parley_err seal_claim(struct parley__core *c, struct conv *cv)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Claim cl = PARLEY__CLAIM__INIT;
+    uint64_t used;
+
+    claim_of(c, cv, &p, &cl);
+    return seal_to_outbox(c, cv, &p, 0, true, cv->customer, cv->peer_rk, c->now, &used);
+}
+
+/*
+ * Agents, on a customer's erasure request (inside the receiving
+ * transaction): the conversation's history and consent receipt are
+ * deleted, or, where the brand must keep them, marked and left out of
+ * listings.
+ */
+parley_err erase_local(struct parley__core *c, struct conv *cv)
+{
+    struct row_keys k = {NULL, 0, 0};
+    parley_err err = PARLEY_OK;
+
+    /* The brand's signed policy, or the host's own obligation. */
+    if (c->keep_on_erasure || (c->dir != NULL && parley_directory_keep_on_erasure(c->dir))) {
+        cv->erasure = 2;
+        return PARLEY_OK;
+    }
+    err = parley__vault_scan(c->vault, "history", cv->id, 16, collect_history_key, &k);
+    for (size_t i = 0; err == PARLEY_OK && i < k.n; i++)
+        err = parley__vault_del(c->vault, "history", k.keys[i], 24);
+    free(k.keys);
+    buf_free(&cv->consent);
+    cv->erasure = 1;
+    return err;
+}
+
+/* Matching the start of a handed-over history against the rows already held. */
+struct history_match {
+    const Parley__Handover *h;
+    const uint8_t *customer;
+    size_t matched;
+};
+
+static int match_history(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                         size_t val_len)
+{
+    struct history_match *m = arg;
+    Parley__HistoryRecord *r =
+        parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
+    const Parley__HistoryEntry *e;
+    bool same;
+
+    (void)key;
+    (void)key_len;
+    if (r == NULL)
+        return 0;
+    if (r->kind != PARLEY_BODY_TEXT) {
+        parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+        return 0;
+    }
+    e = m->matched < m->h->n_history ? m->h->history[m->matched] : NULL;
+    same = e != NULL &&
+           e->from_customer == (parley__len_is(r->sender_sign_key, 32) &&
+                                memcmp(r->sender_sign_key.data, m->customer, 32) == 0) &&
+           e->text.len == r->text.len &&
+           (e->text.len == 0 || memcmp(e->text.data, r->text.data, e->text.len) == 0);
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    m->matched += same;
+    return !same;
+}
+
+/*
+ * How many entries at the start of a handed-over history this agent holds
+ * already: its own transcript of a conversation it held before (or was
+ * offered) begins the history that comes back. Only what follows is
+ * added; nothing held is ever replaced.
+ */
+size_t history_held(struct parley__core *c, const struct conv *cv,
+                    const Parley__Handover *h)
+{
+    struct history_match m = {h, cv->customer, 0};
+
+    if (parley__vault_scan(c->vault, "history", cv->id, 16, match_history, &m) != PARLEY_OK)
+        return 0;
+    return m.matched;
+}
+
+/*
+ * Agents: an erasure request for cv must be signed by its customer and
+ * list cv's id with the salt that binds it to that customer (§4.6).
+ */
+static parley_err erasure_check(const Parley__ErasureRequest *r, const struct conv *cv)
+{
+    Parley__ErasureRequestBody *b;
+    parley_err err = PARLEY_EUNBOUND;
+
+    if (r == NULL || parley__verify_pb(cv->customer, 32, PARLEY__DOMAIN_ERASURE, r->body,
+                                       r->signature) != PARLEY_OK)
+        return PARLEY_EBADSIG;
+    b = parley__erasure_request_body__unpack(NULL, r->body.len, r->body.data);
+    if (b == NULL || !parley__len_is(b->customer_sign_key, 32) ||
+        memcmp(b->customer_sign_key.data, cv->customer, 32) != 0)
+        err = PARLEY_EMALFORMED;
+    for (size_t i = 0; err == PARLEY_EUNBOUND && i < b->n_conversation_ids; i++)
+        if (parley__len_is(b->conversation_ids[i], 16) &&
+            memcmp(b->conversation_ids[i].data, cv->id, 16) == 0 &&
+            i < b->n_conversation_salts &&
+            parley__conversation_bound(cv->customer, b->conversation_salts[i], cv->id))
+            err = PARLEY_OK;
+    if (b != NULL)
+        parley__erasure_request_body__free_unpacked(b, NULL);
+    return err;
+}
+
+/* Agents: the first message of a conversation, from its customer. */
+static parley_err agent_open(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                             const struct opened *o)
+{
+    const Parley__Payload *p = o->p;
+
+    /* The id must be this customer's (§4.6): nobody opens a conversation in another's name. */
+    if (!parley__conversation_bound(p->sender_sign_key.data, p->open->conversation_salt,
+                                    env->conversation_id.data))
+        return PARLEY_EUNBOUND;
+    if (!consent_valid(c, p->open->consent, p->sender_sign_key.data))
+        return PARLEY_ENOCONSENT;
+    memcpy(cv->id, env->conversation_id.data, 16);
+    memcpy(cv->salt, p->open->conversation_salt.data, 16);
+    cv->has_salt = true;
+    cv->state = PARLEY_CONV_QUEUED;
+    parley__copy_str(cv->queue, sizeof(cv->queue), p->open->queue);
+    memcpy(cv->customer, p->sender_sign_key.data, 32);
+    cv->has_customer = true;
+    memcpy(cv->peer_rk, p->next_receive_key.len == 32 ? p->next_receive_key.data
+                                                      : p->open->customer_box_key.data,
+           32);
+    cv->has_peer_rk = true;
+    buf_set_pb(&cv->consent, &p->open->consent->base);
+    seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/*
+ * Agents: a colleague hands a conversation over (§11.3). Accepted only
+ * with a chain of custody: the id bound to the customer key by the salt,
+ * the customer's acknowledgement that the sender holds the conversation,
+ * at a custody counter above any this client has seen for it. A
+ * conversation already held is updated, never reset: its history,
+ * consent, numbering of other senders and erasure mark stay.
+ */
+static parley_err agent_handover(struct parley__core *c, const Parley__Envelope *env,
+                                 struct conv *cv, bool have_conv, const struct opened *o)
+{
+    const Parley__Handover *h = o->p->handover;
+    const uint8_t *id = env->conversation_id.data, *customer = h->customer_sign_key.data;
+    struct parley__custody held;
+
+    if (!parley__conversation_bound(customer, h->conversation_salt, id))
+        return PARLEY_EUNBOUND;
+    if (parley__custody_ack_check(h->custody, customer, id, &held) != PARLEY_OK ||
+        sodium_memcmp(held.agent, o->p->sender_sign_key.data, 32) != 0)
+        return PARLEY_ECUSTODY;
+    if (have_conv && ((cv->has_customer && sodium_memcmp(cv->customer, customer, 32) != 0) ||
+                      held.counter <= cv->custody || cv->erasure != 0))
+        return PARLEY_ECUSTODY;
+    /* A conversation new to this agent: its consent is checked as an Open's would be. */
+    if (!have_conv && !dir_valid(c, c->now))
+        return PARLEY_ENODIRECTORY;
+    if (!have_conv && !consent_valid(c, h->consent, customer))
+        return PARLEY_ENOCONSENT;
+    if (!have_conv) {
+        memcpy(cv->id, id, 16);
+        parley__copy_str(cv->queue, sizeof(cv->queue), h->queue);
+        memcpy(cv->customer, customer, 32);
+        cv->has_customer = true;
+    }
+    if (cv->consent.n == 0 && h->consent != NULL)
+        buf_set_pb(&cv->consent, &h->consent->base);
+    memcpy(cv->salt, h->conversation_salt.data, 16);
+    cv->has_salt = true;
+    cv->state = PARLEY_CONV_ACTIVE;
+    memcpy(cv->peer_rk, h->customer_receive_key.data, 32);
+    cv->has_peer_rk = true;
+    cv->custody = held.counter;
+    /*
+     * The customer's count starts afresh: its receipts to the previous
+     * agent used numbers this agent never sees, and what it sent before
+     * is sealed to keys this agent never had.
+     */
+    seq_forget(cv, customer);
+    seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/* Agents: the customer acknowledges our claim (§11.3). */
+static parley_err agent_custody_ack(struct parley__core *c, struct conv *cv,
+                                    const Parley__CustodyAck *ack)
+{
+    struct parley__custody got;
+
+    if (cv->state != PARLEY_CONV_ACTIVE ||
+        parley__custody_ack_check(ack, cv->customer, cv->id, &got) != PARLEY_OK ||
+        sodium_memcmp(got.agent, parley_identity_sign_pk(c->id), 32) != 0 ||
+        got.counter <= cv->custody || !buf_set_pb(&cv->custody_ack, &ack->base))
+        return PARLEY_ECUSTODY;
+    cv->custody = got.counter;
+    return PARLEY_OK;
+}
+
+void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                   bool have_conv, struct opened *o, uint64_t now)
+{
+    const Parley__Payload *p = o->p;
+    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
+    bool changed = false, reduced;
+    const char *taken_by = NULL;
+    parley_err err;
+
+    if (have_conv && replayed(c, env, cv, o))
+        return;
+    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
+        /* Consent can only be checked against the notice of a valid directory. */
+        err = dir_valid(c, now) ? agent_open(c, env, cv, o) : PARLEY_ENODIRECTORY;
+        if (err != PARLEY_OK) {
+            refuse(c, env, err);
+            return;
+        }
+        a.text = p->open->text.data;
+        a.text_len = p->open->text.len;
+        changed = true;
+    } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
+        err = agent_handover(c, env, cv, have_conv, o);
+        if (err != PARLEY_OK) {
+            refuse(c, env, err);
+            return;
+        }
+        a.handover = p->handover;
+        a.merge_history = have_conv;
+        a.claim = true;
+        changed = true;
+    } else if (have_conv && cv->has_customer &&
+               memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
+        /* Typing notices are not sequenced: sent once, never stored, replays are harmless. */
+        if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING &&
+            !seq_ok(c, cv, o,
+                    p->body_case == PARLEY__PAYLOAD__BODY_CLAIM ||
+                        p->body_case == PARLEY__PAYLOAD__BODY_ERASE)) {
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM) {
+            /* The customer tells us a colleague took it. */
+            if (cv->state == PARLEY_CONV_QUEUED) {
+                cv->state = PARLEY_CONV_TAKEN;
+                taken_by = p->claim->agent_id;
+                changed = true;
+            }
+        } else if (p->body_case == PARLEY__PAYLOAD__BODY_CUSTODY_ACK) {
+            err = agent_custody_ack(c, cv, p->custody_ack);
+            if (err != PARLEY_OK) {
+                refuse(c, env, err);
+                return;
+            }
+            changed = true; /* told again: it can now be handed on */
+        } else if (p->body_case == PARLEY__PAYLOAD__BODY_ERASE &&
+                   (err = erasure_check(p->erase->request, cv)) != PARLEY_OK) {
+            refuse(c, env, err);
+            return;
+        } else {
+            peer_body(c, cv, o, &a, &changed);
+        }
+        if (p->next_receive_key.len == 32) {
+            memcpy(cv->peer_rk, p->next_receive_key.data, 32);
+            cv->has_peer_rk = true;
+        }
+        if (!o->used_prekey && !o->used_mt)
+            conv_keys_used(cv, o->used_pk);
+    } else {
+        refuse(c, env, PARLEY_EUNTRUSTED);
+        return;
+    }
+    reduced = mark_reduced(cv, p, o->used_mt);
+    if (accept_commit(c, &a) != PARLEY_OK)
+        return; /* not acknowledged: the relay delivers it again */
+    send_delivered(c, env->envelope_id.data);
+    if (changed)
+        emit_state_by(c, cv, taken_by);
+    if (reduced)
+        emit_reduced(c, cv);
+    if (a.erase) {
+        parley_event ev;
+
+        parley__vault_compact(c->vault); /* no old copy of what was erased stays in the files */
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = PARLEY_EV_ERASED;
+        memcpy(ev.conversation_id, cv->id, 16);
+        ev.erasure = cv->erasure;
+        emit(c, &ev, NULL, 0);
+    }
+    if (a.text != NULL) {
+        emit_message(c, cv, o, a.text, a.text_len);
+        receipt_due(c, cv->id, p->seq);
+    }
+    if (a.claim)
+        pump_outbox(c, now);
+    /*
+     * Every first contact (open, notice, handover) uses a prekey; one sealed
+     * to the medium-term prekey means the relay has no one-time one left:
+     * replenish now.
+     */
+    if (o->used_prekey && c->prekeys_left > 0)
+        c->prekeys_left--;
+    if (o->used_mt)
+        c->prekeys_left = 0;
+    if (o->used_prekey || o->used_mt)
+        publish_prekeys(c, now, false);
+}

@@ -1,0 +1,309 @@
+/*
+ * Erasure, customers' side: the signed request to the relay and the agents,
+ * what waits to go out dropped, what was kept about agents forgotten.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_impl.h"
+
+/* A customer's conversations, with their salts. */
+struct conv_ref {
+    uint8_t id[16], salt[16];
+    bool salted;
+};
+
+struct conv_ids {
+    struct conv_ref *ids;
+    size_t n, cap;
+};
+
+static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                           size_t val_len)
+{
+    struct conv_ids *l = arg;
+    struct conv_ref *r;
+    Parley__ConversationState *s;
+
+    if (key_len != 16)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct conv_ref *grown = realloc(l->ids, cap * sizeof(*grown));
+        if (grown == NULL)
+            return 1;
+        l->ids = grown;
+        l->cap = cap;
+    }
+    r = &l->ids[l->n++];
+    memset(r, 0, sizeof(*r));
+    memcpy(r->id, key, 16);
+    s = parley__conversation_state__unpack(&parley__wiping_allocator, val_len, val);
+    if (s != NULL && parley__len_is(s->conversation_salt, 16)) {
+        memcpy(r->salt, s->conversation_salt.data, 16);
+        r->salted = true;
+    }
+    if (s != NULL)
+        parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
+    return 0;
+}
+
+/*
+ * Tells every agent who holds part of one conversation (the agents its
+ * first message went to, and those it was transferred to) and closes it.
+ */
+struct rows_of {
+    const uint8_t *conv;
+    uint64_t *rows;
+    size_t n, cap;
+};
+
+/* The "pending" rows of one conversation. */
+static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                              size_t val_len)
+{
+    struct rows_of *r = arg;
+    Parley__PendingSend *ps;
+    bool mine;
+
+    if (key_len != 8)
+        return 0;
+    ps = parley__pending_send__unpack(&parley__wiping_allocator, val_len, val);
+    mine = ps != NULL && parley__len_is(ps->conversation_id, 16) &&
+           memcmp(ps->conversation_id.data, r->conv, 16) == 0;
+    if (ps != NULL)
+        parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
+    if (!mine)
+        return 0;
+    if (r->n == r->cap) {
+        uint64_t *grown = grow(r->rows, &r->cap, r->n, sizeof(*r->rows));
+        if (grown == NULL)
+            return 1;
+        r->rows = grown;
+    }
+    r->rows[r->n++] = row_of(key, 8);
+    return 0;
+}
+
+/*
+ * Customers, asking for erasure: what still waits to go out in conversation
+ * id (texts not yet sent or not yet sealed, an Open not yet sealed) is
+ * dropped, so that nothing of it reaches the relay after the request.
+ */
+static parley_err drop_unsent(struct parley__core *c, const uint8_t id[16])
+{
+    struct rows_of l = {id, NULL, 0, 0};
+    parley_err err = PARLEY_OK;
+    uint8_t row[8];
+
+    for (size_t i = c->n_out; err == PARLEY_OK && i-- > 0;) {
+        if (memcmp(c->out[i].conv, id, 16) != 0)
+            continue;
+        be64(row, c->out[i].key);
+        err = parley__vault_del(c->vault, "outbox", row, sizeof(row));
+        if (err == PARLEY_OK)
+            out_remove(c, i);
+    }
+    if (err == PARLEY_OK)
+        err = parley__vault_scan(c->vault, "pending", NULL, 0, collect_pending_of, &l);
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++) {
+        be64(row, l.rows[i]);
+        err = parley__vault_del(c->vault, "pending", row, sizeof(row));
+    }
+    free(l.rows);
+    return err;
+}
+
+/* A history row written by an agent loses the agent's name and key; the text stays. */
+static parley_err anonymise_row(struct parley__core *c, const uint8_t key[24])
+{
+    static uint8_t nobody[32];
+    Parley__HistoryRecord *r;
+    uint8_t *val;
+    size_t len;
+    parley_err err = parley__vault_get(c->vault, "history", key, 24, &val, &len);
+
+    if (err != PARLEY_OK)
+        return err;
+    r = parley__history_record__unpack(&parley__wiping_allocator, len, val);
+    parley_free(val, len);
+    if (r == NULL)
+        return PARLEY_EIO;
+    if (!r->from_me) {
+        char *name = r->sender_name;
+        ProtobufCBinaryData key_was = r->sender_sign_key;
+
+        r->sender_name = (char *)"";
+        r->sender_sign_key = (ProtobufCBinaryData){32, nobody};
+        err = parley__vault_put_pb(c->vault, "history", key, 24, &r->base);
+        r->sender_name = name; /* freed with the rest */
+        r->sender_sign_key = key_was;
+    }
+    parley__history_record__free_unpacked(r, &parley__wiping_allocator);
+    return err;
+}
+
+/*
+ * Customers, once the agents are told: what the conversation kept about
+ * them goes (their certificates with names and keys, the agents its first
+ * message went to, their receive keys and sequence counters, their names
+ * and keys in the history). The customer's own copy of the conversation,
+ * its texts and consent, stays on the device.
+ */
+static parley_err forget_parties(struct parley__core *c, struct conv *cv)
+{
+    struct row_keys k = {NULL, 0, 0};
+    parley_err err = parley__vault_scan(c->vault, "history", cv->id, 16, collect_history_key, &k);
+
+    if (err == PARLEY_OK)
+        err = parley__vault_begin(c->vault);
+    for (size_t i = 0; err == PARLEY_OK && i < k.n; i++)
+        err = anonymise_row(c, k.keys[i]);
+    free(k.keys);
+    if (err != PARLEY_OK) {
+        if (c->vault->in_tx)
+            parley__vault_rollback(c->vault);
+        return err;
+    }
+    buf_free(&cv->agent_cert);
+    buf_free(&cv->target_cert);
+    sodium_memzero(&cv->agent, sizeof(cv->agent));
+    sodium_memzero(&cv->target, sizeof(cv->target));
+    sodium_memzero(cv->fanout, sizeof(cv->fanout));
+    cv->n_fanout = 0;
+    sodium_memzero(cv->senders, sizeof(cv->senders));
+    cv->n_senders = 0;
+    sodium_memzero(cv->peer_rk, sizeof(cv->peer_rk));
+    cv->has_peer_rk = false;
+    err = conv_save(c, cv);
+    if (err == PARLEY_OK)
+        return parley__vault_commit(c->vault);
+    parley__vault_rollback(c->vault);
+    return err;
+}
+
+static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16],
+                                     Parley__ErasureRequest *req, uint64_t now)
+{
+    Parley__Payload p = PARLEY__PAYLOAD__INIT;
+    Parley__Erase e = PARLEY__ERASE__INIT;
+    const uint8_t *current = NULL;
+    struct conv cv;
+    parley_err err = conv_load(c, id, &cv);
+
+    if (err != PARLEY_OK)
+        return err;
+    e.request = req;
+    p.body_case = PARLEY__PAYLOAD__BODY_ERASE;
+    p.erase = &e;
+    if (cv.state == PARLEY_CONV_ACTIVE) {
+        current = cv.agent.sign_pk;
+        err = send_now(c, &cv, &p, NULL, 0, NULL, now);
+    }
+    /* The others through one-time prekeys: their conversation keys are gone or never were. */
+    for (size_t i = 0; err == PARLEY_OK && i < cv.n_fanout; i++)
+        if (current == NULL || memcmp(cv.fanout[i], current, 32) != 0)
+            err = pending_add(c, cv.id, cv.fanout[i], &p);
+    if (err == PARLEY_OK && cv.state == PARLEY_CONV_TRANSFERRING && cv.target_cert.n > 0)
+        err = pending_add(c, cv.id, cv.target.sign_pk, &p); /* handed the history already */
+    if (err == PARLEY_OK && cv.state != PARLEY_CONV_CLOSED) {
+        cv.state = PARLEY_CONV_CLOSED;
+        conv_forget_keys(&cv);
+        err = conv_save(c, &cv);
+        if (err == PARLEY_OK)
+            emit_state(c, &cv);
+    }
+    if (err == PARLEY_OK)
+        err = forget_parties(c, &cv);
+    conv_free(&cv);
+    return err;
+}
+
+parley_err parley__core_erase(struct parley__core *c, uint64_t now)
+{
+    Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
+    Parley__ErasureRequest *req;
+    struct conv_ids l = {NULL, 0, 0};
+    uint8_t sig[64], *bbuf = NULL, *rbuf = NULL;
+    size_t blen = 0, rlen = 0, n = 0;
+    parley_err err;
+
+    ProtobufCBinaryData *ids = NULL, *salts = NULL;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
+    if (err != PARLEY_OK) {
+        free(l.ids);
+        return err;
+    }
+    ids = calloc(l.n + 1, sizeof(*ids));
+    salts = calloc(l.n + 1, sizeof(*salts));
+    if (ids == NULL || salts == NULL) {
+        free(ids);
+        free(salts);
+        free(l.ids);
+        return PARLEY_ENOMEM;
+    }
+    /*
+     * Each id with its salt, so the relay can check that they are this
+     * customer's. A conversation without a salt (none is made so) could
+     * not pass that check and would make the relay refuse the request.
+     */
+    for (size_t i = 0; i < l.n; i++)
+        if (l.ids[i].salted) {
+            ids[n] = (ProtobufCBinaryData){16, l.ids[i].id};
+            salts[n++] = (ProtobufCBinaryData){16, l.ids[i].salt};
+        }
+    body.brand_id = c->brand_id;
+    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
+    body.time_ms = now;
+    /* The relay also deletes what agents sent each other about these (handovers). */
+    body.conversation_ids = ids;
+    body.n_conversation_ids = n;
+    body.conversation_salts = salts;
+    body.n_conversation_salts = n;
+    err = parley__pack(&body.base, &bbuf, &blen);
+    free(ids);
+    free(salts);
+    if (err != PARLEY_OK) {
+        free(l.ids);
+        return err;
+    }
+    {
+        Parley__ErasureRequest r = PARLEY__ERASURE_REQUEST__INIT;
+        parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, bbuf, blen, sig);
+        r.body = (ProtobufCBinaryData){blen, bbuf};
+        r.signature = (ProtobufCBinaryData){64, sig};
+        err = parley__pack(&r.base, &rbuf, &rlen);
+    }
+    free(bbuf);
+    if (err != PARLEY_OK) {
+        free(l.ids);
+        return err;
+    }
+    /* Kept until the relay confirms, and sent again on every connection until then. */
+    err = parley__vault_put(c->vault, "meta", (const uint8_t *)"erase", 5, rbuf, rlen);
+    if (err == PARLEY_OK && !buf_set(&c->erase_request, rbuf, rlen))
+        err = PARLEY_ENOMEM;
+    req = err == PARLEY_OK ? parley__erasure_request__unpack(NULL, rlen, rbuf) : NULL;
+    free(rbuf);
+    if (err == PARLEY_OK && req == NULL)
+        err = PARLEY_ENOMEM;
+    if (err != PARLEY_OK) {
+        free(l.ids);
+        return err;
+    }
+    /* Nothing written before the request leaves after it. */
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
+        err = drop_unsent(c, l.ids[i].id);
+    /* The relay first, so that the notices to the agents sent next are not erased with the rest. */
+    send_erase_frame(c);
+    for (size_t i = 0; err == PARLEY_OK && i < l.n; i++)
+        err = erase_conversation(c, l.ids[i].id, req, now);
+    free(l.ids);
+    parley__erasure_request__free_unpacked(req, NULL);
+    flush_pending(c, now);
+    parley__vault_compact(c->vault); /* no old copy of what was forgotten stays in the files */
+    return err;
+}

@@ -1,0 +1,84 @@
+/*
+ * Error names and the small helpers every module needs: library
+ * initialisation, wiping frees, packing and bounded string copies.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const names[PARLEY_ERR_COUNT_] = {
+    [PARLEY_OK] = "success",
+    [PARLEY_EINVAL] = "invalid argument",
+    [PARLEY_ENOMEM] = "out of memory",
+    [PARLEY_EIO] = "input/output error",
+    [PARLEY_EBADSEAL] = "bad seal",
+    [PARLEY_EBADPADDING] = "bad padding",
+    [PARLEY_EMALFORMED] = "malformed",
+    [PARLEY_ETOOBIG] = "too big",
+    [PARLEY_EBADSIG] = "bad signature",
+    [PARLEY_EWRONGRECIPIENT] = "wrong recipient",
+    [PARLEY_EWRONGCONVERSATION] = "wrong conversation",
+    [PARLEY_EUNTRUSTED] = "untrusted sender",
+    [PARLEY_EEXPIRED] = "expired",
+    [PARLEY_ENOTYETVALID] = "not yet valid",
+    [PARLEY_EREVOKED] = "revoked",
+    [PARLEY_EROLLBACK] = "rollback",
+    [PARLEY_EPASSPHRASE] = "wrong passphrase",
+    [PARLEY_EWRONGBRAND] = "another brand",
+    [PARLEY_EWRONGTYPE] = "wrong kind of file",
+    [PARLEY_EEXIST] = "already exists",
+    [PARLEY_ENOCONSENT] = "no consent",
+    [PARLEY_ESTATE] = "not possible in this state",
+    [PARLEY_ENOAGENT] = "no such agent",
+    [PARLEY_EREPLAY] = "replayed",
+    [PARLEY_ECUSTODY] = "custody not acknowledged by the customer",
+    [PARLEY_ENODIRECTORY] = "no valid directory",
+    [PARLEY_ENOPREKEY] = "no prekey",
+    [PARLEY_EUNBOUND] = "conversation not bound to this customer",
+};
+
+const char *parley_strerror(parley_err err)
+{
+    if ((unsigned)err >= PARLEY_ERR_COUNT_ || names[err] == NULL)
+        return "unknown error";
+    return names[err];
+}
+
+void parley_free(void *buf, size_t len)
+{
+    if (buf == NULL)
+        return;
+    sodium_memzero(buf, len);
+    free(buf);
+}
+
+parley_err parley_init(void)
+{
+    return sodium_init() < 0 ? PARLEY_ENOMEM : PARLEY_OK;
+}
+
+parley_err parley__pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_len)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(n > 0 ? n : 1);
+
+    if (buf == NULL)
+        return PARLEY_ENOMEM;
+    *out_len = protobuf_c_message_pack(msg, buf);
+    *out = buf;
+    return PARLEY_OK;
+}
+
+bool parley__copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n;
+
+    if (src == NULL)
+        return false;
+    n = strlen(src);
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
