@@ -28,10 +28,10 @@
 #include <sodium.h>
 
 #include "chat.h"
-#include "loadfile.h"
+#include "passphrase.h"
+#include "pin.h"
 #include "scanguard.h"
 #include "script.h"
-#include "secret.h"
 
 #define TICK_MS      20
 #define EXIT_FAILED  1
@@ -724,8 +724,9 @@ static int erase_all(parley_client *client, struct chat *c, const struct options
 int main(int argc, char **argv)
 {
     struct options o;
-    struct loadfile_pin pin;
-    struct secret pass = {NULL, 0};
+    parley_pin pin;
+    struct passphrase_source pass_src;
+    struct passphrase pass = {NULL, 0};
     struct script script;
     struct chat chat;
     static struct input in;
@@ -748,11 +749,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "parley-customer: cannot initialise libsodium\n");
         return EXIT_FAILED;
     }
-    if (loadfile_pin(o.brand, &pin) != 0)
+    if (pin_load(o.brand, PIN_CLIENT, &pin) != 0)
         goto fail;
     if (o.script != NULL && script_load(o.script, &script) != 0)
         goto fail;
-    if (secret_get(&pass, o.pass_env, o.pass_file) != 0)
+    pass_src = (struct passphrase_source){o.pass_file, o.pass_env};
+    if (passphrase_get(&pass_src, o.store, PASSPHRASE_NONEMPTY, &pass) < 0)
         goto fail;
     err = parley_store_sqlite_open(&store, o.store);
     if (err != PARLEY_OK) {
@@ -765,7 +767,7 @@ int main(int argc, char **argv)
     cfg.relay_url = o.relay;
     cfg.brand_pk = pin.brand_pk;
     cfg.brand_id = pin.brand_id;
-    cfg.directory_key = pin.dir_key;
+    cfg.directory_key = pin.directory_key;
     cfg.store = &store;
     cfg.passphrase = pass.buf;
     cfg.passphrase_len = pass.len;
@@ -774,9 +776,9 @@ int main(int argc, char **argv)
     cfg.user = &chat;
     cfg.history_retention_days = (uint32_t)o.history_days;
     err = parley_client_new(&client, &cfg);
-    secret_release(&pass);
+    passphrase_release(&pass);
     /* The client keeps its own copy of the directory key. */
-    sodium_memzero(pin.dir_key, sizeof(pin.dir_key));
+    sodium_memzero(pin.directory_key, sizeof(pin.directory_key));
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-customer: %s: %s\n", o.store,
                 err == PARLEY_EPASSPHRASE ? "wrong passphrase for this store"
@@ -851,8 +853,8 @@ fail:
         store.ops->close(store.ctx);
     if (store.ops != NULL)
         chat_free(&chat);
-    secret_release(&pass);
+    passphrase_release(&pass);
     script_free(&script);
-    loadfile_pin_wipe(&pin);
+    sodium_memzero(&pin, sizeof(pin));
     return rc;
 }

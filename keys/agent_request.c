@@ -39,7 +39,7 @@ struct request_opts {
     const char *out;
     int force;
     parley_kdf_cost cost;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 /* Returns -1 to continue, or an exit code. */
@@ -110,19 +110,19 @@ static int parse(int argc, char **argv, struct request_opts *o)
 static int write_both(const struct request_opts *o, const uint8_t *key, size_t key_len,
                       const uint8_t *req, size_t req_len)
 {
-    struct keys_staged k, r;
+    struct files_staged k, r;
 
-    if (keys_stage(&k, o->key, KEYS_MAGIC_KEY, key, key_len, KEYS_MODE_SECRET) != 0)
+    if (files_stage(&k, o->key, FILES_MAGIC_KEY, key, key_len, FILES_MODE_SECRET) != 0)
         return -1;
-    if (keys_stage(&r, o->out, KEYS_MAGIC_REQUEST, req, req_len, KEYS_MODE_PUBLIC) != 0) {
-        keys_discard(&k);
-        return -1;
-    }
-    if (keys_commit(&k, o->force) != 0) {
-        keys_discard(&r);
+    if (files_stage(&r, o->out, FILES_MAGIC_REQUEST, req, req_len, FILES_MODE_PUBLIC) != 0) {
+        files_discard(&k);
         return -1;
     }
-    if (keys_commit(&r, o->force) != 0) {
+    if (files_commit(&k, o->force) != 0) {
+        files_discard(&r);
+        return -1;
+    }
+    if (files_commit(&r, o->force) != 0) {
         if (!o->force)
             unlink(o->key);
         return -1;
@@ -139,13 +139,13 @@ static int run(const struct request_opts *o)
     parley_err err;
     int rc = KEYS_EXIT_FAIL;
 
-    if (!o->force && (keys_refuse_existing(o->key) != 0 || keys_refuse_existing(o->out) != 0))
+    if (!o->force && (files_refuse_existing(o->key) != 0 || files_refuse_existing(o->out) != 0))
         return KEYS_EXIT_FAIL;
     err = parley_identity_generate(&agent);
     if (err == PARLEY_OK)
         err = parley_request_create(agent, o->agent_id, o->name, keys_now(), &req, &req_len);
     if (err != PARLEY_OK) {
-        keys_error(o->out, "cannot create the request: %s", keys_strerror(err));
+        report_error(o->out, "cannot create the request: %s", keys_strerror(err));
         goto fail;
     }
     snprintf(label, sizeof(label), KEYS_LABEL_AGENT "%s", o->agent_id);

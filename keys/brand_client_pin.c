@@ -34,7 +34,7 @@ struct client_pin_opts {
     const char *key;
     const char *out;
     int force;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 /* Returns -1 to continue, or an exit code. */
@@ -86,30 +86,30 @@ static int parse(int argc, char **argv, struct client_pin_opts *o)
 static int run(const struct client_pin_opts *o)
 {
     parley_identity *brand = NULL;
-    struct keys_pin pin;
-    char line[KEYS_PIN_MAX];
+    parley_pin pin;
+    char line[PARLEY_PIN_MAX + 1];
     size_t line_len;
     int rc = KEYS_EXIT_FAIL;
 
     memset(&pin, 0, sizeof(pin));
     memset(line, 0, sizeof(line));
     /* Before the passphrase prompt: no point unlocking a key for a refused write. */
-    if (!o->force && keys_refuse_existing(o->out) != 0)
+    if (!o->force && files_refuse_existing(o->out) != 0)
         return KEYS_EXIT_FAIL;
     if (keys_brand_load(o->key, &o->pass, &brand, pin.brand_id) != 0)
         goto done;
     memcpy(pin.brand_pk, parley_identity_sign_pk(brand), 32);
-    pin.has_dir_key = 1;
-    parley_directory_key(brand, pin.dir_key);
-    line_len = keys_pin_format(&pin, line);
+    pin.has_directory_key = 1;
+    parley_directory_key(brand, pin.directory_key);
+    line_len = parley_pin_format(&pin, line, sizeof(line));
     if (line_len == 0 ||
-        keys_write(o->out, NULL, (const uint8_t *)line, line_len, KEYS_MODE_PUBLIC, o->force) != 0)
+        files_write(o->out, NULL, (const uint8_t *)line, line_len, FILES_MODE_PUBLIC, o->force) != 0)
         goto done;
     printf("brand id:     %s\n", pin.brand_id);
     printf("client pin:   %s (ship it with widgets and agent clients; never to a relay)\n", o->out);
     rc = KEYS_EXIT_OK;
 done:
-    keys_pin_wipe(&pin);
+    sodium_memzero(&pin, sizeof(pin));
     sodium_memzero(line, sizeof(line));
     parley_identity_free(brand);
     return rc;

@@ -61,7 +61,7 @@ struct dir_opts {
     const char **purposes, **queue_args;
     size_t n_purposes, n_queues, n_certs;
     char **cert_paths;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 struct queue_arg {
@@ -72,11 +72,11 @@ struct queue_arg {
 
 struct dir_inputs {
     char *notice_text;
-    struct keys_file *certs;
+    struct files_object *certs;
     const uint8_t **cert_bufs;
     size_t *cert_lens;
     parley_cert_info *infos;
-    struct keys_file revs_file;
+    struct files_object revs_file;
     parley_revlist *revs;
     struct queue_arg *queues;
     parley_queue_spec *qspecs;
@@ -181,7 +181,7 @@ static int parse_queue(const char *arg, struct queue_arg *q, parley_queue_spec *
 
     q->copy = strdup(arg);
     if (q->copy == NULL) {
-        keys_error(NULL, "out of memory");
+        report_error(NULL, "out of memory");
         return KEYS_EXIT_FAIL;
     }
     eq = strchr(q->copy, '=');
@@ -214,7 +214,7 @@ static int parse_queue(const char *arg, struct queue_arg *q, parley_queue_spec *
 static void inputs_free(struct dir_inputs *in, const struct dir_opts *o)
 {
     for (size_t i = 0; in->certs != NULL && i < o->n_certs; i++)
-        keys_file_release(&in->certs[i]);
+        files_release(&in->certs[i]);
     for (size_t i = 0; in->queues != NULL && i < o->n_queues; i++) {
         free(in->queues[i].copy);
         free(in->queues[i].ids);
@@ -226,7 +226,7 @@ static void inputs_free(struct dir_inputs *in, const struct dir_opts *o)
     free(in->queues);
     free(in->qspecs);
     free(in->notice_text);
-    keys_file_release(&in->revs_file);
+    files_release(&in->revs_file);
     parley_revlist_free(in->revs);
 }
 
@@ -243,22 +243,22 @@ static int inputs_load(const struct dir_opts *o, struct dir_inputs *in)
     in->qspecs = calloc(o->n_queues + 1, sizeof(*in->qspecs));
     if (in->certs == NULL || in->cert_bufs == NULL || in->cert_lens == NULL || in->infos == NULL ||
         in->queues == NULL || in->qspecs == NULL) {
-        keys_error(NULL, "out of memory");
+        report_error(NULL, "out of memory");
         return KEYS_EXIT_FAIL;
     }
     for (size_t i = 0; i < o->n_queues; i++)
         if ((rc = parse_queue(o->queue_args[i], &in->queues[i], &in->qspecs[i])) != 0)
             return rc;
-    if (keys_text_load(o->notice, PARLEY_MAX_NOTICE, &in->notice_text) != 0)
+    if (files_text_load(o->notice, PARLEY_MAX_NOTICE, &in->notice_text) != 0)
         return KEYS_EXIT_FAIL;
     for (size_t i = 0; i < o->n_certs; i++) {
-        if (keys_file_load(o->cert_paths[i], KEYS_KIND_CERT, &in->certs[i]) != 0)
+        if (files_load(o->cert_paths[i], FILES_KIND_CERT, &in->certs[i]) != 0)
             return KEYS_EXIT_FAIL;
         in->cert_bufs[i] = in->certs[i].body;
         in->cert_lens[i] = in->certs[i].body_len;
     }
     if (o->revocations != NULL &&
-        keys_file_load(o->revocations, KEYS_KIND_REVLIST, &in->revs_file) != 0)
+        files_load(o->revocations, FILES_KIND_REVLIST, &in->revs_file) != 0)
         return KEYS_EXIT_FAIL;
     return 0;
 }
@@ -277,7 +277,7 @@ static int inputs_verify(const struct dir_opts *o, struct dir_inputs *in, const 
         err = parley_revlist_open(&in->revs, in->revs_file.body, in->revs_file.body_len, pk,
                                   brand_id, 0);
         if (err != PARLEY_OK) {
-            keys_error(o->revocations, "%s", keys_strerror(err));
+            report_error(o->revocations, "%s", keys_strerror(err));
             return -1;
         }
     }
@@ -306,7 +306,7 @@ static int queues_check(const struct dir_opts *o, const struct dir_inputs *in)
             while (i < o->n_certs && strcmp(in->infos[i].agent_id, in->queues[q].ids[a]) != 0)
                 i++;
             if (i == o->n_certs) {
-                keys_error(NULL, "queue %s: agent '%s' has no certificate among the CERT files",
+                report_error(NULL, "queue %s: agent '%s' has no certificate among the CERT files",
                            in->queues[q].copy, in->queues[q].ids[a]);
                 return -1;
             }
@@ -322,20 +322,20 @@ static int queues_check(const struct dir_opts *o, const struct dir_inputs *in)
  */
 static uint64_t existing_version(const char *path, const uint8_t *pk, const char *brand_id)
 {
-    struct keys_file f;
+    struct files_object f;
     uint64_t v = 0;
 
     /* Any kind is loaded: a file that is not a directory is reported by the caller. */
-    if (!keys_path_exists(path) || keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
+    if (!files_path_exists(path) || files_load(path, FILES_KIND_UNKNOWN, &f) != 0)
         return 0;
     /* An expired directory still holds the version clients saw last. */
-    if (f.kind == KEYS_KIND_DIRECTORY) {
+    if (f.kind == FILES_KIND_DIRECTORY) {
         parley_err err =
             parley_directory_check(f.body, f.body_len, pk, brand_id, 0, keys_now(), &v, NULL);
         if (err != PARLEY_OK && err != PARLEY_EEXPIRED)
             v = 0;
     }
-    keys_file_release(&f);
+    files_release(&f);
     return v;
 }
 
@@ -343,23 +343,23 @@ static uint64_t existing_version(const char *path, const uint8_t *pk, const char
 static int choose_version(const struct dir_opts *o, const uint8_t *pk, const char *brand_id,
                           uint64_t *version, int *replace)
 {
-    int exists = keys_path_exists(o->out);
+    int exists = files_path_exists(o->out);
     uint64_t prev = exists ? existing_version(o->out, pk, brand_id) : 0;
 
     if (exists && prev == 0 && !o->force) {
-        keys_error(o->out, "already exists and is not a directory of brand '%s' (use --force)",
+        report_error(o->out, "already exists and is not a directory of brand '%s' (use --force)",
                    brand_id);
         return -1;
     }
     if (o->version != 0 && prev != 0 && o->version <= prev && !o->force) {
-        keys_error(o->out,
+        report_error(o->out,
                    "holds version %" PRIu64 "; version %" PRIu64
                    " would be refused by clients that saw it (use --force)",
                    prev, o->version);
         return -1;
     }
     if (o->version == 0 && prev == UINT64_MAX) {
-        keys_error(o->out, "version cannot go higher");
+        report_error(o->out, "version cannot go higher");
         return -1;
     }
     *version = o->version != 0 ? o->version : prev + 1;
@@ -386,10 +386,10 @@ static int build_and_write(const struct dir_opts *o, const parley_identity *bran
                                     dir_key, 0, now);
     sodium_memzero(dir_key, sizeof(dir_key));
     if (err != PARLEY_OK) {
-        keys_error(o->out, "cannot build the directory: %s", keys_strerror(err));
+        report_error(o->out, "cannot build the directory: %s", keys_strerror(err));
         goto done;
     }
-    if (keys_write(o->out, KEYS_MAGIC_DIRECTORY, buf, len, KEYS_MODE_PUBLIC, replace) != 0)
+    if (files_write(o->out, FILES_MAGIC_DIRECTORY, buf, len, FILES_MODE_PUBLIC, replace) != 0)
         goto done;
     printf("directory:    %s\n", o->out);
     printf("brand id:     %s\n", spec->brand_id);
@@ -458,7 +458,7 @@ int cmd_brand_directory(int argc, char **argv)
     o.purposes = calloc((size_t)argc + 1, sizeof(*o.purposes));
     o.queue_args = calloc((size_t)argc + 1, sizeof(*o.queue_args));
     if (o.purposes == NULL || o.queue_args == NULL) {
-        keys_error(NULL, "out of memory");
+        report_error(NULL, "out of memory");
         rc = KEYS_EXIT_FAIL;
     } else {
         rc = parse(argc, argv, &o);

@@ -48,7 +48,7 @@ struct init_opts {
     char client_default[PATH_CAP];
     int force;
     parley_kdf_cost cost;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 /* brand.key -> brand<ext>; anything else gets ext appended. */
@@ -152,17 +152,17 @@ struct init_file {
 /* Stages every file, then renames each, so a failure leaves no new file. */
 static int write_all_or_none(const struct init_opts *o, const struct init_file *files, size_t n)
 {
-    struct keys_staged st[3];
+    struct files_staged st[3];
     size_t staged = 0, committed = 0;
 
     if (n > sizeof(st) / sizeof(st[0]))
         return -1;
     for (; staged < n; staged++)
-        if (keys_stage(&st[staged], files[staged].path, files[staged].magic, files[staged].data,
+        if (files_stage(&st[staged], files[staged].path, files[staged].magic, files[staged].data,
                        files[staged].len, files[staged].mode) != 0)
             goto fail;
     for (; committed < n; committed++)
-        if (keys_commit(&st[committed], o->force) != 0)
+        if (files_commit(&st[committed], o->force) != 0)
             goto fail;
     return 0;
 fail:
@@ -173,15 +173,15 @@ fail:
     for (size_t i = 0; !o->force && i < committed; i++)
         unlink(files[i].path);
     for (size_t i = 0; i < staged; i++)
-        keys_discard(&st[i]);
+        files_discard(&st[i]);
     return -1;
 }
 
 static int run(const struct init_opts *o)
 {
     parley_identity *brand = NULL;
-    struct keys_pin pin;
-    char line[KEYS_PIN_MAX], client_line[KEYS_PIN_MAX];
+    parley_pin pin;
+    char line[PARLEY_PIN_MAX + 1], client_line[PARLEY_PIN_MAX + 1];
     struct init_file files[3];
     char label[KEYS_LABEL_MAX + 1];
     char hex[KEYS_HEX32_LEN], fp[PARLEY_FINGERPRINT_LEN];
@@ -190,14 +190,14 @@ static int run(const struct init_opts *o)
     parley_err err;
     int rc = KEYS_EXIT_FAIL;
 
-    if (!o->force && (keys_refuse_existing(o->out) != 0 || keys_refuse_existing(o->pub) != 0 ||
-                      keys_refuse_existing(o->client) != 0))
+    if (!o->force && (files_refuse_existing(o->out) != 0 || files_refuse_existing(o->pub) != 0 ||
+                      files_refuse_existing(o->client) != 0))
         return KEYS_EXIT_FAIL;
     memset(&pin, 0, sizeof(pin));
     memset(client_line, 0, sizeof(client_line));
     err = parley_identity_generate(&brand);
     if (err != PARLEY_OK) {
-        keys_error(o->out, "cannot create the brand key: %s", keys_strerror(err));
+        report_error(o->out, "cannot create the brand key: %s", keys_strerror(err));
         goto fail;
     }
     snprintf(label, sizeof(label), KEYS_LABEL_BRAND "%s", o->brand_id);
@@ -205,17 +205,17 @@ static int run(const struct init_opts *o)
         goto fail;
     memcpy(pin.brand_id, o->brand_id, strlen(o->brand_id) + 1);
     memcpy(pin.brand_pk, parley_identity_sign_pk(brand), 32);
-    line_len = keys_pin_format(&pin, line);
-    pin.has_dir_key = 1;
-    parley_directory_key(brand, pin.dir_key);
-    client_len = keys_pin_format(&pin, client_line);
+    line_len = parley_pin_format(&pin, line, sizeof(line));
+    pin.has_directory_key = 1;
+    parley_directory_key(brand, pin.directory_key);
+    client_len = parley_pin_format(&pin, client_line, sizeof(client_line));
     if (line_len == 0 || client_len == 0)
         goto fail;
-    files[0] = (struct init_file){o->out, KEYS_MAGIC_KEY, key, key_len, KEYS_MODE_SECRET};
-    files[1] = (struct init_file){o->pub, NULL, (const uint8_t *)line, line_len, KEYS_MODE_PUBLIC};
+    files[0] = (struct init_file){o->out, FILES_MAGIC_KEY, key, key_len, FILES_MODE_SECRET};
+    files[1] = (struct init_file){o->pub, NULL, (const uint8_t *)line, line_len, FILES_MODE_PUBLIC};
     /* Public to the brand's customers (it is in every widget), never to the relay. */
     files[2] = (struct init_file){o->client, NULL, (const uint8_t *)client_line, client_len,
-                                  KEYS_MODE_PUBLIC};
+                                  FILES_MODE_PUBLIC};
     if (write_all_or_none(o, files, 3) != 0)
         goto fail;
     keys_hex32(pin.brand_pk, hex);
@@ -229,7 +229,7 @@ static int run(const struct init_opts *o)
            o->client);
     rc = KEYS_EXIT_OK;
 fail:
-    keys_pin_wipe(&pin);
+    sodium_memzero(&pin, sizeof(pin));
     sodium_memzero(client_line, sizeof(client_line));
     parley_free(key, key_len);
     parley_identity_free(brand);

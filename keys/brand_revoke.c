@@ -32,7 +32,7 @@ struct revoke_opts {
     uint64_t serial;
     const char *key;
     const char *list;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 /* Returns -1 to continue, or an exit code. */
@@ -83,18 +83,18 @@ static int parse(int argc, char **argv, struct revoke_opts *o)
 static int load_list(const char *path, const parley_identity *brand, const char *brand_id,
                      parley_revlist **out)
 {
-    struct keys_file f;
+    struct files_object f;
     parley_err err;
 
     *out = NULL;
-    if (!keys_path_exists(path))
+    if (!files_path_exists(path))
         return 0;
-    if (keys_file_load(path, KEYS_KIND_REVLIST, &f) != 0)
+    if (files_load(path, FILES_KIND_REVLIST, &f) != 0)
         return -1;
     err = parley_revlist_open(out, f.body, f.body_len, parley_identity_sign_pk(brand), brand_id, 0);
-    keys_file_release(&f);
+    files_release(&f);
     if (err != PARLEY_OK) {
-        keys_error(path, "%s (refusing to replace a list this brand key cannot verify)",
+        report_error(path, "%s (refusing to replace a list this brand key cannot verify)",
                    keys_strerror(err));
         return -1;
     }
@@ -139,15 +139,15 @@ static int run(const struct revoke_opts *o)
     version = cur != NULL ? parley_revlist_version(cur) + 1 : 1;
     serials = serials_with(cur, o->serial, &n);
     if (version == 0 || serials == NULL) {
-        keys_error(o->list, "cannot extend the list");
+        report_error(o->list, "cannot extend the list");
         goto fail;
     }
     err = parley_revlist_build(brand, brand_id, version, serials, n, keys_now(), &list, &list_len);
     if (err != PARLEY_OK) {
-        keys_error(o->list, "cannot sign the list: %s", keys_strerror(err));
+        report_error(o->list, "cannot sign the list: %s", keys_strerror(err));
         goto fail;
     }
-    if (keys_write(o->list, KEYS_MAGIC_REVLIST, list, list_len, KEYS_MODE_PUBLIC, 1) != 0)
+    if (files_write(o->list, FILES_MAGIC_REVLIST, list, list_len, FILES_MODE_PUBLIC, 1) != 0)
         goto fail;
     printf("revoked:      serial %" PRIu64 "\n", o->serial);
     printf("list:         %s, version %" PRIu64 ", %zu serial%s\n", o->list, version, n,

@@ -47,7 +47,7 @@ struct sign_opts {
     int have_not_before;
     uint64_t serial;
     int force;
-    struct keys_pass_src pass;
+    struct passphrase_source pass;
 };
 
 static int parse_numbers(int c, const char *arg, struct sign_opts *o)
@@ -151,15 +151,15 @@ static uint64_t random_serial(void)
 /* Reads and checks the request; fills info's agent fields. */
 static int load_request(const char *path, parley_cert_info *info)
 {
-    struct keys_file f;
+    struct files_object f;
     parley_err err;
 
-    if (keys_file_load(path, KEYS_KIND_REQUEST, &f) != 0)
+    if (files_load(path, FILES_KIND_REQUEST, &f) != 0)
         return -1;
     err = parley_request_verify(f.body, f.body_len, info);
-    keys_file_release(&f);
+    files_release(&f);
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         return -1;
     }
     return 0;
@@ -194,7 +194,7 @@ static int run(const struct sign_opts *o)
     parley_err err;
     int rc = KEYS_EXIT_FAIL;
 
-    if (!o->force && keys_refuse_existing(o->out) != 0)
+    if (!o->force && files_refuse_existing(o->out) != 0)
         return KEYS_EXIT_FAIL;
     if (load_request(o->request, &info) != 0)
         return KEYS_EXIT_FAIL;
@@ -206,10 +206,10 @@ static int run(const struct sign_opts *o)
     }
     err = parley_cert_issue(brand, &info, &cert, &cert_len);
     if (err != PARLEY_OK) {
-        keys_error(o->out, "cannot issue the certificate: %s", keys_strerror(err));
+        report_error(o->out, "cannot issue the certificate: %s", keys_strerror(err));
         goto fail;
     }
-    if (keys_write(o->out, KEYS_MAGIC_CERT, cert, cert_len, KEYS_MODE_PUBLIC, o->force) != 0)
+    if (files_write(o->out, FILES_MAGIC_CERT, cert, cert_len, FILES_MODE_PUBLIC, o->force) != 0)
         goto fail;
     keys_print_cert(&info);
     printf("certificate:  %s\n", o->out);

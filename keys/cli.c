@@ -44,7 +44,7 @@ int cli_bad_option(const char *cmd, int c, char **argv)
     return cli_usage_error(cmd, "unknown option %s", opt);
 }
 
-int cli_pass_option(const char *cmd, int c, const char *arg, struct keys_pass_src *src)
+int cli_pass_option(const char *cmd, int c, const char *arg, struct passphrase_source *src)
 {
     if (c != OPT_PASS_FILE && c != OPT_PASS_ENV)
         return 0;
@@ -69,8 +69,8 @@ int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t *out)
 
 int cli_kdf(const char *cmd, const char *arg, parley_kdf_cost *out)
 {
-    if (keys_parse_kdf(arg, out))
+    if (passphrase_cost_parse(arg, out))
         return 0;
-    cli_usage_error(cmd, "--kdf wants interactive, moderate, sensitive or minimum, not '%s'", arg);
+    cli_usage_error(cmd, "--kdf wants " PASSPHRASE_COST_NAMES ", not '%s'", arg);
     return -1;
 }

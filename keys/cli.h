@@ -69,7 +69,7 @@ int cli_bad_option(const char *cmd, int c, char **argv);
  * Handles --passphrase-file and --passphrase-env. Returns 1 if c was one of
  * them, 0 if not, -1 (after a usage message) when both sources are given.
  */
-int cli_pass_option(const char *cmd, int c, const char *arg, struct keys_pass_src *src);
+int cli_pass_option(const char *cmd, int c, const char *arg, struct passphrase_source *src);
 
 /* Parses a required number option; returns 0 or prints a usage error and returns -1. */
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t *out);

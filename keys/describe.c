@@ -141,12 +141,12 @@ void keys_report_directory_error(const char *path, parley_err err, const char *b
     char until[KEYS_TIME_LEN];
 
     if (err == PARLEY_EBADSEAL) {
-        keys_error(path, "%s (directory key does not match)", keys_strerror(err));
+        report_error(path, "%s (directory key does not match)", keys_strerror(err));
     } else if (err == PARLEY_EEXPIRED) {
         keys_format_time(expires_at, until);
-        keys_error(path, "%s (valid until %s: publish a new version)", keys_strerror(err), until);
+        report_error(path, "%s (valid until %s: publish a new version)", keys_strerror(err), until);
     } else
-        keys_error(path, "%s (checked against brand '%s')", keys_strerror(err), brand_id);
+        report_error(path, "%s (checked against brand '%s')", keys_strerror(err), brand_id);
 }
 
 void keys_report_cert_error(const char *path, parley_err err, const uint8_t *buf, size_t len,
@@ -160,28 +160,28 @@ void keys_report_cert_error(const char *path, parley_err err, const uint8_t *buf
         /* Another brand's key signed it, or it was forged: say which brand it claims. */
         if (parley_cert_inspect(buf, len, &claimed) == PARLEY_OK &&
             strcmp(claimed.brand_id, brand_id) != 0) {
-            keys_error(path, "%s (issued for brand '%s', not '%s')",
+            report_error(path, "%s (issued for brand '%s', not '%s')",
                        parley_strerror(PARLEY_EWRONGBRAND), claimed.brand_id, brand_id);
             return;
         }
-        keys_error(path, "%s (not signed by brand '%s')", keys_strerror(err), brand_id);
+        report_error(path, "%s (not signed by brand '%s')", keys_strerror(err), brand_id);
         return;
     case PARLEY_EWRONGBRAND:
-        keys_error(path, "%s (not issued for brand '%s')", keys_strerror(err), brand_id);
+        report_error(path, "%s (not issued for brand '%s')", keys_strerror(err), brand_id);
         return;
     case PARLEY_EEXPIRED:
         keys_format_time(info->not_after, when);
-        keys_error(path, "%s (valid until %s)", keys_strerror(err), when);
+        report_error(path, "%s (valid until %s)", keys_strerror(err), when);
         return;
     case PARLEY_ENOTYETVALID:
         keys_format_time(info->not_before, when);
-        keys_error(path, "%s (valid from %s)", keys_strerror(err), when);
+        report_error(path, "%s (valid from %s)", keys_strerror(err), when);
         return;
     case PARLEY_EREVOKED:
-        keys_error(path, "%s (serial %" PRIu64 ")", keys_strerror(err), info->serial);
+        report_error(path, "%s (serial %" PRIu64 ")", keys_strerror(err), info->serial);
         return;
     default:
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         return;
     }
 }

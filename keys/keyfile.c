@@ -10,43 +10,43 @@
 #include "keyfile.h"
 #include "util.h"
 
-int keys_identity_load(const char *path, const struct keys_pass_src *src, parley_identity **out,
+int keys_identity_load(const char *path, const struct passphrase_source *src, parley_identity **out,
                        char label[KEYS_LABEL_MAX + 1])
 {
-    struct keys_file f;
-    struct keys_pass pass = {NULL, 0};
+    struct files_object f;
+    struct passphrase pass = {NULL, 0};
     parley_err err;
     int rc = -1;
 
     *out = NULL;
-    if (keys_file_load(path, KEYS_KIND_KEY, &f) != 0)
+    if (files_load(path, FILES_KIND_KEY, &f) != 0)
         return -1;
     /* Check the structure first: no passphrase prompt for a file that cannot open. */
     err = parley_keyfile_peek(f.body, f.body_len, NULL, NULL, label, KEYS_LABEL_MAX + 1);
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         goto done;
     }
-    if (keys_pass_get(src, path, 0, &pass) != 0)
+    if (passphrase_get(src, path, 0, &pass) < 0)
         goto done;
     err = parley_identity_import(out, f.body, f.body_len, pass.buf, pass.len, label,
                                  KEYS_LABEL_MAX + 1);
     if (err == PARLEY_EPASSPHRASE) {
-        keys_error(path, "%s (or the key file was altered)", keys_strerror(err));
+        report_error(path, "%s (or the key file was altered)", keys_strerror(err));
         goto done;
     }
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         goto done;
     }
     rc = 0;
 done:
-    keys_pass_release(&pass);
-    keys_file_release(&f);
+    passphrase_release(&pass);
+    files_release(&f);
     return rc;
 }
 
-int keys_brand_load(const char *path, const struct keys_pass_src *src, parley_identity **out,
+int keys_brand_load(const char *path, const struct passphrase_source *src, parley_identity **out,
                     char brand_id[PARLEY_MAX_ID + 1])
 {
     char label[KEYS_LABEL_MAX + 1];
@@ -55,7 +55,7 @@ int keys_brand_load(const char *path, const struct keys_pass_src *src, parley_id
     if (keys_identity_load(path, src, out, label) != 0)
         return -1;
     if (strncmp(label, KEYS_LABEL_BRAND, plen) != 0 || !parley_id_valid(label + plen)) {
-        keys_error(path, "not a brand key (its label is \"%s\")", label);
+        report_error(path, "not a brand key (its label is \"%s\")", label);
         parley_identity_free(*out);
         *out = NULL;
         return -1;
@@ -65,18 +65,18 @@ int keys_brand_load(const char *path, const struct keys_pass_src *src, parley_id
 }
 
 int keys_identity_seal(const parley_identity *id, const char *label, const char *path,
-                       const struct keys_pass_src *src, parley_kdf_cost cost, uint8_t **out,
+                       const struct passphrase_source *src, parley_kdf_cost cost, uint8_t **out,
                        size_t *out_len)
 {
-    struct keys_pass pass = {NULL, 0};
+    struct passphrase pass = {NULL, 0};
     parley_err err;
 
-    if (keys_pass_get(src, path, 1, &pass) != 0)
+    if (passphrase_get(src, path, PASSPHRASE_NEW, &pass) < 0)
         return -1;
     err = parley_identity_export(id, label, pass.buf, pass.len, cost, out, out_len);
-    keys_pass_release(&pass);
+    passphrase_release(&pass);
     if (err != PARLEY_OK) {
-        keys_error(path, "cannot encrypt the key: %s", keys_strerror(err));
+        report_error(path, "cannot encrypt the key: %s", keys_strerror(err));
         return -1;
     }
     return 0;

@@ -23,11 +23,11 @@
  * Reads and unlocks the key file at path. label receives its label.
  * Prints one error line naming path and returns -1 on failure.
  */
-int keys_identity_load(const char *path, const struct keys_pass_src *src, parley_identity **out,
+int keys_identity_load(const char *path, const struct passphrase_source *src, parley_identity **out,
                        char label[KEYS_LABEL_MAX + 1]);
 
 /* As keys_identity_load(), for a brand key: brand_id comes from the label "brand <id>". */
-int keys_brand_load(const char *path, const struct keys_pass_src *src, parley_identity **out,
+int keys_brand_load(const char *path, const struct passphrase_source *src, parley_identity **out,
                     char brand_id[PARLEY_MAX_ID + 1]);
 
 /*
@@ -36,7 +36,7 @@ int keys_brand_load(const char *path, const struct keys_pass_src *src, parley_id
  * and returns -1 on failure.
  */
 int keys_identity_seal(const parley_identity *id, const char *label, const char *path,
-                       const struct keys_pass_src *src, parley_kdf_cost cost, uint8_t **out,
+                       const struct passphrase_source *src, parley_kdf_cost cost, uint8_t **out,
                        size_t *out_len);
 
 #endif

@@ -95,7 +95,7 @@ static int dispatch_group(const char *group, const char *group_usage, int argc, 
 int main(int argc, char **argv)
 {
     if (parley_init() != PARLEY_OK) {
-        keys_error(NULL, "cannot initialise libsodium");
+        report_error(NULL, "cannot initialise libsodium");
         return KEYS_EXIT_FAIL;
     }
     if (argc < 2) {

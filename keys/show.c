@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "commands.h"
 #include "describe.h"
@@ -33,7 +35,7 @@ static const char usage[] =
     "                          A directory's agents and notice need the client pin\n"
     "                          (.client); the relay pin (.pub) shows what a relay sees\n";
 
-static int show_key(const char *path, const struct keys_file *f)
+static int show_key(const char *path, const struct files_object *f)
 {
     uint8_t sign_pk[32], box_pk[32];
     char label[KEYS_LABEL_MAX + 1];
@@ -41,7 +43,7 @@ static int show_key(const char *path, const struct keys_file *f)
         parley_keyfile_peek(f->body, f->body_len, sign_pk, box_pk, label, sizeof(label));
 
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         return KEYS_EXIT_FAIL;
     }
     printf("label:        %s\n", label);
@@ -50,14 +52,14 @@ static int show_key(const char *path, const struct keys_file *f)
     return KEYS_EXIT_OK;
 }
 
-static int show_request(const char *path, const struct keys_file *f)
+static int show_request(const char *path, const struct files_object *f)
 {
     parley_cert_info info;
     char created[KEYS_TIME_LEN];
     parley_err err = parley_request_verify(f->body, f->body_len, &info);
 
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         return KEYS_EXIT_FAIL;
     }
     keys_format_time(info.not_before, created);
@@ -69,13 +71,13 @@ static int show_request(const char *path, const struct keys_file *f)
     return KEYS_EXIT_OK;
 }
 
-static int show_cert(const char *path, const struct keys_file *f)
+static int show_cert(const char *path, const struct files_object *f)
 {
     parley_cert_info info;
     parley_err err = parley_cert_inspect(f->body, f->body_len, &info);
 
     if (err != PARLEY_OK) {
-        keys_error(path, "%s", keys_strerror(err));
+        report_error(path, "%s", keys_strerror(err));
         return KEYS_EXIT_FAIL;
     }
     keys_print_cert(&info);
@@ -84,7 +86,7 @@ static int show_cert(const char *path, const struct keys_file *f)
 }
 
 /* Revocation lists and directories: readable only once verified under the pin. */
-static int show_signed(const char *path, const struct keys_file *f, const struct keys_pin *pin)
+static int show_signed(const char *path, const struct files_object *f, const parley_pin *pin)
 {
     parley_revlist *r = NULL;
     parley_directory *d = NULL;
@@ -96,14 +98,14 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
         printf("contents:     shown once verified: add --brand brand.client\n");
         return KEYS_EXIT_OK;
     }
-    if (f->kind == KEYS_KIND_REVLIST)
+    if (f->kind == FILES_KIND_REVLIST)
         err = parley_revlist_open(&r, f->body, f->body_len, pin->brand_pk, pin->brand_id, 0);
     else
         err = parley_directory_check(f->body, f->body_len, pin->brand_pk, pin->brand_id, 0, now,
                                      &version, &expires_at);
-    if (err == PARLEY_OK && f->kind != KEYS_KIND_REVLIST && pin->has_dir_key)
+    if (err == PARLEY_OK && f->kind != FILES_KIND_REVLIST && pin->has_directory_key)
         err = parley_directory_open(&d, f->body, f->body_len, pin->brand_pk, pin->brand_id,
-                                    pin->dir_key, 0, now);
+                                    pin->directory_key, 0, now);
     if (err != PARLEY_OK) {
         keys_report_directory_error(path, err, pin->brand_id, expires_at);
         return KEYS_EXIT_FAIL;
@@ -120,48 +122,48 @@ static int show_signed(const char *path, const struct keys_file *f, const struct
     return KEYS_EXIT_OK;
 }
 
-static int show_pin(const char *path, const struct keys_file *f)
+static int show_pin(const char *path, const struct files_object *f)
 {
-    struct keys_pin pin;
+    parley_pin pin;
 
-    if (!keys_pin_parse(f->buf, f->len, &pin)) {
-        keys_error(path, "malformed brand pin line");
+    if (parley_pin_parse((const char *)f->buf, f->len, &pin) != PARLEY_OK) {
+        report_error(path, "malformed brand pin line");
         return KEYS_EXIT_FAIL;
     }
     printf("pin:          %s\n",
-           pin.has_dir_key ? "client pin (brand key and directory key: for widgets and agent "
+           pin.has_directory_key ? "client pin (brand key and directory key: for widgets and agent "
                              "clients, never a relay)"
                            : "relay pin (brand key only: for relay operators)");
     printf("brand id:     %s\n", pin.brand_id);
     keys_print_keys(pin.brand_pk, NULL);
-    keys_pin_wipe(&pin);
+    sodium_memzero(&pin, sizeof(pin));
     return KEYS_EXIT_OK;
 }
 
-static int show(const char *path, const struct keys_pin *pin)
+static int show(const char *path, const parley_pin *pin)
 {
-    struct keys_file f;
+    struct files_object f;
     int rc = KEYS_EXIT_FAIL;
 
-    if (keys_file_load(path, KEYS_KIND_UNKNOWN, &f) != 0)
+    if (files_load(path, FILES_KIND_UNKNOWN, &f) != 0)
         return KEYS_EXIT_FAIL;
-    if (f.kind == KEYS_KIND_UNKNOWN) {
-        keys_report_unknown(path, &f);
+    if (f.kind == FILES_KIND_UNKNOWN) {
+        files_report_unknown(path, &f);
         goto done;
     }
     printf("file:         %s\n", path);
-    printf("kind:         %s\n", keys_kind_name(f.kind));
+    printf("kind:         %s\n", files_kind_name(f.kind));
     switch (f.kind) {
-    case KEYS_KIND_KEY:
+    case FILES_KIND_KEY:
         rc = show_key(path, &f);
         break;
-    case KEYS_KIND_REQUEST:
+    case FILES_KIND_REQUEST:
         rc = show_request(path, &f);
         break;
-    case KEYS_KIND_CERT:
+    case FILES_KIND_CERT:
         rc = show_cert(path, &f);
         break;
-    case KEYS_KIND_PIN:
+    case FILES_KIND_PIN:
         rc = show_pin(path, &f);
         break;
     default:
@@ -169,7 +171,7 @@ static int show(const char *path, const struct keys_pin *pin)
         break;
     }
 done:
-    keys_file_release(&f);
+    files_release(&f);
     return rc;
 }
 
@@ -181,7 +183,7 @@ int cmd_show(int argc, char **argv)
         CLI_OPT_END,
     };
     const char *brand = NULL;
-    struct keys_pin pin;
+    parley_pin pin;
     int c, rc;
 
     cli_reset();
@@ -194,10 +196,10 @@ int cmd_show(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage_error(CMD, "give exactly one FILE");
-    if (brand != NULL && keys_pin_load(brand, &pin) != 0)
+    if (brand != NULL && pin_load(brand, PIN_ANY, &pin) != 0)
         return KEYS_EXIT_FAIL;
     rc = show(argv[optind], brand != NULL ? &pin : NULL);
     if (brand != NULL)
-        keys_pin_wipe(&pin);
+        sodium_memzero(&pin, sizeof(pin));
     return rc;
 }

@@ -1,11 +1,10 @@
 /*
- * Helpers for parley-keys: one consistent error line, number parsing that
- * refuses anything surprising (a sign, spaces, overflow), and the renderings
- * of keys and times every command prints.
+ * Helpers for parley-keys: number parsing that refuses anything
+ * surprising (a sign, spaces, overflow), and the renderings of keys and
+ * times every command prints.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@
 #include <sodium.h>
 
 #include "util.h"
-
-void keys_error(const char *subject, const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs(KEYS_PROG ": ", stderr);
-    if (subject != NULL)
-        fprintf(stderr, "%s: ", subject);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 int keys_parse_u64(const char *s, uint64_t *out)
 {
@@ -57,27 +43,6 @@ void keys_format_time(uint64_t t, char out[KEYS_TIME_LEN])
     if (t > 253402300799u || (uint64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
         strftime(out, KEYS_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(out, KEYS_TIME_LEN, "%" PRIu64, t);
-}
-
-int keys_parse_kdf(const char *s, parley_kdf_cost *out)
-{
-    static const struct {
-        const char *name;
-        parley_kdf_cost cost;
-    } costs[] = {
-        {"interactive", PARLEY_KDF_INTERACTIVE},
-        {"moderate", PARLEY_KDF_MODERATE},
-        {"sensitive", PARLEY_KDF_SENSITIVE},
-        {"minimum", PARLEY_KDF_TEST_ONLY},
-    };
-
-    for (size_t i = 0; i < sizeof(costs) / sizeof(costs[0]); i++) {
-        if (strcmp(s, costs[i].name) == 0) {
-            *out = costs[i].cost;
-            return 1;
-        }
-    }
-    return 0;
 }
 
 uint64_t keys_now(void)

@@ -1,6 +1,7 @@
 /*
- * Small helpers shared by every parley-keys command: the one-line error
- * format, strict number parsing, hex and time rendering, KDF cost names.
+ * Small helpers shared by every parley-keys command: strict number
+ * parsing, hex and time rendering, error texts for an admin. Errors are
+ * printed with report_error(), the one error line of every program.
  */
 #ifndef KEYS_UTIL_H
 #define KEYS_UTIL_H
@@ -10,15 +11,14 @@
 
 #include <parley/parley.h>
 
+#include "report.h"
+
 /* Exit codes (docs/keys.md): 0 success, 1 failure, 2 usage error. */
 #define KEYS_EXIT_OK    0
 #define KEYS_EXIT_FAIL  1
 #define KEYS_EXIT_USAGE 2
 
 #define KEYS_PROG "parley-keys"
-
-/* Prints "parley-keys: <subject>: <message>\n" on stderr; subject may be NULL. */
-void keys_error(const char *subject, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Parses a decimal unsigned 64-bit number: digits only, no sign, no
@@ -33,9 +33,6 @@ void keys_hex32(const uint8_t bin[32], char out[KEYS_HEX32_LEN]);
 /* "2025-01-31T12:00:00Z", or the bare number when it is beyond time_t. */
 #define KEYS_TIME_LEN 32u
 void keys_format_time(uint64_t t, char out[KEYS_TIME_LEN]);
-
-/* interactive | moderate | sensitive | minimum. Returns 1 if known. */
-int keys_parse_kdf(const char *s, parley_kdf_cost *out);
 
 /*
  * parley_strerror(), with "malformed" explained: to an admin, a malformed

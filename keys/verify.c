@@ -43,31 +43,31 @@ struct verify_opts {
     const char *brand;
     const char *revocations;
     uint64_t at;
-    struct keys_pin pin;
+    parley_pin pin;
 };
 
 /* Loads and verifies the --revocations list; *out stays NULL when none was given. */
 static int load_revocations(const struct verify_opts *o, parley_revlist **out)
 {
-    struct keys_file f;
+    struct files_object f;
     parley_err err;
 
     *out = NULL;
     if (o->revocations == NULL)
         return 0;
-    if (keys_file_load(o->revocations, KEYS_KIND_REVLIST, &f) != 0)
+    if (files_load(o->revocations, FILES_KIND_REVLIST, &f) != 0)
         return -1;
     err = parley_revlist_open(out, f.body, f.body_len, o->pin.brand_pk, o->pin.brand_id, 0);
-    keys_file_release(&f);
+    files_release(&f);
     if (err != PARLEY_OK) {
-        keys_error(o->revocations, "%s (checked against brand '%s')", keys_strerror(err),
+        report_error(o->revocations, "%s (checked against brand '%s')", keys_strerror(err),
                    o->pin.brand_id);
         return -1;
     }
     return 0;
 }
 
-static int verify_cert(const struct verify_opts *o, const struct keys_file *f)
+static int verify_cert(const struct verify_opts *o, const struct files_object *f)
 {
     parley_revlist *revs = NULL;
     parley_cert_info info;
@@ -91,14 +91,14 @@ static int verify_cert(const struct verify_opts *o, const struct keys_file *f)
     return KEYS_EXIT_OK;
 }
 
-static int verify_revlist(const struct verify_opts *o, const struct keys_file *f)
+static int verify_revlist(const struct verify_opts *o, const struct files_object *f)
 {
     parley_revlist *r = NULL;
     parley_err err =
         parley_revlist_open(&r, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0);
 
     if (err != PARLEY_OK) {
-        keys_error(o->file, "%s (checked against brand '%s')", keys_strerror(err), o->pin.brand_id);
+        report_error(o->file, "%s (checked against brand '%s')", keys_strerror(err), o->pin.brand_id);
         return KEYS_EXIT_FAIL;
     }
     printf("OK revocation list of brand %s, version %" PRIu64 ", %zu revoked serial%s\n",
@@ -110,7 +110,7 @@ static int verify_revlist(const struct verify_opts *o, const struct keys_file *f
 }
 
 /* With a relay pin: what a relay checks, without the directory key. */
-static int verify_sealed_directory(const struct verify_opts *o, const struct keys_file *f)
+static int verify_sealed_directory(const struct verify_opts *o, const struct files_object *f)
 {
     uint64_t version = 0, expires_at = 0;
     parley_err err = parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
@@ -126,7 +126,7 @@ static int verify_sealed_directory(const struct verify_opts *o, const struct key
     return KEYS_EXIT_OK;
 }
 
-static int verify_directory(const struct verify_opts *o, const struct keys_file *f)
+static int verify_directory(const struct verify_opts *o, const struct files_object *f)
 {
     parley_directory *d = NULL;
     parley_cert_info info;
@@ -134,13 +134,13 @@ static int verify_directory(const struct verify_opts *o, const struct keys_file 
     uint64_t expires_at = 0;
     parley_err err;
 
-    if (!o->pin.has_dir_key)
+    if (!o->pin.has_directory_key)
         return verify_sealed_directory(o, f);
     err = parley_directory_check(f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id, 0, o->at,
                                  NULL, &expires_at);
     if (err == PARLEY_OK)
         err = parley_directory_open(&d, f->body, f->body_len, o->pin.brand_pk, o->pin.brand_id,
-                                    o->pin.dir_key, 0, o->at);
+                                    o->pin.directory_key, 0, o->at);
     if (err != PARLEY_OK) {
         keys_report_directory_error(o->file, err, o->pin.brand_id, expires_at);
         return KEYS_EXIT_FAIL;
@@ -155,14 +155,14 @@ static int verify_directory(const struct verify_opts *o, const struct keys_file 
     return KEYS_EXIT_OK;
 }
 
-static int verify_request(const struct verify_opts *o, const struct keys_file *f)
+static int verify_request(const struct verify_opts *o, const struct files_object *f)
 {
     parley_cert_info info;
     char fp[PARLEY_FINGERPRINT_LEN];
     parley_err err = parley_request_verify(f->body, f->body_len, &info);
 
     if (err != PARLEY_OK) {
-        keys_error(o->file, "%s", keys_strerror(err));
+        report_error(o->file, "%s", keys_strerror(err));
         return KEYS_EXIT_FAIL;
     }
     parley_fingerprint(info.sign_pk, fp);
@@ -172,19 +172,19 @@ static int verify_request(const struct verify_opts *o, const struct keys_file *f
 }
 
 /* A brand key file matches the pin when it holds the same public key under the same id. */
-static int verify_key(const struct verify_opts *o, const struct keys_file *f)
+static int verify_key(const struct verify_opts *o, const struct files_object *f)
 {
     uint8_t sign_pk[32];
     char label[KEYS_LABEL_MAX + 1], want[KEYS_LABEL_MAX + 1];
     parley_err err = parley_keyfile_peek(f->body, f->body_len, sign_pk, NULL, label, sizeof(label));
 
     if (err != PARLEY_OK) {
-        keys_error(o->file, "%s", keys_strerror(err));
+        report_error(o->file, "%s", keys_strerror(err));
         return KEYS_EXIT_FAIL;
     }
     snprintf(want, sizeof(want), KEYS_LABEL_BRAND "%s", o->pin.brand_id);
     if (sodium_memcmp(sign_pk, o->pin.brand_pk, 32) != 0 || strcmp(label, want) != 0) {
-        keys_error(o->file, "not the key pinned in %s (label \"%s\")", o->brand, label);
+        report_error(o->file, "not the key pinned in %s (label \"%s\")", o->brand, label);
         return KEYS_EXIT_FAIL;
     }
     printf("OK key file holds the pinned key of brand %s\n", o->pin.brand_id);
@@ -193,44 +193,44 @@ static int verify_key(const struct verify_opts *o, const struct keys_file *f)
 
 static int verify(struct verify_opts *o)
 {
-    struct keys_file f;
+    struct files_object f;
     int rc = KEYS_EXIT_FAIL;
 
-    if (keys_file_load(o->file, KEYS_KIND_UNKNOWN, &f) != 0)
+    if (files_load(o->file, FILES_KIND_UNKNOWN, &f) != 0)
         return KEYS_EXIT_FAIL;
-    if (f.kind == KEYS_KIND_UNKNOWN) {
-        keys_report_unknown(o->file, &f);
+    if (f.kind == FILES_KIND_UNKNOWN) {
+        files_report_unknown(o->file, &f);
         goto done;
     }
-    if (f.kind == KEYS_KIND_PIN) {
-        keys_error(o->file, "a brand pin file: nothing to verify");
+    if (f.kind == FILES_KIND_PIN) {
+        report_error(o->file, "a brand pin file: nothing to verify");
         goto done;
     }
-    if (f.kind == KEYS_KIND_REQUEST && o->brand == NULL) {
+    if (f.kind == FILES_KIND_REQUEST && o->brand == NULL) {
         rc = verify_request(o, &f);
         goto done;
     }
     if (o->brand == NULL) {
-        rc = cli_usage_error(CMD, "--brand is required to verify a %s", keys_kind_name(f.kind));
+        rc = cli_usage_error(CMD, "--brand is required to verify a %s", files_kind_name(f.kind));
         goto done;
     }
-    if (keys_pin_load(o->brand, &o->pin) != 0)
+    if (pin_load(o->brand, PIN_ANY, &o->pin) != 0)
         goto done;
-    if (o->revocations != NULL && f.kind != KEYS_KIND_CERT) {
+    if (o->revocations != NULL && f.kind != FILES_KIND_CERT) {
         rc = cli_usage_error(CMD, "--revocations applies to certificates only");
         goto done;
     }
     switch (f.kind) {
-    case KEYS_KIND_CERT:
+    case FILES_KIND_CERT:
         rc = verify_cert(o, &f);
         break;
-    case KEYS_KIND_REVLIST:
+    case FILES_KIND_REVLIST:
         rc = verify_revlist(o, &f);
         break;
-    case KEYS_KIND_DIRECTORY:
+    case FILES_KIND_DIRECTORY:
         rc = verify_directory(o, &f);
         break;
-    case KEYS_KIND_REQUEST:
+    case FILES_KIND_REQUEST:
         rc = verify_request(o, &f);
         break;
     default:
@@ -238,7 +238,7 @@ static int verify(struct verify_opts *o)
         break;
     }
 done:
-    keys_file_release(&f);
+    files_release(&f);
     return rc;
 }
 
@@ -281,6 +281,6 @@ int cmd_verify(int argc, char **argv)
     if (!have_at)
         o.at = keys_now();
     rc = verify(&o);
-    keys_pin_wipe(&o.pin);
+    sodium_memzero(&o.pin, sizeof(o.pin));
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "pin.h"
 
 enum kind { K_STR, K_INT, K_U32, K_U64, K_SIZE, K_LEVEL, K_BRAND, K_ORIGIN };
 
@@ -136,45 +137,17 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-static int hex_decode(const char *hex, uint8_t *out, size_t n)
-{
-    size_t len;
-
-    return sodium_hex2bin(out, n, hex, strlen(hex), NULL, &len, NULL) == 0 && len == n &&
-                   strlen(hex) == 2 * n
-               ? 0
-               : -1;
-}
-
+/* The pin line is libparley's to parse (parley_pin_parse); a relay takes only a relay pin. */
 int config_load_brand(struct relay_brand *b, const char *path)
 {
-    char line[256], id[80], hex[80], extra[80];
-    FILE *f = fopen(path, "r");
+    parley_pin pin;
 
-    if (f == NULL) {
-        fprintf(stderr, "parley-relay: %s: %s\n", path, strerror(errno));
+    _Static_assert(sizeof(b->id) >= sizeof(pin.brand_id), "a brand id fits relay_brand");
+    if (pin_load(path, PIN_RELAY, &pin) != 0)
         return -1;
-    }
-    if (fgets(line, sizeof(line), f) == NULL ||
-        sscanf(line, "parley-brand-v1 %79s %79s %79s", id, hex, extra) < 2 ||
-        strlen(id) >= sizeof(b->id) || hex_decode(hex, b->key, sizeof(b->key)) != 0) {
-        fprintf(stderr, "parley-relay: %s: not a brand pin file\n", path);
-        fclose(f);
-        return -1;
-    }
-    if (sscanf(line, "parley-brand-v1 %79s %79s %79s", id, hex, extra) == 3) {
-        /* A client pin carries the directory key, which must never reach a relay. */
-        fprintf(stderr,
-                "parley-relay: %s: this is a client pin (it holds the brand's directory key); "
-                "give the relay the relay pin (.pub)\n",
-                path);
-        sodium_memzero(line, sizeof(line));
-        sodium_memzero(extra, sizeof(extra));
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    snprintf(b->id, sizeof(b->id), "%s", id);
+    memcpy(b->id, pin.brand_id, sizeof(pin.brand_id));
+    memcpy(b->key, pin.brand_pk, sizeof(b->key));
+    sodium_memzero(&pin, sizeof(pin));
     return 0;
 }
 

@@ -27,8 +27,10 @@
 #include <unistd.h>
 
 #include <parley/parley.h>
+#include <sodium.h>
 
-#include "loadfile.h"
+#include "files.h"
+#include "pin.h"
 
 #define STORE_PASS "parley-demo temporary store"
 #define MAX_LINES  512
@@ -39,8 +41,7 @@ struct party {
     const char *role; /* "customer", "alice", "bob" */
     char title[256];  /* heading of its transcript */
     parley_client *c;
-    uint8_t *key, *cert;
-    size_t key_len, cert_len;
+    struct files_object key, cert; /* agents: key file and certificate */
     char *lines[MAX_LINES];
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
@@ -61,7 +62,7 @@ struct options {
 
 static struct party *everyone[4];
 static char tmp_dir[64];
-static struct loadfile_pin pin;
+static parley_pin pin;
 static const struct options *opts;
 static FILE *texts_file;
 
@@ -294,12 +295,12 @@ static int load_party(struct party *p, const char *role)
         return 0;
     }
     snprintf(path, sizeof(path), "%s/%s.key", opts->demo_dir, role);
-    if (loadfile_object(path, LOADFILE_MAGIC_KEY, PARLEY_MAX_KEYFILE, &p->key, &p->key_len) != 0)
+    if (files_load(path, FILES_KIND_KEY, &p->key) != 0)
         return -1;
     snprintf(path, sizeof(path), "%s/%s.cert", opts->demo_dir, role);
-    if (loadfile_object(path, LOADFILE_MAGIC_CERT, PARLEY_MAX_CERT, &p->cert, &p->cert_len) != 0)
+    if (files_load(path, FILES_KIND_CERT, &p->cert) != 0)
         return -1;
-    if (parley_cert_inspect(p->cert, p->cert_len, &info) != PARLEY_OK) {
+    if (parley_cert_inspect(p->cert.body, p->cert.body_len, &info) != PARLEY_OK) {
         fprintf(stderr, "parley-demo: %s: not a certificate\n", path);
         return -1;
     }
@@ -319,18 +320,18 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
     cfg.relay_url = opts->relay;
     cfg.brand_pk = pin.brand_pk;
     cfg.brand_id = pin.brand_id;
-    cfg.directory_key = pin.dir_key;
+    cfg.directory_key = pin.directory_key;
     cfg.storage_path = path;
     cfg.passphrase = STORE_PASS;
     cfg.passphrase_len = strlen(STORE_PASS);
     cfg.kdf_cost = PARLEY_KDF_TEST_ONLY; /* a store that lives for one run */
-    if (p->key != NULL) {
-        cfg.agent_key = p->key;
-        cfg.agent_key_len = p->key_len;
+    if (p->key.buf != NULL) {
+        cfg.agent_key = p->key.body;
+        cfg.agent_key_len = p->key.body_len;
         cfg.key_passphrase = pass;
         cfg.key_passphrase_len = strlen(pass);
-        cfg.agent_cert = p->cert;
-        cfg.agent_cert_len = p->cert_len;
+        cfg.agent_cert = p->cert.body;
+        cfg.agent_cert_len = p->cert.body_len;
     }
     cfg.publish_directory = directory;
     cfg.publish_directory_len = directory_len;
@@ -352,9 +353,8 @@ static void free_party(struct party *p)
 {
     parley_client_free(p->c);
     p->c = NULL;
-    loadfile_release(p->key, p->key_len);
-    loadfile_release(p->cert, p->cert_len);
-    p->key = p->cert = NULL;
+    files_release(&p->key);
+    files_release(&p->cert);
     for (size_t i = 0; i < p->n_lines; i++)
         free(p->lines[i]);
     for (size_t i = 0; i < p->n_texts; i++)
@@ -605,8 +605,7 @@ int main(int argc, char **argv)
     static struct party customer, alice, bob;
     struct options o;
     char path[4096];
-    uint8_t *directory = NULL;
-    size_t directory_len = 0;
+    struct files_object directory = {0};
     int rc = 1;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -632,11 +631,10 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(path, sizeof(path), "%s/brand.client", o.demo_dir);
-    if (loadfile_pin(path, &pin) != 0)
+    if (pin_load(path, PIN_CLIENT, &pin) != 0)
         goto out;
     snprintf(path, sizeof(path), "%s/directory.dir", o.demo_dir);
-    if (loadfile_object(path, LOADFILE_MAGIC_DIRECTORY, PARLEY_MAX_DIRECTORY, &directory,
-                        &directory_len) != 0)
+    if (files_load(path, FILES_KIND_DIRECTORY, &directory) != 0)
         goto out;
     if (o.texts_out != NULL && (texts_file = fopen(o.texts_out, "we")) == NULL) {
         fprintf(stderr, "parley-demo: %s: %s\n", o.texts_out, strerror(errno));
@@ -646,7 +644,7 @@ int main(int argc, char **argv)
     if (o.echo_agent != NULL) {
         everyone[0] = &alice;
         if (load_party(&alice, o.echo_agent) != 0 ||
-            start_party(&alice, directory, directory_len) != 0)
+            start_party(&alice, directory.body, directory.body_len) != 0)
             goto out;
         rc = echo(&alice);
         print_view(&alice);
@@ -660,7 +658,7 @@ int main(int argc, char **argv)
     if (load_party(&alice, "alice") != 0 || load_party(&bob, "bob") != 0 ||
         load_party(&customer, "customer") != 0)
         goto out;
-    rc = play(&customer, &alice, &bob, directory, directory_len);
+    rc = play(&customer, &alice, &bob, directory.body, directory.body_len);
     print_view(&customer);
     print_view(&alice);
     print_view(&bob);
@@ -687,8 +685,8 @@ out:
     free_party(&customer);
     free_party(&alice);
     free_party(&bob);
-    loadfile_release(directory, directory_len);
-    loadfile_pin_wipe(&pin);
+    files_release(&directory);
+    sodium_memzero(&pin, sizeof(pin));
     nftw(tmp_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

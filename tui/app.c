@@ -24,7 +24,9 @@
 
 #include "app.h"
 #include "command.h"
+#include "files.h"
 #include "options.h"
+#include "pin.h"
 #include "textwidth.h"
 #include "ui.h"
 
@@ -537,38 +539,45 @@ static void use_utf8_locale(void)
         setlocale(LC_CTYPE, "C.UTF-8");
 }
 
+/* The files named on the command line, and the passphrase when one was given there. */
 struct inputs {
-    uint8_t *key, *cert, *dir;
-    size_t key_len, cert_len, dir_len;
-    char brand_id[PARLEY_MAX_ID + 1];
-    uint8_t brand_pk[32];
-    uint8_t dir_key[32];
+    parley_pin pin;
+    struct files_object key, cert, dir;
+    struct passphrase pass;
+    int pass_given; /* from --passphrase-env or --passphrase-file */
 };
 
+/* Before the screen is taken over: each failure is one line naming the file. */
 static void load_inputs(const struct options *o, struct inputs *in)
 {
-    char err[512];
-
     memset(in, 0, sizeof(*in));
-    if (options_load_pin(o->brand_path, in->brand_id, in->brand_pk, in->dir_key, err, sizeof(err)) != 0 ||
-        options_load_magic(o->key_path, "PRLYKEY1", PARLEY_MAX_KEYFILE, &in->key, &in->key_len,
-                           err, sizeof(err)) != 0 ||
-        options_load_magic(o->cert_path, "PRLYCRT1", PARLEY_MAX_CERT, &in->cert, &in->cert_len,
-                           err, sizeof(err)) != 0 ||
+    if (pin_load(o->brand_path, PIN_CLIENT, &in->pin) != 0 ||
+        files_load(o->key_path, FILES_KIND_KEY, &in->key) != 0 ||
+        files_load(o->cert_path, FILES_KIND_CERT, &in->cert) != 0 ||
         (o->directory_path != NULL &&
-         options_load_magic(o->directory_path, "PRLYDIR1", PARLEY_MAX_DIRECTORY, &in->dir,
-                            &in->dir_len, err, sizeof(err)) != 0))
-        fatal("%s", err);
+         files_load(o->directory_path, FILES_KIND_DIRECTORY, &in->dir) != 0))
+        exit(1);
+    in->pass_given = passphrase_get(&o->pass, o->key_path, PASSPHRASE_NO_TTY, &in->pass);
+    if (in->pass_given < 0)
+        exit(1);
 }
 
-/* Unlocks the key file: from the environment or a file, else up to three tries on screen. */
-static void unlock(const struct options *o, const struct inputs *in, char *pass, size_t *pass_len)
+static void release_inputs(struct inputs *in)
 {
-    char err[512], prompt[600], note[128];
-    int given = options_passphrase(o, pass, pass_len, err, sizeof(err));
+    sodium_memzero(&in->pin, sizeof(in->pin));
+    files_release(&in->key);
+    files_release(&in->cert);
+    files_release(&in->dir);
+    passphrase_release(&in->pass);
+}
 
-    if (given < 0)
-        fatal("%s", err);
+/* Unlocks the key file: with the passphrase given, else up to three tries on screen. */
+static void unlock(const struct options *o, struct inputs *in)
+{
+    char prompt[600], note[128];
+    struct passphrase *pass = &in->pass;
+    int given = in->pass_given;
+
     snprintf(prompt, sizeof(prompt), "Unlock your key %s", o->key_path);
     note[0] = '\0';
     for (int attempt = 1; attempt <= 3; attempt++) {
@@ -576,13 +585,14 @@ static void unlock(const struct options *o, const struct inputs *in, char *pass,
         parley_err e;
 
         if (!given) {
-            int n = ui_ask_passphrase(prompt, note[0] ? note : NULL, pass,
-                                      OPTIONS_MAX_PASSPHRASE + 1);
+            int n = ui_ask_passphrase(prompt, note[0] ? note : NULL, pass->buf,
+                                      PASSPHRASE_MAX + 1);
             if (n < 0)
                 fatal("cancelled");
-            *pass_len = (size_t)n;
+            pass->len = (size_t)n;
         }
-        e = parley_identity_import(&id, in->key, in->key_len, pass, *pass_len, NULL, 0);
+        e = parley_identity_import(&id, in->key.body, in->key.body_len, pass->buf, pass->len, NULL,
+                                   0);
         parley_identity_free(id);
         if (e == PARLEY_OK)
             return;
@@ -609,8 +619,7 @@ int main(int argc, char **argv)
     struct options o;
     struct inputs in;
     parley_client_config cfg;
-    char err[512], pass[OPTIONS_MAX_PASSPHRASE + 1], locker_path[4200];
-    size_t pass_len = 0;
+    char err[512], locker_path[4200];
     struct sigaction sa;
     parley_err e;
     int rc, efd;
@@ -643,33 +652,34 @@ int main(int argc, char **argv)
         fatal("cannot start the terminal screen");
     curses_on = 1;
 
-    unlock(&o, &in, pass, &pass_len);
+    unlock(&o, &in);
     show_unlocking("Unlocking your store\xe2\x80\xa6");
-    e = parley_cert_verify(in.cert, in.cert_len, in.brand_pk, in.brand_id, (uint64_t)time(NULL),
+    e = parley_cert_verify(in.cert.body, in.cert.body_len, in.pin.brand_pk, in.pin.brand_id,
+                           (uint64_t)time(NULL),
                            NULL, &a.me);
     if (e != PARLEY_OK)
-        fatal("%s: %s (for brand %s)", o.cert_path, parley_strerror(e), in.brand_id);
+        fatal("%s: %s (for brand %s)", o.cert_path, parley_strerror(e), in.pin.brand_id);
     editor_init(&a.input);
     guard_init(&a.guard, &o.guard);
     convlist_init(&a.list);
     snprintf(a.relay, sizeof(a.relay), "%s", o.relay);
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay_url = o.relay;
-    cfg.brand_pk = in.brand_pk;
-    cfg.brand_id = in.brand_id;
-    cfg.directory_key = in.dir_key;
+    cfg.brand_pk = in.pin.brand_pk;
+    cfg.brand_id = in.pin.brand_id;
+    cfg.directory_key = in.pin.directory_key;
     cfg.storage_path = o.store_path;
-    cfg.passphrase = pass;
-    cfg.passphrase_len = pass_len;
+    cfg.passphrase = in.pass.buf;
+    cfg.passphrase_len = in.pass.len;
     cfg.kdf_cost = o.kdf;
-    cfg.agent_key = in.key;
-    cfg.agent_key_len = in.key_len;
-    cfg.key_passphrase = pass;
-    cfg.key_passphrase_len = pass_len;
-    cfg.agent_cert = in.cert;
-    cfg.agent_cert_len = in.cert_len;
-    cfg.publish_directory = in.dir;
-    cfg.publish_directory_len = in.dir_len;
+    cfg.agent_key = in.key.body;
+    cfg.agent_key_len = in.key.body_len;
+    cfg.key_passphrase = in.pass.buf;
+    cfg.key_passphrase_len = in.pass.len;
+    cfg.agent_cert = in.cert.body;
+    cfg.agent_cert_len = in.cert.body_len;
+    cfg.publish_directory = in.dir.body;
+    cfg.publish_directory_len = in.dir.body_len;
     cfg.keep_on_erasure = o.keep_on_erasure;
     cfg.history_retention_days = o.history_days;
     cfg.on_event = app_on_event;
@@ -683,8 +693,8 @@ int main(int argc, char **argv)
               o.store_path);
     if (e != PARLEY_OK)
         fatal("%s: %s", o.store_path, parley_strerror(e));
-    rc = locker_open(&a.locker, locker_path, pass, pass_len, o.kdf);
-    sodium_memzero(pass, sizeof(pass));
+    rc = locker_open(&a.locker, locker_path, in.pass.buf, in.pass.len, o.kdf);
+    passphrase_release(&in.pass);
     if (rc != LOCKER_OK) {
         parley_client_free(a.client);
         fatal("%s: %s", locker_path, locker_strerror(rc));
@@ -754,9 +764,6 @@ int main(int argc, char **argv)
     panel_clear(&a);
     editor_free(&a.input);
     guard_free(&a.guard);
-    sodium_memzero(in.key, in.key_len);
-    free(in.key);
-    free(in.cert);
-    free(in.dir);
+    release_inputs(&in);
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * Command line and input files for parley-agent. Every failure here is
- * reported as one line naming the file, before the screen is taken over.
+ * Command line of parley-agent. Every failure here is reported as one
+ * line, before the screen is taken over.
  */
 #include "options.h"
 
@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "scanguard.h"
 
@@ -71,9 +69,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
         else if (strcmp(a, "--directory") == 0)
             slot = &o->directory_path;
         else if (strcmp(a, "--passphrase-env") == 0)
-            slot = &o->passphrase_env;
+            slot = &o->pass.env;
         else if (strcmp(a, "--passphrase-file") == 0)
-            slot = &o->passphrase_file;
+            slot = &o->pass.file;
         if (strcmp(a, "--keep-on-erasure") == 0) {
             o->keep_on_erasure = 1;
             continue;
@@ -118,17 +116,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
             return -1;
         }
         if (slot == NULL) {
-            const char *v = argv[++i];
-            if (strcmp(v, "interactive") == 0)
-                o->kdf = PARLEY_KDF_INTERACTIVE;
-            else if (strcmp(v, "moderate") == 0)
-                o->kdf = PARLEY_KDF_MODERATE;
-            else if (strcmp(v, "sensitive") == 0)
-                o->kdf = PARLEY_KDF_SENSITIVE;
-            else if (strcmp(v, "minimum") == 0)
-                o->kdf = PARLEY_KDF_TEST_ONLY;
-            else {
-                snprintf(err, err_cap, "--kdf: interactive, moderate, sensitive or minimum");
+            if (!passphrase_cost_parse(argv[++i], &o->kdf)) {
+                snprintf(err, err_cap, "--kdf: " PASSPHRASE_COST_NAMES);
                 return -1;
             }
             continue;
@@ -140,159 +129,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
         snprintf(err, err_cap, "--relay, --brand, --key, --cert and --store are required");
         return -1;
     }
-    if (o->passphrase_env != NULL && o->passphrase_file != NULL) {
+    if (o->pass.env != NULL && o->pass.file != NULL) {
         snprintf(err, err_cap, "give --passphrase-env or --passphrase-file, not both");
         return -1;
-    }
-    return 0;
-}
-
-static int read_small(const char *path, size_t max, uint8_t **out, size_t *len, char *err,
-                      size_t err_cap)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    size_t n;
-
-    if (f == NULL) {
-        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    buf = malloc(max + 1);
-    if (buf == NULL) {
-        fclose(f);
-        snprintf(err, err_cap, "%s: out of memory", path);
-        return -1;
-    }
-    n = fread(buf, 1, max + 1, f);
-    if (ferror(f)) {
-        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (n > max) {
-        snprintf(err, err_cap, "%s: too big", path);
-        goto fail;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
-fail:
-    fclose(f);
-    sodium_memzero(buf, max + 1);
-    free(buf);
-    return -1;
-}
-
-int options_load_magic(const char *path, const char *magic, size_t max, uint8_t **out,
-                       size_t *out_len, char *err, size_t err_cap)
-{
-    uint8_t *buf;
-    size_t n;
-
-    if (read_small(path, max + 8, &buf, &n, err, err_cap) != 0)
-        return -1;
-    if (n < 8 || memcmp(buf, magic, 8) != 0) {
-        snprintf(err, err_cap, "%s: not a %s file", path, magic);
-        sodium_memzero(buf, n);
-        free(buf);
-        return -1;
-    }
-    memmove(buf, buf + 8, n - 8);
-    *out = buf;
-    *out_len = n - 8;
-    return 0;
-}
-
-int options_load_pin(const char *path, char id[PARLEY_MAX_ID + 1], uint8_t pk[32],
-                     uint8_t dir_key[32], char *err, size_t err_cap)
-{
-    uint8_t *buf;
-    size_t n, hex_len = 0, bin_len = 0;
-    char line[256], word_id[128], word_hex[128], word_key[128];
-    int words;
-
-    if (read_small(path, 255, &buf, &n, err, err_cap) != 0)
-        return -1;
-    memcpy(line, buf, n);
-    line[n] = '\0';
-    sodium_memzero(buf, n);
-    free(buf);
-    words = sscanf(line, "parley-brand-v1 %127s %127s %127s", word_id, word_hex, word_key);
-    sodium_memzero(line, sizeof(line));
-    if (words < 2 || !parley_id_valid(word_id)) {
-        snprintf(err, err_cap, "%s: not a brand pin file", path);
-        return -1;
-    }
-    if (words == 2) {
-        snprintf(err, err_cap,
-                 "%s: this is a relay pin; agents need the client pin (it holds the directory "
-                 "key)",
-                 path);
-        return -1;
-    }
-    hex_len = strlen(word_hex);
-    if (hex_len != 64 ||
-        sodium_hex2bin(pk, 32, word_hex, hex_len, NULL, &bin_len, NULL) != 0 || bin_len != 32) {
-        snprintf(err, err_cap, "%s: bad brand key in the pin file", path);
-        return -1;
-    }
-    hex_len = strlen(word_key);
-    if (hex_len != 64 ||
-        sodium_hex2bin(dir_key, 32, word_key, hex_len, NULL, &bin_len, NULL) != 0 ||
-        bin_len != 32) {
-        sodium_memzero(word_key, sizeof(word_key));
-        snprintf(err, err_cap, "%s: bad directory key in the pin file", path);
-        return -1;
-    }
-    sodium_memzero(word_key, sizeof(word_key));
-    memcpy(id, word_id, strlen(word_id) + 1); /* parley_id_valid: at most PARLEY_MAX_ID */
-    return 0;
-}
-
-int options_passphrase(const struct options *o, char *out, size_t *len, char *err,
-                       size_t err_cap)
-{
-    if (o->passphrase_env != NULL) {
-        const char *v = getenv(o->passphrase_env);
-        size_t n;
-        if (v == NULL) {
-            snprintf(err, err_cap, "--passphrase-env: %s is not set", o->passphrase_env);
-            return -1;
-        }
-        n = strlen(v);
-        if (n > OPTIONS_MAX_PASSPHRASE) {
-            snprintf(err, err_cap, "--passphrase-env: longer than %u bytes",
-                     OPTIONS_MAX_PASSPHRASE);
-            return -1;
-        }
-        memcpy(out, v, n + 1);
-        *len = n;
-        return 1;
-    }
-    if (o->passphrase_file != NULL) {
-        uint8_t *buf;
-        size_t n, k = 0;
-        if (read_small(o->passphrase_file, OPTIONS_MAX_PASSPHRASE + 2, &buf, &n, err, err_cap) !=
-            0)
-            return -1;
-        while (k < n && buf[k] != '\n')
-            k++;
-        if (k > 0 && buf[k - 1] == '\r')
-            k--;
-        if (k > OPTIONS_MAX_PASSPHRASE) {
-            sodium_memzero(buf, n);
-            free(buf);
-            snprintf(err, err_cap, "%s: passphrase longer than %u bytes", o->passphrase_file,
-                     OPTIONS_MAX_PASSPHRASE);
-            return -1;
-        }
-        memcpy(out, buf, k);
-        out[k] = '\0';
-        *len = k;
-        sodium_memzero(buf, n);
-        free(buf);
-        return 1;
     }
     return 0;
 }

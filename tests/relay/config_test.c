@@ -265,7 +265,7 @@ static void test_strings_origins_and_brands(void)
     CHECK(f != NULL);
     fprintf(f, "parley-brand-v1 acme 00zz\n");
     CHECK(fclose(f) == 0);
-    CHECK(run_file(&c, text) == -1 && err_has("not a brand pin file"));
+    CHECK(run_file(&c, text) == -1 && err_has("malformed brand pin line"));
 }
 
 int main(void)

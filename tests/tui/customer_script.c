@@ -139,45 +139,37 @@ static int fail(const char *step, const char *why)
 }
 
 /* The client pin: brand id, brand key, directory key. */
-static int load_pin(const char *path, char *id, size_t id_cap, uint8_t pk[32], uint8_t dk[32])
+static int load_pin(const char *path, parley_pin *pin)
 {
-    char line[256], word_id[80], hex[80], dhex[80];
-    size_t bin_len = 0, dk_len = 0;
+    char line[PARLEY_PIN_MAX + 1];
+    size_t n;
     FILE *f = fopen(path, "r");
 
     if (f == NULL)
         return -1;
-    if (fgets(line, sizeof(line), f) == NULL ||
-        sscanf(line, "parley-brand-v1 %79s %79s %79s", word_id, hex, dhex) != 3 ||
-        sodium_hex2bin(pk, 32, hex, strlen(hex), NULL, &bin_len, NULL) != 0 || bin_len != 32 ||
-        sodium_hex2bin(dk, 32, dhex, strlen(dhex), NULL, &dk_len, NULL) != 0 || dk_len != 32) {
-        fclose(f);
-        return -1;
-    }
+    n = fread(line, 1, sizeof(line), f);
     fclose(f);
-    snprintf(id, id_cap, "%s", word_id);
-    return 0;
+    return parley_pin_parse(line, n, pin) == PARLEY_OK && pin->has_directory_key ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
     static struct customer cu;
     parley_client_config cfg;
-    char brand_id[80];
-    uint8_t brand_pk[32], dir_key[32];
+    parley_pin pin;
     int rc = 0;
 
     if (argc < 4) {
         fprintf(stderr, "usage: customer-script RELAY_URL BRAND.pub STORE STEP...\n");
         return 2;
     }
-    if (parley_init() != PARLEY_OK || load_pin(argv[2], brand_id, sizeof(brand_id), brand_pk, dir_key) != 0)
+    if (parley_init() != PARLEY_OK || load_pin(argv[2], &pin) != 0)
         return fail("start", "bad brand pin file");
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay_url = argv[1];
-    cfg.brand_pk = brand_pk;
-    cfg.brand_id = brand_id;
-    cfg.directory_key = dir_key;
+    cfg.brand_pk = pin.brand_pk;
+    cfg.brand_id = pin.brand_id;
+    cfg.directory_key = pin.directory_key;
     cfg.storage_path = argv[3];
     cfg.passphrase = "customer store";
     cfg.passphrase_len = strlen(cfg.passphrase);

@@ -13,6 +13,7 @@
 #include "parley/client.h"
 #include "parley/scan.h"
 #include "parley/text.h"
+#include "parley/pin.h"
 
 #define PARLEY_VERSION_STRING "0.2.0"
 

@@ -1,9 +1,10 @@
 /*
- * Files of parley-keys. Every object is stored as an 8-byte ASCII magic
- * followed by the library's encoding, so a file of the wrong kind is
- * recognised before any parsing. Writes go through a temp file in the
- * destination's directory, synced and renamed, so readers see either the
- * old file or the new one, never a partial one.
+ * The files parley-keys writes and every program reads. Each object is
+ * stored as an 8-byte ASCII magic followed by the library's encoding, so
+ * a file of the wrong kind is recognised before any parsing, and nothing
+ * larger than the kind allows is read. Writes go through a temp file in
+ * the destination's directory, synced and renamed, so readers see either
+ * the old file or the new one, never a partial one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,28 +16,39 @@
 
 #include <sodium.h>
 
+#include <parley/parley.h>
+
 #include "files.h"
-#include "util.h"
+#include "report.h"
 
 #define PIN_PREFIX "parley-brand-v1 "
 
-/* The largest object is a directory; nothing bigger is read. */
-#define KEYS_MAX_FILE (KEYS_MAGIC_LEN + PARLEY_MAX_DIRECTORY)
+/* The largest object is a directory (or a revocation list as large); nothing bigger is read. */
+#define FILES_MAX (FILES_MAGIC_LEN + PARLEY_MAX_DIRECTORY)
 
+/*
+ * A pin line is at most PARLEY_PIN_MAX bytes; a longer one is read whole up
+ * to a page so that the parser can call it malformed rather than too big.
+ */
+#define FILES_PIN_MAX 4096u
+
+/* max: the largest file of the kind, magic included (the library's own limits). */
 static const struct {
-    enum keys_kind kind;
+    enum files_kind kind;
     const char *magic;
     const char *name;
+    size_t max;
 } kinds[] = {
-    {KEYS_KIND_KEY, KEYS_MAGIC_KEY, "key file"},
-    {KEYS_KIND_REQUEST, KEYS_MAGIC_REQUEST, "certificate request"},
-    {KEYS_KIND_CERT, KEYS_MAGIC_CERT, "certificate"},
-    {KEYS_KIND_REVLIST, KEYS_MAGIC_REVLIST, "revocation list"},
-    {KEYS_KIND_DIRECTORY, KEYS_MAGIC_DIRECTORY, "directory"},
-    {KEYS_KIND_PIN, NULL, "brand public key (pin) file"},
+    {FILES_KIND_KEY, FILES_MAGIC_KEY, "key file", FILES_MAGIC_LEN + PARLEY_MAX_KEYFILE},
+    {FILES_KIND_REQUEST, FILES_MAGIC_REQUEST, "certificate request",
+     FILES_MAGIC_LEN + PARLEY_MAX_CERT},
+    {FILES_KIND_CERT, FILES_MAGIC_CERT, "certificate", FILES_MAGIC_LEN + PARLEY_MAX_CERT},
+    {FILES_KIND_REVLIST, FILES_MAGIC_REVLIST, "revocation list", FILES_MAX},
+    {FILES_KIND_DIRECTORY, FILES_MAGIC_DIRECTORY, "directory", FILES_MAX},
+    {FILES_KIND_PIN, NULL, "brand public key (pin) file", FILES_PIN_MAX},
 };
 
-const char *keys_kind_name(enum keys_kind kind)
+const char *files_kind_name(enum files_kind kind)
 {
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (kinds[i].kind == kind)
@@ -44,7 +56,7 @@ const char *keys_kind_name(enum keys_kind kind)
     return "unknown file";
 }
 
-const char *keys_kind_magic(enum keys_kind kind)
+const char *files_kind_magic(enum files_kind kind)
 {
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (kinds[i].kind == kind)
@@ -52,16 +64,16 @@ const char *keys_kind_magic(enum keys_kind kind)
     return NULL;
 }
 
-enum keys_kind keys_kind_detect(const uint8_t *buf, size_t len)
+enum files_kind files_kind_detect(const uint8_t *buf, size_t len)
 {
     if (len >= sizeof(PIN_PREFIX) - 1 && memcmp(buf, PIN_PREFIX, sizeof(PIN_PREFIX) - 1) == 0)
-        return KEYS_KIND_PIN;
-    if (len < KEYS_MAGIC_LEN)
-        return KEYS_KIND_UNKNOWN;
+        return FILES_KIND_PIN;
+    if (len < FILES_MAGIC_LEN)
+        return FILES_KIND_UNKNOWN;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (kinds[i].magic != NULL && memcmp(buf, kinds[i].magic, KEYS_MAGIC_LEN) == 0)
+        if (kinds[i].magic != NULL && memcmp(buf, kinds[i].magic, FILES_MAGIC_LEN) == 0)
             return kinds[i].kind;
-    return KEYS_KIND_UNKNOWN;
+    return FILES_KIND_UNKNOWN;
 }
 
 /* Reads at most cap bytes; a file longer than cap is refused, not cut. */
@@ -73,20 +85,20 @@ static int read_capped(const char *path, size_t cap, uint8_t **out, size_t *out_
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        keys_error(path, "cannot read: %s", strerror(errno));
+        report_error(path, "cannot read: %s", strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        keys_error(path, "cannot read: not a regular file");
+        report_error(path, "cannot read: not a regular file");
         goto fail;
     }
     if ((uint64_t)st.st_size > cap) {
-        keys_error(path, "too big (over %zu bytes)", cap);
+        report_error(path, "too big (over %zu bytes)", cap);
         goto fail;
     }
     buf = malloc(cap + 1);
     if (buf == NULL) {
-        keys_error(path, "out of memory");
+        report_error(path, "out of memory");
         goto fail;
     }
     for (;;) {
@@ -95,14 +107,14 @@ static int read_capped(const char *path, size_t cap, uint8_t **out, size_t *out_
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            keys_error(path, "cannot read: %s", strerror(errno));
+            report_error(path, "cannot read: %s", strerror(errno));
             goto fail;
         }
         if (n == 0)
             break;
         len += (size_t)n;
         if (len > cap) {
-            keys_error(path, "too big (over %zu bytes)", cap);
+            report_error(path, "too big (over %zu bytes)", cap);
             goto fail;
         }
     }
@@ -120,59 +132,75 @@ fail:
 }
 
 /* Explains why a file is not of the kind wanted. */
-static void report_kind(const char *path, const struct keys_file *f, enum keys_kind want)
+static void report_kind(const char *path, const struct files_object *f, enum files_kind want)
 {
-    const char *magic = keys_kind_magic(want);
+    const char *magic = files_kind_magic(want);
 
-    if (f->kind != KEYS_KIND_UNKNOWN) {
-        keys_error(path, "%s (it is a %s, not a %s)", parley_strerror(PARLEY_EWRONGTYPE),
-                   keys_kind_name(f->kind), keys_kind_name(want));
-    } else if (f->len < KEYS_MAGIC_LEN && magic != NULL && memcmp(f->buf, magic, f->len) == 0) {
-        keys_error(path, "truncated (%zu bytes)", f->len);
+    if (f->kind != FILES_KIND_UNKNOWN) {
+        report_error(path, "%s (it is a %s, not a %s)", parley_strerror(PARLEY_EWRONGTYPE),
+                     files_kind_name(f->kind), files_kind_name(want));
+    } else if (f->len < FILES_MAGIC_LEN && magic != NULL && memcmp(f->buf, magic, f->len) == 0) {
+        report_error(path, "truncated (%zu bytes)", f->len);
     } else if (f->len == 0) {
-        keys_error(path, "empty file");
+        report_error(path, "empty file");
     } else {
-        keys_error(path, "not a Parley file (expected a %s)", keys_kind_name(want));
+        report_error(path, "not a Parley file (expected a %s)", files_kind_name(want));
     }
 }
 
-void keys_report_unknown(const char *path, const struct keys_file *f)
+void files_report_unknown(const char *path, const struct files_object *f)
 {
     if (f->len == 0) {
-        keys_error(path, "empty file");
+        report_error(path, "empty file");
         return;
     }
-    for (size_t i = 0; f->len < KEYS_MAGIC_LEN && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    for (size_t i = 0; f->len < FILES_MAGIC_LEN && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (kinds[i].magic != NULL && memcmp(f->buf, kinds[i].magic, f->len) == 0) {
-            keys_error(path, "truncated (%zu bytes)", f->len);
+            report_error(path, "truncated (%zu bytes)", f->len);
             return;
         }
     }
-    keys_error(path, "not a Parley file");
+    report_error(path, "not a Parley file");
 }
 
-int keys_file_load(const char *path, enum keys_kind want, struct keys_file *f)
+/* The largest file of a kind, or of any kind. */
+static size_t kind_max(enum files_kind kind)
+{
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (kinds[i].kind == kind)
+            return kinds[i].max;
+    return FILES_MAX;
+}
+
+int files_load(const char *path, enum files_kind want, struct files_object *f)
 {
     memset(f, 0, sizeof(*f));
-    if (read_capped(path, KEYS_MAX_FILE, &f->buf, &f->len) != 0)
+    if (read_capped(path, FILES_MAX, &f->buf, &f->len) != 0)
         return -1;
-    f->kind = keys_kind_detect(f->buf, f->len);
-    if (want != KEYS_KIND_UNKNOWN && f->kind != want) {
+    f->kind = files_kind_detect(f->buf, f->len);
+    if (want != FILES_KIND_UNKNOWN && f->kind != want) {
         report_kind(path, f, want);
-        keys_file_release(f);
+        files_release(f);
         return -1;
     }
-    if (f->kind == KEYS_KIND_PIN || f->kind == KEYS_KIND_UNKNOWN) {
+    /* A file of the kind wanted, larger than any such object can be. */
+    if (f->len > kind_max(f->kind)) {
+        report_error(path, "too big for a %s (over %zu bytes)", files_kind_name(f->kind),
+                     kind_max(f->kind));
+        files_release(f);
+        return -1;
+    }
+    if (f->kind == FILES_KIND_PIN || f->kind == FILES_KIND_UNKNOWN) {
         f->body = f->buf;
         f->body_len = f->len;
     } else {
-        f->body = f->buf + KEYS_MAGIC_LEN;
-        f->body_len = f->len - KEYS_MAGIC_LEN;
+        f->body = f->buf + FILES_MAGIC_LEN;
+        f->body_len = f->len - FILES_MAGIC_LEN;
     }
     return 0;
 }
 
-void keys_file_release(struct keys_file *f)
+void files_release(struct files_object *f)
 {
     if (f->buf != NULL) {
         /* Key files are encrypted, but wipe anyway: cheap, and nothing lingers. */
@@ -182,7 +210,7 @@ void keys_file_release(struct keys_file *f)
     memset(f, 0, sizeof(*f));
 }
 
-int keys_text_load(const char *path, size_t cap, char **out)
+int files_text_load(const char *path, size_t cap, char **out)
 {
     uint8_t *buf;
     size_t len;
@@ -190,7 +218,7 @@ int keys_text_load(const char *path, size_t cap, char **out)
     if (read_capped(path, cap, &buf, &len) != 0)
         return -1;
     if (memchr(buf, '\0', len) != NULL) {
-        keys_error(path, "not a text file (holds a NUL byte)");
+        report_error(path, "not a text file (holds a NUL byte)");
         free(buf);
         return -1;
     }
@@ -199,18 +227,18 @@ int keys_text_load(const char *path, size_t cap, char **out)
     return 0;
 }
 
-int keys_path_exists(const char *path)
+int files_path_exists(const char *path)
 {
     struct stat st;
 
     return lstat(path, &st) == 0;
 }
 
-int keys_refuse_existing(const char *path)
+int files_refuse_existing(const char *path)
 {
-    if (!keys_path_exists(path))
+    if (!files_path_exists(path))
         return 0;
-    keys_error(path, "already exists (use --force)");
+    report_error(path, "already exists (use --force)");
     return -1;
 }
 
@@ -258,8 +286,8 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-int keys_stage(struct keys_staged *s, const char *path, const char *magic, const uint8_t *data,
-               size_t len, mode_t mode)
+int files_stage(struct files_staged *s, const char *path, const char *magic, const uint8_t *data,
+                size_t len, mode_t mode)
 {
     char *dir = NULL;
     const char *base;
@@ -268,33 +296,33 @@ int keys_stage(struct keys_staged *s, const char *path, const char *magic, const
 
     memset(s, 0, sizeof(*s));
     if (split_path(path, &dir, &base) != 0) {
-        keys_error(path, "not a file name");
+        report_error(path, "not a file name");
         goto fail;
     }
     tlen = strlen(dir) + strlen(base) + sizeof("/..tmp-XXXXXX");
     s->tmp = malloc(tlen);
     s->path = strdup(path);
     if (s->tmp == NULL || s->path == NULL) {
-        keys_error(path, "out of memory");
+        report_error(path, "out of memory");
         goto fail;
     }
     snprintf(s->tmp, tlen, "%s/.%s.tmp-XXXXXX", dir, base);
     fd = mkstemp(s->tmp); /* created 0600: no window where a key file is readable */
     if (fd < 0) {
-        keys_error(path, "cannot create: %s", strerror(errno));
+        report_error(path, "cannot create: %s", strerror(errno));
         free(s->tmp);
         s->tmp = NULL;
         goto fail;
     }
     if (fchmod(fd, mode) != 0 ||
-        (magic != NULL && write_all(fd, (const uint8_t *)magic, KEYS_MAGIC_LEN) != 0) ||
+        (magic != NULL && write_all(fd, (const uint8_t *)magic, FILES_MAGIC_LEN) != 0) ||
         write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        keys_error(path, "cannot write: %s", strerror(errno));
+        report_error(path, "cannot write: %s", strerror(errno));
         goto fail;
     }
     if (close(fd) != 0) {
         fd = -1;
-        keys_error(path, "cannot write: %s", strerror(errno));
+        report_error(path, "cannot write: %s", strerror(errno));
         goto fail;
     }
     free(dir);
@@ -303,7 +331,7 @@ fail:
     if (fd >= 0)
         close(fd);
     free(dir);
-    keys_discard(s);
+    files_discard(s);
     return -1;
 }
 
@@ -320,7 +348,7 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
-int keys_commit(struct keys_staged *s, int replace)
+int files_commit(struct files_staged *s, int replace)
 {
     char *dir = NULL;
     const char *base;
@@ -331,24 +359,25 @@ int keys_commit(struct keys_staged *s, int replace)
     rc = replace ? rename(s->tmp, s->path) : rename_noreplace(s->tmp, s->path);
     if (rc != 0) {
         if (errno == EEXIST)
-            keys_error(s->path, "already exists (use --force)");
+            report_error(s->path, "already exists (use --force)");
         else
-            keys_error(s->path, "cannot write: %s", strerror(errno));
-        keys_discard(s);
+            report_error(s->path, "cannot write: %s", strerror(errno));
+        files_discard(s);
         return -1;
     }
     free(s->tmp);
     s->tmp = NULL;
     if (split_path(s->path, &dir, &base) != 0 || sync_dir(dir) != 0) {
-        keys_error(s->path, "written, but its directory could not be synced: %s", strerror(errno));
+        report_error(s->path, "written, but its directory could not be synced: %s",
+                     strerror(errno));
         rc = -1;
     }
     free(dir);
-    keys_discard(s);
+    files_discard(s);
     return rc;
 }
 
-void keys_discard(struct keys_staged *s)
+void files_discard(struct files_staged *s)
 {
     if (s->tmp != NULL)
         unlink(s->tmp);
@@ -358,12 +387,12 @@ void keys_discard(struct keys_staged *s)
     s->path = NULL;
 }
 
-int keys_write(const char *path, const char *magic, const uint8_t *data, size_t len, mode_t mode,
-               int replace)
+int files_write(const char *path, const char *magic, const uint8_t *data, size_t len, mode_t mode,
+                int replace)
 {
-    struct keys_staged s;
+    struct files_staged s;
 
-    if (keys_stage(&s, path, magic, data, len, mode) != 0)
+    if (files_stage(&s, path, magic, data, len, mode) != 0)
         return -1;
-    return keys_commit(&s, replace);
+    return files_commit(&s, replace);
 }

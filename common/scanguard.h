@@ -6,8 +6,8 @@
  * only. No I/O: a text and its findings never leave this module except
  * as the redacted copy the caller asked for.
  */
-#ifndef PARLEY_CUSTOMER_SCANGUARD_H
-#define PARLEY_CUSTOMER_SCANGUARD_H
+#ifndef PARLEY_COMMON_SCANGUARD_H
+#define PARLEY_COMMON_SCANGUARD_H
 
 #include <stddef.h>
 

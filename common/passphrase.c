@@ -1,8 +1,9 @@
 /*
- * Passphrases for key files. Automation passes them by file or by
- * environment variable; people type them on the terminal (/dev/tty, so
- * redirected stdin and stdout do not interfere) with echo turned off.
- * Every buffer that held one is wiped.
+ * Passphrases for key files and stores, for every program. Automation
+ * passes them by file or by environment variable; people type them on
+ * the terminal (/dev/tty, so redirected stdin and stdout, a chat's input
+ * for one, do not interfere) with echo turned off. Every buffer that held
+ * one is wiped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,19 +17,19 @@
 #include <sodium.h>
 
 #include "passphrase.h"
-#include "util.h"
+#include "report.h"
 
-static int pass_alloc(struct keys_pass *p)
+static int pass_alloc(struct passphrase *p)
 {
     p->len = 0;
-    p->buf = sodium_malloc(KEYS_PASS_MAX + 2);
+    p->buf = sodium_malloc(PASSPHRASE_MAX + 2);
     if (p->buf == NULL)
         return -1;
-    memset(p->buf, 0, KEYS_PASS_MAX + 2);
+    memset(p->buf, 0, PASSPHRASE_MAX + 2);
     return 0;
 }
 
-void keys_pass_release(struct keys_pass *p)
+void passphrase_release(struct passphrase *p)
 {
     if (p->buf != NULL)
         sodium_free(p->buf); /* wipes */
@@ -37,7 +38,7 @@ void keys_pass_release(struct keys_pass *p)
 }
 
 /* Keeps the first line of what was read, without its "\n" or "\r\n". */
-static void keep_first_line(struct keys_pass *p)
+static void keep_first_line(struct passphrase *p)
 {
     char *nl = memchr(p->buf, '\n', p->len);
 
@@ -49,11 +50,11 @@ static void keep_first_line(struct keys_pass *p)
         p->buf[--p->len] = '\0';
 }
 
-/* Reads up to KEYS_PASS_MAX + 1 bytes from fd; a line that long is refused later. */
-static int read_fd(int fd, struct keys_pass *p)
+/* Reads up to PASSPHRASE_MAX + 1 bytes from fd; a line that long is refused later. */
+static int read_fd(int fd, struct passphrase *p)
 {
-    while (p->len < KEYS_PASS_MAX + 1) {
-        ssize_t n = read(fd, p->buf + p->len, KEYS_PASS_MAX + 1 - p->len);
+    while (p->len < PASSPHRASE_MAX + 1) {
+        ssize_t n = read(fd, p->buf + p->len, PASSPHRASE_MAX + 1 - p->len);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -66,37 +67,37 @@ static int read_fd(int fd, struct keys_pass *p)
     return 0;
 }
 
-static int from_file(const char *path, struct keys_pass *p)
+static int from_file(const char *path, struct passphrase *p)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc;
 
     if (fd < 0) {
-        keys_error(path, "cannot read passphrase file: %s", strerror(errno));
+        report_error(path, "cannot read passphrase file: %s", strerror(errno));
         return -1;
     }
     rc = read_fd(fd, p);
     close(fd);
     if (rc != 0) {
-        keys_error(path, "cannot read passphrase file: %s", strerror(errno));
+        report_error(path, "cannot read passphrase file: %s", strerror(errno));
         return -1;
     }
     keep_first_line(p);
     return 0;
 }
 
-static int from_env(const char *var, struct keys_pass *p)
+static int from_env(const char *var, struct passphrase *p)
 {
     const char *v = getenv(var);
     size_t n;
 
     if (v == NULL) {
-        keys_error(NULL, "environment variable %s is not set", var);
+        report_error(NULL, "environment variable %s is not set", var);
         return -1;
     }
     n = strlen(v);
-    if (n > KEYS_PASS_MAX) {
-        keys_error(NULL, "passphrase in %s is longer than %u bytes", var, KEYS_PASS_MAX);
+    if (n > PASSPHRASE_MAX) {
+        report_error(NULL, "passphrase in %s is longer than %u bytes", var, PASSPHRASE_MAX);
         return -1;
     }
     memcpy(p->buf, v, n);
@@ -135,9 +136,9 @@ static void release_signals(const struct sigaction old[N_TTY_SIGNALS])
 }
 
 /* One line from the terminal, a byte at a time so nothing past the newline is consumed. */
-static int read_tty_line(int fd, struct keys_pass *p)
+static int read_tty_line(int fd, struct passphrase *p)
 {
-    while (p->len < KEYS_PASS_MAX + 1 && tty_signal == 0) {
+    while (p->len < PASSPHRASE_MAX + 1 && tty_signal == 0) {
         ssize_t n = read(fd, p->buf + p->len, 1);
 
         if (n < 0 && errno == EINTR)
@@ -154,7 +155,7 @@ static int read_tty_line(int fd, struct keys_pass *p)
  * Asks once on the terminal, echo off. The terminal state is restored on
  * every path, including a signal, which is then delivered as usual.
  */
-static int ask_tty(int fd, const char *prompt, struct keys_pass *p)
+static int ask_tty(int fd, const char *prompt, struct passphrase *p)
 {
     struct sigaction old_sa[N_TTY_SIGNALS];
     struct termios old, quiet;
@@ -180,7 +181,7 @@ static int ask_tty(int fd, const char *prompt, struct keys_pass *p)
         rc = -1;
     release_signals(old_sa);
     if (tty_signal != 0) {
-        keys_pass_release(p);
+        passphrase_release(p);
         raise(tty_signal); /* returns only if the signal was ignored */
         return -1;
     }
@@ -188,65 +189,91 @@ static int ask_tty(int fd, const char *prompt, struct keys_pass *p)
     return rc;
 }
 
-static int from_tty(const char *keyfile, int is_new, struct keys_pass *p)
+static int from_tty(const char *subject, int is_new, struct passphrase *p)
 {
-    struct keys_pass again = {NULL, 0};
+    struct passphrase again = {NULL, 0};
     char prompt[512];
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     int rc = -1;
 
     if (fd < 0) {
-        keys_error(keyfile, "no terminal to ask the passphrase on "
-                            "(use --passphrase-file or --passphrase-env)");
+        report_error(subject, "no terminal to ask the passphrase on "
+                              "(use --passphrase-file or --passphrase-env)");
         return -1;
     }
     snprintf(prompt, sizeof(prompt), "%s for %s: ", is_new ? "New passphrase" : "Passphrase",
-             keyfile);
+             subject);
     if (ask_tty(fd, prompt, p) != 0) {
-        keys_error(keyfile, "cannot read the passphrase from the terminal");
+        report_error(subject, "cannot read the passphrase from the terminal");
         goto done;
     }
     if (is_new) {
         if (pass_alloc(&again) != 0 || ask_tty(fd, "Repeat the passphrase: ", &again) != 0) {
-            keys_error(keyfile, "cannot read the passphrase from the terminal");
+            report_error(subject, "cannot read the passphrase from the terminal");
             goto done;
         }
         if (again.len != p->len || sodium_memcmp(again.buf, p->buf, p->len) != 0) {
-            keys_error(keyfile, "the two passphrases differ");
+            report_error(subject, "the two passphrases differ");
             goto done;
         }
     }
     rc = 0;
 done:
-    keys_pass_release(&again);
+    passphrase_release(&again);
     close(fd);
     return rc;
 }
 
-int keys_pass_get(const struct keys_pass_src *src, const char *keyfile, int is_new,
-                  struct keys_pass *out)
+int passphrase_get(const struct passphrase_source *src, const char *subject, unsigned flags,
+                   struct passphrase *out)
 {
+    int is_new = (flags & PASSPHRASE_NEW) != 0;
     int rc;
 
     if (pass_alloc(out) != 0) {
-        keys_error(keyfile, "out of memory");
+        report_error(subject, "out of memory");
         return -1;
     }
     if (src->file != NULL)
         rc = from_file(src->file, out);
     else if (src->env != NULL)
         rc = from_env(src->env, out);
+    else if (flags & PASSPHRASE_NO_TTY)
+        return 0;
     else
-        rc = from_tty(keyfile, is_new, out);
-    if (rc == 0 && out->len > KEYS_PASS_MAX) {
-        keys_error(keyfile, "passphrase longer than %u bytes", KEYS_PASS_MAX);
+        rc = from_tty(subject, is_new, out);
+    if (rc == 0 && out->len > PASSPHRASE_MAX) {
+        report_error(subject, "passphrase longer than %u bytes", PASSPHRASE_MAX);
         rc = -1;
     }
-    if (rc == 0 && is_new && out->len == 0) {
-        keys_error(keyfile, "empty passphrase refused");
+    if (rc == 0 && (is_new || (flags & PASSPHRASE_NONEMPTY)) && out->len == 0) {
+        report_error(subject, "empty passphrase refused");
         rc = -1;
     }
-    if (rc != 0)
-        keys_pass_release(out);
-    return rc;
+    if (rc != 0) {
+        passphrase_release(out);
+        return -1;
+    }
+    return 1;
+}
+
+int passphrase_cost_parse(const char *name, parley_kdf_cost *out)
+{
+    static const struct {
+        const char *name;
+        parley_kdf_cost cost;
+    } costs[] = {
+        {"interactive", PARLEY_KDF_INTERACTIVE},
+        {"moderate", PARLEY_KDF_MODERATE},
+        {"sensitive", PARLEY_KDF_SENSITIVE},
+        {"minimum", PARLEY_KDF_TEST_ONLY},
+    };
+
+    for (size_t i = 0; i < sizeof(costs) / sizeof(costs[0]); i++) {
+        if (strcmp(name, costs[i].name) == 0) {
+            *out = costs[i].cost;
+            return 1;
+        }
+    }
+    return 0;
 }
