@@ -301,7 +301,7 @@ static void test_random_texts(void)
         "union ", "member ", "CGT ", "gay ", "two ", "dads ", "as a ", "woman ", "Black ",
         "Friday ", "DNA ", "test ", "heart attack ", ", ", ". ", "\n", "(", ")", "4970 ",
         "1012 ", "06 ", "a@b.fr ", "x@2x.png ", "FR76 ", "% ", "40", "\xc3", "\xa9",
-        "\xcc\x81", "\xff", "-", "'", "\xe2\x80\x99", "pi\xc3\xa8" "ce ", "RN ", "...",
+        "\xcc\x81", "\xff", "-", "'", "\xe2\x80\x99", ("pi\xc3\xa8" "ce "), "RN ", "...",
     };
     static char text[4096];
     parley_scan_finding f[MAX];
