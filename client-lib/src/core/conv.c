@@ -257,17 +257,14 @@ int collect_history_key(void *arg, const uint8_t *key, size_t key_len, const uin
                         size_t val_len)
 {
     struct row_keys *k = arg;
+    uint8_t(*grown)[24];
 
     if (key_len != 24)
         return 0;
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        uint8_t(*grown)[24] = realloc(k->keys, cap * sizeof(*grown));
-        if (grown == NULL)
-            return 1;
-        k->keys = grown;
-        k->cap = cap;
-    }
+    grown = parley__grow(k->keys, &k->cap, k->n + 1, sizeof(*grown));
+    if (grown == NULL)
+        return 1;
+    k->keys = grown;
     memcpy(k->keys[k->n++], key, 24);
     return 0;
 }

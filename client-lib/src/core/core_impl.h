@@ -219,7 +219,6 @@ bool replayed(struct parley__core *c, const Parley__Envelope *env, const struct 
               const struct opened *o);
 
 /* events.c: output queues and events */
-void *grow(void *arr, size_t *cap, size_t n, size_t elem);
 void queue_frame(struct parley__core *c, const Parley__Frame *f);
 void event_clear(struct event_item *e);
 void emit(struct parley__core *c, const parley_event *ev, const uint8_t *text, size_t n);

@@ -27,14 +27,10 @@ static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const 
 
     if (key_len != 16)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct conv_ref *grown = realloc(l->ids, cap * sizeof(*grown));
-        if (grown == NULL)
-            return 1;
-        l->ids = grown;
-        l->cap = cap;
-    }
+    r = parley__grow(l->ids, &l->cap, l->n + 1, sizeof(*r));
+    if (r == NULL)
+        return 1;
+    l->ids = r;
     r = &l->ids[l->n++];
     memset(r, 0, sizeof(*r));
     memcpy(r->id, key, 16);
@@ -64,6 +60,7 @@ static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, con
 {
     struct rows_of *r = arg;
     Parley__PendingSend *ps;
+    uint64_t *rows;
     bool mine;
 
     if (key_len != 8)
@@ -75,12 +72,10 @@ static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, con
         parley__pending_send__free_unpacked(ps, &parley__wiping_allocator);
     if (!mine)
         return 0;
-    if (r->n == r->cap) {
-        uint64_t *grown = grow(r->rows, &r->cap, r->n, sizeof(*r->rows));
-        if (grown == NULL)
-            return 1;
-        r->rows = grown;
-    }
+    rows = parley__grow(r->rows, &r->cap, r->n + 1, sizeof(*rows));
+    if (rows == NULL)
+        return 1;
+    r->rows = rows;
     r->rows[r->n++] = row_of(key, 8);
     return 0;
 }

@@ -7,27 +7,10 @@
 
 #include "core_impl.h"
 
-/*
- * Makes room for one more element in a growable array of n used, *cap
- * allocated: returns the array (moved, perhaps), or NULL when out of
- * memory, the old one being left as it was.
- */
-void *grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-    size_t want = *cap ? *cap * 2 : 16;
-    void *grown;
-
-    if (n < *cap)
-        return arr;
-    grown = realloc(arr, want * elem);
-    if (grown != NULL)
-        *cap = want;
-    return grown;
-}
-
 void queue_frame(struct parley__core *c, const Parley__Frame *f)
 {
-    struct buf b, *frames = grow(c->frames, &c->cap_frames, c->n_frames, sizeof(*frames));
+    struct buf b, *frames =
+        parley__grow(c->frames, &c->cap_frames, c->n_frames + 1, sizeof(*frames));
 
     if (frames == NULL)
         return;
@@ -60,7 +43,8 @@ void event_clear(struct event_item *e)
 /* Queues ev; text (may be NULL, n bytes) and queue are copied. */
 void emit(struct parley__core *c, const parley_event *ev, const uint8_t *text, size_t n)
 {
-    struct event_item *e = grow(c->events, &c->cap_events, c->n_events, sizeof(*e));
+    struct event_item *e =
+        parley__grow(c->events, &c->cap_events, c->n_events + 1, sizeof(*e));
 
     if (e == NULL)
         return;

@@ -23,21 +23,16 @@ struct jbuf {
 
 static void jb_put(struct jbuf *b, const char *s, size_t n)
 {
+    char *grown;
+
     if (b->failed)
         return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        char *grown;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        grown = realloc(b->p, cap);
-        if (grown == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->p = grown;
-        b->cap = cap;
+    grown = n < SIZE_MAX - b->n - 1 ? parley__grow(b->p, &b->cap, b->n + n + 1, 1) : NULL;
+    if (grown == NULL) {
+        b->failed = true;
+        return;
     }
+    b->p = grown;
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';

@@ -29,7 +29,8 @@ static size_t varint(uint8_t *out, size_t v)
 void queue_send(struct parley__core *c, const struct out_item *it)
 {
     struct buf b;
-    struct buf *frames = grow(c->frames, &c->cap_frames, c->n_frames, sizeof(*frames));
+    struct buf *frames =
+        parley__grow(c->frames, &c->cap_frames, c->n_frames + 1, sizeof(*frames));
     uint8_t head[11];
     size_t h;
 
@@ -67,7 +68,7 @@ void pump_outbox(struct parley__core *c, uint64_t now)
 
 struct out_item *out_add(struct parley__core *c)
 {
-    struct out_item *out = grow(c->out, &c->cap_out, c->n_out, sizeof(*out));
+    struct out_item *out = parley__grow(c->out, &c->cap_out, c->n_out + 1, sizeof(*out));
 
     if (out == NULL)
         return NULL;
@@ -275,7 +276,7 @@ void on_ack(struct parley__core *c, const Parley__Ack *a)
 
         if (memcmp(c->out[i].envelope_id, a->envelope_id.data, 16) != 0)
             continue;
-        acked = grow(c->acked, &c->cap_acked, c->n_acked, sizeof(*acked));
+        acked = parley__grow(c->acked, &c->cap_acked, c->n_acked + 1, sizeof(*acked));
         if (acked == NULL)
             return; /* kept: resent later, acknowledged again */
         c->acked = acked;

@@ -12,23 +12,20 @@
 struct sweep {
     uint64_t cutoff;             /* history older than this goes */
     uint64_t seen_cutoff;
-    const uint8_t *held;         /* conversation ids kept after an erasure request */
-    size_t n_held;
+    uint8_t (*held)[16];         /* conversation ids kept after an erasure request */
+    size_t n_held, cap_held;
+    bool held_failed;            /* not all of them known: no history is swept */
     uint8_t (*keys)[24];
     size_t n, cap;
-    bool seen;
 };
 
 static bool sweep_add(struct sweep *w, const uint8_t *key, size_t len)
 {
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        uint8_t(*grown)[24] = realloc(w->keys, cap * sizeof(*grown));
-        if (grown == NULL)
-            return false;
-        w->keys = grown;
-        w->cap = cap;
-    }
+    uint8_t(*grown)[24] = parley__grow(w->keys, &w->cap, w->n + 1, sizeof(*grown));
+
+    if (grown == NULL)
+        return false;
+    w->keys = grown;
     memset(w->keys[w->n], 0, 24);
     memcpy(w->keys[w->n++], key, len);
     return true;
@@ -44,7 +41,7 @@ static int sweep_history(void *arg, const uint8_t *key, size_t key_len, const ui
     if (key_len != 24)
         return 0;
     for (size_t i = 0; i < w->n_held; i++)
-        if (memcmp(key, w->held + 16 * i, 16) == 0)
+        if (memcmp(key, w->held[i], 16) == 0)
             return 0; /* kept by the brand's obligation: retention does not apply */
     r = parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
     if (r == NULL)
@@ -77,15 +74,17 @@ static int collect_held(void *arg, const uint8_t *key, size_t key_len, const uin
         return 0;
     s = parley__conversation_state__unpack(&parley__wiping_allocator, val_len, val);
     if (s != NULL && s->erasure == 2) {
-        uint8_t *grown = realloc((void *)w->held, (w->n_held + 1) * 16);
+        uint8_t(*grown)[16] = parley__grow(w->held, &w->cap_held, w->n_held + 1, sizeof(*grown));
+
         if (grown != NULL) {
-            memcpy(grown + 16 * w->n_held++, key, 16);
             w->held = grown;
+            memcpy(w->held[w->n_held++], key, 16);
         }
+        w->held_failed = grown == NULL;
     }
     if (s != NULL)
         parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
-    return 0;
+    return w->held_failed;
 }
 
 /*
@@ -104,10 +103,10 @@ void sweep_retention(struct parley__core *c, uint64_t now)
                    ? now - c->history_retention_ms
                    : 0;
     w.seen_cutoff = now > SEEN_KEEP_MS ? now - SEEN_KEEP_MS : 0;
-    if (w.cutoff > 0) {
-        parley__vault_scan(c->vault, "conv", NULL, 0, collect_held, &w);
+    /* Without the full list of conversations the brand must keep, no history goes. */
+    if (w.cutoff > 0 && parley__vault_scan(c->vault, "conv", NULL, 0, collect_held, &w) ==
+                            PARLEY_OK && !w.held_failed)
         parley__vault_scan(c->vault, "history", NULL, 0, sweep_history, &w);
-    }
     {
         size_t n_history = w.n;
         parley__vault_scan(c->vault, "seen", NULL, 0, sweep_seen, &w);
@@ -123,5 +122,5 @@ void sweep_retention(struct parley__core *c, uint64_t now)
         }
     }
     free(w.keys);
-    free((void *)w.held);
+    free(w.held);
 }

@@ -572,21 +572,18 @@ static int collect_host_row(void *arg, const uint8_t *key, size_t key_len, const
                             size_t val_len)
 {
     struct host_rows *r = arg;
+    uint8_t(*grown)[32];
 
     (void)val;
     (void)val_len;
     if (key_len != 32)
         return 0; /* not a row this library wrote */
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        uint8_t(*grown)[32] = realloc(r->v, cap * sizeof(*grown));
-        if (grown == NULL) {
-            r->failed = true;
-            return 1;
-        }
-        r->v = grown;
-        r->cap = cap;
+    grown = parley__grow(r->v, &r->cap, r->n + 1, sizeof(*grown));
+    if (grown == NULL) {
+        r->failed = true;
+        return 1;
     }
+    r->v = grown;
     memcpy(r->v[r->n++], key, 32);
     return 0;
 }

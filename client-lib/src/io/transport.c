@@ -14,6 +14,7 @@
 
 #include <libwebsockets.h>
 
+#include "internal.h"
 #include "transport.h"
 
 #define TRANSPORT_SUBPROTOCOL "parley.v2"
@@ -113,22 +114,15 @@ static void went_down(struct parley__transport *t)
 /* Appends a received chunk; false if the message would pass the cap. */
 static bool rx_append(struct parley__transport *t, const uint8_t *in, size_t len)
 {
+    uint8_t *grown;
+
     if (len > TRANSPORT_MAX_MESSAGE - t->rx_len)
         return false;
-    if (t->rx_len + len > t->rx_cap) {
-        size_t cap = t->rx_cap ? t->rx_cap : TRANSPORT_RX_CHUNK;
-        uint8_t *grown;
-
-        while (cap < t->rx_len + len)
-            cap *= 2;
-        if (cap > TRANSPORT_MAX_MESSAGE)
-            cap = TRANSPORT_MAX_MESSAGE;
-        grown = realloc(t->rx, cap);
-        if (grown == NULL)
-            return false;
-        t->rx = grown;
-        t->rx_cap = cap;
-    }
+    /* Powers of two from 16: never past TRANSPORT_MAX_MESSAGE, itself one. */
+    grown = parley__grow(t->rx, &t->rx_cap, t->rx_len + len, 1);
+    if (grown == NULL)
+        return false;
+    t->rx = grown;
     if (len > 0)
         memcpy(t->rx + t->rx_len, in, len);
     t->rx_len += len;

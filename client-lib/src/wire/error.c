@@ -1,6 +1,7 @@
 /*
  * Error names and the small helpers every module needs: library
- * initialisation, wiping frees, packing and bounded string copies.
+ * initialisation, wiping frees, packing, growable arrays and bounded
+ * string copies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,23 @@ parley_err parley__pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_
     *out_len = protobuf_c_message_pack(msg, buf);
     *out = buf;
     return PARLEY_OK;
+}
+
+void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    size_t want = *cap > 0 ? *cap : 16;
+    void *grown;
+
+    if (need <= *cap)
+        return arr;
+    while (want < need)
+        want = want > SIZE_MAX / 2 ? need : want * 2;
+    if (elem == 0 || want > SIZE_MAX / elem)
+        return NULL;
+    grown = realloc(arr, want * elem);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
 }
 
 bool parley__copy_str(char *dst, size_t cap, const char *src)

@@ -70,6 +70,16 @@ static inline bool parley__len_is(ProtobufCBinaryData b, size_t n)
  */
 bool parley__utf8_valid(const uint8_t *s, size_t n, bool text);
 
+/*
+ * Makes room for at least need elements of elem bytes in arr, whose
+ * capacity is *cap elements: returns the array (moved, perhaps) with *cap
+ * raised, or NULL when out of memory or when the size would overflow, the
+ * old array then left as it was. Capacities grow geometrically (doubling
+ * from 16), so filling an array one element at a time stays linear. Every
+ * growable array of the library grows through it.
+ */
+void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem);
+
 /* Copies a protobuf string into a fixed buffer; false if it does not fit or is NULL. */
 bool parley__copy_str(char *dst, size_t cap, const char *src);
 
