@@ -239,111 +239,157 @@ static parley_err agent_custody_ack(struct parley__core *c, struct conv *cv,
     return PARLEY_OK;
 }
 
-void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
-                   bool have_conv, struct opened *o, uint64_t now)
+/* An Open from a customer, for a conversation new to this agent. */
+static parley_err agent_take_open(struct parley__core *c, const Parley__Envelope *env,
+                                  struct conv *cv, const struct opened *o, struct accept *a,
+                                  uint64_t now)
+{
+    /* Consent can only be checked against the notice of a valid directory. */
+    parley_err err = dir_valid(c, now) ? agent_open(c, env, cv, o) : PARLEY_ENODIRECTORY;
+
+    if (err != PARLEY_OK)
+        return err;
+    a->text = o->p->open->text.data;
+    a->text_len = o->p->open->text.len;
+    a->changed = true;
+    return PARLEY_OK;
+}
+
+/* A colleague's handover: taken, then claimed in the same transaction. */
+static parley_err agent_take_handover(struct parley__core *c, const Parley__Envelope *env,
+                                      struct conv *cv, bool have_conv, const struct opened *o,
+                                      struct accept *a)
+{
+    parley_err err = agent_handover(c, env, cv, have_conv, o);
+
+    if (err != PARLEY_OK)
+        return err;
+    a->handover = o->p->handover;
+    a->merge_history = have_conv;
+    a->claim = true;
+    a->changed = true;
+    return PARLEY_OK;
+}
+
+/*
+ * The customer's own sequence check. Typing notices are not sequenced
+ * (sent once, never stored, replays are harmless); a claim or an erasure
+ * request may be the first this agent hears from the customer since it
+ * was offered the conversation. False: dropped, the application was told.
+ */
+static bool agent_seq_ok(struct parley__core *c, struct conv *cv, const struct opened *o)
+{
+    Parley__Payload__BodyCase body = o->p->body_case;
+
+    return body == PARLEY__PAYLOAD__BODY_TYPING ||
+           seq_ok(c, cv, o,
+                  body == PARLEY__PAYLOAD__BODY_CLAIM || body == PARLEY__PAYLOAD__BODY_ERASE);
+}
+
+/* What the conversation's customer sends: one handler per body, then its keys. */
+static parley_err agent_take_from_customer(struct parley__core *c, struct conv *cv,
+                                           const struct opened *o, struct accept *a)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
-    bool changed = false, reduced;
-    const char *taken_by = NULL;
-    parley_err err;
+    parley_err err = PARLEY_OK;
 
-    if (have_conv && replayed(c, env, cv, o))
-        return;
-    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
-        /* Consent can only be checked against the notice of a valid directory. */
-        err = dir_valid(c, now) ? agent_open(c, env, cv, o) : PARLEY_ENODIRECTORY;
-        if (err != PARLEY_OK) {
-            refuse(c, env, err);
-            return;
+    switch (p->body_case) {
+    case PARLEY__PAYLOAD__BODY_CLAIM:
+        /* The customer tells us a colleague took it. */
+        if (cv->state == PARLEY_CONV_QUEUED) {
+            cv->state = PARLEY_CONV_TAKEN;
+            a->taken_by = p->claim->agent_id;
+            a->changed = true;
         }
-        a.text = p->open->text.data;
-        a.text_len = p->open->text.len;
-        changed = true;
-    } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
-        err = agent_handover(c, env, cv, have_conv, o);
-        if (err != PARLEY_OK) {
-            refuse(c, env, err);
-            return;
-        }
-        a.handover = p->handover;
-        a.merge_history = have_conv;
-        a.claim = true;
-        changed = true;
-    } else if (have_conv && cv->has_customer &&
-               memcmp(p->sender_sign_key.data, cv->customer, 32) == 0 && !o->is_agent) {
-        /* Typing notices are not sequenced: sent once, never stored, replays are harmless. */
-        if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING &&
-            !seq_ok(c, cv, o,
-                    p->body_case == PARLEY__PAYLOAD__BODY_CLAIM ||
-                        p->body_case == PARLEY__PAYLOAD__BODY_ERASE)) {
-            send_delivered(c, env->envelope_id.data);
-            return;
-        }
-        if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM) {
-            /* The customer tells us a colleague took it. */
-            if (cv->state == PARLEY_CONV_QUEUED) {
-                cv->state = PARLEY_CONV_TAKEN;
-                taken_by = p->claim->agent_id;
-                changed = true;
-            }
-        } else if (p->body_case == PARLEY__PAYLOAD__BODY_CUSTODY_ACK) {
-            err = agent_custody_ack(c, cv, p->custody_ack);
-            if (err != PARLEY_OK) {
-                refuse(c, env, err);
-                return;
-            }
-            changed = true; /* told again: it can now be handed on */
-        } else if (p->body_case == PARLEY__PAYLOAD__BODY_ERASE &&
-                   (err = erasure_check(p->erase->request, cv)) != PARLEY_OK) {
-            refuse(c, env, err);
-            return;
-        } else {
-            peer_body(c, cv, o, &a, &changed);
-        }
-        if (p->next_receive_key.len == 32) {
-            memcpy(cv->peer_rk, p->next_receive_key.data, 32);
-            cv->has_peer_rk = true;
-        }
-        if (!o->used_prekey && !o->used_mt)
-            conv_keys_used(cv, o->used_pk);
-    } else {
-        refuse(c, env, PARLEY_EUNTRUSTED);
-        return;
+        break;
+    case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
+        err = agent_custody_ack(c, cv, p->custody_ack);
+        a->changed = err == PARLEY_OK; /* told again: it can now be handed on */
+        break;
+    case PARLEY__PAYLOAD__BODY_ERASE:
+        err = erasure_check(p->erase->request, cv);
+        if (err == PARLEY_OK)
+            peer_body(c, cv, o, a);
+        break;
+    default:
+        peer_body(c, cv, o, a);
+        break;
     }
-    reduced = mark_reduced(cv, p, o->used_mt);
-    if (accept_commit(c, &a) != PARLEY_OK)
-        return; /* not acknowledged: the relay delivers it again */
-    send_delivered(c, env->envelope_id.data);
-    if (changed)
-        emit_state_by(c, cv, taken_by);
-    if (reduced)
-        emit_reduced(c, cv);
-    if (a.erase) {
-        parley_event ev;
+    if (err != PARLEY_OK)
+        return err;
+    if (p->next_receive_key.len == 32) {
+        memcpy(cv->peer_rk, p->next_receive_key.data, 32);
+        cv->has_peer_rk = true;
+    }
+    if (!o->used_prekey && !o->used_mt)
+        conv_keys_used(cv, o->used_pk);
+    return PARLEY_OK;
+}
 
-        parley__vault_compact(c->vault); /* no old copy of what was erased stays in the files */
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = PARLEY_EV_ERASED;
-        memcpy(ev.conversation_id, cv->id, 16);
-        ev.erasure = cv->erasure;
-        emit(c, &ev, NULL, 0);
-    }
-    if (a.text != NULL) {
-        emit_message(c, cv, o, a.text, a.text_len);
-        receipt_due(c, cv->id, p->seq);
-    }
-    if (a.claim)
-        pump_outbox(c, now);
-    /*
-     * Every first contact (open, notice, handover) uses a prekey; one sealed
-     * to the medium-term prekey means the relay has no one-time one left:
-     * replenish now.
-     */
+/*
+ * Every first contact (open, notice, handover) uses a prekey; one sealed
+ * to the medium-term prekey means the relay has no one-time one left:
+ * replenish now.
+ */
+static void agent_prekey_used(struct parley__core *c, const struct opened *o, uint64_t now)
+{
     if (o->used_prekey && c->prekeys_left > 0)
         c->prekeys_left--;
     if (o->used_mt)
         c->prekeys_left = 0;
     if (o->used_prekey || o->used_mt)
         publish_prekeys(c, now, false);
+}
+
+/* A payload taken: committed, acknowledged, then told, in that order. */
+static void agent_accept(struct parley__core *c, struct accept *a, uint64_t now)
+{
+    struct conv *cv = a->cv;
+    bool reduced = mark_reduced(cv, a->o->p, a->o->used_mt);
+
+    if (accept_commit(c, a) != PARLEY_OK)
+        return; /* not acknowledged: the relay delivers it again */
+    send_delivered(c, a->env->envelope_id.data);
+    if (a->changed)
+        emit_state_by(c, cv, a->taken_by);
+    if (reduced)
+        emit_reduced(c, cv);
+    if (a->erase) {
+        parley__vault_compact(c->vault); /* no old copy of what was erased stays in the files */
+        emit_erased(c, cv);
+    }
+    emit_received_text(c, a);
+    if (a->claim)
+        pump_outbox(c, now);
+    agent_prekey_used(c, a->o, now);
+}
+
+void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
+                   bool have_conv, struct opened *o, uint64_t now)
+{
+    const Parley__Payload *p = o->p;
+    struct accept a = {.env = env, .cv = cv, .o = o};
+    parley_err err;
+
+    if (have_conv && replayed(c, env, cv, o))
+        return;
+    if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN && !have_conv && !o->is_agent) {
+        err = agent_take_open(c, env, cv, o, &a, now);
+    } else if (p->body_case == PARLEY__PAYLOAD__BODY_HANDOVER && o->is_agent) {
+        err = agent_take_handover(c, env, cv, have_conv, o, &a);
+    } else if (have_conv && cv->has_customer && !o->is_agent &&
+               memcmp(p->sender_sign_key.data, cv->customer, 32) == 0) {
+        if (!agent_seq_ok(c, cv, o)) {
+            send_delivered(c, env->envelope_id.data);
+            return;
+        }
+        err = agent_take_from_customer(c, cv, o, &a);
+    } else {
+        err = PARLEY_EUNTRUSTED;
+    }
+    if (err != PARLEY_OK) {
+        refuse(c, env, err);
+        return;
+    }
+    agent_accept(c, &a, now);
 }

@@ -52,8 +52,7 @@ void directory_expiry_check(struct parley__core *c, uint64_t now)
     if (level <= c->dir_warned)
         return;
     c->dir_warned = level;
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_DIRECTORY_EXPIRY;
+    event_init(&ev, PARLEY_EV_DIRECTORY_EXPIRY, NULL);
     ev.expires_at = expires;
     ev.error = level == 2 ? PARLEY_EEXPIRED : PARLEY_OK;
     emit(c, &ev, NULL, 0);
@@ -129,8 +128,7 @@ void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint
         emit_rejected(c, NULL, err);
         return;
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_DIRECTORY;
+    event_init(&ev, PARLEY_EV_DIRECTORY, NULL);
     ev.notice_version = parley_directory_notice_version(c->dir);
     emit(c, &ev, NULL, 0);
     directory_expiry_check(c, now);

@@ -7,6 +7,64 @@
 
 #include "core_impl.h"
 
+/* The index of queue in the held directory, or -1. */
+static int queue_index(const struct parley__core *c, const char *queue)
+{
+    int qi = -1;
+
+    for (size_t q = 0; q < parley_directory_queue_count(c->dir); q++)
+        if (strcmp(parley_directory_queue_name(c->dir, q), queue) == 0)
+            qi = (int)q;
+    return qi;
+}
+
+/*
+ * A new conversation of this customer in queue qi, waiting: its id bound
+ * to the customer key by a salt that stays here and travels only end to
+ * end, and the valid agents of the queue its Open goes to.
+ */
+static void conv_new_customer(const struct parley__core *c, const char *queue, size_t qi,
+                              struct conv *cv)
+{
+    memset(cv, 0, sizeof(*cv));
+    randombytes_buf(cv->salt, sizeof(cv->salt));
+    cv->has_salt = true;
+    memcpy(cv->customer, parley_identity_sign_pk(c->id), 32);
+    cv->has_customer = true;
+    parley_conversation_id(cv->customer, cv->salt, cv->id);
+    cv->state = PARLEY_CONV_WAITING;
+    parley__copy_str(cv->queue, sizeof(cv->queue), queue);
+    cv->my_seq = 1; /* the Open is seq 1 to every agent */
+    for (size_t i = 0; i < parley_directory_queue_size(c->dir, qi); i++) {
+        int a = parley_directory_find_agent(c->dir, parley_directory_queue_agent(c->dir, qi, i));
+        parley_cert_info info;
+
+        if (a >= 0 && parley_directory_agent(c->dir, (size_t)a, &info) == PARLEY_OK &&
+            cv->n_fanout < MAX_FANOUT)
+            memcpy(cv->fanout[cv->n_fanout++], info.sign_pk, 32);
+    }
+}
+
+/* In one transaction: the Open waiting for a prekey of each agent, the first text, the state. */
+static parley_err open_commit(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                              const char *text, size_t n, uint64_t now)
+{
+    parley_err err = parley__vault_begin(c->vault);
+
+    for (size_t i = 0; err == PARLEY_OK && i < cv->n_fanout; i++)
+        err = pending_add(c, cv->id, cv->fanout[i], p);
+    if (err == PARLEY_OK)
+        err = history_add(c, cv, NULL, true, cv->customer, NULL, 1, now, (const uint8_t *)text,
+                          n, PARLEY_BODY_TEXT);
+    if (err == PARLEY_OK)
+        err = conv_save(c, cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else if (c->vault->in_tx)
+        parley__vault_rollback(c->vault);
+    return err;
+}
+
 parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,
                              uint8_t conversation_id[16], uint64_t now)
 {
@@ -14,8 +72,8 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     Parley__Open o = PARLEY__OPEN__INIT;
     Parley__ConsentReceipt *consent = NULL;
     struct conv cv;
-    size_t n = text != NULL ? strlen(text) : 0, q;
-    int qi = -1;
+    size_t n = text != NULL ? strlen(text) : 0;
+    int qi;
     parley_err err;
 
     if (c->agent)
@@ -25,31 +83,9 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     if (!parley__core_has_consent(c))
         return PARLEY_ENOCONSENT;
     if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true) ||
-        !parley_id_valid(queue))
+        !parley_id_valid(queue) || (qi = queue_index(c, queue)) < 0)
         return PARLEY_EINVAL;
-    for (q = 0; q < parley_directory_queue_count(c->dir); q++)
-        if (strcmp(parley_directory_queue_name(c->dir, q), queue) == 0)
-            qi = (int)q;
-    if (qi < 0)
-        return PARLEY_EINVAL;
-    memset(&cv, 0, sizeof(cv));
-    /* The id is bound to this customer: the salt stays here, and travels only end to end. */
-    randombytes_buf(cv.salt, sizeof(cv.salt));
-    cv.has_salt = true;
-    memcpy(cv.customer, parley_identity_sign_pk(c->id), 32);
-    cv.has_customer = true;
-    parley_conversation_id(cv.customer, cv.salt, cv.id);
-    cv.state = PARLEY_CONV_WAITING;
-    parley__copy_str(cv.queue, sizeof(cv.queue), queue);
-    cv.my_seq = 1; /* the Open is seq 1 to every agent */
-    for (size_t i = 0; i < parley_directory_queue_size(c->dir, (size_t)qi); i++) {
-        int a = parley_directory_find_agent(c->dir,
-                                            parley_directory_queue_agent(c->dir, (size_t)qi, i));
-        parley_cert_info info;
-        if (a >= 0 && parley_directory_agent(c->dir, (size_t)a, &info) == PARLEY_OK &&
-            cv.n_fanout < MAX_FANOUT)
-            memcpy(cv.fanout[cv.n_fanout++], info.sign_pk, 32);
-    }
+    conv_new_customer(c, queue, (size_t)qi, &cv);
     if (cv.n_fanout == 0)
         return PARLEY_ENOAGENT;
     if (!buf_set(&cv.consent, c->consent.p, c->consent.n) ||
@@ -64,18 +100,7 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     o.customer_box_key = (ProtobufCBinaryData){0, NULL}; /* set when sealed */
     p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
     p.open = &o;
-    err = parley__vault_begin(c->vault);
-    for (size_t i = 0; err == PARLEY_OK && i < cv.n_fanout; i++)
-        err = pending_add(c, cv.id, cv.fanout[i], &p);
-    if (err == PARLEY_OK)
-        err = history_add(c, &cv, NULL, true, cv.customer, NULL, 1, now, (const uint8_t *)text, n,
-                          PARLEY_BODY_TEXT);
-    if (err == PARLEY_OK)
-        err = conv_save(c, &cv);
-    if (err == PARLEY_OK)
-        err = parley__vault_commit(c->vault);
-    else if (c->vault->in_tx)
-        parley__vault_rollback(c->vault);
+    err = open_commit(c, &cv, &p, text, n, now);
     parley__consent_receipt__free_unpacked(consent, NULL);
     if (err == PARLEY_OK) {
         memcpy(conversation_id, cv.id, 16);

@@ -52,40 +52,12 @@ static bool cert_of(const struct parley__core *c, const struct buf *b, parley_ce
     return b->n > 0 && parley_cert_inspect(b->p, b->n, info) == PARLEY_OK;
 }
 
-parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct conv *cv)
+/* The sequence counters and receive keys of a stored state; false when malformed. */
+static bool conv_counters_from(const Parley__ConversationState *s, struct conv *cv)
 {
-    Parley__ConversationState *s;
-    uint8_t *val;
-    size_t len;
-    parley_err err = parley__vault_get(c->vault, "conv", id, 16, &val, &len);
-
-    memset(cv, 0, sizeof(*cv));
-    if (err != PARLEY_OK)
-        return err;
-    s = parley__conversation_state__unpack(&parley__wiping_allocator, len, val);
-    parley_free(val, len);
-    if (s == NULL || !parley__len_is(s->conversation_id, 16))
-        goto bad;
-    memcpy(cv->id, s->conversation_id.data, 16);
-    cv->state = (parley_conv_state)s->state;
-    if (!parley__copy_str(cv->queue, sizeof(cv->queue), s->queue))
-        goto bad;
-    if (s->customer_sign_key.len == 32) {
-        memcpy(cv->customer, s->customer_sign_key.data, 32);
-        cv->has_customer = true;
-    }
-    if (s->conversation_salt.len == 16) {
-        memcpy(cv->salt, s->conversation_salt.data, 16);
-        cv->has_salt = true;
-    }
-    if (s->peer_receive_key.len == 32) {
-        memcpy(cv->peer_rk, s->peer_receive_key.data, 32);
-        cv->has_peer_rk = true;
-    }
-    cv->my_seq = s->my_seq;
     for (size_t i = 0; i < s->n_senders && cv->n_senders < MAX_SENDERS; i++) {
         if (!parley__len_is(s->senders[i]->sign_key, 32))
-            goto bad;
+            return false;
         memcpy(cv->senders[cv->n_senders].key, s->senders[i]->sign_key.data, 32);
         cv->senders[cv->n_senders].highest = s->senders[i]->highest;
         cv->senders[cv->n_senders].window = s->senders[i]->window;
@@ -94,20 +66,40 @@ parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct conv *
     for (size_t i = 0; i < s->n_receive_keys && cv->n_keys < MAX_KEYS; i++) {
         Parley__StoredKey *k = s->receive_keys[i];
         if (!parley__len_is(k->public_key, 32) || !parley__len_is(k->secret_key, 32))
-            goto bad;
+            return false;
         memcpy(cv->keys[cv->n_keys].pk, k->public_key.data, 32);
         memcpy(cv->keys[cv->n_keys].sk, k->secret_key.data, 32);
         cv->keys[cv->n_keys].created = k->created_ms;
         cv->keys[cv->n_keys].used = k->used;
         cv->n_keys++;
     }
+    return true;
+}
+
+/* A conversation from its stored state; false when malformed (or out of memory). */
+static bool conv_from(const struct parley__core *c, const Parley__ConversationState *s,
+                      struct conv *cv)
+{
+    if (!parley__len_is(s->conversation_id, 16) ||
+        !parley__copy_str(cv->queue, sizeof(cv->queue), s->queue) || !conv_counters_from(s, cv))
+        return false;
+    memcpy(cv->id, s->conversation_id.data, 16);
+    cv->state = (parley_conv_state)s->state;
+    if ((cv->has_customer = s->customer_sign_key.len == 32))
+        memcpy(cv->customer, s->customer_sign_key.data, 32);
+    if ((cv->has_salt = s->conversation_salt.len == 16))
+        memcpy(cv->salt, s->conversation_salt.data, 16);
+    if ((cv->has_peer_rk = s->peer_receive_key.len == 32))
+        memcpy(cv->peer_rk, s->peer_receive_key.data, 32);
+    cv->my_seq = s->my_seq;
     for (size_t i = 0; i < s->n_fanout && cv->n_fanout < MAX_FANOUT; i++)
         if (parley__len_is(s->fanout[i], 32))
             memcpy(cv->fanout[cv->n_fanout++], s->fanout[i].data, 32);
     if (!buf_set(&cv->agent_cert, s->agent_cert.data, s->agent_cert.len) ||
         !buf_set(&cv->consent, s->consent.data, s->consent.len) ||
-        !buf_set(&cv->target_cert, s->transfer_target.data, s->transfer_target.len))
-        goto bad;
+        !buf_set(&cv->target_cert, s->transfer_target.data, s->transfer_target.len) ||
+        !buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len))
+        return false;
     cert_of(c, &cv->agent_cert, &cv->agent);
     cert_of(c, &cv->target_cert, &cv->target);
     cv->history_count = s->history_count;
@@ -117,15 +109,30 @@ parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct conv *
     cv->custody = s->custody_counter;
     cv->notice_seq = s->notice_seq;
     cv->reduced_secrecy = s->reduced_secrecy;
-    if (!buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len))
-        goto bad;
-    parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
-    return PARLEY_OK;
-bad:
+    return true;
+}
+
+parley_err conv_load(struct parley__core *c, const uint8_t id[16], struct conv *cv)
+{
+    Parley__ConversationState *s;
+    uint8_t *val;
+    size_t len;
+    bool ok;
+    parley_err err = parley__vault_get(c->vault, "conv", id, 16, &val, &len);
+
+    memset(cv, 0, sizeof(*cv));
+    if (err != PARLEY_OK)
+        return err;
+    s = parley__conversation_state__unpack(&parley__wiping_allocator, len, val);
+    parley_free(val, len);
+    ok = s != NULL && conv_from(c, s, cv);
     if (s != NULL)
         parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
-    conv_free(cv);
-    return PARLEY_EIO;
+    if (!ok) {
+        conv_free(cv);
+        return PARLEY_EIO;
+    }
+    return PARLEY_OK;
 }
 
 parley_err conv_save(struct parley__core *c, const struct conv *cv)

@@ -156,13 +156,62 @@ static parley_err load_identity(struct parley__core *c, const struct parley__cor
     return err;
 }
 
+/* Agents: the certificate must be the brand's, valid now, and for this identity. */
+static parley_err load_agent_cert(struct parley__core *c, const struct parley__core_config *cfg,
+                                  uint64_t now)
+{
+    parley_err err = parley_cert_verify(cfg->agent_cert, cfg->agent_cert_len, c->brand_pk,
+                                        c->brand_id, now / 1000u, NULL, &c->cert_info);
+
+    if (err == PARLEY_OK &&
+        sodium_memcmp(c->cert_info.sign_pk, parley_identity_sign_pk(c->id), 32) != 0)
+        err = PARLEY_EUNTRUSTED;
+    if (err == PARLEY_OK && !buf_set(&c->cert, cfg->agent_cert, cfg->agent_cert_len))
+        err = PARLEY_ENOMEM;
+    return err;
+}
+
+/* What the store's meta table keeps: the directory held, an erasure request, consent. */
+static void load_meta(struct parley__core *c, uint64_t now)
+{
+    uint8_t *val = NULL;
+    size_t len = 0;
+
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"directory", 9, &val, &len) ==
+        PARLEY_OK) {
+        directory_install(c, val, len, now, false); /* kept even if expired; refused if damaged */
+        parley_free(val, len);
+        directory_expiry_check(c, now);
+    }
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"erase", 5, &val, &len) ==
+        PARLEY_OK) {
+        buf_set(&c->erase_request, val, len);
+        parley_free(val, len);
+    }
+    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"consent", 7, &val, &len) ==
+        PARLEY_OK) {
+        buf_set(&c->consent, val, len);
+        c->consent_version = consent_version_of(&c->consent);
+        parley_free(val, len);
+    }
+}
+
+/* The outbox, and the next free row key of outbox, pending and history. */
+static parley_err load_rows(struct parley__core *c)
+{
+    struct row_scan rs = {c, 0};
+    parley_err err = parley__vault_scan(c->vault, "outbox", NULL, 0, load_outbox, &rs);
+
+    if (err == PARLEY_OK)
+        err = parley__vault_scan(c->vault, "pending", NULL, 0, max_row, &rs);
+    c->next_row = rs.max_row + 1;
+    return err;
+}
+
 parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,
                             uint64_t now)
 {
     struct parley__core *c = calloc(1, sizeof(*c));
-    struct row_scan rs;
-    uint8_t *val = NULL;
-    size_t len = 0;
     parley_err err;
 
     *out = NULL;
@@ -181,53 +230,24 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
         goto fail;
     }
     err = load_identity(c, cfg);
+    if (err == PARLEY_OK && cfg->agent_id != NULL) {
+        c->agent = true;
+        err = load_agent_cert(c, cfg, now);
+    }
+    if (err == PARLEY_OK && cfg->publish_directory_len > 0 &&
+        !buf_set(&c->publish_dir, cfg->publish_directory, cfg->publish_directory_len))
+        err = PARLEY_ENOMEM;
     if (err != PARLEY_OK)
         goto fail;
-    if (cfg->agent_id != NULL) {
-        c->agent = true;
-        err = parley_cert_verify(cfg->agent_cert, cfg->agent_cert_len, c->brand_pk, c->brand_id,
-                                 now / 1000u, NULL, &c->cert_info);
-        if (err == PARLEY_OK &&
-            sodium_memcmp(c->cert_info.sign_pk, parley_identity_sign_pk(c->id), 32) != 0)
-            err = PARLEY_EUNTRUSTED;
-        if (err != PARLEY_OK || !buf_set(&c->cert, cfg->agent_cert, cfg->agent_cert_len))
-            goto fail;
-    }
-    if (cfg->publish_directory_len > 0 &&
-        !buf_set(&c->publish_dir, cfg->publish_directory, cfg->publish_directory_len)) {
-        err = PARLEY_ENOMEM;
-        goto fail;
-    }
-    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"directory", 9, &val, &len) ==
-        PARLEY_OK) {
-        directory_install(c, val, len, now, false); /* kept even if expired; refused if damaged */
-        parley_free(val, len);
-        directory_expiry_check(c, now);
-    }
     c->keep_on_erasure = cfg->keep_on_erasure;
     c->history_retention_ms = cfg->history_retention_ms;
     c->now = now;
     c->next_sweep = now; /* once soon after start, then hourly */
+    load_meta(c, now);
     mt_maintain(c, now, false); /* secrets past their grace go even before connecting */
-    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"erase", 5, &val, &len) ==
-        PARLEY_OK) {
-        buf_set(&c->erase_request, val, len);
-        parley_free(val, len);
-    }
-    if (parley__vault_get(c->vault, "meta", (const uint8_t *)"consent", 7, &val, &len) ==
-        PARLEY_OK) {
-        buf_set(&c->consent, val, len);
-        c->consent_version = consent_version_of(&c->consent);
-        parley_free(val, len);
-    }
-    rs.c = c;
-    rs.max_row = 0;
-    err = parley__vault_scan(c->vault, "outbox", NULL, 0, load_outbox, &rs);
-    if (err == PARLEY_OK)
-        err = parley__vault_scan(c->vault, "pending", NULL, 0, max_row, &rs);
+    err = load_rows(c);
     if (err != PARLEY_OK)
         goto fail;
-    c->next_row = rs.max_row + 1;
     *out = c;
     return PARLEY_OK;
 fail:

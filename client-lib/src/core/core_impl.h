@@ -172,6 +172,9 @@ struct accept {
     bool merge_history;          /* agents: the handover is for a conversation held already */
     bool claim;                  /* agents: claim the conversation handed over */
     bool acknowledge;            /* customer: sign the claimer's custody (counter cv->custody) */
+    /* Told to the application once committed: */
+    bool changed;                /* the conversation's state (or custody) changed */
+    const char *taken_by;        /* agents: the colleague who took it from the queue */
 };
 
 struct row_keys {
@@ -222,6 +225,7 @@ bool replayed(struct parley__core *c, const Parley__Envelope *env, const struct 
 void queue_frame(struct parley__core *c, const Parley__Frame *f);
 void event_clear(struct event_item *e);
 void emit(struct parley__core *c, const parley_event *ev, const uint8_t *text, size_t n);
+void event_init(parley_event *ev, parley_event_kind kind, const uint8_t conv[16]);
 void emit_simple(struct parley__core *c, parley_event_kind kind, const uint8_t conv[16]);
 void emit_rejected(struct parley__core *c, const uint8_t conv[16], parley_err err);
 bool mark_reduced(struct conv *cv, const Parley__Payload *p, bool medium_term);
@@ -232,6 +236,7 @@ void emit_message(struct parley__core *c, const struct conv *cv, const struct op
                   const uint8_t *text, size_t n);
 void emit_seq(struct parley__core *c, const struct conv *cv, const struct opened *o,
               parley_event_kind kind, uint64_t gap_from);
+void emit_erased(struct parley__core *c, const struct conv *cv);
 
 /* outbox.c: sealing and the outbox */
 void queue_send(struct parley__core *c, const struct out_item *it);
@@ -287,7 +292,8 @@ void send_delivered(struct parley__core *c, const uint8_t envelope_id[16]);
 void receipt_due(struct parley__core *c, const uint8_t conv[16], uint64_t seq);
 parley_err accept_commit(struct parley__core *c, const struct accept *a);
 void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
-               struct accept *a, bool *changed);
+               struct accept *a);
+void emit_received_text(struct parley__core *c, const struct accept *a);
 void refuse(struct parley__core *c, const Parley__Envelope *env, parley_err err);
 void on_deliver(struct parley__core *c, const Parley__Envelope *env, uint64_t now);
 

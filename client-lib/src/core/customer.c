@@ -107,13 +107,67 @@ static parley_err customer_transfer(struct parley__core *c, struct conv *cv,
     return err;
 }
 
+/* A claim from an agent that does not hold the conversation yet, in custody order. */
+static parley_err customer_take_claim(struct parley__core *c, struct conv *cv,
+                                      const struct opened *o, struct accept *a)
+{
+    /* Too late, not an agent of this conversation, or out of custody order: not shown. */
+    if (!customer_claim(cv, o, &a->notify_fanout))
+        return PARLEY_ECUSTODY;
+    a->changed = true;
+    a->acknowledge = true;
+    seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/*
+ * What the current agent sends, once its sequence number passed. A
+ * transfer to a target that does not verify is reported, and the payload
+ * is still taken (acknowledged, its keys noted) without changing state.
+ */
+static void customer_take_from_agent(struct parley__core *c, struct conv *cv,
+                                     const struct opened *o, struct accept *a, uint64_t now)
+{
+    parley_err err;
+
+    if (o->p->body_case != PARLEY__PAYLOAD__BODY_TRANSFER) {
+        peer_body(c, cv, o, a);
+        return;
+    }
+    err = customer_transfer(c, cv, o->p->transfer, now);
+    if (err != PARLEY_OK)
+        emit_rejected(c, cv->id, err);
+    a->changed = err == PARLEY_OK;
+}
+
+/* A payload taken: its keys noted, committed, acknowledged, then told. */
+static void customer_accept(struct parley__core *c, struct accept *a, uint64_t now)
+{
+    const Parley__Payload *p = a->o->p;
+    struct conv *cv = a->cv;
+
+    if (p->next_receive_key.len == 32 && cv->state != PARLEY_CONV_CLOSED) {
+        memcpy(cv->peer_rk, p->next_receive_key.data, 32);
+        cv->has_peer_rk = true;
+    }
+    conv_keys_used(cv, a->o->used_pk);
+    if (accept_commit(c, a) != PARLEY_OK)
+        return; /* not acknowledged: the relay delivers it again */
+    send_delivered(c, a->env->envelope_id.data);
+    if (a->changed)
+        emit_state(c, cv);
+    emit_received_text(c, a);
+    if (a->changed && cv->state == PARLEY_CONV_ACTIVE)
+        flush_pending(c, now);
+}
+
 void customer_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
                       bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {env, cv, o, NULL, 0, NULL, NULL, false, false, false, false, false};
-    bool changed = false, current;
-    parley_err err;
+    struct accept a = {.env = env, .cv = cv, .o = o};
+    bool current;
+    parley_err err = PARLEY_OK;
 
     if (!have_conv || !o->is_agent) {
         refuse(c, env, PARLEY_EUNTRUSTED);
@@ -124,48 +178,21 @@ void customer_receive(struct parley__core *c, const Parley__Envelope *env, struc
     current = cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
               memcmp(cv->agent.sign_pk, o->cert.sign_pk, 32) == 0;
     if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
-        if (!customer_claim(cv, o, &a.notify_fanout)) {
-            /* Too late, not an agent of this conversation, or out of custody order: not shown. */
-            refuse(c, env, PARLEY_ECUSTODY);
-            return;
-        }
-        changed = true;
-        a.acknowledge = true;
-        seq_ok(c, cv, o, true);
+        err = customer_take_claim(c, cv, o, &a);
     } else if (current) {
         if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING && !seq_ok(c, cv, o, false)) {
             send_delivered(c, env->envelope_id.data);
             return;
         }
-        if (p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER) {
-            err = customer_transfer(c, cv, p->transfer, now);
-            if (err != PARLEY_OK)
-                emit_rejected(c, cv->id, err);
-            changed = err == PARLEY_OK;
-        } else {
-            peer_body(c, cv, o, &a, &changed);
-        }
+        customer_take_from_agent(c, cv, o, &a, now);
     } else {
         /* A transfer only the current agent may announce; nobody else speaks here. */
-        refuse(c, env,
-               p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER ? PARLEY_ECUSTODY
-                                                              : PARLEY_EUNTRUSTED);
+        err = p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER ? PARLEY_ECUSTODY
+                                                             : PARLEY_EUNTRUSTED;
+    }
+    if (err != PARLEY_OK) {
+        refuse(c, env, err);
         return;
     }
-    if (p->next_receive_key.len == 32 && cv->state != PARLEY_CONV_CLOSED) {
-        memcpy(cv->peer_rk, p->next_receive_key.data, 32);
-        cv->has_peer_rk = true;
-    }
-    conv_keys_used(cv, o->used_pk);
-    if (accept_commit(c, &a) != PARLEY_OK)
-        return;
-    send_delivered(c, env->envelope_id.data);
-    if (changed)
-        emit_state(c, cv);
-    if (a.text != NULL) {
-        emit_message(c, cv, o, a.text, a.text_len);
-        receipt_due(c, cv->id, p->seq);
-    }
-    if (changed && cv->state == PARLEY_CONV_ACTIVE)
-        flush_pending(c, now);
+    customer_accept(c, &a, now);
 }

@@ -44,10 +44,6 @@ static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const 
     return 0;
 }
 
-/*
- * Tells every agent who holds part of one conversation (the agents its
- * first message went to, and those it was transferred to) and closes it.
- */
 struct rows_of {
     const uint8_t *conv;
     uint64_t *rows;
@@ -177,6 +173,10 @@ static parley_err forget_parties(struct parley__core *c, struct conv *cv)
     return err;
 }
 
+/*
+ * Tells every agent who holds part of one conversation (the agents its
+ * first message went to, and those it was transferred to) and closes it.
+ */
 static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16],
                                      Parley__ErasureRequest *req, uint64_t now)
 {
@@ -214,41 +214,29 @@ static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16
     return err;
 }
 
-parley_err parley__core_erase(struct parley__core *c, uint64_t now)
+/*
+ * The signed erasure request: every conversation id with its salt, so
+ * the relay can check that they are this customer's. A conversation
+ * without a salt (none is made so) could not pass that check and would
+ * make the relay refuse the request. *out malloc'd.
+ */
+static parley_err erasure_request_sign(struct parley__core *c, const struct conv_ids *l,
+                                       uint64_t now, uint8_t **out, size_t *out_len)
 {
     Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
-    Parley__ErasureRequest *req;
-    struct conv_ids l = {NULL, 0, 0};
-    uint8_t sig[64], *bbuf = NULL, *rbuf = NULL;
-    size_t blen = 0, rlen = 0, n = 0;
-    parley_err err;
+    Parley__ErasureRequest r = PARLEY__ERASURE_REQUEST__INIT;
+    ProtobufCBinaryData *ids = calloc(l->n + 1, sizeof(*ids));
+    ProtobufCBinaryData *salts = calloc(l->n + 1, sizeof(*salts));
+    uint8_t sig[64], *bbuf = NULL;
+    size_t blen = 0, n = 0;
+    parley_err err = PARLEY_ENOMEM;
 
-    ProtobufCBinaryData *ids = NULL, *salts = NULL;
-
-    if (c->agent)
-        return PARLEY_ESTATE;
-    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
-    if (err != PARLEY_OK) {
-        free(l.ids);
-        return err;
-    }
-    ids = calloc(l.n + 1, sizeof(*ids));
-    salts = calloc(l.n + 1, sizeof(*salts));
-    if (ids == NULL || salts == NULL) {
-        free(ids);
-        free(salts);
-        free(l.ids);
-        return PARLEY_ENOMEM;
-    }
-    /*
-     * Each id with its salt, so the relay can check that they are this
-     * customer's. A conversation without a salt (none is made so) could
-     * not pass that check and would make the relay refuse the request.
-     */
-    for (size_t i = 0; i < l.n; i++)
-        if (l.ids[i].salted) {
-            ids[n] = (ProtobufCBinaryData){16, l.ids[i].id};
-            salts[n++] = (ProtobufCBinaryData){16, l.ids[i].salt};
+    if (ids == NULL || salts == NULL)
+        goto done;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ids[i].salted) {
+            ids[n] = (ProtobufCBinaryData){16, l->ids[i].id};
+            salts[n++] = (ProtobufCBinaryData){16, l->ids[i].salt};
         }
     body.brand_id = c->brand_id;
     body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
@@ -259,32 +247,48 @@ parley_err parley__core_erase(struct parley__core *c, uint64_t now)
     body.conversation_salts = salts;
     body.n_conversation_salts = n;
     err = parley__pack(&body.base, &bbuf, &blen);
+    if (err != PARLEY_OK)
+        goto done;
+    parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, bbuf, blen, sig);
+    r.body = (ProtobufCBinaryData){blen, bbuf};
+    r.signature = (ProtobufCBinaryData){64, sig};
+    err = parley__pack(&r.base, out, out_len);
+done:
+    free(bbuf);
     free(ids);
     free(salts);
-    if (err != PARLEY_OK) {
-        free(l.ids);
-        return err;
-    }
-    {
-        Parley__ErasureRequest r = PARLEY__ERASURE_REQUEST__INIT;
-        parley__sign_raw(c->id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, bbuf, blen, sig);
-        r.body = (ProtobufCBinaryData){blen, bbuf};
-        r.signature = (ProtobufCBinaryData){64, sig};
-        err = parley__pack(&r.base, &rbuf, &rlen);
-    }
-    free(bbuf);
-    if (err != PARLEY_OK) {
-        free(l.ids);
-        return err;
-    }
-    /* Kept until the relay confirms, and sent again on every connection until then. */
-    err = parley__vault_put(c->vault, "meta", (const uint8_t *)"erase", 5, rbuf, rlen);
-    if (err == PARLEY_OK && !buf_set(&c->erase_request, rbuf, rlen))
+    return err;
+}
+
+/* Kept until the relay confirms it, and sent again on every connection until then. */
+static parley_err erasure_request_keep(struct parley__core *c, const uint8_t *req, size_t len,
+                                       Parley__ErasureRequest **out)
+{
+    parley_err err = parley__vault_put(c->vault, "meta", (const uint8_t *)"erase", 5, req, len);
+
+    if (err == PARLEY_OK && !buf_set(&c->erase_request, req, len))
         err = PARLEY_ENOMEM;
-    req = err == PARLEY_OK ? parley__erasure_request__unpack(NULL, rlen, rbuf) : NULL;
+    if (err == PARLEY_OK && (*out = parley__erasure_request__unpack(NULL, len, req)) == NULL)
+        err = PARLEY_ENOMEM;
+    return err;
+}
+
+parley_err parley__core_erase(struct parley__core *c, uint64_t now)
+{
+    Parley__ErasureRequest *req = NULL;
+    struct conv_ids l = {NULL, 0, 0};
+    uint8_t *rbuf = NULL;
+    size_t rlen = 0;
+    parley_err err;
+
+    if (c->agent)
+        return PARLEY_ESTATE;
+    err = parley__vault_scan(c->vault, "conv", NULL, 0, collect_conv_id, &l);
+    if (err == PARLEY_OK)
+        err = erasure_request_sign(c, &l, now, &rbuf, &rlen);
+    if (err == PARLEY_OK)
+        err = erasure_request_keep(c, rbuf, rlen, &req);
     free(rbuf);
-    if (err == PARLEY_OK && req == NULL)
-        err = PARLEY_ENOMEM;
     if (err != PARLEY_OK) {
         free(l.ids);
         return err;

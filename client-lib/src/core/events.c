@@ -89,21 +89,26 @@ void parley__core_note_disconnect(struct parley__core *c, parley_err why, uint64
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_DISCONNECTED;
+    event_init(&ev, PARLEY_EV_DISCONNECTED, NULL);
     ev.error = why;
     ev.retry_ms = retry_ms;
     emit(c, &ev, NULL, 0);
+}
+
+/* An event of kind about conversation conv (NULL: none), every other field zero. */
+void event_init(parley_event *ev, parley_event_kind kind, const uint8_t conv[16])
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kind;
+    if (conv != NULL)
+        memcpy(ev->conversation_id, conv, 16);
 }
 
 void emit_simple(struct parley__core *c, parley_event_kind kind, const uint8_t conv[16])
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = kind;
-    if (conv != NULL)
-        memcpy(ev.conversation_id, conv, 16);
+    event_init(&ev, kind, conv);
     emit(c, &ev, NULL, 0);
 }
 
@@ -111,11 +116,8 @@ void emit_rejected(struct parley__core *c, const uint8_t conv[16], parley_err er
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_REJECTED;
+    event_init(&ev, PARLEY_EV_REJECTED, conv);
     ev.error = err;
-    if (conv != NULL)
-        memcpy(ev.conversation_id, conv, 16);
     emit(c, &ev, NULL, 0);
 }
 
@@ -139,9 +141,7 @@ void emit_reduced(struct parley__core *c, const struct conv *cv)
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_REDUCED_SECRECY;
-    memcpy(ev.conversation_id, cv->id, 16);
+    event_init(&ev, PARLEY_EV_REDUCED_SECRECY, cv->id);
     ev.queue = cv->queue;
     emit(c, &ev, NULL, 0);
 }
@@ -156,9 +156,7 @@ void emit_state_by(struct parley__core *c, const struct conv *cv, const char *cl
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_CONVERSATION;
-    memcpy(ev.conversation_id, cv->id, 16);
+    event_init(&ev, PARLEY_EV_CONVERSATION, cv->id);
     ev.state = cv->state;
     ev.queue = cv->queue;
     if (cv->state == PARLEY_CONV_TRANSFERRING) {
@@ -178,9 +176,7 @@ void emit_message(struct parley__core *c, const struct conv *cv, const struct op
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_MESSAGE;
-    memcpy(ev.conversation_id, cv->id, 16);
+    event_init(&ev, PARLEY_EV_MESSAGE, cv->id);
     ev.seq = o->p->seq;
     ev.time_ms = o->p->time_ms;
     ev.sender_is_agent = o->is_agent;
@@ -196,9 +192,7 @@ void emit_seq(struct parley__core *c, const struct conv *cv, const struct opened
 {
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = kind;
-    memcpy(ev.conversation_id, cv->id, 16);
+    event_init(&ev, kind, cv->id);
     memcpy(ev.sender_sign_pk, o->p->sender_sign_key.data, 32);
     ev.seq = o->p->seq;
     if (kind == PARLEY_EV_GAP) {
@@ -207,5 +201,14 @@ void emit_seq(struct parley__core *c, const struct conv *cv, const struct opened
     }
     if (kind == PARLEY_EV_REPLAY)
         ev.error = PARLEY_EREPLAY;
+    emit(c, &ev, NULL, 0);
+}
+
+void emit_erased(struct parley__core *c, const struct conv *cv)
+{
+    parley_event ev;
+
+    event_init(&ev, PARLEY_EV_ERASED, cv->id);
+    ev.erasure = cv->erasure;
     emit(c, &ev, NULL, 0);
 }

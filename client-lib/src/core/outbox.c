@@ -98,6 +98,39 @@ void route_to(const struct parley__core *c, const struct conv *cv, const uint8_t
 }
 
 /*
+ * Writes an envelope to the outbox (row and memory) for conversation
+ * conv, seq. On PARLEY_OK the outbox owns *env and *env is NULL.
+ */
+static parley_err outbox_put(struct parley__core *c, const uint8_t envelope_id[16],
+                             const uint8_t conv[16], uint64_t seq, uint8_t **env, size_t env_len)
+{
+    Parley__OutboxEntry e = PARLEY__OUTBOX_ENTRY__INIT;
+    struct out_item *it;
+    uint8_t row[8];
+    parley_err err;
+
+    e.envelope_id = (ProtobufCBinaryData){16, (uint8_t *)envelope_id};
+    e.envelope = (ProtobufCBinaryData){env_len, *env};
+    e.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)conv};
+    e.seq = seq;
+    be64(row, c->next_row);
+    err = parley__vault_put_pb(c->vault, "outbox", row, sizeof(row), &e.base);
+    if (err != PARLEY_OK)
+        return err;
+    it = out_add(c);
+    if (it == NULL)
+        return PARLEY_ENOMEM;
+    it->key = c->next_row++;
+    memcpy(it->envelope_id, envelope_id, 16);
+    memcpy(it->conv, conv, 16);
+    it->seq = seq;
+    it->env = *env;
+    it->env_len = env_len;
+    *env = NULL;
+    return PARLEY_OK;
+}
+
+/*
  * Seals p for (to_sign, to_box) in conversation cv and writes it to the
  * outbox. seq 0 means the next of cv; announce adds a fresh receive key.
  * Must run inside a vault transaction; the caller saves cv and commits,
@@ -111,9 +144,7 @@ parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley__Paylo
     Parley__Payload saved = *p;
     ProtobufCBinaryData saved_open_key = {0, NULL};
     Parley__AgentCert *cert = NULL;
-    Parley__OutboxEntry e = PARLEY__OUTBOX_ENTRY__INIT;
-    struct out_item *it;
-    uint8_t envelope_id[16], routing[32], row[8];
+    uint8_t envelope_id[16], routing[32];
     uint8_t *sealed = NULL, *env = NULL;
     size_t sealed_len = 0, env_len = 0;
     parley_err err;
@@ -135,34 +166,14 @@ parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley__Paylo
     }
     *seq_out = p->seq;
     err = parley__seal_payload(p, c->id, to_box, &sealed, &sealed_len);
-    if (err != PARLEY_OK)
-        goto done;
-    randombytes_buf(envelope_id, sizeof(envelope_id));
-    route_to(c, cv, to_sign, routing);
-    err = parley__envelope_pack(envelope_id, cv->id, routing, sealed, sealed_len, &env, &env_len);
-    if (err != PARLEY_OK)
-        goto done;
-    e.envelope_id = (ProtobufCBinaryData){16, envelope_id};
-    e.envelope = (ProtobufCBinaryData){env_len, env};
-    e.conversation_id = (ProtobufCBinaryData){16, cv->id};
-    e.seq = p->seq;
-    be64(row, c->next_row);
-    err = parley__vault_put_pb(c->vault, "outbox", row, sizeof(row), &e.base);
-    if (err != PARLEY_OK)
-        goto done;
-    it = out_add(c);
-    if (it == NULL) {
-        err = PARLEY_ENOMEM;
-        goto done;
+    if (err == PARLEY_OK) {
+        randombytes_buf(envelope_id, sizeof(envelope_id));
+        route_to(c, cv, to_sign, routing);
+        err = parley__envelope_pack(envelope_id, cv->id, routing, sealed, sealed_len, &env,
+                                    &env_len);
     }
-    it->key = c->next_row++;
-    memcpy(it->envelope_id, envelope_id, 16);
-    memcpy(it->conv, cv->id, 16);
-    it->seq = p->seq;
-    it->env = env;
-    it->env_len = env_len;
-    env = NULL;
-done:
+    if (err == PARLEY_OK)
+        err = outbox_put(c, envelope_id, cv->id, p->seq, &env, env_len);
     if (p->body_case == PARLEY__PAYLOAD__BODY_OPEN)
         p->open->customer_box_key = saved_open_key;
     *p = saved;
@@ -281,9 +292,7 @@ void on_ack(struct parley__core *c, const Parley__Ack *a)
             return; /* kept: resent later, acknowledged again */
         c->acked = acked;
         c->acked[c->n_acked++] = c->out[i].key;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = PARLEY_EV_SENT;
-        memcpy(ev.conversation_id, c->out[i].conv, 16);
+        event_init(&ev, PARLEY_EV_SENT, c->out[i].conv);
         ev.seq = c->out[i].seq;
         out_remove(c, i);
         emit(c, &ev, NULL, 0);
@@ -325,8 +334,7 @@ void on_error(struct parley__core *c, const Parley__Error *e, uint64_t now)
                 c->out[i].retry_at = now + RETRY_MS;
             }
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = PARLEY_EV_RELAY_ERROR;
+    event_init(&ev, PARLEY_EV_RELAY_ERROR, NULL);
     ev.relay_code = (int)e->code;
     ev.error = PARLEY_EIO;
     emit(c, &ev, NULL, 0);

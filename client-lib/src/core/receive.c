@@ -149,13 +149,12 @@ parley_err accept_commit(struct parley__core *c, const struct accept *a)
 
 /* Bodies either side may receive from its current peer. */
 void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
-               struct accept *a, bool *changed)
+               struct accept *a)
 {
     const Parley__Payload *p = o->p;
     parley_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    memcpy(ev.conversation_id, cv->id, 16);
+    event_init(&ev, 0, cv->id); /* its kind depends on the body */
     switch (p->body_case) {
     case PARLEY__PAYLOAD__BODY_TEXT:
         a->text = p->text->text.data;
@@ -183,7 +182,7 @@ void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
     case PARLEY__PAYLOAD__BODY_CLOSE:
         cv->state = PARLEY_CONV_CLOSED;
         conv_forget_keys(cv);
-        *changed = true;
+        a->changed = true;
         break;
     case PARLEY__PAYLOAD__BODY_ERASE:
         /* Only an agent acts on it, once erasure_check found it the customer's, for cv. */
@@ -192,11 +191,20 @@ void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
         a->erase = true;
         cv->state = PARLEY_CONV_CLOSED;
         conv_forget_keys(cv);
-        *changed = true;
+        a->changed = true;
         break;
     default:
         break;
     }
+}
+
+/* A text just committed: shown to the application, and owed a delivery receipt. */
+void emit_received_text(struct parley__core *c, const struct accept *a)
+{
+    if (a->text == NULL)
+        return;
+    emit_message(c, a->cv, a->o, a->text, a->text_len);
+    receipt_due(c, a->cv->id, a->o->p->seq);
 }
 
 /* Reports a payload refused with err, and acknowledges it: it will not be taken later either. */

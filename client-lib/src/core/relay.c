@@ -151,8 +151,7 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
             parley_event ev;
 
             buf_free(&c->erase_request);
-            memset(&ev, 0, sizeof(ev));
-            ev.kind = PARLEY_EV_ERASED;
+            event_init(&ev, PARLEY_EV_ERASED, NULL);
             ev.erased = f->erased->envelopes;
             emit(c, &ev, NULL, 0);
         }

@@ -106,6 +106,57 @@ static parley_err hand_over(struct parley__core *c, struct conv *cv, uint64_t se
     return pending_add(c, cv->id, h->target, h->handover);
 }
 
+/* The agent with agent_id in the directory, if valid and not this agent; its certificate. */
+static parley_err transfer_target(const struct parley__core *c, const char *agent_id,
+                                  parley_cert_info *info, const uint8_t **cert, size_t *cert_len)
+{
+    int a;
+
+    if (c->dir == NULL || (a = parley_directory_find_agent(c->dir, agent_id)) < 0 ||
+        parley_directory_agent(c->dir, (size_t)a, info) != PARLEY_OK ||
+        memcmp(info->sign_pk, parley_identity_sign_pk(c->id), 32) == 0)
+        return PARLEY_ENOAGENT;
+    *cert = parley_directory_agent_cert(c->dir, (size_t)a, cert_len);
+    return PARLEY_OK;
+}
+
+/* Reads cv's text history (at most PARLEY__MAX_HISTORY entries) into hc. */
+static parley_err history_gather(struct parley__core *c, const struct conv *cv,
+                                 struct history_collect *hc)
+{
+    hc->cap = cv->history_count < PARLEY__MAX_HISTORY ? cv->history_count : PARLEY__MAX_HISTORY;
+    hc->entries = calloc(hc->cap + 1, sizeof(*hc->entries));
+    hc->ptrs = calloc(hc->cap + 1, sizeof(*hc->ptrs));
+    hc->texts = calloc(hc->cap + 1, sizeof(*hc->texts));
+    hc->names = calloc(hc->cap + 1, sizeof(*hc->names));
+    hc->customer = cv->customer;
+    if (hc->entries == NULL || hc->ptrs == NULL || hc->texts == NULL || hc->names == NULL)
+        return PARLEY_ENOMEM;
+    return parley__vault_scan(c->vault, "history", cv->id, 16, collect_history, hc);
+}
+
+/*
+ * The Handover: what the new agent needs to go on (the customer's keys
+ * and numbering, consent, queue, history, salt, and our custody as the
+ * customer acknowledged it). Points into cv and hc.
+ */
+static void handover_build(Parley__Handover *h, struct conv *cv, struct history_collect *hc,
+                           Parley__ConsentReceipt *consent, Parley__CustodyAck *custody)
+{
+    h->customer_sign_key = (ProtobufCBinaryData){32, cv->customer};
+    h->customer_receive_key = (ProtobufCBinaryData){32, cv->peer_rk};
+    for (size_t i = 0; i < cv->n_senders; i++)
+        if (memcmp(cv->senders[i].key, cv->customer, 32) == 0)
+            h->customer_seq = cv->senders[i].highest;
+    h->consent = consent;
+    h->queue = cv->queue;
+    h->history = hc->ptrs;
+    h->n_history = hc->n;
+    h->conversation_salt = (ProtobufCBinaryData){16, cv->salt};
+    h->custody = custody;
+    handover_fit(h);
+}
+
 parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
                                  const char *agent_id, uint64_t now)
 {
@@ -117,63 +168,33 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
     Parley__CustodyAck *custody = NULL;
     struct history_collect hc;
     parley_cert_info info;
-    const uint8_t *cert;
+    const uint8_t *cert = NULL;
     size_t cert_len = 0;
     struct conv cv;
-    int a;
     parley_err err;
 
     if (!c->agent)
         return PARLEY_ESTATE;
-    if (c->dir == NULL || (a = parley_directory_find_agent(c->dir, agent_id)) < 0 ||
-        parley_directory_agent(c->dir, (size_t)a, &info) != PARLEY_OK ||
-        memcmp(info.sign_pk, parley_identity_sign_pk(c->id), 32) == 0)
-        return PARLEY_ENOAGENT;
-    cert = parley_directory_agent_cert(c->dir, (size_t)a, &cert_len);
-    err = conv_load(c, conv, &cv);
+    err = transfer_target(c, agent_id, &info, &cert, &cert_len);
+    if (err == PARLEY_OK)
+        err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
         return err;
     memset(&hc, 0, sizeof(hc));
-    if (cv.state != PARLEY_CONV_ACTIVE) {
-        err = PARLEY_ESTATE;
-        goto done;
-    }
     /* Only a custody the customer acknowledged can be handed on (§11.3). */
-    custody = custody_confirmed(c, &cv);
-    if (custody == NULL || !cv.has_salt) {
+    if (cv.state != PARLEY_CONV_ACTIVE)
+        err = PARLEY_ESTATE;
+    else if ((custody = custody_confirmed(c, &cv)) == NULL || !cv.has_salt)
         err = PARLEY_ECUSTODY;
-        goto done;
-    }
-    target = parley__agent_cert__unpack(NULL, cert_len, cert);
-    hc.cap = cv.history_count < PARLEY__MAX_HISTORY ? cv.history_count : PARLEY__MAX_HISTORY;
-    hc.entries = calloc(hc.cap + 1, sizeof(*hc.entries));
-    hc.ptrs = calloc(hc.cap + 1, sizeof(*hc.ptrs));
-    hc.texts = calloc(hc.cap + 1, sizeof(*hc.texts));
-    hc.names = calloc(hc.cap + 1, sizeof(*hc.names));
-    hc.customer = cv.customer;
-    if (target == NULL || hc.entries == NULL || hc.ptrs == NULL || hc.texts == NULL ||
-        hc.names == NULL) {
+    else if ((target = parley__agent_cert__unpack(NULL, cert_len, cert)) == NULL)
         err = PARLEY_ENOMEM;
-        goto done;
-    }
-    /* The new agent gets what it needs to go on, sealed to it. */
-    err = parley__vault_scan(c->vault, "history", cv.id, 16, collect_history, &hc);
+    else
+        err = history_gather(c, &cv, &hc);
     if (err != PARLEY_OK)
         goto done;
     if (cv.consent.n > 0)
         consent = parley__consent_receipt__unpack(NULL, cv.consent.n, cv.consent.p);
-    h.customer_sign_key = (ProtobufCBinaryData){32, cv.customer};
-    h.customer_receive_key = (ProtobufCBinaryData){32, cv.peer_rk};
-    for (size_t i = 0; i < cv.n_senders; i++)
-        if (memcmp(cv.senders[i].key, cv.customer, 32) == 0)
-            h.customer_seq = cv.senders[i].highest;
-    h.consent = consent;
-    h.queue = cv.queue;
-    h.history = hc.ptrs;
-    h.n_history = hc.n;
-    h.conversation_salt = (ProtobufCBinaryData){16, cv.salt};
-    h.custody = custody;
-    handover_fit(&h);
+    handover_build(&h, &cv, &hc, consent, custody);
     hp.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
     hp.handover = &h;
     /* The customer learns the new agent's certificate and checks it against the brand key. */

@@ -13,6 +13,8 @@
 #define AD_MAX 300u
 
 static const uint8_t check_plain[] = "parley/vault-check/v1";
+static const uint8_t kdf_key[] = "kdf";
+#define KDF_PARAMS_LEN (crypto_pwhash_SALTBYTES + 16u)
 
 /*
  * meta/format (in clear): the layout of what the library keeps, written
@@ -102,64 +104,49 @@ static parley_err open_value(const struct parley__vault *v, const char *table, c
     return PARLEY_OK;
 }
 
-/* meta/kdf (in clear): salt (16) || opslimit (8, LE) || memlimit (8, LE). */
-static parley_err vault_unlock(struct parley__vault *v, const parley_store *store, const char *pass,
-                               size_t pass_len, parley_kdf_cost cost)
+/*
+ * The Argon2id parameters, meta/kdf (in clear): salt (16) || opslimit (8,
+ * LE) || memlimit (8, LE). Read from what the store holds (present), or
+ * made with the limits of cost and written for a new store.
+ */
+static parley_err vault_kdf_params(const parley_store *store, bool present, const uint8_t *got,
+                                   size_t got_len, parley_kdf_cost cost,
+                                   uint8_t params[KDF_PARAMS_LEN], uint64_t *ops, uint64_t *mem)
 {
-    static const uint8_t kdf_key[] = "kdf";
-    static const uint8_t check_key[] = "check";
-    uint8_t params[crypto_pwhash_SALTBYTES + 16];
-    uint8_t *got = NULL, *plain = NULL, *sealed = NULL;
-    size_t got_len = 0, plain_len = 0, sealed_len = 0;
-    uint64_t ops, mem;
-    parley_err err = PARLEY_OK;
-    int rc;
-
-    memset(v, 0, sizeof(*v));
-    v->store = *store;
-    v->key = sodium_malloc(32);
-    if (v->key == NULL)
-        return PARLEY_ENOMEM;
-    rc = store->ops->get(store->ctx, "meta", kdf_key, 3, &got, &got_len);
-    if (rc < 0)
-        return PARLEY_EIO;
-    /* Before anything else: a store of another format is not touched. */
-    err = check_format(store, rc == 0);
-    if (err != PARLEY_OK) {
-        free(got);
-        return err;
-    }
-    if (rc == 1 && got_len == sizeof(params)) {
-        memcpy(params, got, sizeof(params));
-        memcpy(&ops, params + crypto_pwhash_SALTBYTES, 8);
-        memcpy(&mem, params + crypto_pwhash_SALTBYTES + 8, 8);
-        if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
-            mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
-            err = PARLEY_EIO;
-    } else if (rc == 1) {
-        err = PARLEY_EIO;
-    } else {
+    if (!present) {
         unsigned long long o;
         size_t m;
 
         parley__kdf_limits(cost, &o, &m);
-        ops = o;
-        mem = m;
+        *ops = o;
+        *mem = m;
         randombytes_buf(params, crypto_pwhash_SALTBYTES);
-        memcpy(params + crypto_pwhash_SALTBYTES, &ops, 8);
-        memcpy(params + crypto_pwhash_SALTBYTES + 8, &mem, 8);
-        if (store->ops->put(store->ctx, "meta", kdf_key, 3, params, sizeof(params)) != 0)
-            err = PARLEY_EIO;
+        memcpy(params + crypto_pwhash_SALTBYTES, ops, 8);
+        memcpy(params + crypto_pwhash_SALTBYTES + 8, mem, 8);
+        return store->ops->put(store->ctx, "meta", kdf_key, 3, params, KDF_PARAMS_LEN) == 0
+                   ? PARLEY_OK
+                   : PARLEY_EIO;
     }
-    free(got);
-    got = NULL;
-    if (err != PARLEY_OK)
-        return err;
-    if (crypto_pwhash(v->key, 32, pass, pass_len, params, ops, (size_t)mem,
-                      crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return PARLEY_ENOMEM;
-    /* A known value sealed under the key tells a wrong passphrase from damage. */
-    rc = store->ops->get(store->ctx, "meta", check_key, 5, &got, &got_len);
+    if (got_len != KDF_PARAMS_LEN)
+        return PARLEY_EIO;
+    memcpy(params, got, KDF_PARAMS_LEN);
+    memcpy(ops, params + crypto_pwhash_SALTBYTES, 8);
+    memcpy(mem, params + crypto_pwhash_SALTBYTES + 8, 8);
+    if (*ops < crypto_pwhash_OPSLIMIT_MIN || *ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+        *mem < crypto_pwhash_MEMLIMIT_MIN || *mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
+        return PARLEY_EIO;
+    return PARLEY_OK;
+}
+
+/* A known value sealed under the key tells a wrong passphrase from damage. */
+static parley_err vault_check(struct parley__vault *v, const parley_store *store)
+{
+    static const uint8_t check_key[] = "check";
+    uint8_t *got = NULL, *plain = NULL, *sealed = NULL;
+    size_t got_len = 0, plain_len = 0, sealed_len = 0;
+    parley_err err;
+    int rc = store->ops->get(store->ctx, "meta", check_key, 5, &got, &got_len);
+
     if (rc < 0)
         return PARLEY_EIO;
     if (rc == 1) {
@@ -180,6 +167,37 @@ static parley_err vault_unlock(struct parley__vault *v, const parley_store *stor
     }
     free(got);
     return err;
+}
+
+static parley_err vault_unlock(struct parley__vault *v, const parley_store *store, const char *pass,
+                               size_t pass_len, parley_kdf_cost cost)
+{
+    uint8_t params[KDF_PARAMS_LEN];
+    uint8_t *got = NULL;
+    size_t got_len = 0;
+    uint64_t ops = 0, mem = 0;
+    parley_err err;
+    int rc;
+
+    memset(v, 0, sizeof(*v));
+    v->store = *store;
+    v->key = sodium_malloc(32);
+    if (v->key == NULL)
+        return PARLEY_ENOMEM;
+    rc = store->ops->get(store->ctx, "meta", kdf_key, 3, &got, &got_len);
+    if (rc < 0)
+        return PARLEY_EIO;
+    /* Before anything else: a store of another format is not touched. */
+    err = check_format(store, rc == 0);
+    if (err == PARLEY_OK)
+        err = vault_kdf_params(store, rc == 1, got, got_len, cost, params, &ops, &mem);
+    free(got);
+    if (err != PARLEY_OK)
+        return err;
+    if (crypto_pwhash(v->key, 32, pass, pass_len, params, ops, (size_t)mem,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return PARLEY_ENOMEM;
+    return vault_check(v, store);
 }
 
 parley_err parley__vault_open(struct parley__vault *v, const parley_store *store, const char *pass,
