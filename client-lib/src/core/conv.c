@@ -270,7 +270,7 @@ int collect_history_key(void *arg, const uint8_t *key, size_t key_len, const uin
         return 0;
     grown = parley__grow(k->keys, &k->cap, k->n + 1, sizeof(*grown));
     if (grown == NULL)
-        return 1;
+        return -1;
     k->keys = grown;
     memcpy(k->keys[k->n++], key, 24);
     return 0;

@@ -29,7 +29,7 @@ static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const 
         return 0;
     r = parley__grow(l->ids, &l->cap, l->n + 1, sizeof(*r));
     if (r == NULL)
-        return 1;
+        return -1;
     l->ids = r;
     r = &l->ids[l->n++];
     memset(r, 0, sizeof(*r));
@@ -70,7 +70,7 @@ static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, con
         return 0;
     rows = parley__grow(r->rows, &r->cap, r->n + 1, sizeof(*rows));
     if (rows == NULL)
-        return 1;
+        return -1;
     r->rows = rows;
     r->rows[r->n++] = row_of(key, 8);
     return 0;

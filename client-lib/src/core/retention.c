@@ -14,7 +14,6 @@ struct sweep {
     uint64_t seen_cutoff;
     uint8_t (*held)[16];         /* conversation ids kept after an erasure request */
     size_t n_held, cap_held;
-    bool held_failed;            /* not all of them known: no history is swept */
     uint8_t (*keys)[24];
     size_t n, cap;
 };
@@ -48,7 +47,7 @@ static int sweep_history(void *arg, const uint8_t *key, size_t key_len, const ui
         return 0;
     old = r->time_ms < w->cutoff;
     parley__history_record__free_unpacked(r, &parley__wiping_allocator);
-    return old && !sweep_add(w, key, 24);
+    return old && !sweep_add(w, key, 24) ? -1 : 0;
 }
 
 static int sweep_seen(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
@@ -61,7 +60,7 @@ static int sweep_seen(void *arg, const uint8_t *key, size_t key_len, const uint8
         return 0;
     for (int i = 0; i < 8; i++)
         when = (when << 8) | val[i];
-    return when < w->seen_cutoff && !sweep_add(w, key, 16);
+    return when < w->seen_cutoff && !sweep_add(w, key, 16) ? -1 : 0;
 }
 
 static int collect_held(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
@@ -69,22 +68,23 @@ static int collect_held(void *arg, const uint8_t *key, size_t key_len, const uin
 {
     struct sweep *w = arg;
     Parley__ConversationState *s;
+    uint8_t(*grown)[16];
+    int ret = 0;
 
     if (key_len != 16)
         return 0;
     s = parley__conversation_state__unpack(&parley__wiping_allocator, val_len, val);
     if (s != NULL && s->erasure == 2) {
-        uint8_t(*grown)[16] = parley__grow(w->held, &w->cap_held, w->n_held + 1, sizeof(*grown));
-
+        grown = parley__grow(w->held, &w->cap_held, w->n_held + 1, sizeof(*grown));
         if (grown != NULL) {
             w->held = grown;
             memcpy(w->held[w->n_held++], key, 16);
         }
-        w->held_failed = grown == NULL;
+        ret = grown == NULL ? -1 : 0;
     }
     if (s != NULL)
         parley__conversation_state__free_unpacked(s, &parley__wiping_allocator);
-    return w->held_failed;
+    return ret;
 }
 
 /*
@@ -104,8 +104,8 @@ void sweep_retention(struct parley__core *c, uint64_t now)
                    : 0;
     w.seen_cutoff = now > SEEN_KEEP_MS ? now - SEEN_KEEP_MS : 0;
     /* Without the full list of conversations the brand must keep, no history goes. */
-    if (w.cutoff > 0 && parley__vault_scan(c->vault, "conv", NULL, 0, collect_held, &w) ==
-                            PARLEY_OK && !w.held_failed)
+    if (w.cutoff > 0 &&
+        parley__vault_scan(c->vault, "conv", NULL, 0, collect_held, &w) == PARLEY_OK)
         parley__vault_scan(c->vault, "history", NULL, 0, sweep_history, &w);
     {
         size_t n_history = w.n;

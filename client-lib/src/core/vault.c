@@ -320,7 +320,9 @@ static int scan_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t
         return 1;
     stop = s->fn(s->arg, key, key_len, plain, plain_len);
     parley_free(plain, plain_len);
-    return stop;
+    if (stop < 0)
+        s->err = PARLEY_ENOMEM;
+    return stop != 0;
 }
 
 parley_err parley__vault_scan(struct parley__vault *v, const char *table, const uint8_t *prefix,

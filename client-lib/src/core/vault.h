@@ -36,9 +36,14 @@ parley_err parley__vault_get(struct parley__vault *v, const char *table, const u
                              size_t key_len, uint8_t **val, size_t *val_len);
 parley_err parley__vault_del(struct parley__vault *v, const char *table, const uint8_t *key,
                              size_t key_len);
+/* Returns 0 to go on, 1 to stop, -1 to stop because memory ran out (PARLEY_ENOMEM). */
 typedef int (*parley__vault_scan_fn)(void *arg, const uint8_t *key, size_t key_len,
                                      const uint8_t *val, size_t val_len);
-/* Decrypted values in key order; an entry that does not decrypt is PARLEY_EIO. */
+/*
+ * Decrypted values in key order; an entry that does not decrypt is
+ * PARLEY_EIO, a callback that ran out of memory PARLEY_ENOMEM: a list
+ * collected from a scan that did not return PARLEY_OK is not whole.
+ */
 parley_err parley__vault_scan(struct parley__vault *v, const char *table, const uint8_t *prefix,
                               size_t prefix_len, parley__vault_scan_fn fn, void *arg);
 
