@@ -86,9 +86,6 @@ static const char schema[] =
     " sender BLOB);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_recipient ON envelopes(recipient, seq);"
     "CREATE INDEX IF NOT EXISTS envelopes_by_time ON envelopes(stored_at);"
-    /* What an erasure deletes by, besides the recipient. */
-    "CREATE INDEX IF NOT EXISTS envelopes_by_sender ON envelopes(sender, seq);"
-    "CREATE INDEX IF NOT EXISTS envelopes_by_conversation ON envelopes(conversation_id, seq);"
     "CREATE TABLE IF NOT EXISTS directories("
     " brand_id TEXT PRIMARY KEY, version INTEGER NOT NULL, directory BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS prekeys("
@@ -99,6 +96,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit_outbox("
     " id INTEGER PRIMARY KEY, entry TEXT NOT NULL);";
+
+/* What an erasure deletes by, besides the recipient: once the sender column exists. */
+static const char erasure_indexes[] =
+    "CREATE INDEX IF NOT EXISTS envelopes_by_sender ON envelopes(sender, seq);"
+    "CREATE INDEX IF NOT EXISTS envelopes_by_conversation ON envelopes(conversation_id, seq);";
 
 struct store {
     sqlite3 *wdb, *rdb;
@@ -553,6 +555,10 @@ int store_open(struct store **out, const char *path, store_wake_fn wake, void *w
     } else {
         sqlite3_finalize(st);
         st = NULL;
+    }
+    if (exec(s->wdb, erasure_indexes) != 0) {
+        snprintf(err, cap, "%s: %s", path, sqlite3_errmsg(s->wdb));
+        goto fail;
     }
     if (open_conn(&s->rdb, path, err, cap) != 0)
         goto fail;
