@@ -24,14 +24,7 @@ static int reconnect_served(struct scene *s, struct mr_party *p, const uint8_t *
 {
     int mark = p->n_events;
 
-    mr_disconnect(p);
-    free(s->relay.serve_dir.p);
-    s->relay.serve_dir.p = malloc(len);
-    CHECK(s->relay.serve_dir.p != NULL);
-    memcpy(s->relay.serve_dir.p, dir, len);
-    s->relay.serve_dir.n = len;
-    mr_connect(p);
-    mr_pump(&s->relay);
+    scene_serve_directory(s, p, dir, len);
     return mark;
 }
 

@@ -2,6 +2,7 @@
  * Brands, agents and directories for the core tests (see world.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -29,7 +30,7 @@ uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, 
 static void build_directory(const parley_identity *brand, uint64_t version,
                             const uint8_t *const *certs, const size_t *lens, size_t n,
                             const char *const *support, size_t n_support, uint64_t expires_at,
-                            uint8_t **out, size_t *out_len)
+                            const uint8_t *revs, size_t revs_len, uint8_t **out, size_t *out_len)
 {
     static const char *const vip[] = {"carol"};
     parley_queue_spec q[2] = {{"support", support, n_support}, {"vip", vip, 1}};
@@ -49,6 +50,8 @@ static void build_directory(const parley_identity *brand, uint64_t version,
     if (expires_at != 0 && expires_at <= spec.issued_at)
         spec.issued_at = expires_at - 86400u; /* one that has lapsed already */
     spec.expires_at = expires_at;
+    spec.revocations = revs;
+    spec.revocations_len = revs_len;
     CHECK_OK(parley_directory_build(brand, &spec, out, out_len));
 }
 
@@ -58,7 +61,21 @@ void world_directory(const struct world *w, uint64_t version, uint64_t expires_a
     static const char *const support[] = {"alice", "bob"};
 
     build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
-                    support, 2, expires_at, out, out_len);
+                    support, 2, expires_at, NULL, 0, out, out_len);
+}
+
+void world_directory_revoking(const struct world *w, uint64_t version, uint64_t serial,
+                              uint8_t **out, size_t *out_len)
+{
+    static const char *const support[] = {"alice", "bob"};
+    uint8_t *revs;
+    size_t revs_len;
+
+    CHECK_OK(
+        parley_revlist_build(w->brand, W_BRAND, 1, &serial, 1, W_T0 / 1000u, &revs, &revs_len));
+    build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
+                    support, 2, 0, revs, revs_len, out, out_len);
+    parley_free(revs, revs_len);
 }
 
 void world_init(struct world *w)
@@ -78,16 +95,16 @@ void world_init(struct world *w)
                                  &w->cert_lens[i]);
         certs[i] = w->certs[i];
     }
-    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, &w->dir_v1,
+    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, &w->dir_v1,
                     &w->dir_v1_len);
-    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, &w->dir_v2,
+    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, &w->dir_v2,
                     &w->dir_v2_len);
     CHECK_OK(parley_identity_generate(&w->other_brand));
     CHECK_OK(parley_identity_generate(&w->impostor));
     w->impostor_cert = world_cert(w->other_brand, w->impostor, "alice", "Alice Martin", 100,
                                   &w->impostor_cert_len);
     certs[0] = w->impostor_cert;
-    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1, 0,
+    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1, 0, NULL, 0,
                     &w->other_dir, &w->other_dir_len);
 }
 
@@ -158,6 +175,18 @@ void scene_free(struct scene *s)
     mr_party_free(&s->alice);
     mr_party_free(&s->bob);
     mr_free(&s->relay);
+}
+
+void scene_serve_directory(struct scene *s, struct mr_party *p, const uint8_t *dir, size_t len)
+{
+    mr_disconnect(p);
+    free(s->relay.serve_dir.p);
+    s->relay.serve_dir.p = malloc(len);
+    CHECK(s->relay.serve_dir.p != NULL);
+    memcpy(s->relay.serve_dir.p, dir, len);
+    s->relay.serve_dir.n = len;
+    mr_connect(p);
+    mr_pump(&s->relay);
 }
 
 void scene_say(struct scene *s, struct mr_party *p, const char *text)

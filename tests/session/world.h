@@ -40,6 +40,9 @@ void world_free(struct world *w);
  */
 void world_directory(const struct world *w, uint64_t version, uint64_t expires_at, uint8_t **out,
                      size_t *out_len);
+/* The same, with the default expiry, revoking the certificate of this serial. */
+void world_directory_revoking(const struct world *w, uint64_t version, uint64_t serial,
+                              uint8_t **out, size_t *out_len);
 /* Encoded certificate by `brand` for `agent` (brand id acme), valid around W_T0. */
 uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, const char *id,
                     const char *name, uint64_t serial, size_t *len);
@@ -57,6 +60,9 @@ void scene_open(struct scene *s, const char *text);
 /* alice claims; the customer is ACTIVE with alice, bob is told (TAKEN). */
 void scene_claim(struct scene *s);
 void scene_free(struct scene *s);
+
+/* p reconnects to a relay that serves dir (copied) on every fetch from now on. */
+void scene_serve_directory(struct scene *s, struct mr_party *p, const uint8_t *dir, size_t len);
 
 /* Sends text from p in s->conv and runs the relay until it settles. */
 void scene_say(struct scene *s, struct mr_party *p, const char *text);
