@@ -14,7 +14,6 @@
 #include "memrelay.h"
 
 #define PUMP_LIMIT 100000
-#define RELAY_AUTH_DOMAIN "relay-auth"
 
 static void buf_set(struct mr_buf *b, const uint8_t *p, size_t n)
 {
@@ -161,7 +160,6 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
-    uint8_t msg[96];
     uint32_t left = 0;
 
     if (p->authed || !parley__len_is(a->sign_key, 32) || !parley__len_is(a->signature, 64)) {
@@ -169,10 +167,7 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
         r->auth_failures++;
         return;
     }
-    memcpy(msg, p->nonce, 32);
-    memcpy(msg + 32, r->relay_key, 32);
-    memcpy(msg + 64, a->sign_key.data, 32);
-    if (parley_verify(a->sign_key.data, RELAY_AUTH_DOMAIN, msg, sizeof(msg), a->signature.data) !=
+    if (parley__relay_auth_verify(a->sign_key.data, p->nonce, r->relay_key, a->signature.data) !=
         PARLEY_OK) {
         push_error(p, PARLEY__ERROR__CODE__AUTH_FAILED, NULL);
         r->auth_failures++;

@@ -7,8 +7,6 @@
 
 #include "core_impl.h"
 
-#define RELAY_AUTH_DOMAIN "relay-auth"
-
 /* Customers: an erasure request not yet confirmed by the relay goes (again). */
 void send_erase_frame(struct parley__core *c)
 {
@@ -31,14 +29,10 @@ static void on_hello(struct parley__core *c, const Parley__Hello *h)
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Auth a = PARLEY__AUTH__INIT;
     Parley__AgentCert *cert = NULL;
-    uint8_t msg[96], sig[64];
+    uint8_t sig[64];
 
-    if (c->net != NET_HELLO || !parley__len_is(h->nonce, 32) || !parley__len_is(h->relay_key, 32))
-        return;
-    memcpy(msg, h->nonce.data, 32);
-    memcpy(msg + 32, h->relay_key.data, 32);
-    memcpy(msg + 64, parley_identity_sign_pk(c->id), 32);
-    if (parley_identity_sign(c->id, RELAY_AUTH_DOMAIN, msg, sizeof(msg), sig) != PARLEY_OK)
+    if (c->net != NET_HELLO || !parley__len_is(h->nonce, 32) || !parley__len_is(h->relay_key, 32) ||
+        parley__relay_auth_sign(c->id, h->nonce.data, h->relay_key.data, sig) != PARLEY_OK)
         return;
     a.sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(c->id)};
     a.signature = (ProtobufCBinaryData){64, sig};

@@ -39,6 +39,7 @@ void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *m
 #define PARLEY__DOMAIN_REQUEST "cert-request"
 #define PARLEY__DOMAIN_ERASURE "erasure"
 #define PARLEY__DOMAIN_CUSTODY "custody"
+#define PARLEY__DOMAIN_RELAY_AUTH "relay-auth" /* not reserved: signed through the public API too */
 #define PARLEY__DOMAIN_MAX 32u
 
 /*
@@ -50,6 +51,21 @@ size_t parley__signing_prefix(const char *domain, uint8_t *buf, size_t cap);
 /* Ed25519 over prefix(domain) || msg with a raw secret key. */
 parley_err parley__sign_raw(const uint8_t sk[64], const char *domain, const uint8_t *msg,
                             size_t len, uint8_t sig[64]);
+
+/*
+ * Relay authentication (docs/protocol.md §10.3): the transcript nonce ||
+ * relay_key || sign_pk, signed by the client under the domain
+ * "relay-auth" and checked by the relay. verify: PARLEY_OK or
+ * PARLEY_EBADSIG.
+ */
+#define PARLEY__RELAY_AUTH_LEN 96u
+void parley__relay_auth_transcript(const uint8_t nonce[32], const uint8_t relay_key[32],
+                                   const uint8_t sign_pk[32],
+                                   uint8_t out[PARLEY__RELAY_AUTH_LEN]);
+parley_err parley__relay_auth_sign(const parley_identity *id, const uint8_t nonce[32],
+                                   const uint8_t relay_key[32], uint8_t sig[64]);
+parley_err parley__relay_auth_verify(const uint8_t sign_pk[32], const uint8_t nonce[32],
+                                     const uint8_t relay_key[32], const uint8_t sig[64]);
 
 /* Checks a {body, signature} pair; PARLEY_EMALFORMED if the signature or key length is wrong. */
 parley_err parley__verify_pb(const uint8_t *pk, size_t pk_len, const char *domain,
