@@ -266,7 +266,6 @@ int passphrase_cost_parse(const char *name, parley_kdf_cost *out)
         {"interactive", PARLEY_KDF_INTERACTIVE},
         {"moderate", PARLEY_KDF_MODERATE},
         {"sensitive", PARLEY_KDF_SENSITIVE},
-        {"minimum", PARLEY_KDF_TEST_ONLY},
     };
 
     for (size_t i = 0; i < sizeof(costs) / sizeof(costs[0]); i++) {

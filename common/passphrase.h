@@ -46,12 +46,12 @@ int passphrase_get(const struct passphrase_source *src, const char *subject, uns
 void passphrase_release(struct passphrase *p);
 
 /*
- * The cost names of --kdf: interactive, moderate, sensitive, and minimum
- * (for tests only). Returns 1 and sets *out for a known name, 0 otherwise.
+ * The cost names of --kdf: interactive, moderate, sensitive. Returns 1
+ * and sets *out for a known name, 0 otherwise.
  */
 int passphrase_cost_parse(const char *name, parley_kdf_cost *out);
 
 /* What --kdf accepts, for usage and error messages. */
-#define PASSPHRASE_COST_NAMES "interactive, moderate, sensitive or minimum"
+#define PASSPHRASE_COST_NAMES "interactive, moderate or sensitive"
 
 #endif

@@ -83,7 +83,7 @@ int cli_kdf(const char *cmd, const char *arg, parley_kdf_cost *out);
     "  --passphrase-env VAR    read the passphrase from environment variable VAR\n"                \
     "                          (default: ask on the terminal, echo off)\n"
 #define CLI_HELP_KDF                                                                               \
-    "  --kdf COST              passphrase hashing cost: interactive, moderate,\n"                  \
-    "                          sensitive, or minimum (for tests only, never for real keys)\n"
+    "  --kdf COST              passphrase hashing cost: interactive, moderate or\n"                \
+    "                          sensitive\n"
 
 #endif

@@ -30,12 +30,12 @@ if [ ! -f "$demo/brand.key" ]; then
   echo "   (brand.pub, the relay pin, goes to relay operators; brand.client, the client pin,"
   echo "    to widgets and agent clients)"
   "$keys" brand init --brand-id demo-shop --out "$demo/brand.key" --pub "$demo/brand.pub" \
-    --client-pin "$demo/brand.client" --kdf minimum "${pass[@]}"
+    --client-pin "$demo/brand.client" --kdf interactive "${pass[@]}"
   for agent in alice bob; do
     name=$([ "$agent" = alice ] && echo "Alice Martin" || echo "Bob Lefèvre")
     echo "== Agent $agent creates keys and a signing request on their own machine"
     "$keys" agent request --agent-id "$agent" --name "$name" --key "$demo/$agent.key" \
-      --out "$demo/$agent.req" --kdf minimum "${pass[@]}"
+      --out "$demo/$agent.req" --kdf interactive "${pass[@]}"
     echo "== The brand admin signs $agent's request"
     "$keys" brand sign "$demo/$agent.req" --key "$demo/brand.key" --out "$demo/$agent.cert" \
       --days 365 "${pass[@]}"

@@ -324,7 +324,7 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
     cfg.storage_path = path;
     cfg.passphrase = STORE_PASS;
     cfg.passphrase_len = strlen(STORE_PASS);
-    cfg.kdf_cost = PARLEY_KDF_TEST_ONLY; /* a store that lives for one run */
+    cfg.kdf_cost = PARLEY_KDF_INTERACTIVE; /* the cheapest; the store lives for one run */
     if (p->key.buf != NULL) {
         cfg.agent_key = p->key.body;
         cfg.agent_key_len = p->key.body_len;

@@ -59,10 +59,6 @@ static uint64_t get_le(const unsigned char *p, size_t n)
 static void cost_params(parley_kdf_cost cost, uint64_t *ops, uint64_t *mem)
 {
     switch (cost) {
-    case PARLEY_KDF_TEST_ONLY:
-        *ops = crypto_pwhash_OPSLIMIT_MIN;
-        *mem = crypto_pwhash_MEMLIMIT_MIN;
-        break;
     case PARLEY_KDF_MODERATE:
         *ops = crypto_pwhash_OPSLIMIT_MODERATE;
         *mem = crypto_pwhash_MEMLIMIT_MODERATE;

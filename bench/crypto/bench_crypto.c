@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "parley/parley.h"
+#include "seal.h"
 
 #define MAX_BATCHES 101
 #define WARMUP_OPS  300

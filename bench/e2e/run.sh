@@ -65,7 +65,7 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
     echo "agent's client sends back. Every run starts a fresh relay (temporary"
     echo "database, \`--rate 1000000 --burst 1000000 --quota-count 1000000\` so its"
     echo "limits stay out of the way), a brand, one agent and one customer made in"
-    echo "memory (stores under \`PARLEY_KDF_TEST_ONLY\`); the customer consents and"
+    echo "memory (stores under the tests-only \`PARLEY__KDF_TEST_ONLY\`); the customer consents and"
     echo "opens a conversation, the agent claims it, then:"
     echo
     echo "- (1) latency: the customer sends one text at a time with a pause between;"

@@ -130,7 +130,7 @@ static parley_client *client_open(parley_store *store, const char *name)
     cfg.store = store;
     cfg.passphrase = "customer passphrase";
     cfg.passphrase_len = strlen(cfg.passphrase);
-    cfg.kdf_cost = PARLEY_KDF_TEST_ONLY;
+    cfg.kdf_cost = PARLEY_KDF_INTERACTIVE;
     CHECK_OK(parley_client_new(&client, &cfg));
     return client;
 }

@@ -69,10 +69,10 @@ mkdir "$brand"
 
 echo "== brand with agents alice, bob (queue support) and carol (queue help)"
 "$keys_bin" brand init --brand-id test-shop --out "$brand/brand.key" --pub "$brand/brand.pub" \
-  --client-pin "$brand/brand.client" --kdf minimum "${pass[@]}" >/dev/null
+  --client-pin "$brand/brand.client" --kdf interactive "${pass[@]}" >/dev/null
 for agent in alice bob carol; do
   "$keys_bin" agent request --agent-id "$agent" --name "Agent ${agent^}" \
-    --key "$brand/$agent.key" --out "$brand/$agent.req" --kdf minimum "${pass[@]}" >/dev/null
+    --key "$brand/$agent.key" --out "$brand/$agent.req" --kdf interactive "${pass[@]}" >/dev/null
   "$keys_bin" brand sign "$brand/$agent.req" --key "$brand/brand.key" \
     --out "$brand/$agent.cert" "${pass[@]}" >/dev/null
 done

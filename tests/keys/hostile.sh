@@ -46,7 +46,7 @@ fi
 
 check "empty passphrase refused for a new key"
 export PLY_EMPTY=
-nok 1 "empty passphrase" brand init --brand-id e --out e.key --kdf minimum \
+nok 1 "empty passphrase" brand init --brand-id e --out e.key --kdf interactive \
     --passphrase-env PLY_EMPTY
 [ ! -e e.key ] || fail "e.key written with an empty passphrase"
 

@@ -1,6 +1,7 @@
 # Shared helpers for the parley-keys tests. Sourced by each test script
 # with the path of the parley-keys binary as $1. Every test runs in its own
-# temp directory, removed on exit, with the cheapest passphrase hashing.
+# temp directory, removed on exit, with the cheapest passphrase hashing
+# parley-keys offers (interactive).
 
 KEYS=${1:?usage: $0 /path/to/parley-keys}
 case $KEYS in /*) ;; *) KEYS=$PWD/$KEYS ;; esac
@@ -12,7 +13,7 @@ cd "$T"
 export PLY_PASS='correct horse battery staple'
 export PLY_WRONG='not the passphrase'
 PASS=(--passphrase-env PLY_PASS)
-KDF=(--kdf minimum)
+KDF=(--kdf interactive)
 
 fail() {
     echo "FAIL: $*" >&2

@@ -117,7 +117,7 @@ static void test_vault(void)
 
     printf("memstore: the vault seals every value, a wrong passphrase is refused\n");
     memstore_as_store(ms, &st);
-    CHECK_OK(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY));
+    CHECK_OK(parley__vault_open(&v, &st, "pass", 4, PARLEY__KDF_TEST_ONLY));
     CHECK_OK(parley__vault_put(&v, "conv", (const uint8_t *)"k", 1, (const uint8_t *)"secret", 6));
     CHECK_OK(parley__vault_get(&v, "conv", (const uint8_t *)"k", 1, &val, &n));
     CHECK(n == 6 && memcmp(val, "secret", 6) == 0);
@@ -126,7 +126,7 @@ static void test_vault(void)
     CHECK(memmem(val, n, "secret", 6) == NULL);
     free(val);
     parley__vault_close(&v);
-    CHECK_ERR(parley__vault_open(&v, &st, "wrong", 5, PARLEY_KDF_TEST_ONLY), PARLEY_EPASSPHRASE);
+    CHECK_ERR(parley__vault_open(&v, &st, "wrong", 5, PARLEY__KDF_TEST_ONLY), PARLEY_EPASSPHRASE);
     parley__vault_close(&v);
     memstore_free(ms);
 }
@@ -145,25 +145,26 @@ static void test_store_of_version_1(void)
 
     printf("memstore: a store of libparley 0.1.0 is refused (EWRONGTYPE), not rewritten\n");
     memstore_as_store(ms, &st);
-    CHECK_OK(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY));
+    CHECK_OK(parley__vault_open(&v, &st, "pass", 4, PARLEY__KDF_TEST_ONLY));
     CHECK_OK(parley__vault_put(&v, "conv", (const uint8_t *)"k", 1, (const uint8_t *)"v1", 2));
     parley__vault_close(&v);
     /* As 0.1.0 left it. */
     CHECK(st.ops->del(st.ctx, "meta", (const uint8_t *)"format", 6) == 0);
     rows = memstore_rows(ms, NULL);
-    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
-    CHECK_ERR(parley__vault_open(&v, &st, "wrong", 5, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY__KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    CHECK_ERR(parley__vault_open(&v, &st, "wrong", 5, PARLEY__KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
     CHECK(memstore_rows(ms, NULL) == rows);
     /* Another format's mark, too. */
     CHECK(st.ops->put(st.ctx, "meta", (const uint8_t *)"format", 6,
                       (const uint8_t *)"parley/store/v9", 15) == 0);
-    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY_KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
+    CHECK_ERR(parley__vault_open(&v, &st, "pass", 4, PARLEY__KDF_TEST_ONLY), PARLEY_EWRONGTYPE);
     memstore_free(ms);
 }
 
 int main(void)
 {
     CHECK_OK(parley_init());
+    parley__kdf_allow_test_cost();
     test_rows();
     test_transactions();
     test_vault();

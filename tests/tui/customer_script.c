@@ -173,7 +173,7 @@ int main(int argc, char **argv)
     cfg.storage_path = argv[3];
     cfg.passphrase = "customer store";
     cfg.passphrase_len = strlen(cfg.passphrase);
-    cfg.kdf_cost = PARLEY_KDF_TEST_ONLY;
+    cfg.kdf_cost = PARLEY_KDF_INTERACTIVE;
     cfg.on_event = on_event;
     cfg.user = &cu;
     if (parley_client_new(&cu.c, &cfg) != PARLEY_OK || parley_client_connect(cu.c) != PARLEY_OK)

@@ -85,7 +85,7 @@ start_relay() {
 }
 
 # ---- the brand: keys, certificates, directory ----
-K=(--kdf minimum --passphrase-env E2E_PASS)
+K=(--kdf interactive --passphrase-env E2E_PASS)
 "$keys_bin" brand init --brand-id acme --out "$work/acme.key" "${K[@]}" >/dev/null ||
     fail "brand init"
 "$keys_bin" agent request --agent-id alice --name "Alice Martin" --key "$work/alice.key" \
@@ -111,7 +111,7 @@ agent_cmd() { # agent_cmd NAME EXTRA...: the command line of one agent
     shift
     printf '%q ' env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color E2E_PASS="$E2E_PASS" \
         "$agent_bin" --relay "$url" --brand "$work/acme.client" --key "$work/$n.key" \
-        --cert "$work/$n.cert" --store "$work/$n.db" --kdf minimum "$@"
+        --cert "$work/$n.cert" --store "$work/$n.db" --kdf interactive "$@"
     printf '2>%q' "$work/$n.err"
 }
 

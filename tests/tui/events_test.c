@@ -40,7 +40,7 @@ static int verified_in_file(uint8_t customer_byte)
 
     memset(pk, customer_byte, 32);
     sodium_bin2hex(hex, sizeof(hex), pk, 32);
-    CHECK(locker_open(&l, path, "agent pass", 10, PARLEY_KDF_TEST_ONLY) == LOCKER_OK);
+    CHECK(locker_open(&l, path, "agent pass", 10, PARLEY_KDF_INTERACTIVE) == LOCKER_OK);
     found = locker_get(l, LOCKER_KIND_VERIFIED, hex) != NULL;
     locker_free(l);
     return found;
@@ -65,7 +65,7 @@ static void test_erasure_forgets_verified_customer(uint32_t erasure)
     memset(&a, 0, sizeof(a));
     unlink(path);
     convlist_init(&a.list);
-    CHECK(locker_open(&a.locker, path, "agent pass", 10, PARLEY_KDF_TEST_ONLY) == LOCKER_OK);
+    CHECK(locker_open(&a.locker, path, "agent pass", 10, PARLEY_KDF_INTERACTIVE) == LOCKER_OK);
     add_conv(&a, 1, 0xc1); /* two conversations with one customer */
     add_conv(&a, 2, 0xc1);
     add_conv(&a, 3, 0xc2); /* and one with another */

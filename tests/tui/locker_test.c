@@ -48,7 +48,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/agent.db.canned", dir);
 
-    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_TEST_ONLY) == LOCKER_OK);
+    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_INTERACTIVE) == LOCKER_OK);
     CHECK(locker_get(l, LOCKER_KIND_CANNED, "hello") == NULL);
     CHECK(access(path, F_OK) != 0); /* nothing written before a change */
     CHECK(locker_put(l, LOCKER_KIND_CANNED, "hello", "Bonjour, je regarde \xc3\xa7" "a.") == LOCKER_OK);
@@ -62,8 +62,8 @@ int main(void)
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     CHECK(!file_has("Bonjour") && !file_has("hello")); /* encrypted at rest */
 
-    CHECK(locker_open(&l, path, "wrong", 5, PARLEY_KDF_TEST_ONLY) == LOCKER_EPASSPHRASE);
-    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_TEST_ONLY) == LOCKER_OK);
+    CHECK(locker_open(&l, path, "wrong", 5, PARLEY_KDF_INTERACTIVE) == LOCKER_EPASSPHRASE);
+    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_INTERACTIVE) == LOCKER_OK);
     CHECK(strcmp(locker_get(l, LOCKER_KIND_CANNED, "hello"), "Bonjour !") == 0);
     CHECK(locker_get(l, LOCKER_KIND_CANNED, "bye") == NULL);
     CHECK(locker_get(l, LOCKER_KIND_VERIFIED, "00ff") != NULL);
@@ -77,15 +77,15 @@ int main(void)
     byte ^= 1;
     CHECK(fseek(f, (long)file_size() - 3, SEEK_SET) == 0 && fwrite(&byte, 1, 1, f) == 1);
     fclose(f);
-    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_TEST_ONLY) == LOCKER_EPASSPHRASE);
+    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_INTERACTIVE) == LOCKER_EPASSPHRASE);
     /* Truncated, or not a locker at all. */
     CHECK(truncate(path, 20) == 0);
-    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_TEST_ONLY) == LOCKER_EMALFORMED);
+    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_INTERACTIVE) == LOCKER_EMALFORMED);
     f = fopen(path, "wb");
     CHECK(f != NULL);
     fputs("PRLYKEY1 something else entirely, long enough to pass the size check....", f);
     fclose(f);
-    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_TEST_ONLY) == LOCKER_EMALFORMED);
+    CHECK(locker_open(&l, path, "pass", 4, PARLEY_KDF_INTERACTIVE) == LOCKER_EMALFORMED);
     unlink(path);
     rmdir(dir);
     printf("ok\n");

@@ -235,7 +235,7 @@ static void test_keyfile_round_trip(void)
     size_t kf_len, kf2_len;
 
     CHECK_OK(
-        parley_identity_export(a, label, PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY, &kf, &kf_len));
+        parley_identity_export(a, label, PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf, &kf_len));
     CHECK(kf_len > 0 && kf_len <= PARLEY_MAX_KEYFILE);
     /* The seed never appears in clear. */
     CHECK(memmem(kf, kf_len, a->secret->sign_sk, 32) == NULL);
@@ -278,7 +278,7 @@ static void test_keyfile_round_trip(void)
     kf = NULL;
 
     /* No label, and an empty passphrase, are allowed and round-trip. */
-    CHECK_OK(parley_identity_export(a, NULL, "", 0, PARLEY_KDF_TEST_ONLY, &kf, &kf_len));
+    CHECK_OK(parley_identity_export(a, NULL, "", 0, PARLEY__KDF_TEST_ONLY, &kf, &kf_len));
     CHECK_OK(parley_identity_import(&b, kf, kf_len, "", 0, got, sizeof(got)));
     CHECK(got[0] == '\0');
     check_same_identity(a, b);
@@ -290,9 +290,9 @@ static void test_keyfile_round_trip(void)
 
     /* Two exports of one identity differ (fresh salt and nonce). */
     CHECK_OK(
-        parley_identity_export(a, "l", PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY, &kf, &kf_len));
+        parley_identity_export(a, "l", PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf, &kf_len));
     CHECK_OK(
-        parley_identity_export(a, "l", PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY, &kf2, &kf2_len));
+        parley_identity_export(a, "l", PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf2, &kf2_len));
     CHECK(kf_len == kf2_len && memcmp(kf, kf2, kf_len) != 0);
     parley_free(kf, kf_len);
     parley_free(kf2, kf2_len);
@@ -301,20 +301,20 @@ static void test_keyfile_round_trip(void)
     /* Labels: 128 bytes is the limit. */
     memset(label129, 'l', 129);
     label129[129] = '\0';
-    CHECK_ERR(
-        parley_identity_export(a, label129, PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY, &kf, &kf_len),
-        PARLEY_EINVAL);
+    CHECK_ERR(parley_identity_export(a, label129, PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf,
+                                     &kf_len),
+              PARLEY_EINVAL);
     label129[128] = '\0';
-    CHECK_OK(parley_identity_export(a, label129, PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY, &kf,
+    CHECK_OK(parley_identity_export(a, label129, PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf,
                                     &kf_len));
     CHECK_OK(parley_identity_import(&b, kf, kf_len, PASS, strlen(PASS), got, sizeof(got)));
     CHECK(strcmp(got, label129) == 0);
     parley_identity_free(b);
     parley_free(kf, kf_len);
 
-    CHECK_ERR(parley_identity_export(NULL, "l", PASS, 4, PARLEY_KDF_TEST_ONLY, &kf, &kf_len),
+    CHECK_ERR(parley_identity_export(NULL, "l", PASS, 4, PARLEY__KDF_TEST_ONLY, &kf, &kf_len),
               PARLEY_EINVAL);
-    CHECK_ERR(parley_identity_export(a, "l", NULL, 0, PARLEY_KDF_TEST_ONLY, &kf, &kf_len),
+    CHECK_ERR(parley_identity_export(a, "l", NULL, 0, PARLEY__KDF_TEST_ONLY, &kf, &kf_len),
               PARLEY_EINVAL);
     parley_identity_free(a);
 }
@@ -348,7 +348,7 @@ static void test_keyfile_hostile(void)
     size_t kf_len, bad_len;
     char got[64];
 
-    CHECK_OK(parley_identity_export(a, "agent amelie", PASS, strlen(PASS), PARLEY_KDF_TEST_ONLY,
+    CHECK_OK(parley_identity_export(a, "agent amelie", PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY,
                                     &kf, &kf_len));
 
     /* Authenticated clear parts: changing any is caught by the passphrase check. */
@@ -474,9 +474,50 @@ static void test_null_frees(void)
     CHECK(o.text == NULL);
 }
 
+/* The Argon2id limits a key file was written with. */
+static void keyfile_limits(const uint8_t *kf, size_t len, uint64_t *ops, uint64_t *mem)
+{
+    Parley__KeyFile *k = parley__key_file__unpack(NULL, len, kf);
+
+    CHECK(k != NULL);
+    *ops = k->opslimit;
+    *mem = k->memlimit;
+    parley__key_file__free_unpacked(k, NULL);
+}
+
+/*
+ * The test-only cost is no cost of the public API: until a test that links
+ * the static core allows it, asking for it (or any unknown cost) gives the
+ * interactive cost, which is all the shared library ever does.
+ */
+static void test_kdf_test_cost_gated(void)
+{
+    static const parley_kdf_cost unknown[] = {PARLEY__KDF_TEST_ONLY, (parley_kdf_cost)99};
+    parley_identity *a = fx_identity(0x01);
+    uint8_t *kf = NULL;
+    size_t kf_len;
+    uint64_t ops, mem;
+
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_OK(parley_identity_export(a, "l", PASS, strlen(PASS), unknown[i], &kf, &kf_len));
+        keyfile_limits(kf, kf_len, &ops, &mem);
+        CHECK(ops == crypto_pwhash_OPSLIMIT_INTERACTIVE &&
+              mem == crypto_pwhash_MEMLIMIT_INTERACTIVE);
+        parley_free(kf, kf_len);
+    }
+    parley__kdf_allow_test_cost();
+    CHECK_OK(
+        parley_identity_export(a, "l", PASS, strlen(PASS), PARLEY__KDF_TEST_ONLY, &kf, &kf_len));
+    keyfile_limits(kf, kf_len, &ops, &mem);
+    CHECK(ops == crypto_pwhash_OPSLIMIT_MIN && mem == crypto_pwhash_MEMLIMIT_MIN);
+    parley_free(kf, kf_len);
+    parley_identity_free(a);
+}
+
 int main(void)
 {
     CHECK_OK(parley_init());
+    test_kdf_test_cost_gated(); /* first: it allows the test cost for the rest */
     test_seed_derivation();
     test_sign_verify();
     test_fingerprint_routing();

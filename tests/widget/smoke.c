@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* one-envelope seal and open, identities from a seed */
 #include "parley/parley.h"
 
 #define SMOKE_TIME_MS UINT64_C(1750000000123)

@@ -13,12 +13,14 @@ extern "C" {
 
 typedef struct parley_identity parley_identity;
 
-/* Cost of the passphrase hash (Argon2id) used when a key file is written. */
+/*
+ * Cost of the passphrase hash (Argon2id) used when a key file or a store
+ * is created. Any other value is taken as PARLEY_KDF_INTERACTIVE.
+ */
 typedef enum parley_kdf_cost {
     PARLEY_KDF_INTERACTIVE = 0, /* 64 MiB, for keys unlocked often (agents) */
     PARLEY_KDF_MODERATE = 1,    /* 256 MiB, for brand keys */
-    PARLEY_KDF_SENSITIVE = 2,   /* 1 GiB */
-    PARLEY_KDF_TEST_ONLY = 3    /* libsodium's minimum: for tests, never for users */
+    PARLEY_KDF_SENSITIVE = 2    /* 1 GiB */
 } parley_kdf_cost;
 
 /*
@@ -27,14 +29,6 @@ typedef enum parley_kdf_cost {
  * Returns PARLEY_OK, PARLEY_EINVAL (out NULL) or PARLEY_ENOMEM.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_identity_generate(parley_identity **out);
-
-/*
- * Derives an identity from a 32-byte seed: the same seed always gives the
- * same keys (used for known-answer tests). seed is borrowed. Same returns
- * as parley_identity_generate().
- */
-PARLEY_API PARLEY_NODISCARD parley_err parley_identity_from_seed(parley_identity **out,
-                                                                 const uint8_t seed[32]);
 
 /* Wipes and frees. NULL is a no-op. */
 PARLEY_API void parley_identity_free(parley_identity *id);

@@ -11,6 +11,7 @@
 
 #include "parley.pb-c.h"
 #include "parley/parley.h"
+#include "seal.h"
 
 struct parley__secret {
     uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
@@ -22,6 +23,26 @@ struct parley_identity {
     uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
     struct parley__secret *secret; /* sodium_malloc */
 };
+
+/*
+ * Derives an identity from a 32-byte seed: the same seed always gives the
+ * same keys (stored identities, known-answer tests). seed is borrowed.
+ * Same returns as parley_identity_generate(). Not exported: a test hook
+ * for tests that link the static core.
+ */
+PARLEY_NODISCARD parley_err parley_identity_from_seed(parley_identity **out,
+                                                      const uint8_t seed[32]);
+
+/*
+ * The cheapest Argon2id cost, libsodium's minimum (8 KiB, one pass), which
+ * protects nothing: for tests only, and not a cost of the public API. The
+ * library uses it only once parley__kdf_allow_test_cost() was called,
+ * which tests that link the static core do first. The shared library
+ * exports neither, so a program that passes this value to libparley gets
+ * PARLEY_KDF_INTERACTIVE, as for any unknown cost.
+ */
+#define PARLEY__KDF_TEST_ONLY ((parley_kdf_cost)3)
+void parley__kdf_allow_test_cost(void);
 
 /* Argon2id limits for a cost, for key files and the client store. */
 void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *mem);

@@ -1,0 +1,112 @@
+/*
+ * Brand administration: what a brand's key holder does with the brand
+ * key, and an agent's half of it. An agent asks for a certificate with a
+ * request signed by its own key; the brand issues certificates, signs
+ * revocation lists and assembles the directory its clients and relays
+ * fetch; it derives the directory key it hands to its clients with the
+ * pin (parley_pin_format() in parley/pin.h writes that line).
+ *
+ * Widgets, agent clients and relays do not need these calls: they verify
+ * what the brand signed with parley/cert.h. parley-keys is built on them.
+ */
+#ifndef PARLEY_ADMIN_H
+#define PARLEY_ADMIN_H
+
+#include "parley/common.h"
+#include "parley/identity.h"
+#include "parley/cert.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * An agent's certificate request, signed by the agent's own identity so the
+ * brand knows the requester holds the keys. Secrets never leave the agent.
+ * *out is freed with parley_free(). Returns PARLEY_EINVAL for a bad id or
+ * name, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_request_create(const parley_identity *agent,
+                                                             const char *agent_id,
+                                                             const char *display_name, uint64_t now,
+                                                             uint8_t **out, size_t *out_len);
+
+/*
+ * Verifies a request's self-signature and fills info (brand_id empty,
+ * serial 0, not_before = creation time). Returns PARLEY_EMALFORMED (also
+ * for another kind of object), PARLEY_ETOOBIG, PARLEY_EBADSIG.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_request_verify(const uint8_t *buf, size_t len,
+                                                             parley_cert_info *info);
+
+/*
+ * Issues a certificate for info with the brand key. Checks ids, name,
+ * window (not_before < not_after). *out freed with parley_free().
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_cert_issue(const parley_identity *brand,
+                                                         const parley_cert_info *info,
+                                                         uint8_t **out, size_t *out_len);
+
+/* Builds and signs a revocation list. serials may be NULL when n is 0. */
+PARLEY_API PARLEY_NODISCARD parley_err parley_revlist_build(const parley_identity *brand,
+                                                            const char *brand_id, uint64_t version,
+                                                            const uint64_t *serials, size_t n,
+                                                            uint64_t issued_at, uint8_t **out,
+                                                            size_t *out_len);
+
+/* What a brand admin puts into a directory. All pointers borrowed. */
+typedef struct parley_queue_spec {
+    const char *name;
+    const char *const *agent_ids;
+    size_t n_agent_ids;
+} parley_queue_spec;
+
+typedef struct parley_directory_spec {
+    const char *brand_id;
+    uint64_t version;
+    const uint8_t *const *certs; /* encoded certificates */
+    const size_t *cert_lens;
+    size_t n_certs;
+    const uint8_t *revocations; /* encoded revocation list, or NULL */
+    size_t revocations_len;
+    const char *notice_text; /* UTF-8, at most PARLEY_MAX_NOTICE bytes */
+    uint32_t notice_version;
+    const char *const *purposes;
+    size_t n_purposes;
+    const parley_queue_spec *queues;
+    size_t n_queues;
+    uint64_t issued_at;
+    /*
+     * Unix seconds from which clients and relays refuse the directory; after
+     * issued_at. 0: issued_at + PARLEY_DIRECTORY_DEFAULT_DAYS days.
+     */
+    uint64_t expires_at;
+    int keep_on_erasure; /* the brand must keep conversations a customer asks to erase */
+} parley_directory_spec;
+
+/* How long a directory is valid when its builder does not say. */
+#define PARLEY_DIRECTORY_DEFAULT_DAYS 30u
+
+/*
+ * Assembles and signs a directory. Every certificate must verify under the
+ * brand's own key (PARLEY_EBADSIG, PARLEY_EWRONGBRAND otherwise); expired
+ * or revoked ones may be listed and are flagged to readers. What people
+ * read (certificates with names, notice, purposes, queues) is sealed under
+ * the brand's directory key; brand id, version, expiry and revocations stay
+ * readable, for relays. PARLEY_EINVAL also for an expires_at not after
+ * issued_at.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
+                                                              const parley_directory_spec *spec,
+                                                              uint8_t **out, size_t *out_len);
+
+/*
+ * The brand's directory key: derived from the brand key, handed to the
+ * brand's clients (widget, agents) with the pin, never to a relay. Pure.
+ */
+PARLEY_API void parley_directory_key(const parley_identity *brand, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
