@@ -181,8 +181,9 @@ wait_screen alice "> $card_line"
 capture 03b-alice-guard alice
 # An edit drops the confirmation: the next Enter warns again.
 tmux -L "$sock" send-keys -t e2e:alice -l "x"
-tmux -L "$sock" send-keys -t e2e:alice BSpace
+wait_screen alice "> ${card_line}x" # the edit is on screen, and with it the status bar
 screen alice | grep -qF "sensitive: card" && fail "the warning outlived an edit"
+tmux -L "$sock" send-keys -t e2e:alice BSpace
 tmux -L "$sock" send-keys -t e2e:alice Enter
 wait_screen alice "sensitive: card — Enter again to send, Esc to edit"
 sleep 0.5
