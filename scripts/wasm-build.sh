@@ -16,7 +16,7 @@ cross=("$PWD/widget/wasm32-emscripten.ini" "$(cd "$dir/wasm-deps" && pwd)/deps.i
 if [ ! -f "$wasm/build.ninja" ] || ! cat "${cross[@]}" | cmp -s - "$wasm/cross-files"; then
   rm -rf "$wasm"
   meson setup "$wasm" --cross-file "${cross[0]}" --cross-file "${cross[1]}" \
-    -Dio=false -Dprograms=false >/dev/null
+    -Dio=false -Dprograms=false -Dwerror=true >/dev/null
   cat "${cross[@]}" > "$wasm/cross-files"
 fi
 ninja -C "$wasm" --quiet

@@ -14,6 +14,7 @@
  *   brand administration       parley/admin.h   certificate requests and issuing,
  *                                               revocation lists, directories
  *   everyone                   parley/common.h  errors, limits, parley_free
+ *                              parley/version.h PARLEY_VERSION_STRING (generated)
  *
  * Test hooks and the one-envelope seal and open are internal: the shared
  * library does not export them.
@@ -30,7 +31,6 @@
 #include "parley/client.h"
 #include "parley/scan.h"
 #include "parley/text.h"
-
-#define PARLEY_VERSION_STRING "0.2.0"
+#include "parley/version.h"
 
 #endif
