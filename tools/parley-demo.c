@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "files.h"
+#include "passphrase.h"
 #include "pin.h"
 
 #define STORE_PASS "parley-demo temporary store"
@@ -63,6 +64,7 @@ struct options {
 static struct party *everyone[4];
 static char tmp_dir[64];
 static parley_pin pin;
+static struct passphrase agent_pass; /* the agents' key files', from PARLEY_DEMO_PASSPHRASE */
 static const struct options *opts;
 static FILE *texts_file;
 
@@ -312,7 +314,6 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
 {
     parley_client_config cfg;
     char path[sizeof(tmp_dir) + 32];
-    const char *pass = getenv("PARLEY_DEMO_PASSPHRASE");
     parley_err err;
 
     snprintf(path, sizeof(path), "%s/%s.db", tmp_dir, p->role);
@@ -328,8 +329,8 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
     if (p->key.buf != NULL) {
         cfg.agent_key = p->key.body;
         cfg.agent_key_len = p->key.body_len;
-        cfg.key_passphrase = pass;
-        cfg.key_passphrase_len = strlen(pass);
+        cfg.key_passphrase = agent_pass.buf;
+        cfg.key_passphrase_len = agent_pass.len;
         cfg.agent_cert = p->cert.body;
         cfg.agent_cert_len = p->cert.body_len;
     }
@@ -621,13 +622,13 @@ int main(int argc, char **argv)
     opts = &o;
     if (parley_init() != PARLEY_OK)
         return 1;
-    if (getenv("PARLEY_DEMO_PASSPHRASE") == NULL) {
-        fprintf(stderr, "parley-demo: set PARLEY_DEMO_PASSPHRASE to the agents' key passphrase\n");
+    if (passphrase_get(&(struct passphrase_source){NULL, "PARLEY_DEMO_PASSPHRASE"},
+                       "the agents' key files", 0, &agent_pass) < 0)
         return 1;
-    }
     snprintf(tmp_dir, sizeof(tmp_dir), "%s", "/tmp/parley-demo-XXXXXX");
     if (mkdtemp(tmp_dir) == NULL) {
         fprintf(stderr, "parley-demo: cannot make a temporary directory: %s\n", strerror(errno));
+        passphrase_release(&agent_pass);
         return 1;
     }
     snprintf(path, sizeof(path), "%s/brand.client", o.demo_dir);
@@ -687,6 +688,7 @@ out:
     free_party(&bob);
     files_release(&directory);
     sodium_memzero(&pin, sizeof(pin));
+    passphrase_release(&agent_pass);
     nftw(tmp_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
