@@ -88,8 +88,12 @@ static void window_release(struct conn *c, const uint8_t envelope_id[16])
         if (memcmp(c->inflight[i].envelope_id, envelope_id, 16) == 0) {
             c->inflight_bytes -= c->inflight[i].bytes;
             c->inflight[i] = c->inflight[--c->n_inflight];
-            return;
+            break;
         }
+    if (c->n_inflight == 0) {
+        free(c->inflight); /* idle connections hold no buffers */
+        c->inflight = NULL;
+    }
 }
 
 static void drain_list(struct relay *r, struct conn *c, bool on)
