@@ -555,7 +555,7 @@ static void run_slow_reader(const struct opts *o)
             parley__frame__free_unpacked(f, NULL);
         }
         if (wsc_last_result(reader) != WSC_TIMEOUT) {
-            /* Cut off: a client reconnects (the library waits about a second first). */
+            /* Cut off: a client reconnects (the library waits up to a second at first). */
             cutoffs++;
             wsc_free(reader);
             n_acks = 0;

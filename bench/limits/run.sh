@@ -125,8 +125,8 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
     echo "  sending each \`delivered\` 300 ms after the envelope came in (a phone on"
     echo "  a poor mobile link), while another sender tries to add an envelope"
     echo "  every 50 ms. After 20 s: envelopes the relay delivered and deleted, and"
-    echo "  how often it cut the reader off (the reader then reconnects after 1 s,"
-    echo "  as the library does). Relay defaults throughout."
+    echo "  how often it cut the reader off (the reader then reconnects after 1 s;"
+    echo "  the library waits up to that long at first). Relay defaults throughout."
     echo
     echo "- Command: \`$command\` (without \`--write\` it only prints the tables)"
     echo "- Machine: $cpu, $(nproc) CPUs (nproc), $(uname -sr); relay database in"
