@@ -24,7 +24,7 @@ static Parley__ErasureRequestBody *stored_erasure(struct mr_party *p)
     uint8_t *val;
     size_t len;
 
-    CHECK_OK(parley__vault_get(&p->vault, "meta", (const uint8_t *)"erase", 5, &val, &len));
+    CHECK_OK(parley__vault_get(p->vault, "meta", (const uint8_t *)"erase", 5, &val, &len));
     r = parley__erasure_request__unpack(NULL, len, val);
     CHECK(r != NULL);
     CHECK_OK(parley__verify_pb(p->sign_pk, 32, PARLEY__DOMAIN_ERASURE, r->body, r->signature));

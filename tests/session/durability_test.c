@@ -37,7 +37,7 @@ static int collect_outbox(void *arg, const uint8_t *key, size_t key_len, const u
 static void outbox_of(struct mr_party *p, struct outbox_ids *o)
 {
     memset(o, 0, sizeof(*o));
-    CHECK_OK(parley__vault_scan(&p->vault, "outbox", NULL, 0, collect_outbox, o));
+    CHECK_OK(parley__vault_scan(p->vault, "outbox", NULL, 0, collect_outbox, o));
 }
 
 /* Envelopes with this id the relay was handed, from `from` on. */
@@ -290,7 +290,7 @@ static void test_history_retention(void)
     scene_say(&s, &s.customer, "an old message");
     CHECK(history_of(&s.alice, s.conv) == 2);
     mr_crash(&s.alice);
-    s.alice.history_retention_ms = 24ull * 3600 * 1000;
+    s.alice.history_retention_days = 1;
     mr_restart(&s.alice);
     mr_connect(&s.alice);
     mr_pump(&s.relay);

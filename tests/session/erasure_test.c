@@ -40,7 +40,7 @@ static int look(void *arg, const char *table, const uint8_t *key, size_t key_len
              (key_len == 6 && memcmp(key, "format", 6) == 0) ||
              (key_len == 9 && memcmp(key, "directory", 9) == 0)))
             return 0;
-        CHECK_OK(parley__vault_get(&nd->p->vault, table, key, key_len, &plain, &plain_len));
+        CHECK_OK(parley__vault_get(nd->p->vault, table, key, key_len, &plain, &plain_len));
         hay = plain;
         hay_len = plain_len;
     }

@@ -15,7 +15,7 @@ Parley__ConversationState *conv_state_of(struct mr_party *p, const uint8_t conv[
     uint8_t *val;
     size_t len;
 
-    if (parley__vault_get(&p->vault, "conv", conv, 16, &val, &len) != PARLEY_OK)
+    if (parley__vault_get(p->vault, "conv", conv, 16, &val, &len) != PARLEY_OK)
         return NULL;
     s = parley__conversation_state__unpack(&parley__wiping_allocator, len, val);
     parley_free(val, len);
@@ -93,7 +93,7 @@ void transcript_of(struct mr_party *p, const uint8_t conv[16], struct transcript
     memset(t, 0, sizeof(*t));
     CHECK(s != NULL && parley__len_is(s->customer_sign_key, 32));
     ts.customer = s->customer_sign_key.data;
-    CHECK_OK(parley__vault_scan(&p->vault, "history", conv, 16, transcript_row, &ts));
+    CHECK_OK(parley__vault_scan(p->vault, "history", conv, 16, transcript_row, &ts));
     conv_state_free(s);
 }
 
@@ -151,7 +151,7 @@ parley_identity *identity_of(struct mr_party *p)
     uint8_t *seed;
     size_t len;
 
-    CHECK_OK(parley__vault_get(&p->vault, "identity", (const uint8_t *)"self", 4, &seed, &len));
+    CHECK_OK(parley__vault_get(p->vault, "identity", (const uint8_t *)"self", 4, &seed, &len));
     CHECK(len == 32);
     CHECK_OK(parley_identity_from_seed(&id, seed));
     parley_free(seed, len);

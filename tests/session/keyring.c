@@ -100,7 +100,7 @@ static int harvest_row(void *arg, const char *table, const uint8_t *key, size_t 
     if (strcmp(table, "meta") == 0 && ((key_len == 3 && memcmp(key, "kdf", 3) == 0) ||
                                        (key_len == 6 && memcmp(key, "format", 6) == 0)))
         return 0; /* the only rows in clear: salt and limits, and the store's format */
-    CHECK_OK(parley__vault_get(&h->p->vault, table, key, key_len, &plain, &plain_len));
+    CHECK_OK(parley__vault_get(h->p->vault, table, key, key_len, &plain, &plain_len));
     harvest_value(h->kr, table, plain, plain_len);
     parley_free(plain, plain_len);
     return 0;
@@ -110,7 +110,7 @@ void keyring_of_party(struct keyring *kr, struct mr_party *p)
 {
     struct harvest h = {kr, p, 0};
 
-    CHECK(p->vault_open);
+    CHECK(p->vault != NULL);
     memstore_each(p->ms, harvest_row, &h);
     CHECK(h.rows == memstore_rows(p->ms, NULL));
     if (p->agent != NULL)
@@ -143,7 +143,7 @@ bool store_newest_receive_key(struct mr_party *p, const uint8_t conv[16], uint8_
     size_t len = 0;
     bool found = false;
 
-    if (parley__vault_get(&p->vault, "conv", conv, 16, &val, &len) != PARLEY_OK)
+    if (parley__vault_get(p->vault, "conv", conv, 16, &val, &len) != PARLEY_OK)
         return false;
     s = parley__conversation_state__unpack(&parley__wiping_allocator, len, val);
     parley_free(val, len);

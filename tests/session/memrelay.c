@@ -493,24 +493,28 @@ void mr_free(struct mr_relay *r)
 
 static void open_core(struct mr_party *p)
 {
-    struct parley__core_config cc;
+    parley_session_config sc;
 
     parley__kdf_allow_test_cost();
-    CHECK_OK(parley__vault_open(&p->vault, &p->store, "device pass", 11, PARLEY__KDF_TEST_ONLY));
-    p->vault_open = true;
-    memset(&cc, 0, sizeof(cc));
-    cc.vault = &p->vault;
-    cc.brand_pk = p->relay->brand_pk;
-    cc.brand_id = p->relay->brand_id;
-    cc.directory_key = p->relay->client_dir_key;
-    cc.history_retention_ms = p->history_retention_ms;
-    cc.agent_id = p->agent;
-    cc.agent_cert = p->cert;
-    cc.agent_cert_len = p->cert_len;
-    cc.publish_directory = p->publish_dir;
-    cc.publish_directory_len = p->publish_dir_len;
-    CHECK_OK(parley__core_new(&p->core, &cc, p->relay->now));
-    memcpy(p->sign_pk, parley__core_sign_pk(p->core), 32);
+    memset(&sc, 0, sizeof(sc));
+    sc.struct_size = sizeof(sc);
+    sc.store = &p->store;
+    sc.passphrase = "device pass";
+    sc.passphrase_len = 11;
+    sc.kdf_cost = PARLEY__KDF_TEST_ONLY;
+    sc.brand_pk = p->relay->brand_pk;
+    sc.brand_id = p->relay->brand_id;
+    sc.directory_key = p->relay->client_dir_key;
+    sc.history_retention_days = p->history_retention_days;
+    sc.agent_identity = p->agent;
+    sc.agent_cert = p->cert;
+    sc.agent_cert_len = p->cert_len;
+    sc.publish_directory = p->publish_dir;
+    sc.publish_directory_len = p->publish_dir_len;
+    CHECK_OK(parley_session_new(&p->session, &sc, p->relay->now));
+    p->core = parley__session_core(p->session);
+    p->vault = parley__session_vault(p->session);
+    memcpy(p->sign_pk, parley_session_sign_pk(p->session), 32);
     parley_routing_id(p->sign_pk, p->agent != NULL ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
                       p->routing);
     p->incarnations++;
@@ -596,6 +600,38 @@ void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,
     open_core(p);
 }
 
+void mr_attach(struct mr_party *p, struct mr_relay *r, const char *name, parley_session *s,
+               bool agent)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->relay = r;
+    p->attached = true;
+    p->session = s;
+    memcpy(p->sign_pk, parley_session_sign_pk(s), 32);
+    parley_routing_id(p->sign_pk, agent ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
+                      p->routing);
+    CHECK(r->n_parties < MR_MAX_PARTIES);
+    r->parties[r->n_parties++] = p;
+}
+
+void mr_relay_receive(struct mr_party *p, const uint8_t *frame, size_t len)
+{
+    CHECK(p->online);
+    relay_on_frame(p->relay, p, frame, len);
+}
+
+bool mr_relay_take(struct mr_party *p, uint8_t **frame, size_t *len)
+{
+    if (p->head_in == p->n_in)
+        return false;
+    *frame = p->in[p->head_in].p;
+    *len = p->in[p->head_in].n;
+    if (++p->head_in == p->n_in)
+        p->head_in = p->n_in = 0;
+    return true;
+}
+
 static void drop_inbound(struct mr_party *p)
 {
     for (size_t i = p->head_in; i < p->n_in; i++)
@@ -605,11 +641,11 @@ static void drop_inbound(struct mr_party *p)
 
 static void close_core(struct mr_party *p)
 {
-    parley__core_free(p->core);
+    if (!p->attached)
+        parley_session_free(p->session);
+    p->session = NULL;
     p->core = NULL;
-    if (p->vault_open)
-        parley__vault_close(&p->vault);
-    p->vault_open = false;
+    p->vault = NULL;
 }
 
 void mr_party_free(struct mr_party *p)
@@ -622,15 +658,14 @@ void mr_party_free(struct mr_party *p)
     memset(p, 0, sizeof(*p));
 }
 
-void mr_connect(struct mr_party *p)
+void mr_accept(struct mr_party *p)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Hello h = PARLEY__HELLO__INIT;
 
-    CHECK(p->core != NULL && !p->online);
+    CHECK(p->session != NULL && !p->online);
     p->online = true;
     p->authed = false;
-    parley__core_connected(p->core, p->relay->now);
     randombytes_buf(p->nonce, sizeof(p->nonce));
     h.nonce = (ProtobufCBinaryData){32, p->nonce};
     h.relay_key = (ProtobufCBinaryData){32, p->relay->relay_key};
@@ -638,6 +673,13 @@ void mr_connect(struct mr_party *p)
     f.kind_case = PARLEY__FRAME__KIND_HELLO;
     f.hello = &h;
     push_frame(p, &f);
+}
+
+void mr_connect(struct mr_party *p)
+{
+    CHECK(p->core != NULL);
+    mr_accept(p);
+    parley_session_opened(p->session, p->relay->now);
 }
 
 static void lose_connection(struct mr_party *p)
@@ -649,10 +691,15 @@ static void lose_connection(struct mr_party *p)
     drop_inbound(p);
 }
 
+void mr_hangup(struct mr_party *p)
+{
+    lose_connection(p);
+}
+
 void mr_disconnect(struct mr_party *p)
 {
     lose_connection(p);
-    parley__core_disconnected(p->core, p->relay->now);
+    parley_session_closed(p->session, PARLEY_EIO, 0, p->relay->now);
 }
 
 void mr_crash(struct mr_party *p)
@@ -672,7 +719,7 @@ static void record_events(struct mr_party *p)
 {
     parley_event ev;
 
-    while (parley__core_next_event(p->core, &ev)) {
+    while (parley_session_next_event(p->session, &ev)) {
         struct mr_event *e;
 
         if (ev.kind <= PARLEY_EV_DIRECTORY_EXPIRY)
@@ -694,14 +741,13 @@ static void record_events(struct mr_party *p)
 
 static bool drain_out(struct mr_party *p)
 {
-    uint8_t *frame;
+    const uint8_t *frame;
     size_t len;
     bool moved = false;
 
-    while (parley__core_next_frame(p->core, &frame, &len)) {
+    while (parley_session_next_frame(p->session, &frame, &len)) {
         if (p->online)
             relay_on_frame(p->relay, p, frame, len);
-        free(frame);
         moved = true;
     }
     return moved;
@@ -734,7 +780,7 @@ bool mr_feed_one(struct mr_party *p)
         if (f != NULL)
             parley__frame__free_unpacked(f, NULL);
     }
-    parley__core_frame(p->core, b.p, b.n, p->relay->now);
+    parley_session_feed(p->session, b.p, b.n, p->relay->now);
     free(b.p);
     record_events(p);
     return true;
@@ -755,8 +801,8 @@ void mr_pump(struct mr_relay *r)
                 moved = true;
                 moved |= drain_out(p);
             }
-            if (parley__core_deadline(p->core) <= r->now)
-                parley__core_tick(p->core, r->now);
+            if (parley_session_deadline(p->session) <= r->now)
+                parley_session_tick(p->session, r->now);
             moved |= drain_out(p);
             record_events(p);
         }

@@ -31,21 +31,26 @@ struct mr_buf {
     size_t n;
 };
 
-/* A client device: its store, its core, and the relay's view of its connection. */
+/*
+ * A client device: its store, its session (parley/session.h, through which
+ * the relay talks to it), and the relay's view of its connection. Tests
+ * make the application's calls on the session's core and read its store
+ * through the session's vault.
+ */
 struct mr_party {
     char name[32];
     struct mr_relay *relay;
     struct memstore *ms;
     parley_store store;
-    struct parley__vault vault;
-    bool vault_open;
-    struct parley__core *core;
+    parley_session *session;
+    struct parley__core *core;       /* the session's; NULL while the device is down */
+    struct parley__vault *vault;     /* the session's */
     const parley_identity *agent;    /* borrowed; NULL for a customer */
     const uint8_t *cert;
     size_t cert_len;
     const uint8_t *publish_dir;
     size_t publish_dir_len;
-    uint64_t history_retention_ms;   /* given to the core when it (re)starts */
+    uint32_t history_retention_days; /* given to the session when it (re)starts */
     uint8_t sign_pk[32], routing[32];
     /* relay side */
     bool online, authed, is_agent;
@@ -57,6 +62,7 @@ struct mr_party {
     int n_events;
     int count[PARLEY_EV_DIRECTORY_EXPIRY + 1];
     int incarnations;
+    bool attached;                   /* the test owns and drives its session (mr_attach) */
 };
 
 struct mr_stored {
@@ -124,6 +130,22 @@ void mr_party_init(struct mr_party *p, struct mr_relay *r, const char *name,
                    const parley_identity *agent, const uint8_t *cert, size_t cert_len,
                    const uint8_t *publish_dir, size_t publish_dir_len);
 void mr_party_free(struct mr_party *p);
+
+/*
+ * A device whose session the test makes and drives itself through
+ * parley/session.h, as a host would (an agent when agent): the relay knows
+ * it, mr_pump leaves it alone, and the test moves its bytes with the four
+ * calls below. p keeps no reference to the session after mr_party_free.
+ */
+void mr_attach(struct mr_party *p, struct mr_relay *r, const char *name, parley_session *s,
+               bool agent);
+/* The relay accepts a connection from p (it sends hello), or loses it. */
+void mr_accept(struct mr_party *p);
+void mr_hangup(struct mr_party *p);
+/* A frame p sends to the relay (borrowed). */
+void mr_relay_receive(struct mr_party *p, const uint8_t *frame, size_t len);
+/* The next frame the relay sent p: true with *frame (malloc'd, the caller frees) and *len. */
+bool mr_relay_take(struct mr_party *p, uint8_t **frame, size_t *len);
 
 void mr_connect(struct mr_party *p);
 void mr_disconnect(struct mr_party *p);

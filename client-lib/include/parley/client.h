@@ -1,6 +1,9 @@
 /*
  * The Parley chat client: a customer or an agent connected to a relay,
  * with conversations, an outbox on disk, forward-secret keys and events.
+ * It is a parley_session (parley/session.h, which also defines the events
+ * and the conversation types) driven by a libwebsockets connection, the
+ * system clock and a reconnection policy.
  *
  * Threads: a client is used from one thread at a time (the "host thread"),
  * except parley_client_wake(). Two ways to run it:
@@ -19,6 +22,7 @@
 
 #include "parley/common.h"
 #include "parley/cert.h"
+#include "parley/session.h"
 #include "parley/store.h"
 
 #ifdef __cplusplus
@@ -27,78 +31,7 @@ extern "C" {
 
 typedef struct parley_client parley_client;
 
-typedef enum parley_conv_state {
-    PARLEY_CONV_WAITING = 0,     /* customer: opened, no agent yet */
-    PARLEY_CONV_QUEUED = 1,      /* agent: offered to this agent's queue */
-    PARLEY_CONV_ACTIVE = 2,      /* an agent and the customer are talking */
-    PARLEY_CONV_TRANSFERRING = 3,/* customer: told of a transfer, waiting for the new agent */
-    PARLEY_CONV_TRANSFERRED = 4, /* agent: handed to another agent */
-    PARLEY_CONV_TAKEN = 5,       /* agent: claimed by a colleague */
-    PARLEY_CONV_CLOSED = 6
-} parley_conv_state;
-
-typedef enum parley_event_kind {
-    PARLEY_EV_CONNECTED = 1,     /* authenticated with the relay */
-    PARLEY_EV_DISCONNECTED,      /* error: why; retry_ms: when the next attempt is */
-    PARLEY_EV_DIRECTORY,         /* a verified directory (notice_version set) */
-    PARLEY_EV_CONVERSATION,      /* a conversation changed state (state set); agents also
-                                    hear it, state unchanged, when the customer acknowledges
-                                    their custody (they may transfer it from then on) */
-    PARLEY_EV_MESSAGE,           /* text from the peer: text, seq, time_ms, sender */
-    PARLEY_EV_SENT,              /* the relay stored our message seq */
-    PARLEY_EV_DELIVERED,         /* the peer received our messages up to seq */
-    PARLEY_EV_READ,              /* the peer read our messages up to seq */
-    PARLEY_EV_TYPING,            /* active set */
-    PARLEY_EV_GAP,               /* sender skipped seq gap_from..gap_to (messages lost) */
-    PARLEY_EV_REPLAY,            /* a message already received came again: dropped
-                                    (error PARLEY_EREPLAY) */
-    PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
-    PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why (e.g.
-                                    PARLEY_ECUSTODY: out of the chain of custody;
-                                    PARLEY_EUNBOUND: an id not the customer's) */
-    PARLEY_EV_RELAY_ERROR,       /* the relay refused something: error, relay_code */
-    PARLEY_EV_ERASED,            /* customers: the relay erased (erased: envelopes deleted);
-                                    agents: a customer's erasure request for conversation_id
-                                    was applied (erasure: 1 history deleted, 2 kept by policy) */
-    PARLEY_EV_REDUCED_SECRECY,   /* forward secrecy of conversation_id is reduced: its first
-                                    contents (an Open or a Handover) went to an agent's
-                                    medium-term prekey, because no one-time prekey was left;
-                                    they stay readable with that prekey until the agent
-                                    deletes it (within 3 weeks). Told to both sides. */
-    PARLEY_EV_DIRECTORY_EXPIRY   /* the brand directory held expires within
-                                    PARLEY_DIRECTORY_WARN_DAYS days (error PARLEY_OK) or has
-                                    expired (error PARLEY_EEXPIRED: no new conversation until
-                                    the brand publishes a newer one); expires_at set */
-} parley_event_kind;
-
-/*
- * An event. Everything it points to is owned by the library and valid
- * only during the callback: copy what you keep.
- */
-typedef struct parley_event {
-    parley_event_kind kind;
-    uint8_t conversation_id[16];
-    parley_conv_state state;
-    const char *text;            /* MESSAGE: UTF-8, NUL-terminated */
-    size_t text_len;
-    uint64_t seq;
-    uint64_t time_ms;
-    uint64_t gap_from, gap_to;
-    int active;                  /* TYPING */
-    int sender_is_agent;
-    parley_cert_info agent;      /* the agent concerned (sender, claimer, transfer target);
-                                    for a conversation TAKEN by a colleague, only agent_id */
-    uint8_t sender_sign_pk[32];
-    parley_err error;            /* REJECTED, REPLAY, DISCONNECTED, RELAY_ERROR */
-    int relay_code;              /* RELAY_ERROR: the relay's error code */
-    uint32_t notice_version;     /* DIRECTORY */
-    uint64_t retry_ms;           /* DISCONNECTED */
-    uint32_t erased;             /* ERASED (customers) */
-    uint32_t erasure;            /* ERASED (agents) */
-    const char *queue;           /* CONVERSATION */
-    uint64_t expires_at;         /* DIRECTORY_EXPIRY: Unix seconds */
-} parley_event;
-
+/* The application's callback for events (parley/session.h), on the host thread. */
 typedef void (*parley_event_fn)(void *user, const parley_event *ev);
 
 typedef struct parley_client_config {
@@ -291,37 +224,6 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_typing(parley_client *c,
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_state(
     const parley_client *c, const uint8_t conversation_id[16], parley_conv_state *state);
 
-/* A conversation as the local store knows it. Valid during the callback only. */
-typedef struct parley_conversation_info {
-    uint8_t conversation_id[16];
-    parley_conv_state state;
-    const char *queue;
-    int has_agent;               /* 1 when agent is set (the agent talking with the customer) */
-    parley_cert_info agent;
-    uint8_t customer_sign_pk[32];
-    uint64_t messages;           /* entries in its history */
-    uint64_t peer_delivered_seq; /* our messages up to this seq reached the peer */
-    uint64_t peer_read_seq;      /* ... and were read */
-    uint32_t consent_notice_version; /* the customer's consent receipt: notice version (0: none) */
-    uint32_t erasure;            /* agents: 0, or 1 history erased, 2 kept by policy on request */
-    uint64_t consent_time_ms;    /* ... and when it was given */
-    int reduced_secrecy;         /* 1: see PARLEY_EV_REDUCED_SECRECY */
-} parley_conversation_info;
-
-/* One message of a conversation's local history. Valid during the callback only. */
-typedef struct parley_history_entry {
-    uint64_t seq;                /* the sender's sequence number (0 when handed over) */
-    uint64_t time_ms;            /* the sender's clock */
-    int from_me;
-    uint8_t sender_sign_pk[32];
-    const char *sender_name;     /* an agent's display name or id; "" for the customer */
-    const char *text;            /* UTF-8, NUL-terminated */
-    size_t text_len;
-} parley_history_entry;
-
-/* Callbacks for the listings below: return non-zero to stop early. */
-typedef int (*parley_conversation_fn)(void *user, const parley_conversation_info *info);
-typedef int (*parley_history_fn)(void *user, const parley_history_entry *entry);
 
 /*
  * Lists the conversations in the local store (in id order), and one

@@ -28,6 +28,7 @@
 #include "parley/admin.h"
 #include "parley/pin.h"
 #include "parley/store.h"
+#include "parley/session.h"
 #include "parley/client.h"
 #include "parley/scan.h"
 #include "parley/text.h"

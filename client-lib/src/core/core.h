@@ -7,7 +7,7 @@
 #ifndef PARLEY_CORE_H
 #define PARLEY_CORE_H
 
-#include "parley/client.h"
+#include "parley/session.h"
 #include "vault.h"
 
 struct parley__core;
@@ -29,6 +29,9 @@ struct parley__core_config {
 parley_err parley__core_new(struct parley__core **out, const struct parley__core_config *cfg,
                             uint64_t now_ms);
 void parley__core_free(struct parley__core *c);
+/* The core of a session and its vault (tests drive and read them directly). */
+struct parley__core *parley__session_core(parley_session *s);
+struct parley__vault *parley__session_vault(parley_session *s);
 
 /* Network, as the transport reports it. */
 void parley__core_connected(struct parley__core *c, uint64_t now_ms);

@@ -2,16 +2,12 @@
  * Conversation export for access and portability requests (GDPR art. 15
  * and 20): the local history and the customer's signed consent receipt as
  * one JSON document, written by the library so every host exports the
- * same thing, and the file it goes into, private to its owner.
+ * same thing (the file it goes into is io/export_file.c's).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core.h"
 
@@ -207,38 +203,4 @@ parley_err parley__core_export_json(struct parley__core *c, const parley_convers
     *json = b.p;
     *len = b.n;
     return PARLEY_OK;
-}
-
-parley_err parley_export_file_open(const char *path, int replace, FILE **out)
-{
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
-    struct stat st;
-    int fd, saved;
-    FILE *f;
-
-    if (out == NULL)
-        return PARLEY_EINVAL;
-    *out = NULL;
-    if (path == NULL || path[0] == '\0')
-        return PARLEY_EINVAL;
-    fd = open(path, flags, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? PARLEY_EEXIST : PARLEY_EIO;
-    /*
-     * The umask may have taken bits away (never added any); a file that
-     * existed keeps its mode through O_TRUNC. Either way it ends 0600
-     * before a byte is written. Devices and pipes are left as they are.
-     */
-    if (fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && fchmod(fd, 0600) != 0))
-        goto fail;
-    f = fdopen(fd, "w");
-    if (f == NULL)
-        goto fail;
-    *out = f;
-    return PARLEY_OK;
-fail:
-    saved = errno;
-    close(fd);
-    errno = saved;
-    return PARLEY_EIO;
 }

@@ -1,8 +1,8 @@
 /*
- * parley_client: the protocol core wired to the libwebsockets transport,
- * the clock and a reconnection policy, in the host's thread or on a
- * service thread. One recursive lock guards the core, so callbacks run on
- * the host thread may call back into the API.
+ * parley_client: a parley_session (the sans-I/O protocol core) wired to
+ * the libwebsockets transport, the clock and a reconnection policy, in
+ * the host's thread or on a service thread. One recursive lock guards the
+ * session, so callbacks run on the host thread may call back into the API.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "internal.h"
+#include "parley/client.h"
 #include "transport.h"
 
 #define BACKOFF_MIN_MS 500u
@@ -22,9 +23,7 @@ struct parley_client {
     char *url;
     parley_store store;
     bool own_store;
-    struct parley__vault vault;
-    bool vault_open;
-    struct parley__core *core;
+    parley_session *s;
     struct parley__transport *t;
     parley_event_fn on_event;
     void *user;
@@ -54,17 +53,15 @@ static void unlock(const parley_client *c)
     pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
 }
 
-/* Hands the core's pending frames to the transport (the thread that services it). */
+/* Hands the session's frames to the transport (the thread that services it). */
 static void drain_frames(parley_client *c)
 {
-    uint8_t *f;
+    const uint8_t *f;
     size_t n;
 
-    while (parley__core_next_frame(c->core, &f, &n)) {
+    while (parley_session_next_frame(c->s, &f, &n))
         if (parley__transport_connected(c->t))
             (void)parley__transport_send(c->t, f, n);
-        free(f);
-    }
 }
 
 static void signal_events(parley_client *c)
@@ -79,7 +76,7 @@ static void dispatch_events(parley_client *c)
 {
     parley_event ev;
 
-    while (parley__core_next_event(c->core, &ev))
+    while (parley_session_next_event(c->s, &ev))
         if (c->on_event != NULL)
             c->on_event(c->user, &ev);
 }
@@ -89,8 +86,8 @@ static void on_frame(void *arg, const uint8_t *frame, size_t len)
     parley_client *c = arg;
 
     lock(c);
-    parley__core_frame(c->core, frame, len, now_ms());
-    if (parley__core_ready(c->core))
+    parley_session_feed(c->s, frame, len, now_ms());
+    if (parley_session_connected(c->s))
         c->backoff_ms = BACKOFF_MIN_MS;
     unlock(c);
 }
@@ -101,7 +98,7 @@ static void schedule_reconnect(parley_client *c, uint64_t now, parley_err why)
 
     /* Exponential backoff with jitter, so a relay restart is not met by everyone at once. */
     c->reconnect_at = now + c->backoff_ms / 2 + jitter;
-    parley__core_note_disconnect(c->core, why, c->reconnect_at - now);
+    parley_session_closed(c->s, why, c->reconnect_at - now, now);
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
@@ -112,13 +109,12 @@ static void on_state(void *arg, int connected, int close_code)
 
     lock(c);
     c->connecting = false;
-    if (connected) {
-        parley__core_connected(c->core, now);
-    } else {
-        parley__core_disconnected(c->core, now);
-        if (c->want_connected)
-            schedule_reconnect(c, now, close_code == 1008 ? PARLEY_EUNTRUSTED : PARLEY_EIO);
-    }
+    if (connected)
+        parley_session_opened(c->s, now);
+    else if (c->want_connected)
+        schedule_reconnect(c, now, close_code == 1008 ? PARLEY_EUNTRUSTED : PARLEY_EIO);
+    else
+        parley_session_closed(c->s, PARLEY_EIO, 0, now); /* nobody waits for this event */
     unlock(c);
 }
 
@@ -135,11 +131,11 @@ static int turn(parley_client *c, int timeout_ms)
             schedule_reconnect(c, now, PARLEY_EIO);
         }
     }
-    deadline = parley__core_deadline(c->core);
+    deadline = parley_session_deadline(c->s);
     if (deadline <= now)
-        parley__core_tick(c->core, now);
+        parley_session_tick(c->s, now);
     drain_frames(c);
-    deadline = parley__core_deadline(c->core);
+    deadline = parley_session_deadline(c->s);
     if (deadline != UINT64_MAX && deadline > now && deadline - now < (uint64_t)timeout_ms)
         timeout_ms = (int)(deadline - now);
     if (c->want_connected && !parley__transport_connected(c->t) && !c->connecting &&
@@ -181,13 +177,13 @@ static void *service_main(void *arg)
             break;
         }
         wait = turn(c, 1000);
-        events = parley__core_has_events(c->core);
+        events = parley_session_has_events(c->s);
         unlock(c);
         if (events)
             signal_events(c);
         parley__transport_service(c->t, wait);
         lock(c);
-        events = parley__core_has_events(c->core);
+        events = parley_session_has_events(c->s);
         unlock(c);
         if (events)
             signal_events(c);
@@ -256,10 +252,49 @@ static parley_err load_agent(const parley_client_config *cfg, parley_identity **
                                   cfg->key_passphrase_len, NULL, 0);
 }
 
+/*
+ * The client's session over its store: the host's, or the default sqlite
+ * store at storage_path, which the client then owns. The agent's key is
+ * unlocked first: a wrong passphrase must not create a store locked under
+ * another.
+ */
+static parley_err client_session(parley_client *c, const parley_client_config *cfg)
+{
+    parley_session_config sc;
+    parley_identity *agent = NULL;
+    parley_err err = load_agent(cfg, &agent);
+
+    if (err == PARLEY_OK && cfg->store != NULL) {
+        c->store = *cfg->store;
+    } else if (err == PARLEY_OK) {
+        err = parley_store_sqlite_open(&c->store, cfg->storage_path);
+        c->own_store = err == PARLEY_OK;
+    }
+    if (err == PARLEY_OK) {
+        memset(&sc, 0, sizeof(sc));
+        sc.struct_size = sizeof(sc);
+        sc.store = &c->store;
+        sc.passphrase = cfg->passphrase;
+        sc.passphrase_len = cfg->passphrase_len;
+        sc.kdf_cost = cfg->kdf_cost;
+        sc.brand_pk = cfg->brand_pk;
+        sc.brand_id = cfg->brand_id;
+        sc.directory_key = cfg->directory_key;
+        sc.agent_identity = agent;
+        sc.agent_cert = cfg->agent_cert;
+        sc.agent_cert_len = cfg->agent_cert_len;
+        sc.keep_on_erasure = cfg->keep_on_erasure;
+        sc.history_retention_days = cfg->history_retention_days;
+        sc.publish_directory = cfg->publish_directory;
+        sc.publish_directory_len = cfg->publish_directory_len;
+        err = parley_session_new(&c->s, &sc, now_ms());
+    }
+    parley_identity_free(agent);
+    return err;
+}
+
 parley_err parley_client_new(parley_client **out, const parley_client_config *cfg)
 {
-    struct parley__core_config cc;
-    parley_identity *agent = NULL;
     pthread_mutexattr_t attr;
     parley_client *c;
     parley_err err;
@@ -286,53 +321,15 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     pthread_mutex_init(&c->lock, &attr);
     pthread_mutexattr_destroy(&attr);
     c->url = strdup(cfg->relay_url);
-    if (c->url == NULL) {
-        err = PARLEY_ENOMEM;
-        goto fail;
+    err = c->url == NULL ? PARLEY_ENOMEM : client_session(c, cfg);
+    if (err == PARLEY_OK)
+        err = parley__transport_new(&c->t, c->url, on_frame, on_state, c);
+    if (err != PARLEY_OK) {
+        parley_client_free(c);
+        return err;
     }
-    /* The agent key first: a wrong passphrase must not create a store locked under it. */
-    err = load_agent(cfg, &agent);
-    if (err != PARLEY_OK)
-        goto fail;
-    if (cfg->store != NULL) {
-        c->store = *cfg->store;
-    } else {
-        err = parley_store_sqlite_open(&c->store, cfg->storage_path);
-        if (err != PARLEY_OK)
-            goto fail;
-        c->own_store = true;
-    }
-    err = parley__vault_open(&c->vault, &c->store, cfg->passphrase, cfg->passphrase_len,
-                             cfg->kdf_cost);
-    if (err != PARLEY_OK)
-        goto fail;
-    c->vault_open = true;
-    memset(&cc, 0, sizeof(cc));
-    cc.vault = &c->vault;
-    cc.brand_pk = cfg->brand_pk;
-    cc.brand_id = cfg->brand_id;
-    cc.directory_key = cfg->directory_key;
-    cc.agent_id = agent;
-    cc.agent_cert = cfg->agent_cert;
-    cc.agent_cert_len = cfg->agent_cert_len;
-    cc.publish_directory = cfg->publish_directory;
-    cc.publish_directory_len = cfg->publish_directory_len;
-    cc.keep_on_erasure = cfg->keep_on_erasure != 0;
-    cc.history_retention_ms = (uint64_t)cfg->history_retention_days * 24 * 3600 * 1000;
-    err = parley__core_new(&c->core, &cc, now_ms());
-    parley_identity_free(agent);
-    agent = NULL;
-    if (err != PARLEY_OK)
-        goto fail;
-    err = parley__transport_new(&c->t, c->url, on_frame, on_state, c);
-    if (err != PARLEY_OK)
-        goto fail;
     *out = c;
     return PARLEY_OK;
-fail:
-    parley_identity_free(agent);
-    parley_client_free(c);
-    return err;
 }
 
 void parley_client_free(parley_client *c)
@@ -349,9 +346,7 @@ void parley_client_free(parley_client *c)
     }
     c->want_connected = false;
     parley__transport_free(c->t);
-    parley__core_free(c->core);
-    if (c->vault_open)
-        parley__vault_close(&c->vault);
+    parley_session_free(c->s);
     if (c->own_store)
         c->store.ops->close(c->store.ctx);
     free(c->url);
@@ -372,7 +367,7 @@ parley_err parley_client_connect(parley_client *c)
 
 const uint8_t *parley_client_sign_pk(const parley_client *c)
 {
-    return parley__core_sign_pk(c->core);
+    return parley_session_sign_pk(c->s);
 }
 
 int parley_client_connected(const parley_client *c)
@@ -380,7 +375,7 @@ int parley_client_connected(const parley_client *c)
     int r;
 
     lock(c);
-    r = parley__core_ready(c->core);
+    r = parley_session_connected(c->s);
     unlock(c);
     return r;
 }
@@ -395,7 +390,7 @@ parley_err parley_client_directory(const parley_client *c, parley_directory **ou
     if (c == NULL)
         return PARLEY_EINVAL;
     lock(c);
-    err = parley__core_directory_ref(c->core, now_ms(), out);
+    err = parley_session_directory(c->s, now_ms(), out);
     unlock(c);
     return err;
 }
@@ -405,7 +400,7 @@ size_t parley_client_outbox_size(const parley_client *c)
     size_t n;
 
     lock(c);
-    n = parley__core_outbox_size(c->core);
+    n = parley_session_outbox_size(c->s);
     unlock(c);
     return n;
 }
@@ -415,7 +410,7 @@ int parley_client_has_consent(const parley_client *c)
     int r;
 
     lock(c);
-    r = parley__core_has_consent(c->core);
+    r = parley_session_has_consent(c->s);
     unlock(c);
     return r;
 }
@@ -434,46 +429,46 @@ int parley_client_has_consent(const parley_client *c)
 
 parley_err parley_client_consent(parley_client *c)
 {
-    CALL(c, parley__core_consent(c->core, now_ms()));
+    CALL(c, parley_session_consent(c->s, now_ms()));
 }
 
 parley_err parley_conversation_open(parley_client *c, const char *queue, const char *text,
                                     uint8_t conversation_id[16])
 {
-    CALL(c, parley__core_open(c->core, queue, text, conversation_id, now_ms()));
+    CALL(c, parley_session_conversation_open(c->s, queue, text, conversation_id, now_ms()));
 }
 
 parley_err parley_send_text(parley_client *c, const uint8_t conversation_id[16], const char *text,
                             uint64_t *seq)
 {
-    CALL(c, parley__core_send_text(c->core, conversation_id, text, seq, now_ms()));
+    CALL(c, parley_session_conversation_send_text(c->s, conversation_id, text, seq, now_ms()));
 }
 
 parley_err parley_conversation_claim(parley_client *c, const uint8_t conversation_id[16])
 {
-    CALL(c, parley__core_claim(c->core, conversation_id, now_ms()));
+    CALL(c, parley_session_conversation_claim(c->s, conversation_id, now_ms()));
 }
 
 parley_err parley_conversation_transfer(parley_client *c, const uint8_t conversation_id[16],
                                         const char *agent_id)
 {
-    CALL(c, parley__core_transfer(c->core, conversation_id, agent_id, now_ms()));
+    CALL(c, parley_session_conversation_transfer(c->s, conversation_id, agent_id, now_ms()));
 }
 
 parley_err parley_conversation_close(parley_client *c, const uint8_t conversation_id[16],
                                      const char *reason)
 {
-    CALL(c, parley__core_close(c->core, conversation_id, reason, now_ms()));
+    CALL(c, parley_session_conversation_close(c->s, conversation_id, reason, now_ms()));
 }
 
 parley_err parley_mark_read(parley_client *c, const uint8_t conversation_id[16], uint64_t seq)
 {
-    CALL(c, parley__core_mark_read(c->core, conversation_id, seq, now_ms()));
+    CALL(c, parley_session_conversation_mark_read(c->s, conversation_id, seq, now_ms()));
 }
 
 parley_err parley_typing(parley_client *c, const uint8_t conversation_id[16], int active)
 {
-    CALL(c, parley__core_typing(c->core, conversation_id, active, now_ms()));
+    CALL(c, parley_session_conversation_typing(c->s, conversation_id, active, now_ms()));
 }
 
 parley_err parley_conversation_state(const parley_client *c, const uint8_t conversation_id[16],
@@ -484,59 +479,37 @@ parley_err parley_conversation_state(const parley_client *c, const uint8_t conve
     if (c == NULL || state == NULL)
         return PARLEY_EINVAL;
     lock(c);
-    err = parley__core_state(c->core, conversation_id, state);
+    err = parley_session_conversation_state(c->s, conversation_id, state);
     unlock(c);
     return err;
 }
 
 parley_err parley_conversation_list(parley_client *c, parley_conversation_fn fn, void *user)
 {
-    CALL(c, parley__core_list(c->core, fn, user));
+    CALL(c, parley_session_conversation_list(c->s, fn, user));
 }
 
 parley_err parley_conversation_history(parley_client *c, const uint8_t conversation_id[16],
                                        parley_history_fn fn, void *user)
 {
-    CALL(c, parley__core_history(c->core, conversation_id, fn, user));
+    CALL(c, parley_session_conversation_history(c->s, conversation_id, fn, user));
 }
 
 parley_err parley_conversation_export(parley_client *c, const uint8_t conversation_id[16],
                                       char **json, size_t *len)
 {
-    CALL(c, parley__core_export(c->core, conversation_id, json, len));
-}
-
-/* ---- the host's records ---- */
-
-#define HOST_TABLE "host"
-#define HOST_KEY_MAX 256u
-#define HOST_VALUE_MAX 65536u
-
-/* The row of a host key: a hash keyed from the store key, so the store learns no name. */
-static void host_row(const parley_client *c, const uint8_t *key, size_t key_len, uint8_t row[32])
-{
-    static const uint8_t label[] = "parley/host-record-row/v1";
-    uint8_t k[32];
-
-    crypto_generichash(k, sizeof(k), label, sizeof(label), c->vault.key, 32);
-    crypto_generichash(row, 32, key, key_len, k, sizeof(k));
-    sodium_memzero(k, sizeof(k));
+    CALL(c, parley_session_conversation_export(c->s, conversation_id, json, len));
 }
 
 parley_err parley_client_record_put(parley_client *c, const uint8_t *key, size_t key_len,
                                     const uint8_t *val, size_t val_len)
 {
-    static const uint8_t none[1];
-    uint8_t row[32];
     parley_err err;
 
-    if (c == NULL || key == NULL || key_len == 0 || key_len > HOST_KEY_MAX ||
-        (val == NULL && val_len > 0) || val_len > HOST_VALUE_MAX)
+    if (c == NULL)
         return PARLEY_EINVAL;
     lock(c);
-    host_row(c, key, key_len, row);
-    err = parley__vault_put(&c->vault, HOST_TABLE, row, sizeof(row), val != NULL ? val : none,
-                            val_len);
+    err = parley_session_record_put(c->s, key, key_len, val, val_len);
     unlock(c);
     return err;
 }
@@ -544,85 +517,27 @@ parley_err parley_client_record_put(parley_client *c, const uint8_t *key, size_t
 parley_err parley_client_record_get(parley_client *c, const uint8_t *key, size_t key_len,
                                     uint8_t **val, size_t *val_len)
 {
-    uint8_t row[32];
     parley_err err;
 
-    if (val == NULL || val_len == NULL)
+    if (c == NULL) {
+        if (val != NULL && val_len != NULL) {
+            *val = NULL;
+            *val_len = 0;
+        }
         return PARLEY_EINVAL;
-    *val = NULL;
-    *val_len = 0;
-    if (c == NULL || key == NULL || key_len == 0 || key_len > HOST_KEY_MAX)
-        return PARLEY_EINVAL;
+    }
     lock(c);
-    host_row(c, key, key_len, row);
-    err = parley__vault_get(&c->vault, HOST_TABLE, row, sizeof(row), val, val_len);
+    err = parley_session_record_get(c->s, key, key_len, val, val_len);
     unlock(c);
-    if (err == PARLEY_EINVAL) /* no such row */
-        err = PARLEY_OK;
     return err;
-}
-
-struct host_rows {
-    uint8_t (*v)[32];
-    size_t n, cap;
-    bool failed;
-};
-
-static int collect_host_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                            size_t val_len)
-{
-    struct host_rows *r = arg;
-    uint8_t(*grown)[32];
-
-    (void)val;
-    (void)val_len;
-    if (key_len != 32)
-        return 0; /* not a row this library wrote */
-    grown = parley__grow(r->v, &r->cap, r->n + 1, sizeof(*grown));
-    if (grown == NULL) {
-        r->failed = true;
-        return 1;
-    }
-    r->v = grown;
-    memcpy(r->v[r->n++], key, 32);
-    return 0;
-}
-
-/* Deletes every host record, in one transaction; undecryptable ones too. */
-static parley_err host_clear(parley_client *c)
-{
-    struct host_rows r = {NULL, 0, 0, false};
-    parley_err err = PARLEY_OK;
-
-    if (c->store.ops->scan(c->store.ctx, HOST_TABLE, NULL, 0, collect_host_row, &r) != 0)
-        err = PARLEY_EIO;
-    else if (r.failed)
-        err = PARLEY_ENOMEM;
-    if (err == PARLEY_OK && r.n > 0) {
-        err = parley__vault_begin(&c->vault);
-        for (size_t i = 0; err == PARLEY_OK && i < r.n; i++)
-            err = parley__vault_del(&c->vault, HOST_TABLE, r.v[i], 32);
-        if (err == PARLEY_OK)
-            err = parley__vault_commit(&c->vault);
-        else
-            parley__vault_rollback(&c->vault);
-    }
-    free(r.v);
-    return err;
-}
-
-/* After a successful erasure request: the host's records go too. */
-static parley_err erase_host(parley_client *c, parley_err err)
-{
-    return err == PARLEY_OK ? host_clear(c) : err;
 }
 
 parley_err parley_client_erase(parley_client *c)
 {
-    CALL(c, erase_host(c, parley__core_erase(c->core, now_ms())));
+    CALL(c, parley_session_erase(c->s, now_ms()));
 }
 
 parley_err parley_client_withdraw_consent(parley_client *c)
 {
-    CALL(c, erase_host(c, parley__core_withdraw_consent(c->core, now_ms())));
+    CALL(c, parley_session_withdraw_consent(c->s, now_ms()));
 }

@@ -88,6 +88,25 @@ void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem)
     return grown;
 }
 
+bool parley__config_copy(void *dst, size_t dst_size, const void *src, size_t base_size)
+{
+    const uint8_t *bytes = src;
+    size_t n;
+
+    memcpy(&n, src, sizeof(n));
+    if (n == 0)
+        n = base_size;
+    if (n < base_size || n < sizeof(n))
+        return false;
+    for (size_t i = dst_size; i < n; i++)
+        if (bytes[i] != 0)
+            return false;
+    memset(dst, 0, dst_size);
+    memcpy(dst, src, n < dst_size ? n : dst_size);
+    memcpy(dst, &dst_size, sizeof(dst_size));
+    return true;
+}
+
 bool parley__copy_str(char *dst, size_t cap, const char *src)
 {
     size_t n;

@@ -117,6 +117,17 @@ bool parley__utf8_valid(const uint8_t *s, size_t n, bool text);
  */
 void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem);
 
+/*
+ * Copies a caller's configuration struct, whose first member is its
+ * size_t struct_size, into the library's own (dst, dst_size bytes, the
+ * library's sizeof): struct_size 0 stands for base_size (the struct's
+ * first version); fields the caller's version lacks stay zero, and dst's
+ * struct_size is set to dst_size. False when struct_size is below
+ * base_size, or above dst_size with a byte past it that is not zero (an
+ * option this library does not know).
+ */
+bool parley__config_copy(void *dst, size_t dst_size, const void *src, size_t base_size);
+
 /* Copies a protobuf string into a fixed buffer; false if it does not fit or is NULL. */
 bool parley__copy_str(char *dst, size_t cap, const char *src);
 
