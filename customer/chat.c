@@ -400,7 +400,8 @@ static void on_message(struct chat *c, const parley_event *ev)
     c->typing = false;
     keep_text(c, ev->text != NULL ? ev->text : "");
     /* Printed is read: tell the agent. */
-    if (c->client != NULL && parley_mark_read(c->client, ev->conversation_id, ev->seq) != PARLEY_OK)
+    if (c->client != NULL &&
+        parley_conversation_mark_read(c->client, ev->conversation_id, ev->seq) != PARLEY_OK)
         chat_status(c, "could not send a read receipt");
 }
 

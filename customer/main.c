@@ -299,7 +299,7 @@ static int export_all(parley_client *client, const char *path)
             break;
         fputs(i > 0 ? ",\n" : "\n", f);
         fwrite(json, 1, len > 0 && json[len - 1] == '\n' ? len - 1 : len, f);
-        parley_free(json, len + 1);
+        parley_free(json, len);
     }
     fputs(l.n > 0 ? "\n]\n" : "]\n", f);
     failed = ferror(f) != 0;
@@ -479,7 +479,7 @@ static int send_line(parley_client *client, struct chat *c, const char *queue, c
             chat_print_own(c, text, seq);
         }
     } else {
-        err = parley_send_text(client, c->conv, text, &seq);
+        err = parley_conversation_send_text(client, c->conv, text, &seq);
         if (err == PARLEY_OK)
             chat_print_own(c, text, seq);
     }
@@ -850,7 +850,7 @@ int main(int argc, char **argv)
 fail:
     parley_client_free(client);
     if (store.ops != NULL)
-        store.ops->close(store.ctx);
+        parley_store_close(&store);
     if (store.ops != NULL)
         chat_free(&chat);
     passphrase_release(&pass);

@@ -169,7 +169,7 @@ static void on_event(void *user, const parley_event *ev)
             p->texts[p->n_texts++] = strdup(ev->text);
         /* The demo's people read what arrives at once (agents once they hold the conversation). */
         if (p->state != PARLEY_CONV_QUEUED &&
-            parley_mark_read(p->c, ev->conversation_id, ev->seq) != PARLEY_OK)
+            parley_conversation_mark_read(p->c, ev->conversation_id, ev->seq) != PARLEY_OK)
             note(p, "* (read receipt not sent)");
         break;
     case PARLEY_EV_SENT:
@@ -374,7 +374,7 @@ static void print_view(const struct party *p)
 /* Sends text from p, logs it in p's transcript and in --texts. */
 static bool send(struct party *p, const char *text)
 {
-    parley_err err = parley_send_text(p->c, p->conv, text, &p->sent_seq);
+    parley_err err = parley_conversation_send_text(p->c, p->conv, text, &p->sent_seq);
 
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-demo: %s could not send: %s\n", p->role, parley_strerror(err));
@@ -532,7 +532,7 @@ static int echo(struct party *agent)
                 note(agent, "* closed the conversation");
                 return wait_for(agent, outboxes_empty, NULL, "had its outbox acknowledged") ? 0 : 1;
             }
-            if (parley_typing(agent->c, agent->conv, 1) != PARLEY_OK)
+            if (parley_conversation_typing(agent->c, agent->conv, 1) != PARLEY_OK)
                 note(agent, "* (typing notice not sent)");
             snprintf(reply, sizeof(reply), "echo: %s", text);
             if (!send(agent, reply))

@@ -85,7 +85,7 @@ static void refresh_state(struct app *a, struct tui_conv *c)
 static void typing_stop(struct app *a)
 {
     if (a->typing_sent) {
-        parley_err err = parley_typing(a->client, a->typing_conv, 0);
+        parley_err err = parley_conversation_typing(a->client, a->typing_conv, 0);
         (void)err; /* best effort: the notice also expires on the customer's side */
         a->typing_sent = 0;
     }
@@ -100,7 +100,7 @@ static void typing_update(struct app *a)
     if (a->typing_sent && (c == NULL || !writing || memcmp(c->id, a->typing_conv, 16) != 0))
         typing_stop(a);
     if (!a->typing_sent && writing && c != NULL && c->state == PARLEY_CONV_ACTIVE &&
-        parley_typing(a->client, c->id, 1) == PARLEY_OK) {
+        parley_conversation_typing(a->client, c->id, 1) == PARLEY_OK) {
         a->typing_sent = 1;
         memcpy(a->typing_conv, c->id, 16);
     }
@@ -135,7 +135,8 @@ static int cmd_send(struct app *a, struct tui_conv *c, const char *text)
         app_status(a, "%s", note);
         return 1;
     }
-    err = parley_send_text(a->client, c->id, d == GUARD_SEND_REDACTED ? r.redacted : text, &seq);
+    err = parley_conversation_send_text(a->client, c->id,
+                                        d == GUARD_SEND_REDACTED ? r.redacted : text, &seq);
     scanguard_result_wipe(&r);
     if (err == PARLEY_OK) {
         a->typing_sent = 0; /* a message ends the typing notice */
@@ -250,7 +251,7 @@ static void cmd_export(struct app *a, const struct tui_conv *c, const char *path
     } else {
         app_status(a, "exported #%s to %s", c->label, path);
     }
-    parley_free(json, len + 1);
+    parley_free(json, len);
 }
 
 static void cmd_search(struct app *a, const char *needle)

@@ -141,7 +141,7 @@ void app_mark_seen(struct app *a)
         return;
     c->unread = 0;
     if (c->state == PARLEY_CONV_ACTIVE && c->last_peer_seq > c->read_sent_seq &&
-        parley_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)
+        parley_conversation_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)
         c->read_sent_seq = c->last_peer_seq;
 }
 

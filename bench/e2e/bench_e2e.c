@@ -9,9 +9,9 @@
  * Per run: a fresh directory, relay and pair of clients; the customer
  * consents and opens a conversation, the agent claims it, then
  *  (1) latency: one text at a time with a pause between, customer
- *      parley_send_text() to the agent's PARLEY_EV_MESSAGE callback (the
+ *      parley_conversation_send_text() to the agent's PARLEY_EV_MESSAGE callback (the
  *      send time travels in the text, CLOCK_MONOTONIC, same process);
- *  (2) throughput: the customer calls parley_send_text() back to back
+ *  (2) throughput: the customer calls parley_conversation_send_text() back to back
  *      (the outbox window of the library limits what is in flight to the
  *      relay); the agent counts arrivals and the customer counts the
  *      delivery receipts that come back.
@@ -68,7 +68,7 @@ struct opts {
 /* What one message went through; times in ns on CLOCK_MONOTONIC, 0: not yet. */
 struct msg {
     uint64_t seq;
-    int64_t send_start, send_end; /* around parley_send_text() */
+    int64_t send_start, send_end; /* around parley_conversation_send_text() */
     int64_t acked;                /* customer: PARLEY_EV_SENT (the relay stored it) */
     int64_t arrived;              /* agent: PARLEY_EV_MESSAGE */
     int64_t transit;              /* agent: arrived minus the send time carried in the text */
@@ -656,9 +656,9 @@ static void send_one(struct run *r, int i)
     while ((size_t)len < r->o.text_size)
         text[len++] = 'x';
     text[len] = '\0';
-    err = parley_send_text(r->customer.c, r->conv, text, &seq);
+    err = parley_conversation_send_text(r->customer.c, r->conv, text, &seq);
     m->send_end = mono_ns();
-    check_ok(err, "parley_send_text");
+    check_ok(err, "parley_conversation_send_text");
     m->seq = seq;
     r->n_sent = i + 1;
 }
@@ -930,7 +930,7 @@ static void report(const struct opts *o)
     row(n, "(1) latency", "send → agent callback, p90 µs", F_LAT_P90, 0);
     row(n, "(1) latency", "send → agent callback, p99 µs", F_LAT_P99, 0);
     row(n, "(1) latency", "send → agent callback, max µs", F_LAT_MAX, 0);
-    row(n, "(1) latency", "parley_send_text() call, p50 µs", F_SEND_P50, 0);
+    row(n, "(1) latency", "parley_conversation_send_text() call, p50 µs", F_SEND_P50, 0);
     row(n, "(1) latency", "send → relay ack (PARLEY_EV_SENT), p50 µs", F_ACK_P50, 0);
     row(n, "(1) latency", "send → delivery receipt back (PARLEY_EV_DELIVERED), p50 µs",
         F_RECEIPT_P50, 0);
@@ -943,13 +943,13 @@ static void report(const struct opts *o)
             snprintf(w, sizeof(w), "(2a) throughput, window %d", o->window);
         else
             snprintf(w, sizeof(w), "(2b) throughput, burst");
-        row(n, w, "sent/s (parley_send_text() calls)", TFIG(v, T_SENT_RATE), 0);
+        row(n, w, "sent/s (parley_conversation_send_text() calls)", TFIG(v, T_SENT_RATE), 0);
         row(n, w, "delivered/s (agent callbacks)", TFIG(v, T_DELIV_RATE), 0);
         row(n, w, "receipted/s (receipt back at the customer)", TFIG(v, T_RECEIPT_RATE), 0);
         row(n, w, "messages lost (never reached the agent)", TFIG(v, T_LOST), 0);
         row(n, w, "envelopes rejected (PARLEY_EV_REJECTED, both sides)", TFIG(v, T_REJECTED), 0);
         row(n, w, "gaps reported (PARLEY_EV_GAP, both sides)", TFIG(v, T_GAPS), 0);
-        row(n, w, "parley_send_text() call, p50 µs", TFIG(v, T_SEND_CALL_P50), 0);
+        row(n, w, "parley_conversation_send_text() call, p50 µs", TFIG(v, T_SEND_CALL_P50), 0);
         row(n, w, "send → agent callback, p50 ms", TFIG(v, T_LOAD_P50), 1);
         row(n, w, "send → agent callback, max ms", TFIG(v, T_LOAD_MAX), 1);
         row(n, w, "customer outbox backlog when the sends end", TFIG(v, T_BACKLOG), 0);

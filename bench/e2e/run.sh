@@ -71,12 +71,12 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
     echo "- (1) latency: the customer sends one text at a time with a pause between;"
     echo "  latency is the agent's \`PARLEY_EV_MESSAGE\` callback time minus the"
     echo "  \`CLOCK_MONOTONIC\` time written into the text just before"
-    echo "  \`parley_send_text()\` (same process). The relay ack (\`PARLEY_EV_SENT\`)"
+    echo "  \`parley_conversation_send_text()\` (same process). The relay ack (\`PARLEY_EV_SENT\`)"
     echo "  and the receipt (\`PARLEY_EV_DELIVERED\`) are timed from the same start."
-    echo "- (2a) throughput with an application window: \`parley_send_text()\` back to"
+    echo "- (2a) throughput with an application window: \`parley_conversation_send_text()\` back to"
     echo "  back, but the customer waits while that many messages lack a delivery"
     echo "  receipt: what one conversation sustains without losing anything."
-    echo "- (2b) burst: \`parley_send_text()\` back to back, nothing else; only the"
+    echo "- (2b) burst: \`parley_conversation_send_text()\` back to back, nothing else; only the"
     echo "  library's outbox window (64 envelopes in flight to the relay) limits it."
     echo "  sent/s is the API rate (each call seals and commits the outbox row);"
     echo "  delivered/s counts the agent's callbacks up to the last one."
@@ -85,7 +85,7 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
     echo "for the network and a host thread that polls \`parley_client_event_fd()\` and"
     echo "calls \`parley_client_dispatch()\` (the customer's host thread makes the API"
     echo "calls). That way the network keeps moving while the customer's host thread"
-    echo "is inside \`parley_send_text()\`, as in an application with a UI thread;"
+    echo "is inside \`parley_conversation_send_text()\`, as in an application with a UI thread;"
     echo "\`--mode loop\` runs \`parley_client_run_once()\` loops instead. Nothing is"
     echo "pinned: relay (event loop and writer thread) and both clients (two threads"
     echo "each) share the machine's CPUs. Each cell is the median over the runs,"
@@ -107,7 +107,7 @@ valgrind --tool=callgrind on the client process):
 
 - Durability, not CPU, sets the latency. Each text costs 10 fdatasync
   calls in all: 3 in the customer's store (the outbox row in
-  `parley_send_text()`, the outbox delete when the relay acks, and the
+  `parley_conversation_send_text()`, the outbox delete when the relay acks, and the
   agent's receipt recorded),
   3 in the agent's (the message recorded before the callback, the receipt
   sealed into its outbox, the delete on the ack), and 4 relay commits (the
@@ -116,7 +116,7 @@ valgrind --tool=callgrind on the client process):
   commit does not help one conversation at a time: the relay made about
   as many commits as operations.
 - The path to the agent's callback holds two of them in series: the
-  customer's commit inside `parley_send_text()` (the call's p50 above) and
+  customer's commit inside `parley_conversation_send_text()` (the call's p50 above) and
   the agent's commit before its callback. The relay forwards the envelope
   to the agent while its own commit is still running and acks the sender
   after it, so the relay's fdatasync overlaps the agent's; that is why the

@@ -84,7 +84,7 @@ static void test_relay_killed(const char *relay_bin, const uint8_t conv[16])
     printf("relay killed and restarted in the middle of a stream\n");
     for (int i = 0; i < N_MESSAGES; i++) {
         snprintf(text, sizeof(text), "message %d", i);
-        CHECK_OK(parley_send_text(customer.c, conv, text, NULL));
+        CHECK_OK(parley_conversation_send_text(customer.c, conv, text, NULL));
         if (i % 4 == 0)
             h_pump_for(all, 5);
         if (i == N_MESSAGES / 2) {
@@ -108,7 +108,7 @@ static void test_client_restarted(const uint8_t conv[16])
     printf("customer process state dropped mid-stream and rebuilt from its store\n");
     for (int i = N_MESSAGES; i < N_MESSAGES + 10; i++) {
         snprintf(text, sizeof(text), "message %d", i);
-        CHECK_OK(parley_send_text(customer.c, conv, text, NULL));
+        CHECK_OK(parley_conversation_send_text(customer.c, conv, text, NULL));
     }
     /* No service at all: everything is only in the outbox on disk. */
     CHECK(parley_client_outbox_size(customer.c) == 10);
@@ -129,7 +129,8 @@ static void test_service_thread(const uint8_t conv[16])
     printf("service thread: events through the event fd, callbacks on this thread\n");
     CHECK_OK(parley_client_start_thread(customer.c));
     CHECK(parley_client_event_fd(customer.c) >= 0);
-    CHECK_OK(parley_send_text(alice.c, conv, "from alice, to a threaded customer", NULL));
+    CHECK_OK(
+        parley_conversation_send_text(alice.c, conv, "from alice, to a threaded customer", NULL));
     pfd.fd = parley_client_event_fd(customer.c);
     pfd.events = POLLIN;
     while (!h_has_text(&customer, "from alice, to a threaded customer") && waited < 10000) {
@@ -139,7 +140,7 @@ static void test_service_thread(const uint8_t conv[16])
         waited += 10;
     }
     CHECK(h_has_text(&customer, "from alice, to a threaded customer"));
-    CHECK_OK(parley_send_text(customer.c, conv, "threaded reply", NULL));
+    CHECK_OK(parley_conversation_send_text(customer.c, conv, "threaded reply", NULL));
     waited = 0;
     while (!h_has_text(&alice, "threaded reply") && waited < 10000) {
         parley_client_run_once(alice.c, 5);

@@ -79,13 +79,13 @@ static void test_conversation(void)
     CHECK_ERR(parley_conversation_open(customer.c, "nope", "Bonjour", conv), PARLEY_EINVAL);
     CHECK_OK(parley_conversation_open(customer.c, "support",
                                       "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e", conv));
-    CHECK_OK(parley_send_text(customer.c, conv, "Commande 4471", &seq));
+    CHECK_OK(parley_conversation_send_text(customer.c, conv, "Commande 4471", &seq));
     /* Both agents of the queue see it, with the first words. */
     CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
     CHECK(wait_state(&bob, conv, PARLEY_CONV_QUEUED));
     CHECK(h_has_text(&alice, "Bonjour, ma commande n'est pas arriv\xc3\xa9" "e"));
     CHECK(!h_has_text(&alice, "Commande 4471")); /* held until an agent claims */
-    CHECK_ERR(parley_send_text(alice.c, conv, "not yet", NULL), PARLEY_ESTATE);
+    CHECK_ERR(parley_conversation_send_text(alice.c, conv, "not yet", NULL), PARLEY_ESTATE);
 
     CHECK_OK(parley_conversation_claim(alice.c, conv));
     CHECK(wait_state(&customer, conv, PARLEY_CONV_ACTIVE));
@@ -95,12 +95,12 @@ static void test_conversation(void)
     CHECK_ERR(parley_conversation_claim(bob.c, conv), PARLEY_ESTATE);
     CHECK(h_wait_text(all, &alice, "Commande 4471", 10000));
 
-    CHECK_OK(parley_send_text(alice.c, conv, "Je regarde votre commande.", NULL));
+    CHECK_OK(parley_conversation_send_text(alice.c, conv, "Je regarde votre commande.", NULL));
     CHECK(h_wait_text(all, &customer, "Je regarde votre commande.", 10000));
     i = h_find(&customer, PARLEY_EV_MESSAGE, conv);
     CHECK(customer.events[i].sender_is_agent);
     CHECK(strcmp(customer.events[i].agent.display_name, "Alice Martin") == 0);
-    CHECK_OK(parley_send_text(customer.c, conv, "Merci \xf0\x9f\x99\x8f", NULL));
+    CHECK_OK(parley_conversation_send_text(customer.c, conv, "Merci \xf0\x9f\x99\x8f", NULL));
     CHECK(h_wait_text(all, &alice, "Merci \xf0\x9f\x99\x8f", 10000));
     CHECK(!h_has_text(&bob, "Merci \xf0\x9f\x99\x8f"));
     CHECK(h_wait(all, &alice, PARLEY_EV_DELIVERED, 1, 10000));
@@ -111,17 +111,18 @@ static void test_conversation(void)
     CHECK(wait_state(&customer, conv, PARLEY_CONV_ACTIVE));
     i = h_find(&customer, PARLEY_EV_CONVERSATION, conv);
     CHECK(i >= 0 && strcmp(customer.events[i].agent.agent_id, "bob") == 0);
-    CHECK_ERR(parley_send_text(alice.c, conv, "still here?", NULL), PARLEY_ESTATE);
+    CHECK_ERR(parley_conversation_send_text(alice.c, conv, "still here?", NULL), PARLEY_ESTATE);
 
-    CHECK_OK(parley_send_text(customer.c, conv, "Toujours l\xc3\xa0 ?", NULL));
+    CHECK_OK(parley_conversation_send_text(customer.c, conv, "Toujours l\xc3\xa0 ?", NULL));
     CHECK(h_wait_text(all, &bob, "Toujours l\xc3\xa0 ?", 10000));
     h_pump_for(all, 300);
     CHECK(!h_has_text(&alice, "Toujours l\xc3\xa0 ?"));
-    CHECK_OK(parley_send_text(bob.c, conv, "Oui, c'est Bob. Colis parti ce matin.", NULL));
+    CHECK_OK(
+        parley_conversation_send_text(bob.c, conv, "Oui, c'est Bob. Colis parti ce matin.", NULL));
     CHECK(h_wait_text(all, &customer, "Oui, c'est Bob. Colis parti ce matin.", 10000));
     CHECK_OK(parley_conversation_close(bob.c, conv, "resolved"));
     CHECK(wait_state(&customer, conv, PARLEY_CONV_CLOSED));
-    CHECK_ERR(parley_send_text(customer.c, conv, "encore", NULL), PARLEY_ESTATE);
+    CHECK_ERR(parley_conversation_send_text(customer.c, conv, "encore", NULL), PARLEY_ESTATE);
     h_pump_for(all, 200);
     CHECK(parley_client_outbox_size(customer.c) == 0);
     CHECK(parley_client_outbox_size(alice.c) == 0);
@@ -155,11 +156,11 @@ static void test_conversation(void)
         CHECK(strstr(json, "\"display_name\":\"Bob Lef\xc3\xa8vre\"") != NULL);
         if (getenv("PARLEY_TEST_EXPORT") != NULL)
             fputs(json, stdout);
-        parley_free(json, len + 1);
+        parley_free(json, len);
         CHECK_OK(parley_conversation_export(customer.c, conv, &json, &len));
         CHECK(strstr(json, "Merci \xf0\x9f\x99\x8f") != NULL);
         CHECK(strstr(json, "\"signature_valid\":true") != NULL);
-        parley_free(json, len + 1);
+        parley_free(json, len);
         {
             uint8_t unknown[16] = {0};
             CHECK_ERR(parley_conversation_export(customer.c, unknown, &json, &len), PARLEY_EINVAL);
@@ -249,7 +250,7 @@ static void test_custody_round_trip(void)
     CHECK_OK(parley_conversation_transfer(alice.c, conv, "bob"));
     CHECK(wait_active(&bob, conv, 2));
     CHECK(conv_state_is(&customer, conv, PARLEY_CONV_ACTIVE));
-    CHECK_OK(parley_send_text(bob.c, conv, "Bob pour la suite.", NULL));
+    CHECK_OK(parley_conversation_send_text(bob.c, conv, "Bob pour la suite.", NULL));
     CHECK(h_wait_text(all, &customer, "Bob pour la suite.", 10000));
 
     h_client_free(&customer);
@@ -294,7 +295,8 @@ static void test_erasure(void)
     CHECK_OK(parley_conversation_claim(alice.c, conv));
     CHECK(wait_state(&customer2, conv, PARLEY_CONV_ACTIVE));
     CHECK(wait_state(&bob, conv, PARLEY_CONV_TAKEN));
-    CHECK_OK(parley_send_text(customer2.c, conv, "Mon num\xc3\xa9ro est le 0612345678", NULL));
+    CHECK_OK(parley_conversation_send_text(customer2.c, conv,
+                                           "Mon num\xc3\xa9ro est le 0612345678", NULL));
     CHECK(h_wait_text(all, &alice, "Mon num\xc3\xa9ro est le 0612345678", 10000));
     CHECK(history_size(&alice, conv) == 2);
     CHECK(history_size(&bob, conv) == 1);
@@ -317,11 +319,11 @@ static void test_erasure(void)
     CHECK_OK(parley_conversation_export(alice.c, conv, &json, &len));
     CHECK(strstr(json, "\"erasure\":\"deleted\"") != NULL && strstr(json, "0612345678") == NULL);
     CHECK(strstr(json, "\"consent\"") == NULL);
-    parley_free(json, len + 1);
+    parley_free(json, len);
     CHECK_OK(parley_conversation_export(bob.c, conv, &json, &len));
     CHECK(strstr(json, "\"erasure\":\"kept\"") != NULL);
     CHECK(strstr(json, "Mon dossier m\xc3\xa9" "dical") != NULL);
-    parley_free(json, len + 1);
+    parley_free(json, len);
     /* A new consent, a new conversation: all works again. */
     CHECK_OK(parley_client_consent(customer2.c));
     CHECK_OK(parley_conversation_open(customer2.c, "support", "Nouvelle question", conv));

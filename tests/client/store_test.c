@@ -47,9 +47,9 @@ static parley_store open_store(void)
 
 static void close_store(parley_store *s)
 {
-    s->ops->close(s->ctx);
-    s->ops = NULL;
-    s->ctx = NULL;
+    parley_store_close(s);
+    CHECK(s->ops == NULL && s->ctx == NULL);
+    parley_store_close(s); /* closed already: nothing happens */
 }
 
 static int put(parley_store *s, const char *tbl, const void *k, size_t kn, const void *v,

@@ -285,7 +285,7 @@ static void test_agent_keys_are_sealed_records_and_warnings_clean(void)
     CHECK(rows(&store, "customer_agents") == 0);
     CHECK(rows(&store, "host") == 1);
     parley_client_free(client);
-    store.ops->close(store.ctx);
+    parley_store_close(&store);
     CHECK(!store_files_have("sealed.db", BRAND "/alice", strlen(BRAND "/alice")));
     CHECK(!store_files_have("sealed.db", key1, 32) && !store_files_have("sealed.db", key2, 32));
     store_files_remove("sealed.db");
@@ -335,7 +335,7 @@ static void test_old_rows_moved_then_erased(void)
                                       &val_len));
     CHECK(val == NULL && val_len == 0);
     parley_client_free(client);
-    store.ops->close(store.ctx);
+    parley_store_close(&store);
     store_files_remove("moved.db");
     chat_free(&c);
     capture_free(&cap);

@@ -103,7 +103,7 @@ static int pump(struct customer *cu, int (*done)(struct customer *, const char *
             return done == NULL ? 0 : -1;
         parley_client_run_once(cu->c, 20);
         if (cu->open && cu->last_seq > read_up_to && cu->state == PARLEY_CONV_ACTIVE) {
-            parley_err err = parley_mark_read(cu->c, cu->conv, cu->last_seq);
+            parley_err err = parley_conversation_mark_read(cu->c, cu->conv, cu->last_seq);
             if (err == PARLEY_OK)
                 read_up_to = cu->last_seq;
         }
@@ -209,11 +209,11 @@ int main(int argc, char **argv)
             if (pump(&cu, has_text, step + 7, WAIT_MS) != 0)
                 rc = fail(step, "timed out");
         } else if (strncmp(step, "say:", 4) == 0) {
-            parley_err err = parley_send_text(cu.c, cu.conv, step + 4, NULL);
+            parley_err err = parley_conversation_send_text(cu.c, cu.conv, step + 4, NULL);
             if (err != PARLEY_OK)
                 rc = fail(step, parley_strerror(err));
         } else if (strcmp(step, "typing") == 0) {
-            parley_err err = parley_typing(cu.c, cu.conv, 1);
+            parley_err err = parley_conversation_typing(cu.c, cu.conv, 1);
             if (err != PARLEY_OK)
                 rc = fail(step, parley_strerror(err));
         } else if (strncmp(step, "agent:", 6) == 0) {

@@ -1,5 +1,6 @@
 /*
- * parley__grow, the one helper every growable array of the library uses:
+ * parley__grow, the one helper every growable array of the library uses
+ * (and parley__grow_wiped, the same for arrays of plaintext):
  * capacities double (so filling an array element by element costs a
  * logarithmic number of reallocations), a request that would overflow
  * size_t is refused and leaves the array as it was.
@@ -70,9 +71,32 @@ static void refuses_overflow(void)
     free(v);
 }
 
+/* The wiping variant grows alike and keeps what the array held. */
+static void wiped_keeps_contents(void)
+{
+    char *p = NULL, *g;
+    size_t cap = 0;
+
+    for (size_t n = 0; n < 5000; n++) {
+        size_t before = cap;
+
+        g = parley__grow_wiped(p, &cap, n + 1, 1);
+        CHECK(g != NULL && cap >= n + 1);
+        CHECK(cap == before || (before == 0 ? cap == 16 : cap == 2 * before));
+        CHECK(cap != before || g == p);
+        p = g;
+        p[n] = (char)('a' + n % 26);
+    }
+    for (size_t n = 0; n < 5000; n++)
+        CHECK(p[n] == (char)('a' + n % 26));
+    CHECK(parley__grow_wiped(p, &cap, SIZE_MAX / 2 + 1, 2) == NULL && cap == 8192);
+    free(p);
+}
+
 int main(void)
 {
     grows_geometrically();
+    wiped_keeps_contents();
     jumps_to_what_is_needed();
     refuses_overflow();
     return 0;

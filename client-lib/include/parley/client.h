@@ -35,6 +35,8 @@ typedef struct parley_client parley_client;
 typedef void (*parley_event_fn)(void *user, const parley_event *ev);
 
 typedef struct parley_client_config {
+    size_t struct_size;          /* sizeof(parley_client_config); 0: this first version, the
+                                    fields up to `user` (the rules: parley/session.h) */
     const char *relay_url;       /* "ws://127.0.0.1:8787/" or "wss://..." */
     const uint8_t *brand_pk;     /* the pinned brand key, 32 bytes */
     const char *brand_id;
@@ -182,9 +184,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c
  * its sequence number. Returns PARLEY_ENOCONSENT, PARLEY_ESTATE (closed,
  * transferred, not claimed by this agent), PARLEY_EINVAL, PARLEY_EIO.
  */
-PARLEY_API PARLEY_NODISCARD parley_err parley_send_text(parley_client *c,
-                                                        const uint8_t conversation_id[16],
-                                                        const char *text, uint64_t *seq);
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_send_text(
+    parley_client *c, const uint8_t conversation_id[16], const char *text, uint64_t *seq);
 
 /* Agents: claims a queued conversation. PARLEY_ESTATE if not queued. */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_claim(parley_client *c,
@@ -213,12 +214,10 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_close(parley_client *
  * and typing notices (sent at once if connected, otherwise dropped; never
  * stored or resent).
  */
-PARLEY_API PARLEY_NODISCARD parley_err parley_mark_read(parley_client *c,
-                                                        const uint8_t conversation_id[16],
-                                                        uint64_t seq);
-PARLEY_API PARLEY_NODISCARD parley_err parley_typing(parley_client *c,
-                                                     const uint8_t conversation_id[16],
-                                                     int active);
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_mark_read(
+    parley_client *c, const uint8_t conversation_id[16], uint64_t seq);
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_typing(
+    parley_client *c, const uint8_t conversation_id[16], int active);
 
 /* A conversation's state; PARLEY_EINVAL if unknown. */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_state(
@@ -244,7 +243,7 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_history(
  * (the signed bytes in base64, with its notice version and time, checked
  * again here) and every message of the local history (sequence number,
  * time, sender, text). *json is NUL-terminated, *len bytes without the
- * NUL, freed with parley_free(*json, *len + 1). Returns PARLEY_OK,
+ * NUL, freed with parley_free(*json, *len). Returns PARLEY_OK,
  * PARLEY_EINVAL (unknown conversation), PARLEY_EIO, PARLEY_ENOMEM.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_export(
@@ -290,6 +289,18 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_record_get(parley_client *c
 
 /* Envelopes in the outbox not yet acknowledged by the relay. */
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
+
+/*
+ * The names of libparley 0.2, kept for one release: the same calls as
+ * parley_conversation_send_text, _mark_read and _typing.
+ */
+PARLEY_API PARLEY_NODISCARD PARLEY_DEPRECATED("parley_conversation_send_text") parley_err
+parley_send_text(parley_client *c, const uint8_t conversation_id[16], const char *text,
+                 uint64_t *seq);
+PARLEY_API PARLEY_NODISCARD PARLEY_DEPRECATED("parley_conversation_mark_read") parley_err
+parley_mark_read(parley_client *c, const uint8_t conversation_id[16], uint64_t seq);
+PARLEY_API PARLEY_NODISCARD PARLEY_DEPRECATED("parley_conversation_typing") parley_err
+parley_typing(parley_client *c, const uint8_t conversation_id[16], int active);
 
 #ifdef __cplusplus
 }

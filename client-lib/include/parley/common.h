@@ -20,8 +20,10 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define PARLEY_NODISCARD __attribute__((warn_unused_result))
+#define PARLEY_DEPRECATED(use) __attribute__((deprecated("use " use)))
 #else
 #define PARLEY_NODISCARD
+#define PARLEY_DEPRECATED(use)
 #endif
 
 /*
@@ -70,8 +72,12 @@ typedef enum parley_err {
 PARLEY_API const char *parley_strerror(parley_err err);
 
 /*
- * Frees a buffer the library returned through a uint8_t ** out-parameter.
- * The buffer is wiped first. NULL is a no-op. Thread-safe.
+ * Frees a buffer the library returned through an out-parameter (uint8_t
+ * ** or char **), wiping it first. len is the length the library
+ * returned with that buffer, in the size_t out-parameter beside it; for
+ * text it does not count the NUL terminator, which is nothing to wipe
+ * (passing it counted as well does no harm). NULL is a no-op.
+ * Thread-safe.
  */
 PARLEY_API void parley_free(void *buf, size_t len);
 

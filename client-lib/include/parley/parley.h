@@ -5,6 +5,9 @@
  * included alone, by the audience it serves:
  *
  *   applications and widgets   parley/client.h  the chat client (customers, agents)
+ *                              parley/session.h the client's protocol core without I/O,
+ *                                               for hosts with their own connection
+ *                                               (the browser widget, mobile apps)
  *                              parley/store.h   the store interface and sqlite store
  *                              parley/pin.h     the brand pin a client is configured with
  *                              parley/cert.h    certificates and directories, as read

@@ -54,11 +54,17 @@ typedef struct parley_store {
 } parley_store;
 
 /*
+ * Closes a store through its ops table (a store whose close is NULL
+ * needs none) and clears *store. NULL, or a store cleared already: no-op.
+ */
+PARLEY_API void parley_store_close(parley_store *store);
+
+/*
  * Opens (creating if needed) the default store: one sqlite database at
  * path, WAL mode, synchronous=FULL, secure_delete; compact checkpoints and
  * truncates the WAL, whose frames would otherwise keep deleted rows. Fills *out. Returns PARLEY_OK,
  * PARLEY_EINVAL, PARLEY_EIO (cannot open or create), PARLEY_ENOMEM.
- * Release with out->ops->close(out->ctx).
+ * Release with parley_store_close(out).
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_store_sqlite_open(parley_store *out,
                                                                 const char *path);

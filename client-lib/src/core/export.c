@@ -23,7 +23,8 @@ static void jb_put(struct jbuf *b, const char *s, size_t n)
 
     if (b->failed)
         return;
-    grown = n < SIZE_MAX - b->n - 1 ? parley__grow(b->p, &b->cap, b->n + n + 1, 1) : NULL;
+    /* Conversations in clear: no old copy of the buffer is left in freed memory. */
+    grown = n < SIZE_MAX - b->n - 1 ? parley__grow_wiped(b->p, &b->cap, b->n + n + 1, 1) : NULL;
     if (grown == NULL) {
         b->failed = true;
         return;

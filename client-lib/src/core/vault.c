@@ -200,6 +200,16 @@ static parley_err vault_unlock(struct parley__vault *v, const parley_store *stor
     return vault_check(v, store);
 }
 
+void parley_store_close(parley_store *store)
+{
+    if (store == NULL || store->ops == NULL)
+        return;
+    if (store->ops->close != NULL)
+        store->ops->close(store->ctx);
+    store->ops = NULL;
+    store->ctx = NULL;
+}
+
 parley_err parley__vault_open(struct parley__vault *v, const parley_store *store, const char *pass,
                               size_t pass_len, parley_kdf_cost cost)
 {

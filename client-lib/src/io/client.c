@@ -16,6 +16,9 @@
 #include "parley/client.h"
 #include "transport.h"
 
+/* The size of parley_client_config in its first version (struct_size 0). */
+#define CLIENT_CONFIG_V1 (offsetof(parley_client_config, user) + sizeof(void *))
+
 #define BACKOFF_MIN_MS 500u
 #define BACKOFF_MAX_MS 30000u
 
@@ -293,8 +296,9 @@ static parley_err client_session(parley_client *c, const parley_client_config *c
     return err;
 }
 
-parley_err parley_client_new(parley_client **out, const parley_client_config *cfg)
+parley_err parley_client_new(parley_client **out, const parley_client_config *config)
 {
+    parley_client_config copy, *cfg = &copy;
     pthread_mutexattr_t attr;
     parley_client *c;
     parley_err err;
@@ -302,7 +306,8 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *cf
     if (out == NULL)
         return PARLEY_EINVAL;
     *out = NULL;
-    if (cfg == NULL || cfg->relay_url == NULL || cfg->brand_pk == NULL ||
+    if (config == NULL || !parley__config_copy(&copy, sizeof(copy), config, CLIENT_CONFIG_V1) ||
+        cfg->relay_url == NULL || cfg->brand_pk == NULL ||
         cfg->directory_key == NULL ||
         !parley_id_valid(cfg->brand_id) || cfg->passphrase == NULL ||
         (cfg->store == NULL && cfg->storage_path == NULL))
@@ -348,7 +353,7 @@ void parley_client_free(parley_client *c)
     parley__transport_free(c->t);
     parley_session_free(c->s);
     if (c->own_store)
-        c->store.ops->close(c->store.ctx);
+        parley_store_close(&c->store);
     free(c->url);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -438,7 +443,8 @@ parley_err parley_conversation_open(parley_client *c, const char *queue, const c
     CALL(c, parley_session_conversation_open(c->s, queue, text, conversation_id, now_ms()));
 }
 
-parley_err parley_send_text(parley_client *c, const uint8_t conversation_id[16], const char *text,
+parley_err parley_conversation_send_text(parley_client *c, const uint8_t conversation_id[16],
+                                          const char *text,
                             uint64_t *seq)
 {
     CALL(c, parley_session_conversation_send_text(c->s, conversation_id, text, seq, now_ms()));
@@ -461,12 +467,14 @@ parley_err parley_conversation_close(parley_client *c, const uint8_t conversatio
     CALL(c, parley_session_conversation_close(c->s, conversation_id, reason, now_ms()));
 }
 
-parley_err parley_mark_read(parley_client *c, const uint8_t conversation_id[16], uint64_t seq)
+parley_err parley_conversation_mark_read(parley_client *c, const uint8_t conversation_id[16],
+                                          uint64_t seq)
 {
     CALL(c, parley_session_conversation_mark_read(c->s, conversation_id, seq, now_ms()));
 }
 
-parley_err parley_typing(parley_client *c, const uint8_t conversation_id[16], int active)
+parley_err parley_conversation_typing(parley_client *c, const uint8_t conversation_id[16],
+                                       int active)
 {
     CALL(c, parley_session_conversation_typing(c->s, conversation_id, active, now_ms()));
 }
@@ -540,4 +548,21 @@ parley_err parley_client_erase(parley_client *c)
 parley_err parley_client_withdraw_consent(parley_client *c)
 {
     CALL(c, parley_session_withdraw_consent(c->s, now_ms()));
+}
+
+/* The names of libparley 0.2 (parley/client.h). */
+parley_err parley_send_text(parley_client *c, const uint8_t conversation_id[16], const char *text,
+                            uint64_t *seq)
+{
+    return parley_conversation_send_text(c, conversation_id, text, seq);
+}
+
+parley_err parley_mark_read(parley_client *c, const uint8_t conversation_id[16], uint64_t seq)
+{
+    return parley_conversation_mark_read(c, conversation_id, seq);
+}
+
+parley_err parley_typing(parley_client *c, const uint8_t conversation_id[16], int active)
+{
+    return parley_conversation_typing(c, conversation_id, active);
 }

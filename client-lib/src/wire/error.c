@@ -71,20 +71,46 @@ parley_err parley__pack(const ProtobufCMessage *msg, uint8_t **out, size_t *out_
     return PARLEY_OK;
 }
 
+/* The capacity to grow cap to for need elements of elem bytes; 0 when it would overflow. */
+static size_t grow_want(size_t cap, size_t need, size_t elem)
+{
+    size_t want = cap > 0 ? cap : 16;
+
+    while (want < need)
+        want = want > SIZE_MAX / 2 ? need : want * 2;
+    return elem == 0 || want > SIZE_MAX / elem ? 0 : want;
+}
+
 void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
-    size_t want = *cap > 0 ? *cap : 16;
+    size_t want;
     void *grown;
 
     if (need <= *cap)
         return arr;
-    while (want < need)
-        want = want > SIZE_MAX / 2 ? need : want * 2;
-    if (elem == 0 || want > SIZE_MAX / elem)
-        return NULL;
-    grown = realloc(arr, want * elem);
+    want = grow_want(*cap, need, elem);
+    grown = want > 0 ? realloc(arr, want * elem) : NULL;
     if (grown != NULL)
         *cap = want;
+    return grown;
+}
+
+void *parley__grow_wiped(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    size_t want;
+    void *grown;
+
+    if (need <= *cap)
+        return arr;
+    want = grow_want(*cap, need, elem);
+    grown = want > 0 ? malloc(want * elem) : NULL;
+    if (grown == NULL)
+        return NULL;
+    if (arr != NULL) {
+        memcpy(grown, arr, *cap * elem);
+        parley_free(arr, *cap * elem);
+    }
+    *cap = want;
     return grown;
 }
 

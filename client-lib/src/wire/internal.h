@@ -116,6 +116,8 @@ bool parley__utf8_valid(const uint8_t *s, size_t n, bool text);
  * growable array of the library grows through it.
  */
 void *parley__grow(void *arr, size_t *cap, size_t need, size_t elem);
+/* The same for an array that holds secrets or plaintext: the old block is wiped, not left behind. */
+void *parley__grow_wiped(void *arr, size_t *cap, size_t need, size_t elem);
 
 /*
  * Copies a caller's configuration struct, whose first member is its
