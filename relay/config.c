@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "pin.h"
+#include "web.h"
 
 enum kind { K_STR, K_INT, K_U32, K_U64, K_SIZE, K_LEVEL, K_BRAND, K_ORIGIN };
 
@@ -81,6 +82,12 @@ static const struct option_def options[] = {
     OPT("audit-retention", K_U64, audit_retention,
         "seconds audit entries are kept (default 31536000, 12 months)"),
     OPT("audit-segment", K_U64, audit_segment, "seconds per audit segment file (default 86400)"),
+    OPT("web-root", K_STR, web_root,
+        "directory of static files served over HTTP GET (the widget; default none)"),
+    OPT("web-frame-ancestors", K_STR, web_frame_ancestors,
+        "pages that may frame what web-root serves, as CSP frame-ancestors (default 'self')"),
+    OPT("web-max-file", K_U64, web_max_file,
+        "largest file web-root serves in bytes (default 16 MiB)"),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -120,6 +127,8 @@ void config_defaults(struct relay_config *c)
     c->expiry_interval = 60;
     c->audit_retention = 365u * 24 * 3600;
     c->audit_segment = 24u * 3600;
+    snprintf(c->web_frame_ancestors, sizeof(c->web_frame_ancestors), "'self'");
+    c->web_max_file = 16u << 20;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -309,7 +318,8 @@ static void usage(void)
            "flags override the file.\n\n");
     for (size_t i = 0; i < N_OPTIONS; i++)
         printf("  --%-17s %s\n", options[i].name, options[i].help);
-    printf("\nGET /healthz and GET /metrics are served on the same listener.\n");
+    printf("\nGET /healthz and GET /metrics are served on the same listener, and with\n"
+           "--web-root the files of that directory.\n");
 }
 
 int config_parse_args(struct relay_config *c, int argc, char **argv)
@@ -357,6 +367,11 @@ int config_check(const struct relay_config *c)
         fprintf(stderr, "parley-relay: listen and db cannot be empty\n");
         return -1;
     }
+    if (!web_frame_ancestors_ok(c->web_frame_ancestors)) {
+        fprintf(stderr, "parley-relay: web-frame-ancestors must be a CSP source list "
+                        "(printable, without ';' or ',')\n");
+        return -1;
+    }
     /*
      * Upper bounds too: the relay counts timeouts in 32-bit milliseconds,
      * adds max_frame to its buffer sizes and compares durations as signed
@@ -373,7 +388,7 @@ int config_check(const struct relay_config *c)
         c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||
         c->expiry_interval > CONFIG_MAX_TIMEOUT || c->ttl == 0 || c->ttl > CONFIG_MAX_DURATION ||
         c->audit_segment == 0 || c->audit_retention > CONFIG_MAX_DURATION ||
-        c->audit_segment > c->audit_retention) {
+        c->audit_segment > c->audit_retention || c->web_max_file > CONFIG_MAX_WEB_FILE) {
         fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");
         return -1;
     }

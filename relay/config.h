@@ -59,6 +59,9 @@ struct relay_config {
     char audit_log[512];           /* empty: <db>.audit */
     uint64_t audit_retention;      /* seconds */
     uint64_t audit_segment;        /* seconds per segment file */
+    char web_root[512];            /* static files served over HTTP (empty: none) */
+    char web_frame_ancestors[256]; /* CSP frame-ancestors of what is served */
+    uint64_t web_max_file;         /* bytes: larger files are not served */
 };
 
 /* Longest config-file line, without its newline. */
@@ -67,6 +70,7 @@ struct relay_config {
 #define CONFIG_MAX_FRAME (64u << 20)              /* bytes */
 #define CONFIG_MAX_TIMEOUT 86400u                 /* seconds: timeouts, expiry interval */
 #define CONFIG_MAX_DURATION (100ull * 366 * 86400) /* seconds: ttl, audit retention */
+#define CONFIG_MAX_WEB_FILE (1ull << 30)          /* bytes */
 
 void config_defaults(struct relay_config *c);
 

@@ -18,6 +18,7 @@
 #include "map.h"
 #include "metrics.h"
 #include "store.h"
+#include "web.h"
 
 struct audit;
 struct erasure;
@@ -78,6 +79,9 @@ struct conn {
     /* Send side: frames queued after LWS_PRE bytes of headroom; the first tx_off are sent. */
     uint8_t *tx;
     size_t tx_len, tx_cap, tx_off;
+    /* A file from the web root being sent after the queue: its descriptor (-1: none), bytes left. */
+    int file_fd;
+    uint64_t file_left;
     /* Frames received (at the unauthenticated rate until authenticated). */
     struct bucket frames;
     uint32_t over_limit;
@@ -98,6 +102,7 @@ struct relay {
     struct lws_vhost *vhost;
     struct store *store;
     struct audit *audit;                 /* metadata-only audit log */
+    struct web web;                      /* static files (--web-root) */
     struct store_batch pending;          /* arrived this iteration, not yet handed over */
     struct store_batch done;
     struct metrics metrics;

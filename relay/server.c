@@ -38,10 +38,12 @@
 #include "log.h"
 #include "relay.h"
 #include "server.h"
+#include "web.h"
 #include "ws.h"
 
 #define TX_CHUNK_MIN 4096u
 #define TX_TLS_CHUNK 16384u
+#define FILE_CHUNK 32768u     /* read from a served file at a time */
 #define RATE_STRIKES_MAX 1000u   /* frames over the rate in a row before a close */
 /* Bytes a peer may still send once its connection is closing, before it is dropped at once. */
 #define AFTER_CLOSE_MAX (1024u * 1024u)
@@ -200,20 +202,41 @@ void conn_close(struct relay *r, struct conn *c, uint16_t code, enum reject_reas
 /* ------------------------------------------------------------------ */
 /* HTTP */
 
-static void http_reply(struct relay *r, struct conn *c, int status, const char *reason,
-                       const char *ctype, const char *body, size_t body_len, const char *extra)
+static void http_reply(struct relay *r, struct conn *c, int status, const char *ctype,
+                       const char *body, size_t body_len, const char *extra)
 {
-    char head[512];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-                     status, reason, ctype, body_len, extra != NULL ? extra : "");
+    char head[512], headers[256];
+    size_t n;
 
-    if (n > 0 && (size_t)n < sizeof(head))
-        queue_raw(c, head, (size_t)n);
+    snprintf(headers, sizeof(headers), "Cache-Control: no-store\r\n%s", extra != NULL ? extra : "");
+    n = http_format_head(head, sizeof(head), status, ctype, (int64_t)body_len, headers);
+    if (n > 0)
+        queue_raw(c, head, n);
     if (body_len > 0)
         queue_raw(c, body, body_len);
     conn_close(r, c, 0, REJECT_bad_request, false);
+}
+
+/*
+ * A file of the web root: its head now, its bytes from conn_writable as
+ * the socket takes them, so a large file costs one chunk of memory and a
+ * slow reader holds nothing more. A transfer that makes no progress for
+ * frame-timeout seconds is cut off.
+ */
+static void serve_file(struct relay *r, struct conn *c, const struct http_request *req)
+{
+    struct web_reply w;
+
+    web_request(&r->web, req, &w);
+    if (w.refused)
+        metrics_reject(&r->metrics, REJECT_bad_request);
+    if (w.head_len > 0)
+        queue_raw(c, w.head, w.head_len);
+    c->file_fd = w.fd;
+    c->file_left = w.body_len;
+    conn_close(r, c, 0, REJECT_bad_request, false);
+    if (c->file_fd >= 0)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)r->cfg.frame_timeout);
 }
 
 static bool origin_allowed(const struct relay *r, const struct http_request *req)
@@ -234,8 +257,7 @@ static void serve_metrics(struct relay *r, struct conn *c)
     health_metrics(r);
     n = metrics_render(&r->metrics, buf, sizeof(buf));
 
-    http_reply(r, c, n > 0 ? 200 : 500, n > 0 ? "OK" : "Internal Server Error",
-               "text/plain; version=0.0.4", buf, n, NULL);
+    http_reply(r, c, n > 0 ? 200 : 500, "text/plain; version=0.0.4", buf, n, NULL);
 }
 
 /* 200 "ok", or 503 with a "degraded: ..." line per reason (the store or the audit log refuses writes). */
@@ -245,8 +267,7 @@ static void serve_health(struct relay *r, struct conn *c)
     size_t n = 0;
     int status = health_render(r, body, sizeof(body), &n);
 
-    http_reply(r, c, status, status == 200 ? "OK" : "Service Unavailable", "text/plain", body, n,
-               NULL);
+    http_reply(r, c, status, "text/plain", body, n, NULL);
 }
 
 /* Returns bytes consumed from rx, or -1 when the connection is closing. */
@@ -260,7 +281,14 @@ static long http_input(struct relay *r, struct conn *c)
         return 0;
     if (head < 0) {
         metrics_reject(&r->metrics, REJECT_bad_request);
-        http_reply(r, c, 400, "Bad Request", "text/plain", "bad request\n", 12, NULL);
+        http_reply(r, c, 400, "text/plain", "bad request\n", 12, NULL);
+        return -1;
+    }
+    if (http_wants_upgrade(&req) && !http_is_upgrade(&req)) {
+        /* A WebSocket handshake that is not one the relay can answer. */
+        metrics_reject(&r->metrics, REJECT_bad_request);
+        http_reply(r, c, 400, "text/plain", "bad websocket handshake\n", 24,
+                   req.version != 13 ? "Sec-WebSocket-Version: 13\r\n" : NULL);
         return -1;
     }
     if (!http_is_upgrade(&req)) {
@@ -268,19 +296,20 @@ static long http_input(struct relay *r, struct conn *c)
             serve_health(r, c);
         else if (strcmp(req.method, "GET") == 0 && strcmp(req.path, "/metrics") == 0)
             serve_metrics(r, c);
+        else if (r->web.root_fd >= 0)
+            serve_file(r, c, &req);
         else
-            http_reply(r, c, 404, "Not Found", "text/plain", "not found\n", 10, NULL);
+            http_reply(r, c, 404, "text/plain", "not found\n", 10, NULL);
         return -1;
     }
     if (!req.protocol_ok) {
         metrics_reject(&r->metrics, REJECT_subprotocol);
-        http_reply(r, c, 400, "Bad Request", "text/plain", "subprotocol parley.v2 required\n", 31,
-                   NULL);
+        http_reply(r, c, 400, "text/plain", "subprotocol parley.v2 required\n", 31, NULL);
         return -1;
     }
     if (!origin_allowed(r, &req)) {
         metrics_reject(&r->metrics, REJECT_origin);
-        http_reply(r, c, 403, "Forbidden", "text/plain", "origin not allowed\n", 19, NULL);
+        http_reply(r, c, 403, "text/plain", "origin not allowed\n", 19, NULL);
         return -1;
     }
     ws_accept_key(req.key, accept);
@@ -525,6 +554,7 @@ static int conn_open(struct relay *r, struct conn *c, struct lws *wsi)
     struct map_entry *ip;
 
     memset(c, 0, sizeof(*c));
+    c->file_fd = -1;
     if (r->stopping)
         return -1; /* c->wsi stays NULL: conn_gone has nothing to undo */
     c->wsi = wsi;
@@ -574,6 +604,9 @@ static void conn_gone(struct relay *r, struct conn *c)
     free(c->rx);
     free(c->msg);
     free(c->tx);
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
     c->wsi = NULL;
 }
 
@@ -605,12 +638,41 @@ static int tx_flush(struct conn *c)
     return 1;
 }
 
+/*
+ * The next chunk of the file being served, once the queue is out. -1
+ * when the file cannot be read whole (it shrank, or failed): the peer was
+ * promised Content-Length bytes, so the connection is cut.
+ */
+static int file_refill(struct conn *c)
+{
+    size_t n = c->file_left < FILE_CHUNK ? (size_t)c->file_left : FILE_CHUNK;
+    ssize_t got;
+
+    if (!tx_reserve(c, n))
+        return -1;
+    got = read(c->file_fd, c->tx + LWS_PRE + c->tx_len, n);
+    if (got <= 0)
+        return -1;
+    c->tx_len += (size_t)got;
+    c->file_left -= (uint64_t)got;
+    if (c->file_left == 0) {
+        close(c->file_fd);
+        c->file_fd = -1;
+    }
+    return 0;
+}
+
 static int conn_writable(struct relay *r, struct conn *c)
 {
+    if (conn_queued(c) == 0 && c->file_fd >= 0 && file_refill(c) != 0)
+        return -1;
     if (conn_queued(c) > 0) {
+        size_t before = conn_queued(c);
         int rc = tx_flush(c);
         if (rc < 0)
             return -1;
+        if (c->file_fd >= 0 && conn_queued(c) < before) /* progress: the transfer goes on */
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)r->cfg.frame_timeout);
         if (rc > 0 && c->tx_cap > LWS_PRE + 64 * 1024u) {
             free(c->tx); /* a burst's buffer is not kept */
             c->tx = NULL;
@@ -819,6 +881,11 @@ int server_run(struct relay *r)
         fprintf(stderr, "parley-relay: cannot create the event loop\n");
         return 1;
     }
+    if (web_open(&r->web, r->cfg.web_root, r->cfg.web_frame_ancestors, r->cfg.web_max_file, err,
+                 sizeof(err)) != 0) {
+        fprintf(stderr, "parley-relay: web root %s\n", err);
+        return 1;
+    }
     if (store_open(&r->store, r->cfg.db, store_wake, r, &max_seq, err, sizeof(err)) != 0) {
         fprintf(stderr, "parley-relay: database %s\n", err);
         return 1;
@@ -935,6 +1002,7 @@ int server_run(struct relay *r)
     r->store = NULL;
     audit_close(r->audit);
     r->audit = NULL;
+    web_close(&r->web);
     log_event(LOG_INFO, "stopped", NULL);
     return r->exit_code;
 }

@@ -74,6 +74,10 @@ static void header_field(struct http_request *r, const char *name, size_t nlen, 
     } else if (nlen == 6 && strncasecmp(name, "origin", 6) == 0) {
         r->has_origin = true;
         copy_value(r->origin, sizeof(r->origin), v, vlen);
+    } else if (nlen == 13 && strncasecmp(name, "if-none-match", 13) == 0) {
+        /* Too long to be one of ours: as if absent (the file is sent whole). */
+        copy_value(r->if_none_match, sizeof(r->if_none_match), v,
+                   vlen < sizeof(r->if_none_match) ? vlen : 0);
     }
 }
 
@@ -132,6 +136,43 @@ bool http_is_upgrade(const struct http_request *r)
 {
     return strcmp(r->method, "GET") == 0 && r->upgrade_websocket && r->connection_upgrade &&
            r->version == 13 && r->key_count == 1 && r->key[0] != '\0';
+}
+
+bool http_wants_upgrade(const struct http_request *r)
+{
+    return r->upgrade_websocket || r->key_count > 0 || r->version != 0 || r->has_protocol;
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+size_t http_format_head(char *out, size_t cap, int status, const char *ctype, int64_t length,
+                        const char *extra)
+{
+    char type[160] = "", size[48] = "";
+    int n;
+
+    if (ctype != NULL)
+        snprintf(type, sizeof(type), "Content-Type: %s\r\n", ctype);
+    if (length >= 0)
+        snprintf(size, sizeof(size), "Content-Length: %lld\r\n", (long long)length);
+    n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%sConnection: close\r\n%s\r\n", status,
+                 http_reason(status), type, size, extra != NULL ? extra : "");
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 void ws_accept_key(const char *key, char out[32])

@@ -28,6 +28,7 @@ struct http_request {
     bool protocol_ok;         /* ... listing parley.v2 */
     bool has_origin;
     char origin[HTTP_HEAD_MAX]; /* whole: a cut Origin could pass for an allowed one */
+    char if_none_match[128];  /* If-None-Match ("" when absent or too long) */
 };
 
 /*
@@ -39,6 +40,21 @@ long http_parse_request(const uint8_t *buf, size_t len, struct http_request *r);
 
 /* True when r asks for a WebSocket upgrade we can answer (version 13 and a key, each once). */
 bool http_is_upgrade(const struct http_request *r);
+
+/* True when r carries any WebSocket handshake header: a failed handshake, unless http_is_upgrade. */
+bool http_wants_upgrade(const struct http_request *r);
+
+/* The reason phrase of the statuses the relay answers with. */
+const char *http_reason(int status);
+
+/*
+ * Writes a response head to out: the status line, Content-Type (unless
+ * ctype is NULL), Content-Length (unless length is negative), "Connection:
+ * close", the extra header lines (each ending in CRLF; may be NULL) and
+ * the blank line. Returns its length, 0 when it does not fit in cap.
+ */
+size_t http_format_head(char *out, size_t cap, int status, const char *ctype, int64_t length,
+                        const char *extra);
 
 /* Sec-WebSocket-Accept for key: base64(SHA-1(key || GUID)), NUL-terminated (29 bytes). */
 void ws_accept_key(const char *key, char out[32]);

@@ -1,16 +1,38 @@
 /*
  * Fuzz target: http_parse_request() and http_is_upgrade() (relay/ws.c) on
  * the bytes a peer sends before the WebSocket upgrade, unauthenticated,
- * and ws_accept_key() on every key the relay would answer.
+ * ws_accept_key() on every key the relay would answer, and web_path()
+ * (relay/web.c) on every request target: a file name it accepts never
+ * climbs out of the web root.
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "web.h"
 #include "ws.h"
 
 static void check_terminated(const char *s, size_t cap)
 {
     FUZZ_ASSERT(memchr(s, '\0', cap) != NULL);
+}
+
+/* A name web_path accepted: relative, no empty, dot or dot-dot segment, no control byte. */
+static void check_web_path(const char *target)
+{
+    char file[WEB_PATH_MAX];
+    int rc = web_path(target, file);
+
+    FUZZ_ASSERT(rc == 0 || rc == 400 || rc == 404);
+    if (rc != 0)
+        return;
+    check_terminated(file, sizeof(file));
+    for (const char *seg = file;; seg = strchr(seg, '/') + 1) {
+        FUZZ_ASSERT(seg[0] != '\0' && seg[0] != '/' && seg[0] != '.');
+        if (strchr(seg, '/') == NULL)
+            break;
+    }
+    for (const char *p = file; *p != '\0'; p++)
+        FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f && *p != '\\');
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(r.method[0] != '\0' && r.path[0] != '\0');
     FUZZ_ASSERT(!r.protocol_ok || r.has_protocol);
     FUZZ_ASSERT(r.has_origin || r.origin[0] == '\0');
+    check_terminated(r.if_none_match, sizeof(r.if_none_match));
+    check_web_path(r.path);
     if (http_is_upgrade(&r)) {
         char accept[32];
 

@@ -268,16 +268,16 @@ int http_get(uint16_t port, const char *path, char **body)
     return http_raw(port, req, (size_t)n, body);
 }
 
-int http_raw(uint16_t port, const void *request, size_t request_len, char **body)
+int http_exchange(uint16_t port, const void *request, size_t request_len, int timeout_ms,
+                  char **resp, size_t *resp_len)
 {
-    char *resp = NULL, *sep;
     size_t len = 0;
     int fd, status = -1;
     wsc *c;
-    int64_t deadline = mono_ms() + 5000;
+    int64_t deadline = mono_ms() + timeout_ms;
 
-    if (body != NULL)
-        *body = NULL;
+    *resp = NULL;
+    *resp_len = 0;
     fd = wsc_tcp_connect(port, 5000);
     if (fd < 0)
         return -1;
@@ -288,7 +288,7 @@ int http_raw(uint16_t port, const void *request, size_t request_len, char **body
         goto done;
     /* The relay closes after the reply: read to EOF. */
     for (;;) {
-        uint8_t buf[8192];
+        uint8_t buf[65536];
         ssize_t got;
         struct pollfd pfd = {fd, POLLIN, 0};
         int left = (int)(deadline - mono_ms());
@@ -305,28 +305,43 @@ int http_raw(uint16_t port, const void *request, size_t request_len, char **body
         if (got == 0)
             break;
         {
-            char *grown = realloc(resp, len + (size_t)got + 1);
+            char *grown = realloc(*resp, len + (size_t)got + 1);
             if (grown == NULL)
                 goto done;
-            resp = grown;
-            memcpy(resp + len, buf, (size_t)got);
+            *resp = grown;
+            memcpy(*resp + len, buf, (size_t)got);
             len += (size_t)got;
-            resp[len] = '\0';
+            (*resp)[len] = '\0';
         }
     }
-    if (resp == NULL || sscanf(resp, "HTTP/1.1 %d", &status) != 1) {
+    if (*resp != NULL && sscanf(*resp, "HTTP/1.1 %d", &status) != 1)
         status = -1;
-        goto done;
+done:
+    if (status < 0) {
+        free(*resp);
+        *resp = NULL;
+        len = 0;
     }
-    sep = strstr(resp, "\r\n\r\n");
+    *resp_len = len;
+    wsc_free(c);
+    return status;
+}
+
+int http_raw(uint16_t port, const void *request, size_t request_len, char **body)
+{
+    char *resp, *sep;
+    size_t len;
+    int status = http_exchange(port, request, request_len, 5000, &resp, &len);
+
+    if (body != NULL)
+        *body = NULL;
+    sep = resp != NULL ? strstr(resp, "\r\n\r\n") : NULL;
     if (body != NULL && sep != NULL) {
         *body = strdup(sep + 4);
         if (*body == NULL)
             status = -1;
     }
-done:
     free(resp);
-    wsc_free(c);
     return status;
 }
 

@@ -72,6 +72,14 @@ int http_get(uint16_t port, const char *path, char **body);
 int http_raw(uint16_t port, const void *request, size_t request_len, char **body);
 
 /*
+ * The same, keeping the whole response: head and body, *resp_len bytes
+ * (malloc'd, NUL-terminated past them; NULL when the status is -1), read
+ * within timeout_ms.
+ */
+int http_exchange(uint16_t port, const void *request, size_t request_len, int timeout_ms,
+                  char **resp, size_t *resp_len);
+
+/*
  * The value of the sample named exactly `series` (name with its labels,
  * e.g. parley_rejects_total{reason="too_big"}) in Prometheus text.
  * Returns -1 if absent.
