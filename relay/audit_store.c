@@ -16,6 +16,7 @@
 #include "audit_store.h"
 #include "log.h"
 #include "relay.h"
+#include "session.h"
 
 /* Rows read per query. */
 #define PUMP_ROWS 256

@@ -22,8 +22,7 @@
 
 #include "audit.h"
 #include "log.h"
-#include "server.h"
-#include "session.h"
+#include "session_impl.h"
 
 #define DRAIN_BATCH 64
 

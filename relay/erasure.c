@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "session.h"
+#include "session_impl.h"
 
 #define ERASE_STEP_ROWS 32u
 #define ERASE_STEP_IDS 64u

@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "session.h"
+#include "session_impl.h"
 
 #define MAX_PREKEYS_PER_OWNER 100u
 

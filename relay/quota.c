@@ -20,22 +20,7 @@
 
 #include <sodium.h>
 
-#include "session.h"
-
-bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t now_ms)
-{
-    if (b->ms == 0)
-        b->tokens = burst;
-    else if (now_ms > b->ms)
-        b->tokens += (double)(now_ms - b->ms) * rate / 1000.0;
-    b->ms = now_ms;
-    if (b->tokens > burst)
-        b->tokens = burst;
-    if (b->tokens < n)
-        return false;
-    b->tokens -= n;
-    return true;
-}
+#include "session_impl.h"
 
 /* ------------------------------------------------------------------ */
 /* Stored counts */

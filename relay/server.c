@@ -5,17 +5,10 @@
  * only, no text, no extensions, a message cap checked against the declared
  * length, and bounded waits for frames, authentication and idle peers.
  *
- * Output is queued per connection as whole frames and written in one
- * send per writeable callback, so many small frames share a syscall.
- * Every byte queued counts against the connection's outbound budget
- * (small until it authenticates), and every frame received, control
- * frames included, against its frame rate.
- *
- * Plain TCP is written with send() directly, taking only what the socket
- * accepts: libwebsockets keeps a partial write itself and stops reading
- * the connection until it is out, which would stop a slow reader's
- * acknowledgements from being read. Under TLS, lws_write gets chunks of
- * at most TX_TLS_CHUNK, so such a pause is short.
+ * Output is queued per connection as whole frames (conn.c) and written
+ * in one send per writeable callback, so many small frames share a
+ * syscall. Every frame received, control frames included, takes from the
+ * connection's frame rate.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,17 +27,15 @@
 
 #include "audit.h"
 #include "audit_store.h"
+#include "conn.h"
 #include "health.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
+#include "session.h"
 #include "web.h"
 #include "ws.h"
 
-#define TX_CHUNK_MIN 4096u
-#define TX_TLS_CHUNK 16384u
-#define FILE_CHUNK 32768u     /* read from a served file at a time */
-#define RATE_STRIKES_MAX 1000u   /* frames over the rate in a row before a close */
 /* Bytes a peer may still send once its connection is closing, before it is dropped at once. */
 #define AFTER_CLOSE_MAX (1024u * 1024u)
 #define AFTER_CLOSE_MAX_UNAUTH (64u * 1024u)
@@ -72,134 +63,6 @@ static uint64_t mono_ms(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Output queue */
-
-static bool tx_reserve(struct conn *c, size_t n)
-{
-    size_t need;
-
-    if (c->tx_off > 0 && LWS_PRE + c->tx_len + n > c->tx_cap) {
-        /* What was sent already makes room first. */
-        memmove(c->tx + LWS_PRE, c->tx + LWS_PRE + c->tx_off, c->tx_len - c->tx_off);
-        c->tx_len -= c->tx_off;
-        c->tx_off = 0;
-    }
-    need = LWS_PRE + c->tx_len + n;
-    if (need <= c->tx_cap)
-        return true;
-    {
-        size_t cap = c->tx_cap ? c->tx_cap : LWS_PRE + TX_CHUNK_MIN;
-        uint8_t *grown;
-        while (cap < need)
-            cap *= 2;
-        grown = realloc(c->tx, cap);
-        if (grown == NULL)
-            return false;
-        c->tx = grown;
-        c->tx_cap = cap;
-    }
-    return true;
-}
-
-static bool queue_raw(struct conn *c, const void *data, size_t len)
-{
-    if (!tx_reserve(c, len))
-        return false;
-    memcpy(c->tx + LWS_PRE + c->tx_len, data, len);
-    c->tx_len += len;
-    lws_callback_on_writable(c->wsi);
-    return true;
-}
-
-size_t conn_queued(const struct conn *c)
-{
-    return c->tx_len - c->tx_off;
-}
-
-static size_t out_budget(const struct relay *r, const struct conn *c)
-{
-    return c->authed ? r->cfg.max_outbound : r->cfg.max_outbound_unauth;
-}
-
-/*
- * Queues one frame's header and returns where its len payload bytes go,
- * or NULL. Past the connection's budget, the reader is cut off instead
- * (what is stored stays stored); only the close frame may exceed it.
- */
-static uint8_t *frame_reserve(struct relay *r, struct conn *c, uint8_t opcode, size_t len)
-{
-    uint8_t hdr[WS_MAX_HEADER];
-    size_t h = ws_write_header(hdr, opcode, len);
-
-    if (opcode != WS_OP_CLOSE && conn_queued(c) + h + len > out_budget(r, c)) {
-        conn_close(r, c, 4003, REJECT_slow_reader, true);
-        return NULL;
-    }
-    if (!tx_reserve(c, h + len))
-        return NULL;
-    memcpy(c->tx + LWS_PRE + c->tx_len, hdr, h);
-    c->tx_len += h + len;
-    if (opcode == WS_OP_BINARY)
-        r->metrics.frames_out++;
-    lws_callback_on_writable(c->wsi);
-    return c->tx + LWS_PRE + c->tx_len - len;
-}
-
-uint8_t *conn_frame_begin(struct relay *r, struct conn *c, size_t len)
-{
-    return c->closing ? NULL : frame_reserve(r, c, WS_OP_BINARY, len);
-}
-
-bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uint8_t *payload,
-                      size_t len)
-{
-    uint8_t *p = frame_reserve(r, c, opcode, len);
-
-    if (p == NULL)
-        return false;
-    if (len > 0)
-        memcpy(p, payload, len);
-    return true;
-}
-
-bool conn_rate_take(struct relay *r, struct conn *c)
-{
-    uint32_t rate = c->authed ? r->cfg.rate : r->cfg.rate_unauth;
-    uint32_t burst = c->authed ? r->cfg.burst : r->cfg.burst_unauth;
-
-    if (bucket_take(&c->frames, rate, burst, 1, relay_now_ms())) {
-        c->over_limit = 0;
-        return true;
-    }
-    metrics_reject(&r->metrics, REJECT_rate_limited);
-    /* Before authenticating there is nothing to slow down for: one strike. */
-    if (!c->authed || ++c->over_limit >= RATE_STRIKES_MAX)
-        conn_close(r, c, 1008, REJECT_rate_limited, true);
-    return false;
-}
-
-void conn_close(struct relay *r, struct conn *c, uint16_t code, enum reject_reason why,
-                bool count)
-{
-    if (c->closing)
-        return;
-    c->closing = true;
-    c->close_code = code;
-    if (count)
-        metrics_reject(&r->metrics, why);
-    if (c->state == CONN_WS && code != 0) {
-        uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-        conn_queue_frame(r, c, WS_OP_CLOSE, p, sizeof(p));
-    }
-    if (count)
-        log_event(LOG_INFO, "close", "\"conn\":\"%s\",\"code\":%u,\"reason\":\"%s\"",
-                  c->pseudonym, code, metrics_reason_name(why));
-    /* Whatever the peer does now, the connection is gone within seconds. */
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
-    lws_callback_on_writable(c->wsi);
-}
-
-/* ------------------------------------------------------------------ */
 /* HTTP */
 
 static void http_reply(struct relay *r, struct conn *c, int status, const char *ctype,
@@ -211,9 +74,9 @@ static void http_reply(struct relay *r, struct conn *c, int status, const char *
     snprintf(headers, sizeof(headers), "Cache-Control: no-store\r\n%s", extra != NULL ? extra : "");
     n = http_format_head(head, sizeof(head), status, ctype, (int64_t)body_len, headers);
     if (n > 0)
-        queue_raw(c, head, n);
+        conn_queue_raw(c, head, n);
     if (body_len > 0)
-        queue_raw(c, body, body_len);
+        conn_queue_raw(c, body, body_len);
     conn_close(r, c, 0, REJECT_bad_request, false);
 }
 
@@ -231,7 +94,7 @@ static void serve_file(struct relay *r, struct conn *c, const struct http_reques
     if (w.refused)
         metrics_reject(&r->metrics, REJECT_bad_request);
     if (w.head_len > 0)
-        queue_raw(c, w.head, w.head_len);
+        conn_queue_raw(c, w.head, w.head_len);
     c->file_fd = w.fd;
     c->file_left = w.body_len;
     conn_close(r, c, 0, REJECT_bad_request, false);
@@ -317,7 +180,7 @@ static long http_input(struct relay *r, struct conn *c)
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: " WS_SUBPROTOCOL "\r\n\r\n",
              accept);
-    queue_raw(c, extra, strlen(extra));
+    conn_queue_raw(c, extra, strlen(extra));
     c->state = CONN_WS;
     session_start(r, c);
     return head;
@@ -610,98 +473,13 @@ static void conn_gone(struct relay *r, struct conn *c)
     c->wsi = NULL;
 }
 
-/*
- * Writes what the socket takes of the queue: 1 when all of it went, 0
- * when some is left for the next writeable callback, -1 on error.
- */
-static int tx_flush(struct conn *c)
-{
-    size_t n = conn_queued(c);
-    uint8_t *p = c->tx + LWS_PRE + c->tx_off;
-
-    if (lws_is_ssl(c->wsi)) {
-        /* LWS_PRE bytes precede p: the queue's headroom, or bytes already sent. */
-        if (n > TX_TLS_CHUNK)
-            n = TX_TLS_CHUNK;
-        if (lws_write(c->wsi, p, n, LWS_WRITE_RAW) < (int)n)
-            return -1;
-    } else {
-        ssize_t w = send(lws_get_socket_fd(c->wsi), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-        n = (size_t)w;
-    }
-    c->tx_off += n;
-    if (c->tx_off < c->tx_len)
-        return 0;
-    c->tx_len = c->tx_off = 0;
-    return 1;
-}
-
-/*
- * The next chunk of the file being served, once the queue is out. -1
- * when the file cannot be read whole (it shrank, or failed): the peer was
- * promised Content-Length bytes, so the connection is cut.
- */
-static int file_refill(struct conn *c)
-{
-    size_t n = c->file_left < FILE_CHUNK ? (size_t)c->file_left : FILE_CHUNK;
-    ssize_t got;
-
-    if (!tx_reserve(c, n))
-        return -1;
-    got = read(c->file_fd, c->tx + LWS_PRE + c->tx_len, n);
-    if (got <= 0)
-        return -1;
-    c->tx_len += (size_t)got;
-    c->file_left -= (uint64_t)got;
-    if (c->file_left == 0) {
-        close(c->file_fd);
-        c->file_fd = -1;
-    }
-    return 0;
-}
-
 static int conn_writable(struct relay *r, struct conn *c)
 {
-    if (conn_queued(c) == 0 && c->file_fd >= 0 && file_refill(c) != 0)
-        return -1;
-    if (conn_queued(c) > 0) {
-        size_t before = conn_queued(c);
-        int rc = tx_flush(c);
-        if (rc < 0)
-            return -1;
-        if (c->file_fd >= 0 && conn_queued(c) < before) /* progress: the transfer goes on */
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)r->cfg.frame_timeout);
-        if (rc > 0 && c->tx_cap > LWS_PRE + 64 * 1024u) {
-            free(c->tx); /* a burst's buffer is not kept */
-            c->tx = NULL;
-            c->tx_cap = 0;
-        }
-        /* Come back once the socket took it all, to close or to refill. */
-        lws_callback_on_writable(c->wsi);
-        return 0;
-    }
-    if (c->closing) {
-        /*
-         * Everything is out, the close frame last. Half-close and let the
-         * peer finish: closing now, with its unread bytes in our receive
-         * buffer, would reset the connection and could lose the close
-         * frame. The timeout set in conn_close bounds the wait.
-         */
-        if (r->stopping)
-            return -1; /* shutting down: no waiting on peers */
-        if (!c->shut) {
-            c->shut = true;
-            shutdown(lws_get_socket_fd(c->wsi), SHUT_WR);
-        }
-        return 0;
-    }
-    free(c->tx); /* idle connections hold no buffers */
-    c->tx = NULL;
-    c->tx_cap = 0;
-    session_writable(r, c);
-    return 0;
+    int rc = conn_write(r, c);
+
+    if (rc > 0)
+        session_writable(r, c);
+    return rc < 0 ? -1 : 0;
 }
 
 static struct relay *relay_of(struct lws *wsi)

@@ -12,8 +12,7 @@
 #include "audit.h"
 #include "audit_store.h"
 #include "log.h"
-#include "server.h"
-#include "session.h"
+#include "session_impl.h"
 
 #define RELAY_AUTH_DOMAIN "relay-auth"
 

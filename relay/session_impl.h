@@ -1,0 +1,85 @@
+/*
+ * What the modules of the relay protocol share. session.c authenticates,
+ * dispatches frames and applies store completions; delivery.c moves
+ * envelopes (store-and-forward, acknowledgements); quota.c keeps the
+ * storage accounts; publish.c handles directories and prekeys; erasure.c
+ * carries out customers' erasure requests. Loop thread only.
+ */
+#ifndef RELAY_SESSION_IMPL_H
+#define RELAY_SESSION_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "relay.h"
+#include "session.h"
+
+/* session.c: answers, and what every module looks up. */
+bool session_send_frame(struct relay *r, struct conn *c, const Parley__Frame *f);
+void session_send_error(struct relay *r, struct conn *c, Parley__Error__Code code,
+                        const char *message, const uint8_t *envelope_id);
+/* An error frame, counted under why, then a policy close. */
+void session_refuse(struct relay *r, struct conn *c, Parley__Error__Code code, const char *message,
+                    enum reject_reason why);
+void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_id);
+/* The store refused an op (its transaction failed): counted, and c (may be NULL) told to retry. */
+void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id);
+/* Index of the served brand with this id, or -1. */
+int session_find_brand(const struct relay *r, const char *brand_id);
+/* The number the pending batch will have once handed to the writer. */
+uint64_t session_pending_batch(const struct relay *r);
+/* The authenticated connection holding this routing id, or NULL. */
+struct conn *session_online(struct relay *r, const uint8_t routing[32]);
+
+/* delivery.c */
+bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e);
+void delivery_start(struct relay *r, struct conn *c);
+void delivery_stop(struct relay *r, struct conn *c);
+void delivery_resume(struct relay *r);
+void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
+void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
+
+/* quota.c: what may be stored. */
+enum quota_verdict {
+    QUOTA_OK,        /* accepted and counted */
+    QUOTA_RECIPIENT, /* the recipient's queue is full */
+    QUOTA_PAIR,      /* this sender has filled its share of the recipient's queue */
+    QUOTA_SENDER,    /* the sender's budget is spent for now */
+    QUOTA_STORAGE    /* the database is at max-db-bytes */
+};
+/* Whether sender may store len bytes for recipient now; if so, counted as stored. */
+enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
+                               const uint8_t recipient[32], size_t len);
+/* Envelopes and bytes stored for recipient by sender (zeros: unknown); negative to release. */
+void quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
+               int64_t count, int64_t bytes);
+/* Releases what op (delete, expiry, erasure) removed from the store. */
+void quota_removed(struct relay *r, const struct store_op *op);
+/* Gives back to sender's budget an envelope that was not stored after all. */
+void quota_refund(struct relay *r, const uint8_t sender[32], size_t len);
+/* An admitted envelope's commit is done: the database size now includes it (or it failed). */
+void quota_settled(struct relay *r, size_t len);
+/* Whether c may be handed one of owner's one-time prekeys now (then counted). */
+bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32]);
+/* Forgets the allowances of senders and owners idle long enough to have them full again. */
+void quota_sweep(struct relay *r);
+
+/* publish.c */
+void publish_send_directory(struct relay *r, struct conn *c, int b, const char *brand_id);
+void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir,
+                           size_t len);
+void publish_on_directory(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p);
+void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p);
+void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p);
+void publish_directory_done(struct relay *r, const struct store_op *op, struct conn *c);
+void publish_batch_done(struct relay *r);
+
+/* erasure.c */
+void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er);
+/* Adds the next erasure step to the pending batch, unless one is on its way. */
+void erasure_schedule(struct relay *r);
+void erasure_done(struct relay *r, struct store_op *op);
+
+#endif
