@@ -14,8 +14,6 @@
 #include "log.h"
 #include "session_impl.h"
 
-#define RELAY_AUTH_DOMAIN "relay-auth"
-
 /* ------------------------------------------------------------------ */
 /* Sending frames */
 
@@ -160,7 +158,6 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
-    uint8_t msg[96];
     struct map_entry *slot;
     struct conn *old;
 
@@ -170,10 +167,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
         return;
     }
     memcpy(c->sign_pk, a->sign_key.data, 32);
-    memcpy(msg, c->nonce, 32);
-    memcpy(msg + 32, r->relay_id, 32);
-    memcpy(msg + 64, c->sign_pk, 32);
-    if (parley_verify(c->sign_pk, RELAY_AUTH_DOMAIN, msg, sizeof(msg), a->signature.data) !=
+    if (parley__relay_auth_verify(c->sign_pk, c->nonce, r->relay_id, a->signature.data) !=
         PARLEY_OK) {
         session_refuse(r, c, PARLEY__ERROR__CODE__AUTH_FAILED,
                        "challenge signature does not verify", REJECT_auth_failed);
