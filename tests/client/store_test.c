@@ -429,6 +429,56 @@ static void test_file_settings(void)
     close_store(&s);
 }
 
+/* The mode bits of path (and 0 when it does not exist). */
+static unsigned mode_of(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0;
+}
+
+/*
+ * Under umask 000, the database, its WAL and its shared-memory index are
+ * private to their owner while the store is open: a new store, and one
+ * whose files an older program left readable to everyone (the leftover
+ * WAL and index included, which sqlite reuses as they are).
+ */
+static void test_file_modes_any_umask(void)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char path[3][400];
+    mode_t old = umask(0);
+    parley_store s;
+
+    for (size_t i = 0; i < 3; i++)
+        snprintf(path[i], sizeof(path[i]), "%s/modes.db%s", dir, suffix[i]);
+    CHECK_OK(parley_store_sqlite_open(&s, path[0]));
+    CHECK(put_str(&s, "t", "k", "v") == 0);
+    for (size_t i = 0; i < 3; i++) {
+        printf("   new store, umask 000: %s is %03o\n", path[i], mode_of(path[i]));
+        CHECK(mode_of(path[i]) == 0600);
+    }
+    parley_store_close(&s);
+    /* Left readable by everyone, WAL and index too (as a crash leaves them): closed up. */
+    for (size_t i = 0; i < 3; i++) {
+        FILE *f = fopen(path[i], "ab");
+
+        CHECK(f != NULL);
+        fclose(f);
+        CHECK(chmod(path[i], 0644) == 0);
+    }
+    CHECK_OK(parley_store_sqlite_open(&s, path[0]));
+    for (size_t i = 0; i < 3; i++) {
+        printf("   store left 644, opened again: %s is %03o\n", path[i], mode_of(path[i]));
+        CHECK(mode_of(path[i]) == 0600);
+    }
+    CHECK(put_str(&s, "t", "k2", "v2") == 0);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(mode_of(path[i]) == 0600);
+    parley_store_close(&s);
+    umask(old);
+}
+
 static void test_open_errors(void)
 {
     parley_store s;
@@ -507,6 +557,7 @@ int main(void)
     test_transactions();
     test_reopen_and_crash();
     test_file_settings();
+    test_file_modes_any_umask();
     test_compact();
     printf("store: all checks passed\n");
     return 0;

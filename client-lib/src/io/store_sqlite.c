@@ -5,10 +5,13 @@
  * synchronous=FULL, one fsync per commit) and secure_delete keeps removed
  * rows out of free pages. Statements are prepared once at open.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -318,14 +321,37 @@ static const parley_store_ops sqlite_ops = {
     .compact = store_compact,
 };
 
-/* The database holds ciphertext only, but its shape is nobody else's business: 0600. */
-static int create_private(const char *path)
+/* Opens path (created when create; else a missing file is fine) and sets it to 0600. */
+static int narrow(const char *path, bool create)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : O_NOFOLLOW), 0600);
+    int rc;
 
     if (fd < 0)
-        return -1;
+        return !create && errno == ENOENT ? 0 : -1;
+    rc = fchmod(fd, 0600);
     close(fd);
+    return rc;
+}
+
+/*
+ * The database holds ciphertext only, but its shape is nobody else's
+ * business: it is created 0600 whatever the umask, and a database, WAL
+ * or shared-memory index left readable to others (by an older program,
+ * or a file made by hand) is narrowed to 0600 before sqlite opens them.
+ * sqlite creates the WAL and the index with the database's mode.
+ */
+static int make_private(const char *path)
+{
+    static const char *const suffix[] = {"-wal", "-shm"};
+    char side[4096];
+
+    if (narrow(path, true) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+        if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix[i]) >= sizeof(side) ||
+            narrow(side, false) != 0)
+            return -1;
     return 0;
 }
 
@@ -342,7 +368,7 @@ PARLEY_API parley_err parley_store_sqlite_open(parley_store *out, const char *pa
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return PARLEY_ENOMEM;
-    if (create_private(path) != 0)
+    if (make_private(path) != 0)
         goto fail;
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
