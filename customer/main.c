@@ -849,10 +849,10 @@ int main(int argc, char **argv)
                 chat.warnings);
 fail:
     parley_client_free(client);
-    if (store.ops != NULL)
-        parley_store_close(&store);
-    if (store.ops != NULL)
+    if (store.ops != NULL) { /* the chat is set up once the store is open */
         chat_free(&chat);
+        parley_store_close(&store);
+    }
     passphrase_release(&pass);
     script_free(&script);
     sodium_memzero(&pin, sizeof(pin));
