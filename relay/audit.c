@@ -25,6 +25,7 @@
 
 #include "audit_impl.h"
 #include "log.h"
+#include "relay.h"
 
 /* Entries held while the file cannot be written; beyond it they are dropped, and counted. */
 #define AUDIT_BUF_MAX (8u << 20)
@@ -45,11 +46,15 @@ enum audit_event audit_event_of(const char *s, size_t n)
     return EV_COUNT;
 }
 
+/* The relay's wall clock (relay_now_ms), which a test build of the relay can move. */
+int64_t audit_now_ms(void)
+{
+    return (int64_t)relay_now_ms();
+}
+
 static int64_t wall_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return audit_now_ms();
 }
 
 static uint64_t mono_ms(void)
@@ -784,7 +789,7 @@ void audit_flush(struct audit *a)
         return;
     write_all(a, false);
     held_sync(a);
-    now = (int64_t)time(NULL);
+    now = audit_now_ms() / 1000;
     if (now - a->seg_start >= (int64_t)a->segment)
         rotate(a, now);
 }
@@ -882,7 +887,7 @@ int audit_open(struct audit **out, const char *path, const char *db, uint64_t re
         goto fail;
     }
     a->thread_started = true;
-    prune(a, (int64_t)time(NULL));
+    prune(a, audit_now_ms() / 1000);
     if (write_all(a, true) != 0) {
         snprintf(err, cap, "%s: cannot write: %s", a->path, strerror(a->fail_errno));
         goto fail;

@@ -228,7 +228,7 @@ int audit_resume(struct audit *a, uint64_t *repaired, char *err, size_t cap)
         }
         free(segs);
         if (rc == 0)
-            audit_start_segment(a, (int64_t)time(NULL));
+            audit_start_segment(a, audit_now_ms() / 1000);
         return rc;
     }
 }

@@ -38,6 +38,9 @@ enum audit_event {
 };
 #define EV_FIRST_STORE EV_stored
 
+/* Unix milliseconds on the relay's clock: entry times, segments and retention. */
+int64_t audit_now_ms(void);
+
 extern const char *const audit_event_names[EV_COUNT];
 /* The event named by s[0..n), or EV_COUNT. */
 enum audit_event audit_event_of(const char *s, size_t n);

@@ -80,8 +80,9 @@ static const struct option_def options[] = {
     OPT("expiry-interval", K_U32, expiry_interval, "seconds between expiry sweeps (default 60)"),
     OPT("audit-log", K_STR, audit_log, "audit log, hash-chained JSON lines (default <db>.audit)"),
     OPT("audit-retention", K_U64, audit_retention,
-        "seconds audit entries are kept (default 31536000, 12 months)"),
-    OPT("audit-segment", K_U64, audit_segment, "seconds per audit segment file (default 86400)"),
+        "seconds audit entries are kept: 15552000 (180 days) to 31536000 (365 days, default)"),
+    OPT("audit-segment", K_U64, audit_segment,
+        "seconds per audit segment file (default 86400; with the retention at most 366 days)"),
     OPT("web-root", K_STR, web_root,
         "directory of static files served over HTTP GET (the widget; default none)"),
     OPT("web-frame-ancestors", K_STR, web_frame_ancestors,
@@ -357,6 +358,34 @@ int config_parse_args(struct relay_config *c, int argc, char **argv)
     return config_check(c);
 }
 
+/*
+ * The audit log's retention, within the six to twelve months the CNIL
+ * recommends for logs: long enough to investigate an incident, no longer
+ * than needed. Entries go a segment at a time, so a segment adds to it.
+ */
+static int config_check_audit(const struct relay_config *c)
+{
+    if (c->audit_retention < CONFIG_AUDIT_RETENTION_MIN ||
+        c->audit_retention > CONFIG_AUDIT_RETENTION_MAX) {
+        fprintf(stderr,
+                "parley-relay: audit-retention must be between %llu (180 days) and %llu (365 "
+                "days) seconds, not %llu: the audit log is kept 6 to 12 months\n",
+                CONFIG_AUDIT_RETENTION_MIN, CONFIG_AUDIT_RETENTION_MAX,
+                (unsigned long long)c->audit_retention);
+        return -1;
+    }
+    if (c->audit_segment > CONFIG_AUDIT_KEPT_MAX - c->audit_retention) {
+        fprintf(stderr,
+                "parley-relay: audit-segment %llu is too long for audit-retention %llu: an "
+                "entry is kept up to one segment past the retention, at most %llu seconds "
+                "(366 days) in all\n",
+                (unsigned long long)c->audit_segment, (unsigned long long)c->audit_retention,
+                CONFIG_AUDIT_KEPT_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 int config_check(const struct relay_config *c)
 {
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
@@ -387,10 +416,9 @@ int config_check(const struct relay_config *c)
         c->idle_timeout > CONFIG_MAX_TIMEOUT || c->frame_timeout == 0 ||
         c->frame_timeout > CONFIG_MAX_TIMEOUT || c->expiry_interval == 0 ||
         c->expiry_interval > CONFIG_MAX_TIMEOUT || c->ttl == 0 || c->ttl > CONFIG_MAX_DURATION ||
-        c->audit_segment == 0 || c->audit_retention > CONFIG_MAX_DURATION ||
-        c->audit_segment > c->audit_retention || c->web_max_file > CONFIG_MAX_WEB_FILE) {
+        c->audit_segment == 0 || c->web_max_file > CONFIG_MAX_WEB_FILE) {
         fprintf(stderr, "parley-relay: a limit is out of range (see --help)\n");
         return -1;
     }
-    return 0;
+    return config_check_audit(c);
 }

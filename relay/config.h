@@ -69,7 +69,15 @@ struct relay_config {
 /* Upper bounds of settings: see config_check(). */
 #define CONFIG_MAX_FRAME (64u << 20)              /* bytes */
 #define CONFIG_MAX_TIMEOUT 86400u                 /* seconds: timeouts, expiry interval */
-#define CONFIG_MAX_DURATION (100ull * 366 * 86400) /* seconds: ttl, audit retention */
+#define CONFIG_MAX_DURATION (100ull * 366 * 86400) /* seconds: ttl */
+/*
+ * The audit log is kept six to twelve months (the CNIL's guidance on
+ * logs): audit-retention in seconds, 180 to 365 days, and an entry never
+ * outlives its retention by more than a day (the segment it is in).
+ */
+#define CONFIG_AUDIT_RETENTION_MIN (180ull * 86400)
+#define CONFIG_AUDIT_RETENTION_MAX (365ull * 86400)
+#define CONFIG_AUDIT_KEPT_MAX (366ull * 86400)
 #define CONFIG_MAX_WEB_FILE (1ull << 30)          /* bytes */
 
 void config_defaults(struct relay_config *c);

@@ -62,8 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT((uint64_t)c.frame_timeout * 1000u <= UINT32_MAX);
     FUZZ_ASSERT(c.max_frame >= 1024 && c.max_frame <= SIZE_MAX / 4 - WS_MAX_HEADER - HTTP_HEAD_MAX);
     FUZZ_ASSERT(c.ttl > 0 && c.ttl <= (uint64_t)INT64_MAX / 1000u);
-    FUZZ_ASSERT(c.audit_retention <= (uint64_t)INT64_MAX / 1000u && c.audit_segment > 0 &&
-                c.audit_segment <= c.audit_retention);
+    /* The audit log is kept 6 to 12 months, plus at most the rest of a year in its segment. */
+    FUZZ_ASSERT(c.audit_retention >= 180u * 86400 && c.audit_retention <= 365u * 86400 &&
+                c.audit_segment > 0 && c.audit_retention + c.audit_segment <= 366u * 86400);
     FUZZ_ASSERT(c.rate > 0 && c.burst > 0 && c.rate_unauth > 0 && c.burst_unauth > 0);
     return 0;
 }

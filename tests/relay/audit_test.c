@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -602,39 +603,89 @@ static void test_relay(void)
     tk_env_end(&e);
 }
 
-/* The relay honours audit-log, audit-segment and audit-retention. */
+/* Closed segments of the audit log at path (files "<path>.<12 digits>"). */
+static size_t closed_segments(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[400];
+    size_t n = 0, base_len;
+    struct dirent *d;
+    DIR *dp;
+
+    CHECK(slash != NULL);
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    base_len = strlen(slash + 1);
+    dp = opendir(dir);
+    CHECK(dp != NULL);
+    while ((d = readdir(dp)) != NULL)
+        n += strncmp(d->d_name, slash + 1, base_len) == 0 && d->d_name[base_len] == '.' &&
+             strlen(d->d_name + base_len + 1) == 12;
+    closedir(dp);
+    return n;
+}
+
+/* Starts the fake-clock relay with its clock offset_s seconds ahead, keeping the audit log at path. */
+static void start_retention_relay(struct tk_env *e, const char *path, long offset_s)
+{
+    const char *argv[] = {"--audit-log", path, "--audit-segment", "1", "--audit-retention",
+                          "15552000", NULL};
+    char v[32];
+
+    snprintf(v, sizeof(v), "%ld", offset_s);
+    CHECK(setenv("PARLEY_RELAY_CLOCK_OFFSET_S", v, 1) == 0);
+    tk_env_start(e, argv);
+}
+
+/*
+ * The relay keeps its audit log for audit-retention (here six months, the
+ * shortest it accepts), plus the segment an entry is in, on a relay whose
+ * clock the test moves: a segment whose newest entry is just younger than
+ * the retention stays, older ones are pruned (each recorded), and what
+ * remains verifies from its anchor.
+ */
 static void test_relay_retention(void)
 {
+    const char *fake = getenv("PARLEY_RELAY_FAKECLOCK"), *real = tk_relay_bin;
+    const char *const pruned[] = {"\"event\":\"audit_pruned\"", NULL};
     struct tk_env e;
     char path[400], args[600];
     parley_identity *id = tk_identity();
+    size_t first, second;
     int64_t end;
 
+    CHECKM(fake != NULL && fake[0] != '\0', "PARLEY_RELAY_FAKECLOCK is not set");
+    tk_relay_bin = fake;
     tk_env_init(&e, "audit-ret");
     snprintf(path, sizeof(path), "%s/logs", e.dir);
     CHECK(mkdir(path, 0700) == 0);
     snprintf(path, sizeof(path), "%s/logs/relay-audit.log", e.dir);
-    {
-        const char *argv[] = {"--audit-log", path, "--audit-segment", "1", "--audit-retention",
-                              "2",           NULL};
-        tk_env_start(&e, argv);
-    }
-    end = mono_ms() + 4500;
-    while (mono_ms() < end) {
+    /* Today: traffic until the log has closed a few one-second segments. */
+    start_retention_relay(&e, path, 0);
+    end = mono_ms() + 20000;
+    while (closed_segments(path) < 3 && mono_ms() < end) {
         wsc *c = pc_connect(e.relay.port, id, NULL, 0);
         CHECK(c != NULL);
         tk_roundtrip(c, id);
         wsc_free(c);
-        sleep_ms(200);
+        sleep_ms(100);
     }
     CHECK(relay_stop(&e.relay, 15000) == 0);
-    {
-        size_t len;
-        char *log = read_file_all(e.relay.log, &len);
-        CHECKM(tk_contains(log, len, "\"event\":\"audit_pruned\""), "no segment was pruned");
-        CHECKM(tk_contains(log, len, "\"event\":\"audit_segment\""), "no segment was started");
-        free(log);
-    }
+    first = closed_segments(path);
+    CHECKM(first >= 3, "only %zu segments closed", first);
+    /* An hour short of six months later: all of them are kept. */
+    start_retention_relay(&e, path, 15552000L - 3600);
+    CHECK(relay_stop(&e.relay, 15000) == 0);
+    CHECKM(relay_log_count(&e.relay, pruned) == 0, "a segment younger than six months was pruned");
+    second = closed_segments(path);
+    CHECK(second >= first);
+    /* A minute past six months: the segments of the first day go, those of the second stay. */
+    start_retention_relay(&e, path, 15552000L + 60);
+    CHECK(relay_stop(&e.relay, 15000) == 0);
+    CHECKM(relay_log_count(&e.relay, pruned) == (int)first, "%d segments pruned, expected %zu",
+           relay_log_count(&e.relay, pruned), first);
+    CHECK(closed_segments(path) >= second - first);
+    CHECK(unsetenv("PARLEY_RELAY_CLOCK_OFFSET_S") == 0);
+    tk_relay_bin = real;
     snprintf(args, sizeof(args), "'%s/logs'", e.dir);
     expect_ok(args, "the relay's segments after pruning");
     parley_identity_free(id);

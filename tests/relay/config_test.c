@@ -147,17 +147,14 @@ static void test_out_of_range_refused(void)
         "expiry-interval = 86401\n",
         "ttl = 0\n",
         "ttl = 18446744073709551615\n",
-        "audit-retention = 9223372036854775808\n",
-        "audit-retention = 18446744073709551615\naudit-segment = 86400\n",
         "audit-segment = 0\n",
-        "audit-retention = 60\naudit-segment = 61\n",
     };
     static const char *const good[] = {
         "port = 0\n",
         "port = 65535\n",
         "max-frame = 67108864\n",
         "auth-timeout = 86400\nidle-timeout = 86400\nframe-timeout = 86400\n",
-        "ttl = 3162240000\naudit-retention = 3162240000\n",
+        "ttl = 3162240000\n",
         "max-outbound = 18446744073709551615\nquota-bytes = 18446744073709551615\n",
     };
     struct relay_config c;
@@ -168,6 +165,61 @@ static void test_out_of_range_refused(void)
     }
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CHECK(run_file(&c, good[i]) == 0);
+}
+
+/*
+ * The audit log is kept six to twelve months: a retention outside 180 to
+ * 365 days, or a segment that would keep entries past 366 days, is refused
+ * with a message that says so; the default is twelve months.
+ */
+static void test_audit_retention_range(void)
+{
+    static const char *const too_short[] = {
+        "audit-retention = 0\n",
+        "audit-retention = 60\naudit-segment = 61\n",
+        "audit-retention = 15551999\n",
+    };
+    static const char *const too_long[] = {
+        "audit-retention = 31536001\n",
+        "audit-retention = 3162240000\n",
+        "audit-retention = 9223372036854775808\n",
+        "audit-retention = 18446744073709551615\naudit-segment = 86400\n",
+    };
+    static const char *const segment_too_long[] = {
+        "audit-segment = 86401\n",
+        "audit-retention = 15552000\naudit-segment = 16070401\n",
+        "audit-segment = 18446744073709551615\n",
+    };
+    static const char *const good[] = {
+        "audit-retention = 15552000\n",
+        "audit-retention = 15552000\naudit-segment = 16070400\n",
+        "audit-retention = 31536000\naudit-segment = 86400\n",
+        "audit-retention = 23328000\naudit-segment = 3600\n",
+    };
+    struct relay_config c;
+
+    config_defaults(&c);
+    CHECK(c.audit_retention == 31536000 && c.audit_segment == 86400);
+    for (size_t i = 0; i < sizeof(too_short) / sizeof(too_short[0]); i++) {
+        CHECK(run_file(&c, too_short[i]) == -1);
+        CHECK(err_has("audit-retention must be between 15552000 (180 days) and 31536000 (365 "
+                      "days) seconds") &&
+              err_has("kept 6 to 12 months"));
+    }
+    for (size_t i = 0; i < sizeof(too_long) / sizeof(too_long[0]); i++) {
+        CHECK(run_file(&c, too_long[i]) == -1);
+        CHECK(err_has("audit-retention must be between"));
+    }
+    for (size_t i = 0; i < sizeof(segment_too_long) / sizeof(segment_too_long[0]); i++) {
+        CHECK(run_file(&c, segment_too_long[i]) == -1);
+        CHECK(err_has("is too long for audit-retention") && err_has("(366 days) in all"));
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK(run_file(&c, good[i]) == 0);
+    {
+        const char *args[] = {"--audit-retention", "2", NULL};
+        CHECK(run_args(&c, args) == -1 && err_has("audit-retention must be between"));
+    }
 }
 
 static void test_unknown_and_malformed_lines_refused(void)
@@ -278,6 +330,7 @@ int main(void)
     test_file_then_flags();
     test_bad_numbers_refused();
     test_out_of_range_refused();
+    test_audit_retention_range();
     test_unknown_and_malformed_lines_refused();
     test_long_lines_refused();
     test_strings_origins_and_brands();
