@@ -10,13 +10,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit.h"
 #include "audit_store.h"
 #include "log.h"
 #include "relay.h"
-#include "session.h"
 
 /* Rows read per query. */
 #define PUMP_ROWS 256
@@ -251,24 +249,11 @@ int audit_store_start(struct relay *r, char *err, size_t cap)
     return 0;
 }
 
-void audit_store_stop(struct relay *r)
+bool audit_store_stop(struct relay *r)
 {
-    struct timespec ms = {0, 1000000};
-
     if (r->audit == NULL)
-        return;
-    while (store_writer_busy(r->store)) {
-        session_store_done(r); /* its results, and its rows chained */
-        nanosleep(&ms, NULL);
-    }
+        return false;
     pump_all(r);
     audit_sync_now(r->audit);
-    if (!outbox_done(r))
-        return;
-    while (!store_submit(r->store, &r->pending))
-        nanosleep(&ms, NULL);
-    while (store_writer_busy(r->store)) {
-        session_store_done(r);
-        nanosleep(&ms, NULL);
-    }
+    return outbox_done(r);
 }

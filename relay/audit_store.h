@@ -8,6 +8,7 @@
 #ifndef RELAY_AUDIT_STORE_H
 #define RELAY_AUDIT_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct relay;
@@ -28,10 +29,11 @@ void audit_store_pump(struct relay *r);
 /* Once a second: rows the synced log holds are deleted from the outbox. */
 void audit_store_tick(struct relay *r);
 /*
- * At a clean stop, once the loop has ended and the last batch is handed
- * over: waits for it, chains its rows, syncs the log and empties the
- * outbox, so the next start has nothing to recover.
+ * At a clean stop, once the loop has ended and the writer has committed
+ * and answered everything: chains the rows left, syncs the log and adds
+ * to the pending batch the op that empties the outbox (true; the caller
+ * submits it and waits), so the next start has nothing to recover.
  */
-void audit_store_stop(struct relay *r);
+bool audit_store_stop(struct relay *r);
 
 #endif

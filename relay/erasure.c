@@ -251,3 +251,14 @@ void erasure_done(struct relay *r, struct store_op *op)
         ;
     *tail = j;
 }
+
+void erasure_free(struct relay *r)
+{
+    while (r->erasures != NULL) {
+        struct erasure *j = r->erasures;
+        r->erasures = j->next;
+        free(j->convs);
+        free(j);
+    }
+    r->n_erasures = 0;
+}

@@ -1,6 +1,7 @@
 /*
  * parley-relay: the WebSocket relay that stores and forwards only
- * ciphertext. main() reads the configuration and runs the server.
+ * ciphertext. main() reads the configuration, then opens, runs and
+ * closes the relay.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include <sodium.h>
 
 #include "relay.h"
-#include "server.h"
 
 int main(int argc, char **argv)
 {
@@ -30,5 +30,7 @@ int main(int argc, char **argv)
     rc = config_parse_args(&r.cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    return server_run(&r);
+    rc = relay_open(&r) == 0 ? relay_run(&r) : 1;
+    relay_close(&r);
+    return rc;
 }

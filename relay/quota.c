@@ -196,6 +196,18 @@ void quota_sweep(struct relay *r)
     sweep_map(&r->prekey_owners, a, 1);
 }
 
+static bool release(struct map_entry *e, void *arg)
+{
+    free(e->ptr);
+    return true;
+}
+
+void quota_free(struct relay *r)
+{
+    map_sweep(&r->senders, release, NULL);
+    map_sweep(&r->prekey_owners, release, NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Admission */
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 
 #include "config.h"
@@ -35,8 +36,14 @@ struct brand_state {
 
 struct relay {
     struct relay_config cfg;
+    struct ev_loop *loop;
     struct lws_context *ctx;
     struct lws_vhost *vhost;
+    ev_prepare flush_watcher;            /* hands the batch over before the loop sleeps */
+    ev_timer sweep_timer, expiry_timer;
+    ev_signal sig_term, sig_int, sig_hup;
+    bool watching;                       /* the watchers are started */
+    bool log_open;
     struct store *store;
     struct audit *audit;                 /* metadata-only audit log */
     struct web web;                      /* static files (--web-root) */
@@ -73,6 +80,17 @@ struct relay {
     uint64_t stop_deadline_ms;
     int exit_code;
 };
+
+/*
+ * Brings the relay up (web root, store, logs, audit log, loaded state,
+ * listener). 0, or -1 with a message on stderr; relay_close() in both
+ * cases.
+ */
+int relay_open(struct relay *r);
+/* Runs the loop until a drained stop; returns the exit status. */
+int relay_run(struct relay *r);
+/* Takes down whatever relay_open brought up, committing what arrived first. */
+void relay_close(struct relay *r);
 
 uint64_t relay_now_ms(void);
 /*

@@ -33,29 +33,11 @@
 #include "relay.h"
 #include "server.h"
 #include "session.h"
-#include "web.h"
 #include "ws.h"
 
 /* Bytes a peer may still send once its connection is closing, before it is dropped at once. */
 #define AFTER_CLOSE_MAX (1024u * 1024u)
 #define AFTER_CLOSE_MAX_UNAUTH (64u * 1024u)
-
-int64_t relay_clock_offset_ms;
-
-uint64_t relay_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
-           (uint64_t)relay_clock_offset_ms;
-}
-
-uint64_t relay_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t mono_ms(void)
 {
@@ -522,12 +504,7 @@ static const struct lws_protocols protocols[] = {
 /* ------------------------------------------------------------------ */
 /* Loop: timers, signals, group commit */
 
-static struct ev_loop *loop;
-static ev_prepare flush_watcher;
-static ev_timer sweep_timer, expiry_timer;
-static ev_signal sig_term, sig_int, sig_hup;
-
-static void store_wake(void *arg)
+void server_wake(void *arg)
 {
     struct relay *r = arg;
     /* Safe from any thread: wakes the loop, which calls EVENT_WAIT_CANCELLED. */
@@ -609,8 +586,8 @@ static void on_signal(struct ev_loop *l, ev_signal *w, int revents)
     r->stopping = true;
     r->stop_deadline_ms = mono_ms() + 10000;
     log_event(LOG_INFO, "draining", "\"signal\":%d", w->signum);
-    ev_timer_set(&sweep_timer, 0.05, 0.05);
-    ev_timer_again(l, &sweep_timer);
+    ev_timer_set(&r->sweep_timer, 0.05, 0.05);
+    ev_timer_again(l, &r->sweep_timer);
 }
 
 static void lws_log(int level, const char *line)
@@ -646,70 +623,42 @@ static int write_port_file(const char *path, int port)
     return rename(tmp, path);
 }
 
-int server_run(struct relay *r)
+/* The loop's watchers: group commit before it sleeps, the sweep, expiry, signals. */
+static void watchers_start(struct relay *r)
+{
+    ev_prepare_init(&r->flush_watcher, on_prepare);
+    r->flush_watcher.data = r;
+    ev_prepare_start(r->loop, &r->flush_watcher);
+    ev_timer_init(&r->sweep_timer, on_sweep, 1.0, 1.0);
+    r->sweep_timer.data = r;
+    ev_timer_start(r->loop, &r->sweep_timer);
+    ev_timer_init(&r->expiry_timer, on_expiry, 1.0, (double)r->cfg.expiry_interval);
+    r->expiry_timer.data = r;
+    ev_timer_start(r->loop, &r->expiry_timer);
+    ev_signal_init(&r->sig_term, on_signal, SIGTERM);
+    ev_signal_init(&r->sig_int, on_signal, SIGINT);
+    ev_signal_init(&r->sig_hup, on_signal, SIGHUP);
+    r->sig_term.data = r->sig_int.data = r->sig_hup.data = r;
+    ev_signal_start(r->loop, &r->sig_term);
+    ev_signal_start(r->loop, &r->sig_int);
+    ev_signal_start(r->loop, &r->sig_hup);
+    r->watching = true;
+}
+
+int server_listen(struct relay *r)
 {
     struct lws_context_creation_info info;
     void *foreign[1];
-    uint64_t max_seq = 0;
-    char err[600];
     int port;
 
-    loop = ev_default_loop(EVFLAG_AUTO);
-    if (loop == NULL) {
+    r->loop = ev_default_loop(EVFLAG_AUTO);
+    if (r->loop == NULL) {
         fprintf(stderr, "parley-relay: cannot create the event loop\n");
-        return 1;
-    }
-    if (web_open(&r->web, r->cfg.web_root, r->cfg.web_frame_ancestors, r->cfg.web_max_file, err,
-                 sizeof(err)) != 0) {
-        fprintf(stderr, "parley-relay: web root %s\n", err);
-        return 1;
-    }
-    if (store_open(&r->store, r->cfg.db, store_wake, r, &max_seq, err, sizeof(err)) != 0) {
-        fprintf(stderr, "parley-relay: database %s\n", err);
-        return 1;
-    }
-    r->assigned_seq = max_seq;
-    {
-        uint8_t salt[32];
-        if (store_meta(r->store, "relay_id", r->relay_id) != 0 ||
-            store_meta(r->store, "log_salt", salt) != 0) {
-            fprintf(stderr, "parley-relay: database %s: cannot read relay identity\n", r->cfg.db);
-            return 1;
-        }
-        if (log_open(r->cfg.log_path, r->cfg.log_level, salt) != 0) {
-            fprintf(stderr, "parley-relay: %s: %s\n", r->cfg.log_path, strerror(errno));
-            sodium_memzero(salt, sizeof(salt));
-            return 1;
-        }
-        sodium_memzero(salt, sizeof(salt));
-    }
-    {
-        uint8_t key[32];
-        int rc = store_meta(r->store, "audit_key", key);
-        if (rc == 0)
-            rc = audit_open(&r->audit, r->cfg.audit_log, r->cfg.db, r->cfg.audit_retention,
-                            r->cfg.audit_segment, key, err, sizeof(err));
-        sodium_memzero(key, sizeof(key));
-        if (rc != 0) {
-            fprintf(stderr, "parley-relay: audit log %s\n", err);
-            return 1;
-        }
-        if (audit_store_start(r, err, sizeof(err)) != 0) {
-            fprintf(stderr, "parley-relay: audit log: %s\n", err);
-            return 1;
-        }
-    }
-    if (map_init(&r->online) != 0 || map_init(&r->quotas) != 0 || map_init(&r->pairs) != 0 ||
-        map_init(&r->senders) != 0 || map_init(&r->prekey_owners) != 0 ||
-        map_init(&r->per_ip) != 0 ||
-        session_load(r) != 0) {
-        fprintf(stderr, "parley-relay: cannot load the store\n");
-        return 1;
+        return -1;
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-
     memset(&info, 0, sizeof(info));
-    foreign[0] = loop;
+    foreign[0] = r->loop;
     info.foreign_loops = foreign;
     info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_ONLY_RAW |
                    LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -729,58 +678,46 @@ int server_run(struct relay *r)
     r->ctx = lws_create_context(&info);
     if (r->ctx == NULL) {
         fprintf(stderr, "parley-relay: cannot listen on %s:%d\n", r->cfg.listen, r->cfg.port);
-        return 1;
+        return -1;
     }
     r->vhost = lws_get_vhost_by_name(r->ctx, "default");
     port = r->vhost != NULL ? lws_get_vhost_listen_port(r->vhost) : r->cfg.port;
     if (r->cfg.port_file[0] != '\0' && write_port_file(r->cfg.port_file, port) != 0) {
         fprintf(stderr, "parley-relay: %s: %s\n", r->cfg.port_file, strerror(errno));
-        return 1;
+        return -1;
     }
     log_event(LOG_INFO, "listening",
               "\"address\":\"%s\",\"port\":%d,\"tls\":%s,\"brands\":%zu,\"stored\":%llu",
               r->cfg.listen, port, r->cfg.tls_cert[0] ? "true" : "false", r->n_brands,
               (unsigned long long)r->metrics.bytes_stored);
-
-    ev_prepare_init(&flush_watcher, on_prepare);
-    flush_watcher.data = r;
-    ev_prepare_start(loop, &flush_watcher);
-    ev_timer_init(&sweep_timer, on_sweep, 1.0, 1.0);
-    sweep_timer.data = r;
-    ev_timer_start(loop, &sweep_timer);
-    ev_timer_init(&expiry_timer, on_expiry, 1.0, (double)r->cfg.expiry_interval);
-    expiry_timer.data = r;
-    ev_timer_start(loop, &expiry_timer);
-    ev_signal_init(&sig_term, on_signal, SIGTERM);
-    ev_signal_init(&sig_int, on_signal, SIGINT);
-    ev_signal_init(&sig_hup, on_signal, SIGHUP);
-    sig_term.data = sig_int.data = sig_hup.data = r;
-    ev_signal_start(loop, &sig_term);
-    ev_signal_start(loop, &sig_int);
-    ev_signal_start(loop, &sig_hup);
+    watchers_start(r);
     signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
 
-    ev_run(loop, 0);
-
-    /* Stopped: the writer finishes its batch in store_close. */
-    ev_prepare_stop(loop, &flush_watcher);
-    ev_timer_stop(loop, &sweep_timer);
-    ev_timer_stop(loop, &expiry_timer);
-    if (r->pending.n > 0) {
-        while (!store_submit(r->store, &r->pending)) {
-            struct timespec ts = {0, 1000000};
-            session_store_done(r);
-            nanosleep(&ts, NULL);
-        }
-    }
-    lws_context_destroy(r->ctx);
-    r->ctx = NULL;
-    audit_store_stop(r);
-    store_close(r->store);
-    r->store = NULL;
-    audit_close(r->audit);
-    r->audit = NULL;
-    web_close(&r->web);
-    log_event(LOG_INFO, "stopped", NULL);
+int server_run(struct relay *r)
+{
+    ev_run(r->loop, 0);
     return r->exit_code;
+}
+
+void server_stop(struct relay *r)
+{
+    if (!r->watching)
+        return;
+    ev_prepare_stop(r->loop, &r->flush_watcher);
+    ev_timer_stop(r->loop, &r->sweep_timer);
+    ev_timer_stop(r->loop, &r->expiry_timer);
+    ev_signal_stop(r->loop, &r->sig_term);
+    ev_signal_stop(r->loop, &r->sig_int);
+    ev_signal_stop(r->loop, &r->sig_hup);
+    r->watching = false;
+}
+
+void server_close(struct relay *r)
+{
+    if (r->ctx != NULL)
+        lws_context_destroy(r->ctx);
+    r->ctx = NULL;
+    r->vhost = NULL;
 }

@@ -444,3 +444,15 @@ int session_load(struct relay *r)
         return -1;
     return 0;
 }
+
+void session_free(struct relay *r)
+{
+    for (size_t i = 0; i < r->n_brands; i++) {
+        free(r->brands[i].dir);
+        parley_revlist_free(r->brands[i].revs);
+        r->brands[i].dir = NULL;
+        r->brands[i].revs = NULL;
+    }
+    erasure_free(r);
+    quota_free(r);
+}

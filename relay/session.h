@@ -29,5 +29,7 @@ void session_submit(struct relay *r);
 void session_expire(struct relay *r);
 /* At start: the brands served, the stored quotas and directories. 0 or -1. */
 int session_load(struct relay *r);
+/* At the end: frees what the protocol holds in memory (directories, erasures, allowances). */
+void session_free(struct relay *r);
 
 #endif

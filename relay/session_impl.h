@@ -65,6 +65,8 @@ void quota_settled(struct relay *r, size_t len);
 bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32]);
 /* Forgets the allowances of senders and owners idle long enough to have them full again. */
 void quota_sweep(struct relay *r);
+/* Forgets every allowance (at the end). */
+void quota_free(struct relay *r);
 
 /* publish.c */
 void publish_send_directory(struct relay *r, struct conn *c, int b, const char *brand_id);
@@ -81,5 +83,7 @@ void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRe
 /* Adds the next erasure step to the pending batch, unless one is on its way. */
 void erasure_schedule(struct relay *r);
 void erasure_done(struct relay *r, struct store_op *op);
+/* Drops the jobs not finished (at the end: the customer asks again). */
+void erasure_free(struct relay *r);
 
 #endif
