@@ -96,13 +96,50 @@ static int directory_brand(const struct relay *r, const Parley__Directory *d)
     return b;
 }
 
+/* The directory a publication is checked against: the newest handed to the store, else the stored one. */
+static void newest(const struct brand_state *bs, const uint8_t **dir, size_t *len, uint64_t *version)
+{
+    *dir = bs->pending != NULL ? bs->pending : bs->dir;
+    *len = bs->pending != NULL ? bs->pending_len : bs->dir_len;
+    *version = bs->pending != NULL ? bs->pending_version : bs->dir_version;
+}
+
+/* Hands a publication to the store; the brand's directory changes once it is committed. */
+static void submit_directory(struct relay *r, struct conn *c, int b, uint64_t version,
+                             uint8_t **buf, size_t len)
+{
+    struct brand_state *bs = &r->brands[b];
+    struct store_op *op = store_batch_add(&r->pending, STORE_DIRECTORY);
+    uint8_t *copy = malloc(len);
+
+    if (op == NULL || copy == NULL) {
+        if (op != NULL)
+            r->pending.n--; /* the op just added */
+        free(copy);
+        session_store_refused(r, c, NULL);
+        return;
+    }
+    snprintf(op->brand_id, sizeof(op->brand_id), "%s", bs->brand->id);
+    op->version = version;
+    op->blob = *buf;
+    op->blob_len = len;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    *buf = NULL;
+    memcpy(copy, op->blob, len);
+    free(bs->pending);
+    bs->pending = copy;
+    bs->pending_len = len;
+    bs->pending_version = version;
+}
+
 void publish_on_directory(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p)
 {
     struct brand_state *bs;
-    struct store_op *op;
+    const uint8_t *cur;
     uint8_t *buf = NULL;
-    size_t len = 0;
-    uint64_t version = 0;
+    size_t len = 0, cur_len;
+    uint64_t version = 0, cur_version;
     parley_err err;
     int b;
 
@@ -123,11 +160,12 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
         return;
     }
     bs = &r->brands[b];
+    newest(bs, &cur, &cur_len, &cur_version);
     /* Signatures cover body bytes, which survive re-encoding unchanged. */
     if (parley__pack(&p->directory->base, &buf, &len) != PARLEY_OK)
         return;
     /* The relay cannot open the content (names, notice): only the brand's clients can. */
-    err = parley_directory_check(buf, len, bs->brand->key, bs->brand->id, bs->dir_version,
+    err = parley_directory_check(buf, len, bs->brand->key, bs->brand->id, cur_version,
                                  relay_now_ms() / 1000u, &version, NULL);
     if (err == PARLEY_EEXPIRED) {
         metrics_reject(&r->metrics, REJECT_expired);
@@ -139,24 +177,16 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
     } else if (err != PARLEY_OK) {
         metrics_reject(&r->metrics, REJECT_bad_signature);
         session_send_error(r, c, PARLEY__ERROR__CODE__BAD_SIGNATURE, parley_strerror(err), NULL);
-    } else if (version == bs->dir_version && bs->dir != NULL) {
+    } else if (version == cur_version && cur != NULL &&
+               (len != cur_len || memcmp(buf, cur, len) != 0)) {
+        metrics_reject(&r->metrics, REJECT_conflict);
+        session_send_error(r, c, PARLEY__ERROR__CODE__CONFLICT,
+                           "another directory with this version is stored", NULL);
+    } else if (version == cur_version && cur != NULL && bs->pending == NULL) {
         /* What is stored already: nothing to write or push; the publisher is answered. */
-        if (len == bs->dir_len && memcmp(buf, bs->dir, len) == 0) {
-            publish_send_directory(r, c, b, bs->brand->id);
-        } else {
-            metrics_reject(&r->metrics, REJECT_conflict);
-            session_send_error(r, c, PARLEY__ERROR__CODE__CONFLICT,
-                               "another directory with this version is stored", NULL);
-        }
-    } else if ((op = store_batch_add(&r->pending, STORE_DIRECTORY)) != NULL) {
-        snprintf(op->brand_id, sizeof(op->brand_id), "%s", bs->brand->id);
-        op->version = version;
-        op->blob = buf;
-        op->blob_len = len;
-        op->conn_serial = c->serial;
-        memcpy(op->reply_to, c->routing, 32);
-        publish_set_directory(r, b, version, buf, len);
-        buf = NULL;
+        publish_send_directory(r, c, b, bs->brand->id);
+    } else {
+        submit_directory(r, c, b, version, &buf, len);
         log_event(LOG_INFO, "directory_published", "\"brand\":%d,\"version\":%llu", b,
                   (unsigned long long)version);
     }
@@ -165,15 +195,24 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
 
 void publish_directory_done(struct relay *r, const struct store_op *op, struct conn *c)
 {
-    if (op->ok) {
-        /* The publisher and everyone who fetched this brand's directory get the new one. */
-        int b = session_find_brand(r, op->brand_id);
-        for (struct conn *w = r->conns; w != NULL; w = w->next)
-            if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
-                publish_send_directory(r, w, b, op->brand_id);
-    } else {
-        session_store_refused(r, c, NULL);
+    int b = session_find_brand(r, op->brand_id);
+    struct brand_state *bs = b >= 0 ? &r->brands[b] : NULL;
+
+    /* The newest publication handed over is settled: what is stored is what counts now. */
+    if (bs != NULL && bs->pending != NULL && bs->pending_version == op->version) {
+        free(bs->pending);
+        bs->pending = NULL;
     }
+    if (!op->ok) {
+        session_store_refused(r, c, NULL);
+        return;
+    }
+    if (bs != NULL && (bs->dir == NULL || op->version >= bs->dir_version))
+        publish_set_directory(r, b, op->version, op->blob, op->blob_len);
+    /* The publisher and everyone who fetched this brand's directory get the new one. */
+    for (struct conn *w = r->conns; w != NULL; w = w->next)
+        if (w->authed && !w->closing && (w == c || (b >= 0 && w->watch_brand == b)))
+            publish_send_directory(r, w, b, op->brand_id);
 }
 
 /* ------------------------------------------------------------------ */

@@ -32,6 +32,10 @@ struct brand_state {
     uint8_t *dir;                        /* encoded Directory, as published */
     size_t dir_len;
     struct parley_revlist *revs;         /* from the stored directory, or NULL */
+    /* The newest publication handed to the store and not yet committed (NULL: none). */
+    uint8_t *pending;
+    size_t pending_len;
+    uint64_t pending_version;
 };
 
 struct relay {

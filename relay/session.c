@@ -450,6 +450,8 @@ void session_free(struct relay *r)
     for (size_t i = 0; i < r->n_brands; i++) {
         free(r->brands[i].dir);
         parley_revlist_free(r->brands[i].revs);
+        free(r->brands[i].pending);
+        r->brands[i].pending = NULL;
         r->brands[i].dir = NULL;
         r->brands[i].revs = NULL;
     }

@@ -448,9 +448,58 @@ static void test_audit_gap_recorded(void)
     kill_case_end(&k);
 }
 
+/*
+ * A directory publication whose commit fails changes nothing: the
+ * publisher is told to retry, and the relay goes on serving (and checking
+ * agents against) the directory it has stored.
+ */
+static void test_directory_commit_fails(void)
+{
+    struct tk_env e;
+    struct tk_brand acme;
+    parley_identity *id = tk_identity();
+    uint8_t *v1, *v2;
+    size_t v1_len, v2_len;
+    const char *args[3] = {"--brand", NULL, NULL};
+    wsc *c;
+
+    tk_env_init(&e, "faults-directory");
+    snprintf(fault_file, sizeof(fault_file), "%s/fault", e.dir);
+    CHECK(setenv("PARLEY_RELAY_FAULTS", fault_file, 1) == 0);
+    tk_brand_make(&acme, "acme", e.dir);
+    args[1] = acme.pin_path;
+    tk_env_start(&e, args);
+    tk_directory(acme.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
+    tk_directory(acme.key, "acme", 2, "notice two", NULL, 0, &v2, &v2_len);
+    c = pc_connect(e.relay.port, id, NULL, 0);
+    CHECK(c != NULL);
+    CHECK(pc_send_publish(c, v1, v1_len) == 0);
+    tk_expect_directory(c, v1, v1_len, 5000, "version 1 published");
+
+    fault_set("full");
+    CHECK(pc_send_publish(c, v2, v2_len) == 0);
+    tk_expect_error(c, PARLEY__ERROR__CODE__UNAVAILABLE, NULL, 20000);
+    CHECK(pc_send_fetch(c, "acme") == 0);
+    tk_expect_directory(c, v1, v1_len, 5000, "after a failed commit, the stored directory");
+
+    fault_set("");
+    wait_healthy(&e);
+    CHECK(pc_send_publish(c, v2, v2_len) == 0);
+    tk_expect_directory(c, v2, v2_len, 5000, "version 2 published once the disk takes writes");
+    CHECK(pc_send_fetch(c, "acme") == 0);
+    tk_expect_directory(c, v2, v2_len, 5000, "version 2 stored");
+    wsc_free(c);
+    free(v1);
+    free(v2);
+    tk_brand_free(&acme);
+    parley_identity_free(id);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
+        {"directory_commit_fails", test_directory_commit_fails},
         {"store_failure_visible", test_store_failure_visible},
         {"store_io_error_visible", test_store_io_error_visible},
         {"store_busy_visible", test_store_busy_visible},
