@@ -13,9 +13,10 @@
 
 #include "config.h"
 #include "pin.h"
+#include "store.h"
 #include "web.h"
 
-enum kind { K_STR, K_INT, K_U32, K_U64, K_SIZE, K_LEVEL, K_BRAND, K_ORIGIN };
+enum kind { K_STR, K_INT, K_U32, K_U64, K_SIZE, K_LEVEL, K_BRAND, K_ORIGIN, K_DB };
 
 struct option_def {
     const char *name;
@@ -31,7 +32,8 @@ struct option_def {
 static const struct option_def options[] = {
     OPT("listen", K_STR, listen, "address to listen on (default 127.0.0.1)"),
     OPT("port", K_INT, port, "TCP port, 0 for an ephemeral one (default 8787)"),
-    OPT("db", K_STR, db, "sqlite database path (default parley-relay.db)"),
+    OPT("store", K_STR, store, "where envelopes are stored: sqlite:PATH (default sqlite:parley-relay.db)"),
+    OPT("db", K_DB, store, "sqlite database path: the same as --store sqlite:PATH"),
     OPT("brand", K_BRAND, brands, "brand pin file to serve (repeatable)"),
     OPT("tls-cert", K_STR, tls_cert, "TLS certificate (PEM); TLS is off without it"),
     OPT("tls-key", K_STR, tls_key, "TLS private key (PEM)"),
@@ -98,7 +100,7 @@ void config_defaults(struct relay_config *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
     c->port = 8787;
-    snprintf(c->db, sizeof(c->db), "parley-relay.db");
+    snprintf(c->store, sizeof(c->store), "sqlite:parley-relay.db");
     c->log_level = 1;
     c->ttl = 30u * 24 * 3600;
     c->max_frame = 65536 + 1024;
@@ -207,6 +209,11 @@ static int set_option(struct relay_config *c, const struct option_def *o, const 
         if (config_load_brand(&c->brands[c->n_brands], value) != 0)
             return -2; /* already reported */
         c->n_brands++;
+        return 0;
+    case K_DB:
+        if (value[0] == '\0' || strlen(value) + 8 > o->size)
+            return -1;
+        snprintf(field, o->size, "sqlite:%s", value);
         return 0;
     case K_ORIGIN:
         if (c->n_origins == RELAY_MAX_ORIGINS || value[0] == '\0' ||
@@ -392,8 +399,12 @@ int config_check(const struct relay_config *c)
         fprintf(stderr, "parley-relay: --tls-cert and --tls-key go together\n");
         return -1;
     }
-    if (c->listen[0] == '\0' || c->db[0] == '\0') {
-        fprintf(stderr, "parley-relay: listen and db cannot be empty\n");
+    if (c->listen[0] == '\0') {
+        fprintf(stderr, "parley-relay: listen cannot be empty\n");
+        return -1;
+    }
+    if (!store_spec_ok(c->store)) {
+        fprintf(stderr, "parley-relay: store must be sqlite:PATH, not '%s'\n", c->store);
         return -1;
     }
     if (!web_frame_ancestors_ok(c->web_frame_ancestors)) {

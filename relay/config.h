@@ -20,7 +20,7 @@ struct relay_brand {
 struct relay_config {
     char listen[64];
     int port;
-    char db[512];
+    char store[520];               /* KIND:WHERE, e.g. sqlite:parley-relay.db */
     char tls_cert[512];
     char tls_key[512];
     char log_path[512];

@@ -39,10 +39,11 @@ bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t
 struct conn {
     struct lws *wsi;
     struct conn *prev, *next;            /* all connections */
-    struct conn *drain_prev, *drain_next;/* connections catching up from the store */
     uint64_t serial;
     enum conn_state state;
-    bool authed, agent, closing, shut, draining_listed, live;
+    bool authed, agent, closing, shut, live;
+    bool auth_pending;                   /* authenticated, its AuthOk waits for the store */
+    bool fetching, refetch;              /* a STORE_FETCH is out; ask again once it is in */
     bool proven;                         /* authenticated once: routing is its own, for good */
     bool rx_stop;                        /* input no longer parsed (broken, or the peer closed) */
     uint16_t close_code;
@@ -75,9 +76,8 @@ struct conn {
     uint32_t over_limit;
     struct bucket publications;          /* directory publications */
     struct bucket prekey_fetches;        /* one-time prekeys handed to it */
-    /* Delivery: highest seq sent, and the batch that must be committed before we read the store. */
+    /* Delivery: the highest seq sent. */
     uint64_t cursor;
-    uint64_t wait_batch;
     /* The window: envelopes sent and not yet acknowledged with delivered (delivery.c). */
     struct inflight *inflight;           /* window-envelopes slots once it has had one */
     size_t n_inflight;

@@ -3,10 +3,10 @@
  * recipient's quota), delivering in order, and deleting what recipients
  * acknowledge.
  *
- * A connection first catches up from the store (draining), then receives
- * new envelopes as they arrive (live), before they are even committed. A
- * draining connection waits for the writer to commit what arrived for it,
- * so order per recipient is the store's order.
+ * A connection first catches up from the store (draining: STORE_FETCH
+ * ops, which the store runs after every write queued before them), then
+ * receives new envelopes as they arrive (live), before they are even
+ * committed. So order per recipient is the store's order.
  *
  * Delivery is windowed: at most window-envelopes envelopes and
  * window-bytes bytes (never more than half of max-outbound) are sent to a
@@ -95,114 +95,102 @@ static void window_release(struct conn *c, const uint8_t envelope_id[16])
     }
 }
 
-static void drain_list(struct relay *r, struct conn *c, bool on)
+/*
+ * Asks the store for what c has not been sent yet: at most what its
+ * window has room for. The store reads after every write queued before
+ * the ask, so acknowledged envelopes are not sent again and new ones
+ * come in order. One ask at a time per connection; an envelope arriving
+ * for c meanwhile makes it ask again once the answer is in.
+ */
+static void fetch_more(struct relay *r, struct conn *c)
 {
-    if (on == c->draining_listed)
+    struct store_op *op;
+    uint64_t bytes = window_bytes(r);
+    size_t room = r->cfg.window_envelopes - c->n_inflight;
+
+    if (c->fetching) {
+        c->refetch = true;
         return;
-    if (on) {
-        c->drain_prev = NULL;
-        c->drain_next = r->drainers;
-        if (r->drainers != NULL)
-            r->drainers->drain_prev = c;
-        r->drainers = c;
-    } else {
-        if (c->drain_prev != NULL)
-            c->drain_prev->drain_next = c->drain_next;
-        else
-            r->drainers = c->drain_next;
-        if (c->drain_next != NULL)
-            c->drain_next->drain_prev = c->drain_prev;
-        c->drain_prev = c->drain_next = NULL;
     }
-    c->draining_listed = on;
+    if (c->closing || c->live || c->auth_pending || !window_room(r, c, 0))
+        return; /* resumed by delivery_on_delivered, or delivery_start */
+    op = store_batch_add(&r->pending, STORE_FETCH);
+    if (op == NULL) {
+        conn_close(r, c, 1011, REJECT_unavailable, true);
+        return;
+    }
+    memcpy(op->env.recipient, c->routing, 32);
+    op->cutoff = c->cursor;
+    op->limit = (uint32_t)(room < DRAIN_BATCH ? (room > 0 ? room : 1) : DRAIN_BATCH);
+    op->max_bytes = c->inflight_bytes < bytes ? bytes - c->inflight_bytes : 1;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    c->fetching = true;
+    c->refetch = false;
 }
 
-struct drain_ctx {
-    struct relay *r;
-    struct conn *c;
-    bool full;
-};
-
-static int drain_one(void *arg, const struct store_env *e)
+/* Whether e may go to c now: the window, and half the outbound limit at most (the rest is for
+ * answers and pushes). */
+static bool may_send(const struct relay *r, const struct conn *c, const struct store_env *e)
 {
-    struct drain_ctx *d = arg;
-
-    /* The window, and half the outbound limit at most: the rest is for answers and pushes. */
-    if (!window_room(d->r, d->c, window_cost(e)) ||
-        (conn_queued(d->c) > 0 &&
-         conn_queued(d->c) + window_cost(e) > d->r->cfg.max_outbound / 2)) {
-        d->full = true;
-        return 1;
-    }
-    return delivery_send(d->r, d->c, e) ? 0 : 1;
+    return window_room(r, c, window_cost(e)) &&
+           (conn_queued(c) == 0 || conn_queued(c) + window_cost(e) <= r->cfg.max_outbound / 2);
 }
 
 /*
- * Sends stored envelopes to c while its window and its queue have room;
- * resumed when an acknowledgement frees the window or the queue drains.
- * Reads the store only once every write that preceded (the batch pending
- * when c authenticated, or when an envelope for it arrived meanwhile) is
- * committed, so acknowledged envelopes are not sent again and new ones
- * come in order. Goes live when the store has nothing more.
+ * The store's answer to fetch_more (c: NULL when the connection is gone
+ * or closing). Sends what fits; asks again when there may be more;
+ * otherwise c is caught up and goes live: new envelopes are sent as they
+ * arrive, before they are even committed.
  */
-static void drain(struct relay *r, struct conn *c)
+void delivery_fetched(struct relay *r, struct conn *c, const struct store_op *op)
 {
-    struct drain_ctx d = {r, c, false};
+    uint64_t bytes = 0;
+    bool full = false;
 
-    while (!c->closing && !c->live) {
-        int n;
-
-        if (r->batches_done < c->wait_batch)
-            return; /* resumed by session_store_done */
-        if (!window_room(r, c, 0))
-            return; /* resumed by delivery_on_delivered */
-        n = store_fetch(r->store, c->routing, c->cursor, DRAIN_BATCH, drain_one, &d);
-        if (n < 0) {
-            log_event(LOG_ERROR, "store_read_failed", "\"conn\":\"%s\"", c->pseudonym);
-            conn_close(r, c, 1011, REJECT_unavailable, true);
-            return;
-        }
-        if (d.full || c->closing)
-            return; /* resumed by session_writable */
-        if (n < DRAIN_BATCH) {
-            c->live = true;
-            drain_list(r, c, false);
-        }
+    if (c == NULL)
+        return;
+    c->fetching = false;
+    if (!op->ok) {
+        log_event(LOG_ERROR, "store_read_failed", "\"conn\":\"%s\"", c->pseudonym);
+        conn_close(r, c, 1011, REJECT_unavailable, true);
+        return;
     }
+    for (size_t i = 0; i < op->n_envs && !full; i++) {
+        const struct store_env *e = &op->envs[i];
+        bytes += e->sealed_len;
+        if (e->seq <= c->cursor)
+            continue;
+        full = !may_send(r, c, e) || !delivery_send(r, c, e);
+    }
+    if (full || c->closing)
+        return; /* resumed by delivery_on_delivered or session_writable */
+    if (c->refetch || op->n_envs == op->limit || bytes >= op->max_bytes)
+        fetch_more(r, c);
+    else
+        c->live = true;
 }
 
 void session_writable(struct relay *r, struct conn *c)
 {
     if (c->authed && !c->live)
-        drain(r, c);
+        fetch_more(r, c);
 }
 
-/* Catches c up from the store once everything that arrived before is committed. */
+/* Catches c up from the store, then live. */
 void delivery_start(struct relay *r, struct conn *c)
 {
     c->live = false;
     c->cursor = 0;
-    c->wait_batch = r->pending.n > 0 ? session_pending_batch(r) : r->batches_submitted;
-    drain_list(r, c, true);
-    drain(r, c);
+    fetch_more(r, c);
 }
 
 void delivery_stop(struct relay *r, struct conn *c)
 {
-    drain_list(r, c, false);
     free(c->inflight);
     c->inflight = NULL;
     c->n_inflight = 0;
     c->inflight_bytes = 0;
-}
-
-/* After a commit: connections waiting for it read the store. */
-void delivery_resume(struct relay *r)
-{
-    for (struct conn *c = r->drainers, *next; c != NULL; c = next) {
-        next = c->drain_next;
-        drain(r, c);
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -277,10 +265,9 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     if (to != NULL && to->authed && !to->closing) {
         if (to->live && window_room(r, to, window_cost(&op->env)) && delivery_send(r, to, &op->env))
             return;
-        /* Draining, or its window is full: read from the store once this is committed. */
+        /* Catching up, or its window is full: it reads this from the store, after the insert. */
         to->live = false;
-        to->wait_batch = session_pending_batch(r);
-        drain_list(r, to, true);
+        fetch_more(r, to);
     }
 }
 
@@ -302,5 +289,5 @@ void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delive
         memcpy(op->env.envelope_id, d->envelope_ids[i].data, 16);
     }
     if (c->authed && !c->closing && !c->live)
-        drain(r, c); /* the window has room again */
+        fetch_more(r, c); /* the window has room again */
 }

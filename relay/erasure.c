@@ -172,7 +172,7 @@ void erasure_schedule(struct relay *r)
     if (op == NULL)
         return;
     if (n > 0 && (op->blob = malloc(16 * n)) == NULL) {
-        r->pending.n--; /* the op just added: tried again next time */
+        store_batch_drop_last(&r->pending); /* tried again next time */
         return;
     }
     if (n > 0)

@@ -59,10 +59,13 @@ static void plain_copy(char *out, size_t cap, const char *in)
     out[j] = '\0';
 }
 
-/* Operations a client or the relay asked for; barriers, probes and outbox bookkeeping are not. */
+/*
+ * Operations a client or the relay asked for that the failure refused:
+ * not probes or outbox bookkeeping, nor reads the store answered anyway.
+ */
 static bool counted(const struct store_op *op)
 {
-    return op->kind != STORE_BARRIER && op->kind != STORE_PROBE && op->kind != STORE_AUDIT_DONE;
+    return op->kind != STORE_PROBE && op->kind != STORE_AUDIT_DONE && !op->ok;
 }
 
 void health_store_done(struct relay *r, const struct store_batch *b)
@@ -109,7 +112,7 @@ void health_tick(struct relay *r)
 {
     struct store_op *op;
 
-    if (!r->health.degraded || r->stopping || r->pending.n > 0 || store_writer_busy(r->store))
+    if (!r->health.degraded || r->stopping || r->pending.n > 0 || store_busy(r->store))
         return;
     op = store_batch_add(&r->pending, STORE_PROBE);
     if (op != NULL)

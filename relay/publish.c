@@ -114,7 +114,7 @@ static void submit_directory(struct relay *r, struct conn *c, int b, uint64_t ve
 
     if (op == NULL || copy == NULL) {
         if (op != NULL)
-            r->pending.n--; /* the op just added */
+            store_batch_drop_last(&r->pending);
         free(copy);
         session_store_refused(r, c, NULL);
         return;
@@ -257,13 +257,37 @@ static Parley__Error__Code prekeys_check(struct relay *r, const struct conn *c,
     return 0;
 }
 
+/* The publication's prekeys for the store, their times from the checks. */
+static bool prekeys_copy(struct store_op *op, const Parley__PrekeyPublish *p, const bool *medium,
+                         const uint64_t *created, const uint64_t *expires)
+{
+    op->prekeys = calloc(p->n_prekeys + 1, sizeof(*op->prekeys));
+    if (op->prekeys == NULL)
+        return false;
+    for (size_t i = 0; i < p->n_prekeys; i++, op->n_prekeys++) {
+        struct store_prekey *k = &op->prekeys[i];
+        if (parley__pack(&p->prekeys[i]->base, &k->blob, &k->len) != PARLEY_OK)
+            return false;
+        k->medium = medium[i];
+        k->created = created[i];
+        k->expires = expires[i];
+    }
+    return true;
+}
+
+/*
+ * A publication is stored whole or not at all: the one-time supply is
+ * bounded (the medium-term prekey is one more, outside it), and a
+ * replacing publication first removes what the agent published before
+ * (its device no longer holds those secrets). Answered once committed.
+ */
 void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p)
 {
-    size_t n = p->n_prekeys, one_time = 0;
+    size_t n = p->n_prekeys;
     bool *medium = calloc(n + 1, sizeof(*medium));
     uint64_t *created = calloc(n + 1, sizeof(*created)), *expires = calloc(n + 1, sizeof(*expires));
     Parley__Error__Code err;
-    long have;
+    struct store_op *op;
 
     if (medium == NULL || created == NULL || expires == NULL) {
         session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", NULL);
@@ -283,118 +307,85 @@ void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPub
                            NULL);
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        one_time += !medium[i];
-    /* The one-time supply is bounded; the medium-term prekey is one more, outside it. */
-    have = p->replace ? 0 : store_prekey_count(r->store, c->routing);
-    if (have < 0 || (size_t)have + one_time > MAX_PREKEYS_PER_OWNER) {
-        metrics_reject(&r->metrics, REJECT_quota_full);
-        session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
+    op = store_batch_add(&r->pending, STORE_PREKEY_PUBLISH);
+    if (op == NULL || !prekeys_copy(op, p, medium, created, expires)) {
+        if (op != NULL)
+            store_batch_drop_last(&r->pending);
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", NULL);
         goto done;
     }
-    if (p->replace) {
-        /* The agent no longer holds the secrets of what it published before (a new device store).
-         */
-        struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_CLEAR);
-        if (op == NULL)
-            goto done;
-        memcpy(op->env.recipient, c->routing, 32);
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct store_op *op =
-            store_batch_add(&r->pending, medium[i] ? STORE_PREKEY_MEDIUM : STORE_PREKEY_ADD);
-        if (op == NULL || parley__pack(&p->prekeys[i]->base, &op->blob, &op->blob_len) != PARLEY_OK)
-            goto done;
-        memcpy(op->env.recipient, c->routing, 32);
-        op->version = created[i];
-        op->cutoff = expires[i];
-    }
-    {
-        /* Answered once the prekeys are committed. */
-        struct store_op *op = store_batch_add(&r->pending, STORE_BARRIER);
-        if (op != NULL) {
-            op->conn_serial = c->serial;
-            memcpy(op->reply_to, c->routing, 32);
-        }
-    }
+    memcpy(op->env.recipient, c->routing, 32);
+    op->replace = p->replace;
+    op->limit = MAX_PREKEYS_PER_OWNER;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
 done:
     free(medium);
     free(created);
     free(expires);
 }
 
-/* One of owner's one-time prekeys for c, taken out of the store; NULL if none or not now. */
-static Parley__Prekey *take_one_time(struct relay *r, struct conn *c, const uint8_t owner[32])
+void publish_prekeys_done(struct relay *r, const struct store_op *op, struct conn *c)
 {
-    size_t max_taken = sizeof(r->prekeys_taken) / sizeof(r->prekeys_taken[0]);
-    int64_t skip[256], id = 0;
-    uint8_t buf[1024];
-    struct store_op *op;
-    Parley__Prekey *pk;
-    long n;
-
-    for (size_t i = 0; i < r->n_prekeys_taken; i++)
-        skip[i] = r->prekeys_taken[i].id;
-    n = store_prekey_peek(r->store, owner, skip, r->n_prekeys_taken, buf, sizeof(buf), &id);
-    if (n <= 0 || r->n_prekeys_taken >= max_taken)
-        return NULL;
-    if (!quota_prekey_take(r, c, owner)) {
-        metrics_reject(&r->metrics, REJECT_prekey_rate);
-        return NULL;
+    if (!op->ok) {
+        session_store_refused(r, c, NULL);
+    } else if (op->refused) {
+        metrics_reject(&r->metrics, REJECT_quota_full);
+        if (c != NULL)
+            session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL, "too many prekeys", NULL);
+    } else if (c != NULL) {
+        session_send_ack(r, c, NULL);
     }
-    op = store_batch_add(&r->pending, STORE_PREKEY_DEL);
-    pk = parley__prekey__unpack(NULL, (size_t)n, buf);
-    if (op == NULL || pk == NULL) {
-        if (pk != NULL)
-            parley__prekey__free_unpacked(pk, NULL);
-        return NULL;
-    }
-    op->prekey_id = id;
-    r->prekeys_taken[r->n_prekeys_taken].id = id;
-    r->prekeys_taken[r->n_prekeys_taken++].batch = session_pending_batch(r);
-    return pk;
 }
 
 /*
  * A one-time prekey while the requester and the owner are within their
- * rates and one is left; otherwise the owner's medium-term prekey (kept,
- * not deleted), if it has a valid one; otherwise none.
+ * rates and one is left (the store removes it as it hands it out, so it
+ * goes to one requester only); otherwise the owner's medium-term prekey
+ * (kept, not deleted), if it has a valid one; otherwise none.
  */
 void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p)
 {
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__PrekeyResult res = PARLEY__PREKEY_RESULT__INIT;
-    Parley__Prekey *pk;
-    uint8_t owner[32];
+    struct store_op *op;
 
     if (!parley__len_is(p->owner_sign_key, 32)) {
         metrics_reject(&r->metrics, REJECT_malformed);
         session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad prekey fetch", NULL);
         return;
     }
-    parley_routing_id(p->owner_sign_key.data, PARLEY_ROUTING_AGENT, owner); /* owners are agents */
-    pk = take_one_time(r, c, owner);
-    if (pk == NULL) {
-        uint8_t buf[1024];
-        long n = store_prekey_medium(r->store, owner, relay_now_ms() / 1000u, buf, sizeof(buf));
-        if (n > 0)
-            pk = parley__prekey__unpack(NULL, (size_t)n, buf);
+    op = store_batch_add(&r->pending, STORE_PREKEY_TAKE);
+    if (op == NULL) {
+        session_send_error(r, c, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory", NULL);
+        return;
     }
-    res.owner_sign_key = p->owner_sign_key;
+    /* Owners are agents. */
+    parley_routing_id(p->owner_sign_key.data, PARLEY_ROUTING_AGENT, op->env.recipient);
+    memcpy(op->key, p->owner_sign_key.data, 32);
+    op->allow_one_time = quota_prekey_take(r, c, op->env.recipient);
+    op->cutoff = relay_now_ms() / 1000u;
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+}
+
+void publish_prekey_taken(struct relay *r, const struct store_op *op, struct conn *c)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__PrekeyResult res = PARLEY__PREKEY_RESULT__INIT;
+    Parley__Prekey *pk = NULL;
+
+    if (op->allow_one_time && !op->one_time)
+        quota_prekey_refund(r, c, op->env.recipient); /* none was handed out */
+    if (op->one_time_left && !op->allow_one_time)
+        metrics_reject(&r->metrics, REJECT_prekey_rate);
+    if (c == NULL)
+        return; /* a one-time prekey taken for nobody is used by nobody */
+    if (op->blob != NULL)
+        pk = parley__prekey__unpack(NULL, op->blob_len, op->blob);
+    res.owner_sign_key = (ProtobufCBinaryData){32, (uint8_t *)op->key};
     res.prekey = pk;
     f.kind_case = PARLEY__FRAME__KIND_PREKEY_RESULT;
     f.prekey_result = &res;
     session_send_frame(r, c, &f);
     if (pk != NULL)
         parley__prekey__free_unpacked(pk, NULL);
-}
-
-/* Prekeys handed out whose deletion is now committed need not be skipped any more. */
-void publish_batch_done(struct relay *r)
-{
-    for (size_t i = 0; i < r->n_prekeys_taken;)
-        if (r->prekeys_taken[i].batch <= r->batches_done)
-            r->prekeys_taken[i] = r->prekeys_taken[--r->n_prekeys_taken];
-        else
-            i++;
 }

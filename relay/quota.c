@@ -186,6 +186,16 @@ bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32])
     return true;
 }
 
+void quota_prekey_refund(struct relay *r, struct conn *c, const uint8_t owner[32])
+{
+    struct map_entry *e = map_get(&r->prekey_owners, owner);
+
+    if (c != NULL && r->cfg.prekey_fetch_rate != 0)
+        c->prekey_fetches.tokens += 1;
+    if (e != NULL && e->ptr != NULL && r->cfg.prekey_owner_rate != 0)
+        ((struct bucket *)e->ptr)->tokens += 1;
+}
+
 void quota_sweep(struct relay *r)
 {
     struct allowance a[2];
@@ -226,7 +236,7 @@ enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
                       (cfg->pair_quota_bytes != 0 && q->b + len > cfg->pair_quota_bytes)))
         return QUOTA_PAIR;
     if (cfg->max_db_bytes != 0 &&
-        store_db_bytes(r->store) + r->unsettled_bytes + len > cfg->max_db_bytes)
+        store_bytes_used(r->store) + r->unsettled_bytes + len > cfg->max_db_bytes)
         return QUOTA_STORAGE;
     if (!budget_take(r, sender, len))
         return QUOTA_SENDER;

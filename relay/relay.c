@@ -47,7 +47,7 @@ static int open_log(struct relay *r)
 
     if (store_meta(r->store, "relay_id", r->relay_id) != 0 ||
         store_meta(r->store, "log_salt", salt) != 0)
-        fprintf(stderr, "parley-relay: database %s: cannot read relay identity\n", r->cfg.db);
+        fprintf(stderr, "parley-relay: store %s: cannot read relay identity\n", r->cfg.store);
     else if (log_open(r->cfg.log_path, r->cfg.log_level, salt) != 0)
         fprintf(stderr, "parley-relay: %s: %s\n", r->cfg.log_path, strerror(errno));
     else
@@ -64,7 +64,7 @@ static int open_audit(struct relay *r)
     int rc = store_meta(r->store, "audit_key", key);
 
     if (rc == 0)
-        rc = audit_open(&r->audit, r->cfg.audit_log, r->cfg.db, r->cfg.audit_retention,
+        rc = audit_open(&r->audit, r->cfg.audit_log, store_where(r->store), r->cfg.audit_retention,
                         r->cfg.audit_segment, key, err, sizeof(err));
     else
         snprintf(err, sizeof(err), "cannot read its key from the store");
@@ -90,8 +90,8 @@ int relay_open(struct relay *r)
         fprintf(stderr, "parley-relay: web root %s\n", err);
         return -1;
     }
-    if (store_open(&r->store, r->cfg.db, server_wake, r, &max_seq, err, sizeof(err)) != 0) {
-        fprintf(stderr, "parley-relay: database %s\n", err);
+    if (store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err)) != 0) {
+        fprintf(stderr, "parley-relay: store %s\n", err);
         return -1;
     }
     r->assigned_seq = max_seq;
@@ -116,7 +116,7 @@ static void settle(struct relay *r)
 {
     struct timespec ms = {0, 1000000};
 
-    while (store_writer_busy(r->store)) {
+    while (store_busy(r->store)) {
         session_store_done(r);
         nanosleep(&ms, NULL);
     }

@@ -70,16 +70,9 @@ struct relay {
     bool erase_in_flight;                /* a step is in the pending or the writer's batch */
     struct map per_ip;                   /* address -> a: connections */
     struct conn *conns;
-    struct conn *drainers;
     uint64_t next_serial;
     uint64_t assigned_seq;
-    uint64_t batches_submitted, batches_done;   /* the pending batch will be number submitted + 1 */
     uint8_t relay_id[32];
-    struct {
-        int64_t id;
-        uint64_t batch;                  /* the batch that deletes it */
-    } prekeys_taken[256];                /* handed out, delete not yet committed */
-    size_t n_prekeys_taken;
     bool stopping;
     uint64_t stop_deadline_ms;
     int exit_code;

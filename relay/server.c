@@ -556,7 +556,7 @@ static void on_sweep(struct ev_loop *l, ev_timer *w, int revents)
     audit_store_tick(r);
     if (r->stopping) {
         /* Drain: once every acknowledgement is out, close everyone; then stop. */
-        bool flushed = r->pending.n == 0 && !store_writer_busy(r->store);
+        bool flushed = r->pending.n == 0 && !store_busy(r->store);
         if (flushed)
             for (struct conn *c = r->conns; c != NULL; c = c->next)
                 conn_close(r, c, 1001, REJECT_unavailable, false);

@@ -72,16 +72,10 @@ void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_i
 /* ------------------------------------------------------------------ */
 /* Shared look-ups */
 
-uint64_t session_pending_batch(const struct relay *r)
-{
-    return r->batches_submitted + 1;
-}
-
 void session_submit(struct relay *r)
 {
     erasure_schedule(r);
-    if (r->pending.n > 0 && store_submit(r->store, &r->pending))
-        r->batches_submitted++;
+    (void)store_submit(r->store, &r->pending);
 }
 
 struct conn *session_online(struct relay *r, const uint8_t routing[32])
@@ -154,10 +148,44 @@ static bool auth_agent(struct relay *r, struct conn *c, const Parley__AgentCert 
     return true;
 }
 
-static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
+/*
+ * Authenticated: AuthOk (an agent's with its count of one-time prekeys),
+ * then, for an agent, its brand's directory, then what is stored for it.
+ */
+static void auth_done(struct relay *r, struct conn *c, uint64_t prekeys_left)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
+
+    c->auth_pending = false;
+    ok.routing_id = (ProtobufCBinaryData){32, c->routing};
+    ok.agent = c->agent;
+    if (c->agent) {
+        ok.brand_id = (char *)r->brands[c->brand].brand->id;
+        ok.prekeys_left = prekeys_left < UINT32_MAX ? (uint32_t)prekeys_left : UINT32_MAX;
+    }
+    f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
+    f.auth_ok = &ok;
+    session_send_frame(r, c, &f);
+    audit_auth(r->audit, c->serial, c->agent ? "agent" : "customer", c->agent ? c->brand : -1,
+               c->routing, NULL);
+    log_event(LOG_INFO, "authenticated", "\"conn\":\"%s\",\"role\":\"%s\"", c->pseudonym,
+              c->agent ? "agent" : "customer");
+    /*
+     * An agent gets its brand's directory before anything stored: an Open
+     * sealed while it was away may carry consent to a notice newer than
+     * the one it last saw. Later versions are pushed as they are published.
+     */
+    if (c->agent) {
+        c->watch_brand = c->brand;
+        publish_send_directory(r, c, c->brand, r->brands[c->brand].brand->id);
+    }
+    delivery_start(r, c);
+}
+
+static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
+{
+    struct store_op *op;
     struct map_entry *slot;
     struct conn *old;
 
@@ -194,30 +222,20 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     c->authed = c->proven = true;
     c->frames = (struct bucket){0, 0}; /* a full bucket at the authenticated rate */
     r->metrics.connections_authenticated++;
-    ok.routing_id = (ProtobufCBinaryData){32, c->routing};
-    ok.agent = c->agent;
-    if (c->agent) {
-        long left = store_prekey_count(r->store, c->routing);
-        ok.brand_id = (char *)r->brands[c->brand].brand->id;
-        ok.prekeys_left = left > 0 ? (uint32_t)left : 0;
+    if (!c->agent) {
+        auth_done(r, c, 0);
+        return;
     }
-    f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
-    f.auth_ok = &ok;
-    session_send_frame(r, c, &f);
-    audit_auth(r->audit, c->serial, c->agent ? "agent" : "customer", c->agent ? c->brand : -1,
-               c->routing, NULL);
-    log_event(LOG_INFO, "authenticated", "\"conn\":\"%s\",\"role\":\"%s\"", c->pseudonym,
-              c->agent ? "agent" : "customer");
-    /*
-     * An agent gets its brand's directory before anything stored: an Open
-     * sealed while it was away may carry consent to a notice newer than
-     * the one it last saw. Later versions are pushed as they are published.
-     */
-    if (c->agent) {
-        c->watch_brand = c->brand;
-        publish_send_directory(r, c, c->brand, r->brands[c->brand].brand->id);
+    /* An agent is told how many one-time prekeys the store holds for it: answered once read. */
+    op = store_batch_add(&r->pending, STORE_PREKEY_COUNT);
+    if (op == NULL) {
+        auth_done(r, c, 0);
+        return;
     }
-    delivery_start(r, c);
+    memcpy(op->env.recipient, c->routing, 32);
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    c->auth_pending = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -376,11 +394,19 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
     case STORE_DIRECTORY:
         publish_directory_done(r, op, c);
         break;
-    case STORE_BARRIER:
-        if (!op->ok)
-            session_store_refused(r, c, NULL);
-        else if (c != NULL)
-            session_send_ack(r, c, NULL);
+    case STORE_FETCH:
+        delivery_fetched(r, c, op);
+        break;
+    case STORE_PREKEY_PUBLISH:
+        publish_prekeys_done(r, op, c);
+        break;
+    case STORE_PREKEY_TAKE:
+        publish_prekey_taken(r, op, c);
+        break;
+    case STORE_PREKEY_COUNT:
+        /* A failed read counts none: the agent publishes more, which the limit bounds. */
+        if (c != NULL && c->auth_pending)
+            auth_done(r, c, op->ok ? op->count : 0);
         break;
     default:
         break;
@@ -392,17 +418,14 @@ void session_store_done(struct relay *r)
     uint64_t now_ns = relay_mono_ns();
 
     while (store_take_done(r->store, &r->done)) {
-        r->batches_done++;
         health_store_done(r, &r->done);
         audit_store_done(r, &r->done);
         for (size_t i = 0; i < r->done.n; i++)
             op_done(r, &r->done.ops[i], now_ns);
-        publish_batch_done(r);
         store_batch_clear(&r->done);
         /* Whatever arrived meanwhile goes next, without waiting for the loop to idle. */
         session_submit(r);
     }
-    delivery_resume(r);
 }
 
 void session_expire(struct relay *r)

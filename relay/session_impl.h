@@ -28,8 +28,6 @@ void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_i
 void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id);
 /* Index of the served brand with this id, or -1. */
 int session_find_brand(const struct relay *r, const char *brand_id);
-/* The number the pending batch will have once handed to the writer. */
-uint64_t session_pending_batch(const struct relay *r);
 /* The authenticated connection holding this routing id, or NULL. */
 struct conn *session_online(struct relay *r, const uint8_t routing[32]);
 
@@ -37,7 +35,8 @@ struct conn *session_online(struct relay *r, const uint8_t routing[32]);
 bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e);
 void delivery_start(struct relay *r, struct conn *c);
 void delivery_stop(struct relay *r, struct conn *c);
-void delivery_resume(struct relay *r);
+/* The answer to a STORE_FETCH of c's (c: NULL when gone or closing). */
+void delivery_fetched(struct relay *r, struct conn *c, const struct store_op *op);
 void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
 
@@ -63,6 +62,8 @@ void quota_refund(struct relay *r, const uint8_t sender[32], size_t len);
 void quota_settled(struct relay *r, size_t len);
 /* Whether c may be handed one of owner's one-time prekeys now (then counted). */
 bool quota_prekey_take(struct relay *r, struct conn *c, const uint8_t owner[32]);
+/* Gives back what quota_prekey_take counted, when owner had none (c may be NULL: gone). */
+void quota_prekey_refund(struct relay *r, struct conn *c, const uint8_t owner[32]);
 /* Forgets the allowances of senders and owners idle long enough to have them full again. */
 void quota_sweep(struct relay *r);
 /* Forgets every allowance (at the end). */
@@ -76,7 +77,9 @@ void publish_on_directory(struct relay *r, struct conn *c, const Parley__Directo
 void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p);
 void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p);
 void publish_directory_done(struct relay *r, const struct store_op *op, struct conn *c);
-void publish_batch_done(struct relay *r);
+/* The answers to STORE_PREKEY_PUBLISH and STORE_PREKEY_TAKE (c: NULL when gone or closing). */
+void publish_prekeys_done(struct relay *r, const struct store_op *op, struct conn *c);
+void publish_prekey_taken(struct relay *r, const struct store_op *op, struct conn *c);
 
 /* erasure.c */
 void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er);

@@ -1,16 +1,26 @@
 /*
- * The relay's durable store: envelopes (ciphertext and routing data only),
- * brand directories and agents' prekeys, in sqlite with WAL.
+ * The relay's durable store, as an interface: envelopes (ciphertext and
+ * routing data only), brand directories, agents' prekeys, the relay's
+ * own secrets and the audit log's outbox. One implementation per kind of
+ * storage, chosen at start by `--store KIND:WHERE`: sqlite with WAL
+ * (store_sqlite.c, `sqlite:PATH`, the default) today; the clustered one
+ * on NATS JetStream (docs/cluster.md) goes beside it.
  *
- * Writes go through one writer thread in batches: the event loop hands over
- * everything that arrived in a loop iteration, the writer commits it in one
- * transaction with one sync, and hands the batch back with results. Reads
- * use a second connection on the loop thread.
+ * Threading. The relay's loop is single-threaded and never waits on the
+ * store. It queues work as ops in a batch and hands the batch over
+ * (store_submit); the store runs it on its own thread(s) and wakes the
+ * loop (the wake function), which takes the batch back with every op's
+ * results (store_take_done), in submission order. Ops run in that order
+ * too: a read op sees every write queued before it. Between handing a
+ * batch over and taking it back the loop does not touch it. Only
+ * start-up (before the loop runs), store_bytes_used and the audit
+ * outbox's read are called outside that cycle.
  *
- * The audit log's entries about store changes are written by the writer
- * in the transaction that makes each change (the outbox, store_set_audit)
- * and read back by the loop, so an entry exists exactly when its change
- * does. A batch that fails says why (sqlite's code, errno and message).
+ * A batch's writes are atomic and durable when it comes back ok (sqlite:
+ * one transaction, synced); a batch that failed comes back with every op
+ * not ok and the reason (sqlite's code, errno, message), and nothing of
+ * it stored. The audit entry of each change is committed with the
+ * change (store_set_audit) and read back by the loop.
  */
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
@@ -31,20 +41,32 @@ struct store_env {
     uint64_t stored_at;           /* Unix seconds */
 };
 
+/* A prekey of a publication: its encoding, and for a medium-term one its times. */
+struct store_prekey {
+    uint8_t *blob;                /* owned */
+    size_t len;
+    bool medium;
+    uint64_t created, expires;    /* Unix seconds (medium-term) */
+};
+
 enum store_op_kind {
-    STORE_INSERT,       /* env -> inserted (0 when the envelope id was already stored) */
+    STORE_INSERT,       /* env -> inserted (false when the envelope id was already stored) */
     STORE_DELETE,       /* env.recipient + env.envelope_id -> deleted, freed, expired list */
     STORE_EXPIRE,       /* cutoff -> expired list */
+    STORE_FETCH,        /* env.recipient's envelopes with seq > cutoff, in order, at most limit
+                           and about max_bytes (always one when there is one) -> envs */
     STORE_DIRECTORY,    /* brand_id, version, blob */
-    STORE_PREKEY_ADD,   /* env.recipient = owner routing id, blob = encoded prekey */
-    STORE_PREKEY_DEL,   /* prekey_id */
-    STORE_PREKEY_CLEAR, /* env.recipient = owner routing id: all of its prekeys, medium-term too */
-    STORE_PREKEY_MEDIUM,/* env.recipient = owner, blob = encoded prekey, version = its creation
-                           time, cutoff = its expiry: kept unless a newer one is stored */
+    STORE_PREKEY_PUBLISH,/* env.recipient = owner, prekeys, replace (all of its prekeys go
+                           first, medium-term too), limit = one-time prekeys an owner may hold
+                           -> refused (past limit: nothing changed) */
+    STORE_PREKEY_TAKE,  /* env.recipient = owner, allow_one_time, cutoff = now -> blob: one of
+                           its one-time prekeys, removed (one_time; only when allowed), else
+                           its medium-term one if it expires after now, else none;
+                           one_time_left: it had a one-time prekey */
+    STORE_PREKEY_COUNT, /* env.recipient = owner -> count of its one-time prekeys */
     STORE_ERASE_STEP,   /* env.recipient: envelopes to or from it, and of the conversations
                            in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
                            rows -> expired list, unit */
-    STORE_BARRIER,      /* no work: answered once the batch holding it is committed */
     STORE_PROBE,        /* cutoff = Unix ms: a small write, to learn if the disk takes writes */
     STORE_AUDIT_DONE    /* the synced audit log holds the outbox up to entry audit_off of row
                            cutoff, which became its entry seq version: rows before cutoff are
@@ -64,22 +86,32 @@ struct store_op {
     uint8_t reply_to[32];         /* routing id of the connection to answer */
     uint64_t submitted_ns;        /* CLOCK_MONOTONIC at arrival */
     struct store_env env;
-    uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_STEP: highest seq */
+    uint64_t cutoff;              /* STORE_EXPIRE: time; STORE_ERASE_STEP: highest seq;
+                                     STORE_FETCH: seq read after; STORE_PREKEY_TAKE: now */
     uint32_t unit, limit;         /* STORE_ERASE_STEP: where to go on; rows at most */
+    uint64_t max_bytes;           /* STORE_FETCH */
     bool checkpoint;              /* STORE_ERASE_STEP: truncate the WAL after the commit */
     uint64_t done_count, done_bytes;/* STORE_ERASE_STEP: what the job's earlier steps deleted */
     char brand_id[65];            /* STORE_DIRECTORY */
     uint64_t version;
-    uint8_t *blob;                /* STORE_DIRECTORY, STORE_PREKEY_ADD; owned */
+    uint8_t *blob;                /* STORE_DIRECTORY, STORE_ERASE_STEP, STORE_PREKEY_TAKE; owned */
     size_t blob_len;
-    int64_t prekey_id;
-    /* Results, filled by the writer. */
-    bool ok;                      /* the transaction committed */
+    uint8_t key[32];              /* STORE_PREKEY_TAKE: the owner's signing key, for the answer */
+    struct store_prekey *prekeys; /* STORE_PREKEY_PUBLISH; owned */
+    size_t n_prekeys;
+    bool replace, allow_one_time;
+    /* Results, filled by the store. */
+    bool ok;                      /* the batch committed */
     bool inserted;
+    bool refused;                 /* STORE_PREKEY_PUBLISH: over the limit */
+    bool one_time, one_time_left; /* STORE_PREKEY_TAKE */
+    uint64_t count;               /* STORE_PREKEY_COUNT */
     uint64_t freed;               /* bytes of sealed data removed */
     uint32_t deleted;
-    struct store_expired *expired;/* STORE_EXPIRE: malloc'd */
+    struct store_expired *expired;/* malloc'd */
     size_t n_expired;
+    struct store_env *envs;       /* STORE_FETCH: malloc'd, each sealed malloc'd */
+    size_t n_envs;
     uint64_t audit_row;           /* the outbox row holding its audit entry (0: none), and the */
     uint32_t audit_off, audit_len;/* entry's body in the batch's audit text */
 };
@@ -87,17 +119,17 @@ struct store_op {
 struct store_batch {
     struct store_op *ops;
     size_t n, cap;
-    /* Results, filled by the writer. */
+    /* Results, filled by the store. */
     int err;                      /* 0, or sqlite's extended result code of the failure */
-    int sys_err;                  /* errno behind it, when sqlite knows one (0 otherwise) */
-    char errmsg[128];             /* sqlite's message */
-    bool wrote;                   /* committed, and something reached the database */
+    int sys_err;                  /* errno behind it, when known (0 otherwise) */
+    char errmsg[128];             /* the store's message */
+    bool wrote;                   /* committed, and something reached the disk */
     char *audit;                  /* the ops' audit entries, one body a line: the outbox row */
     size_t audit_len, audit_cap;
 };
 
 /*
- * Called on the writer thread for each op once it has run, inside its
+ * Called on the store's thread for each op once it has run, inside its
  * transaction: writes to out (cap bytes) the body of the audit entry that
  * records the op's change, one line without its newline, and returns its
  * length; 0 for none. A batch's bodies go into the outbox as one row (a
@@ -105,68 +137,94 @@ struct store_batch {
  */
 typedef size_t (*store_audit_fn)(void *arg, const struct store_op *op, char *out, size_t cap);
 
-/* Called on the writer thread when a batch is done; must only wake the loop. */
+/* Called on the store's thread when a batch is done; must only wake the loop. */
 typedef void (*store_wake_fn)(void *arg);
 
+/* Envelopes stored per recipient and sender (all zeros when not recorded). */
+typedef void (*store_quota_fn)(void *arg, const uint8_t recipient[32], const uint8_t sender[32],
+                               uint64_t count, uint64_t bytes);
+typedef void (*store_dir_fn)(void *arg, const char *brand_id, uint64_t version,
+                             const uint8_t *blob, size_t len);
+typedef int (*store_outbox_fn)(void *arg, uint64_t row, const char *text, size_t len);
+
+/* What an implementation provides; every call but open on a store it opened. */
+struct store_ops {
+    const char *kind; /* the KIND of --store KIND:WHERE */
+    int (*open)(struct store **out, const char *where, store_wake_fn wake, void *wake_arg,
+                uint64_t *max_seq, char *err, size_t err_cap);
+    void (*close)(struct store *s);
+    void (*set_audit)(struct store *s, store_audit_fn fn, void *arg);
+    bool (*submit)(struct store *s, struct store_batch *b);
+    bool (*take_done)(struct store *s, struct store_batch *done);
+    bool (*busy)(struct store *s);
+    uint64_t (*bytes_used)(struct store *s);
+    int (*meta)(struct store *s, const char *name, uint8_t out[32]);
+    int (*load_quotas)(struct store *s, store_quota_fn fn, void *arg);
+    int (*load_directories)(struct store *s, store_dir_fn fn, void *arg);
+    int (*outbox_read)(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
+                       void *arg);
+    int (*outbox_mark)(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
+};
+
+/* Every implementation's handle begins with this. */
+struct store {
+    const struct store_ops *ops;
+    char where[512];              /* WHERE of --store (sqlite: the database path) */
+};
+
+extern const struct store_ops store_sqlite_ops;
+
 /*
- * Opens (creating if needed) the database. *max_seq receives the highest
- * envelope seq stored. Returns 0, or -1 with a message in err.
+ * Opens the store spec names ("sqlite:PATH"), creating it if needed.
+ * *max_seq receives the highest envelope seq stored. Returns 0, or -1
+ * with a message in err (an unknown kind included).
  */
-int store_open(struct store **out, const char *path, store_wake_fn wake, void *wake_arg,
+int store_open(struct store **out, const char *spec, store_wake_fn wake, void *wake_arg,
                uint64_t *max_seq, char *err, size_t err_cap);
+/* Whether spec names a kind of store this relay has, with a place (config check). */
+bool store_spec_ok(const char *spec);
+/* WHERE of the spec it was opened with (sqlite: the database path). */
+const char *store_where(const struct store *s);
 /* Sets the outbox writer; before the first batch is submitted. */
 void store_set_audit(struct store *s, store_audit_fn fn, void *arg);
-/* Waits for the writer to finish its batch, stops it, closes. NULL: no-op. */
+/* Finishes the batch being run, stops the store's threads, closes. NULL: no-op. */
 void store_close(struct store *s);
 
 /* Appends an op to b (growing it); returns the op, zeroed but for kind, or NULL. */
 struct store_op *store_batch_add(struct store_batch *b, enum store_op_kind kind);
+/* Takes back the op added last (what it owns is freed). */
+void store_batch_drop_last(struct store_batch *b);
 /* Frees what the ops own and empties b (keeps its capacity). */
 void store_batch_clear(struct store_batch *b);
 void store_batch_free(struct store_batch *b);
 
 /*
- * Hands b to the writer if it is idle: b's ops move to the writer and b is
- * left empty. Returns true if handed over, false if the writer is busy
+ * Hands b to the store if it can take it: b's ops move to the store and b
+ * is left empty. Returns true if handed over, false if the store is busy
  * (try again after the next completion).
  */
 bool store_submit(struct store *s, struct store_batch *b);
 /* Takes the completed batch, if any, into done (which must be empty). */
 bool store_take_done(struct store *s, struct store_batch *done);
-bool store_writer_busy(struct store *s);
-/* Bytes of the database's pages in use, as of the last commit. Any thread. */
-uint64_t store_db_bytes(struct store *s);
+/* Whether a batch is in the store's hands or waits to be taken back. */
+bool store_busy(struct store *s);
+/* Bytes the store's data takes on disk, as of the last batch. Any thread. */
+uint64_t store_bytes_used(struct store *s);
 
-/* Loop-thread reads. */
-typedef int (*store_env_fn)(void *arg, const struct store_env *e);
-/* Calls fn for the recipient's envelopes with seq > after, in order, at most limit. Returns count or -1. */
-int store_fetch(struct store *s, const uint8_t recipient[32], uint64_t after, size_t limit,
-                store_env_fn fn, void *arg);
-/* Envelopes stored per recipient and sender (all zeros when not recorded). */
-typedef void (*store_quota_fn)(void *arg, const uint8_t recipient[32], const uint8_t sender[32],
-                               uint64_t count, uint64_t bytes);
-int store_load_quotas(struct store *s, store_quota_fn fn, void *arg);
-typedef void (*store_dir_fn)(void *arg, const char *brand_id, uint64_t version,
-                             const uint8_t *blob, size_t len);
-int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
-/* One prekey of owner not in skip[]; copies it into buf (cap). Returns its length, 0 if none, -1. */
-long store_prekey_peek(struct store *s, const uint8_t owner[32], const int64_t *skip,
-                       size_t n_skip, uint8_t *buf, size_t cap, int64_t *id);
-long store_prekey_count(struct store *s, const uint8_t owner[32]);
-/* owner's medium-term prekey, if one is stored that expires after now: as store_prekey_peek. */
-long store_prekey_medium(struct store *s, const uint8_t owner[32], uint64_t now, uint8_t *buf,
-                         size_t cap);
-/* A persistent random value kept in the database (relay id, log salt). */
+/* Start-up, before the loop runs. A persistent random value (relay id, log salt, audit key). */
 int store_meta(struct store *s, const char *name, uint8_t out[32]);
+int store_load_quotas(struct store *s, store_quota_fn fn, void *arg);
+int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
 
 /*
  * The audit outbox. store_outbox_read calls fn for rows with id >= from,
  * in order, at most limit (fn returns nonzero to stop); text holds the
- * row's entries, a line each. Returns the rows read or -1.
- * store_outbox_mark gives the position the last STORE_AUDIT_DONE kept
- * (row, entry, seq; 0s for none); start-up only.
+ * row's entries, a line each. Returns the rows read or -1. It reads on
+ * the calling thread: at start, and on the loop only while the log lags
+ * behind what the store committed. store_outbox_mark gives the position
+ * the last STORE_AUDIT_DONE kept (row, entry, seq; 0s for none); start-up
+ * only.
  */
-typedef int (*store_outbox_fn)(void *arg, uint64_t row, const char *text, size_t len);
 int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
                       void *arg);
 int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);

@@ -31,7 +31,7 @@ static int load(const uint8_t *data, size_t size, struct relay_config *c)
 static void check_strings(const struct relay_config *c)
 {
     FUZZ_ASSERT(memchr(c->listen, '\0', sizeof(c->listen)) != NULL);
-    FUZZ_ASSERT(memchr(c->db, '\0', sizeof(c->db)) != NULL);
+    FUZZ_ASSERT(memchr(c->store, '\0', sizeof(c->store)) != NULL);
     FUZZ_ASSERT(memchr(c->tls_cert, '\0', sizeof(c->tls_cert)) != NULL);
     FUZZ_ASSERT(memchr(c->tls_key, '\0', sizeof(c->tls_key)) != NULL);
     FUZZ_ASSERT(memchr(c->log_path, '\0', sizeof(c->log_path)) != NULL);
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(load(data, size, &again) == 0 && memcmp(&c, &again, sizeof(c)) == 0);
     if (config_check(&c) != 0)
         return 0;
-    FUZZ_ASSERT(c.listen[0] != '\0' && c.db[0] != '\0');
+    FUZZ_ASSERT(c.listen[0] != '\0' && c.store[0] != '\0');
     FUZZ_ASSERT((uint64_t)c.auth_timeout * 1000u <= UINT32_MAX);
     FUZZ_ASSERT((uint64_t)c.idle_timeout * 1000u <= UINT32_MAX);
     FUZZ_ASSERT((uint64_t)c.frame_timeout * 1000u <= UINT32_MAX);

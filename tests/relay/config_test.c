@@ -82,7 +82,7 @@ static void test_file_then_flags(void)
 
     CHECK(run_file(&c, "# relay\n\n   port =  1234   # trailing comment\n"
                        "\tdb=/var/lib/parley/relay.db\r\nrate = 50\nlog-level = warn") == 0);
-    CHECK(c.port == 1234 && strcmp(c.db, "/var/lib/parley/relay.db") == 0 && c.rate == 50 &&
+    CHECK(c.port == 1234 && strcmp(c.store, "sqlite:/var/lib/parley/relay.db") == 0 && c.rate == 50 &&
           c.log_level == 2);
     /* A flag overrides the file, wherever it stands on the command line. */
     CHECK(run_file_n(&c, "port = 1234\n", 12, "--port", "99") == 0 && c.port == 99);
@@ -285,8 +285,14 @@ static void test_strings_origins_and_brands(void)
     char text[600];
     FILE *f;
 
-    CHECK(run_file(&c, "db =\n") == -1 && err_has("listen and db cannot be empty"));
-    CHECK(run_file(&c, "listen =   \n") == -1 && err_has("listen and db cannot be empty"));
+    CHECK(run_file(&c, "db =\n") == -1 && err_has("bad value for db"));
+    CHECK(run_file(&c, "listen =   \n") == -1 && err_has("listen cannot be empty"));
+    /* The store: sqlite:PATH, and db as its alias; the last one given counts. */
+    CHECK(run_file(&c, "store = nats://127.0.0.1:4222\n") == -1 && err_has("store must be"));
+    CHECK(run_file(&c, "store = sqlite:\n") == -1 && err_has("store must be"));
+    CHECK(run_file(&c, "store = /var/lib/relay.db\n") == -1 && err_has("store must be"));
+    CHECK(run_file(&c, "db = a.db\nstore = sqlite:b.db\n") == 0 && strcmp(c.store, "sqlite:b.db") == 0);
+    CHECK(run_file(&c, "store = sqlite:b.db\ndb = a.db\n") == 0 && strcmp(c.store, "sqlite:a.db") == 0);
     CHECK(run_file(&c, "origin =\n") == -1 && err_has("bad value for origin"));
     CHECK(run_file(&c, "tls-cert = a.pem\n") == -1 && err_has("go together"));
     snprintf(text, sizeof(text), "origin = https://%0*d\n", 247, 0);

@@ -496,9 +496,112 @@ static void test_directory_commit_fails(void)
     tk_env_end(&e);
 }
 
+/*
+ * While the disk refuses writes a recipient still gets everything stored
+ * for it, more than one window of it, although its acknowledgements
+ * cannot be applied; nothing comes twice.
+ */
+static void test_drain_while_disk_full(void)
+{
+    struct tk_env e;
+    parley_identity *from_id = tk_identity(), *to_id = tk_identity();
+    uint8_t to[32], ids[100][16], sealed[300];
+    wsc *from, *c;
+
+    start(&e, "faults-drain");
+    tk_routing(to_id, to);
+    from = pc_connect(e.relay.port, from_id, NULL, 0);
+    CHECK(from != NULL);
+    tk_random(sealed, sizeof(sealed));
+    for (size_t i = 0; i < 100; i++) {
+        tk_random(ids[i], 16);
+        tk_send_acked(from, ids[i], to, sealed, sizeof(sealed));
+    }
+    fault_set("full");
+    c = pc_connect(e.relay.port, to_id, NULL, 0);
+    CHECK(c != NULL);
+    for (size_t i = 0; i < 100; i++) {
+        tk_expect_deliver(c, ids[i], sealed, sizeof(sealed), 20000);
+        CHECK(pc_send_delivered(c, (const uint8_t(*)[16])ids[i], 1) == 0);
+    }
+    tk_expect_nothing(c, 500, "a delivery after all 100");
+    fault_set("");
+    wait_healthy(&e);
+    wsc_free(c);
+    wsc_free(from);
+    parley_identity_free(from_id);
+    parley_identity_free(to_id);
+    tk_env_end(&e);
+}
+
+/*
+ * A one-time prekey is handed out only with its removal: while the disk
+ * refuses writes, a fetch gets the agent's medium-term prekey, and the
+ * one-time prekey goes, once, when the disk takes writes again.
+ */
+static void test_prekey_taken_once(void)
+{
+    struct tk_env e;
+    struct tk_brand acme;
+    parley_identity *agent = tk_identity(), *cust = tk_identity();
+    uint8_t *cert, *keys[2], *got;
+    size_t cert_len, lens[2], len;
+    const char *args[3] = {"--brand", NULL, NULL};
+    uint64_t now = tk_now();
+    Parley__Frame *f;
+    wsc *a, *c;
+
+    tk_env_init(&e, "faults-prekey");
+    snprintf(fault_file, sizeof(fault_file), "%s/fault", e.dir);
+    CHECK(setenv("PARLEY_RELAY_FAULTS", fault_file, 1) == 0);
+    tk_brand_make(&acme, "acme", e.dir);
+    args[1] = acme.pin_path;
+    tk_env_start(&e, args);
+    tk_cert(acme.key, "acme", agent, "alice", "Alice", 1, now - 60, now + 3600, &cert, &cert_len);
+    a = pc_connect(e.relay.port, agent, cert, cert_len);
+    CHECK(a != NULL);
+    tk_prekey(agent, agent, 1, false, 0, &keys[0], &lens[0]);
+    tk_prekey(agent, agent, 2, true, now + 86400, &keys[1], &lens[1]);
+    CHECK(pc_send_prekeys(a, keys, lens, 2, false) == 0);
+    f = tk_expect_kind(a, PARLEY__FRAME__KIND_ACK, 5000, "prekey publication");
+    parley__frame__free_unpacked(f, NULL);
+    c = pc_connect(e.relay.port, cust, NULL, 0);
+    CHECK(c != NULL);
+
+    fault_set("full");
+    CHECK(pc_send_prekey_fetch(c, parley_identity_sign_pk(agent)) == 0);
+    got = tk_read_prekey(c, agent, &len);
+    CHECKM(got != NULL && len == lens[1] && memcmp(got, keys[1], len) == 0,
+           "while the disk is full: not the medium-term prekey");
+    free(got);
+    fault_set("");
+    wait_healthy(&e);
+    CHECK(pc_send_prekey_fetch(c, parley_identity_sign_pk(agent)) == 0);
+    got = tk_read_prekey(c, agent, &len);
+    CHECKM(got != NULL && len == lens[0] && memcmp(got, keys[0], len) == 0,
+           "once the disk takes writes: not the one-time prekey");
+    free(got);
+    CHECK(pc_send_prekey_fetch(c, parley_identity_sign_pk(agent)) == 0);
+    got = tk_read_prekey(c, agent, &len);
+    CHECKM(got != NULL && len == lens[1] && memcmp(got, keys[1], len) == 0,
+           "the one-time prekey handed out twice");
+    free(got);
+    wsc_free(a);
+    wsc_free(c);
+    free(keys[0]);
+    free(keys[1]);
+    free(cert);
+    tk_brand_free(&acme);
+    parley_identity_free(agent);
+    parley_identity_free(cust);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
+        {"drain_while_disk_full", test_drain_while_disk_full},
+        {"prekey_taken_once", test_prekey_taken_once},
         {"directory_commit_fails", test_directory_commit_fails},
         {"store_failure_visible", test_store_failure_visible},
         {"store_io_error_visible", test_store_io_error_visible},

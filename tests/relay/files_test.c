@@ -66,10 +66,46 @@ static void test_file_modes(void)
     tk_env_end(&e);
 }
 
+/* --store sqlite:PATH puts the database (and the audit log beside it) at PATH; other kinds are refused. */
+static void test_store_option(void)
+{
+    struct tk_env e;
+    parley_identity *id = tk_identity();
+    char spec[600], path[400];
+    const char *args[] = {"--store", spec, NULL};
+    uint8_t eid[16], to[32], sealed[64];
+    struct stat st;
+    wsc *c;
+
+    tk_env_init(&e, "store-option");
+    snprintf(path, sizeof(path), "%s/elsewhere.db", e.dir);
+    snprintf(spec, sizeof(spec), "sqlite:%s", path);
+    tk_env_start(&e, args);
+    c = pc_connect(e.relay.port, id, NULL, 0);
+    CHECK(c != NULL);
+    tk_random(eid, 16);
+    tk_random(to, 32);
+    tk_random(sealed, sizeof(sealed));
+    tk_send_acked(c, eid, to, sealed, sizeof(sealed));
+    wsc_free(c);
+    CHECKM(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "no database at the store's path");
+    snprintf(spec, sizeof(spec), "%s.audit", path);
+    CHECKM(stat(spec, &st) == 0, "no audit log beside the store's database");
+    CHECKM(stat(e.relay.db, &st) != 0, "--db's database made although --store came after it");
+    CHECK(relay_stop(&e.relay, 15000) >= 0);
+
+    /* A kind this relay does not have: it does not start (exit 2, a configuration error). */
+    snprintf(spec, sizeof(spec), "nats://127.0.0.1:4222");
+    CHECKM(relay_start(&e.relay, tk_relay_bin, e.dir, args) != 0, "started on an unknown store");
+    parley_identity_free(id);
+    tk_env_end(&e);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"file_modes", test_file_modes},
+        {"store_option", test_store_option},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
