@@ -32,7 +32,9 @@ struct option_def {
 static const struct option_def options[] = {
     OPT("listen", K_STR, listen, "address to listen on (default 127.0.0.1)"),
     OPT("port", K_INT, port, "TCP port, 0 for an ephemeral one (default 8787)"),
-    OPT("store", K_STR, store, "where envelopes are stored: sqlite:PATH (default sqlite:parley-relay.db)"),
+    OPT("store", K_STR, store,
+        "where envelopes are stored: sqlite:PATH (default sqlite:parley-relay.db), or "
+        "nats://HOST:PORT,HOST:PORT,... (a NATS JetStream cluster shared by relay nodes)"),
     OPT("db", K_DB, store, "sqlite database path: the same as --store sqlite:PATH"),
     OPT("brand", K_BRAND, brands, "brand pin file to serve (repeatable)"),
     OPT("tls-cert", K_STR, tls_cert, "TLS certificate (PEM); TLS is off without it"),
@@ -404,7 +406,13 @@ int config_check(const struct relay_config *c)
         return -1;
     }
     if (!store_spec_ok(c->store)) {
-        fprintf(stderr, "parley-relay: store must be sqlite:PATH, not '%s'\n", c->store);
+        if (strncmp(c->store, "nats://", 7) == 0)
+            fprintf(stderr, "parley-relay: store '%s': this relay was built without libnats (the "
+                            "NATS JetStream store); rebuild it with libnats-dev installed\n",
+                    c->store);
+        else
+            fprintf(stderr, "parley-relay: store must be sqlite:PATH or nats://HOST:PORT,..., "
+                            "not '%s'\n", c->store);
         return -1;
     }
     if (!web_frame_ancestors_ok(c->web_frame_ancestors)) {

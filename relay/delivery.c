@@ -262,10 +262,19 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     op->submitted_ns = relay_mono_ns();
 
     to = session_online(r, op->env.recipient);
+    /* A shared store orders envelopes itself: the recipient reads this one from it. */
+    if (to != NULL && to->authed && !to->closing && !store_shared(r->store) && to->live &&
+        window_room(r, to, window_cost(&op->env)) && delivery_send(r, to, &op->env))
+        return;
+    /* Catching up, or its window is full: it reads this from the store, after the insert. */
+    delivery_notice(r, op->env.recipient);
+}
+
+void delivery_notice(struct relay *r, const uint8_t recipient[32])
+{
+    struct conn *to = session_online(r, recipient);
+
     if (to != NULL && to->authed && !to->closing) {
-        if (to->live && window_room(r, to, window_cost(&op->env)) && delivery_send(r, to, &op->env))
-            return;
-        /* Catching up, or its window is full: it reads this from the store, after the insert. */
         to->live = false;
         fetch_more(r, to);
     }

@@ -148,6 +148,11 @@ int health_render(struct relay *r, char *buf, size_t cap, size_t *len)
     int k;
 
     audit_status(r->audit, &st);
+    if (!store_reachable(r->store)) {
+        *len = (size_t)snprintf(buf, cap, "degraded: the shared store (its quorum) is out of "
+                                          "reach; sends are refused with UNAVAILABLE\n");
+        return 503;
+    }
     if (!h->degraded && !st.failing) {
         *len = (size_t)snprintf(buf, cap, "ok\n");
         return 200;

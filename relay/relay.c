@@ -64,7 +64,9 @@ static int open_audit(struct relay *r)
     int rc = store_meta(r->store, "audit_key", key);
 
     if (rc == 0)
-        rc = audit_open(&r->audit, r->cfg.audit_log, store_where(r->store), r->cfg.audit_retention,
+        rc = audit_open(&r->audit, r->cfg.audit_log,
+                        store_shared(r->store) ? "parley-relay" : store_where(r->store),
+                        r->cfg.audit_retention,
                         r->cfg.audit_segment, key, err, sizeof(err));
     else
         snprintf(err, sizeof(err), "cannot read its key from the store");
@@ -90,6 +92,7 @@ int relay_open(struct relay *r)
         fprintf(stderr, "parley-relay: web root %s\n", err);
         return -1;
     }
+    store_configure(&(struct store_params){r->cfg.ttl, r->cfg.quota_count, r->cfg.max_frame});
     if (store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err)) != 0) {
         fprintf(stderr, "parley-relay: store %s\n", err);
         return -1;

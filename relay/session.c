@@ -214,6 +214,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     }
     old = slot->ptr;
     slot->ptr = c;
+    store_watch(r->store, c->routing, true);
     if (old != NULL && old != c) {
         old->authed = false; /* no longer the owner of the routing id */
         delivery_stop(r, old);
@@ -329,8 +330,10 @@ void session_closed(struct relay *r, struct conn *c)
         return;
     r->metrics.connections_authenticated--;
     e = map_get(&r->online, c->routing);
-    if (e != NULL && e->ptr == c)
+    if (e != NULL && e->ptr == c) {
         map_del(&r->online, c->routing);
+        store_watch(r->store, c->routing, false);
+    }
     log_event(LOG_INFO, "closed", "\"conn\":\"%s\"", c->pseudonym);
 }
 
@@ -351,6 +354,23 @@ void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envel
                            envelope_id);
 }
 
+static void session_store_notices(struct relay *r);
+
+/* A directory stored by another node: a newer one replaces this node's and goes to its watchers. */
+static void newer_directory(void *arg, const char *brand_id, uint64_t version, const uint8_t *blob,
+                            size_t len)
+{
+    struct relay *r = arg;
+    int b = session_find_brand(r, brand_id);
+
+    if (b < 0 || (r->brands[b].dir != NULL && version <= r->brands[b].dir_version))
+        return;
+    publish_set_directory(r, b, version, blob, len);
+    for (struct conn *w = r->conns; w != NULL; w = w->next)
+        if (w->authed && !w->closing && w->watch_brand == b)
+            publish_send_directory(r, w, b, brand_id);
+}
+
 /* The audit entries of these changes were committed with them (audit_store.c). */
 static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
 {
@@ -359,13 +379,21 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
     switch (op->kind) {
     case STORE_INSERT:
         quota_settled(r, op->env.sealed_len);
-        if (!op->ok || !op->inserted) {
+        /* A shared store counts each recipient's queue itself, across nodes. */
+        if (!op->ok || !op->inserted || op->refused || store_shared(r->store)) {
             /* Not stored after all (a failure, or a resend of what is stored): not counted. */
             quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
             quota_refund(r, op->reply_to, op->env.sealed_len);
         }
         if (!op->ok) {
             session_store_refused(r, c, op->env.envelope_id);
+            break;
+        }
+        if (op->refused) {
+            metrics_reject(&r->metrics, REJECT_quota_full);
+            if (c != NULL)
+                session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL,
+                                   "recipient's queue is full", op->env.envelope_id);
             break;
         }
         if (op->inserted) {
@@ -426,6 +454,30 @@ void session_store_done(struct relay *r)
         /* Whatever arrived meanwhile goes next, without waiting for the loop to idle. */
         session_submit(r);
     }
+    session_store_notices(r);
+}
+
+/* A shared store's news: envelopes stored by any node for recipients connected here. */
+static void session_store_notices(struct relay *r)
+{
+    uint8_t routing[32];
+    int kind;
+
+    while ((kind = store_take_notice(r->store, routing)) != 0) {
+        if (kind == 1) {
+            delivery_notice(r, routing);
+            continue;
+        }
+        if (kind == 3) {
+            if (store_load_directories(r->store, newer_directory, r) != 0)
+                log_event(LOG_ERROR, "directories_unreadable", NULL);
+            continue;
+        }
+        for (struct conn *c = r->conns; c != NULL; c = c->next)
+            if (c->authed && !c->closing)
+                delivery_notice(r, c->routing);
+    }
+    session_submit(r);
 }
 
 void session_expire(struct relay *r)

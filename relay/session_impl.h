@@ -38,6 +38,8 @@ void delivery_stop(struct relay *r, struct conn *c);
 /* The answer to a STORE_FETCH of c's (c: NULL when gone or closing). */
 void delivery_fetched(struct relay *r, struct conn *c, const struct store_op *op);
 void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
+/* Envelopes were stored for recipient (by this node or another): its connection reads them. */
+void delivery_notice(struct relay *r, const uint8_t recipient[32]);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
 
 /* quota.c: what may be stored. */

@@ -11,7 +11,22 @@
 
 static const struct store_ops *const kinds[] = {
     &store_sqlite_ops,
+#ifdef PARLEY_HAVE_NATS
+    &store_nats_ops,
+#endif
 };
+
+static struct store_params params = {2592000, 10000, 66560};
+
+void store_configure(const struct store_params *p)
+{
+    params = *p;
+}
+
+const struct store_params *store_params(void)
+{
+    return &params;
+}
 
 /* The implementation spec names, and where its WHERE begins; NULL when none does. */
 static const struct store_ops *kind_of(const char *spec, const char **where)
@@ -41,8 +56,14 @@ int store_open(struct store **out, const char *spec, store_wake_fn wake, void *w
     const struct store_ops *ops = kind_of(spec, &where);
 
     *out = NULL;
+    if (ops == NULL && strncmp(spec, "nats://", 7) == 0) {
+        snprintf(err, err_cap, "%s: this relay was built without libnats (the NATS JetStream "
+                 "store); rebuild it with libnats-dev installed", spec);
+        return -1;
+    }
     if (ops == NULL || !store_spec_ok(spec)) {
-        snprintf(err, err_cap, "%s: not a store this relay has (sqlite:PATH)", spec);
+        snprintf(err, err_cap, "%s: not a store this relay has (sqlite:PATH%s)", spec,
+                 sizeof(kinds) / sizeof(kinds[0]) > 1 ? " or nats://HOST:PORT,..." : "");
         return -1;
     }
     if (ops->open(out, where, wake, wake_arg, max_seq, err, err_cap) != 0)
@@ -112,6 +133,27 @@ int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox
 int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq)
 {
     return s->ops->outbox_mark(s, row, idx, seq);
+}
+
+bool store_shared(const struct store *s)
+{
+    return s->ops->watch != NULL;
+}
+
+void store_watch(struct store *s, const uint8_t routing[32], bool on)
+{
+    if (s->ops->watch != NULL)
+        s->ops->watch(s, routing, on);
+}
+
+int store_take_notice(struct store *s, uint8_t routing[32])
+{
+    return s->ops->take_notice != NULL ? s->ops->take_notice(s, routing) : 0;
+}
+
+bool store_reachable(struct store *s)
+{
+    return s->ops->reachable == NULL || s->ops->reachable(s);
 }
 
 /* ------------------------------------------------------------------ */

@@ -164,6 +164,16 @@ struct store_ops {
     int (*outbox_read)(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
                        void *arg);
     int (*outbox_mark)(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
+    /*
+     * A store shared by several relay nodes (NULL for one node's own): it
+     * keeps the per-recipient count quota itself (an INSERT over it comes
+     * back refused), orders envelopes itself (FETCH's seq is its own), and
+     * tells the loop about envelopes stored by any node for the recipients
+     * watched here.
+     */
+    void (*watch)(struct store *s, const uint8_t routing[32], bool on);
+    int (*take_notice)(struct store *s, uint8_t routing[32]);
+    bool (*reachable)(struct store *s);
 };
 
 /* Every implementation's handle begins with this. */
@@ -173,6 +183,18 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+#ifdef PARLEY_HAVE_NATS
+extern const struct store_ops store_nats_ops;
+#endif
+
+/* What a store that enforces limits itself needs of the configuration; before store_open. */
+struct store_params {
+    uint64_t ttl;                 /* seconds */
+    uint32_t quota_count;         /* envelopes stored per recipient */
+    size_t max_frame;             /* largest envelope */
+};
+void store_configure(const struct store_params *p);
+const struct store_params *store_params(void);
 
 /*
  * Opens the store spec names ("sqlite:PATH"), creating it if needed.
@@ -228,5 +250,20 @@ int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
 int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
                       void *arg);
 int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
+
+/*
+ * A shared store (one that other relay nodes write too: the NATS one).
+ * store_watch: this node holds (on) or no longer holds the connection of
+ * routing. store_take_notice: 1 with a watched recipient for whom any
+ * node stored envelopes since, 2 when every watched recipient must read
+ * again (the store was out of reach), 3 when another node stored a brand
+ * directory (store_load_directories reads them all), 0 when nothing is
+ * left. Loop only.
+ */
+bool store_shared(const struct store *s);
+void store_watch(struct store *s, const uint8_t routing[32], bool on);
+int store_take_notice(struct store *s, uint8_t routing[32]);
+/* Whether the store can take writes now (a shared store's quorum); any thread. */
+bool store_reachable(struct store *s);
 
 #endif

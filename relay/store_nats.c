@@ -1,0 +1,794 @@
+/*
+ * The store on a NATS JetStream cluster shared by several relay nodes
+ * (docs/cluster.md): `--store nats://HOST:PORT,HOST:PORT,...`.
+ *
+ * One worker thread runs the batches the loop hands over, op by op, with
+ * libnats's synchronous calls (store_nats_ops.c); between batches it
+ * probes the envelope stream every second, which only its leader with a
+ * quorum answers, so the relay knows at once when writes cannot be
+ * stored. A batch that meets an unreachable store fails whole: its
+ * senders get UNAVAILABLE and resend (the envelope id de-duplicates what
+ * was stored after all).
+ *
+ * Live delivery between nodes: the envelope stream republishes each
+ * stored envelope's headers on pr.<recipient>.l; a node subscribes to
+ * that subject for every recipient whose connection it holds
+ * (store_watch), and each copy becomes a notice that makes the loop read
+ * the recipient's envelopes after its cursor from the stream's leader.
+ * When the connection to NATS comes back, every watched recipient reads
+ * again: copies sent meanwhile were lost.
+ *
+ * The audit outbox is this node's, in memory: entries of changes are
+ * handed to the log as their batch completes, as with sqlite, but a node
+ * killed before its log took them loses them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "store_nats.h"
+
+#define PROBE_MS 1000
+#define MAX_URLS 16
+
+void nats_hex(const uint8_t *p, size_t n, char *out)
+{
+    sodium_bin2hex(out, 2 * n + 1, p, n);
+}
+
+static void set_reachable(struct nats_store *s, bool up)
+{
+    pthread_mutex_lock(&s->lock);
+    if (up && !s->reachable)
+        s->notice_all = true; /* what was missed while out of reach is read again */
+    s->reachable = up;
+    pthread_mutex_unlock(&s->lock);
+    if (up)
+        s->wake(s->wake_arg);
+}
+
+/* Whether the envelope stream's leader answers (with its quorum); records its size. */
+static bool probe(struct nats_store *s)
+{
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    bool ok;
+
+    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
+        return false;
+    jsOptions_Init(&o);
+    o.Wait = PROBE_MS;
+    ok = js_GetStreamInfo(&si, s->js, NATS_ENV_STREAM, &o, NULL) == NATS_OK;
+    if (ok) {
+        pthread_mutex_lock(&s->lock);
+        s->bytes = si->State.Bytes;
+        pthread_mutex_unlock(&s->lock);
+    }
+    jsStreamInfo_Destroy(si);
+    return ok;
+}
+
+/* The op's audit entry, a line of the batch's outbox row; false without memory for it. */
+static bool record_op(struct nats_store *s, struct store_batch *b, struct store_op *op)
+{
+    char body[512];
+    size_t n = s->audit != NULL ? s->audit(s->audit_arg, op, body, sizeof(body)) : 0;
+
+    op->audit_row = 0;
+    if (n == 0)
+        return true;
+    if (b->audit_len + n + 2 > b->audit_cap) {
+        size_t cap = b->audit_cap ? b->audit_cap * 2 : 16384;
+        char *grown;
+
+        while (cap < b->audit_len + n + 2)
+            cap *= 2;
+        if ((grown = realloc(b->audit, cap)) == NULL)
+            return false;
+        b->audit = grown;
+        b->audit_cap = cap;
+    }
+    if (b->audit_len > 0)
+        b->audit[b->audit_len++] = '\n';
+    memcpy(b->audit + b->audit_len, body, n);
+    op->audit_row = 1;
+    op->audit_off = (uint32_t)b->audit_len;
+    op->audit_len = (uint32_t)n;
+    b->audit_len += n;
+    b->audit[b->audit_len] = '\0';
+    return true;
+}
+
+/* The batch's entries become the next outbox row. */
+static bool record_batch(struct nats_store *s, struct store_batch *b)
+{
+    struct nats_outbox_row *row;
+    uint64_t id;
+
+    if (b->audit_len == 0)
+        return true;
+    pthread_mutex_lock(&s->lock);
+    if (s->n_rows == s->cap_rows) {
+        size_t cap = s->cap_rows ? s->cap_rows * 2 : 64;
+        struct nats_outbox_row *grown = realloc(s->rows, cap * sizeof(*grown));
+        if (grown == NULL) {
+            pthread_mutex_unlock(&s->lock);
+            return false;
+        }
+        s->rows = grown;
+        s->cap_rows = cap;
+    }
+    row = &s->rows[s->n_rows];
+    if ((row->text = malloc(b->audit_len + 1)) == NULL) {
+        pthread_mutex_unlock(&s->lock);
+        return false;
+    }
+    memcpy(row->text, b->audit, b->audit_len + 1);
+    row->len = b->audit_len;
+    row->id = id = s->next_row++;
+    s->n_rows++;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].audit_row != 0)
+            b->ops[i].audit_row = id;
+    return true;
+}
+
+/* Rows before cutoff are in the synced log: dropped, and the position kept. */
+static void outbox_done(struct nats_store *s, const struct store_op *op)
+{
+    size_t keep = 0;
+
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_rows; i++) {
+        if (s->rows[i].id < op->cutoff)
+            free(s->rows[i].text);
+        else
+            s->rows[keep++] = s->rows[i];
+    }
+    s->n_rows = keep;
+    s->mark_row = op->cutoff;
+    s->mark_idx = op->audit_off;
+    s->mark_seq = op->version;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Clears an op's results before it runs again or after its batch failed. */
+static void clear_results(struct store_op *op)
+{
+    op->inserted = op->refused = op->one_time = op->one_time_left = false;
+    op->deleted = 0;
+    op->freed = 0;
+    op->count = 0;
+    op->audit_row = 0;
+    for (size_t k = 0; k < op->n_envs; k++)
+        free(op->envs[k].sealed);
+    free(op->envs);
+    op->envs = NULL;
+    op->n_envs = 0;
+    if (op->kind == STORE_PREKEY_TAKE) {
+        free(op->blob);
+        op->blob = NULL;
+        op->blob_len = 0;
+    }
+}
+
+static void run_batch(struct nats_store *s, struct store_batch *b)
+{
+    bool ok = natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED;
+
+    s->failure[0] = '\0';
+    b->audit_len = 0;
+    if (!ok)
+        snprintf(s->failure, sizeof(s->failure), "not connected to NATS");
+    for (size_t i = 0; ok && i < b->n; i++) {
+        struct store_op *op = &b->ops[i];
+
+        if (op->kind == STORE_AUDIT_DONE)
+            outbox_done(s, op);
+        else if (nats_run_op(s, op) != 0)
+            ok = false;
+        if (ok && !record_op(s, b, op)) {
+            snprintf(s->failure, sizeof(s->failure), "out of memory");
+            ok = false;
+        }
+    }
+    if (ok)
+        ok = record_batch(s, b);
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_op *op = &b->ops[i];
+
+        op->ok = ok;
+        if (ok)
+            continue;
+        clear_results(op);
+        /*
+         * A read the store could not answer finds nothing for now; the
+         * recipient reads again once the store is back (notice_all), so
+         * connected clients stay connected meanwhile.
+         */
+        op->ok = op->kind == STORE_FETCH;
+    }
+    b->err = ok ? 0 : 1;
+    b->sys_err = 0;
+    snprintf(b->errmsg, sizeof(b->errmsg), "%s", ok ? "" : s->failure);
+    b->wrote = ok;
+    if (!ok)
+        set_reachable(s, false);
+}
+
+static void *worker_main(void *arg)
+{
+    struct nats_store *s = arg;
+    struct timespec until;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->has_work && !s->stop) {
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += PROBE_MS / 1000;
+            if (pthread_cond_timedwait(&s->cond, &s->lock, &until) != 0 && !s->has_work &&
+                !s->stop) {
+                pthread_mutex_unlock(&s->lock);
+                set_reachable(s, probe(s));
+                pthread_mutex_lock(&s->lock);
+            }
+        }
+        if (!s->has_work && s->stop)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        run_batch(s, &s->work);
+        pthread_mutex_lock(&s->lock);
+        s->has_work = false;
+        s->has_done = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        s->wake(s->wake_arg);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Notices from libnats's threads */
+
+static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct nats_store *s = closure;
+    const char *subj = natsMsg_GetSubject(msg);
+    uint8_t routing[32];
+    bool queued = false;
+
+    (void)nc;
+    (void)sub;
+    /* pr.<64 hex>.l */
+    if (subj != NULL && strlen(subj) == 3 + 64 + 2 &&
+        sodium_hex2bin(routing, 32, subj + 3, 64, NULL, NULL, NULL) == 0) {
+        pthread_mutex_lock(&s->lock);
+        if (s->n_notices == s->cap_notices) {
+            size_t cap = s->cap_notices ? s->cap_notices * 2 : 64;
+            uint8_t(*grown)[32] = realloc(s->notices, cap * 32);
+            if (grown != NULL) {
+                s->notices = grown;
+                s->cap_notices = cap;
+            } else {
+                s->notice_all = true; /* everyone reads again rather than lose this */
+            }
+        }
+        if (s->n_notices < s->cap_notices)
+            memcpy(s->notices[s->n_notices++], routing, 32);
+        queued = true;
+        pthread_mutex_unlock(&s->lock);
+    }
+    natsMsg_Destroy(msg);
+    if (queued)
+        s->wake(s->wake_arg);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    struct nats_store *s = closure;
+
+    (void)nc;
+    pthread_mutex_lock(&s->lock);
+    s->notice_all = true; /* live copies sent while disconnected are lost to this node */
+    pthread_mutex_unlock(&s->lock);
+    s->wake(s->wake_arg);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    struct nats_store *s = closure;
+
+    (void)nc;
+    pthread_mutex_lock(&s->lock);
+    s->reachable = false;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A directory was stored by some node: the loop reads them again. */
+static void on_directory(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct nats_store *s = closure;
+
+    (void)nc;
+    (void)sub;
+    natsMsg_Destroy(msg);
+    pthread_mutex_lock(&s->lock);
+    s->directories = true;
+    pthread_mutex_unlock(&s->lock);
+    s->wake(s->wake_arg);
+}
+
+static int nt_take_notice(struct store *base, uint8_t routing[32])
+{
+    struct nats_store *s = (struct nats_store *)base;
+    int kind = 0;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->directories) {
+        s->directories = false;
+        kind = 3;
+    } else if (s->notice_all) {
+        s->notice_all = false;
+        s->n_notices = 0;
+        kind = 2;
+    } else if (s->n_notices > 0) {
+        memcpy(routing, s->notices[--s->n_notices], 32);
+        kind = 1;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return kind;
+}
+
+static void nt_watch(struct store *base, const uint8_t routing[32], bool on)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    struct map_entry *e = map_get(&s->watched, routing);
+    char subject[80], hex[65];
+
+    if (!on) {
+        if (e != NULL) {
+            natsSubscription_Unsubscribe(e->ptr);
+            natsSubscription_Destroy(e->ptr);
+            map_del(&s->watched, routing);
+        }
+        return;
+    }
+    if (e != NULL || (e = map_put(&s->watched, routing)) == NULL)
+        return;
+    nats_hex(routing, 32, hex);
+    snprintf(subject, sizeof(subject), "pr.%s.*", hex);
+    if (natsConnection_Subscribe((natsSubscription **)&e->ptr, s->nc, subject, on_live, s) !=
+        NATS_OK) {
+        map_del(&s->watched, routing);
+        pthread_mutex_lock(&s->lock);
+        s->notice_all = true; /* without live copies, reads after the next probe catch up */
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    natsSubscription_SetPendingLimits(e->ptr, -1, -1);
+}
+
+static bool nt_reachable(struct store *base)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    bool up;
+
+    pthread_mutex_lock(&s->lock);
+    up = s->reachable;
+    pthread_mutex_unlock(&s->lock);
+    return up;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening */
+
+static int connect_to(struct nats_store *s, const char *where, char *err, size_t cap)
+{
+    char list[512], *save = NULL, *tok;
+    char urls[MAX_URLS][128];
+    const char *ptrs[MAX_URLS];
+    int n = 0;
+    natsOptions *o = NULL;
+    natsStatus st;
+
+    /* WHERE of nats://a:4222,b:4222 is //a:4222,b:4222 */
+    snprintf(list, sizeof(list), "%s", where[0] == '/' && where[1] == '/' ? where + 2 : where);
+    for (tok = strtok_r(list, ",", &save); tok != NULL && n < MAX_URLS;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (tok[0] == '\0')
+            continue;
+        snprintf(urls[n], sizeof(urls[n]), "%s%s", strstr(tok, "://") ? "" : "nats://", tok);
+        ptrs[n] = urls[n];
+        n++;
+    }
+    if (n == 0) {
+        snprintf(err, cap, "nats:%s: no server named", where);
+        return -1;
+    }
+    /* As many replicas as servers named (a cluster of three: R3), five at most. */
+    s->replicas = n > 5 ? 5 : n;
+    if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, ptrs, n) != NATS_OK ||
+        natsOptions_SetMaxReconnect(o, -1) != NATS_OK ||
+        natsOptions_SetReconnectWait(o, 250) != NATS_OK ||
+        natsOptions_SetPingInterval(o, 1000) != NATS_OK ||
+        natsOptions_SetMaxPingsOut(o, 2) != NATS_OK ||
+        natsOptions_SetFailRequestsOnDisconnect(o, true) != NATS_OK ||
+        natsOptions_SetReconnectBufSize(o, 0) != NATS_OK ||
+        natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL) != NATS_OK ||
+        natsOptions_SetReconnectedCB(o, on_reconnected, s) != NATS_OK ||
+        natsOptions_SetDisconnectedCB(o, on_disconnected, s) != NATS_OK) {
+        natsOptions_Destroy(o);
+        snprintf(err, cap, "nats:%s: cannot set the client's options", where);
+        return -1;
+    }
+    st = natsConnection_Connect(&s->nc, o);
+    natsOptions_Destroy(o);
+    if (st != NATS_OK) {
+        snprintf(err, cap, "nats:%s: cannot connect: %s", where, natsStatus_GetText(st));
+        return -1;
+    }
+    if (natsConnection_JetStream(&s->js, s->nc, NULL) != NATS_OK) {
+        snprintf(err, cap, "nats:%s: no JetStream context", where);
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the stream, or brings an existing one's settings to cfg. */
+static int ensure_stream(struct nats_store *s, jsStreamConfig *cfg, char *err, size_t cap)
+{
+    jsErrCode code = 0;
+    natsStatus st = js_AddStream(NULL, s->js, cfg, NULL, &code);
+
+    if (st != NATS_OK)
+        st = js_UpdateStream(NULL, s->js, cfg, NULL, &code);
+    if (st != NATS_OK) {
+        snprintf(err, cap, "stream %s: %s (JetStream error %d)", cfg->Name,
+                 nats_GetLastError(NULL), (int)code);
+        return -1;
+    }
+    return 0;
+}
+
+static int ensure_kv(struct nats_store *s, kvStore **kv, const char *bucket, int64_t ttl_ns,
+                     char *err, size_t cap)
+{
+    kvConfig kc;
+
+    kvConfig_Init(&kc);
+    kc.Bucket = bucket;
+    kc.History = 1;
+    kc.TTL = ttl_ns;
+    kc.StorageType = js_FileStorage;
+    kc.Replicas = s->replicas;
+    if (js_CreateKeyValue(kv, s->js, &kc) != NATS_OK && js_KeyValue(kv, s->js, bucket) != NATS_OK) {
+        snprintf(err, cap, "key-value bucket %s: %s", bucket, nats_GetLastError(NULL));
+        return -1;
+    }
+    return 0;
+}
+
+static int ensure_layout(struct nats_store *s, char *err, size_t cap)
+{
+    const struct store_params *p = &s->params;
+    const char *env_subjects[] = {"pe.0.*"}, *pk_subjects[] = {"pk.*"};
+    int64_t ttl_ns = (int64_t)p->ttl * 1000000000LL;
+    jsRePublish rp = {"pe.0.*", "pr.{{wildcard(1)}}.l", true};
+    jsStreamConfig c;
+
+    jsStreamConfig_Init(&c);
+    c.Name = NATS_ENV_STREAM;
+    c.Subjects = env_subjects;
+    c.SubjectsLen = 1;
+    c.Storage = js_FileStorage;
+    c.Replicas = s->replicas;
+    c.MaxAge = ttl_ns;
+    c.MaxMsgsPerSubject = p->quota_count;
+    c.Discard = js_DiscardNew;
+    c.DiscardNewPerSubject = true;
+    c.MaxMsgSize = (int32_t)(p->max_frame + NATS_ENV_HEAD);
+    c.Duplicates = ttl_ns < 600000000000LL ? ttl_ns : 600000000000LL;
+    c.RePublish = &rp;
+    if (ensure_stream(s, &c, err, cap) != 0)
+        return -1;
+    jsStreamConfig_Init(&c);
+    c.Name = NATS_PREKEY_STREAM;
+    c.Subjects = pk_subjects;
+    c.SubjectsLen = 1;
+    c.Storage = js_FileStorage;
+    c.Replicas = s->replicas;
+    c.MaxMsgSize = (int32_t)p->max_frame;
+    if (ensure_stream(s, &c, err, cap) != 0)
+        return -1;
+    return ensure_kv(s, &s->dirs, "parley_directories", 0, err, cap) != 0 ||
+                   ensure_kv(s, &s->medium, "parley_medium_prekeys", 0, err, cap) != 0 ||
+                   ensure_kv(s, &s->erasure, "parley_erasure", ttl_ns, err, cap) != 0 ||
+                   ensure_kv(s, &s->meta, "parley_meta", 0, err, cap) != 0
+               ? -1
+               : 0;
+}
+
+static void nt_close(struct store *base);
+
+static int nt_open(struct store **out, const char *where, store_wake_fn wake, void *wake_arg,
+                   uint64_t *max_seq, char *err, size_t cap)
+{
+    struct nats_store *s = calloc(1, sizeof(*s));
+
+    *out = NULL;
+    *max_seq = 0; /* the stream orders envelopes, not the relay */
+    if (s == NULL) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->wake = wake;
+    s->wake_arg = wake_arg;
+    s->params = *store_params();
+    s->next_row = 1;
+    s->reachable = true;
+    if (map_init(&s->watched) != 0) {
+        snprintf(err, cap, "out of memory");
+        goto fail;
+    }
+    if (connect_to(s, where, err, cap) != 0 || ensure_layout(s, err, cap) != 0)
+        goto fail;
+    if (natsConnection_Subscribe(&s->dir_sub, s->nc, "$KV.parley_directories.>", on_directory,
+                                 s) != NATS_OK) {
+        snprintf(err, cap, "cannot watch the directories");
+        goto fail;
+    }
+    if (pthread_create(&s->thread, NULL, worker_main, s) != 0) {
+        snprintf(err, cap, "cannot start the store's thread");
+        goto fail;
+    }
+    s->thread_started = true;
+    *out = &s->base;
+    return 0;
+fail:
+    nt_close(&s->base);
+    return -1;
+}
+
+static bool drop_watch(struct map_entry *e, void *arg)
+{
+    (void)arg;
+    natsSubscription_Destroy(e->ptr);
+    return true;
+}
+
+static void nt_close(struct store *base)
+{
+    struct nats_store *s = (struct nats_store *)base;
+
+    if (s == NULL)
+        return;
+    if (s->thread_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+    }
+    if (s->watched.buckets != NULL) {
+        map_sweep(&s->watched, drop_watch, NULL);
+        map_free(&s->watched);
+    }
+    natsSubscription_Destroy(s->dir_sub);
+    kvStore_Destroy(s->dirs);
+    kvStore_Destroy(s->medium);
+    kvStore_Destroy(s->erasure);
+    kvStore_Destroy(s->meta);
+    jsCtx_Destroy(s->js);
+    if (s->nc != NULL) {
+        natsConnection_Close(s->nc);
+        natsConnection_Destroy(s->nc);
+    }
+    store_batch_free(&s->work);
+    store_batch_free(&s->done);
+    for (size_t i = 0; i < s->n_rows; i++)
+        free(s->rows[i].text);
+    free(s->rows);
+    free(s->notices);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop's side */
+
+static void batch_swap(struct store_batch *a, struct store_batch *b)
+{
+    struct store_batch t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static bool nt_submit(struct store *base, struct store_batch *b)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    bool handed = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (!s->has_work && !s->has_done) {
+        store_batch_clear(&s->work);
+        batch_swap(&s->work, b);
+        s->has_work = true;
+        pthread_cond_broadcast(&s->cond);
+        handed = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return handed;
+}
+
+static bool nt_take_done(struct store *base, struct store_batch *done)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    bool took = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->has_done) {
+        store_batch_clear(done);
+        batch_swap(done, &s->work);
+        s->has_done = false;
+        took = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return took;
+}
+
+static bool nt_busy(struct store *base)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    bool busy;
+
+    pthread_mutex_lock(&s->lock);
+    busy = s->has_work || s->has_done;
+    pthread_mutex_unlock(&s->lock);
+    return busy;
+}
+
+static uint64_t nt_bytes_used(struct store *base)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    uint64_t v;
+
+    pthread_mutex_lock(&s->lock);
+    v = s->bytes;
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
+static void nt_set_audit(struct store *base, store_audit_fn fn, void *arg)
+{
+    struct nats_store *s = (struct nats_store *)base;
+
+    pthread_mutex_lock(&s->lock);
+    s->audit = fn;
+    s->audit_arg = arg;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up reads and the outbox */
+
+/* The relay's secrets are the cluster's: the first node creates each, the others read it. */
+static int nt_meta(struct store *base, const char *name, uint8_t out[32])
+{
+    struct nats_store *s = (struct nats_store *)base;
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+        kvEntry *e = NULL;
+        natsStatus st = kvStore_Get(&e, s->meta, name);
+
+        if (st == NATS_OK && kvEntry_ValueLen(e) == 32) {
+            memcpy(out, kvEntry_Value(e), 32);
+            kvEntry_Destroy(e);
+            return 0;
+        }
+        kvEntry_Destroy(e);
+        if (st != NATS_NOT_FOUND)
+            return -1;
+        randombytes_buf(out, 32);
+        if (kvStore_Create(NULL, s->meta, name, out, 32) == NATS_OK)
+            return 0;
+    }
+    return -1;
+}
+
+static int nt_load_quotas(struct store *base, store_quota_fn fn, void *arg)
+{
+    (void)base;
+    (void)fn;
+    (void)arg;
+    return 0; /* the stream counts per recipient itself */
+}
+
+static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    kvKeysList keys = {NULL, 0};
+    natsStatus st = kvStore_Keys(&keys, s->dirs, NULL);
+
+    if (st == NATS_NOT_FOUND)
+        return 0;
+    if (st != NATS_OK)
+        return -1;
+    for (int i = 0; i < keys.Count; i++) {
+        kvEntry *e = NULL;
+        char brand[65];
+        size_t blen = 0;
+
+        if (kvStore_Get(&e, s->dirs, keys.Keys[i]) == NATS_OK && kvEntry_ValueLen(e) > 8 &&
+            sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, keys.Keys[i],
+                           strlen(keys.Keys[i]), NULL, &blen, NULL) == 0) {
+            const uint8_t *v = kvEntry_Value(e);
+            uint64_t version = 0;
+
+            brand[blen] = '\0';
+            for (int k = 0; k < 8; k++)
+                version = version << 8 | v[k];
+            fn(arg, brand, version, v + 8, (size_t)kvEntry_ValueLen(e) - 8);
+        }
+        kvEntry_Destroy(e);
+    }
+    kvKeysList_Destroy(&keys);
+    return 0;
+}
+
+static int nt_outbox_read(struct store *base, uint64_t from, size_t limit, store_outbox_fn fn,
+                          void *arg)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    int n = 0;
+
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_rows && (size_t)n < limit; i++) {
+        if (s->rows[i].id < from)
+            continue;
+        n++;
+        if (fn(arg, s->rows[i].id, s->rows[i].text, s->rows[i].len) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static int nt_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t *seq)
+{
+    struct nats_store *s = (struct nats_store *)base;
+
+    pthread_mutex_lock(&s->lock);
+    *row = s->mark_row;
+    *idx = s->mark_idx;
+    *seq = s->mark_seq;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+const struct store_ops store_nats_ops = {
+    .kind = "nats",
+    .open = nt_open,
+    .close = nt_close,
+    .set_audit = nt_set_audit,
+    .submit = nt_submit,
+    .take_done = nt_take_done,
+    .busy = nt_busy,
+    .bytes_used = nt_bytes_used,
+    .meta = nt_meta,
+    .load_quotas = nt_load_quotas,
+    .load_directories = nt_load_directories,
+    .outbox_read = nt_outbox_read,
+    .outbox_mark = nt_outbox_mark,
+    .watch = nt_watch,
+    .take_notice = nt_take_notice,
+    .reachable = nt_reachable,
+};

@@ -1,0 +1,693 @@
+/*
+ * What each op does in the NATS JetStream store (docs/cluster.md §3),
+ * on the store's worker thread.
+ *
+ * An envelope is one message on its recipient's subject pe.0.<recipient>
+ * of the envelope stream, its envelope id as Nats-Msg-Id (a resend within
+ * the duplicate window is acknowledged and stored once). Its data is the
+ * envelope's ids (envelope, conversation, sender), its arrival time and
+ * the sealed bytes: ciphertext and routing ids only, as the sqlite file
+ * holds. Reads go to the stream's leader (STREAM.MSG.GET with
+ * next_by_subj), which has every acknowledged message; a replica could
+ * still lack one just acknowledged.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store_nats.h"
+
+#define WAIT_MS 2000
+#define ERR_PER_SUBJECT_FULL 10077
+#define ERR_NO_MESSAGE 10037
+
+/* ------------------------------------------------------------------ */
+/* Reading from the leader */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The JSON string value after "key":" in json, decoded from base64; NULL if absent. */
+static uint8_t *json_b64(const char *json, const char *key, size_t *len)
+{
+    char pat[32];
+    const char *v, *end;
+    uint8_t *out;
+
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    if ((v = strstr(json, pat)) == NULL)
+        return NULL;
+    v += strlen(pat);
+    if ((end = strchr(v, '"')) == NULL)
+        return NULL;
+    if ((out = malloc((size_t)(end - v) / 4 * 3 + 3)) == NULL)
+        return NULL;
+    if (sodium_base642bin(out, (size_t)(end - v) / 4 * 3 + 3, v, (size_t)(end - v), NULL, len,
+                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int nats_next(struct nats_store *s, const char *stream, const char *subject, uint64_t after,
+              uint8_t **msg, size_t *len, uint64_t *at)
+{
+    char api[96], req[160];
+    natsMsg *reply = NULL;
+    const char *json, *m;
+    int n, rc = -1;
+
+    snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.%s", stream);
+    n = snprintf(req, sizeof(req), "{\"seq\":%" PRIu64 ",\"next_by_subj\":\"%s\"}", after + 1,
+                 subject);
+    if (natsConnection_Request(&reply, s->nc, api, req, n, WAIT_MS) != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "read from %s: %s", stream,
+                 nats_GetLastError(NULL));
+        return -1;
+    }
+    json = natsMsg_GetData(reply);
+    if (json == NULL) {
+        snprintf(s->failure, sizeof(s->failure), "read from %s: empty answer", stream);
+    } else if ((m = strstr(json, "\"message\":")) != NULL) {
+        const char *q = strstr(m, "\"seq\":");
+        *msg = json_b64(m, "data", len);
+        if (q != NULL && *msg != NULL) {
+            *at = strtoull(q + 6, NULL, 10);
+            rc = 1;
+        } else {
+            free(*msg);
+            *msg = NULL;
+            snprintf(s->failure, sizeof(s->failure), "read from %s: unreadable answer", stream);
+        }
+    } else if (strstr(json, "\"err_code\":10037") != NULL) {
+        rc = 0;
+    } else {
+        snprintf(s->failure, sizeof(s->failure), "read from %s: %.80s", stream, json);
+    }
+    natsMsg_Destroy(reply);
+    return rc;
+}
+
+int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject)
+{
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    int64_t n = 0;
+
+    jsOptions_Init(&o);
+    o.Wait = WAIT_MS;
+    o.Stream.Info.SubjectsFilter = subject;
+    if (js_GetStreamInfo(&si, s->js, stream, &o, NULL) != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "count on %s: %s", stream,
+                 nats_GetLastError(NULL));
+        return -1;
+    }
+    if (si->State.Subjects != NULL)
+        for (int i = 0; i < si->State.Subjects->Count; i++)
+            n += (int64_t)si->State.Subjects->List[i].Msgs;
+    jsStreamInfo_Destroy(si);
+    return n;
+}
+
+static void env_subject(const uint8_t recipient[32], char out[80])
+{
+    char hex[65];
+
+    nats_hex(recipient, 32, hex);
+    snprintf(out, 80, "pe.0.%s", hex);
+}
+
+/* Whether the code is JetStream's "no such message" (deleted meanwhile) or success. */
+static int removed(struct nats_store *s, natsStatus st, jsErrCode code, const char *what)
+{
+    if (st == NATS_OK || code == 10057 || code == ERR_NO_MESSAGE || st == NATS_NOT_FOUND)
+        return st == NATS_OK ? 1 : 0;
+    snprintf(s->failure, sizeof(s->failure), "%s: %s", what, nats_GetLastError(NULL));
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The erasure index: which recipients hold envelopes from a sender, or of a conversation */
+
+/* Adds recipient to the key's list (compare-and-set, so that nodes writing at once merge). */
+static int index_add(struct nats_store *s, const char *key, const uint8_t recipient[32])
+{
+    uint8_t h[32], *slot;
+
+    crypto_generichash(h, 32, (const uint8_t *)key, strlen(key), recipient, 32);
+    slot = s->indexed[get_be64(h) % (sizeof(s->indexed) / sizeof(s->indexed[0]))];
+    if (memcmp(slot, h, 32) == 0)
+        return 0; /* written lately */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        kvEntry *e = NULL;
+        natsStatus st = kvStore_Get(&e, s->erasure, key);
+        const uint8_t *v = st == NATS_OK ? kvEntry_Value(e) : NULL;
+        size_t n = st == NATS_OK ? (size_t)kvEntry_ValueLen(e) / 32 : 0;
+        bool have = false;
+        uint8_t *grown;
+
+        if (st != NATS_OK && st != NATS_NOT_FOUND) {
+            kvEntry_Destroy(e);
+            snprintf(s->failure, sizeof(s->failure), "erasure index: %s",
+                     nats_GetLastError(NULL));
+            return -1;
+        }
+        for (size_t i = 0; i < n && !have; i++)
+            have = memcmp(v + 32 * i, recipient, 32) == 0;
+        if (have) {
+            kvEntry_Destroy(e);
+            memcpy(slot, h, 32);
+            return 0;
+        }
+        if ((grown = malloc(32 * (n + 1))) == NULL) {
+            kvEntry_Destroy(e);
+            return -1;
+        }
+        if (n > 0)
+            memcpy(grown, v, 32 * n);
+        memcpy(grown + 32 * n, recipient, 32);
+        st = e != NULL ? kvStore_Update(NULL, s->erasure, key, grown, (int)(32 * (n + 1)),
+                                        kvEntry_Revision(e))
+                       : kvStore_Create(NULL, s->erasure, key, grown, (int)(32 * (n + 1)));
+        kvEntry_Destroy(e);
+        free(grown);
+        if (st == NATS_OK) {
+            memcpy(slot, h, 32);
+            return 0;
+        }
+    }
+    snprintf(s->failure, sizeof(s->failure), "erasure index: %s", nats_GetLastError(NULL));
+    return -1;
+}
+
+static void index_key(char prefix, const uint8_t *id, size_t n, char out[80])
+{
+    char hex[65];
+
+    nats_hex(id, n, hex);
+    snprintf(out, 80, "%c.%s", prefix, hex);
+}
+
+/* ------------------------------------------------------------------ */
+/* Envelopes */
+
+static int insert(struct nats_store *s, struct store_op *op)
+{
+    size_t len = NATS_ENV_HEAD + op->env.sealed_len;
+    uint8_t *body = malloc(len);
+    char subject[80], id[33], key[80];
+    jsPubOptions po;
+    jsPubAck *pa = NULL;
+    jsErrCode code = 0;
+    natsStatus st;
+
+    if (body == NULL)
+        return -1;
+    memcpy(body, op->env.envelope_id, 16);
+    memcpy(body + 16, op->env.conversation_id, 16);
+    memcpy(body + 32, op->reply_to, 32);
+    put_be64(body + 64, op->env.stored_at);
+    memcpy(body + NATS_ENV_HEAD, op->env.sealed, op->env.sealed_len);
+    env_subject(op->env.recipient, subject);
+    nats_hex(op->env.envelope_id, 16, id);
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    po.MaxWait = WAIT_MS;
+    st = js_Publish(&pa, s->js, subject, body, (int)len, &po, &code);
+    free(body);
+    if (st != NATS_OK && code == ERR_PER_SUBJECT_FULL) {
+        op->refused = true; /* the recipient's queue is full, whichever node filled it */
+        return 0;
+    }
+    if (st != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "store envelope: %s", nats_GetLastError(NULL));
+        return -1;
+    }
+    op->inserted = !pa->Duplicate;
+    jsPubAck_Destroy(pa);
+    /* Where the sender's and the conversation's envelopes went, for erasure. */
+    index_key('s', op->reply_to, 32, key);
+    if (index_add(s, key, op->env.recipient) != 0)
+        return -1;
+    index_key('c', op->env.conversation_id, 16, key);
+    return index_add(s, key, op->env.recipient);
+}
+
+static struct nats_seq *seq_slot(struct nats_store *s, const uint8_t envelope_id[16])
+{
+    return &s->seqs[get_be64(envelope_id) % NATS_SEQ_CACHE];
+}
+
+static int fetch(struct nats_store *s, struct store_op *op)
+{
+    char subject[80];
+    uint64_t after = op->cutoff, bytes = 0;
+
+    env_subject(op->env.recipient, subject);
+    while (op->n_envs < op->limit && (op->n_envs == 0 || bytes < op->max_bytes)) {
+        uint8_t *msg = NULL;
+        size_t len = 0;
+        uint64_t at = 0;
+        int rc = nats_next(s, NATS_ENV_STREAM, subject, after, &msg, &len, &at);
+        struct store_env *e;
+        struct nats_seq *slot;
+
+        if (rc <= 0)
+            return rc;
+        after = at;
+        if (len <= NATS_ENV_HEAD) {
+            free(msg);
+            continue; /* not an envelope of this relay's */
+        }
+        if (op->n_envs == 0 && (op->envs = calloc(op->limit, sizeof(*op->envs))) == NULL) {
+            free(msg);
+            return -1;
+        }
+        e = &op->envs[op->n_envs++];
+        e->seq = at;
+        memcpy(e->envelope_id, msg, 16);
+        memcpy(e->conversation_id, msg + 16, 16);
+        memcpy(e->recipient, op->env.recipient, 32);
+        e->stored_at = get_be64(msg + 64);
+        e->sealed_len = len - NATS_ENV_HEAD;
+        memmove(msg, msg + NATS_ENV_HEAD, e->sealed_len);
+        e->sealed = msg;
+        bytes += e->sealed_len;
+        slot = seq_slot(s, e->envelope_id);
+        memcpy(slot->envelope_id, e->envelope_id, 16);
+        memcpy(slot->recipient, e->recipient, 32);
+        slot->seq = at;
+        slot->bytes = e->sealed_len;
+    }
+    return 0;
+}
+
+/*
+ * Calls fn on each message of subject, in order, with its data (fn may
+ * take it: *msg = NULL), its length and sequence; fn returns 0 to go on,
+ * 1 to stop, -1 on failure. Returns 1 when fn stopped, 0 at the end, -1.
+ */
+typedef int (*walk_fn)(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg);
+
+static int walk(struct nats_store *s, const char *stream, const char *subject, walk_fn fn,
+                void *arg)
+{
+    uint64_t after = 0;
+
+    for (;;) {
+        uint8_t *msg = NULL;
+        size_t len = 0;
+        int rc = nats_next(s, stream, subject, after, &msg, &len, &after);
+
+        if (rc > 0) {
+            rc = fn(s, &msg, len, after, arg);
+            free(msg);
+            if (rc == 0)
+                continue;
+        }
+        return rc;
+    }
+}
+
+struct found {
+    const uint8_t *envelope_id;
+    uint64_t seq, bytes;
+};
+
+static int match_id(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
+{
+    struct found *f = arg;
+
+    (void)s;
+    if (len <= NATS_ENV_HEAD || memcmp(*msg, f->envelope_id, 16) != 0)
+        return 0;
+    f->seq = seq;
+    f->bytes = len - NATS_ENV_HEAD;
+    return 1;
+}
+
+static int delete_one(struct nats_store *s, struct store_op *op)
+{
+    struct nats_seq *slot = seq_slot(s, op->env.envelope_id);
+    uint64_t seq = 0, bytes = 0;
+    jsErrCode code = 0;
+    int rc;
+
+    if (memcmp(slot->envelope_id, op->env.envelope_id, 16) == 0 &&
+        memcmp(slot->recipient, op->env.recipient, 32) == 0 && slot->seq != 0) {
+        seq = slot->seq;
+        bytes = slot->bytes;
+        slot->seq = 0;
+    } else {
+        /* Not fetched lately here: looked for on the recipient's subject. */
+        struct found f = {op->env.envelope_id, 0, 0};
+        char subject[80];
+
+        env_subject(op->env.recipient, subject);
+        if ((rc = walk(s, NATS_ENV_STREAM, subject, match_id, &f)) <= 0)
+            return rc; /* gone already (another node deleted it, or it expired) */
+        seq = f.seq;
+        bytes = f.bytes;
+    }
+    rc = removed(s, js_DeleteMsg(s->js, NATS_ENV_STREAM, seq, NULL, &code), code, "delete");
+    if (rc < 0)
+        return -1;
+    op->deleted = (uint32_t)rc;
+    op->freed = rc ? bytes : 0;
+    return 0;
+}
+
+/* Whether a stored envelope (its head) falls under the erasure of customer and convs. */
+static bool erased_by(const uint8_t *head, const struct store_op *op)
+{
+    if (memcmp(head + 32, op->env.recipient, 32) == 0)
+        return true;
+    for (size_t i = 0; i + 16 <= op->blob_len; i += 16)
+        if (memcmp(head + 16, op->blob + i, 16) == 0)
+            return true;
+    return false;
+}
+
+struct erasing {
+    struct store_op *op;
+    bool all;
+    uint64_t cutoff;
+};
+
+/* Erases (overwrites on every replica) an envelope up to the cutoff that falls under the op. */
+static int erase_one(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
+{
+    struct erasing *e = arg;
+    jsErrCode code = 0;
+    int rc;
+
+    if (seq > e->cutoff)
+        return 1;
+    if (len < NATS_ENV_HEAD || !(e->all || erased_by(*msg, e->op)))
+        return 0;
+    rc = removed(s, js_EraseMsg(s->js, NATS_ENV_STREAM, seq, NULL, &code), code, "erase");
+    if (rc < 0)
+        return -1;
+    e->op->deleted += (uint32_t)rc;
+    e->op->freed += rc ? len - NATS_ENV_HEAD : 0;
+    return 0;
+}
+
+static int erase_subject(struct nats_store *s, struct store_op *op, const uint8_t recipient[32],
+                         bool all, uint64_t cutoff)
+{
+    struct erasing e = {op, all, cutoff};
+    char subject[80];
+
+    env_subject(recipient, subject);
+    return walk(s, NATS_ENV_STREAM, subject, erase_one, &e) < 0 ? -1 : 0;
+}
+
+/* The recipients listed under an index key (malloc'd, 32 bytes each); the key is then removed. */
+static int index_take(struct nats_store *s, const char *key, uint8_t **list, size_t *n)
+{
+    kvEntry *e = NULL;
+    natsStatus st = kvStore_Get(&e, s->erasure, key);
+    uint8_t *grown;
+    size_t k;
+
+    if (st == NATS_NOT_FOUND)
+        return 0;
+    if (st != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "erasure index: %s", nats_GetLastError(NULL));
+        return -1;
+    }
+    k = (size_t)kvEntry_ValueLen(e) / 32;
+    if ((grown = realloc(*list, 32 * (*n + k) + 1)) == NULL) {
+        kvEntry_Destroy(e);
+        return -1;
+    }
+    *list = grown;
+    memcpy(*list + 32 * *n, kvEntry_Value(e), 32 * k);
+    *n += k;
+    kvEntry_Destroy(e);
+    memset(s->indexed, 0, sizeof(s->indexed)); /* written again by the next envelope */
+    return 0;
+}
+
+/*
+ * The whole erasure in one step: everything stored to the customer, and
+ * every envelope from it or in its listed conversations on the subjects
+ * the index names, up to the stream's last sequence when the step begins
+ * (what the customer sends after survives).
+ */
+static int erase_step(struct nats_store *s, struct store_op *op)
+{
+    char key[80];
+    uint8_t *list = NULL;
+    size_t n = 0;
+    uint64_t cutoff;
+    jsStreamInfo *si = NULL;
+    int rc = 0;
+
+    if (js_GetStreamInfo(&si, s->js, NATS_ENV_STREAM, NULL, NULL) != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "erase: %s", nats_GetLastError(NULL));
+        return -1;
+    }
+    cutoff = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    index_key('s', op->env.recipient, 32, key);
+    rc = index_take(s, key, &list, &n);
+    for (size_t i = 0; rc == 0 && i + 16 <= op->blob_len; i += 16) {
+        index_key('c', op->blob + i, 16, key);
+        rc = index_take(s, key, &list, &n);
+    }
+    if (rc == 0)
+        rc = erase_subject(s, op, op->env.recipient, true, cutoff);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool seen = memcmp(list + 32 * i, op->env.recipient, 32) == 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = memcmp(list + 32 * k, list + 32 * i, 32) == 0;
+        if (!seen)
+            rc = erase_subject(s, op, list + 32 * i, false, cutoff);
+    }
+    /* The index keys go once their envelopes are gone. */
+    index_key('s', op->env.recipient, 32, key);
+    if (rc == 0)
+        kvStore_Delete(s->erasure, key);
+    for (size_t i = 0; rc == 0 && i + 16 <= op->blob_len; i += 16) {
+        index_key('c', op->blob + i, 16, key);
+        kvStore_Delete(s->erasure, key);
+    }
+    free(list);
+    op->unit = (uint32_t)(2 + op->blob_len / 16);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directories and prekeys */
+
+static int directory_put(struct nats_store *s, struct store_op *op)
+{
+    char key[140];
+    uint8_t *v = malloc(8 + op->blob_len);
+    natsStatus st;
+
+    if (v == NULL)
+        return -1;
+    nats_hex((const uint8_t *)op->brand_id, strlen(op->brand_id), key);
+    put_be64(v, op->version);
+    memcpy(v + 8, op->blob, op->blob_len);
+    st = kvStore_Put(NULL, s->dirs, key, v, (int)(8 + op->blob_len));
+    free(v);
+    if (st != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "directory: %s", nats_GetLastError(NULL));
+        return -1;
+    }
+    return 0;
+}
+
+static void prekey_subject(const uint8_t owner[32], char out[80])
+{
+    char hex[65];
+
+    nats_hex(owner, 32, hex);
+    snprintf(out, 80, "pk.%s", hex);
+}
+
+static int medium_put(struct nats_store *s, const char *key, const struct store_prekey *p)
+{
+    uint8_t *v = malloc(16 + p->len);
+    kvEntry *e = NULL;
+    natsStatus st;
+
+    if (v == NULL)
+        return -1;
+    /* Only a newer medium-term prekey replaces the stored one. */
+    if (kvStore_Get(&e, s->medium, key) == NATS_OK && kvEntry_ValueLen(e) >= 16 &&
+        get_be64(kvEntry_Value(e)) > p->created) {
+        kvEntry_Destroy(e);
+        free(v);
+        return 0;
+    }
+    kvEntry_Destroy(e);
+    put_be64(v, p->created);
+    put_be64(v + 8, p->expires);
+    memcpy(v + 16, p->blob, p->len);
+    st = kvStore_Put(NULL, s->medium, key, v, (int)(16 + p->len));
+    free(v);
+    if (st != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "medium-term prekey: %s",
+                 nats_GetLastError(NULL));
+        return -1;
+    }
+    return 0;
+}
+
+static int prekey_publish(struct nats_store *s, struct store_op *op)
+{
+    char subject[80], key[65];
+    int64_t have = 0;
+    uint64_t one_time = 0;
+
+    prekey_subject(op->env.recipient, subject);
+    nats_hex(op->env.recipient, 32, key);
+    for (size_t i = 0; i < op->n_prekeys; i++)
+        one_time += !op->prekeys[i].medium;
+    if (!op->replace && (have = nats_subject_count(s, NATS_PREKEY_STREAM, subject)) < 0)
+        return -1;
+    if ((uint64_t)have + one_time > op->limit) {
+        op->refused = true;
+        return 0;
+    }
+    if (op->replace) {
+        jsOptions o;
+        jsOptions_Init(&o);
+        o.Stream.Purge.Subject = subject;
+        if (js_PurgeStream(s->js, NATS_PREKEY_STREAM, &o, NULL) != NATS_OK ||
+            (kvStore_Delete(s->medium, key) != NATS_OK)) {
+            snprintf(s->failure, sizeof(s->failure), "prekeys: %s", nats_GetLastError(NULL));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < op->n_prekeys; i++) {
+        const struct store_prekey *p = &op->prekeys[i];
+        jsPubOptions po;
+
+        jsPubOptions_Init(&po);
+        po.MaxWait = WAIT_MS;
+        if (p->medium ? medium_put(s, key, p) != 0
+                      : js_Publish(NULL, s->js, subject, p->blob, (int)p->len, &po, NULL) !=
+                            NATS_OK) {
+            snprintf(s->failure, sizeof(s->failure), "prekeys: %s", nats_GetLastError(NULL));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The delete is the claim: of two nodes taking one prekey, one gets it, the other the next. */
+static int claim_prekey(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
+{
+    struct store_op *op = arg;
+    jsErrCode code = 0;
+    int rc;
+
+    op->one_time_left = true;
+    if (!op->allow_one_time)
+        return 1;
+    rc = removed(s, js_DeleteMsg(s->js, NATS_PREKEY_STREAM, seq, NULL, &code), code, "prekey");
+    if (rc == 1) {
+        op->blob = *msg;
+        op->blob_len = len;
+        op->one_time = true;
+        *msg = NULL;
+    }
+    return rc;
+}
+
+/* One of the owner's one-time prekeys, removed as it is handed out. */
+static int take_one_time(struct nats_store *s, struct store_op *op)
+{
+    char subject[80];
+
+    prekey_subject(op->env.recipient, subject);
+    return walk(s, NATS_PREKEY_STREAM, subject, claim_prekey, op) < 0 ? -1 : 0;
+}
+
+static int prekey_take(struct nats_store *s, struct store_op *op)
+{
+    char key[65];
+    kvEntry *e = NULL;
+    natsStatus st;
+
+    if (take_one_time(s, op) != 0)
+        return -1;
+    if (op->one_time)
+        return 0;
+    nats_hex(op->env.recipient, 32, key);
+    st = kvStore_Get(&e, s->medium, key);
+    if (st == NATS_OK && kvEntry_ValueLen(e) > 16 &&
+        get_be64((const uint8_t *)kvEntry_Value(e) + 8) > op->cutoff) {
+        op->blob_len = (size_t)kvEntry_ValueLen(e) - 16;
+        if ((op->blob = malloc(op->blob_len)) == NULL) {
+            kvEntry_Destroy(e);
+            return -1;
+        }
+        memcpy(op->blob, (const uint8_t *)kvEntry_Value(e) + 16, op->blob_len);
+    }
+    kvEntry_Destroy(e);
+    if (st != NATS_OK && st != NATS_NOT_FOUND) {
+        snprintf(s->failure, sizeof(s->failure), "medium-term prekey: %s",
+                 nats_GetLastError(NULL));
+        return -1;
+    }
+    return 0;
+}
+
+int nats_run_op(struct nats_store *s, struct store_op *op)
+{
+    char subject[80];
+    int64_t n;
+
+    switch (op->kind) {
+    case STORE_INSERT:
+        return insert(s, op);
+    case STORE_DELETE:
+        return delete_one(s, op);
+    case STORE_EXPIRE:
+        return 0; /* the stream's max_age expires envelopes, whether or not a relay runs */
+    case STORE_FETCH:
+        return fetch(s, op);
+    case STORE_ERASE_STEP:
+        return erase_step(s, op);
+    case STORE_DIRECTORY:
+        return directory_put(s, op);
+    case STORE_PREKEY_PUBLISH:
+        return prekey_publish(s, op);
+    case STORE_PREKEY_TAKE:
+        return prekey_take(s, op);
+    case STORE_PREKEY_COUNT:
+        prekey_subject(op->env.recipient, subject);
+        if ((n = nats_subject_count(s, NATS_PREKEY_STREAM, subject)) < 0)
+            return -1;
+        op->count = (uint64_t)n;
+        return 0;
+    case STORE_PROBE:
+        n = nats_subject_count(s, NATS_ENV_STREAM, "pe.0.none");
+        return n < 0 ? -1 : 0;
+    default:
+        return 0;
+    }
+}

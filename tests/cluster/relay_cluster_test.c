@@ -1,0 +1,614 @@
+/*
+ * Relay nodes sharing a NATS JetStream cluster (--store nats://...): each
+ * case starts its own three nats-server processes (nats-node.conf, data
+ * in the case's temporary directory) and two relay nodes on loopback.
+ *
+ * - a conversation across nodes: live delivery from a node to a
+ *   recipient on the other, catch-up on another node after a reconnect,
+ *   deletion on `delivered`, a resend stored once;
+ * - kill -9 of a sender's relay node during a burst: the client resends
+ *   on the other node, every envelope arrives exactly once, the
+ *   acknowledged ones in order;
+ * - kill -9 of the stream leader's nats-server during a burst: nothing
+ *   acknowledged is lost, and the node rejoins;
+ * - every nats-server stopped: sends are refused with UNAVAILABLE at
+ *   once, connections stay, /healthz says so, service resumes;
+ * - erasure and TTL expiry remove envelopes from JetStream, as its API
+ *   reports them.
+ *
+ * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
+ * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+#include <sodium.h>
+
+#include "natsproc.h"
+#include "testkit.h"
+
+#define WAIT_MS 60000
+#define BURST 200
+
+static const char *nats_bin, *nats_conf;
+
+struct cluster {
+    char dir[256];
+    struct natsproc nats;
+    char spec[160];
+    struct relay_proc node[2];
+    struct tk_brand brand;        /* "acme", served by both nodes */
+    natsConnection *nc;
+    jsCtx *js;
+};
+
+static void relay_node(struct cluster *c, size_t i, const char *ttl)
+{
+    char audit[320];
+    const char *args[] = {"--store", c->spec,  "--audit-log", audit, "--rate",
+                          "100000",  "--burst", "100000",      "--ttl", ttl,
+                          "--brand", c->brand.pin_path, NULL};
+
+    snprintf(audit, sizeof(audit), "%s/node%zu.audit", c->dir, i);
+    CHECKM(relay_start(&c->node[i], tk_relay_bin, c->dir, args) == 0, "relay node %zu", i);
+}
+
+static void cluster_start(struct cluster *c, const char *tag)
+{
+    const char *urls[NATSPROC_NODES];
+    int n;
+
+    memset(c, 0, sizeof(*c));
+    tmpdir_make(c->dir, sizeof(c->dir), tag);
+    tk_brand_make(&c->brand, "acme", c->dir);
+    CHECKM(natsproc_start(&c->nats, nats_bin, nats_conf, c->dir, NATSPROC_NODES, WAIT_MS) == 0,
+           "the NATS cluster did not form");
+    n = snprintf(c->spec, sizeof(c->spec), "nats://");
+    for (size_t i = 0; i < c->nats.n; i++)
+        n += snprintf(c->spec + n, sizeof(c->spec) - (size_t)n, "%s%s", i ? "," : "",
+                      c->nats.urls[i] + 7);
+    for (size_t i = 0; i < c->nats.n; i++)
+        urls[i] = c->nats.urls[i];
+    {
+        natsOptions *o = NULL;
+        CHECK(natsOptions_Create(&o) == NATS_OK);
+        CHECK(natsOptions_SetServers(o, urls, (int)c->nats.n) == NATS_OK);
+        CHECK(natsOptions_SetMaxReconnect(o, -1) == NATS_OK);
+        CHECK(natsOptions_SetReconnectWait(o, 100) == NATS_OK);
+        CHECK(natsConnection_Connect(&c->nc, o) == NATS_OK);
+        natsOptions_Destroy(o);
+        CHECK(natsConnection_JetStream(&c->js, c->nc, NULL) == NATS_OK);
+    }
+    relay_node(c, 0, "2592000");
+    relay_node(c, 1, "2592000");
+}
+
+static void cluster_end(struct cluster *c)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (c->node[i].pid != 0)
+            CHECKM(relay_stop(&c->node[i], 15000) >= 0, "relay node %zu did not stop", i);
+    jsCtx_Destroy(c->js);
+    natsConnection_Destroy(c->nc);
+    natsproc_stop(&c->nats, 10000);
+    tk_brand_free(&c->brand);
+    tmpdir_remove(c->dir);
+}
+
+/* Envelopes stored for a recipient, as JetStream reports them; -1 when it does not answer. */
+static int64_t stored_for(struct cluster *c, const uint8_t recipient[32])
+{
+    char subject[80], hex[65];
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    int64_t n = 0;
+
+    sodium_bin2hex(hex, sizeof(hex), recipient, 32);
+    snprintf(subject, sizeof(subject), "pe.0.%s", hex);
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = subject;
+    if (js_GetStreamInfo(&si, c->js, "PARLEY_ENV_0", &o, NULL) != NATS_OK)
+        return -1;
+    if (si->State.Subjects != NULL)
+        for (int i = 0; i < si->State.Subjects->Count; i++)
+            n += (int64_t)si->State.Subjects->List[i].Msgs;
+    jsStreamInfo_Destroy(si);
+    return n;
+}
+
+static void wait_stored(struct cluster *c, const uint8_t recipient[32], int64_t want, int ms,
+                        const char *what)
+{
+    int64_t deadline = mono_ms() + ms, n;
+
+    while ((n = stored_for(c, recipient)) != want) {
+        CHECKM(mono_ms() < deadline, "%s: JetStream holds %lld envelopes, not %lld", what,
+               (long long)n, (long long)want);
+        sleep_ms(50);
+    }
+}
+
+struct burst {
+    size_t n;
+    uint8_t ids[BURST][16];
+    uint8_t sealed[BURST][120];
+    bool acked[BURST];
+    uint8_t conv[16];
+};
+
+static void burst_make(struct burst *b, size_t n)
+{
+    memset(b, 0, sizeof(*b));
+    b->n = n;
+    tk_random(b->conv, 16);
+    for (size_t i = 0; i < n; i++) {
+        tk_random(b->ids[i], 16);
+        tk_random(b->sealed[i], sizeof(b->sealed[i]));
+        memcpy(b->sealed[i], b->ids[i], 16);
+    }
+}
+
+static size_t burst_index(const struct burst *b, const uint8_t *id, size_t len)
+{
+    for (size_t i = 0; len == 16 && i < b->n; i++)
+        if (memcmp(b->ids[i], id, 16) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Writes the envelopes of b not acknowledged yet, pipelined. */
+static void burst_send(wsc *w, const struct burst *b, const uint8_t to[32])
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        uint8_t *msg = NULL;
+        size_t mlen = 0;
+        if (b->acked[i])
+            continue;
+        CHECK(pc_pack_envelope(b->ids[i], b->conv, to, b->sealed[i], sizeof(b->sealed[i]), &msg,
+                               &mlen) == 0);
+        CHECK(wsc_frame_append(&buf, &len, msg, mlen) == 0);
+        free(msg);
+    }
+    if (len > 0)
+        CHECK(wsc_send_raw(w, buf, len) == 0);
+    free(buf);
+}
+
+/*
+ * Reads acknowledgements (and UNAVAILABLE refusals) until `until` are
+ * acknowledged or the connection ends; returns how many are.
+ */
+static size_t burst_acks(wsc *w, struct burst *b, size_t until, int *refused)
+{
+    size_t acked = 0;
+
+    for (size_t i = 0; i < b->n; i++)
+        acked += b->acked[i];
+    while (acked < until) {
+        Parley__Frame *f = pc_recv(w, 10000);
+        size_t k;
+
+        if (f == NULL)
+            break;
+        if (f->kind_case == PARLEY__FRAME__KIND_ACK) {
+            k = burst_index(b, f->ack->envelope_id.data, f->ack->envelope_id.len);
+            CHECKM(k != SIZE_MAX, "an ack for an envelope not sent");
+            acked += !b->acked[k];
+            b->acked[k] = true;
+        } else if (f->kind_case == PARLEY__FRAME__KIND_ERROR) {
+            CHECKM(f->error->code == PARLEY__ERROR__CODE__UNAVAILABLE, "send refused with %s",
+                   tk_error_name(f->error->code));
+            (*refused)++;
+        }
+        parley__frame__free_unpacked(f, NULL);
+    }
+    return acked;
+}
+
+/* Reads deliveries of b's envelopes into got (counts per envelope, order of arrival). */
+static size_t burst_receive(wsc *w, const struct burst *b, size_t want, unsigned *count,
+                            size_t *order, int timeout_ms)
+{
+    size_t n = 0;
+
+    while (n < want) {
+        Parley__Frame *f = pc_recv(w, timeout_ms);
+        size_t k;
+
+        if (f == NULL)
+            break;
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_DELIVER, "expected a delivery, got kind %d",
+               (int)f->kind_case);
+        k = burst_index(b, f->deliver->envelope_id.data, f->deliver->envelope_id.len);
+        CHECKM(k != SIZE_MAX, "a delivery of an envelope never sent");
+        CHECKM(f->deliver->sealed.len == sizeof(b->sealed[k]) &&
+                   memcmp(f->deliver->sealed.data, b->sealed[k], sizeof(b->sealed[k])) == 0,
+               "sealed bytes altered");
+        CHECK(pc_send_delivered(w, (const uint8_t(*)[16])b->ids[k], 1) == 0);
+        count[k]++;
+        order[n++] = k;
+        parley__frame__free_unpacked(f, NULL);
+    }
+    return n;
+}
+
+static wsc *connect_as(struct cluster *c, size_t node, const parley_identity *id)
+{
+    wsc *w = pc_connect(c->node[node].port, id, NULL, 0);
+
+    CHECKM(w != NULL, "cannot authenticate on node %zu", node);
+    return w;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_across_nodes(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t rx[32], ry[32];
+    static struct burst b1, b2;
+    unsigned count[BURST] = {0};
+    size_t order[BURST];
+    int refused = 0;
+    wsc *wx, *wy;
+
+    tk_routing(x, rx);
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-across");
+    wx = connect_as(&c, 0, x);
+    wy = connect_as(&c, 1, y);
+
+    /* Live from node 0 to a recipient on node 1, in order; deleted once delivered. */
+    burst_make(&b1, 20);
+    burst_send(wx, &b1, ry);
+    CHECK(burst_acks(wx, &b1, 20, &refused) == 20 && refused == 0);
+    CHECK(burst_receive(wy, &b1, 20, count, order, 10000) == 20);
+    for (size_t i = 0; i < 20; i++)
+        CHECKM(order[i] == i && count[i] == 1, "delivery %zu was envelope %zu", i, order[i]);
+    wait_stored(&c, ry, 0, 10000, "after delivered");
+
+    /* A resend of what was stored and delivered is acknowledged and stored once. */
+    memset(b1.acked, 0, sizeof(b1.acked));
+    b1.n = 1;
+    burst_send(wx, &b1, ry);
+    CHECK(burst_acks(wx, &b1, 1, &refused) == 1);
+    tk_expect_nothing(wy, 500, "a resend delivered again");
+
+    /* Offline: stored; caught up on the other node, in order, then live. */
+    wsc_free(wx);
+    burst_make(&b2, 30);
+    burst_send(wy, &b2, rx);
+    CHECK(burst_acks(wy, &b2, 30, &refused) == 30);
+    wait_stored(&c, rx, 30, 10000, "while the recipient is away");
+    wx = connect_as(&c, 1, x);
+    memset(count, 0, sizeof(count));
+    CHECK(burst_receive(wx, &b2, 30, count, order, 10000) == 30);
+    for (size_t i = 0; i < 30; i++)
+        CHECKM(order[i] == i && count[i] == 1, "catch-up %zu was envelope %zu", i, order[i]);
+    wait_stored(&c, rx, 0, 10000, "after catch-up");
+    tk_expect_nothing(wx, 300, "a duplicate after catch-up");
+
+    wsc_free(wx);
+    wsc_free(wy);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/*
+ * The sender's node is killed mid-burst; the client resends what was not
+ * acknowledged through the other node. Each envelope arrives once: the
+ * resends of what was stored are de-duplicated by envelope id.
+ */
+static void test_relay_killed(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32];
+    static struct burst b;
+    unsigned count[BURST] = {0};
+    size_t order[BURST], got, before_kill, last = 0;
+    bool acked_before[BURST];
+    int refused = 0;
+    wsc *wx, *wy;
+
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-relaykill");
+    wx = connect_as(&c, 0, x);
+    wy = connect_as(&c, 1, y);
+    burst_make(&b, BURST);
+    burst_send(wx, &b, ry);
+    before_kill = burst_acks(wx, &b, BURST / 4, &refused);
+    memcpy(acked_before, b.acked, sizeof(acked_before));
+    relay_kill(&c.node[0]);
+    wsc_free(wx);
+    /* Acknowledgements that were in flight at the kill may still be read: not counted. */
+    wx = connect_as(&c, 1, x);
+    burst_send(wx, &b, ry);
+    CHECK(burst_acks(wx, &b, BURST, &refused) == BURST);
+    got = burst_receive(wy, &b, BURST, count, order, 10000);
+    CHECKM(got == BURST, "%zu of %d envelopes arrived", got, BURST);
+    for (size_t i = 0; i < BURST; i++)
+        CHECKM(count[i] == 1, "envelope %zu arrived %u times", i, count[i]);
+    /* Those acknowledged before the kill arrive in the order they were sent. */
+    for (size_t i = 0; i < got; i++)
+        if (acked_before[order[i]]) {
+            CHECKM(order[i] >= last, "acknowledged envelope %zu after %zu", order[i], last);
+            last = order[i];
+        }
+    tk_expect_nothing(wy, 300, "a duplicate");
+    printf("    %zu acknowledged before the kill; all %d delivered once\n", before_kill, BURST);
+    wsc_free(wx);
+    wsc_free(wy);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/* The nats-server leading the envelope stream is killed mid-burst. */
+static void test_nats_killed(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32];
+    static struct burst b;
+    unsigned count[BURST] = {0};
+    size_t order[BURST], got;
+    int refused = 0, victim, rounds = 0;
+    jsStreamInfo *si = NULL;
+    int64_t t;
+    wsc *wx, *wy;
+
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-natskill");
+    wx = connect_as(&c, 0, x);
+    wy = connect_as(&c, 1, y);
+    CHECK(js_GetStreamInfo(&si, c.js, "PARLEY_ENV_0", NULL, NULL) == NATS_OK);
+    CHECK(si->Cluster != NULL && si->Cluster->Leader != NULL);
+    victim = natsproc_index(&c.nats, si->Cluster->Leader);
+    jsStreamInfo_Destroy(si);
+    CHECK(victim >= 0);
+    burst_make(&b, BURST);
+    burst_send(wx, &b, ry);
+    burst_acks(wx, &b, BURST / 4, &refused);
+    natsproc_kill(&c.nats, (size_t)victim);
+    t = mono_ms();
+    /* What is refused meanwhile is sent again, as a client does, until all is acknowledged. */
+    while (burst_acks(wx, &b, BURST, &refused) < BURST) {
+        CHECKM(mono_ms() - t < WAIT_MS, "not all acknowledged within %d ms", WAIT_MS);
+        sleep_ms(250);
+        burst_send(wx, &b, ry);
+        rounds++;
+    }
+    got = burst_receive(wy, &b, BURST, count, order, 10000);
+    CHECKM(got == BURST, "%zu of %d envelopes arrived", got, BURST);
+    for (size_t i = 0; i < BURST; i++)
+        CHECKM(count[i] == 1, "envelope %zu arrived %u times", i, count[i]);
+    printf("    leader %s killed: %d sends refused, all acknowledged %lld ms after the kill\n",
+           c.nats.node[victim].name, refused, (long long)(mono_ms() - t));
+    /* The killed server rejoins. */
+    CHECK(natsproc_restart(&c.nats, (size_t)victim) == 0);
+    CHECK(natsproc_wait_node(&c.nats, (size_t)victim, WAIT_MS) == 0);
+    CHECK(natsproc_wait_ready(&c.nats, WAIT_MS) == 0);
+    tk_roundtrip(wx, x);
+    (void)rounds;
+    wsc_free(wx);
+    wsc_free(wy);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/* Every nats-server gone: sends refused at once, connections kept, service back with them. */
+static void test_store_down(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32], eid[16], conv[16], sealed[64];
+    int64_t t, refused_ms;
+    int status;
+    wsc *wx, *wy;
+
+    tk_routing(y, ry);
+    tk_random(conv, 16);
+    tk_random(sealed, sizeof(sealed));
+    cluster_start(&c, "cluster-down");
+    wx = connect_as(&c, 0, x);
+    wy = connect_as(&c, 1, y);
+    CHECK(http_get(c.node[0].port, "/healthz", NULL) == 200);
+    for (size_t i = 0; i < c.nats.n; i++)
+        natsproc_kill(&c.nats, i);
+    tk_random(eid, 16);
+    t = mono_ms();
+    CHECK(pc_send_envelope(wx, eid, conv, ry, sealed, sizeof(sealed)) == 0);
+    tk_expect_error(wx, PARLEY__ERROR__CODE__UNAVAILABLE, eid, 5000);
+    refused_ms = mono_ms() - t;
+    while ((status = http_get(c.node[1].port, "/healthz", NULL)) != 503) {
+        CHECKM(mono_ms() - t < 10000, "/healthz answered %d with every nats-server down", status);
+        sleep_ms(100);
+    }
+    /* Both connections are still there. */
+    tk_expect_nothing(wx, 300, "anything but the refusal");
+    tk_expect_nothing(wy, 10, "anything while the store is down");
+    CHECK(wsc_last_result(wx) == WSC_TIMEOUT && wsc_last_result(wy) == WSC_TIMEOUT);
+
+    for (size_t i = 0; i < c.nats.n; i++)
+        CHECK(natsproc_restart(&c.nats, i) == 0);
+    CHECK(natsproc_wait_ready(&c.nats, WAIT_MS) == 0);
+    t = mono_ms();
+    for (;;) {
+        Parley__Frame *f;
+        CHECK(pc_send_envelope(wx, eid, conv, ry, sealed, sizeof(sealed)) == 0);
+        f = pc_recv(wx, 5000);
+        CHECKM(f != NULL, "the connection ended while the store came back");
+        if (f->kind_case == PARLEY__FRAME__KIND_ACK) {
+            parley__frame__free_unpacked(f, NULL);
+            break;
+        }
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_ERROR &&
+                   f->error->code == PARLEY__ERROR__CODE__UNAVAILABLE,
+               "unexpected frame %d", (int)f->kind_case);
+        parley__frame__free_unpacked(f, NULL);
+        CHECKM(mono_ms() - t < WAIT_MS, "sends still refused %d ms after NATS came back", WAIT_MS);
+        sleep_ms(250);
+    }
+    tk_expect_deliver(wy, eid, sealed, sizeof(sealed), 10000);
+    while (http_get(c.node[1].port, "/healthz", NULL) != 200)
+        CHECKM(mono_ms() - t < WAIT_MS, "/healthz not ok after NATS came back");
+    printf("    refused with UNAVAILABLE in %lld ms; served again %lld ms after the cluster was "
+           "ready\n",
+           (long long)refused_ms, (long long)(mono_ms() - t));
+    wsc_free(wx);
+    wsc_free(wy);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/* Erasure removes from JetStream what was to, from and in the customer's conversations. */
+static void test_erasure(void)
+{
+    struct cluster c;
+    parley_identity *cust = tk_identity(), *agent = tk_identity(), *other = tk_identity();
+    uint8_t rc[32], ra[32], salt[16], conv[16], sealed[100];
+    static struct burst to_cust, from_cust, others;
+    int refused = 0;
+    wsc *wc, *wa, *wo;
+    Parley__Frame *f;
+
+    tk_routing(cust, rc);
+    tk_routing(agent, ra);
+    tk_random(salt, 16);
+    tk_random(sealed, sizeof(sealed));
+    parley_conversation_id(parley_identity_sign_pk(cust), salt, conv);
+    cluster_start(&c, "cluster-erasure");
+    wa = connect_as(&c, 1, agent);
+    wo = connect_as(&c, 1, other);
+    burst_make(&to_cust, 3);
+    memcpy(to_cust.conv, conv, 16);
+    burst_send(wa, &to_cust, rc);
+    CHECK(burst_acks(wa, &to_cust, 3, &refused) == 3);
+    wsc_free(wa); /* away: what the customer sends it stays stored */
+    wc = connect_as(&c, 0, cust);
+    {
+        unsigned count[BURST] = {0};
+        size_t order[BURST];
+        /* Delivered but not acknowledged by the customer: still stored. */
+        Parley__Frame *d;
+        for (int i = 0; i < 3; i++) {
+            d = tk_expect_kind(wc, PARLEY__FRAME__KIND_DELIVER, 10000, "delivery to the customer");
+            parley__frame__free_unpacked(d, NULL);
+        }
+        (void)count;
+        (void)order;
+    }
+    burst_make(&from_cust, 4);
+    memcpy(from_cust.conv, conv, 16);
+    burst_send(wc, &from_cust, ra);
+    CHECK(burst_acks(wc, &from_cust, 4, &refused) == 4);
+    burst_make(&others, 2);
+    burst_send(wo, &others, ra);
+    CHECK(burst_acks(wo, &others, 2, &refused) == 2);
+    wait_stored(&c, rc, 3, 10000, "to the customer");
+    wait_stored(&c, ra, 6, 10000, "to the agent");
+
+    CHECK(pc_send_erase(wc, cust, (const uint8_t(*)[16])conv, (const uint8_t(*)[16])salt, 1) == 0);
+    f = tk_expect_kind(wc, PARLEY__FRAME__KIND_ERASED, 30000, "the erasure's answer");
+    CHECKM(f->erased->envelopes == 7, "erased %u envelopes, not 7", f->erased->envelopes);
+    parley__frame__free_unpacked(f, NULL);
+    wait_stored(&c, rc, 0, 1, "to the customer after erasure");
+    wait_stored(&c, ra, 2, 1, "to the agent after erasure (only the other sender's)");
+    wsc_free(wc);
+    wsc_free(wo);
+    parley_identity_free(cust);
+    parley_identity_free(agent);
+    parley_identity_free(other);
+    cluster_end(&c);
+}
+
+/* The stream's max_age is the relay's ttl: JetStream removes what is older, relay or not. */
+static void test_ttl(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32];
+    static struct burst b;
+    int refused = 0;
+    int64_t t;
+    wsc *wx, *wy;
+
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-ttl");
+    /* A node with a short ttl sets the shared stream's max_age. */
+    CHECK(relay_stop(&c.node[1], 15000) >= 0);
+    relay_node(&c, 1, "2");
+    wx = connect_as(&c, 1, x);
+    burst_make(&b, 5);
+    burst_send(wx, &b, ry);
+    CHECK(burst_acks(wx, &b, 5, &refused) == 5);
+    wait_stored(&c, ry, 5, 1, "right after the sends");
+    t = mono_ms();
+    wait_stored(&c, ry, 0, 20000, "after the ttl");
+    printf("    expired %lld ms after the sends (ttl 2 s)\n", (long long)(mono_ms() - t));
+    wy = connect_as(&c, 0, y);
+    tk_expect_nothing(wy, 500, "an expired envelope");
+    wsc_free(wx);
+    wsc_free(wy);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/* A directory published through one node is served and pushed by the other. */
+static void test_directory(void)
+{
+    struct cluster c;
+    parley_identity *p = tk_identity(), *w = tk_identity();
+    uint8_t *v1;
+    size_t v1_len;
+    Parley__Frame *f;
+    wsc *wp, *ww;
+
+    cluster_start(&c, "cluster-directory");
+    tk_directory(c.brand.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
+    ww = connect_as(&c, 1, w);
+    CHECK(pc_send_fetch(ww, "acme") == 0);
+    f = tk_expect_kind(ww, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "fetch before publishing");
+    CHECK(f->directory_result->directory == NULL);
+    parley__frame__free_unpacked(f, NULL);
+    wp = connect_as(&c, 0, p);
+    CHECK(pc_send_publish(wp, v1, v1_len) == 0);
+    tk_expect_directory(wp, v1, v1_len, 5000, "the publisher's answer");
+    tk_expect_directory(ww, v1, v1_len, 5000, "the push to a watcher on the other node");
+    free(v1);
+    wsc_free(wp);
+    wsc_free(ww);
+    parley_identity_free(p);
+    parley_identity_free(w);
+    cluster_end(&c);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct tk_case cases[] = {
+        {"across_nodes", test_across_nodes}, {"relay_killed", test_relay_killed},
+        {"nats_killed", test_nats_killed},   {"store_down", test_store_down},
+        {"erasure", test_erasure},           {"ttl", test_ttl},
+        {"directory", test_directory},
+    };
+
+    nats_bin = getenv("PARLEY_NATS_SERVER");
+    nats_conf = getenv("PARLEY_NATS_CONF");
+    if (nats_bin == NULL || nats_conf == NULL || !natsproc_runnable(nats_bin)) {
+        fprintf(stderr, "nats-server cannot run here: skipped\n");
+        return 77;
+    }
+    return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}
