@@ -15,51 +15,13 @@ cd "$(dirname "$0")/.."
 build=${PARLEY_BUILD_DIR:-build}
 ./scripts/build.sh "$build"
 
-keys=$build/keys/parley-keys
 relay=$build/relay/parley-relay
 demo_bin=$build/tools/parley-demo
 demo=demo
 db=parley-relay.db
 log=$demo/relay.log
 export PARLEY_DEMO_PASSPHRASE=${PARLEY_DEMO_PASSPHRASE:-demo passphrase, not for production}
-pass=(--passphrase-env PARLEY_DEMO_PASSPHRASE)
-
-if [ ! -f "$demo/brand.key" ]; then
-  mkdir -p "$demo"
-  echo "== A brand admin creates the brand key (secret half encrypted under a passphrase)"
-  echo "   (brand.pub, the relay pin, goes to relay operators; brand.client, the client pin,"
-  echo "    to widgets and agent clients)"
-  "$keys" brand init --brand-id demo-shop --out "$demo/brand.key" --pub "$demo/brand.pub" \
-    --client-pin "$demo/brand.client" --kdf interactive "${pass[@]}"
-  for agent in alice bob; do
-    name=$([ "$agent" = alice ] && echo "Alice Martin" || echo "Bob Lefèvre")
-    echo "== Agent $agent creates keys and a signing request on their own machine"
-    "$keys" agent request --agent-id "$agent" --name "$name" --key "$demo/$agent.key" \
-      --out "$demo/$agent.req" --kdf interactive "${pass[@]}"
-    echo "== The brand admin signs $agent's request"
-    "$keys" brand sign "$demo/$agent.req" --key "$demo/brand.key" --out "$demo/$agent.cert" \
-      --days 365 "${pass[@]}"
-  done
-  cat > "$demo/notice.txt" <<'NOTICE'
-Demo Shop keeps this conversation to answer your question. Messages are
-end-to-end encrypted; the relay stores them for at most 30 days.
-NOTICE
-fi
-if [ ! -f "$demo/brand.client" ]; then
-  # A demo/ made before directories were sealed: the client pin comes from the brand key.
-  echo "== The brand admin writes the client pin from the brand key"
-  "$keys" brand client-pin --key "$demo/brand.key" --out "$demo/brand.client" "${pass[@]}"
-fi
-if ! "$keys" verify "$demo/directory.dir" --brand "$demo/brand.client" >/dev/null 2>&1; then
-  echo "== The brand admin signs the directory customers will verify (content sealed)"
-  "$keys" brand directory --key "$demo/brand.key" --out "$demo/directory.dir" --force \
-    --notice "$demo/notice.txt" --notice-version 1 --purpose support \
-    --queue support=alice,bob "${pass[@]}" "$demo/alice.cert" "$demo/bob.cert"
-fi
-echo "== Verifying the directory with the client pin (what widgets and agents read)"
-"$keys" verify "$demo/directory.dir" --brand "$demo/brand.client"
-echo "== Verifying it with the relay pin (what the relay can check; the content stays sealed)"
-"$keys" verify "$demo/directory.dir" --brand "$demo/brand.pub"
+./scripts/demo-keys.sh "$build" "$demo"
 
 if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz; then
   echo "demo.sh: something already listens on 127.0.0.1:8787; stop it first" >&2

@@ -58,6 +58,7 @@ struct party {
 
 struct options {
     const char *relay, *demo_dir, *echo_agent, *texts_out;
+    const char *agent_relay[2]; /* "alice=URL", "bob=URL": an agent on another relay node */
     long timeout_s;
 };
 
@@ -310,6 +311,18 @@ static int load_party(struct party *p, const char *role)
     return 0;
 }
 
+/* The relay a party connects to: its own --agent-relay, else --relay. */
+static const char *relay_of(const char *role)
+{
+    size_t n = strlen(role);
+
+    for (size_t i = 0; i < 2; i++)
+        if (opts->agent_relay[i] != NULL && strncmp(opts->agent_relay[i], role, n) == 0 &&
+            opts->agent_relay[i][n] == '=')
+            return opts->agent_relay[i] + n + 1;
+    return opts->relay;
+}
+
 static int start_party(struct party *p, const uint8_t *directory, size_t directory_len)
 {
     parley_client_config cfg;
@@ -318,7 +331,7 @@ static int start_party(struct party *p, const uint8_t *directory, size_t directo
 
     snprintf(path, sizeof(path), "%s/%s.db", tmp_dir, p->role);
     memset(&cfg, 0, sizeof(cfg));
-    cfg.relay_url = opts->relay;
+    cfg.relay_url = relay_of(p->role);
     cfg.brand_pk = pin.brand_pk;
     cfg.brand_id = pin.brand_id;
     cfg.directory_key = pin.directory_key;
@@ -560,6 +573,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"echo-agent", required_argument, NULL, 'e'},
         {"texts", required_argument, NULL, 'x'},
         {"timeout", required_argument, NULL, 't'},
+        {"agent-relay", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -581,6 +595,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'x':
             o->texts_out = optarg;
+            break;
+        case 'a':
+            if (o->agent_relay[1] != NULL || strchr(optarg, '=') == NULL)
+                return -1;
+            o->agent_relay[o->agent_relay[0] != NULL] = optarg;
             break;
         case 't':
             errno = 0;
@@ -614,6 +633,8 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: parley-demo --relay URL --demo-dir DIR [--texts FILE] [--timeout S]\n"
                 "       parley-demo --relay URL --demo-dir DIR --echo-agent ID [--timeout S]\n"
+                "--agent-relay AGENT=URL (twice at most): that agent connects to another relay\n"
+                "node (the clustered store), the others to --relay.\n"
                 "DIR holds brand.client (the client pin), directory.dir and AGENT.key/AGENT.cert\n"
                 "from parley-keys;\n"
                 "the agents' key passphrase is read from PARLEY_DEMO_PASSPHRASE.\n");
