@@ -22,9 +22,21 @@ struct relay;
 
 enum conn_state { CONN_HTTP, CONN_WS };
 
+/*
+ * An envelope sent and not yet acknowledged. One sent live, as it
+ * arrived, also says where its insert is (batch: the number of the batch
+ * that holds it, 0 for one read from the store; op: its place in that
+ * batch while pending) and who sent it, so that a delivery confirmed
+ * before the commit can take the insert back or acknowledge the sender.
+ */
 struct inflight {
     uint8_t envelope_id[16];
     size_t bytes;
+    uint64_t seq;
+    uint64_t batch;
+    uint32_t op;
+    uint64_t sender_serial;
+    uint8_t sender[32];
 };
 
 /* A token bucket: refills at a rate per second up to a burst. */

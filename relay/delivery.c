@@ -48,7 +48,8 @@ static bool window_room(const struct relay *r, const struct conn *c, size_t cost
            (c->n_inflight < r->cfg.window_envelopes && c->inflight_bytes + cost <= window_bytes(r));
 }
 
-bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e)
+bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e,
+                   const struct store_op *ins, uint64_t batch)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Envelope env = PARLEY__ENVELOPE__INIT;
@@ -75,24 +76,37 @@ bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e)
     slot = &c->inflight[c->n_inflight++];
     memcpy(slot->envelope_id, e->envelope_id, 16);
     slot->bytes = window_cost(e);
+    slot->seq = e->seq;
+    slot->batch = ins != NULL ? batch : 0;
+    slot->op = ins != NULL ? (uint32_t)(ins - r->pending.ops) : 0;
+    slot->sender_serial = ins != NULL ? ins->conn_serial : 0;
+    if (ins != NULL)
+        memcpy(slot->sender, ins->reply_to, 32);
     c->inflight_bytes += slot->bytes;
     return true;
 }
 
-/* An acknowledged envelope leaves the window (one acknowledged on an earlier connection was not in
- * it). */
-static void window_release(struct conn *c, const uint8_t envelope_id[16])
+/*
+ * An acknowledged envelope leaves the window, its slot copied to *out
+ * (false: it was not in it, e.g. sent on an earlier connection).
+ */
+static bool window_release(struct conn *c, const uint8_t envelope_id[16], struct inflight *out)
 {
+    bool found = false;
+
     for (size_t i = 0; i < c->n_inflight; i++)
         if (memcmp(c->inflight[i].envelope_id, envelope_id, 16) == 0) {
+            *out = c->inflight[i];
             c->inflight_bytes -= c->inflight[i].bytes;
             c->inflight[i] = c->inflight[--c->n_inflight];
+            found = true;
             break;
         }
     if (c->n_inflight == 0) {
         free(c->inflight); /* idle connections hold no buffers */
         c->inflight = NULL;
     }
+    return found;
 }
 
 /*
@@ -161,7 +175,7 @@ void delivery_fetched(struct relay *r, struct conn *c, const struct store_op *op
         bytes += e->sealed_len;
         if (e->seq <= c->cursor)
             continue;
-        full = !may_send(r, c, e) || !delivery_send(r, c, e);
+        full = !may_send(r, c, e) || !delivery_send(r, c, e, NULL, 0);
     }
     if (full || c->closing)
         return; /* resumed by delivery_on_delivered or session_writable */
@@ -191,6 +205,144 @@ void delivery_stop(struct relay *r, struct conn *c)
     c->inflight = NULL;
     c->n_inflight = 0;
     c->inflight_bytes = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Delivered before the commit */
+
+/*
+ * A sender's envelope is acknowledged once it is safe: committed to the
+ * store, or confirmed delivered by its recipient, whose client commits an
+ * envelope before it confirms it. Whichever comes first acknowledges it.
+ * An envelope confirmed while its insert still waits in the pending batch
+ * is never written: the insert is taken back, and there is nothing to
+ * delete (so no write at all, no audit entry of a change that never was).
+ * One confirmed while the store is committing its insert is deleted as
+ * usual, and its sender acknowledged at once rather than again at the
+ * commit.
+ */
+struct early_ack {
+    uint64_t batch, seq;
+};
+
+/* The slot's insert if it still waits in the pending batch, for recipient c. */
+static struct store_op *pending_insert(struct relay *r, const struct conn *c,
+                                       const struct inflight *s)
+{
+    struct store_op *op;
+
+    if (s->batch != r->batches_submitted + 1 || s->op >= r->pending.n)
+        return NULL;
+    op = &r->pending.ops[s->op];
+    if (op->kind != STORE_INSERT || op->env.sealed == NULL ||
+        memcmp(op->env.envelope_id, s->envelope_id, 16) != 0 ||
+        memcmp(op->env.recipient, c->routing, 32) != 0)
+        return NULL;
+    return op;
+}
+
+static void ack_sender(struct relay *r, const struct inflight *s)
+{
+    struct conn *from = session_conn(r, s->sender_serial, s->sender);
+
+    if (from != NULL)
+        session_send_ack(r, from, s->envelope_id);
+}
+
+/*
+ * Takes back the insert of an envelope its recipient c confirmed before
+ * the batch holding it was handed over. True when nothing more is to be
+ * done; false when a stored copy (an earlier send of the same envelope)
+ * may still have to be deleted.
+ */
+static bool take_back(struct relay *r, const struct conn *c, const struct inflight *s)
+{
+    struct store_op *op = pending_insert(r, c, s);
+    uint64_t left;
+
+    if (op == NULL)
+        return false;
+    ack_sender(r, s);
+    left = quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
+    quota_settled(r, op->env.sealed_len);
+    quota_refund(r, op->reply_to, op->env.sealed_len);
+    free(op->env.sealed);
+    op->env.sealed = NULL; /* dropped before the batch is handed over (delivery_compact) */
+    op->env.sealed_len = 0;
+    r->taken_back++;
+    r->metrics.envelopes_acknowledged++;
+    r->metrics.envelopes_unwritten++;
+    return left == 0;
+}
+
+/* The recipient confirmed an envelope whose insert the store is committing: acked now. */
+static void ack_early(struct relay *r, const struct inflight *s)
+{
+    if (s->batch <= r->batches_done || s->batch > r->batches_submitted)
+        return; /* committed, and acknowledged then */
+    if (r->n_early == r->cap_early) {
+        size_t cap = r->cap_early ? r->cap_early * 2 : 64;
+        struct early_ack *grown = realloc(r->early, cap * sizeof(*grown));
+        if (grown == NULL)
+            return; /* acknowledged at the commit instead */
+        r->early = grown;
+        r->cap_early = cap;
+    }
+    r->early[r->n_early++] = (struct early_ack){s->batch, s->seq};
+    ack_sender(r, s);
+}
+
+void delivery_compact(struct relay *r)
+{
+    size_t n = 0;
+
+    if (r->taken_back == 0)
+        return;
+    for (size_t i = 0; i < r->pending.n; i++) {
+        struct store_op *op = &r->pending.ops[i];
+        if (op->kind == STORE_INSERT && op->env.sealed == NULL)
+            continue; /* owns nothing */
+        if (n != i)
+            r->pending.ops[n] = *op;
+        n++;
+    }
+    r->pending.n = n;
+    r->taken_back = 0;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const struct early_ack *)a)->seq, y = ((const struct early_ack *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+void delivery_batch_back(struct relay *r, struct store_batch *b)
+{
+    size_t n = 0, mine = 0, k = 0;
+
+    if (r->n_early == 0)
+        return;
+    /* This batch's entries first, in seq order, as its inserts are; the others stay. */
+    for (size_t i = 0; i < r->n_early; i++)
+        if (r->early[i].batch == r->batches_done) {
+            struct early_ack t = r->early[mine];
+            r->early[mine++] = r->early[i];
+            r->early[i] = t;
+        }
+    qsort(r->early, mine, sizeof(*r->early), by_seq);
+    for (size_t i = 0; i < b->n && k < mine; i++) {
+        struct store_op *op = &b->ops[i];
+        if (op->kind != STORE_INSERT)
+            continue;
+        while (k < mine && r->early[k].seq < op->env.seq)
+            k++;
+        if (k < mine && r->early[k].seq == op->env.seq)
+            op->conn_serial = 0; /* acknowledged already: no ack, no retry asked for */
+    }
+    for (size_t i = mine; i < r->n_early; i++)
+        if (r->early[i].batch > r->batches_done)
+            r->early[n++] = r->early[i];
+    r->n_early = n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,7 +416,8 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     to = session_online(r, op->env.recipient);
     /* A shared store orders envelopes itself: the recipient reads this one from it. */
     if (to != NULL && to->authed && !to->closing && !store_shared(r->store) && to->live &&
-        window_room(r, to, window_cost(&op->env)) && delivery_send(r, to, &op->env))
+        window_room(r, to, window_cost(&op->env)) &&
+        delivery_send(r, to, &op->env, op, r->batches_submitted + 1))
         return;
     /* Catching up, or its window is full: it reads this from the store, after the insert. */
     delivery_notice(r, op->env.recipient);
@@ -284,13 +437,18 @@ void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delive
 {
     for (size_t i = 0; i < d->n_envelope_ids; i++) {
         struct store_op *op;
+        struct inflight slot;
 
         if (!parley__len_is(d->envelope_ids[i], 16)) {
             metrics_reject(&r->metrics, REJECT_malformed);
             session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope id", NULL);
             return;
         }
-        window_release(c, d->envelope_ids[i].data);
+        if (window_release(c, d->envelope_ids[i].data, &slot) && slot.batch != 0) {
+            if (take_back(r, c, &slot))
+                continue; /* never written, nothing to delete */
+            ack_early(r, &slot);
+        }
         op = store_batch_add(&r->pending, STORE_DELETE);
         if (op == NULL)
             return;

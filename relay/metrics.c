@@ -106,7 +106,11 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
     counter(&o, "parley_envelopes_delivered_total", "counter", "Envelopes sent to recipients.",
             m->envelopes_delivered);
     counter(&o, "parley_envelopes_acknowledged_total", "counter",
-            "Envelopes deleted after the recipient acknowledged them.", m->envelopes_acknowledged);
+            "Envelopes their recipient acknowledged (then deleted, or never written).",
+            m->envelopes_acknowledged);
+    counter(&o, "parley_envelopes_unwritten_total", "counter",
+            "Envelopes acknowledged by their recipient before their commit, so never written.",
+            m->envelopes_unwritten);
     counter(&o, "parley_envelopes_expired_total", "counter", "Envelopes deleted by the TTL.",
             m->envelopes_expired);
     counter(&o, "parley_bytes_stored", "gauge", "Bytes of sealed data stored.", m->bytes_stored);

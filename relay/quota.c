@@ -25,16 +25,20 @@
 /* ------------------------------------------------------------------ */
 /* Stored counts */
 
-static void account(struct map *m, const uint8_t key[32], int64_t count, int64_t bytes)
+/* Adds to key's counts; returns its count now. */
+static uint64_t account(struct map *m, const uint8_t key[32], int64_t count, int64_t bytes)
 {
     struct map_entry *q = map_put(m, key);
+    uint64_t now;
 
     if (q == NULL)
-        return;
+        return UINT64_MAX;
     q->a = (uint64_t)((int64_t)q->a + count);
     q->b = (uint64_t)((int64_t)q->b + bytes);
+    now = q->a;
     if (q->a == 0)
         map_del(m, key);
+    return now;
 }
 
 /* The pair's key: a hash, since a map key is 32 bytes. */
@@ -48,16 +52,17 @@ static void pair_key(const uint8_t sender[32], const uint8_t recipient[32], uint
     crypto_generichash_final(&st, key, 32);
 }
 
-void quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
-               int64_t count, int64_t bytes)
+uint64_t quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
+                   int64_t count, int64_t bytes)
 {
+    uint8_t key[32];
+
     account(&r->quotas, recipient, count, bytes);
     r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
-    if (!sodium_is_zero(sender, 32)) {
-        uint8_t key[32];
-        pair_key(sender, recipient, key);
-        account(&r->pairs, key, count, bytes);
-    }
+    if (sodium_is_zero(sender, 32))
+        return UINT64_MAX;
+    pair_key(sender, recipient, key);
+    return account(&r->pairs, key, count, bytes);
 }
 
 void quota_removed(struct relay *r, const struct store_op *op)

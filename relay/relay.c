@@ -130,7 +130,7 @@ static void submit_all(struct relay *r)
 {
     struct timespec ms = {0, 1000000};
 
-    while (r->pending.n > 0 && !store_submit(r->store, &r->pending)) {
+    while (!session_hand_over(r)) {
         session_store_done(r);
         nanosleep(&ms, NULL);
     }
@@ -146,6 +146,9 @@ static void free_state(struct relay *r)
         map_free(all[i]);
     store_batch_free(&r->pending);
     store_batch_free(&r->done);
+    free(r->early);
+    r->early = NULL;
+    r->n_early = r->cap_early = 0;
 }
 
 void relay_close(struct relay *r)

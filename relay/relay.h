@@ -23,6 +23,7 @@
 
 struct audit;
 struct conn;
+struct early_ack;
 struct erasure;
 struct parley_revlist;
 
@@ -53,6 +54,11 @@ struct relay {
     struct web web;                      /* static files (--web-root) */
     struct store_batch pending;          /* arrived this iteration, not yet handed over */
     struct store_batch done;
+    uint64_t batches_submitted;          /* handed to the store; the pending batch is the next */
+    uint64_t batches_done;               /* taken back from it */
+    size_t taken_back;                   /* inserts taken back from the pending batch */
+    struct early_ack *early;             /* inserts in the store's hands, sender acked (delivery.c) */
+    size_t n_early, cap_early;
     struct metrics metrics;
     struct store_health health;          /* whether the store takes writes (health.c) */
     uint64_t outbox_done;                /* audit outbox rows deleted up to (audit_store.c) */

@@ -72,10 +72,26 @@ void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_i
 /* ------------------------------------------------------------------ */
 /* Shared look-ups */
 
+bool session_hand_over(struct relay *r)
+{
+    if (r->pending.n == 0)
+        return true;
+    /* The store takes one batch at a time: the places of pending ops stay valid until then. */
+    if (store_busy(r->store))
+        return false;
+    delivery_compact(r);
+    if (r->pending.n == 0)
+        return true;
+    if (!store_submit(r->store, &r->pending))
+        return false;
+    r->batches_submitted++;
+    return true;
+}
+
 void session_submit(struct relay *r)
 {
     erasure_schedule(r);
-    (void)store_submit(r->store, &r->pending);
+    (void)session_hand_over(r);
 }
 
 struct conn *session_online(struct relay *r, const uint8_t routing[32])
@@ -340,10 +356,15 @@ void session_closed(struct relay *r, struct conn *c)
 /* ------------------------------------------------------------------ */
 /* Store completions */
 
+struct conn *session_conn(struct relay *r, uint64_t serial, const uint8_t routing[32])
+{
+    struct conn *c = serial != 0 ? session_online(r, routing) : NULL;
+    return c != NULL && c->serial == serial && !c->closing ? c : NULL;
+}
+
 static struct conn *reply_target(struct relay *r, const struct store_op *op)
 {
-    struct conn *c = op->conn_serial != 0 ? session_online(r, op->reply_to) : NULL;
-    return c != NULL && c->serial == op->conn_serial && !c->closing ? c : NULL;
+    return session_conn(r, op->conn_serial, op->reply_to);
 }
 
 void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id)
@@ -446,6 +467,8 @@ void session_store_done(struct relay *r)
     uint64_t now_ns = relay_mono_ns();
 
     while (store_take_done(r->store, &r->done)) {
+        r->batches_done++;
+        delivery_batch_back(r, &r->done);
         health_store_done(r, &r->done);
         audit_store_done(r, &r->done);
         for (size_t i = 0; i < r->done.n; i++)

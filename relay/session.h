@@ -23,8 +23,10 @@ void session_closed(struct relay *r, struct conn *c);
 void session_writable(struct relay *r, struct conn *c);
 /* The store finished a batch (the loop was woken): its results are applied. */
 void session_store_done(struct relay *r);
-/* Hands the pending batch to the writer if it is idle. */
+/* Hands the pending batch to the writer if it is idle (and queues an erasure step first). */
 void session_submit(struct relay *r);
+/* Hands the pending batch over as it is, if the store can take it: true when nothing is left. */
+bool session_hand_over(struct relay *r);
 /* Queues an expiry sweep (and forgets idle allowances). */
 void session_expire(struct relay *r);
 /* At start: the brands served, the stored quotas and directories. 0 or -1. */

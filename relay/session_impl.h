@@ -30,9 +30,13 @@ void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envel
 int session_find_brand(const struct relay *r, const char *brand_id);
 /* The authenticated connection holding this routing id, or NULL. */
 struct conn *session_online(struct relay *r, const uint8_t routing[32]);
+/* That connection if it is still the one with this serial and not closing, else NULL. */
+struct conn *session_conn(struct relay *r, uint64_t serial, const uint8_t routing[32]);
 
 /* delivery.c */
-bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e);
+/* Sends e to c; ins: its insert, pending in the batch numbered batch (NULL: read from the store). */
+bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e,
+                   const struct store_op *ins, uint64_t batch);
 void delivery_start(struct relay *r, struct conn *c);
 void delivery_stop(struct relay *r, struct conn *c);
 /* The answer to a STORE_FETCH of c's (c: NULL when gone or closing). */
@@ -41,6 +45,11 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
 /* Envelopes were stored for recipient (by this node or another): its connection reads them. */
 void delivery_notice(struct relay *r, const uint8_t recipient[32]);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
+/* Drops from the pending batch the inserts taken back, before it is handed over. */
+void delivery_compact(struct relay *r);
+/* A batch taken back from the store: its inserts whose senders were acknowledged early are not
+ * acknowledged again. */
+void delivery_batch_back(struct relay *r, struct store_batch *b);
 
 /* quota.c: what may be stored. */
 enum quota_verdict {
@@ -53,9 +62,12 @@ enum quota_verdict {
 /* Whether sender may store len bytes for recipient now; if so, counted as stored. */
 enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
                                const uint8_t recipient[32], size_t len);
-/* Envelopes and bytes stored for recipient by sender (zeros: unknown); negative to release. */
-void quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
-               int64_t count, int64_t bytes);
+/*
+ * Envelopes and bytes stored for recipient by sender (zeros: unknown); negative to release.
+ * Returns how many the pair has stored now (UINT64_MAX when the sender is unknown).
+ */
+uint64_t quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
+                   int64_t count, int64_t bytes);
 /* Releases what op (delete, expiry, erasure) removed from the store. */
 void quota_removed(struct relay *r, const struct store_op *op);
 /* Gives back to sender's budget an envelope that was not stored after all. */
