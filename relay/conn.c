@@ -43,7 +43,30 @@ bool bucket_take(struct bucket *b, double rate, double burst, double n, uint64_t
 /* ------------------------------------------------------------------ */
 /* Output queue */
 
-static bool tx_reserve(struct conn *c, size_t n)
+void conn_pools_init(struct relay *r)
+{
+    pool_init(&r->tx_pool, LWS_PRE + TX_CHUNK_MIN, 128);
+    pool_init(&r->window_pool, r->cfg.window_envelopes * sizeof(struct inflight), 128);
+}
+
+/* A queue's buffer goes back to the pool if it is of the pool's size, else to the heap. */
+static void tx_release(struct relay *r, struct conn *c)
+{
+    if (c->tx_cap == r->tx_pool.size)
+        pool_put(&r->tx_pool, c->tx);
+    else
+        free(c->tx);
+    c->tx = NULL;
+    c->tx_cap = 0;
+}
+
+void conn_release(struct relay *r, struct conn *c)
+{
+    tx_release(r, c);
+    c->tx_len = c->tx_off = 0;
+}
+
+static bool tx_reserve(struct relay *r, struct conn *c, size_t n)
 {
     size_t need;
 
@@ -56,6 +79,11 @@ static bool tx_reserve(struct conn *c, size_t n)
     need = LWS_PRE + c->tx_len + n;
     if (need <= c->tx_cap)
         return true;
+    if (c->tx == NULL && r != NULL && need <= r->tx_pool.size) {
+        c->tx = pool_get(&r->tx_pool);
+        c->tx_cap = c->tx != NULL ? r->tx_pool.size : 0;
+        return c->tx != NULL;
+    }
     {
         size_t cap = c->tx_cap ? c->tx_cap : LWS_PRE + TX_CHUNK_MIN;
         uint8_t *grown;
@@ -72,7 +100,7 @@ static bool tx_reserve(struct conn *c, size_t n)
 
 bool conn_queue_raw(struct conn *c, const void *data, size_t len)
 {
-    if (!tx_reserve(c, len))
+    if (!tx_reserve(NULL, c, len))
         return false;
     memcpy(c->tx + LWS_PRE + c->tx_len, data, len);
     c->tx_len += len;
@@ -104,7 +132,7 @@ static uint8_t *frame_reserve(struct relay *r, struct conn *c, uint8_t opcode, s
         conn_close(r, c, 4003, REJECT_slow_reader, true);
         return NULL;
     }
-    if (!tx_reserve(c, h + len))
+    if (!tx_reserve(r, c, h + len))
         return NULL;
     memcpy(c->tx + LWS_PRE + c->tx_len, hdr, h);
     c->tx_len += h + len;
@@ -209,7 +237,7 @@ static int file_refill(struct conn *c)
     size_t n = c->file_left < FILE_CHUNK ? (size_t)c->file_left : FILE_CHUNK;
     ssize_t got;
 
-    if (!tx_reserve(c, n))
+    if (!tx_reserve(NULL, c, n))
         return -1;
     got = read(c->file_fd, c->tx + LWS_PRE + c->tx_len, n);
     if (got <= 0)
@@ -234,11 +262,8 @@ int conn_write(struct relay *r, struct conn *c)
             return -1;
         if (c->file_fd >= 0 && conn_queued(c) < before) /* progress: the transfer goes on */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)r->cfg.frame_timeout);
-        if (rc > 0 && c->tx_cap > LWS_PRE + 64 * 1024u) {
-            free(c->tx); /* a burst's buffer is not kept */
-            c->tx = NULL;
-            c->tx_cap = 0;
-        }
+        if (rc > 0 && c->tx_cap > LWS_PRE + 64 * 1024u)
+            tx_release(r, c); /* a burst's buffer is not kept */
         /* Come back once the socket took it all, to close or to refill. */
         lws_callback_on_writable(c->wsi);
         return 0;
@@ -258,8 +283,6 @@ int conn_write(struct relay *r, struct conn *c)
         }
         return 0;
     }
-    free(c->tx); /* idle connections hold no buffers */
-    c->tx = NULL;
-    c->tx_cap = 0;
+    tx_release(r, c); /* idle connections hold no buffers */
     return 1;
 }

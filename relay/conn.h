@@ -96,6 +96,10 @@ struct conn {
     uint64_t inflight_bytes;
 };
 
+/* Sets up the relay's pools of output queues and delivery windows (relay.tx_pool, window_pool). */
+void conn_pools_init(struct relay *r);
+/* Gives c's output queue back (the connection is gone). */
+void conn_release(struct relay *r, struct conn *c);
 /* Queues raw bytes (an HTTP answer) outside any budget. False when out of memory. */
 bool conn_queue_raw(struct conn *c, const void *data, size_t len);
 bool conn_queue_frame(struct relay *r, struct conn *c, uint8_t opcode, const uint8_t *payload,

@@ -55,8 +55,7 @@ bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e,
     Parley__Envelope env = PARLEY__ENVELOPE__INIT;
     struct inflight *slot;
 
-    if (c->inflight == NULL &&
-        (c->inflight = calloc(r->cfg.window_envelopes, sizeof(*c->inflight))) == NULL)
+    if (c->inflight == NULL && (c->inflight = pool_get(&r->window_pool)) == NULL)
         return false;
     if (c->n_inflight >= r->cfg.window_envelopes)
         return false;
@@ -90,7 +89,8 @@ bool delivery_send(struct relay *r, struct conn *c, const struct store_env *e,
  * An acknowledged envelope leaves the window, its slot copied to *out
  * (false: it was not in it, e.g. sent on an earlier connection).
  */
-static bool window_release(struct conn *c, const uint8_t envelope_id[16], struct inflight *out)
+static bool window_release(struct relay *r, struct conn *c, const uint8_t envelope_id[16],
+                           struct inflight *out)
 {
     bool found = false;
 
@@ -103,7 +103,7 @@ static bool window_release(struct conn *c, const uint8_t envelope_id[16], struct
             break;
         }
     if (c->n_inflight == 0) {
-        free(c->inflight); /* idle connections hold no buffers */
+        pool_put(&r->window_pool, c->inflight); /* idle connections hold no buffers */
         c->inflight = NULL;
     }
     return found;
@@ -201,7 +201,7 @@ void delivery_start(struct relay *r, struct conn *c)
 
 void delivery_stop(struct relay *r, struct conn *c)
 {
-    free(c->inflight);
+    pool_put(&r->window_pool, c->inflight);
     c->inflight = NULL;
     c->n_inflight = 0;
     c->inflight_bytes = 0;
@@ -266,9 +266,7 @@ static bool take_back(struct relay *r, const struct conn *c, const struct inflig
     left = quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
     quota_settled(r, op->env.sealed_len);
     quota_refund(r, op->reply_to, op->env.sealed_len);
-    free(op->env.sealed);
-    op->env.sealed = NULL; /* dropped before the batch is handed over (delivery_compact) */
-    op->env.sealed_len = 0;
+    session_sealed_release(r, &op->env); /* sealed NULL: dropped before the hand-over */
     r->taken_back++;
     r->metrics.envelopes_acknowledged++;
     r->metrics.envelopes_unwritten++;
@@ -377,6 +375,7 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     enum quota_verdict verdict;
     struct store_op *op;
     struct conn *to;
+    uint8_t *sealed;
     const uint8_t *eid = parley__len_is(env->envelope_id, 16) ? env->envelope_id.data : NULL;
 
     if (eid == NULL || !parley__len_is(env->conversation_id, 16) ||
@@ -390,8 +389,11 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
                     eid);
         return;
     }
-    op = store_batch_add(&r->pending, STORE_INSERT);
+    sealed = session_sealed_copy(r, env->sealed.data, env->sealed.len);
+    op = sealed != NULL ? store_batch_add(&r->pending, STORE_INSERT) : NULL;
     if (op == NULL) {
+        struct store_env none = {.sealed = sealed, .sealed_len = env->sealed.len};
+        session_sealed_release(r, &none);
         quota_add(r, env->recipient.data, c->routing, -1, -(int64_t)env->sealed.len);
         quota_refund(r, c->routing, env->sealed.len);
         quota_settled(r, env->sealed.len);
@@ -403,11 +405,8 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     memcpy(op->env.envelope_id, eid, 16);
     memcpy(op->env.conversation_id, env->conversation_id.data, 16);
     memcpy(op->env.recipient, env->recipient.data, 32);
-    /* Take the unpacked bytes rather than copy them: the frame is freed without them. */
-    op->env.sealed = env->sealed.data;
+    op->env.sealed = sealed;
     op->env.sealed_len = env->sealed.len;
-    env->sealed.data = NULL;
-    env->sealed.len = 0;
     op->env.stored_at = relay_now_ms() / 1000u;
     op->conn_serial = c->serial;
     memcpy(op->reply_to, c->routing, 32);
@@ -444,7 +443,7 @@ void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delive
             session_send_error(r, c, PARLEY__ERROR__CODE__MALFORMED, "bad envelope id", NULL);
             return;
         }
-        if (window_release(c, d->envelope_ids[i].data, &slot) && slot.batch != 0) {
+        if (window_release(r, c, d->envelope_ids[i].data, &slot) && slot.batch != 0) {
             if (take_back(r, c, &slot))
                 continue; /* never written, nothing to delete */
             ack_early(r, &slot);

@@ -10,6 +10,20 @@
 
 #include "map.h"
 
+#define SPARE_MAX 64
+
+/* A removed entry: kept for the next put, or freed. */
+static void retire(struct map *m, struct map_entry *e)
+{
+    if (m->n_spare == SPARE_MAX) {
+        free(e);
+        return;
+    }
+    e->next = m->spare;
+    m->spare = e;
+    m->n_spare++;
+}
+
 static size_t slot(const struct map *m, const uint8_t key[32])
 {
     uint8_t h[crypto_shorthash_BYTES];
@@ -38,6 +52,11 @@ void map_free(struct map *m)
             free(e);
             e = next;
         }
+    }
+    while (m->spare != NULL) {
+        struct map_entry *next = m->spare->next;
+        free(m->spare);
+        m->spare = next;
     }
     free(m->buckets);
     memset(m, 0, sizeof(*m));
@@ -83,9 +102,14 @@ struct map_entry *map_put(struct map *m, const uint8_t key[32])
         return e;
     if (m->count >= m->n_buckets)
         grow(m);
-    e = calloc(1, sizeof(*e));
-    if (e == NULL)
+    if (m->spare != NULL) {
+        e = m->spare;
+        m->spare = e->next;
+        m->n_spare--;
+        memset(e, 0, sizeof(*e));
+    } else if ((e = calloc(1, sizeof(*e))) == NULL) {
         return NULL;
+    }
     memcpy(e->key, key, 32);
     s = slot(m, key);
     e->next = m->buckets[s];
@@ -102,7 +126,7 @@ void map_del(struct map *m, const uint8_t key[32])
         if (memcmp((*pp)->key, key, 32) == 0) {
             struct map_entry *e = *pp;
             *pp = e->next;
-            free(e);
+            retire(m, e);
             m->count--;
             return;
         }
@@ -115,7 +139,7 @@ void map_sweep(struct map *m, bool (*fn)(struct map_entry *e, void *arg), void *
             struct map_entry *e = *pp;
             if (fn(e, arg)) {
                 *pp = e->next;
-                free(e);
+                retire(m, e);
                 m->count--;
             } else {
                 pp = &e->next;

@@ -21,6 +21,8 @@ struct map {
     struct map_entry **buckets;
     size_t n_buckets, count;
     uint8_t hash_key[16];
+    struct map_entry *spare;   /* removed entries kept for reuse (a few): no allocation per put */
+    size_t n_spare;
 };
 
 int map_init(struct map *m);

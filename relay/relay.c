@@ -100,6 +100,10 @@ int relay_open(struct relay *r)
     r->assigned_seq = max_seq;
     if (open_log(r) != 0 || open_audit(r) != 0)
         return -1;
+    if (session_pools_init(r) != 0) {
+        fprintf(stderr, "parley-relay: out of memory\n");
+        return -1;
+    }
     if (map_init(&r->online) != 0 || map_init(&r->quotas) != 0 || map_init(&r->pairs) != 0 ||
         map_init(&r->senders) != 0 || map_init(&r->prekey_owners) != 0 ||
         map_init(&r->per_ip) != 0 || session_load(r) != 0) {
@@ -149,6 +153,7 @@ static void free_state(struct relay *r)
     free(r->early);
     r->early = NULL;
     r->n_early = r->cap_early = 0;
+    session_pools_free(r);
 }
 
 void relay_close(struct relay *r)

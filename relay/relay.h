@@ -18,6 +18,7 @@
 #include "health.h"
 #include "map.h"
 #include "metrics.h"
+#include "pool.h"
 #include "store.h"
 #include "web.h"
 
@@ -59,6 +60,9 @@ struct relay {
     size_t taken_back;                   /* inserts taken back from the pending batch */
     struct early_ack *early;             /* inserts in the store's hands, sender acked (delivery.c) */
     size_t n_early, cap_early;
+    /* Reused per message (pool.h): output queues, delivery windows, envelopes' sealed bytes. */
+    struct pool tx_pool, window_pool, sealed_pool;
+    struct arena frames;                 /* decodes the frame being handled */
     struct metrics metrics;
     struct store_health health;          /* whether the store takes writes (health.c) */
     uint64_t outbox_done;                /* audit outbox rows deleted up to (audit_store.c) */

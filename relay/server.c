@@ -448,7 +448,7 @@ static void conn_gone(struct relay *r, struct conn *c)
     r->metrics.connections--;
     free(c->rx);
     free(c->msg);
-    free(c->tx);
+    conn_release(r, c);
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;

@@ -72,6 +72,44 @@ void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_i
 /* ------------------------------------------------------------------ */
 /* Shared look-ups */
 
+/* Sealed bytes up to this size are kept in pooled buffers of it (larger ones are allocated). */
+#define SEALED_POOLED 4096u
+#define FRAME_ARENA (64u * 1024u)
+
+int session_pools_init(struct relay *r)
+{
+    pool_init(&r->sealed_pool, SEALED_POOLED, 512);
+    conn_pools_init(r);
+    return arena_init(&r->frames, FRAME_ARENA);
+}
+
+void session_pools_free(struct relay *r)
+{
+    pool_free(&r->tx_pool);
+    pool_free(&r->window_pool);
+    pool_free(&r->sealed_pool);
+    arena_free(&r->frames);
+}
+
+uint8_t *session_sealed_copy(struct relay *r, const uint8_t *data, size_t len)
+{
+    uint8_t *p = len <= r->sealed_pool.size ? pool_get(&r->sealed_pool) : malloc(len);
+
+    if (p != NULL)
+        memcpy(p, data, len);
+    return p;
+}
+
+void session_sealed_release(struct relay *r, struct store_env *e)
+{
+    if (e->sealed_len <= r->sealed_pool.size)
+        pool_put(&r->sealed_pool, e->sealed);
+    else
+        free(e->sealed);
+    e->sealed = NULL;
+    e->sealed_len = 0;
+}
+
 bool session_hand_over(struct relay *r)
 {
     if (r->pending.n == 0)
@@ -264,12 +302,13 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
  */
 static void message_after_close(struct relay *r, struct conn *c, const uint8_t *msg, size_t len)
 {
-    Parley__Frame *f = c->proven ? parley__frame__unpack(NULL, len, msg) : NULL;
+    Parley__Frame *f = c->proven ? parley__frame__unpack(&r->frames.allocator, len, msg) : NULL;
 
     if (f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVERED)
         delivery_on_delivered(r, c, f->delivered);
     if (f != NULL)
-        parley__frame__free_unpacked(f, NULL);
+        parley__frame__free_unpacked(f, &r->frames.allocator);
+    arena_reset(&r->frames);
 }
 
 void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t len)
@@ -280,8 +319,9 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
         message_after_close(r, c, msg, len);
         return;
     }
-    f = parley__frame__unpack(NULL, len, msg);
+    f = parley__frame__unpack(&r->frames.allocator, len, msg);
     if (f == NULL) {
+        arena_reset(&r->frames);
         session_refuse(r, c, PARLEY__ERROR__CODE__MALFORMED, "frame does not decode",
                        REJECT_malformed);
         return;
@@ -332,7 +372,8 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
         break;
     }
 done:
-    parley__frame__free_unpacked(f, NULL);
+    parley__frame__free_unpacked(f, &r->frames.allocator);
+    arena_reset(&r->frames);
 }
 
 void session_closed(struct relay *r, struct conn *c)
@@ -471,8 +512,11 @@ void session_store_done(struct relay *r)
         delivery_batch_back(r, &r->done);
         health_store_done(r, &r->done);
         audit_store_done(r, &r->done);
-        for (size_t i = 0; i < r->done.n; i++)
+        for (size_t i = 0; i < r->done.n; i++) {
             op_done(r, &r->done.ops[i], now_ns);
+            if (r->done.ops[i].kind == STORE_INSERT)
+                session_sealed_release(r, &r->done.ops[i].env);
+        }
         store_batch_clear(&r->done);
         /* Whatever arrived meanwhile goes next, without waiting for the loop to idle. */
         session_submit(r);

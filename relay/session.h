@@ -25,6 +25,9 @@ void session_writable(struct relay *r, struct conn *c);
 void session_store_done(struct relay *r);
 /* Hands the pending batch to the writer if it is idle (and queues an erasure step first). */
 void session_submit(struct relay *r);
+/* The buffers reused per message (pool.h); 0 or -1. session_pools_free: none kept. */
+int session_pools_init(struct relay *r);
+void session_pools_free(struct relay *r);
 /* Hands the pending batch over as it is, if the store can take it: true when nothing is left. */
 bool session_hand_over(struct relay *r);
 /* Queues an expiry sweep (and forgets idle allowances). */

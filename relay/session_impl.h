@@ -28,6 +28,9 @@ void session_send_ack(struct relay *r, struct conn *c, const uint8_t *envelope_i
 void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envelope_id);
 /* Index of the served brand with this id, or -1. */
 int session_find_brand(const struct relay *r, const char *brand_id);
+/* A copy of an envelope's sealed bytes (pooled when small), or NULL; released by the next. */
+uint8_t *session_sealed_copy(struct relay *r, const uint8_t *data, size_t len);
+void session_sealed_release(struct relay *r, struct store_env *e);
 /* The authenticated connection holding this routing id, or NULL. */
 struct conn *session_online(struct relay *r, const uint8_t routing[32]);
 /* That connection if it is still the one with this serial and not closing, else NULL. */
