@@ -2,7 +2,9 @@
  * "parley-keys brand directory": assembles and signs what customers'
  * clients fetch through the relay and check against the pinned brand key:
  * the agents' certificates, the revocation list, the privacy notice and
- * its purposes, and the queues. Each input is checked under the brand key
+ * its purposes (each required for the service or optional, so that
+ * customers answer the optional ones one by one), and the queues. A notice
+ * with no text, or without a purpose the service needs, is refused. Each input is checked under the brand key
  * first so that an error names the file at fault. Versions only go up:
  * clients refuse a directory older than one they have seen, and one past
  * the expiry signed into it (--valid-days), so a brand re-publishes at
@@ -11,6 +13,7 @@
  * the relay that stores the directory never holds.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,8 @@
 
 static const char usage[] =
     "Usage: parley-keys brand directory --key brand.key --out directory.dir\n"
-    "           --notice notice.txt --notice-version N [--purpose P]...\n"
+    "           --notice notice.txt --notice-version N --purpose P[=TEXT]...\n"
+    "           [--optional-purpose P[=TEXT]]...\n"
     "           [--revocations revoked.list] [--queue NAME=agent1,agent2]...\n"
     "           [--version N] [--valid-days N] [--force]\n"
     "           [--passphrase-file FILE | --passphrase-env VAR]\n"
@@ -41,7 +45,12 @@ static const char usage[] =
     "  --out FILE              the directory to write\n"
     "  --notice FILE           privacy notice text (UTF-8) customers consent to\n"
     "  --notice-version N      version of that notice (a new text needs a new number)\n"
-    "  --purpose P             a processing purpose named in the notice (repeatable)\n"
+    "  --purpose P[=TEXT]      a processing purpose the service needs, named in the\n"
+    "                          notice (repeatable; at least one): its id, and the\n"
+    "                          sentence customers are asked about it\n"
+    "  --optional-purpose P[=TEXT]\n"
+    "                          a purpose customers may refuse (marketing, surveys...):\n"
+    "                          each is asked separately (repeatable)\n"
     "  --keep-on-erasure       the brand must keep conversations whose customer asks for\n"
     "                          erasure: agents' clients mark them instead of deleting\n"
     "  --revocations FILE      the brand's revocation list to embed\n"
@@ -58,7 +67,8 @@ struct dir_opts {
     const char *key, *out, *notice, *revocations;
     uint64_t notice_version, version, valid_days;
     int have_notice_version, force, keep_on_erasure;
-    const char **purposes, **queue_args;
+    const char **purpose_args, **queue_args;
+    int *purpose_optional;
     size_t n_purposes, n_queues, n_certs;
     char **cert_paths;
     struct passphrase_source pass;
@@ -72,6 +82,8 @@ struct queue_arg {
 
 struct dir_inputs {
     char *notice_text;
+    char **purpose_copies; /* "name=text" split in place */
+    const char **purposes, **purpose_texts;
     struct files_object *certs;
     const uint8_t **cert_bufs;
     size_t *cert_lens;
@@ -102,7 +114,9 @@ static int parse_option(int c, char **argv, struct dir_opts *o)
             return cli_usage_error(CMD, "--notice-version is at most %" PRIu32, UINT32_MAX);
         return 0;
     case OPT_PURPOSE:
-        o->purposes[o->n_purposes++] = optarg;
+    case OPT_OPTIONAL_PURPOSE:
+        o->purpose_optional[o->n_purposes] = c == OPT_OPTIONAL_PURPOSE;
+        o->purpose_args[o->n_purposes++] = optarg;
         return 0;
     case OPT_KEEP_ON_ERASURE:
         o->keep_on_erasure = 1;
@@ -133,7 +147,7 @@ static int parse_option(int c, char **argv, struct dir_opts *o)
     }
 }
 
-/* Returns -1 to continue, or an exit code. o->purposes and o->queue_args are malloc'd. */
+/* Returns -1 to continue, or an exit code. o's argument arrays are malloc'd. */
 static int parse(int argc, char **argv, struct dir_opts *o)
 {
     static const struct option longopts[] = {
@@ -143,6 +157,7 @@ static int parse(int argc, char **argv, struct dir_opts *o)
         {"notice", required_argument, NULL, OPT_NOTICE},
         {"notice-version", required_argument, NULL, OPT_NOTICE_VERSION},
         {"purpose", required_argument, NULL, OPT_PURPOSE},
+        {"optional-purpose", required_argument, NULL, OPT_OPTIONAL_PURPOSE},
         {"keep-on-erasure", no_argument, NULL, OPT_KEEP_ON_ERASURE},
         {"revocations", required_argument, NULL, OPT_REVOCATIONS},
         {"queue", required_argument, NULL, OPT_QUEUE},
@@ -170,7 +185,55 @@ static int parse(int argc, char **argv, struct dir_opts *o)
     o->n_certs = (size_t)(argc - optind);
     if (o->key == NULL || o->out == NULL || o->notice == NULL || !o->have_notice_version)
         return cli_usage_error(CMD, "--key, --out, --notice and --notice-version are required");
-    return -1;
+    for (size_t i = 0; i < o->n_purposes; i++)
+        if (!o->purpose_optional[i])
+            return -1;
+    /* Consent is to purposes: without one the service needs, customers would consent to nothing. */
+    return cli_usage_error(CMD, "at least one --purpose is required: the purpose the conversation "
+                                "itself serves (e.g. --purpose support)");
+}
+
+/*
+ * "name=text" -> name (a valid id, not given twice) and the sentence
+ * customers are asked; "name" alone has no sentence.
+ */
+static int parse_purposes(const struct dir_opts *o, struct dir_inputs *in)
+{
+    for (size_t i = 0; i < o->n_purposes; i++) {
+        char *eq, *copy = strdup(o->purpose_args[i]);
+        const char *text;
+
+        if (copy == NULL) {
+            report_error(NULL, "out of memory");
+            return KEYS_EXIT_FAIL;
+        }
+        in->purpose_copies[i] = copy;
+        eq = strchr(copy, '=');
+        if (eq != NULL)
+            *eq = '\0';
+        text = eq != NULL ? eq + 1 : "";
+        if (!parley_id_valid(copy))
+            return cli_usage_error(CMD, "purpose '%s': not an id ([a-z0-9._-], 1 to %u bytes)",
+                                   copy, PARLEY_MAX_ID);
+        if (strlen(text) > PARLEY_MAX_PURPOSE_TEXT)
+            return cli_usage_error(CMD, "purpose %s: its text is over %u bytes", copy,
+                                   PARLEY_MAX_PURPOSE_TEXT);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(in->purposes[j], copy) == 0)
+                return cli_usage_error(CMD, "purpose %s is given twice", copy);
+        in->purposes[i] = copy;
+        in->purpose_texts[i] = text;
+    }
+    return 0;
+}
+
+/* A notice with nothing but blanks informs nobody: consent to it would mean nothing. */
+static bool notice_empty(const char *text)
+{
+    for (; *text != '\0'; text++)
+        if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r')
+            return false;
+    return true;
 }
 
 /* "name=a,b,c" -> name and ids, each a valid id. */
@@ -219,6 +282,11 @@ static void inputs_free(struct dir_inputs *in, const struct dir_opts *o)
         free(in->queues[i].copy);
         free(in->queues[i].ids);
     }
+    for (size_t i = 0; in->purpose_copies != NULL && i < o->n_purposes; i++)
+        free(in->purpose_copies[i]);
+    free(in->purpose_copies);
+    free(in->purposes);
+    free(in->purpose_texts);
     free(in->certs);
     free(in->cert_bufs);
     free(in->cert_lens);
@@ -241,16 +309,27 @@ static int inputs_load(const struct dir_opts *o, struct dir_inputs *in)
     in->infos = calloc(o->n_certs + 1, sizeof(*in->infos));
     in->queues = calloc(o->n_queues + 1, sizeof(*in->queues));
     in->qspecs = calloc(o->n_queues + 1, sizeof(*in->qspecs));
+    in->purpose_copies = calloc(o->n_purposes + 1, sizeof(*in->purpose_copies));
+    in->purposes = calloc(o->n_purposes + 1, sizeof(*in->purposes));
+    in->purpose_texts = calloc(o->n_purposes + 1, sizeof(*in->purpose_texts));
     if (in->certs == NULL || in->cert_bufs == NULL || in->cert_lens == NULL || in->infos == NULL ||
-        in->queues == NULL || in->qspecs == NULL) {
+        in->queues == NULL || in->qspecs == NULL || in->purpose_copies == NULL ||
+        in->purposes == NULL || in->purpose_texts == NULL) {
         report_error(NULL, "out of memory");
         return KEYS_EXIT_FAIL;
     }
     for (size_t i = 0; i < o->n_queues; i++)
         if ((rc = parse_queue(o->queue_args[i], &in->queues[i], &in->qspecs[i])) != 0)
             return rc;
+    if ((rc = parse_purposes(o, in)) != 0)
+        return rc;
     if (files_text_load(o->notice, PARLEY_MAX_NOTICE, &in->notice_text) != 0)
         return KEYS_EXIT_FAIL;
+    if (notice_empty(in->notice_text)) {
+        report_error(o->notice, "the notice is empty: customers would consent to nothing they "
+                                "can read");
+        return KEYS_EXIT_FAIL;
+    }
     for (size_t i = 0; i < o->n_certs; i++) {
         if (files_load(o->cert_paths[i], FILES_KIND_CERT, &in->certs[i]) != 0)
             return KEYS_EXIT_FAIL;
@@ -431,8 +510,10 @@ static int run(const struct dir_opts *o)
         .revocations_len = o->revocations != NULL ? in.revs_file.body_len : 0,
         .notice_text = in.notice_text,
         .notice_version = (uint32_t)o->notice_version,
-        .purposes = o->purposes,
+        .purposes = in.purposes,
         .n_purposes = o->n_purposes,
+        .purpose_optional = o->purpose_optional,
+        .purpose_descriptions = in.purpose_texts,
         .queues = in.qspecs,
         .n_queues = o->n_queues,
         .issued_at = now,
@@ -455,9 +536,10 @@ int cmd_brand_directory(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     /* Each repeatable option takes at least one argv slot: argc bounds their count. */
-    o.purposes = calloc((size_t)argc + 1, sizeof(*o.purposes));
+    o.purpose_args = calloc((size_t)argc + 1, sizeof(*o.purpose_args));
+    o.purpose_optional = calloc((size_t)argc + 1, sizeof(*o.purpose_optional));
     o.queue_args = calloc((size_t)argc + 1, sizeof(*o.queue_args));
-    if (o.purposes == NULL || o.queue_args == NULL) {
+    if (o.purpose_args == NULL || o.purpose_optional == NULL || o.queue_args == NULL) {
         report_error(NULL, "out of memory");
         rc = KEYS_EXIT_FAIL;
     } else {
@@ -465,7 +547,8 @@ int cmd_brand_directory(int argc, char **argv)
         if (rc < 0)
             rc = run(&o);
     }
-    free(o.purposes);
+    free(o.purpose_args);
+    free(o.purpose_optional);
     free(o.queue_args);
     return rc;
 }

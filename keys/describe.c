@@ -117,7 +117,8 @@ void keys_print_directory(const parley_directory *d)
            strlen(parley_directory_notice_text(d)));
     printf("purposes:    ");
     for (size_t i = 0; i < np; i++)
-        printf(" %s", parley_directory_purpose(d, i));
+        printf(" %s%s", parley_directory_purpose(d, i),
+               parley_directory_purpose_required(d, i) ? "" : " (optional)");
     printf("%s\n", np == 0 ? " (none)" : "");
     printf("on erasure:   %s\n", parley_directory_keep_on_erasure(d)
                                       ? "agents keep (marked): the brand must retain conversations"

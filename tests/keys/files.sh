@@ -123,13 +123,13 @@ nok 1 "wrong passphrase" brand sign alice.req --key brand.key --out new.cert \
 nok 1 "wrong passphrase" brand revoke 3 --key brand.key --revocations new.list \
     --passphrase-env PLY_WRONG
 nok 1 "wrong passphrase" brand directory --key brand.key --out new.dir --notice notice.txt \
-    --notice-version 1 --passphrase-env PLY_WRONG alice.cert
+    --notice-version 1 --purpose support --passphrase-env PLY_WRONG alice.cert
 [ ! -e new.cert ] && [ ! -e new.list ] && [ ! -e new.dir ] || fail "a failed command wrote"
 no_temp_files
 
 check "directory: another file at --out is not replaced without --force"
 printf 'not a directory\n' >plain.dir
-dargs=(--key brand.key --notice notice.txt --notice-version 1 "${PASS[@]}" alice.cert)
+dargs=(--key brand.key --notice notice.txt --notice-version 1 --purpose support "${PASS[@]}" alice.cert)
 nok 1 "plain.dir: already exists and is not a directory of brand 'acme' (use --force)" \
     brand directory --out plain.dir "${dargs[@]}"
 [ "$(cat plain.dir)" = "not a directory" ] || fail "plain.dir overwritten"
@@ -139,7 +139,7 @@ expect_out "version:      1"
 check "directory: another brand's directory at --out is not replaced without --force"
 new_brand globex other
 ok brand sign alice.req --key other.key --out globex.cert "${PASS[@]}"
-ok brand directory --key other.key --out shared.dir --notice notice.txt --notice-version 1 \
+ok brand directory --key other.key --out shared.dir --notice notice.txt --notice-version 1 --purpose support \
     --version 7 "${PASS[@]}" globex.cert
 nok 1 "shared.dir: already exists and is not a directory of brand 'acme'" \
     brand directory --out shared.dir "${dargs[@]}"

@@ -191,6 +191,14 @@ expect_out "queue sales: alice,chloe"
 expect_out "queue support: bob"
 expect_out "notice:       version 3"
 expect_out "purposes:     support billing"
+
+check "optional purposes: flagged in the directory, each with the sentence customers are asked"
+ok brand directory --key brand.key --out optional.dir --notice notice.txt --notice-version 3 \
+    --purpose "support=Answering your questions" --optional-purpose "surveys=A survey after the chat" \
+    --optional-purpose marketing "${PASS[@]}" chloe.cert
+expect_out "purposes:     support surveys (optional) marketing (optional)"
+ok verify optional.dir --brand brand.client
+expect_out "purposes:     support surveys (optional) marketing (optional)"
 ok verify directory.dir --brand brand.client --at 1701000000
 expect_out "agent alice (Alice Martin) serial $serial: valid"
 ok show directory.dir --brand brand.client
@@ -241,7 +249,7 @@ expect_out "kind:         revocation list"
 
 check "a queue naming an agent without a certificate is refused"
 nok 1 "agent 'zoe' has no certificate" brand directory --key brand.key --out d2.dir \
-    --notice notice.txt --notice-version 1 --queue sales=zoe "${PASS[@]}" chloe.cert
+    --notice notice.txt --notice-version 1 --purpose support --queue sales=zoe "${PASS[@]}" chloe.cert
 [ ! -e d2.dir ] || fail "d2.dir written despite the error"
 
 check "passphrase from a file (first line, newline stripped; CRLF too)"

@@ -14,7 +14,7 @@ new_agent alice "Alice Martin"
 sign brand alice --serial 11
 printf 'Notice.\n' >notice.txt
 ok brand revoke 5 --key brand.key --revocations revoked.list "${PASS[@]}"
-ok brand directory --key brand.key --out directory.dir --notice notice.txt --notice-version 1 \
+ok brand directory --key brand.key --out directory.dir --notice notice.txt --notice-version 1 --purpose support \
     "${PASS[@]}" alice.cert
 
 check "wrong passphrase: refused, says so, writes nothing"
@@ -149,7 +149,7 @@ nok 1 "alice.cert: wrong kind of file" verify revoked.list --brand alice.cert
 nok 1 "directory.dir: wrong kind of file" brand revoke 9 --key brand.key \
     --revocations directory.dir "${PASS[@]}"
 nok 1 "alice.req: wrong kind of file" brand directory --key brand.key --out d.dir \
-    --notice notice.txt --notice-version 1 "${PASS[@]}" alice.req
+    --notice notice.txt --notice-version 1 --purpose support "${PASS[@]}" alice.req
 nok 1 "notice.txt: not a Parley file" show notice.txt
 nok 1 "brand.pub: a brand pin file" verify brand.pub --brand brand.pub
 nok 1 "brand.client: a brand pin file" verify brand.client --brand brand.client
@@ -164,7 +164,7 @@ ok brand sign alice.req --key other.key --out globex.cert "${PASS[@]}"
 nok 1 "globex.cert: another brand" verify globex.cert --brand brand.pub
 ok verify globex.cert --brand other.pub
 nok 1 "globex.cert: another brand" brand directory --key brand.key --out d.dir \
-    --notice notice.txt --notice-version 1 "${PASS[@]}" globex.cert
+    --notice notice.txt --notice-version 1 --purpose support "${PASS[@]}" globex.cert
 [ ! -e d.dir ] || fail "a directory was signed with another brand's certificate"
 
 check "another brand's revocation list and directory against our pin"
@@ -174,12 +174,12 @@ before=$(sha256sum globex.list)
 nok 1 "globex.list: bad signature" brand revoke 6 --key brand.key --revocations globex.list \
     "${PASS[@]}"
 [ "$(sha256sum globex.list)" = "$before" ] || fail "another brand's list was replaced"
-ok brand directory --key other.key --out globex.dir --notice notice.txt --notice-version 1 \
+ok brand directory --key other.key --out globex.dir --notice notice.txt --notice-version 1 --purpose support \
     "${PASS[@]}" globex.cert
 nok 1 "globex.dir: bad signature" verify globex.dir --brand brand.pub
 nok 1 "other.key: not the key pinned in brand.pub" verify other.key --brand brand.pub
 nok 1 "globex.list: bad signature" brand directory --key brand.key --out d.dir \
-    --notice notice.txt --notice-version 1 --revocations globex.list "${PASS[@]}" alice.cert
+    --notice notice.txt --notice-version 1 --purpose support --revocations globex.list "${PASS[@]}" alice.cert
 
 check "expired and not-yet-valid certificates"
 ok brand sign alice.req --key brand.key --out old.cert --not-before 1000000000 --days 2 \
@@ -196,6 +196,28 @@ ok brand revoke 11 --key brand.key --revocations revoked.list "${PASS[@]}"
 nok 1 "alice.cert: revoked" verify alice.cert --brand brand.pub --revocations revoked.list
 nok 1 "globex.list: bad signature" verify alice.cert --brand brand.pub \
     --revocations globex.list
+
+check "brand directory refuses an empty notice and an empty purpose list"
+printf ' \n\t\n' >blank.txt
+: >empty.txt
+nok 1 "empty.txt: the notice is empty" brand directory --key brand.key --out d.dir \
+    --notice empty.txt --notice-version 1 --purpose support "${PASS[@]}" alice.cert
+nok 1 "blank.txt: the notice is empty" brand directory --key brand.key --out d.dir \
+    --notice blank.txt --notice-version 1 --purpose support "${PASS[@]}" alice.cert
+nok 2 "at least one --purpose is required" brand directory --key brand.key --out d.dir \
+    --notice notice.txt --notice-version 1 "${PASS[@]}" alice.cert
+nok 2 "at least one --purpose is required" brand directory --key brand.key --out d.dir \
+    --notice notice.txt --notice-version 1 --optional-purpose marketing "${PASS[@]}" alice.cert
+nok 2 "purpose support is given twice" brand directory --key brand.key --out d.dir \
+    --notice notice.txt --notice-version 1 --purpose support --optional-purpose support \
+    "${PASS[@]}" alice.cert
+nok 2 "purpose 'Support Chat': not an id" brand directory --key brand.key --out d.dir \
+    --notice notice.txt --notice-version 1 --purpose "Support Chat" "${PASS[@]}" alice.cert
+long=$(head -c 1025 /dev/zero | tr '\0' x)
+nok 2 "purpose surveys: its text is over 1024 bytes" brand directory --key brand.key --out d.dir \
+    --notice notice.txt --notice-version 1 --purpose support --optional-purpose "surveys=$long" \
+    "${PASS[@]}" alice.cert
+[ ! -e d.dir ] || fail "a directory was written without a notice or a purpose"
 
 check "usage errors exit 2"
 nok 2 "unknown option --bogus" brand sign alice.req --bogus

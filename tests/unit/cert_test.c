@@ -494,7 +494,9 @@ struct dir_fixture {
     parley_queue_spec queues[2];
 };
 
-static const char *const purposes[] = {"support", "am\xc3\xa9lioration du service"};
+static const char *const purposes[] = {"support", "improvement"};
+static const int purpose_optional[] = {0, 1};
+static const char *const purpose_texts[] = {NULL, "am\xc3\xa9lioration du service"};
 static const char *const billing_agents[] = {"amelie", "zoe"};
 static const char *const tech_agents[] = {"zoe"};
 static const char notice[] = "Vos donn\xc3\xa9"
@@ -528,6 +530,8 @@ static void dir_fixture_init(struct dir_fixture *f, struct world *w)
     f->spec.notice_version = 4;
     f->spec.purposes = purposes;
     f->spec.n_purposes = 2;
+    f->spec.purpose_optional = purpose_optional;
+    f->spec.purpose_descriptions = purpose_texts;
     f->spec.queues = f->queues;
     f->spec.n_queues = 2;
     f->spec.issued_at = FX_NOW;
@@ -593,6 +597,11 @@ static void test_directory_round_trip(struct world *w)
     CHECK(strcmp(parley_directory_purpose(d, 0), purposes[0]) == 0);
     CHECK(strcmp(parley_directory_purpose(d, 1), purposes[1]) == 0);
     CHECK(parley_directory_purpose(d, 2) == NULL);
+    CHECK(parley_directory_purpose_required(d, 0) == 1 && parley_directory_purpose_required(d, 1) == 0);
+    CHECK(strcmp(parley_directory_purpose_description(d, 0), "") == 0);
+    CHECK(strcmp(parley_directory_purpose_description(d, 1), purpose_texts[1]) == 0);
+    CHECK(parley_directory_find_purpose(d, "improvement") == 1);
+    CHECK(parley_directory_find_purpose(d, "marketing") == -1);
 
     CHECK(parley_directory_agent_count(d) == 3);
     memset(&info, 0, sizeof(info));
@@ -920,6 +929,125 @@ static void test_directory_expiry(struct world *w)
     dir_fixture_free(&f);
 }
 
+/* Seals content as the brand and signs it: a directory as any writer could make it. */
+static uint8_t *hand_made_directory(struct world *w, Parley__DirectoryContent *content, size_t *len)
+{
+    Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+    uint8_t nonce[24], *sealed, *out;
+    size_t sealed_len;
+
+    body.brand_id = (char *)FX_BRAND_ID;
+    body.version = 30;
+    body.issued_at = FX_NOW;
+    body.expires_at = FX_NOW + 86400;
+    content->notice_text = (char *)"Notice.";
+    CHECK_OK(parley__directory_seal_content(w->brand, content, &body, nonce, &sealed, &sealed_len));
+    out = sign_directory(&body, w->brand->secret->sign_sk, len);
+    free(sealed);
+    return out;
+}
+
+/*
+ * Purposes with their required/optional flag: what the builder refuses,
+ * what a reader refuses, and a directory from before the flags (purposes
+ * by name only), whose purposes are all required.
+ */
+static void test_directory_purposes(struct world *w)
+{
+    const uint8_t *bpk = parley_identity_sign_pk(w->brand);
+    struct dir_fixture f;
+    parley_directory_spec s;
+    parley_directory *d = NULL;
+    uint8_t *dir;
+    size_t dir_len;
+
+    dir_fixture_init(&f, w);
+    {
+        static const char *const dup[] = {"support", "support"};
+        static const char *const not_id[] = {"Support Chat"};
+        static const char *const bad_text[] = {NULL, "caf\xc3"};
+        char *long_text = malloc(PARLEY_MAX_PURPOSE_TEXT + 2);
+        const char *long_texts[] = {NULL, long_text};
+
+        CHECK(long_text != NULL);
+        s = f.spec;
+        s.purposes = dup;
+        CHECK_ERR(parley_directory_build(w->brand, &s, &dir, &dir_len), PARLEY_EINVAL);
+        s.purposes = not_id;
+        s.n_purposes = 1;
+        CHECK_ERR(parley_directory_build(w->brand, &s, &dir, &dir_len), PARLEY_EINVAL);
+        s = f.spec;
+        s.purpose_descriptions = bad_text;
+        CHECK_ERR(parley_directory_build(w->brand, &s, &dir, &dir_len), PARLEY_EINVAL);
+        memset(long_text, 'x', PARLEY_MAX_PURPOSE_TEXT + 1);
+        long_text[PARLEY_MAX_PURPOSE_TEXT + 1] = '\0';
+        s.purpose_descriptions = long_texts;
+        CHECK_ERR(parley_directory_build(w->brand, &s, &dir, &dir_len), PARLEY_EINVAL);
+        long_text[PARLEY_MAX_PURPOSE_TEXT] = '\0';
+        CHECK_OK(parley_directory_build(w->brand, &s, &dir, &dir_len));
+        parley_free(dir, dir_len);
+        s.n_purposes = PARLEY_MAX_PURPOSES + 1;
+        CHECK_ERR(parley_directory_build(w->brand, &s, &dir, &dir_len), PARLEY_ETOOBIG);
+        free(long_text);
+    }
+    /* Without flags every purpose is required. */
+    s = f.spec;
+    s.purpose_optional = NULL;
+    s.purpose_descriptions = NULL;
+    CHECK_OK(parley_directory_build(w->brand, &s, &dir, &dir_len));
+    CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
+    CHECK(parley_directory_purpose_required(d, 0) == 1 && parley_directory_purpose_required(d, 1) == 1);
+    CHECK(strcmp(parley_directory_purpose_description(d, 1), "") == 0);
+    CHECK(parley_directory_purpose_required(d, 2) == 0 && parley_directory_purpose_description(d, 2) == NULL);
+    parley_directory_free(d);
+    parley_free(dir, dir_len);
+
+    /* Purposes by name only (field 4): every one required, no sentence. */
+    {
+        Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
+        char *names[] = {(char *)"support", (char *)"billing"};
+
+        content.purposes = names;
+        content.n_purposes = 2;
+        dir = hand_made_directory(w, &content, &dir_len);
+        CHECK_OK(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW));
+        CHECK(parley_directory_purpose_count(d) == 2);
+        CHECK(strcmp(parley_directory_purpose(d, 1), "billing") == 0);
+        CHECK(parley_directory_purpose_required(d, 0) == 1 && parley_directory_purpose_required(d, 1) == 1);
+        CHECK(strcmp(parley_directory_purpose_description(d, 0), "") == 0);
+        parley_directory_free(d);
+        parley_free(dir, dir_len);
+    }
+    /* A list no customer could answer by name is refused whole. */
+    {
+        Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
+        Parley__Purpose a = PARLEY__PURPOSE__INIT, b = PARLEY__PURPOSE__INIT;
+        Parley__Purpose *list[] = {&a, &b};
+
+        a.name = (char *)"support";
+        a.required = true;
+        b.name = (char *)"support";
+        content.purpose_list = list;
+        content.n_purpose_list = 2;
+        dir = hand_made_directory(w, &content, &dir_len);
+        CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
+                  PARLEY_EMALFORMED);
+        parley_free(dir, dir_len);
+        b.name = (char *)"Not An Id";
+        dir = hand_made_directory(w, &content, &dir_len);
+        CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
+                  PARLEY_EMALFORMED);
+        parley_free(dir, dir_len);
+        b.name = (char *)"surveys";
+        b.description = (char *)"bad\xff";
+        dir = hand_made_directory(w, &content, &dir_len);
+        CHECK_ERR(parley_directory_open(&d, dir, dir_len, bpk, FX_BRAND_ID, dkey, 0, FX_NOW),
+                  PARLEY_EMALFORMED);
+        parley_free(dir, dir_len);
+    }
+    dir_fixture_free(&f);
+}
+
 int main(void)
 {
     struct world w;
@@ -935,6 +1063,7 @@ int main(void)
     test_directory_round_trip(&w);
     test_directory_hostile(&w);
     test_directory_expiry(&w);
+    test_directory_purposes(&w);
     world_free(&w);
     return 0;
 }

@@ -382,7 +382,10 @@ static void cert_vectors(struct vecfile *v, const struct parties *p, struct cert
 
 static void directory_vectors(struct vecfile *v, const struct parties *p, const struct certs *c)
 {
-    static const char *const purposes[] = {"support", "am\xc3\xa9lioration du service"};
+    static const char *const purposes[] = {"support", "improvement"};
+    static const int optional[] = {0, 1};
+    static const char *const texts[] = {"R\xc3\xa9pondre \xc3\xa0 vos questions",
+                                        "Am\xc3\xa9lioration du service"};
     static const char *const billing[] = {"amelie", "zoe"};
     static const char *const tech[] = {"zoe"};
     const parley_queue_spec queues[] = {{"billing", billing, 2}, {"tech", tech, 1}};
@@ -410,6 +413,8 @@ static void directory_vectors(struct vecfile *v, const struct parties *p, const 
     spec.notice_version = 4;
     spec.purposes = purposes;
     spec.n_purposes = 2;
+    spec.purpose_optional = optional;
+    spec.purpose_descriptions = texts;
     spec.queues = queues;
     spec.n_queues = 2;
     spec.issued_at = NOW;
@@ -428,6 +433,9 @@ static void directory_vectors(struct vecfile *v, const struct parties *p, const 
     emit_text(v, "directory.notice_text", parley_directory_notice_text(d));
     emit_text(v, "directory.purpose.0", parley_directory_purpose(d, 0));
     emit_text(v, "directory.purpose.1", parley_directory_purpose(d, 1));
+    emit_u64(v, "directory.purpose.0.required", (uint64_t)parley_directory_purpose_required(d, 0));
+    emit_u64(v, "directory.purpose.1.required", (uint64_t)parley_directory_purpose_required(d, 1));
+    emit_text(v, "directory.purpose.1.description", parley_directory_purpose_description(d, 1));
     emit_err(v, "directory.agent.0.status", parley_directory_agent(d, 0, &info));
     emit_text(v, "directory.agent.0.display_name", info.display_name);
     emit_err(v, "directory.agent.1.status", parley_directory_agent(d, 1, &info));

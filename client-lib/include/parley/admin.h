@@ -71,6 +71,11 @@ typedef struct parley_directory_spec {
     size_t revocations_len;
     const char *notice_text; /* UTF-8, at most PARLEY_MAX_NOTICE bytes */
     uint32_t notice_version;
+    /*
+     * The processing purposes the notice names (ids, at most
+     * PARLEY_MAX_PURPOSES, no two alike), each required for the service
+     * unless purpose_optional says otherwise (see the end of the struct).
+     */
     const char *const *purposes;
     size_t n_purposes;
     const parley_queue_spec *queues;
@@ -82,6 +87,15 @@ typedef struct parley_directory_spec {
      */
     uint64_t expires_at;
     int keep_on_erasure; /* the brand must keep conversations a customer asks to erase */
+    /*
+     * Per purpose (n_purposes entries each; either array may be NULL):
+     * non-zero when the customer may refuse it (marketing, satisfaction
+     * surveys, profiling...), and the sentence the customer is asked
+     * (UTF-8, at most PARLEY_MAX_PURPOSE_TEXT bytes; NULL or "": none).
+     * Without purpose_optional every purpose is required.
+     */
+    const int *purpose_optional;
+    const char *const *purpose_descriptions;
 } parley_directory_spec;
 
 /* How long a directory is valid when its builder does not say. */
@@ -94,7 +108,8 @@ typedef struct parley_directory_spec {
  * read (certificates with names, notice, purposes, queues) is sealed under
  * the brand's directory key; brand id, version, expiry and revocations stay
  * readable, for relays. PARLEY_EINVAL also for an expires_at not after
- * issued_at.
+ * issued_at, and for a purpose that is not an id, named twice, or with
+ * a description that is not text or too long.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
                                                               const parley_directory_spec *spec,

@@ -123,8 +123,20 @@ PARLEY_API uint32_t parley_directory_notice_version(const parley_directory *d);
 PARLEY_API const char *parley_directory_notice_text(const parley_directory *d);
 /* 1 when the brand must keep conversations whose customer asks for erasure (agents then mark them). */
 PARLEY_API int parley_directory_keep_on_erasure(const parley_directory *d);
+/*
+ * The processing purposes the notice names, in the brand's order: purpose
+ * i's name (an id, owned by d; NULL for i out of range), whether the
+ * service needs it (1) or the customer may refuse it (0), and the sentence
+ * the customer is asked about it (UTF-8, owned by d; "" when the brand
+ * gave none). A directory from before optional purposes existed has only
+ * required ones.
+ */
 PARLEY_API size_t parley_directory_purpose_count(const parley_directory *d);
 PARLEY_API const char *parley_directory_purpose(const parley_directory *d, size_t i);
+PARLEY_API int parley_directory_purpose_required(const parley_directory *d, size_t i);
+PARLEY_API const char *parley_directory_purpose_description(const parley_directory *d, size_t i);
+/* Index of the purpose named name, or -1. */
+PARLEY_API int parley_directory_find_purpose(const parley_directory *d, const char *name);
 PARLEY_API size_t parley_directory_agent_count(const parley_directory *d);
 /*
  * Agent i's certificate info; returns its status at the time given to

@@ -94,6 +94,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_init(void);
 #define PARLEY_MAX_CERT 1024u
 #define PARLEY_MAX_DIRECTORY (1024u * 1024u)
 #define PARLEY_MAX_NOTICE 65536u
+#define PARLEY_MAX_PURPOSES 256u    /* purposes of a notice */
+#define PARLEY_MAX_PURPOSE_TEXT 1024u /* a purpose's description */
 #define PARLEY_MAX_KEYFILE 1024u
 #define PARLEY_MAX_ID 64u           /* brand and agent ids */
 #define PARLEY_MAX_DISPLAY_NAME 128u

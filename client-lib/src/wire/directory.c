@@ -104,9 +104,54 @@ parley_err parley__directory_seal_content(const parley_identity *brand,
     return PARLEY_OK;
 }
 
+/*
+ * The spec's purposes: every one with its flag and description in
+ * purpose_list (field 7), and the required ones' names in purposes (field
+ * 4), which is what a reader from before optional purposes consents to.
+ * *list, *ptrs and *required are the caller's to free.
+ */
+static parley_err purposes_fill(const parley_directory_spec *spec, Parley__DirectoryContent *content,
+                                Parley__Purpose **list, Parley__Purpose ***ptrs, char ***required)
+{
+    size_t n = spec->n_purposes, n_required = 0;
+
+    *list = calloc(n + 1, sizeof(**list));
+    *ptrs = calloc(n + 1, sizeof(**ptrs));
+    *required = calloc(n + 1, sizeof(**required));
+    if (*list == NULL || *ptrs == NULL || *required == NULL)
+        return PARLEY_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = spec->purpose_descriptions != NULL && spec->purpose_descriptions[i] != NULL
+                               ? spec->purpose_descriptions[i]
+                               : "";
+        bool optional = spec->purpose_optional != NULL && spec->purpose_optional[i] != 0;
+
+        if (!parley_id_valid(spec->purposes[i]) || strlen(text) > PARLEY_MAX_PURPOSE_TEXT ||
+            !parley__utf8_valid((const uint8_t *)text, strlen(text), true))
+            return PARLEY_EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(spec->purposes[j], spec->purposes[i]) == 0)
+                return PARLEY_EINVAL;
+        parley__purpose__init(&(*list)[i]);
+        (*list)[i].name = (char *)spec->purposes[i];
+        (*list)[i].required = !optional;
+        (*list)[i].description = (char *)text;
+        (*ptrs)[i] = &(*list)[i];
+        if (!optional)
+            (*required)[n_required++] = (char *)spec->purposes[i];
+    }
+    content->purpose_list = *ptrs;
+    content->n_purpose_list = n;
+    content->purposes = *required;
+    content->n_purposes = n_required;
+    return PARLEY_OK;
+}
+
 parley_err parley_directory_build(const parley_identity *brand, const parley_directory_spec *spec,
                                   uint8_t **out, size_t *out_len)
 {
+    Parley__Purpose *purpose_list = NULL, **purpose_ptrs = NULL;
+    char **required = NULL;
     Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
     Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
     Parley__Directory dir = PARLEY__DIRECTORY__INIT;
@@ -188,8 +233,9 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     content.n_certs = spec->n_certs;
     content.notice_text = (char *)spec->notice_text;
     content.notice_version = spec->notice_version;
-    content.purposes = (char **)spec->purposes;
-    content.n_purposes = spec->n_purposes;
+    err = purposes_fill(spec, &content, &purpose_list, &purpose_ptrs, &required);
+    if (err != PARLEY_OK)
+        goto done;
     content.queues = queue_ptrs;
     content.n_queues = spec->n_queues;
     content.keep_on_erasure = spec->keep_on_erasure != 0;
@@ -227,6 +273,9 @@ done:
         parley__revocation_list__free_unpacked(revs, NULL);
     free(queues);
     free(queue_ptrs);
+    free(purpose_list);
+    free(purpose_ptrs);
+    free(required);
     return err;
 }
 
@@ -358,6 +407,30 @@ parley_err parley_directory_check(const uint8_t *buf, size_t len, const uint8_t 
     return err;
 }
 
+/*
+ * Purposes with their flags, as the builder writes them: at most
+ * PARLEY_MAX_PURPOSES ids, none twice, each description text within
+ * PARLEY_MAX_PURPOSE_TEXT bytes. Consent is given by name: a list a
+ * customer cannot answer unambiguously refuses the whole directory.
+ */
+static bool purpose_list_valid(const Parley__DirectoryContent *c)
+{
+    if (c->n_purpose_list > PARLEY_MAX_PURPOSES)
+        return false;
+    for (size_t i = 0; i < c->n_purpose_list; i++) {
+        const Parley__Purpose *p = c->purpose_list[i];
+        size_t n = strlen(p->description);
+
+        if (!parley_id_valid(p->name) || n > PARLEY_MAX_PURPOSE_TEXT ||
+            !parley__utf8_valid((const uint8_t *)p->description, n, true))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->purpose_list[j]->name, p->name) == 0)
+                return false;
+    }
+    return true;
+}
+
 /* Opens the sealed content: PARLEY_EBADSEAL with another brand's (or no valid) key. */
 static parley_err open_content(parley_directory *d, const uint8_t key[32])
 {
@@ -382,7 +455,8 @@ static parley_err open_content(parley_directory *d, const uint8_t key[32])
         return PARLEY_EMALFORMED;
     d->content = c;
     if (c->n_certs > DIRECTORY_MAX_AGENTS || c->n_purposes > DIRECTORY_MAX_LIST ||
-        c->n_queues > DIRECTORY_MAX_LIST || strlen(c->notice_text) > PARLEY_MAX_NOTICE)
+        c->n_queues > DIRECTORY_MAX_LIST || strlen(c->notice_text) > PARLEY_MAX_NOTICE ||
+        !purpose_list_valid(c))
         return PARLEY_EMALFORMED;
     return PARLEY_OK;
 }
@@ -459,14 +533,40 @@ int parley_directory_keep_on_erasure(const parley_directory *d)
     return d->content->keep_on_erasure ? 1 : 0;
 }
 
+/* Purposes come from field 7 when the brand wrote it, else from field 4, all required. */
 size_t parley_directory_purpose_count(const parley_directory *d)
 {
-    return d->content->n_purposes;
+    return d->content->n_purpose_list > 0 ? d->content->n_purpose_list : d->content->n_purposes;
 }
 
 const char *parley_directory_purpose(const parley_directory *d, size_t i)
 {
-    return i < d->content->n_purposes ? d->content->purposes[i] : NULL;
+    if (i >= parley_directory_purpose_count(d))
+        return NULL;
+    return d->content->n_purpose_list > 0 ? d->content->purpose_list[i]->name
+                                          : d->content->purposes[i];
+}
+
+int parley_directory_purpose_required(const parley_directory *d, size_t i)
+{
+    if (i >= parley_directory_purpose_count(d))
+        return 0;
+    return d->content->n_purpose_list > 0 ? d->content->purpose_list[i]->required : 1;
+}
+
+const char *parley_directory_purpose_description(const parley_directory *d, size_t i)
+{
+    if (i >= parley_directory_purpose_count(d))
+        return NULL;
+    return d->content->n_purpose_list > 0 ? d->content->purpose_list[i]->description : "";
+}
+
+int parley_directory_find_purpose(const parley_directory *d, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < parley_directory_purpose_count(d); i++)
+        if (strcmp(parley_directory_purpose(d, i), name) == 0)
+            return (int)i;
+    return -1;
 }
 
 size_t parley_directory_agent_count(const parley_directory *d)
