@@ -510,6 +510,8 @@ void chat_on_event(void *user, const parley_event *ev)
     case PARLEY_EV_DIRECTORY_EXPIRY:
         on_directory_expiry(c, ev);
         break;
+    case PARLEY_EV_CONSENT:
+        break; /* agents' only */
     case PARLEY_EV_REDUCED_SECRECY:
         chat_warn(c,
                   "%syour first message went to the agent's medium-term key (it had no one-time "

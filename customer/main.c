@@ -45,6 +45,9 @@ struct options {
     long timeout_s;
     long history_days;      /* 0: the store keeps conversations until erased */
     bool erase, withdraw;   /* ask the relay to erase (after withdrawing consent) */
+    const char *accept[PARLEY_MAX_PURPOSES]; /* optional purposes accepted (--accept) */
+    size_t n_accept;
+    const char *withdraw_purpose; /* --withdraw-purpose */
     parley_scan_policy guard; /* what the sensitive-data guard does before a send */
 };
 
@@ -92,6 +95,11 @@ static void usage(FILE *f)
             "                         customer, wait until it confirms, then exit; the\n"
             "                         brand's agents erase their copies when they next connect\n"
             "  --withdraw-consent     forget the consent receipt, then erase as --erase\n"
+            "  --accept PURPOSE       accept this optional purpose of the notice without being\n"
+            "                         asked (repeatable); the others are asked one by one\n"
+            "                         (with --script: refused unless accepted here)\n"
+            "  --withdraw-purpose P   withdraw consent to purpose P, tell the agents, exit;\n"
+            "                         for a purpose the service needs, as --withdraw-consent\n"
             "  --history-days N       this store forgets messages older than N days, checked\n"
             "                         hourly (default: kept until erased)\n"
             "  --timeout SECONDS      bound on every wait (default 30)\n"
@@ -144,6 +152,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"guard", required_argument, NULL, 'g'},
         {"erase", no_argument, NULL, 'E'},
         {"withdraw-consent", no_argument, NULL, 'W'},
+        {"accept", required_argument, NULL, 'A'},
+        {"withdraw-purpose", required_argument, NULL, 'P'},
         {"history-days", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -185,6 +195,17 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'W':
             o->withdraw = true;
+            break;
+        case 'A':
+            if (o->n_accept == PARLEY_MAX_PURPOSES) {
+                fprintf(stderr, "parley-customer: --accept: at most %u purposes\n",
+                        PARLEY_MAX_PURPOSES);
+                return -1;
+            }
+            o->accept[o->n_accept++] = optarg;
+            break;
+        case 'P':
+            o->withdraw_purpose = optarg;
             break;
         case 'H':
             if (parse_count(optarg, "--history-days", "days", 36500, &o->history_days) != 0)
@@ -238,9 +259,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "parley-customer: give --passphrase-env or --passphrase-file, not both\n");
         return -1;
     }
-    if ((o->export_path != NULL) + o->erase + o->withdraw + (o->script != NULL) > 1) {
-        fprintf(stderr, "parley-customer: --export, --erase, --withdraw-consent and --script "
-                        "exclude each other\n");
+    if ((o->export_path != NULL) + o->erase + o->withdraw + (o->script != NULL) +
+            (o->withdraw_purpose != NULL) >
+        1) {
+        fprintf(stderr, "parley-customer: --export, --erase, --withdraw-consent, "
+                        "--withdraw-purpose and --script exclude each other\n");
         return -1;
     }
     return 0;
@@ -434,25 +457,26 @@ static void flush_outbox(parley_client *client, long timeout_ms)
         parley_client_run_once(client, TICK_MS);
 }
 
-/* Prints the verified notice of the brand. */
+/* Prints the verified notice of the brand: the purposes it needs, then those asked one by one. */
 static void show_notice(struct chat *c, const parley_directory *dir)
 {
-    size_t n = parley_directory_purpose_count(dir);
+    size_t n = parley_directory_purpose_count(dir), k = 0;
     const char **purposes = n > 0 ? calloc(n, sizeof(*purposes)) : NULL;
 
     for (size_t i = 0; purposes != NULL && i < n; i++)
-        purposes[i] = parley_directory_purpose(dir, i);
+        if (parley_directory_purpose_required(dir, i))
+            purposes[k++] = parley_directory_purpose(dir, i);
     chat_notice(c, parley_directory_notice_version(dir), parley_directory_notice_text(dir),
-                purposes, purposes != NULL ? n : 0);
+                purposes, k);
     free(purposes);
 }
 
-/* Interactive answer to the notice, read from stdin while the network is serviced. */
-static int ask_consent(parley_client *client, struct input *in)
+/* Interactive yes/no to question, read from stdin while the network is serviced. */
+static int ask_consent(parley_client *client, struct input *in, const char *question)
 {
     char line[MAX_LINE + 1];
 
-    fputs("Do you agree? [y/N] ", stdout);
+    fputs(question, stdout);
     fflush(stdout);
     for (;;) {
         int r = input_line(in, line);
@@ -463,6 +487,58 @@ static int ask_consent(parley_client *client, struct input *in)
             return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcasecmp(line, "yes") == 0;
         parley_client_run_once(client, TICK_MS);
     }
+}
+
+/*
+ * Consent to the notice: the required purposes with it, and each optional
+ * one accepted with --accept or, with in, asked on its own (never
+ * assumed: no answer is no).
+ */
+static parley_err consent_per_purpose(parley_client *client, const struct options *o,
+                                      struct input *in)
+{
+    const char *accepted[PARLEY_MAX_PURPOSES];
+    size_t n = 0;
+    parley_directory *dir = NULL;
+    parley_err err = parley_client_directory(client, &dir);
+
+    if (err != PARLEY_OK)
+        return err;
+    for (size_t i = 0; i < o->n_accept; i++)
+        accepted[n++] = o->accept[i];
+    for (size_t i = 0; i < parley_directory_purpose_count(dir) && n < PARLEY_MAX_PURPOSES; i++) {
+        const char *name = parley_directory_purpose(dir, i);
+        const char *text = parley_directory_purpose_description(dir, i);
+        char question[PARLEY_MAX_PURPOSE_TEXT + PARLEY_MAX_ID + 64];
+        bool given = false;
+
+        for (size_t j = 0; j < o->n_accept; j++)
+            given = given || strcmp(o->accept[j], name) == 0;
+        if (parley_directory_purpose_required(dir, i) || given || in == NULL)
+            continue;
+        snprintf(question, sizeof(question), "Optional: %s%s%s%s? [y/N] ", name,
+                 text[0] != '\0' ? " (" : "", text, text[0] != '\0' ? ")" : "");
+        if (ask_consent(client, in, question))
+            accepted[n++] = name;
+    }
+    err = parley_client_consent(client, accepted, n);
+    parley_directory_free(dir);
+    return err;
+}
+
+/* 1 when the directory held lists purpose as one the customer may refuse. */
+static bool optional_purpose(parley_client *client, const char *purpose)
+{
+    parley_directory *dir = NULL;
+    int i;
+    bool optional;
+
+    if (parley_client_directory(client, &dir) != PARLEY_OK)
+        return false;
+    i = parley_directory_find_purpose(dir, purpose);
+    optional = i >= 0 && !parley_directory_purpose_required(dir, (size_t)i);
+    parley_directory_free(dir);
+    return optional;
 }
 
 /* Sends text: the first line opens the conversation. Returns 0 or -1 (printed). */
@@ -721,6 +797,35 @@ static int erase_all(parley_client *client, struct chat *c, const struct options
     return 0;
 }
 
+/*
+ * --withdraw-purpose: an optional purpose leaves the receipt, which goes
+ * to every agent holding a copy; a required one ends consent (as
+ * --withdraw-consent).
+ */
+static int withdraw_purpose(parley_client *client, struct chat *c, const struct options *o)
+{
+    bool ends = parley_client_consent_accepted(client, o->withdraw_purpose) &&
+                !optional_purpose(client, o->withdraw_purpose);
+    parley_err err;
+
+    if (ends) {
+        struct options all = *o;
+
+        all.withdraw = true;
+        return erase_all(client, c, &all);
+    }
+    err = parley_client_withdraw_purpose(client, o->withdraw_purpose);
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: cannot withdraw %s: %s\n", o->withdraw_purpose,
+                parley_strerror(err));
+        return EXIT_FAILED;
+    }
+    chat_status(c, "consent to %s withdrawn; the agents' copies of your receipt are updated",
+                o->withdraw_purpose);
+    flush_outbox(client, o->timeout_s * 1000);
+    return parley_client_outbox_size(client) > 0 ? EXIT_TIMEOUT : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -815,6 +920,10 @@ int main(int argc, char **argv)
         rc = erase_all(client, &chat, &o);
         goto fail;
     }
+    if (o.withdraw_purpose != NULL) {
+        rc = withdraw_purpose(client, &chat, &o);
+        goto fail;
+    }
     err = parley_client_directory(client, &dir);
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-customer: no valid directory of brand %s: %s\n", pin.brand_id,
@@ -827,7 +936,7 @@ int main(int argc, char **argv)
         agree = script.consent;
         printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");
     } else {
-        agree = ask_consent(client, &in);
+        agree = ask_consent(client, &in, "Do you agree? [y/N] ");
     }
     if (!agree) {
         chat_status(&chat, "you did not agree: nothing was sent; goodbye");
@@ -835,7 +944,7 @@ int main(int argc, char **argv)
         goto fail;
     }
     if (!parley_client_has_consent(client)) {
-        err = parley_client_consent(client);
+        err = consent_per_purpose(client, &o, o.script != NULL ? NULL : &in);
         if (err != PARLEY_OK) {
             fprintf(stderr, "parley-customer: cannot record consent: %s\n", parley_strerror(err));
             goto fail;

@@ -47,7 +47,7 @@ struct party {
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
     size_t n_texts;
-    int count[PARLEY_EV_DIRECTORY_EXPIRY + 1];
+    int count[PARLEY_EV_CONSENT + 1];
     bool have_conv;
     uint8_t conv[16];
     parley_conv_state state;
@@ -134,7 +134,7 @@ static void on_event(void *user, const parley_event *ev)
     struct party *p = user;
     char fp[PARLEY_FINGERPRINT_LEN], when[8];
 
-    if ((unsigned)ev->kind <= PARLEY_EV_DIRECTORY_EXPIRY)
+    if ((unsigned)ev->kind <= PARLEY_EV_CONSENT)
         p->count[ev->kind]++;
     switch (ev->kind) {
     case PARLEY_EV_CONNECTED:
@@ -215,6 +215,9 @@ static void on_event(void *user, const parley_event *ev)
         note(p, "!! the brand directory %s (Unix time %llu)",
              ev->error == PARLEY_EEXPIRED ? "has expired" : "expires soon",
              (unsigned long long)ev->expires_at);
+        break;
+    case PARLEY_EV_CONSENT:
+        note(p, "* the customer changed its consent");
         break;
     }
 }
@@ -449,7 +452,7 @@ static int play(struct party *customer, struct party *alice, struct party *bob,
     say("== the customer reads privacy notice version %u and agrees",
         parley_directory_notice_version(dir));
     parley_directory_free(dir);
-    err = parley_client_consent(customer->c);
+    err = parley_client_consent(customer->c, NULL, 0);
     if (err != PARLEY_OK) {
         fprintf(stderr, "parley-demo: consent failed: %s\n", parley_strerror(err));
         return 1;

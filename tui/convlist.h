@@ -44,6 +44,7 @@ struct tui_conv {
     int has_customer;
     unsigned unread;
     int verified;
+    char consent[256];            /* the customer's consent receipt, as the header shows it */
     int typing;
     int64_t typing_until;         /* monotonic ms */
     uint64_t delivered_seq, read_seq, sent_seq;

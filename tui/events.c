@@ -64,6 +64,34 @@ struct list_ctx {
     int all;      /* add every conversation (start-up), not only known ones */
 };
 
+/*
+ * What the customer's receipt accepts, in the header: the purposes, and
+ * those withdrawn since; a conversation without one says so.
+ */
+static void consent_summary(char *out, size_t cap, const parley_conversation_info *info)
+{
+    size_t used = 0;
+
+    if (info->n_consent_purposes == 0) {
+        snprintf(out, cap, "no consent receipt");
+        return;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < info->n_consent_purposes + info->n_consent_withdrawn && used < cap; i++) {
+        int accepted = i < info->n_consent_purposes;
+        const char *name = accepted ? info->consent_purposes[i]
+                                    : info->consent_withdrawn[i - info->n_consent_purposes];
+        const char *sep = i == 0 ? "consent: "
+                          : i == info->n_consent_purposes ? "; withdrawn: "
+                                                          : ", ";
+        int n = snprintf(out + used, cap - used, "%s%s", sep, name);
+
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
 static int on_list(void *user, const parley_conversation_info *info)
 {
     struct list_ctx *l = user;
@@ -82,6 +110,7 @@ static int on_list(void *user, const parley_conversation_info *info)
         c->has_customer = !sodium_is_zero(info->customer_sign_pk, 32);
         if (info->has_agent)
             snprintf(c->agent_name, sizeof(c->agent_name), "%s", info->agent.display_name);
+        consent_summary(c->consent, sizeof(c->consent), info);
         if (c->has_customer && a->locker != NULL) {
             char hex[65];
             sodium_bin2hex(hex, sizeof(hex), c->customer_pk, 32);
@@ -333,6 +362,14 @@ void app_on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_ERASED:
         on_erased(a, ev);
+        break;
+    case PARLEY_EV_CONSENT:
+        /* The header shows the new receipt once the list is read again. */
+        if ((c = conv_for_event(a, ev)) != NULL) {
+            c->dirty = 1;
+            app_status(a, "#%s: the customer changed their consent: see the purposes above",
+                       c->label);
+        }
         break;
     case PARLEY_EV_DIRECTORY_EXPIRY:
         app_directory_expiry(a, ev);

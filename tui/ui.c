@@ -349,7 +349,7 @@ static void draw_panel(struct app *a, int top, int x, int rows, int w)
 
 static void draw_header(struct app *a, struct tui_conv *c, int w)
 {
-    char line[512];
+    char line[1024];
     attr_t bar = pair(PAIR_BAR) | A_BOLD;
 
     if (a->panel) {
@@ -361,11 +361,11 @@ static void draw_header(struct app *a, struct tui_conv *c, int w)
         return;
     }
     snprintf(line, sizeof(line),
-             " #%s \xc2\xb7 %s \xc2\xb7 %s%s%s \xc2\xb7 consent \xe2\x9c\x93 \xc2\xb7 %s%s%s", c->label,
+             " #%s \xc2\xb7 %s \xc2\xb7 %s%s%s \xc2\xb7 %s \xc2\xb7 %s%s%s", c->label,
              c->queue[0] ? c->queue : "?", convlist_state_name(c->state),
              c->agent_name[0] && c->state != PARLEY_CONV_ACTIVE ? " " : "",
              c->agent_name[0] && c->state != PARLEY_CONV_ACTIVE ? c->agent_name : "",
-             c->verified ? "verified \xe2\x9c\x93" : "not verified (/verify)",
+             c->consent[0] ? c->consent : "no consent receipt", c->verified ? "verified \xe2\x9c\x93" : "not verified (/verify)",
              c->typing ? " \xc2\xb7 customer is typing\xe2\x80\xa6" : "",
              c->state == PARLEY_CONV_QUEUED ? " \xc2\xb7 /claim to take it" : "");
     put_text(0, 0, w, line, bar, 1);

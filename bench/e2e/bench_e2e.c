@@ -590,7 +590,7 @@ static void conversation_setup(struct run *r)
     client_new(r, &r->customer, "customer", false);
     if (!pump_both_until(r, customer_ready, SETUP_TIMEOUT_MS))
         die("the customer did not connect");
-    check_ok(parley_client_consent(r->customer.c), "parley_client_consent");
+    check_ok(parley_client_consent(r->customer.c, NULL, 0), "parley_client_consent");
     check_ok(parley_conversation_open(r->customer.c, "support", "Bonjour", r->conv),
              "parley_conversation_open");
     if (!pump_both_until(r, agent_queued, SETUP_TIMEOUT_MS))

@@ -67,7 +67,7 @@ static void start_conversation(uint8_t conv[16])
     parley_conv_state s;
 
     CHECK(h_wait(all, &customer, PARLEY_EV_DIRECTORY, 1, 10000));
-    CHECK_OK(parley_client_consent(customer.c));
+    CHECK_OK(parley_client_consent(customer.c, NULL, 0));
     CHECK_OK(parley_conversation_open(customer.c, "support", "hello", conv));
     CHECK(h_wait_text(all, &alice, "hello", 10000));
     CHECK_OK(parley_conversation_state(alice.c, conv, &s));
@@ -169,7 +169,7 @@ static void test_agent_new_store(void)
     h_pump_for(both, 300); /* the replacement set is published */
     h_client_new(&newcomer, "newcomer", &brand, -1, "newcomer.db", false);
     CHECK(h_wait(both, &newcomer, PARLEY_EV_DIRECTORY, 1, 10000));
-    CHECK_OK(parley_client_consent(newcomer.c));
+    CHECK_OK(parley_client_consent(newcomer.c, NULL, 0));
     CHECK_OK(parley_conversation_open(newcomer.c, "support", "first words after a reinstall",
                                       conv));
     /* Envelopes stored for the old store's conversations cannot open here: that is expected. */

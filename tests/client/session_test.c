@@ -74,7 +74,7 @@ static void test_conversation(void)
     CHECK(h_wait(all, &customer, PARLEY_EV_DIRECTORY, 1, 10000));
     /* Nothing can be sent before consent. */
     CHECK_ERR(parley_conversation_open(customer.c, "support", "Bonjour", conv), PARLEY_ENOCONSENT);
-    CHECK_OK(parley_client_consent(customer.c));
+    CHECK_OK(parley_client_consent(customer.c, NULL, 0));
     CHECK(parley_client_has_consent(customer.c));
     CHECK_ERR(parley_conversation_open(customer.c, "nope", "Bonjour", conv), PARLEY_EINVAL);
     CHECK_OK(parley_conversation_open(customer.c, "support",
@@ -288,7 +288,7 @@ static void test_erasure(void)
 
     printf("erasure: the agents delete (or keep, marked) and the relay confirms\n");
     CHECK(h_wait(all, &customer2, PARLEY_EV_DIRECTORY, 1, 10000));
-    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_client_consent(customer2.c, NULL, 0));
     CHECK_OK(parley_conversation_open(customer2.c, "support", "Mon dossier m\xc3\xa9" "dical", conv));
     CHECK(wait_state(&alice, conv, PARLEY_CONV_QUEUED));
     CHECK(wait_state(&bob, conv, PARLEY_CONV_QUEUED));
@@ -325,7 +325,7 @@ static void test_erasure(void)
     CHECK(strstr(json, "Mon dossier m\xc3\xa9" "dical") != NULL);
     parley_free(json, len);
     /* A new consent, a new conversation: all works again. */
-    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_client_consent(customer2.c, NULL, 0));
     CHECK_OK(parley_conversation_open(customer2.c, "support", "Nouvelle question", conv));
     CHECK(h_wait_text(all, &alice, "Nouvelle question", 10000));
 }
@@ -350,7 +350,7 @@ static void test_new_notice(void)
     CHECK(customer2.events[h_find(&customer2, PARLEY_EV_DIRECTORY, NULL)].notice_version == 3);
     CHECK(!parley_client_has_consent(customer2.c));
     CHECK_ERR(parley_conversation_open(customer2.c, "support", text, conv), PARLEY_ENOCONSENT);
-    CHECK_OK(parley_client_consent(customer2.c));
+    CHECK_OK(parley_client_consent(customer2.c, NULL, 0));
     CHECK_OK(parley_conversation_open(customer2.c, "support", text, conv));
     CHECK(h_wait_text(all, &bob, text, 10000));
     h_client_new(&alice, "alice", &brand, 0, "alice.db", false);

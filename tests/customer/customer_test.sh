@@ -79,6 +79,7 @@ done
 printf 'Test Shop keeps this conversation to answer you.\nNotice for tests.\n' > "$brand/notice.txt"
 "$keys_bin" brand directory --key "$brand/brand.key" --out "$brand/directory.dir" \
   --notice "$brand/notice.txt" --notice-version 3 --purpose support \
+  --optional-purpose "surveys=A short survey after the chat" --optional-purpose marketing \
   --queue support=alice,bob --queue help=carol "${pass[@]}" \
   "$brand/alice.cert" "$brand/bob.cert" "$brand/carol.cert" >/dev/null
 
@@ -172,6 +173,7 @@ expect-closed
 SCRIPT
 "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" --queue help \
   --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --script "$dir/chat.script" --timeout 20 \
+  --accept surveys \
   > "$dir/chat.out" 2> "$dir/chat.err" || { cat "$dir/chat.out" "$dir/chat.err" >&2; fail "scripted chat"; }
 wait "$echo_pid" || { cat "$dir/echo.out" >&2; fail "echo agent"; }
 must_contain "$dir/chat.out" "Do you agree? [y/N] y" "You (#1): Bonjour, une question sur ma facture" \
@@ -203,10 +205,35 @@ d = docs[0]
 assert d["format"] == "parley-export-v1" and d["state"] == "closed", d
 assert d["agent"]["agent_id"] == "carol", d["agent"]
 assert d["consent"]["signature_valid"] is True, d["consent"]
+# Exactly what was accepted: the purpose the service needs and --accept surveys, not marketing.
+assert d["consent"]["purposes"] == ["support", "surveys"], d["consent"]
+assert d["consent"]["withdrawn_purposes"] == [], d["consent"]
 texts = [m["text"] for m in d["messages"]]
 for want in ("Bonjour, une question sur ma facture", "echo: close the ticket please", "bye"):
     assert want in texts, (want, texts)
 PY
+
+echo "== 3b'. one optional purpose withdrawn: the receipt (every copy) changes, nothing is erased"
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --withdraw-purpose surveys --timeout 20 \
+  > "$dir/withdraw-surveys.out" 2> "$dir/withdraw-surveys.err" \
+  || { cat "$dir/withdraw-surveys.out" "$dir/withdraw-surveys.err" >&2; fail "withdraw surveys"; }
+must_contain "$dir/withdraw-surveys.out" "* consent to surveys withdrawn"
+must_lack "$dir/withdraw-surveys.out" "erased"
+"$customer_bin" export - --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS > "$dir/export-surveys.json" 2> "$dir/export-surveys.err" \
+  || { cat "$dir/export-surveys.err" >&2; fail "export after withdrawing surveys"; }
+python3 - "$dir/export-surveys.json" <<'PY' || fail "export after withdrawing surveys"
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))[0]
+assert d["consent"]["purposes"] == ["support"], d["consent"]
+assert d["consent"]["withdrawn_purposes"] == ["surveys"], d["consent"]
+assert len(d["messages"]) > 0, d
+PY
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS --withdraw-purpose nothing --timeout 20 \
+  > /dev/null 2> "$dir/withdraw-nothing.err" && fail "withdrawing an unknown purpose succeeded"
+must_contain "$dir/withdraw-nothing.err" "cannot withdraw nothing: not a purpose of the notice"
 
 echo "== 3c. consent withdrawn, then erasure: the relay confirms; the device keeps its own copy"
 "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \

@@ -276,7 +276,7 @@ int main(void)
     /* Consent, then the customer opens a conversation in queue support. */
     CHECK_ERR(parley_session_conversation_open(customer.s, "support", "Bonjour", conv, now),
               PARLEY_ENOCONSENT);
-    CHECK_OK(parley_session_consent(customer.s, now));
+    CHECK_OK(parley_session_consent(customer.s, NULL, 0, now));
     CHECK(parley_session_has_consent(customer.s));
     CHECK_OK(parley_session_conversation_open(customer.s, "support", "Bonjour", conv, now));
     settle(&relay, all, 3);

@@ -110,7 +110,7 @@ static void test_expiry_warning(void)
     printf("directory: fewer than 7 days left is told once, expiry once; then nothing new "
            "starts (ENODIRECTORY)\n");
     scene_init(&s, &w);
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     world_directory(&w, 3, expires, &dir, &len);
     mark = reconnect_served(&s, &s.customer, dir, len);
     CHECK(held_version(&s.customer) == 3);
@@ -140,7 +140,7 @@ static void test_expiry_warning(void)
     CHECK(n == 3 && e->ev.error == PARLEY_EEXPIRED && e->ev.expires_at == expires);
     CHECK_ERR(parley__core_open(s.customer.core, "support", "Trop tard", conv, s.relay.now),
               PARLEY_ENODIRECTORY);
-    CHECK_ERR(parley__core_consent(s.customer.core, s.relay.now), PARLEY_ENODIRECTORY);
+    CHECK_ERR(parley__core_consent(s.customer.core, NULL, 0, s.relay.now), PARLEY_ENODIRECTORY);
     {
         parley_directory *ref = NULL;
 
@@ -153,7 +153,7 @@ static void test_expiry_warning(void)
     world_directory(&w, 4, T0_S + 60u * 86400u, &dir, &len);
     reconnect_served(&s, &s.customer, dir, len);
     CHECK(held_version(&s.customer) == 4);
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "De nouveau", conv, s.relay.now));
     parley_free(dir, len);
     scene_free(&s);
@@ -176,7 +176,7 @@ static void test_agent_without_directory(void)
     CHECK(held_version(&s.bob) == 3 && held_version(&s.customer) == 3);
     /* The customer opens in time; bob's copy waits at the relay past the expiry. */
     s.relay.hold_to = &s.bob;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
     mr_pump(&s.relay);
     CHECK(mr_state_is(&s.alice, s.conv, PARLEY_CONV_QUEUED));
@@ -217,7 +217,7 @@ static void test_agent_never_had_directory(void)
     s.relay.directory = stored;
     CHECK(parley__core_ready(carol.core) && parley__core_directory(carol.core) == NULL);
     mark = carol.n_events;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "vip", "Bonjour Carol", conv, s.relay.now));
     mr_pump(&s.relay);
     CHECK(mr_rejected_since(&carol, mark, PARLEY_ENODIRECTORY));

@@ -212,7 +212,7 @@ static void test_crash_after_open(void)
 
     printf("durability: customer crashes right after opening; the Open still goes out\n");
     scene_init(&s, &w);
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
     mr_crash(&s.customer);
     mr_pump(&s.relay);
@@ -235,7 +235,7 @@ static void test_agent_crash_after_open(void)
     scene_init(&s, &w);
     prekeys = memstore_rows(s.bob.ms, "prekey");
     s.relay.hold_to = &s.bob;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
     mr_pump(&s.relay);
     s.relay.hold_to = NULL;

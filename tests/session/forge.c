@@ -107,6 +107,7 @@ void forge_envelope(const struct forge *f, uint8_t **env, size_t *len)
 
 void forge_consent(const struct forge_consent *fc, uint8_t **out, size_t *out_len)
 {
+    static const char *const support[] = {"support"};
     Parley__ConsentReceiptBody b = PARLEY__CONSENT_RECEIPT_BODY__INIT;
     Parley__ConsentReceipt r = PARLEY__CONSENT_RECEIPT__INIT;
     uint8_t hash[32], sig[64], *body;
@@ -120,6 +121,8 @@ void forge_consent(const struct forge_consent *fc, uint8_t **out, size_t *out_le
     b.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)fc->customer_pk};
     b.time_ms = 1;
     b.withdrawn = fc->withdrawn;
+    b.purposes = (char **)(fc->purposes != NULL ? fc->purposes : support);
+    b.n_purposes = fc->purposes != NULL ? fc->n_purposes : 1;
     CHECK_OK(parley__pack(&b.base, &body, &body_len));
     CHECK_OK(parley__sign_raw(fc->sign_sk, PARLEY__DOMAIN_CONSENT, body, body_len, sig));
     r.body = (ProtobufCBinaryData){body_len, body};

@@ -39,6 +39,8 @@ struct forge_consent {
     uint32_t notice_version;
     const char *notice_text;     /* hashed into notice_hash */
     bool withdrawn;
+    const char *const *purposes; /* the purposes accepted; NULL: acme's required one, "support" */
+    size_t n_purposes;
 };
 
 /* An encoded ConsentReceipt; *out malloc'd. */

@@ -463,6 +463,15 @@ static void change_withdrawn(struct forge_consent *fc, const parley_identity *ot
     fc->withdrawn = true;
 }
 
+static void change_required(struct forge_consent *fc, const parley_identity *other)
+{
+    static const char *const optional_only[] = {"surveys", "marketing"};
+
+    (void)other;
+    fc->purposes = optional_only;
+    fc->n_purposes = 2;
+}
+
 /*
  * An Open carrying rc (NULL: no receipt), from a made-up customer, to alice.
  * Returns whether alice took the conversation; when she did not, she must
@@ -503,6 +512,7 @@ static void test_bad_consent(void)
         {"for a notice version not yet published", change_future},
         {"for another text under the current version", change_text},
         {"marked withdrawn", change_withdrawn},
+        {"without the purpose the service requires", change_required},
     };
 
     printf("hostile: an Open whose consent receipt does not hold is refused (ENOCONSENT)\n");
@@ -546,7 +556,7 @@ static void test_swapped_conversation(void)
     /* The Opens are carried, then the relay forwards bob's under another conversation id. */
     before = s.relay.n_cap;
     s.relay.drop_next = 2;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
     mr_pump(&s.relay);
     to_alice = capture_to(&s.relay, before, &s.alice);
@@ -604,7 +614,7 @@ static void test_foreign_prekey(void)
     s.relay.serve_prekey.n = pk_len;
     mark = s.customer.n_events;
     before = s.relay.n_cap;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Bonjour", s.conv, s.relay.now));
     mr_pump(&s.relay);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EBADSIG));

@@ -60,7 +60,7 @@ struct mr_party {
     /* what the application saw, across restarts of the core */
     struct mr_event *events;
     int n_events;
-    int count[PARLEY_EV_DIRECTORY_EXPIRY + 1];
+    int count[PARLEY_EV_CONSENT + 1];
     int incarnations;
     bool attached;                   /* the test owns and drives its session (mr_attach) */
 };

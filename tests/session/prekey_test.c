@@ -251,7 +251,7 @@ static void test_no_prekey(void)
     mr_drain_prekeys(&s.relay, &s.alice, true);
     watch_sealing(&s, &st);
     mark = s.customer.n_events;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Alice ?", s.conv, s.relay.now));
     mr_pump(&s.relay);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_ENOPREKEY));
@@ -290,7 +290,7 @@ static void test_expired_medium_term(void)
     s.relay.serve_prekey.p = enc;
     s.relay.serve_prekey.n = enc_len;
     mark = s.customer.n_events;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Encore la ?", s.conv, s.relay.now));
     mr_pump(&s.relay);
     CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EEXPIRED));
@@ -328,7 +328,7 @@ static void test_rotation_grace(void)
     /* Sealed now, delivered to alice only after she has rotated. */
     s.relay.hold_to = &s.alice;
     cap_before = s.relay.n_cap;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     CHECK_OK(parley__core_open(s.customer.core, "support", "Tardif", s.conv, s.relay.now));
     mr_pump(&s.relay);
     cap_open = s.relay.n_cap;

@@ -283,7 +283,7 @@ static void test_many_conversations(void)
     st.s = &s;
     s.relay.before_deliver = classify;
     s.relay.hook_arg = &st;
-    CHECK_OK(parley__core_consent(s.customer.core, s.relay.now));
+    CHECK_OK(parley__core_consent(s.customer.core, NULL, 0, s.relay.now));
     for (int i = 0; i < 14; i++) {
         snprintf(text, sizeof(text), "Bonjour %d", i);
         mr_advance(&s.relay, 60000);

@@ -33,6 +33,10 @@ static void build_directory(const parley_identity *brand, uint64_t version,
                             const uint8_t *revs, size_t revs_len, uint8_t **out, size_t *out_len)
 {
     static const char *const vip[] = {"carol"};
+    static const char *const purposes[] = {"support", "surveys", "marketing"};
+    static const int optional[] = {0, 1, 1};
+    static const char *const texts[] = {"Answering your questions", "A survey after the chat",
+                                        "News and offers by e-mail"};
     parley_queue_spec q[2] = {{"support", support, n_support}, {"vip", vip, 1}};
     parley_directory_spec spec;
 
@@ -44,6 +48,10 @@ static void build_directory(const parley_identity *brand, uint64_t version,
     spec.n_certs = n;
     spec.notice_text = "Acme keeps this conversation to answer you.";
     spec.notice_version = 3;
+    spec.purposes = purposes;
+    spec.n_purposes = 3;
+    spec.purpose_optional = optional;
+    spec.purpose_descriptions = texts;
     spec.queues = q;
     spec.n_queues = n == 3 ? 2 : 1;
     spec.issued_at = W_T0 / 1000u;
@@ -148,7 +156,7 @@ void scene_init(struct scene *s, const struct world *w)
 
 void scene_open(struct scene *s, const char *text)
 {
-    CHECK_OK(parley__core_consent(s->customer.core, s->relay.now));
+    CHECK_OK(parley__core_consent(s->customer.core, NULL, 0, s->relay.now));
     CHECK_OK(parley__core_open(s->customer.core, "support", text, s->conv, s->relay.now));
     mr_pump(&s->relay);
     CHECK(mr_state_is(&s->alice, s->conv, PARLEY_CONV_QUEUED));

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
                 rc = fail(step, "no directory");
                 break;
             }
-            err = parley_client_consent(cu.c);
+            err = parley_client_consent(cu.c, NULL, 0);
             if (err == PARLEY_OK)
                 err = parley_conversation_open(cu.c, queue, colon + 1, cu.conv);
             if (err != PARLEY_OK) {

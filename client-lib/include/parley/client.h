@@ -136,13 +136,43 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_directory(const parley_clie
                                                                parley_directory **out);
 
 /*
- * Customers: records consent to the current directory's privacy notice
- * (a receipt signed by the customer key, bound to the notice version and
- * text). PARLEY_ENODIRECTORY without a valid (known, unexpired) directory.
+ * Customers: records consent to the current directory's privacy notice,
+ * purpose by purpose: a receipt signed by the customer key, bound to the
+ * notice version and text, listing every purpose the directory marks
+ * required (consenting to the notice is consenting to those) and, of its
+ * optional purposes (parley_directory_purpose_required() 0), exactly
+ * those named in accepted (n_accepted names; NULL and 0: none). Ask the
+ * customer about each optional purpose on its own, with
+ * parley_directory_purpose_description() as the question; never
+ * pre-tick one. Called again (the customer changed an answer, or the
+ * notice changed), it replaces the receipt, and the new one goes to every
+ * agent holding a copy (each conversation's). An optional purpose
+ * accepted before and left out now is recorded as withdrawn.
+ * PARLEY_ENODIRECTORY without a valid (known, unexpired) directory,
+ * PARLEY_EPURPOSE for a name the directory does not list, PARLEY_EINVAL.
  */
-PARLEY_API PARLEY_NODISCARD parley_err parley_client_consent(parley_client *c);
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_consent(parley_client *c,
+                                                             const char *const *accepted,
+                                                             size_t n_accepted);
 /* 1 if consent for the current notice version is recorded. */
 PARLEY_API int parley_client_has_consent(const parley_client *c);
+/* 1 if the consent recorded for the current notice accepts purpose (required ones included). */
+PARLEY_API int parley_client_consent_accepted(const parley_client *c, const char *purpose);
+
+/*
+ * Customers: withdraws consent to one purpose. An optional purpose: a new
+ * receipt without it (and naming it withdrawn) replaces the old one here
+ * and at every agent holding a copy (PARLEY_EV_CONSENT on their side);
+ * the conversations go on. A required purpose: the service cannot go on
+ * without it, so this is parley_client_withdraw_consent(): consent ends
+ * and erasure is requested. Withdrawing a purpose not accepted does
+ * nothing. Works with the directory held even once it has expired.
+ * PARLEY_EPURPOSE for a name the directory does not list,
+ * PARLEY_ENOCONSENT without a receipt, PARLEY_ENODIRECTORY without any
+ * directory, PARLEY_ESTATE for agents.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_purpose(parley_client *c,
+                                                                      const char *purpose);
 
 /*
  * Customers: asks for erasure (GDPR art. 17). A request signed by the
@@ -157,9 +187,11 @@ PARLEY_API int parley_client_has_consent(const parley_client *c);
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_erase(parley_client *c);
 
 /*
- * Customers: withdraws consent: the consent receipt is forgotten (nothing
- * can be sent until consent is given again) and an erasure is requested,
- * as parley_client_erase().
+ * Customers: withdraws consent to every purpose: the consent receipt is
+ * deleted from this device (nothing can be sent until consent is given
+ * again) and an erasure is requested, as parley_client_erase(): agents
+ * delete their copies with the conversations, or keep them marked where
+ * the brand must.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_consent(parley_client *c);
 

@@ -61,7 +61,8 @@ typedef enum parley_err {
     PARLEY_ENODIRECTORY = 25,       /* no valid brand directory */
     PARLEY_ENOPREKEY = 26,          /* no prekey to seal to */
     PARLEY_EUNBOUND = 27,           /* conversation id not bound to the customer key claimed */
-    PARLEY_ERR_COUNT_ = 28
+    PARLEY_EPURPOSE = 28,           /* not a purpose of the notice, or not one the customer may refuse */
+    PARLEY_ERR_COUNT_ = 29
 } parley_err;
 
 /*

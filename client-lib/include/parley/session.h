@@ -79,10 +79,14 @@ typedef enum parley_event_kind {
                                     medium-term prekey, because no one-time prekey was left;
                                     they stay readable with that prekey until the agent
                                     deletes it (within 3 weeks). Told to both sides. */
-    PARLEY_EV_DIRECTORY_EXPIRY   /* the brand directory held expires within
+    PARLEY_EV_DIRECTORY_EXPIRY,  /* the brand directory held expires within
                                     PARLEY_DIRECTORY_WARN_DAYS days (error PARLEY_OK) or has
                                     expired (error PARLEY_EEXPIRED: no new conversation until
                                     the brand publishes a newer one); expires_at set */
+    PARLEY_EV_CONSENT            /* agents: the customer of conversation_id changed its consent
+                                    (an optional purpose withdrawn or accepted): the receipt
+                                    this client holds for it was replaced; list the
+                                    conversation to read the purposes */
 } parley_event_kind;
 
 /*
@@ -128,6 +132,17 @@ typedef struct parley_conversation_info {
     uint32_t erasure;            /* agents: 0, or 1 history erased, 2 kept by policy on request */
     uint64_t consent_time_ms;    /* ... and when it was given */
     int reduced_secrecy;         /* 1: see PARLEY_EV_REDUCED_SECRECY */
+    /*
+     * The customer's consent receipt, as signed: the purposes it accepts
+     * (the directory's names; every required one among them) and the
+     * optional ones accepted earlier under the same notice and withdrawn
+     * since. Agents must not process the customer's data for a purpose
+     * not in consent_purposes.
+     */
+    const char *const *consent_purposes;
+    size_t n_consent_purposes;
+    const char *const *consent_withdrawn;
+    size_t n_consent_withdrawn;
 } parley_conversation_info;
 
 /* One message of a conversation's local history. Valid during the callback only. */
@@ -269,8 +284,14 @@ PARLEY_API size_t parley_session_outbox_size(const parley_session *s);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_directory(parley_session *s,
                                                                 uint64_t now_ms,
                                                                 parley_directory **out);
-PARLEY_API PARLEY_NODISCARD parley_err parley_session_consent(parley_session *s, uint64_t now_ms);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_consent(parley_session *s,
+                                                              const char *const *accepted,
+                                                              size_t n_accepted, uint64_t now_ms);
 PARLEY_API int parley_session_has_consent(const parley_session *s);
+PARLEY_API int parley_session_consent_accepted(const parley_session *s, const char *purpose);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_withdraw_purpose(parley_session *s,
+                                                                       const char *purpose,
+                                                                       uint64_t now_ms);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_erase(parley_session *s, uint64_t now_ms);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_withdraw_consent(parley_session *s,
                                                                        uint64_t now_ms);

@@ -206,7 +206,9 @@ static parley_err agent_handover(struct parley__core *c, const Parley__Envelope 
         memcpy(cv->customer, customer, 32);
         cv->has_customer = true;
     }
-    if (cv->consent.n == 0 && h->consent != NULL)
+    /* The newer receipt of the two: the customer may have changed its consent since. */
+    if (h->consent != NULL && consent_newer(&cv->consent, h->consent) &&
+        (cv->consent.n == 0 || consent_valid(c, h->consent, customer)))
         buf_set_pb(&cv->consent, &h->consent->base);
     memcpy(cv->salt, h->conversation_salt.data, 16);
     cv->has_salt = true;
@@ -221,6 +223,25 @@ static parley_err agent_handover(struct parley__core *c, const Parley__Envelope 
      */
     seq_forget(cv, customer);
     seq_ok(c, cv, o, true);
+    return PARLEY_OK;
+}
+
+/*
+ * Agents: the customer's new receipt (§11.2): signed by the customer of
+ * cv, valid as an Open's, later than the one held. It replaces that one.
+ */
+static parley_err agent_consent_update(struct parley__core *c, struct conv *cv,
+                                       const Parley__ConsentUpdate *u, struct accept *a)
+{
+    if (c->dir == NULL)
+        return PARLEY_ENODIRECTORY;
+    if (!consent_valid(c, u->receipt, cv->customer))
+        return PARLEY_ENOCONSENT;
+    if (!consent_newer(&cv->consent, u->receipt))
+        return PARLEY_EREPLAY;
+    if (!buf_set_pb(&cv->consent, &u->receipt->base))
+        return PARLEY_ENOMEM;
+    a->consent_changed = true;
     return PARLEY_OK;
 }
 
@@ -283,7 +304,8 @@ static bool agent_seq_ok(struct parley__core *c, struct conv *cv, const struct o
 
     return body == PARLEY__PAYLOAD__BODY_TYPING ||
            seq_ok(c, cv, o,
-                  body == PARLEY__PAYLOAD__BODY_CLAIM || body == PARLEY__PAYLOAD__BODY_ERASE);
+                  body == PARLEY__PAYLOAD__BODY_CLAIM || body == PARLEY__PAYLOAD__BODY_ERASE ||
+                      body == PARLEY__PAYLOAD__BODY_CONSENT_UPDATE);
 }
 
 /* What the conversation's customer sends: one handler per body, then its keys. */
@@ -301,6 +323,9 @@ static parley_err agent_take_from_customer(struct parley__core *c, struct conv *
             a->taken_by = p->claim->agent_id;
             a->changed = true;
         }
+        break;
+    case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
+        err = agent_consent_update(c, cv, p->consent_update, a);
         break;
     case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
         err = agent_custody_ack(c, cv, p->custody_ack);
@@ -358,6 +383,8 @@ static void agent_accept(struct parley__core *c, struct accept *a, uint64_t now)
         parley__vault_compact(c->vault); /* no old copy of what was erased stays in the files */
         emit_erased(c, cv);
     }
+    if (a->consent_changed)
+        emit_simple(c, PARLEY_EV_CONSENT, cv->id);
     emit_received_text(c, a);
     if (a->claim)
         pump_outbox(c, now);

@@ -59,7 +59,12 @@ const parley_directory *parley__core_directory(const struct parley__core *c);
 /* A reference to the held directory if valid at now (parley_client_directory's contract). */
 parley_err parley__core_directory_ref(struct parley__core *c, uint64_t now_ms,
                                       parley_directory **out);
-parley_err parley__core_consent(struct parley__core *c, uint64_t now_ms);
+parley_err parley__core_consent(struct parley__core *c, const char *const *accepted,
+                                size_t n_accepted, uint64_t now_ms);
+/* *ended: the purpose was a required one, so consent was withdrawn whole (and erasure asked). */
+parley_err parley__core_withdraw_purpose(struct parley__core *c, const char *purpose,
+                                         bool *ended, uint64_t now_ms);
+int parley__core_consent_accepted(const struct parley__core *c, const char *purpose);
 parley_err parley__core_erase(struct parley__core *c, uint64_t now_ms);
 parley_err parley__core_withdraw_consent(struct parley__core *c, uint64_t now_ms);
 int parley__core_has_consent(const struct parley__core *c);

@@ -172,6 +172,7 @@ struct accept {
     bool merge_history;          /* agents: the handover is for a conversation held already */
     bool claim;                  /* agents: claim the conversation handed over */
     bool acknowledge;            /* customer: sign the claimer's custody (counter cv->custody) */
+    bool consent_changed;        /* agents: the customer's receipt was replaced */
     /* Told to the application once committed: */
     bool changed;                /* the conversation's state (or custody) changed */
     const char *taken_by;        /* agents: the colleague who took it from the queue */
@@ -280,6 +281,12 @@ void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint
 bool consent_valid(const struct parley__core *c, const Parley__ConsentReceipt *r,
                    const uint8_t customer[32]);
 uint32_t consent_version_of(const struct buf *b);
+/* The body of an encoded receipt (free_unpacked with NULL), or NULL. */
+Parley__ConsentReceiptBody *consent_body_of(const uint8_t *p, size_t n);
+/* True when r is a later receipt than the one held (or none is). */
+bool consent_newer(const struct buf *held, const Parley__ConsentReceipt *r);
+/* Customers: the receipt held, to every agent of every conversation not erased. */
+parley_err consent_propagate(struct parley__core *c, uint64_t now);
 
 /* prekeys.c: agents' prekeys */
 void publish_prekeys(struct parley__core *c, uint64_t now, bool replace);
@@ -313,6 +320,28 @@ parley_err acknowledge_custody(struct parley__core *c, const struct conv *cv,
                                const uint8_t agent[32]);
 void customer_receive(struct parley__core *c, const Parley__Envelope *env, struct conv *cv,
                       bool have_conv, struct opened *o, uint64_t now);
+
+/* erasure.c: customers' conversations and who holds them */
+struct conv_ref {
+    uint8_t id[16], salt[16];
+    bool salted;
+};
+
+struct conv_ids {
+    struct conv_ref *ids;
+    size_t n, cap;
+};
+
+/* parley__vault_scan callback over "conv": appends each id (and salt) to a struct conv_ids. */
+int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                    size_t val_len);
+/*
+ * Customers: p to every agent holding part of cv: the current one over the
+ * conversation's keys, the others (those the first message went to, a
+ * transfer's target, a closed conversation's last agent) through prekeys.
+ */
+parley_err send_to_holders(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                           uint64_t now);
 
 /* relay.c: the relay link */
 void send_erase_frame(struct parley__core *c);

@@ -7,18 +7,7 @@
 
 #include "core_impl.h"
 
-/* A customer's conversations, with their salts. */
-struct conv_ref {
-    uint8_t id[16], salt[16];
-    bool salted;
-};
-
-struct conv_ids {
-    struct conv_ref *ids;
-    size_t n, cap;
-};
-
-static int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
                            size_t val_len)
 {
     struct conv_ids *l = arg;
@@ -173,6 +162,34 @@ static parley_err forget_parties(struct parley__core *c, struct conv *cv)
     return err;
 }
 
+parley_err send_to_holders(struct parley__core *c, struct conv *cv, Parley__Payload *p,
+                           uint64_t now)
+{
+    const uint8_t *current = NULL;
+    bool current_told = false;
+    parley_err err = PARLEY_OK;
+
+    if (cv->state == PARLEY_CONV_ACTIVE) {
+        current = cv->agent.sign_pk;
+        err = send_now(c, cv, p, NULL, 0, NULL, now);
+    }
+    /* The others through one-time prekeys: their conversation keys are gone or never were. */
+    for (size_t i = 0; err == PARLEY_OK && i < cv->n_fanout; i++) {
+        if (current != NULL && memcmp(cv->fanout[i], current, 32) == 0)
+            continue;
+        if (cv->agent_cert.n > 0 && memcmp(cv->fanout[i], cv->agent.sign_pk, 32) == 0)
+            current_told = true;
+        err = pending_add(c, cv->id, cv->fanout[i], p);
+    }
+    /* A closed conversation's last agent, when a transfer brought it there. */
+    if (err == PARLEY_OK && current == NULL && !current_told && cv->agent_cert.n > 0 &&
+        cv->state == PARLEY_CONV_CLOSED)
+        err = pending_add(c, cv->id, cv->agent.sign_pk, p);
+    if (err == PARLEY_OK && cv->state == PARLEY_CONV_TRANSFERRING && cv->target_cert.n > 0)
+        err = pending_add(c, cv->id, cv->target.sign_pk, p); /* handed the history already */
+    return err;
+}
+
 /*
  * Tells every agent who holds part of one conversation (the agents its
  * first message went to, and those it was transferred to) and closes it.
@@ -182,7 +199,6 @@ static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16
 {
     Parley__Payload p = PARLEY__PAYLOAD__INIT;
     Parley__Erase e = PARLEY__ERASE__INIT;
-    const uint8_t *current = NULL;
     struct conv cv;
     parley_err err = conv_load(c, id, &cv);
 
@@ -191,16 +207,7 @@ static parley_err erase_conversation(struct parley__core *c, const uint8_t id[16
     e.request = req;
     p.body_case = PARLEY__PAYLOAD__BODY_ERASE;
     p.erase = &e;
-    if (cv.state == PARLEY_CONV_ACTIVE) {
-        current = cv.agent.sign_pk;
-        err = send_now(c, &cv, &p, NULL, 0, NULL, now);
-    }
-    /* The others through one-time prekeys: their conversation keys are gone or never were. */
-    for (size_t i = 0; err == PARLEY_OK && i < cv.n_fanout; i++)
-        if (current == NULL || memcmp(cv.fanout[i], current, 32) != 0)
-            err = pending_add(c, cv.id, cv.fanout[i], &p);
-    if (err == PARLEY_OK && cv.state == PARLEY_CONV_TRANSFERRING && cv.target_cert.n > 0)
-        err = pending_add(c, cv.id, cv.target.sign_pk, &p); /* handed the history already */
+    err = send_to_holders(c, &cv, &p, now);
     if (err == PARLEY_OK && cv.state != PARLEY_CONV_CLOSED) {
         cv.state = PARLEY_CONV_CLOSED;
         conv_forget_keys(&cv);

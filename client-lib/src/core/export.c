@@ -97,6 +97,18 @@ struct export_ctx {
     size_t messages;
 };
 
+/* ,"name":["a","b"] */
+static void jb_names(struct jbuf *b, const char *name, char *const *list, size_t n)
+{
+    jb_printf(b, ",\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            JB_LIT(b, ",");
+        jb_string(b, list[i], strlen(list[i]));
+    }
+    JB_LIT(b, "]");
+}
+
 static void export_consent(struct jbuf *b, const uint8_t *receipt, size_t len,
                            const uint8_t customer[32], const char *brand_id)
 {
@@ -123,13 +135,9 @@ static void export_consent(struct jbuf *b, const uint8_t *receipt, size_t len,
             jb_printf(b, ",\"notice_version\":%u,\"time_ms\":%llu,\"notice_hash\":",
                       body->notice_version, (unsigned long long)body->time_ms);
             jb_hex(b, body->notice_hash.data, body->notice_hash.len <= 64 ? body->notice_hash.len : 0);
-            JB_LIT(b, ",\"purposes\":[");
-            for (size_t i = 0; i < body->n_purposes; i++) {
-                if (i > 0)
-                    JB_LIT(b, ",");
-                jb_string(b, body->purposes[i], strlen(body->purposes[i]));
-            }
-            JB_LIT(b, "]");
+            jb_names(b, "purposes", body->purposes, body->n_purposes);
+            jb_names(b, "withdrawn_purposes", body->withdrawn_purposes,
+                     body->n_withdrawn_purposes);
         }
         JB_LIT(b, "}");
     }

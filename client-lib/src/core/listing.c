@@ -12,9 +12,15 @@ struct list_ctx {
     void *user;
 };
 
-/* What a listing tells of a conversation; pointers into cv. */
-static void conv_info(const struct conv *cv, parley_conversation_info *info)
+/*
+ * What a listing tells of a conversation; pointers into cv and into the
+ * consent receipt's body, returned for consent_info_free() once the
+ * caller is done with info.
+ */
+static Parley__ConsentReceiptBody *conv_info(const struct conv *cv, parley_conversation_info *info)
 {
+    Parley__ConsentReceiptBody *b;
+
     memset(info, 0, sizeof(*info));
     memcpy(info->conversation_id, cv->id, 16);
     info->state = cv->state;
@@ -32,19 +38,22 @@ static void conv_info(const struct conv *cv, parley_conversation_info *info)
     info->peer_read_seq = cv->peer_read;
     info->erasure = cv->erasure;
     info->reduced_secrecy = cv->reduced_secrecy;
-    if (cv->consent.n > 0) {
-        Parley__ConsentReceipt *r = parley__consent_receipt__unpack(NULL, cv->consent.n, cv->consent.p);
-        Parley__ConsentReceiptBody *b =
-            r != NULL ? parley__consent_receipt_body__unpack(NULL, r->body.len, r->body.data)
-                      : NULL;
-        if (b != NULL) {
-            info->consent_notice_version = b->notice_version;
-            info->consent_time_ms = b->time_ms;
-            parley__consent_receipt_body__free_unpacked(b, NULL);
-        }
-        if (r != NULL)
-            parley__consent_receipt__free_unpacked(r, NULL);
+    b = consent_body_of(cv->consent.p, cv->consent.n);
+    if (b != NULL) {
+        info->consent_notice_version = b->notice_version;
+        info->consent_time_ms = b->time_ms;
+        info->consent_purposes = (const char *const *)b->purposes;
+        info->n_consent_purposes = b->n_purposes;
+        info->consent_withdrawn = (const char *const *)b->withdrawn_purposes;
+        info->n_consent_withdrawn = b->n_withdrawn_purposes;
     }
+    return b;
+}
+
+static void consent_info_free(Parley__ConsentReceiptBody *b)
+{
+    if (b != NULL)
+        parley__consent_receipt_body__free_unpacked(b, NULL);
 }
 
 static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
@@ -52,13 +61,15 @@ static int list_one(void *arg, const uint8_t *key, size_t key_len, const uint8_t
 {
     struct list_ctx *l = arg;
     parley_conversation_info info;
+    Parley__ConsentReceiptBody *b;
     struct conv cv;
     int stop;
 
     if (key_len != 16 || conv_load(l->c, key, &cv) != PARLEY_OK)
         return 0;
-    conv_info(&cv, &info);
+    b = conv_info(&cv, &info);
     stop = l->fn(l->user, &info);
+    consent_info_free(b);
     conv_free(&cv);
     return stop;
 }
@@ -145,6 +156,7 @@ parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], c
                                size_t *len)
 {
     parley_conversation_info info;
+    Parley__ConsentReceiptBody *b;
     struct conv cv;
     parley_err err;
 
@@ -153,13 +165,14 @@ parley_err parley__core_export(struct parley__core *c, const uint8_t conv[16], c
     err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
         return err;
-    conv_info(&cv, &info);
+    b = conv_info(&cv, &info);
     if (c->agent && !info.has_agent) {
         /* Exported by an agent: the agent of the record is the one exporting. */
         info.has_agent = 1;
         info.agent = c->cert_info;
     }
     err = parley__core_export_json(c, &info, cv.consent.p, cv.consent.n, c->brand_id, json, len);
+    consent_info_free(b);
     conv_free(&cv);
     return err;
 }

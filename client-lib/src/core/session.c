@@ -303,14 +303,20 @@ static parley_err host_clear(parley_session *s)
 /* ------------------------------------------------------------------ */
 /* The application's calls */
 
-parley_err parley_session_consent(parley_session *s, uint64_t now_ms)
+parley_err parley_session_consent(parley_session *s, const char *const *accepted,
+                                  size_t n_accepted, uint64_t now_ms)
 {
-    return parley__core_consent(s->core, now_ms);
+    return parley__core_consent(s->core, accepted, n_accepted, now_ms);
 }
 
 int parley_session_has_consent(const parley_session *s)
 {
     return parley__core_has_consent(s->core);
+}
+
+int parley_session_consent_accepted(const parley_session *s, const char *purpose)
+{
+    return parley__core_consent_accepted(s->core, purpose);
 }
 
 /* After a successful erasure request: the host's records go too. */
@@ -326,6 +332,16 @@ parley_err parley_session_withdraw_consent(parley_session *s, uint64_t now_ms)
     parley_err err = parley__core_withdraw_consent(s->core, now_ms);
 
     return err == PARLEY_OK ? host_clear(s) : err;
+}
+
+parley_err parley_session_withdraw_purpose(parley_session *s, const char *purpose,
+                                           uint64_t now_ms)
+{
+    bool ended = false;
+    parley_err err = parley__core_withdraw_purpose(s->core, purpose, &ended, now_ms);
+
+    /* Withdrawing what the service needs is withdrawing consent: erased as such. */
+    return err == PARLEY_OK && ended ? host_clear(s) : err;
 }
 
 parley_err parley_session_conversation_open(parley_session *s, const char *queue,

@@ -420,6 +420,16 @@ int parley_client_has_consent(const parley_client *c)
     return r;
 }
 
+int parley_client_consent_accepted(const parley_client *c, const char *purpose)
+{
+    int r;
+
+    lock(c);
+    r = parley_session_consent_accepted(c->s, purpose);
+    unlock(c);
+    return r;
+}
+
 /* Every mutating call: the lock, the core, then a wake for the network thread. */
 #define CALL(c, expr)                                                                              \
     do {                                                                                           \
@@ -432,9 +442,14 @@ int parley_client_has_consent(const parley_client *c)
         return after_call((c), err_);                                                              \
     } while (0)
 
-parley_err parley_client_consent(parley_client *c)
+parley_err parley_client_consent(parley_client *c, const char *const *accepted, size_t n_accepted)
 {
-    CALL(c, parley_session_consent(c->s, now_ms()));
+    CALL(c, parley_session_consent(c->s, accepted, n_accepted, now_ms()));
+}
+
+parley_err parley_client_withdraw_purpose(parley_client *c, const char *purpose)
+{
+    CALL(c, parley_session_withdraw_purpose(c->s, purpose, now_ms()));
 }
 
 parley_err parley_conversation_open(parley_client *c, const char *queue, const char *text,

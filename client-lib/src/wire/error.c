@@ -37,6 +37,7 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_ENODIRECTORY] = "no valid directory",
     [PARLEY_ENOPREKEY] = "no prekey",
     [PARLEY_EUNBOUND] = "conversation not bound to this customer",
+    [PARLEY_EPURPOSE] = "not a purpose of the notice the customer may refuse",
 };
 
 const char *parley_strerror(parley_err err)

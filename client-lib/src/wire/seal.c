@@ -149,6 +149,8 @@ static bool payload_well_formed(const Parley__Payload *p)
         return p->erase->request != NULL;
     case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
         return true; /* checked against the conversation by the session layer (ECUSTODY) */
+    case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
+        return p->consent_update->receipt != NULL; /* checked by the agent's client (ENOCONSENT) */
     case PARLEY__PAYLOAD__BODY_CLOSE:
     case PARLEY__PAYLOAD__BODY_RECEIPT:
     case PARLEY__PAYLOAD__BODY_TYPING:
@@ -347,6 +349,8 @@ static parley_body_kind body_kind(Parley__Payload__BodyCase c)
         return PARLEY_BODY_ERASE;
     case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
         return PARLEY_BODY_CUSTODY_ACK;
+    case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
+        return PARLEY_BODY_CONSENT_UPDATE;
     default:
         return PARLEY_BODY_NONE;
     }
