@@ -363,7 +363,7 @@ static void agent_prekey_used(struct parley__core *c, const struct opened *o, ui
     if (o->used_mt)
         c->prekeys_left = 0;
     if (o->used_prekey || o->used_mt)
-        publish_prekeys(c, now, false);
+        publish_prekeys(c, now, false, false);
 }
 
 /* A payload taken: committed, acknowledged, then told, in that order. */

@@ -144,8 +144,20 @@ struct parley__core {
     size_t n_receipts;
 };
 
+/*
+ * One-time prekey secrets an agent keeps at most: its client publishes no
+ * more while it holds this many (senders then get its medium-term prekey),
+ * and tries every one of them on a first contact.
+ */
+#define PREKEY_KEEP 256u
+/*
+ * A one-time prekey secret handed out and never used is kept as long as a
+ * medium-term one at least: its lifetime and grace (16 days).
+ */
+#define PREKEY_KEEP_MS (PREKEY_MT_LIFETIME_S * 1000u + PREKEY_MT_GRACE_MS)
+
 struct key_list {
-    struct skey keys[64];
+    struct skey keys[PREKEY_KEEP];
     size_t n;
 };
 
@@ -289,10 +301,10 @@ bool consent_newer(const struct buf *held, const Parley__ConsentReceipt *r);
 parley_err consent_propagate(struct parley__core *c, uint64_t now);
 
 /* prekeys.c: agents' prekeys */
-void publish_prekeys(struct parley__core *c, uint64_t now, bool replace);
+void publish_prekeys(struct parley__core *c, uint64_t now, bool replace, bool counted);
 void mt_maintain(struct parley__core *c, uint64_t now, bool connected_now);
-int collect_prekey(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                   size_t val_len);
+struct key_list *prekeys_load(struct parley__core *c);
+void prekeys_unload(struct key_list *l);
 
 /* receive.c: receiving envelopes */
 void send_delivered(struct parley__core *c, const uint8_t envelope_id[16]);

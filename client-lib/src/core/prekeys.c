@@ -10,6 +10,78 @@
 #define PREKEY_TARGET 20u
 #define PREKEY_LOW 8u
 
+static int collect_prekey(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                          size_t val_len)
+{
+    struct key_list *l = arg;
+    Parley__StoredKey *k;
+
+    (void)key;
+    (void)key_len;
+    if (l->n == PREKEY_KEEP)
+        return 1;
+    k = parley__stored_key__unpack(&parley__wiping_allocator, val_len, val);
+    if (k != NULL && parley__len_is(k->public_key, 32) && parley__len_is(k->secret_key, 32)) {
+        memcpy(l->keys[l->n].pk, k->public_key.data, 32);
+        memcpy(l->keys[l->n].sk, k->secret_key.data, 32);
+        l->keys[l->n].created = k->created_ms;
+        l->n++;
+    }
+    if (k != NULL)
+        parley__stored_key__free_unpacked(k, &parley__wiping_allocator);
+    return 0;
+}
+
+/* The one-time prekey secrets this agent holds (at most PREKEY_KEEP), or NULL without memory. */
+struct key_list *prekeys_load(struct parley__core *c)
+{
+    struct key_list *l = calloc(1, sizeof(*l));
+
+    if (l != NULL)
+        parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, l);
+    return l;
+}
+
+void prekeys_unload(struct key_list *l)
+{
+    if (l == NULL)
+        return;
+    sodium_memzero(l, sizeof(*l));
+    free(l);
+}
+
+/*
+ * How many one-time prekeys to publish now (*want): up to PREKEY_TARGET on
+ * the relay, with never more than PREKEY_KEEP secrets held, so that
+ * someone taking prekeys and never using them makes senders fall back on
+ * the medium-term prekey, not on secrets this client would not try. When
+ * the relay has just said it has none of ours left (counted: not a guess
+ * from a medium-term first contact, which a rate limit also causes), every
+ * one published was handed out:
+ * the secrets of those made more than PREKEY_KEEP_MS ago are deleted
+ * first, in the caller's transaction: a first contact sealed to one that
+ * has not come by then is given up, as one sealed to a medium-term prekey
+ * whose secret is gone.
+ */
+static parley_err prekeys_room(struct parley__core *c, uint64_t now, bool counted, size_t *want)
+{
+    struct key_list *l = prekeys_load(c);
+    size_t held = 0;
+    parley_err err = l != NULL ? PARLEY_OK : PARLEY_ENOMEM;
+
+    for (size_t i = 0; err == PARLEY_OK && i < l->n; i++) {
+        if (counted && c->prekeys_left == 0 && now >= l->keys[i].created + PREKEY_KEEP_MS)
+            err = parley__vault_del(c->vault, "prekey", l->keys[i].pk, 32);
+        else
+            held++;
+    }
+    prekeys_unload(l);
+    *want = PREKEY_TARGET - c->prekeys_left;
+    if (*want > PREKEY_KEEP - held)
+        *want = PREKEY_KEEP - held;
+    return err;
+}
+
 /* Sends prekeys (n, each unpacked by parley__prekey_sign) in one publication, and frees them. */
 static void send_prekeys(struct parley__core *c, Parley__Prekey **pks, size_t n, bool replace)
 {
@@ -28,19 +100,21 @@ static void send_prekeys(struct parley__core *c, Parley__Prekey **pks, size_t n,
 }
 
 /*
- * Publishes fresh one-time prekeys up to PREKEY_TARGET; their secrets are
- * stored first. replace: the relay drops the ones stored before.
+ * Publishes fresh one-time prekeys (prekeys_room says how many); their
+ * secrets are stored first. replace: the relay drops the ones stored
+ * before. counted: c->prekeys_left is the relay's count, just received.
  */
-void publish_prekeys(struct parley__core *c, uint64_t now, bool replace)
+void publish_prekeys(struct parley__core *c, uint64_t now, bool replace, bool counted)
 {
     Parley__Prekey *pks[PREKEY_TARGET];
-    size_t n = 0, want;
+    size_t n = 0, want = 0;
 
-    if (!c->agent || c->prekeys_left >= PREKEY_LOW)
+    if (!c->agent || c->prekeys_left >= PREKEY_LOW || parley__vault_begin(c->vault) != PARLEY_OK)
         return;
-    want = PREKEY_TARGET - c->prekeys_left;
-    if (parley__vault_begin(c->vault) != PARLEY_OK)
+    if (prekeys_room(c, now, counted, &want) != PARLEY_OK) {
+        parley__vault_rollback(c->vault);
         return;
+    }
     for (; n < want; n++) {
         Parley__StoredKey sk = PARLEY__STORED_KEY__INIT;
         uint8_t pk[32], sec[32];
@@ -57,7 +131,7 @@ void publish_prekeys(struct parley__core *c, uint64_t now, bool replace)
     }
     if (n == want && parley__vault_commit(c->vault) == PARLEY_OK) {
         send_prekeys(c, pks, n, replace);
-        c->prekeys_left = PREKEY_TARGET;
+        c->prekeys_left += (uint32_t)n;
         return;
     }
     if (n != want)
@@ -104,23 +178,4 @@ void mt_maintain(struct parley__core *c, uint64_t now, bool connected_now)
         send_prekeys(c, &pk, 1, false);
     c->mt_next = parley__mtkeys_deadline(&keys, ready);
     parley__mtkeys_wipe(&keys);
-}
-
-int collect_prekey(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                   size_t val_len)
-{
-    struct key_list *l = arg;
-    Parley__StoredKey *k;
-
-    if (l->n == 64)
-        return 1;
-    k = parley__stored_key__unpack(&parley__wiping_allocator, val_len, val);
-    if (k != NULL && parley__len_is(k->public_key, 32) && parley__len_is(k->secret_key, 32)) {
-        memcpy(l->keys[l->n].pk, k->public_key.data, 32);
-        memcpy(l->keys[l->n].sk, k->secret_key.data, 32);
-        l->n++;
-    }
-    if (k != NULL)
-        parley__stored_key__free_unpacked(k, &parley__wiping_allocator);
-    return 0;
 }

@@ -8,8 +8,9 @@
 #include "core_impl.h"
 
 /*
- * Tries the conversation's keys (newest first), then, for agents, the
- * one-time and the medium-term prekeys. Never the identity key: nothing is
+ * Tries the conversation's keys (newest first), then, for agents, every
+ * one-time prekey secret held (at most PREKEY_KEEP) and the medium-term
+ * prekeys. Never the identity key: nothing is
  * sealed to it, so it opens nothing.
  */
 static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *env,
@@ -41,14 +42,13 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
     }
     if (!c->agent)
         return best;
-    pre = calloc(1, sizeof(*pre));
+    pre = prekeys_load(c);
     mt = calloc(1, sizeof(*mt));
     if (pre == NULL || mt == NULL) {
-        free(pre);
+        prekeys_unload(pre);
         free(mt);
         return PARLEY_ENOMEM;
     }
-    parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, pre);
     parley__mtkeys_load(c->vault, mt);
     /* One-time prekeys first, then the medium-term ones, newest first. */
     for (size_t i = 0; i < pre->n + mt->n && best == PARLEY_EBADSEAL; i++) {
@@ -66,8 +66,7 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
         }
         best = err;
     }
-    sodium_memzero(pre, sizeof(*pre));
-    free(pre);
+    prekeys_unload(pre);
     parley__mtkeys_wipe(mt);
     free(mt);
     return best;

@@ -64,16 +64,12 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
          * same key): customers would seal to keys this device cannot open.
          * A fresh set replaces them.
          */
-        struct key_list *mine = calloc(1, sizeof(*mine));
-        if (mine != NULL) {
-            parley__vault_scan(c->vault, "prekey", NULL, 0, collect_prekey, mine);
-            if (ok->prekeys_left > mine->n) {
-                c->prekeys_left = 0;
-                replace_prekeys = true;
-            }
-            sodium_memzero(mine, sizeof(*mine));
-            free(mine);
+        struct key_list *mine = prekeys_load(c);
+        if (mine != NULL && ok->prekeys_left > mine->n) {
+            c->prekeys_left = 0;
+            replace_prekeys = true;
         }
+        prekeys_unload(mine);
     }
     emit_simple(c, PARLEY_EV_CONNECTED, NULL);
     if (c->publish_dir.n > 0) {
@@ -91,7 +87,7 @@ static void on_auth_ok(struct parley__core *c, const Parley__AuthOk *ok, uint64_
     f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
     f.directory_fetch = &df;
     queue_frame(c, &f);
-    publish_prekeys(c, now, replace_prekeys);
+    publish_prekeys(c, now, replace_prekeys, true);
     mt_maintain(c, now, true); /* after a replacing publication, which may drop what came before */
     c->prekey_retry_at = 0;    /* flush_pending below asks again */
     send_erase_frame(c); /* before the outbox: what is sent after it is not erased */
