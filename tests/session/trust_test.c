@@ -370,6 +370,48 @@ static void test_revoked_agent_cut_off(void)
     scene_free(&s);
 }
 
+/*
+ * The customer holds the directory that revokes its current agent: nothing
+ * more is sealed to her (text, receipt, typing, close), each call says
+ * PARLEY_EREVOKED and the application hears it as a rejected event; the
+ * conversation can still be closed on the customer's side.
+ */
+static void test_customer_stops_writing_to_revoked_agent(void)
+{
+    struct scene s;
+    uint8_t *dir;
+    size_t dir_len, cap_before;
+    uint64_t seq = 99;
+    int mark;
+
+    printf("customer_stops_writing_to_revoked_agent: once the customer holds the directory that "
+           "revokes alice, nothing more is sealed to her (EREVOKED) and the application is "
+           "told\n");
+    claimed_scene(&s);
+    world_directory_revoking(&w, 3, 100, &dir, &dir_len); /* alice's serial */
+    scene_serve_directory(&s, &s.customer, dir, dir_len);
+    mr_pump(&s.relay);
+    cap_before = s.relay.n_cap;
+    mark = s.customer.n_events;
+    CHECK_ERR(parley__core_send_text(s.customer.core, s.conv, "Mon IBAN, pour Alice", &seq,
+                                     s.relay.now),
+              PARLEY_EREVOKED);
+    CHECK(seq == 0);
+    CHECK_ERR(parley__core_typing(s.customer.core, s.conv, 1, s.relay.now), PARLEY_EREVOKED);
+    CHECK_ERR(parley__core_mark_read(s.customer.core, s.conv, 1, s.relay.now), PARLEY_EREVOKED);
+    mr_pump(&s.relay);
+    CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_REJECTED) == 3);
+    CHECK(mr_rejected_since(&s.customer, mark, PARLEY_EREVOKED));
+    CHECK(s.relay.n_cap == cap_before); /* nothing sealed to anyone */
+    CHECK(mr_text_count(&s.alice, "Mon IBAN, pour Alice") == 0);
+    CHECK_OK(parley__core_close(s.customer.core, s.conv, "", s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_state_is(&s.customer, s.conv, PARLEY_CONV_CLOSED));
+    CHECK(s.relay.n_cap == cap_before);
+    parley_free(dir, dir_len);
+    scene_free(&s);
+}
+
 /* Fails when any raw row (key or value) of p's store holds needle. */
 struct raw_search {
     const char *who;
@@ -507,6 +549,7 @@ int main(int argc, char **argv)
         {"former_agent_cannot_speak", test_former_agent_cannot_speak},
         {"forged_erasure_notice", test_forged_erasure_notice},
         {"revoked_agent_cut_off", test_revoked_agent_cut_off},
+        {"customer_stops_writing_to_revoked_agent", test_customer_stops_writing_to_revoked_agent},
         {"device_without_passphrase", test_device_without_passphrase},
         {"relay_view", test_relay_view},
     };

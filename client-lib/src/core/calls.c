@@ -190,7 +190,8 @@ parley_err parley__core_close(struct parley__core *c, const uint8_t conv[16], co
         conv_free(&cv);
         return PARLEY_OK;
     }
-    if (cv.state == PARLEY_CONV_ACTIVE) {
+    /* Closed here also when its agent is revoked: only the Close is not sealed to it. */
+    if (cv.state == PARLEY_CONV_ACTIVE && !peer_revoked(c, &cv)) {
         cl.reason = (char *)(reason != NULL ? reason : "");
         p.body_case = PARLEY__PAYLOAD__BODY_CLOSE;
         p.close = &cl;
@@ -257,6 +258,8 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
         err = PARLEY_ESTATE;
         goto done;
     }
+    if ((err = peer_check(c, &cv)) != PARLEY_OK)
+        goto done;
     if (c->net != NET_READY)
         goto done;
     if (c->agent && (cert = parley__agent_cert__unpack(NULL, c->cert.n, c->cert.p)) == NULL) {

@@ -203,6 +203,24 @@ bool conv_peer(const struct parley__core *c, const struct conv *cv, const uint8_
     return true;
 }
 
+/* Customers: the directory held revokes the agent holding cv: nothing more is sealed to it. */
+bool peer_revoked(const struct parley__core *c, const struct conv *cv)
+{
+    const parley_revlist *revs = c->dir != NULL ? parley_directory_revocations(c->dir) : NULL;
+
+    return !c->agent && cv->agent_cert.n > 0 && revs != NULL &&
+           parley_revlist_contains(revs, cv->agent.serial);
+}
+
+/* Customers: refuses sealing to a revoked agent (PARLEY_EREVOKED), and tells the application. */
+parley_err peer_check(struct parley__core *c, const struct conv *cv)
+{
+    if (!peer_revoked(c, cv))
+        return PARLEY_OK;
+    emit_rejected(c, cv->id, PARLEY_EREVOKED);
+    return PARLEY_EREVOKED;
+}
+
 /*
  * Sends p to the conversation's peer now: seal, outbox, whatever `also`
  * adds, save, commit. announce: with a fresh receive key. Drops the
@@ -219,7 +237,9 @@ parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payloa
 
     if (!conv_peer(c, cv, &sign, &box))
         return PARLEY_ESTATE;
-    err = parley__vault_begin(c->vault);
+    err = peer_check(c, cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_begin(c->vault);
     if (err != PARLEY_OK)
         return err;
     err = seal_to_outbox(c, cv, p, 0, announce, sign, box, now, &used);
