@@ -236,6 +236,77 @@ static void test_agent_never_had_directory(void)
     scene_free(&s);
 }
 
+/*
+ * A directory that has expired vouches for no new agent key: a claim, a
+ * transfer or a handover that arrives after the expiry is refused
+ * (ENODIRECTORY), an agent transfers to nobody, and the customer seals
+ * nothing more to its agent (ENODIRECTORY), each told to the application
+ * besides the expiry itself; a fresh directory lets the conversation go on.
+ */
+static void test_expired_no_new_agent_key(void)
+{
+    struct scene s;
+    const struct mr_event *e;
+    uint8_t *dir, conv2[16];
+    size_t len, cap_before;
+    uint64_t seq = 99;
+    int mark_c, mark_b, n;
+
+    printf("directory: once expired, no new agent key is taken (claim, transfer, handover: "
+           "ENODIRECTORY) and the customer seals nothing more to its agent\n");
+    scene_init(&s, &w);
+    world_directory(&w, 3, T0_S + 2u * 86400u, &dir, &len);
+    reconnect_served(&s, &s.alice, dir, len);
+    reconnect_served(&s, &s.bob, dir, len);
+    reconnect_served(&s, &s.customer, dir, len);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    CHECK_OK(parley__core_open(s.customer.core, "support", "Autre question", conv2, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_state_is(&s.bob, conv2, PARLEY_CONV_QUEUED));
+    /* In time: bob claims the second, alice hands the first to bob; all held past the expiry. */
+    s.relay.hold = true;
+    CHECK_OK(parley__core_claim(s.bob.core, conv2, s.relay.now));
+    CHECK_OK(parley__core_transfer(s.alice.core, s.conv, "bob", s.relay.now));
+    mr_pump(&s.relay);
+    mr_advance(&s.relay, 3u * DAY_MS);
+    mark_c = s.customer.n_events;
+    mark_b = s.bob.n_events;
+    s.relay.hold = false;
+    mr_release(&s.relay);
+    mr_pump(&s.relay);
+    e = expiry_since(&s.customer, mark_c, &n);
+    CHECK(n == 1 && e->ev.error == PARLEY_EEXPIRED);
+    CHECK(mr_rejected_since(&s.customer, mark_c, PARLEY_ENODIRECTORY));
+    CHECK(mr_count_since(&s.customer, mark_c, PARLEY_EV_REJECTED) == 2); /* claim, transfer */
+    CHECK(mr_state_is(&s.customer, conv2, PARLEY_CONV_WAITING));
+    CHECK(mr_state_is(&s.customer, s.conv, PARLEY_CONV_ACTIVE));
+    CHECK(mr_rejected_since(&s.bob, mark_b, PARLEY_ENODIRECTORY)); /* alice's handover */
+    CHECK(!mr_state_is(&s.bob, s.conv, PARLEY_CONV_ACTIVE));
+    /* Nothing more sealed to alice by the customer, and alice transfers to nobody. */
+    cap_before = s.relay.n_cap;
+    mark_c = s.customer.n_events;
+    CHECK_ERR(parley__core_send_text(s.customer.core, s.conv, "Encore une chose", &seq,
+                                     s.relay.now),
+              PARLEY_ENODIRECTORY);
+    CHECK(seq == 0);
+    CHECK_ERR(parley__core_transfer(s.alice.core, s.conv, "bob", s.relay.now),
+              PARLEY_ENODIRECTORY);
+    mr_pump(&s.relay);
+    CHECK(mr_rejected_since(&s.customer, mark_c, PARLEY_ENODIRECTORY));
+    CHECK(s.relay.n_cap == cap_before);
+    /* A fresh directory: the customer writes again. */
+    parley_free(dir, len);
+    world_directory(&w, 4, T0_S + 60u * 86400u, &dir, &len);
+    reconnect_served(&s, &s.customer, dir, len);
+    CHECK(held_version(&s.customer) == 4);
+    CHECK_OK(parley__core_send_text(s.customer.core, s.conv, "De nouveau", &seq, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(seq > 0 && s.relay.n_cap > cap_before);
+    parley_free(dir, len);
+    scene_free(&s);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -245,6 +316,7 @@ int main(void)
     test_expiry_warning();
     test_agent_without_directory();
     test_agent_never_had_directory();
+    test_expired_no_new_agent_key();
     world_free(&w);
     printf("ok\n");
     return 0;

@@ -195,8 +195,12 @@ static parley_err agent_handover(struct parley__core *c, const Parley__Envelope 
     if (have_conv && ((cv->has_customer && sodium_memcmp(cv->customer, customer, 32) != 0) ||
                       held.counter <= cv->custody || cv->erasure != 0))
         return PARLEY_ECUSTODY;
-    /* A conversation new to this agent: its consent is checked as an Open's would be. */
-    if (!have_conv && !dir_valid(c, c->now))
+    /*
+     * A colleague's certificate is taken only on a valid directory (one
+     * expired may hide its revocation); for a conversation new to this
+     * agent, the consent is checked as an Open's would be.
+     */
+    if (!dir_valid(c, c->now))
         return PARLEY_ENODIRECTORY;
     if (!have_conv && !consent_valid(c, h->consent, customer))
         return PARLEY_ENOCONSENT;

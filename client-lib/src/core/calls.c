@@ -190,8 +190,8 @@ parley_err parley__core_close(struct parley__core *c, const uint8_t conv[16], co
         conv_free(&cv);
         return PARLEY_OK;
     }
-    /* Closed here also when its agent is revoked: only the Close is not sealed to it. */
-    if (cv.state == PARLEY_CONV_ACTIVE && !peer_revoked(c, &cv)) {
+    /* Closed here also when its agent may not be written to: only the Close is not sealed. */
+    if (cv.state == PARLEY_CONV_ACTIVE && peer_refusal(c, &cv, now) == PARLEY_OK) {
         cl.reason = (char *)(reason != NULL ? reason : "");
         p.body_case = PARLEY__PAYLOAD__BODY_CLOSE;
         p.close = &cl;
@@ -258,7 +258,7 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
         err = PARLEY_ESTATE;
         goto done;
     }
-    if ((err = peer_check(c, &cv)) != PARLEY_OK)
+    if ((err = peer_check(c, &cv, now)) != PARLEY_OK)
         goto done;
     if (c->net != NET_READY)
         goto done;

@@ -261,8 +261,8 @@ void route_to(const struct parley__core *c, const struct conv *cv, const uint8_t
 parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley__Payload *p,
                           uint64_t seq, bool announce, const uint8_t to_sign[32],
                           const uint8_t to_box[32], uint64_t now, uint64_t *seq_out);
-bool peer_revoked(const struct parley__core *c, const struct conv *cv);
-parley_err peer_check(struct parley__core *c, const struct conv *cv);
+parley_err peer_refusal(const struct parley__core *c, const struct conv *cv, uint64_t now);
+parley_err peer_check(struct parley__core *c, const struct conv *cv, uint64_t now);
 bool conv_peer(const struct parley__core *c, const struct conv *cv, const uint8_t **sign,
                const uint8_t **box);
 parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payload *p,

@@ -177,7 +177,11 @@ void customer_receive(struct parley__core *c, const Parley__Envelope *env, struc
         return;
     current = cv->agent_cert.n > 0 && cv->state != PARLEY_CONV_TRANSFERRING &&
               memcmp(cv->agent.sign_pk, o->cert.sign_pk, 32) == 0;
-    if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
+    if (!dir_valid(c, now) && ((p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) ||
+                               p->body_case == PARLEY__PAYLOAD__BODY_TRANSFER)) {
+        /* A new agent's certificate, with a directory that may hide its revocation. */
+        err = PARLEY_ENODIRECTORY;
+    } else if (p->body_case == PARLEY__PAYLOAD__BODY_CLAIM && !current) {
         err = customer_take_claim(c, cv, o, &a);
     } else if (current) {
         if (p->body_case != PARLEY__PAYLOAD__BODY_TYPING && !seq_ok(c, cv, o, false)) {

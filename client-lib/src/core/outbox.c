@@ -203,22 +203,31 @@ bool conv_peer(const struct parley__core *c, const struct conv *cv, const uint8_
     return true;
 }
 
-/* Customers: the directory held revokes the agent holding cv: nothing more is sealed to it. */
-bool peer_revoked(const struct parley__core *c, const struct conv *cv)
+/*
+ * Customers: why nothing more may be sealed to the agent holding cv: the
+ * directory held revokes it (PARLEY_EREVOKED), or has expired, so that it
+ * could be hiding a revocation (PARLEY_ENODIRECTORY). PARLEY_OK otherwise.
+ */
+parley_err peer_refusal(const struct parley__core *c, const struct conv *cv, uint64_t now)
 {
-    const parley_revlist *revs = c->dir != NULL ? parley_directory_revocations(c->dir) : NULL;
+    const parley_revlist *revs;
 
-    return !c->agent && cv->agent_cert.n > 0 && revs != NULL &&
-           parley_revlist_contains(revs, cv->agent.serial);
+    if (c->agent || cv->agent_cert.n == 0)
+        return PARLEY_OK;
+    revs = c->dir != NULL ? parley_directory_revocations(c->dir) : NULL;
+    if (revs != NULL && parley_revlist_contains(revs, cv->agent.serial))
+        return PARLEY_EREVOKED;
+    return dir_valid(c, now) ? PARLEY_OK : PARLEY_ENODIRECTORY;
 }
 
-/* Customers: refuses sealing to a revoked agent (PARLEY_EREVOKED), and tells the application. */
-parley_err peer_check(struct parley__core *c, const struct conv *cv)
+/* Customers: refuses sealing to the agent of cv as peer_refusal says, and tells the application. */
+parley_err peer_check(struct parley__core *c, const struct conv *cv, uint64_t now)
 {
-    if (!peer_revoked(c, cv))
-        return PARLEY_OK;
-    emit_rejected(c, cv->id, PARLEY_EREVOKED);
-    return PARLEY_EREVOKED;
+    parley_err err = peer_refusal(c, cv, now);
+
+    if (err != PARLEY_OK)
+        emit_rejected(c, cv->id, err);
+    return err;
 }
 
 /*
@@ -237,7 +246,7 @@ parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payloa
 
     if (!conv_peer(c, cv, &sign, &box))
         return PARLEY_ESTATE;
-    err = peer_check(c, cv);
+    err = peer_check(c, cv, now);
     if (err == PARLEY_OK)
         err = parley__vault_begin(c->vault);
     if (err != PARLEY_OK)

@@ -170,7 +170,7 @@ void flush_pending(struct parley__core *c, uint64_t now)
             if (conv_load(c, ps->conversation_id.data, &cv) != PARLEY_OK)
                 continue;
             if (cv.state == PARLEY_CONV_ACTIVE && conv_peer(c, &cv, &sign, &box) &&
-                !peer_revoked(c, &cv)) {
+                peer_refusal(c, &cv, now) == PARLEY_OK) {
                 memcpy(s, sign, 32);
                 memcpy(b, box, 32);
                 conv_free(&cv);

@@ -175,7 +175,9 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
 
     if (!c->agent)
         return PARLEY_ESTATE;
-    err = transfer_target(c, agent_id, &info, &cert, &cert_len);
+    /* The colleague's certificate only from a valid directory: one expired may hide its revocation. */
+    err = dir_valid(c, now) ? transfer_target(c, agent_id, &info, &cert, &cert_len)
+                            : PARLEY_ENODIRECTORY;
     if (err == PARLEY_OK)
         err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
