@@ -115,6 +115,68 @@ static void test_duplicate_new_id(void)
     scene_free(&s);
 }
 
+/* Re-wraps capture i under a new envelope id, injects it into `to`; true when a REPLAY came. */
+static bool typing_again(struct scene *s, int i, struct mr_party *to)
+{
+    const struct mr_event *e;
+    uint8_t *env;
+    size_t len;
+    int mark = to->n_events;
+
+    forge_rewrap(s->relay.cap[i].env.p, s->relay.cap[i].env.n, true, NULL, &env, &len);
+    inject_and_pump(s, to, env, len);
+    free(env);
+    CHECK(mr_count_since(to, mark, PARLEY_EV_TYPING) == 0);
+    e = mr_last(to, PARLEY_EV_REPLAY);
+    return mr_count_since(to, mark, PARLEY_EV_REPLAY) == 1 && e->ev.error == PARLEY_EREPLAY;
+}
+
+static void test_typing_replay(void)
+{
+    struct scene s;
+    size_t before;
+    int first, second, mark;
+
+    printf("hostile: a typing notice delivered again under a new envelope id, also after a "
+           "restart, or after a later message, is a REPLAY (EREPLAY)\n");
+    claimed_scene(&s);
+    /* Two notices at the same clock: each later than the one before, both taken. */
+    before = s.relay.n_cap;
+    mark = s.alice.n_events;
+    CHECK_OK(parley__core_typing(s.customer.core, s.conv, 1, s.relay.now));
+    CHECK_OK(parley__core_typing(s.customer.core, s.conv, 0, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_TYPING) == 2);
+    first = capture_to(&s.relay, before, &s.alice);
+    CHECK(first >= 0);
+    second = capture_to(&s.relay, (size_t)first + 1, &s.alice);
+    CHECK(second > first);
+    CHECK(typing_again(&s, first, &s.alice));
+    CHECK(typing_again(&s, second, &s.alice));
+    check_all_acknowledged(&s, &s.alice);
+    /* What alice took is remembered across a restart. */
+    mr_reboot(&s.alice);
+    CHECK(typing_again(&s, second, &s.alice));
+    /* A text of the customer's, then its older notice again: overtaken, a replay. */
+    mr_advance(&s.relay, 1000);
+    scene_say(&s, &s.customer, "Commande 4471");
+    CHECK(typing_again(&s, second, &s.alice));
+    /* The customer's next notice is taken as ever, and so is the agent's. */
+    mark = s.alice.n_events;
+    CHECK_OK(parley__core_typing(s.customer.core, s.conv, 1, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_TYPING) == 1);
+    before = s.relay.n_cap;
+    mark = s.customer.n_events;
+    CHECK_OK(parley__core_typing(s.alice.core, s.conv, 1, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_TYPING) == 1);
+    first = capture_to(&s.relay, before, &s.customer);
+    CHECK(first >= 0 && typing_again(&s, first, &s.customer));
+    check_all_acknowledged(&s, &s.customer);
+    scene_free(&s);
+}
+
 static void drop_one(struct scene *s, struct mr_party *from, struct mr_party *to)
 {
     const struct mr_event *gap;
@@ -649,6 +711,7 @@ int main(void)
     test_drop();
     test_reorder();
     test_replay_later();
+    test_typing_replay();
     test_foreign_directory();
     test_rollback_directory();
     test_foreign_claim();

@@ -297,8 +297,8 @@ static parley_err agent_take_handover(struct parley__core *c, const Parley__Enve
 }
 
 /*
- * The customer's own sequence check. Typing notices are not sequenced
- * (sent once, never stored, replays are harmless); a claim or an erasure
+ * The customer's own sequence check. Typing notices use no number of
+ * their own (replayed() found stale ones already); a claim or an erasure
  * request may be the first this agent hears from the customer since it
  * was offered the conversation. False: dropped, the application was told.
  */

@@ -252,7 +252,8 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
     /*
      * A typing notice is fleeting: sealed and sent now if connected, never
      * written to the outbox nor resent, and it neither uses a sequence
-     * number nor announces a key (receivers do not sequence-check it).
+     * number nor announces a key: it carries the last number and a time
+     * later than the previous notice's, which receivers check (§11.4).
      */
     if (cv.state != PARLEY_CONV_ACTIVE || !conv_peer(c, &cv, &sign, &box)) {
         err = PARLEY_ESTATE;
@@ -272,7 +273,8 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
     p.sender_cert = cert;
     p.conversation_id = (ProtobufCBinaryData){16, cv.id};
     p.seq = cv.my_seq > 0 ? cv.my_seq : 1;
-    p.time_ms = now;
+    /* Each later than the last: receivers take a notice only after the one before (§11.4). */
+    p.time_ms = now > c->typing_ms ? now : c->typing_ms + 1;
     memset(&it, 0, sizeof(it));
     err = parley__seal_payload(&p, c->id, box, &sealed, &sealed_len);
     if (err == PARLEY_OK) {
@@ -281,8 +283,10 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
         err = parley__envelope_pack(it.envelope_id, cv.id, routing, sealed, sealed_len, &it.env,
                                     &it.env_len);
     }
-    if (err == PARLEY_OK)
+    if (err == PARLEY_OK) {
+        c->typing_ms = p.time_ms;
         queue_send(c, &it);
+    }
     free(it.env);
     free(sealed);
     if (cert != NULL)

@@ -61,6 +61,8 @@ static bool conv_counters_from(const Parley__ConversationState *s, struct conv *
         memcpy(cv->senders[cv->n_senders].key, s->senders[i]->sign_key.data, 32);
         cv->senders[cv->n_senders].highest = s->senders[i]->highest;
         cv->senders[cv->n_senders].window = s->senders[i]->window;
+        cv->senders[cv->n_senders].typing_seq = s->senders[i]->typing_seq;
+        cv->senders[cv->n_senders].typing_ms = s->senders[i]->typing_time_ms;
         cv->n_senders++;
     }
     for (size_t i = 0; i < s->n_receive_keys && cv->n_keys < MAX_KEYS; i++) {
@@ -159,6 +161,8 @@ parley_err conv_save(struct parley__core *c, const struct conv *cv)
         seqs[i].sign_key = (ProtobufCBinaryData){32, (uint8_t *)cv->senders[i].key};
         seqs[i].highest = cv->senders[i].highest;
         seqs[i].window = cv->senders[i].window;
+        seqs[i].typing_seq = cv->senders[i].typing_seq;
+        seqs[i].typing_time_ms = cv->senders[i].typing_ms;
         seq_ptrs[i] = &seqs[i];
     }
     s.senders = seq_ptrs;

@@ -40,6 +40,7 @@ struct skey {
 struct sseq {
     uint8_t key[32];
     uint64_t highest, window;
+    uint64_t typing_seq, typing_ms; /* the last typing notice taken: (seq, time_ms) */
 };
 
 struct buf {
@@ -133,6 +134,7 @@ struct parley__core {
     size_t n_events, cap_events, event_head;
     struct event_item current;
     uint64_t now;                /* the clock of the call in progress */
+    uint64_t typing_ms;          /* time_ms of the last typing notice sent: each is later */
     uint64_t history_retention_ms; /* 0: history kept until erased */
     uint64_t next_sweep;         /* when the retention sweep runs next */
     uint64_t mt_next;            /* agents: when the medium-term prekey next needs care */
@@ -231,6 +233,7 @@ bool buf_set_pb(struct buf *b, const ProtobufCMessage *m);
 void seq_forget(struct conv *cv, const uint8_t sender[32]);
 bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened *o,
             bool first_contact);
+void typing_taken(struct conv *cv, const Parley__Payload *p);
 bool replayed(struct parley__core *c, const Parley__Envelope *env, const struct conv *cv,
               const struct opened *o);
 

@@ -174,6 +174,7 @@ void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
         emit(c, &ev, NULL, 0);
         break;
     case PARLEY__PAYLOAD__BODY_TYPING:
+        typing_taken(cv, p);
         ev.kind = PARLEY_EV_TYPING;
         ev.active = p->typing->active;
         emit(c, &ev, NULL, 0);

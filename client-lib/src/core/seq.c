@@ -39,15 +39,20 @@ void seq_forget(struct conv *cv, const uint8_t sender[32])
         }
 }
 
-/* Per-sender sequence check with a window of the last 64 numbers. */
-static enum seq_verdict seq_check(struct conv *cv, const uint8_t sender[32], uint64_t seq,
-                                  uint64_t *gap_from)
+/* What is counted from sender in cv, or NULL. */
+static const struct sseq *sseq_find(const struct conv *cv, const uint8_t sender[32])
 {
-    struct sseq *s = NULL;
-
     for (size_t i = 0; i < cv->n_senders; i++)
         if (memcmp(cv->senders[i].key, sender, 32) == 0)
-            s = &cv->senders[i];
+            return &cv->senders[i];
+    return NULL;
+}
+
+/* What is counted from sender in cv, made (the oldest forgotten when full) if new. */
+static struct sseq *sseq_of(struct conv *cv, const uint8_t sender[32])
+{
+    struct sseq *s = (struct sseq *)sseq_find(cv, sender);
+
     if (s == NULL) {
         if (cv->n_senders == MAX_SENDERS) {
             memmove(&cv->senders[0], &cv->senders[1], (MAX_SENDERS - 1) * sizeof(cv->senders[0]));
@@ -57,6 +62,15 @@ static enum seq_verdict seq_check(struct conv *cv, const uint8_t sender[32], uin
         memset(s, 0, sizeof(*s));
         memcpy(s->key, sender, 32);
     }
+    return s;
+}
+
+/* Per-sender sequence check with a window of the last 64 numbers. */
+static enum seq_verdict seq_check(struct conv *cv, const uint8_t sender[32], uint64_t seq,
+                                  uint64_t *gap_from)
+{
+    struct sseq *s = sseq_of(cv, sender);
+
     if (seq == s->highest)
         return SEQ_REPLAY;
     if (seq < s->highest) {
@@ -108,15 +122,40 @@ bool seq_ok(struct parley__core *c, struct conv *cv, const struct opened *o,
 }
 
 /*
- * Any sequenced payload (all but typing notices) whose number its sender
- * already used in cv is a replay, whatever its body, and goes no further:
- * reported (PARLEY_EREPLAY), acknowledged to the relay, dropped.
+ * A typing notice uses no number of its own: it carries the sender's last
+ * number and its clock. It is stale when that number is below the highest
+ * taken from the sender (messages came since), or (number, time) is not
+ * past the last typing notice taken from it: the same one again.
+ */
+static bool typing_stale(const struct conv *cv, const Parley__Payload *p)
+{
+    const struct sseq *s = sseq_find(cv, p->sender_sign_key.data);
+
+    return s != NULL && (p->seq < s->highest || p->seq < s->typing_seq ||
+                         (p->seq == s->typing_seq && p->time_ms <= s->typing_ms));
+}
+
+/* A typing notice taken from its sender: later ones must come after it (typing_stale). */
+void typing_taken(struct conv *cv, const Parley__Payload *p)
+{
+    struct sseq *s = sseq_of(cv, p->sender_sign_key.data);
+
+    s->typing_seq = p->seq;
+    s->typing_ms = p->time_ms;
+}
+
+/*
+ * Any payload whose sequence number its sender already used in cv is a
+ * replay, whatever its body, and goes no further; so is a stale typing
+ * notice (typing_stale): reported (PARLEY_EREPLAY), acknowledged to the
+ * relay, dropped.
  */
 bool replayed(struct parley__core *c, const Parley__Envelope *env, const struct conv *cv,
               const struct opened *o)
 {
-    if (o->p->body_case == PARLEY__PAYLOAD__BODY_TYPING ||
-        !seq_seen(cv, o->p->sender_sign_key.data, o->p->seq))
+    if (o->p->body_case == PARLEY__PAYLOAD__BODY_TYPING ? !typing_stale(cv, o->p)
+                                                        : !seq_seen(cv, o->p->sender_sign_key.data,
+                                                                    o->p->seq))
         return false;
     emit_seq(c, cv, o, PARLEY_EV_REPLAY, 0);
     send_delivered(c, env->envelope_id.data);
