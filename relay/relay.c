@@ -164,6 +164,7 @@ void relay_close(struct relay *r)
         submit_all(r);
         settle(r);
     }
+    store_quiet(r->store);
     server_close(r);
     if (r->store != NULL && r->audit != NULL && audit_store_stop(r)) {
         submit_all(r);

@@ -425,7 +425,11 @@ static void newer_directory(void *arg, const char *brand_id, uint64_t version, c
     struct relay *r = arg;
     int b = session_find_brand(r, brand_id);
 
-    if (b < 0 || (r->brands[b].dir != NULL && version <= r->brands[b].dir_version))
+    const struct brand_state *bs = b >= 0 ? &r->brands[b] : NULL;
+
+    /* Not newer, or this node's own publication, which its completion applies and pushes. */
+    if (bs == NULL || (bs->dir != NULL && version <= bs->dir_version) ||
+        (bs->pending != NULL && version <= bs->pending_version))
         return;
     publish_set_directory(r, b, version, blob, len);
     for (struct conn *w = r->conns; w != NULL; w = w->next)
@@ -437,16 +441,19 @@ static void newer_directory(void *arg, const char *brand_id, uint64_t version, c
 static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
 {
     struct conn *c = reply_target(r, op);
+    bool stored;
 
     switch (op->kind) {
     case STORE_INSERT:
         quota_settled(r, op->env.sealed_len);
-        /* A shared store counts each recipient's queue itself, across nodes. */
-        if (!op->ok || !op->inserted || op->refused || store_shared(r->store)) {
-            /* Not stored after all (a failure, or a resend of what is stored): not counted. */
+        stored = op->ok && op->inserted && !op->refused;
+        /* Not stored after all (a failure, or a resend of what is stored): not counted. A
+         * shared store counts each recipient's queue itself, across nodes; the sender's budget
+         * stays this node's. */
+        if (!stored || store_shared(r->store))
             quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
+        if (!stored)
             quota_refund(r, op->reply_to, op->env.sealed_len);
-        }
         if (!op->ok) {
             session_store_refused(r, c, op->env.envelope_id);
             break;

@@ -156,6 +156,12 @@ bool store_reachable(struct store *s)
     return s->ops->reachable == NULL || s->ops->reachable(s);
 }
 
+void store_quiet(struct store *s)
+{
+    if (s != NULL && s->ops->quiet != NULL)
+        s->ops->quiet(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* Batches */
 

@@ -174,6 +174,8 @@ struct store_ops {
     void (*watch)(struct store *s, const uint8_t routing[32], bool on);
     int (*take_notice)(struct store *s, uint8_t routing[32]);
     bool (*reachable)(struct store *s);
+    /* From now on the store must not call its wake function (the loop is going). */
+    void (*quiet)(struct store *s);
 };
 
 /* Every implementation's handle begins with this. */
@@ -265,5 +267,7 @@ void store_watch(struct store *s, const uint8_t routing[32], bool on);
 int store_take_notice(struct store *s, uint8_t routing[32]);
 /* Whether the store can take writes now (a shared store's quorum); any thread. */
 bool store_reachable(struct store *s);
+/* The loop is going: the store's own threads must not wake it any more (before it is gone). */
+void store_quiet(struct store *s);
 
 #endif

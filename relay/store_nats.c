@@ -39,15 +39,39 @@ void nats_hex(const uint8_t *p, size_t n, char *out)
     sodium_bin2hex(out, 2 * n + 1, p, n);
 }
 
+/* Wakes the loop, unless it is going. */
+static void wake_loop(struct nats_store *s)
+{
+    bool quiet;
+
+    pthread_mutex_lock(&s->lock);
+    quiet = s->quiet;
+    if (!quiet)
+        s->wake(s->wake_arg); /* under the lock, so that store_quiet waits for it */
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void set_reachable(struct nats_store *s, bool up)
 {
+    bool back;
+
     pthread_mutex_lock(&s->lock);
-    if (up && !s->reachable)
+    back = up && !s->reachable;
+    if (back)
         s->notice_all = true; /* what was missed while out of reach is read again */
     s->reachable = up;
     pthread_mutex_unlock(&s->lock);
-    if (up)
-        s->wake(s->wake_arg);
+    if (back)
+        wake_loop(s);
+}
+
+static void nt_quiet(struct store *base)
+{
+    struct nats_store *s = (struct nats_store *)base;
+
+    pthread_mutex_lock(&s->lock);
+    s->quiet = true;
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Whether the envelope stream's leader answers (with its quorum); records its size. */
@@ -61,7 +85,7 @@ static bool probe(struct nats_store *s)
         return false;
     jsOptions_Init(&o);
     o.Wait = PROBE_MS;
-    ok = js_GetStreamInfo(&si, s->js, NATS_ENV_STREAM, &o, NULL) == NATS_OK;
+    ok = js_GetStreamInfo(&si, s->js, s->env_stream, &o, NULL) == NATS_OK;
     if (ok) {
         pthread_mutex_lock(&s->lock);
         s->bytes = si->State.Bytes;
@@ -246,7 +270,7 @@ static void *worker_main(void *arg)
         s->has_done = true;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
-        s->wake(s->wake_arg);
+        wake_loop(s);
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
@@ -265,9 +289,11 @@ static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
 
     (void)nc;
     (void)sub;
-    /* pr.<64 hex>.l */
-    if (subj != NULL && strlen(subj) == 3 + 64 + 2 &&
-        sodium_hex2bin(routing, 32, subj + 3, 64, NULL, NULL, NULL) == 0) {
+    /* <live prefix>.<64 hex>.l */
+    size_t n = strlen(s->live_prefix);
+
+    if (subj != NULL && strlen(subj) == n + 1 + 64 + 2 && strncmp(subj, s->live_prefix, n) == 0 &&
+        sodium_hex2bin(routing, 32, subj + n + 1, 64, NULL, NULL, NULL) == 0) {
         pthread_mutex_lock(&s->lock);
         if (s->n_notices == s->cap_notices) {
             size_t cap = s->cap_notices ? s->cap_notices * 2 : 64;
@@ -286,7 +312,7 @@ static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     }
     natsMsg_Destroy(msg);
     if (queued)
-        s->wake(s->wake_arg);
+        wake_loop(s);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -297,7 +323,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
     pthread_mutex_lock(&s->lock);
     s->notice_all = true; /* live copies sent while disconnected are lost to this node */
     pthread_mutex_unlock(&s->lock);
-    s->wake(s->wake_arg);
+    wake_loop(s);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -321,7 +347,7 @@ static void on_directory(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     pthread_mutex_lock(&s->lock);
     s->directories = true;
     pthread_mutex_unlock(&s->lock);
-    s->wake(s->wake_arg);
+    wake_loop(s);
 }
 
 static int nt_take_notice(struct store *base, uint8_t routing[32])
@@ -349,7 +375,7 @@ static void nt_watch(struct store *base, const uint8_t routing[32], bool on)
 {
     struct nats_store *s = (struct nats_store *)base;
     struct map_entry *e = map_get(&s->watched, routing);
-    char subject[80], hex[65];
+    char subject[128], hex[65];
 
     if (!on) {
         if (e != NULL) {
@@ -362,7 +388,7 @@ static void nt_watch(struct store *base, const uint8_t routing[32], bool on)
     if (e != NULL || (e = map_put(&s->watched, routing)) == NULL)
         return;
     nats_hex(routing, 32, hex);
-    snprintf(subject, sizeof(subject), "pr.%s.*", hex);
+    snprintf(subject, sizeof(subject), "%s.%s.*", s->live_prefix, hex);
     if (natsConnection_Subscribe((natsSubscription **)&e->ptr, s->nc, subject, on_live, s) !=
         NATS_OK) {
         map_del(&s->watched, routing);
@@ -388,6 +414,8 @@ static bool nt_reachable(struct store *base)
 /* ------------------------------------------------------------------ */
 /* Opening */
 
+static bool set_names(struct nats_store *s, const char *ns);
+
 static int connect_to(struct nats_store *s, const char *where, char *err, size_t cap)
 {
     char list[512], *save = NULL, *tok;
@@ -397,8 +425,15 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
     natsOptions *o = NULL;
     natsStatus st;
 
-    /* WHERE of nats://a:4222,b:4222 is //a:4222,b:4222 */
+    /* WHERE of nats://a:4222,b:4222/NAMESPACE is //a:4222,b:4222/NAMESPACE */
     snprintf(list, sizeof(list), "%s", where[0] == '/' && where[1] == '/' ? where + 2 : where);
+    tok = strchr(list, '/');
+    if (tok != NULL)
+        *tok++ = '\0';
+    if (!set_names(s, tok != NULL ? tok : "")) {
+        snprintf(err, cap, "nats:%s: a namespace is 1 to 32 letters, digits, '_' or '-'", where);
+        return -1;
+    }
     for (tok = strtok_r(list, ",", &save); tok != NULL && n < MAX_URLS;
          tok = strtok_r(NULL, ",", &save)) {
         if (tok[0] == '\0')
@@ -456,11 +491,13 @@ static int ensure_stream(struct nats_store *s, jsStreamConfig *cfg, char *err, s
     return 0;
 }
 
-static int ensure_kv(struct nats_store *s, kvStore **kv, const char *bucket, int64_t ttl_ns,
+static int ensure_kv(struct nats_store *s, kvStore **kv, const char *name, int64_t ttl_ns,
                      char *err, size_t cap)
 {
+    char bucket[96];
     kvConfig kc;
 
+    snprintf(bucket, sizeof(bucket), "%s%s", s->bucket_prefix, name);
     kvConfig_Init(&kc);
     kc.Bucket = bucket;
     kc.History = 1;
@@ -477,13 +514,17 @@ static int ensure_kv(struct nats_store *s, kvStore **kv, const char *bucket, int
 static int ensure_layout(struct nats_store *s, char *err, size_t cap)
 {
     const struct store_params *p = &s->params;
-    const char *env_subjects[] = {"pe.0.*"}, *pk_subjects[] = {"pk.*"};
+    char env_all[64], pk_all[64], live[80];
+    const char *env_subjects[] = {env_all}, *pk_subjects[] = {pk_all};
     int64_t ttl_ns = (int64_t)p->ttl * 1000000000LL;
-    jsRePublish rp = {"pe.0.*", "pr.{{wildcard(1)}}.l", true};
+    jsRePublish rp = {env_all, live, true};
     jsStreamConfig c;
 
+    snprintf(env_all, sizeof(env_all), "%s.*", s->env_prefix);
+    snprintf(pk_all, sizeof(pk_all), "%s.*", s->pk_prefix);
+    snprintf(live, sizeof(live), "%s.{{wildcard(1)}}.l", s->live_prefix);
     jsStreamConfig_Init(&c);
-    c.Name = NATS_ENV_STREAM;
+    c.Name = s->env_stream;
     c.Subjects = env_subjects;
     c.SubjectsLen = 1;
     c.Storage = js_FileStorage;
@@ -498,7 +539,7 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
     jsStreamConfig_Init(&c);
-    c.Name = NATS_PREKEY_STREAM;
+    c.Name = s->pk_stream;
     c.Subjects = pk_subjects;
     c.SubjectsLen = 1;
     c.Storage = js_FileStorage;
@@ -506,12 +547,32 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     c.MaxMsgSize = (int32_t)p->max_frame;
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
-    return ensure_kv(s, &s->dirs, "parley_directories", 0, err, cap) != 0 ||
-                   ensure_kv(s, &s->medium, "parley_medium_prekeys", 0, err, cap) != 0 ||
-                   ensure_kv(s, &s->erasure, "parley_erasure", ttl_ns, err, cap) != 0 ||
-                   ensure_kv(s, &s->meta, "parley_meta", 0, err, cap) != 0
+    return ensure_kv(s, &s->dirs, "directories", 0, err, cap) != 0 ||
+                   ensure_kv(s, &s->medium, "medium_prekeys", 0, err, cap) != 0 ||
+                   ensure_kv(s, &s->erasure, "erasure", ttl_ns, err, cap) != 0 ||
+                   ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0
                ? -1
                : 0;
+}
+
+/* The names under the namespace (empty: none); false for a namespace NATS cannot carry. */
+static bool set_names(struct nats_store *s, const char *ns)
+{
+    size_t n = strlen(ns);
+    bool ok = n <= 32;
+
+    for (size_t i = 0; i < n && ok; i++)
+        ok = (ns[i] >= 'a' && ns[i] <= 'z') || (ns[i] >= 'A' && ns[i] <= 'Z') ||
+             (ns[i] >= '0' && ns[i] <= '9') || ns[i] == '_' || ns[i] == '-';
+    if (!ok)
+        return false;
+    snprintf(s->env_stream, sizeof(s->env_stream), "PARLEY_%.32s%sENV_0", ns, n ? "_" : "");
+    snprintf(s->pk_stream, sizeof(s->pk_stream), "PARLEY_%.32s%sPREKEYS", ns, n ? "_" : "");
+    snprintf(s->env_prefix, sizeof(s->env_prefix), "%.32s%spe.0", ns, n ? "." : "");
+    snprintf(s->pk_prefix, sizeof(s->pk_prefix), "%.32s%spk", ns, n ? "." : "");
+    snprintf(s->live_prefix, sizeof(s->live_prefix), "%.32s%spr", ns, n ? "." : "");
+    snprintf(s->bucket_prefix, sizeof(s->bucket_prefix), "parley_%.32s%s", ns, n ? "_" : "");
+    return true;
 }
 
 static void nt_close(struct store *base);
@@ -520,6 +581,7 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
                    uint64_t *max_seq, char *err, size_t cap)
 {
     struct nats_store *s = calloc(1, sizeof(*s));
+    char dir_subject[96];
 
     *out = NULL;
     *max_seq = 0; /* the stream orders envelopes, not the relay */
@@ -540,8 +602,8 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
     }
     if (connect_to(s, where, err, cap) != 0 || ensure_layout(s, err, cap) != 0)
         goto fail;
-    if (natsConnection_Subscribe(&s->dir_sub, s->nc, "$KV.parley_directories.>", on_directory,
-                                 s) != NATS_OK) {
+    snprintf(dir_subject, sizeof(dir_subject), "$KV.%sdirectories.>", s->bucket_prefix);
+    if (natsConnection_Subscribe(&s->dir_sub, s->nc, dir_subject, on_directory, s) != NATS_OK) {
         snprintf(err, cap, "cannot watch the directories");
         goto fail;
     }
@@ -577,6 +639,9 @@ static void nt_close(struct store *base)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
     }
+    /* Closed first: no message or event is delivered to this store after. */
+    if (s->nc != NULL)
+        natsConnection_Close(s->nc);
     if (s->watched.buckets != NULL) {
         map_sweep(&s->watched, drop_watch, NULL);
         map_free(&s->watched);
@@ -587,10 +652,14 @@ static void nt_close(struct store *base)
     kvStore_Destroy(s->erasure);
     kvStore_Destroy(s->meta);
     jsCtx_Destroy(s->js);
-    if (s->nc != NULL) {
-        natsConnection_Close(s->nc);
-        natsConnection_Destroy(s->nc);
-    }
+    natsConnection_Destroy(s->nc);
+    /*
+     * libnats calls back on threads of its own (connection events,
+     * subscriptions) that may still run after the close: the library is
+     * torn down, waiting for them, before the store they point to goes.
+     * The relay opens one store per process.
+     */
+    nats_CloseAndWait(5000);
     store_batch_free(&s->work);
     store_batch_free(&s->done);
     for (size_t i = 0; i < s->n_rows; i++)
@@ -791,4 +860,5 @@ const struct store_ops store_nats_ops = {
     .watch = nt_watch,
     .take_notice = nt_take_notice,
     .reachable = nt_reachable,
+    .quiet = nt_quiet,
 };

@@ -16,8 +16,6 @@
 #include "map.h"
 #include "store.h"
 
-#define NATS_ENV_STREAM "PARLEY_ENV_0"
-#define NATS_PREKEY_STREAM "PARLEY_PREKEYS"
 /* What precedes the sealed bytes in a stored envelope: ids and arrival time. */
 #define NATS_ENV_HEAD (16 + 16 + 32 + 8)
 /* Envelope ids remembered from fetches, for deleting by sequence. */
@@ -41,6 +39,13 @@ struct nats_store {
     jsCtx *js;
     kvStore *dirs, *medium, *erasure, *meta;
     int replicas;
+    /*
+     * Names: streams, subject prefixes (pe.0, pk, pr) and buckets, each
+     * under the namespace of nats://HOSTS/NAMESPACE when one is given, so
+     * that several relay clusters can share one NATS cluster.
+     */
+    char env_stream[64], pk_stream[64], env_prefix[48], pk_prefix[48], live_prefix[48];
+    char bucket_prefix[48];
     struct store_params params;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -53,6 +58,7 @@ struct nats_store {
     void *audit_arg;
     /* Under lock: reachability, the stream's size, notices for the loop. */
     bool reachable, notice_all, directories;
+    bool quiet;                   /* the loop is going: no more wakes */
     natsSubscription *dir_sub;
     uint64_t bytes;
     uint8_t (*notices)[32];
@@ -62,6 +68,9 @@ struct nats_store {
     /* The worker's. */
     struct nats_seq seqs[NATS_SEQ_CACHE];
     uint8_t indexed[4096][32];    /* erasure index entries written lately (hashes) */
+    /* This node's latest inserts: the relay's seq and the stream's (erasure cutoffs). */
+    struct { uint64_t relay, stream; } inserted[NATS_SEQ_CACHE];
+    size_t n_inserted;
     char failure[128];
     /* Under lock: the audit outbox (this node's, in memory) and its last kept position. */
     struct nats_outbox_row *rows;

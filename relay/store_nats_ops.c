@@ -125,12 +125,12 @@ int64_t nats_subject_count(struct nats_store *s, const char *stream, const char 
     return n;
 }
 
-static void env_subject(const uint8_t recipient[32], char out[80])
+static void env_subject(const struct nats_store *s, const uint8_t recipient[32], char out[128])
 {
     char hex[65];
 
     nats_hex(recipient, 32, hex);
-    snprintf(out, 80, "pe.0.%s", hex);
+    snprintf(out, 128, "%s.%s", s->env_prefix, hex);
 }
 
 /* Whether the code is JetStream's "no such message" (deleted meanwhile) or success. */
@@ -211,7 +211,7 @@ static int insert(struct nats_store *s, struct store_op *op)
 {
     size_t len = NATS_ENV_HEAD + op->env.sealed_len;
     uint8_t *body = malloc(len);
-    char subject[80], id[33], key[80];
+    char subject[128], id[33], key[80];
     jsPubOptions po;
     jsPubAck *pa = NULL;
     jsErrCode code = 0;
@@ -224,7 +224,7 @@ static int insert(struct nats_store *s, struct store_op *op)
     memcpy(body + 32, op->reply_to, 32);
     put_be64(body + 64, op->env.stored_at);
     memcpy(body + NATS_ENV_HEAD, op->env.sealed, op->env.sealed_len);
-    env_subject(op->env.recipient, subject);
+    env_subject(s, op->env.recipient, subject);
     nats_hex(op->env.envelope_id, 16, id);
     jsPubOptions_Init(&po);
     po.MsgId = id;
@@ -240,6 +240,8 @@ static int insert(struct nats_store *s, struct store_op *op)
         return -1;
     }
     op->inserted = !pa->Duplicate;
+    s->inserted[s->n_inserted % NATS_SEQ_CACHE].relay = op->env.seq;
+    s->inserted[s->n_inserted++ % NATS_SEQ_CACHE].stream = pa->Sequence;
     jsPubAck_Destroy(pa);
     /* Where the sender's and the conversation's envelopes went, for erasure. */
     index_key('s', op->reply_to, 32, key);
@@ -256,15 +258,15 @@ static struct nats_seq *seq_slot(struct nats_store *s, const uint8_t envelope_id
 
 static int fetch(struct nats_store *s, struct store_op *op)
 {
-    char subject[80];
+    char subject[128];
     uint64_t after = op->cutoff, bytes = 0;
 
-    env_subject(op->env.recipient, subject);
+    env_subject(s, op->env.recipient, subject);
     while (op->n_envs < op->limit && (op->n_envs == 0 || bytes < op->max_bytes)) {
         uint8_t *msg = NULL;
         size_t len = 0;
         uint64_t at = 0;
-        int rc = nats_next(s, NATS_ENV_STREAM, subject, after, &msg, &len, &at);
+        int rc = nats_next(s, s->env_stream, subject, after, &msg, &len, &at);
         struct store_env *e;
         struct nats_seq *slot;
 
@@ -357,15 +359,15 @@ static int delete_one(struct nats_store *s, struct store_op *op)
     } else {
         /* Not fetched lately here: looked for on the recipient's subject. */
         struct found f = {op->env.envelope_id, 0, 0};
-        char subject[80];
+        char subject[128];
 
-        env_subject(op->env.recipient, subject);
-        if ((rc = walk(s, NATS_ENV_STREAM, subject, match_id, &f)) <= 0)
+        env_subject(s, op->env.recipient, subject);
+        if ((rc = walk(s, s->env_stream, subject, match_id, &f)) <= 0)
             return rc; /* gone already (another node deleted it, or it expired) */
         seq = f.seq;
         bytes = f.bytes;
     }
-    rc = removed(s, js_DeleteMsg(s->js, NATS_ENV_STREAM, seq, NULL, &code), code, "delete");
+    rc = removed(s, js_DeleteMsg(s->js, s->env_stream, seq, NULL, &code), code, "delete");
     if (rc < 0)
         return -1;
     op->deleted = (uint32_t)rc;
@@ -401,7 +403,7 @@ static int erase_one(struct nats_store *s, uint8_t **msg, size_t len, uint64_t s
         return 1;
     if (len < NATS_ENV_HEAD || !(e->all || erased_by(*msg, e->op)))
         return 0;
-    rc = removed(s, js_EraseMsg(s->js, NATS_ENV_STREAM, seq, NULL, &code), code, "erase");
+    rc = removed(s, js_EraseMsg(s->js, s->env_stream, seq, NULL, &code), code, "erase");
     if (rc < 0)
         return -1;
     e->op->deleted += (uint32_t)rc;
@@ -413,10 +415,10 @@ static int erase_subject(struct nats_store *s, struct store_op *op, const uint8_
                          bool all, uint64_t cutoff)
 {
     struct erasing e = {op, all, cutoff};
-    char subject[80];
+    char subject[128];
 
-    env_subject(recipient, subject);
-    return walk(s, NATS_ENV_STREAM, subject, erase_one, &e) < 0 ? -1 : 0;
+    env_subject(s, recipient, subject);
+    return walk(s, s->env_stream, subject, erase_one, &e) < 0 ? -1 : 0;
 }
 
 /* The recipients listed under an index key (malloc'd, 32 bytes each); the key is then removed. */
@@ -449,8 +451,9 @@ static int index_take(struct nats_store *s, const char *key, uint8_t **list, siz
 /*
  * The whole erasure in one step: everything stored to the customer, and
  * every envelope from it or in its listed conversations on the subjects
- * the index names, up to the stream's last sequence when the step begins
- * (what the customer sends after survives).
+ * the index names, up to the stream's last sequence before the first
+ * envelope this node stored after the request (the relay's cutoff is its
+ * own numbering of arrivals): what the customer sends after survives.
  */
 static int erase_step(struct nats_store *s, struct store_op *op)
 {
@@ -461,12 +464,16 @@ static int erase_step(struct nats_store *s, struct store_op *op)
     jsStreamInfo *si = NULL;
     int rc = 0;
 
-    if (js_GetStreamInfo(&si, s->js, NATS_ENV_STREAM, NULL, NULL) != NATS_OK) {
+    if (js_GetStreamInfo(&si, s->js, s->env_stream, NULL, NULL) != NATS_OK) {
         snprintf(s->failure, sizeof(s->failure), "erase: %s", nats_GetLastError(NULL));
         return -1;
     }
     cutoff = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
+    /* What this node stored after the request (the relay's seq past op->cutoff) survives. */
+    for (size_t i = 0; i < NATS_SEQ_CACHE && i < s->n_inserted; i++)
+        if (s->inserted[i].relay > op->cutoff && s->inserted[i].stream <= cutoff)
+            cutoff = s->inserted[i].stream - 1;
     index_key('s', op->env.recipient, 32, key);
     rc = index_take(s, key, &list, &n);
     for (size_t i = 0; rc == 0 && i + 16 <= op->blob_len; i += 16) {
@@ -518,12 +525,12 @@ static int directory_put(struct nats_store *s, struct store_op *op)
     return 0;
 }
 
-static void prekey_subject(const uint8_t owner[32], char out[80])
+static void prekey_subject(const struct nats_store *s, const uint8_t owner[32], char out[128])
 {
     char hex[65];
 
     nats_hex(owner, 32, hex);
-    snprintf(out, 80, "pk.%s", hex);
+    snprintf(out, 128, "%s.%s", s->pk_prefix, hex);
 }
 
 static int medium_put(struct nats_store *s, const char *key, const struct store_prekey *p)
@@ -557,15 +564,15 @@ static int medium_put(struct nats_store *s, const char *key, const struct store_
 
 static int prekey_publish(struct nats_store *s, struct store_op *op)
 {
-    char subject[80], key[65];
+    char subject[128], key[65];
     int64_t have = 0;
     uint64_t one_time = 0;
 
-    prekey_subject(op->env.recipient, subject);
+    prekey_subject(s, op->env.recipient, subject);
     nats_hex(op->env.recipient, 32, key);
     for (size_t i = 0; i < op->n_prekeys; i++)
         one_time += !op->prekeys[i].medium;
-    if (!op->replace && (have = nats_subject_count(s, NATS_PREKEY_STREAM, subject)) < 0)
+    if (!op->replace && (have = nats_subject_count(s, s->pk_stream, subject)) < 0)
         return -1;
     if ((uint64_t)have + one_time > op->limit) {
         op->refused = true;
@@ -575,7 +582,7 @@ static int prekey_publish(struct nats_store *s, struct store_op *op)
         jsOptions o;
         jsOptions_Init(&o);
         o.Stream.Purge.Subject = subject;
-        if (js_PurgeStream(s->js, NATS_PREKEY_STREAM, &o, NULL) != NATS_OK ||
+        if (js_PurgeStream(s->js, s->pk_stream, &o, NULL) != NATS_OK ||
             (kvStore_Delete(s->medium, key) != NATS_OK)) {
             snprintf(s->failure, sizeof(s->failure), "prekeys: %s", nats_GetLastError(NULL));
             return -1;
@@ -607,7 +614,7 @@ static int claim_prekey(struct nats_store *s, uint8_t **msg, size_t len, uint64_
     op->one_time_left = true;
     if (!op->allow_one_time)
         return 1;
-    rc = removed(s, js_DeleteMsg(s->js, NATS_PREKEY_STREAM, seq, NULL, &code), code, "prekey");
+    rc = removed(s, js_DeleteMsg(s->js, s->pk_stream, seq, NULL, &code), code, "prekey");
     if (rc == 1) {
         op->blob = *msg;
         op->blob_len = len;
@@ -620,10 +627,10 @@ static int claim_prekey(struct nats_store *s, uint8_t **msg, size_t len, uint64_
 /* One of the owner's one-time prekeys, removed as it is handed out. */
 static int take_one_time(struct nats_store *s, struct store_op *op)
 {
-    char subject[80];
+    char subject[128];
 
-    prekey_subject(op->env.recipient, subject);
-    return walk(s, NATS_PREKEY_STREAM, subject, claim_prekey, op) < 0 ? -1 : 0;
+    prekey_subject(s, op->env.recipient, subject);
+    return walk(s, s->pk_stream, subject, claim_prekey, op) < 0 ? -1 : 0;
 }
 
 static int prekey_take(struct nats_store *s, struct store_op *op)
@@ -658,7 +665,7 @@ static int prekey_take(struct nats_store *s, struct store_op *op)
 
 int nats_run_op(struct nats_store *s, struct store_op *op)
 {
-    char subject[80];
+    char subject[128];
     int64_t n;
 
     switch (op->kind) {
@@ -679,13 +686,14 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
     case STORE_PREKEY_TAKE:
         return prekey_take(s, op);
     case STORE_PREKEY_COUNT:
-        prekey_subject(op->env.recipient, subject);
-        if ((n = nats_subject_count(s, NATS_PREKEY_STREAM, subject)) < 0)
+        prekey_subject(s, op->env.recipient, subject);
+        if ((n = nats_subject_count(s, s->pk_stream, subject)) < 0)
             return -1;
         op->count = (uint64_t)n;
         return 0;
     case STORE_PROBE:
-        n = nats_subject_count(s, NATS_ENV_STREAM, "pe.0.none");
+        snprintf(subject, sizeof(subject), "%s.none", s->env_prefix);
+        n = nats_subject_count(s, s->env_stream, subject);
         return n < 0 ? -1 : 0;
     default:
         return 0;

@@ -3,6 +3,7 @@
  * Children get PR_SET_PDEATHSIG so a test killed by the harness's timeout
  * does not leave a relay behind.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -158,6 +159,22 @@ int relay_start(struct relay_proc *r, const char *bin, const char *dir, const ch
     argv[n++] = r->port_file;
     argv[n++] = "--db";
     argv[n++] = r->db;
+    if (getenv("PARLEY_TEST_STORE") != NULL) {
+        /* The relay suite on another store: its own namespace per test directory, the audit log
+         * where it would be beside the database. */
+        const char *base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
+        size_t len = strlen(base), at = len > 32 ? len - 32 : 0;
+        int k = snprintf(r->store, sizeof(r->store), "%s/", getenv("PARLEY_TEST_STORE"));
+
+        for (size_t i = at; i < len && k > 0 && (size_t)k + 1 < sizeof(r->store); i++)
+            r->store[k++] = (char)(isalnum((unsigned char)base[i]) ? base[i] : '_');
+        r->store[k > 0 ? k : 0] = '\0';
+        snprintf(r->audit, sizeof(r->audit), "%s.audit", r->db);
+        argv[n++] = "--store";
+        argv[n++] = r->store;
+        argv[n++] = "--audit-log";
+        argv[n++] = r->audit;
+    }
     for (size_t i = 0; args != NULL && args[i] != NULL && n + 1 < MAX_ARGS; i++)
         argv[n++] = args[i];
     argv[n] = NULL;

@@ -23,6 +23,8 @@ struct relay_proc {
     char db[320];
     char log[320];
     char port_file[320];
+    char store[400];      /* --store, when $PARLEY_TEST_STORE names another store */
+    char audit[340];
     const char *bin;
 };
 
@@ -41,6 +43,9 @@ void child_redirect(const char *log, pid_t parent);
  * Starts bin with --port 0 --port-file --db in dir and the extra args
  * (NULL-terminated, may be NULL), stderr appended to dir/relay.log. Waits
  * at most 15 s for the port file. 0, or -1 (the process is then ended).
+ * With $PARLEY_TEST_STORE (e.g. nats://127.0.0.1:4222) the relay also gets
+ * --store $PARLEY_TEST_STORE/<a namespace of this directory's own> and
+ * --audit-log <db>.audit: the relay suite on another store.
  */
 int relay_start(struct relay_proc *r, const char *bin, const char *dir, const char *const *args);
 
