@@ -75,6 +75,7 @@ struct conn {
     uint8_t msg_opcode;
     uint64_t frame_started_ms;           /* 0: no frame in progress */
     uint64_t last_rx_ms, opened_ms;
+    uint64_t authed_at_ms;               /* Unix ms of authentication (replacement across nodes) */
     size_t rx_after_close;               /* bytes received once closing */
     bool ping_sent;
     /* Send side: frames queued after LWS_PRE bytes of headroom; the first tx_off are sent. */

@@ -268,6 +268,7 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     }
     old = slot->ptr;
     slot->ptr = c;
+    c->authed_at_ms = relay_now_ms();
     store_watch(r->store, c->routing, true);
     if (old != NULL && old != c) {
         old->authed = false; /* no longer the owner of the routing id */
@@ -535,11 +536,21 @@ void session_store_done(struct relay *r)
 static void session_store_notices(struct relay *r)
 {
     uint8_t routing[32];
+    uint64_t when = 0;
     int kind;
 
-    while ((kind = store_take_notice(r->store, routing)) != 0) {
+    while ((kind = store_take_notice(r->store, routing, &when)) != 0) {
         if (kind == 1) {
             delivery_notice(r, routing);
+            continue;
+        }
+        if (kind == 4) {
+            /* A newer connection with the same key, on another node, replaces this one. */
+            struct conn *c = session_online(r, routing);
+            if (c != NULL && c->authed && !c->closing && c->authed_at_ms <= when) {
+                delivery_stop(r, c);
+                conn_close(r, c, 4004, REJECT_unexpected, false);
+            }
             continue;
         }
         if (kind == 3) {

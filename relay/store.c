@@ -146,9 +146,9 @@ void store_watch(struct store *s, const uint8_t routing[32], bool on)
         s->ops->watch(s, routing, on);
 }
 
-int store_take_notice(struct store *s, uint8_t routing[32])
+int store_take_notice(struct store *s, uint8_t routing[32], uint64_t *when_ms)
 {
-    return s->ops->take_notice != NULL ? s->ops->take_notice(s, routing) : 0;
+    return s->ops->take_notice != NULL ? s->ops->take_notice(s, routing, when_ms) : 0;
 }
 
 bool store_reachable(struct store *s)

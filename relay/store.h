@@ -172,7 +172,7 @@ struct store_ops {
      * watched here.
      */
     void (*watch)(struct store *s, const uint8_t routing[32], bool on);
-    int (*take_notice)(struct store *s, uint8_t routing[32]);
+    int (*take_notice)(struct store *s, uint8_t routing[32], uint64_t *when_ms);
     bool (*reachable)(struct store *s);
     /* From now on the store must not call its wake function (the loop is going). */
     void (*quiet)(struct store *s);
@@ -258,13 +258,15 @@ int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *s
  * store_watch: this node holds (on) or no longer holds the connection of
  * routing. store_take_notice: 1 with a watched recipient for whom any
  * node stored envelopes since, 2 when every watched recipient must read
- * again (the store was out of reach), 3 when another node stored a brand
- * directory (store_load_directories reads them all), 0 when nothing is
- * left. Loop only.
+ * again (the store was out of reach), 3 when a node stored a brand
+ * directory (store_load_directories then gives those stored since the
+ * last call), 4 when a connection
+ * of routing authenticated on another node at *when_ms (Unix ms; an older
+ * one here is replaced), 0 when nothing is left. Loop only.
  */
 bool store_shared(const struct store *s);
 void store_watch(struct store *s, const uint8_t routing[32], bool on);
-int store_take_notice(struct store *s, uint8_t routing[32]);
+int store_take_notice(struct store *s, uint8_t routing[32], uint64_t *when_ms);
 /* Whether the store can take writes now (a shared store's quorum); any thread. */
 bool store_reachable(struct store *s);
 /* The loop is going: the store's own threads must not wake it any more (before it is gone). */

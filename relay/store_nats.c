@@ -280,6 +280,8 @@ static void *worker_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Notices from libnats's threads */
 
+static void on_claim(struct nats_store *s, const uint8_t routing[32], natsMsg *msg);
+
 static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     struct nats_store *s = closure;
@@ -289,11 +291,19 @@ static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
 
     (void)nc;
     (void)sub;
-    /* <live prefix>.<64 hex>.l */
+    /* <live prefix>.<64 hex>.l (a stored envelope) or .c (a connection's claim) */
     size_t n = strlen(s->live_prefix);
 
-    if (subj != NULL && strlen(subj) == n + 1 + 64 + 2 && strncmp(subj, s->live_prefix, n) == 0 &&
-        sodium_hex2bin(routing, 32, subj + n + 1, 64, NULL, NULL, NULL) == 0) {
+    if (subj == NULL || strlen(subj) != n + 1 + 64 + 2 || strncmp(subj, s->live_prefix, n) != 0 ||
+        sodium_hex2bin(routing, 32, subj + n + 1, 64, NULL, NULL, NULL) != 0) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    if (subj[n + 1 + 64 + 1] == 'c') {
+        on_claim(s, routing, msg);
+        return;
+    }
+    {
         pthread_mutex_lock(&s->lock);
         if (s->n_notices == s->cap_notices) {
             size_t cap = s->cap_notices ? s->cap_notices * 2 : 64;
@@ -336,27 +346,93 @@ static void on_disconnected(natsConnection *nc, void *closure)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Another node's connection of routing authenticated: data is its node id and the time. */
+static void on_claim(struct nats_store *s, const uint8_t routing[32], natsMsg *msg)
+{
+    const uint8_t *d = (const uint8_t *)natsMsg_GetData(msg);
+    bool queued = false;
+
+    if (natsMsg_GetDataLength(msg) == 24 && memcmp(d, s->node_id, 16) != 0) {
+        pthread_mutex_lock(&s->lock);
+        if (s->n_claims == s->cap_claims) {
+            size_t cap = s->cap_claims ? s->cap_claims * 2 : 16;
+            struct nats_claim *grown = realloc(s->claims, cap * sizeof(*grown));
+            if (grown != NULL) {
+                s->claims = grown;
+                s->cap_claims = cap;
+            }
+        }
+        if (s->n_claims < s->cap_claims) {
+            memcpy(s->claims[s->n_claims].routing, routing, 32);
+            s->claims[s->n_claims++].when_ms = nats_get_be64(d + 16);
+            queued = true;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    natsMsg_Destroy(msg);
+    if (queued)
+        wake_loop(s);
+}
+
 /* A directory was stored by some node: the loop reads them again. */
+/*
+ * A directory was stored by some node: the message on $KV.<bucket>.<hex
+ * brand id> carries the value itself (version, then the directory), which
+ * the loop takes (nt_load_directories) rather than read the bucket again,
+ * where a lagging replica could still answer with the older one.
+ */
 static void on_directory(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     struct nats_store *s = closure;
+    const char *subj = natsMsg_GetSubject(msg), *key = subj != NULL ? strrchr(subj, '.') : NULL;
+    int len = natsMsg_GetDataLength(msg);
+    struct nats_dir d = {.len = len > 8 ? (size_t)len - 8 : 0};
+    size_t blen = 0;
+    bool queued = false;
 
     (void)nc;
     (void)sub;
+    if (key != NULL && d.len > 0 &&
+        sodium_hex2bin((uint8_t *)d.brand, sizeof(d.brand) - 1, key + 1, strlen(key + 1), NULL,
+                       &blen, NULL) == 0 &&
+        (d.blob = malloc(d.len)) != NULL) {
+        d.brand[blen] = '\0';
+        d.version = nats_get_be64((const uint8_t *)natsMsg_GetData(msg));
+        memcpy(d.blob, natsMsg_GetData(msg) + 8, d.len);
+        pthread_mutex_lock(&s->lock);
+        if (s->n_dirs_new == s->cap_dirs_new) {
+            size_t cap = s->cap_dirs_new ? s->cap_dirs_new * 2 : 8;
+            struct nats_dir *grown = realloc(s->dirs_new, cap * sizeof(*grown));
+            if (grown != NULL) {
+                s->dirs_new = grown;
+                s->cap_dirs_new = cap;
+            }
+        }
+        if (s->n_dirs_new < s->cap_dirs_new) {
+            s->dirs_new[s->n_dirs_new++] = d;
+            s->directories = queued = true;
+            d.blob = NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+        free(d.blob);
+    }
     natsMsg_Destroy(msg);
-    pthread_mutex_lock(&s->lock);
-    s->directories = true;
-    pthread_mutex_unlock(&s->lock);
-    wake_loop(s);
+    if (queued)
+        wake_loop(s);
 }
 
-static int nt_take_notice(struct store *base, uint8_t routing[32])
+static int nt_take_notice(struct store *base, uint8_t routing[32], uint64_t *when_ms)
 {
     struct nats_store *s = (struct nats_store *)base;
     int kind = 0;
 
     pthread_mutex_lock(&s->lock);
-    if (s->directories) {
+    if (s->n_claims > 0) {
+        s->n_claims--;
+        memcpy(routing, s->claims[s->n_claims].routing, 32);
+        *when_ms = s->claims[s->n_claims].when_ms;
+        kind = 4;
+    } else if (s->directories) {
         s->directories = false;
         kind = 3;
     } else if (s->notice_all) {
@@ -398,6 +474,17 @@ static void nt_watch(struct store *base, const uint8_t routing[32], bool on)
         return;
     }
     natsSubscription_SetPendingLimits(e->ptr, -1, -1);
+    /* This node holds the connection now: an older one on another node is replaced (4004). */
+    {
+        uint8_t claim[24];
+        struct timespec now;
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        memcpy(claim, s->node_id, 16);
+        nats_put_be64(claim + 16, (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u);
+        snprintf(subject, sizeof(subject), "%s.%s.c", s->live_prefix, hex);
+        natsConnection_Publish(s->nc, subject, claim, sizeof(claim));
+    }
 }
 
 static bool nt_reachable(struct store *base)
@@ -596,6 +683,7 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
     s->params = *store_params();
     s->next_row = 1;
     s->reachable = true;
+    randombytes_buf(s->node_id, sizeof(s->node_id));
     if (map_init(&s->watched) != 0) {
         snprintf(err, cap, "out of memory");
         goto fail;
@@ -666,6 +754,10 @@ static void nt_close(struct store *base)
         free(s->rows[i].text);
     free(s->rows);
     free(s->notices);
+    free(s->claims);
+    for (size_t i = 0; i < s->n_dirs_new; i++)
+        free(s->dirs_new[i].blob);
+    free(s->dirs_new);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);
@@ -781,11 +873,32 @@ static int nt_load_quotas(struct store *base, store_quota_fn fn, void *arg)
     return 0; /* the stream counts per recipient itself */
 }
 
+/* At start, every stored directory; later, those stored since by any node (on_directory). */
 static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
 {
     struct nats_store *s = (struct nats_store *)base;
     kvKeysList keys = {NULL, 0};
-    natsStatus st = kvStore_Keys(&keys, s->dirs, NULL);
+    natsStatus st;
+
+    if (s->started) {
+        struct nats_dir *list;
+        size_t n;
+
+        pthread_mutex_lock(&s->lock);
+        list = s->dirs_new;
+        n = s->n_dirs_new;
+        s->dirs_new = NULL;
+        s->n_dirs_new = s->cap_dirs_new = 0;
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < n; i++) {
+            fn(arg, list[i].brand, list[i].version, list[i].blob, list[i].len);
+            free(list[i].blob);
+        }
+        free(list);
+        return 0;
+    }
+    s->started = true;
+    st = kvStore_Keys(&keys, s->dirs, NULL);
 
     if (st == NATS_NOT_FOUND)
         return 0;
@@ -800,11 +913,9 @@ static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
             sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, keys.Keys[i],
                            strlen(keys.Keys[i]), NULL, &blen, NULL) == 0) {
             const uint8_t *v = kvEntry_Value(e);
-            uint64_t version = 0;
+            uint64_t version = nats_get_be64(v);
 
             brand[blen] = '\0';
-            for (int k = 0; k < 8; k++)
-                version = version << 8 | v[k];
             fn(arg, brand, version, v + 8, (size_t)kvEntry_ValueLen(e) - 8);
         }
         kvEntry_Destroy(e);

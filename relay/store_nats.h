@@ -63,6 +63,20 @@ struct nats_store {
     uint64_t bytes;
     uint8_t (*notices)[32];
     size_t n_notices, cap_notices;
+    struct nats_claim {           /* connections authenticated on other nodes */
+        uint8_t routing[32];
+        uint64_t when_ms;
+    } * claims;
+    size_t n_claims, cap_claims;
+    uint8_t node_id[16];          /* random, tells this node's claims from others' */
+    struct nats_dir {             /* directories stored by any node, as their messages carry them */
+        char brand[65];
+        uint64_t version;
+        uint8_t *blob;
+        size_t len;
+    } * dirs_new;
+    size_t n_dirs_new, cap_dirs_new;
+    bool started;                 /* the start-up read of the directories is done */
     /* The loop's: subscriptions of the watched recipients (ptr: natsSubscription). */
     struct map watched;
     /* The worker's. */
@@ -80,6 +94,8 @@ struct nats_store {
 };
 
 void nats_hex(const uint8_t *p, size_t n, char *out);
+void nats_put_be64(uint8_t *p, uint64_t v);
+uint64_t nats_get_be64(const uint8_t *p);
 /* Runs one op on the worker thread: 0, or -1 when the store could not be reached. */
 int nats_run_op(struct nats_store *s, struct store_op *op);
 /*

@@ -27,13 +27,13 @@
 /* ------------------------------------------------------------------ */
 /* Reading from the leader */
 
-static void put_be64(uint8_t *p, uint64_t v)
+void nats_put_be64(uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
         p[i] = (uint8_t)v;
 }
 
-static uint64_t get_be64(const uint8_t *p)
+uint64_t nats_get_be64(const uint8_t *p)
 {
     uint64_t v = 0;
 
@@ -151,7 +151,7 @@ static int index_add(struct nats_store *s, const char *key, const uint8_t recipi
     uint8_t h[32], *slot;
 
     crypto_generichash(h, 32, (const uint8_t *)key, strlen(key), recipient, 32);
-    slot = s->indexed[get_be64(h) % (sizeof(s->indexed) / sizeof(s->indexed[0]))];
+    slot = s->indexed[nats_get_be64(h) % (sizeof(s->indexed) / sizeof(s->indexed[0]))];
     if (memcmp(slot, h, 32) == 0)
         return 0; /* written lately */
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -222,7 +222,7 @@ static int insert(struct nats_store *s, struct store_op *op)
     memcpy(body, op->env.envelope_id, 16);
     memcpy(body + 16, op->env.conversation_id, 16);
     memcpy(body + 32, op->reply_to, 32);
-    put_be64(body + 64, op->env.stored_at);
+    nats_put_be64(body + 64, op->env.stored_at);
     memcpy(body + NATS_ENV_HEAD, op->env.sealed, op->env.sealed_len);
     env_subject(s, op->env.recipient, subject);
     nats_hex(op->env.envelope_id, 16, id);
@@ -253,7 +253,7 @@ static int insert(struct nats_store *s, struct store_op *op)
 
 static struct nats_seq *seq_slot(struct nats_store *s, const uint8_t envelope_id[16])
 {
-    return &s->seqs[get_be64(envelope_id) % NATS_SEQ_CACHE];
+    return &s->seqs[nats_get_be64(envelope_id) % NATS_SEQ_CACHE];
 }
 
 static int fetch(struct nats_store *s, struct store_op *op)
@@ -286,7 +286,7 @@ static int fetch(struct nats_store *s, struct store_op *op)
         memcpy(e->envelope_id, msg, 16);
         memcpy(e->conversation_id, msg + 16, 16);
         memcpy(e->recipient, op->env.recipient, 32);
-        e->stored_at = get_be64(msg + 64);
+        e->stored_at = nats_get_be64(msg + 64);
         e->sealed_len = len - NATS_ENV_HEAD;
         memmove(msg, msg + NATS_ENV_HEAD, e->sealed_len);
         e->sealed = msg;
@@ -514,7 +514,7 @@ static int directory_put(struct nats_store *s, struct store_op *op)
     if (v == NULL)
         return -1;
     nats_hex((const uint8_t *)op->brand_id, strlen(op->brand_id), key);
-    put_be64(v, op->version);
+    nats_put_be64(v, op->version);
     memcpy(v + 8, op->blob, op->blob_len);
     st = kvStore_Put(NULL, s->dirs, key, v, (int)(8 + op->blob_len));
     free(v);
@@ -543,14 +543,14 @@ static int medium_put(struct nats_store *s, const char *key, const struct store_
         return -1;
     /* Only a newer medium-term prekey replaces the stored one. */
     if (kvStore_Get(&e, s->medium, key) == NATS_OK && kvEntry_ValueLen(e) >= 16 &&
-        get_be64(kvEntry_Value(e)) > p->created) {
+        nats_get_be64(kvEntry_Value(e)) > p->created) {
         kvEntry_Destroy(e);
         free(v);
         return 0;
     }
     kvEntry_Destroy(e);
-    put_be64(v, p->created);
-    put_be64(v + 8, p->expires);
+    nats_put_be64(v, p->created);
+    nats_put_be64(v + 8, p->expires);
     memcpy(v + 16, p->blob, p->len);
     st = kvStore_Put(NULL, s->medium, key, v, (int)(16 + p->len));
     free(v);
@@ -646,7 +646,7 @@ static int prekey_take(struct nats_store *s, struct store_op *op)
     nats_hex(op->env.recipient, 32, key);
     st = kvStore_Get(&e, s->medium, key);
     if (st == NATS_OK && kvEntry_ValueLen(e) > 16 &&
-        get_be64((const uint8_t *)kvEntry_Value(e) + 8) > op->cutoff) {
+        nats_get_be64((const uint8_t *)kvEntry_Value(e) + 8) > op->cutoff) {
         op->blob_len = (size_t)kvEntry_ValueLen(e) - 16;
         if ((op->blob = malloc(op->blob_len)) == NULL) {
             kvEntry_Destroy(e);

@@ -602,13 +602,31 @@ static void test_directory(void)
     cluster_end(&c);
 }
 
+/* A second connection with the same key, on the other node, replaces the first (close 4004). */
+static void test_replaced(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity();
+    wsc *first, *second;
+
+    cluster_start(&c, "cluster-replaced");
+    first = connect_as(&c, 0, x);
+    second = connect_as(&c, 1, x);
+    tk_expect_close(first, 4004, 5000, "the older connection, on the other node");
+    tk_roundtrip(second, x);
+    wsc_free(first);
+    wsc_free(second);
+    parley_identity_free(x);
+    cluster_end(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"across_nodes", test_across_nodes}, {"relay_killed", test_relay_killed},
         {"nats_killed", test_nats_killed},   {"store_down", test_store_down},
         {"erasure", test_erasure},           {"ttl", test_ttl},
-        {"directory", test_directory},
+        {"directory", test_directory},       {"replaced", test_replaced},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
