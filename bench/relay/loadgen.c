@@ -63,7 +63,7 @@ struct options {
     const struct proto *proto;
     enum workload workload;
     char host[64];
-    uint16_t port;
+    uint16_t port, rx_port;       /* rx_port: receivers' server (another relay node), 0: port */
     uint32_t pairs;
     uint32_t window;
     uint32_t idle;
@@ -291,9 +291,15 @@ static void flush_dirty(struct bench *b)
     }
 }
 
+/* The port a connection goes to: receivers may be on another relay node. */
+static uint16_t port_of(const struct bench *b, const struct conn *c)
+{
+    return c->role == ROLE_RECEIVER && b->opt.rx_port != 0 ? b->opt.rx_port : b->opt.port;
+}
+
 static int conn_open(struct bench *b, struct conn *c)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(b->opt.port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port_of(b, c))};
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     int one = 1;
 
@@ -333,12 +339,12 @@ static void connected(struct bench *b, struct conn *c)
     socklen_t len = sizeof err;
 
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-        bench_error(b, c, "connect to %s:%u: %s", b->opt.host, (unsigned)b->opt.port,
+        bench_error(b, c, "connect to %s:%u: %s", b->opt.host, (unsigned)port_of(b, c),
                     strerror(err ? err : errno));
         return;
     }
     c->state = ST_UPGRADE;
-    if (ws_request(&c->out, b->opt.host, b->opt.port, b->proto->subprotocol) != 0) {
+    if (ws_request(&c->out, b->opt.host, port_of(b, c), b->proto->subprotocol) != 0) {
         bench_error(b, c, "out of memory");
         return;
     }
@@ -866,6 +872,7 @@ static void usage(FILE *f)
     fputs("usage: parley-loadgen --proto nats|jetstream|mqtt|mqtt-qos1|parley --port N [options]\n"
           "  --workload capacity|latency|memory  (default capacity)\n"
           "  --host ADDR        IPv4 address of the server (default 127.0.0.1)\n"
+          "  --rx-port N        receivers connect to this port (another relay node)\n"
           "  --server-pid PID   read the server's CPU time and memory from /proc\n"
           "  --pairs N          sender/receiver pairs (default 100)\n"
           "  --window N         capacity: messages in flight per pair (default 16)\n"
@@ -905,7 +912,7 @@ static int parse_double(const char *s, double *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
     bool idle_set = false;
-    uint32_t port = 0, pid = 0;
+    uint32_t port = 0, rx_port = 0, pid = 0;
 
     memset(o, 0, sizeof *o);
     memcpy(o->host, "127.0.0.1", sizeof "127.0.0.1");
@@ -958,6 +965,8 @@ static int parse_options(int argc, char **argv, struct options *o)
                 memcpy(o->host, v, n + 1);
         } else if (strcmp(a, "--port") == 0) {
             bad = parse_u32(v, &port) != 0 || port == 0 || port > 65535;
+        } else if (strcmp(a, "--rx-port") == 0) {
+            bad = parse_u32(v, &rx_port) != 0 || rx_port == 0 || rx_port > 65535;
         } else if (strcmp(a, "--server-pid") == 0) {
             bad = parse_u32(v, &pid) != 0;
         } else if (strcmp(a, "--pairs") == 0) {
@@ -996,6 +1005,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         return -1;
     }
     o->port = (uint16_t)port;
+    o->rx_port = (uint16_t)rx_port;
     o->server_pid = (long)pid;
     if (!idle_set)
         o->idle = o->workload == WL_CAPACITY ? 0 : 5000;
