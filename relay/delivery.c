@@ -253,7 +253,8 @@ static void ack_sender(struct relay *r, const struct inflight *s)
  * Takes back the insert of an envelope its recipient c confirmed before
  * the batch holding it was handed over. True when nothing more is to be
  * done; false when a stored copy (an earlier send of the same envelope)
- * may still have to be deleted.
+ * may still have to be deleted: its sender has other envelopes to c
+ * stored or in the store's hands.
  */
 static bool take_back(struct relay *r, const struct conn *c, const struct inflight *s)
 {
@@ -263,11 +264,10 @@ static bool take_back(struct relay *r, const struct conn *c, const struct inflig
     if (op == NULL)
         return false;
     ack_sender(r, s);
-    left = quota_add(r, op->env.recipient, op->reply_to, -1, -(int64_t)op->env.sealed_len);
+    left = quota_unpend(r, op->reply_to, op->env.recipient, -1, -(int64_t)op->env.sealed_len);
     quota_settled(r, op->env.sealed_len);
     quota_refund(r, op->reply_to, op->env.sealed_len);
     session_sealed_release(r, &op->env); /* sealed NULL: dropped before the hand-over */
-    r->taken_back++;
     r->metrics.envelopes_acknowledged++;
     r->metrics.envelopes_unwritten++;
     return left == 0;
@@ -294,18 +294,18 @@ void delivery_compact(struct relay *r)
 {
     size_t n = 0;
 
-    if (r->taken_back == 0)
-        return;
     for (size_t i = 0; i < r->pending.n; i++) {
         struct store_op *op = &r->pending.ops[i];
-        if (op->kind == STORE_INSERT && op->env.sealed == NULL)
-            continue; /* owns nothing */
+        if (op->kind == STORE_INSERT) {
+            if (op->env.sealed == NULL)
+                continue; /* taken back: owns nothing */
+            quota_unpend(r, op->reply_to, op->env.recipient, 0, 0); /* to the store */
+        }
         if (n != i)
             r->pending.ops[n] = *op;
         n++;
     }
     r->pending.n = n;
-    r->taken_back = 0;
 }
 
 static int by_seq(const void *a, const void *b)
@@ -394,7 +394,7 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
     if (op == NULL) {
         struct store_env none = {.sealed = sealed, .sealed_len = env->sealed.len};
         session_sealed_release(r, &none);
-        quota_add(r, env->recipient.data, c->routing, -1, -(int64_t)env->sealed.len);
+        quota_unpend(r, c->routing, env->recipient.data, -1, -(int64_t)env->sealed.len);
         quota_refund(r, c->routing, env->sealed.len);
         quota_settled(r, env->sealed.len);
         metrics_reject(&r->metrics, REJECT_unavailable);

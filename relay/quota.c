@@ -65,6 +65,43 @@ uint64_t quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t s
     return account(&r->pairs, key, count, bytes);
 }
 
+/*
+ * A pair's envelopes admitted and still in the pending batch (not yet
+ * handed to the store), kept as a count in its entry's ptr. They are
+ * counted in its a too, so the entry lives as long as any is pending.
+ */
+static uint64_t pending_of(const struct map_entry *q)
+{
+    return (uint64_t)(uintptr_t)q->ptr;
+}
+
+static void pending_add(struct relay *r, const uint8_t key[32], int delta)
+{
+    struct map_entry *q = map_get(&r->pairs, key);
+
+    if (q != NULL && (delta > 0 || pending_of(q) > 0))
+        q->ptr = (void *)(uintptr_t)(pending_of(q) + (uint64_t)(int64_t)delta);
+}
+
+uint64_t quota_unpend(struct relay *r, const uint8_t sender[32], const uint8_t recipient[32],
+                      int64_t count, int64_t bytes)
+{
+    uint8_t key[32];
+    const struct map_entry *q;
+
+    if (sodium_is_zero(sender, 32))
+        return UINT64_MAX;
+    pair_key(sender, recipient, key);
+    pending_add(r, key, -1);
+    if (count != 0 || bytes != 0) {
+        account(&r->quotas, recipient, count, bytes);
+        r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+        account(&r->pairs, key, count, bytes);
+    }
+    q = map_get(&r->pairs, key);
+    return q != NULL ? q->a - pending_of(q) : 0;
+}
+
 void quota_removed(struct relay *r, const struct store_op *op)
 {
     for (size_t i = 0; i < op->n_expired; i++)
@@ -247,6 +284,7 @@ enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
         return QUOTA_SENDER;
     r->unsettled_bytes += len;
     quota_add(r, recipient, sender, 1, (int64_t)len);
+    pending_add(r, key, 1);
     return QUOTA_OK;
 }
 

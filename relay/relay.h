@@ -57,7 +57,6 @@ struct relay {
     struct store_batch done;
     uint64_t batches_submitted;          /* handed to the store; the pending batch is the next */
     uint64_t batches_done;               /* taken back from it */
-    size_t taken_back;                   /* inserts taken back from the pending batch */
     struct early_ack *early;             /* inserts in the store's hands, sender acked (delivery.c) */
     size_t n_early, cap_early;
     /* Reused per message (pool.h): output queues, delivery windows, envelopes' sealed bytes. */

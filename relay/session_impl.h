@@ -48,7 +48,7 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
 /* Envelopes were stored for recipient (by this node or another): its connection reads them. */
 void delivery_notice(struct relay *r, const uint8_t recipient[32]);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
-/* Drops from the pending batch the inserts taken back, before it is handed over. */
+/* Drops from the pending batch the inserts taken back; the rest are then the store's. */
 void delivery_compact(struct relay *r);
 /* A batch taken back from the store: its inserts whose senders were acknowledged early are not
  * acknowledged again. */
@@ -71,6 +71,13 @@ enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
  */
 uint64_t quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
                    int64_t count, int64_t bytes);
+/*
+ * An admitted envelope leaves the pending batch: handed to the store (count and bytes 0), or
+ * taken back (-1 and minus its size). Returns how many of the pair's envelopes are counted
+ * outside the pending batch: stored, or in the store's hands (UINT64_MAX: sender unknown).
+ */
+uint64_t quota_unpend(struct relay *r, const uint8_t sender[32], const uint8_t recipient[32],
+                      int64_t count, int64_t bytes);
 /* Releases what op (delete, expiry, erasure) removed from the store. */
 void quota_removed(struct relay *r, const struct store_op *op);
 /* Gives back to sender's budget an envelope that was not stored after all. */
