@@ -15,7 +15,8 @@
 /* Findings kept on the stack; a text with more is scanned again into the heap. */
 #define STACK_FINDINGS 32u
 
-static const char *const action_names[] = {"allow", "warn", "block", "redact"};
+/* By parley_scan_action value. */
+static const char *const action_names[] = {"allow", "warn", "block", "redact", "confirm"};
 
 /* What a category is, in the words shown before a send. */
 static const char *const category_words[PARLEY_SCAN_CATEGORY_COUNT] = {
@@ -32,6 +33,16 @@ static const char *const category_words[PARLEY_SCAN_CATEGORY_COUNT] = {
     [PARLEY_SCAN_EMAIL] = "an e-mail address",
     [PARLEY_SCAN_PHONE] = "a phone number",
 };
+
+void scanguard_policy_none(parley_scan_policy *p)
+{
+    memset(p, 0, sizeof(*p)); /* PARLEY_SCAN_ALLOW everywhere, no threshold, markers */
+}
+
+const char *scanguard_action_name(parley_scan_action a)
+{
+    return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+}
 
 void scanguard_policy_default(parley_scan_policy *p)
 {
@@ -90,7 +101,8 @@ int scanguard_policy_parse(parley_scan_policy *p, const char *spec, char *err, s
         }
         act = action_by_name(eq + 1, len - (size_t)(eq + 1 - item));
         if (act < 0) {
-            snprintf(err, err_cap, "unknown action \"%.*s\" for %.*s (allow, warn, block, redact)",
+            snprintf(err, err_cap,
+                     "unknown action \"%.*s\" for %.*s (allow, warn, confirm, block, redact)",
                      (int)(len - (size_t)(eq + 1 - item)), eq + 1, (int)(eq - item), item);
             return -1;
         }
@@ -141,6 +153,9 @@ parley_err scanguard_check(const parley_scan_policy *p, const char *text,
             break;
         case PARLEY_SCAN_REDACT:
             r->redact |= SCANGUARD_BIT(found[i].category);
+            break;
+        case PARLEY_SCAN_CONFIRM:
+            r->confirm |= SCANGUARD_BIT(found[i].category);
             break;
         case PARLEY_SCAN_ALLOW:
             break;

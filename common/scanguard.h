@@ -21,20 +21,29 @@ struct scanguard_result {
     unsigned warn;   /* categories found whose action is WARN */
     unsigned block;  /* ... BLOCK */
     unsigned redact; /* ... REDACT (replaced in redacted) */
+    unsigned confirm; /* ... CONFIRM: the person must confirm them explicitly */
     char *redacted;  /* REDACTED: the text to send instead; NULL otherwise */
     size_t redacted_len;
 };
 
 /*
- * The clients' default: warn for the special categories and for card,
+ * parley-agent's default: warn for the special categories and for card,
  * IBAN and NIR; allow e-mail addresses and phone numbers, which customers
  * give on purpose to be called back. Markers ("[card]") when redacting.
+ * (parley-customer starts from the library's customer default,
+ * parley_scan_policy_default(), as the support widget does.)
  */
 void scanguard_policy_default(parley_scan_policy *p);
 
+/* A policy that allows everything: what --guard of `parley-keys brand directory` starts from. */
+void scanguard_policy_none(parley_scan_policy *p);
+
+/* "allow", "warn", "confirm", "block" or "redact"; "?" out of range. */
+const char *scanguard_action_name(parley_scan_action a);
+
 /*
  * Applies spec, "CATEGORY=ACTION[,CATEGORY=ACTION...]" with the category
- * names of parley/scan.h and the actions allow, warn, block, redact, on
+ * names of parley/scan.h and the actions allow, warn, confirm, block, redact, on
  * top of *p. On an unknown category or action, an empty item or a
  * missing '=', writes one line into err, leaves *p unchanged and
  * returns -1; 0 otherwise.

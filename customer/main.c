@@ -105,11 +105,14 @@ static void usage(FILE *f)
             "  --timeout SECONDS      bound on every wait (default 30)\n"
             "  --guard POLICY         what to do when a message looks sensitive, as\n"
             "                         CATEGORY=ACTION,... (repeatable); actions allow, warn,\n"
-            "                         block, redact; categories health, religion, politics,\n"
-            "                         union, ethnicity, sexual_orientation, biometric, card,\n"
-            "                         iban, nir, email, phone. Default: warn for all but\n"
-            "                         email and phone, which are allowed. Checked on this\n"
-            "                         device only; a warning asks before sending.\n"
+            "                         confirm, block, redact; categories health, religion,\n"
+            "                         politics, union, ethnicity, sexual_orientation,\n"
+            "                         biometric, card, iban, nir, email, phone. Default, as\n"
+            "                         the support widget's: redact card, iban and nir, warn\n"
+            "                         for the special categories, allow email and phone.\n"
+            "                         The brand's signed policy applies where it is\n"
+            "                         stricter. Checked on this device only; a warning asks\n"
+            "                         before sending.\n"
             "\n"
             "Commands while chatting: /close, /quit, /help. Lines starting with '//' send\n"
             "the text with one '/' removed.\n"
@@ -163,7 +166,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->queue = "support";
     o->timeout_s = 30;
-    scanguard_policy_default(&o->guard);
+    parley_scan_policy_default(&o->guard); /* the library's customer default, as the widget's */
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
         case 'r':
@@ -603,11 +606,16 @@ static int guard_send(parley_client *client, struct chat *c, const struct option
                       struct input *in, int *script_answer, const char *text)
 {
     struct scanguard_result r;
+    parley_scan_policy policy;
     const char *out = text;
     char what[512];
     enum guard_answer answer;
     int rc = 0;
-    parley_err err = scanguard_check(&o->guard, text, &r);
+    parley_err err = parley_client_scan_policy(client, &o->guard, &policy);
+
+    /* The brand's signed policy where it is stricter than this client's own. */
+    if (err == PARLEY_OK)
+        err = scanguard_check(&policy, text, &r);
 
     if (err != PARLEY_OK) {
         chat_status(c, "not sent: the message could not be checked for sensitive data (%s)",
@@ -623,7 +631,7 @@ static int guard_send(parley_client *client, struct chat *c, const struct option
     }
     if (r.verdict == PARLEY_SCAN_REDACTED)
         out = r.redacted;
-    if (r.warn != 0) {
+    if ((r.warn | r.confirm) != 0) {
         const char *shown = script_answer == NULL ? " "
                             : *script_answer      ? " y (script)"
                                                   : " n (script)";
@@ -631,7 +639,7 @@ static int guard_send(parley_client *client, struct chat *c, const struct option
         chat_guard(c, script_answer != NULL,
                    "this message contains what looks like %s \xe2\x80\x94 send anyway? "
                    "[y/N/e(dit)]%s",
-                   scanguard_describe(r.warn, what, sizeof(what)), shown);
+                   scanguard_describe(r.warn | r.confirm, what, sizeof(what)), shown);
         if (script_answer != NULL) {
             answer = *script_answer ? GUARD_YES : GUARD_NO;
             *script_answer = 0;

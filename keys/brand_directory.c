@@ -25,16 +25,19 @@
 #include "describe.h"
 #include "files.h"
 #include "keyfile.h"
+#include "scanguard.h"
 #include "util.h"
 
 #define CMD "brand directory"
 #define MAX_VALID_DAYS 365u
+#define MAX_RETENTION_DAYS 36500u
 
 static const char usage[] =
     "Usage: parley-keys brand directory --key brand.key --out directory.dir\n"
     "           --notice notice.txt --notice-version N --purpose P[=TEXT]...\n"
     "           [--optional-purpose P[=TEXT]]...\n"
     "           [--revocations revoked.list] [--queue NAME=agent1,agent2]...\n"
+    "           [--guard CATEGORY=ACTION,...] [--history-days N] [--legal-hold-days N]\n"
     "           [--version N] [--valid-days N] [--force]\n"
     "           [--passphrase-file FILE | --passphrase-env VAR]\n"
     "           CERT...\n"
@@ -53,6 +56,15 @@ static const char usage[] =
     "                          each is asked separately (repeatable)\n"
     "  --keep-on-erasure       the brand must keep conversations whose customer asks for\n"
     "                          erasure: agents' clients mark them instead of deleting\n"
+    "  --legal-hold-days N     ... and keep them N days after the request, then delete\n"
+    "                          them (implies --keep-on-erasure; default: as long as the\n"
+    "                          history retention)\n"
+    "  --guard POLICY          the brand's sensitive-data policy, CATEGORY=ACTION,...\n"
+    "                          (repeatable): actions allow, warn, confirm, redact, block\n"
+    "                          on the categories of parley-scan; every client applies\n"
+    "                          the stricter of this and its own (default: none)\n"
+    "  --history-days N        devices keep message history at most N days (default\n"
+    "                          180), counted from when each device received a message\n"
     "  --revocations FILE      the brand's revocation list to embed\n"
     "  --queue NAME=IDS        a queue and its agent ids, comma-separated (repeatable)\n"
     "  --version N             directory version (default: the version in --out plus 1\n"
@@ -65,10 +77,11 @@ static const char usage[] =
 
 struct dir_opts {
     const char *key, *out, *notice, *revocations;
-    uint64_t notice_version, version, valid_days;
+    uint64_t notice_version, version, valid_days, history_days, legal_hold_days;
     int have_notice_version, force, keep_on_erasure;
     const char **purpose_args, **queue_args;
     int *purpose_optional;
+    parley_scan_policy guard;
     size_t n_purposes, n_queues, n_certs;
     char **cert_paths;
     struct passphrase_source pass;
@@ -121,6 +134,24 @@ static int parse_option(int c, char **argv, struct dir_opts *o)
     case OPT_KEEP_ON_ERASURE:
         o->keep_on_erasure = 1;
         return 0;
+    case OPT_GUARD: {
+        char why[256];
+
+        if (scanguard_policy_parse(&o->guard, optarg, why, sizeof(why)) != 0)
+            return cli_usage_error(CMD, "--guard: %s", why);
+        return 0;
+    }
+    case OPT_HISTORY_DAYS:
+    case OPT_LEGAL_HOLD_DAYS: {
+        const char *name = c == OPT_HISTORY_DAYS ? "--history-days" : "--legal-hold-days";
+        uint64_t *days = c == OPT_HISTORY_DAYS ? &o->history_days : &o->legal_hold_days;
+
+        if (cli_u64(CMD, name, optarg, days) != 0)
+            return KEYS_EXIT_USAGE;
+        if (*days == 0 || *days > MAX_RETENTION_DAYS)
+            return cli_usage_error(CMD, "%s must be between 1 and %u", name, MAX_RETENTION_DAYS);
+        return 0;
+    }
     case OPT_REVOCATIONS:
         o->revocations = optarg;
         return 0;
@@ -159,6 +190,9 @@ static int parse(int argc, char **argv, struct dir_opts *o)
         {"purpose", required_argument, NULL, OPT_PURPOSE},
         {"optional-purpose", required_argument, NULL, OPT_OPTIONAL_PURPOSE},
         {"keep-on-erasure", no_argument, NULL, OPT_KEEP_ON_ERASURE},
+        {"legal-hold-days", required_argument, NULL, OPT_LEGAL_HOLD_DAYS},
+        {"guard", required_argument, NULL, OPT_GUARD},
+        {"history-days", required_argument, NULL, OPT_HISTORY_DAYS},
         {"revocations", required_argument, NULL, OPT_REVOCATIONS},
         {"queue", required_argument, NULL, OPT_QUEUE},
         {"version", required_argument, NULL, OPT_VERSION},
@@ -520,6 +554,10 @@ static int run(const struct dir_opts *o)
         .expires_at =
             now + (o->valid_days != 0 ? o->valid_days : PARLEY_DIRECTORY_DEFAULT_DAYS) * 86400u,
         .keep_on_erasure = o->keep_on_erasure,
+        .guard = &o->guard,
+        .history_days = (uint32_t)(o->history_days != 0 ? o->history_days
+                                                        : PARLEY_HISTORY_DEFAULT_DAYS),
+        .legal_hold_days = (uint32_t)o->legal_hold_days,
     };
     if (build_and_write(o, brand, &spec, replace, now) == 0)
         rc = KEYS_EXIT_OK;
@@ -535,6 +573,7 @@ int cmd_brand_directory(int argc, char **argv)
     int rc;
 
     memset(&o, 0, sizeof(o));
+    scanguard_policy_none(&o.guard);
     /* Each repeatable option takes at least one argv slot: argc bounds their count. */
     o.purpose_args = calloc((size_t)argc + 1, sizeof(*o.purpose_args));
     o.purpose_optional = calloc((size_t)argc + 1, sizeof(*o.purpose_optional));

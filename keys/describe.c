@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "scanguard.h"
 #include "util.h"
 
 void keys_print_keys(const uint8_t sign_pk[32], const uint8_t box_pk[32])
@@ -107,6 +108,40 @@ static void print_directory_expiry(uint64_t expires_at)
            expires_at);
 }
 
+/* The retention and legal hold the brand signed, as devices will apply them. */
+static void print_directory_retention(const parley_directory *d)
+{
+    uint32_t days = parley_directory_history_days(d), hold = parley_directory_legal_hold_days(d);
+
+    if (days != 0)
+        printf("history:      devices keep messages %" PRIu32 " days after receiving them\n", days);
+    else
+        printf("history:      not set (devices keep messages %u days unless set locally)\n",
+               PARLEY_HISTORY_DEFAULT_DAYS);
+    if (parley_directory_keep_on_erasure(d) && hold != 0)
+        printf("legal hold:   %" PRIu32 " days after an erasure request, then deleted\n", hold);
+    else if (parley_directory_keep_on_erasure(d))
+        printf("legal hold:   as long as the history retention, then deleted\n");
+}
+
+/* The categories the brand's guard policy does not allow, with their action. */
+static void print_directory_guard(const parley_directory *d)
+{
+    parley_scan_policy p;
+    int any = 0;
+
+    parley_directory_guard_policy(d, &p);
+    printf("guard:       ");
+    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++) {
+        if (p.action[c] == PARLEY_SCAN_ALLOW)
+            continue;
+        printf(" %s=%s", parley_scan_category_name((parley_scan_category)c),
+               scanguard_action_name(p.action[c]));
+        any = 1;
+    }
+    printf("%s\n", any ? "" : " (none: each client's own policy)");
+}
+
 void keys_print_directory(const parley_directory *d)
 {
     size_t np = parley_directory_purpose_count(d);
@@ -123,6 +158,8 @@ void keys_print_directory(const parley_directory *d)
     printf("on erasure:   %s\n", parley_directory_keep_on_erasure(d)
                                       ? "agents keep (marked): the brand must retain conversations"
                                       : "agents delete their copy");
+    print_directory_retention(d);
+    print_directory_guard(d);
     print_directory_agents(d);
     print_directory_queues(d);
 }

@@ -127,8 +127,13 @@ static int cmd_send(struct app *a, struct tui_conv *c, const char *text)
     struct scanguard_result r;
     char note[256];
     uint64_t seq = 0;
-    enum guard_decision d = guard_submit(&a->guard, c->id, text, &r, note, sizeof(note));
+    enum guard_decision d;
     parley_err err;
+
+    /* The brand's signed policy where it is stricter than the agent's own. */
+    if (parley_client_scan_policy(a->client, &a->guard.local, &a->guard.policy) != PARLEY_OK)
+        a->guard.policy = a->guard.local;
+    d = guard_submit(&a->guard, c->id, text, &r, note, sizeof(note));
 
     if (d == GUARD_HOLD) {
         scanguard_result_wipe(&r);
@@ -153,6 +158,8 @@ static int cmd_send(struct app *a, struct tui_conv *c, const char *text)
     }
     if (err == PARLEY_ESTATE)
         app_status(a, "not sent: %s", state_refusal(c));
+    else if (err == PARLEY_EPOLICY)
+        app_status(a, "not sent: the brand's policy refuses what this message contains");
     else if (err == PARLEY_EINVAL)
         app_status(a, "not sent: the message is not valid text or is too long");
     else

@@ -14,6 +14,7 @@
 void guard_init(struct guard *g, const parley_scan_policy *p)
 {
     memset(g, 0, sizeof(*g));
+    g->local = *p;
     g->policy = *p;
     randombytes_buf(g->key, sizeof(g->key));
 }
@@ -68,7 +69,7 @@ enum guard_decision guard_submit(struct guard *g, const uint8_t conv[16], const 
                  scanguard_names(r->block, names, sizeof(names)));
         return GUARD_HOLD;
     }
-    if (r->warn != 0) {
+    if ((r->warn | r->confirm) != 0) {
         mark_of(g, conv, text, mark);
         confirmed = g->pending && sodium_memcmp(mark, g->mark, sizeof(mark)) == 0;
         if (!confirmed) {
@@ -76,7 +77,7 @@ enum guard_decision guard_submit(struct guard *g, const uint8_t conv[16], const 
             memcpy(g->mark, mark, sizeof(mark));
             sodium_memzero(mark, sizeof(mark));
             snprintf(note, note_cap, "sensitive: %s \xe2\x80\x94 Enter again to send, Esc to edit",
-                     scanguard_names(r->warn, names, sizeof(names)));
+                     scanguard_names(r->warn | r->confirm, names, sizeof(names)));
             return GUARD_HOLD;
         }
         sodium_memzero(mark, sizeof(mark));

@@ -22,13 +22,18 @@ enum guard_decision {
 };
 
 struct guard {
-    parley_scan_policy policy;
+    parley_scan_policy local;  /* the agent's own (--guard) */
+    parley_scan_policy policy; /* what applies: the stricter of local and the brand's */
     int pending;      /* a warning is shown; Enter on the same text sends */
     uint8_t mark[32]; /* keyed hash of the conversation and the text warned about */
     uint8_t key[32];  /* random per run: the mark tells nothing about the text */
 };
 
-/* Starts with policy p (copied) and nothing pending. */
+/*
+ * Starts with policy p (copied) as both the agent's own and the one that
+ * applies, and nothing pending. The caller sets policy to the stricter
+ * of local and the brand's (parley_client_scan_policy) before each send.
+ */
 void guard_init(struct guard *g, const parley_scan_policy *p);
 /* Wipes the key and the mark. */
 void guard_free(struct guard *g);

@@ -14,9 +14,10 @@
 #      0600 under any umask; --withdraw-consent and the erase command
 #      get the relay's confirmation; the customer's own copy stays exportable;
 #   4. a wait that cannot end exits 3 once --timeout expires;
-#   6. the sensitive-data guard: a card number is held back on "no", sent
-#      on "yes", refused by --guard card=block and replaced by a marker
-#      with --guard card=redact; a bad --guard is a usage error.
+#   6. the sensitive-data guard: with --guard card=warn a card number is
+#      held back on "no", sent on "yes"; refused by --guard card=block;
+#      replaced by a marker by default (as the support widget does); a bad
+#      --guard is a usage error.
 # Usage: customer_test.sh PARLEY_RELAY PARLEY_KEYS PARLEY_CUSTOMER PARLEY_DEMO
 set -euo pipefail
 
@@ -337,7 +338,7 @@ echo_chat() {
 card="4970 1012 3456 7893" # Visa range, Luhn-valid
 card_digits=7893
 
-echo "== 6a. a card number: held back on no (the default answer), sent on yes"
+echo "== 6a. --guard card=warn: a card number held back on no (the default answer), sent on yes"
 echo_chat guardwarn "Hello, a question about a payment
 wait-agent
 wait-text echo: Hello, a question
@@ -350,7 +351,7 @@ wait-text echo: My card is $card
 guard-answer no
 Card again: $card
 bye
-expect-closed"
+expect-closed" --guard card=warn
 must_contain "$dir/guardwarn.out" \
   "!! this message contains what looks like a payment card number (card) — send anyway? [y/N/e(dit)] n (script)" \
   "!! this message contains what looks like a payment card number (card) — send anyway? [y/N/e(dit)] y (script)" \
@@ -376,14 +377,14 @@ must_contain "$dir/guardblock.out" \
 must_lack "$dir/guardblock.out" "): My card" "echo: My card"
 must_lack "$dir/guardblock.echo" "$card_digits"
 
-echo "== 6c. --guard card=redact: the marker is sent, not the digits"
+echo "== 6c. by default a card number is replaced by a marker: the digits never leave"
 echo_chat guardredact "Hello, a question about a payment
 wait-agent
 wait-text echo: Hello, a question
 My card is $card, thanks
 wait-text echo: My card is [card], thanks
 bye
-expect-closed" --guard card=redact,health=warn,email=allow
+expect-closed"
 must_contain "$dir/guardredact.out" "): My card is [card], thanks" \
   "* sent with a payment card number (card) replaced by a marker" \
   "] Agent Carol: echo: My card is [card], thanks"

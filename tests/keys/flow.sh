@@ -181,6 +181,24 @@ nok 2 "--valid-days must be between 1 and 365" brand directory "${dir_args[@]}" 
     --valid-days 366
 [ ! -e x.dir ] || fail "x.dir written despite the error"
 
+check "brand directory: the brand's guard policy, history retention and legal hold, signed"
+ok brand directory "${dir_args[@]}" --out policy.dir --guard card=block,iban=redact \
+    --guard health=confirm --history-days 30 --legal-hold-days 400
+ok verify policy.dir --brand brand.client
+expect_out "guard:        health=confirm card=block iban=redact"
+expect_out "history:      devices keep messages 30 days after receiving them"
+expect_out "legal hold:   400 days after an erasure request, then deleted"
+expect_out "on erasure:   agents keep (marked)"
+ok verify directory.dir --brand brand.client
+expect_out "guard:        (none: each client's own policy)"
+expect_out "history:      devices keep messages 180 days after receiving them"
+nok 2 "--guard: unknown action" brand directory "${dir_args[@]}" --out x.dir --guard card=shout
+nok 2 "--history-days must be between 1 and 36500" brand directory "${dir_args[@]}" --out x.dir \
+    --history-days 0
+nok 2 "--legal-hold-days must be between 1 and 36500" brand directory "${dir_args[@]}" \
+    --out x.dir --legal-hold-days 36501
+[ ! -e x.dir ] || fail "x.dir written despite the error"
+
 check "verify directory with the client pin lists each agent with its status"
 ok verify directory.dir --brand brand.client
 expect_out "OK directory of brand acme, version 11, 3 agents, 1 valid"

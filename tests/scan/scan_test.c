@@ -438,6 +438,64 @@ static void test_policy(void)
     }
 }
 
+/* CONFIRM sits between WARN and REDACT, and the stricter of two policies wins category by category. */
+static void test_stricter(void)
+{
+    const char *t = "Carte 4970 1012 3456 7893, j'ai du diab\xc3\xa8te, tel 06 12 34 56 78";
+    parley_scan_finding f[MAX];
+    parley_scan_policy brand, local, both;
+    parley_scan_verdict v;
+    char *red = NULL;
+    size_t rlen = 0, n = scan(t, f);
+
+    for (int c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        brand.action[c] = local.action[c] = PARLEY_SCAN_ALLOW;
+    brand.min_confidence = 80;
+    local.min_confidence = 0;
+    brand.mask = 0;
+    local.mask = '#';
+    brand.action[PARLEY_SCAN_HEALTH] = PARLEY_SCAN_CONFIRM;
+    brand.action[PARLEY_SCAN_CARD] = PARLEY_SCAN_REDACT;
+    brand.action[PARLEY_SCAN_PHONE] = PARLEY_SCAN_WARN;
+    local.action[PARLEY_SCAN_HEALTH] = PARLEY_SCAN_WARN;
+    local.action[PARLEY_SCAN_CARD] = PARLEY_SCAN_BLOCK;
+    local.action[PARLEY_SCAN_PHONE] = PARLEY_SCAN_CONFIRM;
+    CHECK_OK(parley_scan_policy_stricter(&both, &brand, &local));
+    CHECK(both.action[PARLEY_SCAN_HEALTH] == PARLEY_SCAN_CONFIRM);
+    CHECK(both.action[PARLEY_SCAN_CARD] == PARLEY_SCAN_BLOCK);
+    CHECK(both.action[PARLEY_SCAN_PHONE] == PARLEY_SCAN_CONFIRM);
+    CHECK(both.action[PARLEY_SCAN_IBAN] == PARLEY_SCAN_ALLOW);
+    CHECK(both.min_confidence == 0 && both.mask == '#');
+    /* The order of the arguments changes only the mask. */
+    CHECK_OK(parley_scan_policy_stricter(&both, &local, &brand));
+    CHECK(both.action[PARLEY_SCAN_CARD] == PARLEY_SCAN_BLOCK && both.mask == '#');
+    /* In place, and REDACT over CONFIRM over WARN. */
+    local.action[PARLEY_SCAN_CARD] = PARLEY_SCAN_CONFIRM;
+    CHECK_OK(parley_scan_policy_stricter(&local, &local, &brand));
+    CHECK(local.action[PARLEY_SCAN_CARD] == PARLEY_SCAN_REDACT);
+    CHECK(local.action[PARLEY_SCAN_HEALTH] == PARLEY_SCAN_CONFIRM);
+
+    /* A CONFIRM finding alone asks for the confirmation; REDACT decides over it. */
+    for (int c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        both.action[c] = PARLEY_SCAN_WARN;
+    both.action[PARLEY_SCAN_HEALTH] = PARLEY_SCAN_CONFIRM;
+    CHECK_OK(parley_scan_apply(&both, t, strlen(t), f, n, &red, &rlen, &v));
+    CHECK(v == PARLEY_SCAN_CONFIRM_NEEDED && red == NULL);
+    both.action[PARLEY_SCAN_CARD] = PARLEY_SCAN_REDACT;
+    both.mask = 0;
+    CHECK_OK(parley_scan_apply(&both, t, strlen(t), f, n, &red, &rlen, &v));
+    CHECK(v == PARLEY_SCAN_REDACTED && red != NULL);
+    parley_free(red, rlen);
+
+    /* Bad input changes nothing. */
+    both.action[3] = (parley_scan_action)5;
+    local.action[3] = PARLEY_SCAN_ALLOW;
+    CHECK_ERR(parley_scan_policy_stricter(&local, &both, &brand), PARLEY_EINVAL);
+    CHECK(local.action[3] == PARLEY_SCAN_ALLOW);
+    CHECK_ERR(parley_scan_policy_stricter(NULL, &brand, &brand), PARLEY_EINVAL);
+    CHECK_ERR(parley_scan_policy_stricter(&local, NULL, &brand), PARLEY_EINVAL);
+}
+
 int main(void)
 {
     test_names();
@@ -452,5 +510,6 @@ int main(void)
     test_random_texts();
     test_scan_api();
     test_policy();
+    test_stricter();
     return 0;
 }

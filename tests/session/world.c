@@ -30,7 +30,8 @@ uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, 
 static void build_directory(const parley_identity *brand, uint64_t version,
                             const uint8_t *const *certs, const size_t *lens, size_t n,
                             const char *const *support, size_t n_support, uint64_t expires_at,
-                            const uint8_t *revs, size_t revs_len, uint8_t **out, size_t *out_len)
+                            const uint8_t *revs, size_t revs_len,
+                            const parley_directory_spec *policy, uint8_t **out, size_t *out_len)
 {
     static const char *const vip[] = {"carol"};
     static const char *const purposes[] = {"support", "surveys", "marketing"};
@@ -60,6 +61,12 @@ static void build_directory(const parley_identity *brand, uint64_t version,
     spec.expires_at = expires_at;
     spec.revocations = revs;
     spec.revocations_len = revs_len;
+    if (policy != NULL) {
+        spec.keep_on_erasure = policy->keep_on_erasure;
+        spec.guard = policy->guard;
+        spec.history_days = policy->history_days;
+        spec.legal_hold_days = policy->legal_hold_days;
+    }
     CHECK_OK(parley_directory_build(brand, &spec, out, out_len));
 }
 
@@ -69,7 +76,7 @@ void world_directory(const struct world *w, uint64_t version, uint64_t expires_a
     static const char *const support[] = {"alice", "bob"};
 
     build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
-                    support, 2, expires_at, NULL, 0, out, out_len);
+                    support, 2, expires_at, NULL, 0, NULL, out, out_len);
 }
 
 void world_directory_revoking(const struct world *w, uint64_t version, uint64_t serial,
@@ -82,8 +89,17 @@ void world_directory_revoking(const struct world *w, uint64_t version, uint64_t 
     CHECK_OK(
         parley_revlist_build(w->brand, W_BRAND, 1, &serial, 1, W_T0 / 1000u, &revs, &revs_len));
     build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
-                    support, 2, 0, revs, revs_len, out, out_len);
+                    support, 2, 0, revs, revs_len, NULL, out, out_len);
     parley_free(revs, revs_len);
+}
+
+void world_directory_policy(const struct world *w, uint64_t version,
+                            const parley_directory_spec *policy, uint8_t **out, size_t *out_len)
+{
+    static const char *const support[] = {"alice", "bob"};
+
+    build_directory(w->brand, version, (const uint8_t *const *)w->certs, w->cert_lens, W_AGENTS,
+                    support, 2, 0, NULL, 0, policy, out, out_len);
 }
 
 void world_init(struct world *w)
@@ -103,16 +119,16 @@ void world_init(struct world *w)
                                  &w->cert_lens[i]);
         certs[i] = w->certs[i];
     }
-    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, &w->dir_v1,
+    build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, NULL, &w->dir_v1,
                     &w->dir_v1_len);
-    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, &w->dir_v2,
+    build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, NULL, &w->dir_v2,
                     &w->dir_v2_len);
     CHECK_OK(parley_identity_generate(&w->other_brand));
     CHECK_OK(parley_identity_generate(&w->impostor));
     w->impostor_cert = world_cert(w->other_brand, w->impostor, "alice", "Alice Martin", 100,
                                   &w->impostor_cert_len);
     certs[0] = w->impostor_cert;
-    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1, 0, NULL, 0,
+    build_directory(w->other_brand, 9, certs, &w->impostor_cert_len, 1, alice_only, 1, 0, NULL, 0, NULL,
                     &w->other_dir, &w->other_dir_len);
 }
 

@@ -43,6 +43,12 @@ void world_directory(const struct world *w, uint64_t version, uint64_t expires_a
 /* The same, with the default expiry, revoking the certificate of this serial. */
 void world_directory_revoking(const struct world *w, uint64_t version, uint64_t serial,
                               uint8_t **out, size_t *out_len);
+/*
+ * The same, with the default expiry, carrying the brand's policy of
+ * *policy: its guard, history_days, legal_hold_days and keep_on_erasure.
+ */
+void world_directory_policy(const struct world *w, uint64_t version,
+                            const parley_directory_spec *policy, uint8_t **out, size_t *out_len);
 /* Encoded certificate by `brand` for `agent` (brand id acme), valid around W_T0. */
 uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, const char *id,
                     const char *name, uint64_t serial, size_t *len);

@@ -96,6 +96,15 @@ typedef struct parley_directory_spec {
      */
     const int *purpose_optional;
     const char *const *purpose_descriptions;
+    /*
+     * The brand's guard policy (NULL: none; its min_confidence and mask
+     * are not signed), devices' history retention in days (0: not set),
+     * and how many days a conversation kept on erasure is kept after the
+     * request (non-zero implies keep_on_erasure).
+     */
+    const parley_scan_policy *guard;
+    uint32_t history_days;
+    uint32_t legal_hold_days;
 } parley_directory_spec;
 
 /* How long a directory is valid when its builder does not say. */
@@ -109,7 +118,7 @@ typedef struct parley_directory_spec {
  * the brand's directory key; brand id, version, expiry and revocations stay
  * readable, for relays. PARLEY_EINVAL also for an expires_at not after
  * issued_at, and for a purpose that is not an id, named twice, or with
- * a description that is not text or too long.
+ * a description that is not text or too long; or a guard action out of range.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_identity *brand,
                                                               const parley_directory_spec *spec,

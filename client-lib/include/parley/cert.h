@@ -9,6 +9,7 @@
 
 #include "parley/common.h"
 #include "parley/identity.h"
+#include "parley/scan.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,6 +124,26 @@ PARLEY_API uint32_t parley_directory_notice_version(const parley_directory *d);
 PARLEY_API const char *parley_directory_notice_text(const parley_directory *d);
 /* 1 when the brand must keep conversations whose customer asks for erasure (agents then mark them). */
 PARLEY_API int parley_directory_keep_on_erasure(const parley_directory *d);
+/*
+ * The brand's guard policy: *out gets, for each category, the action the
+ * brand signed (ALLOW for a category it does not name; BLOCK for an
+ * action this library does not know), min_confidence 0 and no mask.
+ * Every client applies the stricter of this and its own policy
+ * (parley_scan_policy_stricter; parley_session_scan_policy does both).
+ */
+PARLEY_API void parley_directory_guard_policy(const parley_directory *d, parley_scan_policy *out);
+/*
+ * How many days devices keep message history (the brand's limit; 0 when
+ * it sets none, and then PARLEY_HISTORY_DEFAULT_DAYS applies where the
+ * device sets none either), and how many days a conversation kept on a
+ * customer's erasure request is kept after it (0: as long as the
+ * history retention).
+ */
+PARLEY_API uint32_t parley_directory_history_days(const parley_directory *d);
+PARLEY_API uint32_t parley_directory_legal_hold_days(const parley_directory *d);
+
+/* What a device keeps of its history, in days, when neither the brand nor its host says. */
+#define PARLEY_HISTORY_DEFAULT_DAYS 180u
 /*
  * The processing purposes the notice names, in the brand's order: purpose
  * i's name (an id, owned by d; NULL for i out of range), whether the

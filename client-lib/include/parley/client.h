@@ -201,8 +201,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_consent(parley_cli
  * each valid agent of the queue, to a one-time prekey where the relay has
  * one. Returns PARLEY_ENODIRECTORY without a valid (known, unexpired)
  * directory, PARLEY_ENOCONSENT without consent, PARLEY_EINVAL (unknown
- * queue, bad text), PARLEY_ENOAGENT (no valid agent in the queue),
- * PARLEY_EIO.
+ * queue, bad text), PARLEY_EPOLICY (as parley_conversation_send_text),
+ * PARLEY_ENOAGENT (no valid agent in the queue), PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c,
                                                                 const char *queue,
@@ -210,11 +210,29 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c
                                                                 uint8_t conversation_id[16]);
 
 /*
+ * The sensitive-data guard's policy this client applies before a send:
+ * for each category the stricter (parley_scan_policy_stricter) of the
+ * brand's policy in the directory held (parley_directory_guard_policy;
+ * none before a directory is known) and local, the host's own (borrowed;
+ * NULL: the library's default, parley_scan_policy_default). Call it
+ * before each send: a new directory may change it. The library refuses
+ * a text the brand's policy blocks, or one still holding what the brand
+ * has redacted (PARLEY_EPOLICY from parley_conversation_open and
+ * _send_text), whatever the host applies. Returns PARLEY_OK, or
+ * PARLEY_EINVAL (NULL out, an action out of range in local).
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_scan_policy(parley_client *c,
+                                                                 const parley_scan_policy *local,
+                                                                 parley_scan_policy *out);
+
+/*
  * Sends text in a conversation. The message is in the outbox on disk
  * before this returns, and is resent until the relay acknowledges it; a
  * customer's messages wait for an agent's claim. *seq (may be NULL) gets
  * its sequence number. Returns PARLEY_ENOCONSENT, PARLEY_ESTATE (closed,
- * transferred, not claimed by this agent), PARLEY_EINVAL, PARLEY_EIO.
+ * transferred, not claimed by this agent), PARLEY_EPOLICY (the brand's
+ * guard policy refuses the text: see parley_client_scan_policy),
+ * PARLEY_EINVAL, PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_send_text(
     parley_client *c, const uint8_t conversation_id[16], const char *text, uint64_t *seq);

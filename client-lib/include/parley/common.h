@@ -62,7 +62,8 @@ typedef enum parley_err {
     PARLEY_ENOPREKEY = 26,          /* no prekey to seal to */
     PARLEY_EUNBOUND = 27,           /* conversation id not bound to the customer key claimed */
     PARLEY_EPURPOSE = 28,           /* not a purpose of the notice, or not one the customer may refuse */
-    PARLEY_ERR_COUNT_ = 29
+    PARLEY_EPOLICY = 30,            /* the brand's guard policy refuses this text */
+    PARLEY_ERR_COUNT_ = 31
 } parley_err;
 
 /*

@@ -80,12 +80,18 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_scan(const char *text, size_t len,
                                                    parley_scan_finding *out, size_t cap,
                                                    size_t *n);
 
-/* What the host wants done with a category's findings. */
+/*
+ * What the host wants done with a category's findings. From the laxest
+ * to the strictest: ALLOW, WARN, CONFIRM, REDACT, BLOCK (the values are
+ * stable and are not that order).
+ */
 typedef enum parley_scan_action {
     PARLEY_SCAN_ALLOW = 0,  /* send as is, say nothing */
     PARLEY_SCAN_WARN = 1,   /* send as is once the person has confirmed */
     PARLEY_SCAN_BLOCK = 2,  /* do not send */
-    PARLEY_SCAN_REDACT = 3  /* send a copy with the span replaced */
+    PARLEY_SCAN_REDACT = 3, /* send a copy with the span replaced */
+    PARLEY_SCAN_CONFIRM = 4 /* send as is only after an explicit, separate confirmation of
+                               the person (GDPR art. 9(2)(a)), never by a default answer */
 } parley_scan_action;
 
 /*
@@ -102,25 +108,49 @@ typedef struct parley_scan_policy {
 } parley_scan_policy;
 
 /*
- * Fills *p with the default policy: WARN for the special categories,
- * REDACT for card, IBAN and NIR, WARN for e-mail and phone (customers
- * often give them on purpose), min_confidence 0, markers. Thread-safe.
+ * Fills *p with the library's default policy, the one a customer's
+ * client (the support widget) applies when neither its host nor the
+ * brand says otherwise: WARN for the special categories, REDACT for
+ * card, IBAN and NIR, ALLOW for e-mail and phone (customers give them on
+ * purpose, to be called back), min_confidence 0, markers. Thread-safe.
  */
 PARLEY_API void parley_scan_policy_default(parley_scan_policy *p);
 
-/* The outcome of a policy over a text's findings, most severe first. */
+/*
+ * The stricter of two policies, as every Parley client combines the
+ * brand's policy (parley_directory_guard_policy) with its own: for each
+ * category the stricter action of a and b (ALLOW < WARN < CONFIRM <
+ * REDACT < BLOCK), the lower min_confidence (the one that acts on more
+ * findings), and b's mask (a presentation choice of the device; a's when
+ * b has none). out may be a or b. Returns PARLEY_OK, or PARLEY_EINVAL
+ * for a NULL argument or an action out of range (*out unchanged).
+ * Thread-safe.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_scan_policy_stricter(parley_scan_policy *out,
+                                                                   const parley_scan_policy *a,
+                                                                   const parley_scan_policy *b);
+
+/*
+ * The outcome of a policy over a text's findings. From the least to the
+ * most severe: PASS, WARNED, CONFIRM, REDACTED, BLOCKED (the values are
+ * stable and are not that order).
+ */
 typedef enum parley_scan_verdict {
     PARLEY_SCAN_PASS = 0,     /* nothing to say: send the text */
     PARLEY_SCAN_WARNED = 1,   /* send the text after the person confirms */
-    PARLEY_SCAN_REDACTED = 2, /* send *redacted_out instead (may also carry warnings) */
-    PARLEY_SCAN_BLOCKED = 3   /* send nothing */
+    PARLEY_SCAN_REDACTED = 2, /* send *redacted_out instead; findings whose action is WARN
+                                 or CONFIRM may remain in it and still need their answer */
+    PARLEY_SCAN_BLOCKED = 3,  /* send nothing */
+    PARLEY_SCAN_CONFIRM_NEEDED = 4 /* send the text only after the person's explicit,
+                                      separate confirmation */
 } parley_scan_verdict;
 
 /*
  * Applies policy to findings (n entries from parley_scan() on the same
  * text, or built by the host; any order, overlaps allowed) and stores
  * the outcome in *verdict: BLOCKED if any finding's action is BLOCK,
- * else REDACTED if any is REDACT, else WARNED if any is WARN, else PASS.
+ * else REDACTED if any is REDACT, else CONFIRM_NEEDED if any is CONFIRM,
+ * else WARNED if any is WARN, else PASS.
  * On REDACTED, *redacted_out is a new NUL-terminated copy of text with
  * each REDACT span (overlapping spans merged) replaced, *redacted_len its
  * length without the NUL; free it with parley_free(*redacted_out,

@@ -35,6 +35,7 @@
 #include "parley/common.h"
 #include "parley/cert.h"
 #include "parley/identity.h"
+#include "parley/scan.h"
 #include "parley/store.h"
 
 #ifdef __cplusplus
@@ -320,6 +321,9 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_history(
     parley_session *s, const uint8_t conversation_id[16], parley_history_fn fn, void *user);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_export(
     parley_session *s, const uint8_t conversation_id[16], char **json, size_t *len);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_scan_policy(parley_session *s,
+                                                                  const parley_scan_policy *local,
+                                                                  parley_scan_policy *out);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_record_put(parley_session *s,
                                                                  const uint8_t *key,
                                                                  size_t key_len,

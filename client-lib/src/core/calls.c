@@ -85,6 +85,9 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true) ||
         !parley_id_valid(queue) || (qi = queue_index(c, queue)) < 0)
         return PARLEY_EINVAL;
+    err = brand_policy_check(c, text, n);
+    if (err != PARLEY_OK)
+        return err;
     conv_new_customer(c, queue, (size_t)qi, &cv);
     if (cv.n_fanout == 0)
         return PARLEY_ENOAGENT;
@@ -134,6 +137,9 @@ parley_err parley__core_send_text(struct parley__core *c, const uint8_t conv[16]
         return PARLEY_ENOCONSENT;
     if (text == NULL || n > PARLEY_MAX_TEXT || !parley__utf8_valid((const uint8_t *)text, n, true))
         return PARLEY_EINVAL;
+    err = brand_policy_check(c, text, n);
+    if (err != PARLEY_OK)
+        return err;
     err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
         return err == PARLEY_EINVAL ? PARLEY_EINVAL : err;

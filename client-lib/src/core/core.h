@@ -84,6 +84,9 @@ parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], i
 parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
                               parley_conv_state *state);
 size_t parley__core_outbox_size(const struct parley__core *c);
+/* The stricter of the brand's guard policy and local (NULL: the library default). */
+parley_err parley__core_scan_policy(struct parley__core *c, const parley_scan_policy *local,
+                                    parley_scan_policy *out);
 parley_err parley__core_list(struct parley__core *c, parley_conversation_fn fn, void *user);
 parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
                                 parley_history_fn fn, void *user);

@@ -363,6 +363,9 @@ parley_err send_to_holders(struct parley__core *c, struct conv *cv, Parley__Payl
 /* relay.c: the relay link */
 void send_erase_frame(struct parley__core *c);
 
+/* policy.c: the brand's policy */
+parley_err brand_policy_check(const struct parley__core *c, const char *text, size_t n);
+
 /* retention.c: retention */
 void sweep_retention(struct parley__core *c, uint64_t now);
 

@@ -524,6 +524,12 @@ parley_err parley_conversation_export(parley_client *c, const uint8_t conversati
     CALL(c, parley_session_conversation_export(c->s, conversation_id, json, len));
 }
 
+parley_err parley_client_scan_policy(parley_client *c, const parley_scan_policy *local,
+                                     parley_scan_policy *out)
+{
+    CALL(c, parley_session_scan_policy(c->s, local, out));
+}
+
 parley_err parley_client_record_put(parley_client *c, const uint8_t *key, size_t key_len,
                                     const uint8_t *val, size_t val_len)
 {

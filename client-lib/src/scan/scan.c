@@ -124,8 +124,46 @@ void parley_scan_policy_default(parley_scan_policy *p)
     p->action[PARLEY_SCAN_CARD] = PARLEY_SCAN_REDACT;
     p->action[PARLEY_SCAN_IBAN] = PARLEY_SCAN_REDACT;
     p->action[PARLEY_SCAN_NIR] = PARLEY_SCAN_REDACT;
+    p->action[PARLEY_SCAN_EMAIL] = PARLEY_SCAN_ALLOW;
+    p->action[PARLEY_SCAN_PHONE] = PARLEY_SCAN_ALLOW;
     p->min_confidence = 0;
     p->mask = 0;
+}
+
+/* How strict an action is: ALLOW < WARN < CONFIRM < REDACT < BLOCK; -1 out of range. */
+static int strictness(parley_scan_action a)
+{
+    static const int rank[] = {
+        [PARLEY_SCAN_ALLOW] = 0,  [PARLEY_SCAN_WARN] = 1,  [PARLEY_SCAN_CONFIRM] = 2,
+        [PARLEY_SCAN_REDACT] = 3, [PARLEY_SCAN_BLOCK] = 4,
+    };
+
+    return (unsigned)a < sizeof(rank) / sizeof(rank[0]) ? rank[a] : -1;
+}
+
+static bool policy_valid(const parley_scan_policy *p)
+{
+    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        if (strictness(p->action[c]) < 0)
+            return false;
+    return p->mask == 0 || (p->mask > ' ' && p->mask <= '~');
+}
+
+parley_err parley_scan_policy_stricter(parley_scan_policy *out, const parley_scan_policy *a,
+                                       const parley_scan_policy *b)
+{
+    parley_scan_policy r;
+
+    if (out == NULL || a == NULL || b == NULL || !policy_valid(a) || !policy_valid(b))
+        return PARLEY_EINVAL;
+    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        r.action[c] = strictness(a->action[c]) >= strictness(b->action[c]) ? a->action[c]
+                                                                            : b->action[c];
+    r.min_confidence = a->min_confidence < b->min_confidence ? a->min_confidence
+                                                             : b->min_confidence;
+    r.mask = b->mask != 0 ? b->mask : a->mask;
+    *out = r;
+    return PARLEY_OK;
 }
 
 static parley_scan_action action_for(const parley_scan_policy *p, const parley_scan_finding *f)
@@ -205,6 +243,7 @@ parley_err parley_scan_apply(const parley_scan_policy *policy, const char *text,
                              size_t *redacted_len, parley_scan_verdict *verdict)
 {
     parley_scan_verdict v = PARLEY_SCAN_PASS;
+    parley_scan_action strictest = PARLEY_SCAN_ALLOW;
     size_t out_len;
     char *buf;
 
@@ -219,33 +258,26 @@ parley_err parley_scan_apply(const parley_scan_policy *policy, const char *text,
         return PARLEY_EINVAL;
     if (len > PARLEY_SCAN_MAX_TEXT)
         return PARLEY_ETOOBIG;
-    if (policy->mask != 0 && (policy->mask <= ' ' || policy->mask > '~'))
+    if (!policy_valid(policy))
         return PARLEY_EINVAL;
-    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
-        if ((unsigned)policy->action[c] > PARLEY_SCAN_REDACT)
-            return PARLEY_EINVAL;
     for (size_t i = 0; i < n; i++) {
         const parley_scan_finding *f = &findings[i];
-        parley_scan_verdict fv = PARLEY_SCAN_PASS;
+        parley_scan_action a;
 
         if ((unsigned)f->category >= PARLEY_SCAN_CATEGORY_COUNT || f->start >= f->end ||
             f->end > len)
             return PARLEY_EINVAL;
-        switch (action_for(policy, f)) {
-        case PARLEY_SCAN_ALLOW:
-            break;
-        case PARLEY_SCAN_WARN:
-            fv = PARLEY_SCAN_WARNED;
-            break;
-        case PARLEY_SCAN_REDACT:
-            fv = PARLEY_SCAN_REDACTED;
-            break;
-        case PARLEY_SCAN_BLOCK:
-            fv = PARLEY_SCAN_BLOCKED;
-            break;
-        }
-        if (fv > v)
-            v = fv;
+        a = action_for(policy, f);
+        if (strictness(a) > strictness(strictest))
+            strictest = a;
+    }
+    /* Each action's verdict; the strictest action found decides. */
+    switch (strictest) {
+    case PARLEY_SCAN_WARN: v = PARLEY_SCAN_WARNED; break;
+    case PARLEY_SCAN_CONFIRM: v = PARLEY_SCAN_CONFIRM_NEEDED; break;
+    case PARLEY_SCAN_REDACT: v = PARLEY_SCAN_REDACTED; break;
+    case PARLEY_SCAN_BLOCK: v = PARLEY_SCAN_BLOCKED; break;
+    default: break;
     }
     if (v == PARLEY_SCAN_REDACTED) {
         out_len = redact(policy, text, len, findings, n, NULL);

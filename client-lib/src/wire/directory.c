@@ -30,6 +30,7 @@ struct parley_directory {
     int refs;                    /* references held; the last parley_directory_free frees */
     Parley__DirectoryBody *body;
     Parley__DirectoryContent *content;
+    parley_scan_policy guard;    /* the brand's guard policy, from content->guard */
     parley_revlist *revs; /* the embedded revocation list, or NULL */
     struct dir_agent *agents;
     size_t n_agents;
@@ -147,11 +148,51 @@ static parley_err purposes_fill(const parley_directory_spec *spec, Parley__Direc
     return PARLEY_OK;
 }
 
+/*
+ * The brand's guard policy as rules, one per category it does not allow
+ * (rules has room for PARLEY_SCAN_CATEGORY_COUNT). PARLEY_EINVAL for an
+ * action out of range.
+ */
+static parley_err guard_rules(const parley_scan_policy *guard, Parley__GuardRule *rules,
+                              Parley__GuardRule **ptrs, size_t *n)
+{
+    *n = 0;
+    for (unsigned c = 0; guard != NULL && c < PARLEY_SCAN_CATEGORY_COUNT; c++) {
+        if ((unsigned)guard->action[c] > PARLEY_SCAN_CONFIRM)
+            return PARLEY_EINVAL;
+        if (guard->action[c] == PARLEY_SCAN_ALLOW)
+            continue;
+        parley__guard_rule__init(&rules[*n]);
+        rules[*n].category = c;
+        rules[*n].action = (uint32_t)guard->action[c];
+        ptrs[*n] = &rules[*n];
+        (*n)++;
+    }
+    return PARLEY_OK;
+}
+
+/* Rules into a policy: a category not named is allowed, an unknown action blocks. */
+static void guard_policy_of(const Parley__DirectoryContent *c, parley_scan_policy *p)
+{
+    memset(p, 0, sizeof(*p));
+    for (size_t i = 0; i < c->n_guard; i++) {
+        uint32_t cat = c->guard[i]->category, act = c->guard[i]->action;
+        parley_scan_action a = act <= PARLEY_SCAN_CONFIRM ? (parley_scan_action)act
+                                                          : PARLEY_SCAN_BLOCK;
+
+        /* A category named twice keeps its last rule; one this library does not know is skipped. */
+        if (cat < PARLEY_SCAN_CATEGORY_COUNT)
+            p->action[cat] = a;
+    }
+}
+
 parley_err parley_directory_build(const parley_identity *brand, const parley_directory_spec *spec,
                                   uint8_t **out, size_t *out_len)
 {
     Parley__Purpose *purpose_list = NULL, **purpose_ptrs = NULL;
     char **required = NULL;
+    Parley__GuardRule rules[PARLEY_SCAN_CATEGORY_COUNT], *rule_ptrs[PARLEY_SCAN_CATEGORY_COUNT];
+    size_t n_rules = 0;
     Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
     Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
     Parley__Directory dir = PARLEY__DIRECTORY__INIT;
@@ -175,6 +216,8 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     if (spec->n_certs > DIRECTORY_MAX_AGENTS || spec->n_purposes > DIRECTORY_MAX_LIST ||
         spec->n_queues > DIRECTORY_MAX_LIST || strlen(spec->notice_text) > PARLEY_MAX_NOTICE)
         return PARLEY_ETOOBIG;
+    if (guard_rules(spec->guard, rules, rule_ptrs, &n_rules) != PARLEY_OK)
+        return PARLEY_EINVAL;
 
     certs = calloc(spec->n_certs + 1, sizeof(*certs));
     queues = calloc(spec->n_queues + 1, sizeof(*queues));
@@ -238,7 +281,11 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
         goto done;
     content.queues = queue_ptrs;
     content.n_queues = spec->n_queues;
-    content.keep_on_erasure = spec->keep_on_erasure != 0;
+    content.keep_on_erasure = spec->keep_on_erasure != 0 || spec->legal_hold_days > 0;
+    content.guard = rule_ptrs;
+    content.n_guard = n_rules;
+    content.history_days = spec->history_days;
+    content.legal_hold_days = spec->legal_hold_days;
     body.brand_id = (char *)spec->brand_id;
     body.version = spec->version;
     body.revocations = revs;
@@ -455,9 +502,10 @@ static parley_err open_content(parley_directory *d, const uint8_t key[32])
         return PARLEY_EMALFORMED;
     d->content = c;
     if (c->n_certs > DIRECTORY_MAX_AGENTS || c->n_purposes > DIRECTORY_MAX_LIST ||
-        c->n_queues > DIRECTORY_MAX_LIST || strlen(c->notice_text) > PARLEY_MAX_NOTICE ||
-        !purpose_list_valid(c))
+        c->n_queues > DIRECTORY_MAX_LIST || c->n_guard > DIRECTORY_MAX_LIST ||
+        strlen(c->notice_text) > PARLEY_MAX_NOTICE || !purpose_list_valid(c))
         return PARLEY_EMALFORMED;
+    guard_policy_of(c, &d->guard);
     return PARLEY_OK;
 }
 
@@ -531,6 +579,21 @@ const char *parley_directory_notice_text(const parley_directory *d)
 int parley_directory_keep_on_erasure(const parley_directory *d)
 {
     return d->content->keep_on_erasure ? 1 : 0;
+}
+
+void parley_directory_guard_policy(const parley_directory *d, parley_scan_policy *out)
+{
+    *out = d->guard;
+}
+
+uint32_t parley_directory_history_days(const parley_directory *d)
+{
+    return d->content->history_days;
+}
+
+uint32_t parley_directory_legal_hold_days(const parley_directory *d)
+{
+    return d->content->legal_hold_days;
 }
 
 /* Purposes come from field 7 when the brand wrote it, else from field 4, all required. */

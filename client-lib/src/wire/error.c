@@ -38,6 +38,7 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_ENOPREKEY] = "no prekey",
     [PARLEY_EUNBOUND] = "conversation not bound to this customer",
     [PARLEY_EPURPOSE] = "not a purpose of the notice the customer may refuse",
+    [PARLEY_EPOLICY] = "refused by the brand's policy",
 };
 
 const char *parley_strerror(parley_err err)
