@@ -227,8 +227,11 @@ static int on_search(void *user, const parley_history_entry *e)
     return 0;
 }
 
-/* Access and portability requests: the conversation and its consent receipt, as JSON. */
-static void cmd_export(struct app *a, const struct tui_conv *c, const char *path)
+/*
+ * Access and portability requests: the conversation and its consent
+ * receipt, or (customer) every conversation held with its customer, as JSON.
+ */
+static void cmd_export(struct app *a, const struct tui_conv *c, const char *path, int customer)
 {
     char name[64], *json = NULL;
     size_t len = 0;
@@ -236,10 +239,15 @@ static void cmd_export(struct app *a, const struct tui_conv *c, const char *path
     FILE *f;
 
     if (path[0] == '\0') {
-        snprintf(name, sizeof(name), "parley-%s.json", c->label);
+        snprintf(name, sizeof(name), "parley-%s%s.json", c->label, customer ? "-customer" : "");
         path = name;
     }
-    err = parley_conversation_export(a->client, c->id, &json, &len);
+    if (customer && !c->has_customer)
+        err = PARLEY_ESTATE;
+    else if (customer)
+        err = parley_client_export_customer(a->client, c->customer_pk, &json, &len);
+    else
+        err = parley_conversation_export(a->client, c->id, &json, &len);
     if (err != PARLEY_OK) {
         app_status(a, "/export: %s", parley_strerror(err));
         return;
@@ -256,7 +264,7 @@ static void cmd_export(struct app *a, const struct tui_conv *c, const char *path
     } else if (fwrite(json, 1, len, f) != len || fclose(f) != 0) {
         app_status(a, "/export: %s: write failed", path);
     } else {
-        app_status(a, "exported #%s to %s", c->label, path);
+        app_status(a, "exported %s#%s to %s", customer ? "the customer of " : "", c->label, path);
     }
     parley_free(json, len);
 }
@@ -409,7 +417,8 @@ static int run_line(struct app *a, char *line)
         cmd_verify(a, c);
         break;
     case CMD_EXPORT:
-        cmd_export(a, c, cmd.text);
+    case CMD_EXPORT_CUSTOMER:
+        cmd_export(a, c, cmd.text, cmd.kind == CMD_EXPORT_CUSTOMER);
         break;
     default:
         break;

@@ -18,6 +18,7 @@ const char *const command_help[] = {
     "/canned             list saved replies",
     "/search TEXT        search the local history of every conversation",
     "/export [FILE]      write the conversation and its consent receipt as JSON",
+    "/export --customer [FILE]   ... every conversation with this customer",
     "/help               this help            /quit   leave parley-agent",
     "Tab/Shift-Tab: next/previous conversation   PgUp/PgDn: scroll   Esc: close panel",
     "Up/Down: input history   Left/Right/Home/End: move   Ctrl-U: delete to start",
@@ -165,6 +166,10 @@ void command_parse(char *line, struct command *out)
     }
     if (strcmp(cmd, "/export") == 0) {
         out->kind = CMD_EXPORT;
+        if (strncmp(rest, "--customer", 10) == 0 && (rest[10] == '\0' || is_space(rest[10]))) {
+            out->kind = CMD_EXPORT_CUSTOMER;
+            rest = skip_spaces(rest + 10);
+        }
         out->text = rest;
         return;
     }

@@ -22,6 +22,7 @@ enum command_kind {
     CMD_CANNED_LIST,
     CMD_SEARCH,       /* text */
     CMD_EXPORT,       /* text: file to write, may be empty */
+    CMD_EXPORT_CUSTOMER, /* text: file to write, may be empty */
     CMD_HELP,
     CMD_QUIT,
     CMD_ERROR         /* error: one line for the status bar */

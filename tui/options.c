@@ -37,8 +37,9 @@ const char options_usage[] =
     "                       for all but email and phone, which are allowed. The\n"
     "                       brand's signed policy applies where it is stricter. A\n"
     "                       warning holds the message until Enter is pressed again.\n"
-    "  --history-days N     your store forgets messages older than N days, checked\n"
-    "                       hourly (default: kept until the customer erases them)\n"
+    "  --history-days N     your store forgets messages N days after receiving them,\n"
+    "                       checked hourly; the brand's limit applies where shorter\n"
+    "                       (default: the brand's, else 180 days)\n"
     "  --keep-on-erasure    keep a conversation when its customer asks for erasure,\n"
     "                       for a legal obligation; also implied when the brand's\n"
     "                       signed directory says so\n";

@@ -297,11 +297,23 @@ static void test_history_retention(void)
     CHECK(history_of(&s.alice, s.conv) == 2); /* not a day old yet */
     mr_advance(&s.relay, 25ull * 3600 * 1000);
     parley__core_tick(s.alice.core, s.relay.now);
-    CHECK(history_of(&s.alice, s.conv) == 0);
+    /* Nothing of it left inside the limit: the conversation went whole (see session-policy). */
+    CHECK_ERR(parley__core_history(s.alice.core, s.conv, count_entry, &(int){0}), PARLEY_EINVAL);
     CHECK(history_of(&s.customer, s.conv) == 2); /* the customer set no limit */
+    scene_free(&s);
+
+    /* A conversation still in use keeps its new messages while the old ones go. */
+    scene_init(&s, &w);
+    mr_crash(&s.alice);
+    s.alice.history_retention_days = 1;
+    mr_restart(&s.alice);
+    mr_connect(&s.alice);
+    mr_pump(&s.relay);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    mr_advance(&s.relay, 23ull * 3600 * 1000);
     scene_say(&s, &s.customer, "a new message");
-    CHECK(history_of(&s.alice, s.conv) == 1);
-    /* An hour later the sweep runs again; the new message is not old enough to go. */
+    CHECK(history_of(&s.alice, s.conv) == 2);
     mr_advance(&s.relay, 2ull * 3600 * 1000);
     parley__core_tick(s.alice.core, s.relay.now);
     CHECK(history_of(&s.alice, s.conv) == 1);

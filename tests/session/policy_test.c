@@ -17,6 +17,41 @@
 
 static struct world w;
 
+#define DAY_MS (86400ull * 1000u)
+
+static int count_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                     size_t val_len)
+{
+    (void)key, (void)key_len, (void)val, (void)val_len;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Rows of a table in p's store, those whose key starts with prefix (NULL: all). */
+static int rows(struct mr_party *p, const char *table, const uint8_t *prefix, size_t prefix_len)
+{
+    int n = 0;
+
+    CHECK_OK(parley__vault_scan(p->vault, table, prefix, prefix_len, count_row, &n));
+    return n;
+}
+
+/* p's device restarts with its host's history retention set to days. */
+static void restart_keeping(struct scene *s, struct mr_party *p, uint32_t days)
+{
+    mr_crash(p);
+    p->history_retention_days = days;
+    mr_restart(p);
+    mr_connect(p);
+    mr_pump(&s->relay);
+}
+
+static void tick_at(struct scene *s, struct mr_party *p, uint64_t advance_ms)
+{
+    mr_advance(&s->relay, advance_ms);
+    parley__core_tick(p->core, s->relay.now);
+}
+
 static void allow_all(parley_scan_policy *p)
 {
     memset(p, 0, sizeof(*p));
@@ -198,12 +233,158 @@ static void test_library_refuses(void)
     scene_free(&s);
 }
 
+static void test_retention_receive_time(void)
+{
+    parley_directory_spec policy;
+    struct scene s;
+    int seen_before;
+
+    printf("retention: counted from this device's receive time; the conversation goes whole\n");
+    memset(&policy, 0, sizeof(policy));
+    policy.history_days = 10;
+    scene_with_policy(&s, &policy);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    /* The customer's clock is three weeks behind: by its time the message is already old. */
+    CHECK_OK(parley__core_send_text(s.customer.core, s.conv, "from a slow clock", NULL,
+                                    s.relay.now - 21 * DAY_MS));
+    mr_pump(&s.relay);
+    CHECK(mr_text_count(&s.alice, "from a slow clock") == 1);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 2);
+    seen_before = rows(&s.alice, "seen", NULL, 0);
+    CHECK(seen_before >= 2);
+    tick_at(&s, &s.alice, 9 * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 2); /* nine days after it arrived */
+    CHECK(rows(&s.alice, "conv", s.conv, 16) == 1);
+    /* Past ten days: history, the seen ids of its envelopes, the conversation record
+     * (consent receipt, the customer's keys) are gone. */
+    tick_at(&s, &s.alice, 2 * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 0);
+    CHECK(rows(&s.alice, "conv", s.conv, 16) == 0);
+    CHECK(rows(&s.alice, "seen", NULL, 0) <= seen_before - 2);
+    /* The customer holds the same directory: its copy goes on its own clock too. */
+    CHECK(rows(&s.customer, "conv", s.conv, 16) == 1);
+    parley__core_tick(s.customer.core, s.relay.now);
+    CHECK(rows(&s.customer, "history", s.conv, 16) == 0);
+    CHECK(rows(&s.customer, "conv", s.conv, 16) == 0);
+    scene_free(&s);
+}
+
+static void test_retention_stricter(void)
+{
+    parley_directory_spec policy;
+    struct scene s;
+
+    printf("retention: the shorter of the brand's and the device's; 180 days when neither says\n");
+    memset(&policy, 0, sizeof(policy));
+    policy.history_days = 10;
+    scene_with_policy(&s, &policy);
+    /* alice's host would keep a year; bob's three days. */
+    restart_keeping(&s, &s.alice, 365);
+    restart_keeping(&s, &s.bob, 3);
+    scene_open(&s, "Bonjour");
+    tick_at(&s, &s.bob, 4 * DAY_MS);
+    CHECK(rows(&s.bob, "history", s.conv, 16) == 0 && rows(&s.bob, "conv", s.conv, 16) == 0);
+    parley__core_tick(s.alice.core, s.relay.now);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 1);
+    tick_at(&s, &s.alice, 7 * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 0 && rows(&s.alice, "conv", s.conv, 16) == 0);
+    scene_free(&s);
+
+    /* No brand limit, no host limit: the library's default. */
+    scene_init(&s, &w);
+    scene_open(&s, "Bonjour");
+    tick_at(&s, &s.alice, (PARLEY_HISTORY_DEFAULT_DAYS - 1) * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 1);
+    tick_at(&s, &s.alice, 2 * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 0 && rows(&s.alice, "conv", s.conv, 16) == 0);
+    scene_free(&s);
+}
+
+static void test_legal_hold(void)
+{
+    parley_directory_spec policy;
+    struct scene s;
+
+    printf("retention: a conversation kept on erasure goes when its legal hold runs out\n");
+    memset(&policy, 0, sizeof(policy));
+    policy.history_days = 10;
+    policy.legal_hold_days = 30;
+    scene_with_policy(&s, &policy);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    tick_at(&s, &s.alice, 5 * DAY_MS);
+    CHECK_OK(parley__core_erase(s.customer.core, s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 1); /* kept and marked */
+    /* Past the history retention, inside the hold: kept. */
+    tick_at(&s, &s.alice, 29 * DAY_MS);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 1 && rows(&s.alice, "conv", s.conv, 16) == 1);
+    /* Thirty days after the request: gone whole. */
+    tick_at(&s, &s.alice, 1 * DAY_MS + 1);
+    CHECK(rows(&s.alice, "history", s.conv, 16) == 0 && rows(&s.alice, "conv", s.conv, 16) == 0);
+    scene_free(&s);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_export_customer(void)
+{
+    parley_directory_spec policy;
+    struct scene s;
+    uint8_t second[16], customer[32];
+    char *json = NULL;
+    size_t len = 0;
+
+    printf("export: every conversation of one customer, with what art. 15 asks for\n");
+    memset(&policy, 0, sizeof(policy));
+    policy.history_days = 90;
+    policy.legal_hold_days = 400;
+    scene_with_policy(&s, &policy);
+    scene_open(&s, "first question");
+    scene_claim(&s);
+    CHECK_OK(parley__core_open(s.customer.core, "support", "second question", second,
+                               s.relay.now));
+    mr_pump(&s.relay);
+    CHECK(mr_text_count(&s.alice, "second question") == 1);
+    memcpy(customer, parley__core_sign_pk(s.customer.core), 32);
+    CHECK_OK(parley_session_export_customer(s.alice.session, customer, &json, &len));
+    CHECK(strlen(json) == len && json[len - 1] == '\n');
+    CHECK(strstr(json, "\"format\":\"parley-customer-export-v1\"") != NULL);
+    CHECK(count_of(json, "\"format\":\"parley-export-v1\"") == 2);
+    CHECK(strstr(json, "first question") != NULL && strstr(json, "second question") != NULL);
+    CHECK(count_of(json, "\"processing\":{\"controller\":\"acme\"") == 2);
+    CHECK(strstr(json, "\"history_days\":90,\"counted_from\":\"receipt on this device\","
+                       "\"legal_hold_days\":400") != NULL);
+    CHECK(strstr(json, "{\"kind\":\"agent\",\"agent_id\":\"alice\"}") != NULL);
+    CHECK(strstr(json, "\"role\":\"processor\"") != NULL && strstr(json, "\"source\":") != NULL);
+    parley_free(json, len);
+    /* Another key: nothing of this customer. */
+    customer[0] ^= 1;
+    CHECK_OK(parley_session_export_customer(s.alice.session, customer, &json, &len));
+    CHECK(strstr(json, "\"conversations\":[]") != NULL && strstr(json, "question") == NULL);
+    parley_free(json, len);
+    CHECK_ERR(parley_session_export_customer(s.alice.session, NULL, &json, &len), PARLEY_EINVAL);
+    scene_free(&s);
+}
+
 int main(void)
 {
     world_init(&w);
     test_fields_signed();
     test_stricter_of_both();
     test_library_refuses();
+    test_retention_receive_time();
+    test_retention_stricter();
+    test_legal_hold();
+    test_export_customer();
     world_free(&w);
     return 0;
 }

@@ -60,6 +60,12 @@ int main(void)
     CHECK(c.kind == CMD_EXPORT && c.text[0] == '\0');
     c = parse("/export  /tmp/acces-demande.json");
     CHECK(c.kind == CMD_EXPORT && strcmp(c.text, "/tmp/acces-demande.json") == 0);
+    c = parse("/export --customer  /tmp/client.json");
+    CHECK(c.kind == CMD_EXPORT_CUSTOMER && strcmp(c.text, "/tmp/client.json") == 0);
+    c = parse("/export --customer");
+    CHECK(c.kind == CMD_EXPORT_CUSTOMER && c.text[0] == '\0');
+    c = parse("/export --customers.json");
+    CHECK(c.kind == CMD_EXPORT && strcmp(c.text, "--customers.json") == 0);
     c = parse("/frobnicate x");
     CHECK(c.kind == CMD_ERROR && strstr(c.error, "unknown command /frobnicate") != NULL);
     CHECK(command_agent_id_valid("alice.m-2_x"));

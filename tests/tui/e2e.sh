@@ -4,7 +4,8 @@
 # scripted customer. Drives the agents with send-keys and checks their
 # screens with capture-pane: queue, claim, messages both ways, read marks,
 # a card number held until a second Enter, relay restart with a message
-# kept in the outbox, an export private to its owner whatever the umask,
+# kept in the outbox, exports of the conversation and of all its
+# customer's conversations private to their owner whatever the umask,
 # transfer, close.
 #
 #   e2e.sh PARLEY-RELAY PARLEY-KEYS PARLEY-AGENT CUSTOMER-SCRIPT
@@ -218,6 +219,15 @@ mode=$(stat -c %a "$work/export.json")
 [ "$mode" = 600 ] || fail "/export: mode $mode under umask 000, not 600"
 type_line alice "/export $work/export.json"
 wait_screen alice "/export: the file already exists ("
+type_line alice "/export --customer $work/customer-export.json"
+wait_screen alice "exported the customer of #"
+grep -q '"format":"parley-customer-export-v1"' "$work/customer-export.json" ||
+  fail "/export --customer: not a customer export"
+grep -q 'Merci' "$work/customer-export.json" || fail "/export --customer: the message is missing"
+grep -q '"processing":{"controller":' "$work/customer-export.json" ||
+  fail "/export --customer: no purposes, recipients, retention and source"
+mode=$(stat -c %a "$work/customer-export.json")
+[ "$mode" = 600 ] || fail "/export --customer: mode $mode under umask 000, not 600"
 type_line alice "/transfer carol"
 wait_screen alice 'no valid agent "carol"'
 type_line alice "/transfer bob"

@@ -72,9 +72,14 @@ typedef struct parley_client_config {
      */
     int keep_on_erasure;
     /*
-     * The client's history retention: messages older than this many days
-     * are deleted from the local store (checked hourly; conversations kept
-     * after an erasure request are left alone). 0: kept until erased.
+     * The client's history retention in days: the shorter of this and the
+     * brand's (parley_directory_history_days) applies, or
+     * PARLEY_HISTORY_DEFAULT_DAYS when neither sets one. A message goes
+     * once it is older than that by this device's clock since it was
+     * recorded here, checked hourly; a conversation with nothing left goes
+     * whole (record, receipt, the other party's keys). Conversations kept
+     * after an erasure request go when the brand's legal hold runs out
+     * (parley_directory_legal_hold_days; else the same retention).
      */
     uint32_t history_retention_days;
     /* Optional: a signed directory this client publishes on connecting (agents). */
@@ -292,12 +297,26 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_history(
  * the agent (id, name, key, fingerprint), the customer's consent receipt
  * (the signed bytes in base64, with its notice version and time, checked
  * again here) and every message of the local history (sequence number,
- * time, sender, text). *json is NUL-terminated, *len bytes without the
- * NUL, freed with parley_free(*json, *len). Returns PARLEY_OK,
- * PARLEY_EINVAL (unknown conversation), PARLEY_EIO, PARLEY_ENOMEM.
+ * time, sender, text), then what GDPR art. 15 asks to be told
+ * ("processing": controller, the notice's purposes, recipients, this
+ * device's retention and legal hold, source). *json is NUL-terminated,
+ * *len bytes without the NUL, freed with parley_free(*json, *len).
+ * Returns PARLEY_OK, PARLEY_EINVAL (unknown conversation), PARLEY_EIO,
+ * PARLEY_ENOMEM.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_export(
     parley_client *c, const uint8_t conversation_id[16], char **json, size_t *len);
+
+/*
+ * Exports every conversation this device holds with one customer (by
+ * the customer's signing key, parley_conversation_info.customer_sign_pk),
+ * including those kept after an erasure request, for an access request:
+ * {"format":"parley-customer-export-v1","brand_id","customer_sign_key",
+ * "conversations":[each as parley_conversation_export writes it]}. None
+ * held gives an empty list. Freed and errors as parley_conversation_export.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_export_customer(
+    parley_client *c, const uint8_t customer_sign_pk[32], char **json, size_t *len);
 
 /*
  * Opens path to write an export into: the file is created readable and

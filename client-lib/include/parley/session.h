@@ -202,7 +202,7 @@ typedef struct parley_session_config {
     const uint8_t *agent_cert;
     size_t agent_cert_len;
     int keep_on_erasure;         /* as parley_client_config's */
-    uint32_t history_retention_days; /* as parley_client_config's; 0: kept until erased */
+    uint32_t history_retention_days; /* as parley_client_config's; 0: the brand's or 180 */
     const uint8_t *publish_directory; /* agents: a signed directory published on connecting */
     size_t publish_directory_len;
 } parley_session_config;
@@ -321,6 +321,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_history(
     parley_session *s, const uint8_t conversation_id[16], parley_history_fn fn, void *user);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_export(
     parley_session *s, const uint8_t conversation_id[16], char **json, size_t *len);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_export_customer(
+    parley_session *s, const uint8_t customer_sign_pk[32], char **json, size_t *len);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_scan_policy(parley_session *s,
                                                                   const parley_scan_policy *local,
                                                                   parley_scan_policy *out);

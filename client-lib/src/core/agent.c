@@ -52,6 +52,7 @@ parley_err erase_local(struct parley__core *c, struct conv *cv)
     struct row_keys k = {NULL, 0, 0};
     parley_err err = PARLEY_OK;
 
+    cv->erasure_ms = c->now; /* a legal hold runs from here */
     /* The brand's signed policy, or the host's own obligation. */
     if (c->keep_on_erasure || (c->dir != NULL && parley_directory_keep_on_erasure(c->dir))) {
         cv->erasure = 2;

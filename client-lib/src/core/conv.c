@@ -108,6 +108,7 @@ static bool conv_from(const struct parley__core *c, const Parley__ConversationSt
     cv->peer_read = s->peer_read_seq;
     cv->peer_delivered = s->peer_delivered_seq;
     cv->erasure = s->erasure;
+    cv->erasure_ms = s->erasure_ms;
     cv->custody = s->custody_counter;
     cv->notice_seq = s->notice_seq;
     cv->reduced_secrecy = s->reduced_secrecy;
@@ -187,6 +188,7 @@ parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.peer_read_seq = cv->peer_read;
     s.peer_delivered_seq = cv->peer_delivered;
     s.erasure = cv->erasure;
+    s.erasure_ms = cv->erasure_ms;
     s.custody_counter = cv->custody;
     s.custody_ack = (ProtobufCBinaryData){cv->custody_ack.n, cv->custody_ack.p};
     s.notice_seq = cv->notice_seq;
@@ -247,6 +249,7 @@ parley_err history_add(struct parley__core *c, struct conv *cv, const uint8_t *e
     h.time_ms = time_ms;
     h.text = (ProtobufCBinaryData){n, (uint8_t *)text};
     h.kind = (uint32_t)kind;
+    h.received_ms = from_me ? time_ms : c->now; /* our own clock either way */
     return parley__vault_put_pb(c->vault, "history", key, sizeof(key), &h.base);
 }
 

@@ -73,6 +73,7 @@ struct conv {
     parley_cert_info target;
     uint64_t history_count, peer_read, peer_delivered;
     uint32_t erasure;            /* agents: 1 history erased, 2 kept by policy */
+    uint64_t erasure_ms;         /* agents: when this device received the erasure request */
     uint64_t custody;            /* custody counter: the customer's current, agents' highest */
     struct buf custody_ack;      /* agents: the newest acknowledgement naming this agent */
     uint64_t notice_seq;         /* customers: last number used for notices to other agents */
@@ -368,6 +369,8 @@ parley_err brand_policy_check(const struct parley__core *c, const char *text, si
 
 /* retention.c: retention */
 void sweep_retention(struct parley__core *c, uint64_t now);
+/* The history retention this device applies, in ms: the shorter of the host's and the brand's. */
+uint64_t retention_ms(const struct parley__core *c);
 
 /* core.c: start-up */
 uint64_t row_of(const uint8_t *key, size_t len);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "core_impl.h"
+
+#define DAY_MS (24ull * 3600 * 1000)
 
 struct jbuf {
     char *p;
@@ -83,6 +85,20 @@ static void jb_hex(struct jbuf *b, const uint8_t *p, size_t n)
     }
     sodium_bin2hex(hex, sizeof(hex), p, n);
     jb_string(b, hex, 2 * n);
+}
+
+/* Hands the document over on success (err PARLEY_OK and nothing failed), frees it otherwise. */
+static parley_err jb_finish(struct jbuf *b, parley_err err, char **json, size_t *len)
+{
+    if (err == PARLEY_OK && b->failed)
+        err = PARLEY_ENOMEM;
+    if (err != PARLEY_OK) {
+        parley_free(b->p, b->cap);
+        return err;
+    }
+    *json = b->p;
+    *len = b->n;
+    return PARLEY_OK;
 }
 
 static const char *state_name(parley_conv_state s)
@@ -167,6 +183,52 @@ static int export_message(void *user, const parley_history_entry *e)
     return 0;
 }
 
+/*
+ * What GDPR art. 15(1) asks to be told besides the data itself: who
+ * decides (the brand), the purposes of the notice, the recipients (the
+ * brand's agent named in the record, every valid agent of the queue for
+ * a conversation's first message, the relay operator as processor, which
+ * holds sealed envelopes only), how long this device keeps it, and where
+ * it came from.
+ */
+static void export_processing(struct parley__core *c, struct jbuf *b,
+                              const parley_conversation_info *info, const char *brand_id)
+{
+    const parley_directory *d = parley__core_directory(c);
+    uint32_t hold = d != NULL ? parley_directory_legal_hold_days(d) : 0;
+    size_t np = d != NULL ? parley_directory_purpose_count(d) : 0;
+
+    JB_LIT(b, ",\"processing\":{\"controller\":");
+    jb_string(b, brand_id, strlen(brand_id));
+    JB_LIT(b, ",\"purposes\":[");
+    for (size_t i = 0; i < np; i++) {
+        const char *p = parley_directory_purpose(d, i);
+
+        if (i > 0)
+            JB_LIT(b, ",");
+        jb_string(b, p, strlen(p));
+    }
+    JB_LIT(b, "],\"recipients\":[");
+    if (info->has_agent) {
+        JB_LIT(b, "{\"kind\":\"agent\",\"agent_id\":");
+        jb_string(b, info->agent.agent_id, strlen(info->agent.agent_id));
+        JB_LIT(b, "},");
+    }
+    JB_LIT(b, "{\"kind\":\"queue\",\"queue\":");
+    jb_string(b, info->queue, strlen(info->queue));
+    JB_LIT(b, ",\"holds\":\"the first message, on the device of every agent of the queue\"},"
+              "{\"kind\":\"relay\",\"role\":\"processor\",\"holds\":\"sealed envelopes "
+              "and routing metadata until delivered, at most its TTL (30 days by default)\"}]");
+    jb_printf(b, ",\"retention\":{\"history_days\":%llu,\"counted_from\":\"receipt on this "
+                 "device\"",
+              (unsigned long long)(retention_ms(c) / DAY_MS));
+    if (d != NULL && parley_directory_keep_on_erasure(d))
+        jb_printf(b, ",\"legal_hold_days\":%llu",
+                  (unsigned long long)(hold != 0 ? hold : retention_ms(c) / DAY_MS));
+    JB_LIT(b, "},\"source\":\"the customer, through the brand's support chat: messages typed "
+              "by the customer and by the brand's agents\"}");
+}
+
 parley_err parley__core_export_json(struct parley__core *c, const parley_conversation_info *info,
                                     const uint8_t *consent, size_t consent_len,
                                     const char *brand_id, char **json, size_t *len)
@@ -200,16 +262,67 @@ parley_err parley__core_export_json(struct parley__core *c, const parley_convers
     }
     if (consent_len > 0)
         export_consent(&b, consent, consent_len, info->customer_sign_pk, brand_id);
+    export_processing(c, &b, info, brand_id);
     JB_LIT(&b, ",\"messages\":[");
     err = parley__core_history_all(c, info->conversation_id, export_message, &x);
     JB_LIT(&b, "]}\n");
-    if (err == PARLEY_OK && b.failed)
-        err = PARLEY_ENOMEM;
-    if (err != PARLEY_OK) {
-        parley_free(b.p, b.cap);
-        return err;
+    return jb_finish(&b, err, json, len);
+}
+
+struct customer_ctx {
+    const uint8_t *customer;
+    uint8_t (*ids)[16];
+    size_t n, cap;
+    bool failed;
+};
+
+static int customer_conv(void *user, const parley_conversation_info *info)
+{
+    struct customer_ctx *x = user;
+    uint8_t(*grown)[16];
+
+    if (sodium_memcmp(info->customer_sign_pk, x->customer, 32) != 0)
+        return 0;
+    grown = parley__grow(x->ids, &x->cap, x->n + 1, sizeof(*grown));
+    if (grown == NULL) {
+        x->failed = true;
+        return 1;
     }
-    *json = b.p;
-    *len = b.n;
-    return PARLEY_OK;
+    x->ids = grown;
+    memcpy(x->ids[x->n++], info->conversation_id, 16);
+    return 0;
+}
+
+parley_err parley__core_export_customer(struct parley__core *c, const uint8_t customer[32],
+                                        char **json, size_t *len)
+{
+    struct customer_ctx x = {customer, NULL, 0, 0, false};
+    struct jbuf b = {NULL, 0, 0, false};
+    parley_err err;
+
+    if (customer == NULL || json == NULL || len == NULL)
+        return PARLEY_EINVAL;
+    err = parley__core_list(c, customer_conv, &x);
+    if (err == PARLEY_OK && x.failed)
+        err = PARLEY_ENOMEM;
+    JB_LIT(&b, "{\"format\":\"parley-customer-export-v1\",\"brand_id\":");
+    jb_string(&b, c->brand_id, strlen(c->brand_id));
+    JB_LIT(&b, ",\"customer_sign_key\":");
+    jb_hex(&b, customer, 32);
+    JB_LIT(&b, ",\"conversations\":[");
+    for (size_t i = 0; err == PARLEY_OK && i < x.n; i++) {
+        char *one = NULL;
+        size_t one_len = 0;
+
+        err = parley__core_export(c, x.ids[i], &one, &one_len);
+        if (err != PARLEY_OK)
+            break;
+        if (i > 0)
+            JB_LIT(&b, ",");
+        jb_put(&b, one, one_len > 0 && one[one_len - 1] == '\n' ? one_len - 1 : one_len);
+        parley_free(one, one_len);
+    }
+    JB_LIT(&b, "]}\n");
+    free(x.ids);
+    return jb_finish(&b, err, json, len);
 }

@@ -412,6 +412,14 @@ parley_err parley_session_conversation_history(parley_session *s,
     return parley__core_history(s->core, conversation_id, fn, user);
 }
 
+parley_err parley_session_export_customer(parley_session *s, const uint8_t customer_sign_pk[32],
+                                          char **json, size_t *len)
+{
+    if (s == NULL)
+        return PARLEY_EINVAL;
+    return parley__core_export_customer(s->core, customer_sign_pk, json, len);
+}
+
 parley_err parley_session_scan_policy(parley_session *s, const parley_scan_policy *local,
                                       parley_scan_policy *out)
 {
