@@ -45,6 +45,7 @@ struct options {
     long timeout_s;
     long history_days;      /* 0: the store keeps conversations until erased */
     bool erase, withdraw;   /* ask the relay to erase (after withdrawing consent) */
+    bool local;             /* ... then wipe this store and delete its files */
     const char *accept[PARLEY_MAX_PURPOSES]; /* optional purposes accepted (--accept) */
     size_t n_accept;
     const char *withdraw_purpose; /* --withdraw-purpose */
@@ -72,8 +73,8 @@ static void usage(FILE *f)
             "usage: parley-customer --relay URL --brand brand.client --store customer.db\n"
             "                       [--queue NAME] [--passphrase-env VAR | --passphrase-file F]\n"
             "                       [--script FILE] [--timeout SECONDS] [--guard POLICY]\n"
-            "                       [--history-days N] [--export FILE | --erase |\n"
-            "                        --withdraw-consent]\n"
+            "                       [--history-days N] [--export FILE | --erase [--local] |\n"
+            "                        --withdraw-consent [--local]]\n"
             "       parley-customer export [FILE] | erase | withdraw-consent  OPTIONS...\n"
             "                       (the same as --export FILE, --erase, --withdraw-consent;\n"
             "                       export does not contact the relay)\n"
@@ -95,6 +96,9 @@ static void usage(FILE *f)
             "                         customer, wait until it confirms, then exit; the\n"
             "                         brand's agents erase their copies when they next connect\n"
             "  --withdraw-consent     forget the consent receipt, then erase as --erase\n"
+            "  --local                with --erase or --withdraw-consent: once the relay has\n"
+            "                         confirmed, also wipe this device's store (identity,\n"
+            "                         conversations, receipts) and delete its files\n"
             "  --accept PURPOSE       accept this optional purpose of the notice without being\n"
             "                         asked (repeatable); the others are asked one by one\n"
             "                         (with --script: refused unless accepted here)\n"
@@ -156,6 +160,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"guard", required_argument, NULL, 'g'},
         {"erase", no_argument, NULL, 'E'},
         {"withdraw-consent", no_argument, NULL, 'W'},
+        {"local", no_argument, NULL, 'L'},
         {"accept", required_argument, NULL, 'A'},
         {"withdraw-purpose", required_argument, NULL, 'P'},
         {"history-days", required_argument, NULL, 'H'},
@@ -199,6 +204,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'W':
             o->withdraw = true;
+            break;
+        case 'L':
+            o->local = true;
             break;
         case 'A':
             if (o->n_accept == PARLEY_MAX_PURPOSES) {
@@ -261,6 +269,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (o->pass_env != NULL && o->pass_file != NULL) {
         fprintf(stderr, "parley-customer: give --passphrase-env or --passphrase-file, not both\n");
+        return -1;
+    }
+    if (o->local && !o->erase && !o->withdraw) {
+        fprintf(stderr, "parley-customer: --local goes with erase or withdraw-consent\n");
         return -1;
     }
     if ((o->export_path != NULL) + o->erase + o->withdraw + (o->script != NULL) +
@@ -835,6 +847,41 @@ static int withdraw_purpose(parley_client *client, struct chat *c, const struct 
     return parley_client_outbox_size(client) > 0 ? EXIT_TIMEOUT : 0;
 }
 
+/* erase --local, once the relay confirmed: the store emptied (its files go after it closes). */
+static int wipe_store(parley_client *client, struct chat *c, bool *wiped)
+{
+    parley_err err = parley_client_wipe(client);
+
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: the relay erased, but this store could not be wiped: "
+                        "%s\n", parley_strerror(err));
+        return EXIT_FAILED;
+    }
+    *wiped = true;
+    chat_status(c, "this device's store was wiped: identity, conversations and receipts");
+    return 0;
+}
+
+/* The store's files, the database and its journals: gone once wiped. */
+static int remove_store_files(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[4096];
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >= (int)sizeof(name))
+            return -1;
+        if (unlink(name) != 0 && errno != ENOENT) {
+            fprintf(stderr, "parley-customer: %s: %s\n", name, strerror(errno));
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        printf("* the store's files are deleted: %s\n", path);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -851,6 +898,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     parley_err err;
     int agree, rc = EXIT_FAILED;
+    bool wiped = false;
 
     memset(&script, 0, sizeof(script));
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -927,6 +975,8 @@ int main(int argc, char **argv)
     }
     if (o.erase || o.withdraw) {
         rc = erase_all(client, &chat, &o);
+        if (rc == 0 && o.local)
+            rc = wipe_store(client, &chat, &wiped);
         goto fail;
     }
     if (o.withdraw_purpose != NULL) {
@@ -971,6 +1021,8 @@ fail:
         chat_free(&chat);
         parley_store_close(&store);
     }
+    if (wiped && remove_store_files(o.store) != 0)
+        rc = EXIT_FAILED;
     passphrase_release(&pass);
     script_free(&script);
     sodium_memzero(&pin, sizeof(pin));

@@ -13,6 +13,8 @@
 #      --export (or the export command) writes the store as JSON, mode
 #      0600 under any umask; --withdraw-consent and the erase command
 #      get the relay's confirmation; the customer's own copy stays exportable;
+#   3d. erase --local wipes the store after the relay's confirmation and
+#      deletes its files;
 #   4. a wait that cannot end exits 3 once --timeout expires;
 #   6. the sensitive-data guard: with --guard card=warn a card number is
 #      held back on "no", sent on "yes"; refused by --guard card=block;
@@ -259,6 +261,24 @@ PY
   --passphrase-env CUSTOMER_PASS --timeout 20 > "$dir/erase.out" 2> "$dir/erase.err" \
   || { cat "$dir/erase.out" "$dir/erase.err" >&2; fail "erase"; }
 must_contain "$dir/erase.out" "* the relay erased what it held for you ("
+[ -e "$dir/chat.db" ] || fail "erase without --local deleted the store"
+echo "== 3d. erase --local: after the relay's confirmation the store is wiped and deleted"
+cp "$dir/chat.db" "$dir/local.db"
+"$customer_bin" erase --local --relay "$url" --brand "$brand/brand.client" --store "$dir/local.db" \
+  --passphrase-env CUSTOMER_PASS --timeout 20 > "$dir/local.out" 2> "$dir/local.err" \
+  || { cat "$dir/local.out" "$dir/local.err" >&2; fail "erase --local"; }
+must_contain "$dir/local.out" "* the relay erased what it held for you (" \
+  "* this device's store was wiped" "* the store's files are deleted: $dir/local.db"
+for f in "$dir/local.db" "$dir/local.db-wal" "$dir/local.db-shm"; do
+  [ ! -e "$f" ] || fail "erase --local left $f"
+done
+set +e
+"$customer_bin" export --local --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
+  --passphrase-env CUSTOMER_PASS > /dev/null 2> "$dir/local2.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--local without erase: exit $rc, not 2"
+must_contain "$dir/local2.err" "--local goes with erase or withdraw-consent"
 set +e
 "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" \
   --passphrase-env CUSTOMER_PASS --erase --export - > /dev/null 2> "$dir/both.err"

@@ -455,6 +455,18 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
     case PARLEY__FRAME__KIND_PREKEY_FETCH:
         on_prekey_fetch(r, p, f->prekey_fetch);
         break;
+    case PARLEY__FRAME__KIND_ERASE:
+        if (r->confirm_erase) {
+            Parley__Frame out = PARLEY__FRAME__INIT;
+            Parley__Erased e = PARLEY__ERASED__INIT;
+
+            out.kind_case = PARLEY__FRAME__KIND_ERASED;
+            out.erased = &e;
+            push_frame(p, &out);
+        } else {
+            push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
+        }
+        break;
     default:
         push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
         break;

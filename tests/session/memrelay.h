@@ -112,6 +112,8 @@ struct mr_relay {
     struct mr_buf serve_dir;         /* served on directory_fetch instead of the stored one */
     struct mr_buf serve_prekey;      /* handed out on the next prekey_fetch, once */
     mr_deliver_hook before_deliver;  /* called with each deliver, before the core sees it */
+    bool confirm_erase;              /* answer a customer's erase frame with erased (the
+                                        request itself is tests/relay's to check) */
     void *hook_arg;
     /* counters */
     int acks, delivered_ids, prekeys_published, prekeys_fetched, auth_failures;

@@ -375,6 +375,36 @@ static void test_export_customer(void)
     scene_free(&s);
 }
 
+static void test_wipe_after_erasure(void)
+{
+    struct scene s;
+
+    printf("erase --local: the customer's store is wiped once the relay confirmed, not before\n");
+    scene_init(&s, &w);
+    s.relay.confirm_erase = true;
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    CHECK_ERR(parley_session_wipe(s.customer.session), PARLEY_ESTATE); /* no erasure asked */
+    CHECK_OK(parley__core_erase(s.customer.core, s.relay.now));
+    CHECK_ERR(parley_session_wipe(s.customer.session), PARLEY_ESTATE); /* not confirmed yet */
+    CHECK(memstore_rows(s.customer.ms, NULL) > 0);
+    mr_pump(&s.relay);
+    CHECK(mr_count(&s.customer, PARLEY_EV_ERASED) == 1);
+    CHECK(memstore_rows(s.customer.ms, "conv") == 1); /* erasure alone keeps the customer's copy */
+    CHECK_OK(parley_session_wipe(s.customer.session));
+    CHECK(memstore_rows(s.customer.ms, NULL) == 0);
+    /* Nothing is written afterwards: not on the clock, not on a reconnection, not on consent. */
+    tick_at(&s, &s.customer, 2 * DAY_MS);
+    mr_disconnect(&s.customer);
+    mr_connect(&s.customer);
+    mr_pump(&s.relay);
+    CHECK_ERR(parley__core_consent(s.customer.core, NULL, 0, s.relay.now), PARLEY_ESTATE);
+    CHECK(memstore_rows(s.customer.ms, NULL) == 0);
+    /* Agents have nothing of the kind. */
+    CHECK_ERR(parley_session_wipe(s.alice.session), PARLEY_ESTATE);
+    scene_free(&s);
+}
+
 int main(void)
 {
     world_init(&w);
@@ -385,6 +415,7 @@ int main(void)
     test_retention_stricter();
     test_legal_hold();
     test_export_customer();
+    test_wipe_after_erasure();
     world_free(&w);
     return 0;
 }

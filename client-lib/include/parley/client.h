@@ -201,6 +201,21 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_erase(parley_client *c);
 PARLEY_API PARLEY_NODISCARD parley_err parley_client_withdraw_consent(parley_client *c);
 
 /*
+ * Customers, once the relay has confirmed an erasure in this run
+ * (PARLEY_EV_ERASED after parley_client_erase or
+ * parley_client_withdraw_consent): deletes everything the client's store
+ * holds, in one transaction, and compacts it (the default sqlite store
+ * leaves nothing of the rows in its files): identity key, conversations
+ * and their history, consent receipts, the host's records, the key
+ * derivation salt. The client then reads and writes nothing more; free
+ * it, close the store, and delete the store's files if they are to go
+ * too (parley-customer erase --local does). Returns PARLEY_OK,
+ * PARLEY_ESTATE (no confirmed erasure in this run, one still waiting,
+ * or an agent), PARLEY_EIO, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_wipe(parley_client *c);
+
+/*
  * Customers: opens a conversation in queue with a first message; writes
  * its id to conversation_id. The first message is sealed separately to
  * each valid agent of the queue, to a one-time prekey where the relay has

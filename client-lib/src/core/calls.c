@@ -65,6 +65,16 @@ static parley_err open_commit(struct parley__core *c, struct conv *cv, Parley__P
     return err;
 }
 
+bool parley__core_erase_confirmed(const struct parley__core *c)
+{
+    return !c->agent && c->erase_confirmed && c->erase_request.n == 0;
+}
+
+void parley__core_wiped(struct parley__core *c)
+{
+    c->wiped = true;
+}
+
 parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,
                              uint8_t conversation_id[16], uint64_t now)
 {

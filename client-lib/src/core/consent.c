@@ -230,6 +230,8 @@ static bool same_answers(const Parley__ConsentReceiptBody *prev, const Parley__C
 parley_err parley__core_consent(struct parley__core *c, const char *const *accepted,
                                 size_t n_accepted, uint64_t now)
 {
+    if (c->wiped)
+        return PARLEY_ESTATE;
     Parley__ConsentReceiptBody body = PARLEY__CONSENT_RECEIPT_BODY__INIT;
     Parley__ConsentReceiptBody *prev;
     const char *purposes[PARLEY_MAX_PURPOSES], *withdrawn[2 * PARLEY_MAX_PURPOSES];

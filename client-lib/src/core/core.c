@@ -37,6 +37,8 @@ static void send_receipts(struct parley__core *c, uint64_t now)
 void parley__core_tick(struct parley__core *c, uint64_t now)
 {
     c->now = now;
+    if (c->wiped)
+        return;
     flush_acked(c);
     if (now >= c->next_sweep) {
         sweep_retention(c, now);

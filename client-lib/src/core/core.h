@@ -66,6 +66,10 @@ parley_err parley__core_withdraw_purpose(struct parley__core *c, const char *pur
                                          bool *ended, uint64_t now_ms);
 int parley__core_consent_accepted(const struct parley__core *c, const char *purpose);
 parley_err parley__core_erase(struct parley__core *c, uint64_t now_ms);
+/* Customers: the relay confirmed an erasure in this run and none is waiting. */
+bool parley__core_erase_confirmed(const struct parley__core *c);
+/* The store was wiped (parley_session_wipe): from now on the core reads and writes nothing. */
+void parley__core_wiped(struct parley__core *c);
 parley_err parley__core_withdraw_consent(struct parley__core *c, uint64_t now_ms);
 int parley__core_has_consent(const struct parley__core *c);
 parley_err parley__core_open(struct parley__core *c, const char *queue, const char *text,

@@ -115,6 +115,8 @@ struct parley__core {
     uint8_t *dir_key;            /* sodium_malloc, 32 bytes */
     bool keep_on_erasure;
     struct buf erase_request;    /* customers: sent to the relay, until it confirms */
+    bool erase_confirmed;        /* customers: the relay confirmed an erasure in this run */
+    bool wiped;                  /* the store was wiped: nothing is read or written any more */
     struct buf publish_dir;
     enum net_state net;
     uint32_t prekeys_left;

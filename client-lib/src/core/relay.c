@@ -102,6 +102,8 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
     Parley__Frame *f;
 
     c->now = now;
+    if (c->wiped)
+        return;
     if (len > PARLEY_MAX_DIRECTORY + 1024) {
         emit_rejected(c, NULL, PARLEY_ETOOBIG);
         return;
@@ -141,6 +143,7 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
             parley_event ev;
 
             buf_free(&c->erase_request);
+            c->erase_confirmed = true;
             event_init(&ev, PARLEY_EV_ERASED, NULL);
             ev.erased = f->erased->envelopes;
             emit(c, &ev, NULL, 0);
@@ -154,6 +157,8 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
 
 void parley__core_connected(struct parley__core *c, uint64_t now)
 {
+    if (c->wiped)
+        return;
     c->net = NET_HELLO;
 }
 

@@ -250,53 +250,32 @@ parley_err parley_session_record_get(parley_session *s, const uint8_t *key, size
     return err == PARLEY_EINVAL ? PARLEY_OK : err; /* EINVAL: no such row */
 }
 
-struct host_rows {
-    uint8_t (*v)[32];
-    size_t n, cap;
-    bool failed;
-};
-
-static int collect_host_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                            size_t val_len)
-{
-    struct host_rows *r = arg;
-    uint8_t(*grown)[32];
-
-    (void)val;
-    (void)val_len;
-    if (key_len != 32)
-        return 0; /* not a row this library wrote */
-    grown = parley__grow(r->v, &r->cap, r->n + 1, sizeof(*grown));
-    if (grown == NULL) {
-        r->failed = true;
-        return 1;
-    }
-    r->v = grown;
-    memcpy(r->v[r->n++], key, 32);
-    return 0;
-}
-
 /* Deletes every host record, in one transaction; undecryptable ones too. */
 static parley_err host_clear(parley_session *s)
 {
-    const parley_store *store = &s->vault.store;
-    struct host_rows r = {NULL, 0, 0, false};
-    parley_err err = PARLEY_OK;
+    static const char *const tables[] = {HOST_TABLE};
 
-    if (store->ops->scan(store->ctx, HOST_TABLE, NULL, 0, collect_host_row, &r) != 0)
-        err = PARLEY_EIO;
-    else if (r.failed)
-        err = PARLEY_ENOMEM;
-    if (err == PARLEY_OK && r.n > 0) {
-        err = parley__vault_begin(&s->vault);
-        for (size_t i = 0; err == PARLEY_OK && i < r.n; i++)
-            err = parley__vault_del(&s->vault, HOST_TABLE, r.v[i], 32);
-        if (err == PARLEY_OK)
-            err = parley__vault_commit(&s->vault);
-        else
-            parley__vault_rollback(&s->vault);
-    }
-    free(r.v);
+    return parley__vault_wipe(&s->vault, tables, 1);
+}
+
+/*
+ * Every table the library writes, the host's records, and last the
+ * store's own marks (key derivation salt, format): a blank store.
+ */
+parley_err parley_session_wipe(parley_session *s)
+{
+    static const char *const tables[] = {"history", "conv",   "outbox", "pending",
+                                         "seen",    "prekey", "mtkey",  HOST_TABLE,
+                                         "identity", "meta"};
+    parley_err err;
+
+    if (s == NULL)
+        return PARLEY_EINVAL;
+    if (!parley__core_erase_confirmed(s->core))
+        return PARLEY_ESTATE;
+    err = parley__vault_wipe(&s->vault, tables, sizeof(tables) / sizeof(tables[0]));
+    if (err == PARLEY_OK)
+        parley__core_wiped(s->core);
     return err;
 }
 

@@ -309,6 +309,64 @@ parley_err parley__vault_del(struct parley__vault *v, const char *table, const u
     return v->store.ops->del(v->store.ctx, table, key, key_len) == 0 ? PARLEY_OK : PARLEY_EIO;
 }
 
+struct wipe_keys {
+    struct wipe_key {
+        uint8_t *key;
+        size_t len;
+    } *v;
+    size_t n, cap;
+    bool failed;
+};
+
+static int wipe_collect(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                        size_t val_len)
+{
+    struct wipe_keys *w = arg;
+    struct wipe_key *grown = parley__grow(w->v, &w->cap, w->n + 1, sizeof(*grown));
+
+    (void)val, (void)val_len;
+    if (grown == NULL) {
+        w->failed = true;
+        return 1;
+    }
+    w->v = grown;
+    w->v[w->n].key = malloc(key_len > 0 ? key_len : 1);
+    if (w->v[w->n].key == NULL) {
+        w->failed = true;
+        return 1;
+    }
+    memcpy(w->v[w->n].key, key, key_len);
+    w->v[w->n++].len = key_len;
+    return 0;
+}
+
+parley_err parley__vault_wipe(struct parley__vault *v, const char *const *tables, size_t n)
+{
+    parley_err err = parley__vault_begin(v);
+
+    for (size_t t = 0; err == PARLEY_OK && t < n; t++) {
+        struct wipe_keys w = {NULL, 0, 0, false};
+
+        if (v->store.ops->scan(v->store.ctx, tables[t], NULL, 0, wipe_collect, &w) != 0)
+            err = PARLEY_EIO;
+        else if (w.failed)
+            err = PARLEY_ENOMEM;
+        for (size_t i = 0; i < w.n; i++) {
+            if (err == PARLEY_OK)
+                err = parley__vault_del(v, tables[t], w.v[i].key, w.v[i].len);
+            free(w.v[i].key);
+        }
+        free(w.v);
+    }
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(v);
+    else if (v->in_tx)
+        parley__vault_rollback(v);
+    if (err == PARLEY_OK)
+        parley__vault_compact(v);
+    return err;
+}
+
 struct scan_ctx {
     struct parley__vault *v;
     const char *table;

@@ -49,6 +49,11 @@ parley_err parley__vault_scan(struct parley__vault *v, const char *table, const 
 
 /* After deletions that must not be recoverable (erasure): the store's compact, if it has one. */
 void parley__vault_compact(struct parley__vault *v);
+/*
+ * Deletes every row of the n tables named, in one transaction, then
+ * compacts: nothing of them is left in the store's files.
+ */
+parley_err parley__vault_wipe(struct parley__vault *v, const char *const *tables, size_t n);
 
 /* Packs a protobuf message and puts it. */
 parley_err parley__vault_put_pb(struct parley__vault *v, const char *table, const uint8_t *key,

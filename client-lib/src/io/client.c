@@ -572,6 +572,11 @@ parley_err parley_client_erase(parley_client *c)
     CALL(c, parley_session_erase(c->s, now_ms()));
 }
 
+parley_err parley_client_wipe(parley_client *c)
+{
+    CALL(c, parley_session_wipe(c->s));
+}
+
 parley_err parley_client_withdraw_consent(parley_client *c)
 {
     CALL(c, parley_session_withdraw_consent(c->s, now_ms()));
