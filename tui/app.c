@@ -416,6 +416,17 @@ static int run_line(struct app *a, char *line)
     case CMD_VERIFY:
         cmd_verify(a, c);
         break;
+    case CMD_REDACT:
+        err = parley_conversation_redact(a->client, c->id, cmd.n);
+        if (err == PARLEY_OK)
+            app_status(a, "message %lu received, counting back, redacted in this device's store",
+                       cmd.n);
+        else if (err == PARLEY_EINVAL)
+            app_status(a, "/redact: no such message received (1 is the last one)");
+        else
+            app_status(a, "/redact: %s", parley_strerror(err));
+        c->dirty = 1;
+        break;
     case CMD_EXPORT:
     case CMD_EXPORT_CUSTOMER:
         cmd_export(a, c, cmd.text, cmd.kind == CMD_EXPORT_CUSTOMER);

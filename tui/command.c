@@ -6,6 +6,7 @@
 #include "command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const command_help[] = {
@@ -19,6 +20,7 @@ const char *const command_help[] = {
     "/search TEXT        search the local history of every conversation",
     "/export [FILE]      write the conversation and its consent receipt as JSON",
     "/export --customer [FILE]   ... every conversation with this customer",
+    "/redact [N]         redact the Nth last message received (default 1) in your store",
     "/help               this help            /quit   leave parley-agent",
     "Tab/Shift-Tab: next/previous conversation   PgUp/PgDn: scroll   Esc: close panel",
     "Up/Down: input history   Left/Right/Home/End: move   Ctrl-U: delete to start",
@@ -162,6 +164,19 @@ void command_parse(char *line, struct command *out)
         }
         out->kind = CMD_SEARCH;
         out->text = rest;
+        return;
+    }
+    if (strcmp(cmd, "/redact") == 0) {
+        char *end = rest;
+
+        out->n = 1;
+        if (*rest != '\0')
+            out->n = rest[0] >= '1' && rest[0] <= '9' ? strtoul(rest, &end, 10) : 0;
+        if (out->n == 0 || out->n > 100000 || *end != '\0') {
+            fail(out, "usage: /redact [N] (N: 1 for the last message received, 2 the one before)");
+            return;
+        }
+        out->kind = CMD_REDACT;
         return;
     }
     if (strcmp(cmd, "/export") == 0) {

@@ -23,6 +23,7 @@ enum command_kind {
     CMD_SEARCH,       /* text */
     CMD_EXPORT,       /* text: file to write, may be empty */
     CMD_EXPORT_CUSTOMER, /* text: file to write, may be empty */
+    CMD_REDACT,       /* n: which message of the other side, counting back (1: the last) */
     CMD_HELP,
     CMD_QUIT,
     CMD_ERROR         /* error: one line for the status bar */
@@ -32,6 +33,7 @@ struct command {
     enum command_kind kind;
     char name[COMMAND_NAME_MAX + 1];
     const char *text;            /* points into the parsed line */
+    unsigned long n;             /* CMD_REDACT */
     char error[160];
 };
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanguard.h"
 #include "textwidth.h"
 
 void convlist_init(struct convlist *cl)
@@ -178,6 +179,23 @@ void conv_clear_history(struct tui_conv *c)
     c->n_msgs = k;
 }
 
+/* The special categories (GDPR art. 9) the guard finds in a received text; 0 if it cannot scan. */
+static unsigned special_categories(const char *text)
+{
+    struct scanguard_result r;
+    parley_scan_policy p;
+    unsigned found;
+
+    memset(&p, 0, sizeof(p));
+    for (unsigned cat = PARLEY_SCAN_HEALTH; cat <= PARLEY_SCAN_BIOMETRIC; cat++)
+        p.action[cat] = PARLEY_SCAN_WARN;
+    if (scanguard_check(&p, text, &r) != PARLEY_OK)
+        return 0;
+    found = r.warn;
+    scanguard_result_wipe(&r);
+    return found;
+}
+
 int conv_add(struct tui_conv *c, const struct tui_msg *m)
 {
     struct tui_msg copy = *m;
@@ -189,6 +207,7 @@ int conv_add(struct tui_conv *c, const struct tui_msg *m)
         msg_free(&copy);
         return -1;
     }
+    copy.special = m->system || m->from_me ? 0 : special_categories(copy.text);
     if (c->n_msgs == CONVLIST_MAX_MESSAGES) {
         msg_free(&c->msgs[0]);
         memmove(c->msgs, c->msgs + 1, (c->n_msgs - 1) * sizeof(c->msgs[0]));

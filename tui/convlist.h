@@ -32,6 +32,7 @@ struct tui_msg {
     int system;       /* a line from parley-agent itself, not in the history */
     char *sender;     /* display name; "" for the customer */
     char *text;       /* UTF-8 */
+    unsigned special; /* received: special categories the guard finds in text (bit per category) */
 };
 
 struct tui_conv {

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "msgline.h"
+#include "scanguard.h"
 #include "textwidth.h"
 
 enum { PAIR_ME = 1, PAIR_PEER, PAIR_OK, PAIR_BAD, PAIR_SYSTEM, PAIR_BAR };
@@ -200,6 +201,7 @@ static int build_msg(const struct app *a, const struct tui_conv *c, const struct
                      struct built *b)
 {
     const char *name, *mark = "";
+    char special[160], names[128];
 
     if (m->system) {
         name = "--";
@@ -219,6 +221,12 @@ static int build_msg(const struct app *a, const struct tui_conv *c, const struct
     case MARK_DELIVERED: mark = " \xe2\x9c\x93"; break;
     case MARK_PENDING: mark = " \xe2\x80\xa6"; break;
     case MARK_NONE: break;
+    }
+    /* Special-category data received: marked, so the agent can /redact it from this store. */
+    if (m->special != 0) {
+        snprintf(special, sizeof(special), " \xe2\x9a\xa0 %s",
+                 scanguard_names(m->special, names, sizeof(names)));
+        mark = special;
     }
     return msgline_build(&b->line, name, !m->system, m->text, mark);
 }

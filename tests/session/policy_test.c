@@ -405,6 +405,49 @@ static void test_wipe_after_erasure(void)
     scene_free(&s);
 }
 
+static int collect_text(void *user, const parley_history_entry *e)
+{
+    char *all = user;
+    size_t n = strlen(all);
+
+    snprintf(all + n, 1024 - n, "%s|", e->text);
+    return 0;
+}
+
+static void test_redact_received(void)
+{
+    struct scene s;
+    char all[1024];
+
+    printf("redact: one received message, in this device's store only\n");
+    scene_init(&s, &w);
+    scene_open(&s, "Bonjour");
+    scene_claim(&s);
+    scene_say(&s, &s.customer, "je suis enceinte et diab\xc3\xa9tique");
+    scene_say(&s, &s.alice, "Merci, je note.");
+    scene_say(&s, &s.customer, "rien de sp\xc3\xa9" "cial");
+    /* Counting back from the last message received: 2 is the health one. */
+    CHECK_OK(parley_session_conversation_redact(s.alice.session, s.conv, 2));
+    all[0] = '\0';
+    CHECK_OK(parley__core_history(s.alice.core, s.conv, collect_text, all));
+    CHECK(strstr(all, "enceinte") == NULL && strstr(all, "[health]") != NULL);
+    CHECK(strstr(all, "Bonjour|") != NULL && strstr(all, "Merci, je note.|") != NULL);
+    CHECK(strstr(all, "rien de sp\xc3\xa9" "cial|") != NULL);
+    /* Nothing found by the guard: the whole text goes. */
+    CHECK_OK(parley_session_conversation_redact(s.alice.session, s.conv, 1));
+    all[0] = '\0';
+    CHECK_OK(parley__core_history(s.alice.core, s.conv, collect_text, all));
+    CHECK(strstr(all, "rien de") == NULL && strstr(all, "[redacted]|") != NULL);
+    /* The customer's own copy is untouched. */
+    all[0] = '\0';
+    CHECK_OK(parley__core_history(s.customer.core, s.conv, collect_text, all));
+    CHECK(strstr(all, "enceinte") != NULL);
+    /* No such message. */
+    CHECK_ERR(parley_session_conversation_redact(s.alice.session, s.conv, 4), PARLEY_EINVAL);
+    CHECK_ERR(parley_session_conversation_redact(s.alice.session, s.conv, 0), PARLEY_EINVAL);
+    scene_free(&s);
+}
+
 int main(void)
 {
     world_init(&w);
@@ -416,6 +459,7 @@ int main(void)
     test_legal_hold();
     test_export_customer();
     test_wipe_after_erasure();
+    test_redact_received();
     world_free(&w);
     return 0;
 }

@@ -64,6 +64,14 @@ int main(void)
     CHECK(c.kind == CMD_EXPORT_CUSTOMER && strcmp(c.text, "/tmp/client.json") == 0);
     c = parse("/export --customer");
     CHECK(c.kind == CMD_EXPORT_CUSTOMER && c.text[0] == '\0');
+    c = parse("/redact");
+    CHECK(c.kind == CMD_REDACT && c.n == 1);
+    c = parse("/redact 3");
+    CHECK(c.kind == CMD_REDACT && c.n == 3);
+    CHECK(parse("/redact 0").kind == CMD_ERROR);
+    CHECK(parse("/redact -1").kind == CMD_ERROR);
+    CHECK(parse("/redact 2x").kind == CMD_ERROR);
+    CHECK(parse("/redact 99999999999999999999").kind == CMD_ERROR);
     c = parse("/export --customers.json");
     CHECK(c.kind == CMD_EXPORT && strcmp(c.text, "--customers.json") == 0);
     c = parse("/frobnicate x");

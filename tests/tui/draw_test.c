@@ -187,6 +187,22 @@ static void test_bidi_controls_not_drawn(void)
     app_free(&a);
 }
 
+/* Special-category data received from the customer carries a marker naming the category. */
+static void test_special_category_marked(void)
+{
+    static struct app a;
+
+    app_with_message(&a, "", "je suis enceinte depuis mars");
+    ui_draw(&a);
+    CHECK(last_line_shows(L"customer: je suis enceinte depuis mars \x26a0 health"));
+    app_free(&a);
+    app_with_message(&a, "", "le colis est en retard");
+    ui_draw(&a);
+    CHECK(last_line_shows(L"le colis est en retard"));
+    CHECK(!last_line_shows(L"\x26a0"));
+    app_free(&a);
+}
+
 int main(void)
 {
     SCREEN *s;
@@ -201,6 +217,7 @@ int main(void)
     test_combining_marks_hide_nothing();
     test_wide_characters_fit_the_pane();
     test_bidi_controls_not_drawn();
+    test_special_category_marked();
     endwin();
     delscreen(s);
     printf("tui draw: ok\n");

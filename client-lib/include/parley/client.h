@@ -323,6 +323,20 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_export(
     parley_client *c, const uint8_t conversation_id[16], char **json, size_t *len);
 
 /*
+ * Redacts, in this device's store only, the nth most recent message the
+ * other party wrote in a conversation (nth 1: the last one received):
+ * every span the sensitive-data guard finds, of any category, is replaced
+ * by its marker ("[health]"), or the whole text by "[redacted]" when it
+ * finds none; the store is then compacted, so the old text is gone from
+ * its files. Histories and exports show the redacted text from then on;
+ * nobody else's copy changes. Returns
+ * PARLEY_OK, PARLEY_EINVAL (unknown conversation, nth 0 or more than the
+ * messages received), PARLEY_EIO, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_redact(
+    parley_client *c, const uint8_t conversation_id[16], size_t nth);
+
+/*
  * Exports every conversation this device holds with one customer (by
  * the customer's signing key, parley_conversation_info.customer_sign_pk),
  * including those kept after an erasure request, for an access request:

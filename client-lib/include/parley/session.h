@@ -322,6 +322,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_history(
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_export(
     parley_session *s, const uint8_t conversation_id[16], char **json, size_t *len);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_wipe(parley_session *s);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_redact(
+    parley_session *s, const uint8_t conversation_id[16], size_t nth);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_export_customer(
     parley_session *s, const uint8_t customer_sign_pk[32], char **json, size_t *len);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_scan_policy(parley_session *s,

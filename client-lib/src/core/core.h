@@ -94,6 +94,8 @@ parley_err parley__core_scan_policy(struct parley__core *c, const parley_scan_po
 parley_err parley__core_list(struct parley__core *c, parley_conversation_fn fn, void *user);
 parley_err parley__core_history(struct parley__core *c, const uint8_t conv[16],
                                 parley_history_fn fn, void *user);
+/* The nth most recent message of the other party (1: the last) redacted in this store. */
+parley_err parley__core_redact(struct parley__core *c, const uint8_t conv[16], size_t nth);
 /* Every conversation of one customer (by signing key), as one JSON document. */
 parley_err parley__core_export_customer(struct parley__core *c, const uint8_t customer[32],
                                         char **json, size_t *len);

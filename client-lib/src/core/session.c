@@ -391,6 +391,14 @@ parley_err parley_session_conversation_history(parley_session *s,
     return parley__core_history(s->core, conversation_id, fn, user);
 }
 
+parley_err parley_session_conversation_redact(parley_session *s,
+                                              const uint8_t conversation_id[16], size_t nth)
+{
+    if (s == NULL)
+        return PARLEY_EINVAL;
+    return parley__core_redact(s->core, conversation_id, nth);
+}
+
 parley_err parley_session_export_customer(parley_session *s, const uint8_t customer_sign_pk[32],
                                           char **json, size_t *len)
 {

@@ -524,6 +524,12 @@ parley_err parley_conversation_export(parley_client *c, const uint8_t conversati
     CALL(c, parley_session_conversation_export(c->s, conversation_id, json, len));
 }
 
+parley_err parley_conversation_redact(parley_client *c, const uint8_t conversation_id[16],
+                                     size_t nth)
+{
+    CALL(c, parley_session_conversation_redact(c->s, conversation_id, nth));
+}
+
 parley_err parley_client_export_customer(parley_client *c, const uint8_t customer_sign_pk[32],
                                          char **json, size_t *len)
 {
