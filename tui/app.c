@@ -264,6 +264,8 @@ static void cmd_export(struct app *a, const struct tui_conv *c, const char *path
     } else if (fwrite(json, 1, len, f) != len || fclose(f) != 0) {
         app_status(a, "/export: %s: write failed", path);
     } else {
+        (void)accesslog_record(&a->access, "exported", c->id,
+                               customer ? "\"scope\":\"customer\"" : "\"scope\":\"conversation\"");
         app_status(a, "exported %s#%s to %s", customer ? "the customer of " : "", c->label, path);
     }
     parley_free(json, len);
@@ -276,10 +278,19 @@ static void cmd_search(struct app *a, const char *needle)
 
     panel_open(a, "");
     for (size_t i = 0; i < a->list.n; i++) {
+        size_t before = s.hits;
+        char matches[32];
+
         s.label = a->list.v[i].label;
         if (parley_conversation_history(a->client, a->list.v[i].id, on_search, &s) != PARLEY_OK)
             panel_add(a, "(a conversation's history could not be read)");
+        /* Which conversations the search showed, never what was searched for. */
+        snprintf(matches, sizeof(matches), "\"matches\":%zu", s.hits - before);
+        if (s.hits > before)
+            (void)accesslog_record(&a->access, "searched", a->list.v[i].id, matches);
     }
+    if (s.hits == 0)
+        (void)accesslog_record(&a->access, "searched", NULL, "\"matches\":0");
     if (s.hits == 0)
         panel_add(a, "no match in the local history");
     snprintf(title, sizeof(title), "Search \"%.60s\": %zu match%s (Esc to close)", needle, s.hits,
@@ -418,9 +429,14 @@ static int run_line(struct app *a, char *line)
         break;
     case CMD_REDACT:
         err = parley_conversation_redact(a->client, c->id, cmd.n);
-        if (err == PARLEY_OK)
+        if (err == PARLEY_OK) {
+            char which[32];
+
+            snprintf(which, sizeof(which), "\"message\":%lu", cmd.n);
+            (void)accesslog_record(&a->access, "redacted", c->id, which);
             app_status(a, "message %lu received, counting back, redacted in this device's store",
                        cmd.n);
+        }
         else if (err == PARLEY_EINVAL)
             app_status(a, "/redact: no such message received (1 is the last one)");
         else
@@ -647,7 +663,7 @@ int main(int argc, char **argv)
     struct options o;
     struct inputs in;
     parley_client_config cfg;
-    char err[512], locker_path[4200];
+    char err[512], locker_path[4200], access_path[4200], access_err[4300];
     struct sigaction sa;
     parley_err e;
     int rc, efd;
@@ -721,6 +737,12 @@ int main(int argc, char **argv)
               o.store_path);
     if (e != PARLEY_OK)
         fatal("%s: %s", o.store_path, parley_strerror(e));
+    if ((size_t)snprintf(access_path, sizeof(access_path), "%s.access", o.store_path) >=
+            sizeof(access_path) ||
+        accesslog_open(&a.access, access_path, a.me.agent_id, access_err, sizeof(access_err)) != 0) {
+        parley_client_free(a.client);
+        fatal("access log: %s", access_err);
+    }
     rc = locker_open(&a.locker, locker_path, in.pass.buf, in.pass.len, o.kdf);
     passphrase_release(&in.pass);
     if (rc != LOCKER_OK) {
@@ -792,6 +814,7 @@ int main(int argc, char **argv)
     panel_clear(&a);
     editor_free(&a.input);
     guard_free(&a.guard);
+    accesslog_close(&a.access);
     release_inputs(&in);
     return 0;
 }

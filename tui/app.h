@@ -9,6 +9,7 @@
 
 #include "convlist.h"
 #include "editor.h"
+#include "accesslog.h"
 #include "guard.h"
 #include "locker.h"
 #include "parley/parley.h"
@@ -23,6 +24,9 @@ struct app {
     struct convlist list;
     struct editor input;
     struct guard guard;           /* the sensitive-data check before a message leaves */
+    struct accesslog access;      /* who viewed, searched, exported or redacted what */
+    uint8_t viewed[16];           /* the conversation last logged as viewed */
+    int viewed_set;
     parley_cert_info me;
     char relay[256];
     enum conn_state conn;

@@ -168,6 +168,11 @@ void app_mark_seen(struct app *a)
 
     if (c == NULL || a->panel)
         return;
+    if (!a->viewed_set || memcmp(a->viewed, c->id, 16) != 0) {
+        (void)accesslog_record(&a->access, "viewed", c->id, NULL); /* a failure: on stderr at exit */
+        memcpy(a->viewed, c->id, 16);
+        a->viewed_set = 1;
+    }
     c->unread = 0;
     if (c->state == PARLEY_CONV_ACTIVE && c->last_peer_seq > c->read_sent_seq &&
         parley_conversation_mark_read(a->client, c->id, c->last_peer_seq) == PARLEY_OK)

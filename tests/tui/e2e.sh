@@ -6,13 +6,13 @@
 # a card number held until a second Enter, relay restart with a message
 # kept in the outbox, exports of the conversation and of all its
 # customer's conversations private to their owner whatever the umask,
-# transfer, close.
+# transfer, close; the agents' access log verified by parley-audit.
 #
-#   e2e.sh PARLEY-RELAY PARLEY-KEYS PARLEY-AGENT CUSTOMER-SCRIPT
+#   e2e.sh PARLEY-RELAY PARLEY-KEYS PARLEY-AGENT CUSTOMER-SCRIPT PARLEY-AUDIT
 # PARLEY_TUI_CAPTURE_DIR=DIR keeps screen captures of each step there.
 set -u
 
-relay_bin=$1 keys_bin=$2 agent_bin=$3 customer_bin=$4
+relay_bin=$1 keys_bin=$2 agent_bin=$3 customer_bin=$4 audit_bin=$5
 work=$(mktemp -d /tmp/parley-tui-e2e-XXXXXX)
 sock="parley-tui-e2e-$$-$RANDOM"
 relay_pid=
@@ -263,4 +263,15 @@ for ((i = 0; i < 100; i++)); do
     sleep 0.1
 done
 [ "$dead" = 2 ] || fail "parley-agent did not quit"
+
+# ---- the access log: verified by parley-audit, ids only ----
+"$audit_bin" verify "$work/alice.db.access" > "$work/access.out" 2>&1 ||
+  { cat "$work/access.out" >&2; fail "alice's access log does not verify"; }
+for ev in viewed searched exported; do
+  grep -q "\"event\":\"$ev\",\"agent\":\"alice\"" "$work/alice.db.access" ||
+    fail "access log: no $ev entry"
+done
+if grep -qiE "commande|Merci|Alice Martin" "$work/alice.db.access"; then
+  fail "the access log holds a search term, a text or a name"
+fi
 echo "ok"
