@@ -47,6 +47,7 @@ struct parley__transport {
     char *path;          /* "/..." */
     int port;
     bool tls;
+    bool tls_insecure;   /* PARLEY_TLS_INSECURE=1 when the transport was made */
 
     parley__transport_frame_fn on_frame;
     parley__transport_state_fn on_state;
@@ -253,9 +254,20 @@ static parley_err url_parse(struct parley__transport *t, const char *url)
         return PARLEY_EINVAL;
     if (strcmp(prot, "ws") == 0)
         t->tls = false;
-    else if (strcmp(prot, "wss") == 0)
+    else if (strcmp(prot, "wss") == 0) {
+        const char *insecure = getenv("PARLEY_TLS_INSECURE");
+
+        /*
+         * PARLEY_TLS_INSECURE=1 accepts a self-signed relay certificate:
+         * for local testing only. The relay is not trusted with content
+         * either way (every envelope is sealed end to end), but without
+         * certificate checks anyone on the path can read the metadata.
+         * Read once, here: a client keeps the checking it was made with,
+         * and the service thread never reads the environment.
+         */
         t->tls = true;
-    else
+        t->tls_insecure = insecure != NULL && strcmp(insecure, "1") == 0;
+    } else
         return PARLEY_EINVAL;
     if (port <= 0 || port > 65535)
         return PARLEY_EINVAL;
@@ -338,7 +350,6 @@ void parley__transport_free(struct parley__transport *t)
 parley_err parley__transport_connect(struct parley__transport *t)
 {
     struct lws_client_connect_info ci;
-    const char *insecure;
     struct lws *wsi;
 
     if (t == NULL || t->state != T_IDLE || t->down_pending)
@@ -355,14 +366,7 @@ parley_err parley__transport_connect(struct parley__transport *t)
     ci.ietf_version_or_minus_one = -1;
     if (t->tls) {
         ci.ssl_connection = LCCSCF_USE_SSL;
-        /*
-         * PARLEY_TLS_INSECURE=1 accepts a self-signed relay certificate:
-         * for local testing only. The relay is not trusted with content
-         * either way (every envelope is sealed end to end), but without
-         * certificate checks anyone on the path can read the metadata.
-         */
-        insecure = getenv("PARLEY_TLS_INSECURE");
-        if (insecure != NULL && strcmp(insecure, "1") == 0)
+        if (t->tls_insecure)
             ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     }
     t->state = T_CONNECTING;
