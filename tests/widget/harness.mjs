@@ -229,7 +229,7 @@ export class EchoAgent {
 
 // A static server for a page of another origin than the relay's (a brand's
 // page): routes maps a path to [file, content type]; every answer
-// carries the Content-Security-Policy csp.
+// carries the Content-Security-Policy csp (a string, or a function giving it).
 export async function serve(routes, csp) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -240,7 +240,7 @@ export async function serve(routes, csp) {
     }
     const body = fs.readFileSync(entry[0]);
     res.writeHead(200, { 'Content-Type': entry[1], 'Content-Length': body.length,
-      'Content-Security-Policy': csp, 'Cache-Control': 'no-store' });
+      'Content-Security-Policy': typeof csp === 'function' ? csp() : csp, 'Cache-Control': 'no-store' });
     res.end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
