@@ -10,10 +10,27 @@
 # database files and log for every message text, the agents' display names
 # and the notice text (sealed in the directory), fails loudly if one is
 # found in clear, and stops the relay.
+#
+# With --widget it also builds the browser widget and, after that, leaves
+# the relay serving it with a demo page (--web-root demo/web) and an echo
+# agent answering, prints the page's URL and runs until Ctrl-C. Without
+# it, the widget is built too when emscripten is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${PARLEY_BUILD_DIR:-build}
+widget=0
+case "${1:-}" in
+  --widget) widget=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--widget]" >&2; exit 2 ;;
+esac
 ./scripts/build.sh "$build"
+if [ "$widget" = 1 ]; then
+  ./scripts/wasm-build.sh "$build"
+elif command -v emcc >/dev/null; then
+  ./scripts/wasm-build.sh "$build" ||
+    echo "demo.sh: the browser widget did not build (see above); the demo goes on without it" >&2
+fi
 
 relay=$build/relay/parley-relay
 demo_bin=$build/tools/parley-demo
@@ -28,12 +45,38 @@ if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8787/healthz; then
   exit 1
 fi
 
+relay_args=(--brand "$demo/brand.pub" --db "$db" --log "$log")
+if [ "$widget" = 1 ]; then
+  # The widget as the relay serves it, the brand's signed directory beside
+  # the panel (the notice ships with the page), and the demo page.
+  web=$demo/web
+  rm -rf "$web"
+  cp -r "$build/wasm/widget/ui/web" "$web"
+  printf '{"directory":"%s"}\n' "$(base64 -w0 "$demo/directory.dir")" > "$web/parley/directory.json"
+  mkdir -p "$web/demo"
+  cp widget/demo/demo.css "$web/demo/"
+  pin=$(grep '^parley-brand-' "$demo/brand.client")
+  for lang in en fr; do
+    page=$web/demo/index.html
+    [ "$lang" = en ] || page=$web/demo/$lang.html
+    sed -e "s|@LANG@|$lang|g" -e "s|@WIDGET_ORIGIN@|http://127.0.0.1:8787|g" \
+      -e "s|@RELAY@|ws://127.0.0.1:8787/|g" -e "s|@BRAND@|$pin|g" widget/demo/index.html.in > "$page"
+  done
+  relay_args+=(--web-root "$web")
+fi
+
 echo
 echo "== parley-relay on ws://127.0.0.1:8787 with the relay pin, fresh database $db, log $log"
 rm -f "$db" "$db-wal" "$db-shm" "$log"
-"$relay" --brand "$demo/brand.pub" --db "$db" --log "$log" &
+"$relay" "${relay_args[@]}" &
 relay_pid=$!
+agent_pid=
 stop_relay() {
+  if [ -n "$agent_pid" ]; then
+    kill -TERM "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+    agent_pid=
+  fi
   if [ -n "$relay_pid" ]; then
     kill -TERM "$relay_pid" 2>/dev/null || true
     wait "$relay_pid" 2>/dev/null || true
@@ -87,6 +130,30 @@ search notice "Demo Shop keeps this conversation"
 if [ "$leaks" -ne 0 ]; then
   echo "!! demo.sh: $leaks message(s), name(s) or notice text readable at the relay" >&2
   exit 1
+fi
+
+if [ "$widget" = 1 ]; then
+  # An echo agent for each conversation in turn (one answers one
+  # conversation, then exits when it closes or stays silent for an hour).
+  (
+    echo_pid=
+    trap '[ -z "$echo_pid" ] || kill -TERM "$echo_pid" 2>/dev/null; exit 0' TERM
+    while kill -0 "$relay_pid" 2>/dev/null; do
+      "$demo_bin" --relay ws://127.0.0.1:8787/ --demo-dir "$demo" --echo-agent alice --timeout 3600 \
+        >> "$demo/echo-agent.log" 2>&1 &
+      echo_pid=$!
+      wait "$echo_pid" || sleep 1
+    done
+  ) &
+  agent_pid=$!
+  echo
+  echo "== The widget: open http://127.0.0.1:8787/demo/ (in French: http://127.0.0.1:8787/demo/fr.html)"
+  echo "   The relay serves the demo page, the loader and the chat panel from $web;"
+  echo "   the echo agent alice answers each message (log: $demo/echo-agent.log)."
+  echo "   Ctrl-C stops the relay and the agent."
+  wait "$relay_pid" || true
+  relay_pid=
+  exit 0
 fi
 
 echo
