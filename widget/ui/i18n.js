@@ -6,6 +6,7 @@ const strings = {
     title: 'Support chat',
     loading: 'Loading the secure chat…',
     loadFailed: 'The chat could not start: {reason}',
+    inUse: 'the chat is open in another tab or window of this browser: use that one, or close it and reload this page.',
     close: 'Close the chat',
     menu: 'More actions',
     // Notice and consent
@@ -96,6 +97,7 @@ const strings = {
     title: 'Discussion avec le support',
     loading: 'Chargement de la discussion sécurisée…',
     loadFailed: 'La discussion n\'a pas pu démarrer : {reason}',
+    inUse: 'la discussion est ouverte dans un autre onglet ou une autre fenêtre de ce navigateur : utilisez-la, ou fermez-la et rechargez cette page.',
     close: 'Fermer la discussion',
     menu: 'Autres actions',
     noticeHeading: 'Avant de commencer',

@@ -146,7 +146,8 @@ async function start() {
     const directory = await shippedDirectory();
     engine = await startEngine({ relay: config.relay, pin: config.brand, directory });
   } catch (e) {
-    return fail(e.message || String(e));
+    // The chat open in another tab holds this device's installation.
+    return fail(e.code === 'in-use' ? t('inUse') : e.message || String(e));
   }
   route();
   tellHost('ready');
