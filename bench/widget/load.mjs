@@ -5,8 +5,8 @@
 //   node bench/widget/load.mjs WEB_ROOT NATIVE_BUILD [RUNS]
 // Each run loads the page afresh and measures, on the page's clock:
 //   script: when parley-widget.js (the loader) finished arriving;
-//   ready:  when the panel said it is ready (the notice, or the chat, drawn
-//           and answering; the engine started: module compiled, store opened);
+//   ready:  when the panel became interactive (the notice, or the chat,
+//           drawn and answering; the engine started: module compiled, store opened);
 // for a first visit (a new browser profile: the notice) and for a returning
 // customer (consent given: the engine opens the encrypted store, with
 // Argon2id). Prints a Markdown table of medians and the gzip size of all
@@ -22,22 +22,19 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-// Installed before the page's own scripts: notes when the panel says ready.
-function watchReady() {
-  window.parleyBench = {};
-  window.addEventListener('message', (e) => {
-    if (e.data && e.data.type === 'ready' && !window.parleyBench.ready)
-      window.parleyBench.ready = performance.now();
-  });
-}
-
+// On the page's clock, from navigation start: when the loader finished
+// arriving, and when the panel (another origin, another clock) became
+// interactive, converted through the two clocks' epoch origins.
 async function measure(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => window.parleyBench && window.parleyBench.ready, null, { timeout: 120000 });
-  return page.evaluate(() => {
+  const handle = await page.locator('[data-parley-widget] iframe').elementHandle();
+  const frame = await handle.contentFrame();
+  await frame.waitForFunction(() => window.parleyPanel && window.parleyPanel.ready, null, { timeout: 120000 });
+  const ready = await frame.evaluate(() => window.parleyPanel.at);
+  return page.evaluate((at) => {
     const loader = performance.getEntriesByType('resource').find((r) => /\/parley-widget\.js$/.test(r.name));
-    return { script: loader.responseEnd, ready: window.parleyBench.ready };
-  });
+    return { script: loader.responseEnd, ready: at - performance.timeOrigin };
+  }, ready);
 }
 
 const rows = [];
@@ -46,12 +43,10 @@ await run('bench', async (w) => {
   const first = [];
   for (let i = 0; i < runs; i++) {
     const page = await w.newPage();
-    await page.addInitScript(watchReady);
     first.push(await measure(page, url));
     await page.context().close();
   }
   const page = await w.newPage();
-  await page.addInitScript(watchReady);
   const { frame } = await openDemo(w, page);
   await accept(frame);
   const returning = [];

@@ -137,7 +137,8 @@ export const launcherSelector = '[data-parley-widget] >> button.launcher';
 
 // Opens a demo page (another origin than the widget's) and returns the
 // launcher and the panel's frame; the panel has started its engine.
-export async function openDemo(w, page, file = 'index.html', { click = true } = {}) {
+// ready: false returns without waiting for the engine to have started.
+export async function openDemo(w, page, file = 'index.html', { click = true, ready = true } = {}) {
   await page.goto(`${w.pageOrigin}/demo/${file}`);
   const launcher = page.locator(launcherSelector);
   const frame = page.frameLocator('[data-parley-widget] iframe');
@@ -145,7 +146,8 @@ export async function openDemo(w, page, file = 'index.html', { click = true } = 
     await launcher.click();
   const handle = await page.locator('[data-parley-widget] iframe').elementHandle();
   const inner = await handle.contentFrame();
-  await inner.waitForFunction(() => window.parleyPanel && window.parleyPanel.ready, null, { timeout: 60000 });
+  if (ready)
+    await inner.waitForFunction(() => window.parleyPanel && window.parleyPanel.ready, null, { timeout: 60000 });
   return { launcher, frame, inner };
 }
 

@@ -24,28 +24,43 @@ function purposeList(t, purposes) {
   return { fieldset, accepted };
 }
 
-// Shows the notice in `main`; ctx: {engine, t, relay, onDone}.
-export function showNotice(main, ctx) {
-  const { engine, t } = ctx;
-  const notice = engine.notice();
+function noticeSection(main, t) {
   main.replaceChildren();
   const heading = h('h2', { id: 'notice-heading', tabindex: '-1', text: t('noticeHeading') });
   const section = h('section', { class: 'notice', 'aria-labelledby': 'notice-heading' }, heading);
   main.append(section);
+  return { heading, section };
+}
 
+// What happens first when the page shipped no notice: the relay is asked
+// for the brand's signed directory. ctx: {t, relay, brandId}.
+export function showFetching(main, ctx) {
+  const { heading, section } = noticeSection(main, ctx.t);
+  section.append(
+    h('p', { text: ctx.t('noticeFetch', { brand: ctx.brandId, relay: ctx.relay }) }),
+    h('p', { class: 'small', role: 'status', text: ctx.t('noticeWaiting') }));
+  return heading;
+}
+
+// Shows the notice in `main`; ctx: {engine, t, relay, brandId, onDone}.
+export function showNotice(main, ctx) {
+  const { engine, t } = ctx;
+  const notice = engine.notice();
   if (!notice) {
     // The page shipped no directory: the engine fetches it from the relay.
-    section.append(
-      h('p', { text: t('noticeFetch', { brand: ctx.brandId, relay: ctx.relay }) }),
-      h('p', { class: 'small', role: 'status', text: t('noticeWaiting') }));
+    const heading = showFetching(main, ctx);
     const off = engine.subscribe((e) => {
       if (e.type === 'notice' && engine.notice()) {
         off();
-        showNotice(main, ctx);
+        const hadFocus = main.contains(document.activeElement) || document.activeElement === document.body;
+        const next = showNotice(main, ctx);
+        if (hadFocus)
+          next.focus();
       }
     });
     return heading;
   }
+  const { heading, section } = noticeSection(main, t);
 
   const purposes = purposeList(t, notice.purposes || []);
   const error = h('p', { class: 'failure', role: 'alert' });

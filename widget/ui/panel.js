@@ -10,7 +10,7 @@
 import { startEngine } from './engine/engine.js';
 import { h } from './dom.js';
 import { pickLanguage, translator } from './i18n.js';
-import { showNotice, brandName } from './notice.js';
+import { showNotice, showFetching, brandName } from './notice.js';
 import { Chat } from './chat.js';
 
 const PROTOCOL = 'parley-widget-1';
@@ -39,6 +39,11 @@ const hostOrigin = (() => {
   return declared;
 })();
 let visible = !embedded;
+// Resolves when the panel is first shown (at once when not embedded).
+let shown;
+const opened = new Promise((resolve) => { shown = resolve; });
+if (visible)
+  shown();
 
 function tellHost(type) {
   if (hostOrigin)
@@ -54,6 +59,7 @@ window.addEventListener('message', (event) => {
     return;
   if (m.type === 'open') {
     visible = true;
+    shown();
     const target = focusTarget();
     if (target)
       target.focus();
@@ -144,15 +150,24 @@ async function start() {
     return fail('data-relay / data-brand');
   try {
     const directory = await shippedDirectory();
+    if (!directory) {
+      // Without the notice in the page the engine asks the relay for it:
+      // not before the customer opens the chat, and saying so first.
+      window.parleyPanel = { ready: false, waitingForOpen: true };
+      await opened;
+      showFetching(main, { t, relay: config.relay, brandId: brandId() });
+    }
     engine = await startEngine({ relay: config.relay, pin: config.brand, directory });
   } catch (e) {
     // The chat open in another tab holds this device's installation.
     return fail(e.code === 'in-use' ? t('inUse') : e.message || String(e));
   }
   route();
-  tellHost('ready');
-  window.parleyPanel = { ready: true };
+  // For tests and bench/widget: when the panel became interactive (epoch ms).
+  window.parleyPanel = { ready: true, at: performance.timeOrigin + performance.now() };
   return undefined;
 }
 
+// The loader opens the panel once it listens.
+tellHost('ready');
 start();
