@@ -1,4 +1,5 @@
-// A page that ships no privacy notice: the panel contacts the relay only
+// A page that ships no privacy notice, and whose tag names the brand's
+// pin by URL (data-brand-url) rather than carrying it: the panel contacts the relay only
 // once the customer opens the chat, says first what it is about to do
 // (fetch the brand's signed directory from the relay, nothing about the
 // customer sent), then shows the notice it verified; consent and a
@@ -11,7 +12,8 @@ await run('probe', async (w) => {
   page.on('websocket', (ws) => sockets.push(ws.url()));
   // The panel looks for a shipped directory at once (none: 404), then waits.
   const looked = page.waitForResponse((r) => /\/parley\/directory\.json$/.test(r.url()));
-  const { inner, frame } = await openDemo(w, page, 'index.html', { click: false, ready: false });
+  // This page gives the loader the pin's URL (data-brand-url), not the pin.
+  const { inner, frame } = await openDemo(w, page, 'url.html', { click: false, ready: false });
   check((await looked).status() === 404, 'the panel did not look for a shipped directory');
   // The panel waits for the customer, the engine not started.
   await inner.waitForFunction(() => window.parleyPanel && window.parleyPanel.waitingForOpen);

@@ -61,6 +61,9 @@ export async function run(name, body, options = {}) {
   const routes = {
     '/demo/index.html': [path.join(hostDir, 'index.html'), 'text/html; charset=utf-8'],
     '/demo/fr.html': [path.join(hostDir, 'fr.html'), 'text/html; charset=utf-8'],
+    // The pin fetched by the loader (data-brand-url) instead of written in the tag.
+    '/demo/url.html': [path.join(hostDir, 'url.html'), 'text/html; charset=utf-8'],
+    '/demo/brand.client': [path.join(brand.dir, 'brand.client'), 'text/plain; charset=utf-8'],
     '/demo/demo.css': [path.join(source, 'widget/demo/demo.css'), 'text/css'],
   };
   let host = null, relay = null, agent = null, browser = null, failed = null;
@@ -78,6 +81,8 @@ export async function run(name, body, options = {}) {
     policy = hostPolicy(w.widgetOrigin);
     for (const [file, lang] of [['index.html', 'en'], ['fr.html', 'fr']])
       fs.writeFileSync(path.join(hostDir, file), demoPage(lang, w.widgetOrigin, relay.url, brand.pin));
+    fs.writeFileSync(path.join(hostDir, 'url.html'), demoPage('en', w.widgetOrigin, relay.url, brand.pin)
+      .replace(`data-brand="${brand.pin}"`, 'data-brand-url="brand.client"'));
 
     w.startRelay = () => relay.restart();
     w.stopRelay = () => relay.stop();
