@@ -1,8 +1,8 @@
 // A conversation with the echo agent: the message sent, its marks going
 // from sent to read, the typing indicator, the agent's name and reply,
 // the safety-number comparison; then a reload keeps the identity (no
-// notice again) and the history, and the conversation goes on. Takes the
-// screenshot README shows.
+// notice again) and the history, and the conversation goes on until the
+// agent closes it. Takes the screenshot README shows.
 import path from 'node:path';
 import { run, openDemo, accept, type, mine, theirs, status, check } from './ui_harness.mjs';
 
@@ -60,4 +60,12 @@ await run('chat', async (w) => {
   await type(w, frame, 'Still there after a reload?');
   await theirs(frame, 'echo: Still there after a reload?');
   check(await frame.locator('.msg').count() === 6, `${await frame.locator('.msg').count()} messages, not 6`);
+
+  // "bye" makes the echo agent close the conversation: the closed state,
+  // and a new conversation offered. ("bye" is not searched at the relay:
+  // three letters could match any bytes.)
+  await frame.locator('#composer').fill('bye');
+  await frame.locator('#composer').press('Enter');
+  await frame.locator('#conversation-state', { hasText: 'This conversation is closed.' }).waitFor({ timeout: 60000 });
+  await frame.getByRole('button', { name: 'Start a new conversation' }).waitFor();
 });
