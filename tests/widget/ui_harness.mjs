@@ -16,8 +16,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadChromium, chromiumArgs, nativePrograms, tempDir, makeBrand, Relay, EchoAgent, serve, leaks }
-  from './harness.mjs';
+import { loadChromium, chromiumArgs, nativePrograms, tempDir, makeBrand, Relay, EchoAgent, serve, leaks,
+  PASSPHRASE } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const source = path.resolve(here, '../..');
@@ -54,6 +54,15 @@ export async function run(name, body, options = {}) {
   if (options.shipDirectory !== false)
     fs.writeFileSync(path.join(root, 'parley', 'directory.json'),
       JSON.stringify({ directory: fs.readFileSync(brand.directoryFile).toString('base64') }));
+  if (options.newNotice) {
+    // The brand signs a new notice after the page shipped the old one; the
+    // agent publishes the new directory at the relay.
+    fs.writeFileSync(path.join(dir, 'notice.txt'), options.newNotice);
+    execFileSync(bins.keys, ['brand', 'directory', '--key', `${dir}/brand.key`, '--out', brand.directoryFile,
+      '--force', '--notice', `${dir}/notice.txt`, '--notice-version', '2', '--purpose', 'support',
+      '--queue', 'support=alice,bob', '--passphrase-env', 'PARLEY_TEST_PASS', `${dir}/alice.cert`,
+      `${dir}/bob.cert`], { env: { ...process.env, PARLEY_TEST_PASS: PASSPHRASE }, stdio: 'pipe' });
+  }
 
   // The brand's page, on its own server; its files are written once the relay's port is known.
   const hostDir = path.join(dir, 'host');

@@ -23,6 +23,7 @@ const strings = {
     consenting: 'Creating your chat key and checking the notice with the relay {relay}…',
     declined: 'You declined. Nothing was created or sent. You can close this window, or read the notice again.',
     reviewNotice: 'Read the notice again',
+    noticeChanged: 'The brand has just changed its notice: please read this version before accepting.',
     // Conversation
     conversationLabel: 'Conversation with {brand}',
     you: 'You',
@@ -112,6 +113,7 @@ const strings = {
     consenting: 'Création de votre clé de discussion et vérification de l\'information auprès du relais {relay}…',
     declined: 'Vous avez refusé. Rien n\'a été créé ni envoyé. Vous pouvez fermer cette fenêtre ou relire l\'information.',
     reviewNotice: 'Relire l\'information',
+    noticeChanged: 'La marque vient de modifier son information : merci de lire cette version avant d\'accepter.',
     conversationLabel: 'Discussion avec {brand}',
     you: 'Vous',
     agent: 'Conseiller',

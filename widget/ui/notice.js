@@ -86,6 +86,13 @@ export function showNotice(main, ctx) {
       ctx.onDone();
     } catch (e) {
       progress.textContent = '';
+      if (e.code === 'notice-changed') {
+        // The relay holds a newer notice than the one read: show that one.
+        const next = showNotice(main, ctx);
+        main.querySelector('.failure').textContent = t('noticeChanged');
+        next.focus();
+        return;
+      }
       error.textContent = t('failed', { reason: e.message || e });
       accept.disabled = decline.disabled = false;
     }
