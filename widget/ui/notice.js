@@ -1,6 +1,7 @@
 // The first screen: the brand's privacy notice, verified by the engine
 // against the brand key pinned in the page, and the consent choice, one
-// choice per optional purpose (required purposes are listed, not asked).
+// choice per optional purpose (required purposes are listed, not asked),
+// each shown by the sentence the brand wrote for it, else by its name.
 // Nothing is accepted by default. Resolves with the accepted purpose
 // names once the engine recorded the consent.
 import { h } from './dom.js';
@@ -17,8 +18,9 @@ function purposeList(t, purposes) {
     h('legend', { text: t('purposesHeading') }),
     required.map((p) => h('label', {},
       h('input', { type: 'checkbox', checked: true, disabled: true, 'aria-describedby': 'required-note' }),
-      h('span', { text: t('purposeRequired', { purpose: p.name }) }))),
-    optional.map((p, i) => h('label', {}, boxes[i], h('span', { text: t('purposeOptional', { purpose: p.name }) }))));
+      h('span', { text: t('purposeRequired', { purpose: p.description || p.name }) }))),
+    optional.map((p, i) => h('label', {}, boxes[i],
+      h('span', { text: t('purposeOptional', { purpose: p.description || p.name }) }))));
   const accepted = () => required.map((p) => p.name)
     .concat(boxes.filter((b) => b.checked).map((b) => b.value));
   return { fieldset, accepted };
