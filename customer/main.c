@@ -28,6 +28,8 @@
 #include <sodium.h>
 
 #include "chat.h"
+#include "consent.h"
+#include "files.h"
 #include "passphrase.h"
 #include "pin.h"
 #include "scanguard.h"
@@ -49,6 +51,7 @@ struct options {
     const char *accept[PARLEY_MAX_PURPOSES]; /* optional purposes accepted (--accept) */
     size_t n_accept;
     const char *withdraw_purpose; /* --withdraw-purpose */
+    const char *directory;  /* --directory: the notice first, offline */
     parley_scan_policy guard; /* what the sensitive-data guard does before a send */
 };
 
@@ -99,6 +102,9 @@ static void usage(FILE *f)
             "  --local                with --erase or --withdraw-consent: once the relay has\n"
             "                         confirmed, also wipe this device's store (identity,\n"
             "                         conversations, receipts) and delete its files\n"
+            "  --directory FILE       the brand's signed directory as shipped with the page:\n"
+            "                         its notice is verified and answered before any key,\n"
+            "                         store or connection exists; a refusal leaves nothing\n"
             "  --accept PURPOSE       accept this optional purpose of the notice without being\n"
             "                         asked (repeatable); the others are asked one by one\n"
             "                         (with --script: refused unless accepted here)\n"
@@ -162,6 +168,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"withdraw-consent", no_argument, NULL, 'W'},
         {"local", no_argument, NULL, 'L'},
         {"accept", required_argument, NULL, 'A'},
+        {"directory", required_argument, NULL, 'D'},
         {"withdraw-purpose", required_argument, NULL, 'P'},
         {"history-days", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
@@ -218,6 +225,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'P':
             o->withdraw_purpose = optarg;
+            break;
+        case 'D':
+            o->directory = optarg;
             break;
         case 'H':
             if (parse_count(optarg, "--history-days", "days", 36500, &o->history_days) != 0)
@@ -473,20 +483,6 @@ static void flush_outbox(parley_client *client, long timeout_ms)
         parley_client_run_once(client, TICK_MS);
 }
 
-/* Prints the verified notice of the brand: the purposes it needs, then those asked one by one. */
-static void show_notice(struct chat *c, const parley_directory *dir)
-{
-    size_t n = parley_directory_purpose_count(dir), k = 0;
-    const char **purposes = n > 0 ? calloc(n, sizeof(*purposes)) : NULL;
-
-    for (size_t i = 0; purposes != NULL && i < n; i++)
-        if (parley_directory_purpose_required(dir, i))
-            purposes[k++] = parley_directory_purpose(dir, i);
-    chat_notice(c, parley_directory_notice_version(dir), parley_directory_notice_text(dir),
-                purposes, k);
-    free(purposes);
-}
-
 /* Interactive yes/no to question, read from stdin while the network is serviced. */
 static int ask_consent(parley_client *client, struct input *in, const char *question)
 {
@@ -501,60 +497,60 @@ static int ask_consent(parley_client *client, struct input *in, const char *ques
             return 0;
         if (r > 0)
             return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcasecmp(line, "yes") == 0;
-        parley_client_run_once(client, TICK_MS);
+        if (client != NULL)
+            parley_client_run_once(client, TICK_MS);
+        else
+            poll(NULL, 0, TICK_MS); /* before the client exists: only stdin to wait for */
     }
+}
+
+/* One optional purpose, asked on its own (consent_per_purpose's question). */
+struct asker {
+    parley_client *client;
+    struct input *in;
+};
+
+static int ask_optional(void *arg, const char *question)
+{
+    struct asker *a = arg;
+
+    return ask_consent(a->client, a->in, question);
 }
 
 /*
- * Consent to the notice: the required purposes with it, and each optional
- * one accepted with --accept or, with in, asked on its own (never
- * assumed: no answer is no).
+ * --directory: the notice before anything else. The file is verified
+ * offline against the client pin and its notice answered before a
+ * passphrase is asked, a store or key created, or the relay contacted.
+ * Returns 1 (agreed: *file, files_release'd by the caller, to install), 0
+ * (refused: nothing was created or sent), or -1 (printed).
  */
-static parley_err consent_per_purpose(parley_client *client, const struct options *o,
-                                      struct input *in)
+static int notice_first(const struct options *o, const parley_pin *pin, struct chat *c,
+                        const struct script *script, struct input *in, struct files_object *file)
 {
-    const char *accepted[PARLEY_MAX_PURPOSES];
-    size_t n = 0;
     parley_directory *dir = NULL;
-    parley_err err = parley_client_directory(client, &dir);
+    parley_err err;
+    int agree;
 
-    if (err != PARLEY_OK)
-        return err;
-    for (size_t i = 0; i < o->n_accept; i++)
-        accepted[n++] = o->accept[i];
-    for (size_t i = 0; i < parley_directory_purpose_count(dir) && n < PARLEY_MAX_PURPOSES; i++) {
-        const char *name = parley_directory_purpose(dir, i);
-        const char *text = parley_directory_purpose_description(dir, i);
-        char question[PARLEY_MAX_PURPOSE_TEXT + PARLEY_MAX_ID + 64];
-        bool given = false;
-
-        for (size_t j = 0; j < o->n_accept; j++)
-            given = given || strcmp(o->accept[j], name) == 0;
-        if (parley_directory_purpose_required(dir, i) || given || in == NULL)
-            continue;
-        snprintf(question, sizeof(question), "Optional: %s%s%s%s? [y/N] ", name,
-                 text[0] != '\0' ? " (" : "", text, text[0] != '\0' ? ")" : "");
-        if (ask_consent(client, in, question))
-            accepted[n++] = name;
+    if (files_load(o->directory, FILES_KIND_DIRECTORY, file) != 0)
+        return -1;
+    err = parley_directory_open(&dir, file->body, file->body_len, pin->brand_pk, pin->brand_id,
+                                pin->directory_key, 0, (uint64_t)time(NULL));
+    if (err != PARLEY_OK) {
+        fprintf(stderr, "parley-customer: %s: not a valid directory of brand %s: %s\n",
+                o->directory, pin->brand_id, parley_strerror(err));
+        return -1;
     }
-    err = parley_client_consent(client, accepted, n);
+    show_notice(c, dir);
     parley_directory_free(dir);
-    return err;
-}
-
-/* 1 when the directory held lists purpose as one the customer may refuse. */
-static bool optional_purpose(parley_client *client, const char *purpose)
-{
-    parley_directory *dir = NULL;
-    int i;
-    bool optional;
-
-    if (parley_client_directory(client, &dir) != PARLEY_OK)
-        return false;
-    i = parley_directory_find_purpose(dir, purpose);
-    optional = i >= 0 && !parley_directory_purpose_required(dir, (size_t)i);
-    parley_directory_free(dir);
-    return optional;
+    if (o->script != NULL) {
+        agree = script->consent;
+        printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");
+    } else {
+        agree = ask_consent(NULL, in, "Do you agree? [y/N] ");
+    }
+    if (!agree)
+        chat_status(c, "you did not agree: no key was made, nothing was stored or sent; goodbye");
+    return agree ? 1 : 0;
 }
 
 /* Sends text: the first line opens the conversation. Returns 0 or -1 (printed). */
@@ -895,6 +891,8 @@ int main(int argc, char **argv)
     parley_client_config cfg;
     parley_client *client = NULL;
     parley_directory *dir = NULL;
+    struct files_object shipped = {0}; /* --directory */
+    struct asker asker = {NULL, &in};
     struct sigaction sa;
     parley_err err;
     int agree, rc = EXIT_FAILED;
@@ -915,6 +913,14 @@ int main(int argc, char **argv)
         goto fail;
     if (o.script != NULL && script_load(o.script, &script) != 0)
         goto fail;
+    chat_init(&chat, stdout, pin.brand_id);
+    if (o.directory != NULL) {
+        agree = notice_first(&o, &pin, &chat, &script, &in, &shipped);
+        if (agree <= 0) {
+            rc = agree == 0 ? 0 : EXIT_FAILED;
+            goto fail;
+        }
+    }
     pass_src = (struct passphrase_source){o.pass_file, o.pass_env};
     if (passphrase_get(&pass_src, o.store, PASSPHRASE_NONEMPTY, &pass) < 0)
         goto fail;
@@ -924,7 +930,6 @@ int main(int argc, char **argv)
                 parley_strerror(err));
         goto fail;
     }
-    chat_init(&chat, stdout, pin.brand_id);
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay_url = o.relay;
     cfg.brand_pk = pin.brand_pk;
@@ -950,6 +955,7 @@ int main(int argc, char **argv)
         goto fail;
     }
     chat.client = client;
+    asker.client = client;
     if (chat_move_known_agents(&chat, &store) != 0)
         fprintf(stderr, "parley-customer: %s: could not move the agent keys of an earlier version "
                         "into the sealed records; they stay in the store as they were\n",
@@ -957,6 +963,18 @@ int main(int argc, char **argv)
     if (o.export_path != NULL) {
         rc = export_all(client, o.export_path);
         goto fail;
+    }
+    /* Agreed offline: consent is recorded before the relay is contacted. */
+    if (shipped.body != NULL) {
+        err = parley_client_directory_install(client, shipped.body, shipped.body_len);
+        if (err == PARLEY_OK && !parley_client_has_consent(client))
+            err = consent_per_purpose(client, o.accept, o.n_accept,
+                                      o.script != NULL ? NULL : ask_optional, &asker);
+        if (err != PARLEY_OK) {
+            fprintf(stderr, "parley-customer: cannot record consent to %s: %s\n", o.directory,
+                    parley_strerror(err));
+            goto fail;
+        }
     }
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
@@ -989,9 +1007,12 @@ int main(int argc, char **argv)
                 parley_strerror(err));
         goto fail;
     }
-    show_notice(&chat, dir);
+    if (shipped.body == NULL || !parley_client_has_consent(client))
+        show_notice(&chat, dir); /* the relay's directory may carry a newer notice */
     parley_directory_free(dir);
-    if (o.script != NULL) {
+    if (shipped.body != NULL && parley_client_has_consent(client)) {
+        agree = 1;
+    } else if (o.script != NULL) {
         agree = script.consent;
         printf("Do you agree? [y/N] %s (script)\n", agree ? "y" : "n");
     } else {
@@ -1003,7 +1024,8 @@ int main(int argc, char **argv)
         goto fail;
     }
     if (!parley_client_has_consent(client)) {
-        err = consent_per_purpose(client, &o, o.script != NULL ? NULL : &in);
+        err = consent_per_purpose(client, o.accept, o.n_accept,
+                                      o.script != NULL ? NULL : ask_optional, &asker);
         if (err != PARLEY_OK) {
             fprintf(stderr, "parley-customer: cannot record consent: %s\n", parley_strerror(err));
             goto fail;
@@ -1025,6 +1047,7 @@ fail:
         rc = EXIT_FAILED;
     passphrase_release(&pass);
     script_free(&script);
+    files_release(&shipped);
     sodium_memzero(&pin, sizeof(pin));
     return rc;
 }

@@ -7,6 +7,9 @@
 #      must hold every message, and the relay's files none of them, nor the
 #      agents' display names or the notice text (sealed in the directory);
 #   2. a customer who refuses consent exits 0 and the relay stores nothing;
+#   2b. with the directory shipped with the page (--directory), the notice
+#      comes before any key, store or connection: a refusal creates no
+#      store and leaves the relay's audit log and log as they were;
 #   3. a scripted customer talks to parley-demo --echo-agent: open, claim,
 #      echoes, "bye", closed by the agent;
 #   3b/3c. the agents' keys it remembers are not in its store in clear;
@@ -155,6 +158,38 @@ must_contain "$dir/refuse.out" "Privacy notice of test-shop, version 3" \
 if grep -q -F "This must never" "$dir/refuse.out"; then fail "sent after refusal"; fi
 [ "$(stored)" = "$before" ] || fail "the relay stored envelopes after a refusal ($before -> $(stored))"
 
+echo "== 2b. the notice first, from the directory shipped with the page: a refusal leaves no trace"
+# No key, no store, no connection: the relay's audit log and log stay as they were, and it
+# stores nothing more. (Its database files are not compared byte for byte: the relay's own
+# upkeep may write to them at any time; that nothing of this customer can be in them follows
+# from no connection having been made.)
+relay_files() { cat "$dir"/relay.db.audit* "$dir/relay.log" | sha256sum; }
+# Once every earlier connection's close is in the audit log (step 2's customer just left).
+for _ in $(seq 200); do
+  opens=$(cat "$dir"/relay.db.audit* | grep -c '"conn_open"' || true)
+  closes=$(cat "$dir"/relay.db.audit* | grep -c '"conn_close"' || true)
+  [ "$opens" -gt 0 ] && [ "$opens" = "$closes" ] && break
+  sleep 0.05
+done
+[ "$opens" = "$closes" ] || fail "the relay's audit log never recorded every close ($opens opens, $closes closes)"
+before=$(stored) files_before=$(relay_files)
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/refuse2.db" \
+  --directory "$brand/directory.dir" --passphrase-env CUSTOMER_PASS --script "$dir/refuse.script" \
+  --timeout 10 > "$dir/refuse2.out" || fail "refusing the shipped notice did not exit 0"
+must_contain "$dir/refuse2.out" "Privacy notice of test-shop, version 3" \
+  "Test Shop keeps this conversation" "Do you agree? [y/N] n" "no key was made"
+must_lack "$dir/refuse2.out" "connecting to"
+[ ! -e "$dir/refuse2.db" ] || fail "a store was created before consent"
+[ "$(relay_files)" = "$files_before" ] || fail "the relay's audit log or log changed after a refusal"
+[ "$(stored)" = "$before" ] || fail "the relay stored envelopes after a refusal"
+# A directory that does not verify against the pin is refused before anything, too.
+head -c 100 "$brand/directory.dir" > "$dir/cut.dir"
+"$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/refuse3.db" \
+  --directory "$dir/cut.dir" --passphrase-env CUSTOMER_PASS --script "$dir/refuse.script" \
+  > /dev/null 2> "$dir/refuse3.err" && fail "a damaged shipped directory was accepted"
+must_contain "$dir/refuse3.err" "cut.dir"
+[ ! -e "$dir/refuse3.db" ] || fail "a store was created for a damaged directory"
+
 echo "== 3. scripted exchange with an echo agent"
 "$demo_bin" --relay "$url" --demo-dir "$brand" --echo-agent carol --timeout 20 \
   > "$dir/echo.out" 2>&1 &
@@ -176,7 +211,7 @@ expect-closed
 SCRIPT
 "$customer_bin" --relay "$url" --brand "$brand/brand.client" --store "$dir/chat.db" --queue help \
   --passphrase-file <(printf '%s\n' "$CUSTOMER_PASS") --script "$dir/chat.script" --timeout 20 \
-  --accept surveys \
+  --accept surveys --directory "$brand/directory.dir" \
   > "$dir/chat.out" 2> "$dir/chat.err" || { cat "$dir/chat.out" "$dir/chat.err" >&2; fail "scripted chat"; }
 wait "$echo_pid" || { cat "$dir/echo.out" >&2; fail "echo agent"; }
 must_contain "$dir/chat.out" "Do you agree? [y/N] y" "You (#1): Bonjour, une question sur ma facture" \

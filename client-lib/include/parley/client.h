@@ -141,6 +141,23 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_directory(const parley_clie
                                                                parley_directory **out);
 
 /*
+ * Installs a signed directory the host holds (shipped with the page, or
+ * fetched over plain HTTP from the relay, e.g. the brand's directory file
+ * under the relay's --web-root), without a connection: verified as one
+ * from the relay is (pinned brand key and id, directory key, not expired,
+ * not older than the one held, the same version only as the same bytes),
+ * kept in the store, told as PARLEY_EV_DIRECTORY. With it a customer can
+ * consent before the relay is ever contacted. A host that shows the
+ * notice before a store or key exists opens the same bytes with
+ * parley_directory_open() first. Returns PARLEY_OK, PARLEY_EINVAL, or the
+ * verification's error (PARLEY_EBADSIG, PARLEY_EWRONGBRAND,
+ * PARLEY_EBADSEAL, PARLEY_EEXPIRED, PARLEY_EROLLBACK, ...).
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_client_directory_install(parley_client *c,
+                                                                       const uint8_t *directory,
+                                                                       size_t len);
+
+/*
  * Customers: records consent to the current directory's privacy notice,
  * purpose by purpose: a receipt signed by the customer key, bound to the
  * notice version and text, listing every purpose the directory marks

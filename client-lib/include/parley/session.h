@@ -285,6 +285,10 @@ PARLEY_API size_t parley_session_outbox_size(const parley_session *s);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_directory(parley_session *s,
                                                                 uint64_t now_ms,
                                                                 parley_directory **out);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_directory_install(parley_session *s,
+                                                                        const uint8_t *directory,
+                                                                        size_t len,
+                                                                        uint64_t now_ms);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_consent(parley_session *s,
                                                               const char *const *accepted,
                                                               size_t n_accepted, uint64_t now_ms);

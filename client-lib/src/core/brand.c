@@ -110,9 +110,27 @@ parley_err directory_install(struct parley__core *c, const uint8_t *buf, size_t 
     return PARLEY_OK;
 }
 
-void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint64_t now)
+parley_err parley__core_directory_install(struct parley__core *c, const uint8_t *buf, size_t len,
+                                          uint64_t now)
 {
     parley_event ev;
+    parley_err err;
+
+    if (buf == NULL || len == 0 || len > PARLEY_MAX_DIRECTORY)
+        return PARLEY_EINVAL;
+    /* As from the relay: the same checks, whoever carried it. */
+    err = directory_install(c, buf, len, now, true);
+    if (err != PARLEY_OK)
+        return err;
+    event_init(&ev, PARLEY_EV_DIRECTORY, NULL);
+    ev.notice_version = parley_directory_notice_version(c->dir);
+    emit(c, &ev, NULL, 0);
+    directory_expiry_check(c, now);
+    return PARLEY_OK;
+}
+
+void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint64_t now)
+{
     uint8_t *buf;
     size_t len;
     parley_err err;
@@ -121,15 +139,9 @@ void on_directory(struct parley__core *c, const Parley__DirectoryResult *r, uint
         return; /* none published yet: keep what we have */
     if (parley__pack(&r->directory->base, &buf, &len) != PARLEY_OK)
         return;
-    err = directory_install(c, buf, len, now, true);
+    err = parley__core_directory_install(c, buf, len, now);
     free(buf);
-    if (err != PARLEY_OK) {
-        /* A relay serving an older, expired, swapped or forged directory: refused, reported. */
+    /* A relay serving an older, expired, swapped or forged directory: refused, reported. */
+    if (err != PARLEY_OK)
         emit_rejected(c, NULL, err);
-        return;
-    }
-    event_init(&ev, PARLEY_EV_DIRECTORY, NULL);
-    ev.notice_version = parley_directory_notice_version(c->dir);
-    emit(c, &ev, NULL, 0);
-    directory_expiry_check(c, now);
 }

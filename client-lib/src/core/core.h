@@ -59,6 +59,8 @@ const parley_directory *parley__core_directory(const struct parley__core *c);
 /* A reference to the held directory if valid at now (parley_client_directory's contract). */
 parley_err parley__core_directory_ref(struct parley__core *c, uint64_t now_ms,
                                       parley_directory **out);
+parley_err parley__core_directory_install(struct parley__core *c, const uint8_t *buf, size_t len,
+                                          uint64_t now_ms);
 parley_err parley__core_consent(struct parley__core *c, const char *const *accepted,
                                 size_t n_accepted, uint64_t now_ms);
 /* *ended: the purpose was a required one, so consent was withdrawn whole (and erasure asked). */

@@ -282,6 +282,12 @@ parley_err parley_session_wipe(parley_session *s)
 /* ------------------------------------------------------------------ */
 /* The application's calls */
 
+parley_err parley_session_directory_install(parley_session *s, const uint8_t *directory,
+                                            size_t len, uint64_t now_ms)
+{
+    return parley__core_directory_install(s->core, directory, len, now_ms);
+}
+
 parley_err parley_session_consent(parley_session *s, const char *const *accepted,
                                   size_t n_accepted, uint64_t now_ms)
 {

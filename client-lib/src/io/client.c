@@ -447,6 +447,11 @@ parley_err parley_client_consent(parley_client *c, const char *const *accepted, 
     CALL(c, parley_session_consent(c->s, accepted, n_accepted, now_ms()));
 }
 
+parley_err parley_client_directory_install(parley_client *c, const uint8_t *directory, size_t len)
+{
+    CALL(c, parley_session_directory_install(c->s, directory, len, now_ms()));
+}
+
 parley_err parley_client_withdraw_purpose(parley_client *c, const char *purpose)
 {
     CALL(c, parley_session_withdraw_purpose(c->s, purpose, now_ms()));
