@@ -102,6 +102,8 @@ static void usage(FILE *f)
             "  --local                with --erase or --withdraw-consent: once the relay has\n"
             "                         confirmed, also wipe this device's store (identity,\n"
             "                         conversations, receipts) and delete its files\n"
+            );
+    fprintf(f,
             "  --directory FILE       the brand's signed directory as shipped with the page:\n"
             "                         its notice is verified and answered before any key,\n"
             "                         store or connection exists; a refusal leaves nothing\n"
