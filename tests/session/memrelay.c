@@ -427,6 +427,8 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
 {
     Parley__Frame *f = parley__frame__unpack(NULL, len, frame);
 
+    if (r->watch != NULL && memmem(frame, len, r->watch, strlen(r->watch)) != NULL)
+        r->watch_hits++;
     CHECK(f != NULL); /* a core never sends what does not decode */
     if (f->kind_case != PARLEY__FRAME__KIND_AUTH && !p->authed) {
         push_error(p, PARLEY__ERROR__CODE__NOT_AUTHENTICATED, NULL);

@@ -110,6 +110,8 @@ struct mr_relay {
     bool hold;                       /* sends are stored but not delivered until released */
     const struct mr_party *hold_to;  /* the same, for sends to this party only */
     struct mr_buf serve_dir;         /* served on directory_fetch instead of the stored one */
+    const char *watch;               /* counted in watch_hits each time a frame received holds it */
+    int watch_hits;
     struct mr_buf serve_prekey;      /* handed out on the next prekey_fetch, once */
     mr_deliver_hook before_deliver;  /* called with each deliver, before the core sees it */
     bool confirm_erase;              /* answer a customer's erase frame with erased (the

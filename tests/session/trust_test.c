@@ -412,6 +412,42 @@ static void test_customer_stops_writing_to_revoked_agent(void)
     scene_free(&s);
 }
 
+/*
+ * No agent's display name reaches the relay: not in the certificate an
+ * agent authenticates with, nor in any other frame of a conversation with
+ * a transfer; the customer still sees the names, from sealed content.
+ */
+static void test_relay_sees_no_display_name(void)
+{
+    static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre"};
+    struct scene s;
+    const struct mr_event *e;
+
+    printf("relay_sees_no_display_name: the frames agents send to the relay (authentication, "
+           "prekeys, a conversation and a transfer) hold no display name\n");
+    for (size_t i = 0; i < 2; i++) {
+        scene_init(&s, &w);
+        s.relay.watch = names[i];
+        mr_disconnect(&s.alice);
+        mr_disconnect(&s.bob);
+        mr_connect(&s.alice);
+        mr_connect(&s.bob);
+        mr_pump(&s.relay);
+        scene_open(&s, "Bonjour");
+        scene_claim(&s);
+        scene_say(&s, &s.alice, "Je transfere a Bob");
+        CHECK_OK(parley__core_transfer(s.alice.core, s.conv, "bob", s.relay.now));
+        mr_pump(&s.relay);
+        CHECK(mr_state_is(&s.customer, s.conv, PARLEY_CONV_ACTIVE));
+        scene_say(&s, &s.bob, "Bob, je prends la suite");
+        printf("   frames holding \"%s\": %d\n", names[i], s.relay.watch_hits);
+        CHECK(s.relay.watch_hits == 0);
+        e = mr_last(&s.customer, PARLEY_EV_MESSAGE);
+        CHECK(e != NULL && strcmp(e->ev.agent.display_name, names[1]) == 0);
+        scene_free(&s);
+    }
+}
+
 /* Fails when any raw row (key or value) of p's store holds needle. */
 struct raw_search {
     const char *who;
@@ -552,6 +588,7 @@ int main(int argc, char **argv)
         {"customer_stops_writing_to_revoked_agent", test_customer_stops_writing_to_revoked_agent},
         {"device_without_passphrase", test_device_without_passphrase},
         {"relay_view", test_relay_view},
+        {"relay_sees_no_display_name", test_relay_sees_no_display_name},
     };
 
     return run_cases(argc, argv, &w, cases, sizeof(cases) / sizeof(cases[0]));

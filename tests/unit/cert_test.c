@@ -217,7 +217,7 @@ static void test_cert(struct world *w)
 {
     parley_cert_info info, got_info;
     uint8_t *cert, *bad = NULL;
-    size_t cert_len, bad_len;
+    size_t cert_len, bad_len, bare_len;
     const uint8_t *bpk = parley_identity_sign_pk(w->brand);
     parley_err got;
 
@@ -351,7 +351,26 @@ static void test_cert(struct world *w)
         CHECK(got == PARLEY_EBADSIG || got == PARLEY_EMALFORMED);
         bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
+    /*
+     * Except its body and signature alone, as agents present it to a relay:
+     * valid, without the display name (the fields after them carry it).
+     */
+    {
+        Parley__AgentCert *full = parley__agent_cert__unpack(NULL, cert_len, cert);
+        Parley__AgentCert bare = PARLEY__AGENT_CERT__INIT;
+
+        CHECK(full != NULL && full->display_name[0] != '\0');
+        bare.body = full->body;
+        bare.signature = full->signature;
+        bare_len = parley__agent_cert__get_packed_size(&bare);
+        parley__agent_cert__free_unpacked(full, NULL);
+        CHECK(bare_len < cert_len);
+        CHECK_OK(parley_cert_verify(bad, bare_len, bpk, FX_BRAND_ID, FX_NOW, NULL, &got_info));
+        CHECK(got_info.display_name[0] == '\0' && got_info.serial == info.serial);
+    }
     for (size_t n = 0; n < cert_len; n++) {
+        if (n == bare_len)
+            continue;
         CHECK_NOT_OK(parley_cert_verify(bad, n, bpk, FX_BRAND_ID, FX_NOW, NULL, NULL), got);
         CHECK(got == PARLEY_EBADSIG || got == PARLEY_EMALFORMED);
         CHECK_NOT_OK(parley_cert_inspect(bad, n, &got_info), got);

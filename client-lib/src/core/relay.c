@@ -28,7 +28,7 @@ static void on_hello(struct parley__core *c, const Parley__Hello *h)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Auth a = PARLEY__AUTH__INIT;
-    Parley__AgentCert *cert = NULL;
+    Parley__AgentCert *cert = NULL, bare = PARLEY__AGENT_CERT__INIT;
     uint8_t sig[64];
 
     if (c->net != NET_HELLO || !parley__len_is(h->nonce, 32) || !parley__len_is(h->relay_key, 32) ||
@@ -38,7 +38,12 @@ static void on_hello(struct parley__core *c, const Parley__Hello *h)
     a.signature = (ProtobufCBinaryData){64, sig};
     if (c->agent) {
         cert = parley__agent_cert__unpack(NULL, c->cert.n, c->cert.p);
-        a.cert = cert;
+        if (cert != NULL) {
+            /* The body and the brand's signature: the display name stays out (§10.3). */
+            bare.body = cert->body;
+            bare.signature = cert->signature;
+            a.cert = &bare;
+        }
     }
     f.kind_case = PARLEY__FRAME__KIND_AUTH;
     f.auth = &a;

@@ -123,11 +123,72 @@ done:
     return err;
 }
 
+/* The commitment to an agent's display name: BLAKE2b-256 keyed by key over the domain and name. */
+static void name_hash(const uint8_t key[32], const char *name, uint8_t out[32])
+{
+    static const char domain[] = "parley/agent-name/v1";
+    crypto_generichash_state st;
+
+    crypto_generichash_init(&st, key, 32, 32);
+    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain)); /* with its NUL */
+    crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+    crypto_generichash_final(&st, out, 32);
+}
+
+/*
+ * The key of that commitment: derived from the brand's signing secret and
+ * the certificate's fields, so that a certificate is the same bytes each
+ * time it is issued, and nobody without the brand key can guess a name
+ * from its hash.
+ */
+static void name_key(const parley_identity *brand, const parley_cert_info *info, uint8_t out[32])
+{
+    static const char domain[] = "parley/agent-name-key/v1";
+    crypto_generichash_state st;
+    uint8_t serial[8];
+
+    for (int i = 0; i < 8; i++)
+        serial[i] = (uint8_t)(info->serial >> (56 - 8 * i));
+    crypto_generichash_init(&st, brand->secret->sign_sk, 64, 32);
+    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+    crypto_generichash_update(&st, (const uint8_t *)info->agent_id, strlen(info->agent_id) + 1);
+    crypto_generichash_update(&st, info->sign_pk, 32);
+    crypto_generichash_update(&st, serial, sizeof(serial));
+    crypto_generichash_update(&st, (const uint8_t *)info->display_name,
+                              strlen(info->display_name));
+    crypto_generichash_final(&st, out, 32);
+}
+
+/*
+ * The display name of a certificate whose body commits to it (hash): the
+ * one beside the body if it matches (else PARLEY_EBADSIG), or "" when the
+ * certificate comes without it, as agents present theirs to a relay.
+ */
+static parley_err name_open(const Parley__AgentCert *cert, const uint8_t hash[32], char *out,
+                            size_t cap)
+{
+    uint8_t got[32];
+
+    out[0] = '\0';
+    if (cert->display_name == NULL || cert->display_name[0] == '\0')
+        return cert->display_name_key.len == 0 ? PARLEY_OK : PARLEY_EMALFORMED;
+    if (!parley_display_name_valid(cert->display_name) ||
+        !parley__len_is(cert->display_name_key, 32))
+        return PARLEY_EMALFORMED;
+    name_hash(cert->display_name_key.data, cert->display_name, got);
+    if (sodium_memcmp(got, hash, 32) != 0)
+        return PARLEY_EBADSIG;
+    parley__copy_str(out, cap, cert->display_name);
+    return PARLEY_OK;
+}
+
 parley_err parley_cert_issue(const parley_identity *brand, const parley_cert_info *info,
                              uint8_t **out, size_t *out_len)
 {
     Parley__AgentCertBody body = PARLEY__AGENT_CERT_BODY__INIT;
     Parley__AgentCert cert = PARLEY__AGENT_CERT__INIT;
+    uint8_t key[32], hash[32];
+    parley_err err;
 
     if (brand == NULL || info == NULL || out == NULL || out_len == NULL ||
         !parley_id_valid(info->brand_id) || !parley_id_valid(info->agent_id) ||
@@ -136,36 +197,51 @@ parley_err parley_cert_issue(const parley_identity *brand, const parley_cert_inf
         return PARLEY_EINVAL;
     body.brand_id = (char *)info->brand_id;
     body.agent_id = (char *)info->agent_id;
-    body.display_name = (char *)info->display_name;
+    /* The name itself stays beside the body, so that it can be left out towards a relay. */
+    name_key(brand, info, key);
+    name_hash(key, info->display_name, hash);
+    body.display_name_hash = (ProtobufCBinaryData){32, hash};
+    cert.display_name = (char *)info->display_name;
+    cert.display_name_key = (ProtobufCBinaryData){32, key};
     body.sign_key = (ProtobufCBinaryData){32, (uint8_t *)info->sign_pk};
     body.box_key = (ProtobufCBinaryData){32, (uint8_t *)info->box_pk};
     body.serial = info->serial;
     body.not_before = info->not_before;
     body.not_after = info->not_after;
-    return sign_wrapped(&body.base, brand->secret->sign_sk, PARLEY__DOMAIN_CERT, &cert.base,
-                        &cert.body, &cert.signature, out, out_len);
+    err = sign_wrapped(&body.base, brand->secret->sign_sk, PARLEY__DOMAIN_CERT, &cert.base,
+                       &cert.body, &cert.signature, out, out_len);
+    sodium_memzero(key, sizeof(key));
+    return err;
 }
 
 parley_err parley__cert_body_decode(const Parley__AgentCert *cert, parley_cert_info *info)
 {
     Parley__AgentCertBody *b;
     parley_err err = PARLEY_OK;
+    bool committed;
 
     if (cert->body.len > PARLEY_MAX_CERT)
         return PARLEY_ETOOBIG;
     b = parley__agent_cert_body__unpack(NULL, cert->body.len, cert->body.data);
     if (b == NULL)
         return PARLEY_EMALFORMED;
+    /* The name committed to (display_name_hash), or, in older certificates, in the body. */
+    committed = b->display_name_hash.len > 0;
     if (!parley__len_is(b->sign_key, 32) || !parley__len_is(b->box_key, 32) ||
         !parley_id_valid(b->brand_id) || !parley_id_valid(b->agent_id) ||
-        !parley_display_name_valid(b->display_name) || b->serial == 0 ||
-        b->not_before >= b->not_after) {
+        (committed ? !parley__len_is(b->display_name_hash, 32) || b->display_name[0] != '\0'
+                   : !parley_display_name_valid(b->display_name)) ||
+        b->serial == 0 || b->not_before >= b->not_after) {
         err = PARLEY_EMALFORMED;
     } else {
         memset(info, 0, sizeof(*info));
         parley__copy_str(info->brand_id, sizeof(info->brand_id), b->brand_id);
         parley__copy_str(info->agent_id, sizeof(info->agent_id), b->agent_id);
-        parley__copy_str(info->display_name, sizeof(info->display_name), b->display_name);
+        if (committed)
+            err = name_open(cert, b->display_name_hash.data, info->display_name,
+                            sizeof(info->display_name));
+        else
+            parley__copy_str(info->display_name, sizeof(info->display_name), b->display_name);
         memcpy(info->sign_pk, b->sign_key.data, 32);
         memcpy(info->box_pk, b->box_key.data, 32);
         info->serial = b->serial;
