@@ -277,6 +277,8 @@ parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payloa
 parley_err send_now(struct parley__core *c, struct conv *cv, Parley__Payload *p,
                     const uint8_t *history_text, size_t history_len, uint64_t *seq,
                     uint64_t now);
+parley_err conv_commit(struct parley__core *c, const struct conv *cv, parley_err err,
+                       size_t n_before);
 void on_ack(struct parley__core *c, const Parley__Ack *a);
 void flush_acked(struct parley__core *c);
 void on_error(struct parley__core *c, const Parley__Error *e, uint64_t now);

@@ -184,6 +184,27 @@ parley_err seal_to_outbox(struct parley__core *c, struct conv *cv, Parley__Paylo
     return err;
 }
 
+/*
+ * Ends the transaction a change of cv runs in: on err == PARLEY_OK, saves
+ * cv and commits; otherwise (or when that fails) rolls back, and the
+ * envelopes sealed into the outbox since it held n_before go from memory
+ * too. Returns the outcome.
+ */
+parley_err conv_commit(struct parley__core *c, const struct conv *cv, parley_err err,
+                       size_t n_before)
+{
+    if (err == PARLEY_OK)
+        err = conv_save(c, cv);
+    if (err == PARLEY_OK)
+        err = parley__vault_commit(c->vault);
+    else
+        parley__vault_rollback(c->vault);
+    if (err != PARLEY_OK)
+        while (c->n_out > n_before)
+            out_remove(c, c->n_out - 1);
+    return err;
+}
+
 /* The peer of cv: who we seal to now. False when not known yet. */
 bool conv_peer(const struct parley__core *c, const struct conv *cv, const uint8_t **sign,
                const uint8_t **box)
@@ -254,17 +275,9 @@ parley_err send_now_with(struct parley__core *c, struct conv *cv, Parley__Payloa
     err = seal_to_outbox(c, cv, p, 0, announce, sign, box, now, &used);
     if (err == PARLEY_OK && also != NULL)
         err = also(c, cv, used, arg);
-    if (err == PARLEY_OK)
-        err = conv_save(c, cv);
-    if (err == PARLEY_OK)
-        err = parley__vault_commit(c->vault);
-    else
-        parley__vault_rollback(c->vault);
-    if (err != PARLEY_OK) {
-        while (c->n_out > n_before)
-            out_remove(c, c->n_out - 1);
+    err = conv_commit(c, cv, err, n_before);
+    if (err != PARLEY_OK)
         return err;
-    }
     if (seq != NULL)
         *seq = used;
     pump_outbox(c, now);

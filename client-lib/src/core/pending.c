@@ -117,18 +117,10 @@ static parley_err pending_seal(struct parley__core *c, uint64_t row, const Parle
                               parley_identity_sign_pk(c->id), NULL, used, now,
                               p->text->text.data, p->text->text.len, PARLEY_BODY_TEXT);
         if (err == PARLEY_OK)
-            err = conv_save(c, &cv);
-        if (err == PARLEY_OK)
             err = parley__vault_del(c->vault, "pending", key, sizeof(key));
-        if (err == PARLEY_OK)
-            err = parley__vault_commit(c->vault);
-        else
-            parley__vault_rollback(c->vault);
+        err = conv_commit(c, &cv, err, n_before);
     }
-    if (err != PARLEY_OK)
-        while (c->n_out > n_before)
-            out_remove(c, c->n_out - 1);
-    else if (reduced)
+    if (err == PARLEY_OK && reduced)
         emit_reduced(c, &cv);
     conv_free(&cv);
     parley__payload_free(p);

@@ -134,16 +134,7 @@ parley_err accept_commit(struct parley__core *c, const struct accept *a)
         err = seal_claim(c, a->cv);
     if (err == PARLEY_OK && a->erase)
         err = erase_local(c, a->cv);
-    if (err == PARLEY_OK)
-        err = conv_save(c, a->cv);
-    if (err == PARLEY_OK)
-        err = parley__vault_commit(c->vault);
-    else
-        parley__vault_rollback(c->vault);
-    if (err != PARLEY_OK)
-        while (c->n_out > n_before)
-            out_remove(c, c->n_out - 1);
-    return err;
+    return conv_commit(c, a->cv, err, n_before);
 }
 
 /* Bodies either side may receive from its current peer. */

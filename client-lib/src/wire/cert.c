@@ -389,6 +389,14 @@ parley_err parley_revlist_build(const parley_identity *brand, const char *brand_
     return err;
 }
 
+parley_err parley__brand_version_check(const char *got_brand, const char *brand_id,
+                                       uint64_t version, uint64_t last_seen_version)
+{
+    if (brand_id != NULL && strcmp(got_brand, brand_id) != 0)
+        return PARLEY_EWRONGBRAND;
+    return version < last_seen_version ? PARLEY_EROLLBACK : PARLEY_OK;
+}
+
 parley_err parley__revlist_from_pb(const Parley__RevocationList *rl, const uint8_t brand_pk[32],
                                    const char *brand_id, uint64_t last_seen_version,
                                    parley_revlist **out)
@@ -406,14 +414,9 @@ parley_err parley__revlist_from_pb(const Parley__RevocationList *rl, const uint8
         err = PARLEY_EMALFORMED;
         goto done;
     }
-    if (brand_id != NULL && strcmp(body->brand_id, brand_id) != 0) {
-        err = PARLEY_EWRONGBRAND;
+    err = parley__brand_version_check(body->brand_id, brand_id, body->version, last_seen_version);
+    if (err != PARLEY_OK)
         goto done;
-    }
-    if (body->version < last_seen_version) {
-        err = PARLEY_EROLLBACK;
-        goto done;
-    }
     r = calloc(1, sizeof(*r));
     if (r == NULL || (r->serials = malloc((body->n_serials + 1) * sizeof(uint64_t))) == NULL) {
         free(r);

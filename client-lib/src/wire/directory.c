@@ -186,26 +186,36 @@ static void guard_policy_of(const Parley__DirectoryContent *c, parley_scan_polic
     }
 }
 
-parley_err parley_directory_build(const parley_identity *brand, const parley_directory_spec *spec,
-                                  uint8_t **out, size_t *out_len)
-{
-    Parley__Purpose *purpose_list = NULL, **purpose_ptrs = NULL;
-    char **required = NULL;
+/* What a directory being built holds until it is signed: unpacked, owned. */
+struct dir_parts {
+    Parley__AgentCert **certs;
+    size_t n_certs;
+    Parley__RevocationList *revs;
+    Parley__Queue *queues, **queue_ptrs;
+    Parley__Purpose *purpose_list, **purpose_ptrs;
+    char **required;
     Parley__GuardRule rules[PARLEY_SCAN_CATEGORY_COUNT], *rule_ptrs[PARLEY_SCAN_CATEGORY_COUNT];
-    size_t n_rules = 0;
-    Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
-    Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
-    Parley__Directory dir = PARLEY__DIRECTORY__INIT;
-    Parley__AgentCert **certs = NULL;
-    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], *sealed = NULL;
-    size_t sealed_len = 0;
-    Parley__RevocationList *revs = NULL;
-    Parley__Queue *queues = NULL, **queue_ptrs = NULL;
-    uint8_t sig[64];
-    uint8_t *bbuf = NULL;
-    size_t blen = 0, n_certs = 0;
-    parley_err err = PARLEY_OK;
+    size_t n_rules;
+};
 
+static void dir_parts_free(struct dir_parts *d)
+{
+    for (size_t i = 0; i < d->n_certs; i++)
+        if (d->certs[i] != NULL)
+            parley__agent_cert__free_unpacked(d->certs[i], NULL);
+    free(d->certs);
+    if (d->revs != NULL)
+        parley__revocation_list__free_unpacked(d->revs, NULL);
+    free(d->queues);
+    free(d->queue_ptrs);
+    free(d->purpose_list);
+    free(d->purpose_ptrs);
+    free(d->required);
+}
+
+static parley_err spec_check(const parley_identity *brand, const parley_directory_spec *spec,
+                             uint8_t **out, size_t *out_len)
+{
     if (brand == NULL || spec == NULL || out == NULL || out_len == NULL ||
         !parley_id_valid(spec->brand_id) || spec->version == 0 || spec->notice_text == NULL ||
         (spec->expires_at != 0 && spec->expires_at <= spec->issued_at) ||
@@ -216,113 +226,140 @@ parley_err parley_directory_build(const parley_identity *brand, const parley_dir
     if (spec->n_certs > DIRECTORY_MAX_AGENTS || spec->n_purposes > DIRECTORY_MAX_LIST ||
         spec->n_queues > DIRECTORY_MAX_LIST || strlen(spec->notice_text) > PARLEY_MAX_NOTICE)
         return PARLEY_ETOOBIG;
-    if (guard_rules(spec->guard, rules, rule_ptrs, &n_rules) != PARLEY_OK)
-        return PARLEY_EINVAL;
+    return PARLEY_OK;
+}
 
-    certs = calloc(spec->n_certs + 1, sizeof(*certs));
-    queues = calloc(spec->n_queues + 1, sizeof(*queues));
-    queue_ptrs = calloc(spec->n_queues + 1, sizeof(*queue_ptrs));
-    if (certs == NULL || queues == NULL || queue_ptrs == NULL) {
-        err = PARLEY_ENOMEM;
-        goto done;
-    }
-    for (; n_certs < spec->n_certs; n_certs++) {
+/* Every certificate, unpacked: each must be the brand's own. */
+static parley_err parts_certs(const parley_identity *brand, const parley_directory_spec *spec,
+                              struct dir_parts *d)
+{
+    parley_err err = PARLEY_OK;
+
+    for (; err == PARLEY_OK && d->n_certs < spec->n_certs; d->n_certs++) {
+        size_t i = d->n_certs;
         parley_cert_info info;
 
-        if (spec->cert_lens[n_certs] > PARLEY_MAX_CERT) {
-            err = PARLEY_ETOOBIG;
-            goto done;
-        }
-        certs[n_certs] =
-            parley__agent_cert__unpack(NULL, spec->cert_lens[n_certs], spec->certs[n_certs]);
-        if (certs[n_certs] == NULL) {
-            err = PARLEY_EMALFORMED;
-            goto done;
-        }
-        err = parley__cert_authentic(certs[n_certs], brand->sign_pk, spec->brand_id, &info);
-        if (err != PARLEY_OK) {
-            n_certs++;
-            goto done;
-        }
+        if (spec->cert_lens[i] > PARLEY_MAX_CERT)
+            return PARLEY_ETOOBIG;
+        d->certs[i] = parley__agent_cert__unpack(NULL, spec->cert_lens[i], spec->certs[i]);
+        if (d->certs[i] == NULL)
+            return PARLEY_EMALFORMED;
+        err = parley__cert_authentic(d->certs[i], brand->sign_pk, spec->brand_id, &info);
     }
-    if (spec->revocations != NULL) {
-        parley_revlist *check = NULL;
+    return err;
+}
 
-        err = parley_revlist_open(&check, spec->revocations, spec->revocations_len,
-                                  brand->sign_pk, spec->brand_id, 0);
-        parley_revlist_free(check);
-        if (err != PARLEY_OK)
-            goto done;
-        revs = parley__revocation_list__unpack(NULL, spec->revocations_len, spec->revocations);
-        if (revs == NULL) {
-            err = PARLEY_ENOMEM;
-            goto done;
-        }
-    }
+/* The revocation list, if any: it must verify under the brand key too. */
+static parley_err parts_revocations(const parley_identity *brand,
+                                    const parley_directory_spec *spec, struct dir_parts *d)
+{
+    parley_revlist *check = NULL;
+    parley_err err;
+
+    if (spec->revocations == NULL)
+        return PARLEY_OK;
+    err = parley_revlist_open(&check, spec->revocations, spec->revocations_len, brand->sign_pk,
+                              spec->brand_id, 0);
+    parley_revlist_free(check);
+    if (err != PARLEY_OK)
+        return err;
+    d->revs = parley__revocation_list__unpack(NULL, spec->revocations_len, spec->revocations);
+    return d->revs != NULL ? PARLEY_OK : PARLEY_ENOMEM;
+}
+
+static parley_err parts_queues(const parley_directory_spec *spec, struct dir_parts *d)
+{
     for (size_t i = 0; i < spec->n_queues; i++) {
-        parley__queue__init(&queues[i]);
+        parley__queue__init(&d->queues[i]);
         if (!parley_id_valid(spec->queues[i].name) ||
             (spec->queues[i].n_agent_ids > 0 && spec->queues[i].agent_ids == NULL) ||
-            spec->queues[i].n_agent_ids > DIRECTORY_MAX_AGENTS) {
-            err = PARLEY_EINVAL;
-            goto done;
-        }
-        queues[i].name = (char *)spec->queues[i].name;
-        queues[i].agent_ids = (char **)spec->queues[i].agent_ids;
-        queues[i].n_agent_ids = spec->queues[i].n_agent_ids;
-        queue_ptrs[i] = &queues[i];
+            spec->queues[i].n_agent_ids > DIRECTORY_MAX_AGENTS)
+            return PARLEY_EINVAL;
+        d->queues[i].name = (char *)spec->queues[i].name;
+        d->queues[i].agent_ids = (char **)spec->queues[i].agent_ids;
+        d->queues[i].n_agent_ids = spec->queues[i].n_agent_ids;
+        d->queue_ptrs[i] = &d->queues[i];
     }
-    content.certs = certs;
+    return PARLEY_OK;
+}
+
+/* The body, signed by the brand into a Directory: *out malloc'd. */
+static parley_err directory_sign(const parley_identity *brand, const Parley__DirectoryBody *body,
+                                 uint8_t **out, size_t *out_len)
+{
+    Parley__Directory dir = PARLEY__DIRECTORY__INIT;
+    uint8_t sig[64], *bbuf = NULL;
+    size_t blen = 0;
+    parley_err err = parley__pack(&body->base, &bbuf, &blen);
+
+    if (err == PARLEY_OK && blen > PARLEY_MAX_DIRECTORY - 128)
+        err = PARLEY_ETOOBIG;
+    if (err == PARLEY_OK)
+        err = parley__sign_raw(brand->secret->sign_sk, PARLEY__DOMAIN_DIRECTORY, bbuf, blen, sig);
+    if (err == PARLEY_OK) {
+        dir.body = (ProtobufCBinaryData){blen, bbuf};
+        dir.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+        err = parley__pack(&dir.base, out, out_len);
+    }
+    free(bbuf);
+    return err;
+}
+
+parley_err parley_directory_build(const parley_identity *brand, const parley_directory_spec *spec,
+                                  uint8_t **out, size_t *out_len)
+{
+    Parley__DirectoryBody body = PARLEY__DIRECTORY_BODY__INIT;
+    Parley__DirectoryContent content = PARLEY__DIRECTORY_CONTENT__INIT;
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], *sealed = NULL;
+    size_t sealed_len = 0;
+    struct dir_parts d;
+    parley_err err = spec_check(brand, spec, out, out_len);
+
+    if (err != PARLEY_OK)
+        return err;
+    memset(&d, 0, sizeof(d));
+    if (guard_rules(spec->guard, d.rules, d.rule_ptrs, &d.n_rules) != PARLEY_OK)
+        return PARLEY_EINVAL;
+    d.certs = calloc(spec->n_certs + 1, sizeof(*d.certs));
+    d.queues = calloc(spec->n_queues + 1, sizeof(*d.queues));
+    d.queue_ptrs = calloc(spec->n_queues + 1, sizeof(*d.queue_ptrs));
+    if (d.certs == NULL || d.queues == NULL || d.queue_ptrs == NULL)
+        err = PARLEY_ENOMEM;
+    if (err == PARLEY_OK)
+        err = parts_certs(brand, spec, &d);
+    if (err == PARLEY_OK)
+        err = parts_revocations(brand, spec, &d);
+    if (err == PARLEY_OK)
+        err = parts_queues(spec, &d);
+    if (err != PARLEY_OK)
+        goto done;
+    content.certs = d.certs;
     content.n_certs = spec->n_certs;
     content.notice_text = (char *)spec->notice_text;
     content.notice_version = spec->notice_version;
-    err = purposes_fill(spec, &content, &purpose_list, &purpose_ptrs, &required);
+    err = purposes_fill(spec, &content, &d.purpose_list, &d.purpose_ptrs, &d.required);
     if (err != PARLEY_OK)
         goto done;
-    content.queues = queue_ptrs;
+    content.queues = d.queue_ptrs;
     content.n_queues = spec->n_queues;
     content.keep_on_erasure = spec->keep_on_erasure != 0 || spec->legal_hold_days > 0;
-    content.guard = rule_ptrs;
-    content.n_guard = n_rules;
+    content.guard = d.rule_ptrs;
+    content.n_guard = d.n_rules;
     content.history_days = spec->history_days;
     content.legal_hold_days = spec->legal_hold_days;
     body.brand_id = (char *)spec->brand_id;
     body.version = spec->version;
-    body.revocations = revs;
+    body.revocations = d.revs;
     body.issued_at = spec->issued_at;
     body.expires_at = spec->expires_at != 0
                           ? spec->expires_at
                           : spec->issued_at + PARLEY_DIRECTORY_DEFAULT_DAYS * 86400u;
     err = parley__directory_seal_content(brand, &content, &body, nonce, &sealed, &sealed_len);
-    if (err != PARLEY_OK)
-        goto done;
-    err = parley__pack(&body.base, &bbuf, &blen);
-    if (err != PARLEY_OK)
-        goto done;
-    if (blen > PARLEY_MAX_DIRECTORY - 128) {
-        err = PARLEY_ETOOBIG;
-        goto done;
-    }
-    err = parley__sign_raw(brand->secret->sign_sk, PARLEY__DOMAIN_DIRECTORY, bbuf, blen, sig);
-    if (err != PARLEY_OK)
-        goto done;
-    dir.body = (ProtobufCBinaryData){blen, bbuf};
-    dir.signature = (ProtobufCBinaryData){sizeof(sig), sig};
-    err = parley__pack(&dir.base, out, out_len);
+    if (err == PARLEY_OK)
+        err = directory_sign(brand, &body, out, out_len);
 done:
-    free(bbuf);
     free(sealed);
-    for (size_t i = 0; i < n_certs; i++)
-        if (certs[i] != NULL)
-            parley__agent_cert__free_unpacked(certs[i], NULL);
-    free(certs);
-    if (revs != NULL)
-        parley__revocation_list__free_unpacked(revs, NULL);
-    free(queues);
-    free(queue_ptrs);
-    free(purpose_list);
-    free(purpose_ptrs);
-    free(required);
+    dir_parts_free(&d);
     return err;
 }
 
@@ -408,14 +445,9 @@ static parley_err directory_verify(const uint8_t *buf, size_t len, const uint8_t
         err = PARLEY_EMALFORMED;
         goto done;
     }
-    if (brand_id != NULL && strcmp(body->brand_id, brand_id) != 0) {
-        err = PARLEY_EWRONGBRAND;
+    err = parley__brand_version_check(body->brand_id, brand_id, body->version, last_seen_version);
+    if (err != PARLEY_OK)
         goto done;
-    }
-    if (body->version < last_seen_version) {
-        err = PARLEY_EROLLBACK;
-        goto done;
-    }
     if (body->revocations != NULL) {
         err = parley__revlist_from_pb(body->revocations, brand_pk, body->brand_id, 0, &revs);
         if (err != PARLEY_OK)

@@ -145,6 +145,13 @@ parley_err parley__cert_status(const parley_cert_info *info, uint64_t now,
 parley_err parley__cert_check(const Parley__AgentCert *cert, const uint8_t brand_pk[32],
                               const char *brand_id, uint64_t now, const parley_revlist *revs,
                               parley_cert_info *info);
+/*
+ * A versioned brand-signed object (revocation list, directory): another
+ * brand than brand_id (NULL: any) is PARLEY_EWRONGBRAND, a version below
+ * last_seen_version PARLEY_EROLLBACK.
+ */
+parley_err parley__brand_version_check(const char *got_brand, const char *brand_id,
+                                       uint64_t version, uint64_t last_seen_version);
 /* Verifies an unpacked revocation list and builds its lookup table. */
 parley_err parley__revlist_from_pb(const Parley__RevocationList *rl, const uint8_t brand_pk[32],
                                    const char *brand_id, uint64_t last_seen_version,
