@@ -1,41 +1,21 @@
 /*
  * Client session test harness (see harness.h).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "relayproc.h"
 
 char h_dir[256];
 int h_port;
 bool h_tls;
 bool h_keep_on_erasure;
-static pid_t relay_pid;
-static const char *relay_bin;
-static const char *const *relay_extra;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+static struct relay_proc relay;
 
 static uint8_t *agent_cert(const parley_identity *brand, const parley_identity *agent,
                            const char *id, const char *name, uint64_t serial, size_t *len)
@@ -89,8 +69,7 @@ void h_setup(struct h_brand *b)
 
     CHECK_OK(parley_init());
     parley__kdf_allow_test_cost(); /* the stores and key files of tests protect nothing */
-    snprintf(h_dir, sizeof(h_dir), "/tmp/parley-session-XXXXXX");
-    CHECK(mkdtemp(h_dir) != NULL);
+    tmpdir_make(h_dir, sizeof(h_dir), "session");
     memset(b, 0, sizeof(*b));
     CHECK_OK(parley_identity_generate(&b->brand));
     b->n_agents = 3;
@@ -113,53 +92,16 @@ void h_setup(struct h_brand *b)
     fclose(f);
 }
 
-static int read_port(const char *path)
-{
-    char text[32];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    long v;
-
-    if (fd < 0)
-        return -1;
-    n = read(fd, text, sizeof(text) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    text[n] = '\0';
-    v = strtol(text, NULL, 10);
-    return v > 0 && v < 65536 ? (int)v : -1;
-}
-
 void h_relay_start(const char *bin, const char *const *extra)
 {
-    char port_file[320], db[320], log[320], brand[320], port[16];
-    const char *argv[52];
+    static char brand[320], cert[320], key[320];
+    const char *args[48];
     int n = 0;
-    int64_t deadline;
-    pid_t parent = getpid();
 
-    relay_bin = bin;
-    relay_extra = extra;
-    snprintf(port_file, sizeof(port_file), "%s/port", h_dir);
-    snprintf(db, sizeof(db), "%s/relay.db", h_dir);
-    snprintf(log, sizeof(log), "%s/relay.log", h_dir);
     snprintf(brand, sizeof(brand), "%s/brand.pub", h_dir);
-    snprintf(port, sizeof(port), "%d", h_port);
-    unlink(port_file);
-    argv[n++] = bin;
-    argv[n++] = "--port";
-    argv[n++] = port; /* 0 the first time; the same port on a restart */
-    argv[n++] = "--port-file";
-    argv[n++] = port_file;
-    argv[n++] = "--db";
-    argv[n++] = db;
-    argv[n++] = "--brand";
-    argv[n++] = brand;
-    argv[n++] = "--log";
-    argv[n++] = log;
+    args[n++] = "--brand";
+    args[n++] = brand;
     if (h_tls) {
-        static char cert[320], key[320];
         char cmd[1024];
 
         snprintf(cert, sizeof(cert), "%s/cert.pem", h_dir);
@@ -172,49 +114,26 @@ void h_relay_start(const char *bin, const char *const *extra)
             CHECK(system(cmd) == 0);
         }
         setenv("PARLEY_TLS_INSECURE", "1", 1);
-        argv[n++] = "--tls-cert";
-        argv[n++] = cert;
-        argv[n++] = "--tls-key";
-        argv[n++] = key;
+        args[n++] = "--tls-cert";
+        args[n++] = cert;
+        args[n++] = "--tls-key";
+        args[n++] = key;
     }
-    for (int i = 0; extra != NULL && extra[i] != NULL && n < 42; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    fflush(NULL);
-    relay_pid = fork();
-    CHECK(relay_pid >= 0);
-    if (relay_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    deadline = mono_ms() + 15000;
-    while (mono_ms() < deadline) {
-        int p = read_port(port_file);
-        if (p > 0) {
-            h_port = p;
-            return;
-        }
-        sleep_ms(10);
-    }
-    fprintf(stderr, "relay did not start\n");
-    exit(1);
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 46; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    /* The first time on an ephemeral port; on a restart, the same port again. */
+    if (relay_start_on(&relay, bin, h_dir, (uint16_t)h_port, args) != 0)
+        exit(1);
+    h_port = relay.port;
 }
 
 void h_relay_stop(int sig)
 {
-    if (relay_pid <= 0)
-        return;
-    kill(relay_pid, sig);
-    waitpid(relay_pid, NULL, 0);
-    relay_pid = 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
+    if (sig == SIGKILL)
+        relay_kill(&relay);
+    else
+        relay_stop(&relay, 10000);
 }
 
 void h_teardown(struct h_brand *b)
@@ -228,7 +147,7 @@ void h_teardown(struct h_brand *b)
     parley_identity_free(b->brand);
     parley_free(b->directory, b->directory_len);
     if (getenv("PARLEY_KEEP_TEST_DIR") == NULL)
-        nftw(h_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(h_dir);
 }
 
 static void on_event(void *user, const parley_event *ev)

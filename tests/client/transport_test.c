@@ -7,19 +7,13 @@
  * bounded service wait and wake. Every wait is bounded by a deadline.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +21,7 @@
 
 #include "check.h"
 #include "internal.h"
+#include "relayproc.h"
 #include "transport.h"
 
 #define MAX_FRAMES 256
@@ -35,118 +30,13 @@
 /* The relay process */
 
 static char dir[256];
-static pid_t relay_pid;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void show_relay_log(void)
-{
-    char path[320], buf[4096];
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/relay.log", dir);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    fprintf(stderr, "---- relay log (first %zu bytes) ----\n%s----\n", n, buf);
-}
+static struct relay_proc relay;
 
 /* Runs at every exit, failed checks included: no relay or files left behind. */
 static void cleanup(void)
 {
-    static int failed_once;
-
-    if (relay_pid > 0) {
-        kill(relay_pid, SIGKILL);
-        waitpid(relay_pid, NULL, 0);
-        relay_pid = 0;
-        if (!failed_once++)
-            show_relay_log();
-    }
-    if (dir[0] != '\0')
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int read_port(const char *path)
-{
-    char text[32];
-    ssize_t n;
-    long v;
-    char *end;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return -1;
-    n = read(fd, text, sizeof(text) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    text[n] = '\0';
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || v <= 0 || v > 65535)
-        return -1;
-    return (int)v;
-}
-
-static int relay_start(const char *bin)
-{
-    char port_file[320], db[320], log[320];
-    pid_t parent = getpid();
-    int64_t deadline;
-
-    snprintf(port_file, sizeof(port_file), "%s/port", dir);
-    snprintf(db, sizeof(db), "%s/r.db", dir);
-    snprintf(log, sizeof(log), "%s/relay.log", dir);
-    fflush(NULL);
-    relay_pid = fork();
-    CHECK(relay_pid >= 0);
-    if (relay_pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(bin, bin, "--port", "0", "--port-file", port_file, "--db", db, (char *)NULL);
-        _exit(127);
-    }
-    deadline = mono_ms() + 15000;
-    while (mono_ms() < deadline) {
-        int port = read_port(port_file);
-        if (port > 0)
-            return port;
-        if (waitpid(relay_pid, NULL, WNOHANG) == relay_pid) {
-            relay_pid = 0;
-            break;
-        }
-        sleep_ms(10);
-    }
-    fprintf(stderr, "relay did not start\n");
-    return -1;
+    relay_kill_all(true); /* still running: the test failed; its log shows why */
+    tmpdir_remove(dir);
 }
 
 /* A loopback port with nothing listening: bound once, then released. */
@@ -460,7 +350,6 @@ static void test_service_bounds(struct parley__transport *t)
 static void test_relay(const char *relay_bin)
 {
     char url[64];
-    int port = relay_start(relay_bin);
     struct parley__transport *t = NULL;
     struct events ev = {0};
     parley_identity *id = NULL;
@@ -469,9 +358,9 @@ static void test_relay(const char *relay_bin)
     const size_t big_len = 200 * 1024;
     int ups, downs;
 
-    CHECK(port > 0);
+    CHECK(relay_start(&relay, relay_bin, dir, NULL) == 0);
     CHECK_OK(parley_identity_generate(&id));
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", port);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%u/", (unsigned)relay.port);
     CHECK_OK(parley__transport_new(&t, url, on_frame, on_state, &ev));
     ev.t = t;
 
@@ -565,9 +454,7 @@ static void test_relay(const char *relay_bin)
     /* The relay going away is a disconnect like any other. */
     CHECK_OK(parley__transport_connect(t));
     CHECK(pump_until(t, &ev.ups, ups + 2, 5000));
-    kill(relay_pid, SIGKILL);
-    waitpid(relay_pid, NULL, 0);
-    relay_pid = 0;
+    relay_kill(&relay);
     CHECK(pump_until(t, &ev.downs, downs + 3, 5000));
     CHECK(!parley__transport_connected(t));
 
@@ -578,21 +465,13 @@ static void test_relay(const char *relay_bin)
 
 int main(int argc, char **argv)
 {
-    const char *base = getenv("TMPDIR");
-
     if (argc != 2) {
         fprintf(stderr, "usage: %s PARLEY_RELAY\n", argv[0]);
         return 2;
     }
     CHECK_OK(parley_init());
     signal(SIGPIPE, SIG_IGN);
-    if (base == NULL || base[0] == '\0')
-        base = "/tmp";
-    snprintf(dir, sizeof(dir), "%s/parley-transporttest-XXXXXX", base);
-    if (mkdtemp(dir) == NULL) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
-        return 1;
-    }
+    tmpdir_make(dir, sizeof(dir), "transport");
     atexit(cleanup);
 
     test_bad_urls();

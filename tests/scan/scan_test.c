@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../unit/check.h"
+#include "check.h"
 #include "parley/scan.h"
 
 #define MAX 32

@@ -1,5 +1,6 @@
 /*
- * Running parley-relay under test: a private temporary directory per test,
+ * Processes under test, and parley-relay's in particular (the one relay
+ * launcher of the tests): a private temporary directory per test,
  * the relay started on port 0 with its log in that directory, the bound
  * port read back from --port-file, and a bounded stop (SIGTERM, then
  * SIGKILL). Also plain-HTTP GETs of /healthz and /metrics and a reader for
@@ -48,6 +49,9 @@ void child_redirect(const char *log, pid_t parent);
  * --audit-log <db>.audit: the relay suite on another store.
  */
 int relay_start(struct relay_proc *r, const char *bin, const char *dir, const char *const *args);
+/* The same on port (0: an ephemeral one), e.g. the port a relay had before a restart. */
+int relay_start_on(struct relay_proc *r, const char *bin, const char *dir, uint16_t port,
+                   const char *const *args);
 
 /*
  * SIGTERM, then waits up to timeout_ms for the exit; SIGKILL after that.

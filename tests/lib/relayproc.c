@@ -1,5 +1,5 @@
 /*
- * Relay processes for the integration tests, and their HTTP endpoints.
+ * Processes for the tests (see relayproc.h), and the relay's HTTP endpoints.
  * Children get PR_SET_PDEATHSIG so a test killed by the harness's timeout
  * does not leave a relay behind.
  */
@@ -47,7 +47,7 @@ void tmpdir_make(char *out, size_t cap, const char *tag)
 
     if (base == NULL || base[0] == '\0')
         base = "/tmp";
-    n = snprintf(out, cap, "%s/parley-relaytest-%s-XXXXXX", base, tag);
+    n = snprintf(out, cap, "%s/parley-test-%s-XXXXXX", base, tag);
     if (n <= 0 || (size_t)n >= cap || mkdtemp(out) == NULL) {
         fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
         exit(1);
@@ -140,7 +140,14 @@ void child_redirect(const char *log, pid_t parent)
 
 int relay_start(struct relay_proc *r, const char *bin, const char *dir, const char *const *args)
 {
+    return relay_start_on(r, bin, dir, 0, args);
+}
+
+int relay_start_on(struct relay_proc *r, const char *bin, const char *dir, uint16_t port,
+                   const char *const *args)
+{
     const char *argv[MAX_ARGS];
+    char port_arg[8];
     size_t n = 0;
     int64_t deadline;
     pid_t parent = getpid();
@@ -153,8 +160,9 @@ int relay_start(struct relay_proc *r, const char *bin, const char *dir, const ch
     snprintf(r->port_file, sizeof(r->port_file), "%s/port", dir);
     unlink(r->port_file);
     argv[n++] = bin;
+    snprintf(port_arg, sizeof(port_arg), "%u", (unsigned)port);
     argv[n++] = "--port";
-    argv[n++] = "0";
+    argv[n++] = port_arg;
     argv[n++] = "--port-file";
     argv[n++] = r->port_file;
     argv[n++] = "--db";
@@ -193,9 +201,9 @@ int relay_start(struct relay_proc *r, const char *bin, const char *dir, const ch
     remember(r, true);
     deadline = mono_ms() + 15000;
     while (mono_ms() < deadline) {
-        int port = read_port(r->port_file);
-        if (port > 0) {
-            r->port = (uint16_t)port;
+        int bound = read_port(r->port_file);
+        if (bound > 0) {
+            r->port = (uint16_t)bound;
             return 0;
         }
         if (!relay_alive(r))
