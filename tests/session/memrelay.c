@@ -5,6 +5,9 @@
  * the brand key, store and forward per routing id with acknowledgements
  * and deletion on `delivered`, resend on reconnection, the directory
  * verified before it is stored, one-time prekeys handed out once.
+ * relay-conformance (tests/relay/conformance_test.c) plays the same
+ * frames to it and to parley-relay and expects the same answers of both:
+ * a change to either that the other does not follow fails there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,13 +159,32 @@ static void unsent_for(struct mr_relay *r, const uint8_t routing[32])
 /* ------------------------------------------------------------------ */
 /* Client to relay */
 
+/* Why parley-relay refuses an agent's certificate for sign_pk, or 0 when it takes it. */
+static Parley__Error__Code cert_refusal(const struct mr_relay *r, const Parley__AgentCert *cert,
+                                        const uint8_t sign_pk[32])
+{
+    parley_cert_info info;
+    parley_err err;
+
+    if (parley__cert_body_decode(cert, &info) != PARLEY_OK)
+        return PARLEY__ERROR__CODE__BAD_CERTIFICATE;
+    if (strcmp(info.brand_id, r->brand_id) != 0)
+        return PARLEY__ERROR__CODE__UNKNOWN_BRAND;
+    err = parley__cert_check(cert, r->brand_pk, r->brand_id, r->now / 1000u, NULL, &info);
+    if (err == PARLEY_EEXPIRED || err == PARLEY_ENOTYETVALID)
+        return PARLEY__ERROR__CODE__EXPIRED;
+    if (err != PARLEY_OK || memcmp(info.sign_pk, sign_pk, 32) != 0)
+        return PARLEY__ERROR__CODE__BAD_CERTIFICATE;
+    return 0;
+}
+
 static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *a)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
     uint32_t left = 0;
 
-    if (p->authed || !parley__len_is(a->sign_key, 32) || !parley__len_is(a->signature, 64)) {
+    if (!parley__len_is(a->sign_key, 32) || !parley__len_is(a->signature, 64)) {
         push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
         r->auth_failures++;
         return;
@@ -174,16 +196,10 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
         return;
     }
     if (a->cert != NULL) {
-        parley_cert_info info;
-        uint8_t *cb;
-        size_t cl;
-        parley_err err;
+        Parley__Error__Code refusal = cert_refusal(r, a->cert, a->sign_key.data);
 
-        CHECK_OK(parley__pack(&a->cert->base, &cb, &cl));
-        err = parley_cert_verify(cb, cl, r->brand_pk, r->brand_id, r->now / 1000u, NULL, &info);
-        free(cb);
-        if (err != PARLEY_OK || memcmp(info.sign_pk, a->sign_key.data, 32) != 0) {
-            push_error(p, PARLEY__ERROR__CODE__BAD_CERTIFICATE, NULL);
+        if (refusal != 0) {
+            push_error(p, refusal, NULL);
             r->auth_failures++;
             return;
         }
@@ -204,6 +220,9 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
     f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
     f.auth_ok = &ok;
     push_frame(p, &f);
+    /* An agent gets its brand's directory before anything stored. */
+    if (p->is_agent)
+        push_directory(p, &r->directory);
     unsent_for(r, p->routing);
 }
 
@@ -285,7 +304,10 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
     /* A relay checks what it can without the directory key, as parley-relay does. */
     err = parley_directory_check(buf, len, r->brand_pk, r->brand_id, r->dir_version, r->now / 1000u,
                                  &version, NULL);
-    if (err == PARLEY_OK) {
+    if (err == PARLEY_OK && version == r->dir_version && r->directory.n > 0 &&
+        (len != r->directory.n || memcmp(buf, r->directory.p, len) != 0))
+        push_error(p, PARLEY__ERROR__CODE__CONFLICT, NULL);
+    else if (err == PARLEY_OK) {
         r->dir_version = version;
         buf_set(&r->directory, buf, len);
         push_directory(p, &r->directory);
@@ -342,11 +364,41 @@ static void prekey_store(struct mr_relay *r, struct mr_party *p, const Parley__P
     r->medium_term_published += body->medium_term;
 }
 
+/* Why parley-relay refuses a prekey p publishes, or 0 when it takes it; *body when taken. */
+static Parley__Error__Code prekey_refusal(const struct mr_relay *r, const struct mr_party *p,
+                                          const Parley__Prekey *pk, Parley__PrekeyBody **body)
+{
+    *body = parley__prekey_body__unpack(NULL, pk->body.len, pk->body.data);
+    if (*body == NULL || !parley__len_is((*body)->owner_sign_key, 32) ||
+        memcmp((*body)->owner_sign_key.data, p->sign_pk, 32) != 0 ||
+        !parley__len_is((*body)->box_key, 32) ||
+        parley__verify_pb(p->sign_pk, 32, PARLEY__DOMAIN_PREKEY, pk->body, pk->signature) !=
+            PARLEY_OK)
+        return PARLEY__ERROR__CODE__BAD_SIGNATURE;
+    if ((*body)->medium_term && (*body)->expires_at <= r->now / 1000u)
+        return PARLEY__ERROR__CODE__EXPIRED;
+    return 0;
+}
+
+/* A publication is taken whole or not at all, as parley-relay takes it. */
 static void on_prekey_publish(struct mr_relay *r, struct mr_party *p,
                               const Parley__PrekeyPublish *pub)
 {
+    Parley__Error__Code refusal = 0;
+
     if (!p->is_agent) {
         push_error(p, PARLEY__ERROR__CODE__NOT_ALLOWED, NULL);
+        return;
+    }
+    for (size_t i = 0; refusal == 0 && i < pub->n_prekeys; i++) {
+        Parley__PrekeyBody *body;
+
+        refusal = prekey_refusal(r, p, pub->prekeys[i], &body);
+        if (body != NULL)
+            parley__prekey_body__free_unpacked(body, NULL);
+    }
+    if (refusal != 0) {
+        push_error(p, refusal, NULL);
         return;
     }
     /* The agent no longer holds the secrets of its one-time prekeys stored before. */
@@ -354,22 +406,11 @@ static void on_prekey_publish(struct mr_relay *r, struct mr_party *p,
         if (!r->prekeys[i].medium_term && memcmp(r->prekeys[i].owner, p->sign_pk, 32) == 0)
             prekey_remove(r, i);
     for (size_t i = 0; i < pub->n_prekeys; i++) {
-        const Parley__Prekey *pk = pub->prekeys[i];
-        Parley__PrekeyBody *body = parley__prekey_body__unpack(NULL, pk->body.len, pk->body.data);
-        bool ok = body != NULL && parley__len_is(body->owner_sign_key, 32) &&
-                  memcmp(body->owner_sign_key.data, p->sign_pk, 32) == 0 &&
-                  parley__len_is(body->box_key, 32) &&
-                  parley__verify_pb(p->sign_pk, 32, PARLEY__DOMAIN_PREKEY, pk->body,
-                                    pk->signature) == PARLEY_OK;
+        Parley__PrekeyBody *body;
 
-        if (ok)
-            prekey_store(r, p, pk, body);
-        if (body != NULL)
-            parley__prekey_body__free_unpacked(body, NULL);
-        if (!ok) {
-            push_error(p, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL);
-            return;
-        }
+        CHECK(prekey_refusal(r, p, pub->prekeys[i], &body) == 0);
+        prekey_store(r, p, pub->prekeys[i], body);
+        parley__prekey_body__free_unpacked(body, NULL);
     }
     push_ack(p, NULL);
 }
@@ -429,16 +470,19 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
 
     if (r->watch != NULL && memmem(frame, len, r->watch, strlen(r->watch)) != NULL)
         r->watch_hits++;
-    CHECK(f != NULL); /* a core never sends what does not decode */
-    if (f->kind_case != PARLEY__FRAME__KIND_AUTH && !p->authed) {
-        push_error(p, PARLEY__ERROR__CODE__NOT_AUTHENTICATED, NULL);
+    if (f == NULL) {
+        push_error(p, PARLEY__ERROR__CODE__MALFORMED, NULL);
+        return;
+    }
+    if (!p->authed) {
+        if (f->kind_case == PARLEY__FRAME__KIND_AUTH)
+            on_auth(r, p, f->auth);
+        else
+            push_error(p, PARLEY__ERROR__CODE__NOT_AUTHENTICATED, NULL);
         parley__frame__free_unpacked(f, NULL);
         return;
     }
     switch (f->kind_case) {
-    case PARLEY__FRAME__KIND_AUTH:
-        on_auth(r, p, f->auth);
-        break;
     case PARLEY__FRAME__KIND_SEND:
         on_send(r, p, f->send);
         break;
@@ -622,9 +666,11 @@ void mr_attach(struct mr_party *p, struct mr_relay *r, const char *name, parley_
     p->relay = r;
     p->attached = true;
     p->session = s;
-    memcpy(p->sign_pk, parley_session_sign_pk(s), 32);
-    parley_routing_id(p->sign_pk, agent ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
-                      p->routing);
+    if (s != NULL) {
+        memcpy(p->sign_pk, parley_session_sign_pk(s), 32);
+        parley_routing_id(p->sign_pk, agent ? PARLEY_ROUTING_AGENT : PARLEY_ROUTING_CUSTOMER,
+                          p->routing);
+    }
     CHECK(r->n_parties < MR_MAX_PARTIES);
     r->parties[r->n_parties++] = p;
 }
@@ -677,7 +723,7 @@ void mr_accept(struct mr_party *p)
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Hello h = PARLEY__HELLO__INIT;
 
-    CHECK(p->session != NULL && !p->online);
+    CHECK((p->session != NULL || p->attached) && !p->online);
     p->online = true;
     p->authed = false;
     randombytes_buf(p->nonce, sizeof(p->nonce));

@@ -140,6 +140,8 @@ void mr_party_free(struct mr_party *p);
  * parley/session.h, as a host would (an agent when agent): the relay knows
  * it, mr_pump leaves it alone, and the test moves its bytes with the four
  * calls below. p keeps no reference to the session after mr_party_free.
+ * With s NULL, p is a bare connection whose frames the test writes and
+ * reads itself (mr_accept, mr_relay_receive, mr_relay_take).
  */
 void mr_attach(struct mr_party *p, struct mr_relay *r, const char *name, parley_session *s,
                bool agent);
