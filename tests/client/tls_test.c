@@ -34,13 +34,18 @@ int main(int argc, char **argv)
     printf("   disconnected: %s, next attempt in %llu ms\n", parley_strerror(e->error),
            (unsigned long long)e->retry_ms);
     CHECK(e->error != PARLEY_OK && e->retry_ms > 0);
+    /*
+     * Stopped before the variable is set: every attempt reads it, so a
+     * retry of this client from then on would rightly be accepted.
+     */
+    h_client_free(&strict);
+    all[0] = &insecure;
+    all[1] = NULL;
 
     printf("tls: the same relay, accepted on purpose (PARLEY_TLS_INSECURE=1)\n");
     CHECK(setenv("PARLEY_TLS_INSECURE", "1", 1) == 0);
     h_client_new(&insecure, "insecure", &brand, -1, "insecure.db", false);
     CHECK(h_wait(all, &insecure, PARLEY_EV_CONNECTED, 1, 15000));
-    CHECK(strict.count[PARLEY_EV_CONNECTED] == 0);
-    h_client_free(&strict);
     h_client_free(&insecure);
     h_teardown(&brand);
     printf("ok\n");
