@@ -463,43 +463,48 @@ static bool number_after_reference_word(const unsigned char *s, size_t len, size
  * digits from 01, 02, 03, 07 or 08 in at most three groups. North
  * America: 3-3-4. Other countries: +CC then 8 to 15 digits in all.
  */
-static bool find_phone(const unsigned char *s, size_t len, size_t pos, size_t *end)
-{
+/* A candidate phone number as written: its digits and how they are grouped. */
+struct phone_run {
     char d[RUN_MAX_DIGITS];
-    size_t n = 0, p = pos, last_digit_end = pos, groups = 0, gsize[16];
-    size_t seps_in_row = 0;
-    bool plus = false, paren_first = false;
+    size_t n, groups, gsize[16];
+    size_t last_digit_end;
+    bool plus, paren_first;
+};
 
-    /* A phone number does not continue a run of digit groups (IBAN, references). */
-    if (pos >= 2 && number_separator(s, len, pos - 1) == 1 && is_digit(s[pos - 2]))
-        return false;
-    if (s[p] == '+') {
-        plus = true;
-        p++;
-        if (p >= len || !is_digit(s[p]))
-            return false;
-    } else if (s[p] == '(') {
-        paren_first = true;
+/*
+ * Reads the run of digit groups starting at pos ("+", "(" or a digit),
+ * through single separators and a "(0)" after the country code. False
+ * when it cannot be a phone number however it goes on.
+ */
+static bool read_phone_run(const unsigned char *s, size_t len, size_t pos, struct phone_run *r)
+{
+    size_t p = pos, seps_in_row = 0;
+
+    memset(r, 0, sizeof(*r));
+    r->last_digit_end = pos;
+    if (s[p] == '+' || s[p] == '(') {
+        r->plus = s[p] == '+';
+        r->paren_first = s[p] == '(';
         p++;
         if (p >= len || !is_digit(s[p]))
             return false;
     }
     while (p < len) {
         if (is_digit(s[p])) {
-            if (n >= RUN_MAX_DIGITS)
+            if (r->n >= RUN_MAX_DIGITS)
                 return false;
-            if (seps_in_row > 0 || groups == 0) {
-                if (groups >= 16)
+            if (seps_in_row > 0 || r->groups == 0) {
+                if (r->groups >= 16)
                     return false;
-                gsize[groups++] = 0;
+                r->gsize[r->groups++] = 0;
             }
-            d[n++] = (char)s[p++];
-            gsize[groups - 1]++;
-            last_digit_end = p;
+            r->d[r->n++] = (char)s[p++];
+            r->gsize[r->groups - 1]++;
+            r->last_digit_end = p;
             seps_in_row = 0;
             continue;
         }
-        if (plus && groups == 1 && n <= 3 && len - p >= 4 &&
+        if (r->plus && r->groups == 1 && r->n <= 3 && len - p >= 4 &&
             memcmp(s + p + (s[p] == ' ' ? 1 : 0), "(0)", 3) == 0) {
             p += (s[p] == ' ' ? 1 : 0) + 3; /* "+33 (0)6 ...": the trunk 0 is not dialled */
             seps_in_row = 1;
@@ -516,52 +521,65 @@ static bool find_phone(const unsigned char *s, size_t len, size_t pos, size_t *e
             seps_in_row++;
         }
     }
-    if (n < 8 || !number_end(s, len, last_digit_end))
-        return false;
-    if (plus) {
+    return true;
+}
+
+/* Whether the run, written at s + pos, has the shape of a number of some numbering plan. */
+static bool phone_plan_fits(const unsigned char *s, size_t pos, const struct phone_run *r)
+{
+    const char *d = r->d;
+    size_t n = r->n, groups = r->groups;
+    const size_t *gsize = r->gsize;
+
+    if (r->plus) {
         bool fr = n >= 2 && d[0] == '3' && d[1] == '3';
 
         /* "+33 06 ..." is a common slip for "+33 6 ..." */
-        if (fr && !(n == 11 && d[2] != '0') && !(n == 12 && d[2] == '0' && d[3] != '0'))
-            return false;
-        if (!fr && (n < 8 || n > 15 || (groups > 1 && gsize[0] > 3)))
-            return false;
-    } else if (d[0] == '0' && d[1] == '0') {
+        if (fr)
+            return (n == 11 && d[2] != '0') || (n == 12 && d[2] == '0' && d[3] != '0');
+        return n >= 8 && n <= 15 && !(groups > 1 && gsize[0] > 3);
+    }
+    if (d[0] == '0' && d[1] == '0') {
         if (groups < 2 || gsize[0] < 3 || gsize[0] > 5)
             return false;
-        if (d[2] == '3' && d[3] == '3') {
-            if (n != 13 || d[4] == '0')
-                return false;
-        } else if (n < 10 || n > 17) {
-            return false;
-        }
-    } else if (d[0] == '0' && n == 10 && d[1] != '0') {
-        if (groups == 1) {
-            if (paren_first)
-                return false;
-        } else {
-            /* "06 12 34 56 78", "0612 34 56 78": pairs, not "05 78 006 084" */
-            for (size_t g = 0; g < groups; g++)
-                if (gsize[g] % 2 != 0)
-                    return false;
-        }
-    } else if (d[0] == '0' && n == 11 &&
-               (d[1] == '1' || d[1] == '2' || d[1] == '3' || d[1] == '7' || d[1] == '8')) {
-        if (groups > 3 || paren_first)
-            return false;
-    } else if (n == 10 && d[0] >= '2' && d[0] <= '9' && groups == 3 && gsize[0] == 3 &&
-               gsize[1] == 3 && gsize[2] == 4) {
-        if (!paren_first && s[pos + 3] != '-' && s[pos + 3] != '.')
-            return false;
-    } else if (n == 11 && d[0] == '1' && groups == 4 && gsize[0] == 1 && gsize[1] == 3 &&
-               gsize[2] == 3 && gsize[3] == 4) {
-        /* 1-800-555-0199 */
-    } else {
-        return false;
+        if (d[2] == '3' && d[3] == '3')
+            return n == 13 && d[4] != '0';
+        return n >= 10 && n <= 17;
     }
+    if (d[0] == '0' && n == 10 && d[1] != '0') {
+        if (groups == 1)
+            return !r->paren_first;
+        /* "06 12 34 56 78", "0612 34 56 78": pairs, not "05 78 006 084" */
+        for (size_t g = 0; g < groups; g++)
+            if (gsize[g] % 2 != 0)
+                return false;
+        return true;
+    }
+    if (d[0] == '0' && n == 11 &&
+        (d[1] == '1' || d[1] == '2' || d[1] == '3' || d[1] == '7' || d[1] == '8'))
+        return groups <= 3 && !r->paren_first;
+    if (n == 10 && d[0] >= '2' && d[0] <= '9' && groups == 3 && gsize[0] == 3 &&
+        gsize[1] == 3 && gsize[2] == 4)
+        return r->paren_first || s[pos + 3] == '-' || s[pos + 3] == '.';
+    /* 1-800-555-0199 */
+    return n == 11 && d[0] == '1' && groups == 4 && gsize[0] == 1 && gsize[1] == 3 &&
+           gsize[2] == 3 && gsize[3] == 4;
+}
+
+static bool find_phone(const unsigned char *s, size_t len, size_t pos, size_t *end)
+{
+    struct phone_run r;
+
+    /* A phone number does not continue a run of digit groups (IBAN, references). */
+    if (pos >= 2 && number_separator(s, len, pos - 1) == 1 && is_digit(s[pos - 2]))
+        return false;
+    if (!read_phone_run(s, len, pos, &r))
+        return false;
+    if (r.n < 8 || !number_end(s, len, r.last_digit_end) || !phone_plan_fits(s, pos, &r))
+        return false;
     if (number_after_reference_word(s, len, pos))
         return false;
-    *end = last_digit_end;
+    *end = r.last_digit_end;
     return true;
 }
 
