@@ -391,7 +391,10 @@ echo_chat() {
 }
 
 card="4970 1012 3456 7893" # Visa range, Luhn-valid
-card_digits=7893
+# What must never show, as typed or run together: not a lone group of four,
+# which a random fingerprint printed in the same transcript can contain.
+card_digits="3456 7893"
+card_compact=4970101234567893
 
 echo "== 6a. --guard card=warn: a card number held back on no (the default answer), sent on yes"
 echo_chat guardwarn "Hello, a question about a payment
@@ -416,7 +419,7 @@ must_lack "$dir/guardwarn.out" "Here is my card" "Card again"
 must_lack "$dir/guardwarn.echo" "Here is my card" "Card again"
 must_contain "$dir/guardwarn.echo" "Customer: My card is $card, please refund it"
 # Warnings to the person stay on the transcript: nothing of the scan on stderr.
-must_lack "$dir/guardwarn.err" "card" "$card_digits"
+must_lack "$dir/guardwarn.err" "card" "$card_digits" "$card_compact"
 
 echo "== 6b. --guard card=block: refused, nothing sent"
 echo_chat guardblock "Hello, a question about a payment
@@ -430,7 +433,7 @@ expect-closed" --guard card=block
 must_contain "$dir/guardblock.out" \
   "!! not sent: this message contains what looks like a payment card number (card)"
 must_lack "$dir/guardblock.out" "): My card" "echo: My card"
-must_lack "$dir/guardblock.echo" "$card_digits"
+must_lack "$dir/guardblock.echo" "$card_digits" "$card_compact"
 
 echo "== 6c. by default a card number is replaced by a marker: the digits never leave"
 echo_chat guardredact "Hello, a question about a payment
@@ -443,8 +446,8 @@ expect-closed"
 must_contain "$dir/guardredact.out" "): My card is [card], thanks" \
   "* sent with a payment card number (card) replaced by a marker" \
   "] Agent Carol: echo: My card is [card], thanks"
-must_lack "$dir/guardredact.out" "$card_digits"
-must_lack "$dir/guardredact.echo" "$card_digits"
+must_lack "$dir/guardredact.out" "$card_digits" "$card_compact"
+must_lack "$dir/guardredact.echo" "$card_digits" "$card_compact"
 
 echo "== 6d. a bad --guard is a usage error"
 for spec in "cards=warn" "card=shout" "card" "card=warn,"; do
