@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/build.sh on a small meson project of its own (a copy of the
-# script beside a stub deps.sh), so its handling of a build directory is
+# script beside a deps.sh that installs nothing), so its handling of a build directory is
 # checked without building Parley: the first run sets the directory up
 # with warnings as errors and the arguments given; a later run with other
 # arguments applies them to the existing directory; a run without
