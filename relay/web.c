@@ -5,6 +5,9 @@
  * out, a device or a FIFO is never reached, whatever the request spells.
  * Files are revalidated cheaply (ETag from size and modification time,
  * Cache-Control: no-cache), so a new widget build is picked up at once.
+ * A file with a gzip copy beside it (NAME.gz, made when the widget is
+ * built) is sent as that copy to a client that accepts gzip: the relay
+ * never compresses anything itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,11 +192,37 @@ static int open_beneath(int root_fd, char *path, struct stat *st)
     return fd;
 }
 
-/* The ETag of a file: its size and modification time, which change with every new build. */
-static void file_etag(const struct stat *st, char out[64])
+/*
+ * The ETag of a file: its size and modification time, which change with
+ * every new build; "-gz" for its gzip copy, another representation.
+ */
+static void file_etag(const struct stat *st, bool gzip, char out[64])
 {
-    snprintf(out, 64, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st->st_size,
-             (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec);
+    snprintf(out, 64, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "%s\"", (uint64_t)st->st_size,
+             (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec, gzip ? "-gz" : "");
+}
+
+/*
+ * The gzip copy of path (NAME.gz beside it, opened as path is) when it is
+ * a regular file within the size cap and not older than the file itself
+ * (in whole seconds: a copy left behind by an edit of the file is not
+ * sent). Its fd and *gst, or -1.
+ */
+static int open_gzip(const struct web *w, const char *path, const struct stat *st,
+                     struct stat *gst)
+{
+    char gz[WEB_PATH_MAX + 3];
+    int fd;
+
+    if ((size_t)snprintf(gz, sizeof(gz), "%s.gz", path) >= sizeof(gz))
+        return -1;
+    fd = open_beneath(w->root_fd, gz, gst);
+    if (fd >= 0 && (!S_ISREG(gst->st_mode) || (uint64_t)gst->st_size > w->max_file ||
+                    gst->st_mtim.tv_sec < st->st_mtim.tv_sec)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 /* Whether an If-None-Match list names etag (weak comparison, as RFC 9110 asks for it). */
@@ -254,23 +283,26 @@ static void reply_redirect(const struct web *w, const struct http_request *req,
     reply_error(w, out, 301, location);
 }
 
+/* fd: the file, or its gzip copy (gzip) whose st it is; mime: the file's type either way. */
 static void reply_file(const struct web *w, const struct http_request *req, int fd,
-                       const struct stat *st, const char *mime, struct web_reply *out)
+                       const struct stat *st, bool gzip, const char *mime, struct web_reply *out)
 {
     char headers[1024], etag[64], modified[64];
     struct tm tm;
     bool head_only = strcmp(req->method, "HEAD") == 0;
     bool fresh;
 
-    file_etag(st, etag);
+    file_etag(st, gzip, etag);
     gmtime_r(&st->st_mtim.tv_sec, &tm);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     fresh = req->if_none_match[0] != '\0' && etag_matches(req->if_none_match, etag);
+    /* Every file's answer may depend on Accept-Encoding: caches must key on it (Vary). */
     snprintf(headers, sizeof(headers),
              "ETag: %s\r\nLast-Modified: %s\r\nCache-Control: no-cache\r\n"
+             "Vary: Accept-Encoding\r\n%s"
              "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
              "Content-Security-Policy: %s\r\n",
-             etag, modified, w->csp);
+             etag, modified, gzip ? "Content-Encoding: gzip\r\n" : "", w->csp);
     out->status = fresh ? 304 : 200;
     out->head_len = http_format_head(out->head, sizeof(out->head), out->status,
                                      fresh ? NULL : mime, fresh ? -1 : (int64_t)st->st_size,
@@ -322,5 +354,15 @@ void web_request(const struct web *w, const struct http_request *req, struct web
         reply_error(w, out, 403, NULL);
         return;
     }
-    reply_file(w, req, fd, &st, mime, out);
+    if (http_accepts_gzip(req)) {
+        struct stat gst;
+        int gz = open_gzip(w, path, &st, &gst);
+
+        if (gz >= 0) {
+            close(fd);
+            reply_file(w, req, gz, &gst, true, mime, out);
+            return;
+        }
+    }
+    reply_file(w, req, fd, &st, false, mime, out);
 }

@@ -48,6 +48,79 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = '\0';
 }
 
+/* One mark into a combined Accept-Encoding state: a refusal (-1) stays. */
+static void coding_mark(signed char *state, int weight)
+{
+    if (*state == 0 || weight < 0)
+        *state = (signed char)weight;
+}
+
+/*
+ * The weight of an Accept-Encoding element after its coding, p to end
+ * (RFC 9110 12.4.2): 1 for none or a q above zero, -1 for q=0 or
+ * anything else (another parameter, a malformed q), which is not
+ * understood and so never taken as consent to an encoding.
+ */
+static int coding_weight(const char *p, const char *end)
+{
+    bool zero = true;
+    const char *digits;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p == end)
+        return 1;
+    if (*p++ != ';')
+        return -1;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (end - p < 3 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' || (p[2] != '0' && p[2] != '1'))
+        return -1;
+    zero = p[2] == '0';
+    p += 3;
+    if (p < end && *p == '.') {
+        for (digits = ++p; p < end && p - digits < 3 && *p >= '0' && *p <= '9'; p++)
+            if (*p != '0') {
+                if (!zero)
+                    return -1; /* "1.5": over 1 */
+                zero = false;
+            }
+    }
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p == end ? (zero ? -1 : 1) : -1;
+}
+
+/* Reads one Accept-Encoding header (v, n bytes, never cut) into r's gzip state. */
+static void accept_encoding(struct http_request *r, const char *v, size_t n)
+{
+    const char *end = v + n;
+
+    for (const char *p = v; p < end;) {
+        const char *e = memchr(p, ',', (size_t)(end - p)), *c;
+        size_t clen;
+
+        if (e == NULL)
+            e = end;
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        for (c = p; c < e && *c != ';' && *c != ' ' && *c != '\t'; c++)
+            ;
+        clen = (size_t)(c - p);
+        if ((clen == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+            (clen == 6 && strncasecmp(p, "x-gzip", 6) == 0))
+            coding_mark(&r->gzip, coding_weight(c, e));
+        else if (clen == 1 && *p == '*')
+            coding_mark(&r->any_coding, coding_weight(c, e));
+        p = e < end ? e + 1 : end;
+    }
+}
+
+bool http_accepts_gzip(const struct http_request *r)
+{
+    return r->gzip > 0 || (r->gzip == 0 && r->any_coding > 0);
+}
+
 static void header_field(struct http_request *r, const char *name, size_t nlen, const char *v,
                          size_t vlen)
 {
@@ -78,6 +151,8 @@ static void header_field(struct http_request *r, const char *name, size_t nlen, 
         /* Too long to be one of ours: as if absent (the file is sent whole). */
         copy_value(r->if_none_match, sizeof(r->if_none_match), v,
                    vlen < sizeof(r->if_none_match) ? vlen : 0);
+    } else if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) == 0) {
+        accept_encoding(r, v, vlen); /* read whole: a cut "gzip;q=0" would read as "gzip" */
     }
 }
 

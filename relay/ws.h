@@ -29,6 +29,12 @@ struct http_request {
     bool has_origin;
     char origin[HTTP_HEAD_MAX]; /* whole: a cut Origin could pass for an allowed one */
     char if_none_match[128];  /* If-None-Match ("" when absent or too long) */
+    /*
+     * Accept-Encoding, as far as gzip goes: 1 named with a weight above
+     * zero, -1 refused (q=0) or named in an element not understood, 0 not
+     * named; any_coding the same for "*". A refusal in any header wins.
+     */
+    signed char gzip, any_coding;
 };
 
 /*
@@ -37,6 +43,9 @@ struct http_request {
  * -1 when malformed or over HTTP_HEAD_MAX.
  */
 long http_parse_request(const uint8_t *buf, size_t len, struct http_request *r);
+
+/* True when r's Accept-Encoding lets the answer be gzip-encoded (RFC 9110 12.5.3). */
+bool http_accepts_gzip(const struct http_request *r);
 
 /* True when r asks for a WebSocket upgrade we can answer (version 13 and a key, each once). */
 bool http_is_upgrade(const struct http_request *r);

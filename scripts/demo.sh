@@ -51,7 +51,7 @@ if [ "$widget" = 1 ]; then
   # the panel (the notice ships with the page), and the demo page.
   web=$demo/web
   rm -rf "$web"
-  cp -r "$build/wasm/widget/ui/web" "$web"
+  cp -rp "$build/wasm/widget/ui/web" "$web" # -p: each gzip copy keeps its file's time
   printf '{"directory":"%s"}\n' "$(base64 -w0 "$demo/directory.dir")" > "$web/parley/directory.json"
   mkdir -p "$web/demo"
   cp widget/demo/demo.css "$web/demo/"

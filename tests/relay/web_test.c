@@ -2,8 +2,9 @@
  * The relay's web root (--web-root): the widget's files served over HTTP
  * with their types, confined to the directory whatever the request
  * spells, without listings, revalidated by ETag, with the security
- * headers, whole for large files and refused past the size cap, while a
- * WebSocket conversation goes on beside them undisturbed.
+ * headers, whole for large files and refused past the size cap, gzip
+ * copies sent to the clients that accept them, while a WebSocket
+ * conversation goes on beside them undisturbed.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testkit.h"
@@ -105,7 +107,7 @@ struct resp {
 static void request(struct fixture *f, const char *method, const char *target, const char *headers,
                     struct resp *r)
 {
-    char req[1024];
+    char req[8192];
     char *sep;
     int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", method,
                      target, headers != NULL ? headers : "");
@@ -431,6 +433,146 @@ static void test_big_file(void)
     fixture_end(&f);
 }
 
+/* Sets name's modification time to seconds before now. */
+static void age_file(const char *dir, const char *name, time_t seconds)
+{
+    char path[600];
+    struct timespec t[2];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    CHECK(clock_gettime(CLOCK_REALTIME, &t[0]) == 0);
+    t[0].tv_sec -= seconds;
+    t[1] = t[0];
+    CHECKM(utimensat(AT_FDCWD, path, t, 0) == 0, "cannot age %s", path);
+}
+
+/*
+ * GET target with the header lines headers; checks the body is want (n
+ * bytes, the file or its gzip copy as gzip says), the type, the encoding
+ * and Vary. Returns the ETag in etag.
+ */
+static void expect_encoding(struct fixture *f, const char *target, const char *headers,
+                            const char *want, size_t n, bool gzip, char etag[100])
+{
+    char got[200];
+    struct resp r;
+
+    request(f, "GET", target, headers, &r);
+    CHECKM(r.status == 200 && r.body_len == n && memcmp(r.body, want, n) == 0,
+           "GET %s with [%s]: %d, %zu bytes, not the %s", target, headers != NULL ? headers : "",
+           r.status, r.body_len, gzip ? "gzip copy" : "file");
+    CHECKM(header(&r, "Content-Encoding", got, sizeof(got)) == gzip &&
+               (!gzip || strcmp(got, "gzip") == 0),
+           "GET %s with [%s]: Content-Encoding %s", target, headers != NULL ? headers : "",
+           gzip ? got : "present");
+    CHECKM(header(&r, "Vary", got, sizeof(got)) && strcmp(got, "Accept-Encoding") == 0,
+           "GET %s: no Vary: Accept-Encoding", target);
+    CHECK(header(&r, "Content-Type", got, sizeof(got)) &&
+          strcmp(got, "text/javascript; charset=utf-8") == 0);
+    CHECK(header(&r, "ETag", etag, 100));
+    resp_free(&r);
+}
+
+/*
+ * NAME.gz beside a file is sent, encoded, to a client whose
+ * Accept-Encoding allows gzip, and only to it; a hostile or contradictory
+ * header, a missing, stale, linked or oversized copy: the file itself.
+ */
+static void test_gzip(void)
+{
+    static const char js[] = "console.log('the widget, as built');\n";
+    static const char gz[] = "\x1f\x8b gzip copy of the widget";
+    static const char *const accepted[] = {
+        "Accept-Encoding: gzip\r\n",
+        "Accept-Encoding: gzip, deflate, br, zstd\r\n",
+        "Accept-Encoding: br;q=1.0, GZIP;q=0.5\r\n",
+        "Accept-Encoding: x-gzip\r\n",
+        "Accept-Encoding: *\r\n",
+        "Accept-Encoding: identity;q=0, gzip ; q=0.001\r\n",
+        "Accept-Encoding: gzip;q=1.000\r\n",
+        "Accept-Encoding: br\r\nAccept-Encoding: gzip\r\n",
+    };
+    static const char *const refused[] = {
+        NULL,
+        "Accept-Encoding:\r\n",
+        "Accept-Encoding: identity\r\n",
+        "Accept-Encoding: br, deflate\r\n",
+        "Accept-Encoding: gzip;q=0\r\n",
+        "Accept-Encoding: gzip;q=0.000, *\r\n",
+        "Accept-Encoding: *;q=0\r\n",
+        "Accept-Encoding: gzip\r\nAccept-Encoding: gzip;q=0\r\n",
+        "Accept-Encoding: gzip;q=1.5\r\n",
+        "Accept-Encoding: gzip;q=0.0001\r\n",
+        "Accept-Encoding: gzip;q=abc\r\n",
+        "Accept-Encoding: gzip;q=\r\n",
+        "Accept-Encoding: gzip;level=9\r\n",
+        "Accept-Encoding: gzip q=1\r\n",
+        "Accept-Encoding: gzipx, xgzip, gzi\r\n",
+        "Accept-Encoding: \"gzip\"\r\n",
+    };
+    char *long_refusal, etag[100], etag2[100], cond[200], path[600], target[700];
+    struct fixture f;
+    struct resp r;
+    size_t n;
+
+    fixture_start(&f, "web-gzip", NULL);
+    write_file(f.www, "app.js", js, sizeof(js) - 1);
+    write_file(f.www, "app.js.gz", gz, sizeof(gz) - 1);
+    write_file(f.www, "plain.js", js, sizeof(js) - 1);
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+        expect_encoding(&f, "/app.js", accepted[i], gz, sizeof(gz) - 1, true, etag);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        expect_encoding(&f, "/app.js", refused[i], js, sizeof(js) - 1, false, etag2);
+        if (i % 5 == 0)
+            converse(&f);
+    }
+    /* The two representations have their own ETags; each revalidates as itself. */
+    CHECKM(strcmp(etag, etag2) != 0, "the gzip copy has the file's ETag %s", etag);
+    snprintf(cond, sizeof(cond), "Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", etag);
+    request(&f, "GET", "/app.js", cond, &r);
+    CHECKM(r.status == 304 && r.body_len == 0, "revalidating the gzip copy: %d", r.status);
+    resp_free(&r);
+    snprintf(cond, sizeof(cond), "Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", etag2);
+    expect_encoding(&f, "/app.js", cond, gz, sizeof(gz) - 1, true, etag);
+    request(&f, "HEAD", "/app.js", "Accept-Encoding: gzip\r\n", &r);
+    CHECKM(r.status == 200 && r.body_len == 0 && header(&r, "Content-Length", cond, sizeof(cond)) &&
+               strtoul(cond, NULL, 10) == sizeof(gz) - 1,
+           "HEAD with gzip: %d, length %s", r.status, cond);
+    resp_free(&r);
+
+    /* A refusal past the first 512 bytes of a long header is still read. */
+    n = 3000;
+    long_refusal = malloc(n + 64);
+    CHECK(long_refusal != NULL);
+    memcpy(long_refusal, "Accept-Encoding: ", 17);
+    memset(long_refusal + 17, ' ', n);
+    memcpy(long_refusal + 17 + n - 20, "br,", 3);
+    snprintf(long_refusal + 17 + n, 64, "gzip;q=0\r\n");
+    expect_encoding(&f, "/app.js", long_refusal, js, sizeof(js) - 1, false, etag2);
+    free(long_refusal);
+
+    /* No copy, a copy older than its file, a link, a directory: the file. */
+    expect_encoding(&f, "/plain.js", "Accept-Encoding: gzip\r\n", js, sizeof(js) - 1, false, etag);
+    age_file(f.www, "app.js.gz", 10);
+    expect_encoding(&f, "/app.js", "Accept-Encoding: gzip\r\n", js, sizeof(js) - 1, false, etag);
+    write_file(f.www, "linked.js", js, sizeof(js) - 1);
+    write_file(f.www, "real.gz", gz, sizeof(gz) - 1);
+    snprintf(path, sizeof(path), "%s/linked.js.gz", f.www);
+    CHECK(symlink("real.gz", path) == 0);
+    expect_encoding(&f, "/linked.js", "Accept-Encoding: gzip\r\n", js, sizeof(js) - 1, false, etag);
+    write_file(f.www, "dir.js", js, sizeof(js) - 1);
+    make_dir(f.www, "dir.js.gz");
+    expect_encoding(&f, "/dir.js", "Accept-Encoding: gzip\r\n", js, sizeof(js) - 1, false, etag);
+    /* The copies themselves are no type the relay serves. */
+    write_file(f.www, "app.js.gz", gz, sizeof(gz) - 1);
+    expect_status(&f, "/app.js.gz", 404);
+    expect_encoding(&f, "/app.js", "Accept-Encoding: gzip\r\n", gz, sizeof(gz) - 1, true, etag);
+    snprintf(target, sizeof(target), "/%s", "app%2Ejs");
+    expect_encoding(&f, target, "Accept-Encoding: gzip\r\n", gz, sizeof(gz) - 1, true, etag);
+    converse(&f);
+    fixture_end(&f);
+}
+
 /* Without a web root, and for names not there: 404; --origin still bounds the WebSocket. */
 static void test_not_found_and_origin(void)
 {
@@ -474,6 +616,7 @@ int main(int argc, char **argv)
         {"no_listing", test_no_listing},
         {"head_and_headers", test_head_and_headers},
         {"big_file", test_big_file},
+        {"gzip", test_gzip},
         {"not_found_and_origin", test_not_found_and_origin},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -50,7 +50,8 @@ export async function run(name, body, options = {}) {
   const dir = tempDir(`parley-panel-${name}`);
   const brand = makeBrand(bins, dir, NOTICE);
   const root = path.join(dir, 'web');
-  fs.cpSync(web, root, { recursive: true });
+  // Times kept: the relay sends a gzip copy only when it is not older than its file.
+  fs.cpSync(web, root, { recursive: true, preserveTimestamps: true });
   if (options.shipDirectory !== false)
     fs.writeFileSync(path.join(root, 'parley', 'directory.json'),
       JSON.stringify({ directory: fs.readFileSync(brand.directoryFile).toString('base64') }));
