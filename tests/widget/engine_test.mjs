@@ -6,7 +6,7 @@
 //
 //   node engine_test.mjs CASE MODULE.js SOURCE_ROOT NATIVE_BUILD_DIR
 //
-// Cases: consent, probe, reload, offline, durability, erase.
+// Cases: consent, probe, reload, offline, durability, policy, erase.
 // Exits 77 (SKIP) without Chromium, playwright-core or the native programs,
 // a failure instead under PARLEY_WIDGET_REQUIRED=1.
 import fs from 'node:fs';
@@ -30,6 +30,8 @@ const bins = nativePrograms(NAME, nativeBuild);
 const NOTICE = 'Widget Shop keeps this conversation to answer your question.\n';
 const BRAND_DB = 'parley-widget/widget-shop';
 const SURVEY = 'May we ask you afterwards how we did?';
+// The brand's signed guard policy (engine policy; the other cases' brand signs none).
+const BRAND_GUARD = 'health=block,email=redact,phone=warn';
 
 const failures = [];
 function check(ok, what) {
@@ -114,7 +116,7 @@ class Page {
 // Everything a case runs against; stopped in one place.
 async function setUp() {
   const work = tempDir('parley-engine-test');
-  const brand = makeBrand(bins, work, NOTICE, [`survey=${SURVEY}`]);
+  const brand = makeBrand(bins, work, NOTICE, [`survey=${SURVEY}`], { guard: caseName === 'policy' ? BRAND_GUARD : null });
   // The relay serves the test page and the engine (its web root, under its
   // own Content-Security-Policy) and the WebSocket on the same origin.
   const web = engineWebRoot(path.join(work, 'web'), sourceRoot, moduleJs, {
@@ -391,6 +393,44 @@ const cases = {
     const after = text('Après l’échec du disque');
     check((await page.call('send', conv, after)).seq > 0, 'send after a storage failure');
     await page.event({ type: 'message', conv, text: `echo: ${after}` }, 'the echo after recovery');
+  },
+
+  // The brand's signed guard policy against the page's own: the stricter of
+  // the two per category, in the scan the panel shows and in what is sent.
+  async policy(ctx) {
+    const page = await new Page(ctx).open(ctx.origin);
+    // The page's policy: laxer than the brand's for health and e-mail, stricter for phone numbers.
+    const guard = { health: 'allow', email: 'allow', phone: 'block', card: 'redact', iban: 'redact',
+      nir: 'redact' };
+    await page.start({ ...ctx.options, directoryHex: ctx.directoryHex, guard });
+    const { conv } = await converse(ctx, page);
+    const actions = (scan) => JSON.stringify([scan.action, ...scan.findings.map((f) => `${f.category}:${f.action}`)]);
+
+    const health = text('Je suis diabétique, pouvez-vous livrer au rez-de-chaussée');
+    const hs = await page.call('scan', health);
+    check(actions(hs) === '["block","health:block"]', `health under the brand's block: ${actions(hs)}`);
+    const refused = await page.call('send', conv, health, { confirmed: true });
+    check(refused && refused.error === 'guard-block', `health data sent against the brand's block: ${JSON.stringify(refused)}`);
+
+    const address = 'camille.durand@example.org';
+    const mail = text(`Écrivez-moi plutôt à ${address} merci`);
+    typed.push(address);
+    const ms = await page.call('scan', mail);
+    check(actions(ms) === '["redact","email:redact"]' && ms.redacted && !ms.redacted.includes(address),
+      `an e-mail address under the brand's redact: ${actions(ms)} ${ms.redacted}`);
+    const sent = await page.call('send', conv, mail);
+    check(sent && sent.seq > 0 && sent.text === ms.redacted, `the e-mail text sent: ${JSON.stringify(sent)}`);
+    await page.event({ type: 'message', conv, text: `echo: ${ms.redacted}` }, 'the redacted echo');
+
+    const phone = text('Appelez-moi au 06 12 34 56 78 demain');
+    const ps = await page.call('scan', phone);
+    check(actions(ps) === '["block","phone:block"]', `a phone number under the page's stricter block: ${actions(ps)}`);
+    const card = text('Ma carte 4970 1000 0000 0063 a été débitée deux fois');
+    const cs = await page.call('scan', card);
+    check(actions(cs) === '["redact","card:redact"]', `a card number, which the brand leaves to the page: ${actions(cs)}`);
+    const history = await page.call('history', conv);
+    check(!history.some((e) => e.text === health || e.text.includes(address)),
+      `refused or redacted texts in the history: ${JSON.stringify(history.map((e) => e.text))}`);
   },
 
   // Erasure: the relay's copy goes, the relay confirms, then the device's copy goes.

@@ -69,8 +69,11 @@ export function tempDir(prefix) {
 
 // A demo brand in dir: brand key and pins, agents alice and bob, a signed
 // directory whose purposes are "support" (required) and the optional ones
-// given ("NAME=SENTENCE" each).
-export function makeBrand(bins, dir, notice, optionalPurposes = []) {
+// given ("NAME=SENTENCE" each). guard: the brand's guard policy
+// ("CATEGORY=ACTION,...", parley-keys brand directory --guard), none by
+// default; queue: the queue line, both agents in "support" by default.
+export function makeBrand(bins, dir, notice, optionalPurposes = [],
+  { guard = null, queue = 'support=alice,bob' } = {}) {
   const env = { ...process.env, PARLEY_TEST_PASS: PASSPHRASE };
   const pass = ['--passphrase-env', 'PARLEY_TEST_PASS'];
   const run = (args) => execFileSync(bins.keys, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,7 +90,8 @@ export function makeBrand(bins, dir, notice, optionalPurposes = []) {
   run(['brand', 'directory', '--key', `${dir}/brand.key`, '--out', `${dir}/directory.dir`,
     '--force', '--notice', `${dir}/notice.txt`, '--notice-version', '1', '--purpose', 'support',
     ...optionalPurposes.flatMap((p) => ['--optional-purpose', p]),
-    '--queue', 'support=alice,bob', ...pass, `${dir}/alice.cert`, `${dir}/bob.cert`]);
+    ...(guard ? ['--guard', guard] : []),
+    '--queue', queue, ...pass, `${dir}/alice.cert`, `${dir}/bob.cert`]);
   return {
     dir,
     pin: fs.readFileSync(`${dir}/brand.client`, 'utf8').trim(),

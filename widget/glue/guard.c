@@ -12,6 +12,11 @@
  * IBANs and French social security numbers are redacted, as libparley's
  * own default does: a customer pasting a card number into a chat almost
  * never means the agent to keep it.
+ *
+ * Once the session holds the brand's signed directory, the policy applied
+ * is, for each category, the stricter of the brand's guard policy and the
+ * widget's (parley_session_scan_policy, as every Parley client combines
+ * them): a page cannot make the widget laxer than the brand.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,6 +24,7 @@
 
 #include <parley/common.h>
 #include <parley/scan.h>
+#include <parley/session.h>
 #include <parley/text.h>
 
 #include "glue.h"
@@ -70,6 +76,34 @@ static void library_policy(parley_scan_policy *p)
     p->mask = 0; /* "[card]" markers: the agent sees what was removed */
 }
 
+/*
+ * The policy in force, p in the library's terms and actions[] in the
+ * widget's: the widget's own combined with the brand's when a session
+ * holds a directory. A category the combination leaves at ALLOW keeps
+ * the widget's own ALLOW or WARN (which tells without asking, and is
+ * ALLOW to the library).
+ */
+static void policy_in_force(parley_scan_policy *p, uint8_t actions[PARLEY_SCAN_CATEGORY_COUNT])
+{
+    static const uint8_t as[] = {
+        [PARLEY_SCAN_ALLOW] = WIDGET_GUARD_ALLOW,    [PARLEY_SCAN_WARN] = WIDGET_GUARD_CONFIRM,
+        [PARLEY_SCAN_CONFIRM] = WIDGET_GUARD_CONFIRM, [PARLEY_SCAN_REDACT] = WIDGET_GUARD_REDACT,
+        [PARLEY_SCAN_BLOCK] = WIDGET_GUARD_BLOCK,
+    };
+    parley_scan_policy mine;
+    struct parley_session *s = widget_session();
+
+    library_policy(&mine);
+    memcpy(actions, guard, PARLEY_SCAN_CATEGORY_COUNT);
+    if (s == NULL || parley_session_scan_policy(s, &mine, p) != PARLEY_OK) {
+        *p = mine;
+        return;
+    }
+    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        if (p->action[c] != PARLEY_SCAN_ALLOW)
+            actions[c] = (unsigned)p->action[c] < sizeof(as) ? as[p->action[c]] : WIDGET_GUARD_BLOCK;
+}
+
 /* UTF-16 code units in text[0, off), as the page's string counts them. */
 static size_t utf16_units(const char *text, size_t off)
 {
@@ -107,11 +141,12 @@ static const char *action_name(uint8_t a)
 }
 
 static void scan_json(struct json *j, const char *text, const parley_scan_finding *f, size_t n,
+                      const uint8_t actions[PARLEY_SCAN_CATEGORY_COUNT],
                       parley_scan_verdict verdict, const char *redacted, size_t redacted_len)
 {
     JSON_LIT(j, "{\"findings\":[");
     for (size_t i = 0; i < n; i++) {
-        uint8_t a = guard[f[i].category];
+        uint8_t a = actions[f[i].category];
 
         json_item(j);
         JSON_LIT(j, "{\"category\":\"");
@@ -142,7 +177,8 @@ static void scan_json(struct json *j, const char *text, const parley_scan_findin
 
 /*
  * Scans text (len bytes of UTF-8, at most PARLEY_MAX_TEXT: what can be
- * sent) under the widget's policy. Returns
+ * sent) under the policy in force (the widget's, made stricter by the
+ * brand's once the session holds its directory). Returns
  *   {"findings":[{category,start,end,confidence,special,action}],
  *    "action":"allow"|"warn"|"confirm"|"block"|"redact", "redacted"?}
  * or NULL when the text could not be checked (too long, out of memory):
@@ -152,6 +188,7 @@ const char *parley_widget_scan(const char *text, size_t len)
 {
     parley_scan_finding stack[STACK_FINDINGS], *f = stack;
     parley_scan_policy policy;
+    uint8_t actions[PARLEY_SCAN_CATEGORY_COUNT];
     parley_scan_verdict verdict = PARLEY_SCAN_PASS;
     char *redacted = NULL;
     size_t n = 0, redacted_len = 0;
@@ -168,11 +205,11 @@ const char *parley_widget_scan(const char *text, size_t len)
         f = calloc(n, sizeof(*f));
         err = f == NULL ? PARLEY_ENOMEM : parley_scan(text, len, f, n, &n);
     }
-    library_policy(&policy);
+    policy_in_force(&policy, actions);
     if (err == PARLEY_OK)
         err = parley_scan_apply(&policy, text, len, f, n, &redacted, &redacted_len, &verdict);
     if (err == PARLEY_OK)
-        scan_json(j, text, f, n, verdict, redacted, redacted_len);
+        scan_json(j, text, f, n, actions, verdict, redacted, redacted_len);
     if (redacted != NULL)
         parley_free(redacted, redacted_len);
     if (f != stack)
