@@ -12,8 +12,10 @@
  * and a line naming it.
  *
  * With --echo-agent ID it is instead a scripted agent for trying or
- * testing parley-customer: it claims the first conversation queued to it,
- * answers every message with "echo: <text>" and closes on "bye".
+ * testing parley-customer and the widget: it claims the first
+ * conversation queued to it (or takes the one another agent transfers to
+ * it), answers every message with "echo: <text>", closes on "bye" and
+ * hands the conversation over to agent OTHER on "transfer to OTHER".
  */
 #include <errno.h>
 #include <ftw.h>
@@ -35,7 +37,7 @@
 
 #define STORE_PASS "parley-demo temporary store"
 #define MAX_LINES  512
-#define MAX_TEXTS  64
+#define MAX_TEXTS  4096 /* received and not yet answered (the echo agent frees what it answered) */
 
 /* One of the three clients, and everything it saw. */
 struct party {
@@ -519,7 +521,58 @@ static int play(struct party *customer, struct party *alice, struct party *bob,
     return 0;
 }
 
-/* --echo-agent: claims the first conversation queued to it, echoes, closes on "bye". */
+/* A conversation offered to the queue, or handed over by another agent. */
+static bool offered_or_handed_over(struct party *p, const void *arg)
+{
+    (void)arg;
+    return in_state(p, &(parley_conv_state){PARLEY_CONV_QUEUED}) ||
+           in_state(p, &(parley_conv_state){PARLEY_CONV_ACTIVE});
+}
+
+/* Frees the texts received, all answered. */
+static void forget_texts(struct party *p)
+{
+    for (size_t i = 0; i < p->n_texts; i++)
+        free(p->texts[i]);
+    p->n_texts = 0;
+}
+
+/*
+ * The echo agent's answer to one text: 0 to go on, 1 when it is done with
+ * the conversation (closed on "bye", handed over on "transfer to OTHER")
+ * and -1 on a failure.
+ */
+static int echo_one(struct party *agent, const char *text)
+{
+    static const char transfer[] = "transfer to ";
+    char reply[PARLEY_MAX_TEXT + 8];
+
+    if (strcmp(text, "bye") == 0) {
+        if (parley_conversation_close(agent->c, agent->conv, "customer said bye") != PARLEY_OK)
+            return -1;
+        note(agent, "* closed the conversation");
+        return 1;
+    }
+    if (strncmp(text, transfer, sizeof(transfer) - 1) == 0) {
+        parley_err err = parley_conversation_transfer(agent->c, agent->conv,
+                                                      text + sizeof(transfer) - 1);
+        if (err != PARLEY_OK) {
+            fprintf(stderr, "parley-demo: transfer failed: %s\n", parley_strerror(err));
+            return -1;
+        }
+        note(agent, "* transferred the conversation to %s", text + sizeof(transfer) - 1);
+        return 1;
+    }
+    if (parley_conversation_typing(agent->c, agent->conv, 1) != PARLEY_OK)
+        note(agent, "* (typing notice not sent)");
+    snprintf(reply, sizeof(reply), "echo: %s", text);
+    return send(agent, reply) ? 0 : -1;
+}
+
+/*
+ * --echo-agent: claims the first conversation queued to it (or takes one
+ * transferred to it), echoes, closes on "bye", hands over on "transfer to OTHER".
+ */
 static int echo(struct party *agent)
 {
     size_t answered = 0;
@@ -529,32 +582,25 @@ static int echo(struct party *agent)
         return 1;
     say("ready: agent %s waiting for a conversation", agent->role);
     /* Each wait is bounded by --timeout; the agent never runs forever. */
-    if (!WAIT_STATE(agent, PARLEY_CONV_QUEUED, "was offered a conversation"))
+    if (!wait_for(agent, offered_or_handed_over, NULL, "was offered a conversation"))
         return 1;
-    if (parley_conversation_claim(agent->c, agent->conv) != PARLEY_OK) {
+    if (in_state(agent, &(parley_conv_state){PARLEY_CONV_QUEUED}) &&
+        parley_conversation_claim(agent->c, agent->conv) != PARLEY_OK) {
         fprintf(stderr, "parley-demo: could not claim\n");
         return 1;
     }
     deadline = mono_ms() + opts->timeout_s * 1000;
     for (;;) {
         while (answered < agent->n_texts) {
-            const char *text = agent->texts[answered++];
-            char reply[PARLEY_MAX_TEXT + 8];
+            int done = echo_one(agent, agent->texts[answered++]);
 
-            if (strcmp(text, "bye") == 0) {
-                if (parley_conversation_close(agent->c, agent->conv, "customer said bye") !=
-                    PARLEY_OK)
-                    return 1;
-                note(agent, "* closed the conversation");
-                return wait_for(agent, outboxes_empty, NULL, "had its outbox acknowledged") ? 0 : 1;
-            }
-            if (parley_conversation_typing(agent->c, agent->conv, 1) != PARLEY_OK)
-                note(agent, "* (typing notice not sent)");
-            snprintf(reply, sizeof(reply), "echo: %s", text);
-            if (!send(agent, reply))
-                return 1;
+            if (done != 0)
+                return done < 0 || !wait_for(agent, outboxes_empty, NULL,
+                                             "had its outbox acknowledged");
             deadline = mono_ms() + opts->timeout_s * 1000;
         }
+        forget_texts(agent);
+        answered = 0;
         if (agent->state == PARLEY_CONV_CLOSED) {
             note(agent, "* the customer closed the conversation");
             return 0;

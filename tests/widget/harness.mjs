@@ -192,18 +192,21 @@ export class Relay {
   }
 }
 
-// parley-demo --echo-agent alice: claims the first conversation, answers "echo: TEXT".
+// parley-demo --echo-agent ID (alice unless said): claims the first
+// conversation (or takes one transferred to it), answers "echo: TEXT",
+// hands over on "transfer to OTHER".
 export class EchoAgent {
-  constructor(bins, brand, relay) {
+  constructor(bins, brand, relay, id = 'alice') {
     this.bins = bins;
     this.brand = brand;
     this.relay = relay;
+    this.id = id;
     this.child = null;
   }
 
   async start() {
     this.child = spawn(this.bins.demo, ['--relay', this.relay.url, '--demo-dir', this.brand.dir,
-      '--echo-agent', 'alice', '--timeout', '300'],
+      '--echo-agent', this.id, '--timeout', '300'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_DEMO_PASSPHRASE: PASSPHRASE } });
     this.output = '';
     this.child.stdout.on('data', (d) => { this.output += d; });

@@ -48,7 +48,7 @@ export async function run(name, body, options = {}) {
     throw new Error(`no built widget in ${web}`);
 
   const dir = tempDir(`parley-panel-${name}`);
-  const brand = makeBrand(bins, dir, NOTICE);
+  const brand = makeBrand(bins, dir, NOTICE, [], options.queue ? { queue: options.queue } : {});
   const root = path.join(dir, 'web');
   // Times kept: the relay sends a gzip copy only when it is not older than its file.
   fs.cpSync(web, root, { recursive: true, preserveTimestamps: true });
@@ -77,6 +77,7 @@ export async function run(name, body, options = {}) {
     '/demo/demo.css': [path.join(source, 'widget/demo/demo.css'), 'text/css'],
   };
   let host = null, relay = null, agent = null, browser = null, failed = null;
+  const others = []; // agents started by ID (w.startAgent('bob'))
   const w = { name, dir, brand, pin: brand.pin, typed: [], errors: [],
     artifacts: process.env.PARLEY_WIDGET_ARTIFACTS || process.cwd() };
   try {
@@ -96,7 +97,12 @@ export async function run(name, body, options = {}) {
 
     w.startRelay = () => relay.restart();
     w.stopRelay = () => relay.stop();
-    w.startAgent = async () => { agent = await new EchoAgent(bins, brand, relay).start(); };
+    w.startAgent = async (id) => {
+      if (id)
+        others.push(await new EchoAgent(bins, brand, relay, id).start());
+      else
+        agent = await new EchoAgent(bins, brand, relay).start();
+    };
     w.stopAgent = async () => { if (agent) await agent.stop(); agent = null; };
     w.sql = (query) => execFileSync('sqlite3', [`file:${relay.db}?mode=ro`, query], { encoding: 'utf8' }).trim();
     if (options.agent !== false)
@@ -128,6 +134,8 @@ export async function run(name, body, options = {}) {
       await browser.close().catch(() => {});
     if (agent)
       await agent.stop();
+    for (const a of others)
+      await a.stop();
   }
   // Nothing typed in the page may be readable at the relay: its files are
   // searched while it runs (sqlite folds the WAL into the database and
