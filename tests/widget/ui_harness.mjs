@@ -48,7 +48,8 @@ export async function run(name, body, options = {}) {
     throw new Error(`no built widget in ${web}`);
 
   const dir = tempDir(`parley-panel-${name}`);
-  const brand = makeBrand(bins, dir, NOTICE, [], options.queue ? { queue: options.queue } : {});
+  const brand = makeBrand(bins, dir, NOTICE, options.optionalPurposes || [],
+    options.queue ? { queue: options.queue } : {});
   const root = path.join(dir, 'web');
   // Times kept: the relay sends a gzip copy only when it is not older than its file.
   fs.cpSync(web, root, { recursive: true, preserveTimestamps: true });

@@ -4,6 +4,7 @@
 // from the engine; the text typed goes only to the engine.
 import { h, download } from './dom.js';
 import { guardDialog, verifyDialog, eraseDialog } from './dialogs.js';
+import { purposesDialog } from './purposes.js';
 
 const STATES = ['waiting', 'queued', 'active', 'transferring', 'transferred', 'taken', 'closed'];
 const MARKS = { sending: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -34,6 +35,7 @@ export class Chat {
     this.agentLine = h('p', { class: 'agent' });
     this.menuList = h('ul', { class: 'menu-list', id: 'menu-list', role: 'menu', hidden: true },
       this.menuItem('verify', t('verify'), () => this.verify()),
+      this.menuItem('purposes', t('purposesChoices'), () => purposesDialog(t, this.engine)),
       this.menuItem('download', t('download'), () => this.exportData()),
       this.menuItem('erase', t('erase'), () => this.eraseData()));
     this.menuButton = h('button', { type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false',

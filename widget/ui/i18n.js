@@ -92,6 +92,16 @@ const strings = {
     eraseOffline: 'The erasure request will be sent when the connection is back.',
     failed: 'That did not work: {reason}',
     warning: 'Note: {text}',
+    // Privacy choices after consent
+    purposesChoices: 'My privacy choices',
+    purposesHelp: 'What you agreed to. You can withdraw an optional use at any time; the conversation stays. To withdraw what the chat needs, erase your data.',
+    purposeNeeded: 'needed for the chat',
+    purposeAccepted: 'accepted',
+    purposeWithdrawn: 'not accepted',
+    withdraw: 'Withdraw',
+    withdrawPurpose: 'Withdraw: {purpose}',
+    purposeWithdrawnSaid: 'Withdrawn: {purpose}. The agents are told.',
+    purposesDone: 'Done',
   },
   fr: {
     title: 'Discussion avec le support',
@@ -177,6 +187,15 @@ const strings = {
     eraseOffline: 'La demande d\'effacement sera envoyée au retour de la connexion.',
     failed: 'Cela n\'a pas fonctionné : {reason}',
     warning: 'À noter : {text}',
+    purposesChoices: 'Mes choix de confidentialité',
+    purposesHelp: 'Ce que vous avez accepté. Vous pouvez retirer à tout moment un usage facultatif ; la discussion reste. Pour retirer ce dont la discussion a besoin, effacez vos données.',
+    purposeNeeded: 'nécessaire à la discussion',
+    purposeAccepted: 'accepté',
+    purposeWithdrawn: 'non accepté',
+    withdraw: 'Retirer',
+    withdrawPurpose: 'Retirer : {purpose}',
+    purposeWithdrawnSaid: 'Retiré : {purpose}. Les conseillers en sont informés.',
+    purposesDone: 'Terminé',
   },
 };
 
