@@ -1,13 +1,19 @@
 // The customer's rights from the panel: "Download my data" saves the
 // export JSON (valid, with the conversation in it); "Erase my data", once
-// confirmed, shows the relay's confirmation, and the relay's database no
-// longer holds any of the envelopes it held for the customer.
+// confirmed, shows the relay's confirmation, the relay's database no
+// longer holds any of the envelopes it held for the customer, and the
+// device's own store goes too: after a reload, no identity (the notice
+// again) and no history.
 import fs from 'node:fs';
 import { run, openDemo, accept, type, mine, theirs, status, check } from './ui_harness.mjs';
 
+// The widget's IndexedDB databases, seen from inside its frame (its origin).
+const stores = (inner) => inner.evaluate(async () =>
+  (await indexedDB.databases()).map((d) => d.name).filter((n) => n.startsWith('parley-widget/')));
+
 await run('data', async (w) => {
   const page = await w.newPage();
-  const { frame } = await openDemo(w, page);
+  let { frame, inner } = await openDemo(w, page);
   await accept(frame);
   await type(w, frame, 'Please keep a record of this question');
   await theirs(frame, 'echo: Please keep a record of this question');
@@ -44,4 +50,17 @@ await run('data', async (w) => {
   const left = w.sql('SELECT hex(envelope_id) FROM envelopes').split('\n').filter((id) => held.includes(id));
   check(left.length === 0, `${left.length} of the customer's envelopes left at the relay after the erasure`);
   check(await frame.locator('.msg').count() === 0, 'the conversation is still shown after the erasure');
+
+  // The device's copy: deleted once the relay confirmed and the erasure's own envelope left.
+  const deadline = Date.now() + 60000;
+  while ((await stores(inner)).length > 0) {
+    check(Date.now() < deadline, `the widget's store is still on the device: ${await stores(inner)}`);
+    await page.waitForTimeout(200);
+  }
+  await page.reload();
+  ({ frame, inner } = await openDemo(w, page));
+  await frame.getByRole('button', { name: /^Accept/ }).waitFor();
+  check(await frame.locator('#composer').count() === 0, 'a chat without consent after the erasure and a reload');
+  check(await frame.locator('.msg').count() === 0, 'history shown after the erasure and a reload');
+  check((await stores(inner)).length === 0, `a store made again by the reload: ${await stores(inner)}`);
 });
