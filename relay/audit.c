@@ -203,45 +203,48 @@ static void held_note(int64_t *since, int64_t *until, int64_t ms)
         *until = ms;
 }
 
+/* Room for n more bytes in the buffer. 0, or -1 out of memory. */
+static int reserve(struct audit *a, size_t n)
+{
+    size_t cap = a->cap ? a->cap : 16384;
+    char *grown;
+
+    if (a->len + n <= a->cap)
+        return 0;
+    while (cap < a->len + n)
+        cap *= 2;
+    grown = realloc(a->buf, cap);
+    if (grown == NULL)
+        return -1;
+    a->buf = grown;
+    a->cap = cap;
+    return 0;
+}
+
 /*
- * Wraps a body into its line, {"seq":N,<body>,"prev":"...","hash":"..."},
- * and appends it to the buffer. 0; -1 if it does not fit a line; -2 out
- * of memory.
+ * Wraps a body into its line, {"seq":N,<body>}, and appends it to the
+ * batch being recorded, with room for the tail its batch's last line
+ * takes; a batch that reached AUDIT_BATCH_MAX bytes is sealed. 0; -1 if
+ * it does not fit a line; -2 out of memory.
  */
 static int chain(struct audit *a, enum audit_event ev, int64_t ms, const char *body, size_t len)
 {
     struct text l = {a->line, sizeof(a->line), 0, false};
-    uint8_t h[AUDIT_HASH_BYTES];
-    char hex[AUDIT_HEX_BYTES];
 
     put_s(&l, "{\"seq\":");
     put_num(&l, a->seq + 1);
     put_s(&l, ",");
     put(&l, body, len);
-    put_str(&l, "prev", a->head_hex);
-    put_s(&l, "}");
-    if (l.bad || l.len + HASH_MEMBER_LEN + 2 >= l.cap)
-        return -1;
-    audit_chain_hash(a->head, l.p, l.len, h);
-    l.len--; /* reopen: the hash member goes before the closing brace */
-    to_hex(hex, h, sizeof(h));
-    put_str(&l, "hash", hex);
     put_s(&l, "}\n");
-    if (a->len + l.len > a->cap) {
-        size_t cap = a->cap ? a->cap : 16384;
-        char *grown;
-        while (cap < a->len + l.len)
-            cap *= 2;
-        grown = realloc(a->buf, cap);
-        if (grown == NULL)
-            return -2;
-        a->buf = grown;
-        a->cap = cap;
-    }
+    /* Any line may end its batch: its tail replaces "}\n" and must fit a line too. */
+    if (l.bad || l.len - 2 + TAIL_LEN >= AUDIT_LINE_MAX)
+        return -1;
+    if (reserve(a, l.len + TAIL_LEN) != 0)
+        return -2;
     memcpy(a->buf + a->len, l.p, l.len);
     a->len += l.len;
     a->seq++;
-    audit_set_head(a, h);
+    a->batch_n++;
     if (a->held.first_seq == 0)
         a->held.first_seq = a->seq;
     a->held.last_seq = a->seq;
@@ -250,7 +253,37 @@ static int chain(struct audit *a, enum audit_event ev, int64_t ms, const char *b
         held_note(&a->held.held_since, &a->held.held_until, ms);
     }
     a->held_version++;
+    if (a->len - a->batch_start >= AUDIT_BATCH_MAX)
+        audit_seal(a);
     return 0;
+}
+
+/*
+ * One hash per batch rather than per entry: the batch's last line gets
+ * ,"prev":"<hex>" and the hash of prev and the whole batch (audit.h), so
+ * that an entry changed, removed or moved inside it, or a batch removed
+ * or moved, no longer verifies. chain() reserved the room.
+ */
+void audit_seal(struct audit *a)
+{
+    struct text t = {a->buf, a->cap, a->len - 2, false};
+    uint8_t h[AUDIT_HASH_BYTES];
+    char hex[AUDIT_HEX_BYTES];
+
+    if (a->batch_n == 0)
+        return;
+    put_str(&t, "prev", a->head_hex);
+    put_s(&t, "}");
+    audit_chain_hash(a->head, a->buf + a->batch_start, t.len - a->batch_start, h);
+    t.len--; /* reopen: the hash member goes before the closing brace */
+    to_hex(hex, h, sizeof(h));
+    put_str(&t, "hash", hex);
+    put_s(&t, "}\n");
+    a->len = t.len;
+    a->batch_start = a->len;
+    a->batch_n = 0;
+    a->sealed_seq = a->seq;
+    audit_set_head(a, h);
 }
 
 static void drop(struct audit *a, enum audit_event ev, int64_t ms)
@@ -407,7 +440,7 @@ void audit_delivered(struct audit *a, uint64_t conn, const uint8_t envelope_id[1
 
 void audit_head(const struct audit *a, uint64_t *seq, char hex[AUDIT_HEX_BYTES])
 {
-    *seq = a->seq;
+    *seq = a->sealed_seq;
     sodium_bin2hex(hex, AUDIT_HEX_BYTES, a->head, sizeof(a->head));
 }
 
@@ -621,6 +654,7 @@ static int write_out(struct audit *a, bool force)
 {
     size_t done = 0;
 
+    audit_seal(a);
     if (a->len == 0)
         return 0;
     if (!force && mono_ms() < a->retry_after_ms)
@@ -653,7 +687,7 @@ static int write_out(struct audit *a, bool force)
                   wall_ms() - a->fail_since_ms);
     a->failing = false;
     a->size += a->len;
-    a->len = 0;
+    a->len = a->batch_start = 0;
     clear_held(&a->held);
     a->held_version++;
     if (a->cap > (1u << 20)) {
@@ -745,8 +779,10 @@ void audit_start_segment(struct audit *a, int64_t now)
 
     a->seg_first_seq = a->seq + 1;
     a->seg_start = now;
+    audit_seal(a); /* the segment entry is a batch of its own: its prev is the anchor */
     sodium_bin2hex(hex, sizeof(hex), a->head, sizeof(a->head));
     record_simple(a, EV_segment, NULL, 0);
+    audit_seal(a);
     log_event(LOG_INFO, "audit_segment", "\"seq\":%" PRIu64 ",\"anchor\":\"%s\"", a->seg_first_seq,
               hex);
 }
@@ -900,7 +936,8 @@ int audit_open(struct audit **out, const char *path, const char *db, uint64_t re
     *out = a;
     return 0;
 fail:
-    a->len = 0; /* nothing of a failed start is written */
+    a->len = a->batch_start = 0; /* nothing of a failed start is written */
+    a->batch_n = 0;
     audit_close(a);
     return -1;
 }

@@ -4,14 +4,20 @@
  * acknowledged, expired and erased, directory publications), and the code
  * that verifies such a chain.
  *
- * A log is JSON lines, one entry each:
- *   {"seq":N,"ts":"...","event":"...",<fields>,"prev":"<hex>","hash":"<hex>"}
- * hash = BLAKE2b-256(prev hash bytes || the entry without its "hash"
- * member, i.e. the line up to and including "prev", closed by "}").
+ * A log is JSON lines, one entry each, cut into batches (the entries the
+ * relay wrote in one turn of its loop, at most AUDIT_BATCH_MAX bytes).
+ * The last entry of a batch carries the batch's hash:
+ *   {"seq":N,"ts":"...","event":"...",<fields>}                    (inside a batch)
+ *   {"seq":N,"ts":"...","event":"...",<fields>,"prev":"<hex>","hash":"<hex>"}  (its last)
+ * hash = BLAKE2b-256(prev hash bytes || the batch's lines, each but the
+ * last followed by its newline, the last without its "hash" member, i.e.
+ * up to and including "prev", closed by "}"). prev is the hash of the
+ * batch before. A batch of one entry is hashed exactly as every entry was
+ * before batches, so logs written one hash per entry still verify.
  * Entry 1 chains from audit_genesis. The log is cut into segments; each
- * segment file begins with a "segment" entry whose prev (its anchor) is the
- * previous segment's last hash, so what remains after old segments are
- * deleted still verifies.
+ * segment file begins with a "segment" entry, a batch of its own, whose
+ * prev (its anchor) is the previous segment's last hash, so what remains
+ * after old segments are deleted still verifies.
  *
  * Nothing is lost silently: entries about store changes are committed
  * with the change (audit_export), and entries lost in a crash while the
@@ -31,13 +37,15 @@
 #define AUDIT_HASH_BYTES 32
 #define AUDIT_HEX_BYTES  (2 * AUDIT_HASH_BYTES + 1)
 #define AUDIT_LINE_MAX   1024
+/* A batch is sealed once its lines reach this many bytes (one more line may end it). */
+#define AUDIT_BATCH_MAX (64u << 10)
 
 extern const uint8_t audit_genesis[AUDIT_HASH_BYTES];
 
 /* ------------------------------------------------------------------ */
 /* The chain */
 
-/* out = BLAKE2b-256(prev || canon[0..len)). */
+/* out = BLAKE2b-256(prev || canon[0..len)): a batch's hash, canon its canonical bytes. */
 void audit_chain_hash(const uint8_t prev[AUDIT_HASH_BYTES], const char *canon, size_t len,
                       uint8_t out[AUDIT_HASH_BYTES]);
 
@@ -46,6 +54,8 @@ struct audit_line {
     uint64_t seq;
     int64_t ts; /* Unix seconds */
     char event[32];
+    bool sealed;   /* the last of its batch: prev and hash are set */
+    size_t fields; /* where its members end: the offset of the tail ("prev", or the last brace) */
     uint8_t prev[AUDIT_HASH_BYTES];
     uint8_t hash[AUDIT_HASH_BYTES];
 };
@@ -53,10 +63,18 @@ struct audit_line {
 /*
  * Parses one line (without its newline) written by the relay: the layout,
  * printable ASCII only, lowercase hex. Does not check the hash. 0 or -1.
+ * audit_line_parse takes only the last entry of a batch (sealed);
+ * audit_entry_parse takes any entry.
  */
 int audit_line_parse(const char *line, size_t len, struct audit_line *out);
-/* Whether the line's hash member is the hash of its canonical bytes under its own prev. */
-bool audit_line_hash_ok(const char *line, size_t len, const struct audit_line *l);
+int audit_entry_parse(const char *line, size_t len, struct audit_line *out);
+/*
+ * Whether the hash member of l, the batch's last line, is the hash of the
+ * batch under l's own prev. text: the batch's lines joined by their
+ * newlines, from its first line to the end of l (without its newline);
+ * a batch of one entry is that line alone.
+ */
+bool audit_line_hash_ok(const char *text, size_t len, const struct audit_line *l);
 
 /*
  * Verifies the chain across files, taken in the order of their first
@@ -102,7 +120,7 @@ void audit_retry_now(struct audit *a);
 /* Records "stop", writes and syncs everything, logs the head hash, frees. NULL: no-op. */
 void audit_close(struct audit *a);
 
-/* The hash of the last entry recorded, as hex. */
+/* The last entry whose batch is sealed (written, or about to be), and its batch's hash as hex. */
 void audit_head(const struct audit *a, uint64_t *seq, char hex[AUDIT_HEX_BYTES]);
 
 struct audit_status {

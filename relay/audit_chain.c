@@ -1,5 +1,5 @@
 /*
- * The audit chain (see audit.h for the format): computing an entry's
+ * The audit chain (see audit.h for the format): computing a batch's
  * hash and parsing a line as the relay writes it, which the relay needs
  * to continue a chain and parley-audit to verify one (audit_verify.c).
  */
@@ -68,14 +68,23 @@ static int parse_ts(const char *s, int64_t *out)
     return 0;
 }
 
-int audit_line_parse(const char *line, size_t len, struct audit_line *l)
+/* Whether line[0..len) ends with a batch's tail: ,"prev":"<hex>","hash":"<hex>"} */
+static bool has_tail(const char *line, size_t len)
+{
+    const char *end = line + len, *tail = end - TAIL_LEN;
+
+    return len >= TAIL_LEN && has_prefix(tail, end, ",\"prev\":\"") &&
+           has_prefix(tail + TAIL_PREV + 64, end, "\",\"hash\":\"") && memcmp(end - 2, "\"}", 2) == 0;
+}
+
+int audit_entry_parse(const char *line, size_t len, struct audit_line *l)
 {
     const char *p = line, *end = line + len, *tail;
     char ts[25];
     size_t n;
 
     memset(l, 0, sizeof(*l));
-    if (len < 40 + TAIL_LEN || len >= AUDIT_LINE_MAX)
+    if (len < 40 || len >= AUDIT_LINE_MAX)
         return -1;
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
@@ -109,26 +118,34 @@ int audit_line_parse(const char *line, size_t len, struct audit_line *l)
         return -1;
     memcpy(l->event, p, n);
     p += n + 1;
-    tail = end - TAIL_LEN;
-    if (p > tail || (p < tail && *p != ','))
+    l->sealed = has_tail(line, len);
+    tail = l->sealed ? end - TAIL_LEN : end - 1;
+    if (p > tail || (p < tail && *p != ',') || (!l->sealed && *tail != '}'))
         return -1;
-    if (!has_prefix(tail, end, ",\"prev\":\"") || hex32(tail + TAIL_PREV, l->prev) != 0 ||
-        !has_prefix(tail + TAIL_PREV + 64, end, "\",\"hash\":\"") ||
-        hex32(tail + TAIL_PREV + 74, l->hash) != 0 || memcmp(end - 2, "\"}", 2) != 0)
+    l->fields = (size_t)(tail - line);
+    if (l->sealed && (hex32(tail + TAIL_PREV, l->prev) != 0 || hex32(tail + TAIL_PREV + 74, l->hash) != 0))
         return -1;
     return 0;
 }
 
-bool audit_line_hash_ok(const char *line, size_t len, const struct audit_line *l)
+int audit_line_parse(const char *line, size_t len, struct audit_line *l)
+{
+    if (audit_entry_parse(line, len, l) != 0 || !l->sealed)
+        return -1;
+    return 0;
+}
+
+bool audit_line_hash_ok(const char *text, size_t len, const struct audit_line *l)
 {
     crypto_generichash_state st;
     uint8_t h[AUDIT_HASH_BYTES];
 
-    /* Canonical bytes: the line without its hash member, i.e. up to prev's closing quote, then '}'.
-     */
+    /* Canonical bytes: the batch up to its last line's prev member, closed by '}'. */
+    if (!l->sealed || len < HASH_MEMBER_LEN + 1)
+        return false;
     crypto_generichash_init(&st, NULL, 0, AUDIT_HASH_BYTES);
     crypto_generichash_update(&st, l->prev, AUDIT_HASH_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *)line, len - HASH_MEMBER_LEN - 1);
+    crypto_generichash_update(&st, (const uint8_t *)text, len - HASH_MEMBER_LEN - 1);
     crypto_generichash_update(&st, (const uint8_t *)"}", 1);
     crypto_generichash_final(&st, h, sizeof(h));
     return sodium_memcmp(h, l->hash, sizeof(h)) == 0;

@@ -28,20 +28,57 @@
 /* ------------------------------------------------------------------ */
 /* Lines and segments */
 
-int audit_last_line(int fd, uint64_t size, char *out, size_t cap, size_t *len)
+/*
+ * Finds the file's last batch, from the end of its first size bytes
+ * (which end a line): the last sealed line l, which must verify with the
+ * lines of its batch before it. *end gets the offset just after l (any
+ * lines after it are entries whose batch was never sealed). 0, or -1 when
+ * there is no such line or it does not verify.
+ */
+int audit_last_batch(int fd, uint64_t size, struct audit_line *l, uint64_t *end)
 {
-    size_t want = size < cap ? (size_t)size : cap, start;
+    size_t cap = AUDIT_BATCH_MAX + 3 * AUDIT_LINE_MAX, want = size < cap ? (size_t)size : cap;
     off_t base = (off_t)(size - want);
+    char *buf = malloc(cap);
+    size_t stop = want, start, first;
+    int rc = -1;
 
-    if (size == 0 || pread(fd, out, want, base) != (ssize_t)want || out[want - 1] != '\n')
-        return -1;
-    for (start = want - 1; start > 0 && out[start - 1] != '\n'; start--)
-        ;
-    if (start == 0 && base != 0)
-        return -1;
-    *len = want - 1 - start;
-    memmove(out, out + start, *len);
-    return 0;
+    if (buf == NULL || size == 0 || pread(fd, buf, want, base) != (ssize_t)want ||
+        buf[want - 1] != '\n')
+        goto done;
+    /* The last sealed line: [start, stop). */
+    for (;;) {
+        for (start = stop - 1; start > 0 && buf[start - 1] != '\n'; start--)
+            ;
+        if ((start == 0 && base != 0) || stop - start < 2)
+            goto done;
+        if (audit_entry_parse(buf + start, stop - 1 - start, l) != 0)
+            goto done;
+        if (l->sealed)
+            break;
+        if (start == 0)
+            goto done;
+        stop = start;
+    }
+    /* Its batch begins after the sealed line before it, or at the file's start. */
+    for (first = start; first > 0;) {
+        struct audit_line before;
+        size_t b;
+        for (b = first - 1; b > 0 && buf[b - 1] != '\n'; b--)
+            ;
+        if (b == 0 && base != 0)
+            goto done; /* longer than a batch can be */
+        if (audit_entry_parse(buf + b, first - 1 - b, &before) != 0 || before.sealed)
+            break;
+        first = b;
+    }
+    if (audit_line_hash_ok(buf + first, stop - 1 - first, l)) {
+        *end = (uint64_t)base + stop;
+        rc = 0;
+    }
+done:
+    free(buf);
+    return rc;
 }
 
 static int first_line(int fd, char *out, size_t cap, size_t *len)
@@ -55,19 +92,17 @@ static int first_line(int fd, char *out, size_t cap, size_t *len)
     return 0;
 }
 
-/* The last entry of a closed segment file. */
+/* The last entry of a closed segment file, which ends its last batch. */
 int audit_file_last_entry(const char *path, struct audit_line *l)
 {
-    char buf[AUDIT_LINE_MAX + 1];
     struct stat st;
-    size_t len;
+    uint64_t end = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) == 0 &&
-        audit_last_line(fd, (uint64_t)st.st_size, buf, sizeof(buf), &len) == 0 &&
-        audit_line_parse(buf, len, l) == 0 && audit_line_hash_ok(buf, len, l))
+    if (fstat(fd, &st) == 0 && audit_last_batch(fd, (uint64_t)st.st_size, l, &end) == 0 &&
+        end == (uint64_t)st.st_size)
         rc = 0;
     close(fd);
     return rc;
@@ -144,14 +179,43 @@ int audit_open_live(const char *path)
     return fd;
 }
 
+/* Cuts a torn last line (a write cut short by a crash) off the live file. 0 or -1 with err. */
+static int cut_torn(struct audit *a, uint64_t *repaired, char *err, size_t cap)
+{
+    char tail[8192];
+    size_t want = a->size < sizeof(tail) ? (size_t)a->size : sizeof(tail), keep = want;
+    off_t base = (off_t)(a->size - want);
+
+    if (pread(a->fd, tail, want, base) != (ssize_t)want) {
+        snprintf(err, cap, "%s: %s", a->path, strerror(errno));
+        return -1;
+    }
+    while (keep > 0 && tail[keep - 1] != '\n')
+        keep--;
+    if (keep == 0 && base != 0) {
+        snprintf(err, cap, "%s: not an audit log (no line end in its last %zu bytes)", a->path,
+                 want);
+        return -1;
+    }
+    if (keep < want) {
+        *repaired = want - keep;
+        if (ftruncate(a->fd, base + (off_t)keep) != 0) {
+            snprintf(err, cap, "%s: cannot cut its torn last line: %s", a->path, strerror(errno));
+            return -1;
+        }
+        a->size = (uint64_t)base + keep;
+    }
+    return 0;
+}
+
 /*
- * Reads the live file's state: cuts a torn last line (a write cut short
- * by a crash), then continues the chain from the last entry, which must
- * verify on its own. *repaired gets the bytes cut.
+ * Reads the live file's state: cuts a torn last line, and entries after
+ * the last batch's hash, then continues the chain from that batch, which
+ * must verify. *repaired gets the bytes cut.
  */
 int audit_resume(struct audit *a, uint64_t *repaired, char *err, size_t cap)
 {
-    char buf[AUDIT_LINE_MAX + 1], tail[8192];
+    char buf[AUDIT_LINE_MAX + 1];
     struct audit_line l;
     struct stat st;
     size_t len;
@@ -162,44 +226,30 @@ int audit_resume(struct audit *a, uint64_t *repaired, char *err, size_t cap)
         return -1;
     }
     a->size = (uint64_t)st.st_size;
+    if (a->size > 0 && cut_torn(a, repaired, err, cap) != 0)
+        return -1;
     if (a->size > 0) {
-        size_t want = a->size < sizeof(tail) ? (size_t)a->size : sizeof(tail);
-        off_t base = (off_t)(a->size - want);
-        size_t keep = want;
-
-        if (pread(a->fd, tail, want, base) != (ssize_t)want) {
-            snprintf(err, cap, "%s: %s", a->path, strerror(errno));
-            return -1;
-        }
-        while (keep > 0 && tail[keep - 1] != '\n')
-            keep--;
-        if (keep == 0 && base != 0) {
-            snprintf(err, cap, "%s: not an audit log (no line end in its last %zu bytes)", a->path,
-                     want);
-            return -1;
-        }
-        if (keep < want) {
-            *repaired = want - keep;
-            if (ftruncate(a->fd, base + (off_t)keep) != 0) {
-                snprintf(err, cap, "%s: cannot cut its torn last line: %s", a->path,
-                         strerror(errno));
-                return -1;
-            }
-            a->size = (uint64_t)base + keep;
-        }
-    }
-    if (a->size > 0) {
-        if (audit_last_line(a->fd, a->size, buf, sizeof(buf), &len) != 0 ||
-            audit_line_parse(buf, len, &l) != 0 || !audit_line_hash_ok(buf, len, &l)) {
+        uint64_t end = 0;
+        if (audit_last_batch(a->fd, a->size, &l, &end) != 0) {
             snprintf(err, cap,
                      "%s: its last entry does not verify; check it with parley-audit verify "
                      "and move it aside",
                      a->path);
             return -1;
         }
-        a->seq = a->file_seq = l.seq;
+        /* Entries after the last batch's hash were never sealed (a write cut short): they go. */
+        if (end < a->size) {
+            if (ftruncate(a->fd, (off_t)end) != 0) {
+                snprintf(err, cap, "%s: cannot cut its unsealed last entries: %s", a->path,
+                         strerror(errno));
+                return -1;
+            }
+            *repaired += a->size - end;
+            a->size = end;
+        }
+        a->seq = a->sealed_seq = a->file_seq = l.seq;
         audit_set_head(a, l.hash);
-        if (first_line(a->fd, buf, sizeof(buf), &len) != 0 || audit_line_parse(buf, len, &l) != 0) {
+        if (first_line(a->fd, buf, sizeof(buf), &len) != 0 || audit_entry_parse(buf, len, &l) != 0) {
             snprintf(err, cap, "%s: its first entry does not parse", a->path);
             return -1;
         }
@@ -214,7 +264,7 @@ int audit_resume(struct audit *a, uint64_t *repaired, char *err, size_t cap)
         int rc = 0;
 
         audit_set_head(a, audit_genesis);
-        a->seq = 0;
+        a->seq = a->sealed_seq = 0;
         if (n > 0) {
             char path[1100];
             audit_segment_path(a, segs[n - 1], path, sizeof(path));
@@ -222,7 +272,7 @@ int audit_resume(struct audit *a, uint64_t *repaired, char *err, size_t cap)
                 snprintf(err, cap, "%s: its last entry does not verify", path);
                 rc = -1;
             } else {
-                a->seq = a->file_seq = l.seq;
+                a->seq = a->sealed_seq = a->file_seq = l.seq;
                 audit_set_head(a, l.hash);
             }
         }
@@ -248,7 +298,7 @@ static void scan_line(struct scan *s, const char *line, size_t len)
     struct audit_line l;
     enum audit_event ev;
 
-    if (audit_line_parse(line, len, &l) != 0)
+    if (audit_entry_parse(line, len, &l) != 0)
         return; /* not ours: the chain check is parley-audit's */
     if (l.seq <= s->after) {
         s->done = true;

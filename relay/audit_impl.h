@@ -73,14 +73,17 @@ struct audit {
     uint64_t retention, segment;            /* seconds */
     uint64_t seq;                           /* last entry recorded */
     uint64_t file_seq;                      /* last entry in the files when opened */
-    uint8_t head[AUDIT_HASH_BYTES];         /* its hash */
+    uint8_t head[AUDIT_HASH_BYTES];         /* the last sealed batch's hash */
     char head_hex[AUDIT_HEX_BYTES];
     uint64_t seg_first_seq;
     int64_t seg_start; /* Unix seconds of the live segment's first entry */
     uint64_t size;     /* bytes of the live file known written */
-    /* Recorded, not yet written. */
+    /* Recorded, not yet written; the entries from batch_start on await their batch's hash. */
     char *buf;
     size_t len, cap;
+    size_t batch_start;
+    uint32_t batch_n;
+    uint64_t sealed_seq; /* the last entry of the last batch sealed */
     struct audit_held held;
     uint64_t held_version, held_written; /* changes to held / the one in the record */
     bool held_on_disk;                   /* the record names entries */
@@ -111,13 +114,16 @@ struct audit {
 };
 
 /* audit.c */
+/* Ends the batch being recorded (its last line takes prev and the batch's hash). */
+void audit_seal(struct audit *a);
 void audit_set_head(struct audit *a, const uint8_t h[AUDIT_HASH_BYTES]);
 void audit_start_segment(struct audit *a, int64_t now);
 void audit_record_gap(struct audit *a, const char *why, const uint64_t *counts, int64_t since,
                       int64_t until);
 
 /* audit_file.c */
-int audit_last_line(int fd, uint64_t size, char *out, size_t cap, size_t *len);
+/* The last sealed entry of fd's first size bytes, verified with its batch; *end just after it. */
+int audit_last_batch(int fd, uint64_t size, struct audit_line *l, uint64_t *end);
 int audit_file_last_entry(const char *path, struct audit_line *l);
 /* The closed segments' first seqs, oldest first (malloc'd). */
 size_t audit_list_segments(const struct audit *a, uint64_t **out);

@@ -1,7 +1,9 @@
 /*
  * Verifying an audit chain across segment files (parley-audit only), so
- * that a data-protection officer can detect any entry altered, reordered
- * or removed, and sees every gap the relay itself recorded.
+ * that a data-protection officer can detect any entry or batch altered,
+ * reordered or removed, and sees every gap the relay itself recorded. One
+ * hash per batch: an entry is read into its batch's hash, checked at the
+ * batch's last line.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,6 +60,11 @@ struct vstate {
     uint64_t line_no;
     bool seq_known;
     uint64_t expected;
+    uint8_t prev[AUDIT_HASH_BYTES]; /* the last batch's hash */
+    /* The batch being read: its hash so far, its first entry and line. */
+    bool in_batch;
+    crypto_generichash_state st;
+    uint64_t batch_seq, batch_line;
 };
 
 static int vfail(const struct vstate *v, const char *fmt, ...)
@@ -86,46 +93,99 @@ static bool next_is(FILE *f, uint64_t seq)
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, f);
     struct audit_line l;
-    bool yes = n > 1 && line[n - 1] == '\n' && audit_line_parse(line, (size_t)n - 1, &l) == 0 &&
+    bool yes = n > 1 && line[n - 1] == '\n' && audit_entry_parse(line, (size_t)n - 1, &l) == 0 &&
                l.seq == seq;
 
     free(line);
     return yes;
 }
 
-static int verify_entry(struct vstate *v, FILE *f, const char *line, size_t len, bool started,
-                        uint8_t prev[AUDIT_HASH_BYTES], struct audit_line *l)
+/* Where the entry's seq belongs; 0, or 1 (a failure printed). */
+static int check_seq(struct vstate *v, FILE *f, const struct audit_line *l)
 {
+    if (l->seq > v->expected && next_is(f, v->expected))
+        return vfail(v,
+                     "reordered: found seq %" PRIu64 " where seq %" PRIu64 " belongs (it comes next)",
+                     l->seq, v->expected);
+    if (l->seq > v->expected)
+        return vfail(v, "seq gap: found seq %" PRIu64 ", expected %" PRIu64 " (entries missing)",
+                     l->seq, v->expected);
+    if (l->seq < v->expected)
+        return vfail(v, "reordered: found seq %" PRIu64 " again or out of place", l->seq);
+    return 0;
+}
+
+/*
+ * Adds the entry to its batch's hash; at the batch's last entry (sealed),
+ * checks that it chains to the batch before and that the hash covers
+ * every line of the batch as read.
+ */
+static int hash_entry(struct vstate *v, const char *line, size_t len, const struct audit_line *l)
+{
+    uint8_t h[AUDIT_HASH_BYTES];
     char hex[AUDIT_HEX_BYTES];
 
-    if (audit_line_parse(line, len, l) != 0)
+    if (!v->in_batch) {
+        crypto_generichash_init(&v->st, NULL, 0, AUDIT_HASH_BYTES);
+        crypto_generichash_update(&v->st, v->prev, AUDIT_HASH_BYTES);
+        v->in_batch = true;
+        v->batch_seq = l->seq;
+        v->batch_line = v->line_no;
+    }
+    if (!l->sealed) {
+        crypto_generichash_update(&v->st, (const uint8_t *)line, len);
+        crypto_generichash_update(&v->st, (const uint8_t *)"\n", 1);
+        return 0;
+    }
+    v->in_batch = false;
+    if (sodium_memcmp(l->prev, v->prev, AUDIT_HASH_BYTES) != 0) {
+        sodium_bin2hex(hex, sizeof(hex), v->prev, AUDIT_HASH_BYTES);
+        return vfail(v, "prev mismatch: does not chain to the batch before it (%s)", hex);
+    }
+    crypto_generichash_update(&v->st, (const uint8_t *)line, len - HASH_MEMBER_LEN - 1);
+    crypto_generichash_update(&v->st, (const uint8_t *)"}", 1);
+    crypto_generichash_final(&v->st, h, sizeof(h));
+    if (sodium_memcmp(h, l->hash, sizeof(h)) != 0) {
+        if (v->batch_seq == l->seq)
+            return vfail(v, "hash mismatch: the entry was altered");
+        return vfail(v,
+                     "hash mismatch: an entry of the batch seq %" PRIu64 "..%" PRIu64
+                     " (lines %" PRIu64 "..%" PRIu64 ") was altered",
+                     v->batch_seq, l->seq, v->batch_line, v->line_no);
+    }
+    memcpy(v->prev, l->hash, AUDIT_HASH_BYTES);
+    return 0;
+}
+
+static int verify_entry(struct vstate *v, FILE *f, const char *line, size_t len, bool started,
+                        struct audit_line *l)
+{
+    if (audit_entry_parse(line, len, l) != 0)
         return vfail(v, "malformed line");
     if (!started) {
         v->seq_known = true;
         v->expected = l->seq;
+        memcpy(v->prev, l->prev, AUDIT_HASH_BYTES); /* the anchor (a sealed line, below) */
         if (l->seq == 1 && sodium_memcmp(l->prev, audit_genesis, AUDIT_HASH_BYTES) != 0)
             return vfail(v, "prev mismatch: entry 1 does not chain from the genesis value");
-    } else {
-        if (l->seq > v->expected && next_is(f, v->expected))
-            return vfail(
-                v, "reordered: found seq %" PRIu64 " where seq %" PRIu64 " belongs (it comes next)",
-                l->seq, v->expected);
-        if (l->seq > v->expected)
-            return vfail(v,
-                         "seq gap: found seq %" PRIu64 ", expected %" PRIu64 " (entries missing)",
-                         l->seq, v->expected);
-        if (l->seq < v->expected)
-            return vfail(v, "reordered: found seq %" PRIu64 " again or out of place", l->seq);
-        if (sodium_memcmp(l->prev, prev, AUDIT_HASH_BYTES) != 0) {
-            sodium_bin2hex(hex, sizeof(hex), prev, AUDIT_HASH_BYTES);
-            return vfail(v, "prev mismatch: does not chain to the entry before it (%s)", hex);
-        }
+    } else if (check_seq(v, f, l) != 0) {
+        return 1;
     }
-    if (v->line_no == 1 && strcmp(l->event, "segment") != 0)
-        return vfail(v, "a file must begin with a segment entry: entries before it are missing");
-    if (!audit_line_hash_ok(line, len, l))
-        return vfail(v, "hash mismatch: the entry was altered");
-    return 0;
+    if (v->line_no == 1 && (strcmp(l->event, "segment") != 0 || !l->sealed))
+        return vfail(v, "a file must begin with a segment entry, a batch of its own: entries "
+                        "before it are missing");
+    return hash_entry(v, line, len, l);
+}
+
+/* A file that ends inside a batch: its last entries have no hash. */
+static int unsealed(struct vstate *v)
+{
+    fprintf(v->out,
+            "FAIL at entry seq %" PRIu64 " (line %" PRIu64 " of %s): unsealed: entries seq %" PRIu64
+            "..%" PRIu64 " are not followed by their batch's hash (the file was cut short, or "
+            "they were added)\n",
+            v->batch_seq, v->batch_line, v->path, v->batch_seq, v->expected - 1);
+    return 1;
 }
 
 /* The GAP lines, printed after the verdict. */
@@ -166,7 +226,7 @@ static bool member_is(const char *name, size_t n, const char *lit)
 static void note_gap(struct gaps *g, const struct vstate *v, const char *line, size_t len,
                      const struct audit_line *l)
 {
-    const char *end = line + len - TAIL_LEN, *p;
+    const char *end = line + l->fields, *p;
     char since[32] = "", until[32] = "", why[32] = "", counts[512] = "", desc[800];
     uint64_t entries = 0;
     size_t cl = 0, nl;
@@ -222,8 +282,8 @@ int audit_verify(const char *const *paths, size_t n, const uint8_t *expect, FILE
 {
     struct gaps gaps = {NULL, 0, 0, 0, 0};
     struct vfile *files = calloc(n ? n : 1, sizeof(*files));
-    struct vstate v = {out, NULL, 0, false, 0};
-    uint8_t prev[AUDIT_HASH_BYTES], anchor[AUDIT_HASH_BYTES];
+    struct vstate v = {.out = out};
+    uint8_t anchor[AUDIT_HASH_BYTES];
     uint64_t entries = 0, first = 0;
     bool reached = expect == NULL;
     char *line = NULL;
@@ -265,21 +325,22 @@ int audit_verify(const char *const *paths, size_t n, const uint8_t *expect, FILE
                 rc = vfail(&v, "torn line: the file ends mid-entry (truncated)");
                 break;
             }
-            rc = verify_entry(&v, f, line, len - 1, entries > 0, prev, &l);
+            rc = verify_entry(&v, f, line, len - 1, entries > 0, &l);
             if (rc != 0)
                 break;
             if (entries == 0) {
                 memcpy(anchor, l.prev, sizeof(anchor));
                 first = l.seq;
             }
-            memcpy(prev, l.hash, sizeof(prev));
             entries++;
             if (strcmp(l.event, "gap") == 0 || strcmp(l.event, "lost") == 0)
                 note_gap(&gaps, &v, line, len - 1, &l);
             v.expected = l.seq + 1;
-            if (!reached && sodium_memcmp(l.hash, expect, AUDIT_HASH_BYTES) == 0)
+            if (!reached && l.sealed && sodium_memcmp(l.hash, expect, AUDIT_HASH_BYTES) == 0)
                 reached = true;
         }
+        if (rc == 0 && v.in_batch)
+            rc = unsealed(&v);
         fclose(f);
     }
     if (rc == 0 && entries == 0) {
@@ -296,7 +357,7 @@ int audit_verify(const char *const *paths, size_t n, const uint8_t *expect, FILE
     if (rc == 0) {
         char a[AUDIT_HEX_BYTES], h[AUDIT_HEX_BYTES];
         sodium_bin2hex(a, sizeof(a), anchor, sizeof(anchor));
-        sodium_bin2hex(h, sizeof(h), prev, sizeof(prev));
+        sodium_bin2hex(h, sizeof(h), v.prev, sizeof(v.prev));
         fprintf(out,
                 "%s %" PRIu64 " entries (seq %" PRIu64 "..%" PRIu64 "; anchor %s; last hash %s)",
                 gaps.n > 0 ? "INCOMPLETE" : "OK", entries, first, v.expected - 1, a, h);

@@ -149,34 +149,52 @@ static void test_chain_unit(void)
     CHECKM(seq == 12, "segment, start, 10 events: seq %llu", (unsigned long long)seq);
     audit_close(a);
 
-    /* Each line parses, has its own hash and chains to the one before, from the genesis value. */
+    /*
+     * One hash per batch: the segment and start entries are batches of their own, the ten
+     * events of one flush one batch, stop one. Each batch's last line carries prev and the
+     * hash of the batch; the others carry neither. Recomputed by hand from the genesis value.
+     */
     lines_read(&l, path);
     CHECKM(l.n == 13, "%zu lines (segment, start, 10 events, stop)", l.n);
     {
         uint8_t prev[AUDIT_HASH_BYTES];
+        size_t first = 0;
         memcpy(prev, audit_genesis, sizeof(prev));
         for (size_t i = 0; i < l.n; i++) {
             struct audit_line al;
             uint8_t h[AUDIT_HASH_BYTES];
-            char canon[AUDIT_LINE_MAX];
-            size_t n = l.len[i] - 1, cut = n - (9 + 64 + 1) - 1;
+            char canon[8192];
+            size_t n = l.len[i] - 1, cut, batch;
+            bool last = i == 0 || i == 1 || i == 11 || i == 12;
 
-            CHECKM(audit_line_parse(l.at[i], n, &al) == 0, "line %zu does not parse", i + 1);
+            CHECKM(audit_entry_parse(l.at[i], n, &al) == 0, "line %zu does not parse", i + 1);
             CHECK(al.seq == i + 1);
+            CHECKM(al.sealed == last, "line %zu: sealed %d", i + 1, (int)al.sealed);
+            CHECK((audit_line_parse(l.at[i], n, &al) == 0) == last);
+            if (!last) {
+                CHECK(!tk_contains(l.at[i], l.len[i], "\"prev\"") &&
+                      !tk_contains(l.at[i], l.len[i], "\"hash\""));
+                continue;
+            }
             CHECK(memcmp(al.prev, prev, sizeof(prev)) == 0);
-            CHECK(audit_line_hash_ok(l.at[i], n, &al));
-            /* The hash, recomputed by hand: BLAKE2b-256(prev || line without its hash member). */
-            memcpy(canon, l.at[i], cut);
+            batch = (size_t)(l.at[i] - l.at[first]) + n;
+            CHECK(audit_line_hash_ok(l.at[first], batch, &al));
+            /* BLAKE2b-256(prev || the batch's lines, the last without its hash member). */
+            cut = batch - (9 + 64 + 1) - 1;
+            memcpy(canon, l.at[first], cut);
             canon[cut] = '}';
-            CHECK(memcmp(l.at[i] + cut, ",\"hash\":\"", 9) == 0);
+            CHECK(memcmp(l.at[first] + cut, ",\"hash\":\"", 9) == 0);
             audit_chain_hash(prev, canon, cut + 1, h);
             CHECK(memcmp(h, al.hash, sizeof(h)) == 0);
+            /* The last line alone does not verify: the hash covers the whole batch. */
+            CHECK(i == first || !audit_line_hash_ok(l.at[i], n, &al));
             memcpy(prev, al.hash, sizeof(prev));
+            first = i + 1;
         }
         CHECK(tk_contains(l.at[0], l.len[0], "\"event\":\"segment\""));
         CHECK(tk_contains(l.at[4], l.len[4], "\"ok\":false") &&
               !tk_contains(l.at[4], l.len[4], "\"role\""));
-        CHECK(tk_contains(l.at[5], l.len[5], "\"bytes\":1234,"));
+        CHECK(tk_contains(l.at[5], l.len[5], "\"bytes\":1234}"));
     }
     /* Hostile layouts are refused by the parser. */
     {
@@ -237,6 +255,201 @@ static void test_chain_unit(void)
         CHECKM(strstr(err, "does not verify") != NULL, "%s", err);
     }
     free(l.text);
+    tk_env_end(&e);
+}
+
+/*
+ * Writes l's lines without [from, to), the seqs of the lines after them
+ * lowered to close the gap (a forger covering a removal).
+ */
+static void write_renumbered(const struct lines *l, const char *path, size_t from, size_t to)
+{
+    FILE *f = fopen(path, "wb");
+
+    CHECK(f != NULL);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *rest;
+        if (i >= from && i < to)
+            continue;
+        if (i < to) {
+            CHECK(fwrite(l->at[i], 1, l->len[i], f) == l->len[i]);
+            continue;
+        }
+        rest = strchr(l->at[i], ',');
+        fprintf(f, "{\"seq\":%llu", (unsigned long long)(line_seq(l->at[i]) - (to - from)));
+        CHECK(fwrite(rest, 1, l->len[i] - (size_t)(rest - l->at[i]), f) ==
+              l->len[i] - (size_t)(rest - l->at[i]));
+    }
+    CHECK(fclose(f) == 0);
+}
+
+/*
+ * Tampering with a log of several batches: an entry changed, removed or
+ * moved inside a batch, a batch removed or moved, with or without the
+ * seqs renumbered to hide it, and entries left without their batch's
+ * hash, are each caught at the right place.
+ */
+static void test_batches_unit(void)
+{
+    struct tk_env e;
+    struct audit *a = NULL;
+    char path[400], copy[400], err[600], args[600];
+    uint8_t eid[16] = {5}, addr[32] = {0};
+    struct lines l;
+
+    tk_env_init(&e, "audit-batches");
+    snprintf(path, sizeof(path), "%s/b.audit", e.dir);
+    snprintf(copy, sizeof(copy), "%s/copy.audit", e.dir);
+    snprintf(args, sizeof(args), "'%s'", copy);
+    CHECKM(audit_open(&a, path, NULL, 3600, 3600, test_key, err, sizeof(err)) == 0, "%s", err);
+    /* Lines 3-7: batch A (seq 3..7); lines 8-10: batch B (seq 8..10); line 11: stop. */
+    for (uint64_t c = 1; c <= 5; c++)
+        audit_conn_open(a, c, addr);
+    audit_flush(a);
+    for (uint64_t c = 1; c <= 3; c++)
+        audit_delivered(a, c, eid);
+    audit_flush(a);
+    audit_close(a);
+    lines_read(&l, path);
+    CHECKM(l.n == 11, "%zu lines", l.n);
+    {
+        struct audit_line al;
+        CHECK(audit_entry_parse(l.at[6], l.len[6] - 1, &al) == 0 && al.sealed);
+        CHECK(audit_entry_parse(l.at[5], l.len[5] - 1, &al) == 0 && !al.sealed);
+        CHECK(audit_entry_parse(l.at[9], l.len[9] - 1, &al) == 0 && al.sealed);
+        /* An entry inside a batch without its closing brace is not an entry. */
+        CHECK(audit_entry_parse(l.at[5], l.len[5] - 2, &al) != 0);
+    }
+    {
+        char orig[600];
+        snprintf(orig, sizeof(orig), "'%s'", path);
+        expect_ok(orig, "a log of several batches");
+    }
+    {
+        /* A field of an entry inside batch A changed: caught at A's last line. */
+        char *t = malloc(l.len[3] + 1);
+        long order[16];
+        memcpy(t, l.at[3], l.len[3]);
+        t[strstr(t, "\"conn\":") - t + 7] = '9';
+        {
+            FILE *f = fopen(copy, "wb");
+            for (size_t j = 0; j < l.n; j++)
+                CHECK(fwrite(j == 3 ? t : l.at[j], 1, l.len[j], f) == l.len[j]);
+            CHECK(fclose(f) == 0);
+        }
+        free(t);
+        expect_fail(args, 7, 7, "hash mismatch: an entry of the batch seq 3..7 (lines 3..7)");
+        /* An entry of A removed: a seq gap; with the seqs after it renumbered, A's hash fails. */
+        for (size_t j = 0, n = 0; j < l.n; j++)
+            if (j != 4)
+                order[n++] = (long)j;
+        lines_write(&l, copy, order, l.n - 1);
+        expect_fail(args, 5, 5, "seq gap");
+        write_renumbered(&l, copy, 4, 5);
+        expect_fail(args, 6, 6, "hash mismatch");
+        /* Two entries of A swapped. */
+        for (size_t j = 0; j < l.n; j++)
+            order[j] = (long)j;
+        order[3] = 4;
+        order[4] = 3;
+        lines_write(&l, copy, order, l.n);
+        expect_fail(args, 4, 4, "reordered");
+        /* Batch A removed: a seq gap; renumbered, B no longer chains to the batch before it. */
+        for (size_t j = 0, n = 0; j < l.n; j++)
+            if (j < 2 || j > 6)
+                order[n++] = (long)j;
+        lines_write(&l, copy, order, l.n - 5);
+        expect_fail(args, 3, 3, "seq gap");
+        write_renumbered(&l, copy, 2, 7);
+        expect_fail(args, 5, 5, "prev mismatch");
+        /* Batches A and B swapped. */
+        {
+            long swapped[] = {0, 1, 7, 8, 9, 2, 3, 4, 5, 6, 10};
+            lines_write(&l, copy, swapped, 11);
+            expect_fail(args, 3, 3, "seq gap");
+        }
+        /* B's last line cut off (and stop after it): B's entries have no hash. */
+        lines_write(&l, copy, (long[]){0, 1, 2, 3, 4, 5, 6, 7, 8}, 9);
+        expect_fail(args, 8, 8, "unsealed: entries seq 8..9");
+        /* Entries added after the last hash. */
+        for (size_t j = 0; j < l.n; j++)
+            order[j] = (long)j;
+        lines_write(&l, copy, order, l.n);
+        {
+            FILE *f = fopen(copy, "ab");
+            fprintf(f, "{\"seq\":12,%.*s", (int)(l.len[3] - 9), l.at[3] + 9);
+            CHECK(fclose(f) == 0);
+        }
+        expect_fail(args, 12, 12, "unsealed");
+    }
+    /* A relay that stopped with entries written but their batch unsealed cuts them on start. */
+    {
+        size_t len = 0, added;
+        char *text = read_file_all(path, &len);
+        FILE *f = fopen(path, "ab");
+        added = (size_t)fprintf(f, "{\"seq\":12,%.*s", (int)(l.len[3] - 9), l.at[3] + 9);
+        CHECK(fclose(f) == 0);
+        a = NULL;
+        CHECKM(audit_open(&a, path, NULL, 3600, 3600, test_key, err, sizeof(err)) == 0, "%s", err);
+        audit_close(a);
+        free(text);
+        text = read_file_all(path, &len);
+        {
+            char want[64];
+            snprintf(want, sizeof(want), "\"event\":\"start\",\"repaired_bytes\":%zu", added);
+            CHECKM(tk_contains(text, len, want), "no %s", want);
+        }
+        free(text);
+        snprintf(args, sizeof(args), "'%s'", path);
+        expect_ok(args, "reopened after unsealed entries");
+    }
+    free(l.text);
+    tk_env_end(&e);
+}
+
+/*
+ * A log written one hash per entry, as the relay wrote it before batches
+ * (every line a batch of its own), still verifies; a changed entry in it
+ * is still caught.
+ */
+static void test_one_hash_per_entry(void)
+{
+    static const char *const bodies[] = {
+        "\"ts\":\"2026-12-01T10:00:00.000Z\",\"event\":\"segment\"",
+        "\"ts\":\"2026-12-01T10:00:00.001Z\",\"event\":\"start\"",
+        "\"ts\":\"2026-12-01T10:00:01.000Z\",\"event\":\"conn_open\",\"conn\":1",
+        "\"ts\":\"2026-12-01T10:00:02.000Z\",\"event\":\"stop\"",
+    };
+    struct tk_env e;
+    uint8_t prev[AUDIT_HASH_BYTES], h[AUDIT_HASH_BYTES];
+    char path[400], args[600], line[AUDIT_LINE_MAX], hex[AUDIT_HEX_BYTES];
+    FILE *f;
+
+    tk_env_init(&e, "audit-old");
+    snprintf(path, sizeof(path), "%s/old.audit", e.dir);
+    f = fopen(path, "wb");
+    CHECK(f != NULL);
+    memcpy(prev, audit_genesis, sizeof(prev));
+    for (size_t i = 0; i < 4; i++) {
+        int n;
+        sodium_bin2hex(hex, sizeof(hex), prev, sizeof(prev));
+        n = snprintf(line, sizeof(line), "{\"seq\":%zu,%s,\"prev\":\"%s\"}", i + 1, bodies[i], hex);
+        audit_chain_hash(prev, line, (size_t)n, h);
+        sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+        fprintf(f, "%.*s,\"hash\":\"%s\"}\n", n - 1, line, hex);
+        memcpy(prev, h, sizeof(prev));
+    }
+    CHECK(fclose(f) == 0);
+    snprintf(args, sizeof(args), "'%s'", path);
+    expect_ok(args, "a log of one hash per entry");
+    {
+        size_t len;
+        char *text = read_file_all(path, &len);
+        strstr(text, "\"conn\":1")[7] = '2';
+        write_file(path, text, len);
+        free(text);
+        expect_fail(args, 3, 3, "hash mismatch: the entry was altered");
+    }
     tk_env_end(&e);
 }
 
@@ -535,6 +748,10 @@ static void test_relay(void)
             CHECK(fclose(f) == 0);
         }
         free(t);
+        /* Caught at the last line of its batch, whose hash covers it. */
+        while (i < l.n && !tk_contains(l.at[i], l.len[i], "\"hash\":\""))
+            i++;
+        CHECK(i < l.n);
         expect_fail(args, line_seq(l.at[i]), i + 1, "hash mismatch");
     }
     {
@@ -744,6 +961,9 @@ static void test_relay_erasure(void)
                tk_count(text, "\"envelopes\":600,\"bytes\":38400,") == 1,
            "not one erased entry for all 600 envelopes");
     CHECKM(tk_count(text, "\"event\":\"stored\"") == 600, "stored entries");
+    /* A commit's entries are chained together: batches of many entries, one hash each. */
+    CHECKM(tk_count(text, "\"hash\":\"") * 4 < tk_count(text, "\n"), "%zu hashes for %zu entries",
+           tk_count(text, "\"hash\":\""), tk_count(text, "\n"));
     free(text);
     parley_identity_free(customer);
     parley_identity_free(agent);
@@ -754,6 +974,8 @@ int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"chain", test_chain_unit},
+        {"batches", test_batches_unit},
+        {"one-hash-per-entry", test_one_hash_per_entry},
         {"segments", test_segments_unit},
         {"relay", test_relay},
         {"relay-retention", test_relay_retention},
