@@ -187,7 +187,7 @@ want parley && [ -n "$PARLEY_SKIP" ] && PARLEY_NOTE="Parley not measured: $PARLE
 # What each system promises for a message it acknowledged (or does not).
 SYSTEMS=$TMP/systems # lines: system <TAB> name in the table <TAB> durability
 {
-    printf 'parley\tparley-relay\t%s\n' "sqlite WAL, synchronous=FULL: every group commit is fsynced before its envelopes are acked. A power cut loses nothing acknowledged."
+    printf 'parley\tparley-relay\t%s\n' "sqlite WAL, synchronous=FULL: an envelope is acked once the group commit holding it is fsynced, or once its recipient, whose client committed it first, confirmed it. A power cut loses nothing acknowledged."
     printf 'jetstream\tNATS JetStream (file, R1, PubAck, explicit acks)\t%s\n' "Each message is written to the stream's file (write(2), page cache) before the PubAck; fsync every 2 min (fixed in $NATS_VERSION). A power cut loses up to the last 2 min of acknowledged messages; a crash of the server alone loses none."
     printf 'mosquitto-qos1\tmosquitto QoS 1, persistence on\t%s\n' "Messages live in memory; the whole store is saved (fsync, rename) every autosave_interval = $AUTOSAVE s and at exit. A power cut or a crash loses every message since the last save."
     printf 'nats\tcore NATS\t%s\n' "Nothing stored, at most once: a message in flight is lost on a crash or a slow consumer."
@@ -346,9 +346,11 @@ if [ "$WRITE" = 1 ]; then
         echo
         echo "What each system does for a message:"
         echo "- Parley: the relay stores each envelope in its sqlite database and acks the"
-        echo "  sender once the group commit holding it is synced (the relay contract),"
-        echo "  delivers it, and deletes it when the receiver answers \`delivered\` (one"
-        echo "  frame per read). Limits raised for the benchmark: \`--max-conn-per-ip 20000"
+        echo "  sender once the group commit holding it is synced, or once the receiver"
+        echo "  confirmed it, whichever comes first (the relay contract); it delivers it and"
+        echo "  deletes it when the receiver answers \`delivered\` (one frame per read); an"
+        echo "  envelope confirmed before its insert was handed to the store is never written."
+        echo "  Limits raised for the benchmark: \`--max-conn-per-ip 20000"
         echo "  --rate 1000000 --burst 1000000 --quota-count 1000000 --sender-count 0"
         echo "  --sender-bytes 0\`."
         echo "- NATS JetStream: one stream (file storage, one replica, work-queue retention:"
