@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "people.h"
 #include "relayproc.h"
 
 char h_dir[256];
@@ -17,44 +18,18 @@ bool h_tls;
 bool h_keep_on_erasure;
 static struct relay_proc relay;
 
-static uint8_t *agent_cert(const parley_identity *brand, const parley_identity *agent,
-                           const char *id, const char *name, uint64_t serial, size_t *len)
-{
-    parley_cert_info ci;
-    uint8_t *out;
-    uint64_t now = (uint64_t)time(NULL);
-
-    memset(&ci, 0, sizeof(ci));
-    snprintf(ci.brand_id, sizeof(ci.brand_id), "%s", H_BRAND);
-    snprintf(ci.agent_id, sizeof(ci.agent_id), "%s", id);
-    snprintf(ci.display_name, sizeof(ci.display_name), "%s", name);
-    memcpy(ci.sign_pk, parley_identity_sign_pk(agent), 32);
-    memcpy(ci.box_pk, parley_identity_box_pk(agent), 32);
-    ci.serial = serial;
-    ci.not_before = now - 3600;
-    ci.not_after = now + 86400;
-    CHECK_OK(parley_cert_issue(brand, &ci, &out, len));
-    return out;
-}
-
 void h_directory(struct h_brand *b, uint64_t version, uint32_t notice_version,
                  const char *notice)
 {
-    static const char *const support[] = {"alice", "bob"}, *const vip[] = {"carol"};
-    parley_queue_spec q[2] = {{"support", support, 2}, {"vip", vip, 1}};
+    static const char *const support[] = {"alice", "bob"};
+    parley_queue_spec q[2];
     parley_directory_spec spec;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.brand_id = H_BRAND;
-    spec.version = version;
-    spec.certs = (const uint8_t *const *)b->certs;
-    spec.cert_lens = b->cert_lens;
-    spec.n_certs = (size_t)b->n_agents;
+    people_directory_spec(&spec, q, version, (uint64_t)time(NULL),
+                          (const uint8_t *const *)b->certs, b->cert_lens, (size_t)b->n_agents,
+                          support, 2);
     spec.notice_text = notice;
     spec.notice_version = notice_version;
-    spec.queues = q;
-    spec.n_queues = 2;
-    spec.issued_at = (uint64_t)time(NULL);
     parley_free(b->directory, b->directory_len);
     b->directory = NULL;
     CHECK_OK(parley_directory_build(b->brand, &spec, &b->directory, &b->directory_len));
@@ -62,34 +37,25 @@ void h_directory(struct h_brand *b, uint64_t version, uint32_t notice_version,
 
 void h_setup(struct h_brand *b)
 {
-    static const char *const ids[] = {"alice", "bob", "carol"};
-    static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre", "Carol Diaz"};
-    char path[320], hex[65];
-    FILE *f;
+    uint64_t now = (uint64_t)time(NULL);
+    char path[320];
 
     CHECK_OK(parley_init());
     parley__kdf_allow_test_cost(); /* the stores and key files of tests protect nothing */
     tmpdir_make(h_dir, sizeof(h_dir), "session");
     memset(b, 0, sizeof(*b));
     CHECK_OK(parley_identity_generate(&b->brand));
-    b->n_agents = 3;
-    for (int i = 0; i < 3; i++) {
-        CHECK_OK(parley_identity_generate(&b->agents[i]));
-        CHECK_OK(parley_identity_export(b->agents[i], ids[i], "agent pass", 10,
+    b->n_agents = PEOPLE_AGENTS;
+    people_agents(b->brand, now - 3600, now + 86400, b->agents, b->certs, b->cert_lens);
+    for (int i = 0; i < PEOPLE_AGENTS; i++)
+        CHECK_OK(parley_identity_export(b->agents[i], people_agent_ids[i], "agent pass", 10,
                                         PARLEY__KDF_TEST_ONLY, &b->keyfiles[i],
                                         &b->keyfile_lens[i]));
-        b->certs[i] = agent_cert(b->brand, b->agents[i], ids[i], names[i], (uint64_t)i + 100,
-                                 &b->cert_lens[i]);
-    }
     h_directory(b, 1, 2, "Acme keeps this conversation to answer you. Messages are end-to-end "
                          "encrypted.");
     parley_directory_key(b->brand, b->dir_key);
     snprintf(path, sizeof(path), "%s/brand.pub", h_dir);
-    f = fopen(path, "w");
-    CHECK(f != NULL);
-    sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(b->brand), 32);
-    fprintf(f, "parley-brand-v1 %s %s\n", H_BRAND, hex);
-    fclose(f);
+    people_write_pin(path, H_BRAND, b->brand);
 }
 
 void h_relay_start(const char *bin, const char *const *extra)

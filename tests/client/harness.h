@@ -11,10 +11,11 @@
 
 #include "check.h"
 #include "internal.h"
+#include "people.h"
 #include "parley/parley.h"
 
 #define H_MAX_EVENTS 512
-#define H_BRAND "acme"
+#define H_BRAND PEOPLE_BRAND
 
 struct h_client {
     parley_client *c;

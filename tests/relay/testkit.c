@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "people.h"
 #include "testkit.h"
 
 const char *tk_relay_bin;
@@ -237,18 +238,11 @@ uint64_t tk_now(void)
 
 void tk_brand_make(struct tk_brand *b, const char *id, const char *dir)
 {
-    char hex[65];
-    FILE *f;
-
     memset(b, 0, sizeof(*b));
     b->key = tk_identity();
     snprintf(b->id, sizeof(b->id), "%s", id);
     snprintf(b->pin_path, sizeof(b->pin_path), "%s/%s.pub", dir, id);
-    sodium_bin2hex(hex, sizeof(hex), parley_identity_sign_pk(b->key), 32);
-    f = fopen(b->pin_path, "w");
-    CHECK(f != NULL);
-    fprintf(f, "parley-brand-v1 %s %s\n", id, hex);
-    CHECK(fclose(f) == 0);
+    people_write_pin(b->pin_path, id, b->key);
 }
 
 void tk_brand_free(struct tk_brand *b)
@@ -261,25 +255,13 @@ void tk_cert(const parley_identity *signer, const char *brand_id, const parley_i
              const char *agent_id, const char *name, uint64_t serial, uint64_t not_before,
              uint64_t not_after, uint8_t **out, size_t *out_len)
 {
-    parley_cert_info info;
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    uint8_t *buf = people_cert(signer, brand_id, agent, agent_id, name, serial, not_before,
+                               not_after, out_len);
 
-    memset(&info, 0, sizeof(info));
-    snprintf(info.brand_id, sizeof(info.brand_id), "%s", brand_id);
-    snprintf(info.agent_id, sizeof(info.agent_id), "%s", agent_id);
-    snprintf(info.display_name, sizeof(info.display_name), "%s", name);
-    memcpy(info.sign_pk, parley_identity_sign_pk(agent), 32);
-    memcpy(info.box_pk, parley_identity_box_pk(agent), 32);
-    info.serial = serial;
-    info.not_before = not_before;
-    info.not_after = not_after;
-    CHECK(parley_cert_issue(signer, &info, &buf, &len) == PARLEY_OK);
-    *out = malloc(len);
+    *out = malloc(*out_len);
     CHECK(*out != NULL);
-    memcpy(*out, buf, len);
-    *out_len = len;
-    parley_free(buf, len);
+    memcpy(*out, buf, *out_len);
+    parley_free(buf, *out_len);
 }
 
 void tk_directory(const parley_identity *signer, const char *brand_id, uint64_t version,

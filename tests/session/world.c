@@ -6,25 +6,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "people.h"
 #include "world.h"
 
 uint8_t *world_cert(const parley_identity *brand, const parley_identity *agent, const char *id,
                     const char *name, uint64_t serial, size_t *len)
 {
-    parley_cert_info ci;
-    uint8_t *out;
-
-    memset(&ci, 0, sizeof(ci));
-    snprintf(ci.brand_id, sizeof(ci.brand_id), "%s", W_BRAND);
-    snprintf(ci.agent_id, sizeof(ci.agent_id), "%s", id);
-    snprintf(ci.display_name, sizeof(ci.display_name), "%s", name);
-    memcpy(ci.sign_pk, parley_identity_sign_pk(agent), 32);
-    memcpy(ci.box_pk, parley_identity_box_pk(agent), 32);
-    ci.serial = serial;
-    ci.not_before = W_T0 / 1000u - 86400u;
-    ci.not_after = W_T0 / 1000u + 30u * 86400u;
-    CHECK_OK(parley_cert_issue(brand, &ci, &out, len));
-    return out;
+    return people_cert(brand, W_BRAND, agent, id, name, serial, W_T0 / 1000u - 86400u,
+                       W_T0 / 1000u + 30u * 86400u, len);
 }
 
 static void build_directory(const parley_identity *brand, uint64_t version,
@@ -33,29 +22,11 @@ static void build_directory(const parley_identity *brand, uint64_t version,
                             const uint8_t *revs, size_t revs_len,
                             const parley_directory_spec *policy, uint8_t **out, size_t *out_len)
 {
-    static const char *const vip[] = {"carol"};
-    static const char *const purposes[] = {"support", "surveys", "marketing"};
-    static const int optional[] = {0, 1, 1};
-    static const char *const texts[] = {"Answering your questions", "A survey after the chat",
-                                        "News and offers by e-mail"};
-    parley_queue_spec q[2] = {{"support", support, n_support}, {"vip", vip, 1}};
+    parley_queue_spec q[2];
     parley_directory_spec spec;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.brand_id = W_BRAND;
-    spec.version = version;
-    spec.certs = certs;
-    spec.cert_lens = lens;
-    spec.n_certs = n;
-    spec.notice_text = "Acme keeps this conversation to answer you.";
-    spec.notice_version = 3;
-    spec.purposes = purposes;
-    spec.n_purposes = 3;
-    spec.purpose_optional = optional;
-    spec.purpose_descriptions = texts;
-    spec.queues = q;
-    spec.n_queues = n == 3 ? 2 : 1;
-    spec.issued_at = W_T0 / 1000u;
+    people_directory_spec(&spec, q, version, W_T0 / 1000u, certs, lens, n, support, n_support);
+    people_purposes(&spec);
     if (expires_at != 0 && expires_at <= spec.issued_at)
         spec.issued_at = expires_at - 86400u; /* one that has lapsed already */
     spec.expires_at = expires_at;
@@ -104,8 +75,6 @@ void world_directory_policy(const struct world *w, uint64_t version,
 
 void world_init(struct world *w)
 {
-    static const char *const ids[] = {"alice", "bob", "carol"};
-    static const char *const names[] = {"Alice Martin", "Bob Lef\xc3\xa8vre", "Carol Diaz"};
     static const char *const support[] = {"alice", "bob"};
     static const char *const alice_only[] = {"alice"};
     const uint8_t *certs[W_AGENTS];
@@ -113,12 +82,10 @@ void world_init(struct world *w)
     CHECK_OK(parley_init());
     memset(w, 0, sizeof(*w));
     CHECK_OK(parley_identity_generate(&w->brand));
-    for (int i = 0; i < W_AGENTS; i++) {
-        CHECK_OK(parley_identity_generate(&w->agents[i]));
-        w->certs[i] = world_cert(w->brand, w->agents[i], ids[i], names[i], 100u + (uint64_t)i,
-                                 &w->cert_lens[i]);
+    people_agents(w->brand, W_T0 / 1000u - 86400u, W_T0 / 1000u + 30u * 86400u, w->agents,
+                  w->certs, w->cert_lens);
+    for (int i = 0; i < W_AGENTS; i++)
         certs[i] = w->certs[i];
-    }
     build_directory(w->brand, 1, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, NULL, &w->dir_v1,
                     &w->dir_v1_len);
     build_directory(w->brand, 2, certs, w->cert_lens, W_AGENTS, support, 2, 0, NULL, 0, NULL, &w->dir_v2,

@@ -8,11 +8,12 @@
 #define PARLEY_TEST_WORLD_H
 
 #include "memrelay.h"
+#include "people.h"
 
-#define W_BRAND "acme"
+#define W_BRAND PEOPLE_BRAND
 #define W_T0 1750000000000ull /* the fake clock starts here (Unix ms) */
 
-enum { W_ALICE, W_BOB, W_CAROL, W_AGENTS };
+enum { W_ALICE = PEOPLE_ALICE, W_BOB = PEOPLE_BOB, W_CAROL = PEOPLE_CAROL, W_AGENTS = PEOPLE_AGENTS };
 
 struct world {
     parley_identity *brand;

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "people.h"
 
 static void *xmalloc(size_t n)
 {
@@ -29,20 +30,8 @@ uint8_t *fx_cert(const parley_identity *brand, const char *brand_id, const parle
                  const char *agent_id, uint64_t serial, uint64_t not_before, uint64_t not_after,
                  size_t *len)
 {
-    parley_cert_info info;
-    uint8_t *out = NULL;
-
-    memset(&info, 0, sizeof(info));
-    CHECK(parley__copy_str(info.brand_id, sizeof(info.brand_id), brand_id));
-    CHECK(parley__copy_str(info.agent_id, sizeof(info.agent_id), agent_id));
-    CHECK(parley__copy_str(info.display_name, sizeof(info.display_name), "Agent Zoé"));
-    memcpy(info.sign_pk, parley_identity_sign_pk(agent), 32);
-    memcpy(info.box_pk, parley_identity_box_pk(agent), 32);
-    info.serial = serial;
-    info.not_before = not_before;
-    info.not_after = not_after;
-    CHECK_OK(parley_cert_issue(brand, &info, &out, len));
-    return out;
+    return people_cert(brand, brand_id, agent, agent_id, "Agent Zo\xc3\xa9", serial, not_before,
+                       not_after, len);
 }
 
 uint8_t *fx_envelope_sealed(const uint8_t *env, size_t env_len, size_t *len)
