@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "custody.h"
 #include "log.h"
 #include "session_impl.h"
 
@@ -54,39 +55,18 @@ static void refuse(struct relay *r, struct conn *c, enum reject_reason why,
 }
 
 /*
- * Whether every conversation id of the request is bound to the customer's
- * key: recomputed from the key and the salt given with it. Nobody else's
- * conversation can be named, even by someone who learnt its id (an agent,
- * a former agent): only the customer holds the salts.
- */
-static bool request_bound(const Parley__ErasureRequestBody *body, const uint8_t sign_pk[32])
-{
-    if (body->n_conversation_salts != body->n_conversation_ids)
-        return false;
-    for (size_t i = 0; i < body->n_conversation_ids; i++) {
-        uint8_t id[PARLEY_CONVERSATION_ID_BYTES];
-        if (!parley__len_is(body->conversation_ids[i], 16) ||
-            !parley__len_is(body->conversation_salts[i], PARLEY_CONVERSATION_SALT_BYTES))
-            return false;
-        parley_conversation_id(sign_pk, body->conversation_salts[i].data, id);
-        if (sodium_memcmp(id, body->conversation_ids[i].data, sizeof(id)) != 0)
-            return false;
-    }
-    return true;
-}
-
-/*
  * Decodes and checks a request: signed by the key this connection
  * authenticated (only the customer itself may ask), naming only
- * conversations bound to that key. Returns its conversation ids
+ * conversations bound to that key: nobody else's conversation can be
+ * named, even by someone who learnt its id (an agent, a former agent),
+ * since only the customer holds the salts. Returns its conversation ids
  * (malloc'd, 16 bytes each, NULL when none) in *convs, or false after
  * refusing it.
  */
 static bool request_check(struct relay *r, struct conn *c, const Parley__ErasureRequest *er,
                           uint8_t **convs, size_t *n_convs)
 {
-    Parley__ErasureRequestBody *body;
-    bool good, bound, stored;
+    parley_err err;
 
     *convs = NULL;
     *n_convs = 0;
@@ -95,28 +75,16 @@ static bool request_check(struct relay *r, struct conn *c, const Parley__Erasure
                "erasure request refused");
         return false;
     }
-    body = parley__erasure_request_body__unpack(NULL, er->body.len, er->body.data);
-    good = body != NULL && parley__len_is(body->customer_sign_key, 32) &&
-           sodium_memcmp(body->customer_sign_key.data, c->sign_pk, 32) == 0 &&
-           body->n_conversation_ids <= MAX_ERASURE_IDS &&
-           parley__verify_pb(c->sign_pk, 32, PARLEY__DOMAIN_ERASURE, er->body, er->signature) ==
-               PARLEY_OK;
-    bound = good && request_bound(body, c->sign_pk);
-    stored = bound && (body->n_conversation_ids == 0 ||
-                       (*convs = malloc(16 * body->n_conversation_ids)) != NULL);
-    for (size_t i = 0; stored && i < body->n_conversation_ids; i++)
-        memcpy(*convs + 16 * (*n_convs)++, body->conversation_ids[i].data, 16);
-    if (body != NULL)
-        parley__erasure_request_body__free_unpacked(body, NULL);
-    if (!good)
-        refuse(r, c, REJECT_bad_signature, PARLEY__ERROR__CODE__BAD_SIGNATURE,
-               "erasure request refused");
-    else if (!bound)
+    err = parley__erasure_request_check(er, c->sign_pk, MAX_ERASURE_IDS, convs, n_convs);
+    if (err == PARLEY_EUNBOUND)
         refuse(r, c, REJECT_unbound, PARLEY__ERROR__CODE__UNBOUND,
                "a conversation id is not bound to your key");
-    else if (!stored)
+    else if (err == PARLEY_ENOMEM)
         refuse(r, c, REJECT_unavailable, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory");
-    return stored;
+    else if (err != PARLEY_OK)
+        refuse(r, c, REJECT_bad_signature, PARLEY__ERROR__CODE__BAD_SIGNATURE,
+               "erasure request refused");
+    return err == PARLEY_OK;
 }
 
 /*

@@ -764,19 +764,19 @@ int pc_send_prekey_fetch(wsc *c, const uint8_t owner_sign_pk[32])
     return pc_send(c, &f);
 }
 
-int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
-                  const uint8_t (*salts)[16], size_t n)
+uint8_t *pc_erase_frame(const parley_identity *signer, const parley_identity *named,
+                        const uint8_t (*convs)[16], const uint8_t (*salts)[16], size_t n,
+                        size_t *len)
 {
     Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
     Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
     Parley__Frame f = PARLEY__FRAME__INIT;
     ProtobufCBinaryData *ids = calloc(2 * n + 1, sizeof(*ids));
-    uint8_t *b = NULL, sig[64];
+    uint8_t *b = NULL, *out = NULL, sig[64];
     size_t blen;
-    int rc = -1;
 
     if (ids == NULL)
-        return -1;
+        return NULL;
     for (size_t i = 0; i < n; i++) {
         ids[i] = (ProtobufCBinaryData){16, (uint8_t *)convs[i]};
         if (salts != NULL)
@@ -787,7 +787,8 @@ int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
         body.n_conversation_salts = n;
     }
     body.brand_id = (char *)"acme";
-    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(id)};
+    body.customer_sign_key =
+        (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(named)};
     body.time_ms = 1;
     body.conversation_ids = ids;
     body.n_conversation_ids = n;
@@ -797,15 +798,29 @@ int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
         goto done;
     parley__erasure_request_body__pack(&body, b);
     /* The library keeps this domain to itself; the tests sign as it does. */
-    if (parley__sign_raw(id->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) != PARLEY_OK)
+    if (parley__sign_raw(signer->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) !=
+        PARLEY_OK)
         goto done;
     req.body = (ProtobufCBinaryData){blen, b};
     req.signature = (ProtobufCBinaryData){64, sig};
     f.kind_case = PARLEY__FRAME__KIND_ERASE;
     f.erase = &req;
-    rc = pc_send(c, &f);
+    *len = parley__frame__get_packed_size(&f);
+    if ((out = malloc(*len)) != NULL)
+        parley__frame__pack(&f, out);
 done:
     free(b);
     free(ids);
+    return out;
+}
+
+int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
+                  const uint8_t (*salts)[16], size_t n)
+{
+    size_t len;
+    uint8_t *frame = pc_erase_frame(id, id, convs, salts, n, &len);
+    int rc = frame != NULL ? wsc_send_binary(c, frame, len) : -1;
+
+    free(frame);
     return rc;
 }

@@ -186,6 +186,15 @@ int pc_send_prekey_fetch(wsc *c, const uint8_t owner_sign_pk[32]);
 int pc_send_erase(wsc *c, const parley_identity *id, const uint8_t (*convs)[16],
                   const uint8_t (*salts)[16], size_t n);
 
+/*
+ * The same request as a packed Frame{erase} (malloc, *len bytes; NULL when
+ * out of memory), for named's key but signed by signer, who may be
+ * someone else: a forgery.
+ */
+uint8_t *pc_erase_frame(const parley_identity *signer, const parley_identity *named,
+                        const uint8_t (*convs)[16], const uint8_t (*salts)[16], size_t n,
+                        size_t *len);
+
 /* Appends a masked binary frame carrying msg to buf (malloc-grown). 0 or -1. */
 int wsc_frame_append(uint8_t **buf, size_t *len, const uint8_t *msg, size_t n);
 

@@ -199,22 +199,29 @@ static void auth(struct link *l, const parley_identity *id, const uint8_t *cert,
     }
 }
 
-static void send_envelope(struct link *l, const uint8_t id[16], const uint8_t to[32],
-                          size_t id_len)
+/* An envelope in conversation conv (NULL: a random one) with an id of id_len bytes. */
+static void send_envelope_in(struct link *l, const uint8_t id[16], const uint8_t to[32],
+                             size_t id_len, const uint8_t *conv)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Envelope e = PARLEY__ENVELOPE__INIT;
-    uint8_t conv[16], sealed[64];
+    uint8_t random_conv[16], sealed[64];
 
-    tk_random(conv, sizeof(conv));
+    tk_random(random_conv, sizeof(random_conv));
     tk_random(sealed, sizeof(sealed));
     e.envelope_id = (ProtobufCBinaryData){id_len, (uint8_t *)id};
-    e.conversation_id = (ProtobufCBinaryData){16, conv};
+    e.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)(conv != NULL ? conv : random_conv)};
     e.recipient = (ProtobufCBinaryData){32, (uint8_t *)to};
     e.sealed = (ProtobufCBinaryData){sizeof(sealed), sealed};
     f.kind_case = PARLEY__FRAME__KIND_SEND;
     f.send = &e;
     link_send(l, &f);
+}
+
+static void send_envelope(struct link *l, const uint8_t id[16], const uint8_t to[32],
+                          size_t id_len)
+{
+    send_envelope_in(l, id, to, id_len, NULL);
 }
 
 static void expect_deliver(struct link *l, const uint8_t id[16], const char *what)
@@ -526,6 +533,146 @@ static void case_directory(struct side *s)
     free(v2b);
 }
 
+/*
+ * A new directory reaches, besides its publisher, every connection that
+ * watches the brand (agents, and customers once they fetched it), and
+ * nobody else; the same one published again is answered to its
+ * publisher only.
+ */
+static void case_directory_push(struct side *s)
+{
+    parley_identity *watcher = tk_identity(), *idle = tk_identity();
+    struct link a, w, i;
+    uint8_t *v1, *v2, to_idle[32], probe[16];
+    size_t v1_len, v2_len;
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__DirectoryFetch df = PARLEY__DIRECTORY_FETCH__INIT;
+
+    tk_directory(s->brand.key, "acme", 1, "Notice one.", NULL, 0, &v1, &v1_len);
+    tk_directory(s->brand.key, "acme", 2, "Notice two.", NULL, 0, &v2, &v2_len);
+    tk_routing(idle, to_idle);
+    tk_random(probe, sizeof(probe));
+    link_open(s, &a);
+    auth(&a, s->agent, s->cert, s->cert_len);
+    publish_dir(&a, v1, v1_len);
+    expect_directory(&a, v1, v1_len, "the first directory, to its publisher");
+    link_open(s, &w);
+    auth(&w, watcher, NULL, 0);
+    df.brand_id = (char *)"acme";
+    f.kind_case = PARLEY__FRAME__KIND_DIRECTORY_FETCH;
+    f.directory_fetch = &df;
+    link_send(&w, &f);
+    expect_directory(&w, v1, v1_len, "the directory a customer fetched");
+    link_open(s, &i);
+    auth(&i, idle, NULL, 0);
+
+    publish_dir(&a, v2, v2_len);
+    expect_directory(&a, v2, v2_len, "a new directory, to its publisher");
+    expect_directory(&w, v2, v2_len, "a new directory, pushed to a customer who fetched");
+    publish_dir(&a, v2, v2_len);
+    expect_directory(&a, v2, v2_len, "the same directory again, to its publisher");
+    /* Nothing more for the others: the next frame each gets is what follows. */
+    send_envelope(&w, probe, to_idle, 16);
+    expect_ack(&w, probe, "an envelope after the publications");
+    expect_deliver(&i, probe, "a customer who never fetched: no directory came first");
+    link_send(&w, &f);
+    expect_directory(&w, v2, v2_len, "a fetch after the same directory again: nothing before");
+    link_close(&i);
+    link_close(&w);
+    link_close(&a);
+    free(v1);
+    free(v2);
+    parley_identity_free(idle);
+    parley_identity_free(watcher);
+}
+
+/* An erasure request for named's conversations, signed by signer. */
+static void send_erase(struct link *l, const parley_identity *signer,
+                       const parley_identity *named, const uint8_t conv[16],
+                       const uint8_t salt[16])
+{
+    size_t len;
+    uint8_t *frame = pc_erase_frame(signer, named, (const uint8_t(*)[16])conv,
+                                    (const uint8_t(*)[16])salt, conv != NULL ? 1 : 0, &len);
+
+    CHECK(frame != NULL);
+    link_send_raw(l, frame, len);
+    free(frame);
+}
+
+/*
+ * A customer's erasure: refused when forged, when it names a conversation
+ * not bound to the customer, and from an agent; otherwise every stored
+ * envelope to the customer, from it and in the conversation it names is
+ * deleted, the count is the same on both relays, and the rest stays.
+ */
+static void case_erasure(struct side *s)
+{
+    parley_identity *cust = tk_identity(), *other = tk_identity(), *stranger = tk_identity();
+    struct link c, a, o;
+    uint8_t to_agent[32], to_cust[32], to_other[32], salt[16], conv[16], wrong[16];
+    uint8_t from_cust[16], in_conv[16], to_cust_id[16], kept[16], probe[16];
+    Parley__Frame *f;
+
+    tk_agent_routing(s->agent, to_agent);
+    tk_routing(cust, to_cust);
+    tk_routing(other, to_other);
+    tk_random(salt, sizeof(salt));
+    parley_conversation_id(parley_identity_sign_pk(cust), salt, conv);
+    memcpy(wrong, conv, 16);
+    wrong[0] ^= 1;
+    tk_random(from_cust, 16);
+    tk_random(in_conv, 16);
+    tk_random(to_cust_id, 16);
+    tk_random(kept, 16);
+    tk_random(probe, 16);
+
+    /* The agent, alone: one in the customer's conversation (as a handover
+     * would be), one to the customer, one to someone else. */
+    link_open(s, &a);
+    auth(&a, s->agent, s->cert, s->cert_len);
+    send_envelope_in(&a, in_conv, to_other, 16, conv);
+    expect_ack(&a, in_conv, "an envelope in the customer's conversation");
+    send_envelope(&a, to_cust_id, to_cust, 16);
+    expect_ack(&a, to_cust_id, "an envelope to the customer");
+    send_envelope(&a, kept, to_other, 16);
+    expect_ack(&a, kept, "an envelope of someone else's");
+    send_erase(&a, s->agent, s->agent, NULL, NULL);
+    expect_error(&a, PARLEY__ERROR__CODE__NOT_ALLOWED, "an agent's erasure request");
+    link_close(&a);
+
+    link_open(s, &c);
+    auth(&c, cust, NULL, 0);
+    expect_deliver(&c, to_cust_id, "what was stored for the customer");
+    send_envelope(&c, from_cust, to_agent, 16);
+    expect_ack(&c, from_cust, "the customer's envelope");
+    send_erase(&c, stranger, cust, conv, salt);
+    expect_error(&c, PARLEY__ERROR__CODE__BAD_SIGNATURE, "a request signed by someone else");
+    send_erase(&c, cust, cust, wrong, salt);
+    expect_error(&c, PARLEY__ERROR__CODE__UNBOUND, "a conversation not bound to the customer");
+    send_erase(&c, cust, cust, conv, salt);
+    f = expect_kind(&c, PARLEY__FRAME__KIND_ERASED, "the erasure");
+    CHECKM(f->erased->envelopes == 3, "%s relay: %u envelopes erased, expected 3",
+           s->mem ? "in-memory" : "real", f->erased->envelopes);
+    parley__frame__free_unpacked(f, NULL);
+
+    /* What the customer sends afterwards is kept, and comes first now. */
+    send_envelope(&c, probe, to_agent, 16);
+    expect_ack(&c, probe, "an envelope after the erasure");
+    link_open(s, &a);
+    auth(&a, s->agent, s->cert, s->cert_len);
+    expect_deliver(&a, probe, "the agent's first envelope after the erasure");
+    link_open(s, &o);
+    auth(&o, other, NULL, 0);
+    expect_deliver(&o, kept, "someone else's envelope, kept");
+    link_close(&o);
+    link_close(&a);
+    link_close(&c);
+    parley_identity_free(stranger);
+    parley_identity_free(other);
+    parley_identity_free(cust);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Each case on the in-memory relay first, then on parley-relay. */
@@ -545,6 +692,8 @@ BOTH(case_refused_authentication)
 BOTH(case_store_and_forward)
 BOTH(case_prekeys)
 BOTH(case_directory)
+BOTH(case_erasure)
+BOTH(case_directory_push)
 
 int main(int argc, char **argv)
 {
@@ -554,6 +703,8 @@ int main(int argc, char **argv)
         {"store and forward", both_case_store_and_forward},
         {"prekeys", both_case_prekeys},
         {"directory", both_case_directory},
+        {"erasure", both_case_erasure},
+        {"directory push", both_case_directory_push},
     };
 
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

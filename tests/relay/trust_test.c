@@ -22,33 +22,14 @@
 static int send_erase_as(wsc *c, const parley_identity *signer, const parley_identity *named,
                          const uint8_t conv[16], const uint8_t salt[16])
 {
-    Parley__ErasureRequestBody body = PARLEY__ERASURE_REQUEST_BODY__INIT;
-    Parley__ErasureRequest req = PARLEY__ERASURE_REQUEST__INIT;
-    Parley__Frame f = PARLEY__FRAME__INIT;
-    ProtobufCBinaryData id = {16, (uint8_t *)conv}, sl = {16, (uint8_t *)salt};
-    uint8_t *b, sig[64];
-    size_t blen;
+    size_t len;
+    uint8_t *frame = pc_erase_frame(signer, named, (const uint8_t(*)[16])conv,
+                                    (const uint8_t(*)[16])salt, 1, &len);
     int rc;
 
-    body.brand_id = (char *)"acme";
-    body.customer_sign_key = (ProtobufCBinaryData){32, (uint8_t *)parley_identity_sign_pk(named)};
-    body.time_ms = 1;
-    body.conversation_ids = &id;
-    body.n_conversation_ids = 1;
-    body.conversation_salts = &sl;
-    body.n_conversation_salts = 1;
-    blen = parley__erasure_request_body__get_packed_size(&body);
-    b = malloc(blen);
-    CHECK(b != NULL);
-    parley__erasure_request_body__pack(&body, b);
-    CHECK(parley__sign_raw(signer->secret->sign_sk, PARLEY__DOMAIN_ERASURE, b, blen, sig) ==
-          PARLEY_OK);
-    req.body = (ProtobufCBinaryData){blen, b};
-    req.signature = (ProtobufCBinaryData){64, sig};
-    f.kind_case = PARLEY__FRAME__KIND_ERASE;
-    f.erase = &req;
-    rc = pc_send(c, &f);
-    free(b);
+    CHECK(frame != NULL);
+    rc = wsc_send_binary(c, frame, len);
+    free(frame);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "custody.h"
 #include "memrelay.h"
 
 #define PUMP_LIMIT 100000
@@ -220,7 +221,8 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
     f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
     f.auth_ok = &ok;
     push_frame(p, &f);
-    /* An agent gets its brand's directory before anything stored. */
+    /* An agent gets its brand's directory before anything stored, and each new one. */
+    p->watching = p->is_agent;
     if (p->is_agent)
         push_directory(p, &r->directory);
     unsent_for(r, p->routing);
@@ -262,11 +264,64 @@ static void on_send(struct mr_relay *r, struct mr_party *p, const Parley__Envelo
     memset(s, 0, sizeof(*s));
     memcpy(s->id, e->envelope_id.data, 16);
     memcpy(s->recipient, e->recipient.data, 32);
+    memcpy(s->sender, p->routing, 32);
+    memcpy(s->conv, e->conversation_id.data, 16);
     s->env.p = buf;
     s->env.n = len;
     s->held = r->hold ||
               (r->hold_to != NULL && memcmp(r->hold_to->routing, s->recipient, 32) == 0);
     push_ack(p, e->envelope_id.data);
+}
+
+/* Whether stored envelope s falls under an erasure of customer's, naming ids. */
+static bool erased_by(const struct mr_stored *s, const uint8_t customer[32], const uint8_t *ids,
+                      size_t n_ids)
+{
+    if (memcmp(s->recipient, customer, 32) == 0 || memcmp(s->sender, customer, 32) == 0)
+        return true;
+    for (size_t i = 0; i < n_ids; i++)
+        if (memcmp(s->conv, ids + 16 * i, 16) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * A customer's erasure request, checked as parley-relay checks it (the
+ * same wire function) and carried out at once: every stored envelope to
+ * the customer, from it, or in a conversation it named, then `erased`.
+ */
+static void on_erase(struct mr_relay *r, struct mr_party *p, const Parley__ErasureRequest *er)
+{
+    uint8_t *ids;
+    size_t n_ids, kept = 0;
+    parley_err err;
+    Parley__Frame out = PARLEY__FRAME__INIT;
+    Parley__Erased done = PARLEY__ERASED__INIT;
+
+    if (p->is_agent) {
+        push_error(p, PARLEY__ERROR__CODE__NOT_ALLOWED, NULL);
+        return;
+    }
+    err = parley__erasure_request_check(er, p->sign_pk, 4096, &ids, &n_ids);
+    if (err != PARLEY_OK) {
+        push_error(p, err == PARLEY_EUNBOUND ? PARLEY__ERROR__CODE__UNBOUND
+                                             : PARLEY__ERROR__CODE__BAD_SIGNATURE,
+                   NULL);
+        return;
+    }
+    for (size_t i = 0; i < r->n_stored; i++) {
+        if (erased_by(&r->stored[i], p->routing, ids, n_ids)) {
+            buf_clear(&r->stored[i].env);
+            done.envelopes++;
+        } else {
+            r->stored[kept++] = r->stored[i];
+        }
+    }
+    r->n_stored = kept;
+    free(ids);
+    out.kind_case = PARLEY__FRAME__KIND_ERASED;
+    out.erased = &done;
+    push_frame(p, &out);
 }
 
 static void on_delivered(struct mr_relay *r, struct mr_party *p, const Parley__Delivered *d)
@@ -307,10 +362,17 @@ static void on_directory_publish(struct mr_relay *r, struct mr_party *p,
     if (err == PARLEY_OK && version == r->dir_version && r->directory.n > 0 &&
         (len != r->directory.n || memcmp(buf, r->directory.p, len) != 0))
         push_error(p, PARLEY__ERROR__CODE__CONFLICT, NULL);
-    else if (err == PARLEY_OK) {
+    else if (err == PARLEY_OK && version == r->dir_version && r->directory.n > 0) {
+        push_directory(p, &r->directory); /* what is stored already: the publisher is answered */
+    } else if (err == PARLEY_OK) {
         r->dir_version = version;
         buf_set(&r->directory, buf, len);
-        push_directory(p, &r->directory);
+        /* The publisher and everyone who watches the brand get the new one, as in relay/publish.c. */
+        for (size_t i = 0; i < r->n_parties; i++) {
+            struct mr_party *w = r->parties[i];
+            if (w == p || (w->online && w->authed && w->watching))
+                push_directory(w, &r->directory);
+        }
     } else {
         push_error(p,
                    err == PARLEY_EEXPIRED    ? PARLEY__ERROR__CODE__EXPIRED
@@ -493,6 +555,7 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
         on_directory_publish(r, p, f->directory_publish);
         break;
     case PARLEY__FRAME__KIND_DIRECTORY_FETCH:
+        p->watching = true;
         push_directory(p, r->serve_dir.n > 0 ? &r->serve_dir : &r->directory);
         break;
     case PARLEY__FRAME__KIND_PREKEY_PUBLISH:
@@ -502,16 +565,7 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
         on_prekey_fetch(r, p, f->prekey_fetch);
         break;
     case PARLEY__FRAME__KIND_ERASE:
-        if (r->confirm_erase) {
-            Parley__Frame out = PARLEY__FRAME__INIT;
-            Parley__Erased e = PARLEY__ERASED__INIT;
-
-            out.kind_case = PARLEY__FRAME__KIND_ERASED;
-            out.erased = &e;
-            push_frame(p, &out);
-        } else {
-            push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
-        }
+        on_erase(r, p, f->erase);
         break;
     default:
         push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
@@ -726,6 +780,7 @@ void mr_accept(struct mr_party *p)
     CHECK((p->session != NULL || p->attached) && !p->online);
     p->online = true;
     p->authed = false;
+    p->watching = false;
     randombytes_buf(p->nonce, sizeof(p->nonce));
     h.nonce = (ProtobufCBinaryData){32, p->nonce};
     h.relay_key = (ProtobufCBinaryData){32, p->relay->relay_key};
@@ -748,6 +803,7 @@ static void lose_connection(struct mr_party *p)
         unsent_for(p->relay, p->routing);
     p->online = false;
     p->authed = false;
+    p->watching = false;
     drop_inbound(p);
 }
 

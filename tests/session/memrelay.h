@@ -54,6 +54,7 @@ struct mr_party {
     uint8_t sign_pk[32], routing[32];
     /* relay side */
     bool online, authed, is_agent;
+    bool watching;                   /* gets the brand's new directories as they are published */
     uint8_t nonce[32];
     struct mr_buf *in;               /* frames from the relay, not yet fed to the core */
     size_t n_in, head_in, cap_in;
@@ -68,6 +69,8 @@ struct mr_party {
 struct mr_stored {
     uint8_t id[16];
     uint8_t recipient[32];
+    uint8_t sender[32];              /* routing id of the connection that sent it */
+    uint8_t conv[16];
     struct mr_buf env;
     bool sent;                       /* delivered on the recipient's current connection */
     bool held;
@@ -114,8 +117,6 @@ struct mr_relay {
     int watch_hits;
     struct mr_buf serve_prekey;      /* handed out on the next prekey_fetch, once */
     mr_deliver_hook before_deliver;  /* called with each deliver, before the core sees it */
-    bool confirm_erase;              /* answer a customer's erase frame with erased (the
-                                        request itself is tests/relay's to check) */
     void *hook_arg;
     /* counters */
     int acks, delivered_ids, prekeys_published, prekeys_fetched, auth_failures;

@@ -381,7 +381,6 @@ static void test_wipe_after_erasure(void)
 
     printf("erase --local: the customer's store is wiped once the relay confirmed, not before\n");
     scene_init(&s, &w);
-    s.relay.confirm_erase = true;
     scene_open(&s, "Bonjour");
     scene_claim(&s);
     CHECK_ERR(parley_session_wipe(s.customer.session), PARLEY_ESTATE); /* no erasure asked */

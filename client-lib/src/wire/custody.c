@@ -23,6 +23,52 @@ bool parley__conversation_bound(const uint8_t customer_pk[32], ProtobufCBinaryDa
     return sodium_memcmp(id, conversation_id, sizeof(id)) == 0;
 }
 
+/* Every id of body bound to customer_pk by the salt in the same place. */
+static bool erasure_ids_bound(const Parley__ErasureRequestBody *body,
+                              const uint8_t customer_pk[32])
+{
+    if (body->n_conversation_salts != body->n_conversation_ids)
+        return false;
+    for (size_t i = 0; i < body->n_conversation_ids; i++)
+        if (!parley__len_is(body->conversation_ids[i], 16) ||
+            !parley__conversation_bound(customer_pk, body->conversation_salts[i],
+                                        body->conversation_ids[i].data))
+            return false;
+    return true;
+}
+
+parley_err parley__erasure_request_check(const Parley__ErasureRequest *er,
+                                         const uint8_t customer_pk[32], size_t max_ids,
+                                         uint8_t **ids, size_t *n_ids)
+{
+    Parley__ErasureRequestBody *body = NULL;
+    parley_err err = PARLEY_EBADSIG;
+
+    *ids = NULL;
+    *n_ids = 0;
+    if (parley__verify_pb(customer_pk, 32, PARLEY__DOMAIN_ERASURE, er->body, er->signature) ==
+        PARLEY_OK)
+        body = parley__erasure_request_body__unpack(NULL, er->body.len, er->body.data);
+    if (body == NULL || !parley__len_is(body->customer_sign_key, 32) ||
+        sodium_memcmp(body->customer_sign_key.data, customer_pk, 32) != 0 ||
+        body->n_conversation_ids > max_ids)
+        goto done;
+    err = PARLEY_EUNBOUND;
+    if (!erasure_ids_bound(body, customer_pk))
+        goto done;
+    err = PARLEY_ENOMEM;
+    if (body->n_conversation_ids > 0 && (*ids = malloc(16 * body->n_conversation_ids)) == NULL)
+        goto done;
+    for (size_t i = 0; i < body->n_conversation_ids; i++)
+        memcpy(*ids + 16 * i, body->conversation_ids[i].data, 16);
+    *n_ids = body->n_conversation_ids;
+    err = PARLEY_OK;
+done:
+    if (body != NULL)
+        parley__erasure_request_body__free_unpacked(body, NULL);
+    return err;
+}
+
 parley_err parley__custody_ack_make(const parley_identity *customer, const uint8_t conv[16],
                                     const uint8_t agent_pk[32], uint64_t counter, uint64_t time_ms,
                                     uint8_t **out, size_t *out_len)

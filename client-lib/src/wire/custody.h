@@ -19,6 +19,19 @@ bool parley__conversation_bound(const uint8_t customer_pk[32], ProtobufCBinaryDa
                                 const uint8_t conversation_id[16]);
 
 /*
+ * A customer's erasure request as a relay checks it (docs/protocol.md
+ * §10, `erase`): signed by customer_pk, the key that asks, for that key, naming at
+ * most max_ids conversations, each bound to the key by the salt given
+ * with it. PARLEY_EBADSIG (not signed so, or not for that key, or too
+ * many ids), PARLEY_EUNBOUND (a conversation is not the key's),
+ * PARLEY_ENOMEM; on PARLEY_OK *ids holds the conversation ids (16 bytes
+ * each, malloc'd, NULL when there are none) and *n_ids their number.
+ */
+parley_err parley__erasure_request_check(const Parley__ErasureRequest *er,
+                                         const uint8_t customer_pk[32], size_t max_ids,
+                                         uint8_t **ids, size_t *n_ids);
+
+/*
  * The customer's acknowledgement that agent_pk holds conversation conv at
  * counter: a CustodyAck signed (domain "custody") by customer, packed into
  * *out (malloc'd, *out_len bytes).
