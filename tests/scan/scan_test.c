@@ -4,6 +4,7 @@
  * cases, the hard negatives that must not fire, the lexicon's folding of
  * case and accents, and what each policy does to a text.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static size_t scan(const char *text, parley_scan_finding *f)
  * Exactly one finding, of category c, over substring want: covering it
  * exactly, or (exact false) overlapping it.
  */
-static void expect_span(const char *text, parley_scan_category c, const char *want, int exact)
+static void expect_span(const char *text, parley_scan_category c, const char *want, bool exact)
 {
     parley_scan_finding f[MAX];
     size_t n = scan(text, f);
@@ -45,16 +46,23 @@ static void expect_span(const char *text, parley_scan_category c, const char *wa
     }
 }
 
-static void expect_one(const char *text, parley_scan_category c, const char *want)
-{
-    expect_span(text, c, want, 1);
-}
+/*
+ * A text and what the scanner must find in it: nothing (NONE), or one
+ * finding of a category over a substring, exactly (ONE) or overlapping it
+ * (ABOUT: lexicon spans may take in a word of context).
+ */
+struct expect {
+    const char *text;
+    int category; /* -1: nothing */
+    const char *want;
+    bool exact;
+};
 
-/* Lexicon spans may take in a word of context: only the overlap is checked. */
-static void expect_about(const char *text, parley_scan_category c, const char *want)
-{
-    expect_span(text, c, want, 0);
-}
+/* clang-format off */
+#define ONE(text, c, want)   {(text), (int)(c), (want), true}
+#define ABOUT(text, c, want) {(text), (int)(c), (want), false}
+#define NONE(text)           {(text), -1, NULL, false}
+/* clang-format on */
 
 static void expect_none(const char *text)
 {
@@ -67,6 +75,19 @@ static void expect_none(const char *text)
         CHECK(0);
     }
 }
+
+static void expect_all(const struct expect *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].category < 0)
+            expect_none(cases[i].text);
+        else
+            expect_span(cases[i].text, (parley_scan_category)cases[i].category, cases[i].want,
+                        cases[i].exact);
+    }
+}
+
+#define EXPECT_ALL(cases) expect_all((cases), sizeof(cases) / sizeof((cases)[0]))
 
 static void test_names(void)
 {
@@ -82,181 +103,174 @@ static void test_names(void)
     CHECK(parley_scan_category_name(PARLEY_SCAN_CATEGORY_COUNT) == NULL);
 }
 
-static void test_card(void)
-{
-    expect_one("card 4970 1012 3456 7893 please", PARLEY_SCAN_CARD, "4970 1012 3456 7893");
-    expect_one("carte 4970-1012-3456-7893.", PARLEY_SCAN_CARD, "4970-1012-3456-7893");
-    expect_one("4970101234567893", PARLEY_SCAN_CARD, "4970101234567893");
-    expect_one("Amex 3782 822463 10005", PARLEY_SCAN_CARD, "3782 822463 10005");
-    expect_one("MC 5555555555554444 exp 09/27", PARLEY_SCAN_CARD, "5555555555554444");
+static const struct expect card_cases[] = {
+    ONE("card 4970 1012 3456 7893 please", PARLEY_SCAN_CARD, "4970 1012 3456 7893"),
+    ONE("carte 4970-1012-3456-7893.", PARLEY_SCAN_CARD, "4970-1012-3456-7893"),
+    ONE("4970101234567893", PARLEY_SCAN_CARD, "4970101234567893"),
+    ONE("Amex 3782 822463 10005", PARLEY_SCAN_CARD, "3782 822463 10005"),
+    ONE("MC 5555555555554444 exp 09/27", PARLEY_SCAN_CARD, "5555555555554444"),
     /* Luhn: the last digit off by one */
-    expect_none("card 4970 1012 3456 7890 please");
+    NONE("card 4970 1012 3456 7890 please"),
     /* Luhn-valid, but no issuer starts with 1 (a serial number) */
-    expect_none("serial 1234-5678-9012-3452");
+    NONE("serial 1234-5678-9012-3452"),
     /* mixed separators are not how anyone writes a card */
-    expect_none("4970 1012-3456 7893");
-    expect_none("card 1234");
-    expect_none("card ending in 4242");
-    expect_none("order 4471-2231");
-    expect_none("IMEI 356938035643809");
-    expect_none("EAN 4006381333931");
-    expect_none("ref A4970101234567893");
-}
+    NONE("4970 1012-3456 7893"),
+    NONE("card 1234"),
+    NONE("card ending in 4242"),
+    NONE("order 4471-2231"),
+    NONE("IMEI 356938035643809"),
+    NONE("EAN 4006381333931"),
+    NONE("ref A4970101234567893"),
+};
 
-static void test_iban(void)
-{
-    expect_one("IBAN FR76 3000 6000 0112 3456 7890 189 merci", PARLEY_SCAN_IBAN,
-               "FR76 3000 6000 0112 3456 7890 189");
-    expect_one("fr7630006000011234567890189", PARLEY_SCAN_IBAN, "fr7630006000011234567890189");
-    expect_one("to GB82 WEST 1234 5698 7654 32.", PARLEY_SCAN_IBAN, "GB82 WEST 1234 5698 7654 32");
-    expect_one("DE89370400440532013000", PARLEY_SCAN_IBAN, "DE89370400440532013000");
+static const struct expect iban_cases[] = {
+    ONE("IBAN FR76 3000 6000 0112 3456 7890 189 merci", PARLEY_SCAN_IBAN,
+        "FR76 3000 6000 0112 3456 7890 189"),
+    ONE("fr7630006000011234567890189", PARLEY_SCAN_IBAN, "fr7630006000011234567890189"),
+    ONE("to GB82 WEST 1234 5698 7654 32.", PARLEY_SCAN_IBAN, "GB82 WEST 1234 5698 7654 32"),
+    ONE("DE89370400440532013000", PARLEY_SCAN_IBAN, "DE89370400440532013000"),
     /* mod 97 fails with one digit changed, or the check digits swapped */
-    expect_none("IBAN FR76 3000 6000 0112 3456 7890 188");
-    expect_none("IBAN FR67 3000 6000 0112 3456 7890 189");
+    NONE("IBAN FR76 3000 6000 0112 3456 7890 188"),
+    NONE("IBAN FR67 3000 6000 0112 3456 7890 189"),
     /* wrong length for the country */
-    expect_none("IBAN FR76 3000 6000 0112 3456 7890 1890");
-    expect_none("IBAN DE89 3704 0044 0532 0130");
-}
+    NONE("IBAN FR76 3000 6000 0112 3456 7890 1890"),
+    NONE("IBAN DE89 3704 0044 0532 0130"),
+};
 
-static void test_nir(void)
-{
-    expect_one("sécu 1 85 05 78 006 084 91", PARLEY_SCAN_NIR, "1 85 05 78 006 084 91");
-    expect_one("NIR 185057800608491.", PARLEY_SCAN_NIR, "185057800608491");
+static const struct expect nir_cases[] = {
+    ONE("sécu 1 85 05 78 006 084 91", PARLEY_SCAN_NIR, "1 85 05 78 006 084 91"),
+    ONE("NIR 185057800608491.", PARLEY_SCAN_NIR, "185057800608491"),
     /* Corsica: 2A counts as 19, 2B as 18 */
-    expect_one("né à Ajaccio : 2 84 05 2A 123 456 32", PARLEY_SCAN_NIR, "2 84 05 2A 123 456 32");
-    expect_one("Bastia 2 84 05 2B 123 456 59", PARLEY_SCAN_NIR, "2 84 05 2B 123 456 59");
-    expect_one("2840519123456 32", PARLEY_SCAN_NIR, "2840519123456 32");
-    expect_none("Bastia 2 84 05 2B 123 456 32");
-    expect_none("Ajaccio 2 84 05 2A 123 456 59");
-    expect_none("sécu 1 85 05 78 006 084 12");
+    ONE("né à Ajaccio : 2 84 05 2A 123 456 32", PARLEY_SCAN_NIR, "2 84 05 2A 123 456 32"),
+    ONE("Bastia 2 84 05 2B 123 456 59", PARLEY_SCAN_NIR, "2 84 05 2B 123 456 59"),
+    ONE("2840519123456 32", PARLEY_SCAN_NIR, "2840519123456 32"),
+    NONE("Bastia 2 84 05 2B 123 456 32"),
+    NONE("Ajaccio 2 84 05 2A 123 456 59"),
+    NONE("sécu 1 85 05 78 006 084 12"),
     /* month 13 does not exist */
-    expect_none("sécu 1 85 13 78 006 084 36");
-    expect_none("Reference: 1 85 05 78 006 084");
-}
+    NONE("sécu 1 85 13 78 006 084 36"),
+    NONE("Reference: 1 85 05 78 006 084"),
+};
 
-static void test_email(void)
-{
-    expect_one("write to jean.dupont@orange.fr.", PARLEY_SCAN_EMAIL, "jean.dupont@orange.fr");
-    expect_one("(mail: a.b+tag@sub.example.co.uk)", PARLEY_SCAN_EMAIL, "a.b+tag@sub.example.co.uk");
-    expect_one("<x_y-z@mail-server.io>", PARLEY_SCAN_EMAIL, "x_y-z@mail-server.io");
-    expect_one("zoé@exemple.fr", PARLEY_SCAN_EMAIL, "zoé@exemple.fr");
-    expect_none("user@localhost");
-    expect_none("a@b.c");
-    expect_none("jean..dupont@orange.fr");
-    expect_none(".jean@orange.fr is not an address, nor jean.@orange.fr");
-    expect_none("support@ is incomplete");
-    expect_none("my handle is @julie_b");
+static const struct expect email_cases[] = {
+    ONE("write to jean.dupont@orange.fr.", PARLEY_SCAN_EMAIL, "jean.dupont@orange.fr"),
+    ONE("(mail: a.b+tag@sub.example.co.uk)", PARLEY_SCAN_EMAIL, "a.b+tag@sub.example.co.uk"),
+    ONE("<x_y-z@mail-server.io>", PARLEY_SCAN_EMAIL, "x_y-z@mail-server.io"),
+    ONE("zoé@exemple.fr", PARLEY_SCAN_EMAIL, "zoé@exemple.fr"),
+    NONE("user@localhost"),
+    NONE("a@b.c"),
+    NONE("jean..dupont@orange.fr"),
+    NONE(".jean@orange.fr is not an address, nor jean.@orange.fr"),
+    NONE("support@ is incomplete"),
+    NONE("my handle is @julie_b"),
     /* the top-level domain must be on the Public Suffix List */
-    expect_none("the file logo@2x.png will not upload");
-    expect_none("icons: cart@3x.jpg, user@2x.webp");
-    expect_one("write to atelier@nord.paris", PARLEY_SCAN_EMAIL, "atelier@nord.paris");
-    expect_one("K.WONG@EXAMPLE-CORP.COM.", PARLEY_SCAN_EMAIL, "K.WONG@EXAMPLE-CORP.COM");
-    expect_one("jean@orange.fr.Merci", PARLEY_SCAN_EMAIL, "jean@orange.fr");
-    expect_one("a@exemple.xn--p1ai", PARLEY_SCAN_EMAIL, "a@exemple.xn--p1ai");
-    expect_none("x@-bad.fr");
-    expect_none("price 3@4.50");
-}
+    NONE("the file logo@2x.png will not upload"),
+    NONE("icons: cart@3x.jpg, user@2x.webp"),
+    ONE("write to atelier@nord.paris", PARLEY_SCAN_EMAIL, "atelier@nord.paris"),
+    ONE("K.WONG@EXAMPLE-CORP.COM.", PARLEY_SCAN_EMAIL, "K.WONG@EXAMPLE-CORP.COM"),
+    ONE("jean@orange.fr.Merci", PARLEY_SCAN_EMAIL, "jean@orange.fr"),
+    ONE("a@exemple.xn--p1ai", PARLEY_SCAN_EMAIL, "a@exemple.xn--p1ai"),
+    NONE("x@-bad.fr"),
+    NONE("price 3@4.50"),
+};
 
-static void test_phone(void)
-{
-    expect_one("appelez le 06 12 34 56 78 svp", PARLEY_SCAN_PHONE, "06 12 34 56 78");
-    expect_one("tel 0612345678", PARLEY_SCAN_PHONE, "0612345678");
-    expect_one("tel 06.12.34.56.78.", PARLEY_SCAN_PHONE, "06.12.34.56.78");
-    expect_one("+33 6 12 34 56 78", PARLEY_SCAN_PHONE, "+33 6 12 34 56 78");
-    expect_one("+33 (0)6 12 34 56 78", PARLEY_SCAN_PHONE, "+33 (0)6 12 34 56 78");
-    expect_one("+33612345678", PARLEY_SCAN_PHONE, "+33612345678");
-    expect_one("call +44 20 7946 0958", PARLEY_SCAN_PHONE, "+44 20 7946 0958");
-    expect_one("call 07700 900123", PARLEY_SCAN_PHONE, "07700 900123");
-    expect_one("call (212) 555-0147", PARLEY_SCAN_PHONE, "(212) 555-0147");
-    expect_none("order 0612345678");
-    expect_none("commande n° 0612345678");
-    expect_none("le 12/03/2024 à 10:30");
-    expect_none("1 299,99 €");
-    expect_none("2024-03-15");
-    expect_none("05 78 006 084");
-    expect_none("12.06.2024");
-}
+static const struct expect phone_cases[] = {
+    ONE("appelez le 06 12 34 56 78 svp", PARLEY_SCAN_PHONE, "06 12 34 56 78"),
+    ONE("tel 0612345678", PARLEY_SCAN_PHONE, "0612345678"),
+    ONE("tel 06.12.34.56.78.", PARLEY_SCAN_PHONE, "06.12.34.56.78"),
+    ONE("+33 6 12 34 56 78", PARLEY_SCAN_PHONE, "+33 6 12 34 56 78"),
+    ONE("+33 (0)6 12 34 56 78", PARLEY_SCAN_PHONE, "+33 (0)6 12 34 56 78"),
+    ONE("+33612345678", PARLEY_SCAN_PHONE, "+33612345678"),
+    ONE("call +44 20 7946 0958", PARLEY_SCAN_PHONE, "+44 20 7946 0958"),
+    ONE("call 07700 900123", PARLEY_SCAN_PHONE, "07700 900123"),
+    ONE("call (212) 555-0147", PARLEY_SCAN_PHONE, "(212) 555-0147"),
+    NONE("order 0612345678"),
+    NONE("commande n° 0612345678"),
+    NONE("le 12/03/2024 à 10:30"),
+    NONE("1 299,99 €"),
+    NONE("2024-03-15"),
+    NONE("05 78 006 084"),
+    NONE("12.06.2024"),
+};
 
-static void test_special(void)
-{
-    expect_about("I have diabetes", PARLEY_SCAN_HEALTH, "diabetes");
-    expect_about("JE SUIS ENCEINTE", PARLEY_SCAN_HEALTH, "SUIS ENCEINTE");
-    expect_about("j\xe2\x80\x99\xc3\xa9tais \xc3\xa0 l'HO\xcc\x82PITAL", PARLEY_SCAN_HEALTH,
-               "HO\xcc\x82PITAL");
-    expect_about("my wife and I are Muslim", PARLEY_SCAN_RELIGION, "Muslim");
-    expect_about("je vote RN", PARLEY_SCAN_POLITICS, "vote RN");
-    expect_about("member of the Labour party", PARLEY_SCAN_POLITICS, "Labour party");
-    expect_about("I'm in the CGT", PARLEY_SCAN_UNION, "CGT");
-    expect_about("je suis syndiqu\xc3\xa9", PARLEY_SCAN_UNION, "syndiqu\xc3\xa9");
-    expect_about("as a Black woman", PARLEY_SCAN_ETHNICITY, "as a Black woman");
-    expect_about("je suis d'origine maghr\xc3\xa9" "bine", PARLEY_SCAN_ETHNICITY,
-               "maghr\xc3\xa9" "bine");
-    expect_about("je suis lesbienne", PARLEY_SCAN_SEXUAL_ORIENTATION, "lesbienne");
-    expect_about("I'm gay", PARLEY_SCAN_SEXUAL_ORIENTATION, "gay");
-    expect_about("I'm a man and my boyfriend will sign", PARLEY_SCAN_SEXUAL_ORIENTATION,
-               "my boyfriend");
-    expect_about("empreinte digitale", PARLEY_SCAN_BIOMETRIC, "empreinte digitale");
-    expect_about("the DNA test", PARLEY_SCAN_BIOMETRIC, "DNA test");
-    expect_none("I am sick of waiting");
-    expect_none("\xc3\xa7" "a me rend malade");
-    expect_none("Christmas party");
-    expect_none("shipping to the European Union");
-    expect_none("black friday deals");
-    expect_none("my boyfriend will sign");
-    expect_none("Gay-Lussac street");
-    expect_none("undiabetic");
-    expect_none("enceinte bluetooth");
-    expect_none("la qualit\xc3\xa9 est dans l'ADN de la marque");
-}
+static const struct expect special_cases[] = {
+    ABOUT("I have diabetes", PARLEY_SCAN_HEALTH, "diabetes"),
+    ABOUT("JE SUIS ENCEINTE", PARLEY_SCAN_HEALTH, "SUIS ENCEINTE"),
+    ABOUT("j\xe2\x80\x99\xc3\xa9tais \xc3\xa0 l'HO\xcc\x82PITAL", PARLEY_SCAN_HEALTH,
+        "HO\xcc\x82PITAL"),
+    ABOUT("my wife and I are Muslim", PARLEY_SCAN_RELIGION, "Muslim"),
+    ABOUT("je vote RN", PARLEY_SCAN_POLITICS, "vote RN"),
+    ABOUT("member of the Labour party", PARLEY_SCAN_POLITICS, "Labour party"),
+    ABOUT("I'm in the CGT", PARLEY_SCAN_UNION, "CGT"),
+    ABOUT("je suis syndiqu\xc3\xa9", PARLEY_SCAN_UNION, "syndiqu\xc3\xa9"),
+    ABOUT("as a Black woman", PARLEY_SCAN_ETHNICITY, "as a Black woman"),
+    ABOUT("je suis d'origine maghr\xc3\xa9" "bine", PARLEY_SCAN_ETHNICITY,
+        "maghr\xc3\xa9" "bine"),
+    ABOUT("je suis lesbienne", PARLEY_SCAN_SEXUAL_ORIENTATION, "lesbienne"),
+    ABOUT("I'm gay", PARLEY_SCAN_SEXUAL_ORIENTATION, "gay"),
+    ABOUT("I'm a man and my boyfriend will sign", PARLEY_SCAN_SEXUAL_ORIENTATION,
+        "my boyfriend"),
+    ABOUT("empreinte digitale", PARLEY_SCAN_BIOMETRIC, "empreinte digitale"),
+    ABOUT("the DNA test", PARLEY_SCAN_BIOMETRIC, "DNA test"),
+    NONE("I am sick of waiting"),
+    NONE("\xc3\xa7" "a me rend malade"),
+    NONE("Christmas party"),
+    NONE("shipping to the European Union"),
+    NONE("black friday deals"),
+    NONE("my boyfriend will sign"),
+    NONE("Gay-Lussac street"),
+    NONE("undiabetic"),
+    NONE("enceinte bluetooth"),
+    NONE("la qualit\xc3\xa9 est dans l'ADN de la marque"),
+};
 
 /* Inflections by stem, context and negative cues, conditions, names of products. */
-static void test_lexicon(void)
-{
+static const struct expect lexicon_cases[] = {
     /* one entry, its inflections in both spellings and both languages */
-    expect_about("I was hospitalised twice", PARLEY_SCAN_HEALTH, "hospitalised");
-    expect_about("she was hospitalized in May", PARLEY_SCAN_HEALTH, "hospitalized");
-    expect_about("mes filles sont diab\xc3\xa9tiques", PARLEY_SCAN_HEALTH, "diab\xc3\xa9tiques");
-    expect_about("MES FILLES SONT DIABETIQUES", PARLEY_SCAN_HEALTH, "DIABETIQUES");
+    ABOUT("I was hospitalised twice", PARLEY_SCAN_HEALTH, "hospitalised"),
+    ABOUT("she was hospitalized in May", PARLEY_SCAN_HEALTH, "hospitalized"),
+    ABOUT("mes filles sont diab\xc3\xa9tiques", PARLEY_SCAN_HEALTH, "diab\xc3\xa9tiques"),
+    ABOUT("MES FILLES SONT DIABETIQUES", PARLEY_SCAN_HEALTH, "DIABETIQUES"),
     /* abbreviations match exactly, and only in their context */
-    expect_about("I've got MS and stairs are hard", PARLEY_SCAN_HEALTH, "MS");
-    expect_none("Ms Dupont will collect it");
-    expect_none("the MS Office licence");
+    ABOUT("I've got MS and stairs are hard", PARLEY_SCAN_HEALTH, "MS"),
+    NONE("Ms Dupont will collect it"),
+    NONE("the MS Office licence"),
     /* a short French stem does not catch other words (aïd / aide) */
-    expect_none("le minuteur l'aide beaucoup");
+    NONE("le minuteur l'aide beaucoup"),
     /* a derivational stem does not catch its bare root (royaliste / royal) */
-    expect_about("je suis royaliste", PARLEY_SCAN_POLITICS, "royaliste");
-    expect_none("la gel\xc3\xa9" "e royale est en rupture");
+    ABOUT("je suis royaliste", PARLEY_SCAN_POLITICS, "royaliste"),
+    NONE("la gel\xc3\xa9" "e royale est en rupture"),
     /* a word that needs a personal cue */
-    expect_about("my son is deaf", PARLEY_SCAN_HEALTH, "deaf");
-    expect_none("deaf to our complaints, the shop");
+    ABOUT("my son is deaf", PARLEY_SCAN_HEALTH, "deaf"),
+    NONE("deaf to our complaints, the shop"),
     /* figurative and non-personal uses */
-    expect_none("Your bill gave me a heart attack");
-    expect_none("am I blind or is the button gone?");
-    expect_none("this offer is sick");
-    expect_none("My dog has diabetes, any special food?");
-    expect_none("Mon chien est diab\xc3\xa9tique");
-    expect_none("Where is the Prescriptions tab?");
-    expect_none("leave it at the mosque next to my flat");
-    expect_none("I sent it by Western Union");
-    expect_none("The RMT strike cancelled my train, I'm stuck");
-    expect_none("Face ID stopped working");
-    expect_none("le chat du site ne r\xc3\xa9pond pas, je fais des crises de nerfs");
+    NONE("Your bill gave me a heart attack"),
+    NONE("am I blind or is the button gone?"),
+    NONE("this offer is sick"),
+    NONE("My dog has diabetes, any special food?"),
+    NONE("Mon chien est diab\xc3\xa9tique"),
+    NONE("Where is the Prescriptions tab?"),
+    NONE("leave it at the mosque next to my flat"),
+    NONE("I sent it by Western Union"),
+    NONE("The RMT strike cancelled my train, I'm stuck"),
+    NONE("Face ID stopped working"),
+    NONE("le chat du site ne r\xc3\xa9pond pas, je fais des crises de nerfs"),
     /* membership, not news */
-    expect_about("I'm an RMT rep", PARLEY_SCAN_UNION, "RMT");
+    ABOUT("I'm an RMT rep", PARLEY_SCAN_UNION, "RMT"),
     /* a partner's gender says something only when the writer's does too */
-    expect_about("As a woman, my wife and I want a joint account",
-                 PARLEY_SCAN_SEXUAL_ORIENTATION, "my wife");
-    expect_none("my wife and I want a joint account");
-    expect_about("we're two dads", PARLEY_SCAN_SEXUAL_ORIENTATION, "two dads");
-    expect_about("nous sommes un couple de deux femmes", PARLEY_SCAN_SEXUAL_ORIENTATION,
-                 "deux femmes");
+    ABOUT("As a woman, my wife and I want a joint account",
+        PARLEY_SCAN_SEXUAL_ORIENTATION, "my wife"),
+    NONE("my wife and I want a joint account"),
+    ABOUT("we're two dads", PARLEY_SCAN_SEXUAL_ORIENTATION, "two dads"),
+    ABOUT("nous sommes un couple de deux femmes", PARLEY_SCAN_SEXUAL_ORIENTATION,
+        "deux femmes"),
     /* heritage, percentages, and origin of goods */
-    expect_about("I'm of Korean heritage", PARLEY_SCAN_ETHNICITY, "Korean heritage");
-    expect_about("I'm Roma", PARLEY_SCAN_ETHNICITY, "Roma");
-    expect_none("Roma tomatoes are out of stock");
-    expect_none("Ces pi\xc3\xa8" "ces sont d'origine chinoise");
-    expect_none("I ordered the African print cushion");
-}
+    ABOUT("I'm of Korean heritage", PARLEY_SCAN_ETHNICITY, "Korean heritage"),
+    ABOUT("I'm Roma", PARLEY_SCAN_ETHNICITY, "Roma"),
+    NONE("Roma tomatoes are out of stock"),
+    NONE("Ces pi\xc3\xa8" "ces sont d'origine chinoise"),
+    NONE("I ordered the African print cushion"),
+};
 
 /* A sentence longer than one window of words: every term once, at its place. */
 static void test_long_sentence(void)
@@ -499,13 +513,13 @@ static void test_stricter(void)
 int main(void)
 {
     test_names();
-    test_card();
-    test_iban();
-    test_nir();
-    test_email();
-    test_phone();
-    test_special();
-    test_lexicon();
+    EXPECT_ALL(card_cases);
+    EXPECT_ALL(iban_cases);
+    EXPECT_ALL(nir_cases);
+    EXPECT_ALL(email_cases);
+    EXPECT_ALL(phone_cases);
+    EXPECT_ALL(special_cases);
+    EXPECT_ALL(lexicon_cases);
     test_long_sentence();
     test_random_texts();
     test_scan_api();
