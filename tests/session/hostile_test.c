@@ -78,40 +78,35 @@ static void test_duplicate_same_id(void)
     scene_free(&s);
 }
 
+/* from says text; it comes to `to` once more under a new envelope id: a REPLAY, shown once. */
+static void replay_rewrapped(struct scene *s, struct mr_party *from, struct mr_party *to,
+                             const char *text)
+{
+    uint8_t *env;
+    size_t before = s->relay.n_cap, len;
+    int i, mark;
+
+    scene_say(s, from, text);
+    i = capture_to(&s->relay, before, to);
+    CHECK(i >= 0);
+    forge_rewrap(s->relay.cap[i].env.p, s->relay.cap[i].env.n, true, NULL, &env, &len);
+    mark = to->n_events;
+    inject_and_pump(s, to, env, len);
+    free(env);
+    CHECK(mr_count_since(to, mark, PARLEY_EV_REPLAY) == 1);
+    CHECK(mr_count_since(to, mark, PARLEY_EV_MESSAGE) == 0);
+    CHECK(mr_text_count(to, text) == 1);
+    check_all_acknowledged(s, to);
+}
+
 static void test_duplicate_new_id(void)
 {
     struct scene s;
-    uint8_t *env;
-    size_t before, len;
-    int i, mark;
 
     printf("hostile: a duplicate re-wrapped under a new envelope id is a REPLAY\n");
     claimed_scene(&s);
-    before = s.relay.n_cap;
-    scene_say(&s, &s.alice, "Votre colis part demain.");
-    i = capture_to(&s.relay, before, &s.customer);
-    CHECK(i >= 0);
-    forge_rewrap(s.relay.cap[i].env.p, s.relay.cap[i].env.n, true, NULL, &env, &len);
-    mark = s.customer.n_events;
-    inject_and_pump(&s, &s.customer, env, len);
-    free(env);
-    CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_REPLAY) == 1);
-    CHECK(mr_count_since(&s.customer, mark, PARLEY_EV_MESSAGE) == 0);
-    CHECK(mr_text_count(&s.customer, "Votre colis part demain.") == 1);
-    check_all_acknowledged(&s, &s.customer);
-
-    before = s.relay.n_cap;
-    scene_say(&s, &s.customer, "Parfait");
-    i = capture_to(&s.relay, before, &s.alice);
-    CHECK(i >= 0);
-    forge_rewrap(s.relay.cap[i].env.p, s.relay.cap[i].env.n, true, NULL, &env, &len);
-    mark = s.alice.n_events;
-    inject_and_pump(&s, &s.alice, env, len);
-    free(env);
-    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_REPLAY) == 1);
-    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_MESSAGE) == 0);
-    CHECK(mr_text_count(&s.alice, "Parfait") == 1);
-    check_all_acknowledged(&s, &s.alice);
+    replay_rewrapped(&s, &s.alice, &s.customer, "Votre colis part demain.");
+    replay_rewrapped(&s, &s.customer, &s.alice, "Parfait");
     scene_free(&s);
 }
 
