@@ -18,6 +18,7 @@
 /* The writer's statements (store_sqlite_ops.c). */
 enum {
     W_INSERT,
+    W_DELETE_FIND,
     W_DELETE,
     W_EXPIRE,
     W_DIRECTORY,

@@ -15,8 +15,10 @@ static const char *const writer_sql[W_COUNT] = {
     [W_INSERT] = "INSERT OR IGNORE INTO envelopes"
                  "(seq, envelope_id, recipient, conversation_id, sealed, stored_at, sender)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [W_DELETE] = "DELETE FROM envelopes WHERE recipient = ? AND envelope_id = ?"
-                 " RETURNING recipient, length(sealed), sender",
+    /* A confirmed envelope: found by its id, deleted by its seq (delete_one). */
+    [W_DELETE_FIND] = "SELECT seq, length(sealed), sender FROM envelopes"
+                      " WHERE envelope_id = ? AND recipient = ?",
+    [W_DELETE] = "DELETE FROM envelopes WHERE seq = ?",
     [W_EXPIRE] = "DELETE FROM envelopes WHERE stored_at < ?"
                  " RETURNING recipient, length(sealed), sender",
     [W_DIRECTORY] = "INSERT INTO directories(brand_id, version, directory) VALUES (?, ?, ?)"
@@ -124,6 +126,27 @@ uint64_t sqlite_get_be64(const uint8_t *p)
     return v;
 }
 
+/* Adds a removed row to op's list (sender NULL when not recorded). 0, or -1 out of memory. */
+static int note_removed(struct store_op *op, const uint8_t recipient[32], uint64_t bytes,
+                        const uint8_t *sender)
+{
+    struct store_expired *grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
+
+    if (grown == NULL)
+        return -1;
+    op->expired = grown;
+    memcpy(grown[op->n_expired].recipient, recipient, 32);
+    grown[op->n_expired].bytes = bytes;
+    if (sender != NULL)
+        memcpy(grown[op->n_expired].sender, sender, 32);
+    else
+        memset(grown[op->n_expired].sender, 0, 32);
+    op->n_expired++;
+    op->deleted++;
+    op->freed += bytes;
+    return 0;
+}
+
 /*
  * Steps a DELETE ... RETURNING recipient, length(sealed), sender, adding
  * each row to op's removed list (sender all zeros when not recorded).
@@ -133,23 +156,12 @@ static int collect_removed(sqlite3_stmt *st, struct store_op *op)
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_expired *grown;
-
         if (sqlite3_column_bytes(st, 0) != 32)
             continue;
-        grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
-        if (grown == NULL)
+        if (note_removed(op, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                         sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : NULL) !=
+            0)
             return SQLITE_NOMEM;
-        op->expired = grown;
-        memcpy(grown[op->n_expired].recipient, sqlite3_column_blob(st, 0), 32);
-        grown[op->n_expired].bytes = (uint64_t)sqlite3_column_int64(st, 1);
-        if (sqlite3_column_bytes(st, 2) == 32)
-            memcpy(grown[op->n_expired].sender, sqlite3_column_blob(st, 2), 32);
-        else
-            memset(grown[op->n_expired].sender, 0, 32);
-        op->n_expired++;
-        op->deleted++;
-        op->freed += (uint64_t)sqlite3_column_int64(st, 1);
     }
     return rc;
 }
@@ -197,6 +209,46 @@ static int read_done(struct sqlite_store *s, sqlite3_stmt *st, int rc)
     if (rc == SQLITE_ROW)
         rc = SQLITE_DONE; /* stopped early, by choice */
     return step_done(s, st, rc);
+}
+
+/*
+ * An envelope its recipient confirmed: looked up by its id, deleted by
+ * its seq only when it is there. At capacity most of these find nothing
+ * (asked for in case an earlier copy of an envelope whose insert was
+ * taken back is stored), and a DELETE ... RETURNING would have sqlite
+ * build and drop its table of returned rows on every run, found or not:
+ * that was most of the writer's time.
+ */
+static int delete_one(struct sqlite_store *s, struct store_op *op)
+{
+    sqlite3_stmt *find = s->w[W_DELETE_FIND], *del = s->w[W_DELETE];
+    sqlite3_int64 seq = 0;
+    uint64_t bytes = 0;
+    uint8_t sender[32];
+    bool found, has_sender = false;
+    int rc;
+
+    sqlite3_bind_blob(find, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(find, 2, op->env.recipient, 32, SQLITE_STATIC);
+    rc = sqlite3_step(find);
+    found = rc == SQLITE_ROW;
+    if (found) {
+        seq = sqlite3_column_int64(find, 0);
+        bytes = (uint64_t)sqlite3_column_int64(find, 1);
+        has_sender = sqlite3_column_bytes(find, 2) == 32;
+        if (has_sender)
+            memcpy(sender, sqlite3_column_blob(find, 2), 32);
+    }
+    if (read_done(s, find, rc) != 0)
+        return -1;
+    if (!found)
+        return 0;
+    sqlite3_bind_int64(del, 1, seq);
+    rc = sqlite3_step(del);
+    if (rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1 &&
+        note_removed(op, op->env.recipient, bytes, has_sender ? sender : NULL) != 0)
+        rc = SQLITE_NOMEM;
+    return step_done(s, del, rc);
 }
 
 /* The recipient's envelopes after a seq, in order: at most limit, and about max_bytes. */
@@ -374,11 +426,7 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
         op->inserted = rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1;
         break;
     case STORE_DELETE:
-        st = s->w[W_DELETE];
-        sqlite3_bind_blob(st, 1, op->env.recipient, 32, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, op->env.envelope_id, 16, SQLITE_STATIC);
-        rc = collect_removed(st, op);
-        break;
+        return delete_one(s, op);
     case STORE_EXPIRE:
         st = s->w[W_EXPIRE];
         sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
