@@ -349,25 +349,13 @@ static bool email_domain_char(unsigned char c)
 bool scan_tld_known(const char *tld, size_t n)
 {
     char low[64];
-    size_t lo = 0, hi = lex_tld_count;
 
     if (n == 0 || n >= sizeof(low))
         return false;
     for (size_t i = 0; i < n; i++)
         low[i] = (tld[i] >= 'A' && tld[i] <= 'Z') ? (char)(tld[i] - 'A' + 'a') : tld[i];
     low[n] = '\0';
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(lex_tlds[mid], low);
-
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return scan_sorted_has(lex_tlds, lex_tld_count, low, 0);
 }
 
 #define EMAIL_MAX_LABELS 16

@@ -118,6 +118,13 @@ void scan_stemmer_free(struct scan_stemmer *st);
  */
 bool scan_stem(struct scan_stemmer *st, const char *word, size_t n, char *out, size_t cap);
 
+/*
+ * True when key is in sorted, an array of n strings in strcmp order: the
+ * whole string (prefix 0), or its first prefix bytes against the first
+ * prefix bytes of an entry.
+ */
+bool scan_sorted_has(const char *const *sorted, size_t n, const char *key, size_t prefix);
+
 /* ------------------------------------------------------------------ */
 /* Detectors.                                                          */
 

@@ -70,20 +70,7 @@ struct lex_ctx {
 /* True when some stem key of lang starts like the folded word w (4 letters or more). */
 static bool stem_head_known(int lang, const char *w)
 {
-    size_t lo = 0, hi = lex_stem_head_count[lang];
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(lex_stem_heads[lang][mid], w, LEX_STEM_HEAD);
-
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return scan_sorted_has(lex_stem_heads[lang], lex_stem_head_count[lang], w, LEX_STEM_HEAD);
 }
 
 static void stem_token(struct lex_ctx *x, struct scan_token *t)

@@ -241,3 +241,21 @@ bool scan_fold_word(const unsigned char *s, size_t len, size_t start, size_t end
     out[n] = '\0';
     return true;
 }
+
+bool scan_sorted_has(const char *const *sorted, size_t n, const char *key, size_t prefix)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = prefix > 0 ? strncmp(sorted[mid], key, prefix) : strcmp(sorted[mid], key);
+
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
