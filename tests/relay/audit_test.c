@@ -687,8 +687,15 @@ static void test_relay(void)
             "\"code\":1008,",
             "\"event\":\"stop\"",
         };
-        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-            CHECKM(tk_contains(text, len, want[i]), "not in the audit log: %s", want[i]);
+        /* An entry's last member is followed by "prev" when it ends its batch, else by '}'. */
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+            char other[160];
+            size_t n = strlen(want[i]);
+            snprintf(other, sizeof(other), "%.*s}", (int)(n - 1), want[i]);
+            CHECKM(tk_contains(text, len, want[i]) ||
+                       (want[i][n - 1] == ',' && tk_contains(text, len, other)),
+                   "not in the audit log: %s", want[i]);
+        }
         CHECKM(tk_count(text, "\"event\":\"stored\"") == N_ENV, "stored entries: %zu",
                tk_count(text, "\"event\":\"stored\""));
         CHECKM(tk_count(text, "\"event\":\"acked\"") == N_ENV - 1, "acked entries");
@@ -958,7 +965,7 @@ static void test_relay_erasure(void)
     }
     CHECK(text != NULL);
     CHECKM(tk_count(text, "\"event\":\"erased\"") == 1 &&
-               tk_count(text, "\"envelopes\":600,\"bytes\":38400,") == 1,
+               tk_count(text, "\"envelopes\":600,\"bytes\":38400") == 1,
            "not one erased entry for all 600 envelopes");
     CHECKM(tk_count(text, "\"event\":\"stored\"") == 600, "stored entries");
     /* A commit's entries are chained together: batches of many entries, one hash each. */

@@ -426,7 +426,9 @@ static void test_audit_gap_recorded(void)
 
     text = audit_text(&k.e);
     CHECKM(tk_count(text, "\"event\":\"gap\",\"why\":\"crash\",\"entries\":3,\"since\":\"") == 1 &&
-               tk_count(text, ",\"conn_open\":1,\"conn_close\":1,\"auth\":1,\"prev\":") == 1,
+               tk_count(text, ",\"conn_open\":1,\"conn_close\":1,\"auth\":1,\"prev\":") +
+                       tk_count(text, ",\"conn_open\":1,\"conn_close\":1,\"auth\":1}") ==
+                   1,
            "no gap entry for d's conn_open, auth and conn_close");
     free(text);
     CHECKM(audit_verify(&k.e, out, sizeof(out)) == 3, "verify exit status: %s", out);
