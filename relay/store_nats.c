@@ -2,8 +2,11 @@
  * The store on a NATS JetStream cluster shared by several relay nodes
  * (docs/cluster.md): `--store nats://HOST:PORT,HOST:PORT,...`.
  *
- * One worker thread runs the batches the loop hands over, op by op, with
- * libnats's synchronous calls (store_nats_ops.c); between batches it
+ * One worker thread runs the batches the loop hands over, op by op
+ * (store_nats_ops.c), with libnats's synchronous calls but for the
+ * envelopes' publications, which a batch sends all at once and collects
+ * the acknowledgements of before it completes (store_nats_pub.c);
+ * between batches it
  * probes the envelope stream every second, which only its leader with a
  * quorum answers, so the relay knows at once when writes cannot be
  * stored. A batch that meets an unreachable store fails whole: its
@@ -208,14 +211,26 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
     b->audit_len = 0;
     if (!ok)
         snprintf(s->failure, sizeof(s->failure), "not connected to NATS");
-    for (size_t i = 0; ok && i < b->n; i++) {
+    for (size_t i = 0; ok && i < b->n;) {
         struct store_op *op = &b->ops[i];
 
+        if (op->kind == STORE_INSERT || op->kind == STORE_FETCH || op->kind == STORE_DELETE) {
+            i += nats_run_group(s, op, b->n - i, &ok);
+            continue;
+        }
+        i++;
         if (op->kind == STORE_AUDIT_DONE)
             outbox_done(s, op);
         else if (nats_run_op(s, op) != 0)
             ok = false;
-        if (ok && !record_op(s, b, op)) {
+    }
+    /* Done once every envelope it published is answered; the audit entries follow the answers. */
+    if (ok)
+        ok = nats_pub_settle(s, NULL) == 0;
+    else
+        nats_pub_abandon(s);
+    for (size_t i = 0; ok && i < b->n; i++) {
+        if (!record_op(s, b, &b->ops[i])) {
             snprintf(s->failure, sizeof(s->failure), "out of memory");
             ok = false;
         }
@@ -542,6 +557,9 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
         natsOptions_SetMaxPingsOut(o, 2) != NATS_OK ||
         natsOptions_SetFailRequestsOnDisconnect(o, true) != NATS_OK ||
         natsOptions_SetReconnectBufSize(o, 0) != NATS_OK ||
+        /* Publications and pipelined requests leave at once, not when libnats's flusher wakes
+         * (about a millisecond later, several on a busy machine): a batch waits for them. */
+        natsOptions_SetSendAsap(o, true) != NATS_OK ||
         natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL) != NATS_OK ||
         natsOptions_SetReconnectedCB(o, on_reconnected, s) != NATS_OK ||
         natsOptions_SetDisconnectedCB(o, on_disconnected, s) != NATS_OK) {
@@ -555,7 +573,8 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
         snprintf(err, cap, "nats:%s: cannot connect: %s", where, natsStatus_GetText(st));
         return -1;
     }
-    if (natsConnection_JetStream(&s->js, s->nc, NULL) != NATS_OK) {
+    if (natsConnection_JetStream(&s->js, s->nc, NULL) != NATS_OK || nats_pub_init(s) != 0 ||
+        nats_group_init(s) != 0) {
         snprintf(err, cap, "nats:%s: no JetStream context", where);
         return -1;
     }
@@ -735,11 +754,13 @@ static void nt_close(struct store *base)
         map_free(&s->watched);
     }
     natsSubscription_Destroy(s->dir_sub);
+    natsSubscription_Destroy(s->req_sub);
     kvStore_Destroy(s->dirs);
     kvStore_Destroy(s->medium);
     kvStore_Destroy(s->erasure);
     kvStore_Destroy(s->meta);
     jsCtx_Destroy(s->js);
+    jsCtx_Destroy(s->js_pub);
     natsConnection_Destroy(s->nc);
     /*
      * libnats calls back on threads of its own (connection events,
@@ -748,6 +769,7 @@ static void nt_close(struct store *base)
      * The relay opens one store per process.
      */
     nats_CloseAndWait(5000);
+    nats_pub_free(s);
     store_batch_free(&s->work);
     store_batch_free(&s->done);
     for (size_t i = 0; i < s->n_rows; i++)

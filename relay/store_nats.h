@@ -27,6 +27,29 @@ struct nats_seq {
     uint64_t seq, bytes;
 };
 
+/* Envelopes published and not answered yet, at most (store_nats_pub.c). */
+#define NATS_PUB_MAX 256
+
+enum nats_pub_state { NATS_PUB_FREE, NATS_PUB_SENT, NATS_PUB_DONE, NATS_PUB_FAILED };
+
+struct nats_pub {
+    struct store_op *op;          /* the INSERT it publishes; NULL: the slot is free */
+    const natsMsg *msg;           /* as libnats hands it back with the answer */
+    enum nats_pub_state state;
+    uint64_t sent_ms;             /* CLOCK_MONOTONIC */
+    uint64_t stream_seq;          /* the stream's sequence, once stored */
+};
+
+/* Reads and deletes in flight together (store_nats_group.c). */
+#define NATS_REQ_MAX 256
+
+struct nats_req {
+    struct store_op *op;          /* a FETCH or a DELETE */
+    uint64_t after;               /* FETCH: the sequence read last */
+    uint64_t seq, bytes;          /* DELETE: the envelope's sequence and size */
+    natsMsg *reply;               /* the round's answer */
+};
+
 struct nats_outbox_row {
     uint64_t id;
     char *text;
@@ -91,6 +114,20 @@ struct nats_store {
     size_t n_rows, cap_rows;
     uint64_t next_row, mark_row, mark_seq;
     uint32_t mark_idx;
+    /* Publications in flight: the worker's, and libnats's acknowledgement thread's. */
+    jsCtx *js_pub;                /* the context whose publications are answered by on_ack */
+    bool pub_ready, pub_used;      /* pub_used: a publication went through js_pub (worker's) */
+    pthread_mutex_t pub_lock;
+    pthread_cond_t pub_cond;
+    struct nats_pub pubs[NATS_PUB_MAX];
+    size_t n_pubs;
+    char pub_failure[128];
+    /* Reads and deletes in flight: the worker's, and the reply subscription's (under pub_lock). */
+    natsSubscription *req_sub;
+    char req_prefix[80];          /* the reply subjects' inbox, with its dot */
+    struct nats_req reqs[NATS_REQ_MAX];
+    size_t n_reqs, n_answered;
+    uint64_t req_round;
 };
 
 void nats_hex(const uint8_t *p, size_t n, char *out);
@@ -105,6 +142,46 @@ int nats_run_op(struct nats_store *s, struct store_op *op);
  */
 int nats_next(struct nats_store *s, const char *stream, const char *subject, uint64_t after,
               uint8_t **msg, size_t *len, uint64_t *at);
+/* nats_next in two halves: the request (its API subject and body; the body's length)... */
+int nats_next_request(char api[96], char req[160], const char *stream, const char *subject,
+                      uint64_t after);
+/* ... and its answer, as nats_next returns (reply stays the caller's). */
+int nats_next_answer(struct nats_store *s, const char *stream, natsMsg *reply, uint8_t **msg,
+                     size_t *len, uint64_t *at);
+/* The envelope stream's subject of a recipient. */
+void nats_env_subject(const struct nats_store *s, const uint8_t recipient[32], char out[128]);
+/* Whether a FETCH has room for more; nats_fetch_keep adds a message read (msg taken). 0 or -1. */
+bool nats_fetch_wants(const struct store_op *op);
+int nats_fetch_keep(struct nats_store *s, struct store_op *op, uint8_t *msg, size_t len,
+                    uint64_t at);
+/* A DELETE's envelope, when this node fetched it lately: its sequence and size (forgotten). */
+bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *seq,
+                   uint64_t *bytes);
+/*
+ * Runs the ops from ops on while they are INSERT, FETCH and DELETE, the
+ * latter two pipelined (store_nats_group.c); returns how many it ran (at
+ * least one when the first is of these kinds), *ok false when one failed
+ * (s->failure). nats_group_init: after connecting; 0 or -1.
+ */
+size_t nats_run_group(struct nats_store *s, struct store_op *ops, size_t n, bool *ok);
+int nats_group_init(struct nats_store *s);
+/*
+ * The pipelined publication of envelopes (store_nats_pub.c), on the
+ * worker. nats_pub_init: after connecting; 0 or -1. nats_pub_send
+ * publishes msg (taken, whatever the outcome) for op without waiting for
+ * its acknowledgement, which fills in op's inserted or refused later:
+ * 0, or -1 with s->failure when it could not be sent or an earlier one
+ * failed (everything in flight is then given up). nats_pub_settle waits
+ * until every publication for recipient (NULL: all) is answered: 0, or
+ * -1 as above. nats_pub_abandon gives up what is in flight (the batch
+ * failed otherwise). nats_pub_free: after libnats's threads are gone (the
+ * context js_pub is destroyed with the others, before).
+ */
+int nats_pub_init(struct nats_store *s);
+int nats_pub_send(struct nats_store *s, struct store_op *op, natsMsg *msg, jsPubOptions *po);
+int nats_pub_settle(struct nats_store *s, const uint8_t *recipient);
+void nats_pub_abandon(struct nats_store *s);
+void nats_pub_free(struct nats_store *s);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
 

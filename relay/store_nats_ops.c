@@ -21,7 +21,6 @@
 #include "store_nats.h"
 
 #define WAIT_MS 2000
-#define ERR_PER_SUBJECT_FULL 10077
 #define ERR_NO_MESSAGE 10037
 
 /* ------------------------------------------------------------------ */
@@ -65,23 +64,20 @@ static uint8_t *json_b64(const char *json, const char *key, size_t *len)
     return out;
 }
 
-int nats_next(struct nats_store *s, const char *stream, const char *subject, uint64_t after,
-              uint8_t **msg, size_t *len, uint64_t *at)
+int nats_next_request(char api[96], char req[160], const char *stream, const char *subject,
+                      uint64_t after)
 {
-    char api[96], req[160];
-    natsMsg *reply = NULL;
-    const char *json, *m;
-    int n, rc = -1;
+    snprintf(api, 96, "$JS.API.STREAM.MSG.GET.%s", stream);
+    return snprintf(req, 160, "{\"seq\":%" PRIu64 ",\"next_by_subj\":\"%s\"}", after + 1,
+                    subject);
+}
 
-    snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.%s", stream);
-    n = snprintf(req, sizeof(req), "{\"seq\":%" PRIu64 ",\"next_by_subj\":\"%s\"}", after + 1,
-                 subject);
-    if (natsConnection_Request(&reply, s->nc, api, req, n, WAIT_MS) != NATS_OK) {
-        snprintf(s->failure, sizeof(s->failure), "read from %s: %s", stream,
-                 nats_GetLastError(NULL));
-        return -1;
-    }
-    json = natsMsg_GetData(reply);
+int nats_next_answer(struct nats_store *s, const char *stream, natsMsg *reply, uint8_t **msg,
+                     size_t *len, uint64_t *at)
+{
+    const char *json = natsMsg_GetDataLength(reply) > 0 ? natsMsg_GetData(reply) : NULL, *m;
+    int rc = -1;
+
     if (json == NULL) {
         snprintf(s->failure, sizeof(s->failure), "read from %s: empty answer", stream);
     } else if ((m = strstr(json, "\"message\":")) != NULL) {
@@ -100,6 +96,22 @@ int nats_next(struct nats_store *s, const char *stream, const char *subject, uin
     } else {
         snprintf(s->failure, sizeof(s->failure), "read from %s: %.80s", stream, json);
     }
+    return rc;
+}
+
+int nats_next(struct nats_store *s, const char *stream, const char *subject, uint64_t after,
+              uint8_t **msg, size_t *len, uint64_t *at)
+{
+    char api[96], req[160];
+    natsMsg *reply = NULL;
+    int n = nats_next_request(api, req, stream, subject, after), rc;
+
+    if (natsConnection_Request(&reply, s->nc, api, req, n, WAIT_MS) != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "read from %s: %s", stream,
+                 nats_GetLastError(NULL));
+        return -1;
+    }
+    rc = nats_next_answer(s, stream, reply, msg, len, at);
     natsMsg_Destroy(reply);
     return rc;
 }
@@ -125,7 +137,7 @@ int64_t nats_subject_count(struct nats_store *s, const char *stream, const char 
     return n;
 }
 
-static void env_subject(const struct nats_store *s, const uint8_t recipient[32], char out[128])
+void nats_env_subject(const struct nats_store *s, const uint8_t recipient[32], char out[128])
 {
     char hex[65];
 
@@ -207,48 +219,45 @@ static void index_key(char prefix, const uint8_t *id, size_t n, char out[80])
 /* ------------------------------------------------------------------ */
 /* Envelopes */
 
+/*
+ * Publishes the envelope (store_nats_pub.c); its acknowledgement comes
+ * later. The erasure index names where it goes first: an entry for an
+ * envelope that was not stored after all costs erasure one empty read.
+ */
 static int insert(struct nats_store *s, struct store_op *op)
 {
     size_t len = NATS_ENV_HEAD + op->env.sealed_len;
-    uint8_t *body = malloc(len);
+    uint8_t *body;
     char subject[128], id[33], key[80];
     jsPubOptions po;
-    jsPubAck *pa = NULL;
-    jsErrCode code = 0;
+    natsMsg *msg = NULL;
     natsStatus st;
 
-    if (body == NULL)
+    /* Where the sender's and the conversation's envelopes went, for erasure. */
+    index_key('s', op->reply_to, 32, key);
+    if (index_add(s, key, op->env.recipient) != 0)
+        return -1;
+    index_key('c', op->env.conversation_id, 16, key);
+    if (index_add(s, key, op->env.recipient) != 0)
+        return -1;
+    if ((body = malloc(len)) == NULL)
         return -1;
     memcpy(body, op->env.envelope_id, 16);
     memcpy(body + 16, op->env.conversation_id, 16);
     memcpy(body + 32, op->reply_to, 32);
     nats_put_be64(body + 64, op->env.stored_at);
     memcpy(body + NATS_ENV_HEAD, op->env.sealed, op->env.sealed_len);
-    env_subject(s, op->env.recipient, subject);
+    nats_env_subject(s, op->env.recipient, subject);
     nats_hex(op->env.envelope_id, 16, id);
+    st = natsMsg_Create(&msg, subject, NULL, (const char *)body, (int)len);
+    free(body);
+    if (st != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "store envelope: %s", natsStatus_GetText(st));
+        return -1;
+    }
     jsPubOptions_Init(&po);
     po.MsgId = id;
-    po.MaxWait = WAIT_MS;
-    st = js_Publish(&pa, s->js, subject, body, (int)len, &po, &code);
-    free(body);
-    if (st != NATS_OK && code == ERR_PER_SUBJECT_FULL) {
-        op->refused = true; /* the recipient's queue is full, whichever node filled it */
-        return 0;
-    }
-    if (st != NATS_OK) {
-        snprintf(s->failure, sizeof(s->failure), "store envelope: %s", nats_GetLastError(NULL));
-        return -1;
-    }
-    op->inserted = !pa->Duplicate;
-    s->inserted[s->n_inserted % NATS_SEQ_CACHE].relay = op->env.seq;
-    s->inserted[s->n_inserted++ % NATS_SEQ_CACHE].stream = pa->Sequence;
-    jsPubAck_Destroy(pa);
-    /* Where the sender's and the conversation's envelopes went, for erasure. */
-    index_key('s', op->reply_to, 32, key);
-    if (index_add(s, key, op->env.recipient) != 0)
-        return -1;
-    index_key('c', op->env.conversation_id, 16, key);
-    return index_add(s, key, op->env.recipient);
+    return nats_pub_send(s, op, msg, &po);
 }
 
 static struct nats_seq *seq_slot(struct nats_store *s, const uint8_t envelope_id[16])
@@ -256,46 +265,61 @@ static struct nats_seq *seq_slot(struct nats_store *s, const uint8_t envelope_id
     return &s->seqs[nats_get_be64(envelope_id) % NATS_SEQ_CACHE];
 }
 
+bool nats_fetch_wants(const struct store_op *op)
+{
+    uint64_t bytes = 0;
+
+    for (size_t i = 0; i < op->n_envs; i++)
+        bytes += op->envs[i].sealed_len;
+    return op->n_envs < op->limit && (op->n_envs == 0 || bytes < op->max_bytes);
+}
+
+int nats_fetch_keep(struct nats_store *s, struct store_op *op, uint8_t *msg, size_t len,
+                    uint64_t at)
+{
+    struct store_env *e;
+    struct nats_seq *slot;
+
+    if (len <= NATS_ENV_HEAD) {
+        free(msg);
+        return 0; /* not an envelope of this relay's */
+    }
+    if (op->n_envs == 0 && (op->envs = calloc(op->limit, sizeof(*op->envs))) == NULL) {
+        free(msg);
+        return -1;
+    }
+    e = &op->envs[op->n_envs++];
+    e->seq = at;
+    memcpy(e->envelope_id, msg, 16);
+    memcpy(e->conversation_id, msg + 16, 16);
+    memcpy(e->recipient, op->env.recipient, 32);
+    e->stored_at = nats_get_be64(msg + 64);
+    e->sealed_len = len - NATS_ENV_HEAD;
+    memmove(msg, msg + NATS_ENV_HEAD, e->sealed_len);
+    e->sealed = msg;
+    slot = seq_slot(s, e->envelope_id);
+    memcpy(slot->envelope_id, e->envelope_id, 16);
+    memcpy(slot->recipient, e->recipient, 32);
+    slot->seq = at;
+    slot->bytes = e->sealed_len;
+    return 0;
+}
+
 static int fetch(struct nats_store *s, struct store_op *op)
 {
     char subject[128];
-    uint64_t after = op->cutoff, bytes = 0;
+    uint64_t after = op->cutoff;
 
-    env_subject(s, op->env.recipient, subject);
-    while (op->n_envs < op->limit && (op->n_envs == 0 || bytes < op->max_bytes)) {
+    nats_env_subject(s, op->env.recipient, subject);
+    while (nats_fetch_wants(op)) {
         uint8_t *msg = NULL;
         size_t len = 0;
-        uint64_t at = 0;
-        int rc = nats_next(s, s->env_stream, subject, after, &msg, &len, &at);
-        struct store_env *e;
-        struct nats_seq *slot;
+        int rc = nats_next(s, s->env_stream, subject, after, &msg, &len, &after);
 
         if (rc <= 0)
             return rc;
-        after = at;
-        if (len <= NATS_ENV_HEAD) {
-            free(msg);
-            continue; /* not an envelope of this relay's */
-        }
-        if (op->n_envs == 0 && (op->envs = calloc(op->limit, sizeof(*op->envs))) == NULL) {
-            free(msg);
+        if (nats_fetch_keep(s, op, msg, len, after) != 0)
             return -1;
-        }
-        e = &op->envs[op->n_envs++];
-        e->seq = at;
-        memcpy(e->envelope_id, msg, 16);
-        memcpy(e->conversation_id, msg + 16, 16);
-        memcpy(e->recipient, op->env.recipient, 32);
-        e->stored_at = nats_get_be64(msg + 64);
-        e->sealed_len = len - NATS_ENV_HEAD;
-        memmove(msg, msg + NATS_ENV_HEAD, e->sealed_len);
-        e->sealed = msg;
-        bytes += e->sealed_len;
-        slot = seq_slot(s, e->envelope_id);
-        memcpy(slot->envelope_id, e->envelope_id, 16);
-        memcpy(slot->recipient, e->recipient, 32);
-        slot->seq = at;
-        slot->bytes = e->sealed_len;
     }
     return 0;
 }
@@ -344,24 +368,32 @@ static int match_id(struct nats_store *s, uint8_t **msg, size_t len, uint64_t se
     return 1;
 }
 
-static int delete_one(struct nats_store *s, struct store_op *op)
+bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *seq,
+                   uint64_t *bytes)
 {
     struct nats_seq *slot = seq_slot(s, op->env.envelope_id);
+
+    if (memcmp(slot->envelope_id, op->env.envelope_id, 16) != 0 ||
+        memcmp(slot->recipient, op->env.recipient, 32) != 0 || slot->seq == 0)
+        return false;
+    *seq = slot->seq;
+    *bytes = slot->bytes;
+    slot->seq = 0;
+    return true;
+}
+
+static int delete_one(struct nats_store *s, struct store_op *op)
+{
     uint64_t seq = 0, bytes = 0;
     jsErrCode code = 0;
     int rc;
 
-    if (memcmp(slot->envelope_id, op->env.envelope_id, 16) == 0 &&
-        memcmp(slot->recipient, op->env.recipient, 32) == 0 && slot->seq != 0) {
-        seq = slot->seq;
-        bytes = slot->bytes;
-        slot->seq = 0;
-    } else {
+    if (!nats_seq_take(s, op, &seq, &bytes)) {
         /* Not fetched lately here: looked for on the recipient's subject. */
         struct found f = {op->env.envelope_id, 0, 0};
         char subject[128];
 
-        env_subject(s, op->env.recipient, subject);
+        nats_env_subject(s, op->env.recipient, subject);
         if ((rc = walk(s, s->env_stream, subject, match_id, &f)) <= 0)
             return rc; /* gone already (another node deleted it, or it expired) */
         seq = f.seq;
@@ -417,7 +449,7 @@ static int erase_subject(struct nats_store *s, struct store_op *op, const uint8_
     struct erasing e = {op, all, cutoff};
     char subject[128];
 
-    env_subject(s, recipient, subject);
+    nats_env_subject(s, recipient, subject);
     return walk(s, s->env_stream, subject, erase_one, &e) < 0 ? -1 : 0;
 }
 
@@ -676,9 +708,11 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
     case STORE_EXPIRE:
         return 0; /* the stream's max_age expires envelopes, whether or not a relay runs */
     case STORE_FETCH:
-        return fetch(s, op);
+        /* A read sees the writes queued before it: the recipient's envelopes in flight land first. */
+        return nats_pub_settle(s, op->env.recipient) != 0 ? -1 : fetch(s, op);
     case STORE_ERASE_STEP:
-        return erase_step(s, op);
+        /* Its cutoff is taken from the stream sequences of this node's earlier inserts. */
+        return nats_pub_settle(s, NULL) != 0 ? -1 : erase_step(s, op);
     case STORE_DIRECTORY:
         return directory_put(s, op);
     case STORE_PREKEY_PUBLISH:

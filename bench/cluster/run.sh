@@ -17,9 +17,13 @@
 # whose client reconnects to the other node after kill -9 of its own; it
 # prints the time from the kill to the first envelope acknowledged there.
 #
-# Usage: bench/cluster/run.sh [--runs N] [--write]
-#   --runs N   runs per configuration and workload (default 3: median, min, max)
-#   --write    replace the cluster section of docs/performance.md with the results
+# Usage: bench/cluster/run.sh [--runs N] [--baseline RELAY] [--configs LIST] [--write]
+#   --runs N          runs per configuration and workload (default 3: median, min, max)
+#   --baseline RELAY  also run every JetStream configuration with this parley-relay
+#                     (one built from an earlier commit), interleaved with this tree's,
+#                     for a before/after comparison in one run: rows "... (before)"
+#   --configs LIST    only these configurations (space-separated, names as above)
+#   --write           replace the cluster section of docs/performance.md with the results
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -30,9 +34,13 @@ SECTION="## Relay cluster: sqlite and NATS JetStream stores"
 COMMAND="bench/cluster/run.sh${*:+ $*}"
 RUNS=3
 WRITE=0
+BASELINE=
+CONFIGS="sqlite n1-r1-1 n1-r1-2 n3-r3-1 n3-r3-2"
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) RUNS=${2:?--runs needs a number}; shift ;;
+    --baseline) BASELINE=${2:?--baseline needs a parley-relay}; shift ;;
+    --configs) CONFIGS=${2:?--configs needs a list}; shift ;;
     --write) WRITE=1 ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -40,6 +48,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 case "$RUNS" in '' | *[!0-9]* | 0) echo "run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+if [ -n "$BASELINE" ]; then
+    [ -x "$BASELINE" ] || { echo "run.sh: $BASELINE is not a program" >&2; exit 2; }
+    BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
+fi
 
 . "$HERE/lib.sh"
 install_deps
@@ -97,7 +109,7 @@ start_nats() {
 start_relay() {
     local store=$1 dir=$2 i=$3
     rm -f "$dir/relay$i.port"
-    "$RELAY" --listen 127.0.0.1 --port 0 --port-file "$dir/relay$i.port" --store "$store" \
+    "$RELAY_BIN" --listen 127.0.0.1 --port 0 --port-file "$dir/relay$i.port" --store "$store" \
         --audit-log "$dir/relay$i.audit" --max-conn-per-ip 20000 --rate 1000000 --burst 1000000 \
         --quota-count 1000000 --sender-count 0 --sender-bytes 0 >"$dir/relay$i.log" 2>&1 &
     RELAY_PIDS+=($!)
@@ -120,16 +132,18 @@ RESULTS=$TMP/results # lines: config metric value
 : >"$RESULTS"
 HZ=$(getconf CLK_TCK)
 
-# bench_one CONFIG WORKLOAD RUN
+# bench_one CONFIG WORKLOAD RUN (CONFIG@before: with the --baseline relay)
 bench_one() {
     local config=$1 workload=$2 run=$3 dir=$TMP/$1-$2-$3 out rc=0 r0 n0 r1 n1 rx_port=()
     mkdir -p "$dir"
-    case "$config" in
+    RELAY_BIN=$RELAY
+    case "$config" in *@before) RELAY_BIN=$BASELINE ;; esac
+    case "${config%@before}" in
     sqlite) start_relay "sqlite:$dir/relay.db" "$dir" 0 ;;
     n1-r1-*) start_nats 1 "$dir" ;;
     n3-r3-*) start_nats 3 "$dir" ;;
     esac
-    case "$config" in
+    case "${config%@before}" in
     *-1) start_relay "$STORE_SPEC" "$dir" 0 ;;
     *-2) start_relay "$STORE_SPEC" "$dir" 0; start_relay "$STORE_SPEC" "$dir" 1
          rx_port=(--rx-port "${RELAY_PORTS[1]}") ;;
@@ -162,10 +176,18 @@ bench_one() {
         }' "$out" >>"$RESULTS"
 }
 
-CONFIGS="sqlite n1-r1-1 n1-r1-2 n3-r3-1 n3-r3-2"
+RUN_CONFIGS=
+for config in $CONFIGS; do
+    case "$config" in
+    sqlite | n1-r1-1 | n1-r1-2 | n3-r3-1 | n3-r3-2) ;;
+    *) echo "run.sh: unknown configuration $config" >&2; exit 2 ;;
+    esac
+    RUN_CONFIGS="$RUN_CONFIGS $config"
+    [ -z "$BASELINE" ] || [ "$config" = sqlite ] || RUN_CONFIGS="$RUN_CONFIGS $config@before"
+done
 START=$(date +%s)
 for run in $(seq "$RUNS"); do
-    for config in $CONFIGS; do
+    for config in $RUN_CONFIGS; do
         for workload in capacity latency; do
             log "run $run/$RUNS: $config $workload"
             bench_one "$config" "$workload" "$run"
@@ -213,7 +235,12 @@ TABLE=$TMP/table
     echo "| store | capacity (envelopes/s) | p50 / p99 at 200/s (µs) | CPU µs per envelope, relay / nats-server (capacity) |"
     echo "|---|---|---|---|"
     while IFS=: read -r c name; do
-        echo "| $name | $(med "$c" cap_rate) | $(med "$c" lat_p50) / $(med "$c" lat_p99) | $(med "$c" capacity_relay_us) / $(med "$c" capacity_nats_us) |"
+        for v in "$c" "$c@before"; do
+            case " $RUN_CONFIGS " in *" $v "*) ;; *) continue ;; esac
+            label=$name
+            [ "$v" = "$c" ] || label="$name (before: $(basename "$BASELINE"))"
+            echo "| $label | $(med "$v" cap_rate) | $(med "$v" lat_p50) / $(med "$v" lat_p99) | $(med "$v" capacity_relay_us) / $(med "$v" capacity_nats_us) |"
+        done
     done <<<"$NAMES"
     echo
     echo "Projection for N machines. A relay node stores one envelope at a time per batch"
