@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "internal.h" /* parley__grow, libparley's wire layer's checked growth */
 #include "store.h"
 
 static const struct store_ops *const kinds[] = {
@@ -80,7 +82,15 @@ const char *store_where(const struct store *s)
 
 void store_set_audit(struct store *s, store_audit_fn fn, void *arg)
 {
-    s->ops->set_audit(s, fn, arg);
+    pthread_mutex_lock(&s->hand.lock);
+    s->hand.audit = fn;
+    s->hand.audit_arg = arg;
+    pthread_mutex_unlock(&s->hand.lock);
+}
+
+size_t store_audit_body(struct store *s, const struct store_op *op, char *out, size_t cap)
+{
+    return s->hand.audit != NULL ? s->hand.audit(s->hand.audit_arg, op, out, cap) : 0;
 }
 
 void store_close(struct store *s)
@@ -89,24 +99,164 @@ void store_close(struct store *s)
         s->ops->close(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* The hand-off between the loop and the store's thread */
+
+static void batch_swap(struct store_batch *a, struct store_batch *b)
+{
+    struct store_batch t = *a;
+    *a = *b;
+    *b = t;
+}
+
 bool store_submit(struct store *s, struct store_batch *b)
 {
-    return b->n == 0 || s->ops->submit(s, b);
+    struct store_handoff *h = &s->hand;
+    bool handed = false;
+
+    if (b->n == 0)
+        return true;
+    pthread_mutex_lock(&h->lock);
+    /* Busy until the loop has also taken the previous results back. */
+    if (!h->has_work && !h->has_done) {
+        store_batch_clear(&h->work);
+        batch_swap(&h->work, b);
+        h->has_work = true;
+        pthread_cond_broadcast(&h->cond);
+        handed = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return handed;
 }
 
 bool store_take_done(struct store *s, struct store_batch *done)
 {
-    return s->ops->take_done(s, done);
+    struct store_handoff *h = &s->hand;
+    bool took = false;
+
+    pthread_mutex_lock(&h->lock);
+    if (h->has_done) {
+        store_batch_clear(done);
+        batch_swap(done, &h->work);
+        h->has_done = false;
+        took = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return took;
 }
 
 bool store_busy(struct store *s)
 {
-    return s->ops->busy(s);
+    struct store_handoff *h = &s->hand;
+    bool busy;
+
+    pthread_mutex_lock(&h->lock);
+    busy = h->has_work || h->has_done;
+    pthread_mutex_unlock(&h->lock);
+    return busy;
+}
+
+/* Waits for a batch or the stop, calling idle every idle_ms meanwhile; under the lock. */
+static void await_work(struct store_handoff *h)
+{
+    const struct store_worker *w = &h->worker;
+    struct timespec until;
+
+    while (!h->has_work && !h->stop) {
+        if (w->idle == NULL) {
+            pthread_cond_wait(&h->cond, &h->lock);
+            continue;
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += w->idle_ms / 1000;
+        until.tv_nsec += (long)(w->idle_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&h->cond, &h->lock, &until) != 0 && !h->has_work &&
+            !h->stop) {
+            pthread_mutex_unlock(&h->lock);
+            w->idle(w->arg);
+            pthread_mutex_lock(&h->lock);
+        }
+    }
+}
+
+static void *serve(void *arg)
+{
+    struct store_handoff *h = arg;
+
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        await_work(h);
+        if (!h->has_work && h->stop)
+            break;
+        pthread_mutex_unlock(&h->lock);
+        h->worker.run(h->worker.arg, &h->work);
+        pthread_mutex_lock(&h->lock);
+        h->has_work = false;
+        h->has_done = true;
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+        h->worker.wake(h->worker.arg);
+        pthread_mutex_lock(&h->lock);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+void store_handoff_init(struct store *s)
+{
+    pthread_mutex_init(&s->hand.lock, NULL);
+    pthread_cond_init(&s->hand.cond, NULL);
+    s->hand.ready = true;
+}
+
+int store_handoff_start(struct store *s, const struct store_worker *w)
+{
+    s->hand.worker = *w;
+    if (pthread_create(&s->hand.thread, NULL, serve, &s->hand) != 0)
+        return -1;
+    s->hand.started = true;
+    return 0;
+}
+
+void store_handoff_stop(struct store *s)
+{
+    struct store_handoff *h = &s->hand;
+
+    if (!h->ready)
+        return;
+    if (h->started) {
+        pthread_mutex_lock(&h->lock);
+        h->stop = true;
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->thread, NULL);
+        h->started = false;
+    }
+    store_batch_free(&h->work);
+    pthread_mutex_destroy(&h->lock);
+    pthread_cond_destroy(&h->cond);
+    h->ready = false;
 }
 
 uint64_t store_bytes_used(struct store *s)
 {
-    return s->ops->bytes_used(s);
+    uint64_t v;
+
+    pthread_mutex_lock(&s->hand.lock);
+    v = s->hand.bytes;
+    pthread_mutex_unlock(&s->hand.lock);
+    return v;
+}
+
+void store_set_bytes_used(struct store *s, uint64_t bytes)
+{
+    pthread_mutex_lock(&s->hand.lock);
+    s->hand.bytes = bytes;
+    pthread_mutex_unlock(&s->hand.lock);
 }
 
 int store_meta(struct store *s, const char *name, uint8_t out[32])
@@ -167,16 +317,11 @@ void store_quiet(struct store *s)
 
 struct store_op *store_batch_add(struct store_batch *b, enum store_op_kind kind)
 {
-    struct store_op *op;
+    struct store_op *op, *grown = parley__grow(b->ops, &b->cap, b->n + 1, sizeof(*grown));
 
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        struct store_op *grown = realloc(b->ops, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        b->ops = grown;
-        b->cap = cap;
-    }
+    if (grown == NULL)
+        return NULL;
+    b->ops = grown;
     op = &b->ops[b->n++];
     memset(op, 0, sizeof(*op));
     op->kind = kind;
@@ -194,6 +339,26 @@ static void op_release(struct store_op *op)
     for (size_t k = 0; k < op->n_prekeys; k++)
         free(op->prekeys[k].blob);
     free(op->prekeys);
+}
+
+void store_op_clear_results(struct store_op *op)
+{
+    op->inserted = op->refused = op->one_time = op->one_time_left = false;
+    op->deleted = 0;
+    op->freed = 0;
+    op->count = 0;
+    op->audit_row = 0;
+    op->n_expired = 0;
+    for (size_t k = 0; k < op->n_envs; k++)
+        free(op->envs[k].sealed);
+    free(op->envs);
+    op->envs = NULL;
+    op->n_envs = 0;
+    if (op->kind == STORE_PREKEY_TAKE) {
+        free(op->blob);
+        op->blob = NULL;
+        op->blob_len = 0;
+    }
 }
 
 void store_batch_drop_last(struct store_batch *b)

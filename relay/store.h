@@ -25,6 +25,7 @@
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,11 +154,6 @@ struct store_ops {
     int (*open)(struct store **out, const char *where, store_wake_fn wake, void *wake_arg,
                 uint64_t *max_seq, char *err, size_t err_cap);
     void (*close)(struct store *s);
-    void (*set_audit)(struct store *s, store_audit_fn fn, void *arg);
-    bool (*submit)(struct store *s, struct store_batch *b);
-    bool (*take_done)(struct store *s, struct store_batch *done);
-    bool (*busy)(struct store *s);
-    uint64_t (*bytes_used)(struct store *s);
     int (*meta)(struct store *s, const char *name, uint8_t out[32]);
     int (*load_quotas)(struct store *s, store_quota_fn fn, void *arg);
     int (*load_directories)(struct store *s, store_dir_fn fn, void *arg);
@@ -178,11 +174,55 @@ struct store_ops {
     void (*quiet)(struct store *s);
 };
 
+/*
+ * How batches pass between the loop and an implementation's thread, the
+ * same for all of them: one batch at a time is in the store's hands,
+ * from store_submit until the loop takes it back with store_take_done.
+ * The implementation says how to run a batch (run), how to wake the loop
+ * once one is done (wake), and what to do every idle_ms while none comes
+ * (idle; NULL: nothing); all three on its thread, with arg.
+ */
+struct store_worker {
+    void (*run)(void *arg, struct store_batch *b);
+    void (*wake)(void *arg);
+    void (*idle)(void *arg);
+    int idle_ms;
+    void *arg;
+};
+
+struct store_handoff {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    struct store_worker worker;
+    struct store_batch work;      /* the store's while has_work or has_done */
+    bool has_work, has_done, stop, started, ready;
+    uint64_t bytes;               /* store_bytes_used */
+    store_audit_fn audit;         /* set before the first batch */
+    void *audit_arg;
+};
+
 /* Every implementation's handle begins with this. */
 struct store {
     const struct store_ops *ops;
     char where[512];              /* WHERE of --store (sqlite: the database path) */
+    struct store_handoff hand;
 };
+
+/*
+ * For implementations: store_handoff_init before anything can fail in
+ * open; store_handoff_start starts the thread (0, or -1);
+ * store_handoff_stop lets it finish the batch it runs and joins it, and
+ * frees what the hand-off holds (safe on a store whose open failed).
+ */
+void store_handoff_init(struct store *s);
+int store_handoff_start(struct store *s, const struct store_worker *w);
+void store_handoff_stop(struct store *s);
+/* The store's thread: the size store_bytes_used reports; the audit body of an op (0: none). */
+void store_set_bytes_used(struct store *s, uint64_t bytes);
+size_t store_audit_body(struct store *s, const struct store_op *op, char *out, size_t cap);
+/* Clears what a store filled in an op that ran in a batch that failed (what it owns freed). */
+void store_op_clear_results(struct store_op *op);
 
 extern const struct store_ops store_sqlite_ops;
 #ifdef PARLEY_HAVE_NATS

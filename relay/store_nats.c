@@ -32,6 +32,7 @@
 
 #include <sodium.h>
 
+#include "internal.h" /* parley__grow, libparley's wire layer's checked growth */
 #include "store_nats.h"
 
 #define PROBE_MS 1000
@@ -89,11 +90,8 @@ static bool probe(struct nats_store *s)
     jsOptions_Init(&o);
     o.Wait = PROBE_MS;
     ok = js_GetStreamInfo(&si, s->js, s->env_stream, &o, NULL) == NATS_OK;
-    if (ok) {
-        pthread_mutex_lock(&s->lock);
-        s->bytes = si->State.Bytes;
-        pthread_mutex_unlock(&s->lock);
-    }
+    if (ok)
+        store_set_bytes_used(&s->base, si->State.Bytes);
     jsStreamInfo_Destroy(si);
     return ok;
 }
@@ -102,21 +100,17 @@ static bool probe(struct nats_store *s)
 static bool record_op(struct nats_store *s, struct store_batch *b, struct store_op *op)
 {
     char body[512];
-    size_t n = s->audit != NULL ? s->audit(s->audit_arg, op, body, sizeof(body)) : 0;
+    size_t n = store_audit_body(&s->base, op, body, sizeof(body));
 
     op->audit_row = 0;
     if (n == 0)
         return true;
-    if (b->audit_len + n + 2 > b->audit_cap) {
-        size_t cap = b->audit_cap ? b->audit_cap * 2 : 16384;
-        char *grown;
+    {
+        char *grown = parley__grow(b->audit, &b->audit_cap, b->audit_len + n + 2, 1);
 
-        while (cap < b->audit_len + n + 2)
-            cap *= 2;
-        if ((grown = realloc(b->audit, cap)) == NULL)
+        if (grown == NULL)
             return false;
         b->audit = grown;
-        b->audit_cap = cap;
     }
     if (b->audit_len > 0)
         b->audit[b->audit_len++] = '\n';
@@ -138,15 +132,15 @@ static bool record_batch(struct nats_store *s, struct store_batch *b)
     if (b->audit_len == 0)
         return true;
     pthread_mutex_lock(&s->lock);
-    if (s->n_rows == s->cap_rows) {
-        size_t cap = s->cap_rows ? s->cap_rows * 2 : 64;
-        struct nats_outbox_row *grown = realloc(s->rows, cap * sizeof(*grown));
+    {
+        struct nats_outbox_row *grown =
+            parley__grow(s->rows, &s->cap_rows, s->n_rows + 1, sizeof(*grown));
+
         if (grown == NULL) {
             pthread_mutex_unlock(&s->lock);
             return false;
         }
         s->rows = grown;
-        s->cap_rows = cap;
     }
     row = &s->rows[s->n_rows];
     if ((row->text = malloc(b->audit_len + 1)) == NULL) {
@@ -181,26 +175,6 @@ static void outbox_done(struct nats_store *s, const struct store_op *op)
     s->mark_idx = op->audit_off;
     s->mark_seq = op->version;
     pthread_mutex_unlock(&s->lock);
-}
-
-/* Clears an op's results before it runs again or after its batch failed. */
-static void clear_results(struct store_op *op)
-{
-    op->inserted = op->refused = op->one_time = op->one_time_left = false;
-    op->deleted = 0;
-    op->freed = 0;
-    op->count = 0;
-    op->audit_row = 0;
-    for (size_t k = 0; k < op->n_envs; k++)
-        free(op->envs[k].sealed);
-    free(op->envs);
-    op->envs = NULL;
-    op->n_envs = 0;
-    if (op->kind == STORE_PREKEY_TAKE) {
-        free(op->blob);
-        op->blob = NULL;
-        op->blob_len = 0;
-    }
 }
 
 static void run_batch(struct nats_store *s, struct store_batch *b)
@@ -243,7 +217,7 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         op->ok = ok;
         if (ok)
             continue;
-        clear_results(op);
+        store_op_clear_results(op);
         /*
          * A read the store could not answer finds nothing for now; the
          * recipient reads again once the store is back (notice_all), so
@@ -259,37 +233,22 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         set_reachable(s, false);
 }
 
-static void *worker_main(void *arg)
+/* The store's thread (store.c's hand-off): batches, a probe every PROBE_MS between them. */
+static void worker_run(void *arg, struct store_batch *b)
+{
+    run_batch(arg, b);
+}
+
+static void worker_idle(void *arg)
 {
     struct nats_store *s = arg;
-    struct timespec until;
 
-    pthread_mutex_lock(&s->lock);
-    for (;;) {
-        while (!s->has_work && !s->stop) {
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += PROBE_MS / 1000;
-            if (pthread_cond_timedwait(&s->cond, &s->lock, &until) != 0 && !s->has_work &&
-                !s->stop) {
-                pthread_mutex_unlock(&s->lock);
-                set_reachable(s, probe(s));
-                pthread_mutex_lock(&s->lock);
-            }
-        }
-        if (!s->has_work && s->stop)
-            break;
-        pthread_mutex_unlock(&s->lock);
-        run_batch(s, &s->work);
-        pthread_mutex_lock(&s->lock);
-        s->has_work = false;
-        s->has_done = true;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        wake_loop(s);
-        pthread_mutex_lock(&s->lock);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    set_reachable(s, probe(s));
+}
+
+static void worker_wake(void *arg)
+{
+    wake_loop(arg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -320,16 +279,12 @@ static void on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     }
     {
         pthread_mutex_lock(&s->lock);
-        if (s->n_notices == s->cap_notices) {
-            size_t cap = s->cap_notices ? s->cap_notices * 2 : 64;
-            uint8_t(*grown)[32] = realloc(s->notices, cap * 32);
-            if (grown != NULL) {
-                s->notices = grown;
-                s->cap_notices = cap;
-            } else {
-                s->notice_all = true; /* everyone reads again rather than lose this */
-            }
-        }
+        uint8_t(*grown)[32] = parley__grow(s->notices, &s->cap_notices, s->n_notices + 1, 32);
+
+        if (grown != NULL)
+            s->notices = grown;
+        else
+            s->notice_all = true; /* everyone reads again rather than lose this */
         if (s->n_notices < s->cap_notices)
             memcpy(s->notices[s->n_notices++], routing, 32);
         queued = true;
@@ -369,14 +324,11 @@ static void on_claim(struct nats_store *s, const uint8_t routing[32], natsMsg *m
 
     if (natsMsg_GetDataLength(msg) == 24 && memcmp(d, s->node_id, 16) != 0) {
         pthread_mutex_lock(&s->lock);
-        if (s->n_claims == s->cap_claims) {
-            size_t cap = s->cap_claims ? s->cap_claims * 2 : 16;
-            struct nats_claim *grown = realloc(s->claims, cap * sizeof(*grown));
-            if (grown != NULL) {
-                s->claims = grown;
-                s->cap_claims = cap;
-            }
-        }
+        struct nats_claim *grown =
+            parley__grow(s->claims, &s->cap_claims, s->n_claims + 1, sizeof(*grown));
+
+        if (grown != NULL)
+            s->claims = grown;
         if (s->n_claims < s->cap_claims) {
             memcpy(s->claims[s->n_claims].routing, routing, 32);
             s->claims[s->n_claims++].when_ms = nats_get_be64(d + 16);
@@ -415,14 +367,11 @@ static void on_directory(natsConnection *nc, natsSubscription *sub, natsMsg *msg
         d.version = nats_get_be64((const uint8_t *)natsMsg_GetData(msg));
         memcpy(d.blob, natsMsg_GetData(msg) + 8, d.len);
         pthread_mutex_lock(&s->lock);
-        if (s->n_dirs_new == s->cap_dirs_new) {
-            size_t cap = s->cap_dirs_new ? s->cap_dirs_new * 2 : 8;
-            struct nats_dir *grown = realloc(s->dirs_new, cap * sizeof(*grown));
-            if (grown != NULL) {
-                s->dirs_new = grown;
-                s->cap_dirs_new = cap;
-            }
-        }
+        struct nats_dir *grown =
+            parley__grow(s->dirs_new, &s->cap_dirs_new, s->n_dirs_new + 1, sizeof(*grown));
+
+        if (grown != NULL)
+            s->dirs_new = grown;
         if (s->n_dirs_new < s->cap_dirs_new) {
             s->dirs_new[s->n_dirs_new++] = d;
             s->directories = queued = true;
@@ -687,6 +636,7 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
                    uint64_t *max_seq, char *err, size_t cap)
 {
     struct nats_store *s = calloc(1, sizeof(*s));
+    struct store_worker worker = {worker_run, worker_wake, worker_idle, PROBE_MS, s};
     char dir_subject[96];
 
     *out = NULL;
@@ -696,7 +646,7 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
         return -1;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    store_handoff_init(&s->base);
     s->wake = wake;
     s->wake_arg = wake_arg;
     s->params = *store_params();
@@ -714,11 +664,10 @@ static int nt_open(struct store **out, const char *where, store_wake_fn wake, vo
         snprintf(err, cap, "cannot watch the directories");
         goto fail;
     }
-    if (pthread_create(&s->thread, NULL, worker_main, s) != 0) {
+    if (store_handoff_start(&s->base, &worker) != 0) {
         snprintf(err, cap, "cannot start the store's thread");
         goto fail;
     }
-    s->thread_started = true;
     *out = &s->base;
     return 0;
 fail:
@@ -739,13 +688,7 @@ static void nt_close(struct store *base)
 
     if (s == NULL)
         return;
-    if (s->thread_started) {
-        pthread_mutex_lock(&s->lock);
-        s->stop = true;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->thread, NULL);
-    }
+    store_handoff_stop(&s->base);
     /* Closed first: no message or event is delivered to this store after. */
     if (s->nc != NULL)
         natsConnection_Close(s->nc);
@@ -770,8 +713,6 @@ static void nt_close(struct store *base)
      */
     nats_CloseAndWait(5000);
     nats_pub_free(s);
-    store_batch_free(&s->work);
-    store_batch_free(&s->done);
     for (size_t i = 0; i < s->n_rows; i++)
         free(s->rows[i].text);
     free(s->rows);
@@ -781,83 +722,7 @@ static void nt_close(struct store *base)
         free(s->dirs_new[i].blob);
     free(s->dirs_new);
     pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
     free(s);
-}
-
-/* ------------------------------------------------------------------ */
-/* The loop's side */
-
-static void batch_swap(struct store_batch *a, struct store_batch *b)
-{
-    struct store_batch t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static bool nt_submit(struct store *base, struct store_batch *b)
-{
-    struct nats_store *s = (struct nats_store *)base;
-    bool handed = false;
-
-    pthread_mutex_lock(&s->lock);
-    if (!s->has_work && !s->has_done) {
-        store_batch_clear(&s->work);
-        batch_swap(&s->work, b);
-        s->has_work = true;
-        pthread_cond_broadcast(&s->cond);
-        handed = true;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return handed;
-}
-
-static bool nt_take_done(struct store *base, struct store_batch *done)
-{
-    struct nats_store *s = (struct nats_store *)base;
-    bool took = false;
-
-    pthread_mutex_lock(&s->lock);
-    if (s->has_done) {
-        store_batch_clear(done);
-        batch_swap(done, &s->work);
-        s->has_done = false;
-        took = true;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return took;
-}
-
-static bool nt_busy(struct store *base)
-{
-    struct nats_store *s = (struct nats_store *)base;
-    bool busy;
-
-    pthread_mutex_lock(&s->lock);
-    busy = s->has_work || s->has_done;
-    pthread_mutex_unlock(&s->lock);
-    return busy;
-}
-
-static uint64_t nt_bytes_used(struct store *base)
-{
-    struct nats_store *s = (struct nats_store *)base;
-    uint64_t v;
-
-    pthread_mutex_lock(&s->lock);
-    v = s->bytes;
-    pthread_mutex_unlock(&s->lock);
-    return v;
-}
-
-static void nt_set_audit(struct store *base, store_audit_fn fn, void *arg)
-{
-    struct nats_store *s = (struct nats_store *)base;
-
-    pthread_mutex_lock(&s->lock);
-    s->audit = fn;
-    s->audit_arg = arg;
-    pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -980,11 +845,6 @@ const struct store_ops store_nats_ops = {
     .kind = "nats",
     .open = nt_open,
     .close = nt_close,
-    .set_audit = nt_set_audit,
-    .submit = nt_submit,
-    .take_done = nt_take_done,
-    .busy = nt_busy,
-    .bytes_used = nt_bytes_used,
     .meta = nt_meta,
     .load_quotas = nt_load_quotas,
     .load_directories = nt_load_directories,

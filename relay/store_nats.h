@@ -70,20 +70,13 @@ struct nats_store {
     char env_stream[64], pk_stream[64], env_prefix[48], pk_prefix[48], live_prefix[48];
     char bucket_prefix[48];
     struct store_params params;
-    pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct store_batch work, done;
-    bool has_work, has_done, stop, thread_started;
     store_wake_fn wake;
     void *wake_arg;
-    store_audit_fn audit;
-    void *audit_arg;
-    /* Under lock: reachability, the stream's size, notices for the loop. */
+    /* Under lock: reachability, notices for the loop. */
     bool reachable, notice_all, directories;
     bool quiet;                   /* the loop is going: no more wakes */
     natsSubscription *dir_sub;
-    uint64_t bytes;
     uint8_t (*notices)[32];
     size_t n_notices, cap_notices;
     struct nats_claim {           /* connections authenticated on other nodes */

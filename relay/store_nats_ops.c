@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "internal.h" /* parley__grow */
 #include "store_nats.h"
 
 #define WAIT_MS 2000
@@ -454,7 +455,8 @@ static int erase_subject(struct nats_store *s, struct store_op *op, const uint8_
 }
 
 /* The recipients listed under an index key (malloc'd, 32 bytes each); the key is then removed. */
-static int index_take(struct nats_store *s, const char *key, uint8_t **list, size_t *n)
+static int index_take(struct nats_store *s, const char *key, uint8_t **list, size_t *n,
+                      size_t *cap)
 {
     kvEntry *e = NULL;
     natsStatus st = kvStore_Get(&e, s->erasure, key);
@@ -468,7 +470,7 @@ static int index_take(struct nats_store *s, const char *key, uint8_t **list, siz
         return -1;
     }
     k = (size_t)kvEntry_ValueLen(e) / 32;
-    if ((grown = realloc(*list, 32 * (*n + k) + 1)) == NULL) {
+    if ((grown = parley__grow(*list, cap, *n + k + 1, 32)) == NULL) {
         kvEntry_Destroy(e);
         return -1;
     }
@@ -491,7 +493,7 @@ static int erase_step(struct nats_store *s, struct store_op *op)
 {
     char key[80];
     uint8_t *list = NULL;
-    size_t n = 0;
+    size_t n = 0, list_cap = 0;
     uint64_t cutoff;
     jsStreamInfo *si = NULL;
     int rc = 0;
@@ -507,10 +509,10 @@ static int erase_step(struct nats_store *s, struct store_op *op)
         if (s->inserted[i].relay > op->cutoff && s->inserted[i].stream <= cutoff)
             cutoff = s->inserted[i].stream - 1;
     index_key('s', op->env.recipient, 32, key);
-    rc = index_take(s, key, &list, &n);
+    rc = index_take(s, key, &list, &n, &list_cap);
     for (size_t i = 0; rc == 0 && i + 16 <= op->blob_len; i += 16) {
         index_key('c', op->blob + i, 16, key);
-        rc = index_take(s, key, &list, &n);
+        rc = index_take(s, key, &list, &n, &list_cap);
     }
     if (rc == 0)
         rc = erase_subject(s, op, op->env.recipient, true, cutoff);

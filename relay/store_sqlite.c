@@ -91,31 +91,22 @@ static uint64_t measure(struct sqlite_store *s)
     return (pages > free_pages ? pages - free_pages : 0) * s->page_size;
 }
 
-static void *writer_main(void *arg)
+/* The store's thread (store.c's hand-off): one transaction a batch, then the size. */
+static void writer_run(void *arg, struct store_batch *b)
 {
     struct sqlite_store *s = arg;
     uint64_t used;
 
-    pthread_mutex_lock(&s->lock);
-    for (;;) {
-        while (!s->has_work && !s->stop)
-            pthread_cond_wait(&s->cond, &s->lock);
-        if (!s->has_work && s->stop)
-            break;
-        pthread_mutex_unlock(&s->lock);
-        sqlite_commit_batch(s, &s->work);
-        used = measure(s);
-        pthread_mutex_lock(&s->lock);
-        s->db_bytes = used;
-        s->has_work = false;
-        s->has_done = true;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        s->wake(s->wake_arg);
-        pthread_mutex_lock(&s->lock);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    sqlite_commit_batch(s, b);
+    used = measure(s);
+    store_set_bytes_used(&s->base, used);
+}
+
+static void writer_wake(void *arg)
+{
+    struct sqlite_store *s = arg;
+
+    s->wake(s->wake_arg);
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t cap)
@@ -134,14 +125,14 @@ static int sq_open(struct store **out, const char *path, store_wake_fn wake, voi
 {
     struct sqlite_store *s = calloc(1, sizeof(*s));
     sqlite3_stmt *st = NULL;
+    struct store_worker writer = {writer_run, writer_wake, NULL, 0, s};
 
     *out = NULL;
     if (s == NULL) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    store_handoff_init(&s->base);
     s->wake = wake;
     s->wake_arg = wake_arg;
     if (make_private(path, err, cap) != 0 || open_conn(&s->wdb, path, err, cap) != 0)
@@ -176,7 +167,7 @@ static int sq_open(struct store **out, const char *path, store_wake_fn wake, voi
     s->page_size = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 4096;
     sqlite3_finalize(st);
     st = NULL;
-    s->db_bytes = measure(s);
+    store_set_bytes_used(&s->base, measure(s));
     if (prepare(s->rdb, "SELECT id, entry FROM audit_outbox WHERE id >= ? ORDER BY id LIMIT ?",
                 &s->outbox, err, cap) != 0)
         goto fail;
@@ -184,11 +175,10 @@ static int sq_open(struct store **out, const char *path, store_wake_fn wake, voi
         goto fail;
     *max_seq = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+    if (store_handoff_start(&s->base, &writer) != 0) {
         snprintf(err, cap, "cannot start the writer thread");
         goto fail;
     }
-    s->thread_started = true;
     *out = &s->base;
     return 0;
 fail:
@@ -202,15 +192,7 @@ static void sq_close(struct store *base)
 
     if (s == NULL)
         return;
-    if (s->thread_started) {
-        pthread_mutex_lock(&s->lock);
-        s->stop = true;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->thread, NULL);
-    }
-    store_batch_free(&s->work);
-    store_batch_free(&s->done);
+    store_handoff_stop(&s->base);
     for (int i = 0; i < W_COUNT; i++)
         sqlite3_finalize(s->w[i]);
     sqlite3_finalize(s->page_count);
@@ -220,74 +202,7 @@ static void sq_close(struct store *base)
         sqlite_exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)");
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
     free(s);
-}
-
-static void batch_swap(struct store_batch *a, struct store_batch *b)
-{
-    struct store_batch t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static bool sq_submit(struct store *base, struct store_batch *b)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    bool handed = false;
-
-    if (b->n == 0)
-        return true;
-    pthread_mutex_lock(&s->lock);
-    /* Busy until the loop has also taken the previous results back. */
-    if (!s->has_work && !s->has_done) {
-        store_batch_clear(&s->work);
-        batch_swap(&s->work, b);
-        s->has_work = true;
-        pthread_cond_broadcast(&s->cond);
-        handed = true;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return handed;
-}
-
-static bool sq_take_done(struct store *base, struct store_batch *done)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    bool took = false;
-
-    pthread_mutex_lock(&s->lock);
-    if (s->has_done) {
-        store_batch_clear(done);
-        batch_swap(done, &s->work);
-        s->has_done = false;
-        took = true;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return took;
-}
-
-static uint64_t sq_bytes_used(struct store *base)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    uint64_t v;
-
-    pthread_mutex_lock(&s->lock);
-    v = s->db_bytes;
-    pthread_mutex_unlock(&s->lock);
-    return v;
-}
-
-static bool sq_busy(struct store *base)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    bool busy;
-
-    pthread_mutex_lock(&s->lock);
-    busy = s->has_work || s->has_done;
-    pthread_mutex_unlock(&s->lock);
-    return busy;
 }
 
 /* After a read stepped to rc over n rows: readies st for reuse; n, or -1 on failure. */
@@ -342,7 +257,7 @@ static int sq_meta(struct store *base, const char *name, uint8_t out[32])
     int rc = -1;
 
     /* Only called at start-up, before any batch: the writer connection is free. */
-    if (sq_busy(base) ||
+    if (store_busy(base) ||
         sqlite3_prepare_v2(s->wdb, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL) !=
             SQLITE_OK)
         return -1;
@@ -363,16 +278,6 @@ static int sq_meta(struct store *base, const char *name, uint8_t out[32])
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
-}
-
-static void sq_set_audit(struct store *base, store_audit_fn fn, void *arg)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-
-    pthread_mutex_lock(&s->lock);
-    s->audit = fn;
-    s->audit_arg = arg;
-    pthread_mutex_unlock(&s->lock);
 }
 
 static int sq_outbox_read(struct store *base, uint64_t from, size_t limit, store_outbox_fn fn,
@@ -401,7 +306,7 @@ static int sq_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint
     *row = *seq = 0;
     *idx = 0;
     /* Start-up only, before any batch: the writer connection is free. */
-    if (sq_busy(base) ||
+    if (store_busy(base) ||
         sqlite3_prepare_v2(s->wdb, "SELECT value FROM meta WHERE name = 'audit_outbox'", -1, &st,
                            NULL) != SQLITE_OK)
         return -1;
@@ -419,11 +324,6 @@ const struct store_ops store_sqlite_ops = {
     .kind = "sqlite",
     .open = sq_open,
     .close = sq_close,
-    .set_audit = sq_set_audit,
-    .submit = sq_submit,
-    .take_done = sq_take_done,
-    .busy = sq_busy,
-    .bytes_used = sq_bytes_used,
     .meta = sq_meta,
     .load_quotas = sq_load_quotas,
     .load_directories = sq_load_directories,

@@ -46,17 +46,9 @@ struct sqlite_store {
     sqlite3_stmt *w[W_COUNT];
     sqlite3_stmt *outbox;
     sqlite3_stmt *page_count, *freelist_count; /* the writer's, for the database's size */
-    uint64_t page_size, db_bytes;              /* db_bytes under lock */
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct store_batch work;      /* being committed (owned by the writer while busy) */
-    struct store_batch done;      /* committed, waiting for the loop */
-    bool busy, has_work, has_done, stop, thread_started;
+    uint64_t page_size;
     store_wake_fn wake;
     void *wake_arg;
-    store_audit_fn audit;
-    void *audit_arg;
     /* The failure of the batch being committed (writer thread). */
     int err, sys_err;
     char errmsg[128];

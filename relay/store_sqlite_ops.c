@@ -479,7 +479,7 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
 static int record_op(struct sqlite_store *s, struct store_batch *b, struct store_op *op)
 {
     char body[512];
-    size_t n = s->audit != NULL ? s->audit(s->audit_arg, op, body, sizeof(body)) : 0;
+    size_t n = store_audit_body(&s->base, op, body, sizeof(body));
 
     op->audit_row = 0;
     if (n == 0)
@@ -540,23 +540,9 @@ static bool is_read(const struct store_op *op)
  */
 static void failed_op(struct sqlite_store *s, struct store_op *op)
 {
-    op->inserted = op->refused = op->one_time = op->one_time_left = false;
-    op->deleted = 0;
-    op->freed = 0;
-    op->n_expired = 0;
-    op->audit_row = 0;
-    op->count = 0;
-    for (size_t k = 0; k < op->n_envs; k++)
-        free(op->envs[k].sealed);
-    free(op->envs);
-    op->envs = NULL;
-    op->n_envs = 0;
-    if (op->kind == STORE_PREKEY_TAKE) {
-        free(op->blob);
-        op->blob = NULL;
-        op->blob_len = 0;
+    store_op_clear_results(op);
+    if (op->kind == STORE_PREKEY_TAKE)
         op->allow_one_time = false;
-    }
     if (is_read(op))
         op->ok = run_op(s, op) == 0;
 }
