@@ -36,6 +36,15 @@ static const struct option_def options[] = {
         "where envelopes are stored: sqlite:PATH (default sqlite:parley-relay.db), or "
         "nats://HOST:PORT,HOST:PORT,... (a NATS JetStream cluster shared by relay nodes)"),
     OPT("db", K_DB, store, "sqlite database path: the same as --store sqlite:PATH"),
+    OPT("nats-user", K_STR, nats_user, "nats:// store: the user NATS knows this relay as"),
+    OPT("nats-password", K_STR, nats_password, "nats:// store: that user's password"),
+    OPT("nats-token", K_STR, nats_token, "nats:// store: an authentication token instead"),
+    OPT("nats-tls-ca", K_STR, nats_tls_ca,
+        "nats:// store: CA certificates (PEM) the servers' certificates are checked against; "
+        "TLS is on with it or with nats-tls-cert"),
+    OPT("nats-tls-cert", K_STR, nats_tls_cert,
+        "nats:// store: this relay's client certificate (PEM), for servers that ask for one"),
+    OPT("nats-tls-key", K_STR, nats_tls_key, "nats:// store: that certificate's key (PEM)"),
     OPT("brand", K_BRAND, brands, "brand pin file to serve (repeatable)"),
     OPT("tls-cert", K_STR, tls_cert, "TLS certificate (PEM); TLS is off without it"),
     OPT("tls-key", K_STR, tls_key, "TLS private key (PEM)"),
@@ -395,6 +404,32 @@ static int config_check_audit(const struct relay_config *c)
     return 0;
 }
 
+/* The nats-* settings: for a nats:// store only, and in the pairs NATS takes them. */
+static int config_check_nats(const struct relay_config *c)
+{
+    bool any = c->nats_user[0] || c->nats_password[0] || c->nats_token[0] || c->nats_tls_ca[0] ||
+               c->nats_tls_cert[0] || c->nats_tls_key[0];
+
+    if (any && strncmp(c->store, "nats:", 5) != 0) {
+        fprintf(stderr, "parley-relay: the nats-* settings are for a nats:// store, not '%s'\n",
+                c->store);
+        return -1;
+    }
+    if ((c->nats_user[0] == '\0') != (c->nats_password[0] == '\0')) {
+        fprintf(stderr, "parley-relay: nats-user and nats-password go together\n");
+        return -1;
+    }
+    if (c->nats_user[0] != '\0' && c->nats_token[0] != '\0') {
+        fprintf(stderr, "parley-relay: nats-token or nats-user, not both\n");
+        return -1;
+    }
+    if ((c->nats_tls_cert[0] == '\0') != (c->nats_tls_key[0] == '\0')) {
+        fprintf(stderr, "parley-relay: nats-tls-cert and nats-tls-key go together\n");
+        return -1;
+    }
+    return 0;
+}
+
 int config_check(const struct relay_config *c)
 {
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
@@ -415,6 +450,8 @@ int config_check(const struct relay_config *c)
                             "not '%s'\n", c->store);
         return -1;
     }
+    if (config_check_nats(c) != 0)
+        return -1;
     if (!web_frame_ancestors_ok(c->web_frame_ancestors)) {
         fprintf(stderr, "parley-relay: web-frame-ancestors must be a CSP source list "
                         "(printable, without ';' or ',')\n");

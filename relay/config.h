@@ -21,6 +21,9 @@ struct relay_config {
     char listen[64];
     int port;
     char store[520];               /* KIND:WHERE, e.g. sqlite:parley-relay.db */
+    /* A nats:// store's client settings (empty: not given); the secrets wiped once connected. */
+    char nats_user[128], nats_password[256], nats_token[256];
+    char nats_tls_ca[512], nats_tls_cert[512], nats_tls_key[512];
     char tls_cert[512];
     char tls_key[512];
     char log_path[512];

@@ -86,14 +86,22 @@ int relay_open(struct relay *r)
 {
     char err[600];
     uint64_t max_seq = 0;
+    int rc;
 
     if (web_open(&r->web, r->cfg.web_root, r->cfg.web_frame_ancestors, r->cfg.web_max_file, err,
                  sizeof(err)) != 0) {
         fprintf(stderr, "parley-relay: web root %s\n", err);
         return -1;
     }
-    store_configure(&(struct store_params){r->cfg.ttl, r->cfg.quota_count, r->cfg.max_frame});
-    if (store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err)) != 0) {
+    store_configure(&(struct store_params){
+        r->cfg.ttl, r->cfg.quota_count, r->cfg.max_frame,
+        {r->cfg.nats_user, r->cfg.nats_password, r->cfg.nats_token, r->cfg.nats_tls_ca,
+         r->cfg.nats_tls_cert, r->cfg.nats_tls_key}});
+    rc = store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err));
+    /* The client library keeps its own copy of the secrets; these are not needed again. */
+    sodium_memzero(r->cfg.nats_password, sizeof(r->cfg.nats_password));
+    sodium_memzero(r->cfg.nats_token, sizeof(r->cfg.nats_token));
+    if (rc != 0) {
         fprintf(stderr, "parley-relay: store %s\n", err);
         return -1;
     }

@@ -229,11 +229,18 @@ extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_nats_ops;
 #endif
 
+/* A shared store's client settings, as NATS clients take them ("": not given); borrowed. */
+struct store_client {
+    const char *user, *password, *token;
+    const char *tls_ca, *tls_cert, *tls_key; /* PEM files; TLS is on with the CA or a cert */
+};
+
 /* What a store that enforces limits itself needs of the configuration; before store_open. */
 struct store_params {
     uint64_t ttl;                 /* seconds */
     uint32_t quota_count;         /* envelopes stored per recipient */
     size_t max_frame;             /* largest envelope */
+    struct store_client client;   /* read during store_open only */
 };
 void store_configure(const struct store_params *p);
 const struct store_params *store_params(void);

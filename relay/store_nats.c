@@ -25,6 +25,7 @@
  * handed to the log as their batch completes, as with sqlite, but a node
  * killed before its log took them loses them.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,6 +468,57 @@ static bool nt_reachable(struct store *base)
 
 static bool set_names(struct nats_store *s, const char *ns);
 
+/*
+ * Why libnats could not connect, without its source position ("(conn.c:1905): "), and
+ * said plainly where it only reports the connection's end.
+ */
+static const char *connect_error(void)
+{
+    const char *e = nats_GetLastError(NULL), *p;
+
+    if (e == NULL)
+        return "unknown error";
+    if (e[0] == '(' && (p = strstr(e, "): ")) != NULL)
+        e = p + 3;
+    if (strncmp(e, "Expected 'PONG', got ''", 23) == 0)
+        return "the server closed the connection while it was being set up (with TLS: it does "
+               "not accept this relay's client certificate, or wants one)";
+    return e;
+}
+
+/* Authentication and TLS as the configuration gives them (docs/operations.md). 0, or -1. */
+static int client_options(natsOptions *o, const struct store_client *c, char *err, size_t cap)
+{
+    const char *what = NULL, *files[] = {c->tls_ca, c->tls_cert, c->tls_key};
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        FILE *f = files[i][0] != '\0' ? fopen(files[i], "r") : NULL;
+
+        if (files[i][0] != '\0' && f == NULL) {
+            snprintf(err, cap, "nats: %s: %s", files[i], strerror(errno));
+            return -1;
+        }
+        if (f != NULL)
+            fclose(f);
+    }
+    if (c->user[0] != '\0' && natsOptions_SetUserInfo(o, c->user, c->password) != NATS_OK)
+        what = "nats-user";
+    else if (c->token[0] != '\0' && natsOptions_SetToken(o, c->token) != NATS_OK)
+        what = "nats-token";
+    else if ((c->tls_ca[0] != '\0' || c->tls_cert[0] != '\0') &&
+             natsOptions_SetSecure(o, true) != NATS_OK)
+        what = "TLS";
+    else if (c->tls_ca[0] != '\0' && natsOptions_LoadCATrustedCertificates(o, c->tls_ca) != NATS_OK)
+        what = c->tls_ca;
+    else if (c->tls_cert[0] != '\0' &&
+             natsOptions_LoadCertificatesChain(o, c->tls_cert, c->tls_key) != NATS_OK)
+        what = c->tls_cert;
+    if (what == NULL)
+        return 0;
+    snprintf(err, cap, "nats: %s: %s", what, connect_error());
+    return -1;
+}
+
 static int connect_to(struct nats_store *s, const char *where, char *err, size_t cap)
 {
     char list[512], *save = NULL, *tok;
@@ -516,10 +568,14 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
         snprintf(err, cap, "nats:%s: cannot set the client's options", where);
         return -1;
     }
+    if (client_options(o, &s->params.client, err, cap) != 0) {
+        natsOptions_Destroy(o);
+        return -1;
+    }
     st = natsConnection_Connect(&s->nc, o);
     natsOptions_Destroy(o);
     if (st != NATS_OK) {
-        snprintf(err, cap, "nats:%s: cannot connect: %s", where, natsStatus_GetText(st));
+        snprintf(err, cap, "nats:%s: cannot connect: %s", where, connect_error());
         return -1;
     }
     if (natsConnection_JetStream(&s->js, s->nc, NULL) != NATS_OK || nats_pub_init(s) != 0 ||
