@@ -17,8 +17,10 @@
 # whose client reconnects to the other node after kill -9 of its own; it
 # prints the time from the kill to the first envelope acknowledged there.
 #
-# Usage: bench/cluster/run.sh [--runs N] [--baseline RELAY] [--configs LIST] [--write]
+# Usage: bench/cluster/run.sh [--runs N] [--relay RELAY] [--baseline RELAY] [--configs LIST]
+#                             [--write]
 #   --runs N          runs per configuration and workload (default 3: median, min, max)
+#   --relay RELAY     the parley-relay measured (default: this tree's, built in release)
 #   --baseline RELAY  also run every JetStream configuration with this parley-relay
 #                     (one built from an earlier commit), interleaved with this tree's,
 #                     for a before/after comparison in one run: rows "... (before)"
@@ -35,10 +37,12 @@ COMMAND="bench/cluster/run.sh${*:+ $*}"
 RUNS=3
 WRITE=0
 BASELINE=
+RELAY_GIVEN=
 CONFIGS="sqlite n1-r1-1 n1-r1-2 n3-r3-1 n3-r3-2"
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) RUNS=${2:?--runs needs a number}; shift ;;
+    --relay) RELAY_GIVEN=${2:?--relay needs a parley-relay}; shift ;;
     --baseline) BASELINE=${2:?--baseline needs a parley-relay}; shift ;;
     --configs) CONFIGS=${2:?--configs needs a list}; shift ;;
     --write) WRITE=1 ;;
@@ -48,15 +52,19 @@ while [ $# -gt 0 ]; do
     shift
 done
 case "$RUNS" in '' | *[!0-9]* | 0) echo "run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
-if [ -n "$BASELINE" ]; then
-    [ -x "$BASELINE" ] || { echo "run.sh: $BASELINE is not a program" >&2; exit 2; }
-    BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
-fi
+for given in "$BASELINE" "$RELAY_GIVEN"; do
+    [ -z "$given" ] || [ -x "$given" ] || { echo "run.sh: $given is not a program" >&2; exit 2; }
+done
+[ -z "$BASELINE" ] || BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
 
 . "$HERE/lib.sh"
 install_deps
 build_loadgen
-build_relay
+if [ -n "$RELAY_GIVEN" ]; then
+    RELAY=$(cd "$(dirname "$RELAY_GIVEN")" && pwd)/$(basename "$RELAY_GIVEN")
+else
+    build_relay
+fi
 setup_limits 4000
 USE_RT=0
 setup_priority
@@ -195,12 +203,13 @@ for run in $(seq "$RUNS"); do
     done
 done
 
-# Recovery after kill -9 of a relay node: the relay-cluster test's relay_killed case.
-ninja -C "$ROOT/build" tests/cluster/relay-cluster relay/parley-relay >&2
+# Recovery after kill -9 of a relay node: the relay-cluster test's relay_killed case,
+# with the relay measured above.
+[ -x "$ROOT/build/tests/cluster/relay-cluster" ] || ninja -C "$ROOT/build" tests/cluster/relay-cluster >&2
 for run in $(seq "$RUNS"); do
     log "run $run/$RUNS: recovery"
     PARLEY_NATS_SERVER=$(command -v nats-server) PARLEY_NATS_CONF=$CONF \
-        "$ROOT/build/tests/cluster/relay-cluster" "$ROOT/build/relay/parley-relay" relay_killed \
+        "$ROOT/build/tests/cluster/relay-cluster" "$RELAY" relay_killed \
         >"$TMP/recovery-$run" 2>&1 || true
     sed -n 's/.*served again by the other node in \([0-9]*\) ms.*/recovery recover_ms \1/p' \
         "$TMP/recovery-$run" >>"$RESULTS"
@@ -225,7 +234,7 @@ TABLE=$TMP/table
     echo "$SECTION"
     echo
     echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1)),"
-    echo "commit $(git -C "$ROOT" rev-parse --short HEAD), nats-server $(nats-server --version | sed 's/^nats-server: *//'),"
+    echo "commit $(git -C "$ROOT" rev-parse --short HEAD)${RELAY_GIVEN:+ (relay: $(basename "$RELAY"))}, nats-server $(nats-server --version | sed 's/^nats-server: *//'),"
     echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end: the machine is shared with other"
     echo "builds and tests, every process (relays, nats-servers, generator) on its two cores, so"
     echo "these figures compare the stores side by side in one run; they are not capacities of a"
@@ -243,14 +252,15 @@ TABLE=$TMP/table
         done
     done <<<"$NAMES"
     echo
-    echo "Projection for N machines. A relay node stores one envelope at a time per batch"
-    echo "and waits for JetStream's acknowledgement, so one node's store rate is bounded by"
-    echo "that round trip (the one-relay rows); nodes add up until the envelope stream's leader"
-    echo "is busy, since every envelope of a partition goes through it (docs/cluster.md §3.3)."
-    echo "With K partitions on N >= K servers the cluster takes about K times one leader's"
-    echo "rate; relay nodes scale with connections, TLS and signature checks, which they do"
-    echo "not share. On these two shared cores relays, servers and the generator compete for"
-    echo "the same CPU, so two relays cannot show more than one here."
+    echo "Projection for N machines. A relay node pipelines each batch of envelope ops: it"
+    echo "publishes all of its envelopes at once and collects the acknowledgements, then reads"
+    echo "and deletes in rounds (docs/cluster.md §8), so a batch costs a few round trips to the"
+    echo "envelope stream's leader whatever its size, and batches grow with the load. Nodes add"
+    echo "up until that leader is busy, since every envelope of a partition goes through it"
+    echo "(docs/cluster.md §3.3). With K partitions on N >= K servers the cluster takes about K"
+    echo "times one leader's rate; relay nodes scale with connections, TLS and signature"
+    echo "checks, which they do not share. On these two shared cores relays, servers and the"
+    echo "generator compete for the same CPU, so two relays cannot show more than one here."
     echo
     echo "Recovery after kill -9 of a client's relay node (three servers R3, two relays): the"
     echo "client is connected and authenticated on the other node $(med recovery recover_ms) ms"
