@@ -101,8 +101,17 @@ async function conversationMemory(browser) {
       throw new Error(`open: ${JSON.stringify(conv)}`);
     const empty = await measure();
     const started = Date.now();
+    // At a conversation's pace: each message once the previous one is answered (sent
+    // all at once, they would fill the echo agent's outbox faster than the relay takes it).
     await page.evaluate(async ([c, n]) => {
+      const answers = () => window.T.log.events.filter((e) => e.type === 'message' && !e.fromMe).length;
       for (let i = 1; i < n; i++) {
+        const deadline = Date.now() + 60000;
+        while (answers() < i) {
+          if (Date.now() > deadline)
+            throw new Error(`no answer to message ${i - 1} within 60 s`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
         const r = await window.T.call('send', c, `Message ${i}: où en est ma commande passée la semaine dernière ?`);
         if (r.error)
           throw new Error(`send ${i}: ${r.error}`);
