@@ -46,6 +46,7 @@ static const struct {
     {FILES_KIND_REVLIST, FILES_MAGIC_REVLIST, "revocation list", FILES_MAX},
     {FILES_KIND_DIRECTORY, FILES_MAGIC_DIRECTORY, "directory", FILES_MAX},
     {FILES_KIND_PIN, NULL, "brand public key (pin) file", FILES_PIN_MAX},
+    {FILES_KIND_ORDER, FILES_MAGIC_ORDER, "brand order", FILES_MAGIC_LEN + PARLEY_MAX_ORDER},
 };
 
 const char *files_kind_name(enum files_kind kind)

@@ -1,7 +1,7 @@
 /*
  * The files Parley's programs read and write: the 8-byte magic that names
  * each kind of object parley-keys writes (key files, certificate
- * requests, certificates, revocation lists, directories) and the brand
+ * requests, certificates, revocation lists, directories, orders) and the brand
  * pin line; size-capped reading that detects the kind; and atomic
  * replacement (temp file, fsync, rename, fsync of the directory) so a
  * crash never leaves a partial file.
@@ -19,6 +19,7 @@
 #define FILES_MAGIC_CERT      "PRLYCRT1"
 #define FILES_MAGIC_REVLIST   "PRLYREV1"
 #define FILES_MAGIC_DIRECTORY "PRLYDIR1"
+#define FILES_MAGIC_ORDER     "PRLYORD1"
 
 /* Mode of files that hold (encrypted) secrets, and of public outputs. */
 #define FILES_MODE_SECRET 0600
@@ -31,7 +32,8 @@ enum files_kind {
     FILES_KIND_CERT,
     FILES_KIND_REVLIST,
     FILES_KIND_DIRECTORY,
-    FILES_KIND_PIN /* brand pin file, a text line (parley/pin.h) */
+    FILES_KIND_PIN, /* brand pin file, a text line (parley/pin.h) */
+    FILES_KIND_ORDER /* a brand order (parley-keys brand order) */
 };
 
 /* "key file", "certificate request", ...: for messages. */

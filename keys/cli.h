@@ -43,7 +43,11 @@ enum keys_opt {
     OPT_REVOCATIONS,
     OPT_SERIAL,
     OPT_VALID_DAYS,
-    OPT_VERSION
+    OPT_VERSION,
+    OPT_CUSTOMER,
+    OPT_RELAY,
+    OPT_DIRECTORY,
+    OPT_TIMEOUT
 };
 
 /* clang-format off */

@@ -19,6 +19,7 @@ static const char usage[] =
     "  brand sign        issue an agent certificate from a certificate request\n"
     "  brand revoke      add a certificate serial to the revocation list\n"
     "  brand directory   assemble and sign the brand directory\n"
+    "  brand order       erasure and access orders for a customer key: sign, submit, status\n"
     "Agent:\n"
     "  agent request     create an agent key and a certificate request\n"
     "Anyone:\n"
@@ -29,12 +30,13 @@ static const char usage[] =
     "Exit status: 0 success, 1 failure (verification, files, passphrase), 2 usage error.\n";
 
 static const char usage_brand[] =
-    "Usage: parley-keys brand init|client-pin|sign|revoke|directory [OPTIONS]\n"
+    "Usage: parley-keys brand init|client-pin|sign|revoke|directory|order [OPTIONS]\n"
     "  init        create the brand key and its two pin files (relay, client)\n"
     "  client-pin  write the client pin again from the brand key\n"
     "  sign        issue an agent certificate from a certificate request\n"
     "  revoke      add a certificate serial to the revocation list\n"
-    "  directory   assemble and sign the brand directory\n";
+    "  directory   assemble and sign the brand directory\n"
+    "  order       erasure and access orders for a customer key: sign, submit, status\n";
 
 static const char usage_agent[] = "Usage: parley-keys agent request [OPTIONS]\n"
                                   "  request     create an agent key and a certificate request\n";
@@ -52,6 +54,7 @@ static const struct command commands[] = {
     {"brand", "sign", "brand sign", cmd_brand_sign},
     {"brand", "revoke", "brand revoke", cmd_brand_revoke},
     {"brand", "directory", "brand directory", cmd_brand_directory},
+    {"brand", "order", "brand order", cmd_brand_order},
     {"agent", "request", "agent request", cmd_agent_request},
     {NULL, "show", "show", cmd_show},
     {NULL, "verify", "verify", cmd_verify},

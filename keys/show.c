@@ -166,6 +166,9 @@ static int show(const char *path, const parley_pin *pin)
     case FILES_KIND_PIN:
         rc = show_pin(path, &f);
         break;
+    case FILES_KIND_ORDER:
+        rc = keys_show_order(path, &f, pin);
+        break;
     default:
         rc = show_signed(path, &f, pin);
         break;

@@ -233,6 +233,11 @@ static int verify(struct verify_opts *o)
     case FILES_KIND_REQUEST:
         rc = verify_request(o, &f);
         break;
+    case FILES_KIND_ORDER:
+        rc = keys_show_order(o->file, &f, &o->pin);
+        if (rc == KEYS_EXIT_OK)
+            printf("OK order of brand %s, signature valid\n", o->pin.brand_id);
+        break;
     default:
         rc = verify_key(o, &f);
         break;

@@ -515,6 +515,23 @@ size_t audit_body_directory(const struct audit *a, char *out, size_t cap, uint64
     return store_body(&t);
 }
 
+size_t audit_body_order(const struct audit *a, char *out, size_t cap, uint64_t conn, int brand,
+                        const uint8_t order_id[16], const char *kind, const uint8_t who[32])
+{
+    struct ts_cache tc = {-1, ""};
+    char hex[33];
+    struct text t;
+
+    sodium_bin2hex(hex, sizeof(hex), order_id, 16);
+    body_begin(&t, out, cap, &tc, wall_ms(), EV_order);
+    put_u64(&t, "conn", conn);
+    put_u64(&t, "brand", brand >= 0 ? (uint64_t)brand : 0);
+    put_str(&t, "order", hex);
+    put_str(&t, "kind", kind);
+    put_id(&t, a, "who", who, 32);
+    return store_body(&t);
+}
+
 /* The store's builders name the event right after the timestamp: "ts":"<24>","event":"NAME". */
 static enum audit_event trusted_event_of(const char *body, size_t len)
 {

@@ -180,6 +180,9 @@ size_t audit_body_erased(const struct audit *a, char *out, size_t cap, const uin
                          uint64_t envelopes, uint64_t bytes);
 size_t audit_body_directory(const struct audit *a, char *out, size_t cap, uint64_t conn, int brand,
                             uint64_t version);
+/* A brand order stored: its id (hex, not personal), kind, brand and the customer's pseudonym. */
+size_t audit_body_order(const struct audit *a, char *out, size_t cap, uint64_t conn, int brand,
+                        const uint8_t order_id[16], const char *kind, const uint8_t who[32]);
 
 /*
  * A place in the store's outbox. Each row holds the entries of one

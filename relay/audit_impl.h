@@ -28,7 +28,7 @@
 #define AUDIT_EVENTS(X)                                                                            \
     X(segment)                                                                                     \
     X(start) X(stop) X(gap) X(pruned) X(conn_open) X(conn_close) X(auth) X(delivered) X(stored)    \
-        X(acked) X(expired) X(erased) X(directory)
+        X(acked) X(expired) X(erased) X(directory) X(order)
 
 enum audit_event {
 #define X(n) EV_##n,

@@ -50,6 +50,11 @@ size_t audit_store_body(void *arg, const struct store_op *op, char *out, size_t 
     case STORE_DIRECTORY:
         return audit_body_directory(r->audit, out, cap, op->conn_serial,
                                     brand_index(r, op->brand_id), op->version);
+    case STORE_ORDER_PUT:
+        return op->inserted ? audit_body_order(r->audit, out, cap, op->conn_serial,
+                                               brand_index(r, op->brand_id), op->env.envelope_id,
+                                               op->unit == 0 ? "erase" : "export", op->env.recipient)
+                            : 0;
     default:
         return 0;
     }

@@ -37,6 +37,7 @@ struct erasure {
     uint64_t freed;
     uint32_t failures; /* store failures in a row */
     uint64_t started_ms;
+    bool ordered; /* a brand order's: no customer connection asked, none is told */
 };
 
 static struct erasure *find_job(struct relay *r, const uint8_t customer[32])
@@ -87,6 +88,42 @@ static bool request_check(struct relay *r, struct conn *c, const Parley__Erasure
     return err == PARLEY_OK;
 }
 
+bool erasure_busy(const struct relay *r, const uint8_t customer[32])
+{
+    return find_job((struct relay *)r, customer) != NULL || r->n_erasures >= MAX_ERASURES;
+}
+
+/* A new job for customer's envelopes and those of convs (taken over; NULL when none). */
+static bool job_start(struct relay *r, const uint8_t customer[32], uint8_t *convs, size_t n_convs,
+                      bool ordered)
+{
+    struct erasure *j = calloc(1, sizeof(*j)), **tail;
+
+    if (j == NULL) {
+        free(convs);
+        return false;
+    }
+    memcpy(j->customer, customer, 32);
+    j->convs = convs;
+    j->n_convs = n_convs;
+    j->cutoff = r->assigned_seq;
+    j->started_ms = relay_now_ms();
+    j->ordered = ordered;
+    for (tail = &r->erasures; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = j;
+    r->n_erasures++;
+    return true;
+}
+
+bool erasure_order(struct relay *r, const uint8_t customer[32])
+{
+    if (!job_start(r, customer, NULL, 0, true))
+        return false;
+    log_event(LOG_INFO, "erasure_started", "\"order\":true,\"conversations\":0");
+    return true;
+}
+
 /*
  * A customer's erasure request: everything the relay holds to or from
  * that customer, up to now, is deleted (what it sends afterwards, such as
@@ -94,34 +131,22 @@ static bool request_check(struct relay *r, struct conn *c, const Parley__Erasure
  */
 void erasure_on_request(struct relay *r, struct conn *c, const Parley__ErasureRequest *er)
 {
-    struct erasure *j, **tail;
     uint8_t *convs;
     size_t n_convs;
 
     if (!request_check(r, c, er, &convs, &n_convs))
         return;
-    if (find_job(r, c->routing) != NULL || r->n_erasures >= MAX_ERASURES) {
+    if (erasure_busy(r, c->routing)) {
         free(convs);
         refuse(r, c, REJECT_rate_limited, PARLEY__ERROR__CODE__RATE_LIMITED,
                r->n_erasures >= MAX_ERASURES ? "too many erasures in progress, retry later"
                                              : "your erasure is in progress");
         return;
     }
-    j = calloc(1, sizeof(*j));
-    if (j == NULL) {
-        free(convs);
+    if (!job_start(r, c->routing, convs, n_convs, false)) {
         refuse(r, c, REJECT_unavailable, PARLEY__ERROR__CODE__UNAVAILABLE, "out of memory");
         return;
     }
-    memcpy(j->customer, c->routing, 32);
-    j->convs = convs;
-    j->n_convs = n_convs;
-    j->cutoff = r->assigned_seq;
-    j->started_ms = relay_now_ms();
-    for (tail = &r->erasures; *tail != NULL; tail = &(*tail)->next)
-        ;
-    *tail = j;
-    r->n_erasures++;
     log_event(LOG_INFO, "erasure_started", "\"conn\":\"%s\",\"conversations\":%zu", c->pseudonym,
               n_convs);
 }
@@ -159,7 +184,7 @@ void erasure_schedule(struct relay *r)
 /* The job is over: the customer is told on its connection, if it has one now. */
 static void finish(struct relay *r, struct erasure *j, bool ok)
 {
-    struct conn *c = session_online(r, j->customer);
+    struct conn *c = j->ordered ? NULL : session_online(r, j->customer);
 
     if (c != NULL && (!c->authed || c->closing))
         c = NULL;

@@ -16,7 +16,7 @@
     X(conn_limit) X(slow_reader) X(idle_timeout) X(frame_timeout) X(bad_signature) \
     X(rollback) X(not_allowed) X(unexpected) X(unavailable) X(conflict) \
     X(pair_quota) X(sender_quota) X(storage_full) X(unbound) \
-    X(prekey_rate)
+    X(prekey_rate) X(replayed) X(unknown_order)
 
 enum reject_reason {
 #define X(n) REJECT_##n,

@@ -233,6 +233,7 @@ static void auth_done(struct relay *r, struct conn *c, uint64_t prekeys_left)
     if (c->agent) {
         c->watch_brand = c->brand;
         publish_send_directory(r, c, c->brand, r->brands[c->brand].brand->id);
+        order_agent_ready(r, c);
     }
     delivery_start(r, c);
 }
@@ -366,6 +367,15 @@ void session_message(struct relay *r, struct conn *c, const uint8_t *msg, size_t
         break;
     case PARLEY__FRAME__KIND_ERASE:
         erasure_on_request(r, c, f->erase);
+        break;
+    case PARLEY__FRAME__KIND_ORDER_SUBMIT:
+        order_on_submit(r, c, f->order_submit);
+        break;
+    case PARLEY__FRAME__KIND_ORDER_RECEIPT:
+        order_on_receipt(r, c, f->order_receipt);
+        break;
+    case PARLEY__FRAME__KIND_ORDER_STATUS_FETCH:
+        order_on_status(r, c, f->order_status_fetch);
         break;
     default:
         metrics_reject(&r->metrics, REJECT_unexpected);
@@ -505,6 +515,12 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         /* A failed read counts none: the agent publishes more, which the limit bounds. */
         if (c != NULL && c->auth_pending)
             auth_done(r, c, op->ok ? op->count : 0);
+        break;
+    case STORE_ORDER_PUT:
+    case STORE_ORDER_PENDING:
+    case STORE_RECEIPT_PUT:
+    case STORE_ORDER_STATUS:
+        order_done(r, op, c);
         break;
     default:
         break;

@@ -112,5 +112,18 @@ void erasure_schedule(struct relay *r);
 void erasure_done(struct relay *r, struct store_op *op);
 /* Drops the jobs not finished (at the end: the customer asks again). */
 void erasure_free(struct relay *r);
+/* Whether a job for customer (routing id) runs already, or no more may start now. */
+bool erasure_busy(const struct relay *r, const uint8_t customer[32]);
+/* A brand order's job: everything to or from customer (routing id) up to now. False: no memory. */
+bool erasure_order(struct relay *r, const uint8_t customer[32]);
+
+/* order.c: brand orders and agents' receipts */
+void order_on_submit(struct relay *r, struct conn *c, const Parley__BrandOrder *o);
+void order_on_receipt(struct relay *r, struct conn *c, const Parley__OrderReceipt *rc);
+void order_on_status(struct relay *r, struct conn *c, const Parley__OrderStatusFetch *f);
+/* An agent authenticated: the orders of its brand it has not answered are read for it. */
+void order_agent_ready(struct relay *r, struct conn *c);
+/* The answers to the order ops (c: NULL when gone or closing). */
+void order_done(struct relay *r, const struct store_op *op, struct conn *c);
 
 #endif

@@ -69,10 +69,24 @@ enum store_op_kind {
                            in blob (16 bytes each), seq <= cutoff, from unit on, at most limit
                            rows -> expired list, unit */
     STORE_PROBE,        /* cutoff = Unix ms: a small write, to learn if the disk takes writes */
-    STORE_AUDIT_DONE    /* the synced audit log holds the outbox up to entry audit_off of row
+    STORE_AUDIT_DONE,   /* the synced audit log holds the outbox up to entry audit_off of row
                            cutoff, which became its entry seq version: rows before cutoff are
                            deleted (cutoff stays, so new ids keep growing from it), and the
                            position is kept for the next start */
+    /* Brand orders (relay/order.c); the sqlite store only: a shared store refuses none of
+       them, the relay never sends them one. env.envelope_id is the order id. */
+    STORE_ORDER_PUT,    /* brand_id, env.recipient = the customer's routing id, unit = kind,
+                           cutoff = expires_at, blob = encoded BrandOrder -> inserted (false:
+                           an order with this id is stored: a replay) */
+    STORE_ORDER_PENDING,/* brand_id, key = an agent's signing key, cutoff = now -> envs: the
+                           brand's orders not expired at cutoff that key has not answered (sealed:
+                           the encoded BrandOrder), at most limit */
+    STORE_RECEIPT_PUT,  /* brand_id, key = the agent's signing key, blob = encoded OrderReceipt
+                           -> refused: the brand holds no such order; else stored (replacing
+                           that agent's earlier receipt for it) */
+    STORE_ORDER_STATUS  /* brand_id, unit = receipts to skip -> refused: no such order; else
+                           count: its receipts, envs: at most limit of them from unit on, in
+                           the order they came (sealed: the encoded OrderReceipt) */
 };
 
 struct store_expired {            /* an envelope removed */
@@ -93,11 +107,12 @@ struct store_op {
     uint64_t max_bytes;           /* STORE_FETCH */
     bool checkpoint;              /* STORE_ERASE_STEP: truncate the WAL after the commit */
     uint64_t done_count, done_bytes;/* STORE_ERASE_STEP: what the job's earlier steps deleted */
-    char brand_id[65];            /* STORE_DIRECTORY */
+    char brand_id[65];            /* STORE_DIRECTORY, orders */
     uint64_t version;
     uint8_t *blob;                /* STORE_DIRECTORY, STORE_ERASE_STEP, STORE_PREKEY_TAKE; owned */
     size_t blob_len;
-    uint8_t key[32];              /* STORE_PREKEY_TAKE: the owner's signing key, for the answer */
+    uint8_t key[32];              /* STORE_PREKEY_TAKE: the owner's signing key, for the answer;
+                                     orders: the agent's signing key */
     struct store_prekey *prekeys; /* STORE_PREKEY_PUBLISH; owned */
     size_t n_prekeys;
     bool replace, allow_one_time;
@@ -106,12 +121,13 @@ struct store_op {
     bool inserted;
     bool refused;                 /* STORE_PREKEY_PUBLISH: over the limit */
     bool one_time, one_time_left; /* STORE_PREKEY_TAKE */
-    uint64_t count;               /* STORE_PREKEY_COUNT */
+    uint64_t count;               /* STORE_PREKEY_COUNT, STORE_ORDER_STATUS */
     uint64_t freed;               /* bytes of sealed data removed */
     uint32_t deleted;
     struct store_expired *expired;/* malloc'd */
     size_t n_expired;
-    struct store_env *envs;       /* STORE_FETCH: malloc'd, each sealed malloc'd */
+    struct store_env *envs;       /* STORE_FETCH, STORE_ORDER_PENDING, STORE_ORDER_STATUS:
+                                     malloc'd, each sealed malloc'd */
     size_t n_envs;
     uint64_t audit_row;           /* the outbox row holding its audit entry (0: none), and the */
     uint32_t audit_off, audit_len;/* entry's body in the batch's audit text */

@@ -38,7 +38,13 @@ static const char schema[] =
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, prekey BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit_outbox("
-    " id INTEGER PRIMARY KEY, entry TEXT NOT NULL);";
+    " id INTEGER PRIMARY KEY, entry TEXT NOT NULL);"
+    /* Brand orders and the agents' receipts (relay/order.c), until the order expired a TTL ago. */
+    "CREATE TABLE IF NOT EXISTS orders(order_id BLOB PRIMARY KEY, brand_id TEXT NOT NULL,"
+    " expires_at INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS orders_by_brand ON orders(brand_id, expires_at);"
+    "CREATE TABLE IF NOT EXISTS order_receipts(n INTEGER PRIMARY KEY, order_id BLOB NOT NULL,"
+    " agent BLOB NOT NULL, receipt BLOB NOT NULL, UNIQUE(order_id, agent));";
 
 /* What an erasure deletes by, besides the recipient: once the sender column exists. */
 static const char erasure_indexes[] =

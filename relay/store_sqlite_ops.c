@@ -53,6 +53,22 @@ static const char *const writer_sql[W_COUNT] = {
     [W_PREKEY_COUNT] = "SELECT count(*) FROM prekeys WHERE owner = ?",
     [W_PREKEY_FIRST] = "SELECT id, prekey FROM prekeys WHERE owner = ? ORDER BY id LIMIT 1",
     [W_MEDIUM_GET] = "SELECT prekey FROM medium_prekeys WHERE owner = ? AND expires_at > ?",
+    /* Brand orders and their receipts. */
+    [W_ORDER_PUT] = "INSERT OR IGNORE INTO orders(order_id, brand_id, expires_at, body)"
+                    " VALUES (?, ?, ?, ?)",
+    [W_ORDER_FIND] = "SELECT 1 FROM orders WHERE order_id = ? AND brand_id = ?",
+    [W_ORDER_PENDING] = "SELECT body FROM orders o WHERE brand_id = ?1 AND expires_at > ?2"
+                        " AND NOT EXISTS (SELECT 1 FROM order_receipts r"
+                        " WHERE r.order_id = o.order_id AND r.agent = ?3)"
+                        " ORDER BY rowid LIMIT ?4",
+    [W_RECEIPT_PUT] = "INSERT INTO order_receipts(order_id, agent, receipt) VALUES (?, ?, ?)"
+                      " ON CONFLICT(order_id, agent) DO UPDATE SET receipt = excluded.receipt",
+    [W_RECEIPT_COUNT] = "SELECT count(*) FROM order_receipts WHERE order_id = ?",
+    [W_RECEIPT_LIST] = "SELECT receipt FROM order_receipts WHERE order_id = ?"
+                       " ORDER BY n LIMIT ? OFFSET ?",
+    [W_ORDER_EXPIRE_RECEIPTS] = "DELETE FROM order_receipts WHERE order_id IN"
+                                " (SELECT order_id FROM orders WHERE expires_at < ?)",
+    [W_ORDER_EXPIRE] = "DELETE FROM orders WHERE expires_at < ?",
 };
 
 int sqlite_prepare_writer(struct sqlite_store *s, char *err, size_t cap)
@@ -407,6 +423,113 @@ static int prekey_take(struct sqlite_store *s, struct store_op *op)
     return read_done(s, st, rc);
 }
 
+/* ------------------------------------------------------------------ */
+/* Brand orders */
+
+/* Orders that expired before cutoff go, with their receipts. */
+static int orders_expire(struct sqlite_store *s, uint64_t cutoff)
+{
+    sqlite3_stmt *st = s->w[W_ORDER_EXPIRE_RECEIPTS];
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+    if (step_done(s, st, sqlite3_step(st)) != 0)
+        return -1;
+    st = s->w[W_ORDER_EXPIRE];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+    return step_done(s, st, sqlite3_step(st));
+}
+
+/* Steps st (its parameters bound), appending column 0 of each row to op->envs, at most limit. */
+static int collect_blobs(struct sqlite_store *s, sqlite3_stmt *st, struct store_op *op)
+{
+    int rc = SQLITE_DONE;
+
+    op->envs = calloc(op->limit > 0 ? op->limit : 1, sizeof(*op->envs));
+    if (op->envs == NULL) {
+        note_error(s, SQLITE_NOMEM);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    while (op->n_envs < op->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_env *e = &op->envs[op->n_envs];
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+        if (n == 0)
+            continue;
+        if ((e->sealed = malloc(n)) == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        memcpy(e->sealed, sqlite3_column_blob(st, 0), n);
+        e->sealed_len = n;
+        memcpy(e->envelope_id, op->env.envelope_id, 16);
+        op->n_envs++;
+    }
+    return read_done(s, st, rc);
+}
+
+static int orders_pending(struct sqlite_store *s, struct store_op *op)
+{
+    sqlite3_stmt *st = s->w[W_ORDER_PENDING];
+
+    sqlite3_bind_text(st, 1, op->brand_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cutoff);
+    sqlite3_bind_blob(st, 3, op->key, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)op->limit);
+    return collect_blobs(s, st, op);
+}
+
+/* Whether the brand holds the order env.envelope_id: 1, 0, or -1 on failure. */
+static int order_held(struct sqlite_store *s, const struct store_op *op)
+{
+    sqlite3_stmt *st = s->w[W_ORDER_FIND];
+    int rc;
+
+    sqlite3_bind_blob(st, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, op->brand_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (read_done(s, st, rc) != 0)
+        return -1;
+    return rc == SQLITE_ROW;
+}
+
+static int receipt_put(struct sqlite_store *s, struct store_op *op)
+{
+    sqlite3_stmt *st = s->w[W_RECEIPT_PUT];
+    int held = order_held(s, op);
+
+    if (held <= 0) {
+        op->refused = held == 0;
+        return held;
+    }
+    sqlite3_bind_blob(st, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, op->key, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, op->blob, (int)op->blob_len, SQLITE_STATIC);
+    return step_done(s, st, sqlite3_step(st));
+}
+
+static int order_status(struct sqlite_store *s, struct store_op *op)
+{
+    sqlite3_stmt *st = s->w[W_RECEIPT_COUNT];
+    int held = order_held(s, op), rc;
+
+    if (held <= 0) {
+        op->refused = held == 0;
+        return held;
+    }
+    sqlite3_bind_blob(st, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    op->count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    if (read_done(s, st, rc) != 0)
+        return -1;
+    st = s->w[W_RECEIPT_LIST];
+    sqlite3_bind_blob(st, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)op->limit);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)op->unit);
+    return collect_blobs(s, st, op);
+}
+
 static int run_op(struct sqlite_store *s, struct store_op *op)
 {
     sqlite3_stmt *st;
@@ -428,6 +551,8 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
     case STORE_DELETE:
         return delete_one(s, op);
     case STORE_EXPIRE:
+        if (orders_expire(s, op->cutoff) != 0)
+            return -1;
         st = s->w[W_EXPIRE];
         sqlite3_bind_int64(st, 1, (sqlite3_int64)op->cutoff);
         rc = collect_removed(st, op);
@@ -449,6 +574,21 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
         return prekey_take(s, op);
     case STORE_PREKEY_COUNT:
         return prekey_count(s, op->env.recipient, &op->count);
+    case STORE_ORDER_PUT:
+        st = s->w[W_ORDER_PUT];
+        sqlite3_bind_blob(st, 1, op->env.envelope_id, 16, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, op->brand_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)op->cutoff);
+        sqlite3_bind_blob(st, 4, op->blob, (int)op->blob_len, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        op->inserted = rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1;
+        break;
+    case STORE_ORDER_PENDING:
+        return orders_pending(s, op);
+    case STORE_RECEIPT_PUT:
+        return receipt_put(s, op);
+    case STORE_ORDER_STATUS:
+        return order_status(s, op);
     case STORE_AUDIT_DONE: {
         uint8_t mark[24];
         st = s->w[W_OUTBOX_DONE];
@@ -528,7 +668,8 @@ static int record_batch(struct sqlite_store *s, struct store_batch *b)
 static bool is_read(const struct store_op *op)
 {
     return op->kind == STORE_FETCH || op->kind == STORE_PREKEY_COUNT ||
-           op->kind == STORE_PREKEY_TAKE;
+           op->kind == STORE_PREKEY_TAKE || op->kind == STORE_ORDER_PENDING ||
+           op->kind == STORE_ORDER_STATUS;
 }
 
 /*

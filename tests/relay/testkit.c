@@ -343,7 +343,7 @@ static const char *const error_names[] = {
     "UNKNOWN",       "MALFORMED",    "TOO_BIG",   "NOT_AUTHENTICATED", "AUTH_FAILED",
     "UNKNOWN_BRAND", "BAD_CERTIFICATE", "EXPIRED", "REVOKED",          "RATE_LIMITED",
     "QUOTA_FULL",    "BAD_SIGNATURE", "ROLLBACK", "NOT_ALLOWED",       "UNAVAILABLE",
-    "UNEXPECTED",    "CONFLICT",     "UNBOUND"};
+    "UNEXPECTED",    "CONFLICT",     "UNBOUND",   "REPLAYED",    "UNKNOWN_ORDER"};
 
 const char *tk_error_name(int code)
 {

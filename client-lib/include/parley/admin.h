@@ -130,6 +130,79 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_directory_build(const parley_ident
  */
 PARLEY_API void parley_directory_key(const parley_identity *brand, uint8_t out[32]);
 
+/*
+ * Brand orders (docs/protocol.md §2.8): the brand asks the relay and every
+ * agent client of the brand to erase (GDPR art. 17) or export (art. 15)
+ * what they hold about one customer key, without the customer's device.
+ * Each agent client answers with a receipt signed by its own key.
+ */
+typedef enum parley_order_kind {
+    PARLEY_ORDER_ERASE = 0,
+    PARLEY_ORDER_EXPORT = 1
+} parley_order_kind;
+
+typedef enum parley_order_outcome {
+    PARLEY_ORDER_DONE = 0,       /* carried out (the counts may be zero: nothing held) */
+    PARLEY_ORDER_KEPT = 1,       /* erase: kept under the brand's legal hold (keep_on_erasure) */
+    PARLEY_ORDER_FAILED = 2      /* the client's store failed */
+} parley_order_outcome;
+
+#define PARLEY_ORDER_ID_BYTES 16u
+#define PARLEY_ORDER_MAX_DAYS 90u      /* longest validity of an order */
+#define PARLEY_MAX_ORDER 512u          /* an encoded order */
+#define PARLEY_MAX_ORDER_RECEIPT (PARLEY_MAX_CERT + 256u)
+
+typedef struct parley_order_info {
+    char brand_id[PARLEY_MAX_ID + 1];
+    uint8_t order_id[PARLEY_ORDER_ID_BYTES];
+    parley_order_kind kind;
+    uint8_t customer_sign_pk[32];
+    uint64_t issued_at, expires_at;    /* Unix seconds */
+} parley_order_info;
+
+typedef struct parley_order_receipt_info {
+    uint8_t order_id[PARLEY_ORDER_ID_BYTES];
+    parley_cert_info agent;            /* the answering agent's certificate, authentic */
+    parley_order_outcome outcome;
+    uint32_t conversations;            /* conversations with the customer it held */
+    uint64_t messages;                 /* history entries erased or exported */
+    uint64_t time_ms;                  /* the agent's clock */
+} parley_order_receipt_info;
+
+/*
+ * Builds and signs an order with a fresh random order id. The validity is
+ * [issued_at, expires_at), at most PARLEY_ORDER_MAX_DAYS days. *out freed
+ * with parley_free(). PARLEY_EINVAL (bad id, kind or window), PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_order_build(const parley_identity *brand,
+                                                          const char *brand_id,
+                                                          parley_order_kind kind,
+                                                          const uint8_t customer_sign_pk[32],
+                                                          uint64_t issued_at, uint64_t expires_at,
+                                                          uint8_t **out, size_t *out_len);
+
+/*
+ * Verifies an order under brand_pk and fills info. brand_id NULL: any;
+ * now 0: expiry not judged; brand_pk NULL: nothing judged, the fields
+ * read only (to show a file). Returns PARLEY_EMALFORMED, PARLEY_ETOOBIG,
+ * PARLEY_EBADSIG, PARLEY_EWRONGBRAND, PARLEY_EEXPIRED (now >= expires_at).
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_order_verify(const uint8_t *buf, size_t len,
+                                                           const uint8_t brand_pk[32],
+                                                           const char *brand_id, uint64_t now,
+                                                           parley_order_info *info);
+
+/*
+ * Verifies an agent's receipt: its certificate signed by brand_pk for
+ * brand_id (NULL: any; its validity and revocation are the caller's to
+ * judge, against info->agent), the receipt signed by that certificate's
+ * key. Returns PARLEY_EMALFORMED, PARLEY_ETOOBIG, PARLEY_EBADSIG,
+ * PARLEY_EWRONGBRAND.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err
+parley_order_receipt_verify(const uint8_t *buf, size_t len, const uint8_t brand_pk[32],
+                            const char *brand_id, parley_order_receipt_info *info);
+
 #ifdef __cplusplus
 }
 #endif

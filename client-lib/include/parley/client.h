@@ -406,6 +406,36 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_record_get(parley_client *c
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
 
 /*
+ * Brand orders at a relay (parley/admin.h builds them): one short
+ * connection each, authenticated with a throwaway key, waiting at most
+ * timeout_ms. Call from any thread; blocking.
+ *
+ * parley_order_submit hands the encoded order to the relay at relay_url
+ * and returns once the relay has stored it. parley_order_status reads
+ * back the agents' receipts the relay stores for the order, calling fn
+ * with each encoded receipt (borrowed during the call; verify it with
+ * parley_order_receipt_verify).
+ *
+ * Returns PARLEY_OK; PARLEY_EINVAL, PARLEY_ETOOBIG, PARLEY_EMALFORMED for
+ * a bad argument; PARLEY_EIO when the connection failed or closed;
+ * PARLEY_ETIMEOUT; or the relay's refusal, its code in *relay_code (may be
+ * NULL): PARLEY_EBADSIG (not signed by the brand key the relay serves),
+ * PARLEY_EWRONGBRAND (a brand the relay does not serve), PARLEY_EEXPIRED,
+ * PARLEY_EREPLAY (submitted before), PARLEY_EREFUSED (any other reason,
+ * such as an order the relay does not hold, or a relay on a store without
+ * orders).
+ */
+typedef void (*parley_order_receipt_fn)(void *arg, const uint8_t *receipt, size_t len);
+PARLEY_API PARLEY_NODISCARD parley_err parley_order_submit(const char *relay_url,
+                                                           const uint8_t *order, size_t len,
+                                                           int timeout_ms, int *relay_code);
+PARLEY_API PARLEY_NODISCARD parley_err parley_order_status(const char *relay_url,
+                                                           const uint8_t *order, size_t len,
+                                                           int timeout_ms,
+                                                           parley_order_receipt_fn fn, void *arg,
+                                                           int *relay_code);
+
+/*
  * The names of libparley 0.2, kept for one release: the same calls as
  * parley_conversation_send_text, _mark_read and _typing.
  */

@@ -63,7 +63,9 @@ typedef enum parley_err {
     PARLEY_EUNBOUND = 27,           /* conversation id not bound to the customer key claimed */
     PARLEY_EPURPOSE = 28,           /* not a purpose of the notice, or not one the customer may refuse */
     PARLEY_EPOLICY = 30,            /* the brand's guard policy refuses this text */
-    PARLEY_ERR_COUNT_ = 31
+    PARLEY_ETIMEOUT = 31,           /* the relay did not answer in time */
+    PARLEY_EREFUSED = 32,           /* the relay refused the request (its code says why) */
+    PARLEY_ERR_COUNT_ = 33
 } parley_err;
 
 /*

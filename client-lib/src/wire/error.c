@@ -39,6 +39,8 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_EUNBOUND] = "conversation not bound to this customer",
     [PARLEY_EPURPOSE] = "not a purpose of the notice the customer may refuse",
     [PARLEY_EPOLICY] = "refused by the brand's policy",
+    [PARLEY_ETIMEOUT] = "the relay did not answer in time",
+    [PARLEY_EREFUSED] = "refused by the relay",
 };
 
 const char *parley_strerror(parley_err err)

@@ -60,6 +60,8 @@ void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *m
 #define PARLEY__DOMAIN_REQUEST "cert-request"
 #define PARLEY__DOMAIN_ERASURE "erasure"
 #define PARLEY__DOMAIN_CUSTODY "custody"
+#define PARLEY__DOMAIN_ORDER "order"
+#define PARLEY__DOMAIN_ORDER_RECEIPT "order-receipt"
 #define PARLEY__DOMAIN_RELAY_AUTH "relay-auth" /* not reserved: signed through the public API too */
 #define PARLEY__DOMAIN_MAX 32u
 
@@ -178,6 +180,24 @@ parley_err parley__directory_open_any(parley_directory **out, const uint8_t *buf
 parley_directory *parley__directory_ref(parley_directory *d);
 /* Decodes a certificate body into info without checking the signature. */
 parley_err parley__cert_body_decode(const Parley__AgentCert *cert, parley_cert_info *info);
+
+/*
+ * Brand orders (order.c). body_decode: the body's fields, checked for
+ * shape only (PARLEY_EMALFORMED). check: the brand's signature first, then
+ * the fields, brand_id (NULL: any; PARLEY_EWRONGBRAND) and expiry (now in
+ * Unix seconds, 0: not judged; PARLEY_EEXPIRED). receipt_sign: signs r
+ * with the agent's key, naming its encoded certificate. receipt_check: the
+ * certificate authentic under brand_pk (NULL: only decoded, for a relay
+ * that checked it otherwise), the signature by its key.
+ */
+parley_err parley__order_body_decode(const Parley__BrandOrder *o, parley_order_info *info);
+parley_err parley__order_check(const Parley__BrandOrder *o, const uint8_t brand_pk[32],
+                               const char *brand_id, uint64_t now, parley_order_info *info);
+parley_err parley__order_receipt_sign(const parley_identity *agent, const uint8_t *cert,
+                                      size_t cert_len, const parley_order_receipt_info *r,
+                                      uint8_t **out, size_t *out_len);
+parley_err parley__order_receipt_check(const Parley__OrderReceipt *r, const uint8_t brand_pk[32],
+                                       const char *brand_id, parley_order_receipt_info *info);
 
 /*
  * protobuf-c allocator that wipes every block it frees: used for every
