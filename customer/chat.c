@@ -511,6 +511,7 @@ void chat_on_event(void *user, const parley_event *ev)
         on_directory_expiry(c, ev);
         break;
     case PARLEY_EV_CONSENT:
+    case PARLEY_EV_ORDER:
         break; /* agents' only */
     case PARLEY_EV_REDUCED_SECRECY:
         chat_warn(c,

@@ -88,7 +88,8 @@ static bool request_check(struct relay *r, struct conn *c, const Parley__Erasure
     return err == PARLEY_OK;
 }
 
-bool erasure_busy(const struct relay *r, const uint8_t customer[32])
+/* Whether a job for customer (routing id) runs already, or no more may start now. */
+static bool erasure_busy(const struct relay *r, const uint8_t customer[32])
 {
     return find_job((struct relay *)r, customer) != NULL || r->n_erasures >= MAX_ERASURES;
 }

@@ -117,12 +117,6 @@ void order_on_submit(struct relay *r, struct conn *c, const Parley__BrandOrder *
     if (b < 0)
         return;
     parley_routing_id(info.customer_sign_pk, PARLEY_ROUTING_CUSTOMER, customer);
-    /* Its erasure must be able to start once it is stored: a replay could not start it again. */
-    if (info.kind == PARLEY_ORDER_ERASE && erasure_busy(r, customer)) {
-        order_refuse(r, c, REJECT_rate_limited, PARLEY__ERROR__CODE__RATE_LIMITED,
-                     "an erasure for this customer is in progress, retry later");
-        return;
-    }
     op = order_op(r, c, STORE_ORDER_PUT, b, info.order_id);
     if (op == NULL || !op_blob(r, c, op, &o->base))
         return;

@@ -112,9 +112,10 @@ void erasure_schedule(struct relay *r);
 void erasure_done(struct relay *r, struct store_op *op);
 /* Drops the jobs not finished (at the end: the customer asks again). */
 void erasure_free(struct relay *r);
-/* Whether a job for customer (routing id) runs already, or no more may start now. */
-bool erasure_busy(const struct relay *r, const uint8_t customer[32]);
-/* A brand order's job: everything to or from customer (routing id) up to now. False: no memory. */
+/*
+ * A brand order's job: everything to or from customer (routing id) up to now. It starts whatever
+ * else runs (each stored order starts one job, once). False: no memory.
+ */
 bool erasure_order(struct relay *r, const uint8_t customer[32]);
 
 /* order.c: brand orders and agents' receipts */

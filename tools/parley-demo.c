@@ -49,7 +49,7 @@ struct party {
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
     size_t n_texts;
-    int count[PARLEY_EV_CONSENT + 1];
+    int count[PARLEY_EV_ORDER + 1];
     bool have_conv;
     uint8_t conv[16];
     parley_conv_state state;
@@ -136,7 +136,7 @@ static void on_event(void *user, const parley_event *ev)
     struct party *p = user;
     char fp[PARLEY_FINGERPRINT_LEN], when[8];
 
-    if ((unsigned)ev->kind <= PARLEY_EV_CONSENT)
+    if ((unsigned)ev->kind <= PARLEY_EV_ORDER)
         p->count[ev->kind]++;
     switch (ev->kind) {
     case PARLEY_EV_CONNECTED:
@@ -220,6 +220,9 @@ static void on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_CONSENT:
         note(p, "* the customer changed its consent");
+        break;
+    case PARLEY_EV_ORDER:
+        note(p, "* a brand order was carried out (%u conversations)", ev->order_conversations);
         break;
     }
 }

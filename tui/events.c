@@ -264,25 +264,67 @@ static void app_directory_expiry(struct app *a, const parley_event *ev)
  * locker) goes, whether or not the brand keeps the history: it is the
  * agent's convenience, not a record the brand must keep.
  */
+/* An erased customer: its verification mark goes, its conversations are read again. */
+static int forget_customer(struct app *a, const uint8_t customer_pk[32])
+{
+    uint8_t pk[32];
+    char hex[65];
+    int rc = LOCKER_OK;
+
+    memcpy(pk, customer_pk, 32); /* customer_pk may point into the list */
+    sodium_bin2hex(hex, sizeof(hex), pk, 32);
+    if (a->locker != NULL && locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL)
+        rc = locker_del(a->locker, LOCKER_KIND_VERIFIED, hex);
+    for (size_t k = 0; k < a->list.n; k++)
+        if (a->list.v[k].has_customer && sodium_memcmp(a->list.v[k].customer_pk, pk, 32) == 0) {
+            a->list.v[k].verified = 0;
+            a->list.v[k].dirty = 1;
+        }
+    return rc;
+}
+
+/*
+ * A brand order carried out by the library (docs/agent.md): an erasure
+ * forgets the customer here too; an export is written next to the agent,
+ * 0600, never over another file. The status bar says which and how much.
+ */
+static void on_order(struct app *a, const parley_event *ev)
+{
+    char id[17], path[64];
+    FILE *f;
+    parley_err err;
+
+    sodium_bin2hex(id, sizeof(id), ev->order_id, 8);
+    if (ev->error != PARLEY_OK) {
+        app_status(a, "brand order %s not carried out: %s", id, parley_strerror(ev->error));
+        return;
+    }
+    if (ev->order_kind == PARLEY_ORDER_ERASE) {
+        (void)forget_customer(a, ev->sender_sign_pk);
+        app_status(a, "brand order %s: %s %u conversation(s), %llu message(s) of a customer", id,
+                   ev->order_outcome == PARLEY_ORDER_KEPT ? "kept (legal hold)" : "erased",
+                   ev->order_conversations, (unsigned long long)ev->order_messages);
+        return;
+    }
+    snprintf(path, sizeof(path), "parley-order-%s.json", id);
+    err = parley_export_file_open(path, 0, &f);
+    if (err == PARLEY_OK && (fwrite(ev->text, 1, ev->text_len, f) != ev->text_len || fclose(f) != 0))
+        err = PARLEY_EIO;
+    if (err != PARLEY_OK)
+        app_status(a, "brand order %s: export not written to %s: %s", id, path,
+                   parley_strerror(err));
+    else
+        app_status(a, "brand order %s: %u conversation(s) of a customer exported to %s", id,
+                   ev->order_conversations, path);
+}
+
 static void on_erased(struct app *a, const parley_event *ev)
 {
     int i = convlist_find(&a->list, ev->conversation_id), rc = LOCKER_OK;
     const char *what = ev->erasure == 2 ? "history kept (brand policy)" : "history deleted";
 
-    if (i >= 0 && a->list.v[i].has_customer) {
-        uint8_t pk[32];
-        char hex[65];
-
-        memcpy(pk, a->list.v[i].customer_pk, 32);
-        sodium_bin2hex(hex, sizeof(hex), pk, 32);
-        if (a->locker != NULL && locker_get(a->locker, LOCKER_KIND_VERIFIED, hex) != NULL)
-            rc = locker_del(a->locker, LOCKER_KIND_VERIFIED, hex);
-        for (size_t k = 0; k < a->list.n; k++)
-            if (a->list.v[k].has_customer && sodium_memcmp(a->list.v[k].customer_pk, pk, 32) == 0) {
-                a->list.v[k].verified = 0;
-                a->list.v[k].dirty = 1;
-            }
-    }
+    if (i >= 0 && a->list.v[i].has_customer)
+        rc = forget_customer(a, a->list.v[i].customer_pk);
     if (rc != LOCKER_OK)
         app_status(a, "customer asked for erasure: %s; their verification mark could not be "
                       "removed: %s", what, locker_strerror(rc));
@@ -367,6 +409,9 @@ void app_on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_ERASED:
         on_erased(a, ev);
+        break;
+    case PARLEY_EV_ORDER:
+        on_order(a, ev);
         break;
     case PARLEY_EV_CONSENT:
         /* The header shows the new receipt once the list is read again. */

@@ -80,6 +80,17 @@ static void push_error(struct mr_party *p, Parley__Error__Code code, const uint8
     push_frame(p, &f);
 }
 
+/* For memrelay_order.c. */
+void mr__push_frame(struct mr_party *p, const Parley__Frame *f)
+{
+    push_frame(p, f);
+}
+
+void mr__push_error(struct mr_party *p, Parley__Error__Code code, const uint8_t *envelope_id)
+{
+    push_error(p, code, envelope_id);
+}
+
 static void push_ack(struct mr_party *p, const uint8_t *envelope_id)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
@@ -223,8 +234,10 @@ static void on_auth(struct mr_relay *r, struct mr_party *p, const Parley__Auth *
     push_frame(p, &f);
     /* An agent gets its brand's directory before anything stored, and each new one. */
     p->watching = p->is_agent;
-    if (p->is_agent)
+    if (p->is_agent) {
         push_directory(p, &r->directory);
+        mr__orders_on_auth(r, p);
+    }
     unsent_for(r, p->routing);
 }
 
@@ -567,6 +580,9 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
     case PARLEY__FRAME__KIND_ERASE:
         on_erase(r, p, f->erase);
         break;
+    case PARLEY__FRAME__KIND_ORDER_RECEIPT:
+        mr__on_order_receipt(r, p, f->order_receipt);
+        break;
     default:
         push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
         break;
@@ -597,6 +613,7 @@ void mr_free(struct mr_relay *r)
     free(r->stored);
     free(r->cap);
     free(r->prekeys);
+    mr__orders_free(r);
     buf_clear(&r->directory);
     buf_clear(&r->serve_dir);
     buf_clear(&r->serve_prekey);
@@ -838,7 +855,7 @@ static void record_events(struct mr_party *p)
     while (parley_session_next_event(p->session, &ev)) {
         struct mr_event *e;
 
-        if (ev.kind <= PARLEY_EV_CONSENT)
+        if (ev.kind <= PARLEY_EV_ORDER)
             p->count[ev.kind]++;
         if (getenv("PARLEY_TEST_VERBOSE") != NULL)
             fprintf(stderr, "  [%s] event %d state %d err %s seq %llu text %s\n", p->name,

@@ -61,7 +61,7 @@ struct mr_party {
     /* what the application saw, across restarts of the core */
     struct mr_event *events;
     int n_events;
-    int count[PARLEY_EV_CONSENT + 1];
+    int count[PARLEY_EV_ORDER + 1];
     int incarnations;
     bool attached;                   /* the test owns and drives its session (mr_attach) */
 };
@@ -80,6 +80,17 @@ struct mr_capture {
     struct mr_buf env;
     uint8_t recipient[32];
     bool dropped;
+};
+
+struct mr_order {
+    uint8_t id[16];
+    struct mr_buf order;             /* encoded BrandOrder */
+};
+
+struct mr_receipt {
+    uint8_t order_id[16];
+    uint8_t agent[32];               /* the answering agent's signing key */
+    struct mr_buf receipt;           /* encoded OrderReceipt */
 };
 
 struct mr_prekey {
@@ -118,6 +129,10 @@ struct mr_relay {
     struct mr_buf serve_prekey;      /* handed out on the next prekey_fetch, once */
     mr_deliver_hook before_deliver;  /* called with each deliver, before the core sees it */
     void *hook_arg;
+    struct mr_order *orders;         /* brand orders (memrelay_order.c) */
+    size_t n_orders, cap_orders;
+    struct mr_receipt *receipts;
+    size_t n_receipts, cap_receipts;
     /* counters */
     int acks, delivered_ids, prekeys_published, prekeys_fetched, auth_failures;
     int medium_term_published, medium_term_fetched;
@@ -201,5 +216,28 @@ const struct mr_event *mr_last(const struct mr_party *p, parley_event_kind kind)
 void mr_dump(const struct mr_party *p, int mark);
 
 bool mr_state_is(struct mr_party *p, const uint8_t conv[16], parley_conv_state want);
+
+/*
+ * Brand orders, as parley-relay keeps them (memrelay_order.c): an order
+ * checked against the brand key and the relay's clock, stored, handed to
+ * every agent connected and to each agent that authenticates until its
+ * receipt is stored; receipts checked (the agent's own, for an order
+ * held) and answered with order_stored. mr_submit_order returns 0 or the
+ * relay's refusal (Error code). mr_push_order hands p an order frame
+ * whatever the relay holds (a replaying or forging relay). mr_receipt_of
+ * gives the receipt stored for order_id by agent, or NULL.
+ */
+int mr_submit_order(struct mr_relay *r, const uint8_t *order, size_t len);
+void mr_push_order(struct mr_party *p, const uint8_t *order, size_t len);
+size_t mr_receipt_count(const struct mr_relay *r, const uint8_t order_id[16]);
+const struct mr_buf *mr_receipt_of(const struct mr_relay *r, const uint8_t order_id[16],
+                                   const uint8_t agent[32]);
+
+/* Internals shared by memrelay.c and memrelay_order.c. */
+void mr__push_frame(struct mr_party *p, const Parley__Frame *f);
+void mr__push_error(struct mr_party *p, Parley__Error__Code code, const uint8_t *envelope_id);
+void mr__orders_on_auth(struct mr_relay *r, struct mr_party *p);
+void mr__on_order_receipt(struct mr_relay *r, struct mr_party *p, const Parley__OrderReceipt *rc);
+void mr__orders_free(struct mr_relay *r);
 
 #endif

@@ -84,10 +84,19 @@ typedef enum parley_event_kind {
                                     PARLEY_DIRECTORY_WARN_DAYS days (error PARLEY_OK) or has
                                     expired (error PARLEY_EEXPIRED: no new conversation until
                                     the brand publishes a newer one); expires_at set */
-    PARLEY_EV_CONSENT            /* agents: the customer of conversation_id changed its consent
+    PARLEY_EV_CONSENT,           /* agents: the customer of conversation_id changed its consent
                                     (an optional purpose withdrawn or accepted): the receipt
                                     this client holds for it was replaced; list the
                                     conversation to read the purposes */
+    PARLEY_EV_ORDER              /* agents: a brand order (parley/admin.h) was carried out on
+                                    the customer sender_sign_pk's conversations: order_id,
+                                    order_kind, order_outcome, order_conversations,
+                                    order_messages; an export's JSON document in text
+                                    (text_len bytes; the host writes it, as
+                                    parley_client_export_customer's); the signed receipt is
+                                    on its way to the relay. error not PARLEY_OK: it could
+                                    not be (nothing changed, no receipt: the relay hands
+                                    the order over again on the next connection) */
 } parley_event_kind;
 
 /*
@@ -116,6 +125,11 @@ typedef struct parley_event {
     uint32_t erasure;            /* ERASED (agents) */
     const char *queue;           /* CONVERSATION */
     uint64_t expires_at;         /* DIRECTORY_EXPIRY: Unix seconds */
+    uint8_t order_id[16];        /* ORDER */
+    int order_kind;              /* ORDER: parley_order_kind */
+    int order_outcome;           /* ORDER: parley_order_outcome */
+    uint32_t order_conversations;/* ORDER: the customer's conversations this client held */
+    uint64_t order_messages;     /* ORDER: history entries erased or exported */
 } parley_event;
 
 /* A conversation as the local store knows it. Valid during the callback only. */

@@ -365,6 +365,12 @@ int collect_conv_id(void *arg, const uint8_t *key, size_t key_len, const uint8_t
 parley_err send_to_holders(struct parley__core *c, struct conv *cv, Parley__Payload *p,
                            uint64_t now);
 
+/* Drops what waits to go out in conversation id (outbox rows, pending payloads). */
+parley_err drop_unsent(struct parley__core *c, const uint8_t id[16]);
+
+/* order.c: brand orders, agents' side */
+void on_order(struct parley__core *c, const Parley__BrandOrder *bo);
+
 /* relay.c: the relay link */
 void send_erase_frame(struct parley__core *c);
 

@@ -66,11 +66,12 @@ static int collect_pending_of(void *arg, const uint8_t *key, size_t key_len, con
 }
 
 /*
- * Customers, asking for erasure: what still waits to go out in conversation
- * id (texts not yet sent or not yet sealed, an Open not yet sealed) is
- * dropped, so that nothing of it reaches the relay after the request.
+ * Customers, asking for erasure (and agents, on a brand's erasure order):
+ * what still waits to go out in conversation id (texts not yet sent or not
+ * yet sealed, an Open not yet sealed) is dropped, so that nothing of it
+ * reaches the relay after the request.
  */
-static parley_err drop_unsent(struct parley__core *c, const uint8_t id[16])
+parley_err drop_unsent(struct parley__core *c, const uint8_t id[16])
 {
     struct rows_of l = {id, NULL, 0, 0};
     parley_err err = PARLEY_OK;

@@ -136,6 +136,9 @@ void parley__core_frame(struct parley__core *c, const uint8_t *frame, size_t len
     case PARLEY__FRAME__KIND_DIRECTORY_RESULT:
         on_directory(c, f->directory_result, now);
         break;
+    case PARLEY__FRAME__KIND_ORDER:
+        on_order(c, f->order);
+        break;
     case PARLEY__FRAME__KIND_PREKEY_RESULT:
         on_prekey_result(c, f->prekey_result, now);
         break;

@@ -265,8 +265,8 @@ static parley_err host_clear(parley_session *s)
 parley_err parley_session_wipe(parley_session *s)
 {
     static const char *const tables[] = {"history", "conv",   "outbox", "pending",
-                                         "seen",    "prekey", "mtkey",  HOST_TABLE,
-                                         "identity", "meta"};
+                                         "seen",    "prekey", "mtkey",  "orders",
+                                         HOST_TABLE, "identity", "meta"};
     parley_err err;
 
     if (s == NULL)
