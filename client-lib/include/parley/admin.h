@@ -144,7 +144,8 @@ typedef enum parley_order_kind {
 typedef enum parley_order_outcome {
     PARLEY_ORDER_DONE = 0,       /* carried out (the counts may be zero: nothing held) */
     PARLEY_ORDER_KEPT = 1,       /* erase: kept under the brand's legal hold (keep_on_erasure) */
-    PARLEY_ORDER_FAILED = 2      /* the client's store failed */
+    PARLEY_ORDER_FAILED = 2      /* could not be carried out: PARLEY_EV_ORDER with an error (no
+                                    receipt says it in this version) */
 } parley_order_outcome;
 
 #define PARLEY_ORDER_ID_BYTES 16u
