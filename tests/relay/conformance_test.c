@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "internal.h"
 #include "memrelay.h"
 #include "testkit.h"
 
@@ -673,6 +674,109 @@ static void case_erasure(struct side *s)
     parley_identity_free(cust);
 }
 
+/* An order of this brand for a throwaway customer key, issued at issued (Unix s). */
+static void make_order(const parley_identity *signer, const char *brand_id, uint64_t issued,
+                       uint64_t expires, uint8_t **out, size_t *len, uint8_t id[16])
+{
+    parley_identity *cust = tk_identity();
+    parley_order_info info;
+
+    CHECK(parley_order_build(signer, brand_id, PARLEY_ORDER_ERASE, parley_identity_sign_pk(cust),
+                             issued, expires, out, len) == PARLEY_OK);
+    CHECK(parley_order_verify(*out, *len, NULL, NULL, 0, &info) == PARLEY_OK);
+    memcpy(id, info.order_id, 16);
+    parley_identity_free(cust);
+}
+
+static void send_order(struct link *l, const uint8_t *order, size_t len)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+
+    f.kind_case = PARLEY__FRAME__KIND_ORDER_SUBMIT;
+    f.order_submit = parley__brand_order__unpack(NULL, len, order);
+    CHECK(f.order_submit != NULL);
+    link_send(l, &f);
+    parley__brand_order__free_unpacked(f.order_submit, NULL);
+}
+
+static void send_receipt(struct link *l, const parley_identity *agent, const uint8_t *cert,
+                         size_t cert_len, const uint8_t id[16])
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    parley_order_receipt_info ri;
+    uint8_t *buf;
+    size_t len;
+
+    memset(&ri, 0, sizeof(ri));
+    memcpy(ri.order_id, id, 16);
+    CHECK(parley__order_receipt_sign(agent, cert, cert_len, &ri, &buf, &len) == PARLEY_OK);
+    f.kind_case = PARLEY__FRAME__KIND_ORDER_RECEIPT;
+    f.order_receipt = parley__order_receipt__unpack(NULL, len, buf);
+    CHECK(f.order_receipt != NULL);
+    link_send(l, &f);
+    parley__order_receipt__free_unpacked(f.order_receipt, NULL);
+    free(buf);
+}
+
+static void expect_stored(struct link *l, const uint8_t id[16], const char *what)
+{
+    Parley__Frame *f = expect_kind(l, PARLEY__FRAME__KIND_ORDER_STORED, what);
+
+    CHECKM(parley__len_is(f->order_stored->order_id, 16) &&
+               memcmp(f->order_stored->order_id.data, id, 16) == 0,
+           "%s: another order id", what);
+    parley__frame__free_unpacked(f, NULL);
+}
+
+/* Brand orders: each refusal's code, the order to the agent online, its receipt. */
+static void case_orders(struct side *s)
+{
+    struct link a, c;
+    parley_identity *admin = tk_identity(), *forger = tk_identity();
+    struct tk_brand other;
+    uint8_t *order, id[16], bad_id[16];
+    size_t len;
+    uint64_t now = tk_now();
+    Parley__Frame *f;
+
+    tk_brand_make(&other, "globex", s->env.dir);
+    link_open(s, &a);
+    auth(&a, s->agent, s->cert, s->cert_len);
+    link_open(s, &c);
+    auth(&c, admin, NULL, 0);
+    make_order(forger, "acme", now, now + 3600, &order, &len, bad_id);
+    send_order(&c, order, len);
+    expect_error(&c, PARLEY__ERROR__CODE__BAD_SIGNATURE, "a forged order");
+    parley_free(order, len);
+    make_order(other.key, "globex", now, now + 3600, &order, &len, bad_id);
+    send_order(&c, order, len);
+    expect_error(&c, PARLEY__ERROR__CODE__UNKNOWN_BRAND, "another brand's order");
+    parley_free(order, len);
+    make_order(s->brand.key, "acme", now - 7200, now - 3600, &order, &len, bad_id);
+    send_order(&c, order, len);
+    expect_error(&c, PARLEY__ERROR__CODE__EXPIRED, "an expired order");
+    parley_free(order, len);
+    make_order(s->brand.key, "acme", now - 10, now + 3600, &order, &len, id);
+    send_order(&c, order, len);
+    expect_stored(&c, id, "a valid order");
+    f = expect_kind(&a, PARLEY__FRAME__KIND_ORDER, "the order, to the agent online");
+    parley__frame__free_unpacked(f, NULL);
+    send_order(&c, order, len);
+    expect_error(&c, PARLEY__ERROR__CODE__REPLAYED, "the order again");
+    send_receipt(&c, s->agent, s->cert, s->cert_len, id);
+    expect_error(&c, PARLEY__ERROR__CODE__NOT_ALLOWED, "a receipt from a customer");
+    send_receipt(&a, s->agent, s->cert, s->cert_len, bad_id);
+    expect_error(&a, PARLEY__ERROR__CODE__UNKNOWN_ORDER, "a receipt for no order held");
+    send_receipt(&a, s->agent, s->cert, s->cert_len, id);
+    expect_stored(&a, id, "the agent's receipt");
+    parley_free(order, len);
+    link_close(&a);
+    link_close(&c);
+    tk_brand_free(&other);
+    parley_identity_free(admin);
+    parley_identity_free(forger);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Each case on the in-memory relay first, then on parley-relay. */
@@ -694,6 +798,7 @@ BOTH(case_prekeys)
 BOTH(case_directory)
 BOTH(case_erasure)
 BOTH(case_directory_push)
+BOTH(case_orders)
 
 int main(int argc, char **argv)
 {
@@ -705,6 +810,7 @@ int main(int argc, char **argv)
         {"directory", both_case_directory},
         {"erasure", both_case_erasure},
         {"directory push", both_case_directory_push},
+        {"brand orders", both_case_orders},
     };
 
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

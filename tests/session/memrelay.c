@@ -583,6 +583,9 @@ static void relay_on_frame(struct mr_relay *r, struct mr_party *p, const uint8_t
     case PARLEY__FRAME__KIND_ORDER_RECEIPT:
         mr__on_order_receipt(r, p, f->order_receipt);
         break;
+    case PARLEY__FRAME__KIND_ORDER_SUBMIT:
+        mr__on_order_submit(r, p, f->order_submit);
+        break;
     default:
         push_error(p, PARLEY__ERROR__CODE__UNEXPECTED, NULL);
         break;

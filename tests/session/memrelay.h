@@ -238,6 +238,7 @@ void mr__push_frame(struct mr_party *p, const Parley__Frame *f);
 void mr__push_error(struct mr_party *p, Parley__Error__Code code, const uint8_t *envelope_id);
 void mr__orders_on_auth(struct mr_relay *r, struct mr_party *p);
 void mr__on_order_receipt(struct mr_relay *r, struct mr_party *p, const Parley__OrderReceipt *rc);
+void mr__on_order_submit(struct mr_relay *r, struct mr_party *p, const Parley__BrandOrder *o);
 void mr__orders_free(struct mr_relay *r);
 
 #endif

@@ -39,21 +39,34 @@ void mr_push_order(struct mr_party *p, const uint8_t *order, size_t len)
     parley__brand_order__free_unpacked(o, NULL);
 }
 
+/* The relay's checks in its order: shape, brand served, signature, validity window. */
+static int order_refusal(const struct mr_relay *r, const Parley__BrandOrder *o,
+                         parley_order_info *info)
+{
+    uint64_t now = r->now / 1000u;
+    parley_err err;
+
+    if (o == NULL || parley__order_body_decode(o, info) != PARLEY_OK)
+        return PARLEY__ERROR__CODE__MALFORMED;
+    if (strcmp(info->brand_id, r->brand_id) != 0)
+        return PARLEY__ERROR__CODE__UNKNOWN_BRAND;
+    err = parley__order_check(o, r->brand_pk, r->brand_id, now, info);
+    if (err == PARLEY_EEXPIRED || (err == PARLEY_OK && info->issued_at > now + 600))
+        return PARLEY__ERROR__CODE__EXPIRED;
+    return err == PARLEY_OK ? 0 : PARLEY__ERROR__CODE__BAD_SIGNATURE;
+}
+
 int mr_submit_order(struct mr_relay *r, const uint8_t *order, size_t len)
 {
     Parley__BrandOrder *o = parley__brand_order__unpack(NULL, len, order);
     parley_order_info info;
-    parley_err err;
     struct mr_order *held;
+    int refusal = order_refusal(r, o, &info);
 
-    if (o == NULL)
-        return PARLEY__ERROR__CODE__MALFORMED;
-    err = parley__order_check(o, r->brand_pk, r->brand_id, r->now / 1000u, &info);
-    parley__brand_order__free_unpacked(o, NULL);
-    if (err != PARLEY_OK)
-        return err == PARLEY_EEXPIRED  ? PARLEY__ERROR__CODE__EXPIRED
-               : err == PARLEY_EBADSIG ? PARLEY__ERROR__CODE__BAD_SIGNATURE
-                                       : PARLEY__ERROR__CODE__MALFORMED;
+    if (o != NULL)
+        parley__brand_order__free_unpacked(o, NULL);
+    if (refusal != 0)
+        return refusal;
     if (order_held(r, info.order_id) != NULL)
         return PARLEY__ERROR__CODE__REPLAYED;
     r->orders = grow_by_one(r->orders, &r->cap_orders, r->n_orders, sizeof(*r->orders));
@@ -130,6 +143,30 @@ void mr__on_order_receipt(struct mr_relay *r, struct mr_party *p, const Parley__
         free(slot->receipt.p);
     }
     CHECK_OK(parley__pack(&rc->base, &slot->receipt.p, &slot->receipt.n));
+    st.order_id = (ProtobufCBinaryData){16, info.order_id};
+    f.kind_case = PARLEY__FRAME__KIND_ORDER_STORED;
+    f.order_stored = &st;
+    mr__push_frame(p, &f);
+}
+
+void mr__on_order_submit(struct mr_relay *r, struct mr_party *p, const Parley__BrandOrder *o)
+{
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    Parley__OrderStored st = PARLEY__ORDER_STORED__INIT;
+    parley_order_info info;
+    uint8_t *buf;
+    size_t len;
+    int refusal;
+
+    CHECK_OK(parley__pack(&o->base, &buf, &len));
+    refusal = mr_submit_order(r, buf, len);
+    if (refusal == 0)
+        CHECK_OK(parley__order_body_decode(o, &info));
+    free(buf);
+    if (refusal != 0) {
+        mr__push_error(p, (Parley__Error__Code)refusal, NULL);
+        return;
+    }
     st.order_id = (ProtobufCBinaryData){16, info.order_id};
     f.kind_case = PARLEY__FRAME__KIND_ORDER_STORED;
     f.order_stored = &st;

@@ -113,6 +113,11 @@ static void test_erase_order(void)
     CHECK(ri.outcome == PARLEY_ORDER_DONE && ri.conversations == 1);
     CHECKM(ri.messages == 3, "alice erased %llu messages", (unsigned long long)ri.messages);
     CHECK(strcmp(ri.agent.agent_id, "alice") == 0);
+    {
+        /* What goes to the relay names the agent by id and key, never by display name. */
+        const struct mr_buf *b = mr_receipt_of(&s.relay, id, s.alice.sign_pk);
+        CHECK(memmem(b->p, b->n, "Alice Martin", 12) == NULL);
+    }
     ri = receipt_of(&s, &s.bob, id);
     CHECK(ri.outcome == PARLEY_ORDER_DONE && ri.conversations == 1 && ri.messages == 1);
     CHECK(rows_holding(&s.alice, "commande 8841") == 0);

@@ -230,7 +230,7 @@ void on_order(struct parley__core *c, const Parley__BrandOrder *bo)
     size_t len = 0;
     parley_err err;
 
-    if (!c->agent || c->net != NET_READY)
+    if (!c->agent || c->net != NET_READY || bo == NULL)
         return;
     err = parley__order_check(bo, c->brand_pk, c->brand_id, c->now / 1000u, &o);
     if (err != PARLEY_OK) {

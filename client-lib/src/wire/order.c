@@ -120,14 +120,19 @@ parley_err parley__order_receipt_sign(const parley_identity *agent, const uint8_
     Parley__OrderReceiptBody body = PARLEY__ORDER_RECEIPT_BODY__INIT;
     Parley__OrderReceipt rc = PARLEY__ORDER_RECEIPT__INIT;
     Parley__AgentCert *ac = parley__agent_cert__unpack(NULL, cert_len, cert);
+    Parley__AgentCert bare = PARLEY__AGENT_CERT__INIT;
     uint8_t sig[64], *bbuf = NULL;
     size_t blen = 0;
     parley_err err;
 
     if (ac == NULL)
         return PARLEY_EMALFORMED;
+    /* The body and the brand's signature: the display name stays out, as at the relay's
+       authentication (the receipt goes to the relay and to the brand). */
+    bare.body = ac->body;
+    bare.signature = ac->signature;
     body.order_id = (ProtobufCBinaryData){PARLEY_ORDER_ID_BYTES, (uint8_t *)r->order_id};
-    body.agent_cert = ac;
+    body.agent_cert = &bare;
     body.outcome = (Parley__OrderReceiptBody__Outcome)r->outcome;
     body.conversations = r->conversations;
     body.messages = r->messages;
