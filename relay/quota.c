@@ -52,17 +52,24 @@ static void pair_key(const uint8_t sender[32], const uint8_t recipient[32], uint
     crypto_generichash_final(&st, key, 32);
 }
 
+/* Adds to the recipient's counts and, with a pair key (NULL: no sender recorded), the pair's. */
+static uint64_t add_stored(struct relay *r, const uint8_t recipient[32], const uint8_t *key,
+                           int64_t count, int64_t bytes)
+{
+    account(&r->quotas, recipient, count, bytes);
+    r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+    return key != NULL ? account(&r->pairs, key, count, bytes) : UINT64_MAX;
+}
+
 uint64_t quota_add(struct relay *r, const uint8_t recipient[32], const uint8_t sender[32],
                    int64_t count, int64_t bytes)
 {
     uint8_t key[32];
 
-    account(&r->quotas, recipient, count, bytes);
-    r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
     if (sodium_is_zero(sender, 32))
-        return UINT64_MAX;
+        return add_stored(r, recipient, NULL, count, bytes);
     pair_key(sender, recipient, key);
-    return account(&r->pairs, key, count, bytes);
+    return add_stored(r, recipient, key, count, bytes);
 }
 
 /*
@@ -283,7 +290,8 @@ enum quota_verdict quota_admit(struct relay *r, const uint8_t sender[32],
     if (!budget_take(r, sender, len))
         return QUOTA_SENDER;
     r->unsettled_bytes += len;
-    quota_add(r, recipient, sender, 1, (int64_t)len);
+    /* The pair's key once per envelope admitted: a BLAKE2b per derivation shows at capacity. */
+    add_stored(r, recipient, sodium_is_zero(sender, 32) ? NULL : key, 1, (int64_t)len);
     pending_add(r, key, 1);
     return QUOTA_OK;
 }
