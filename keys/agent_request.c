@@ -45,56 +45,21 @@ struct request_opts {
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, struct request_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"agent-id", required_argument, NULL, OPT_AGENT_ID},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"kdf", required_argument, NULL, OPT_KDF},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("agent-id", &o->agent_id),
+        CLI_STR_OPT("name", &o->name),
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("out", &o->out),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_KDF_OPT(&o->cost),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->cost = PARLEY_KDF_INTERACTIVE;
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_AGENT_ID:
-            o->agent_id = optarg;
-            break;
-        case OPT_NAME:
-            o->name = optarg;
-            break;
-        case OPT_KEY:
-            o->key = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_FORCE:
-            o->force = 1;
-            break;
-        case OPT_KDF:
-            if (cli_kdf(CMD, optarg, &o->cost) != 0)
-                return KEYS_EXIT_USAGE;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_parse_options(CMD, usage, argc, argv, opts, &o->pass)) != -1)
+        return rc;
     if (o->agent_id == NULL || o->name == NULL || o->key == NULL || o->out == NULL)
         return cli_usage_error(CMD, "--agent-id, --name, --key and --out are required");
     if (!parley_id_valid(o->agent_id))

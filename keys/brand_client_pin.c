@@ -40,42 +40,17 @@ struct client_pin_opts {
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, struct client_pin_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"force", no_argument, NULL, OPT_FORCE},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("out", &o->out),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_KEY:
-            o->key = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_FORCE:
-            o->force = 1;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_parse_options(CMD, usage, argc, argv, opts, &o->pass)) != -1)
+        return rc;
     if (o->key == NULL || o->out == NULL)
         return cli_usage_error(CMD, "--key and --out are required");
     if (strcmp(o->key, o->out) == 0)

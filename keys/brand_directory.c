@@ -107,116 +107,65 @@ struct dir_inputs {
     parley_queue_spec *qspecs;
 };
 
-static int parse_option(int c, char **argv, struct dir_opts *o)
+/* --purpose and --optional-purpose (repeatable): kept for parse_purposes. */
+static int add_purpose(const char *cmd, const char *opt, const char *arg, void *dest)
 {
-    switch (c) {
-    case OPT_KEY:
-        o->key = optarg;
-        return 0;
-    case OPT_OUT:
-        o->out = optarg;
-        return 0;
-    case OPT_NOTICE:
-        o->notice = optarg;
-        return 0;
-    case OPT_NOTICE_VERSION:
-        o->have_notice_version = 1;
-        if (cli_u64(CMD, "--notice-version", optarg, &o->notice_version) != 0)
-            return KEYS_EXIT_USAGE;
-        if (o->notice_version > UINT32_MAX)
-            return cli_usage_error(CMD, "--notice-version is at most %" PRIu32, UINT32_MAX);
-        return 0;
-    case OPT_PURPOSE:
-    case OPT_OPTIONAL_PURPOSE:
-        o->purpose_optional[o->n_purposes] = c == OPT_OPTIONAL_PURPOSE;
-        o->purpose_args[o->n_purposes++] = optarg;
-        return 0;
-    case OPT_KEEP_ON_ERASURE:
-        o->keep_on_erasure = 1;
-        return 0;
-    case OPT_GUARD: {
-        char why[256];
+    struct dir_opts *o = dest;
 
-        if (scanguard_policy_parse(&o->guard, optarg, why, sizeof(why)) != 0)
-            return cli_usage_error(CMD, "--guard: %s", why);
-        return 0;
-    }
-    case OPT_HISTORY_DAYS:
-    case OPT_LEGAL_HOLD_DAYS: {
-        const char *name = c == OPT_HISTORY_DAYS ? "--history-days" : "--legal-hold-days";
-        uint64_t *days = c == OPT_HISTORY_DAYS ? &o->history_days : &o->legal_hold_days;
+    (void)cmd;
+    o->purpose_optional[o->n_purposes] = strcmp(opt, "--optional-purpose") == 0;
+    o->purpose_args[o->n_purposes++] = arg;
+    return 0;
+}
 
-        if (cli_u64(CMD, name, optarg, days) != 0)
-            return KEYS_EXIT_USAGE;
-        if (*days == 0 || *days > MAX_RETENTION_DAYS)
-            return cli_usage_error(CMD, "%s must be between 1 and %u", name, MAX_RETENTION_DAYS);
-        return 0;
-    }
-    case OPT_REVOCATIONS:
-        o->revocations = optarg;
-        return 0;
-    case OPT_QUEUE:
-        o->queue_args[o->n_queues++] = optarg;
-        return 0;
-    case OPT_VERSION:
-        if (cli_u64(CMD, "--version", optarg, &o->version) != 0)
-            return KEYS_EXIT_USAGE;
-        if (o->version == 0)
-            return cli_usage_error(CMD, "--version starts at 1");
-        return 0;
-    case OPT_VALID_DAYS:
-        if (cli_u64(CMD, "--valid-days", optarg, &o->valid_days) != 0)
-            return KEYS_EXIT_USAGE;
-        if (o->valid_days == 0 || o->valid_days > MAX_VALID_DAYS)
-            return cli_usage_error(CMD, "--valid-days must be between 1 and %u", MAX_VALID_DAYS);
-        return 0;
-    case OPT_FORCE:
-        o->force = 1;
-        return 0;
-    default:
-        return cli_bad_option(CMD, c, argv);
-    }
+/* --queue (repeatable): kept for parse_queue. */
+static int add_queue(const char *cmd, const char *opt, const char *arg, void *dest)
+{
+    struct dir_opts *o = dest;
+
+    (void)cmd;
+    (void)opt;
+    o->queue_args[o->n_queues++] = arg;
+    return 0;
+}
+
+/* --guard (repeatable): its rules added to the policy. */
+static int add_guard(const char *cmd, const char *opt, const char *arg, void *dest)
+{
+    char why[256];
+
+    if (scanguard_policy_parse(dest, arg, why, sizeof(why)) != 0)
+        return cli_usage_error(cmd, "%s: %s", opt, why);
+    return 0;
 }
 
 /* Returns -1 to continue, or an exit code. o's argument arrays are malloc'd. */
 static int parse(int argc, char **argv, struct dir_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"notice", required_argument, NULL, OPT_NOTICE},
-        {"notice-version", required_argument, NULL, OPT_NOTICE_VERSION},
-        {"purpose", required_argument, NULL, OPT_PURPOSE},
-        {"optional-purpose", required_argument, NULL, OPT_OPTIONAL_PURPOSE},
-        {"keep-on-erasure", no_argument, NULL, OPT_KEEP_ON_ERASURE},
-        {"legal-hold-days", required_argument, NULL, OPT_LEGAL_HOLD_DAYS},
-        {"guard", required_argument, NULL, OPT_GUARD},
-        {"history-days", required_argument, NULL, OPT_HISTORY_DAYS},
-        {"revocations", required_argument, NULL, OPT_REVOCATIONS},
-        {"queue", required_argument, NULL, OPT_QUEUE},
-        {"version", required_argument, NULL, OPT_VERSION},
-        {"valid-days", required_argument, NULL, OPT_VALID_DAYS},
-        {"force", no_argument, NULL, OPT_FORCE},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("out", &o->out),
+        CLI_STR_OPT("notice", &o->notice),
+        CLI_U64_OPT("notice-version", &o->notice_version, &o->have_notice_version, 0, UINT32_MAX),
+        CLI_CALL_OPT("purpose", add_purpose, o),
+        CLI_CALL_OPT("optional-purpose", add_purpose, o),
+        CLI_FLAG_OPT("keep-on-erasure", &o->keep_on_erasure),
+        CLI_U64_OPT("legal-hold-days", &o->legal_hold_days, NULL, 1, MAX_RETENTION_DAYS),
+        CLI_CALL_OPT("guard", add_guard, &o->guard),
+        CLI_U64_OPT("history-days", &o->history_days, NULL, 1, MAX_RETENTION_DAYS),
+        CLI_STR_OPT("revocations", &o->revocations),
+        CLI_CALL_OPT("queue", add_queue, o),
+        CLI_U64_OPT("version", &o->version, NULL, 1, 0),
+        CLI_U64_OPT("valid-days", &o->valid_days, NULL, 1, MAX_VALID_DAYS),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_END_OPT,
     };
-    int c, p, rc;
+    int rc, first;
 
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        if (c == OPT_HELP)
-            return cli_help(usage);
-        if ((rc = parse_option(c, argv, o)) != 0)
-            return rc;
-    }
-    o->cert_paths = argv + optind;
-    o->n_certs = (size_t)(argc - optind);
+    if ((rc = cli_parse(CMD, usage, argc, argv, opts, &o->pass, &first)) != -1)
+        return rc;
+    o->cert_paths = argv + first;
+    o->n_certs = (size_t)(argc - first);
     if (o->key == NULL || o->out == NULL || o->notice == NULL || !o->have_notice_version)
         return cli_usage_error(CMD, "--key, --out, --notice and --notice-version are required");
     for (size_t i = 0; i < o->n_purposes; i++)

@@ -67,56 +67,21 @@ static int default_path(const char *out, const char *ext, char path[PATH_CAP])
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, struct init_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"brand-id", required_argument, NULL, OPT_BRAND_ID},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"pub", required_argument, NULL, OPT_PUB},
-        {"client-pin", required_argument, NULL, OPT_CLIENT_PIN},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"kdf", required_argument, NULL, OPT_KDF},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("brand-id", &o->brand_id),
+        CLI_STR_OPT("out", &o->out),
+        CLI_STR_OPT("pub", &o->pub),
+        CLI_STR_OPT("client-pin", &o->client),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_KDF_OPT(&o->cost),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->cost = PARLEY_KDF_MODERATE;
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_BRAND_ID:
-            o->brand_id = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_PUB:
-            o->pub = optarg;
-            break;
-        case OPT_CLIENT_PIN:
-            o->client = optarg;
-            break;
-        case OPT_FORCE:
-            o->force = 1;
-            break;
-        case OPT_KDF:
-            if (cli_kdf(CMD, optarg, &o->cost) != 0)
-                return KEYS_EXIT_USAGE;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_parse_options(CMD, usage, argc, argv, opts, &o->pass)) != -1)
+        return rc;
     if (o->brand_id == NULL || o->out == NULL)
         return cli_usage_error(CMD, "--brand-id and --out are required");
     if (!parley_id_valid(o->brand_id))

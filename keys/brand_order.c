@@ -21,6 +21,7 @@
 #include "pin.h"
 #include "util.h"
 
+#define CMD "brand order"
 #define DEFAULT_DAYS 30u
 #define DEFAULT_TIMEOUT_S 20u
 #define MAX_RECEIPTS 4096u
@@ -62,107 +63,57 @@ struct order_opts {
     struct passphrase_source pass;
 };
 
-static int parse_option(struct order_opts *o, int c, char **argv)
-{
-    switch (c) {
-    case OPT_HELP:
-        return cli_help(usage);
-    case OPT_CUSTOMER:
-        o->customer = optarg;
-        return -1;
-    case OPT_KEY:
-        o->key = optarg;
-        return -1;
-    case OPT_OUT:
-        o->out = optarg;
-        return -1;
-    case OPT_RELAY:
-        o->relay = optarg;
-        return -1;
-    case OPT_BRAND:
-        o->brand = optarg;
-        return -1;
-    case OPT_DIRECTORY:
-        o->directory = optarg;
-        return -1;
-    case OPT_FORCE:
-        o->force = 1;
-        return -1;
-    case OPT_DAYS:
-        return cli_u64(o->cmd, "--days", optarg, &o->days) == 0 ? -1 : KEYS_EXIT_USAGE;
-    case OPT_TIMEOUT:
-        return cli_u64(o->cmd, "--timeout", optarg, &o->timeout) == 0 ? -1 : KEYS_EXIT_USAGE;
-    default:
-        return cli_bad_option(o->cmd, c, argv);
-    }
-}
-
-/* What each subcommand needs; -1 to go on, or an exit code. */
-static int parse_check(struct order_opts *o, int argc, char **argv)
+/* What each subcommand needs, its operands from first on; -1 to go on, or an exit code. */
+static int parse_check(struct order_opts *o, int argc, char **argv, int first)
 {
     bool sign = strcmp(o->cmd, "erase") == 0 || strcmp(o->cmd, "export") == 0;
 
     if (sign) {
-        if (argc - optind != 0)
-            return cli_usage_error("brand order", "%s takes no FILE: --out names it", o->cmd);
+        if (argc - first != 0)
+            return cli_usage_error(CMD, "%s takes no FILE: --out names it", o->cmd);
         if (o->customer == NULL || o->key == NULL || o->out == NULL)
-            return cli_usage_error("brand order", "--customer, --key and --out are required");
-        if (o->days == 0 || o->days > PARLEY_ORDER_MAX_DAYS)
-            return cli_usage_error("brand order", "--days must be 1 to %u",
-                                   (unsigned)PARLEY_ORDER_MAX_DAYS);
+            return cli_usage_error(CMD, "--customer, --key and --out are required");
         return -1;
     }
-    if (argc - optind != 1)
-        return cli_usage_error("brand order", "give exactly one order FILE");
-    o->file = argv[optind];
+    if (argc - first != 1)
+        return cli_usage_error(CMD, "give exactly one order FILE");
+    o->file = argv[first];
     if (o->relay == NULL)
-        return cli_usage_error("brand order", "--relay is required");
+        return cli_usage_error(CMD, "--relay is required");
     if (strcmp(o->cmd, "status") == 0 && o->brand == NULL)
-        return cli_usage_error("brand order", "--brand is required to verify the receipts");
-    if (o->timeout == 0 || o->timeout > 3600)
-        return cli_usage_error("brand order", "--timeout must be 1 to 3600 seconds");
+        return cli_usage_error(CMD, "--brand is required to verify the receipts");
     return -1;
 }
 
 static int parse(int argc, char **argv, struct order_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"customer", required_argument, NULL, OPT_CUSTOMER},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"days", required_argument, NULL, OPT_DAYS},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"relay", required_argument, NULL, OPT_RELAY},
-        {"brand", required_argument, NULL, OPT_BRAND},
-        {"directory", required_argument, NULL, OPT_DIRECTORY},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("customer", &o->customer),
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("out", &o->out),
+        CLI_U64_OPT("days", &o->days, NULL, 1, PARLEY_ORDER_MAX_DAYS),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_STR_OPT("relay", &o->relay),
+        CLI_STR_OPT("brand", &o->brand),
+        CLI_STR_OPT("directory", &o->directory),
+        CLI_U64_OPT("timeout", &o->timeout, NULL, 1, 3600),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc, first;
 
     memset(o, 0, sizeof(*o));
     o->days = DEFAULT_DAYS;
     o->timeout = DEFAULT_TIMEOUT_S;
     if (argc < 2 || (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        return argc < 2 ? cli_usage_error("brand order", "erase, export, submit or status?")
+        return argc < 2 ? cli_usage_error(CMD, "erase, export, submit or status?")
                         : cli_help(usage);
     o->cmd = argv[1];
     if (strcmp(o->cmd, "erase") != 0 && strcmp(o->cmd, "export") != 0 &&
         strcmp(o->cmd, "submit") != 0 && strcmp(o->cmd, "status") != 0)
-        return cli_usage_error("brand order", "unknown command '%s'", o->cmd);
-    cli_reset();
-    while ((c = getopt_long(argc - 1, argv + 1, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option("brand order", c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        if ((p = parse_option(o, c, argv + 1)) >= 0)
-            return p;
-    }
-    return parse_check(o, argc - 1, argv + 1);
+        return cli_usage_error(CMD, "unknown command '%s'", o->cmd);
+    if ((rc = cli_parse(CMD, usage, argc - 1, argv + 1, opts, &o->pass, &first)) != -1)
+        return rc;
+    return parse_check(o, argc - 1, argv + 1, first);
 }
 
 static int sign_order(const struct order_opts *o)
@@ -179,7 +130,7 @@ static int sign_order(const struct order_opts *o)
     if (strlen(o->customer) != 64 ||
         sodium_hex2bin(customer, sizeof(customer), o->customer, 64, NULL, &bin_len, NULL) != 0 ||
         bin_len != 32)
-        return cli_usage_error("brand order", "--customer must be 64 hex digits");
+        return cli_usage_error(CMD, "--customer must be 64 hex digits");
     if (!o->force && files_refuse_existing(o->out) != 0)
         return KEYS_EXIT_FAIL;
     if (keys_brand_load(o->key, &o->pass, &brand, brand_id) != 0)

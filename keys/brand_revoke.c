@@ -38,39 +38,19 @@ struct revoke_opts {
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, struct revoke_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"revocations", required_argument, NULL, OPT_REVOCATIONS},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("revocations", &o->list),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc, first;
 
     memset(o, 0, sizeof(*o));
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_KEY:
-            o->key = optarg;
-            break;
-        case OPT_REVOCATIONS:
-            o->list = optarg;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (argc - optind != 1)
+    if ((rc = cli_parse(CMD, usage, argc, argv, opts, &o->pass, &first)) != -1)
+        return rc;
+    if (argc - first != 1)
         return cli_usage_error(CMD, "give exactly one SERIAL");
-    if (cli_u64(CMD, "SERIAL", argv[optind], &o->serial) != 0)
+    if (cli_u64(CMD, "SERIAL", argv[first], &o->serial) != 0)
         return KEYS_EXIT_USAGE;
     if (o->serial == 0)
         return cli_usage_error(CMD, "serial 0 is never issued");

@@ -50,85 +50,28 @@ struct sign_opts {
     struct passphrase_source pass;
 };
 
-static int parse_numbers(int c, const char *arg, struct sign_opts *o)
-{
-    switch (c) {
-    case OPT_DAYS:
-        if (cli_u64(CMD, "--days", arg, &o->days) != 0)
-            return -1;
-        if (o->days == 0 || o->days > MAX_DAYS) {
-            cli_usage_error(CMD, "--days must be between 1 and %u", MAX_DAYS);
-            return -1;
-        }
-        return 0;
-    case OPT_NOT_BEFORE:
-        o->have_not_before = 1;
-        return cli_u64(CMD, "--not-before", arg, &o->not_before);
-    default: /* OPT_SERIAL */
-        if (cli_u64(CMD, "--serial", arg, &o->serial) != 0)
-            return -1;
-        if (o->serial == 0) {
-            cli_usage_error(CMD, "--serial must not be 0");
-            return -1;
-        }
-        return 0;
-    }
-}
-
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, struct sign_opts *o)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"days", required_argument, NULL, OPT_DAYS},
-        {"not-before", required_argument, NULL, OPT_NOT_BEFORE},
-        {"serial", required_argument, NULL, OPT_SERIAL},
-        {"force", no_argument, NULL, OPT_FORCE},
-        CLI_OPTS_PASS,
-        CLI_OPT_END,
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("key", &o->key),
+        CLI_STR_OPT("out", &o->out),
+        CLI_STR_OPT("name", &o->name),
+        CLI_U64_OPT("days", &o->days, NULL, 1, MAX_DAYS),
+        CLI_U64_OPT("not-before", &o->not_before, &o->have_not_before, 0, 0),
+        CLI_U64_OPT("serial", &o->serial, NULL, 1, 0),
+        CLI_FLAG_OPT("force", &o->force),
+        CLI_END_OPT,
     };
-    int c, p;
+    int rc, first;
 
     memset(o, 0, sizeof(*o));
     o->days = 365;
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if ((p = cli_pass_option(CMD, c, optarg, &o->pass)) != 0) {
-            if (p < 0)
-                return KEYS_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_KEY:
-            o->key = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_NAME:
-            o->name = optarg;
-            break;
-        case OPT_DAYS:
-        case OPT_NOT_BEFORE:
-        case OPT_SERIAL:
-            if (parse_numbers(c, optarg, o) != 0)
-                return KEYS_EXIT_USAGE;
-            break;
-        case OPT_FORCE:
-            o->force = 1;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (argc - optind != 1)
+    if ((rc = cli_parse(CMD, usage, argc, argv, opts, &o->pass, &first)) != -1)
+        return rc;
+    if (argc - first != 1)
         return cli_usage_error(CMD, "give exactly one REQUEST file");
-    o->request = argv[optind];
+    o->request = argv[first];
     if (o->key == NULL || o->out == NULL)
         return cli_usage_error(CMD, "--key and --out are required");
     if (o->name != NULL && !parley_display_name_valid(o->name))

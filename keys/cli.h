@@ -1,68 +1,59 @@
 /*
- * Command-line plumbing shared by the parley-keys commands: the long
- * option identifiers, help and usage-error output, and the passphrase and
- * KDF options that several commands accept.
+ * Command-line plumbing shared by the parley-keys commands: each command
+ * describes its options in a table that cli_parse() reads, so every
+ * command spells, checks and reports its options the same way; help and
+ * usage-error output; the passphrase and KDF options several commands
+ * accept.
  */
 #ifndef KEYS_CLI_H
 #define KEYS_CLI_H
 
-#include <getopt.h>
 #include <stdint.h>
 
 #include <parley/parley.h>
 
 #include "passphrase.h"
 
-enum keys_opt {
-    OPT_HELP = 'h',
-    OPT_FIRST_LONG = 256,
-    OPT_AGENT_ID,
-    OPT_AT,
-    OPT_BRAND,
-    OPT_BRAND_ID,
-    OPT_CLIENT_PIN,
-    OPT_DAYS,
-    OPT_FORCE,
-    OPT_KDF,
-    OPT_KEY,
-    OPT_NAME,
-    OPT_NOT_BEFORE,
-    OPT_NOTICE,
-    OPT_NOTICE_VERSION,
-    OPT_OUT,
-    OPT_PASS_ENV,
-    OPT_PASS_FILE,
-    OPT_PUB,
-    OPT_PURPOSE,
-    OPT_OPTIONAL_PURPOSE,
-    OPT_KEEP_ON_ERASURE,
-    OPT_GUARD,
-    OPT_HISTORY_DAYS,
-    OPT_LEGAL_HOLD_DAYS,
-    OPT_QUEUE,
-    OPT_REVOCATIONS,
-    OPT_SERIAL,
-    OPT_VALID_DAYS,
-    OPT_VERSION,
-    OPT_CUSTOMER,
-    OPT_RELAY,
-    OPT_DIRECTORY,
-    OPT_TIMEOUT
+/* What an option's value is, and where cli_parse() puts it. */
+enum cli_kind {
+    CLI_STR,  /* const char **: the argument as given */
+    CLI_FLAG, /* int *: set to 1; the option takes no argument */
+    CLI_U64,  /* uint64_t *: a decimal number from min to max */
+    CLI_KDF,  /* parley_kdf_cost *: interactive, moderate or sensitive */
+    CLI_CALL, /* call(cmd, "--name", argument, dest): 0, or an exit code after a message */
+};
+
+struct cli_opt {
+    const char *name;  /* without the leading "--"; NULL ends a table */
+    enum cli_kind kind;
+    void *dest;
+    int *seen;         /* set to 1 when the option is given; may be NULL */
+    uint64_t min, max; /* CLI_U64; max 0: no upper bound */
+    int (*call)(const char *cmd, const char *opt, const char *arg, void *dest);
 };
 
 /* clang-format off */
-#define CLI_OPT_HELP {"help", no_argument, NULL, OPT_HELP}
-#define CLI_OPTS_PASS                                                                   \
-    {"passphrase-file", required_argument, NULL, OPT_PASS_FILE},                       \
-    {"passphrase-env", required_argument, NULL, OPT_PASS_ENV}
-#define CLI_OPT_END {NULL, 0, NULL, 0}
+#define CLI_STR_OPT(n, d)            {(n), CLI_STR, (d), NULL, 0, 0, NULL}
+#define CLI_FLAG_OPT(n, d)           {(n), CLI_FLAG, (d), NULL, 0, 0, NULL}
+#define CLI_U64_OPT(n, d, s, lo, hi) {(n), CLI_U64, (d), (s), (lo), (hi), NULL}
+#define CLI_KDF_OPT(d)               {"kdf", CLI_KDF, (d), NULL, 0, 0, NULL}
+#define CLI_CALL_OPT(n, f, d)        {(n), CLI_CALL, (d), NULL, 0, 0, (f)}
+#define CLI_END_OPT                  {NULL, CLI_STR, NULL, NULL, 0, 0, NULL}
 /* clang-format on */
 
-/* Short options: only -h. The leading ':' makes a missing argument visible. */
-#define CLI_SHORT ":h"
+/*
+ * Parses a command's argv (argv[0] is the command's name) against opts,
+ * plus --help and, when pass is not NULL, --passphrase-file and
+ * --passphrase-env. Operands are left in argv[*first .. argc). Returns -1
+ * to go on, or an exit code (KEYS_EXIT_OK after --help, KEYS_EXIT_USAGE
+ * after a message on stderr).
+ */
+int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
+              const struct cli_opt *opts, struct passphrase_source *pass, int *first);
 
-/* Resets getopt for a new command's argv (argv[0] is the command's name). */
-void cli_reset(void);
+/* The same for a command that takes no operands. */
+int cli_parse_options(const char *cmd, const char *usage, int argc, char **argv,
+                      const struct cli_opt *opts, struct passphrase_source *pass);
 
 /* Prints usage on stdout; returns KEYS_EXIT_OK. */
 int cli_help(const char *usage);
@@ -70,20 +61,8 @@ int cli_help(const char *usage);
 /* Prints "parley-keys: <cmd>: <message> (see --help)"; returns KEYS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reports what getopt_long() returned for an unknown option or missing argument. */
-int cli_bad_option(const char *cmd, int c, char **argv);
-
-/*
- * Handles --passphrase-file and --passphrase-env. Returns 1 if c was one of
- * them, 0 if not, -1 (after a usage message) when both sources are given.
- */
-int cli_pass_option(const char *cmd, int c, const char *arg, struct passphrase_source *src);
-
 /* Parses a required number option; returns 0 or prints a usage error and returns -1. */
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t *out);
-
-/* Parses --kdf; returns 0 or prints a usage error and returns -1. */
-int cli_kdf(const char *cmd, const char *arg, parley_kdf_cost *out);
 
 /* Text shared by every usage message that takes a passphrase. */
 #define CLI_HELP_PASS                                                                              \

@@ -180,28 +180,21 @@ done:
 
 int cmd_show(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"brand", required_argument, NULL, OPT_BRAND},
-        CLI_OPT_END,
-    };
     const char *brand = NULL;
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("brand", &brand),
+        CLI_END_OPT,
+    };
     parley_pin pin;
-    int c, rc;
+    int rc, first;
 
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        if (c == OPT_HELP)
-            return cli_help(usage);
-        if (c != OPT_BRAND)
-            return cli_bad_option(CMD, c, argv);
-        brand = optarg;
-    }
-    if (argc - optind != 1)
+    if ((rc = cli_parse(CMD, usage, argc, argv, opts, NULL, &first)) != -1)
+        return rc;
+    if (argc - first != 1)
         return cli_usage_error(CMD, "give exactly one FILE");
     if (brand != NULL && pin_load(brand, PIN_ANY, &pin) != 0)
         return KEYS_EXIT_FAIL;
-    rc = show(argv[optind], brand != NULL ? &pin : NULL);
+    rc = show(argv[first], brand != NULL ? &pin : NULL);
     if (brand != NULL)
         sodium_memzero(&pin, sizeof(pin));
     return rc;

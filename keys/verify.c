@@ -249,40 +249,21 @@ done:
 
 int cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_OPT_HELP,
-        {"brand", required_argument, NULL, OPT_BRAND},
-        {"at", required_argument, NULL, OPT_AT},
-        {"revocations", required_argument, NULL, OPT_REVOCATIONS},
-        CLI_OPT_END,
-    };
     struct verify_opts o;
-    int c, rc, have_at = 0;
+    int rc, first, have_at = 0;
+    const struct cli_opt opts[] = {
+        CLI_STR_OPT("brand", &o.brand),
+        CLI_U64_OPT("at", &o.at, &have_at, 0, 0),
+        CLI_STR_OPT("revocations", &o.revocations),
+        CLI_END_OPT,
+    };
 
     memset(&o, 0, sizeof(o));
-    cli_reset();
-    while ((c = getopt_long(argc, argv, CLI_SHORT, longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_HELP:
-            return cli_help(usage);
-        case OPT_BRAND:
-            o.brand = optarg;
-            break;
-        case OPT_AT:
-            if (cli_u64(CMD, "--at", optarg, &o.at) != 0)
-                return KEYS_EXIT_USAGE;
-            have_at = 1;
-            break;
-        case OPT_REVOCATIONS:
-            o.revocations = optarg;
-            break;
-        default:
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (argc - optind != 1)
+    if ((rc = cli_parse(CMD, usage, argc, argv, opts, NULL, &first)) != -1)
+        return rc;
+    if (argc - first != 1)
         return cli_usage_error(CMD, "give exactly one FILE");
-    o.file = argv[optind];
+    o.file = argv[first];
     if (!have_at)
         o.at = keys_now();
     rc = verify(&o);

@@ -43,9 +43,9 @@ nok 2 "--customer must be 64 hex digits" brand order export --customer abc --key
     --out x.order "${PASS[@]}"
 nok 2 "--customer must be 64 hex digits" brand order export --customer "${customer%?}g" \
     --key brand.key --out x.order "${PASS[@]}"
-nok 2 "--days must be 1 to 90" brand order export --customer "$customer" --key brand.key \
+nok 2 "--days must be between 1 and 90" brand order export --customer "$customer" --key brand.key \
     --out x.order --days 91 "${PASS[@]}"
-nok 2 "--days must be 1 to 90" brand order export --customer "$customer" --key brand.key \
+nok 2 "--days must be between 1 and 90" brand order export --customer "$customer" --key brand.key \
     --out x.order --days 0 "${PASS[@]}"
 nok 2 "unknown command 'forget'" brand order forget
 nok 2 "--relay is required" brand order submit erase.order
