@@ -234,17 +234,34 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         set_reachable(s, false);
 }
 
-/* The store's thread (store.c's hand-off): batches, a probe every PROBE_MS between them. */
-static void worker_run(void *arg, struct store_batch *b)
+static uint64_t mono_ms(void)
 {
-    run_batch(arg, b);
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+/*
+ * The store's thread (store.c's hand-off): batches, and a probe every
+ * PROBE_MS, between them when idle, else after a batch, so that the
+ * stream's size (max-db-bytes) stays current under a flood of sends too.
+ */
 static void worker_idle(void *arg)
 {
     struct nats_store *s = arg;
 
+    s->probed_ms = mono_ms();
     set_reachable(s, probe(s));
+}
+
+static void worker_run(void *arg, struct store_batch *b)
+{
+    struct nats_store *s = arg;
+
+    run_batch(s, b);
+    if (mono_ms() - s->probed_ms >= PROBE_MS)
+        worker_idle(s);
 }
 
 static void worker_wake(void *arg)

@@ -102,6 +102,7 @@ struct nats_store {
     struct { uint64_t relay, stream; } inserted[NATS_SEQ_CACHE];
     size_t n_inserted;
     char failure[128];
+    uint64_t probed_ms;           /* CLOCK_MONOTONIC of the last probe */
     /* Under lock: the audit outbox (this node's, in memory) and its last kept position. */
     struct nats_outbox_row *rows;
     size_t n_rows, cap_rows;

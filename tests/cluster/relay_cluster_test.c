@@ -14,7 +14,9 @@
  * - every nats-server stopped: sends are refused with UNAVAILABLE at
  *   once, connections stay, /healthz says so, service resumes;
  * - erasure and TTL expiry remove envelopes from JetStream, as its API
- *   reports them.
+ *   reports them;
+ * - max-db-bytes refuses sends once the stream is past it, under a
+ *   steady stream of sends too.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -46,15 +48,26 @@ struct cluster {
     jsCtx *js;
 };
 
-static void relay_node(struct cluster *c, size_t i, const char *ttl)
+/* Node i on the cluster's store, with this ttl and max-db-bytes (NULL: the default). */
+static void relay_node_with(struct cluster *c, size_t i, const char *ttl, const char *max_db)
 {
     char audit[320];
-    const char *args[] = {"--store", c->spec,  "--audit-log", audit, "--rate",
-                          "100000",  "--burst", "100000",      "--ttl", ttl,
-                          "--brand", c->brand.pin_path, NULL};
+    const char *args[] = {"--store",        c->spec, "--audit-log",      audit,
+                          "--rate",         "100000", "--burst",         "100000",
+                          "--sender-count", "0",      "--sender-bytes",  "0",
+                          "--ttl",          ttl,      "--brand",         c->brand.pin_path,
+                          "--max-db-bytes", max_db,   NULL};
+
+    if (max_db == NULL)
+        args[16] = NULL;
 
     snprintf(audit, sizeof(audit), "%s/node%zu.audit", c->dir, i);
     CHECKM(relay_start(&c->node[i], tk_relay_bin, c->dir, args) == 0, "relay node %zu", i);
+}
+
+static void relay_node(struct cluster *c, size_t i, const char *ttl)
+{
+    relay_node_with(c, i, ttl, NULL);
 }
 
 static void cluster_start(struct cluster *c, const char *tag)
@@ -573,6 +586,57 @@ static void test_ttl(void)
     cluster_end(&c);
 }
 
+/*
+ * max-db-bytes against the envelope stream's size: a node refuses sends once
+ * the stream holds more, also while sends keep it busy without a pause (its
+ * figure is not only refreshed when idle).
+ */
+static void test_storage_full(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32], eid[16], conv[16], sealed[1024];
+    int64_t t;
+    int sent = 0;
+    wsc *wx;
+
+    tk_routing(y, ry);
+    tk_random(conv, 16);
+    tk_random(sealed, sizeof(sealed));
+    cluster_start(&c, "cluster-full");
+    CHECK(relay_stop(&c.node[0], 15000) >= 0);
+    relay_node_with(&c, 0, "2592000", "65536");
+    wx = connect_as(&c, 0, x);
+    t = mono_ms();
+    /* One send after the other, each answered: the node's store thread is never idle long. */
+    for (;;) {
+        Parley__Frame *f;
+
+        CHECKM(mono_ms() - t < 30000, "%d sends of 1 KiB acknowledged in 30 s, none refused "
+               "(max-db-bytes 64 KiB)", sent);
+        tk_random(eid, 16);
+        CHECK(pc_send_envelope(wx, eid, conv, ry, sealed, sizeof(sealed)) == 0);
+        f = pc_recv(wx, 5000);
+        CHECKM(f != NULL, "no answer to send %d", sent);
+        if (f->kind_case == PARLEY__FRAME__KIND_ERROR) {
+            CHECKM(f->error->code == PARLEY__ERROR__CODE__UNAVAILABLE,
+                   "send %d refused with %d", sent, (int)f->error->code);
+            parley__frame__free_unpacked(f, NULL);
+            break;
+        }
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_ACK, "unexpected frame %d",
+               (int)f->kind_case);
+        parley__frame__free_unpacked(f, NULL);
+        sent++;
+    }
+    printf("    %d sends of 1 KiB stored, then refused (max-db-bytes 64 KiB), %lld ms\n", sent,
+           (long long)(mono_ms() - t));
+    wsc_free(wx);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
 /* A directory published through one node is served and pushed by the other. */
 static void test_directory(void)
 {
@@ -627,6 +691,7 @@ int main(int argc, char **argv)
         {"nats_killed", test_nats_killed},   {"store_down", test_store_down},
         {"erasure", test_erasure},           {"ttl", test_ttl},
         {"directory", test_directory},       {"replaced", test_replaced},
+        {"storage_full", test_storage_full},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
