@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h" /* parley__grow */
 #include "audit_impl.h"
 #include "log.h"
 #include "relay.h"
@@ -206,18 +207,11 @@ static void held_note(int64_t *since, int64_t *until, int64_t ms)
 /* Room for n more bytes in the buffer. 0, or -1 out of memory. */
 static int reserve(struct audit *a, size_t n)
 {
-    size_t cap = a->cap ? a->cap : 16384;
-    char *grown;
+    char *grown = parley__grow(a->buf, &a->cap, a->len + n, 1);
 
-    if (a->len + n <= a->cap)
-        return 0;
-    while (cap < a->len + n)
-        cap *= 2;
-    grown = realloc(a->buf, cap);
     if (grown == NULL)
         return -1;
     a->buf = grown;
-    a->cap = cap;
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h" /* parley__grow */
 #include "audit_impl.h"
 #include "log.h"
 
@@ -136,13 +137,10 @@ size_t audit_list_segments(const struct audit *a, uint64_t **out)
             num = num * 10 + (uint64_t)(s[digits] - '0');
         if (digits < 12 || s[digits] != '\0')
             continue;
-        if (n == cap) {
-            uint64_t *grown = realloc(v, (cap ? cap * 2 : 16) * sizeof(*v));
-            if (grown == NULL)
-                break;
-            v = grown;
-            cap = cap ? cap * 2 : 16;
-        }
+        uint64_t *grown = parley__grow(v, &cap, n + 1, sizeof(*v));
+        if (grown == NULL)
+            break;
+        v = grown;
         v[n++] = num;
     }
     closedir(d);

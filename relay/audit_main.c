@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "internal.h" /* parley__grow */
 #include "audit.h"
 
 static void usage(FILE *f)
@@ -40,19 +41,16 @@ struct names {
 static int add(struct names *s, const char *path)
 {
     char *copy = strdup(path);
+    char **grown;
 
     if (copy == NULL)
         return -1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **grown = realloc(s->v, cap * sizeof(*grown));
-        if (grown == NULL) {
-            free(copy);
-            return -1;
-        }
-        s->v = grown;
-        s->cap = cap;
+    grown = parley__grow(s->v, &s->cap, s->n + 1, sizeof(*grown));
+    if (grown == NULL) {
+        free(copy);
+        return -1;
     }
+    s->v = grown;
     s->v[s->n++] = copy;
     return 0;
 }

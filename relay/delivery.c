@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* parley__grow */
 #include "audit.h"
 #include "log.h"
 #include "session_impl.h"
@@ -278,14 +279,11 @@ static void ack_early(struct relay *r, const struct inflight *s)
 {
     if (s->batch <= r->batches_done || s->batch > r->batches_submitted)
         return; /* committed, and acknowledged then */
-    if (r->n_early == r->cap_early) {
-        size_t cap = r->cap_early ? r->cap_early * 2 : 64;
-        struct early_ack *grown = realloc(r->early, cap * sizeof(*grown));
-        if (grown == NULL)
-            return; /* acknowledged at the commit instead */
-        r->early = grown;
-        r->cap_early = cap;
-    }
+    struct early_ack *grown = parley__grow(r->early, &r->cap_early, r->n_early + 1, sizeof(*grown));
+
+    if (grown == NULL)
+        return; /* acknowledged at the commit instead */
+    r->early = grown;
     r->early[r->n_early++] = (struct early_ack){s->batch, s->seq};
     ack_sender(r, s);
 }

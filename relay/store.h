@@ -125,7 +125,7 @@ struct store_op {
     uint64_t freed;               /* bytes of sealed data removed */
     uint32_t deleted;
     struct store_expired *expired;/* malloc'd */
-    size_t n_expired;
+    size_t n_expired, cap_expired;
     struct store_env *envs;       /* STORE_FETCH, STORE_ORDER_PENDING, STORE_ORDER_STATUS:
                                      malloc'd, each sealed malloc'd */
     size_t n_envs;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* parley__grow */
 #include "store_sqlite.h"
 
 static const char *const writer_sql[W_COUNT] = {
@@ -146,7 +147,8 @@ uint64_t sqlite_get_be64(const uint8_t *p)
 static int note_removed(struct store_op *op, const uint8_t recipient[32], uint64_t bytes,
                         const uint8_t *sender)
 {
-    struct store_expired *grown = realloc(op->expired, (op->n_expired + 1) * sizeof(*grown));
+    struct store_expired *grown =
+        parley__grow(op->expired, &op->cap_expired, op->n_expired + 1, sizeof(*grown));
 
     if (grown == NULL)
         return -1;
@@ -618,25 +620,18 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
  */
 static int record_op(struct sqlite_store *s, struct store_batch *b, struct store_op *op)
 {
-    char body[512];
+    char body[512], *grown;
     size_t n = store_audit_body(&s->base, op, body, sizeof(body));
 
     op->audit_row = 0;
     if (n == 0)
         return 0;
-    if (b->audit_len + n + 1 > b->audit_cap) {
-        size_t cap = b->audit_cap ? b->audit_cap * 2 : 16384;
-        char *grown;
-        while (cap < b->audit_len + n + 1)
-            cap *= 2;
-        grown = realloc(b->audit, cap);
-        if (grown == NULL) {
-            note_error(s, SQLITE_NOMEM);
-            return -1;
-        }
-        b->audit = grown;
-        b->audit_cap = cap;
+    grown = parley__grow(b->audit, &b->audit_cap, b->audit_len + n + 1, 1);
+    if (grown == NULL) {
+        note_error(s, SQLITE_NOMEM);
+        return -1;
     }
+    b->audit = grown;
     if (b->audit_len > 0)
         b->audit[b->audit_len++] = '\n';
     memcpy(b->audit + b->audit_len, body, n);
