@@ -16,6 +16,7 @@ char h_dir[256];
 int h_port;
 bool h_tls;
 bool h_keep_on_erasure;
+const parley_store *h_store;
 static struct relay_proc relay;
 
 void h_directory(struct h_brand *b, uint64_t version, uint32_t notice_version,
@@ -152,6 +153,7 @@ void h_client_new(struct h_client *hc, const char *name, const struct h_brand *b
     cfg.brand_id = H_BRAND;
     cfg.directory_key = b->dir_key;
     cfg.storage_path = path;
+    cfg.store = h_store;
     cfg.passphrase = "store pass";
     cfg.passphrase_len = 10;
     cfg.kdf_cost = PARLEY__KDF_TEST_ONLY;

@@ -45,6 +45,8 @@ extern int h_port;
 extern bool h_tls;
 /* When set before h_client_new: an agent keeps a conversation's history on an erasure request. */
 extern bool h_keep_on_erasure;
+/* When set before h_client_new: the client's store (borrowed), instead of the sqlite one at db. */
+extern const parley_store *h_store;
 
 /* Makes the temp dir, the brand (agents "alice", "bob", "carol" in queue "support") and the pin file. */
 void h_setup(struct h_brand *b);

@@ -3,7 +3,10 @@
  * further, its store kept): an outgoing message in the outbox survives and
  * is resent under the same envelope id; a received envelope recorded
  * before its `delivered` reached the relay is not shown twice when the
- * relay delivers it again, and is acknowledged again.
+ * relay delivers it again, and is acknowledged again. A text is shown
+ * before its record is committed (the held group): a power cut or a
+ * failed commit in between means it is delivered and shown again, and
+ * recorded once; a reply made before the commit commits it first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -171,6 +174,113 @@ static void crash_before_delivered(struct scene *s, struct mr_party *from, struc
     CHECK(mr_text_count(to, more) == 1);
 }
 
+/*
+ * A text from `from`, delivered to `to` and shown there, its record not
+ * committed yet: nothing acknowledged to the relay. Returns to's history
+ * rows before it.
+ */
+static int shown_not_committed(struct scene *s, struct mr_party *from, struct mr_party *to,
+                               const char *text)
+{
+    int hist = history_rows(to), acks;
+
+    mr_advance(&s->relay, 1000);
+    CHECK_OK(parley__core_send_text(from->core, s->conv, text, NULL, s->relay.now));
+    mr_flush_out(from);
+    mr_route(&s->relay);
+    acks = s->relay.delivered_ids;
+    while (mr_text_count(to, text) == 0)
+        CHECK(mr_feed_one(to));
+    mr_flush_out(to);
+    CHECK(memstore_in_tx(to->ms));                  /* held, not committed */
+    CHECK(parley__core_deadline(to->core) == 0);    /* the host is asked to tick at once */
+    CHECK(s->relay.delivered_ids == acks);          /* no `delivered` before the commit */
+    CHECK(mr_stored_for(&s->relay, to) == 1);
+    return hist;
+}
+
+static void test_power_cut_before_commit(void)
+{
+    struct scene s;
+    int hist, mark, receipts;
+
+    printf("durability: text shown, power cut before its commit; shown again, recorded once\n");
+    claimed_scene(&s);
+    hist = shown_not_committed(&s, &s.customer, &s.alice, "avant le commit");
+    receipts = mr_count(&s.customer, PARLEY_EV_DELIVERED);
+    mark = s.alice.n_events;
+    mr_power_cut(&s.alice);
+    CHECK(history_rows(&s.alice) == hist);
+    restart(&s, &s.alice);
+    CHECK(mr_text_count(&s.alice, "avant le commit") == 2);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_MESSAGE) == 1);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_REPLAY) == 0);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_REJECTED) == 0);
+    CHECK(history_rows(&s.alice) == hist + 1);
+    CHECK(mr_stored_for(&s.relay, &s.alice) == 0);
+    CHECK(mr_count(&s.customer, PARLEY_EV_DELIVERED) > receipts); /* the receipt, once recorded */
+    /* Once more after a clean restart: recorded, acknowledged, never shown a third time. */
+    mark = mr_reboot(&s.alice);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_MESSAGE) == 0);
+    CHECK(history_rows(&s.alice) == hist + 1);
+    scene_say(&s, &s.alice, "on continue");
+    CHECK(mr_text_count(&s.customer, "on continue") == 1);
+    scene_free(&s);
+}
+
+static void test_commit_fails(void)
+{
+    struct scene s;
+    const struct mr_event *e;
+    int hist, mark;
+
+    printf("durability: text shown, its commit fails; told, delivered again, recorded once\n");
+    claimed_scene(&s);
+    hist = shown_not_committed(&s, &s.customer, &s.alice, "disque plein");
+    mark = s.alice.n_events;
+    memstore_fail_commits(s.alice.ms, 1);
+    mr_pump(&s.relay);
+    CHECK(!memstore_in_tx(s.alice.ms));
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_REJECTED) == 1);
+    e = mr_last(&s.alice, PARLEY_EV_REJECTED);
+    CHECK(e->ev.error == PARLEY_EIO && memcmp(e->ev.conversation_id, s.conv, 16) == 0);
+    CHECK(memcmp(e->ev.sender_sign_pk, s.customer.sign_pk, 32) == 0 && e->ev.seq > 0);
+    CHECK(history_rows(&s.alice) == hist);
+    CHECK(mr_stored_for(&s.relay, &s.alice) == 1); /* never acknowledged */
+    mr_disconnect(&s.alice);
+    mr_connect(&s.alice);
+    mr_pump(&s.relay);
+    CHECK(mr_text_count(&s.alice, "disque plein") == 2);
+    CHECK(history_rows(&s.alice) == hist + 1);
+    CHECK(mr_stored_for(&s.relay, &s.alice) == 0);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_REPLAY) == 0);
+    scene_free(&s);
+}
+
+static void test_reply_before_commit(void)
+{
+    struct scene s;
+    int hist, mark;
+
+    printf("durability: a reply before the commit commits the text first\n");
+    claimed_scene(&s);
+    hist = shown_not_committed(&s, &s.customer, &s.alice, "une question");
+    CHECK_OK(parley__core_send_text(s.alice.core, s.conv, "une reponse", NULL, s.relay.now));
+    CHECK(!memstore_in_tx(s.alice.ms));
+    CHECK(history_rows(&s.alice) == hist + 2);
+    /* Killed before anything left: the text is recorded, the reply in the outbox. */
+    mark = s.alice.n_events;
+    mr_power_cut(&s.alice);
+    CHECK(history_rows(&s.alice) == hist + 2);
+    restart(&s, &s.alice);
+    CHECK(mr_count_since(&s.alice, mark, PARLEY_EV_MESSAGE) == 0);
+    CHECK(mr_text_count(&s.alice, "une question") == 1);
+    CHECK(mr_stored_for(&s.relay, &s.alice) == 0);
+    CHECK(mr_text_count(&s.customer, "une reponse") == 1);
+    CHECK(mr_count(&s.customer, PARLEY_EV_REPLAY) == 0 && mr_count(&s.customer, PARLEY_EV_GAP) == 0);
+    scene_free(&s);
+}
+
 static void test_sender_crash(void)
 {
     struct scene s;
@@ -329,6 +439,9 @@ int main(void)
     test_recipient_crash();
     test_crash_after_open();
     test_agent_crash_after_open();
+    test_power_cut_before_commit();
+    test_commit_fails();
+    test_reply_before_commit();
     test_history_retention();
     world_free(&w);
     printf("ok\n");

@@ -845,6 +845,13 @@ void mr_crash(struct mr_party *p)
     memstore_crash(p->ms);
 }
 
+void mr_power_cut(struct mr_party *p)
+{
+    lose_connection(p);
+    memstore_crash(p->ms); /* before the core is freed: nothing it would still write lands */
+    close_core(p);
+}
+
 void mr_restart(struct mr_party *p)
 {
     CHECK(p->core == NULL);

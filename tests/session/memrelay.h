@@ -173,6 +173,8 @@ void mr_connect(struct mr_party *p);
 void mr_disconnect(struct mr_party *p);
 /* The device dies: the core is freed with its unsent frames, the connection drops. */
 void mr_crash(struct mr_party *p);
+/* The same, but the store loses its open transaction before the core is freed (kill -9). */
+void mr_power_cut(struct mr_party *p);
 /* A new core on the same store (vault reopened); not connected. */
 void mr_restart(struct mr_party *p);
 /* Crash, restart, connect and pump; returns p's event mark from before it connected. */

@@ -31,6 +31,8 @@ struct memstore {
     struct rows saved;          /* the rows at begin, while a transaction is open */
     bool in_tx;
     unsigned nested;
+    unsigned fail_commits;      /* the next commits fail (and roll back), as a full disk's */
+    unsigned commits;
 };
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
@@ -124,15 +126,33 @@ static int ms_begin(void *ctx)
     return 0;
 }
 
+static int ms_rollback(void *ctx);
+
 static int ms_commit(void *ctx)
 {
     struct memstore *ms = ctx;
 
     if (!ms->in_tx)
         return -1;
+    if (ms->fail_commits > 0) {
+        ms->fail_commits--;
+        ms_rollback(ctx);
+        return -1;
+    }
     rows_clear(&ms->saved);
     ms->in_tx = false;
+    ms->commits++;
     return 0;
+}
+
+void memstore_fail_commits(struct memstore *ms, unsigned n)
+{
+    ms->fail_commits = n;
+}
+
+unsigned memstore_commits(const struct memstore *ms)
+{
+    return ms->commits;
 }
 
 static int ms_rollback(void *ctx)

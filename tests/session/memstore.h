@@ -31,6 +31,10 @@ size_t memstore_rows(const struct memstore *ms, const char *table); /* NULL: all
 /* A power cut: an open transaction is lost, committed rows stay. */
 void memstore_crash(struct memstore *ms);
 bool memstore_in_tx(const struct memstore *ms);
+/* The next n commits fail, leaving the rows as they were at begin (a disk full or gone). */
+void memstore_fail_commits(struct memstore *ms, unsigned n);
+/* Commits that succeeded so far. */
+unsigned memstore_commits(const struct memstore *ms);
 /* Number of begin calls refused because a transaction was already open. */
 unsigned memstore_nested_begins(const struct memstore *ms);
 

@@ -7,7 +7,9 @@
 // frame and event the session produced until the IndexedDB transactions
 // taken before them have committed: the relay never hears that something
 // was kept (an envelope sent from the outbox, a `delivered`) before it is
-// on disk, and the page never shows what a crash could take back.
+// on disk. A message received comes out of the session before its own
+// record is committed (on the tick the session asks for at once), so it
+// is shown first and saved right after (parley/session.h, "Receiving").
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30000;

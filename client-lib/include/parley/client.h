@@ -13,7 +13,10 @@
  *    calls parley_client_dispatch(), which runs the callbacks on the host
  *    thread. API calls are then made from the host thread too.
  * Events are delivered only from run_once() or dispatch(), never from
- * another API call.
+ * another API call. A message received is handed to the callback before
+ * its record is committed (parley/session.h, "Receiving"): in
+ * service-thread mode the service thread commits it while the callback
+ * runs; run_once() runs the callback first, then commits.
  */
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H

@@ -23,7 +23,30 @@
  * Storage: the session keeps its state in the store given at creation,
  * every value sealed under a key derived from the passphrase, and writes
  * each change (in one store transaction) before the call that made it
- * returns. Killing the host at any moment loses nothing acknowledged.
+ * returns, but for what it receives (below). Killing the host at any
+ * moment loses nothing acknowledged.
+ *
+ * Receiving: a text (PARLEY_EV_MESSAGE), receipt or typing notice from a
+ * conversation's current peer is handed out as soon as it is opened and
+ * verified (signature, recipient, conversation, sequence number); its
+ * record waits in a store transaction left open, which the next ones
+ * join, until the next parley_session_tick() (the deadline is then 0) or
+ * anything else that writes (an application call, another envelope that
+ * changes a conversation's state, which is recorded before it is told).
+ * Only after that commit does the relay hear `delivered` and the peer a
+ * delivery receipt; a reply or receipt the application sends before it
+ * commits what it answers first. So:
+ *  - killed between the event and the commit, the host is shown that
+ *    message again after the restart (the relay delivers it again): the
+ *    same conversation_id, sender_sign_pk and seq, which is what
+ *    identifies a message; the history records it once;
+ *  - a failed commit is told as PARLEY_EV_REJECTED with error PARLEY_EIO
+ *    (and the text's conversation_id, sender_sign_pk and seq) for each
+ *    text it held: not in the history, not acknowledged, delivered and
+ *    shown again on a later connection;
+ *  - a message already recorded is never shown twice.
+ * Hosts tick as soon as the deadline says so: until then the relay waits
+ * for its `delivered`.
  *
  * Threads: a session is used from one thread at a time; none of its
  * calls is thread-safe. Events are produced only by the calls of the
@@ -70,7 +93,10 @@ typedef enum parley_event_kind {
     PARLEY_EV_REORDER,           /* an older message came after a newer one: dropped */
     PARLEY_EV_REJECTED,          /* an envelope failed verification: error says why (e.g.
                                     PARLEY_ECUSTODY: out of the chain of custody;
-                                    PARLEY_EUNBOUND: an id not the customer's) */
+                                    PARLEY_EUNBOUND: an id not the customer's); or
+                                    PARLEY_EIO (PARLEY_ENOMEM): a text shown (seq,
+                                    sender_sign_pk) could not be recorded, and comes again
+                                    ("Receiving" above) */
     PARLEY_EV_RELAY_ERROR,       /* the relay refused something: error, relay_code */
     PARLEY_EV_ERASED,            /* customers: the relay erased (erased: envelopes deleted);
                                     agents: a customer's erasure request for conversation_id

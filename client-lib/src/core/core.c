@@ -39,7 +39,8 @@ void parley__core_tick(struct parley__core *c, uint64_t now)
     c->now = now;
     if (c->wiped)
         return;
-    flush_acked(c);
+    flush_acked(c);     /* joins the held group: one commit for both */
+    settle_received(c); /* before the receipts it makes due */
     if (now >= c->next_sweep) {
         sweep_retention(c, now);
         c->next_sweep = now + RETENTION_SWEEP_MS;
@@ -60,7 +61,7 @@ uint64_t parley__core_deadline(const struct parley__core *c)
 {
     uint64_t d = c->next_sweep;
 
-    if (c->n_receipts > 0 || c->n_acked > 0)
+    if (c->n_receipts > 0 || c->n_acked > 0 || c->vault->held)
         return 0;
     if (directory_expiry_deadline(c) < d)
         d = directory_expiry_deadline(c);
@@ -241,6 +242,8 @@ parley_err parley__core_new(struct parley__core **out, const struct parley__core
         err = PARLEY_ENOMEM;
     if (err != PARLEY_OK)
         goto fail;
+    c->vault->settle = settle_hook;
+    c->vault->settle_arg = c;
     c->keep_on_erasure = cfg->keep_on_erasure;
     c->history_retention_ms = cfg->history_retention_ms;
     c->now = now;
@@ -262,7 +265,12 @@ void parley__core_free(struct parley__core *c)
     if (c == NULL)
         return;
     flush_acked(c);
+    settle_received(c);
+    if (c->vault->settle_arg == c)
+        c->vault->settle = NULL;
     free(c->acked);
+    free(c->held);
+    free(c->acks);
     parley_identity_free(c->id);
     sodium_free(c->dir_key);
     buf_free(&c->cert);

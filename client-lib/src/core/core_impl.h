@@ -17,7 +17,12 @@
  * conversation state it changes) in one transaction before it is sent,
  * and resent until the relay acknowledges it. Every incoming envelope is
  * recorded (history, state, seen envelope id) in one transaction before
- * the relay is told to delete it and before the application hears of it.
+ * the relay is told to delete it (`delivered`). One that changes a
+ * conversation's state, keys held or outbox is recorded before the
+ * application hears of it; a text, receipt or typing notice from the
+ * current peer is told at once and recorded in a transaction held open
+ * for the next ones (receive.c, "the held group"), committed at the next
+ * tick or before anything else writes, and only then acknowledged.
  */
 #ifndef PARLEY_CORE_IMPL_H
 #define PARLEY_CORE_IMPL_H
@@ -91,6 +96,12 @@ struct out_item {
     uint64_t retry_at;
 };
 
+struct held_text {
+    uint8_t conv[16];
+    uint8_t sender[32];
+    uint64_t seq;
+};
+
 struct event_item {
     parley_event ev;
     char *text;
@@ -147,6 +158,11 @@ struct parley__core {
     uint8_t receipts[64][16];    /* conversations owing a delivery receipt */
     uint64_t receipt_seq[64];
     size_t n_receipts;
+    /* The held group (receive.c): told, in the held transaction, not yet committed. */
+    struct held_text *held;      /* texts told: owed a receipt once committed */
+    size_t n_held, cap_held;
+    uint8_t (*acks)[16];         /* envelope ids to acknowledge once committed */
+    size_t n_acks, cap_acks;
 };
 
 /*
@@ -317,7 +333,14 @@ struct key_list *prekeys_load(struct parley__core *c);
 void prekeys_unload(struct key_list *l);
 
 /* receive.c: receiving envelopes */
+/* Acknowledges to the relay: now, or once the held group is committed. */
 void send_delivered(struct parley__core *c, const uint8_t envelope_id[16]);
+/* Commits the held group, then acknowledges and owes receipts, or tells what was lost. */
+void settle_received(struct parley__core *c);
+/* The held group ended with err (rolled back already unless PARLEY_OK). */
+void group_end(struct parley__core *c, parley_err err);
+/* The vault's settle hook (struct parley__vault): arg is the core. */
+void settle_hook(void *arg);
 void receipt_due(struct parley__core *c, const uint8_t conv[16], uint64_t seq);
 parley_err accept_commit(struct parley__core *c, const struct accept *a);
 void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,

@@ -342,24 +342,30 @@ void on_ack(struct parley__core *c, const Parley__Ack *a)
     }
 }
 
+/*
+ * The rows of acknowledged envelopes go in the held group of received
+ * payloads (receive.c), or start one: a crash that loses them only sends
+ * those envelopes again, acknowledged again.
+ */
 void flush_acked(struct parley__core *c)
 {
     uint8_t row[8];
     parley_err err;
 
-    if (c->n_acked == 0 || parley__vault_begin(c->vault) != PARLEY_OK)
+    if (c->n_acked == 0 || parley__vault_join(c->vault) != PARLEY_OK)
         return;
     err = PARLEY_OK;
     for (size_t i = 0; err == PARLEY_OK && i < c->n_acked; i++) {
         be64(row, c->acked[i]);
         err = parley__vault_del(c->vault, "outbox", row, sizeof(row));
     }
-    if (err == PARLEY_OK)
-        err = parley__vault_commit(c->vault);
-    else
+    if (err != PARLEY_OK) {
         parley__vault_rollback(c->vault);
-    if (err == PARLEY_OK)
-        c->n_acked = 0;
+        group_end(c, err); /* what the group held is lost with it: told */
+        return;
+    }
+    parley__vault_hold(c->vault);
+    c->n_acked = 0;
 }
 
 void on_error(struct parley__core *c, const Parley__Error *e, uint64_t now)

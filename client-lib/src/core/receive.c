@@ -1,6 +1,21 @@
 /*
  * Receiving envelopes: opened with the conversation keys or prekeys,
- * recorded in one transaction, acknowledged, then told to the application.
+ * checked, recorded in one transaction, acknowledged with `delivered`
+ * once that transaction is committed.
+ *
+ * The held group. A payload that changes a conversation's state, its
+ * outbox or the prekeys held is committed before the application hears
+ * of it. The common ones (a text, a receipt or a typing notice from the
+ * current peer) change only counters, keys and history: they are told
+ * as soon as they are opened and verified, and recorded in a store
+ * transaction left open (parley__vault_hold) that the next such payloads
+ * join. It is committed at the next tick (the deadline is then at once)
+ * or before anything else writes to the store; only then does the relay
+ * hear `delivered` and the peer a delivery receipt. A crash before the
+ * commit loses the group whole: the relay, never told, delivers those
+ * envelopes again and they are told again (same conversation, sender and
+ * seq) and recorded once. A commit that fails is told as PARLEY_EV_REJECTED
+ * (PARLEY_EIO) for each text of the group.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,17 +87,115 @@ static parley_err open_envelope(struct parley__core *c, const Parley__Envelope *
     return best;
 }
 
-void send_delivered(struct parley__core *c, const uint8_t envelope_id[16])
+/* One `delivered` frame for n envelope ids. */
+static void queue_delivered(struct parley__core *c, const uint8_t (*ids)[16], size_t n)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__Delivered d = PARLEY__DELIVERED__INIT;
-    ProtobufCBinaryData id = {16, (uint8_t *)envelope_id};
+    ProtobufCBinaryData *bin = calloc(n, sizeof(*bin));
 
-    d.envelope_ids = &id;
-    d.n_envelope_ids = 1;
+    if (bin == NULL)
+        return; /* not acknowledged: delivered again on the next connection, seen, acknowledged */
+    for (size_t i = 0; i < n; i++)
+        bin[i] = (ProtobufCBinaryData){16, (uint8_t *)ids[i]};
+    d.envelope_ids = bin;
+    d.n_envelope_ids = n;
     f.kind_case = PARLEY__FRAME__KIND_DELIVERED;
     f.delivered = &d;
     queue_frame(c, &f);
+    free(bin);
+}
+
+/*
+ * While a group is held, every acknowledgement waits for its commit: the
+ * envelope may be one of the group (or seen only in it), and even a
+ * refused one costs nothing to refuse again.
+ */
+void send_delivered(struct parley__core *c, const uint8_t envelope_id[16])
+{
+    uint8_t (*acks)[16];
+
+    if (!c->vault->held) {
+        queue_delivered(c, (const uint8_t(*)[16])envelope_id, 1);
+        return;
+    }
+    acks = parley__grow(c->acks, &c->cap_acks, c->n_acks + 1, sizeof(*acks));
+    if (acks == NULL)
+        return; /* delivered again on the next connection */
+    c->acks = acks;
+    memcpy(c->acks[c->n_acks++], envelope_id, 16);
+}
+
+/* The held group ended with err: acknowledged and owed receipts, or told as lost. */
+void group_end(struct parley__core *c, parley_err err)
+{
+    if (err == PARLEY_OK && c->n_acks > 0)
+        queue_delivered(c, (const uint8_t(*)[16])c->acks, c->n_acks);
+    for (size_t i = 0; i < c->n_held; i++) {
+        const struct held_text *h = &c->held[i];
+        parley_event ev;
+
+        if (err == PARLEY_OK) {
+            receipt_due(c, h->conv, h->seq);
+            continue;
+        }
+        event_init(&ev, PARLEY_EV_REJECTED, h->conv);
+        ev.error = err;
+        ev.seq = h->seq;
+        memcpy(ev.sender_sign_pk, h->sender, 32);
+        emit(c, &ev, NULL, 0);
+    }
+    c->n_acks = c->n_held = 0;
+}
+
+void settle_received(struct parley__core *c)
+{
+    if (c->vault->held || c->n_held > 0 || c->n_acks > 0)
+        group_end(c, parley__vault_commit_held(c->vault));
+}
+
+void settle_hook(void *arg)
+{
+    settle_received(arg);
+}
+
+/* A text of the held group, owed a receipt once committed. */
+static void hold_text(struct parley__core *c, const struct accept *a)
+{
+    struct held_text *h = parley__grow(c->held, &c->cap_held, c->n_held + 1, sizeof(*h));
+
+    if (h == NULL)
+        return; /* recorded all the same; only its delivery receipt waits for the next text */
+    c->held = h;
+    h = &c->held[c->n_held++];
+    memcpy(h->conv, a->cv->id, 16);
+    memcpy(h->sender, a->o->p->sender_sign_key.data, 32);
+    h->seq = a->o->p->seq;
+}
+
+/*
+ * Whether a's commit may wait in the held group: it changes no state the
+ * application is told of, writes nothing to the outbox or pending, and
+ * deletes no prekey.
+ */
+static bool accept_may_wait(const struct accept *a)
+{
+    return !a->changed && a->handover == NULL && !a->notify_fanout && !a->erase && !a->claim &&
+           !a->acknowledge && !a->consent_changed && !a->o->used_prekey && !a->o->used_mt;
+}
+
+/* Ends the joined transaction of a: held for the group, or lost with the group on err. */
+static parley_err accept_hold(struct parley__core *c, const struct accept *a, parley_err err)
+{
+    if (err == PARLEY_OK)
+        err = conv_save(c, a->cv);
+    if (err != PARLEY_OK) {
+        parley__vault_rollback(c->vault);
+        group_end(c, err);
+        return err;
+    }
+    parley__vault_hold(c->vault);
+    return PARLEY_OK;
 }
 
 void receipt_due(struct parley__core *c, const uint8_t conv[16], uint64_t seq)
@@ -103,7 +216,8 @@ parley_err accept_commit(struct parley__core *c, const struct accept *a)
 {
     uint8_t when[8];
     size_t held = 0, n_before = c->n_out;
-    parley_err err = parley__vault_begin(c->vault);
+    bool wait = accept_may_wait(a);
+    parley_err err = wait ? parley__vault_join(c->vault) : parley__vault_begin(c->vault);
 
     if (err != PARLEY_OK)
         return err;
@@ -134,7 +248,7 @@ parley_err accept_commit(struct parley__core *c, const struct accept *a)
         err = seal_claim(c, a->cv);
     if (err == PARLEY_OK && a->erase)
         err = erase_local(c, a->cv);
-    return conv_commit(c, a->cv, err, n_before);
+    return wait ? accept_hold(c, a, err) : conv_commit(c, a->cv, err, n_before);
 }
 
 /* Bodies either side may receive from its current peer. */
@@ -189,13 +303,19 @@ void peer_body(struct parley__core *c, struct conv *cv, const struct opened *o,
     }
 }
 
-/* A text just committed: shown to the application, and owed a delivery receipt. */
+/*
+ * A text just taken: shown to the application, and owed a delivery
+ * receipt, at once when committed, else once its group is.
+ */
 void emit_received_text(struct parley__core *c, const struct accept *a)
 {
     if (a->text == NULL)
         return;
     emit_message(c, a->cv, a->o, a->text, a->text_len);
-    receipt_due(c, a->cv->id, a->o->p->seq);
+    if (c->vault->held)
+        hold_text(c, a);
+    else
+        receipt_due(c, a->cv->id, a->o->p->seq);
 }
 
 /* Reports a payload refused with err, and acknowledges it: it will not be taken later either. */

@@ -174,6 +174,7 @@ void parley__core_disconnected(struct parley__core *c, uint64_t now)
 {
     c->net = NET_DOWN;
     c->n_waits = 0;
+    c->n_acks = 0; /* for the connection lost: what it held comes again, seen or taken */
     for (size_t i = 0; i < c->n_out; i++)
         c->out[i].in_flight = false;
     /* Frames not yet written are dropped: the outbox resends what matters. */

@@ -220,8 +220,20 @@ parley_err parley__vault_open(struct parley__vault *v, const parley_store *store
     return err;
 }
 
+/* Before a write outside the held transaction: its owner ends it. */
+static void settle(struct parley__vault *v)
+{
+    if (v->held && !v->in_tx) {
+        if (v->settle != NULL)
+            v->settle(v->settle_arg);
+        if (v->held)
+            (void)parley__vault_commit_held(v);
+    }
+}
+
 void parley__vault_close(struct parley__vault *v)
 {
+    settle(v);
     sodium_free(v->key); /* wipes */
     v->key = NULL;
 }
@@ -229,12 +241,14 @@ void parley__vault_close(struct parley__vault *v)
 void parley__vault_compact(struct parley__vault *v)
 {
     /* Best effort: what it could not clear now goes with the next compaction or checkpoint. */
+    settle(v);
     if (v->store.ops->compact != NULL && !v->in_tx)
         (void)v->store.ops->compact(v->store.ctx);
 }
 
 parley_err parley__vault_begin(struct parley__vault *v)
 {
+    settle(v);
     if (v->store.ops->begin(v->store.ctx) != 0)
         return PARLEY_EIO;
     v->in_tx = true;
@@ -254,7 +268,31 @@ parley_err parley__vault_commit(struct parley__vault *v)
 void parley__vault_rollback(struct parley__vault *v)
 {
     v->in_tx = false;
+    v->held = false;
     v->store.ops->rollback(v->store.ctx);
+}
+
+parley_err parley__vault_join(struct parley__vault *v)
+{
+    if (!v->held)
+        return parley__vault_begin(v);
+    v->held = false;
+    v->in_tx = true;
+    return PARLEY_OK;
+}
+
+void parley__vault_hold(struct parley__vault *v)
+{
+    v->in_tx = false;
+    v->held = true;
+}
+
+parley_err parley__vault_commit_held(struct parley__vault *v)
+{
+    if (!v->held)
+        return PARLEY_OK;
+    v->held = false;
+    return parley__vault_commit(v);
 }
 
 parley_err parley__vault_put(struct parley__vault *v, const char *table, const uint8_t *key,
@@ -262,8 +300,10 @@ parley_err parley__vault_put(struct parley__vault *v, const char *table, const u
 {
     uint8_t *sealed;
     size_t sealed_len;
-    parley_err err = seal_value(v, table, key, key_len, val, val_len, &sealed, &sealed_len);
+    parley_err err;
 
+    settle(v);
+    err = seal_value(v, table, key, key_len, val, val_len, &sealed, &sealed_len);
     if (err != PARLEY_OK)
         return err;
     if (v->store.ops->put(v->store.ctx, table, key, key_len, sealed, sealed_len) != 0)
@@ -306,6 +346,7 @@ parley_err parley__vault_get(struct parley__vault *v, const char *table, const u
 parley_err parley__vault_del(struct parley__vault *v, const char *table, const uint8_t *key,
                              size_t key_len)
 {
+    settle(v);
     return v->store.ops->del(v->store.ctx, table, key, key_len) == 0 ? PARLEY_OK : PARLEY_EIO;
 }
 

@@ -15,6 +15,14 @@ struct parley__vault {
     parley_store store;
     uint8_t *key;              /* sodium_malloc, 32 bytes */
     bool in_tx;
+    /*
+     * A transaction left open by parley__vault_hold, to be committed
+     * later. Whatever else would use the store for a write first calls
+     * settle(settle_arg), which must end it (parley__vault_commit_held).
+     */
+    bool held;
+    void (*settle)(void *arg);
+    void *settle_arg;
 };
 
 /*
@@ -26,9 +34,23 @@ parley_err parley__vault_open(struct parley__vault *v, const parley_store *store
                               const char *pass, size_t pass_len, parley_kdf_cost cost);
 void parley__vault_close(struct parley__vault *v);
 
+/*
+ * Transactions. begin settles a held transaction first (see above);
+ * rollback inside a joined one rolls back what it held too.
+ */
 parley_err parley__vault_begin(struct parley__vault *v);
 parley_err parley__vault_commit(struct parley__vault *v);
 void parley__vault_rollback(struct parley__vault *v);
+/*
+ * A transaction whose commit may wait: join continues the held one (or
+ * begins), hold leaves it open for a later parley__vault_commit_held
+ * instead of committing now, so that several changes share one commit.
+ * Until then the store's own reads see the changes; a crash loses them all.
+ */
+parley_err parley__vault_join(struct parley__vault *v);
+void parley__vault_hold(struct parley__vault *v);
+/* Commits the held transaction (PARLEY_OK when none is held); on failure it is rolled back. */
+parley_err parley__vault_commit_held(struct parley__vault *v);
 parley_err parley__vault_put(struct parley__vault *v, const char *table, const uint8_t *key,
                              size_t key_len, const uint8_t *val, size_t val_len);
 /* PARLEY_OK with *val malloc'd (free with parley_free), PARLEY_EINVAL when absent. */

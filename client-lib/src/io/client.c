@@ -3,6 +3,12 @@
  * the libwebsockets transport, the clock and a reconnection policy, in
  * the host's thread or on a service thread. One recursive lock guards the
  * session, so callbacks run on the host thread may call back into the API.
+ *
+ * On a service thread, events are copied out of the session into the
+ * client's own queue (its own small lock) as soon as a turn of the
+ * network produced them, and the host's dispatch reads that queue: a
+ * message received is in the application's hands while the service
+ * thread commits it to the store (parley/session.h, "Receiving").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +28,14 @@
 #define BACKOFF_MIN_MS 500u
 #define BACKOFF_MAX_MS 30000u
 
+/* An event copied out of the session, with what it points to. */
+struct queued_event {
+    parley_event ev;
+    char *text;                  /* wiped when freed */
+    size_t text_len;
+    char *queue;
+};
+
 struct parley_client {
     char *url;
     parley_store store;
@@ -37,6 +51,9 @@ struct parley_client {
     pthread_t thread;
     bool threaded, stop;
     int efd;
+    pthread_mutex_t qlock;       /* guards the queue below: service thread -> host thread */
+    struct queued_event *q;
+    size_t q_head, q_n, q_cap;
 };
 
 static uint64_t now_ms(void)
@@ -82,6 +99,86 @@ static void dispatch_events(parley_client *c)
     while (parley_session_next_event(c->s, &ev))
         if (c->on_event != NULL)
             c->on_event(c->user, &ev);
+}
+
+static void queued_free(struct queued_event *e)
+{
+    if (e->text != NULL)
+        parley_free(e->text, e->text_len + 1);
+    free(e->queue);
+}
+
+/* Copies ev into a queue entry; false when out of memory. */
+static bool queued_set(struct queued_event *e, const parley_event *ev)
+{
+    memset(e, 0, sizeof(*e));
+    e->ev = *ev;
+    if (ev->text != NULL) {
+        e->text = malloc(ev->text_len + 1);
+        if (e->text == NULL)
+            return false;
+        memcpy(e->text, ev->text, ev->text_len);
+        e->text[ev->text_len] = '\0';
+        e->text_len = ev->text_len;
+        e->ev.text = e->text;
+    }
+    if (ev->queue != NULL && (e->queue = strdup(ev->queue)) == NULL) {
+        queued_free(e);
+        return false;
+    }
+    e->ev.queue = e->queue;
+    return true;
+}
+
+/*
+ * Service thread: moves the session's events to the host's queue (caller
+ * holds the session lock); true when there are some. An event that cannot
+ * be copied is dropped, as the session drops one it cannot queue.
+ */
+static bool take_events(parley_client *c)
+{
+    parley_event ev;
+    bool any;
+
+    pthread_mutex_lock(&c->qlock);
+    while (parley_session_next_event(c->s, &ev)) {
+        struct queued_event *q = c->q;
+
+        if (c->q_head > 0 && c->q_n == c->q_cap) {
+            memmove(c->q, c->q + c->q_head, (c->q_n - c->q_head) * sizeof(*c->q));
+            c->q_n -= c->q_head;
+            c->q_head = 0;
+        }
+        q = parley__grow(c->q, &c->q_cap, c->q_n + 1, sizeof(*q));
+        if (q == NULL)
+            continue;
+        c->q = q;
+        if (queued_set(&c->q[c->q_n], &ev))
+            c->q_n++;
+    }
+    any = c->q_head < c->q_n;
+    pthread_mutex_unlock(&c->qlock);
+    return any;
+}
+
+/* Host thread: the queued events, oldest first, to the callback (the session lock not held). */
+static void dispatch_queued(parley_client *c)
+{
+    for (;;) {
+        struct queued_event e;
+
+        pthread_mutex_lock(&c->qlock);
+        if (c->q_head == c->q_n) {
+            c->q_head = c->q_n = 0;
+            pthread_mutex_unlock(&c->qlock);
+            return;
+        }
+        e = c->q[c->q_head++];
+        pthread_mutex_unlock(&c->qlock);
+        if (c->on_event != NULL)
+            c->on_event(c->user, &e.ev);
+        queued_free(&e);
+    }
 }
 
 static void on_frame(void *arg, const uint8_t *frame, size_t len)
@@ -160,6 +257,7 @@ void parley_client_run_once(parley_client *c, int timeout_ms)
     unlock(c);
     parley__transport_service(c->t, wait);
     lock(c);
+    dispatch_events(c); /* what arrived, before the turn commits it */
     turn(c, 0);
     dispatch_events(c);
     drain_frames(c);
@@ -179,14 +277,14 @@ static void *service_main(void *arg)
             unlock(c);
             break;
         }
-        wait = turn(c, 1000);
-        events = parley_session_has_events(c->s);
+        wait = turn(c, 1000); /* commits what the last service took in */
+        events = take_events(c);
         unlock(c);
         if (events)
             signal_events(c);
         parley__transport_service(c->t, wait);
         lock(c);
-        events = parley_session_has_events(c->s);
+        events = take_events(c); /* to the host before the next turn commits them */
         unlock(c);
         if (events)
             signal_events(c);
@@ -224,9 +322,17 @@ void parley_client_dispatch(parley_client *c)
         return;
     if (c->efd >= 0)
         (void)!read(c->efd, &v, sizeof(v));
-    lock(c);
-    dispatch_events(c);
-    unlock(c);
+    if (c->threaded) {
+        dispatch_queued(c);
+        lock(c);
+        take_events(c); /* those of the host's own calls */
+        unlock(c);
+        dispatch_queued(c);
+    } else {
+        lock(c);
+        dispatch_events(c);
+        unlock(c);
+    }
     parley_client_wake(c);
 }
 
@@ -325,6 +431,7 @@ parley_err parley_client_new(parley_client **out, const parley_client_config *co
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&c->lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    pthread_mutex_init(&c->qlock, NULL);
     c->url = strdup(cfg->relay_url);
     err = c->url == NULL ? PARLEY_ENOMEM : client_session(c, cfg);
     if (err == PARLEY_OK)
@@ -355,6 +462,10 @@ void parley_client_free(parley_client *c)
     if (c->own_store)
         parley_store_close(&c->store);
     free(c->url);
+    for (size_t i = c->q_head; i < c->q_n; i++)
+        queued_free(&c->q[i]);
+    free(c->q);
+    pthread_mutex_destroy(&c->qlock);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
