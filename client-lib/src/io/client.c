@@ -184,12 +184,17 @@ static void dispatch_queued(parley_client *c)
 static void on_frame(void *arg, const uint8_t *frame, size_t len)
 {
     parley_client *c = arg;
+    bool events = false;
 
     lock(c);
     parley_session_feed(c->s, frame, len, now_ms());
     if (parley_session_connected(c->s))
         c->backoff_ms = BACKOFF_MIN_MS;
+    if (c->threaded)
+        events = take_events(c); /* to the host now, not after the frames read with it */
     unlock(c);
+    if (events)
+        signal_events(c);
 }
 
 static void schedule_reconnect(parley_client *c, uint64_t now, parley_err why)
