@@ -2,10 +2,18 @@
 # End-to-end benchmark: a customer and an agent talking through a real
 # parley-relay on loopback (bench-e2e, bench/e2e/bench_e2e.c).
 #
-# Usage: bench/e2e/run.sh [--write] [bench-e2e options]
+# Usage: bench/e2e/run.sh [--write] [--before DIR] [bench-e2e options]
 #   --write   also replace the "## End to end: client to client through a
 #             relay" section of docs/performance.md with the table, the
 #             machine, the date and the command
+#   --before DIR
+#             first run the same benchmark from DIR, the build directory of
+#             an earlier tree (its bench/e2e/bench-e2e and relay/parley-relay,
+#             built already, e.g. with -Dbuildtype=release), then this
+#             tree's, and print the two side by side: before and after a
+#             change, on the same machine in the same invocation
+#   --before-name TEXT
+#             what the section calls that earlier tree (default: DIR)
 # Other options go to bench-e2e: --runs N (default 5), --warmup N,
 # --latency-msgs N, --pause-ms N, --throughput-msgs N, --window N,
 # --size BYTES, --mode thread|loop.
@@ -22,17 +30,31 @@ heading='## End to end: client to client through a relay'
 command="bench/e2e/run.sh${*:+ $*}"
 
 write=0
+before=
+before_name=
 n=$#
 while [ "$n" -gt 0 ]; do
     arg=$1
     shift
+    n=$((n - 1))
     if [ "$arg" = "--write" ]; then
         write=1
+    elif [ "$arg" = "--before" ] && [ "$n" -gt 0 ]; then
+        before=$1
+        shift
+        n=$((n - 1))
+    elif [ "$arg" = "--before-name" ] && [ "$n" -gt 0 ]; then
+        before_name=$1
+        shift
+        n=$((n - 1))
     else
         set -- "$@" "$arg"
     fi
-    n=$((n - 1))
 done
+if [ -n "$before" ] && [ ! -x "$before/bench/e2e/bench-e2e" ]; then
+    echo "bench/e2e/run.sh: no $before/bench/e2e/bench-e2e (build it first)" >&2
+    exit 2
+fi
 
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Dbuildtype=release >&2
@@ -44,9 +66,26 @@ ninja -C "$build" bench/e2e/bench-e2e relay/parley-relay >&2
 
 out=$(mktemp)
 section=$(mktemp)
-trap 'rm -f "$out" "$section" "$doc.tmp"' EXIT
+earlier=$(mktemp)
+trap 'rm -f "$out" "$section" "$earlier" "$doc.tmp"' EXIT
 
-"$build/bench/e2e/bench-e2e" --relay "$build/relay/parley-relay" "$@" >"$out"
+if [ -n "$before" ]; then
+    "$before/bench/e2e/bench-e2e" --relay "$before/relay/parley-relay" "$@" >"$earlier"
+    "$build/bench/e2e/bench-e2e" --relay "$build/relay/parley-relay" "$@" >"$out"
+    # One table: each row of the two, medians (min–max) before and after.
+    awk -F'|' '
+        function t(s) { gsub(/^ +| +$/, "", s); return s }
+        /^\| \(/ { key = $2 "|" $3; cell = t($4) " (" t($5) ")" }
+        NR == FNR { if (/^\| \(/) was[key] = cell; next }
+        /^\| workload/ { print "| workload | figure | before: median (min–max) | after: median (min–max) |"; next }
+        /^\|---/ { print "|---|---|---:|---:|"; next }
+        /^\| \(/ { print "|" $2 "|" $3 "| " was[key] " | " cell " |"; next }
+        { print }
+    ' "$earlier" "$out" >"$out.joined"
+    mv "$out.joined" "$out"
+else
+    "$build/bench/e2e/bench-e2e" --relay "$build/relay/parley-relay" "$@" >"$out"
+fi
 cat "$out"
 
 if [ "$write" -eq 0 ]; then
@@ -96,6 +135,10 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
     echo "  database in /tmp ($fs)"
     echo "- Build: \`-Dbuildtype=release\`, $(${CC:-cc} --version | head -n1)"
     echo "- Date: $(date -u +%Y-%m-%d)"
+    if [ -n "$before" ]; then
+        echo "- Before: ${before_name:-$before}, the same benchmark built from it, run first"
+        echo "  in the same invocation; after: this tree"
+    fi
     echo
     cat "$out"
 } >"$section"
