@@ -176,7 +176,9 @@ static void hold_text(struct parley__core *c, const struct accept *a)
 /*
  * Whether a's commit may wait in the held group: it changes no state the
  * application is told of, writes nothing to the outbox or pending, and
- * deletes no prekey.
+ * deletes no prekey. A body whose handler seals something (into the
+ * outbox: sent once pumped, which must not happen before its record is
+ * committed) must set one of these flags.
  */
 static bool accept_may_wait(const struct accept *a)
 {
