@@ -10,13 +10,19 @@ await run('chat', async (w) => {
   const page = await w.newPage();
   let { frame, inner } = await openDemo(w, page);
   await accept(frame);
-  // Whether the typing indicator ever showed, watched from inside the panel.
+  // Whether the typing indicator ever showed, watched from inside the panel:
+  // in what each change wrote, since the echo's reply (shown as soon as it
+  // is verified) may clear the line in the same task that set it.
   await inner.evaluate(() => {
     window.sawTyping = '';
-    new MutationObserver(() => {
-      const text = document.getElementById('typing').textContent;
-      if (text)
-        window.sawTyping = text;
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const texts = r.type === 'characterData' ? [r.target.data]
+          : [...r.addedNodes].map((n) => n.textContent);
+        for (const text of texts)
+          if (text)
+            window.sawTyping = text;
+      }
     }).observe(document.getElementById('typing'), { childList: true, characterData: true, subtree: true });
   });
   await type(w, frame, 'Bonjour, my bike chain snapped after 200 km');
