@@ -144,41 +144,38 @@ fs=$(findmnt -n -o FSTYPE --target /tmp 2>/dev/null || echo '?')
 } >"$section"
 cat >>"$section" <<'EOF'
 
-What a message costs, measured separately on the machine above (strace
--f -y and strace -c -w over a 200-message latency run, perf record, and
-valgrind --tool=callgrind on the client process):
+What a message costs (strace -f -c over a run of 200 latency messages
+and 10 throughput ones, perf record -g over a latency run, on the
+machine above):
 
-- Durability, not CPU, sets the latency. Each text costs 10 fdatasync
-  calls in all: 3 in the customer's store (the outbox row in
-  `parley_conversation_send_text()`, the outbox delete when the relay acks, and the
-  agent's receipt recorded),
-  3 in the agent's (the message recorded before the callback, the receipt
-  sealed into its outbox, the delete on the ack), and 4 relay commits (the
-  text stored, deleted on `delivered`, the same for the receipt); one
-  fdatasync took 0.35 ms on average (ext4 on a virtual disk). Group
-  commit does not help one conversation at a time: the relay made about
-  as many commits as operations.
-- The path to the agent's callback holds two of them in series: the
-  customer's commit inside `parley_conversation_send_text()` (the call's p50 above) and
-  the agent's commit before its callback. The relay forwards the envelope
-  to the agent while its own commit is still running and acks the sender
-  after it, so the relay's fdatasync overlaps the agent's; that is why the
-  relay ack and the agent's callback land at about the same time.
-- CPU (both clients) is about 2 ms per message at light load: callgrind
-  puts a third of the clients' instructions in Ed25519 verification and a
-  quarter in X25519 (`crypto_box_beforenm`); perf puts about half the
-  clients' CPU time in the kernel (pwrite and fdatasync of the WAL,
-  loopback TCP, poll) and a quarter in libsodium. Each text is sealed and
-  opened once and its receipt once more.
+- Durability, not CPU, sets the latency. The path to the agent's
+  callback holds one fdatasync: the customer's commit of the outbox row
+  inside `parley_conversation_send_text()` (the call's p50 above), which
+  must precede the send (an envelope that left before its row was
+  durable could be followed, after a crash, by another under the same
+  sequence number). The agent's client hands the text to the application
+  as soon as it has opened and verified it; its record waits in an open
+  transaction that the next arrivals and the outbox rows the relay
+  acknowledged join, committed on the next turn of the client's loop
+  while the application already has the text; `delivered` goes to the
+  relay after that commit (`docs/protocol.md` §11.6). Before that change
+  the agent's commit sat in series with the customer's.
+- The relay forwards the envelope to the agent while its own commit is
+  still running and acks the sender after it, so its fdatasync overlaps
+  the rest.
+- Syncs: 2,149 fdatasync calls in all processes for that run after the
+  change, 2,222 before (about 8 a text: each client's outbox row, the
+  received record, the receipt sealed in reply, the acknowledged rows,
+  and the relay's commits). At one message at a time the held group
+  rarely holds more than one text; in a burst it holds all that arrive
+  in one turn of the loop.
+- CPU is not the bound: perf puts about half of the clients' time in
+  the kernel (the WAL's pwrite and fdatasync, loopback TCP, poll) and
+  the rest in sqlite, libsodium (Ed25519 and X25519) and protobuf-c.
 - The burst loses nothing: receive keys turn over once per round trip
   (the newest key is announced until the peer has used it), so however
   many payloads one side sends before the other answers, the peer always
-  seals to a key that is still held. Its end-to-end latency is the queue:
-  the customer's outbox drains at what the two stores' syncs and the
-  relay allow, about 1,200 messages/s here.
-- The outbox rows the relay acknowledges are deleted together once per
-  turn of the client's loop: at light load that is still one transaction
-  per message, in a burst many acknowledgements share one.
+  seals to a key that is still held.
 EOF
 
 . "$root/bench/section.sh"
