@@ -371,7 +371,7 @@ static void agent_prekey_used(struct parley__core *c, const struct opened *o, ui
         publish_prekeys(c, now, false, false);
 }
 
-/* A payload taken: committed, acknowledged, then told, in that order. */
+/* A payload taken: recorded (committed, or held: receive.c), acknowledged once committed, told. */
 static void agent_accept(struct parley__core *c, struct accept *a, uint64_t now)
 {
     struct conv *cv = a->cv;

@@ -140,7 +140,7 @@ static void customer_take_from_agent(struct parley__core *c, struct conv *cv,
     a->changed = err == PARLEY_OK;
 }
 
-/* A payload taken: its keys noted, committed, acknowledged, then told. */
+/* A payload taken: keys noted, recorded (committed or held), acknowledged once committed, told. */
 static void customer_accept(struct parley__core *c, struct accept *a, uint64_t now)
 {
     const Parley__Payload *p = a->o->p;
