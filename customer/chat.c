@@ -512,6 +512,7 @@ void chat_on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_CONSENT:
     case PARLEY_EV_ORDER:
+    case PARLEY_EV_SPECIAL_CONSENT:
         break; /* agents' only */
     case PARLEY_EV_REDUCED_SECRECY:
         chat_warn(c,

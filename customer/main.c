@@ -583,25 +583,109 @@ static int send_line(parley_client *client, struct chat *c, const char *queue, c
 
 enum guard_answer { GUARD_NO, GUARD_YES, GUARD_EDIT };
 
-/* The person's answer to a warning, read from stdin while the network is serviced. */
-static enum guard_answer ask_guard(parley_client *client, struct input *in)
-{
-    char line[MAX_LINE + 1];
+/* What a script answers to the guard's questions, each answer used once. */
+struct script_answers {
+    int guard;           /* the next warning: 1 yes, 0 no */
+    const char *special; /* the line typed at the next art. 9 consent question; NULL: none */
+};
 
+/* One line the person types, read from stdin while the network is serviced; false at EOF. */
+static bool read_answer(parley_client *client, struct input *in, char line[MAX_LINE + 1])
+{
     for (;;) {
         int r = input_line(in, line);
 
         if (r < 0 || stop_signal != 0)
-            return GUARD_NO;
-        if (r > 0) {
-            if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
-                return GUARD_YES;
-            if (strcasecmp(line, "e") == 0 || strcasecmp(line, "edit") == 0)
-                return GUARD_EDIT;
-            return GUARD_NO;
-        }
+            return false;
+        if (r > 0)
+            return true;
         parley_client_run_once(client, TICK_MS);
     }
+}
+
+/* The person's answer to a warning. */
+static enum guard_answer ask_guard(parley_client *client, struct input *in)
+{
+    char line[MAX_LINE + 1];
+
+    if (!read_answer(client, in, line))
+        return GUARD_NO;
+    if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
+        return GUARD_YES;
+    if (strcasecmp(line, "e") == 0 || strcasecmp(line, "edit") == 0)
+        return GUARD_EDIT;
+    return GUARD_NO;
+}
+
+/*
+ * GDPR art. 9(2)(a): each special category in need gets a question of its
+ * own, answered only by typing "consent CATEGORY" (no default, not the
+ * keystroke that sends); the answer is recorded by the library as the
+ * customer's signed consent in the conversation (or the one this text
+ * opens), with the question's wording. True when every one was given.
+ */
+static bool ask_special(parley_client *client, struct chat *c, struct input *in,
+                        struct script_answers *sa, uint32_t need)
+{
+    for (unsigned cat = 0; cat < PARLEY_SCAN_CATEGORY_COUNT; cat++) {
+        const char *name = parley_scan_category_name((parley_scan_category)cat);
+        char what[128], expect[64], wording[512], line[MAX_LINE + 1];
+        const char *typed = NULL;
+        parley_err err;
+
+        if (!(need & PARLEY_SCAN_BIT(cat)))
+            continue;
+        scanguard_describe(PARLEY_SCAN_BIT(cat), what, sizeof(what));
+        snprintf(expect, sizeof(expect), "consent %s", name);
+        snprintf(wording, sizeof(wording),
+                 "this message contains what looks like %s, a special category of personal "
+                 "data (GDPR art. 9). It is sent only with your explicit consent to sending %s "
+                 "in this conversation, which is signed by you and shown to the agent. To "
+                 "consent, type: %s",
+                 what, name, expect);
+        if (sa == NULL) {
+            chat_guard(c, false, "%s ", wording);
+            if (read_answer(client, in, line))
+                typed = line;
+        } else {
+            typed = sa->special;
+            sa->special = NULL;
+            chat_guard(c, true, "%s > %s (script)", wording, typed != NULL ? typed : "");
+        }
+        if (typed == NULL || strcmp(typed, expect) != 0) {
+            chat_status(c, "not sent: no explicit consent to sending %s", name);
+            return false;
+        }
+        err = parley_conversation_special_consent(client, c->have_conv && !c->closed ? c->conv
+                                                                                     : NULL,
+                                                  PARLEY_SCAN_BIT(cat), wording);
+        if (err != PARLEY_OK) {
+            chat_status(c, "not sent: your consent could not be recorded (%s)",
+                        parley_strerror(err));
+            return false;
+        }
+        chat_status(c, "your consent to sending %s in this conversation is recorded", name);
+    }
+    return true;
+}
+
+/* The y/N/e question of a warning about the categories in warn; the script's answer when sa. */
+static enum guard_answer ask_warning(parley_client *client, struct chat *c, struct input *in,
+                                     struct script_answers *sa, unsigned warn)
+{
+    const char *shown = sa == NULL ? " " : sa->guard ? " y (script)" : " n (script)";
+    enum guard_answer answer;
+    char what[512];
+
+    chat_guard(c, sa != NULL,
+               "this message contains what looks like %s \xe2\x80\x94 send anyway? "
+               "[y/N/e(dit)]%s",
+               scanguard_describe(warn, what, sizeof(what)), shown);
+    if (sa == NULL)
+        return ask_guard(client, in);
+    answer = sa->guard ? GUARD_YES : GUARD_NO;
+    sa->guard = 0;
+    return answer;
 }
 
 /*
@@ -609,28 +693,37 @@ static enum guard_answer ask_guard(parley_client *client, struct input *in)
  * on this device; the person is told the categories found and nothing
  * else is recorded anywhere. BLOCK refuses, REDACT sends the copy with
  * markers and says so, WARN asks: on stdin (in), or with the script's
- * answer (*script_answer, used once: it falls back to no). Returns 0 when
+ * answer (sa->guard, used once: it falls back to no). A special category
+ * the customer has not consented to in this conversation is asked about
+ * on its own (ask_special), whatever the policy says of it. Returns 0 when
  * the text was sent or held back on purpose, -1 when sending failed or
  * the text could not be checked.
  */
 static int guard_send(parley_client *client, struct chat *c, const struct options *o,
-                      struct input *in, int *script_answer, const char *text)
+                      struct input *in, struct script_answers *sa, const char *text)
 {
     struct scanguard_result r;
     parley_scan_policy policy;
     const char *out = text;
     char what[512];
-    enum guard_answer answer;
+    enum guard_answer answer = GUARD_YES;
+    uint32_t need = 0;
     int rc = 0;
     parley_err err = parley_client_scan_policy(client, &o->guard, &policy);
 
     /* The brand's signed policy where it is stricter than this client's own. */
     if (err == PARLEY_OK)
         err = scanguard_check(&policy, text, &r);
-
+    if (err == PARLEY_OK && r.verdict == PARLEY_SCAN_REDACTED)
+        out = r.redacted;
+    /* Special categories not consented to yet, in what would go. */
+    if (err == PARLEY_OK)
+        err = parley_conversation_special_needed(
+            client, c->have_conv && !c->closed ? c->conv : NULL, out, &need);
     if (err != PARLEY_OK) {
         chat_status(c, "not sent: the message could not be checked for sensitive data (%s)",
                     parley_strerror(err));
+        scanguard_result_wipe(&r);
         return -1;
     }
     if (r.verdict == PARLEY_SCAN_BLOCKED) {
@@ -640,33 +733,20 @@ static int guard_send(parley_client *client, struct chat *c, const struct option
                    scanguard_describe(r.block, what, sizeof(what)));
         goto done;
     }
-    if (r.verdict == PARLEY_SCAN_REDACTED)
-        out = r.redacted;
-    if ((r.warn | r.confirm) != 0) {
-        const char *shown = script_answer == NULL ? " "
-                            : *script_answer      ? " y (script)"
-                                                  : " n (script)";
-
-        chat_guard(c, script_answer != NULL,
-                   "this message contains what looks like %s \xe2\x80\x94 send anyway? "
-                   "[y/N/e(dit)]%s",
-                   scanguard_describe(r.warn | r.confirm, what, sizeof(what)), shown);
-        if (script_answer != NULL) {
-            answer = *script_answer ? GUARD_YES : GUARD_NO;
-            *script_answer = 0;
-        } else {
-            answer = ask_guard(client, in);
-        }
-        if (answer == GUARD_EDIT) {
-            chat_status(c, "not sent; type it again. You wrote:");
-            chat_print_draft(c, text);
-            goto done;
-        }
-        if (answer == GUARD_NO) {
-            chat_status(c, "not sent");
-            goto done;
-        }
+    /* Identifiers warned of get the y/N question; special categories their own, below. */
+    if (((r.warn | r.confirm) & ~PARLEY_SCAN_SPECIAL) != 0)
+        answer = ask_warning(client, c, in, sa, (r.warn | r.confirm) & ~PARLEY_SCAN_SPECIAL);
+    if (answer == GUARD_EDIT) {
+        chat_status(c, "not sent; type it again. You wrote:");
+        chat_print_draft(c, text);
+        goto done;
     }
+    if (answer == GUARD_NO) {
+        chat_status(c, "not sent");
+        goto done;
+    }
+    if (need != 0 && !ask_special(client, c, in, sa, need))
+        goto done;
     rc = send_line(client, c, o->queue, out);
     if (rc == 0 && r.verdict == PARLEY_SCAN_REDACTED)
         chat_status(c, "sent with %s replaced by a marker",
@@ -740,7 +820,7 @@ static int run_script(parley_client *client, struct chat *c, const struct option
                       const struct script *s)
 {
     long timeout_ms = o->timeout_s * 1000;
-    int guard_answer = 0;
+    struct script_answers answers = {0, NULL};
 
     for (size_t i = 0; i < s->n && stop_signal == 0; i++) {
         const struct script_step *st = &s->steps[i];
@@ -748,11 +828,14 @@ static int run_script(parley_client *client, struct chat *c, const struct option
 
         switch (st->op) {
         case SCRIPT_SEND:
-            if (guard_send(client, c, o, NULL, &guard_answer, st->arg) != 0)
+            if (guard_send(client, c, o, NULL, &answers, st->arg) != 0)
                 return EXIT_FAILED;
             break;
         case SCRIPT_GUARD_ANSWER:
-            guard_answer = st->yes;
+            answers.guard = st->yes;
+            break;
+        case SCRIPT_SPECIAL_ANSWER:
+            answers.special = st->arg;
             break;
         case SCRIPT_WAIT_AGENT:
             if (!wait_until(client, c, agent_present, timeout_ms))

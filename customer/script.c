@@ -91,6 +91,10 @@ static int parse_line(const char *path, unsigned no, const char *line, struct sc
         st->op = SCRIPT_WAIT_TEXT;
         if (*arg == '\0')
             return bad(path, no, "wait-text needs the text to wait for");
+    } else if ((arg = directive(line, "special-answer")) != NULL) {
+        st->op = SCRIPT_SPECIAL_ANSWER;
+        if (*arg == '\0')
+            return misused(path, no, "special-answer needs the line typed, e.g. consent health");
     } else if ((arg = directive(line, "say")) != NULL) {
         st->op = SCRIPT_SEND;
         if (*arg == '\0')

@@ -11,6 +11,10 @@
  *   say TEXT              send TEXT even if it looks like a directive
  *   guard-answer yes|no   the answer to the next sensitive-data warning
  *                         (without it, or once used: no, nothing is sent)
+ *   special-answer TEXT   the line typed at the next question asking for
+ *                         explicit consent to a special category (art. 9),
+ *                         e.g. "special-answer consent health" (without it,
+ *                         or once used: nothing typed, nothing sent)
  */
 #ifndef PARLEY_CUSTOMER_SCRIPT_H
 #define PARLEY_CUSTOMER_SCRIPT_H
@@ -25,12 +29,13 @@ enum script_op {
     SCRIPT_CONSENT,
     SCRIPT_CLOSE,
     SCRIPT_EXPECT_CLOSED,
-    SCRIPT_GUARD_ANSWER
+    SCRIPT_GUARD_ANSWER,
+    SCRIPT_SPECIAL_ANSWER
 };
 
 struct script_step {
     enum script_op op;
-    char *arg;     /* SEND, WAIT_TEXT: the text; NULL otherwise */
+    char *arg;     /* SEND, WAIT_TEXT, SPECIAL_ANSWER: the text; NULL otherwise */
     long ms;       /* SLEEP */
     int yes;       /* CONSENT, GUARD_ANSWER */
     unsigned line; /* in the file, for messages */

@@ -49,7 +49,7 @@ struct party {
     size_t n_lines;
     char *texts[MAX_TEXTS]; /* message texts received, for waits */
     size_t n_texts;
-    int count[PARLEY_EV_ORDER + 1];
+    int count[PARLEY_EV_SPECIAL_CONSENT + 1];
     bool have_conv;
     uint8_t conv[16];
     parley_conv_state state;
@@ -136,7 +136,7 @@ static void on_event(void *user, const parley_event *ev)
     struct party *p = user;
     char fp[PARLEY_FINGERPRINT_LEN], when[8];
 
-    if ((unsigned)ev->kind <= PARLEY_EV_ORDER)
+    if ((unsigned)ev->kind <= PARLEY_EV_SPECIAL_CONSENT)
         p->count[ev->kind]++;
     switch (ev->kind) {
     case PARLEY_EV_CONNECTED:
@@ -223,6 +223,12 @@ static void on_event(void *user, const parley_event *ev)
         break;
     case PARLEY_EV_ORDER:
         note(p, "* a brand order was carried out (%u conversations)", ev->order_conversations);
+        break;
+    case PARLEY_EV_SPECIAL_CONSENT:
+        for (unsigned cat = 0; cat < PARLEY_SCAN_CATEGORY_COUNT; cat++)
+            if (ev->special_categories & PARLEY_SCAN_BIT(cat))
+                note(p, "* the customer explicitly consented (art. 9) to send: %s",
+                     parley_scan_category_name((parley_scan_category)cat));
         break;
     }
 }

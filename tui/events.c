@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "scanguard.h"
 
 #define STATUS_MS 6000
 #define TYPING_MS 15000
@@ -64,18 +65,11 @@ struct list_ctx {
     int all;      /* add every conversation (start-up), not only known ones */
 };
 
-/*
- * What the customer's receipt accepts, in the header: the purposes, and
- * those withdrawn since; a conversation without one says so.
- */
-static void consent_summary(char *out, size_t cap, const parley_conversation_info *info)
+/* The purposes of the customer's receipt, and those withdrawn since; returns the length written. */
+static size_t purposes_summary(char *out, size_t cap, const parley_conversation_info *info)
 {
     size_t used = 0;
 
-    if (info->n_consent_purposes == 0) {
-        snprintf(out, cap, "no consent receipt");
-        return;
-    }
     out[0] = '\0';
     for (size_t i = 0; i < info->n_consent_purposes + info->n_consent_withdrawn && used < cap; i++) {
         int accepted = i < info->n_consent_purposes;
@@ -89,6 +83,28 @@ static void consent_summary(char *out, size_t cap, const parley_conversation_inf
         if (n < 0)
             break;
         used += (size_t)n;
+    }
+    return used < cap ? used : cap - 1;
+}
+
+/*
+ * What the customer's receipt accepts, in the header: the purposes, and
+ * those withdrawn since; a conversation without one says so. Then the
+ * special categories the customer explicitly consented to send (art. 9).
+ */
+static void consent_summary(char *out, size_t cap, const parley_conversation_info *info)
+{
+    size_t used = 0;
+
+    if (info->n_consent_purposes == 0)
+        used = (size_t)snprintf(out, cap, "no consent receipt");
+    else
+        used = purposes_summary(out, cap, info);
+    if (info->special_consent != 0 && used < cap) {
+        char names[160];
+
+        snprintf(out + used, cap - used, "; art. 9 consent: %s",
+                 scanguard_names(info->special_consent, names, sizeof(names)));
     }
 }
 
@@ -196,6 +212,23 @@ static struct tui_conv *conv_for_event(struct app *a, const parley_event *ev)
     if (entered)
         a->bell = 1;
     return &a->list.v[i];
+}
+
+/*
+ * A marker, as the agent must know it before reading on: the customer
+ * confirmed, explicitly and for these categories, that it sends such
+ * data in this conversation. The header keeps it (consent_summary).
+ */
+static void on_special_consent(struct app *a, const parley_event *ev)
+{
+    struct tui_conv *c = conv_for_event(a, ev);
+    char names[160];
+
+    if (c == NULL)
+        return;
+    c->dirty = 1;
+    app_status(a, "#%s: the customer explicitly consented (art. 9) to send: %s", c->label,
+               scanguard_names(ev->special_categories, names, sizeof(names)));
 }
 
 static void on_conversation_event(struct app *a, const parley_event *ev)
@@ -420,6 +453,9 @@ void app_on_event(void *user, const parley_event *ev)
             app_status(a, "#%s: the customer changed their consent: see the purposes above",
                        c->label);
         }
+        break;
+    case PARLEY_EV_SPECIAL_CONSENT:
+        on_special_consent(a, ev);
         break;
     case PARLEY_EV_DIRECTORY_EXPIRY:
         app_directory_expiry(a, ev);

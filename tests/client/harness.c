@@ -121,7 +121,7 @@ static void on_event(void *user, const parley_event *ev)
 {
     struct h_client *hc = user;
 
-    if (ev->kind <= PARLEY_EV_ORDER)
+    if (ev->kind <= PARLEY_EV_SPECIAL_CONSENT)
         hc->count[ev->kind]++;
     if (getenv("PARLEY_TEST_VERBOSE") != NULL)
         fprintf(stderr, "[%s] event %d state %d err %s text %s\n", hc->name, ev->kind, ev->state,

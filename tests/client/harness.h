@@ -23,7 +23,7 @@ struct h_client {
     parley_event events[H_MAX_EVENTS];
     char texts[H_MAX_EVENTS][256];
     int n_events;
-    int count[PARLEY_EV_ORDER + 1];
+    int count[PARLEY_EV_SPECIAL_CONSENT + 1];
 };
 
 struct h_brand {

@@ -22,7 +22,10 @@
 #   6. the sensitive-data guard: with --guard card=warn a card number is
 #      held back on "no", sent on "yes"; refused by --guard card=block;
 #      replaced by a marker by default (as the support widget does); a bad
-#      --guard is a usage error.
+#      --guard is a usage error;
+#   6e. special-category data (health) goes only after the customer typed
+#      its explicit consent for that category, asked on its own; the agent
+#      hears the signed consent before the text; asked once per conversation.
 # Usage: customer_test.sh PARLEY_RELAY PARLEY_KEYS PARLEY_CUSTOMER PARLEY_DEMO
 set -euo pipefail
 
@@ -448,6 +451,39 @@ must_contain "$dir/guardredact.out" "): My card is [card], thanks" \
   "] Agent Carol: echo: My card is [card], thanks"
 must_lack "$dir/guardredact.out" "$card_digits" "$card_compact"
 must_lack "$dir/guardredact.echo" "$card_digits" "$card_compact"
+
+echo "== 6e. health data: sent only after explicit consent for that category, once"
+echo_chat special "Hello, a question about a delivery
+wait-agent
+wait-text echo: Hello, a question
+I'm diabetic, please leave it at the door
+say plain line after the refusal
+wait-text echo: plain line after the refusal
+special-answer yes
+I'm diabetic, please leave it at the door
+say plain line 2
+wait-text echo: plain line 2
+special-answer consent health
+I'm diabetic and cannot take the stairs
+wait-text echo: I'm diabetic and cannot
+I take insulin every morning
+wait-text echo: I take insulin
+bye
+expect-closed"
+ask="health information (health), a special category of personal data (GDPR art. 9)"
+must_contain "$dir/special.out" "$ask" "To consent, type: consent health >  (script)" \
+  "To consent, type: consent health > yes (script)" \
+  "* not sent: no explicit consent to sending health" \
+  "* your consent to sending health in this conversation is recorded" \
+  "] Agent Carol: echo: I take insulin every morning"
+[ "$(grep -c -F "$ask" "$dir/special.out")" -eq 3 ] || fail "special: asked other than 3 times"
+must_lack "$dir/special.out" "leave it at the door"
+must_lack "$dir/special.echo" "leave it at the door"
+must_contain "$dir/special.echo" "* the customer explicitly consented (art. 9) to send: health"
+consent_line=$(grep -n -F "explicitly consented (art. 9) to send: health" "$dir/special.echo" | cut -d: -f1)
+text_line=$(grep -n -F "Customer: I'm diabetic and cannot" "$dir/special.echo" | head -1 | cut -d: -f1)
+[ -n "$text_line" ] && [ "$consent_line" -lt "$text_line" ] || fail "special: consent not before the text"
+must_lack "$dir/special.err" "diabetic" "health"
 
 echo "== 6d. a bad --guard is a usage error"
 for spec in "cards=warn" "card=shout" "card" "card=warn,"; do

@@ -388,6 +388,12 @@ static void test_policy(void)
 
     CHECK(n == 3);
     parley_scan_policy_default(&p);
+    /* The customer's default: explicit consent for the special categories (art. 9(2)(a)). */
+    for (int c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        CHECK(p.action[c] == ((PARLEY_SCAN_BIT(c) & PARLEY_SCAN_SPECIAL) ? PARLEY_SCAN_CONFIRM
+                              : c == PARLEY_SCAN_EMAIL || c == PARLEY_SCAN_PHONE
+                                  ? PARLEY_SCAN_ALLOW
+                                  : PARLEY_SCAN_REDACT));
     CHECK_OK(parley_scan_apply(&p, t, strlen(t), f, n, &red, &rlen, &v));
     CHECK(v == PARLEY_SCAN_REDACTED);
     CHECK(red != NULL && rlen == strlen(red));

@@ -48,22 +48,6 @@ static void consent_of(struct mr_party *customer, const uint8_t conv[16], uint8_
     conv_state_free(st);
 }
 
-/* A handover of s->conv from `from` to `to`, as that agent's colleague writes it by hand. */
-static void spec_for(struct handover_spec *h, struct scene *s, int from, struct mr_party *to,
-                     const uint8_t *salt, const Parley__CustodyAck *custody, uint64_t seq)
-{
-    memset(h, 0, sizeof(*h));
-    h->from = w.agents[from];
-    h->from_cert = w.certs[from];
-    h->from_cert_len = w.cert_lens[from];
-    h->to = to;
-    h->conv = s->conv;
-    h->seq = seq;
-    h->customer_pk = s->customer.sign_pk;
-    h->salt = salt;
-    h->custody = custody;
-}
-
 /*
  * Injects a handover that `to` must refuse with err, and checks that
  * nothing of to's conversation moved: state, custody, transcript, and not
@@ -134,13 +118,13 @@ static void test_handover_custody_foreign(void)
 
     /* Under a customer key bob made up: the id is not that key's. */
     randombytes_buf(other_salt, sizeof(other_salt));
-    spec_for(&h, &s, W_BOB, &s.alice, other_salt, NULL, 5);
+    spec_for(&h, &s, &w, W_BOB, &s.alice, other_salt, NULL, 5);
     h.customer_pk = parley_identity_sign_pk(made_up);
     h.history = hist;
     h.n_history = 1;
     handover_refused(&s, &h, PARLEY_EUNBOUND);
     /* The real customer and salt (bob had the Open), without any custody proof. */
-    spec_for(&h, &s, W_BOB, &s.alice, salt, NULL, 6);
+    spec_for(&h, &s, &w, W_BOB, &s.alice, salt, NULL, 6);
     h.history = hist;
     h.n_history = 1;
     handover_refused(&s, &h, PARLEY_ECUSTODY);
@@ -296,7 +280,7 @@ static void test_handover_custody_former_agent(void)
     transfer(&s, &s.alice, &s.bob, "bob", 2);
 
     /* To bob, who holds a newer custody. */
-    spec_for(&h, &s, W_ALICE, &s.bob, salt, old, 90);
+    spec_for(&h, &s, &w, W_ALICE, &s.bob, salt, old, 90);
     h.consent = rc;
     h.consent_len = rc_len;
     handover_refused(&s, &h, PARLEY_ECUSTODY);
@@ -307,7 +291,7 @@ static void test_handover_custody_former_agent(void)
      * can hand nothing on.
      */
     mark = s.customer.n_events;
-    spec_for(&h, &s, W_ALICE, &carol, salt, old, 91);
+    spec_for(&h, &s, &w, W_ALICE, &carol, salt, old, 91);
     h.consent = rc;
     h.consent_len = rc_len;
     CHECK(store_newest_receive_key(&s.customer, s.conv, key)); /* one it still holds */
@@ -494,30 +478,14 @@ static void ack_refused(struct scene *s, const parley_identity *customer,
                         const Parley__CustodyAck *ack, uint64_t seq)
 {
     Parley__Payload body = PARLEY__PAYLOAD__INIT;
-    struct forge f;
-    uint8_t key[32], *env;
-    size_t len;
     uint64_t custody;
     bool acked;
-    int mark = s->alice.n_events;
+    int mark;
 
     custody = custody_of(&s->alice, s->conv, &acked);
-    CHECK(store_newest_receive_key(&s->alice, s->conv, key));
     body.body_case = PARLEY__PAYLOAD__BODY_CUSTODY_ACK;
     body.custody_ack = (Parley__CustodyAck *)ack;
-    memset(&f, 0, sizeof(f));
-    f.sign_sk = customer->secret->sign_sk;
-    f.to_box = key;
-    f.to_sign = s->alice.sign_pk;
-    f.to_agent = true;
-    f.conv = s->conv;
-    f.seq = seq;
-    f.time_ms = s->relay.now;
-    f.body = &body;
-    forge_envelope(&f, &env, &len);
-    mr_inject(&s->relay, &s->alice, env, len);
-    mr_pump(&s->relay);
-    free(env);
+    mark = customer_to_alice(s, customer, &body, seq);
     CHECK(mr_rejected_since(&s->alice, mark, PARLEY_ECUSTODY));
     CHECK(custody_of(&s->alice, s->conv, &acked) == custody && acked);
 }

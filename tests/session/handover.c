@@ -8,6 +8,7 @@
 #include "check.h"
 #include "custody.h"
 #include "handover.h"
+#include "keyring.h"
 
 Parley__ConversationState *conv_state_of(struct mr_party *p, const uint8_t conv[16])
 {
@@ -210,6 +211,8 @@ void handover_inject(struct mr_relay *r, const struct handover_spec *spec)
     if (spec->salt != NULL)
         h.conversation_salt = (ProtobufCBinaryData){16, (uint8_t *)spec->salt};
     h.custody = (Parley__CustodyAck *)spec->custody;
+    h.special_consents = (Parley__SpecialConsent **)spec->specials;
+    h.n_special_consents = spec->n_specials;
     body.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
     body.handover = &h;
     take_prekey(r, spec->to, box);
@@ -231,6 +234,47 @@ void handover_inject(struct mr_relay *r, const struct handover_spec *spec)
     if (consent != NULL)
         parley__consent_receipt__free_unpacked(consent, NULL);
     sodium_memzero(receive_sk, sizeof(receive_sk));
+}
+
+void spec_for(struct handover_spec *h, struct scene *s, const struct world *w, int from,
+              struct mr_party *to, const uint8_t *salt, const Parley__CustodyAck *custody,
+              uint64_t seq)
+{
+    memset(h, 0, sizeof(*h));
+    h->from = w->agents[from];
+    h->from_cert = w->certs[from];
+    h->from_cert_len = w->cert_lens[from];
+    h->to = to;
+    h->conv = s->conv;
+    h->seq = seq;
+    h->customer_pk = s->customer.sign_pk;
+    h->salt = salt;
+    h->custody = custody;
+}
+
+int customer_to_alice(struct scene *s, const parley_identity *customer,
+                      const Parley__Payload *body, uint64_t seq)
+{
+    struct forge f;
+    uint8_t key[32], *env;
+    size_t len;
+    int mark = s->alice.n_events;
+
+    CHECK(store_newest_receive_key(&s->alice, s->conv, key));
+    memset(&f, 0, sizeof(f));
+    f.sign_sk = customer->secret->sign_sk;
+    f.to_box = key;
+    f.to_sign = s->alice.sign_pk;
+    f.to_agent = true;
+    f.conv = s->conv;
+    f.seq = seq;
+    f.time_ms = s->relay.now;
+    f.body = body;
+    forge_envelope(&f, &env, &len);
+    mr_inject(&s->relay, &s->alice, env, len);
+    mr_pump(&s->relay);
+    free(env);
+    return mark;
 }
 
 void carol_join(struct mr_party *carol, struct scene *s, const struct world *w)

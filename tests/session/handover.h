@@ -57,7 +57,22 @@ struct handover_spec {
     size_t consent_len;
     const Parley__HistoryEntry *const *history;
     size_t n_history;
+    Parley__SpecialConsent *const *specials; /* the customer's consents to special categories */
+    size_t n_specials;
 };
+
+/* A handover of s->conv from agent `from` of w to `to`, as that agent's colleague writes it. */
+void spec_for(struct handover_spec *h, struct scene *s, const struct world *w, int from,
+              struct mr_party *to, const uint8_t *salt, const Parley__CustodyAck *custody,
+              uint64_t seq);
+
+/*
+ * A payload of body's kind signed by customer, sealed to alice's newest key
+ * of s->conv at seq, stored for her and run until everything settles.
+ * Returns alice's event mark from before it arrived.
+ */
+int customer_to_alice(struct scene *s, const parley_identity *customer,
+                      const Parley__Payload *body, uint64_t seq);
 
 /* Stores the forged handover for spec->to at the relay and runs everything until it settles. */
 void handover_inject(struct mr_relay *r, const struct handover_spec *spec);

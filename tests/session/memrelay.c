@@ -865,7 +865,7 @@ static void record_events(struct mr_party *p)
     while (parley_session_next_event(p->session, &ev)) {
         struct mr_event *e;
 
-        if (ev.kind <= PARLEY_EV_ORDER)
+        if (ev.kind <= PARLEY_EV_SPECIAL_CONSENT)
             p->count[ev.kind]++;
         if (getenv("PARLEY_TEST_VERBOSE") != NULL)
             fprintf(stderr, "  [%s] event %d state %d err %s seq %llu text %s\n", p->name,

@@ -61,7 +61,7 @@ struct mr_party {
     /* what the application saw, across restarts of the core */
     struct mr_event *events;
     int n_events;
-    int count[PARLEY_EV_ORDER + 1];
+    int count[PARLEY_EV_SPECIAL_CONSENT + 1];
     int incarnations;
     bool attached;                   /* the test owns and drives its session (mr_attach) */
 };

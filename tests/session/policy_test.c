@@ -214,7 +214,11 @@ static void test_library_refuses(void)
     mr_pump(&s.relay);
     CHECK(s.relay.n_stored == before);
     CHECK(parley__core_outbox_size(s.customer.core) == 0);
-    /* ... nor send an IBAN the brand redacts; the redacted copy goes. */
+    /* ... nor send an IBAN the brand redacts; the redacted copy goes. Health data goes
+     * with the customer's explicit consent (session-special). */
+    CHECK_OK(parley__core_special_consent(s.customer.core, NULL,
+                                          PARLEY_SCAN_BIT(PARLEY_SCAN_HEALTH), "health: yes",
+                                          s.relay.now));
     scene_open(&s, "Bonjour, j'ai du diab\xc3\xa8te");
     scene_claim(&s);
     CHECK_ERR(parley__core_send_text(s.customer.core, s.conv, "IBAN FR76 3000 6000 0112 3456 7890 189",
@@ -422,6 +426,9 @@ static void test_redact_received(void)
     scene_init(&s, &w);
     scene_open(&s, "Bonjour");
     scene_claim(&s);
+    CHECK_OK(parley__core_special_consent(s.customer.core, s.conv,
+                                          PARLEY_SCAN_BIT(PARLEY_SCAN_HEALTH), "health: yes",
+                                          s.relay.now));
     scene_say(&s, &s.customer, "je suis enceinte et diab\xc3\xa9tique");
     scene_say(&s, &s.alice, "Merci, je note.");
     scene_say(&s, &s.customer, "rien de sp\xc3\xa9" "cial");

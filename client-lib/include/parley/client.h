@@ -242,6 +242,8 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_wipe(parley_client *c);
  * one. Returns PARLEY_ENODIRECTORY without a valid (known, unexpired)
  * directory, PARLEY_ENOCONSENT without consent, PARLEY_EINVAL (unknown
  * queue, bad text), PARLEY_EPOLICY (as parley_conversation_send_text),
+ * PARLEY_ESPECIAL (special-category data without the customer's explicit
+ * consent: parley_conversation_special_consent with a NULL id first),
  * PARLEY_ENOAGENT (no valid agent in the queue), PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_open(parley_client *c,
@@ -272,10 +274,56 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_scan_policy(parley_client *
  * its sequence number. Returns PARLEY_ENOCONSENT, PARLEY_ESTATE (closed,
  * transferred, not claimed by this agent), PARLEY_EPOLICY (the brand's
  * guard policy refuses the text: see parley_client_scan_policy),
+ * PARLEY_ESPECIAL (customers: special-category data not consented to in
+ * this conversation: see parley_conversation_special_consent),
  * PARLEY_EINVAL, PARLEY_EIO.
  */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_send_text(
     parley_client *c, const uint8_t conversation_id[16], const char *text, uint64_t *seq);
+
+/*
+ * Special categories of personal data (GDPR art. 9: health, religion,
+ * politics, union, ethnicity, sexual_orientation, biometric). A
+ * customer's client may send a text in which the guard (parley_scan)
+ * finds one of them only after the customer explicitly consented to
+ * send data of that category in that conversation (art. 9(2)(a));
+ * parley_conversation_open and _send_text refuse it otherwise with
+ * PARLEY_ESPECIAL, after the brand's policy (PARLEY_EPOLICY) and before
+ * anything is stored or sent. Agents are not asked: both calls are for
+ * customers.
+ *
+ * special_needed: *categories gets the special categories (a mask of
+ * PARLEY_SCAN_BIT(), within PARLEY_SCAN_SPECIAL) found in text and not
+ * yet consented to in the conversation (conversation_id NULL: the one
+ * parley_conversation_open opens next); 0: the text may go as far as
+ * consent goes. Agents always get 0. Returns PARLEY_OK, PARLEY_EINVAL
+ * (unknown conversation, NULL text or categories), PARLEY_ENOMEM.
+ *
+ * special_consent: records the customer's explicit consent to send data
+ * of categories (a non-empty mask within PARLEY_SCAN_SPECIAL) in the
+ * conversation, after the host showed wording (UTF-8, 1 to 1024 bytes:
+ * what the customer read and confirmed). Ask for each category on its
+ * own, as a question of its own, and take only an explicit answer:
+ * never a default, a pre-ticked box or the same keystroke as sending.
+ * The consent is signed by the customer key over the conversation, the
+ * categories, the wording and the time, kept with the conversation and
+ * sent to its agent before any text that follows (to the agent who
+ * claims it, while none has); the agent's client verifies it, keeps it,
+ * hands it on with a transfer and lists it in exports
+ * (PARLEY_EV_SPECIAL_CONSENT on its side). With conversation_id NULL it
+ * is for the next conversation this client opens, and travels inside
+ * its Open (kept in memory until then). Categories consented to already
+ * are not asked again (PARLEY_OK, nothing sent). Returns PARLEY_OK,
+ * PARLEY_EINVAL (bad categories or wording, unknown conversation),
+ * PARLEY_ESTATE (an agent, or a conversation closed or handed over),
+ * PARLEY_EIO, PARLEY_ENOMEM.
+ */
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_special_needed(
+    parley_client *c, const uint8_t conversation_id[16], const char *text,
+    uint32_t *categories);
+PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_special_consent(
+    parley_client *c, const uint8_t conversation_id[16], uint32_t categories,
+    const char *wording);
 
 /* Agents: claims a queued conversation. PARLEY_ESTATE if not queued. */
 PARLEY_API PARLEY_NODISCARD parley_err parley_conversation_claim(parley_client *c,

@@ -62,6 +62,8 @@ typedef enum parley_err {
     PARLEY_ENOPREKEY = 26,          /* no prekey to seal to */
     PARLEY_EUNBOUND = 27,           /* conversation id not bound to the customer key claimed */
     PARLEY_EPURPOSE = 28,           /* not a purpose of the notice, or not one the customer may refuse */
+    PARLEY_ESPECIAL = 29,           /* special-category data (GDPR art. 9) the customer has not
+                                       explicitly consented to send in this conversation */
     PARLEY_EPOLICY = 30,            /* the brand's guard policy refuses this text */
     PARLEY_ETIMEOUT = 31,           /* the relay did not answer in time */
     PARLEY_EREFUSED = 32,           /* the relay refused the request (its code says why) */

@@ -44,6 +44,11 @@ typedef enum parley_scan_category {
  */
 PARLEY_API const char *parley_scan_category_name(parley_scan_category c);
 
+/* A set of categories as a mask: the bit of each category. */
+#define PARLEY_SCAN_BIT(c) (1u << (unsigned)(c))
+/* The special categories of GDPR art. 9 (health ... biometric) as a mask. */
+#define PARLEY_SCAN_SPECIAL 0x7Fu
+
 /*
  * One finding: text[start, end) in bytes (end exclusive). confidence
  * runs from 0 to 100: identifiers that pass a checksum score 95 or more;
@@ -110,7 +115,9 @@ typedef struct parley_scan_policy {
 /*
  * Fills *p with the library's default policy, the one a customer's
  * client (the support widget) applies when neither its host nor the
- * brand says otherwise: WARN for the special categories, REDACT for
+ * brand says otherwise: CONFIRM for the special categories (the
+ * customer's explicit consent, which the library requires before a
+ * customer sends them: parley_conversation_special_consent), REDACT for
  * card, IBAN and NIR, ALLOW for e-mail and phone (customers give them on
  * purpose, to be called back), min_confidence 0, markers. Thread-safe.
  */

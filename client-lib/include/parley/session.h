@@ -114,7 +114,7 @@ typedef enum parley_event_kind {
                                     (an optional purpose withdrawn or accepted): the receipt
                                     this client holds for it was replaced; list the
                                     conversation to read the purposes */
-    PARLEY_EV_ORDER              /* agents: a brand order (parley/admin.h) was carried out on
+    PARLEY_EV_ORDER,             /* agents: a brand order (parley/admin.h) was carried out on
                                     the customer sender_sign_pk's conversations: order_id,
                                     order_kind, order_outcome, order_conversations,
                                     order_messages; an export's JSON document in text
@@ -123,6 +123,12 @@ typedef enum parley_event_kind {
                                     on its way to the relay. error not PARLEY_OK: it could
                                     not be (nothing changed, no receipt: the relay hands
                                     the order over again on the next connection) */
+    PARLEY_EV_SPECIAL_CONSENT    /* agents: the customer of conversation_id explicitly consented
+                                    (GDPR art. 9(2)(a)) to send data of special_categories in
+                                    it; a verified consent the customer signed, now kept with
+                                    the conversation. text: the wording the customer was shown;
+                                    time_ms: when it confirmed. Told before the text it came
+                                    with, and for each one an Open or a handover brings */
 } parley_event_kind;
 
 /*
@@ -156,6 +162,7 @@ typedef struct parley_event {
     int order_outcome;           /* ORDER: parley_order_outcome */
     uint32_t order_conversations;/* ORDER: the customer's conversations this client held */
     uint64_t order_messages;     /* ORDER: history entries erased or exported */
+    uint32_t special_categories; /* SPECIAL_CONSENT: PARLEY_SCAN_BIT() of each category */
 } parley_event;
 
 /* A conversation as the local store knows it. Valid during the callback only. */
@@ -184,6 +191,13 @@ typedef struct parley_conversation_info {
     size_t n_consent_purposes;
     const char *const *consent_withdrawn;
     size_t n_consent_withdrawn;
+    /*
+     * The special categories (GDPR art. 9, PARLEY_SCAN_BIT() of each) the
+     * customer explicitly consented to send in this conversation: each by
+     * a consent it signed (parley_conversation_special_consent), which
+     * this client verified and keeps; exports list them.
+     */
+    uint32_t special_consent;
 } parley_conversation_info;
 
 /* One message of a conversation's local history. Valid during the callback only. */
@@ -346,6 +360,12 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_open(
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_send_text(
     parley_session *s, const uint8_t conversation_id[16], const char *text, uint64_t *seq,
     uint64_t now_ms);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_special_needed(
+    parley_session *s, const uint8_t conversation_id[16], const char *text,
+    uint32_t *categories);
+PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_special_consent(
+    parley_session *s, const uint8_t conversation_id[16], uint32_t categories,
+    const char *wording, uint64_t now_ms);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_claim(
     parley_session *s, const uint8_t conversation_id[16], uint64_t now_ms);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_conversation_transfer(

@@ -63,6 +63,10 @@ parley_err erase_local(struct parley__core *c, struct conv *cv)
         err = parley__vault_del(c->vault, "history", k.keys[i], 24);
     free(k.keys);
     buf_free(&cv->consent);
+    for (size_t i = 0; i < cv->n_special; i++)
+        buf_free(&cv->special[i]);
+    cv->n_special = 0;
+    cv->special_mask = 0;
     cv->erasure = 1;
     return err;
 }
@@ -170,7 +174,8 @@ static parley_err agent_open(struct parley__core *c, const Parley__Envelope *env
     cv->has_peer_rk = true;
     buf_set_pb(&cv->consent, &p->open->consent->base);
     seq_ok(c, cv, o, true);
-    return PARLEY_OK;
+    /* What the customer consented to send before its first words (art. 9(2)(a)). */
+    return special_take_all(cv, p->open->special_consents, p->open->n_special_consents);
 }
 
 /*
@@ -187,6 +192,7 @@ static parley_err agent_handover(struct parley__core *c, const Parley__Envelope 
     const Parley__Handover *h = o->p->handover;
     const uint8_t *id = env->conversation_id.data, *customer = h->customer_sign_key.data;
     struct parley__custody held;
+    parley_err err;
 
     if (!parley__conversation_bound(customer, h->conversation_salt, id))
         return PARLEY_EUNBOUND;
@@ -215,6 +221,10 @@ static parley_err agent_handover(struct parley__core *c, const Parley__Envelope 
     if (h->consent != NULL && consent_newer(&cv->consent, h->consent) &&
         (cv->consent.n == 0 || consent_valid(c, h->consent, customer)))
         buf_set_pb(&cv->consent, &h->consent->base);
+    /* The customer's consents to special categories, each checked as if it came from it. */
+    err = special_take_all(cv, h->special_consents, h->n_special_consents);
+    if (err != PARLEY_OK)
+        return err;
     memcpy(cv->salt, h->conversation_salt.data, 16);
     cv->has_salt = true;
     cv->state = PARLEY_CONV_ACTIVE;
@@ -332,6 +342,9 @@ static parley_err agent_take_from_customer(struct parley__core *c, struct conv *
     case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
         err = agent_consent_update(c, cv, p->consent_update, a);
         break;
+    case PARLEY__PAYLOAD__BODY_SPECIAL_CONSENT:
+        err = special_take(cv, p->special_consent);
+        break;
     case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
         err = agent_custody_ack(c, cv, p->custody_ack);
         a->changed = err == PARLEY_OK; /* told again: it can now be handed on */
@@ -390,6 +403,7 @@ static void agent_accept(struct parley__core *c, struct accept *a, uint64_t now)
     }
     if (a->consent_changed)
         emit_simple(c, PARLEY_EV_CONSENT, cv->id);
+    special_emit(c, cv, a->special_from); /* before the text it was given for */
     emit_received_text(c, a);
     if (a->claim)
         pump_outbox(c, now);
@@ -400,7 +414,7 @@ void agent_receive(struct parley__core *c, const Parley__Envelope *env, struct c
                    bool have_conv, struct opened *o, uint64_t now)
 {
     const Parley__Payload *p = o->p;
-    struct accept a = {.env = env, .cv = cv, .o = o};
+    struct accept a = {.env = env, .cv = cv, .o = o, .special_from = cv->n_special};
     parley_err err;
 
     if (have_conv && replayed(c, env, cv, o))

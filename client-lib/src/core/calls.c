@@ -96,13 +96,20 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
         !parley_id_valid(queue) || (qi = queue_index(c, queue)) < 0)
         return PARLEY_EINVAL;
     err = brand_policy_check(c, text, n);
+    if (err == PARLEY_OK)
+        err = special_check(c, NULL, text, n);
     if (err != PARLEY_OK)
         return err;
     conv_new_customer(c, queue, (size_t)qi, &cv);
     if (cv.n_fanout == 0)
         return PARLEY_ENOAGENT;
+    /* The customer's consents to special categories go first, inside the Open. */
     if (!buf_set(&cv.consent, c->consent.p, c->consent.n) ||
-        (consent = parley__consent_receipt__unpack(NULL, c->consent.n, c->consent.p)) == NULL) {
+        (consent = parley__consent_receipt__unpack(NULL, c->consent.n, c->consent.p)) == NULL ||
+        special_for_open(c, &cv, &o) != PARLEY_OK) {
+        special_open_done(c, &o, false);
+        if (consent != NULL)
+            parley__consent_receipt__free_unpacked(consent, NULL);
         conv_free(&cv);
         return PARLEY_ENOMEM;
     }
@@ -114,6 +121,7 @@ parley_err parley__core_open(struct parley__core *c, const char *queue, const ch
     p.body_case = PARLEY__PAYLOAD__BODY_OPEN;
     p.open = &o;
     err = open_commit(c, &cv, &p, text, n, now);
+    special_open_done(c, &o, err == PARLEY_OK);
     parley__consent_receipt__free_unpacked(consent, NULL);
     if (err == PARLEY_OK) {
         memcpy(conversation_id, cv.id, 16);
@@ -153,9 +161,13 @@ parley_err parley__core_send_text(struct parley__core *c, const uint8_t conv[16]
     err = conv_load(c, conv, &cv);
     if (err != PARLEY_OK)
         return err == PARLEY_EINVAL ? PARLEY_EINVAL : err;
-    if (!can_send(c, &cv)) {
+    if (!can_send(c, &cv))
+        err = PARLEY_ESTATE;
+    else
+        err = special_check(c, &cv, text, n);
+    if (err != PARLEY_OK) {
         conv_free(&cv);
-        return PARLEY_ESTATE;
+        return err;
     }
     t.text = (ProtobufCBinaryData){n, (uint8_t *)text};
     p.body_case = PARLEY__PAYLOAD__BODY_TEXT;

@@ -44,6 +44,8 @@ void conv_free(struct conv *cv)
     buf_free(&cv->consent);
     buf_free(&cv->target_cert);
     buf_free(&cv->custody_ack);
+    for (size_t i = 0; i < cv->n_special; i++)
+        buf_free(&cv->special[i]);
     sodium_memzero(cv, sizeof(*cv));
 }
 
@@ -100,7 +102,8 @@ static bool conv_from(const struct parley__core *c, const Parley__ConversationSt
     if (!buf_set(&cv->agent_cert, s->agent_cert.data, s->agent_cert.len) ||
         !buf_set(&cv->consent, s->consent.data, s->consent.len) ||
         !buf_set(&cv->target_cert, s->transfer_target.data, s->transfer_target.len) ||
-        !buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len))
+        !buf_set(&cv->custody_ack, s->custody_ack.data, s->custody_ack.len) ||
+        !special_load(cv, s->special_consents, s->n_special_consents))
         return false;
     cert_of(c, &cv->agent_cert, &cv->agent);
     cert_of(c, &cv->target_cert, &cv->target);
@@ -143,7 +146,7 @@ parley_err conv_save(struct parley__core *c, const struct conv *cv)
     Parley__ConversationState s = PARLEY__CONVERSATION_STATE__INIT;
     Parley__SenderSeq seqs[MAX_SENDERS], *seq_ptrs[MAX_SENDERS];
     Parley__StoredKey keys[MAX_KEYS], *key_ptrs[MAX_KEYS];
-    ProtobufCBinaryData fan[MAX_FANOUT];
+    ProtobufCBinaryData fan[MAX_FANOUT], special[PARLEY_SCAN_CATEGORY_COUNT];
     parley_err err;
 
     s.conversation_id = (ProtobufCBinaryData){16, (uint8_t *)cv->id};
@@ -193,6 +196,10 @@ parley_err conv_save(struct parley__core *c, const struct conv *cv)
     s.custody_ack = (ProtobufCBinaryData){cv->custody_ack.n, cv->custody_ack.p};
     s.notice_seq = cv->notice_seq;
     s.reduced_secrecy = cv->reduced_secrecy;
+    for (size_t i = 0; i < cv->n_special; i++)
+        special[i] = (ProtobufCBinaryData){cv->special[i].n, cv->special[i].p};
+    s.special_consents = special;
+    s.n_special_consents = cv->n_special;
     err = parley__vault_put_pb(c->vault, "conv", cv->id, 16, &s.base);
     sodium_memzero(keys, sizeof(keys));
     return err;

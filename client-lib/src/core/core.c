@@ -289,6 +289,7 @@ void parley__core_free(struct parley__core *c)
     for (size_t i = c->event_head; i < c->n_events; i++)
         event_clear(&c->events[i]);
     free(c->events);
+    special_next_free(c);
     free(c);
 }
 

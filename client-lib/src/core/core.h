@@ -87,6 +87,13 @@ parley_err parley__core_mark_read(struct parley__core *c, const uint8_t conv[16]
                                   uint64_t now_ms);
 parley_err parley__core_typing(struct parley__core *c, const uint8_t conv[16], int active,
                                uint64_t now_ms);
+/* Customers: the special categories in text not consented to in conv (NULL: the next opened). */
+parley_err parley__core_special_needed(struct parley__core *c, const uint8_t conv[16],
+                                       const char *text, uint32_t *categories);
+/* Customers: explicit consent to categories in conv (NULL: the next conversation opened). */
+parley_err parley__core_special_consent(struct parley__core *c, const uint8_t conv[16],
+                                        uint32_t categories, const char *wording,
+                                        uint64_t now_ms);
 parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
                               parley_conv_state *state);
 size_t parley__core_outbox_size(const struct parley__core *c);

@@ -30,6 +30,7 @@
 #include "core.h"
 #include "custody.h"
 #include "prekey.h"
+#include "special.h"
 
 #define MAX_KEYS 32u            /* receive keys kept per conversation */
 #define MAX_SENDERS 8u
@@ -83,6 +84,10 @@ struct conv {
     struct buf custody_ack;      /* agents: the newest acknowledgement naming this agent */
     uint64_t notice_seq;         /* customers: last number used for notices to other agents */
     bool reduced_secrecy;        /* an Open or Handover of it went to a medium-term prekey */
+    struct buf special[PARLEY_SCAN_CATEGORY_COUNT]; /* the customer's SpecialConsents, oldest
+                                                       first, each adding a category */
+    size_t n_special;
+    uint32_t special_mask;       /* the categories they name */
 };
 
 struct out_item {
@@ -163,6 +168,7 @@ struct parley__core {
     size_t n_held, cap_held;
     uint8_t (*acks)[16];         /* envelope ids to acknowledge once committed */
     size_t n_acks, cap_acks;
+    struct special_next *special_next; /* customers: consents for the next conversation opened */
 };
 
 /*
@@ -206,6 +212,7 @@ struct accept {
     bool claim;                  /* agents: claim the conversation handed over */
     bool acknowledge;            /* customer: sign the claimer's custody (counter cv->custody) */
     bool consent_changed;        /* agents: the customer's receipt was replaced */
+    size_t special_from;         /* agents: cv's special consents from here on are new */
     /* Told to the application once committed: */
     bool changed;                /* the conversation's state (or custody) changed */
     const char *taken_by;        /* agents: the colleague who took it from the queue */
@@ -399,6 +406,30 @@ void send_erase_frame(struct parley__core *c);
 
 /* policy.c: the brand's policy */
 parley_err brand_policy_check(const struct parley__core *c, const char *text, size_t n);
+/* The categories the guard finds in text (n bytes), as a mask of PARLEY_SCAN_BIT(). */
+parley_err text_categories(const char *text, size_t n, uint32_t *mask);
+
+/* special.c: consent to special-category data (art. 9) */
+/* cv's consents from a stored state (encoded SpecialConsents); false when malformed. */
+bool special_load(struct conv *cv, const ProtobufCBinaryData *list, size_t n);
+/* Customers: PARLEY_ESPECIAL when text holds a special category cv's customer did not consent to. */
+parley_err special_check(const struct parley__core *c, const struct conv *cv, const char *text,
+                         size_t n);
+/* Customers: the consents given for the next conversation, signed for cv and put into o. */
+parley_err special_for_open(struct parley__core *c, struct conv *cv, Parley__Open *o);
+/* Frees what special_for_open put into o; forgets the consents given for it once opened. */
+void special_open_done(struct parley__core *c, Parley__Open *o, bool opened);
+/* Agents: takes the n consents of an Open or Handover for cv, each checked. */
+parley_err special_take_all(struct conv *cv, Parley__SpecialConsent *const *list, size_t n);
+/* Agents: takes one consent of cv's customer, checked (PARLEY_EBADSIG, ...); kept if it adds. */
+parley_err special_take(struct conv *cv, const Parley__SpecialConsent *s);
+/* Customers: forgets the consents given for the next conversation. */
+void special_next_free(struct parley__core *c);
+/* The PARLEY_EV_SPECIAL_CONSENT events of the consents of cv from index `from` on. */
+void special_emit(struct parley__core *c, const struct conv *cv, size_t from);
+/* cv's consents as SpecialConsents for a Handover (free with special_list_free). */
+parley_err special_list(const struct conv *cv, Parley__SpecialConsent ***out, size_t *n);
+void special_list_free(Parley__SpecialConsent **list, size_t n);
 
 /* retention.c: retention */
 void sweep_retention(struct parley__core *c, uint64_t now);

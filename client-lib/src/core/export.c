@@ -164,6 +164,61 @@ static void export_consent(struct jbuf *b, const uint8_t *receipt, size_t len,
         parley__consent_receipt__free_unpacked(r, NULL);
 }
 
+/* One consent to special categories: what it says, checked again here, and the signed bytes. */
+static void export_special(struct jbuf *b, const struct buf *s, const struct conv *cv)
+{
+    Parley__SpecialConsent *sc = parley__special_consent__unpack(NULL, s->n, s->p);
+    Parley__SpecialConsentBody *body =
+        sc != NULL ? parley__special_consent_body__unpack(NULL, sc->body.len, sc->body.data) : NULL;
+    struct parley__special got;
+    size_t b64_len = sodium_base64_encoded_len(s->n, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len);
+    bool valid = parley__special_check_buf(s->p, s->n, cv->customer, cv->id, &got) == PARLEY_OK;
+    unsigned k = 0;
+
+    if (b64 == NULL || body == NULL) {
+        b->failed = true;
+        goto done;
+    }
+    sodium_bin2base64(b64, b64_len, s->p, s->n, sodium_base64_VARIANT_ORIGINAL);
+    JB_LIT(b, "{\"categories\":[");
+    for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+        if (parley__special_categories(s->p, s->n) & PARLEY_SCAN_BIT(c))
+            jb_printf(b, "%s\"%s\"", k++ > 0 ? "," : "",
+                      parley_scan_category_name((parley_scan_category)c));
+    JB_LIT(b, "],\"wording\":");
+    jb_string(b, body->wording, strlen(body->wording));
+    jb_printf(b, ",\"time_ms\":%llu,\"signature_valid\":%s,\"consent_base64\":",
+              (unsigned long long)body->time_ms, valid ? "true" : "false");
+    jb_string(b, b64, strlen(b64));
+    JB_LIT(b, "}");
+done:
+    free(b64);
+    if (body != NULL)
+        parley__special_consent_body__free_unpacked(body, NULL);
+    if (sc != NULL)
+        parley__special_consent__free_unpacked(sc, NULL);
+}
+
+/* The customer's explicit consents to special categories (art. 9(2)(a)) in the conversation. */
+static parley_err export_specials(struct parley__core *c, struct jbuf *b, const uint8_t conv[16])
+{
+    struct conv cv;
+    parley_err err = conv_load(c, conv, &cv);
+
+    if (err != PARLEY_OK)
+        return err;
+    JB_LIT(b, ",\"special_consents\":[");
+    for (size_t i = 0; i < cv.n_special; i++) {
+        if (i > 0)
+            JB_LIT(b, ",");
+        export_special(b, &cv.special[i], &cv);
+    }
+    JB_LIT(b, "]");
+    conv_free(&cv);
+    return PARLEY_OK;
+}
+
 static int export_message(void *user, const parley_history_entry *e)
 {
     struct export_ctx *x = user;
@@ -262,9 +317,11 @@ parley_err parley__core_export_json(struct parley__core *c, const parley_convers
     }
     if (consent_len > 0)
         export_consent(&b, consent, consent_len, info->customer_sign_pk, brand_id);
+    err = export_specials(c, &b, info->conversation_id);
     export_processing(c, &b, info, brand_id);
     JB_LIT(&b, ",\"messages\":[");
-    err = parley__core_history_all(c, info->conversation_id, export_message, &x);
+    if (err == PARLEY_OK)
+        err = parley__core_history_all(c, info->conversation_id, export_message, &x);
     JB_LIT(&b, "]}\n");
     return jb_finish(&b, err, json, len);
 }

@@ -38,6 +38,7 @@ static Parley__ConsentReceiptBody *conv_info(const struct conv *cv, parley_conve
     info->peer_read_seq = cv->peer_read;
     info->erasure = cv->erasure;
     info->reduced_secrecy = cv->reduced_secrecy;
+    info->special_consent = cv->special_mask;
     b = consent_body_of(cv->consent.p, cv->consent.n);
     if (b != NULL) {
         info->consent_notice_version = b->notice_version;

@@ -70,6 +70,18 @@ static void findings_free(struct findings *x)
     x->f = NULL;
 }
 
+parley_err text_categories(const char *text, size_t n, uint32_t *mask)
+{
+    struct findings x;
+    parley_err err = scan_into(&x, text, n);
+
+    *mask = 0;
+    for (size_t i = 0; err == PARLEY_OK && i < x.n; i++)
+        *mask |= PARLEY_SCAN_BIT(x.f[i].category);
+    findings_free(&x);
+    return err;
+}
+
 /*
  * Refuses text (n bytes) with PARLEY_EPOLICY when it holds a finding
  * that the brand's policy blocks or has redacted: the host either
@@ -78,19 +90,18 @@ static void findings_free(struct findings *x)
  */
 parley_err brand_policy_check(const struct parley__core *c, const char *text, size_t n)
 {
-    struct findings x;
     parley_scan_policy brand;
+    uint32_t found;
     parley_err err;
 
     if (c->dir == NULL)
         return PARLEY_OK;
     parley_directory_guard_policy(c->dir, &brand);
-    err = scan_into(&x, text, n);
-    for (size_t i = 0; err == PARLEY_OK && i < x.n; i++)
-        if (brand.action[x.f[i].category] == PARLEY_SCAN_BLOCK ||
-            brand.action[x.f[i].category] == PARLEY_SCAN_REDACT)
+    err = text_categories(text, n, &found);
+    for (unsigned cat = 0; err == PARLEY_OK && cat < PARLEY_SCAN_CATEGORY_COUNT; cat++)
+        if ((found & PARLEY_SCAN_BIT(cat)) && (brand.action[cat] == PARLEY_SCAN_BLOCK ||
+                                               brand.action[cat] == PARLEY_SCAN_REDACT))
             err = PARLEY_EPOLICY;
-    findings_free(&x);
     return err;
 }
 
@@ -112,7 +123,7 @@ static int collect_received(void *arg, const uint8_t *key, size_t key_len, const
     h = parley__history_record__unpack(&parley__wiping_allocator, val_len, val);
     if (h == NULL)
         return 0;
-    theirs = !h->from_me;
+    theirs = !h->from_me && h->kind == PARLEY_BODY_TEXT;
     parley__history_record__free_unpacked(h, &parley__wiping_allocator);
     if (!theirs)
         return 0;

@@ -343,6 +343,25 @@ parley_err parley_session_conversation_send_text(parley_session *s,
     return parley__core_send_text(s->core, conversation_id, text, seq, now_ms);
 }
 
+parley_err parley_session_conversation_special_needed(parley_session *s,
+                                                      const uint8_t conversation_id[16],
+                                                      const char *text, uint32_t *categories)
+{
+    if (s == NULL)
+        return PARLEY_EINVAL;
+    return parley__core_special_needed(s->core, conversation_id, text, categories);
+}
+
+parley_err parley_session_conversation_special_consent(parley_session *s,
+                                                       const uint8_t conversation_id[16],
+                                                       uint32_t categories, const char *wording,
+                                                       uint64_t now_ms)
+{
+    if (s == NULL)
+        return PARLEY_EINVAL;
+    return parley__core_special_consent(s->core, conversation_id, categories, wording, now_ms);
+}
+
 parley_err parley_session_conversation_claim(parley_session *s, const uint8_t conversation_id[16],
                                              uint64_t now_ms)
 {

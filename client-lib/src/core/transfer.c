@@ -166,6 +166,8 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
     Parley__AgentCert *target = NULL;
     Parley__ConsentReceipt *consent = NULL;
     Parley__CustodyAck *custody = NULL;
+    Parley__SpecialConsent **specials = NULL;
+    size_t n_specials = 0;
     struct history_collect hc;
     parley_cert_info info;
     const uint8_t *cert = NULL;
@@ -192,11 +194,15 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
         err = PARLEY_ENOMEM;
     else
         err = history_gather(c, &cv, &hc);
+    if (err == PARLEY_OK)
+        err = special_list(&cv, &specials, &n_specials);
     if (err != PARLEY_OK)
         goto done;
     if (cv.consent.n > 0)
         consent = parley__consent_receipt__unpack(NULL, cv.consent.n, cv.consent.p);
     handover_build(&h, &cv, &hc, consent, custody);
+    h.special_consents = specials; /* the customer's own consents, checked by the next agent */
+    h.n_special_consents = n_specials;
     hp.body_case = PARLEY__PAYLOAD__BODY_HANDOVER;
     hp.handover = &h;
     /* The customer learns the new agent's certificate and checks it against the brand key. */
@@ -211,6 +217,7 @@ parley_err parley__core_transfer(struct parley__core *c, const uint8_t conv[16],
         flush_pending(c, now);
     }
 done:
+    special_list_free(specials, n_specials);
     history_collect_free(&hc);
     if (custody != NULL)
         parley__custody_ack__free_unpacked(custody, NULL);

@@ -645,6 +645,21 @@ parley_err parley_conversation_export(parley_client *c, const uint8_t conversati
     CALL(c, parley_session_conversation_export(c->s, conversation_id, json, len));
 }
 
+parley_err parley_conversation_special_needed(parley_client *c,
+                                             const uint8_t conversation_id[16], const char *text,
+                                             uint32_t *categories)
+{
+    CALL(c, parley_session_conversation_special_needed(c->s, conversation_id, text, categories));
+}
+
+parley_err parley_conversation_special_consent(parley_client *c,
+                                              const uint8_t conversation_id[16],
+                                              uint32_t categories, const char *wording)
+{
+    CALL(c, parley_session_conversation_special_consent(c->s, conversation_id, categories,
+                                                        wording, now_ms()));
+}
+
 parley_err parley_conversation_redact(parley_client *c, const uint8_t conversation_id[16],
                                      size_t nth)
 {

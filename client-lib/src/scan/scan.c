@@ -119,8 +119,9 @@ void parley_scan_policy_default(parley_scan_policy *p)
 {
     if (p == NULL)
         return;
+    /* Special categories: the customer's explicit consent, which the library requires anyway. */
     for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
-        p->action[c] = PARLEY_SCAN_WARN;
+        p->action[c] = PARLEY_SCAN_CONFIRM;
     p->action[PARLEY_SCAN_CARD] = PARLEY_SCAN_REDACT;
     p->action[PARLEY_SCAN_IBAN] = PARLEY_SCAN_REDACT;
     p->action[PARLEY_SCAN_NIR] = PARLEY_SCAN_REDACT;

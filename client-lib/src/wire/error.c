@@ -38,6 +38,7 @@ static const char *const names[PARLEY_ERR_COUNT_] = {
     [PARLEY_ENOPREKEY] = "no prekey",
     [PARLEY_EUNBOUND] = "conversation not bound to this customer",
     [PARLEY_EPURPOSE] = "not a purpose of the notice the customer may refuse",
+    [PARLEY_ESPECIAL] = "special-category data without the customer's explicit consent",
     [PARLEY_EPOLICY] = "refused by the brand's policy",
     [PARLEY_ETIMEOUT] = "the relay did not answer in time",
     [PARLEY_EREFUSED] = "refused by the relay",

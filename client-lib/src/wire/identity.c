@@ -101,6 +101,7 @@ static bool domain_reserved(const char *domain)
         PARLEY__DOMAIN_DIRECTORY, PARLEY__DOMAIN_CONSENT, PARLEY__DOMAIN_PREKEY,
         PARLEY__DOMAIN_REQUEST, PARLEY__DOMAIN_ERASURE, PARLEY__DOMAIN_CUSTODY,
         PARLEY__DOMAIN_ORDER, PARLEY__DOMAIN_ORDER_RECEIPT,
+        PARLEY__DOMAIN_SPECIAL,
     };
 
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)

@@ -62,6 +62,7 @@ void parley__kdf_limits(parley_kdf_cost cost, unsigned long long *ops, size_t *m
 #define PARLEY__DOMAIN_CUSTODY "custody"
 #define PARLEY__DOMAIN_ORDER "order"
 #define PARLEY__DOMAIN_ORDER_RECEIPT "order-receipt"
+#define PARLEY__DOMAIN_SPECIAL "special-consent"
 #define PARLEY__DOMAIN_RELAY_AUTH "relay-auth" /* not reserved: signed through the public API too */
 #define PARLEY__DOMAIN_MAX 32u
 

@@ -115,10 +115,22 @@ static bool history_entry_valid(const Parley__HistoryEntry *e)
            (e->agent_id[0] == '\0' || parley_display_name_valid(e->agent_id));
 }
 
+/* Special-category consents: at most one per category, each present (checked by the agent). */
+static bool specials_well_formed(Parley__SpecialConsent *const *s, size_t n)
+{
+    if (n > PARLEY_SCAN_CATEGORY_COUNT)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == NULL)
+            return false;
+    return true;
+}
+
 static bool handover_well_formed(const Parley__Handover *h)
 {
     if (!parley__len_is(h->customer_sign_key, 32) || !parley__len_is(h->customer_receive_key, 32) ||
-        !parley_id_valid(h->queue) || h->n_history > PARLEY__MAX_HISTORY)
+        !parley_id_valid(h->queue) || h->n_history > PARLEY__MAX_HISTORY ||
+        !specials_well_formed(h->special_consents, h->n_special_consents))
         return false;
     for (size_t i = 0; i < h->n_history; i++)
         if (!history_entry_valid(h->history[i]))
@@ -138,7 +150,8 @@ static bool payload_well_formed(const Parley__Payload *p)
         return text_valid(p->text->text);
     case PARLEY__PAYLOAD__BODY_OPEN:
         return text_valid(p->open->text) && parley__len_is(p->open->customer_box_key, 32) &&
-               parley_id_valid(p->open->queue);
+               parley_id_valid(p->open->queue) &&
+               specials_well_formed(p->open->special_consents, p->open->n_special_consents);
     case PARLEY__PAYLOAD__BODY_CLAIM:
         return parley_id_valid(p->claim->agent_id);
     case PARLEY__PAYLOAD__BODY_TRANSFER:
@@ -151,6 +164,8 @@ static bool payload_well_formed(const Parley__Payload *p)
         return true; /* checked against the conversation by the session layer (ECUSTODY) */
     case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
         return p->consent_update->receipt != NULL; /* checked by the agent's client (ENOCONSENT) */
+    case PARLEY__PAYLOAD__BODY_SPECIAL_CONSENT:
+        return true; /* checked by the agent's client (EBADSIG, EWRONGCONVERSATION, ...) */
     case PARLEY__PAYLOAD__BODY_CLOSE:
     case PARLEY__PAYLOAD__BODY_RECEIPT:
     case PARLEY__PAYLOAD__BODY_TYPING:
@@ -351,6 +366,8 @@ static parley_body_kind body_kind(Parley__Payload__BodyCase c)
         return PARLEY_BODY_CUSTODY_ACK;
     case PARLEY__PAYLOAD__BODY_CONSENT_UPDATE:
         return PARLEY_BODY_CONSENT_UPDATE;
+    case PARLEY__PAYLOAD__BODY_SPECIAL_CONSENT:
+        return PARLEY_BODY_SPECIAL_CONSENT;
     default:
         return PARLEY_BODY_NONE;
     }

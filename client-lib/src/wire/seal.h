@@ -66,7 +66,8 @@ typedef enum parley_body_kind {
     PARLEY_BODY_HANDOVER = 8,
     PARLEY_BODY_ERASE = 9,
     PARLEY_BODY_CUSTODY_ACK = 10,
-    PARLEY_BODY_CONSENT_UPDATE = 11
+    PARLEY_BODY_CONSENT_UPDATE = 11,
+    PARLEY_BODY_SPECIAL_CONSENT = 12
 } parley_body_kind;
 
 typedef struct parley_opened {
