@@ -7,6 +7,8 @@
  *   open:QUEUE:TEXT   consent to the notice and open a conversation
  *   expect:TEXT       wait for an agent message containing TEXT
  *   say:TEXT          send TEXT
+ *   special:CATEGORY  the customer's explicit consent to send that special
+ *                     category (art. 9) in the conversation
  *   typing            send a typing notice
  *   agent:ID          wait until agent ID holds the conversation
  *   closed            wait until the conversation is closed
@@ -210,6 +212,15 @@ int main(int argc, char **argv)
                 rc = fail(step, "timed out");
         } else if (strncmp(step, "say:", 4) == 0) {
             parley_err err = parley_conversation_send_text(cu.c, cu.conv, step + 4, NULL);
+            if (err != PARLEY_OK)
+                rc = fail(step, parley_strerror(err));
+        } else if (strncmp(step, "special:", 8) == 0) {
+            parley_err err = PARLEY_EINVAL;
+            for (unsigned c = 0; c < PARLEY_SCAN_CATEGORY_COUNT; c++)
+                if (strcmp(parley_scan_category_name((parley_scan_category)c), step + 8) == 0)
+                    err = parley_conversation_special_consent(
+                        cu.c, cu.conv, PARLEY_SCAN_BIT(c),
+                        "Send this to the brand? Type: consent (explicit, for this category)");
             if (err != PARLEY_OK)
                 rc = fail(step, parley_strerror(err));
         } else if (strcmp(step, "typing") == 0) {

@@ -3,6 +3,7 @@
 # an ephemeral port, two parley-agent instances in two tmux windows and a
 # scripted customer. Drives the agents with send-keys and checks their
 # screens with capture-pane: queue, claim, messages both ways, read marks,
+# the customer's explicit consent to special-category data in the header,
 # a card number held until a second Enter, relay restart with a message
 # kept in the outbox, exports of the conversation and of all its
 # customer's conversations private to their owner whatever the umask,
@@ -147,6 +148,7 @@ wait_screen alice 'saved reply "hello"'
 "$customer_bin" "$url" "$work/acme.client" "$work/customer.db" \
     "open:support:Bonjour, ma commande n'est pas arrivée 📦" \
     "expect:je m'occupe" "typing" "pause:1500" "say:Merci 🙏 commande 4471, שלום" \
+    "special:health" "say:Je suis diabétique, livrez au rez-de-chaussée svp" \
     "expect:still here" "agent:bob" "expect:Bob ici" "say:Super, merci Bob" "closed" \
     > "$work/customer.out" 2>&1 &
 customer_pid=$!
@@ -167,6 +169,9 @@ tmux -L "$sock" send-keys -t e2e:alice Enter
 wait_file "$work/customer.out" "message from Alice Martin: Bonjour, je m'occupe"
 wait_screen alice "customer is typing"
 wait_screen alice "Merci 🙏 commande 4471"
+# The customer's explicit consent to health data (art. 9): a marker in the header.
+wait_screen alice "Je suis diabétique"
+wait_screen alice "consent: support; art. 9 consent: health"
 wait_screen alice "✓✓"
 capture 03-alice-talking alice
 
@@ -215,6 +220,8 @@ type_line alice "/export $work/export.json"
 wait_screen alice "exported #"
 grep -q '"signature_valid":true' "$work/export.json" || fail "/export: no verified consent receipt"
 grep -q 'Merci' "$work/export.json" || fail "/export: the customer's message is missing"
+grep -q '"special_consents":\[{"categories":\["health"\]' "$work/export.json" ||
+    fail "/export: no consent to special categories"
 mode=$(stat -c %a "$work/export.json")
 [ "$mode" = 600 ] || fail "/export: mode $mode under umask 000, not 600"
 type_line alice "/export $work/export.json"
@@ -235,6 +242,7 @@ wait_screen alice "TRANSFERRED 1"
 wait_file "$work/customer.out" "state 2 agent bob"
 wait_screen bob "MINE 1"
 wait_screen bob "Merci 🙏 commande 4471"
+wait_screen bob "art. 9 consent: health" # handed over with the conversation, verified
 type_line alice "too late"
 wait_screen alice "transferred: no longer yours"
 type_line bob "Bob ici, votre colis est parti ce matin."
