@@ -225,10 +225,14 @@ static void on_event(void *user, const parley_event *ev)
         note(p, "* a brand order was carried out (%u conversations)", ev->order_conversations);
         break;
     case PARLEY_EV_SPECIAL_CONSENT:
+        /* In the transcript, and at once (an echo agent's transcript comes at its end). */
         for (unsigned cat = 0; cat < PARLEY_SCAN_CATEGORY_COUNT; cat++)
-            if (ev->special_categories & PARLEY_SCAN_BIT(cat))
-                note(p, "* the customer explicitly consented (art. 9) to send: %s",
-                     parley_scan_category_name((parley_scan_category)cat));
+            if (ev->special_categories & PARLEY_SCAN_BIT(cat)) {
+                const char *name = parley_scan_category_name((parley_scan_category)cat);
+
+                note(p, "* the customer explicitly consented (art. 9) to send: %s", name);
+                say("%s heard: explicit consent (art. 9) to send %s", p->role, name);
+            }
         break;
     }
 }

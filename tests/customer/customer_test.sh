@@ -480,7 +480,9 @@ must_contain "$dir/special.out" "$ask" "To consent, type: consent health >  (scr
 must_lack "$dir/special.out" "leave it at the door"
 must_lack "$dir/special.echo" "leave it at the door"
 must_contain "$dir/special.echo" "* the customer explicitly consented (art. 9) to send: health"
-consent_line=$(grep -n -F "explicitly consented (art. 9) to send: health" "$dir/special.echo" | cut -d: -f1)
+[ "$(grep -c -F "heard: explicit consent (art. 9) to send health" "$dir/special.echo")" -eq 1 ] ||
+  fail "special: the agent heard other than one consent"
+consent_line=$(grep -n -F "* the customer explicitly consented (art. 9) to send: health" "$dir/special.echo" | cut -d: -f1)
 text_line=$(grep -n -F "Customer: I'm diabetic and cannot" "$dir/special.echo" | head -1 | cut -d: -f1)
 [ -n "$text_line" ] && [ "$consent_line" -lt "$text_line" ] || fail "special: consent not before the text"
 must_lack "$dir/special.err" "diabetic" "health"

@@ -209,10 +209,16 @@ const cases = {
     check(hs.action === 'confirm' && hs.findings.some((x) => x.category === 'health' && x.special),
       `scan of health data: ${JSON.stringify(hs)}`);
     check((await page.call('scan', 'Où est mon colis ?')).action === 'allow', 'a plain text is not allowed');
-    const unconfirmed = await page.call('send', conv, health);
-    check(unconfirmed && unconfirmed.error === 'guard-confirm', `unconfirmed sensitive text: ${JSON.stringify(unconfirmed)}`);
-    const confirmed = await page.call('send', conv, health, { confirmed: true });
-    check(confirmed && confirmed.seq > 1, `confirmed sensitive text: ${JSON.stringify(confirmed)}`);
+    // Special categories: the customer's explicit consent, once per conversation (art. 9(2)(a)).
+    const needed = await page.call('specialNeeded', conv, health);
+    check(JSON.stringify(needed) === '["health"]', `special categories needed: ${JSON.stringify(needed)}`);
+    const unconfirmed = await page.call('send', conv, health, { confirmed: true });
+    check(unconfirmed && unconfirmed.error === 'ESPECIAL', `sensitive text without consent: ${JSON.stringify(unconfirmed)}`);
+    const confirmed = await page.call('send', conv, health,
+      { special: { categories: ['health'], wording: 'I consent to sending health information.' } });
+    check(confirmed && confirmed.seq > 1, `sensitive text with consent: ${JSON.stringify(confirmed)}`);
+    const now = await page.call('specialNeeded', conv, health);
+    check(JSON.stringify(now) === '[]', `special categories needed after consent: ${JSON.stringify(now)}`);
     const redacted = await page.call('send', conv, cardText);
     check(redacted && redacted.text === scan.redacted, `a card number sent: ${JSON.stringify(redacted)}`);
     await page.event({ type: 'message', conv, text: `echo: ${scan.redacted}` }, 'the redacted echo');

@@ -105,6 +105,7 @@ export async function run(name, body, options = {}) {
         agent = await new EchoAgent(bins, brand, relay).start();
     };
     w.stopAgent = async () => { if (agent) await agent.stop(); agent = null; };
+    w.agentOutput = () => (agent ? agent.output : '');
     w.sql = (query) => execFileSync('sqlite3', [`file:${relay.db}?mode=ro`, query], { encoding: 'utf8' }).trim();
     if (options.agent !== false)
       await w.startAgent();

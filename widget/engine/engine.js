@@ -11,7 +11,7 @@
 // consents: until then the session lives in memory only, and it is made
 // (and the relay contacted) before consent only when no directory shipped
 // with the page, to fetch the brand's notice.
-import { Glue, ParleyError, GUARD_ACTIONS, SCAN_CATEGORIES } from './glue.js';
+import { Glue, ParleyError, GUARD_ACTIONS, SCAN_CATEGORIES, SPECIAL_CATEGORIES } from './glue.js';
 import { Host } from './host.js';
 import { Storage, installationExists, databaseName } from './storage.js';
 import { exportAll, historyOf, conversationsOf } from './views.js';
@@ -407,22 +407,67 @@ class Engine {
       throw fail('ENOCONSENT', 'no consent given on this device yet');
   }
 
-  // The text to send under the guard's policy, or an error saying why not.
-  guarded(text, opts) {
+  // The text to send under the guard's policy and the special categories it
+  // needs the customer's consent to (in conv; null: the conversation opened
+  // next), or an error saying why not. Special categories are not asked
+  // about with {confirmed}: each needs its explicit consent, once per
+  // conversation ({special: {categories, wording}}), which the library
+  // requires anyway.
+  guarded(text, opts, conv) {
     const verdict = this.scan(text);
     if (verdict.action === 'block')
       throw fail('guard-block', 'the text holds data this brand does not accept in a chat');
-    if (verdict.findings.some((f) => f.action === 'confirm') && !(opts && opts.confirmed))
+    if (verdict.findings.some((f) => f.action === 'confirm' && !f.special) && !(opts && opts.confirmed))
       throw fail('guard-confirm', 'the text looks sensitive: confirm before sending');
-    return verdict.redacted !== undefined ? verdict.redacted : text;
+    const sent = verdict.redacted !== undefined ? verdict.redacted : text;
+    const needed = this.specialNeeded(conv, sent);
+    const given = new Set((opts && opts.special && opts.special.categories) || []);
+    if (needed.some((c) => !given.has(c)))
+      throw fail('ESPECIAL', `explicit consent needed to send: ${needed.join(', ')}`);
+    return { sent, needed };
+  }
+
+  // The special categories (GDPR art. 9) by name in text that the customer
+  // has not explicitly consented to send in conv (null: the conversation
+  // open() opens next).
+  specialNeeded(conv, text) {
+    this.requireLive();
+    const g = this.glue;
+    const mask = g.with([conv || '', text], ([c], [t]) => {
+      g.check(g.m._parley_widget_special_needed(c, t));
+      return Number(g.string(g.m._parley_widget_text()));
+    });
+    return SCAN_CATEGORIES.filter((_, i) => mask & (1 << i));
+  }
+
+  // The customer's explicit consent (GDPR art. 9(2)(a)) to send data of these
+  // special categories in conv (null: the conversation open() opens next),
+  // after the page showed it wording: signed by the customer's key, kept, and
+  // sent to the agent before the text. Resolves once saved.
+  async specialConsent(conv, categories, wording) {
+    this.requireLive();
+    let mask = 0;
+    for (const name of categories) {
+      const i = SCAN_CATEGORIES.indexOf(name);
+      if (i < 0 || i >= SPECIAL_CATEGORIES)
+        throw fail('EINVAL', `"${name}" is not a special category`);
+      mask |= 1 << i;
+    }
+    const g = this.glue;
+    const now = this.now();
+    this.host.call((m) => g.with([conv || '', wording], ([c], [w]) =>
+      g.check(m._parley_widget_special_consent(c, mask, w, now))));
+    await this.host.written();
   }
 
   // One of the customer's texts, through the guard, into the session by
   // call(m, now, ...pointers to args and the text); resolves once saved,
   // with the session's answer (parley_widget_text()), the text sent and when.
-  async writeText(args, text, opts, call) {
+  async writeText(args, text, opts, call, conv) {
     this.requireLive();
-    const sent = this.guarded(text, opts);
+    const { sent, needed } = this.guarded(text, opts, conv);
+    if (needed.length)
+      await this.specialConsent(conv, needed, opts.special.wording);
     const g = this.glue;
     const now = this.now();
     const answer = this.host.call((m) => g.with([...args, sent], (...ptrs) => {
@@ -435,7 +480,7 @@ class Engine {
 
   async open(queue, text, opts) {
     const { answer: id, sent, now } = await this.writeText([queue], text, opts,
-      (m, at, q, t) => m._parley_widget_open(q, t, at));
+      (m, at, q, t) => m._parley_widget_open(q, t, at), null);
     this.conversationEvent(id, 'waiting');
     this.ownMessage(id, 1, now, sent);
     return id;
@@ -443,7 +488,7 @@ class Engine {
 
   async send(conv, text, opts) {
     const { answer, sent, now } = await this.writeText([conv], text, opts,
-      (m, at, c, t) => m._parley_widget_send(c, t, at));
+      (m, at, c, t) => m._parley_widget_send(c, t, at), conv);
     const seq = Number(answer);
     this.ownMessage(conv, seq, now, sent);
     return sent === text ? { seq } : { seq, text: sent };
@@ -749,7 +794,7 @@ export async function startEngine(options) {
   };
   for (const name of ['notice', 'hasConsent', 'consent', 'withdrawPurpose', 'open', 'send',
     'typing', 'markRead',
-    'scan', 'conversations', 'history', 'fingerprints', 'setVerified', 'exportJson', 'erase',
+    'scan', 'specialNeeded', 'specialConsent', 'conversations', 'history', 'fingerprints', 'setVerified', 'exportJson', 'erase',
     'status', 'reconnect'])
     api[name] = engine[name].bind(engine);
   return Object.freeze(api);

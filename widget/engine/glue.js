@@ -14,7 +14,7 @@ export const ERROR_NAMES = [
   'EBADSIG', 'EWRONGRECIPIENT', 'EWRONGCONVERSATION', 'EUNTRUSTED', 'EEXPIRED',
   'ENOTYETVALID', 'EREVOKED', 'EROLLBACK', 'EPASSPHRASE', 'EWRONGBRAND', 'EWRONGTYPE',
   'EEXIST', 'ENOCONSENT', 'ESTATE', 'ENOAGENT', 'EREPLAY', 'ECUSTODY', 'ENODIRECTORY',
-  'ENOPREKEY', 'EUNBOUND', 'EPURPOSE',
+  'ENOPREKEY', 'EUNBOUND', 'EPURPOSE', 'ESPECIAL', 'EPOLICY',
 ];
 
 // The guard's actions by name (enum widget_guard_action).
@@ -24,6 +24,8 @@ export const SCAN_CATEGORIES = [
   'health', 'religion', 'politics', 'union', 'ethnicity', 'sexual_orientation', 'biometric',
   'card', 'iban', 'nir', 'email', 'phone',
 ];
+// The first SPECIAL_CATEGORIES of them are GDPR art. 9's special categories.
+export const SPECIAL_CATEGORIES = 7;
 
 // An Error carrying a parley_err's name as its code; its message never holds content.
 export class ParleyError extends Error {

@@ -92,6 +92,15 @@ WIDGET_API const char *parley_widget_strerror(int err);
 /* guard.c: the widget's policy (one widget_guard_action per category) and the scan. */
 WIDGET_API int parley_widget_guard_policy(const uint8_t actions[PARLEY_SCAN_CATEGORY_COUNT]);
 WIDGET_API const char *parley_widget_scan(const char *text, size_t len);
+/*
+ * Special categories (GDPR art. 9) in the customer's text not consented to
+ * in conv (32 hex digits; "" : the conversation opened next), as a mask in
+ * parley_widget_text(); and the customer's explicit consent to categories
+ * (a mask) there, after the page showed wording.
+ */
+WIDGET_API int parley_widget_special_needed(const char *conv, const char *text);
+WIDGET_API int parley_widget_special_consent(const char *conv, double categories,
+                                             const char *wording, double now);
 
 /* Shared by the glue's files. */
 struct parley_session;

@@ -216,3 +216,43 @@ const char *parley_widget_scan(const char *text, size_t len)
         free(f);
     return err == PARLEY_OK && !j->failed ? j->p : NULL;
 }
+
+/* conv as an id, NULL for "" (the conversation opened next); false when neither. */
+static bool conv_or_next(const char *conv, uint8_t id[16], const uint8_t **out)
+{
+    *out = NULL;
+    if (conv == NULL || conv[0] == '\0')
+        return true;
+    *out = id;
+    return widget_conv_id(conv, id);
+}
+
+int parley_widget_special_needed(const char *conv, const char *text)
+{
+    const uint8_t *which;
+    uint8_t id[16];
+    uint32_t need = 0;
+    parley_err err;
+
+    if (widget_session() == NULL || text == NULL || !conv_or_next(conv, id, &which))
+        return PARLEY_EINVAL;
+    err = parley_session_conversation_special_needed(widget_session(), which, text, &need);
+    json_reset(widget_json());
+    if (err == PARLEY_OK)
+        json_u64(widget_json(), need);
+    return err;
+}
+
+int parley_widget_special_consent(const char *conv, double categories, const char *wording,
+                                  double now)
+{
+    const uint8_t *which;
+    uint8_t id[16];
+
+    if (widget_session() == NULL || wording == NULL || !conv_or_next(conv, id, &which) ||
+        !(categories >= 1 && categories <= PARLEY_SCAN_SPECIAL))
+        return PARLEY_EINVAL;
+    return parley_session_conversation_special_consent(widget_session(), which,
+                                                       (uint32_t)categories, wording,
+                                                       widget_time(now));
+}

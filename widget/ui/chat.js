@@ -359,13 +359,13 @@ export class Chat {
       clearTimeout(this.typingIdle);
       this.typingSent = 0;
       if (!this.conv || this.closed) {
-        const id = await this.engine.open(this.ctx.queue, chosen.text, chosen.confirmed ? { confirmed: true } : undefined);
+        const id = await this.engine.open(this.ctx.queue, chosen.text, chosen.opts);
         this.input.value = '';
         const conv = this.engine.conversations().find((c) => c.id === id) || { id, state: 'waiting' };
         this.showConversation(conv);
       } else {
         const conv = this.conv;
-        const { seq } = await this.engine.send(conv, chosen.text, chosen.confirmed ? { confirmed: true } : undefined);
+        const { seq } = await this.engine.send(conv, chosen.text, chosen.opts);
         this.input.value = '';
         const sent = this.engine.history(conv).find((m) => m.fromMe && m.seq === seq);
         this.addMessage(sent || { seq, fromMe: true, timeMs: Date.now(), text: chosen.text, status: 'sending' }, false);
@@ -378,12 +378,25 @@ export class Chat {
     }
   }
 
-  // What the guard allows to be sent: {text, confirmed?}, or null to edit.
+  // What the guard allows to be sent: {text, opts?} (opts: the confirmation
+  // and the explicit consent to special categories for engine.open/send), or
+  // null to edit. A special category the customer consented to in this
+  // conversation is not asked about again; one not consented to yet needs
+  // its own explicit consent (GDPR art. 9(2)(a)).
   async guard(text) {
     const verdict = this.engine.scan(text);
-    if (!verdict || verdict.action === 'allow' || !(verdict.findings || []).length && verdict.action !== 'block')
-      return { text };
-    return guardDialog(this.t, this.ctx.brand, text, verdict);
+    const sendable = verdict.redacted !== undefined ? verdict.redacted : text;
+    const needed = verdict.action === 'block' ? []
+      : this.engine.specialNeeded(this.conv && !this.closed ? this.conv : null, sendable);
+    const findings = verdict.findings.filter((f) => !f.special || needed.includes(f.category));
+    const actions = new Set(findings.map((f) => f.action));
+    const action = ['block', 'confirm', 'redact', 'warn'].find((a) => actions.has(a)) || 'allow';
+    if (action === 'allow' && !needed.length)
+      return { text: sendable };
+    const chosen = await guardDialog(this.t, this.ctx.brand, text, { ...verdict, findings, action }, needed);
+    if (!chosen)
+      return null;
+    return { text: chosen.text, opts: { confirmed: chosen.confirmed, special: chosen.special } };
   }
 
   async verify() {

@@ -22,10 +22,42 @@ function categories(t, findings) {
   return [...new Set(findings.map((f) => f.category))].map((c) => t.category(c)).join(', ');
 }
 
-// Resolves with the text to send, {text, confirmed} for a special-category
-// confirmation, or null to go back to editing.
-export function guardDialog(t, brand, text, verdict) {
+// GDPR art. 9(2)(a): one box for each special category of needed, none
+// ticked; sending is possible only once the customer ticked every one.
+// Resolves with {text, confirmed, special: {categories, wording}}, the
+// wording being what the customer read, or null to go back to editing.
+function specialDialog(t, brand, text, verdict, needed) {
   const findings = verdict.findings || [];
+  const send = verdict.redacted !== undefined ? verdict.redacted : text;
+  return modal('special-heading', (close) => {
+    const help = t('specialHelp', { brand });
+    const boxes = needed.map((c) => h('input', { type: 'checkbox', id: `special-${c}`,
+      onchange: () => { button.disabled = !boxes.every((b) => b.checked); } }));
+    const labels = needed.map((c) => t('specialConsent', { category: t.category(c), brand }));
+    const button = h('button', { class: 'btn', type: 'button', text: t('sendWithConsent'), disabled: true,
+      onclick: () => close({ text: send, confirmed: true,
+        special: { categories: needed, wording: [help, ...labels].join('\n') } }) });
+    const edit = h('button', { class: 'btn secondary', type: 'button', text: t('edit'), onclick: () => close(null) });
+    edit.dataset.initialFocus = '';
+    return [
+      h('h2', { id: 'special-heading', text: t('specialHeading') }),
+      h('p', { text: help }),
+      marked(text, findings),
+      ...needed.map((c, i) => h('div', { class: 'consent-box' }, boxes[i],
+        h('label', { for: `special-${c}`, text: labels[i] }))),
+      h('div', { class: 'actions' }, button, edit),
+    ];
+  });
+}
+
+// Resolves with the text to send, {text, confirmed} for a confirmation,
+// {text, confirmed, special} with the customer's explicit consent to the
+// special categories of needed (not consented to yet in this conversation),
+// or null to go back to editing.
+export function guardDialog(t, brand, text, verdict, needed) {
+  const findings = verdict.findings || [];
+  if (verdict.action !== 'block' && needed && needed.length)
+    return specialDialog(t, brand, text, verdict, needed);
   return modal('guard-heading', (close) => {
     const edit = h('button', { class: 'btn secondary', type: 'button', text: t('edit'), onclick: () => close(null) });
     const parts = [
@@ -44,7 +76,7 @@ export function guardDialog(t, brand, text, verdict) {
         onclick: () => close({ text: verdict.redacted }) }), edit);
       break;
     case 'confirm':
-      // Sending anyway is the explicit consent the brand asks for.
+      // An identifier the brand wants confirmed (special categories: specialDialog).
       parts.push(h('p', { text: t('guardConfirm', { brand }) }), marked(text, findings));
       actions.append(h('button', { class: 'btn', type: 'button', text: t('sendAnyway'),
         onclick: () => close({ text, confirmed: true }) }), edit);

@@ -61,6 +61,10 @@ const strings = {
     guardRedact: 'For your safety it will be sent with these parts hidden:',
     sendAnyway: 'Send anyway',
     sendRedacted: 'Send with the parts hidden',
+    specialHeading: 'Your explicit consent is needed',
+    specialHelp: 'Your health, beliefs, political opinions, union membership, ethnic origin, sexual orientation and biometric data are protected (GDPR art. 9). {brand} receives them only with your explicit consent, for each kind, for this conversation. Your consent is signed on this device and shown to the agent.',
+    specialConsent: 'I consent to sending {category} to {brand} in this conversation.',
+    sendWithConsent: 'Send with my consent',
     edit: 'Edit the message',
     category: {
       health: 'health information', religion: 'religious or philosophical beliefs',
@@ -158,6 +162,10 @@ const strings = {
     guardRedact: 'Pour votre sécurité, il sera envoyé avec ces parties masquées :',
     sendAnyway: 'Envoyer quand même',
     sendRedacted: 'Envoyer avec les parties masquées',
+    specialHeading: 'Votre consentement explicite est nécessaire',
+    specialHelp: 'Vos données de santé, convictions, opinions politiques, appartenance syndicale, origine ethnique, orientation sexuelle et données biométriques sont protégées (RGPD art. 9). {brand} ne les reçoit qu\'avec votre consentement explicite, pour chaque type, pour cette discussion. Votre consentement est signé sur cet appareil et montré à l\'agent.',
+    specialConsent: 'J\'accepte d\'envoyer {category} à {brand} dans cette discussion.',
+    sendWithConsent: 'Envoyer avec mon consentement',
     edit: 'Modifier le message',
     category: {
       health: 'une information de santé', religion: 'des convictions religieuses ou philosophiques',
