@@ -344,6 +344,7 @@ static parley_err agent_take_from_customer(struct parley__core *c, struct conv *
         break;
     case PARLEY__PAYLOAD__BODY_SPECIAL_CONSENT:
         err = special_take(cv, p->special_consent);
+        a->special = true;
         break;
     case PARLEY__PAYLOAD__BODY_CUSTODY_ACK:
         err = agent_custody_ack(c, cv, p->custody_ack);

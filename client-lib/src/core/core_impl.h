@@ -213,6 +213,8 @@ struct accept {
     bool acknowledge;            /* customer: sign the claimer's custody (counter cv->custody) */
     bool consent_changed;        /* agents: the customer's receipt was replaced */
     size_t special_from;         /* agents: cv's special consents from here on are new */
+    bool special;                /* agents: a consent to special categories taken (committed
+                                    before it is told, as any change the application hears of) */
     /* Told to the application once committed: */
     bool changed;                /* the conversation's state (or custody) changed */
     const char *taken_by;        /* agents: the colleague who took it from the queue */

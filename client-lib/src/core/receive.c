@@ -183,7 +183,8 @@ static void hold_text(struct parley__core *c, const struct accept *a)
 static bool accept_may_wait(const struct accept *a)
 {
     return !a->changed && a->handover == NULL && !a->notify_fanout && !a->erase && !a->claim &&
-           !a->acknowledge && !a->consent_changed && !a->o->used_prekey && !a->o->used_mt;
+           !a->acknowledge && !a->consent_changed && !a->special && !a->o->used_prekey &&
+           !a->o->used_mt;
 }
 
 /* Ends the joined transaction of a: held for the group, or lost with the group on err. */
