@@ -293,10 +293,12 @@ static bool seen_by_peer(struct party *p, const void *arg)
     return p->delivered_seq >= p->sent_seq && p->read_seq >= p->sent_seq;
 }
 
+/* Everything sent has reached the relay: nothing in an outbox, nothing waiting for a key. */
 static bool outboxes_empty(struct party *p, const void *arg)
 {
     for (int i = 0; everyone[i] != NULL; i++)
-        if (everyone[i]->c != NULL && parley_client_outbox_size(everyone[i]->c) > 0)
+        if (everyone[i]->c != NULL && (parley_client_outbox_size(everyone[i]->c) > 0 ||
+                                       parley_client_waiting_size(everyone[i]->c) > 0))
             return false;
     return true;
 }

@@ -337,7 +337,10 @@ int main(void)
 
     /* alice hands the conversation to bob once the customer acknowledged her custody. */
     CHECK_OK(parley_session_conversation_transfer(alice.s, conv, "bob", now));
+    /* The handover waits in alice's store for a prekey of bob's: not in her outbox yet. */
+    CHECK(parley_session_waiting_size(alice.s) == 1);
     settle(&relay, all, 3);
+    CHECK(parley_session_waiting_size(alice.s) == 0 && parley_session_outbox_size(alice.s) == 0);
     CHECK(state_of(&alice, conv) == PARLEY_CONV_TRANSFERRED);
     CHECK(state_of(&bob, conv) == PARLEY_CONV_ACTIVE && state_of(&customer, conv) == PARLEY_CONV_ACTIVE);
     i = last(&customer, PARLEY_EV_CONVERSATION);

@@ -457,6 +457,15 @@ PARLEY_API PARLEY_NODISCARD parley_err parley_client_record_get(parley_client *c
 PARLEY_API size_t parley_client_outbox_size(const parley_client *c);
 
 /*
+ * Payloads not sealed yet, kept in the store until they can be: a
+ * customer's texts before an agent claims the conversation, a handover
+ * waiting for the new agent's prekey. Once sealed they are in the outbox.
+ * A host that wants to stop only when everything it sent has reached the
+ * relay waits until this and the outbox are both 0.
+ */
+PARLEY_API size_t parley_client_waiting_size(const parley_client *c);
+
+/*
  * Brand orders at a relay (parley/admin.h builds them): one short
  * connection each, authenticated with a throwaway key, waiting at most
  * timeout_ms. Call from any thread; blocking.

@@ -336,6 +336,7 @@ PARLEY_API uint64_t parley_session_deadline(const parley_session *s);
  */
 PARLEY_API const uint8_t *parley_session_sign_pk(const parley_session *s); /* 32 bytes, owned by s */
 PARLEY_API size_t parley_session_outbox_size(const parley_session *s);
+PARLEY_API size_t parley_session_waiting_size(const parley_session *s);
 PARLEY_API PARLEY_NODISCARD parley_err parley_session_directory(parley_session *s,
                                                                 uint64_t now_ms,
                                                                 parley_directory **out);

@@ -97,6 +97,8 @@ parley_err parley__core_special_consent(struct parley__core *c, const uint8_t co
 parley_err parley__core_state(struct parley__core *c, const uint8_t conv[16],
                               parley_conv_state *state);
 size_t parley__core_outbox_size(const struct parley__core *c);
+/* Rows of "pending": payloads kept until they can be sealed (pending.c). */
+size_t parley__core_waiting_size(const struct parley__core *c);
 /* The stricter of the brand's guard policy and local (NULL: the library default). */
 parley_err parley__core_scan_policy(struct parley__core *c, const parley_scan_policy *local,
                                     parley_scan_policy *out);

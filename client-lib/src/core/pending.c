@@ -30,6 +30,25 @@ parley_err pending_add(struct parley__core *c, const uint8_t conv[16], const uin
     return err;
 }
 
+static int count_row(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                     size_t val_len)
+{
+    (void)key;
+    (void)val;
+    (void)val_len;
+    *(size_t *)arg += key_len == 8;
+    return 0;
+}
+
+size_t parley__core_waiting_size(const struct parley__core *c)
+{
+    size_t n = 0;
+
+    if (parley__vault_scan(c->vault, "pending", NULL, 0, count_row, &n) != PARLEY_OK)
+        return 0;
+    return n;
+}
+
 struct pending_list {
     uint64_t rows[256];
     Parley__PendingSend *items[256];

@@ -196,6 +196,11 @@ size_t parley_session_outbox_size(const parley_session *s)
     return parley__core_outbox_size(s->core);
 }
 
+size_t parley_session_waiting_size(const parley_session *s)
+{
+    return parley__core_waiting_size(s->core);
+}
+
 parley_err parley_session_directory(parley_session *s, uint64_t now_ms, parley_directory **out)
 {
     if (out == NULL)

@@ -526,6 +526,16 @@ size_t parley_client_outbox_size(const parley_client *c)
     return n;
 }
 
+size_t parley_client_waiting_size(const parley_client *c)
+{
+    size_t n;
+
+    lock(c);
+    n = parley_session_waiting_size(c->s);
+    unlock(c);
+    return n;
+}
+
 int parley_client_has_consent(const parley_client *c)
 {
     int r;
