@@ -41,3 +41,19 @@ write_section() {
     fi
     echo "updated $doc" >&2
 }
+
+# shell_words ARG...: the arguments as one line that a shell reads back as
+# the same words (each quoted '...' unless made of plain characters), for
+# the command a section quotes.
+shell_words() {
+    local out='' a
+    for a in "$@"; do
+        case $a in
+        '' | *[!A-Za-z0-9_./=:,@%+-]*)
+            a="'$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+            ;;
+        esac
+        out="$out${out:+ }$a"
+    done
+    printf '%s' "$out"
+}

@@ -27,7 +27,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build-e2e}
 doc=$root/docs/performance.md
 heading='## End to end: client to client through a relay'
-command="bench/e2e/run.sh${*:+ $*}"
+command=$(. "$root/bench/section.sh" && shell_words bench/e2e/run.sh "$@")
 
 write=0
 before=
