@@ -54,7 +54,10 @@ struct conn {
     uint64_t serial;
     enum conn_state state;
     bool authed, agent, closing, shut, live;
-    bool auth_pending;                   /* authenticated, its AuthOk waits for the store */
+    unsigned auth_pending;               /* authenticated, its AuthOk waits for this many
+                                            store answers */
+    bool budget_pending;                 /* its sender budget is being read: no send yet */
+    uint64_t prekeys_left;               /* agents: one-time prekeys stored, for the AuthOk */
     bool fetching, refetch;              /* a STORE_FETCH is out; ask again once it is in */
     bool proven;                         /* authenticated once: routing is its own, for good */
     bool rx_stop;                        /* input no longer parsed (broken, or the peer closed) */

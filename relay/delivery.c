@@ -381,6 +381,12 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
         refuse_send(r, c, REJECT_malformed, PARLEY__ERROR__CODE__MALFORMED, "bad envelope", eid);
         return;
     }
+    if (c->budget_pending) {
+        /* Sent before its AuthOk: the sender's budget is not known here yet. */
+        refuse_send(r, c, REJECT_unavailable, PARLEY__ERROR__CODE__UNAVAILABLE,
+                    "not ready, retry", eid);
+        return;
+    }
     verdict = quota_admit(r, c->routing, env->recipient.data, env->sealed.len);
     if (verdict != QUOTA_OK) {
         refuse_send(r, c, refusals[verdict].why, refusals[verdict].code, refusals[verdict].message,

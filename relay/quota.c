@@ -9,7 +9,8 @@
  * sender-window seconds, whoever the recipients), and for the whole
  * database (max-db-bytes). The stored counts are kept in memory from the
  * store's contents and every commit since; the senders' budgets live in
- * memory only (a restart refills them).
+ * memory only (a restart refills them), and with a shared store also in
+ * the store, where the node a sender connects to next reads them.
  *
  * One-time prekeys are handed out at a rate per requester (its connection)
  * and per owner, so that nobody can drain an agent's supply; past either,
@@ -124,8 +125,8 @@ struct allowance {
     double rate, burst;
 };
 
-/* The n buckets kept for key in m, full when new; NULL when out of memory. */
-static struct bucket *buckets_of(struct map *m, const uint8_t key[32], size_t n)
+/* The entry of key in m with its n buckets (ptr), full when new; NULL when out of memory. */
+static struct map_entry *entry_of(struct map *m, const uint8_t key[32], size_t n)
 {
     struct map_entry *e = map_put(m, key);
 
@@ -135,7 +136,14 @@ static struct bucket *buckets_of(struct map *m, const uint8_t key[32], size_t n)
         map_del(m, key);
         return NULL;
     }
-    return e->ptr;
+    return e;
+}
+
+static struct bucket *buckets_of(struct map *m, const uint8_t key[32], size_t n)
+{
+    struct map_entry *e = entry_of(m, key, n);
+
+    return e != NULL ? e->ptr : NULL;
 }
 
 struct sweep {
@@ -177,25 +185,48 @@ static void sender_allowance(const struct relay *r, struct allowance a[2])
     a[1] = (struct allowance){(double)r->cfg.sender_bytes / window, (double)r->cfg.sender_bytes};
 }
 
+/*
+ * The sender's budget changed: with a shared store, its state goes there
+ * with the pending batch, once per batch however many sends changed it
+ * (filled in as the batch is handed over: quota_budgets_fill).
+ */
+static void budget_changed(struct relay *r, struct map_entry *e)
+{
+    uint64_t batch = r->batches_submitted + 1;
+    struct store_op *op;
+
+    if (e->a == batch || !store_shared(r->store))
+        return;
+    op = store_batch_add(&r->pending, STORE_BUDGET_WRITE);
+    if (op == NULL)
+        return; /* the next change writes it */
+    memcpy(op->env.recipient, e->key, 32);
+    e->a = batch;
+    r->budget_writes++;
+}
+
 /* Takes one envelope of len bytes from the sender's budget, or nothing. */
 static bool budget_take(struct relay *r, const uint8_t sender[32], size_t len)
 {
     struct allowance a[2];
+    struct map_entry *e;
     struct bucket *b;
     uint64_t now = relay_now_ms();
 
     sender_allowance(r, a);
     if (a[0].burst == 0 && a[1].burst == 0)
         return true;
-    b = buckets_of(&r->senders, sender, 2);
-    if (b == NULL)
+    e = entry_of(&r->senders, sender, 2);
+    if (e == NULL)
         return false;
+    b = e->ptr;
     if (a[0].burst != 0 && !bucket_take(&b[0], a[0].rate, a[0].burst, 1, now))
         return false;
     if (a[1].burst != 0 && !bucket_take(&b[1], a[1].rate, a[1].burst, (double)len, now)) {
         b[0].tokens += 1; /* both or neither */
         return false;
     }
+    budget_changed(r, e);
     return true;
 }
 
@@ -208,6 +239,83 @@ void quota_refund(struct relay *r, const uint8_t sender[32], size_t len)
         return;
     b[0].tokens += 1;
     b[1].tokens += (double)len;
+    budget_changed(r, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Budgets across relay nodes (a shared store) */
+
+bool quota_budget_read(struct relay *r, const struct conn *c)
+{
+    struct allowance a[2];
+    struct store_op *op;
+
+    sender_allowance(r, a);
+    if (!store_shared(r->store) || (a[0].burst == 0 && a[1].burst == 0))
+        return false;
+    op = store_batch_add(&r->pending, STORE_BUDGET_READ);
+    if (op == NULL)
+        return false; /* this node's own count of the sender, for once */
+    memcpy(op->env.recipient, c->routing, 32);
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    return true;
+}
+
+/*
+ * Each bucket keeps the lower of what this node holds and what the store
+ * kept, both refilled for the time passed: whichever node counted a send
+ * last, the sender has it counted. The store's entry may lag behind this
+ * node's own (written, not yet stored); it never holds more than was left.
+ */
+void quota_budget_loaded(struct relay *r, const struct store_op *op)
+{
+    const double kept[2] = {op->budget.count, op->budget.bytes};
+    uint64_t now = relay_now_ms(), at = op->budget.at_ms;
+    struct allowance a[2];
+    struct map_entry *e;
+    struct bucket *b;
+
+    if (!op->ok || at == 0 || (e = entry_of(&r->senders, op->env.recipient, 2)) == NULL)
+        return;
+    sender_allowance(r, a);
+    b = e->ptr;
+    for (size_t i = 0; i < 2; i++) {
+        double t = kept[i] > 0 ? kept[i] : 0;
+        if (a[i].burst == 0)
+            continue;
+        bucket_take(&b[i], a[i].rate, a[i].burst, 0, now);
+        if (now > at)
+            t += (double)(now - at) * a[i].rate / 1000.0;
+        if (t < b[i].tokens)
+            b[i].tokens = t;
+    }
+}
+
+void quota_budgets_fill(struct relay *r)
+{
+    struct allowance a[2];
+    uint64_t now;
+
+    if (r->budget_writes == 0)
+        return;
+    r->budget_writes = 0;
+    sender_allowance(r, a);
+    now = relay_now_ms();
+    for (size_t i = 0; i < r->pending.n; i++) {
+        struct store_op *op = &r->pending.ops[i];
+        const struct map_entry *e;
+        struct bucket b[2] = {{0, 0}, {0, 0}}; /* none kept: full */
+
+        if (op->kind != STORE_BUDGET_WRITE)
+            continue;
+        e = map_get(&r->senders, op->env.recipient);
+        if (e != NULL && e->ptr != NULL)
+            memcpy(b, e->ptr, sizeof(b));
+        for (size_t k = 0; k < 2; k++)
+            bucket_take(&b[k], a[k].rate, a[k].burst, 0, now);
+        op->budget = (struct store_budget){b[0].tokens, b[1].tokens, now};
+    }
 }
 
 /* One-time prekeys handed out: [0] per owner; the requester's bucket is its connection's. */

@@ -71,7 +71,9 @@ struct relay {
     struct map online;                   /* routing id -> conn */
     struct map quotas;                   /* recipient -> a: count, b: bytes stored */
     struct map pairs;                    /* hash of sender, recipient -> a: count, b: bytes */
-    struct map senders;                  /* sender -> ptr: its budget (quota.c) */
+    struct map senders;                  /* sender -> ptr: its budget, a: the batch number
+                                            its state is written with (quota.c) */
+    size_t budget_writes;                /* STORE_BUDGET_WRITEs in the pending batch */
     struct map prekey_owners;            /* prekey owner -> ptr: one-time prekeys handed out */
     uint64_t unsettled_bytes;            /* of envelopes accepted, not yet committed */
     struct erasure *erasures;            /* jobs in turn, the first one's step next (erasure.c) */

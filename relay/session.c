@@ -120,6 +120,7 @@ bool session_hand_over(struct relay *r)
     delivery_compact(r);
     if (r->pending.n == 0)
         return true;
+    quota_budgets_fill(r);
     if (!store_submit(r->store, &r->pending))
         return false;
     r->batches_submitted++;
@@ -206,17 +207,17 @@ static bool auth_agent(struct relay *r, struct conn *c, const Parley__AgentCert 
  * Authenticated: AuthOk (an agent's with its count of one-time prekeys),
  * then, for an agent, its brand's directory, then what is stored for it.
  */
-static void auth_done(struct relay *r, struct conn *c, uint64_t prekeys_left)
+static void auth_done(struct relay *r, struct conn *c)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
     Parley__AuthOk ok = PARLEY__AUTH_OK__INIT;
 
-    c->auth_pending = false;
+    c->auth_pending = 0;
     ok.routing_id = (ProtobufCBinaryData){32, c->routing};
     ok.agent = c->agent;
     if (c->agent) {
         ok.brand_id = (char *)r->brands[c->brand].brand->id;
-        ok.prekeys_left = prekeys_left < UINT32_MAX ? (uint32_t)prekeys_left : UINT32_MAX;
+        ok.prekeys_left = c->prekeys_left < UINT32_MAX ? (uint32_t)c->prekeys_left : UINT32_MAX;
     }
     f.kind_case = PARLEY__FRAME__KIND_AUTH_OK;
     f.auth_ok = &ok;
@@ -238,9 +239,28 @@ static void auth_done(struct relay *r, struct conn *c, uint64_t prekeys_left)
     delivery_start(r, c);
 }
 
+/* One of the store's answers the AuthOk waits for is in. */
+static void auth_answered(struct relay *r, struct conn *c)
+{
+    if (c->auth_pending > 0 && --c->auth_pending == 0)
+        auth_done(r, c);
+}
+
+/* An agent is told how many one-time prekeys the store holds for it: true when it is asked. */
+static bool prekey_count_read(struct relay *r, struct conn *c)
+{
+    struct store_op *op = store_batch_add(&r->pending, STORE_PREKEY_COUNT);
+
+    if (op == NULL)
+        return false; /* none counted: the agent publishes more, which the limit bounds */
+    memcpy(op->env.recipient, c->routing, 32);
+    op->conn_serial = c->serial;
+    memcpy(op->reply_to, c->routing, 32);
+    return true;
+}
+
 static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
 {
-    struct store_op *op;
     struct map_entry *slot;
     struct conn *old;
 
@@ -279,20 +299,11 @@ static void on_auth(struct relay *r, struct conn *c, const Parley__Auth *a)
     c->authed = c->proven = true;
     c->frames = (struct bucket){0, 0}; /* a full bucket at the authenticated rate */
     r->metrics.connections_authenticated++;
-    if (!c->agent) {
-        auth_done(r, c, 0);
-        return;
-    }
-    /* An agent is told how many one-time prekeys the store holds for it: answered once read. */
-    op = store_batch_add(&r->pending, STORE_PREKEY_COUNT);
-    if (op == NULL) {
-        auth_done(r, c, 0);
-        return;
-    }
-    memcpy(op->env.recipient, c->routing, 32);
-    op->conn_serial = c->serial;
-    memcpy(op->reply_to, c->routing, 32);
-    c->auth_pending = true;
+    /* The sender's budget as the other relay nodes left it, before any send of it is taken. */
+    c->budget_pending = quota_budget_read(r, c);
+    c->auth_pending = c->budget_pending + (c->agent && prekey_count_read(r, c));
+    if (c->auth_pending == 0)
+        auth_done(r, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -513,8 +524,18 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         break;
     case STORE_PREKEY_COUNT:
         /* A failed read counts none: the agent publishes more, which the limit bounds. */
-        if (c != NULL && c->auth_pending)
-            auth_done(r, c, op->ok ? op->count : 0);
+        if (c != NULL && c->auth_pending > 0) {
+            c->prekeys_left = op->ok ? op->count : 0;
+            auth_answered(r, c);
+        }
+        break;
+    case STORE_BUDGET_READ:
+        /* Unanswered: the node goes on with its own count of the sender. */
+        quota_budget_loaded(r, op);
+        if (c != NULL && c->budget_pending) {
+            c->budget_pending = false;
+            auth_answered(r, c);
+        }
         break;
     case STORE_ORDER_PUT:
     case STORE_ORDER_PENDING:

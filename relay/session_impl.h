@@ -82,6 +82,16 @@ uint64_t quota_unpend(struct relay *r, const uint8_t sender[32], const uint8_t r
 void quota_removed(struct relay *r, const struct store_op *op);
 /* Gives back to sender's budget an envelope that was not stored after all. */
 void quota_refund(struct relay *r, const uint8_t sender[32], size_t len);
+/*
+ * With a shared store, a sender's budget follows it between relay nodes:
+ * quota_budget_read queues the read of c's (true: its answer is to wait
+ * for), quota_budget_loaded applies the answer, and quota_budgets_fill
+ * puts every sender's state now into the writes of the pending batch (as
+ * it is handed over; each send or refund queues one per sender and batch).
+ */
+bool quota_budget_read(struct relay *r, const struct conn *c);
+void quota_budget_loaded(struct relay *r, const struct store_op *op);
+void quota_budgets_fill(struct relay *r);
 /* An admitted envelope's commit is done: the database size now includes it (or it failed). */
 void quota_settled(struct relay *r, size_t len);
 /* Whether c may be handed one of owner's one-time prekeys now (then counted). */

@@ -84,9 +84,19 @@ enum store_op_kind {
     STORE_RECEIPT_PUT,  /* brand_id, key = the agent's signing key, blob = encoded OrderReceipt
                            -> refused: the brand holds no such order; else stored (replacing
                            that agent's earlier receipt for it) */
-    STORE_ORDER_STATUS  /* brand_id, unit = receipts to skip -> refused: no such order; else
+    STORE_ORDER_STATUS, /* brand_id, unit = receipts to skip -> refused: no such order; else
                            count: its receipts, envs: at most limit of them from unit on, in
                            the order they came (sealed: the encoded OrderReceipt) */
+    /* A sender's budget over time (quota.c), kept where every relay node finds it; only a
+       shared store gets these (sqlite answers none). Neither makes its batch fail. */
+    STORE_BUDGET_READ,  /* env.recipient = the sender -> budget (at_ms 0: none kept) */
+    STORE_BUDGET_WRITE  /* env.recipient = the sender, budget: kept as it is, best effort */
+};
+
+/* What is left of a sender's budget (quota.c's two buckets), and when it was counted. */
+struct store_budget {
+    double count, bytes;          /* envelopes, bytes */
+    uint64_t at_ms;               /* Unix ms; 0: none */
 };
 
 struct store_expired {            /* an envelope removed */
@@ -116,6 +126,7 @@ struct store_op {
     struct store_prekey *prekeys; /* STORE_PREKEY_PUBLISH; owned */
     size_t n_prekeys;
     bool replace, allow_one_time;
+    struct store_budget budget;   /* STORE_BUDGET_WRITE; STORE_BUDGET_READ's answer */
     /* Results, filled by the store. */
     bool ok;                      /* the batch committed */
     bool inserted;
@@ -257,6 +268,7 @@ struct store_params {
     uint32_t quota_count;         /* envelopes stored per recipient */
     size_t max_frame;             /* largest envelope */
     struct store_client client;   /* read during store_open only */
+    uint64_t sender_window;       /* seconds a sender's spent budget takes to refill */
 };
 void store_configure(const struct store_params *p);
 const struct store_params *store_params(void);

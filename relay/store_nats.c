@@ -645,6 +645,7 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     char env_all[64], pk_all[64], live[80];
     const char *env_subjects[] = {env_all}, *pk_subjects[] = {pk_all};
     int64_t ttl_ns = (int64_t)p->ttl * 1000000000LL;
+    int64_t window_ns = (int64_t)p->sender_window * 1000000000LL;
     jsRePublish rp = {env_all, live, true};
     jsStreamConfig c;
 
@@ -678,7 +679,8 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     return ensure_kv(s, &s->dirs, "directories", 0, err, cap) != 0 ||
                    ensure_kv(s, &s->medium, "medium_prekeys", 0, err, cap) != 0 ||
                    ensure_kv(s, &s->erasure, "erasure", ttl_ns, err, cap) != 0 ||
-                   ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0
+                   ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0 ||
+                   ensure_kv(s, &s->budgets, "budgets", window_ns, err, cap) != 0
                ? -1
                : 0;
 }
@@ -775,6 +777,7 @@ static void nt_close(struct store *base)
     kvStore_Destroy(s->medium);
     kvStore_Destroy(s->erasure);
     kvStore_Destroy(s->meta);
+    kvStore_Destroy(s->budgets);
     jsCtx_Destroy(s->js);
     jsCtx_Destroy(s->js_pub);
     natsConnection_Destroy(s->nc);

@@ -60,7 +60,7 @@ struct nats_store {
     struct store base;
     natsConnection *nc;
     jsCtx *js;
-    kvStore *dirs, *medium, *erasure, *meta;
+    kvStore *dirs, *medium, *erasure, *meta, *budgets;
     int replicas;
     /*
      * Names: streams, subject prefixes (pe.0, pk, pr) and buckets, each
@@ -176,6 +176,13 @@ int nats_pub_send(struct nats_store *s, struct store_op *op, natsMsg *msg, jsPub
 int nats_pub_settle(struct nats_store *s, const uint8_t *recipient);
 void nats_pub_abandon(struct nats_store *s);
 void nats_pub_free(struct nats_store *s);
+/*
+ * Senders' budgets (store_nats_budget.c), on the worker: the write is
+ * published without waiting for an answer; the read leaves op->budget
+ * zero (none) when nothing is kept or the store does not answer.
+ */
+void nats_budget_write(struct nats_store *s, const struct store_op *op);
+void nats_budget_read(struct nats_store *s, struct store_op *op);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
 

@@ -727,6 +727,12 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
             return -1;
         op->count = (uint64_t)n;
         return 0;
+    case STORE_BUDGET_READ:
+        nats_budget_read(s, op);
+        return 0;
+    case STORE_BUDGET_WRITE:
+        nats_budget_write(s, op);
+        return 0;
     case STORE_PROBE:
         snprintf(subject, sizeof(subject), "%s.none", s->env_prefix);
         n = nats_subject_count(s, s->env_stream, subject);

@@ -603,6 +603,9 @@ static int run_op(struct sqlite_store *s, struct store_op *op)
             rc = SQLITE_ERROR; /* meta_set noted why */
         break;
     }
+    case STORE_BUDGET_READ:
+    case STORE_BUDGET_WRITE:
+        return 0; /* one relay keeps its senders' budgets in memory: none here */
     case STORE_PROBE: {
         uint8_t when[8];
         put_be64(when, op->cutoff);

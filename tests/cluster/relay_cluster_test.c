@@ -16,7 +16,8 @@
  * - erasure and TTL expiry remove envelopes from JetStream, as its API
  *   reports them;
  * - max-db-bytes refuses sends once the stream is past it, under a
- *   steady stream of sends too.
+ *   steady stream of sends too;
+ * - a sender's budget over time follows it to the other node.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -48,21 +49,33 @@ struct cluster {
     jsCtx *js;
 };
 
-/* Node i on the cluster's store, with this ttl and max-db-bytes (NULL: the default). */
-static void relay_node_with(struct cluster *c, size_t i, const char *ttl, const char *max_db)
+/*
+ * Node i on the cluster's store, with this ttl, max-db-bytes (NULL: the default) and sender
+ * budget (sender-count envelopes over an hour; NULL: no budget).
+ */
+static void relay_node_full(struct cluster *c, size_t i, const char *ttl, const char *max_db,
+                            const char *sender_count)
 {
     char audit[320];
     const char *args[] = {"--store",        c->spec, "--audit-log",      audit,
                           "--rate",         "100000", "--burst",         "100000",
                           "--sender-count", "0",      "--sender-bytes",  "0",
                           "--ttl",          ttl,      "--brand",         c->brand.pin_path,
-                          "--max-db-bytes", max_db,   NULL};
+                          NULL,             NULL,     NULL};
 
-    if (max_db == NULL)
-        args[16] = NULL;
-
+    if (sender_count != NULL)
+        args[9] = sender_count;
+    if (max_db != NULL) {
+        args[16] = "--max-db-bytes";
+        args[17] = max_db;
+    }
     snprintf(audit, sizeof(audit), "%s/node%zu.audit", c->dir, i);
     CHECKM(relay_start(&c->node[i], tk_relay_bin, c->dir, args) == 0, "relay node %zu", i);
+}
+
+static void relay_node_with(struct cluster *c, size_t i, const char *ttl, const char *max_db)
+{
+    relay_node_full(c, i, ttl, max_db, NULL);
 }
 
 static void relay_node(struct cluster *c, size_t i, const char *ttl)
@@ -684,6 +697,69 @@ static void test_replaced(void)
     cluster_end(&c);
 }
 
+/*
+ * Sends n envelopes one after the other, each answered; returns how many were acknowledged
+ * before the first refusal, which must be QUOTA_FULL (n: none refused).
+ */
+static size_t send_until_refused(wsc *w, const uint8_t to[32], size_t n)
+{
+    uint8_t eid[16], conv[16], sealed[200];
+
+    tk_random(conv, 16);
+    tk_random(sealed, sizeof(sealed));
+    for (size_t i = 0; i < n; i++) {
+        Parley__Frame *f;
+        bool acked;
+
+        tk_random(eid, 16);
+        CHECK(pc_send_envelope(w, eid, conv, to, sealed, sizeof(sealed)) == 0);
+        f = pc_recv(w, 10000);
+        CHECKM(f != NULL, "no answer to send %zu", i);
+        acked = f->kind_case == PARLEY__FRAME__KIND_ACK;
+        CHECKM(acked || (f->kind_case == PARLEY__FRAME__KIND_ERROR &&
+                         f->error->code == PARLEY__ERROR__CODE__QUOTA_FULL),
+               "send %zu answered with frame %d (error %s)", i, (int)f->kind_case,
+               f->kind_case == PARLEY__FRAME__KIND_ERROR ? tk_error_name(f->error->code) : "-");
+        parley__frame__free_unpacked(f, NULL);
+        if (!acked)
+            return i;
+    }
+    return n;
+}
+
+/*
+ * A sender's budget follows it to another node: 15 of its 20 envelopes spent on node 0,
+ * it reconnects on node 1 and is refused after the other 5, not after a fresh 20.
+ */
+static void test_sender_budget(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32];
+    size_t n;
+    wsc *w;
+
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-budget");
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(relay_stop(&c.node[i], 15000) >= 0);
+        relay_node_full(&c, i, "2592000", NULL, "20");
+    }
+    w = connect_as(&c, 0, x);
+    n = send_until_refused(w, ry, 15);
+    CHECKM(n == 15, "node 0 refused send %zu of a budget of 20", n);
+    wsc_free(w);
+    w = connect_as(&c, 1, x);
+    n = send_until_refused(w, ry, 20);
+    printf("    15 envelopes sent on node 0, %zu more on node 1 (sender-count 20)\n", n);
+    CHECKM(n == 5, "node 1 took %zu envelopes, not the 5 left of the budget", n);
+    CHECK(tk_rejects(&c.node[1], "sender_quota", 1) >= 1);
+    wsc_free(w);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -691,7 +767,7 @@ int main(int argc, char **argv)
         {"nats_killed", test_nats_killed},   {"store_down", test_store_down},
         {"erasure", test_erasure},           {"ttl", test_ttl},
         {"directory", test_directory},       {"replaced", test_replaced},
-        {"storage_full", test_storage_full},
+        {"storage_full", test_storage_full}, {"sender_budget", test_sender_budget},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
