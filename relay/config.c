@@ -39,6 +39,10 @@ static const struct option_def options[] = {
     OPT("nats-user", K_STR, nats_user, "nats:// store: the user NATS knows this relay as"),
     OPT("nats-password", K_STR, nats_password, "nats:// store: that user's password"),
     OPT("nats-token", K_STR, nats_token, "nats:// store: an authentication token instead"),
+    OPT("nats-creds", K_STR, nats_creds,
+        "nats:// store: a NATS .creds file (the user's JWT and NKey seed) to authenticate with"),
+    OPT("nats-nkey", K_STR, nats_nkey,
+        "nats:// store: a file holding the user's NKey seed (SU...) to authenticate with"),
     OPT("nats-tls-ca", K_STR, nats_tls_ca,
         "nats:// store: CA certificates (PEM) the servers' certificates are checked against; "
         "TLS is on with it or with nats-tls-cert"),
@@ -408,7 +412,9 @@ static int config_check_audit(const struct relay_config *c)
 static int config_check_nats(const struct relay_config *c)
 {
     bool any = c->nats_user[0] || c->nats_password[0] || c->nats_token[0] || c->nats_tls_ca[0] ||
-               c->nats_tls_cert[0] || c->nats_tls_key[0];
+               c->nats_tls_cert[0] || c->nats_tls_key[0] || c->nats_creds[0] || c->nats_nkey[0];
+    int ways = (c->nats_user[0] != '\0') + (c->nats_token[0] != '\0') +
+               (c->nats_creds[0] != '\0') + (c->nats_nkey[0] != '\0');
 
     if (any && strncmp(c->store, "nats:", 5) != 0) {
         fprintf(stderr, "parley-relay: the nats-* settings are for a nats:// store, not '%s'\n",
@@ -419,8 +425,9 @@ static int config_check_nats(const struct relay_config *c)
         fprintf(stderr, "parley-relay: nats-user and nats-password go together\n");
         return -1;
     }
-    if (c->nats_user[0] != '\0' && c->nats_token[0] != '\0') {
-        fprintf(stderr, "parley-relay: nats-token or nats-user, not both\n");
+    if (ways > 1) {
+        fprintf(stderr, "parley-relay: one of nats-user, nats-token, nats-creds and nats-nkey, "
+                        "not several\n");
         return -1;
     }
     if ((c->nats_tls_cert[0] == '\0') != (c->nats_tls_key[0] == '\0')) {

@@ -24,6 +24,7 @@ struct relay_config {
     /* A nats:// store's client settings (empty: not given); the secrets wiped once connected. */
     char nats_user[128], nats_password[256], nats_token[256];
     char nats_tls_ca[512], nats_tls_cert[512], nats_tls_key[512];
+    char nats_creds[512], nats_nkey[512]; /* files: a .creds (JWT and seed), an NKey seed */
     char tls_cert[512];
     char tls_key[512];
     char log_path[512];

@@ -98,7 +98,8 @@ int relay_open(struct relay *r)
         .quota_count = r->cfg.quota_count,
         .max_frame = r->cfg.max_frame,
         .client = {r->cfg.nats_user, r->cfg.nats_password, r->cfg.nats_token, r->cfg.nats_tls_ca,
-                   r->cfg.nats_tls_cert, r->cfg.nats_tls_key},
+                   r->cfg.nats_tls_cert, r->cfg.nats_tls_key, r->cfg.nats_creds,
+                   r->cfg.nats_nkey},
         .sender_window = r->cfg.sender_window});
     rc = store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err));
     /* The client library keeps its own copy of the secrets; these are not needed again. */

@@ -18,7 +18,7 @@ static const struct store_ops *const kinds[] = {
 #endif
 };
 
-static struct store_params params = {2592000, 10000, 66560, {"", "", "", "", "", ""}, 3600};
+static struct store_params params = {2592000, 10000, 66560, {"", "", "", "", "", "", "", ""}, 3600};
 
 void store_configure(const struct store_params *p)
 {

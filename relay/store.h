@@ -260,6 +260,7 @@ extern const struct store_ops store_nats_ops;
 struct store_client {
     const char *user, *password, *token;
     const char *tls_ca, *tls_cert, *tls_key; /* PEM files; TLS is on with the CA or a cert */
+    const char *creds, *nkey;     /* files: a .creds (JWT and seed), a user's NKey seed */
 };
 
 /* What a store that enforces limits itself needs of the configuration; before store_open. */

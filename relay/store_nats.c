@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "internal.h" /* parley__grow, libparley's wire layer's checked growth */
+#include "nkey.h"
 #include "store_nats.h"
 
 #define PROBE_MS 1000
@@ -503,25 +504,57 @@ static const char *connect_error(void)
     return e;
 }
 
-/* Authentication and TLS as the configuration gives them (docs/operations.md). 0, or -1. */
-static int client_options(natsOptions *o, const struct store_client *c, char *err, size_t cap)
+/*
+ * The client's key files, each readable (named by its setting when not); a
+ * .creds file must hold a user JWT, and a user NKey's public key is derived
+ * from its seed file (libnats reads either file again to sign). 0, or -1.
+ */
+static int key_files(natsOptions *o, const struct store_client *c, char *err, size_t cap)
 {
-    const char *what = NULL, *files[] = {c->tls_ca, c->tls_cert, c->tls_key};
+    const char *files[] = {c->tls_ca, c->tls_cert, c->tls_key, c->creds, c->nkey};
+    static const char *const names[] = {"nats-tls-ca", "nats-tls-cert", "nats-tls-key",
+                                        "nats-creds", "nats-nkey"};
+    char pub[NKEY_PUBLIC_LEN + 1], why[600];
 
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         FILE *f = files[i][0] != '\0' ? fopen(files[i], "r") : NULL;
 
         if (files[i][0] != '\0' && f == NULL) {
-            snprintf(err, cap, "nats: %s: %s", files[i], strerror(errno));
+            snprintf(err, cap, "nats: %s %s: %s", names[i], files[i], strerror(errno));
             return -1;
         }
         if (f != NULL)
             fclose(f);
     }
+    if (c->creds[0] != '\0' && nkey_creds_check(c->creds, why, sizeof(why)) != 0) {
+        snprintf(err, cap, "nats: nats-creds %s", why);
+        return -1;
+    }
+    if (c->nkey[0] != '\0' && nkey_file_user_public(c->nkey, pub, why, sizeof(why)) != 0) {
+        snprintf(err, cap, "nats: nats-nkey %s", why);
+        return -1;
+    }
+    if (c->nkey[0] != '\0' && natsOptions_SetNKeyFromSeed(o, pub, c->nkey) != NATS_OK) {
+        snprintf(err, cap, "nats: nats-nkey %s: %s", c->nkey, connect_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Authentication and TLS as the configuration gives them (docs/operations.md). 0, or -1. */
+static int client_options(natsOptions *o, const struct store_client *c, char *err, size_t cap)
+{
+    const char *what = NULL;
+
+    if (key_files(o, c, err, cap) != 0)
+        return -1;
     if (c->user[0] != '\0' && natsOptions_SetUserInfo(o, c->user, c->password) != NATS_OK)
         what = "nats-user";
     else if (c->token[0] != '\0' && natsOptions_SetToken(o, c->token) != NATS_OK)
         what = "nats-token";
+    else if (c->creds[0] != '\0' &&
+             natsOptions_SetUserCredentialsFromFiles(o, c->creds, NULL) != NATS_OK)
+        what = c->creds;
     else if ((c->tls_ca[0] != '\0' || c->tls_cert[0] != '\0') &&
              natsOptions_SetSecure(o, true) != NATS_OK)
         what = "TLS";

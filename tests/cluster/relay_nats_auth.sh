@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The relay's NATS client settings (docs/operations.md, "A relay cluster on
 # NATS JetStream"): against a nats-server that wants TLS with a client
-# certificate and a user with a password, and one that wants a token, the
-# relay connects with the right settings (its /healthz answers "ok") and,
-# with wrong or missing ones, refuses to start, naming what NATS said.
-# Certificates come from openssl, made here for the test.
-# Usage: relay_nats_auth.sh NATS_SERVER PARLEY_RELAY
+# certificate and a user with a password, one that wants a token, one that
+# knows its user by an NKey, and one in operator mode (JWT accounts, with
+# JetStream) that wants a .creds file, the relay connects with the right
+# settings (its /healthz answers "ok") and, with wrong or missing ones,
+# refuses to start, naming what NATS said. Certificates come from openssl,
+# NKeys and JWTs from nkey-make, made here for the test.
+# Usage: relay_nats_auth.sh NATS_SERVER PARLEY_RELAY NKEY_MAKE
 set -euo pipefail
-nats_server=$1 relay=$2
+nats_server=$1 relay=$2 nkey_make=$3
 [ -x "$nats_server" ] || { echo "nats-server cannot run here: skipped"; exit 77; }
 command -v openssl >/dev/null || { echo "openssl cannot run here: skipped"; exit 77; }
 dir=$(mktemp -d /tmp/parley-nats-auth.XXXXXX)
@@ -81,6 +83,15 @@ authorization { users = [ { user: relay, password: \"right-password\" } ] }"
 TLS_PORT=$PORT
 start_nats token 'authorization { token: "right-token" }'
 TOKEN_PORT=$PORT
+nkey_pub=$("$nkey_make" nkey "$dir/relay.nk")
+"$nkey_make" nkey "$dir/stranger.nk" >/dev/null
+start_nats nkey "authorization { users = [ { nkey: $nkey_pub } ] }"
+NKEY_PORT=$PORT
+mkdir "$dir/jwt" "$dir/other-jwt"
+"$nkey_make" jwt "$dir/jwt"
+"$nkey_make" jwt "$dir/other-jwt"
+start_nats jwt 'include "jwt/resolver.conf"'
+JWT_PORT=$PORT
 
 # connects NAME PORT ARGS...: the relay starts on that server and answers /healthz "ok".
 connects() {
@@ -146,10 +157,29 @@ connects token "$TOKEN_PORT" --nats-token right-token
 refused wrong_token "$TOKEN_PORT" "store.*authorization violation" --nats-token wrong-token
 refused no_token "$TOKEN_PORT" "store.*authorization violation"
 
+connects nkey "$NKEY_PORT" --nats-nkey "$dir/relay.nk"
+refused wrong_nkey "$NKEY_PORT" "store.*authorization violation" --nats-nkey "$dir/stranger.nk"
+refused no_nkey "$NKEY_PORT" "store.*authorization violation"
+refused missing_nkey_file "$NKEY_PORT" "store.*nats-nkey $dir/none.nk: no such file" \
+    --nats-nkey "$dir/none.nk"
+refused nkey_not_a_seed "$NKEY_PORT" "store.*nats-nkey $dir/ca.pem: no user seed" \
+    --nats-nkey "$dir/ca.pem"
+
+connects creds "$JWT_PORT" --nats-creds "$dir/jwt/relay.creds"
+refused other_operator_creds "$JWT_PORT" "store.*authorization violation" \
+    --nats-creds "$dir/other-jwt/relay.creds"
+refused no_creds "$JWT_PORT" "store.*authorization violation"
+refused missing_creds_file "$JWT_PORT" "store.*nats-creds $dir/none.creds: no such file" \
+    --nats-creds "$dir/none.creds"
+refused creds_without_jwt "$JWT_PORT" "store.*nats-creds $dir/relay.nk: no user JWT" \
+    --nats-creds "$dir/relay.nk"
+
 # Settings that cannot go together, refused before anything is opened.
 refused user_alone "$TOKEN_PORT" "nats-user and nats-password go together" --nats-user relay
-refused user_and_token "$TOKEN_PORT" "nats-token or nats-user" --nats-token t \
-    --nats-user relay --nats-password p
+refused user_and_token "$TOKEN_PORT" "one of nats-user, nats-token, nats-creds and nats-nkey" \
+    --nats-token t --nats-user relay --nats-password p
+refused creds_and_nkey "$TOKEN_PORT" "one of nats-user, nats-token, nats-creds and nats-nkey" \
+    --nats-creds "$dir/jwt/relay.creds" --nats-nkey "$dir/relay.nk"
 refused cert_alone "$TOKEN_PORT" "nats-tls-cert and nats-tls-key go together" \
     --nats-tls-cert "$dir/client.pem"
 status=0
@@ -161,8 +191,10 @@ else
     sed 's/^/    /' "$dir/sqlite.out"
 fi
 
-# Nothing secret in what the relay printed.
-if grep -l "right-password\|right-token" "$dir"/*.out >/dev/null 2>&1; then
+# Nothing secret in what the relay printed: passwords, tokens, seeds.
+grep -h '^SU' "$dir"/*.nk "$dir"/jwt/relay.creds >"$dir/secrets"
+printf 'right-password\nright-token\n' >>"$dir/secrets"
+if grep -l -F -f "$dir/secrets" "$dir"/*.out >/dev/null 2>&1; then
     fail "a secret appears in the relay's output"
 fi
 [ "$failures" = 0 ] || { echo "$failures case(s) failed"; exit 1; }
