@@ -368,6 +368,17 @@ static const struct {
                        "relay storage full, retry later"},
 };
 
+void delivery_store_refused(struct relay *r, struct conn *c, const struct store_op *op)
+{
+    enum quota_verdict v = op->refused_pair ? QUOTA_PAIR : QUOTA_RECIPIENT;
+
+    if (c == NULL)
+        metrics_reject(&r->metrics, refusals[v].why);
+    else
+        refuse_send(r, c, refusals[v].why, refusals[v].code, refusals[v].message,
+                    op->env.envelope_id);
+}
+
 void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env)
 {
     enum quota_verdict verdict;

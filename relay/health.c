@@ -128,6 +128,9 @@ void health_metrics(struct relay *r)
     r->metrics.audit_degraded = st.failing;
     r->metrics.audit_held = st.held;
     r->metrics.audit_lost = st.lost;
+    /* A shared store's gauge is the cluster's: the envelope stream's bytes (docs/cluster.md §9). */
+    if (store_shared(r->store))
+        r->metrics.bytes_stored = store_bytes_used(r->store);
 }
 
 static void iso_time(char out[32], int64_t ms)

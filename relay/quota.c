@@ -53,12 +53,19 @@ static void pair_key(const uint8_t sender[32], const uint8_t recipient[32], uint
     crypto_generichash_final(&st, key, 32);
 }
 
+/* The bytes-stored gauge: a shared store's is the store's own (health_metrics). */
+static void gauge_add(struct relay *r, int64_t bytes)
+{
+    if (!store_shared(r->store))
+        r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+}
+
 /* Adds to the recipient's counts and, with a pair key (NULL: no sender recorded), the pair's. */
 static uint64_t add_stored(struct relay *r, const uint8_t recipient[32], const uint8_t *key,
                            int64_t count, int64_t bytes)
 {
     account(&r->quotas, recipient, count, bytes);
-    r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+    gauge_add(r, bytes);
     return key != NULL ? account(&r->pairs, key, count, bytes) : UINT64_MAX;
 }
 
@@ -103,7 +110,7 @@ uint64_t quota_unpend(struct relay *r, const uint8_t sender[32], const uint8_t r
     pending_add(r, key, -1);
     if (count != 0 || bytes != 0) {
         account(&r->quotas, recipient, count, bytes);
-        r->metrics.bytes_stored = (uint64_t)((int64_t)r->metrics.bytes_stored + bytes);
+        gauge_add(r, bytes);
         account(&r->pairs, key, count, bytes);
     }
     q = map_get(&r->pairs, key);
@@ -112,6 +119,10 @@ uint64_t quota_unpend(struct relay *r, const uint8_t sender[32], const uint8_t r
 
 void quota_removed(struct relay *r, const struct store_op *op)
 {
+    /* A shared store counts what it holds itself (its ledger); this node's counts are its
+     * sends in flight, which nothing removed was. */
+    if (store_shared(r->store))
+        return;
     for (size_t i = 0; i < op->n_expired; i++)
         quota_add(r, op->expired[i].recipient, op->expired[i].sender, -1,
                   -(int64_t)op->expired[i].bytes);

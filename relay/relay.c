@@ -100,7 +100,10 @@ int relay_open(struct relay *r)
         .client = {r->cfg.nats_user, r->cfg.nats_password, r->cfg.nats_token, r->cfg.nats_tls_ca,
                    r->cfg.nats_tls_cert, r->cfg.nats_tls_key, r->cfg.nats_creds,
                    r->cfg.nats_nkey},
-        .sender_window = r->cfg.sender_window});
+        .sender_window = r->cfg.sender_window,
+        .quota_bytes = r->cfg.quota_bytes,
+        .pair_quota_count = r->cfg.pair_quota_count,
+        .pair_quota_bytes = r->cfg.pair_quota_bytes});
     rc = store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err));
     /* The client library keeps its own copy of the secrets; these are not needed again. */
     sodium_memzero(r->cfg.nats_password, sizeof(r->cfg.nats_password));

@@ -481,10 +481,7 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
             break;
         }
         if (op->refused) {
-            metrics_reject(&r->metrics, REJECT_quota_full);
-            if (c != NULL)
-                session_send_error(r, c, PARLEY__ERROR__CODE__QUOTA_FULL,
-                                   "recipient's queue is full", op->env.envelope_id);
+            delivery_store_refused(r, c, op);
             break;
         }
         if (op->inserted) {

@@ -48,6 +48,8 @@ void delivery_on_send(struct relay *r, struct conn *c, Parley__Envelope *env);
 /* Envelopes were stored for recipient (by this node or another): its connection reads them. */
 void delivery_notice(struct relay *r, const uint8_t recipient[32]);
 void delivery_on_delivered(struct relay *r, struct conn *c, const Parley__Delivered *d);
+/* An insert a shared store refused at a quota it keeps: the sender is told which (c: NULL). */
+void delivery_store_refused(struct relay *r, struct conn *c, const struct store_op *op);
 /* Drops from the pending batch the inserts taken back; the rest are then the store's. */
 void delivery_compact(struct relay *r);
 /* A batch taken back from the store: its inserts whose senders were acknowledged early are not

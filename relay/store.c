@@ -18,7 +18,14 @@ static const struct store_ops *const kinds[] = {
 #endif
 };
 
-static struct store_params params = {2592000, 10000, 66560, {"", "", "", "", "", "", "", ""}, 3600};
+static struct store_params params = {.ttl = 2592000,
+                                     .quota_count = 10000,
+                                     .max_frame = 66560,
+                                     .client = {"", "", "", "", "", "", "", ""},
+                                     .sender_window = 3600,
+                                     .quota_bytes = 64ull << 20,
+                                     .pair_quota_count = 2500,
+                                     .pair_quota_bytes = 16ull << 20};
 
 void store_configure(const struct store_params *p)
 {
@@ -343,7 +350,7 @@ static void op_release(struct store_op *op)
 
 void store_op_clear_results(struct store_op *op)
 {
-    op->inserted = op->refused = op->one_time = op->one_time_left = false;
+    op->inserted = op->refused = op->refused_pair = op->one_time = op->one_time_left = false;
     op->deleted = 0;
     op->freed = 0;
     op->count = 0;
@@ -359,6 +366,27 @@ void store_op_clear_results(struct store_op *op)
         op->blob = NULL;
         op->blob_len = 0;
     }
+}
+
+int store_op_note_removed(struct store_op *op, const uint8_t recipient[32], uint64_t bytes,
+                          const uint8_t *sender)
+{
+    struct store_expired *grown =
+        parley__grow(op->expired, &op->cap_expired, op->n_expired + 1, sizeof(*grown));
+
+    if (grown == NULL)
+        return -1;
+    op->expired = grown;
+    memcpy(grown[op->n_expired].recipient, recipient, 32);
+    grown[op->n_expired].bytes = bytes;
+    if (sender != NULL)
+        memcpy(grown[op->n_expired].sender, sender, 32);
+    else
+        memset(grown[op->n_expired].sender, 0, 32);
+    op->n_expired++;
+    op->deleted++;
+    op->freed += bytes;
+    return 0;
 }
 
 void store_batch_drop_last(struct store_batch *b)

@@ -130,7 +130,9 @@ struct store_op {
     /* Results, filled by the store. */
     bool ok;                      /* the batch committed */
     bool inserted;
-    bool refused;                 /* STORE_PREKEY_PUBLISH: over the limit */
+    bool refused;                 /* STORE_PREKEY_PUBLISH: over the limit; STORE_INSERT (a
+                                     shared store): over a quota the store keeps */
+    bool refused_pair;            /* STORE_INSERT: it was the sender's share (pair-quota-*) */
     bool one_time, one_time_left; /* STORE_PREKEY_TAKE */
     uint64_t count;               /* STORE_PREKEY_COUNT, STORE_ORDER_STATUS */
     uint64_t freed;               /* bytes of sealed data removed */
@@ -248,6 +250,13 @@ void store_handoff_stop(struct store *s);
 /* The store's thread: the size store_bytes_used reports; the audit body of an op (0: none). */
 void store_set_bytes_used(struct store *s, uint64_t bytes);
 size_t store_audit_body(struct store *s, const struct store_op *op, char *out, size_t cap);
+/*
+ * For implementations: adds an envelope removed by op (DELETE, ERASE_STEP,
+ * EXPIRE) to its expired list, and to deleted and freed; sender NULL when
+ * not recorded. 0, or -1 out of memory.
+ */
+int store_op_note_removed(struct store_op *op, const uint8_t recipient[32], uint64_t bytes,
+                          const uint8_t *sender);
 /* Clears what a store filled in an op that ran in a batch that failed (what it owns freed). */
 void store_op_clear_results(struct store_op *op);
 
@@ -270,6 +279,9 @@ struct store_params {
     size_t max_frame;             /* largest envelope */
     struct store_client client;   /* read during store_open only */
     uint64_t sender_window;       /* seconds a sender's spent budget takes to refill */
+    uint64_t quota_bytes;         /* bytes stored per recipient */
+    uint32_t pair_quota_count;    /* envelopes stored per sender and recipient (0: no limit) */
+    uint64_t pair_quota_bytes;    /* bytes stored per sender and recipient (0: no limit) */
 };
 void store_configure(const struct store_params *p);
 const struct store_params *store_params(void);

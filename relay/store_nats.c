@@ -39,6 +39,9 @@
 
 #define PROBE_MS 1000
 #define MAX_URLS 16
+/* The quota ledger's entries outlive the envelopes they count by this much (clock skew, the
+ * publication after the reservation). */
+#define LEDGER_MARGIN_NS 60000000000LL
 
 void nats_hex(const uint8_t *p, size_t n, char *out)
 {
@@ -187,6 +190,9 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
     b->audit_len = 0;
     if (!ok)
         snprintf(s->failure, sizeof(s->failure), "not connected to NATS");
+    /* The quotas kept across nodes, before anything is published (store_nats_ledger.c). */
+    if (ok)
+        ok = nats_ledger_reserve(s, b->ops, b->n) == 0;
     for (size_t i = 0; ok && i < b->n;) {
         struct store_op *op = &b->ops[i];
 
@@ -205,6 +211,8 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         ok = nats_pub_settle(s, NULL) == 0;
     else
         nats_pub_abandon(s);
+    /* What was reserved and not stored goes back; what was removed is counted off. */
+    nats_ledger_settle(s, b->ops, b->n);
     for (size_t i = 0; ok && i < b->n; i++) {
         if (!record_op(s, b, &b->ops[i])) {
             snprintf(s->failure, sizeof(s->failure), "out of memory");
@@ -713,7 +721,9 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
                    ensure_kv(s, &s->medium, "medium_prekeys", 0, err, cap) != 0 ||
                    ensure_kv(s, &s->erasure, "erasure", ttl_ns, err, cap) != 0 ||
                    ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0 ||
-                   ensure_kv(s, &s->budgets, "budgets", window_ns, err, cap) != 0
+                   ensure_kv(s, &s->budgets, "budgets", window_ns, err, cap) != 0 ||
+                   /* An entry nobody wrote for longer than ttl counts only expired envelopes. */
+                   ensure_kv(s, &s->quota, "quota", ttl_ns + LEDGER_MARGIN_NS, err, cap) != 0
                ? -1
                : 0;
 }
@@ -811,6 +821,7 @@ static void nt_close(struct store *base)
     kvStore_Destroy(s->erasure);
     kvStore_Destroy(s->meta);
     kvStore_Destroy(s->budgets);
+    kvStore_Destroy(s->quota);
     jsCtx_Destroy(s->js);
     jsCtx_Destroy(s->js_pub);
     natsConnection_Destroy(s->nc);
@@ -830,6 +841,8 @@ static void nt_close(struct store *base)
     for (size_t i = 0; i < s->n_dirs_new; i++)
         free(s->dirs_new[i].blob);
     free(s->dirs_new);
+    free(s->led);
+    free(s->led_ops);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

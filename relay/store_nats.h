@@ -24,7 +24,34 @@
 struct nats_seq {
     uint8_t envelope_id[16];
     uint8_t recipient[32];
+    uint8_t sender[32];
     uint64_t seq, bytes;
+};
+
+/* The quota ledger (store_nats_ledger.c): an entry a batch touches, as read and as changed. */
+struct nats_ledger_entry {
+    char key[72];                 /* r.<recipient hex>, or p.<hex of hash(sender, recipient)> */
+    bool pair;
+    bool known, fresh;            /* read (fresh: from the bucket, not this node's cache) */
+    bool written;                 /* the batch's reservation on it is written */
+    uint64_t count, bytes, rev;   /* its value at revision rev (0: no entry) */
+    int64_t add_count, add_bytes; /* the change to write */
+    int64_t undo_count, undo_bytes;/* taken back after it was written */
+};
+
+/* A batch's op, for the ledger: its entries (UINT32_MAX: none) and whether it is reserved. */
+struct nats_ledger_op {
+    uint32_t r, p;
+    bool held;
+    bool pair;                    /* not held because of the pair's entry */
+};
+
+/* The ledger's entries as this node wrote them last (a read saved when nobody else wrote). */
+#define NATS_LEDGER_CACHE 4096
+
+struct nats_ledger_cached {
+    uint8_t h[16];                /* hash of the key */
+    uint64_t count, bytes, rev;
 };
 
 /* Envelopes published and not answered yet, at most (store_nats_pub.c). */
@@ -47,6 +74,7 @@ struct nats_req {
     struct store_op *op;          /* a FETCH or a DELETE */
     uint64_t after;               /* FETCH: the sequence read last */
     uint64_t seq, bytes;          /* DELETE: the envelope's sequence and size */
+    uint8_t sender[32];           /* DELETE: the envelope's sender */
     natsMsg *reply;               /* the round's answer */
 };
 
@@ -60,7 +88,7 @@ struct nats_store {
     struct store base;
     natsConnection *nc;
     jsCtx *js;
-    kvStore *dirs, *medium, *erasure, *meta, *budgets;
+    kvStore *dirs, *medium, *erasure, *meta, *budgets, *quota;
     int replicas;
     /*
      * Names: streams, subject prefixes (pe.0, pk, pr) and buckets, each
@@ -122,6 +150,12 @@ struct nats_store {
     struct nats_req reqs[NATS_REQ_MAX];
     size_t n_reqs, n_answered;
     uint64_t req_round;
+    /* The quota ledger's work on the current batch, and its cache (the worker's). */
+    struct nats_ledger_entry *led;
+    size_t n_led, cap_led;
+    struct nats_ledger_op *led_ops;
+    size_t n_led_ops, cap_led_ops;
+    struct nats_ledger_cached led_cache[NATS_LEDGER_CACHE];
 };
 
 void nats_hex(const uint8_t *p, size_t n, char *out);
@@ -148,9 +182,10 @@ void nats_env_subject(const struct nats_store *s, const uint8_t recipient[32], c
 bool nats_fetch_wants(const struct store_op *op);
 int nats_fetch_keep(struct nats_store *s, struct store_op *op, uint8_t *msg, size_t len,
                     uint64_t at);
-/* A DELETE's envelope, when this node fetched it lately: its sequence and size (forgotten). */
+/* A DELETE's envelope, when this node fetched it lately: its sequence, size and sender
+ * (forgotten). */
 bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *seq,
-                   uint64_t *bytes);
+                   uint64_t *bytes, uint8_t sender[32]);
 /*
  * Runs the ops from ops on while they are INSERT, FETCH and DELETE, the
  * latter two pipelined (store_nats_group.c); returns how many it ran (at
@@ -183,6 +218,24 @@ void nats_pub_free(struct nats_store *s);
  */
 void nats_budget_write(struct nats_store *s, const struct store_op *op);
 void nats_budget_read(struct nats_store *s, struct store_op *op);
+/*
+ * The quota ledger (store_nats_ledger.c), on the worker. nats_ledger_reserve,
+ * before a batch's envelopes are published: each INSERT that would pass
+ * quota-bytes or the pair quotas, counted across all nodes, comes back
+ * refused (refused_pair: by the pair's), the others are counted in the
+ * ledger; 0, or -1 with s->failure (the batch fails). nats_ledger_removed
+ * takes op's expired list (the envelopes a DELETE, ERASE_STEP or EXPIRE
+ * removed: recipient, sender, bytes) to be counted off, and empties it,
+ * so it counts once; nats_ledger_settle, once the batch has run (whether
+ * it failed or not, before its results are cleared): gives back what was
+ * reserved and not stored, and counts off every op's expired list
+ * (nats_ledger_removed on each, so an op's own code need not call it),
+ * writing each entry once; -1 when the ledger could not be written (its
+ * entries stay high until they age out).
+ */
+int nats_ledger_reserve(struct nats_store *s, struct store_op *ops, size_t n);
+void nats_ledger_removed(struct nats_store *s, struct store_op *op);
+int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
 

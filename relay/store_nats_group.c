@@ -133,11 +133,8 @@ static int delete_answer(struct nats_store *s, struct nats_req *q)
     const char *json =
         natsMsg_GetDataLength(q->reply) > 0 ? natsMsg_GetData(q->reply) : "(no answer)";
 
-    if (strstr(json, "\"success\":true") != NULL) {
-        q->op->deleted = 1;
-        q->op->freed = q->bytes;
-        return 0;
-    }
+    if (strstr(json, "\"success\":true") != NULL)
+        return store_op_note_removed(q->op, q->op->env.recipient, q->bytes, q->sender);
     if (strstr(json, "\"err_code\":10057") != NULL || strstr(json, "\"err_code\":10037") != NULL)
         return 0;
     snprintf(s->failure, sizeof(s->failure), "delete: %.80s", json);
@@ -189,11 +186,11 @@ static bool meets(const struct nats_store *s, const struct store_op *op)
 /* Worker: adds a FETCH, or a DELETE of an envelope fetched here, to the run; false if not. */
 static bool join(struct nats_store *s, struct store_op *op)
 {
-    struct nats_req q = {op, 0, 0, 0, NULL};
+    struct nats_req q = {op, 0, 0, 0, {0}, NULL};
 
     if (op->kind == STORE_FETCH)
         q.after = op->cutoff;
-    else if (!nats_seq_take(s, op, &q.seq, &q.bytes))
+    else if (!nats_seq_take(s, op, &q.seq, &q.bytes, q.sender))
         return false;
     pthread_mutex_lock(&s->pub_lock);
     s->reqs[s->n_reqs++] = q;

@@ -296,9 +296,10 @@ int nats_fetch_keep(struct nats_store *s, struct store_op *op, uint8_t *msg, siz
     memcpy(e->recipient, op->env.recipient, 32);
     e->stored_at = nats_get_be64(msg + 64);
     e->sealed_len = len - NATS_ENV_HEAD;
+    slot = seq_slot(s, e->envelope_id);
+    memcpy(slot->sender, msg + 32, 32);
     memmove(msg, msg + NATS_ENV_HEAD, e->sealed_len);
     e->sealed = msg;
-    slot = seq_slot(s, e->envelope_id);
     memcpy(slot->envelope_id, e->envelope_id, 16);
     memcpy(slot->recipient, e->recipient, 32);
     slot->seq = at;
@@ -355,6 +356,7 @@ static int walk(struct nats_store *s, const char *stream, const char *subject, w
 struct found {
     const uint8_t *envelope_id;
     uint64_t seq, bytes;
+    uint8_t sender[32];
 };
 
 static int match_id(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
@@ -366,11 +368,12 @@ static int match_id(struct nats_store *s, uint8_t **msg, size_t len, uint64_t se
         return 0;
     f->seq = seq;
     f->bytes = len - NATS_ENV_HEAD;
+    memcpy(f->sender, *msg + 32, 32);
     return 1;
 }
 
 bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *seq,
-                   uint64_t *bytes)
+                   uint64_t *bytes, uint8_t sender[32])
 {
     struct nats_seq *slot = seq_slot(s, op->env.envelope_id);
 
@@ -379,6 +382,7 @@ bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *se
         return false;
     *seq = slot->seq;
     *bytes = slot->bytes;
+    memcpy(sender, slot->sender, 32);
     slot->seq = 0;
     return true;
 }
@@ -386,12 +390,13 @@ bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *se
 static int delete_one(struct nats_store *s, struct store_op *op)
 {
     uint64_t seq = 0, bytes = 0;
+    uint8_t sender[32];
     jsErrCode code = 0;
     int rc;
 
-    if (!nats_seq_take(s, op, &seq, &bytes)) {
+    if (!nats_seq_take(s, op, &seq, &bytes, sender)) {
         /* Not fetched lately here: looked for on the recipient's subject. */
-        struct found f = {op->env.envelope_id, 0, 0};
+        struct found f = {op->env.envelope_id, 0, 0, {0}};
         char subject[128];
 
         nats_env_subject(s, op->env.recipient, subject);
@@ -399,13 +404,13 @@ static int delete_one(struct nats_store *s, struct store_op *op)
             return rc; /* gone already (another node deleted it, or it expired) */
         seq = f.seq;
         bytes = f.bytes;
+        memcpy(sender, f.sender, 32);
     }
     rc = removed(s, js_DeleteMsg(s->js, s->env_stream, seq, NULL, &code), code, "delete");
     if (rc < 0)
         return -1;
-    op->deleted = (uint32_t)rc;
-    op->freed = rc ? bytes : 0;
-    return 0;
+    /* Removed here (not by another node, or max_age, meanwhile): counted off the ledger. */
+    return rc > 0 ? store_op_note_removed(op, op->env.recipient, bytes, sender) : 0;
 }
 
 /* Whether a stored envelope (its head) falls under the erasure of customer and convs. */
@@ -421,6 +426,7 @@ static bool erased_by(const uint8_t *head, const struct store_op *op)
 
 struct erasing {
     struct store_op *op;
+    const uint8_t *recipient;
     bool all;
     uint64_t cutoff;
 };
@@ -439,15 +445,14 @@ static int erase_one(struct nats_store *s, uint8_t **msg, size_t len, uint64_t s
     rc = removed(s, js_EraseMsg(s->js, s->env_stream, seq, NULL, &code), code, "erase");
     if (rc < 0)
         return -1;
-    e->op->deleted += (uint32_t)rc;
-    e->op->freed += rc ? len - NATS_ENV_HEAD : 0;
-    return 0;
+    return rc > 0 ? store_op_note_removed(e->op, e->recipient, len - NATS_ENV_HEAD, *msg + 32)
+                  : 0;
 }
 
 static int erase_subject(struct nats_store *s, struct store_op *op, const uint8_t recipient[32],
                          bool all, uint64_t cutoff)
 {
-    struct erasing e = {op, all, cutoff};
+    struct erasing e = {op, recipient, all, cutoff};
     char subject[128];
 
     nats_env_subject(s, recipient, subject);
@@ -704,7 +709,7 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
 
     switch (op->kind) {
     case STORE_INSERT:
-        return insert(s, op);
+        return op->refused ? 0 : insert(s, op); /* refused: by the quota ledger */
     case STORE_DELETE:
         return delete_one(s, op);
     case STORE_EXPIRE:

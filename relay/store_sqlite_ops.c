@@ -143,28 +143,6 @@ uint64_t sqlite_get_be64(const uint8_t *p)
     return v;
 }
 
-/* Adds a removed row to op's list (sender NULL when not recorded). 0, or -1 out of memory. */
-static int note_removed(struct store_op *op, const uint8_t recipient[32], uint64_t bytes,
-                        const uint8_t *sender)
-{
-    struct store_expired *grown =
-        parley__grow(op->expired, &op->cap_expired, op->n_expired + 1, sizeof(*grown));
-
-    if (grown == NULL)
-        return -1;
-    op->expired = grown;
-    memcpy(grown[op->n_expired].recipient, recipient, 32);
-    grown[op->n_expired].bytes = bytes;
-    if (sender != NULL)
-        memcpy(grown[op->n_expired].sender, sender, 32);
-    else
-        memset(grown[op->n_expired].sender, 0, 32);
-    op->n_expired++;
-    op->deleted++;
-    op->freed += bytes;
-    return 0;
-}
-
 /*
  * Steps a DELETE ... RETURNING recipient, length(sealed), sender, adding
  * each row to op's removed list (sender all zeros when not recorded).
@@ -176,7 +154,7 @@ static int collect_removed(sqlite3_stmt *st, struct store_op *op)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 0) != 32)
             continue;
-        if (note_removed(op, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+        if (store_op_note_removed(op, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
                          sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : NULL) !=
             0)
             return SQLITE_NOMEM;
@@ -264,7 +242,7 @@ static int delete_one(struct sqlite_store *s, struct store_op *op)
     sqlite3_bind_int64(del, 1, seq);
     rc = sqlite3_step(del);
     if (rc == SQLITE_DONE && sqlite3_changes(s->wdb) == 1 &&
-        note_removed(op, op->env.recipient, bytes, has_sender ? sender : NULL) != 0)
+        store_op_note_removed(op, op->env.recipient, bytes, has_sender ? sender : NULL) != 0)
         rc = SQLITE_NOMEM;
     return step_done(s, del, rc);
 }

@@ -17,7 +17,10 @@
  *   reports them;
  * - max-db-bytes refuses sends once the stream is past it, under a
  *   steady stream of sends too;
- * - a sender's budget over time follows it to the other node.
+ * - a sender's budget over time follows it to the other node;
+ * - the byte quota per recipient and the per-pair quota hold across
+ *   nodes: senders on both fill them at once and no more is stored, the
+ *   sends past them get QUOTA_FULL, and room comes back on `delivered`.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -50,27 +53,34 @@ struct cluster {
 };
 
 /*
- * Node i on the cluster's store, with this ttl, max-db-bytes (NULL: the default) and sender
- * budget (sender-count envelopes over an hour; NULL: no budget).
+ * Node i on the cluster's store, with this ttl, sender budget (sender-count envelopes over an
+ * hour; NULL: no budget) and these settings more (NULL: none).
  */
+static void relay_node_args(struct cluster *c, size_t i, const char *ttl, const char *sender_count,
+                            const char *const *more)
+{
+    char audit[320];
+    const char *args[32] = {"--store",        c->spec, "--audit-log",      audit,
+                            "--rate",         "100000", "--burst",         "100000",
+                            "--sender-count", "0",      "--sender-bytes",  "0",
+                            "--ttl",          ttl,      "--brand",         c->brand.pin_path};
+    size_t n = 16;
+
+    for (size_t k = 0; more != NULL && more[k] != NULL && n + 1 < 32; k++)
+        args[n++] = more[k];
+    if (sender_count != NULL)
+        args[9] = sender_count;
+    snprintf(audit, sizeof(audit), "%s/node%zu.audit", c->dir, i);
+    CHECKM(relay_start(&c->node[i], tk_relay_bin, c->dir, args) == 0, "relay node %zu", i);
+}
+
+/* Node i with this ttl, max-db-bytes (NULL: the default) and sender budget (NULL: none). */
 static void relay_node_full(struct cluster *c, size_t i, const char *ttl, const char *max_db,
                             const char *sender_count)
 {
-    char audit[320];
-    const char *args[] = {"--store",        c->spec, "--audit-log",      audit,
-                          "--rate",         "100000", "--burst",         "100000",
-                          "--sender-count", "0",      "--sender-bytes",  "0",
-                          "--ttl",          ttl,      "--brand",         c->brand.pin_path,
-                          NULL,             NULL,     NULL};
+    const char *more[] = {"--max-db-bytes", max_db, NULL};
 
-    if (sender_count != NULL)
-        args[9] = sender_count;
-    if (max_db != NULL) {
-        args[16] = "--max-db-bytes";
-        args[17] = max_db;
-    }
-    snprintf(audit, sizeof(audit), "%s/node%zu.audit", c->dir, i);
-    CHECKM(relay_start(&c->node[i], tk_relay_bin, c->dir, args) == 0, "relay node %zu", i);
+    relay_node_args(c, i, ttl, sender_count, max_db != NULL ? more : NULL);
 }
 
 static void relay_node_with(struct cluster *c, size_t i, const char *ttl, const char *max_db)
@@ -650,6 +660,125 @@ static void test_storage_full(void)
     cluster_end(&c);
 }
 
+/* Reads an answer for each envelope of b not acknowledged yet; counts the QUOTA_FULL ones. */
+static size_t burst_answers(wsc *w, struct burst *b, size_t *quota_full)
+{
+    size_t waiting = 0, acked = 0;
+
+    *quota_full = 0;
+    for (size_t i = 0; i < b->n; i++)
+        waiting += !b->acked[i];
+    while (waiting > 0) {
+        Parley__Frame *f = pc_recv(w, 10000);
+        const ProtobufCBinaryData *id;
+        size_t k;
+
+        CHECKM(f != NULL, "%zu sends unanswered", waiting);
+        CHECKM(f->kind_case == PARLEY__FRAME__KIND_ACK ||
+                   (f->kind_case == PARLEY__FRAME__KIND_ERROR &&
+                    f->error->code == PARLEY__ERROR__CODE__QUOTA_FULL),
+               "a send answered with kind %d (error %s)", (int)f->kind_case,
+               f->kind_case == PARLEY__FRAME__KIND_ERROR ? tk_error_name(f->error->code) : "-");
+        id = f->kind_case == PARLEY__FRAME__KIND_ACK ? &f->ack->envelope_id
+                                                     : &f->error->envelope_id;
+        k = burst_index(b, id->data, id->len);
+        CHECKM(k != SIZE_MAX, "an answer for an envelope not sent");
+        if (f->kind_case == PARLEY__FRAME__KIND_ACK) {
+            b->acked[k] = true;
+            acked++;
+        } else {
+            (*quota_full)++;
+        }
+        waiting--;
+        parley__frame__free_unpacked(f, NULL);
+    }
+    return acked;
+}
+
+/* What the envelopes of b stored are: 120 bytes each. */
+#define SEALED_LEN sizeof(((struct burst *)0)->sealed[0])
+
+/*
+ * Two senders on two nodes fill one recipient's byte quota at once: what
+ * is stored stays within it, exactly filled, the rest is QUOTA_FULL. A
+ * sender moving to the other node keeps its share of another recipient
+ * (the pair quota): the sends past it are refused there too, and room
+ * comes back when the recipient, on the first node, acknowledges.
+ */
+static void test_quotas(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity(), *r1 = tk_identity(),
+                    *r2 = tk_identity();
+    static struct burst bx, by, pair1, pair2;
+    const char *more[] = {"--quota-bytes", "12000", "--pair-quota-count", "90", NULL};
+    uint8_t to1[32], to2[32];
+    size_t ax, ay, fx, fy, full;
+    unsigned count[BURST] = {0};
+    size_t order[BURST];
+    wsc *wx, *wy, *w2;
+
+    tk_routing(r1, to1);
+    tk_routing(r2, to2);
+    cluster_start(&c, "cluster-quotas");
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(relay_stop(&c.node[i], 15000) >= 0);
+        relay_node_args(&c, i, "2592000", NULL, more);
+    }
+    /* 12,000 bytes: 100 envelopes of 120; 80 from each node at once. */
+    wx = connect_as(&c, 0, x);
+    wy = connect_as(&c, 1, y);
+    burst_make(&bx, 80);
+    burst_make(&by, 80);
+    burst_send(wx, &bx, to1);
+    burst_send(wy, &by, to1);
+    ax = burst_answers(wx, &bx, &fx);
+    ay = burst_answers(wy, &by, &fy);
+    printf("    byte quota of 100 envelopes: %zu + %zu stored, %zu + %zu refused\n", ax, ay, fx,
+           fy);
+    CHECKM(ax + ay == 12000 / SEALED_LEN, "%zu envelopes of %zu bytes acknowledged for a quota "
+           "of 12000 bytes", ax + ay, SEALED_LEN);
+    wait_stored(&c, to1, 100, 10000, "the byte quota's recipient");
+    CHECK(tk_rejects(&c.node[0], "quota_full", 0) + tk_rejects(&c.node[1], "quota_full", 0) ==
+          (double)(fx + fy));
+
+    /* x's share of r2 is 90 envelopes, wherever x sends from. */
+    burst_make(&pair1, 60);
+    burst_send(wx, &pair1, to2);
+    CHECK(burst_answers(wx, &pair1, &full) == 60 && full == 0);
+    wsc_free(wx);
+    wx = connect_as(&c, 1, x);
+    burst_make(&pair2, 60);
+    burst_send(wx, &pair2, to2);
+    CHECKM(burst_answers(wx, &pair2, &full) == 30 && full == 30,
+           "a pair quota of 90 after 60 stored through the other node: %zu refused", full);
+    CHECK(tk_rejects(&c.node[1], "pair_quota", 1) >= 1);
+    wait_stored(&c, to2, 90, 10000, "the pair quota's recipient");
+
+    /* r2 takes and acknowledges on node 0: x's share frees up on node 1. */
+    w2 = connect_as(&c, 0, r2);
+    CHECK(burst_receive(w2, &pair1, 60, count, order, 10000) == 60);
+    wait_stored(&c, to2, 30, 10000, "after the recipient acknowledged");
+    /* The ledger follows the deletions by a batch or so: resent as a client does. */
+    for (int64_t until = mono_ms() + 10000;; sleep_ms(100)) {
+        burst_send(wx, &pair2, to2);
+        burst_answers(wx, &pair2, &full);
+        if (full == 0)
+            break;
+        CHECKM(mono_ms() < until, "room freed by delivered on the other node: %zu still "
+               "refused after 10 s", full);
+    }
+    wait_stored(&c, to2, 60, 10000, "the refused sends, resent");
+    wsc_free(wx);
+    wsc_free(wy);
+    wsc_free(w2);
+    parley_identity_free(x);
+    parley_identity_free(y);
+    parley_identity_free(r1);
+    parley_identity_free(r2);
+    cluster_end(&c);
+}
+
 /* A directory published through one node is served and pushed by the other. */
 static void test_directory(void)
 {
@@ -768,6 +897,7 @@ int main(int argc, char **argv)
         {"erasure", test_erasure},           {"ttl", test_ttl},
         {"directory", test_directory},       {"replaced", test_replaced},
         {"storage_full", test_storage_full}, {"sender_budget", test_sender_budget},
+        {"quotas", test_quotas},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
