@@ -12,8 +12,6 @@
 #include "log.h"
 #include "session_impl.h"
 
-#define MAX_PREKEYS_PER_OWNER 100u
-
 /* ------------------------------------------------------------------ */
 /* Directories */
 
@@ -316,7 +314,7 @@ void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPub
     }
     memcpy(op->env.recipient, c->routing, 32);
     op->replace = p->replace;
-    op->limit = MAX_PREKEYS_PER_OWNER;
+    op->limit = STORE_PREKEYS_PER_OWNER;
     op->conn_serial = c->serial;
     memcpy(op->reply_to, c->routing, 32);
 done:

@@ -42,6 +42,13 @@ struct store_env {
     uint64_t stored_at;           /* Unix seconds */
 };
 
+/*
+ * One-time prekeys an owner may hold: STORE_PREKEY_PUBLISH's limit, which
+ * a shared store keeps in its layout (the NATS prekey stream's per-subject
+ * limit).
+ */
+#define STORE_PREKEYS_PER_OWNER 100u
+
 /* A prekey of a publication: its encoding, and for a medium-term one its times. */
 struct store_prekey {
     uint8_t *blob;                /* owned */

@@ -715,6 +715,10 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     c.Storage = js_FileStorage;
     c.Replicas = s->replicas;
     c.MaxMsgSize = (int32_t)p->max_frame;
+    /* The per-agent limit is the server's, exact across nodes (store_nats_ops.c's publication). */
+    c.MaxMsgsPerSubject = STORE_PREKEYS_PER_OWNER;
+    c.Discard = js_DiscardNew;
+    c.DiscardNewPerSubject = true;
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
     return ensure_kv(s, &s->dirs, "directories", 0, err, cap) != 0 ||

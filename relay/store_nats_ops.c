@@ -23,6 +23,7 @@
 
 #define WAIT_MS 2000
 #define ERR_NO_MESSAGE 10037
+#define ERR_PER_SUBJECT_FULL 10077 /* a subject at max_msgs_per_subject, discard new */
 
 /* ------------------------------------------------------------------ */
 /* Reading from the leader */
@@ -601,19 +602,79 @@ static int medium_put(struct nats_store *s, const char *key, const struct store_
     return 0;
 }
 
+/* Takes back the one-time prekeys a publication stored (one handed out meantime is gone). */
+static int prekeys_unpublish(struct nats_store *s, const uint64_t *seqs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        jsErrCode code = 0;
+
+        if (removed(s, js_DeleteMsg(s->js, s->pk_stream, seqs[i], NULL, &code), code, "prekey") <
+            0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * The owner's one-time prekeys, one message each: the stream holds at
+ * most op->limit per owner and refuses the one past it (10077), whichever
+ * node publishes. A publication the stream refused a prekey of is taken
+ * back whole, so that it changes nothing (op->refused), as in one
+ * transaction; one that failed otherwise is taken back too, as far as
+ * the store can be reached. 0, or -1.
+ */
+static int publish_one_time(struct nats_store *s, struct store_op *op, const char *subject)
+{
+    uint64_t *seqs = calloc(op->n_prekeys + 1, sizeof(*seqs));
+    size_t n = 0;
+    int rc = 0;
+
+    if (seqs == NULL)
+        return -1;
+    for (size_t i = 0; rc == 0 && i < op->n_prekeys; i++) {
+        const struct store_prekey *p = &op->prekeys[i];
+        jsPubAck *pa = NULL;
+        jsPubOptions po;
+        jsErrCode code = 0;
+
+        if (p->medium)
+            continue;
+        jsPubOptions_Init(&po);
+        po.MaxWait = WAIT_MS;
+        if (js_Publish(&pa, s->js, subject, p->blob, (int)p->len, &po, &code) == NATS_OK) {
+            seqs[n++] = pa->Sequence;
+        } else if (code == ERR_PER_SUBJECT_FULL) {
+            op->refused = true;
+            rc = 1;
+        } else {
+            snprintf(s->failure, sizeof(s->failure), "prekeys: %s", nats_GetLastError(NULL));
+            rc = -1;
+        }
+        jsPubAck_Destroy(pa);
+    }
+    if (rc != 0) {
+        char failure[sizeof(s->failure)];
+
+        memcpy(failure, s->failure, sizeof(failure));
+        if (prekeys_unpublish(s, seqs, n) != 0)
+            rc = -1;
+        else if (rc < 0)
+            memcpy(s->failure, failure, sizeof(failure));
+    }
+    free(seqs);
+    return rc < 0 ? -1 : 0;
+}
+
 static int prekey_publish(struct nats_store *s, struct store_op *op)
 {
     char subject[128], key[65];
-    int64_t have = 0;
     uint64_t one_time = 0;
 
     prekey_subject(s, op->env.recipient, subject);
     nats_hex(op->env.recipient, 32, key);
     for (size_t i = 0; i < op->n_prekeys; i++)
         one_time += !op->prekeys[i].medium;
-    if (!op->replace && (have = nats_subject_count(s, s->pk_stream, subject)) < 0)
-        return -1;
-    if ((uint64_t)have + one_time > op->limit) {
+    if (one_time > op->limit) {
         op->refused = true;
         return 0;
     }
@@ -627,19 +688,12 @@ static int prekey_publish(struct nats_store *s, struct store_op *op)
             return -1;
         }
     }
-    for (size_t i = 0; i < op->n_prekeys; i++) {
-        const struct store_prekey *p = &op->prekeys[i];
-        jsPubOptions po;
-
-        jsPubOptions_Init(&po);
-        po.MaxWait = WAIT_MS;
-        if (p->medium ? medium_put(s, key, p) != 0
-                      : js_Publish(NULL, s->js, subject, p->blob, (int)p->len, &po, NULL) !=
-                            NATS_OK) {
-            snprintf(s->failure, sizeof(s->failure), "prekeys: %s", nats_GetLastError(NULL));
+    if (publish_one_time(s, op, subject) != 0)
+        return -1;
+    /* The medium-term prekey last: a refused publication leaves the stored one. */
+    for (size_t i = 0; !op->refused && i < op->n_prekeys; i++)
+        if (op->prekeys[i].medium && medium_put(s, key, &op->prekeys[i]) != 0)
             return -1;
-        }
-    }
     return 0;
 }
 

@@ -20,7 +20,9 @@
  * - a sender's budget over time follows it to the other node;
  * - the byte quota per recipient and the per-pair quota hold across
  *   nodes: senders on both fill them at once and no more is stored, the
- *   sends past them get QUOTA_FULL, and room comes back on `delivered`.
+ *   sends past them get QUOTA_FULL, and room comes back on `delivered`;
+ * - one agent publishing prekeys through both nodes at once never holds
+ *   more than 100, nor part of a refused publication.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -138,25 +140,32 @@ static void cluster_end(struct cluster *c)
     tmpdir_remove(c->dir);
 }
 
-/* Envelopes stored for a recipient, as JetStream reports them; -1 when it does not answer. */
-static int64_t stored_for(struct cluster *c, const uint8_t recipient[32])
+/* Messages of a stream on one subject, as JetStream reports them; -1 when it does not answer. */
+static int64_t subject_count(struct cluster *c, const char *stream, const char *prefix,
+                             const uint8_t id[32])
 {
     char subject[80], hex[65];
     jsStreamInfo *si = NULL;
     jsOptions o;
     int64_t n = 0;
 
-    sodium_bin2hex(hex, sizeof(hex), recipient, 32);
-    snprintf(subject, sizeof(subject), "pe.0.%s", hex);
+    sodium_bin2hex(hex, sizeof(hex), id, 32);
+    snprintf(subject, sizeof(subject), "%s.%s", prefix, hex);
     jsOptions_Init(&o);
     o.Stream.Info.SubjectsFilter = subject;
-    if (js_GetStreamInfo(&si, c->js, "PARLEY_ENV_0", &o, NULL) != NATS_OK)
+    if (js_GetStreamInfo(&si, c->js, stream, &o, NULL) != NATS_OK)
         return -1;
     if (si->State.Subjects != NULL)
         for (int i = 0; i < si->State.Subjects->Count; i++)
             n += (int64_t)si->State.Subjects->List[i].Msgs;
     jsStreamInfo_Destroy(si);
     return n;
+}
+
+/* Envelopes stored for a recipient. */
+static int64_t stored_for(struct cluster *c, const uint8_t recipient[32])
+{
+    return subject_count(c, "PARLEY_ENV_0", "pe.0", recipient);
 }
 
 static void wait_stored(struct cluster *c, const uint8_t recipient[32], int64_t want, int ms,
@@ -889,6 +898,139 @@ static void test_sender_budget(void)
     cluster_end(&c);
 }
 
+/* One-time prekeys on the agent's subject of the prekey stream. */
+static int64_t prekeys_of(struct cluster *c, const parley_identity *agent)
+{
+    uint8_t routing[32];
+    int64_t n;
+
+    tk_agent_routing(agent, routing);
+    n = subject_count(c, "PARLEY_PREKEYS", "pk", routing);
+    CHECK(n >= 0);
+    return n;
+}
+
+/* The prekey stream keeps at most 100 per agent itself, refusing the one past it. */
+static void check_prekey_stream(struct cluster *c, const char *when)
+{
+    jsStreamInfo *si = NULL;
+
+    CHECK(js_GetStreamInfo(&si, c->js, "PARLEY_PREKEYS", NULL, NULL) == NATS_OK);
+    CHECKM(si->Config->MaxMsgsPerSubject == 100 && si->Config->Discard == js_DiscardNew &&
+               si->Config->DiscardNewPerSubject,
+           "%s: the prekey stream keeps %lld per subject, discard %d, per subject %d", when,
+           (long long)si->Config->MaxMsgsPerSubject, (int)si->Config->Discard,
+           (int)si->Config->DiscardNewPerSubject);
+    jsStreamInfo_Destroy(si);
+}
+
+#define RACE_KEYS 51
+#define RACE_ROUNDS 4
+
+/* An agent's connection on node, authenticated: *left is the count auth_ok gave. */
+static wsc *agent_on(struct cluster *c, size_t node, const parley_identity *agent,
+                     const uint8_t *cert, size_t cert_len, uint32_t *left)
+{
+    wsc *w = wsc_open(c->node[node].port);
+    Parley__Frame *f;
+
+    CHECK(w != NULL);
+    f = pc_auth(w, agent, cert, cert_len, 10000);
+    CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK, "agent not authenticated");
+    *left = f->auth_ok->prekeys_left;
+    parley__frame__free_unpacked(f, NULL);
+    f = tk_expect_kind(w, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 10000, "the agent's directory");
+    parley__frame__free_unpacked(f, NULL);
+    return w;
+}
+
+/*
+ * One agent publishes 51 one-time prekeys through each node at the same
+ * time: 102 would pass the limit of 100. A publication the stream
+ * refuses a prekey of is refused whole, whatever part of it the stream
+ * had taken: the agent never holds more than 100, nor part of one.
+ */
+static void test_prekeys_race(void)
+{
+    struct cluster c;
+    uint64_t now = tk_now();
+    unsigned refused = 0, overlapped = 0;
+
+    cluster_start(&c, "cluster-prekeys");
+    check_prekey_stream(&c, "created");
+    /* A stream of an earlier relay, without the limit, is brought to it. */
+    for (size_t i = 0; i < 2; i++)
+        CHECK(relay_stop(&c.node[i], 15000) >= 0);
+    {
+        jsStreamInfo *si = NULL;
+        CHECK(js_GetStreamInfo(&si, c.js, "PARLEY_PREKEYS", NULL, NULL) == NATS_OK);
+        si->Config->MaxMsgsPerSubject = -1;
+        si->Config->Discard = js_DiscardOld;
+        si->Config->DiscardNewPerSubject = false;
+        CHECK(js_UpdateStream(NULL, c.js, si->Config, NULL, NULL) == NATS_OK);
+        jsStreamInfo_Destroy(si);
+    }
+    relay_node(&c, 0, "2592000");
+    relay_node(&c, 1, "2592000");
+    check_prekey_stream(&c, "after a restart on an older stream");
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        parley_identity *agent = tk_identity();
+        uint8_t *cert, *keys[2][RACE_KEYS];
+        size_t cert_len, lens[2][RACE_KEYS];
+        uint32_t left;
+        int64_t held;
+        wsc *wa, *wb, *wc;
+        Parley__Frame *f;
+
+        tk_cert(c.brand.key, "acme", agent, "alice", "Alice", (uint64_t)round + 1, now - 60,
+                now + 3600, &cert, &cert_len);
+        for (size_t k = 0; k < 2; k++)
+            for (size_t i = 0; i < RACE_KEYS; i++)
+                tk_prekey(agent, agent, k * 1000 + i + 1, false, 0, &keys[k][i], &lens[k][i]);
+        /* The second connection replaces the first (4004) once its node hears of it: the first
+         * publication is in its node's store by then. */
+        wa = agent_on(&c, 0, agent, cert, cert_len, &left);
+        CHECK(pc_send_prekeys(wa, keys[0], lens[0], RACE_KEYS, false) == 0);
+        wb = agent_on(&c, 1, agent, cert, cert_len, &left);
+        overlapped += left < RACE_KEYS; /* node 0's was not all stored when node 1 counted */
+        CHECK(pc_send_prekeys(wb, keys[1], lens[1], RACE_KEYS, false) == 0);
+        f = pc_recv(wb, 10000);
+        CHECKM(f != NULL, "no answer to the publication on node 1");
+        if (f->kind_case == PARLEY__FRAME__KIND_ERROR) {
+            CHECKM(f->error->code == PARLEY__ERROR__CODE__QUOTA_FULL, "publication refused with %s",
+                   tk_error_name(f->error->code));
+            refused++;
+        } else {
+            CHECKM(f->kind_case == PARLEY__FRAME__KIND_ACK, "unexpected frame %d",
+                   (int)f->kind_case);
+        }
+        parley__frame__free_unpacked(f, NULL);
+        /* Node 0 answers this count after its publication is done. */
+        wc = agent_on(&c, 0, agent, cert, cert_len, &left);
+        held = prekeys_of(&c, agent);
+        printf("    round %d: the agent holds %lld one-time prekeys (auth_ok: %u)\n", round,
+               (long long)held, left);
+        CHECKM(held <= 100, "the agent holds %lld one-time prekeys, more than 100",
+               (long long)held);
+        /* Interleaved, both can be refused: none is held then, still no part of one. */
+        CHECKM(held % RACE_KEYS == 0 && (uint64_t)held == left,
+               "the agent holds %lld one-time prekeys (auth_ok %u), not whole publications of %d",
+               (long long)held, left, RACE_KEYS);
+        for (size_t k = 0; k < 2; k++)
+            for (size_t i = 0; i < RACE_KEYS; i++)
+                free(keys[k][i]);
+        free(cert);
+        wsc_free(wa);
+        wsc_free(wb);
+        wsc_free(wc);
+        parley_identity_free(agent);
+    }
+    printf("    %u of %d rounds: node 1 counted before node 0's publication was whole; %u refused "
+           "on node 1\n",
+           overlapped, RACE_ROUNDS, refused);
+    cluster_end(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -898,6 +1040,7 @@ int main(int argc, char **argv)
         {"directory", test_directory},       {"replaced", test_replaced},
         {"storage_full", test_storage_full}, {"sender_budget", test_sender_budget},
         {"quotas", test_quotas},
+        {"prekeys_race", test_prekeys_race},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
