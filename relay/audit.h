@@ -217,6 +217,12 @@ void audit_set_exported(struct audit *a, struct audit_pos pos);
  * from the end of the live file through the closed segments. 0 or -1.
  */
 int audit_count_store_entries(struct audit *a, uint64_t after_seq, uint64_t *n, uint64_t *last);
+/*
+ * This log's node id, the same across restarts: read from .<base>.node
+ * beside the log, made and kept there the first time. 0, or -1 with a
+ * message in err.
+ */
+int audit_node_id(struct audit *a, uint8_t out[16], char *err, size_t cap);
 /* Writes everything recorded and syncs it now (clean stop). */
 void audit_sync_now(struct audit *a);
 

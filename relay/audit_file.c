@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "internal.h" /* parley__grow */
 #include "audit_impl.h"
 #include "log.h"
@@ -553,5 +555,52 @@ int audit_held_open(struct audit *a, char *err, size_t cap)
             return -1;
         }
     }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The node's id */
+
+/*
+ * .<base>.node, beside the live file: 32 hex digits, random, written once
+ * (through a temporary file renamed into place) by the first start that
+ * asks. It names this log's outbox in a shared store, so it goes where
+ * the log goes, whatever the host is called.
+ */
+int audit_node_id(struct audit *a, uint8_t out[16], char *err, size_t cap)
+{
+    char path[1100], tmp[1110], hex[34];
+    int fd;
+    ssize_t got;
+    bool ok;
+
+    snprintf(path, sizeof(path), "%s/.%s.node", a->dir, a->base);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        got = read(fd, hex, 33);
+        close(fd);
+        if (got >= 32 && (got == 32 || hex[32] == '\n') &&
+            sodium_hex2bin(out, 16, hex, 32, NULL, NULL, NULL) == 0)
+            return 0;
+        snprintf(err, cap, "%s: not a node id (32 hex digits)", path);
+        return -1;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    randombytes_buf(out, 16);
+    sodium_bin2hex(hex, sizeof(hex) - 1, out, 16);
+    hex[32] = '\n';
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ok = fd >= 0 && write(fd, hex, 33) == 33 && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    audit_fsync_dir(a);
     return 0;
 }

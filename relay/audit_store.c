@@ -136,6 +136,7 @@ static uint64_t pump_all(struct relay *r)
 
 void audit_store_done(struct relay *r, const struct store_batch *b)
 {
+    uint64_t row = 0;
     uint32_t idx = 0;
 
     if (r->audit == NULL || b->err != 0)
@@ -149,6 +150,9 @@ void audit_store_done(struct relay *r, const struct store_batch *b)
             r->outbox_done = op->cutoff;
         if (op->audit_row == 0)
             continue;
+        if (op->audit_row != row) /* a batch's entries can take several rows */
+            idx = 0;
+        row = op->audit_row;
         /* Chained from the batch, unless entries wait before it or the log has too much waiting. */
         if (r->outbox_more || audit_export(r->audit, op->audit_row, idx, b->audit + op->audit_off,
                                            op->audit_len, true) == 1)
@@ -212,6 +216,13 @@ int audit_store_start(struct relay *r, char *err, size_t cap)
     struct skip k;
 
     store_set_audit(r->store, audit_store_body, r);
+    if (store_shared(r->store)) {
+        uint8_t node[16];
+
+        if (audit_node_id(r->audit, node, err, cap) != 0 ||
+            store_outbox_open(r->store, node, err, cap) != 0)
+            return -1;
+    }
     if (store_outbox_mark(r->store, &mark.row, &mark.idx, &mark.seq) != 0) {
         snprintf(err, cap, "cannot read the audit outbox position");
         return -1;

@@ -287,6 +287,11 @@ int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox
     return s->ops->outbox_read(s, from, limit, fn, arg);
 }
 
+int store_outbox_open(struct store *s, const uint8_t node[16], char *err, size_t cap)
+{
+    return s->ops->outbox_open != NULL ? s->ops->outbox_open(s, node, err, cap) : 0;
+}
+
 int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq)
 {
     return s->ops->outbox_mark(s, row, idx, seq);

@@ -193,6 +193,8 @@ struct store_ops {
     int (*meta)(struct store *s, const char *name, uint8_t out[32]);
     int (*load_quotas)(struct store *s, store_quota_fn fn, void *arg);
     int (*load_directories)(struct store *s, store_dir_fn fn, void *arg);
+    /* NULL for a store whose outbox is its own (sqlite): see store_outbox_open. */
+    int (*outbox_open)(struct store *s, const uint8_t node[16], char *err, size_t cap);
     int (*outbox_read)(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
                        void *arg);
     int (*outbox_mark)(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
@@ -342,10 +344,18 @@ int store_load_directories(struct store *s, store_dir_fn fn, void *arg);
  * the calling thread: at start, and on the loop only while the log lags
  * behind what the store committed. store_outbox_mark gives the position
  * the last STORE_AUDIT_DONE kept (row, entry, seq; 0s for none); start-up
- * only.
+ * only. A batch's entries may take several rows (each entry's audit_row
+ * says which); their entries are counted from 0 in each row.
  */
 int store_outbox_read(struct store *s, uint64_t from, size_t limit, store_outbox_fn fn,
                       void *arg);
+/*
+ * A shared store keeps each node's outbox apart: node names this one's
+ * (the same across its restarts, audit_node_id), and what is left of it
+ * is read, before store_outbox_mark and the first batch. Start-up only;
+ * 0 (also for a store of one node), or -1 with a message in err.
+ */
+int store_outbox_open(struct store *s, const uint8_t node[16], char *err, size_t cap);
 int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *seq);
 
 /*

@@ -21,9 +21,9 @@
  * When the connection to NATS comes back, every watched recipient reads
  * again: copies sent meanwhile were lost.
  *
- * The audit outbox is this node's, in memory: entries of changes are
- * handed to the log as their batch completes, as with sqlite, but a node
- * killed before its log took them loses them.
+ * The audit outbox is this node's, in JetStream (store_nats_outbox.c):
+ * a batch's entries are stored there before its results go back, so a
+ * node killed before its log took them writes them at its next start.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -101,87 +101,6 @@ static bool probe(struct nats_store *s)
     return ok;
 }
 
-/* The op's audit entry, a line of the batch's outbox row; false without memory for it. */
-static bool record_op(struct nats_store *s, struct store_batch *b, struct store_op *op)
-{
-    char body[512];
-    size_t n = store_audit_body(&s->base, op, body, sizeof(body));
-
-    op->audit_row = 0;
-    if (n == 0)
-        return true;
-    {
-        char *grown = parley__grow(b->audit, &b->audit_cap, b->audit_len + n + 2, 1);
-
-        if (grown == NULL)
-            return false;
-        b->audit = grown;
-    }
-    if (b->audit_len > 0)
-        b->audit[b->audit_len++] = '\n';
-    memcpy(b->audit + b->audit_len, body, n);
-    op->audit_row = 1;
-    op->audit_off = (uint32_t)b->audit_len;
-    op->audit_len = (uint32_t)n;
-    b->audit_len += n;
-    b->audit[b->audit_len] = '\0';
-    return true;
-}
-
-/* The batch's entries become the next outbox row. */
-static bool record_batch(struct nats_store *s, struct store_batch *b)
-{
-    struct nats_outbox_row *row;
-    uint64_t id;
-
-    if (b->audit_len == 0)
-        return true;
-    pthread_mutex_lock(&s->lock);
-    {
-        struct nats_outbox_row *grown =
-            parley__grow(s->rows, &s->cap_rows, s->n_rows + 1, sizeof(*grown));
-
-        if (grown == NULL) {
-            pthread_mutex_unlock(&s->lock);
-            return false;
-        }
-        s->rows = grown;
-    }
-    row = &s->rows[s->n_rows];
-    if ((row->text = malloc(b->audit_len + 1)) == NULL) {
-        pthread_mutex_unlock(&s->lock);
-        return false;
-    }
-    memcpy(row->text, b->audit, b->audit_len + 1);
-    row->len = b->audit_len;
-    row->id = id = s->next_row++;
-    s->n_rows++;
-    pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < b->n; i++)
-        if (b->ops[i].audit_row != 0)
-            b->ops[i].audit_row = id;
-    return true;
-}
-
-/* Rows before cutoff are in the synced log: dropped, and the position kept. */
-static void outbox_done(struct nats_store *s, const struct store_op *op)
-{
-    size_t keep = 0;
-
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n_rows; i++) {
-        if (s->rows[i].id < op->cutoff)
-            free(s->rows[i].text);
-        else
-            s->rows[keep++] = s->rows[i];
-    }
-    s->n_rows = keep;
-    s->mark_row = op->cutoff;
-    s->mark_idx = op->audit_off;
-    s->mark_seq = op->version;
-    pthread_mutex_unlock(&s->lock);
-}
-
 static void run_batch(struct nats_store *s, struct store_batch *b)
 {
     bool ok = natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -202,7 +121,7 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         }
         i++;
         if (op->kind == STORE_AUDIT_DONE)
-            outbox_done(s, op);
+            nats_outbox_done(s, op);
         else if (nats_run_op(s, op) != 0)
             ok = false;
     }
@@ -213,14 +132,9 @@ static void run_batch(struct nats_store *s, struct store_batch *b)
         nats_pub_abandon(s);
     /* What was reserved and not stored goes back; what was removed is counted off. */
     nats_ledger_settle(s, b->ops, b->n);
-    for (size_t i = 0; ok && i < b->n; i++) {
-        if (!record_op(s, b, &b->ops[i])) {
-            snprintf(s->failure, sizeof(s->failure), "out of memory");
-            ok = false;
-        }
-    }
+    /* Before the results go back, the entries are in JetStream: a node killed then keeps them. */
     if (ok)
-        ok = record_batch(s, b);
+        ok = nats_outbox_record(s, b);
     for (size_t i = 0; i < b->n; i++) {
         struct store_op *op = &b->ops[i];
 
@@ -680,11 +594,23 @@ static int ensure_kv(struct nats_store *s, kvStore **kv, const char *name, int64
     return 0;
 }
 
+/* A stream's settings common to all: one subject filter, file storage, the store's replicas. */
+static void stream_config(const struct nats_store *s, jsStreamConfig *c, const char *name,
+                          const char **subjects)
+{
+    jsStreamConfig_Init(c);
+    c->Name = name;
+    c->Subjects = subjects;
+    c->SubjectsLen = 1;
+    c->Storage = js_FileStorage;
+    c->Replicas = s->replicas;
+}
+
 static int ensure_layout(struct nats_store *s, char *err, size_t cap)
 {
     const struct store_params *p = &s->params;
-    char env_all[64], pk_all[64], live[80];
-    const char *env_subjects[] = {env_all}, *pk_subjects[] = {pk_all};
+    char env_all[64], pk_all[64], au_all[64], live[80];
+    const char *env_subjects[] = {env_all}, *pk_subjects[] = {pk_all}, *au_subjects[] = {au_all};
     int64_t ttl_ns = (int64_t)p->ttl * 1000000000LL;
     int64_t window_ns = (int64_t)p->sender_window * 1000000000LL;
     jsRePublish rp = {env_all, live, true};
@@ -692,13 +618,9 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
 
     snprintf(env_all, sizeof(env_all), "%s.*", s->env_prefix);
     snprintf(pk_all, sizeof(pk_all), "%s.*", s->pk_prefix);
+    snprintf(au_all, sizeof(au_all), "%s.*", s->au_prefix);
     snprintf(live, sizeof(live), "%s.{{wildcard(1)}}.l", s->live_prefix);
-    jsStreamConfig_Init(&c);
-    c.Name = s->env_stream;
-    c.Subjects = env_subjects;
-    c.SubjectsLen = 1;
-    c.Storage = js_FileStorage;
-    c.Replicas = s->replicas;
+    stream_config(s, &c, s->env_stream, env_subjects);
     c.MaxAge = ttl_ns;
     c.MaxMsgsPerSubject = p->quota_count;
     c.Discard = js_DiscardNew;
@@ -708,17 +630,16 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     c.RePublish = &rp;
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
-    jsStreamConfig_Init(&c);
-    c.Name = s->pk_stream;
-    c.Subjects = pk_subjects;
-    c.SubjectsLen = 1;
-    c.Storage = js_FileStorage;
-    c.Replicas = s->replicas;
+    stream_config(s, &c, s->pk_stream, pk_subjects);
     c.MaxMsgSize = (int32_t)p->max_frame;
     /* The per-agent limit is the server's, exact across nodes (store_nats_ops.c's publication). */
     c.MaxMsgsPerSubject = STORE_PREKEYS_PER_OWNER;
     c.Discard = js_DiscardNew;
     c.DiscardNewPerSubject = true;
+    if (ensure_stream(s, &c, err, cap) != 0)
+        return -1;
+    /* Each node's audit outbox, au.<node> (store_nats_outbox.c). */
+    stream_config(s, &c, s->au_stream, au_subjects);
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
     return ensure_kv(s, &s->dirs, "directories", 0, err, cap) != 0 ||
@@ -749,6 +670,8 @@ static bool set_names(struct nats_store *s, const char *ns)
     snprintf(s->pk_prefix, sizeof(s->pk_prefix), "%.32s%spk", ns, n ? "." : "");
     snprintf(s->live_prefix, sizeof(s->live_prefix), "%.32s%spr", ns, n ? "." : "");
     snprintf(s->bucket_prefix, sizeof(s->bucket_prefix), "parley_%.32s%s", ns, n ? "_" : "");
+    snprintf(s->au_stream, sizeof(s->au_stream), "PARLEY_%.32s%sAUDIT", ns, n ? "_" : "");
+    snprintf(s->au_prefix, sizeof(s->au_prefix), "%.32s%sau", ns, n ? "." : "");
     return true;
 }
 
@@ -837,9 +760,7 @@ static void nt_close(struct store *base)
      */
     nats_CloseAndWait(5000);
     nats_pub_free(s);
-    for (size_t i = 0; i < s->n_rows; i++)
-        free(s->rows[i].text);
-    free(s->rows);
+    nats_outbox_free(s);
     free(s->notices);
     free(s->claims);
     for (size_t i = 0; i < s->n_dirs_new; i++)
@@ -852,7 +773,7 @@ static void nt_close(struct store *base)
 }
 
 /* ------------------------------------------------------------------ */
-/* Start-up reads and the outbox */
+/* Start-up reads */
 
 /* The relay's secrets are the cluster's: the first node creates each, the others read it. */
 static int nt_meta(struct store *base, const char *name, uint8_t out[32])
@@ -937,36 +858,6 @@ static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
     return 0;
 }
 
-static int nt_outbox_read(struct store *base, uint64_t from, size_t limit, store_outbox_fn fn,
-                          void *arg)
-{
-    struct nats_store *s = (struct nats_store *)base;
-    int n = 0;
-
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n_rows && (size_t)n < limit; i++) {
-        if (s->rows[i].id < from)
-            continue;
-        n++;
-        if (fn(arg, s->rows[i].id, s->rows[i].text, s->rows[i].len) != 0)
-            break;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return n;
-}
-
-static int nt_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t *seq)
-{
-    struct nats_store *s = (struct nats_store *)base;
-
-    pthread_mutex_lock(&s->lock);
-    *row = s->mark_row;
-    *idx = s->mark_idx;
-    *seq = s->mark_seq;
-    pthread_mutex_unlock(&s->lock);
-    return 0;
-}
-
 const struct store_ops store_nats_ops = {
     .kind = "nats",
     .open = nt_open,
@@ -974,8 +865,9 @@ const struct store_ops store_nats_ops = {
     .meta = nt_meta,
     .load_quotas = nt_load_quotas,
     .load_directories = nt_load_directories,
-    .outbox_read = nt_outbox_read,
-    .outbox_mark = nt_outbox_mark,
+    .outbox_open = nats_outbox_open,
+    .outbox_read = nats_outbox_read,
+    .outbox_mark = nats_outbox_mark,
     .watch = nt_watch,
     .take_notice = nt_take_notice,
     .reachable = nt_reachable,

@@ -1,7 +1,8 @@
 /*
- * Internals of the NATS JetStream store, shared by its two files:
- * store_nats.c (connecting, the worker thread, notices, start-up reads,
- * the audit outbox) and store_nats_ops.c (what each op does). The layout
+ * Internals of the NATS JetStream store, shared by its files:
+ * store_nats.c (connecting, the worker thread, notices, start-up reads),
+ * store_nats_ops.c (what each op does), store_nats_pub.c and
+ * store_nats_group.c (pipelining), store_nats_outbox.c (the audit outbox). The layout
  * is docs/cluster.md's: nothing outside the NATS store includes this.
  */
 #ifndef RELAY_STORE_NATS_H
@@ -131,11 +132,16 @@ struct nats_store {
     size_t n_inserted;
     char failure[128];
     uint64_t probed_ms;           /* CLOCK_MONOTONIC of the last probe */
-    /* Under lock: the audit outbox (this node's, in memory) and its last kept position. */
+    /* Under lock: the audit outbox's rows not in the synced log yet, and its kept position. */
     struct nats_outbox_row *rows;
     size_t n_rows, cap_rows;
     uint64_t next_row, mark_row, mark_seq;
     uint32_t mark_idx;
+    /* The worker's: this node's audit outbox in JetStream (store_nats_outbox.c). */
+    char au_stream[64], au_prefix[48], au_subject[96], au_key[64];
+    bool au_ready;                /* nats_outbox_open named this node: rows are published */
+    bool au_unsure;               /* a row's publication failed: it may be stored all the same */
+    uint64_t au_last;             /* the id of the last row published */
     /* Publications in flight: the worker's, and libnats's acknowledgement thread's. */
     jsCtx *js_pub;                /* the context whose publications are answered by on_ack */
     bool pub_ready, pub_used;      /* pub_used: a publication went through js_pub (worker's) */
@@ -236,6 +242,21 @@ void nats_budget_read(struct nats_store *s, struct store_op *op);
 int nats_ledger_reserve(struct nats_store *s, struct store_op *ops, size_t n);
 void nats_ledger_removed(struct nats_store *s, struct store_op *op);
 int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n);
+/*
+ * The audit outbox (store_nats_outbox.c). nats_outbox_record: on the
+ * worker, once a batch's ops ran, its entries become rows (published on
+ * this node's subject once nats_outbox_open named it), each op's
+ * audit_row naming its row: true, or false with s->failure.
+ * nats_outbox_done runs a STORE_AUDIT_DONE. The other three are
+ * store_ops's outbox_open, outbox_read and outbox_mark.
+ */
+bool nats_outbox_record(struct nats_store *s, struct store_batch *b);
+void nats_outbox_done(struct nats_store *s, const struct store_op *op);
+int nats_outbox_open(struct store *base, const uint8_t node[16], char *err, size_t cap);
+int nats_outbox_read(struct store *base, uint64_t from, size_t limit, store_outbox_fn fn,
+                     void *arg);
+int nats_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t *seq);
+void nats_outbox_free(struct nats_store *s);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
 

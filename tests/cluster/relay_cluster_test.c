@@ -22,7 +22,9 @@
  *   nodes: senders on both fill them at once and no more is stored, the
  *   sends past them get QUOTA_FULL, and room comes back on `delivered`;
  * - one agent publishing prekeys through both nodes at once never holds
- *   more than 100, nor part of a refused publication.
+ *   more than 100, nor part of a refused publication;
+ * - a node killed right after acknowledging sends has their audit
+ *   entries in its log once restarted, and the log verifies.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -142,14 +144,14 @@ static void cluster_end(struct cluster *c)
 
 /* Messages of a stream on one subject, as JetStream reports them; -1 when it does not answer. */
 static int64_t subject_count(struct cluster *c, const char *stream, const char *prefix,
-                             const uint8_t id[32])
+                             const uint8_t *id, size_t id_len)
 {
     char subject[80], hex[65];
     jsStreamInfo *si = NULL;
     jsOptions o;
     int64_t n = 0;
 
-    sodium_bin2hex(hex, sizeof(hex), id, 32);
+    sodium_bin2hex(hex, sizeof(hex), id, id_len);
     snprintf(subject, sizeof(subject), "%s.%s", prefix, hex);
     jsOptions_Init(&o);
     o.Stream.Info.SubjectsFilter = subject;
@@ -165,7 +167,7 @@ static int64_t subject_count(struct cluster *c, const char *stream, const char *
 /* Envelopes stored for a recipient. */
 static int64_t stored_for(struct cluster *c, const uint8_t recipient[32])
 {
-    return subject_count(c, "PARLEY_ENV_0", "pe.0", recipient);
+    return subject_count(c, "PARLEY_ENV_0", "pe.0", recipient, 32);
 }
 
 static void wait_stored(struct cluster *c, const uint8_t recipient[32], int64_t want, int ms,
@@ -905,7 +907,7 @@ static int64_t prekeys_of(struct cluster *c, const parley_identity *agent)
     int64_t n;
 
     tk_agent_routing(agent, routing);
-    n = subject_count(c, "PARLEY_PREKEYS", "pk", routing);
+    n = subject_count(c, "PARLEY_PREKEYS", "pk", routing, 32);
     CHECK(n >= 0);
     return n;
 }
@@ -1031,6 +1033,80 @@ static void test_prekeys_race(void)
     cluster_end(&c);
 }
 
+/* Entries of one event in node i's audit log (its live file: one segment here). */
+static size_t audit_events(const struct cluster *c, size_t i, const char *event)
+{
+    char path[320], needle[64];
+    char *text;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/node%zu.audit", c->dir, i);
+    snprintf(needle, sizeof(needle), "\"event\":\"%s\"", event);
+    text = read_file_all(path, NULL);
+    CHECKM(text != NULL, "no audit log %s", path);
+    n = tk_count(text, needle);
+    free(text);
+    return n;
+}
+
+/*
+ * A node killed right after acknowledging sends keeps their audit
+ * entries: restarted, its log holds a "stored" entry for each, and an
+ * "acked" one for each delivered envelope, and verifies; stopped cleanly,
+ * its outbox in JetStream (au.<node>, the node's id beside its log) keeps
+ * at most the row its position points into.
+ */
+static void test_audit_killed(void)
+{
+    struct cluster c;
+    parley_identity *x = tk_identity(), *y = tk_identity();
+    uint8_t ry[32], node[16];
+    static struct burst b1, b2;
+    unsigned count[BURST] = {0};
+    size_t order[BURST];
+    char path[320], out[4096], *hex;
+    int refused = 0;
+    wsc *wx, *wy;
+
+    tk_routing(y, ry);
+    cluster_start(&c, "cluster-audit");
+    wx = connect_as(&c, 0, x);
+    burst_make(&b1, 20);
+    burst_send(wx, &b1, ry);
+    CHECK(burst_acks(wx, &b1, 20, &refused) == 20);
+    wy = connect_as(&c, 0, y);
+    CHECK(burst_receive(wy, &b1, 20, count, order, 10000) == 20);
+    wait_stored(&c, ry, 0, 10000, "after delivered");
+    wsc_free(wy);
+    burst_make(&b2, 30);
+    burst_send(wx, &b2, ry);
+    CHECK(burst_acks(wx, &b2, 30, &refused) == 30 && refused == 0);
+    relay_kill(&c.node[0]);
+    wsc_free(wx);
+
+    relay_node(&c, 0, "2592000");
+    CHECK(relay_stop(&c.node[0], 15000) == 0);
+    CHECKM(audit_events(&c, 0, "stored") == 50 && audit_events(&c, 0, "acked") == 20,
+           "node 0's log has %zu stored and %zu acked entries, not 50 and 20",
+           audit_events(&c, 0, "stored"), audit_events(&c, 0, "acked"));
+    snprintf(path, sizeof(path), "'%s/node0.audit'*", c.dir);
+    CHECKM(tk_audit_verify(path, out, sizeof(out)) == 0 && strncmp(out, "OK ", 3) == 0,
+           "verify: %s", out);
+    snprintf(path, sizeof(path), "%s/.node0.audit.node", c.dir);
+    hex = read_file_all(path, NULL);
+    CHECKM(hex != NULL && sodium_hex2bin(node, 16, hex, strlen(hex), "\n", NULL, NULL) == 0,
+           "no node id beside node 0's audit log");
+    free(hex);
+    {
+        int64_t left = subject_count(&c, "PARLEY_AUDIT", "au", node, 16);
+        CHECKM(left >= 0 && left <= 1, "%lld rows of node 0's outbox left after a clean stop",
+               (long long)left);
+    }
+    parley_identity_free(x);
+    parley_identity_free(y);
+    cluster_end(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -1041,6 +1117,7 @@ int main(int argc, char **argv)
         {"storage_full", test_storage_full}, {"sender_budget", test_sender_budget},
         {"quotas", test_quotas},
         {"prekeys_race", test_prekeys_race},
+        {"audit_killed", test_audit_killed},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");

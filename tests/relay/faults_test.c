@@ -346,8 +346,10 @@ static void kill_case_restart(struct kill_case *k)
     tk_expect_nothing(r, 300, "an envelope that was refused, or one twice");
     wsc_free(r);
     CHECK(relay_stop(&k->e.relay, 15000) == 0);
-    CHECKM(outbox_rows(&k->e) <= 1, "a clean stop left %d rows in the audit outbox",
-           outbox_rows(&k->e)); /* the last one stays: ids grow from it */
+    /* The database's outbox; on the NATS store (PARLEY_TEST_STORE) it is in JetStream. */
+    if (getenv("PARLEY_TEST_STORE") == NULL)
+        CHECKM(outbox_rows(&k->e) <= 1, "a clean stop left %d rows in the audit outbox",
+               outbox_rows(&k->e)); /* the last one stays: ids grow from it */
     CHECKM(audit_count(&k->e, "stored") == k->n_acked,
            "%zu stored entries for %zu acknowledged envelopes", audit_count(&k->e, "stored"),
            k->n_acked);
