@@ -8,7 +8,9 @@
  * the brand as it connects, until that agent's signed receipt is stored.
  * Whoever holds the order may read the receipts back.
  *
- * Orders need the sqlite store: a relay on a shared store refuses them.
+ * On a shared store (docs/cluster.md §3.15) the store hands the loop the
+ * orders other nodes stored, for the agents online here
+ * (order_notices); agents connecting on any node read theirs from it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +45,6 @@ static int order_check(struct relay *r, struct conn *c, const Parley__BrandOrder
     parley_err err;
     int b;
 
-    if (store_shared(r->store)) {
-        order_refuse(r, c, REJECT_not_allowed, PARLEY__ERROR__CODE__NOT_ALLOWED,
-                     "brand orders need the sqlite store");
-        return -1;
-    }
     if (o == NULL || parley__order_body_decode(o, info) != PARLEY_OK) {
         order_refuse(r, c, REJECT_malformed, PARLEY__ERROR__CODE__MALFORMED, "malformed order");
         return -1;
@@ -132,10 +129,9 @@ void order_on_receipt(struct relay *r, struct conn *c, const Parley__OrderReceip
     struct store_op *op;
     parley_err err;
 
-    if (brand == NULL || store_shared(r->store)) {
+    if (brand == NULL) {
         order_refuse(r, c, REJECT_not_allowed, PARLEY__ERROR__CODE__NOT_ALLOWED,
-                     brand == NULL ? "only agents answer orders"
-                                   : "brand orders need the sqlite store");
+                     "only agents answer orders");
         return;
     }
     err = parley__order_receipt_check(rc, brand->key, brand->id, &info);
@@ -174,8 +170,7 @@ void order_agent_ready(struct relay *r, struct conn *c)
 {
     struct store_op *op;
 
-    if (!c->agent || store_shared(r->store) ||
-        (op = store_batch_add(&r->pending, STORE_ORDER_PENDING)) == NULL)
+    if (!c->agent || (op = store_batch_add(&r->pending, STORE_ORDER_PENDING)) == NULL)
         return; /* without memory: its next connection reads them */
     memcpy(op->brand_id, r->brands[c->brand].brand->id, strlen(r->brands[c->brand].brand->id) + 1);
     memcpy(op->key, c->sign_pk, 32);
@@ -210,18 +205,36 @@ static void send_stored(struct relay *r, struct conn *c, const uint8_t order_id[
     session_send_frame(r, c, &f);
 }
 
+/* An order of the brand to every agent of it online here. */
+static void hand_to_agents(struct relay *r, const char *brand_id, const uint8_t *blob, size_t len)
+{
+    int b = session_find_brand(r, brand_id);
+
+    for (struct conn *a = r->conns; b >= 0 && a != NULL; a = a->next)
+        if (a->authed && !a->closing && a->agent && a->brand == b)
+            send_order(r, a, blob, len);
+}
+
+void order_notices(struct relay *r)
+{
+    char brand_id[65];
+    uint8_t *blob = NULL;
+    size_t len = 0;
+
+    while (store_take_order(r->store, brand_id, &blob, &len) == 1) {
+        hand_to_agents(r, brand_id, blob, len);
+        free(blob);
+    }
+}
+
 /* The order is stored: the submitter told, the relay's erasure started, online agents handed it. */
 static void order_stored(struct relay *r, const struct store_op *op, struct conn *c)
 {
-    int b = session_find_brand(r, op->brand_id);
-
     if (c != NULL)
         send_stored(r, c, op->env.envelope_id);
     if (op->unit == PARLEY_ORDER_ERASE && !erasure_order(r, op->env.recipient))
         log_event(LOG_ERROR, "order_erasure_not_started", NULL);
-    for (struct conn *a = r->conns; a != NULL; a = a->next)
-        if (a->authed && !a->closing && a->agent && a->brand == b)
-            send_order(r, a, op->blob, op->blob_len);
+    hand_to_agents(r, op->brand_id, op->blob, op->blob_len);
     log_event(LOG_INFO, "order_stored", "\"kind\":\"%s\"",
               op->unit == PARLEY_ORDER_ERASE ? "erase" : "export");
 }

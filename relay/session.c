@@ -566,7 +566,7 @@ void session_store_done(struct relay *r)
     session_store_notices(r);
 }
 
-/* A shared store's news: envelopes stored by any node for recipients connected here. */
+/* A shared store's news: envelopes stored by any node for recipients connected here, orders. */
 static void session_store_notices(struct relay *r)
 {
     uint8_t routing[32];
@@ -592,10 +592,16 @@ static void session_store_notices(struct relay *r)
                 log_event(LOG_ERROR, "directories_unreadable", NULL);
             continue;
         }
-        for (struct conn *c = r->conns; c != NULL; c = c->next)
+        /* Everything read again: envelopes, and the orders pending for each agent (notices of
+           orders stored meanwhile by other nodes may be lost). */
+        for (struct conn *c = r->conns; c != NULL; c = c->next) {
             if (c->authed && !c->closing)
                 delivery_notice(r, c->routing);
+            if (c->authed && !c->closing && c->agent)
+                order_agent_ready(r, c);
+        }
     }
+    order_notices(r);
     session_submit(r);
 }
 

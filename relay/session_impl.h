@@ -136,6 +136,8 @@ void order_on_receipt(struct relay *r, struct conn *c, const Parley__OrderReceip
 void order_on_status(struct relay *r, struct conn *c, const Parley__OrderStatusFetch *f);
 /* An agent authenticated: the orders of its brand it has not answered are read for it. */
 void order_agent_ready(struct relay *r, struct conn *c);
+/* A shared store: the orders other nodes stored, to the agents of their brand online here. */
+void order_notices(struct relay *r);
 /* The answers to the order ops (c: NULL when gone or closing). */
 void order_done(struct relay *r, const struct store_op *op, struct conn *c);
 

@@ -313,6 +313,11 @@ int store_take_notice(struct store *s, uint8_t routing[32], uint64_t *when_ms)
     return s->ops->take_notice != NULL ? s->ops->take_notice(s, routing, when_ms) : 0;
 }
 
+int store_take_order(struct store *s, char brand_id[65], uint8_t **blob, size_t *len)
+{
+    return s->ops->take_order != NULL ? s->ops->take_order(s, brand_id, blob, len) : 0;
+}
+
 bool store_reachable(struct store *s)
 {
     return s->ops->reachable == NULL || s->ops->reachable(s);

@@ -80,8 +80,7 @@ enum store_op_kind {
                            cutoff, which became its entry seq version: rows before cutoff are
                            deleted (cutoff stays, so new ids keep growing from it), and the
                            position is kept for the next start */
-    /* Brand orders (relay/order.c); the sqlite store only: a shared store refuses none of
-       them, the relay never sends them one. env.envelope_id is the order id. */
+    /* Brand orders (relay/order.c), on either store. env.envelope_id is the order id. */
     STORE_ORDER_PUT,    /* brand_id, env.recipient = the customer's routing id, unit = kind,
                            cutoff = expires_at, blob = encoded BrandOrder -> inserted (false:
                            an order with this id is stored: a replay) */
@@ -203,10 +202,11 @@ struct store_ops {
      * keeps the per-recipient count quota itself (an INSERT over it comes
      * back refused), orders envelopes itself (FETCH's seq is its own), and
      * tells the loop about envelopes stored by any node for the recipients
-     * watched here.
+     * watched here, and about brand orders other nodes stored (take_order).
      */
     void (*watch)(struct store *s, const uint8_t routing[32], bool on);
     int (*take_notice)(struct store *s, uint8_t routing[32], uint64_t *when_ms);
+    int (*take_order)(struct store *s, char brand_id[65], uint8_t **blob, size_t *len);
     bool (*reachable)(struct store *s);
     /* From now on the store must not call its wake function (the loop is going). */
     void (*quiet)(struct store *s);
@@ -372,6 +372,12 @@ int store_outbox_mark(struct store *s, uint64_t *row, uint32_t *idx, uint64_t *s
 bool store_shared(const struct store *s);
 void store_watch(struct store *s, const uint8_t routing[32], bool on);
 int store_take_notice(struct store *s, uint8_t routing[32], uint64_t *when_ms);
+/*
+ * A shared store: 1 with a brand order another node stored since (its
+ * brand id and the encoded BrandOrder, *blob malloc'd: the caller's), for
+ * the agents online here; 0 when none is left. Loop only.
+ */
+int store_take_order(struct store *s, char brand_id[65], uint8_t **blob, size_t *len);
 /* Whether the store can take writes now (a shared store's quorum); any thread. */
 bool store_reachable(struct store *s);
 /* The loop is going: the store's own threads must not wake it any more (before it is gone). */

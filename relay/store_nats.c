@@ -60,6 +60,11 @@ static void wake_loop(struct nats_store *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+void nats_wake(struct nats_store *s)
+{
+    wake_loop(s);
+}
+
 static void set_reachable(struct nats_store *s, bool up)
 {
     bool back;
@@ -352,6 +357,11 @@ static int nt_take_notice(struct store *base, uint8_t routing[32], uint64_t *whe
     return kind;
 }
 
+static int nt_take_order(struct store *base, char brand_id[65], uint8_t **blob, size_t *len)
+{
+    return nats_orders_take((struct nats_store *)base, brand_id, blob, len);
+}
+
 static void nt_watch(struct store *base, const uint8_t routing[32], bool on)
 {
     struct nats_store *s = (struct nats_store *)base;
@@ -606,6 +616,12 @@ static void stream_config(const struct nats_store *s, jsStreamConfig *c, const c
     c->Replicas = s->replicas;
 }
 
+int nats_kv_open(struct nats_store *s, kvStore **kv, const char *name, int64_t ttl_ns, char *err,
+                 size_t cap)
+{
+    return ensure_kv(s, kv, name, ttl_ns, err, cap);
+}
+
 static int ensure_layout(struct nats_store *s, char *err, size_t cap)
 {
     const struct store_params *p = &s->params;
@@ -648,7 +664,8 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
                    ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0 ||
                    ensure_kv(s, &s->budgets, "budgets", window_ns, err, cap) != 0 ||
                    /* An entry nobody wrote for longer than ttl counts only expired envelopes. */
-                   ensure_kv(s, &s->quota, "quota", ttl_ns + LEDGER_MARGIN_NS, err, cap) != 0
+                   ensure_kv(s, &s->quota, "quota", ttl_ns + LEDGER_MARGIN_NS, err, cap) != 0 ||
+                   nats_orders_open(s, err, cap) != 0
                ? -1
                : 0;
 }
@@ -743,6 +760,7 @@ static void nt_close(struct store *base)
     }
     natsSubscription_Destroy(s->dir_sub);
     natsSubscription_Destroy(s->req_sub);
+    nats_orders_close(s);
     kvStore_Destroy(s->dirs);
     kvStore_Destroy(s->medium);
     kvStore_Destroy(s->erasure);
@@ -761,6 +779,7 @@ static void nt_close(struct store *base)
     nats_CloseAndWait(5000);
     nats_pub_free(s);
     nats_outbox_free(s);
+    nats_orders_free(s);
     free(s->notices);
     free(s->claims);
     for (size_t i = 0; i < s->n_dirs_new; i++)
@@ -870,6 +889,7 @@ const struct store_ops store_nats_ops = {
     .outbox_mark = nats_outbox_mark,
     .watch = nt_watch,
     .take_notice = nt_take_notice,
+    .take_order = nt_take_order,
     .reachable = nt_reachable,
     .quiet = nt_quiet,
 };

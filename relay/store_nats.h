@@ -162,6 +162,7 @@ struct nats_store {
     struct nats_ledger_op *led_ops;
     size_t n_led_ops, cap_led_ops;
     struct nats_ledger_cached led_cache[NATS_LEDGER_CACHE];
+    struct nats_orders *ord;      /* brand orders (store_nats_order.c) */
 };
 
 void nats_hex(const uint8_t *p, size_t n, char *out);
@@ -259,5 +260,26 @@ int nats_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t 
 void nats_outbox_free(struct nats_store *s);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
+
+/* Wakes the loop, unless it is going (any thread). */
+void nats_wake(struct nats_store *s);
+/* Opens (creating it if needed) the key-value bucket parley_<name>, under the namespace. 0 or -1. */
+int nats_kv_open(struct nats_store *s, kvStore **kv, const char *name, int64_t ttl_ns, char *err,
+                 size_t cap);
+/*
+ * Brand orders (store_nats_order.c, docs/cluster.md §3.15). open: the
+ * bucket and the subscription to orders other nodes store (0 or -1);
+ * run: an order op on the worker (0, or -1 with s->failure); expire: the
+ * orders that expired before cutoff go, with their receipts; take: 1
+ * with an order another node stored (its brand id, the encoded order,
+ * malloc'd), 0 when none is left (the loop). close before libnats is
+ * torn down, free after.
+ */
+int nats_orders_open(struct nats_store *s, char *err, size_t cap);
+int nats_orders_run(struct nats_store *s, struct store_op *op);
+int nats_orders_expire(struct nats_store *s, uint64_t cutoff);
+int nats_orders_take(struct nats_store *s, char brand_id[65], uint8_t **blob, size_t *len);
+void nats_orders_close(struct nats_store *s);
+void nats_orders_free(struct nats_store *s);
 
 #endif

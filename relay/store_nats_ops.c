@@ -767,7 +767,8 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
     case STORE_DELETE:
         return delete_one(s, op);
     case STORE_EXPIRE:
-        return 0; /* the stream's max_age expires envelopes, whether or not a relay runs */
+        /* The stream's max_age expires envelopes, whether or not a relay runs; orders go here. */
+        return nats_orders_expire(s, op->cutoff);
     case STORE_FETCH:
         /* A read sees the writes queued before it: the recipient's envelopes in flight land first. */
         return nats_pub_settle(s, op->env.recipient) != 0 ? -1 : fetch(s, op);
@@ -796,6 +797,11 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
         snprintf(subject, sizeof(subject), "%s.none", s->env_prefix);
         n = nats_subject_count(s, s->env_stream, subject);
         return n < 0 ? -1 : 0;
+    case STORE_ORDER_PUT:
+    case STORE_ORDER_PENDING:
+    case STORE_RECEIPT_PUT:
+    case STORE_ORDER_STATUS:
+        return nats_orders_run(s, op);
     default:
         return 0;
     }

@@ -24,7 +24,9 @@
  * - one agent publishing prekeys through both nodes at once never holds
  *   more than 100, nor part of a refused publication;
  * - a node killed right after acknowledging sends has their audit
- *   entries in its log once restarted, and the log verifies.
+ *   entries in its log once restarted, and the log verifies;
+ * - a brand order submitted on one node reaches the agents on both, their
+ *   receipts are read back on either, and a replay is refused on the other.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -39,7 +41,7 @@
 #include <sodium.h>
 
 #include "natsproc.h"
-#include "testkit.h"
+#include "ordertk.h"
 
 #define WAIT_MS 60000
 #define BURST 200
@@ -1107,6 +1109,78 @@ static void test_audit_killed(void)
     cluster_end(&c);
 }
 
+/*
+ * A brand order submitted through node 0 reaches an agent online on node
+ * 1 at once and one connecting later on node 0; each answers on its node,
+ * and the status on either node collects both receipts in the order they
+ * came. The same order through node 1 is a replay.
+ */
+static void test_orders(void)
+{
+    struct cluster c;
+    parley_identity *cust = tk_identity(), *admin = tk_identity();
+    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    uint8_t *alice_cert, *bob_cert, *order, alice_routing[32];
+    size_t alice_len, bob_len, len, n = 0;
+    uint64_t now = tk_now();
+    parley_order_info info;
+    parley_order_receipt_info got;
+    wsc *wa, *wb, *sub0, *sub1;
+
+    cluster_start(&c, "cluster-orders");
+    tk_cert(c.brand.key, "acme", alice, "alice", "Alice", 1, now - 60, now + 3600, &alice_cert,
+            &alice_len);
+    tk_cert(c.brand.key, "acme", bob, "bob", "Bob", 2, now - 60, now + 3600, &bob_cert, &bob_len);
+    tko_make(c.brand.key, "acme", PARLEY_ORDER_EXPORT, cust, now, now + 3600, &order, &len);
+    CHECK(parley_order_verify(order, len, NULL, NULL, 0, &info) == PARLEY_OK);
+    wa = tko_agent(c.node[1].port, alice, alice_cert, alice_len);
+    /* Past alice's read of the orders pending for her: an order stored while it runs can come
+       to her twice (that read, and the notice), which her client answers alike. */
+    parley_routing_id(parley_identity_sign_pk(alice), PARLEY_ROUTING_AGENT, alice_routing);
+    tk_roundtrip_to(wa, alice_routing);
+    sub0 = connect_as(&c, 0, admin);
+    tko_send(sub0, PARLEY__FRAME__KIND_ORDER_SUBMIT, order, len);
+    tko_expect_stored(sub0, info.order_id, "the order, through node 0");
+    tko_expect_order(wa, info.order_id, "the order, to an agent online on node 1");
+    wb = tko_agent(c.node[0].port, bob, bob_cert, bob_len);
+    tko_expect_order(wb, info.order_id, "the order, to an agent connecting on node 0");
+
+    tko_send_receipt(wa, alice, alice_cert, alice_len, info.order_id, 3);
+    tko_expect_stored(wa, info.order_id, "alice's receipt, on node 1");
+    CHECK(tko_status(sub0, order, len, 0, c.brand.key, "acme", &got, &n) == 1 && n == 1);
+    CHECK(strcmp(got.agent.agent_id, "alice") == 0 && got.messages == 3);
+    tko_send_receipt(wb, bob, bob_cert, bob_len, info.order_id, 0);
+    tko_expect_stored(wb, info.order_id, "bob's receipt, on node 0");
+    wsc_free(sub0);
+    sub1 = connect_as(&c, 1, admin);
+    CHECK(tko_status(sub1, order, len, 0, c.brand.key, "acme", &got, &n) == 2 && n == 2);
+    CHECK(strcmp(got.agent.agent_id, "alice") == 0);
+    CHECK(tko_status(sub1, order, len, 1, c.brand.key, "acme", &got, &n) == 2 && n == 1);
+    CHECK(strcmp(got.agent.agent_id, "bob") == 0);
+
+    /* Replayed on the other node; answered agents are not handed it again, on either node. */
+    tko_send(sub1, PARLEY__FRAME__KIND_ORDER_SUBMIT, order, len);
+    tko_expect_code(sub1, PARLEY__ERROR__CODE__REPLAYED, "the order again, through node 1");
+    wsc_free(wa);
+    wsc_free(wb);
+    wa = tko_agent(c.node[0].port, alice, alice_cert, alice_len);
+    wb = tko_agent(c.node[1].port, bob, bob_cert, bob_len);
+    tk_expect_nothing(wa, 300, "the order again to alice, who answered");
+    tk_expect_nothing(wb, 300, "the order again to bob, who answered");
+
+    wsc_free(wa);
+    wsc_free(wb);
+    wsc_free(sub1);
+    parley_free(order, len);
+    free(alice_cert);
+    free(bob_cert);
+    parley_identity_free(cust);
+    parley_identity_free(admin);
+    parley_identity_free(alice);
+    parley_identity_free(bob);
+    cluster_end(&c);
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -1118,6 +1192,7 @@ int main(int argc, char **argv)
         {"quotas", test_quotas},
         {"prekeys_race", test_prekeys_race},
         {"audit_killed", test_audit_killed},
+        {"orders", test_orders},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
