@@ -145,6 +145,13 @@ void order_on_receipt(struct relay *r, struct conn *c, const Parley__OrderReceip
                      "receipt does not verify for this agent");
         return;
     }
+    /* Kept as it came: a certificate beside which the agent's name comes, or whose body holds
+       it (issued before names were committed to), would put the name in the store. */
+    if (info.agent.display_name[0] != '\0') {
+        order_refuse(r, c, REJECT_not_allowed, PARLEY__ERROR__CODE__NOT_ALLOWED,
+                     "a receipt naming its agent in clear is not stored");
+        return;
+    }
     op = order_op(r, c, STORE_RECEIPT_PUT, c->brand, info.order_id);
     if (op == NULL || !op_blob(r, c, op, &rc->base))
         return;

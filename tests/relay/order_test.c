@@ -272,6 +272,11 @@ static void test_order_receipts(void)
     tko_send_receipt(alice, oe.alice, oe.alice_cert, oe.alice_len, unknown, 1);
     tko_expect_code(alice, PARLEY__ERROR__CODE__UNKNOWN_ORDER, "a receipt for no order");
 
+    /* A receipt whose certificate names alice in clear: the name would be stored. */
+    tko_send_named_receipt(alice, oe.alice, oe.alice_cert, oe.alice_len, info.order_id);
+    tko_expect_code(alice, PARLEY__ERROR__CODE__NOT_ALLOWED, "a receipt naming its agent");
+    CHECK(status_of(sub, order, len, &oe, &got) == 0);
+
     /* Alice answers: stored, read back, verified; alice is not handed it again. */
     tko_send_receipt(alice, oe.alice, oe.alice_cert, oe.alice_len, info.order_id, 7);
     tko_expect_stored(alice, info.order_id, "alice's receipt");

@@ -85,6 +85,32 @@ void tko_expect_order(wsc *c, const uint8_t order_id[16], const char *what)
     parley__frame__free_unpacked(f, NULL);
 }
 
+void tko_send_named_receipt(wsc *c, const parley_identity *signer, const uint8_t *cert,
+                            size_t cert_len, const uint8_t order_id[16])
+{
+    Parley__OrderReceiptBody body = PARLEY__ORDER_RECEIPT_BODY__INIT;
+    Parley__OrderReceipt rc = PARLEY__ORDER_RECEIPT__INIT;
+    Parley__Frame f = PARLEY__FRAME__INIT;
+    uint8_t sig[64], *buf = NULL;
+    size_t len = 0;
+
+    body.agent_cert = parley__agent_cert__unpack(NULL, cert_len, cert);
+    CHECK(body.agent_cert != NULL && body.agent_cert->display_name != NULL &&
+          body.agent_cert->display_name[0] != '\0');
+    body.order_id = (ProtobufCBinaryData){16, (uint8_t *)order_id};
+    body.time_ms = tk_now() * 1000u;
+    CHECK(parley__pack(&body.base, &buf, &len) == PARLEY_OK);
+    CHECK(parley__sign_raw(signer->secret->sign_sk, PARLEY__DOMAIN_ORDER_RECEIPT, buf, len, sig) ==
+          PARLEY_OK);
+    rc.body = (ProtobufCBinaryData){len, buf};
+    rc.signature = (ProtobufCBinaryData){64, sig};
+    f.kind_case = PARLEY__FRAME__KIND_ORDER_RECEIPT;
+    f.order_receipt = &rc;
+    CHECK(pc_send(c, &f) == 0);
+    parley__agent_cert__free_unpacked(body.agent_cert, NULL);
+    free(buf);
+}
+
 void tko_send_receipt(wsc *c, const parley_identity *signer, const uint8_t *cert,
                       size_t cert_len, const uint8_t order_id[16], uint64_t messages)
 {

@@ -29,6 +29,9 @@ void tko_expect_order(wsc *c, const uint8_t order_id[16], const char *what);
 /* Sends a receipt for order_id signed by signer, naming cert. */
 void tko_send_receipt(wsc *c, const parley_identity *signer, const uint8_t *cert,
                       size_t cert_len, const uint8_t order_id[16], uint64_t messages);
+/* The same, but with the whole certificate: the agent's name beside its body, in clear. */
+void tko_send_named_receipt(wsc *c, const parley_identity *signer, const uint8_t *cert,
+                            size_t cert_len, const uint8_t order_id[16]);
 /*
  * Reads the order's receipts back (from skip on): the total stored; every
  * receipt handed back verified against brand_key for brand_id, the first
