@@ -1121,6 +1121,7 @@ static void test_orders(void)
     parley_identity *cust = tk_identity(), *admin = tk_identity();
     parley_identity *alice = tk_identity(), *bob = tk_identity();
     uint8_t *alice_cert, *bob_cert, *order, alice_routing[32];
+    int64_t t, t_stored, t_pushed;
     size_t alice_len, bob_len, len, n = 0;
     uint64_t now = tk_now();
     parley_order_info info;
@@ -1139,11 +1140,18 @@ static void test_orders(void)
     parley_routing_id(parley_identity_sign_pk(alice), PARLEY_ROUTING_AGENT, alice_routing);
     tk_roundtrip_to(wa, alice_routing);
     sub0 = connect_as(&c, 0, admin);
+    t = mono_ms();
     tko_send(sub0, PARLEY__FRAME__KIND_ORDER_SUBMIT, order, len);
     tko_expect_stored(sub0, info.order_id, "the order, through node 0");
+    t_stored = mono_ms() - t;
     tko_expect_order(wa, info.order_id, "the order, to an agent online on node 1");
+    t_pushed = mono_ms() - t;
+    t = mono_ms();
     wb = tko_agent(c.node[0].port, bob, bob_cert, bob_len);
     tko_expect_order(wb, info.order_id, "the order, to an agent connecting on node 0");
+    printf("    order stored in %lld ms, on the other node's agent after %lld ms; an agent "
+           "connecting handed it after %lld ms\n",
+           (long long)t_stored, (long long)t_pushed, (long long)(mono_ms() - t));
 
     tko_send_receipt(wa, alice, alice_cert, alice_len, info.order_id, 3);
     tko_expect_stored(wa, info.order_id, "alice's receipt, on node 1");
