@@ -270,7 +270,8 @@ int nats_kv_open(struct nats_store *s, kvStore **kv, const char *name, int64_t t
  * Brand orders (store_nats_order.c, docs/cluster.md §3.15). open: the
  * bucket and the subscription to orders other nodes store (0 or -1);
  * run: an order op on the worker (0, or -1 with s->failure); expire: the
- * orders that expired before cutoff go, with their receipts; take: 1
+ * orders that expired before cutoff go, with their receipts (always 0:
+ * what it could not delete, the next sweep does); take: 1
  * with an order another node stored (its brand id, the encoded order,
  * malloc'd), 0 when none is left (the loop). close before libnats is
  * torn down, free after.
