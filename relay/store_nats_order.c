@@ -360,7 +360,8 @@ static int order_status(struct nats_store *s, struct store_op *op)
     strcat(filter, ".*");
     rc = each_entry(s, filter, false, note_receipt, &r);
     if (rc == 0) {
-        qsort(r.list, r.n, sizeof(*r.list), by_place);
+        if (r.n > 1)
+            qsort(r.list, r.n, sizeof(*r.list), by_place);
         op->count = r.n;
         for (size_t i = op->unit; rc == 0 && i < r.n && op->n_envs < op->limit; i++)
             rc = keep_blob(op, op->limit, r.list[i].blob, r.list[i].len);
