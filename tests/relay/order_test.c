@@ -121,7 +121,7 @@ static void test_order_erase(void)
     tk_random(to, 32);
     tk_send_acked(s, eid, to, sealed, sizeof(sealed));
     wsc_free(c); /* never acknowledged: the relay still holds the three */
-    /* On a shared store the gauge counts a node's sends in flight only (docs/cluster.md §9). */
+    /* On a shared store the gauge counts JetStream's bytes, not the sealed ones (cluster.md §9). */
     CHECK(shared || relay_metric(&oe.e.relay, "parley_bytes_stored") == 6 * sizeof(sealed));
 
     /* Anyone may hand in the order: here a connection with a key of its own. */
