@@ -310,7 +310,6 @@ void quota_budgets_fill(struct relay *r)
 
     if (r->budget_writes == 0)
         return;
-    r->budget_writes = 0;
     sender_allowance(r, a);
     now = relay_now_ms();
     for (size_t i = 0; i < r->pending.n; i++) {

@@ -73,7 +73,8 @@ struct relay {
     struct map pairs;                    /* hash of sender, recipient -> a: count, b: bytes */
     struct map senders;                  /* sender -> ptr: its budget, a: the batch number
                                             its state is written with (quota.c) */
-    size_t budget_writes;                /* STORE_BUDGET_WRITEs in the pending batch */
+    size_t budget_writes;                /* STORE_BUDGET_WRITEs in the pending batch (0: none,
+                                            no pass over it to fill them in) */
     struct map prekey_owners;            /* prekey owner -> ptr: one-time prekeys handed out */
     uint64_t unsettled_bytes;            /* of envelopes accepted, not yet committed */
     struct erasure *erasures;            /* jobs in turn, the first one's step next (erasure.c) */

@@ -124,6 +124,7 @@ bool session_hand_over(struct relay *r)
     if (!store_submit(r->store, &r->pending))
         return false;
     r->batches_submitted++;
+    r->budget_writes = 0;
     return true;
 }
 
