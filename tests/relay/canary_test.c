@@ -2,8 +2,9 @@
  * What the relay keeps and what it writes down. Envelopes carry canary
  * strings in their sealed bytes, the brand directory carries them in its
  * notice and in an agent's display name. The sealed bytes must be in the
- * database (that is the store), but no canary, key or routing id may
- * reach the log, and every log line must be a JSON object on its own.
+ * database (that is the store; on NATS, the servers' data), but no canary,
+ * key or routing id may reach the log, and every log line must be a JSON
+ * object on its own.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -135,7 +135,14 @@ int tk_audit_verify(const char *args, char *out, size_t cap);
 /* Whether needle occurs in the len bytes at hay (NULL: no). */
 bool tk_contains(const char *hay, size_t len, const char *needle);
 
-/* Whether needle is in the relay's database file or its write-ahead log. */
+/* Whether the relay stores in its sqlite database (else in $PARLEY_TEST_STORE). */
+bool tk_on_sqlite(const struct relay_proc *r);
+
+/*
+ * Whether needle is in the relay's database file or its write-ahead log;
+ * on another store ($PARLEY_TEST_STORE), in any file of its servers' data
+ * directory ($PARLEY_TEST_STORE_DATA).
+ */
 bool tk_in_store(const struct relay_proc *r, const char *needle);
 
 /*
