@@ -29,8 +29,9 @@ for _ in $(seq 300); do
 done
 curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$http/healthz" ||
   { echo "nats-server did not start:"; cat "$dir/nats.log"; exit 1; }
-# The relay tests' look into the store (tests/relay/testkit.h): its data.
-export PARLEY_TEST_STORE=nats://127.0.0.1:$port PARLEY_TEST_STORE_DATA=$dir/js
+# The relay tests' look into the store (tests/relay/testkit.h): its data, its monitor.
+export PARLEY_TEST_STORE=nats://127.0.0.1:$port PARLEY_TEST_STORE_DATA=$dir/js \
+  PARLEY_TEST_STORE_MONITOR=$http
 program=$1 relay=$2
 shift 2
 [ $# -gt 0 ] || exec "$program" "$relay"

@@ -115,20 +115,6 @@ static double wait_metric(const struct relay_proc *r, const char *series, double
     }
 }
 
-/* Waits (bounded) until the relay's series equals want; returns the last value. */
-static double wait_metric_eq(const struct relay_proc *r, const char *series, double want, int ms)
-{
-    int64_t deadline = mono_ms() + ms;
-    double v;
-
-    for (;;) {
-        v = relay_metric(r, series);
-        if (v == want || mono_ms() > deadline)
-            return v;
-        sleep_ms(50);
-    }
-}
-
 /* Alice and Bob on a fresh relay (args as for tk_env_start); returns Alice's connection. */
 static wsc *pair_start(struct tk_env *e, const char *tag, const char *const *args,
                        parley_identity **alice, parley_identity **bob, uint8_t to_bob[32])
@@ -281,7 +267,7 @@ static void test_ack_and_redelivery(void)
     /* Acknowledge the rest: once the relay has deleted them, nothing is left. */
     ack_all(r, &b, 4, 6);
     CHECK(wait_metric(&e.relay, "parley_envelopes_acknowledged_total", 6, 3000) == 6);
-    CHECK(wait_metric_eq(&e.relay, "parley_bytes_stored", 0, 3000) == 0);
+    CHECK(tk_stored_until(&e.relay, 0, 1, 3000));
     CHECK(wsc_send_close(r, 1000) == 0);
     tk_expect_close(r, 1000, 5000, "close handshake");
     wsc_free(r);

@@ -610,6 +610,47 @@ double tk_rejects(const struct relay_proc *r, const char *reason, double min)
     }
 }
 
+/* The messages of the relay's envelope stream, from its servers' monitor (/jsz); -1: unknown. */
+static long stream_envelopes(const struct relay_proc *r)
+{
+    const char *port = getenv("PARLEY_TEST_STORE_MONITOR"), *ns = strrchr(r->store, '/');
+    char name[64], *body = NULL, *at;
+    long n = -1;
+
+    CHECKM(port != NULL && ns != NULL, "PARLEY_TEST_STORE_MONITOR unset: %s's monitor port",
+           r->store);
+    snprintf(name, sizeof(name), "\"PARLEY_%.32s_ENV_0\"", ns + 1);
+    if (http_get((uint16_t)atoi(port), "/jsz?accounts=true&streams=true", &body) == 200 &&
+        (at = strstr(body, name)) != NULL && (at = strstr(at, "\"messages\"")) != NULL &&
+        (at = strchr(at, ':')) != NULL)
+        n = strtol(at + 1, NULL, 10);
+    free(body);
+    return n;
+}
+
+bool tk_stored_until(const struct relay_proc *r, size_t n, size_t each, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    double bytes = -1;
+    long msgs = -1;
+
+    for (;;) {
+        if (tk_on_sqlite(r) &&
+            (bytes = relay_metric(r, "parley_bytes_stored")) == (double)(n * each))
+            return true;
+        if (!tk_on_sqlite(r) && (msgs = stream_envelopes(r)) == (long)n)
+            return true;
+        if (mono_ms() >= deadline)
+            break;
+        sleep_ms(20);
+    }
+    if (tk_on_sqlite(r))
+        fprintf(stderr, "%.0f bytes stored, not %zu envelopes of %zu\n", bytes, n, each);
+    else
+        fprintf(stderr, "%ld envelopes in the stream, not %zu\n", msgs, n);
+    return false;
+}
+
 double tk_metric_until(const struct relay_proc *r, const char *series, double want,
                        int timeout_ms)
 {

@@ -135,6 +135,14 @@ int tk_audit_verify(const char *args, char *out, size_t cap);
 /* Whether needle occurs in the len bytes at hay (NULL: no). */
 bool tk_contains(const char *hay, size_t len, const char *needle);
 
+/*
+ * Waits up to timeout_ms until the relay's store holds n envelopes of each
+ * sealed bytes: on sqlite, its bytes-stored gauge is n × each; on NATS,
+ * its envelope stream holds n messages (the servers' monitor, port in
+ * $PARLEY_TEST_STORE_MONITOR). False, with what it found on stderr, if not.
+ */
+bool tk_stored_until(const struct relay_proc *r, size_t n, size_t each, int timeout_ms);
+
 /* Whether the relay stores in its sqlite database (else in $PARLEY_TEST_STORE). */
 bool tk_on_sqlite(const struct relay_proc *r);
 

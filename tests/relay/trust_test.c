@@ -41,7 +41,6 @@ static void test_erasure_refused(void)
     uint8_t salt[16], conv[16], to_victim[32], sealed[100], eid[16],
         *cert; /* 100: not a roundtrip's size */
     size_t cert_len;
-    double stored;
     Parley__Frame *f;
     wsc *s, *a, *o;
 
@@ -62,8 +61,7 @@ static void test_erasure_refused(void)
     tk_random(eid, 16);
     CHECK(pc_send_envelope(s, eid, conv, to_victim, sealed, sizeof(sealed)) == 0);
     tk_expect_ack(s, eid, 5000);
-    stored = tk_metric_until(&e.relay, "parley_bytes_stored", sizeof(sealed), 5000);
-    CHECK(stored == sizeof(sealed));
+    CHECK(tk_stored_until(&e.relay, 1, sizeof(sealed), 5000));
 
     /* A certified agent of the brand, even with a request bound to its own key: NOT_ALLOWED. */
     tk_cert(b.key, "acme", agent, "alice", "Alice", 1, tk_now() - 60, tk_now() + 3600, &cert,
@@ -90,7 +88,7 @@ static void test_erasure_refused(void)
     tk_expect_error(o, PARLEY__ERROR__CODE__BAD_SIGNATURE, NULL, 5000);
     CHECK(tk_rejects(&e.relay, "bad_signature", 3) >= 3);
     tk_roundtrip(o, other); /* the connection stays usable */
-    CHECKM(tk_metric_until(&e.relay, "parley_bytes_stored", sizeof(sealed), 5000) == sizeof(sealed),
+    CHECKM(tk_stored_until(&e.relay, 1, sizeof(sealed), 5000),
            "a refused erasure request deleted something");
 
     /* The victim's own request, on its own connection, erases it. */
@@ -146,7 +144,7 @@ static void test_delivered_only_own(void)
     /* So does the sender, who chose the id. */
     CHECK(pc_send_delivered(s, (const uint8_t(*)[16])eid, 1) == 0);
     tk_roundtrip(s, sender);
-    CHECKM(tk_metric_until(&e.relay, "parley_bytes_stored", sizeof(sealed), 5000) == sizeof(sealed),
+    CHECKM(tk_stored_until(&e.relay, 1, sizeof(sealed), 5000),
            "another connection's acknowledgement deleted the reader's envelope");
 
     /* The reader still gets it. */
