@@ -80,6 +80,7 @@ struct relay {
     struct erasure *erasures;            /* jobs in turn, the first one's step next (erasure.c) */
     size_t n_erasures;
     bool erase_in_flight;                /* a step is in the pending or the writer's batch */
+    bool expire_in_flight;               /* an expiry sweep's step is, likewise */
     struct map per_ip;                   /* address -> a: connections */
     struct conn *conns;
     uint64_t next_serial;

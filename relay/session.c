@@ -440,6 +440,7 @@ void session_store_refused(struct relay *r, struct conn *c, const uint8_t *envel
 }
 
 static void session_store_notices(struct relay *r);
+static void expire_step(struct relay *r, uint64_t cutoff, uint32_t unit);
 
 /* A directory stored by another node: a newer one replaces this node's and goes to its watchers. */
 static void newer_directory(void *arg, const char *brand_id, uint64_t version, const uint8_t *blob,
@@ -507,6 +508,10 @@ static void op_done(struct relay *r, struct store_op *op, uint64_t now_ns)
         if (op->deleted > 0) {
             log_event(LOG_INFO, "expired", "\"envelopes\":%u", op->deleted);
         }
+        r->expire_in_flight = false;
+        /* A shared store sweeps in steps: the next one goes at once, behind what came meanwhile. */
+        if (op->ok && op->unit != 0 && !r->stopping)
+            expire_step(r, op->cutoff, 1);
         break;
     case STORE_DIRECTORY:
         publish_directory_done(r, op, c);
@@ -606,14 +611,26 @@ static void session_store_notices(struct relay *r)
     session_submit(r);
 }
 
-void session_expire(struct relay *r)
+/* Queues a step of an expiry sweep: unit 0 begins one, 1 goes on. */
+static void expire_step(struct relay *r, uint64_t cutoff, uint32_t unit)
 {
     struct store_op *op = store_batch_add(&r->pending, STORE_EXPIRE);
+
+    if (op == NULL)
+        return;
+    op->cutoff = cutoff;
+    op->unit = unit;
+    r->expire_in_flight = true;
+}
+
+void session_expire(struct relay *r)
+{
     uint64_t now = relay_now_ms() / 1000u;
 
     quota_sweep(r);
-    if (op != NULL)
-        op->cutoff = now > r->cfg.ttl ? now - r->cfg.ttl : 0;
+    /* A sweep still going on in steps is not begun again. */
+    if (!r->expire_in_flight)
+        expire_step(r, now > r->cfg.ttl ? now - r->cfg.ttl : 0, 0);
 }
 
 /* ------------------------------------------------------------------ */

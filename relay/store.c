@@ -25,7 +25,8 @@ static struct store_params params = {.ttl = 2592000,
                                      .sender_window = 3600,
                                      .quota_bytes = 64ull << 20,
                                      .pair_quota_count = 2500,
-                                     .pair_quota_bytes = 16ull << 20};
+                                     .pair_quota_bytes = 16ull << 20,
+                                     .expiry_interval = 60};
 
 void store_configure(const struct store_params *p)
 {

@@ -60,7 +60,9 @@ struct store_prekey {
 enum store_op_kind {
     STORE_INSERT,       /* env -> inserted (false when the envelope id was already stored) */
     STORE_DELETE,       /* env.recipient + env.envelope_id -> deleted, freed, expired list */
-    STORE_EXPIRE,       /* cutoff -> expired list */
+    STORE_EXPIRE,       /* cutoff, unit (0: a new sweep, 1: its next step) -> expired list,
+                           unit (1: a step of a shared store stopped with more to read; the
+                           relay queues the next step with the same cutoff) */
     STORE_FETCH,        /* env.recipient's envelopes with seq > cutoff, in order, at most limit
                            and about max_bytes (always one when there is one) -> envs */
     STORE_DIRECTORY,    /* brand_id, version, blob */
@@ -291,6 +293,7 @@ struct store_params {
     uint64_t quota_bytes;         /* bytes stored per recipient */
     uint32_t pair_quota_count;    /* envelopes stored per sender and recipient (0: no limit) */
     uint64_t pair_quota_bytes;    /* bytes stored per sender and recipient (0: no limit) */
+    uint32_t expiry_interval;     /* seconds between the relay's expiry sweeps */
 };
 void store_configure(const struct store_params *p);
 const struct store_params *store_params(void);

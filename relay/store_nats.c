@@ -622,6 +622,20 @@ int nats_kv_open(struct nats_store *s, kvStore **kv, const char *name, int64_t t
     return ensure_kv(s, kv, name, ttl_ns, err, cap);
 }
 
+/*
+ * The envelope stream's max_age: a backstop for when no relay runs, above
+ * the ttl so that the relays' sweeps (which count and audit what they
+ * remove) normally come first. A sweep reaches an envelope at most one
+ * expiry-interval (plus the second its arrival time is rounded to) after
+ * its ttl; one more interval covers a sweep still going on in steps
+ * through a large backlog; a minute more covers the relay nodes' clocks
+ * apart (kept in NTP) and a stream leader's election (about 5 to 7 s).
+ */
+static int64_t max_age_ns(const struct store_params *p)
+{
+    return ((int64_t)p->ttl + 2 * (int64_t)p->expiry_interval + 61) * 1000000000LL;
+}
+
 static int ensure_layout(struct nats_store *s, char *err, size_t cap)
 {
     const struct store_params *p = &s->params;
@@ -637,7 +651,7 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     snprintf(au_all, sizeof(au_all), "%s.*", s->au_prefix);
     snprintf(live, sizeof(live), "%s.{{wildcard(1)}}.l", s->live_prefix);
     stream_config(s, &c, s->env_stream, env_subjects);
-    c.MaxAge = ttl_ns;
+    c.MaxAge = max_age_ns(p);
     c.MaxMsgsPerSubject = p->quota_count;
     c.Discard = js_DiscardNew;
     c.DiscardNewPerSubject = true;

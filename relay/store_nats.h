@@ -130,6 +130,7 @@ struct nats_store {
     /* This node's latest inserts: the relay's seq and the stream's (erasure cutoffs). */
     struct { uint64_t relay, stream; } inserted[NATS_SEQ_CACHE];
     size_t n_inserted;
+    uint64_t expire_after;        /* where the expiry sweep's next step goes on (a sequence) */
     char failure[128];
     uint64_t probed_ms;           /* CLOCK_MONOTONIC of the last probe */
     /* Under lock: the audit outbox's rows not in the synced log yet, and its kept position. */
@@ -258,6 +259,24 @@ int nats_outbox_read(struct store *base, uint64_t from, size_t limit, store_outb
                      void *arg);
 int nats_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t *seq);
 void nats_outbox_free(struct nats_store *s);
+/*
+ * Deletes (erase: and overwrites) the message at seq of stream, on its
+ * leader: 1 removed, 0 gone already (JetStream's 10057 or 10037: another
+ * node or an earlier call removed it), -1 any other failure (s->failure,
+ * prefixed with what). nats_delete_answer reads such an answer (reply
+ * stays the caller's).
+ */
+int nats_delete_seq(struct nats_store *s, const char *stream, uint64_t seq, bool erase,
+                    const char *what);
+int nats_delete_answer(struct nats_store *s, natsMsg *reply, const char *what);
+/*
+ * One step of an expiry sweep (store_nats_expire.c): deletes the envelopes
+ * that arrived before op->cutoff, from the stream's start (op->unit 0) or
+ * where the last step stopped (1), filling op's expired list with those
+ * this call removed; op->unit 1 when the step stopped with more to read.
+ * 0, or -1 (s->failure).
+ */
+int nats_expire(struct nats_store *s, struct store_op *op);
 /* Messages stored on one subject (stream info filtered by it); -1 when unanswered. */
 int64_t nats_subject_count(struct nats_store *s, const char *stream, const char *subject);
 

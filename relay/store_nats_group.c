@@ -130,15 +130,11 @@ static int round_trip(struct nats_store *s)
 /* A DELETE's answer: deleted, or gone already (10057, 10037); -1 for any other. */
 static int delete_answer(struct nats_store *s, struct nats_req *q)
 {
-    const char *json =
-        natsMsg_GetDataLength(q->reply) > 0 ? natsMsg_GetData(q->reply) : "(no answer)";
+    int rc = nats_delete_answer(s, q->reply, "delete");
 
-    if (strstr(json, "\"success\":true") != NULL)
+    if (rc > 0)
         return store_op_note_removed(q->op, q->op->env.recipient, q->bytes, q->sender);
-    if (strstr(json, "\"err_code\":10057") != NULL || strstr(json, "\"err_code\":10037") != NULL)
-        return 0;
-    snprintf(s->failure, sizeof(s->failure), "delete: %.80s", json);
-    return -1;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Takes the round's answers in; keeps the FETCHes that want more. 0 or -1. */

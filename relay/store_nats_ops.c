@@ -22,7 +22,6 @@
 #include "store_nats.h"
 
 #define WAIT_MS 2000
-#define ERR_NO_MESSAGE 10037
 #define ERR_PER_SUBJECT_FULL 10077 /* a subject at max_msgs_per_subject, discard new */
 
 /* ------------------------------------------------------------------ */
@@ -147,13 +146,41 @@ void nats_env_subject(const struct nats_store *s, const uint8_t recipient[32], c
     snprintf(out, 128, "%s.%s", s->env_prefix, hex);
 }
 
-/* Whether the code is JetStream's "no such message" (deleted meanwhile) or success. */
-static int removed(struct nats_store *s, natsStatus st, jsErrCode code, const char *what)
+int nats_delete_answer(struct nats_store *s, natsMsg *reply, const char *what)
 {
-    if (st == NATS_OK || code == 10057 || code == ERR_NO_MESSAGE || st == NATS_NOT_FOUND)
-        return st == NATS_OK ? 1 : 0;
-    snprintf(s->failure, sizeof(s->failure), "%s: %s", what, nats_GetLastError(NULL));
+    const char *json =
+        reply != NULL && natsMsg_GetDataLength(reply) > 0 ? natsMsg_GetData(reply) : "(no answer)";
+
+    if (strstr(json, "\"success\":true") != NULL)
+        return 1;
+    if (strstr(json, "\"err_code\":10057") != NULL || strstr(json, "\"err_code\":10037") != NULL)
+        return 0;
+    snprintf(s->failure, sizeof(s->failure), "%s: %.80s", what, json);
     return -1;
+}
+
+/*
+ * A raw request rather than js_DeleteMsg / js_EraseMsg: libnats 3.4.1 does
+ * not always give back JetStream's error code, and "deleted already"
+ * (10057) must be told from a failure.
+ */
+int nats_delete_seq(struct nats_store *s, const char *stream, uint64_t seq, bool erase,
+                    const char *what)
+{
+    char api[96], req[64];
+    natsMsg *reply = NULL;
+    int n, rc;
+
+    snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.DELETE.%s", stream);
+    n = snprintf(req, sizeof(req), "{\"seq\":%" PRIu64 "%s}", seq,
+                 erase ? "" : ",\"no_erase\":true");
+    if (natsConnection_Request(&reply, s->nc, api, req, n, WAIT_MS) != NATS_OK) {
+        snprintf(s->failure, sizeof(s->failure), "%s: %s", what, nats_GetLastError(NULL));
+        return -1;
+    }
+    rc = nats_delete_answer(s, reply, what);
+    natsMsg_Destroy(reply);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -392,7 +419,6 @@ static int delete_one(struct nats_store *s, struct store_op *op)
 {
     uint64_t seq = 0, bytes = 0;
     uint8_t sender[32];
-    jsErrCode code = 0;
     int rc;
 
     if (!nats_seq_take(s, op, &seq, &bytes, sender)) {
@@ -407,7 +433,7 @@ static int delete_one(struct nats_store *s, struct store_op *op)
         bytes = f.bytes;
         memcpy(sender, f.sender, 32);
     }
-    rc = removed(s, js_DeleteMsg(s->js, s->env_stream, seq, NULL, &code), code, "delete");
+    rc = nats_delete_seq(s, s->env_stream, seq, false, "delete");
     if (rc < 0)
         return -1;
     /* Removed here (not by another node, or max_age, meanwhile): counted off the ledger. */
@@ -436,14 +462,13 @@ struct erasing {
 static int erase_one(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
 {
     struct erasing *e = arg;
-    jsErrCode code = 0;
     int rc;
 
     if (seq > e->cutoff)
         return 1;
     if (len < NATS_ENV_HEAD || !(e->all || erased_by(*msg, e->op)))
         return 0;
-    rc = removed(s, js_EraseMsg(s->js, s->env_stream, seq, NULL, &code), code, "erase");
+    rc = nats_delete_seq(s, s->env_stream, seq, true, "erase");
     if (rc < 0)
         return -1;
     return rc > 0 ? store_op_note_removed(e->op, e->recipient, len - NATS_ENV_HEAD, *msg + 32)
@@ -605,13 +630,9 @@ static int medium_put(struct nats_store *s, const char *key, const struct store_
 /* Takes back the one-time prekeys a publication stored (one handed out meantime is gone). */
 static int prekeys_unpublish(struct nats_store *s, const uint64_t *seqs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        jsErrCode code = 0;
-
-        if (removed(s, js_DeleteMsg(s->js, s->pk_stream, seqs[i], NULL, &code), code, "prekey") <
-            0)
+    for (size_t i = 0; i < n; i++)
+        if (nats_delete_seq(s, s->pk_stream, seqs[i], false, "prekey") < 0)
             return -1;
-    }
     return 0;
 }
 
@@ -701,13 +722,12 @@ static int prekey_publish(struct nats_store *s, struct store_op *op)
 static int claim_prekey(struct nats_store *s, uint8_t **msg, size_t len, uint64_t seq, void *arg)
 {
     struct store_op *op = arg;
-    jsErrCode code = 0;
     int rc;
 
     op->one_time_left = true;
     if (!op->allow_one_time)
         return 1;
-    rc = removed(s, js_DeleteMsg(s->js, s->pk_stream, seq, NULL, &code), code, "prekey");
+    rc = nats_delete_seq(s, s->pk_stream, seq, false, "prekey");
     if (rc == 1) {
         op->blob = *msg;
         op->blob_len = len;
@@ -767,8 +787,10 @@ int nats_run_op(struct nats_store *s, struct store_op *op)
     case STORE_DELETE:
         return delete_one(s, op);
     case STORE_EXPIRE:
-        /* The stream's max_age expires envelopes, whether or not a relay runs; orders go here. */
-        return nats_orders_expire(s, op->cutoff);
+        /* Orders go with a sweep's first step (always 0), envelopes in steps (store_nats_expire.c). */
+        if (op->unit == 0)
+            nats_orders_expire(s, op->cutoff);
+        return nats_expire(s, op);
     case STORE_FETCH:
         /* A read sees the writes queued before it: the recipient's envelopes in flight land first. */
         return nats_pub_settle(s, op->env.recipient) != 0 ? -1 : fetch(s, op);

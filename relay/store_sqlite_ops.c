@@ -154,9 +154,9 @@ static int collect_removed(sqlite3_stmt *st, struct store_op *op)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 0) != 32)
             continue;
-        if (store_op_note_removed(op, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-                         sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : NULL) !=
-            0)
+        if (store_op_note_removed(
+                op, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                sqlite3_column_bytes(st, 2) == 32 ? sqlite3_column_blob(st, 2) : NULL) != 0)
             return SQLITE_NOMEM;
     }
     return rc;

@@ -14,7 +14,8 @@
  * - every nats-server stopped: sends are refused with UNAVAILABLE at
  *   once, connections stay, /healthz says so, service resumes;
  * - erasure and TTL expiry remove envelopes from JetStream, as its API
- *   reports them;
+ *   reports them; expiry is counted once across nodes, in the counters
+ *   and the audit logs;
  * - max-db-bytes refuses sends once the stream is past it, under a
  *   steady stream of sends too;
  * - a sender's budget over time follows it to the other node;
@@ -66,11 +67,12 @@ static void relay_node_args(struct cluster *c, size_t i, const char *ttl, const 
                             const char *const *more)
 {
     char audit[320];
-    const char *args[32] = {"--store",        c->spec, "--audit-log",      audit,
-                            "--rate",         "100000", "--burst",         "100000",
-                            "--sender-count", "0",      "--sender-bytes",  "0",
-                            "--ttl",          ttl,      "--brand",         c->brand.pin_path};
-    size_t n = 16;
+    const char *args[32] = {"--store",           c->spec, "--audit-log",     audit,
+                            "--rate",            "100000", "--burst",        "100000",
+                            "--sender-count",    "0",      "--sender-bytes", "0",
+                            "--ttl",             ttl,      "--brand",        c->brand.pin_path,
+                            "--expiry-interval", "1"};
+    size_t n = 18;
 
     for (size_t k = 0; more != NULL && more[k] != NULL && n + 1 < 32; k++)
         args[n++] = more[k];
@@ -589,34 +591,101 @@ static void test_erasure(void)
     cluster_end(&c);
 }
 
-/* The stream's max_age is the relay's ttl: JetStream removes what is older, relay or not. */
+/* The envelopes and bytes of the `expired` entries in a node's audit log. */
+static void audit_expired(struct cluster *c, size_t node, uint64_t *envelopes, uint64_t *bytes)
+{
+    char path[320];
+    size_t len = 0;
+    char *log, *at;
+
+    snprintf(path, sizeof(path), "%s/node%zu.audit", c->dir, node);
+    log = read_file_all(path, &len);
+    for (at = log; at != NULL && (at = strstr(at, "\"event\":\"expired\"")) != NULL; at++) {
+        const char *n = strstr(at, "\"envelopes\":"), *b = strstr(at, "\"bytes\":");
+        const char *eol = strchr(at, '\n');
+
+        CHECKM(n != NULL && b != NULL && (eol == NULL || (n < eol && b < eol)),
+               "an expired entry without its counts in node %zu's audit log", node);
+        *envelopes += strtoull(n + 12, NULL, 10);
+        *bytes += strtoull(b + 8, NULL, 10);
+    }
+    free(log);
+}
+
+static double expired_total(struct cluster *c)
+{
+    return relay_metric(&c->node[0], "parley_envelopes_expired_total") +
+           relay_metric(&c->node[1], "parley_envelopes_expired_total");
+}
+
+/*
+ * TTL expiry: both nodes sweep every second, at once, and remove from
+ * JetStream what is older than the ttl before the stream's max_age (the
+ * backstop, above the ttl) would; each envelope is counted once across
+ * the nodes, by their expired counters and their audit logs' `expired`
+ * entries, and the quota ledger counts them off (the recipient's
+ * quota-bytes, full before, takes as many again). More envelopes than a
+ * sweep's step takes (64): the sweep goes on in steps.
+ */
+#define EXPIRED 150
+
 static void test_ttl(void)
 {
     struct cluster c;
     parley_identity *x = tk_identity(), *y = tk_identity();
     uint8_t ry[32];
-    static struct burst b;
+    static struct burst b, again;
+    const char *more[] = {"--quota-bytes", "18000", NULL}; /* 150 envelopes of 120 bytes */
+    uint64_t envelopes = 0, bytes = 0;
     int refused = 0;
-    int64_t t;
+    int64_t t, deadline;
+    jsStreamInfo *si = NULL;
     wsc *wx, *wy;
 
     tk_routing(y, ry);
     cluster_start(&c, "cluster-ttl");
-    /* A node with a short ttl sets the shared stream's max_age. */
-    CHECK(relay_stop(&c.node[1], 15000) >= 0);
-    relay_node(&c, 1, "2");
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(relay_stop(&c.node[i], 15000) >= 0);
+        relay_node_args(&c, i, "2", NULL, more);
+    }
+    CHECK(js_GetStreamInfo(&si, c.js, "PARLEY_ENV_0", NULL, NULL) == NATS_OK);
+    CHECKM(si->Config->MaxAge > 2 * 1000000000LL, "the stream's max_age is not above the ttl");
+    jsStreamInfo_Destroy(si);
     wx = connect_as(&c, 1, x);
-    burst_make(&b, 5);
+    burst_make(&b, EXPIRED);
     burst_send(wx, &b, ry);
-    CHECK(burst_acks(wx, &b, 5, &refused) == 5);
-    wait_stored(&c, ry, 5, 1, "right after the sends");
+    CHECK(burst_acks(wx, &b, EXPIRED, &refused) == EXPIRED);
+    wait_stored(&c, ry, EXPIRED, 1, "right after the sends");
     t = mono_ms();
     wait_stored(&c, ry, 0, 20000, "after the ttl");
-    printf("    expired %lld ms after the sends (ttl 2 s)\n", (long long)(mono_ms() - t));
+    printf("    %d expired %lld ms after the sends (ttl 2 s)\n", EXPIRED,
+           (long long)(mono_ms() - t));
+    deadline = mono_ms() + 10000;
+    while (expired_total(&c) < EXPIRED && mono_ms() < deadline)
+        sleep_ms(100);
+    sleep_ms(2500); /* more sweeps on both nodes: none may count them again */
+    CHECKM(expired_total(&c) == EXPIRED, "the nodes counted %.0f expired envelopes, not %d",
+           expired_total(&c), EXPIRED);
+    for (deadline = mono_ms() + 10000;; sleep_ms(100)) { /* the logs follow the store */
+        envelopes = bytes = 0;
+        audit_expired(&c, 0, &envelopes, &bytes);
+        audit_expired(&c, 1, &envelopes, &bytes);
+        if (envelopes >= EXPIRED || mono_ms() > deadline)
+            break;
+    }
+    CHECKM(envelopes == EXPIRED && bytes == EXPIRED * sizeof(b.sealed[0]),
+           "the audit logs' expired entries count %llu envelopes and %llu bytes, not %d and %zu",
+           (unsigned long long)envelopes, (unsigned long long)bytes, EXPIRED,
+           EXPIRED * sizeof(b.sealed[0]));
     wy = connect_as(&c, 0, y);
     tk_expect_nothing(wy, 500, "an expired envelope");
-    wsc_free(wx);
     wsc_free(wy);
+    /* The quota ledger was told: the recipient's quota-bytes is free again, on both nodes. */
+    burst_make(&again, EXPIRED);
+    burst_send(wx, &again, ry);
+    CHECKM(burst_acks(wx, &again, EXPIRED, &refused) == EXPIRED,
+           "sends refused after the recipient's envelopes expired");
+    wsc_free(wx);
     parley_identity_free(x);
     parley_identity_free(y);
     cluster_end(&c);

@@ -8,6 +8,9 @@
  *   day 30 + 1 min  the two from day 0 expire and their bytes leave the
  *           database and its WAL; the one from day 29 is kept and still
  *           delivered.
+ * On another store (PARLEY_TEST_STORE, the NATS one: tests/cluster) the
+ * same, but for the look into the sqlite file, which that store does not
+ * write: there the deliveries alone show what is kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,12 @@
 #include "testkit.h"
 
 #define DAY_S 86400L
+
+/* Whether the relay keeps its envelopes in the sqlite file the test can read. */
+static bool in_sqlite(void)
+{
+    return getenv("PARLEY_TEST_STORE") == NULL;
+}
 
 static void start_at(struct tk_env *e, long offset_s)
 {
@@ -91,7 +100,7 @@ static void test_default_ttl(void)
     snprintf(young, sizeof(young), "CANARY-DAY29-%s", tag);
     store_one(&e, sender, to_away, young);
     stop(&e);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 && in_sqlite(); i++)
         CHECKM(tk_in_store(&e.relay, old[i]), "day-0 envelope %d gone before its TTL", i);
 
     start_at(&e, 30 * DAY_S + 60);
@@ -99,10 +108,10 @@ static void test_default_ttl(void)
     sleep_ms(1500); /* more sweeps: the day-29 one must survive them */
     CHECKM(relay_metric(&e.relay, "parley_envelopes_expired_total") == 2,
            "an envelope younger than the TTL expired");
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 && in_sqlite(); i++)
         CHECKM(!tk_in_store(&e.relay, old[i]),
                "expired envelope %d still in the database or its WAL", i);
-    CHECKM(tk_in_store(&e.relay, young), "the day-29 envelope is not in the store");
+    CHECKM(!in_sqlite() || tk_in_store(&e.relay, young), "the day-29 envelope is not in the store");
 
     /* The recipient gets the day-29 envelope only. */
     r = pc_connect(e.relay.port, away, NULL, 0);
