@@ -561,7 +561,7 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
         return -1;
     }
     if (natsConnection_JetStream(&s->js, s->nc, NULL) != NATS_OK || nats_pub_init(s) != 0 ||
-        nats_group_init(s) != 0) {
+        nats_group_init(s) != 0 || nats_ledger_init(s) != 0) {
         snprintf(err, cap, "nats:%s: no JetStream context", where);
         return -1;
     }
@@ -773,7 +773,8 @@ static void nt_close(struct store *base)
         map_free(&s->watched);
     }
     natsSubscription_Destroy(s->dir_sub);
-    natsSubscription_Destroy(s->req_sub);
+    natsSubscription_Destroy(s->req.sub);
+    natsSubscription_Destroy(s->led_replies.sub);
     nats_orders_close(s);
     kvStore_Destroy(s->dirs);
     kvStore_Destroy(s->medium);

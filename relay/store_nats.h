@@ -30,6 +30,8 @@ struct nats_seq {
 };
 
 /* The quota ledger (store_nats_ledger.c): an entry a batch touches, as read and as changed. */
+enum nats_ask { NATS_ASK_NONE, NATS_ASK_READ, NATS_ASK_WRITE };
+
 struct nats_ledger_entry {
     char key[72];                 /* r.<recipient hex>, or p.<hex of hash(sender, recipient)> */
     bool pair;
@@ -38,6 +40,9 @@ struct nats_ledger_entry {
     uint64_t count, bytes, rev;   /* its value at revision rev (0: no entry) */
     int64_t add_count, add_bytes; /* the change to write */
     int64_t undo_count, undo_bytes;/* taken back after it was written */
+    bool need;                    /* to be read (again) */
+    enum nats_ask ask;            /* the question of the round under way */
+    natsMsg *reply;               /* its answer (under pub_lock while the round is open) */
 };
 
 /* A batch's op, for the ledger: its entries (UINT32_MAX: none) and whether it is reserved. */
@@ -77,6 +82,23 @@ struct nats_req {
     uint64_t seq, bytes;          /* DELETE: the envelope's sequence and size */
     uint8_t sender[32];           /* DELETE: the envelope's sender */
     natsMsg *reply;               /* the round's answer */
+};
+
+/*
+ * A reply subscription of the store's own (store_nats_group.c), for
+ * requests sent together without waiting for each answer (libnats's
+ * requests are synchronous): an answer to <prefix><round>.<index> is
+ * handed to take (libnats's thread, under pub_lock) while round is the
+ * current one; take returns whether it kept the message.
+ */
+struct nats_store;
+
+struct nats_replies {
+    natsSubscription *sub;
+    char prefix[80];              /* the reply subjects' inbox, with its dot */
+    uint64_t round;
+    bool (*take)(struct nats_store *s, size_t index, natsMsg *msg);
+    struct nats_store *s;
 };
 
 struct nats_outbox_row {
@@ -152,11 +174,9 @@ struct nats_store {
     size_t n_pubs;
     char pub_failure[128];
     /* Reads and deletes in flight: the worker's, and the reply subscription's (under pub_lock). */
-    natsSubscription *req_sub;
-    char req_prefix[80];          /* the reply subjects' inbox, with its dot */
+    struct nats_replies req;
     struct nats_req reqs[NATS_REQ_MAX];
     size_t n_reqs, n_answered;
-    uint64_t req_round;
     /* The quota ledger's work on the current batch, and its cache (the worker's). */
     struct nats_ledger_entry *led;
     size_t n_led, cap_led;
@@ -164,6 +184,9 @@ struct nats_store {
     size_t n_led_ops, cap_led_ops;
     struct nats_ledger_cached led_cache[NATS_LEDGER_CACHE];
     struct nats_orders *ord;      /* brand orders (store_nats_order.c) */
+    /* Its questions in flight: the worker's, and the reply subscription's (under pub_lock). */
+    struct nats_replies led_replies;
+    size_t led_answered;
 };
 
 void nats_hex(const uint8_t *p, size_t n, char *out);
@@ -202,6 +225,9 @@ bool nats_seq_take(struct nats_store *s, const struct store_op *op, uint64_t *se
  */
 size_t nats_run_group(struct nats_store *s, struct store_op *ops, size_t n, bool *ok);
 int nats_group_init(struct nats_store *s);
+/* Subscribes r to a new inbox, its answers going to take; 0 or -1. */
+int nats_replies_init(struct nats_store *s, struct nats_replies *r,
+                      bool (*take)(struct nats_store *s, size_t index, natsMsg *msg));
 /*
  * The pipelined publication of envelopes (store_nats_pub.c), on the
  * worker. nats_pub_init: after connecting; 0 or -1. nats_pub_send
@@ -242,6 +268,9 @@ void nats_budget_read(struct nats_store *s, struct store_op *op);
  * entries stay high until they age out).
  */
 int nats_ledger_reserve(struct nats_store *s, struct store_op *ops, size_t n);
+/* The ledger's reply subscription (its reads and writes go out together, in rounds): after
+ * connecting; 0 or -1. */
+int nats_ledger_init(struct nats_store *s);
 void nats_ledger_removed(struct nats_store *s, struct store_op *op);
 int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n);
 /*

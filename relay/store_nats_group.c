@@ -31,44 +31,60 @@
 
 #define WAIT_MS 2000
 
-/* libnats's thread: an answer of the current round, kept for the worker. */
+/* libnats's thread: an answer of the current round, handed to its taker. */
 static void on_answer(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    struct nats_store *s = closure;
+    struct nats_replies *r = closure;
     const char *subj = natsMsg_GetSubject(msg);
-    size_t n = strlen(s->req_prefix);
+    size_t n = strlen(r->prefix);
     unsigned long long round = 0, index = 0;
 
     (void)nc;
     (void)sub;
-    if (subj != NULL && strncmp(subj, s->req_prefix, n) == 0 &&
+    if (subj != NULL && strncmp(subj, r->prefix, n) == 0 &&
         sscanf(subj + n, "%llu.%llu", &round, &index) == 2) {
-        pthread_mutex_lock(&s->pub_lock);
-        if (round == s->req_round && index < s->n_reqs && s->reqs[index].reply == NULL) {
-            s->reqs[index].reply = msg;
+        pthread_mutex_lock(&r->s->pub_lock);
+        if (round == r->round && r->take(r->s, (size_t)index, msg)) {
             msg = NULL;
-            s->n_answered++;
-            pthread_cond_broadcast(&s->pub_cond);
+            pthread_cond_broadcast(&r->s->pub_cond);
         }
-        pthread_mutex_unlock(&s->pub_lock);
+        pthread_mutex_unlock(&r->s->pub_lock);
     }
     natsMsg_Destroy(msg); /* late (a round given up) or not ours */
 }
 
-int nats_group_init(struct nats_store *s)
+int nats_replies_init(struct nats_store *s, struct nats_replies *r,
+                      bool (*take)(struct nats_store *s, size_t index, natsMsg *msg))
 {
     natsInbox *inbox = NULL;
     char all[96];
 
+    r->s = s;
+    r->take = take;
     if (natsInbox_Create(&inbox) != NATS_OK)
         return -1;
-    snprintf(s->req_prefix, sizeof(s->req_prefix), "%s.", (const char *)inbox);
+    snprintf(r->prefix, sizeof(r->prefix), "%s.", (const char *)inbox);
     natsInbox_Destroy(inbox);
-    snprintf(all, sizeof(all), "%s*.*", s->req_prefix);
-    if (natsConnection_Subscribe(&s->req_sub, s->nc, all, on_answer, s) != NATS_OK)
+    snprintf(all, sizeof(all), "%s*.*", r->prefix);
+    if (natsConnection_Subscribe(&r->sub, s->nc, all, on_answer, r) != NATS_OK)
         return -1;
-    natsSubscription_SetPendingLimits(s->req_sub, -1, -1);
+    natsSubscription_SetPendingLimits(r->sub, -1, -1);
     return 0;
+}
+
+/* Under pub_lock: a read's or a delete's answer of the current round. */
+static bool take_reply(struct nats_store *s, size_t index, natsMsg *msg)
+{
+    if (index >= s->n_reqs || s->reqs[index].reply != NULL)
+        return false;
+    s->reqs[index].reply = msg;
+    s->n_answered++;
+    return true;
+}
+
+int nats_group_init(struct nats_store *s)
+{
+    return nats_replies_init(s, &s->req, take_reply);
 }
 
 /* Sends the round's requests: a FETCH's next envelope, a DELETE by sequence. 0 or -1. */
@@ -86,7 +102,7 @@ static int send_round(struct nats_store *s, uint64_t round)
             snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.DELETE.%s", s->env_stream);
             n = snprintf(req, sizeof(req), "{\"seq\":%" PRIu64 ",\"no_erase\":true}", q->seq);
         }
-        snprintf(reply, sizeof(reply), "%s%" PRIu64 ".%zu", s->req_prefix, round, i);
+        snprintf(reply, sizeof(reply), "%s%" PRIu64 ".%zu", s->req.prefix, round, i);
         if (natsConnection_PublishRequest(s->nc, api, reply, req, n) != NATS_OK) {
             snprintf(s->failure, sizeof(s->failure), "%s: %s",
                      q->op->kind == STORE_FETCH ? "read" : "delete", nats_GetLastError(NULL));
@@ -104,7 +120,7 @@ static int round_trip(struct nats_store *s)
     int rc = 0;
 
     pthread_mutex_lock(&s->pub_lock);
-    round = ++s->req_round;
+    round = ++s->req.round;
     s->n_answered = 0;
     pthread_mutex_unlock(&s->pub_lock);
     if (send_round(s, round) != 0)
@@ -115,12 +131,12 @@ static int round_trip(struct nats_store *s)
     while (s->n_answered < s->n_reqs && rc == 0)
         rc = pthread_cond_timedwait(&s->pub_cond, &s->pub_lock, &until);
     if (s->n_answered < s->n_reqs) {
-        s->req_round++; /* answers still on their way are dropped */
+        s->req.round++; /* answers still on their way are dropped */
         snprintf(s->failure, sizeof(s->failure), "read or delete: no answer within %d ms",
                  WAIT_MS);
         rc = -1;
     } else {
-        s->req_round++; /* all in: the worker takes them without the lock */
+        s->req.round++; /* all in: the worker takes them without the lock */
         rc = 0;
     }
     pthread_mutex_unlock(&s->pub_lock);
@@ -218,7 +234,7 @@ size_t nats_run_group(struct nats_store *s, struct store_op *ops, size_t n, bool
     for (size_t k = 0; k < s->n_reqs; k++)
         natsMsg_Destroy(s->reqs[k].reply);
     s->n_reqs = 0;
-    s->req_round++;
+    s->req.round++;
     pthread_mutex_unlock(&s->pub_lock);
     return i;
 }

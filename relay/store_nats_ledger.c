@@ -9,25 +9,30 @@
  * The ledger is the KV bucket `quota`: `r.<recipient hex>` and
  * `p.<hex of a hash of sender and recipient>`, each (count, bytes). The
  * worker reserves a batch's envelopes before it publishes them: it reads
- * each entry the batch touches once (from its cache of what it wrote
- * last, or the bucket), admits the envelopes in order as the relay's own
- * admission does, and writes each entry back with compare-and-set on the
- * revision it read; a write that meets another node's ("wrong last
- * sequence") reads again and admits what still fits. So two nodes never
- * both admit past a limit. Once the batch has run, what was reserved and
- * not stored (refused by the stream, a duplicate, a publication that
- * failed) is given back, and what the batch's ops removed (their expired
- * lists) is counted off. Round trips: per distinct entry, not per
- * envelope.
+ * the entries the batch touches (from its cache of what it wrote last, or
+ * from the bucket stream's leader), admits the envelopes in order as the
+ * relay's own admission does, and writes the entries back with
+ * compare-and-set on the revision it read (a publication with
+ * Nats-Expected-Last-Subject-Sequence, as kvStore_Update does); a write
+ * that meets another node's (10071, "wrong last sequence") reads again
+ * and admits what still fits. So two nodes never both admit past a
+ * limit. Once the batch has run, what was reserved and not stored
+ * (refused by the stream, a duplicate, a publication that failed) is
+ * given back, and what the batch's ops removed (their expired lists) is
+ * counted off. The reads and the writes each go out at once, with a
+ * reply subscription of the ledger's own (libnats's requests are
+ * synchronous): a batch costs a few round trips whatever its size.
  *
  * An entry nobody wrote for longer than the bucket's age (ttl and a
  * minute) is gone: every envelope it counted has expired by then. That
  * bounds what a node that died between reserving and publishing, or an
  * expiry the ledger did not hear of, leaves behind. Counts clamp at zero.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -36,6 +41,7 @@
 
 #define NONE UINT32_MAX
 #define ATTEMPTS 16
+#define WAIT_MS 2000
 
 static bool pairs_on(const struct nats_store *s)
 {
@@ -58,6 +64,22 @@ static void cache_put(struct nats_store *s, const struct nats_ledger_entry *e)
     c->count = e->count;
     c->bytes = e->bytes;
     c->rev = e->rev;
+}
+
+/* The entry as this node wrote or read it last, when the cache has it. */
+static bool cache_get(struct nats_store *s, struct nats_ledger_entry *e)
+{
+    uint8_t h[16];
+    const struct nats_ledger_cached *c = cache_slot(s, e->key, h);
+
+    if (memcmp(c->h, h, 16) != 0)
+        return false;
+    e->count = c->count;
+    e->bytes = c->bytes;
+    e->rev = c->rev;
+    e->known = true;
+    e->fresh = false;
+    return true;
 }
 
 /* The batch's entry for a recipient (sender NULL) or a pair, added when new; NONE: no memory. */
@@ -91,91 +113,212 @@ static uint32_t entry_of(struct nats_store *s, const uint8_t recipient[32], cons
     return (uint32_t)s->n_led++;
 }
 
-/* Reads an entry: from the cache unless fresh is asked (or it is not there). 0 or -1. */
-static int entry_read(struct nats_store *s, struct nats_ledger_entry *e, bool fresh)
-{
-    uint8_t h[16];
-    struct nats_ledger_cached *c = cache_slot(s, e->key, h);
-    kvEntry *k = NULL;
-    natsStatus st;
-
-    if (!fresh && memcmp(c->h, h, 16) == 0) {
-        e->count = c->count;
-        e->bytes = c->bytes;
-        e->rev = c->rev;
-        e->known = true;
-        e->fresh = false;
-        return 0;
-    }
-    st = kvStore_Get(&k, s->quota, e->key);
-    if (st != NATS_OK && st != NATS_NOT_FOUND) {
-        snprintf(s->failure, sizeof(s->failure), "quota ledger: %s", nats_GetLastError(NULL));
-        return -1;
-    }
-    e->count = e->bytes = e->rev = 0;
-    if (st == NATS_OK) {
-        e->rev = kvEntry_Revision(k);
-        if (kvEntry_ValueLen(k) >= 16) {
-            e->count = nats_get_be64(kvEntry_Value(k));
-            e->bytes = nats_get_be64((const uint8_t *)kvEntry_Value(k) + 8);
-        }
-    }
-    kvEntry_Destroy(k);
-    e->known = e->fresh = true;
-    cache_put(s, e);
-    return 0;
-}
-
 static uint64_t clamped(uint64_t v, int64_t add)
 {
     return add < 0 && (uint64_t)-add > v ? 0 : v + (uint64_t)add;
 }
 
-/*
- * Writes the entry's value plus its change, on the revision read: 1 when
- * written (the entry then holds it, its change 0), 0 when another node
- * wrote it meanwhile (the entry holds what is there now), -1 on failure.
- */
-static int entry_write(struct nats_store *s, struct nats_ledger_entry *e)
+static bool changed(const struct nats_ledger_entry *e)
 {
-    uint64_t count = clamped(e->count, e->add_count), bytes = clamped(e->bytes, e->add_bytes);
-    uint64_t rev = 0;
+    return e->add_count != 0 || e->add_bytes != 0;
+}
+
+/* Under pub_lock: an entry's answer of the current round. */
+static bool take_reply(struct nats_store *s, size_t index, natsMsg *msg)
+{
+    if (index >= s->n_led || s->led[index].ask == NATS_ASK_NONE || s->led[index].reply != NULL)
+        return false;
+    s->led[index].reply = msg;
+    s->led_answered++;
+    return true;
+}
+
+int nats_ledger_init(struct nats_store *s)
+{
+    return nats_replies_init(s, &s->led_replies, take_reply);
+}
+
+/*
+ * Sends entry i's question: a read of its last value from the bucket
+ * stream's leader, or its new value published with the revision it
+ * must follow (0: none may exist), which JetStream refuses with 10071
+ * ("wrong last sequence") when another node wrote it meanwhile.
+ */
+static int ask(struct nats_store *s, size_t i, uint64_t round)
+{
+    struct nats_ledger_entry *e = &s->led[i];
+    char reply[128], subject[160], api[128], req[200], rev[24];
+    natsMsg *m = NULL;
     uint8_t v[16];
     natsStatus st;
 
-    nats_put_be64(v, count);
-    nats_put_be64(v + 8, bytes);
-    st = e->rev != 0 ? kvStore_Update(&rev, s->quota, e->key, v, 16, e->rev)
-                     : kvStore_Create(&rev, s->quota, e->key, v, 16);
+    snprintf(reply, sizeof(reply), "%s%" PRIu64 ".%zu", s->led_replies.prefix, round, i);
+    snprintf(subject, sizeof(subject), "$KV.%squota.%s", s->bucket_prefix, e->key);
+    if (e->ask == NATS_ASK_READ) {
+        int n = snprintf(req, sizeof(req), "{\"last_by_subj\":\"%s\"}", subject);
+
+        snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.KV_%squota", s->bucket_prefix);
+        st = natsConnection_PublishRequest(s->nc, api, reply, req, n);
+    } else {
+        nats_put_be64(v, clamped(e->count, e->add_count));
+        nats_put_be64(v + 8, clamped(e->bytes, e->add_bytes));
+        snprintf(rev, sizeof(rev), "%" PRIu64, e->rev);
+        st = natsMsg_Create(&m, subject, reply, (const char *)v, 16);
+        if (st == NATS_OK)
+            st = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", rev);
+        if (st == NATS_OK)
+            st = natsConnection_PublishMsg(s->nc, m);
+        natsMsg_Destroy(m);
+    }
     if (st != NATS_OK)
-        return entry_read(s, e, true) == 0 ? 0 : -1;
-    e->count = count;
-    e->bytes = bytes;
-    e->rev = rev;
+        snprintf(s->failure, sizeof(s->failure), "quota ledger: %s", nats_GetLastError(NULL));
+    return st == NATS_OK ? 0 : -1;
+}
+
+/* Sends every entry's question (ask not NONE) at once and waits for all answers. 0 or -1. */
+static int round_trip(struct nats_store *s)
+{
+    struct timespec until;
+    size_t asked = 0;
+    uint64_t round;
+    int rc = 0;
+
+    pthread_mutex_lock(&s->pub_lock);
+    round = ++s->led_replies.round;
+    s->led_answered = 0;
+    pthread_mutex_unlock(&s->pub_lock);
+    for (size_t i = 0; i < s->n_led && rc == 0; i++)
+        if (s->led[i].ask != NATS_ASK_NONE) {
+            asked++;
+            rc = ask(s, i, round);
+        }
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&s->pub_lock);
+    while (rc == 0 && s->led_answered < asked)
+        if (pthread_cond_timedwait(&s->pub_cond, &s->pub_lock, &until) != 0)
+            break;
+    if (rc == 0 && s->led_answered < asked) {
+        snprintf(s->failure, sizeof(s->failure), "quota ledger: no answer within %d ms",
+                 WAIT_MS);
+        rc = -1;
+    }
+    s->led_replies.round++; /* closed: answers still on their way are dropped */
+    pthread_mutex_unlock(&s->pub_lock);
+    return rc;
+}
+
+/* A read's answer: the entry's value and revision (none: 0s). 0 or -1. */
+static int take_read(struct nats_store *s, struct nats_ledger_entry *e)
+{
+    uint8_t *v = NULL;
+    size_t len = 0;
+    uint64_t seq = 0;
+    int found = nats_next_answer(s, "the quota ledger", e->reply, &v, &len, &seq);
+
+    if (found < 0)
+        return -1;
+    e->count = e->bytes = e->rev = 0;
+    if (found > 0) {
+        e->rev = seq;
+        if (len >= 16) {
+            e->count = nats_get_be64(v);
+            e->bytes = nats_get_be64(v + 8);
+        }
+    }
+    free(v);
+    e->known = e->fresh = true;
+    cache_put(s, e);
+    return 0;
+}
+
+/* A write's answer: 1 written (its change is in), 0 another node wrote first, -1 failure. */
+static int take_write(struct nats_store *s, struct nats_ledger_entry *e)
+{
+    const char *json = natsMsg_GetDataLength(e->reply) > 0 ? natsMsg_GetData(e->reply) : "";
+    const char *seq = strstr(json, "\"seq\":");
+
+    if (strstr(json, "\"err_code\":10071") != NULL)
+        return 0;
+    if (strstr(json, "\"error\"") != NULL || seq == NULL) {
+        snprintf(s->failure, sizeof(s->failure), "quota ledger: %.80s", json);
+        return -1;
+    }
+    e->count = clamped(e->count, e->add_count);
+    e->bytes = clamped(e->bytes, e->add_bytes);
+    e->rev = strtoull(seq + 6, NULL, 10);
     e->add_count = e->add_bytes = 0;
+    e->written = true;
     cache_put(s, e);
     return 1;
 }
 
-/* Applies the entry's change whatever the limits (what is given back or removed). 0 or -1. */
-static int entry_apply(struct nats_store *s, struct nats_ledger_entry *e)
+/*
+ * Runs one round: a read of every entry marked need (from the cache when
+ * fresh is false and it is there), or else a write of every entry with a
+ * change (write). Marks need on the writes another node came first to.
+ * Returns how many those were, or -1.
+ */
+static int ledger_round(struct nats_store *s, bool write, bool fresh)
 {
-    if (e->add_count == 0 && e->add_bytes == 0)
-        return 0;
-    if (!e->known && entry_read(s, e, false) != 0)
+    int rc = 0, conflicts = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < s->n_led; i++) {
+        struct nats_ledger_entry *e = &s->led[i];
+
+        e->ask = NATS_ASK_NONE;
+        if (!write && e->need && (fresh || !cache_get(s, e)))
+            e->ask = NATS_ASK_READ;
+        else if (write && changed(e) && e->known)
+            e->ask = NATS_ASK_WRITE;
+        e->need = e->need && e->ask == NATS_ASK_READ;
+        any = any || e->ask != NATS_ASK_NONE;
+    }
+    if (any)
+        rc = round_trip(s);
+    for (size_t i = 0; i < s->n_led; i++) {
+        struct nats_ledger_entry *e = &s->led[i];
+        int w;
+
+        if (rc == 0 && e->ask == NATS_ASK_READ) {
+            rc = take_read(s, e);
+            e->need = false;
+        } else if (rc == 0 && e->ask == NATS_ASK_WRITE) {
+            if ((w = take_write(s, e)) < 0)
+                rc = -1;
+            conflicts += w == 0;
+            e->need = w == 0;
+        }
+        natsMsg_Destroy(e->reply);
+        e->reply = NULL;
+        e->ask = NATS_ASK_NONE;
+    }
+    return rc < 0 ? -1 : conflicts;
+}
+
+/* Applies every entry's change whatever the limits (what is given back or removed). 0 or -1. */
+static int ledger_apply(struct nats_store *s)
+{
+    for (size_t i = 0; i < s->n_led; i++)
+        s->led[i].need = changed(&s->led[i]) && !s->led[i].known;
+    if (ledger_round(s, false, false) < 0)
         return -1;
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-        int rc;
+        int conflicts;
 
-        if (e->rev == 0 && e->add_count <= 0 && e->add_bytes <= 0) {
-            e->add_count = e->add_bytes = 0; /* nothing there (aged out) to take from */
-            return 0;
+        for (size_t i = 0; i < s->n_led; i++) {
+            struct nats_ledger_entry *e = &s->led[i];
+
+            if (e->rev == 0 && e->add_count <= 0 && e->add_bytes <= 0)
+                e->add_count = e->add_bytes = 0; /* nothing there (aged out) to take from */
         }
-        if ((rc = entry_write(s, e)) != 0)
-            return rc > 0 ? 0 : -1;
+        if ((conflicts = ledger_round(s, true, false)) <= 0)
+            return conflicts;
+        if (ledger_round(s, false, true) < 0)
+            return -1;
     }
-    snprintf(s->failure, sizeof(s->failure), "quota ledger: %s written by too many at once",
-             e->key);
+    snprintf(s->failure, sizeof(s->failure), "quota ledger: written by too many at once");
     return -1;
 }
 
@@ -258,36 +401,38 @@ static void drop_last(struct nats_store *s, const struct store_op *ops, uint32_t
     }
 }
 
-/* Writes entry k's reservation; another node's write meanwhile refuses what no longer fits. */
-static int reserve_entry(struct nats_store *s, const struct store_op *ops, uint32_t k)
+/* After another node wrote entry k first: its change again from the envelopes still held, and
+ * from the last, those that no longer fit refused. */
+static void recount(struct nats_store *s, const struct store_op *ops, uint32_t k)
 {
     struct nats_ledger_entry *e = &s->led[k];
 
-    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-        int rc;
-
-        if (e->add_count == 0 && e->add_bytes == 0)
-            break;
-        if ((rc = entry_write(s, e)) < 0)
-            return -1;
-        if (rc > 0)
-            break;
-        e->add_count = e->add_bytes = 0; /* recomputed from the envelopes still held */
-        for (size_t i = 0; i < s->n_led_ops; i++)
-            if (s->led_ops[i].held && (s->led_ops[i].r == k || s->led_ops[i].p == k)) {
-                e->add_count += 1;
-                e->add_bytes += (int64_t)ops[i].env.sealed_len;
-            }
-        while ((e->add_count != 0 || e->add_bytes != 0) && !fits(s, e, 0, 0))
-            drop_last(s, ops, k);
-        if (attempt == ATTEMPTS - 1) {
-            snprintf(s->failure, sizeof(s->failure),
-                     "quota ledger: %s written by too many at once", e->key);
-            return -1;
+    e->add_count = e->add_bytes = 0;
+    for (size_t i = 0; i < s->n_led_ops; i++)
+        if (s->led_ops[i].held && (s->led_ops[i].r == k || s->led_ops[i].p == k)) {
+            e->add_count += 1;
+            e->add_bytes += (int64_t)ops[i].env.sealed_len;
         }
+    while (changed(e) && !fits(s, e, 0, 0))
+        drop_last(s, ops, k);
+}
+
+/* Writes every entry's reservation, in rounds while other nodes' writes come first. 0 or -1. */
+static int reserve_all(struct nats_store *s, const struct store_op *ops)
+{
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+        int conflicts = ledger_round(s, true, false);
+
+        if (conflicts <= 0)
+            return conflicts;
+        if (ledger_round(s, false, true) < 0)
+            return -1;
+        for (uint32_t k = 0; k < s->n_led; k++)
+            if (!s->led[k].written && changed(&s->led[k]))
+                recount(s, ops, k);
     }
-    e->written = true;
-    return 0;
+    snprintf(s->failure, sizeof(s->failure), "quota ledger: written by too many at once");
+    return -1;
 }
 
 /* The batch's INSERTs and their entries; 0 or -1 (no memory). */
@@ -315,6 +460,28 @@ static int collect_inserts(struct nats_store *s, const struct store_op *ops, siz
     return 0;
 }
 
+/* Reads the entries the batch's INSERTs touch and admits them; a refusal made on a value from
+ * the cache is made again on the bucket's. 0 or -1. */
+static int read_and_admit(struct nats_store *s, const struct store_op *ops)
+{
+    for (size_t i = 0; i < s->n_led; i++)
+        s->led[i].need = true;
+    if (ledger_round(s, false, false) < 0)
+        return -1;
+    if (!admit(s, ops))
+        return 0;
+    for (size_t i = 0; i < s->n_led_ops; i++) {
+        const struct nats_ledger_op *lo = &s->led_ops[i];
+
+        if (lo->r != NONE && !lo->held)
+            s->led[lo->pair ? lo->p : lo->r].need = !s->led[lo->pair ? lo->p : lo->r].fresh;
+    }
+    if (ledger_round(s, false, true) < 0)
+        return -1;
+    admit(s, ops);
+    return 0;
+}
+
 int nats_ledger_reserve(struct nats_store *s, struct store_op *ops, size_t n)
 {
     s->n_led = 0;
@@ -323,32 +490,20 @@ int nats_ledger_reserve(struct nats_store *s, struct store_op *ops, size_t n)
         snprintf(s->failure, sizeof(s->failure), "quota ledger: out of memory");
         return -1;
     }
-    for (size_t i = 0; i < s->n_led; i++)
-        if (entry_read(s, &s->led[i], false) != 0)
-            return -1;
-    /* A refusal on what this node wrote last is checked against the bucket before it stands. */
-    if (admit(s, ops)) {
-        for (size_t i = 0; i < s->n_led_ops; i++) {
-            const struct nats_ledger_op *lo = &s->led_ops[i];
-            uint32_t k = lo->pair ? lo->p : lo->r;
-
-            if (lo->r != NONE && !lo->held && !s->led[k].fresh && entry_read(s, &s->led[k], true))
-                return -1;
-        }
-        admit(s, ops);
-    }
-    for (uint32_t k = 0; k < s->n_led; k++)
-        if (reserve_entry(s, ops, k) != 0)
-            return -1;
+    if (s->n_led == 0)
+        return 0;
+    if (read_and_admit(s, ops) != 0 || reserve_all(s, ops) != 0)
+        return -1;
+    /* What a refusal after another node's write took back from entries written already. */
     for (size_t i = 0; i < s->n_led; i++) {
         struct nats_ledger_entry *e = &s->led[i];
 
         e->add_count = e->undo_count;
         e->add_bytes = e->undo_bytes;
         e->undo_count = e->undo_bytes = 0;
-        if (entry_apply(s, e) != 0)
-            return -1;
     }
+    if (ledger_apply(s) != 0)
+        return -1;
     for (size_t i = 0; i < s->n_led_ops; i++)
         if (s->led_ops[i].r != NONE && !s->led_ops[i].held) {
             ops[i].refused = true;
@@ -391,9 +546,8 @@ int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n)
     s->n_led_ops = 0;
     for (size_t i = 0; i < n; i++)
         nats_ledger_removed(s, &ops[i]);
-    /* On the first failure (the store is out of reach) the rest stays high until it ages out. */
-    for (size_t i = 0; i < s->n_led && rc == 0; i++)
-        rc = entry_apply(s, &s->led[i]);
+    /* On a failure (the store is out of reach) the entries stay high until they age out. */
+    rc = ledger_apply(s);
     s->n_led = 0;
     return rc;
 }
