@@ -93,12 +93,19 @@ echo "== What the cluster kept: searching the relays' logs and the NATS servers'
 echo "   directories for every message, the agents' display names and the privacy notice"
 [ -s "$texts" ] || { echo "cluster-demo.sh: parley-demo listed no messages" >&2; exit 1; }
 leaks=0
+# search KIND TEXT: reports TEXT as not found, or counts a leak; a search that
+# cannot read a directory or log (grep's status 2) stops the script.
 search() {
-  if grep -r -a -l -F -- "$2" "$work"/n1 "$work"/n2 "$work"/n3 "$work"/relay*.log >/dev/null; then
+  local rc=0
+  grep -r -a -l -F -- "$2" "$work"/n0 "$work"/n1 "$work"/n2 "$work"/relay*.log >/dev/null || rc=$?
+  if [ "$rc" -eq 0 ]; then
     echo "!! FOUND IN CLEAR ($1): $2" >&2
     leaks=$((leaks + 1))
-  else
+  elif [ "$rc" -eq 1 ]; then
     echo "not found in NATS data or relay logs ($1): $2"
+  else
+    echo "cluster-demo.sh: cannot search the NATS data directories and relay logs" >&2
+    exit 1
   fi
 }
 while IFS= read -r text; do
