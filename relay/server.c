@@ -708,9 +708,16 @@ void server_stop(struct relay *r)
     ev_prepare_stop(r->loop, &r->flush_watcher);
     ev_timer_stop(r->loop, &r->sweep_timer);
     ev_timer_stop(r->loop, &r->expiry_timer);
-    ev_signal_stop(r->loop, &r->sig_term);
-    ev_signal_stop(r->loop, &r->sig_int);
-    ev_signal_stop(r->loop, &r->sig_hup);
+    /*
+     * The signals are ignored from here on rather than their watchers
+     * stopped, which would give them their default action back: a second
+     * SIGTERM or SIGINT (or a SIGHUP) while the relay commits what is left
+     * and closes the store would kill it half-way, with a status other
+     * than the drained stop's 0.
+     */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     r->watching = false;
 }
 

@@ -231,8 +231,13 @@ bool relay_alive(struct relay_proc *r)
 
 int relay_stop(struct relay_proc *r, int timeout_ms)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
-    int st;
+    return relay_stop_repeated(r, timeout_ms, 0);
+}
+
+int relay_stop_repeated(struct relay_proc *r, int timeout_ms, int every_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms, next = 0;
+    int st, sent = 0;
 
     if (r->pid == 0)
         return -1;
@@ -244,7 +249,11 @@ int relay_stop(struct relay_proc *r, int timeout_ms)
             r->pid = 0;
             return st;
         }
-        sleep_ms(10);
+        if (every_ms > 0 && mono_ms() >= next) {
+            kill(r->pid, sent++ % 2 == 0 ? SIGINT : SIGTERM);
+            next = mono_ms() + every_ms;
+        }
+        sleep_ms(every_ms > 0 && every_ms < 10 ? every_ms : 10);
     }
     relay_kill(r);
     return -1;

@@ -59,6 +59,13 @@ int relay_start_on(struct relay_proc *r, const char *bin, const char *dir, uint1
  */
 int relay_stop(struct relay_proc *r, int timeout_ms);
 
+/*
+ * As relay_stop, but SIGTERM and SIGINT in turn again every every_ms
+ * until the relay is gone (a supervisor, or an impatient operator, who
+ * repeats the stop while the relay drains and closes).
+ */
+int relay_stop_repeated(struct relay_proc *r, int timeout_ms, int every_ms);
+
 /* SIGKILL and reap. No-op if not running. */
 void relay_kill(struct relay_proc *r);
 

@@ -501,18 +501,53 @@ static void test_duplicate(void)
     pair_end(&e, alice, bob);
 }
 
-static void test_restart(void)
+/* After the restart: everything acknowledged arrives, in order; nothing unknown appears. */
+static size_t expect_acked(wsc *r, const struct batch *b, const bool *acked, size_t n)
+{
+    size_t got = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        Parley__Frame *f;
+        if (!acked[i])
+            continue;
+        f = pc_recv(r, 5000);
+        CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
+               "acknowledged envelope %zu lost across the restart", i);
+        while (f->deliver->envelope_id.len == 16 &&
+               memcmp(f->deliver->envelope_id.data, b->ids[i], 16) != 0) {
+            size_t j;
+            for (j = 0; j < n; j++)
+                if (memcmp(f->deliver->envelope_id.data, b->ids[j], 16) == 0)
+                    break;
+            CHECKM(j < n && !acked[j] && j < i, "envelope %zu missing or out of order", i);
+            parley__frame__free_unpacked(f, NULL);
+            f = pc_recv(r, 5000);
+            CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
+                   "acknowledged envelope %zu lost across the restart", i);
+        }
+        parley__frame__free_unpacked(f, NULL);
+        got++;
+    }
+    return got;
+}
+
+/*
+ * 10 envelopes acknowledged, 30 more in flight when the relay is told to
+ * stop; every_ms > 0: told again and again (SIGINT, SIGTERM) while it
+ * drains and closes, which must change nothing.
+ */
+static void restart_case(const char *tag, int every_ms)
 {
     struct tk_env e;
     parley_identity *alice, *bob;
     uint8_t to_bob[32];
     static struct batch b;
     bool acked[MAX_BATCH] = {false};
-    size_t n_acked = 0, got = 0;
+    size_t n_acked = 0;
     int status, code = -1;
     wsc *a, *r;
 
-    a = pair_start(&e, "restart", NULL, &alice, &bob, to_bob);
+    a = pair_start(&e, tag, NULL, &alice, &bob, to_bob);
     batch_fill(&b, 40);
     send_burst(a, &b, 0, 10, to_bob);
     expect_acks(a, &b, 0, 10);
@@ -520,9 +555,10 @@ static void test_restart(void)
         acked[i] = true;
     n_acked = 10;
 
-    /* 30 more in flight while the relay is told to stop. */
     send_burst(a, &b, 10, 40, to_bob);
     kill(e.relay.pid, SIGTERM);
+    if (every_ms > 0)
+        kill(e.relay.pid, SIGINT);
     for (;;) {
         Parley__Frame *f = pc_recv(a, 10000);
         if (f == NULL)
@@ -538,40 +574,28 @@ static void test_restart(void)
     code = wsc_last_close(a);
     CHECKM(code == 1001, "sender saw close %d while draining, expected 1001", code);
     wsc_free(a);
-    status = relay_stop(&e.relay, 15000);
+    status = relay_stop_repeated(&e.relay, 15000, every_ms);
     CHECKM(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
            "relay did not exit 0 after SIGTERM (status %d)", status);
 
     tk_env_start(&e, NULL);
     r = pc_connect(e.relay.port, bob, NULL, 0);
     CHECK(r != NULL);
-    /* Everything acknowledged arrives, in order; nothing unknown appears. */
-    for (size_t i = 0; i < 40; i++) {
-        Parley__Frame *f;
-        if (!acked[i])
-            continue;
-        f = pc_recv(r, 5000);
-        CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
-               "acknowledged envelope %zu lost across the restart", i);
-        while (f->deliver->envelope_id.len == 16 &&
-               memcmp(f->deliver->envelope_id.data, b.ids[i], 16) != 0) {
-            size_t j;
-            for (j = 0; j < 40; j++)
-                if (memcmp(f->deliver->envelope_id.data, b.ids[j], 16) == 0)
-                    break;
-            CHECKM(j < 40 && !acked[j] && j < i, "envelope %zu missing or out of order", i);
-            parley__frame__free_unpacked(f, NULL);
-            f = pc_recv(r, 5000);
-            CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_DELIVER,
-                   "acknowledged envelope %zu lost across the restart", i);
-        }
-        parley__frame__free_unpacked(f, NULL);
-        got++;
-    }
-    CHECK(got == n_acked);
+    CHECK(expect_acked(r, &b, acked, 40) == n_acked);
     printf("   %zu of 40 acknowledged before the stop, all delivered after restart\n", n_acked);
     wsc_free(r);
     pair_end(&e, alice, bob);
+}
+
+static void test_restart(void)
+{
+    restart_case("restart", 0);
+}
+
+/* A stop repeated every millisecond until the relay is gone: a clean exit, nothing lost. */
+static void test_stop_repeated(void)
+{
+    restart_case("stoprepeated", 1);
 }
 
 static void test_sigterm_drain(void)
@@ -620,6 +644,7 @@ int main(int argc, char **argv)
         {"duplicate_send", test_duplicate},
         {"restart_nothing_lost", test_restart},
         {"sigterm_drain", test_sigterm_drain},
+        {"stop_repeated", test_stop_repeated},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
