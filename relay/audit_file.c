@@ -167,13 +167,32 @@ void audit_fsync_dir(const struct audit *a)
     }
 }
 
+/*
+ * The log's files are the relay's user's only (mode 0600), those an older
+ * relay or an operator left more open included. 0, or -1 with errno.
+ */
+static int make_private(int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return -1;
+    return (st.st_mode & 07777) == 0600 ? 0 : fchmod(fd, 0600);
+}
+
 int audit_open_live(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600), saved;
 
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         errno = EWOULDBLOCK;
+        return -1;
+    }
+    if (fd >= 0 && make_private(fd) != 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
         return -1;
     }
     return fd;
@@ -538,7 +557,7 @@ int audit_held_open(struct audit *a, char *err, size_t cap)
 
     snprintf(path, sizeof(path), "%s/.%s.held", a->dir, a->base);
     a->held_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (a->held_fd < 0 || fstat(a->held_fd, &st) != 0) {
+    if (a->held_fd < 0 || make_private(a->held_fd) != 0 || fstat(a->held_fd, &st) != 0) {
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return -1;
     }
@@ -576,6 +595,11 @@ int audit_node_id(struct audit *a, uint8_t out[16], char *err, size_t cap)
 
     snprintf(path, sizeof(path), "%s/.%s.node", a->dir, a->base);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        if (make_private(fd) != 0) {
+            snprintf(err, cap, "%s: cannot make it private: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
         got = read(fd, hex, 33);
         close(fd);
         if (got >= 32 && (got == 32 || hex[32] == '\n') &&

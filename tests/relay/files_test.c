@@ -2,8 +2,9 @@
  * What the relay writes about people (its database with the WAL and
  * shared-memory files beside it, the audit log; on another store, the
  * audit log) is readable by the relay's own user only, whatever the
- * umask it was started with, and a database left readable by an older
- * relay is closed up on start.
+ * umask it was started with, and a database or audit log (with its held
+ * record and node id) left readable by an older relay or an operator is
+ * closed up on start.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,20 +21,50 @@ static void expect_mode(const char *path, const char *what)
            (unsigned)(st.st_mode & 07777));
 }
 
-/* The audit log, and on the sqlite store the database with its WAL and index. */
+/* The audit log's own files beside it: .<log name>.held, and on another store .<log name>.node. */
+static void audit_side_path(const struct relay_proc *r, const char *what, char *out, size_t cap)
+{
+    const char *slash = strrchr(r->db, '/');
+
+    snprintf(out, cap, "%.*s.%s.audit.%s", (int)(slash + 1 - r->db), r->db, slash + 1, what);
+}
+
+/* The audit log with its files, and on the sqlite store the database with its WAL and index. */
 static void expect_private_files(const struct relay_proc *r)
 {
     char path[400];
 
     snprintf(path, sizeof(path), "%s.audit", r->db);
     expect_mode(path, "audit log");
-    if (!tk_on_sqlite(r))
+    audit_side_path(r, "held", path, sizeof(path));
+    expect_mode(path, "audit log's held record");
+    if (!tk_on_sqlite(r)) {
+        audit_side_path(r, "node", path, sizeof(path));
+        expect_mode(path, "audit log's node id");
         return;
+    }
     expect_mode(r->db, "database");
     snprintf(path, sizeof(path), "%s-wal", r->db);
     expect_mode(path, "write-ahead log");
     snprintf(path, sizeof(path), "%s-shm", r->db);
     expect_mode(path, "shared-memory index");
+}
+
+/* What expect_private_files checks, each set to 0644. */
+static void open_up_files(const struct relay_proc *r)
+{
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s.audit", r->db);
+    CHECK(chmod(path, 0644) == 0);
+    audit_side_path(r, "held", path, sizeof(path));
+    CHECK(chmod(path, 0644) == 0);
+    if (!tk_on_sqlite(r)) {
+        audit_side_path(r, "node", path, sizeof(path));
+        CHECK(chmod(path, 0644) == 0);
+        return;
+    }
+    CHECK(chmod(r->db, 0644) == 0);
 }
 
 static void test_file_modes(void)
@@ -56,8 +87,8 @@ static void test_file_modes(void)
     wsc_free(c);
     CHECK(relay_stop(&e.relay, 15000) >= 0);
 
-    /* Files an earlier relay left open to everyone are made private again. */
-    CHECK(!tk_on_sqlite(&e.relay) || chmod(e.relay.db, 0644) == 0);
+    /* Files an earlier relay (or an operator) left open to everyone are made private again. */
+    open_up_files(&e.relay);
     tk_env_start(&e, NULL);
     c = pc_connect(e.relay.port, id, NULL, 0);
     CHECK(c != NULL);
