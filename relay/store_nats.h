@@ -290,9 +290,10 @@ int nats_outbox_mark(struct store *base, uint64_t *row, uint32_t *idx, uint64_t 
 void nats_outbox_free(struct nats_store *s);
 /*
  * Deletes (erase: and overwrites) the message at seq of stream, on its
- * leader: 1 removed, 0 gone already (JetStream's 10057 or 10037: another
- * node or an earlier call removed it), -1 any other failure (s->failure,
- * prefixed with what). nats_delete_answer reads such an answer (reply
+ * leader: 1 removed, 0 gone already (JetStream's 10037, or its 10057 with
+ * "no message found" or "stream store EOF": another node or an earlier
+ * call removed it), -1 any other failure (s->failure, prefixed with what:
+ * the server's error object). nats_delete_answer reads such an answer (reply
  * stays the caller's).
  */
 int nats_delete_seq(struct nats_store *s, const char *stream, uint64_t seq, bool erase,

@@ -146,16 +146,27 @@ void nats_env_subject(const struct nats_store *s, const uint8_t recipient[32], c
     snprintf(out, 128, "%s.%s", s->env_prefix, hex);
 }
 
+/*
+ * JetStream answers every failed delete with err_code 10057 and says why
+ * in the description: "no message found" and "stream store EOF" (a
+ * sequence past the last) are gone already, "message delete not
+ * permitted" (deny_delete) or a storage error are not.
+ */
 int nats_delete_answer(struct nats_store *s, natsMsg *reply, const char *what)
 {
     const char *json =
         reply != NULL && natsMsg_GetDataLength(reply) > 0 ? natsMsg_GetData(reply) : "(no answer)";
+    const char *error = strstr(json, "\"error\":");
 
     if (strstr(json, "\"success\":true") != NULL)
         return 1;
-    if (strstr(json, "\"err_code\":10057") != NULL || strstr(json, "\"err_code\":10037") != NULL)
+    if (strstr(json, "\"err_code\":10037") != NULL ||
+        (strstr(json, "\"err_code\":10057") != NULL &&
+         (strstr(json, "\"description\":\"no message found\"") != NULL ||
+          strstr(json, "\"description\":\"stream store EOF\"") != NULL)))
         return 0;
-    snprintf(s->failure, sizeof(s->failure), "%s: %.80s", what, json);
+    /* The error object (code, err_code, description), not the answer's type before it. */
+    snprintf(s->failure, sizeof(s->failure), "%s: %s", what, error != NULL ? error + 8 : json);
     return -1;
 }
 
