@@ -1000,23 +1000,6 @@ static void check_prekey_stream(struct cluster *c, const char *when)
 #define RACE_KEYS 51
 #define RACE_ROUNDS 4
 
-/* An agent's connection on node, authenticated: *left is the count auth_ok gave. */
-static wsc *agent_on(struct cluster *c, size_t node, const parley_identity *agent,
-                     const uint8_t *cert, size_t cert_len, uint32_t *left)
-{
-    wsc *w = wsc_open(c->node[node].port);
-    Parley__Frame *f;
-
-    CHECK(w != NULL);
-    f = pc_auth(w, agent, cert, cert_len, 10000);
-    CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK, "agent not authenticated");
-    *left = f->auth_ok->prekeys_left;
-    parley__frame__free_unpacked(f, NULL);
-    f = tk_expect_kind(w, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 10000, "the agent's directory");
-    parley__frame__free_unpacked(f, NULL);
-    return w;
-}
-
 /*
  * One agent publishes 51 one-time prekeys through each node at the same
  * time: 102 would pass the limit of 100. A publication the stream
@@ -1062,9 +1045,9 @@ static void test_prekeys_race(void)
                 tk_prekey(agent, agent, k * 1000 + i + 1, false, 0, &keys[k][i], &lens[k][i]);
         /* The second connection replaces the first (4004) once its node hears of it: the first
          * publication is in its node's store by then. */
-        wa = agent_on(&c, 0, agent, cert, cert_len, &left);
+        wa = tko_agent(c.node[0].port, agent, cert, cert_len, &left);
         CHECK(pc_send_prekeys(wa, keys[0], lens[0], RACE_KEYS, false) == 0);
-        wb = agent_on(&c, 1, agent, cert, cert_len, &left);
+        wb = tko_agent(c.node[1].port, agent, cert, cert_len, &left);
         overlapped += left < RACE_KEYS; /* node 0's was not all stored when node 1 counted */
         CHECK(pc_send_prekeys(wb, keys[1], lens[1], RACE_KEYS, false) == 0);
         f = pc_recv(wb, 10000);
@@ -1079,7 +1062,7 @@ static void test_prekeys_race(void)
         }
         parley__frame__free_unpacked(f, NULL);
         /* Node 0 answers this count after its publication is done. */
-        wc = agent_on(&c, 0, agent, cert, cert_len, &left);
+        wc = tko_agent(c.node[0].port, agent, cert, cert_len, &left);
         held = prekeys_of(&c, agent);
         printf("    round %d: the agent holds %lld one-time prekeys (auth_ok: %u)\n", round,
                (long long)held, left);
@@ -1203,7 +1186,7 @@ static void test_orders(void)
     tk_cert(c.brand.key, "acme", bob, "bob", "Bob", 2, now - 60, now + 3600, &bob_cert, &bob_len);
     tko_make(c.brand.key, "acme", PARLEY_ORDER_EXPORT, cust, now, now + 3600, &order, &len);
     CHECK(parley_order_verify(order, len, NULL, NULL, 0, &info) == PARLEY_OK);
-    wa = tko_agent(c.node[1].port, alice, alice_cert, alice_len);
+    wa = tko_agent(c.node[1].port, alice, alice_cert, alice_len, NULL);
     /* Past alice's read of the orders pending for her: an order stored while it runs can come
        to her twice (that read, and the notice), which her client answers alike. */
     parley_routing_id(parley_identity_sign_pk(alice), PARLEY_ROUTING_AGENT, alice_routing);
@@ -1216,7 +1199,7 @@ static void test_orders(void)
     tko_expect_order(wa, info.order_id, "the order, to an agent online on node 1");
     t_pushed = mono_ms() - t;
     t = mono_ms();
-    wb = tko_agent(c.node[0].port, bob, bob_cert, bob_len);
+    wb = tko_agent(c.node[0].port, bob, bob_cert, bob_len, NULL);
     tko_expect_order(wb, info.order_id, "the order, to an agent connecting on node 0");
     printf("    order stored in %lld ms, on the other node's agent after %lld ms; an agent "
            "connecting handed it after %lld ms\n",
@@ -1240,8 +1223,8 @@ static void test_orders(void)
     tko_expect_code(sub1, PARLEY__ERROR__CODE__REPLAYED, "the order again, through node 1");
     wsc_free(wa);
     wsc_free(wb);
-    wa = tko_agent(c.node[0].port, alice, alice_cert, alice_len);
-    wb = tko_agent(c.node[1].port, bob, bob_cert, bob_len);
+    wa = tko_agent(c.node[0].port, alice, alice_cert, alice_len, NULL);
+    wb = tko_agent(c.node[1].port, bob, bob_cert, bob_len, NULL);
     tk_expect_nothing(wa, 300, "the order again to alice, who answered");
     tk_expect_nothing(wb, 300, "the order again to bob, who answered");
 

@@ -66,7 +66,7 @@ static void finish(struct order_env *oe)
 static wsc *agent_connect(const struct order_env *oe, const parley_identity *id,
                           const uint8_t *cert, size_t len)
 {
-    return tko_agent(oe->e.relay.port, id, cert, len);
+    return tko_agent(oe->e.relay.port, id, cert, len, NULL);
 }
 
 /* Waits until the audit log holds needle (entries reach the file after their commit). */

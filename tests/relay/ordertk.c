@@ -4,16 +4,19 @@
 
 #include "ordertk.h"
 
-wsc *tko_agent(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t len)
+wsc *tko_agent(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t len,
+               uint32_t *left)
 {
     wsc *c = wsc_open(port);
     Parley__Frame *f;
 
     CHECK(c != NULL);
-    f = pc_auth(c, id, cert, len, 5000);
+    f = pc_auth(c, id, cert, len, 10000);
     CHECKM(f != NULL && f->kind_case == PARLEY__FRAME__KIND_AUTH_OK, "agent not authenticated");
+    if (left != NULL)
+        *left = f->auth_ok->prekeys_left;
     parley__frame__free_unpacked(f, NULL);
-    f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "agent's directory");
+    f = tk_expect_kind(c, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 10000, "the agent's directory");
     parley__frame__free_unpacked(f, NULL);
     return c;
 }

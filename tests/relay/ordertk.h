@@ -12,8 +12,10 @@
 #include "internal.h"
 #include "testkit.h"
 
-/* An agent connection on port, past its AuthOk and directory result. */
-wsc *tko_agent(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t len);
+/* An agent connection on port, past its AuthOk (*left: the count of prekeys it gave; may be
+   NULL) and directory result. */
+wsc *tko_agent(uint16_t port, const parley_identity *id, const uint8_t *cert, size_t len,
+               uint32_t *left);
 /* An order signed by signer for brand_id. *out freed with parley_free. */
 void tko_make(const parley_identity *signer, const char *brand_id, parley_order_kind kind,
               const parley_identity *customer, uint64_t issued, uint64_t expires, uint8_t **out,
