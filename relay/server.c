@@ -534,15 +534,14 @@ static void sweep_conn(struct relay *r, struct conn *c, uint64_t now)
         conn_close(r, c, 4001, REJECT_auth_timeout, true);
         return;
     }
-    if (now - c->last_rx_ms > r->cfg.idle_timeout * 1000u) {
-        conn_close(r, c, 4002, REJECT_idle_timeout, true);
-        return;
-    }
     if (c->state == CONN_WS && !c->ping_sent &&
         now - c->last_rx_ms > r->cfg.idle_timeout * 500u) {
+        /* Also when a late sweep (a busy loop) closes it at once: the ping still goes first. */
         c->ping_sent = true;
         conn_queue_frame(r, c, WS_OP_PING, NULL, 0);
     }
+    if (now - c->last_rx_ms > r->cfg.idle_timeout * 1000u)
+        conn_close(r, c, 4002, REJECT_idle_timeout, true);
 }
 
 static void on_sweep(struct ev_loop *l, ev_timer *w, int revents)

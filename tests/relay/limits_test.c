@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "testkit.h"
@@ -252,38 +253,58 @@ static void test_conn_per_ip(void)
     tk_env_end(&e);
 }
 
+/*
+ * What the silent client c sees until the relay closes it (whether a ping
+ * came first; the close code, 0 on EOF, -1 if none in a minute) while the
+ * bystander, if any, keeps talking.
+ */
+static int idle_close(wsc *c, const struct bystander *by, bool *pinged)
+{
+    int64_t deadline = mono_ms() + 60000;
+
+    *pinged = false;
+    while (mono_ms() < deadline) {
+        struct wsc_msg m;
+        enum wsc_result r = wsc_recv(c, 400, &m);
+        int code = -1;
+
+        if (r == WSC_EOF)
+            return 0;
+        if (r == WSC_OK) {
+            if (m.opcode == WSC_OP_PING)
+                *pinged = true;
+            else if (m.opcode == WSC_OP_CLOSE)
+                code = m.close_code;
+            wsc_msg_clear(&m);
+        }
+        if (code >= 0)
+            return code;
+        if (by != NULL)
+            tk_roundtrip(by->c, by->id);
+    }
+    return -1;
+}
+
 static void test_idle_timeout(void)
 {
     struct tk_env e;
     const char *args[] = {"--idle-timeout", "2", NULL};
     struct bystander by;
     parley_identity *id;
-    bool pinged = false;
-    int code = -1;
-    int64_t t0, deadline;
+    bool pinged;
+    int code;
+    int64_t t0;
     wsc *c;
 
     tk_env_init(&e, "idle");
     tk_env_start(&e, args);
     bystander_open(&by, &e);
-    c = customer(&e, &id);
+    /* Before the customer's last frame (its authentication): its silence starts after t0. */
     t0 = mono_ms();
-    deadline = t0 + 6000;
-    /* The silent client sees a ping first, then the close; the bystander keeps talking. */
-    while (mono_ms() < deadline && code < 0) {
-        struct wsc_msg m;
-        enum wsc_result r = wsc_recv(c, 400, &m);
-        if (r == WSC_OK) {
-            if (m.opcode == WSC_OP_PING)
-                pinged = true;
-            else if (m.opcode == WSC_OP_CLOSE)
-                code = m.close_code;
-            wsc_msg_clear(&m);
-        } else if (r == WSC_EOF) {
-            code = 0;
-        }
-        tk_roundtrip(by.c, by.id);
-    }
+    c = customer(&e, &id);
+    /* The silent client sees a ping first, then the close (however late a slowed relay sends
+       it); the bystander keeps talking. */
+    code = idle_close(c, &by, &pinged);
     CHECKM(pinged, "no ping before the idle close");
     CHECKM(code == 4002, "idle client: expected close 4002, got %d", code);
     CHECKM(mono_ms() - t0 >= 1500, "closed before the idle timeout");
@@ -291,6 +312,36 @@ static void test_idle_timeout(void)
     tk_roundtrip(by.c, by.id);
     wsc_free(c);
     bystander_close(&by);
+    parley_identity_free(id);
+    tk_env_end(&e);
+}
+
+/*
+ * A relay that could not look at its connections for longer than the
+ * idle timeout (here stopped: as under heavy load, its once-a-second sweep
+ * misses the half-way point) still pings the silent client before it
+ * closes it.
+ */
+static void test_idle_late_sweep(void)
+{
+    struct tk_env e;
+    const char *args[] = {"--idle-timeout", "2", NULL};
+    parley_identity *id;
+    bool pinged;
+    int code;
+    wsc *c;
+
+    tk_env_init(&e, "idle-late");
+    tk_env_start(&e, args);
+    c = customer(&e, &id);
+    /* Resumed past the whole timeout: the first sweep finds the client silent too long. */
+    CHECK(kill(e.relay.pid, SIGSTOP) == 0);
+    sleep_ms(3000);
+    CHECK(kill(e.relay.pid, SIGCONT) == 0);
+    code = idle_close(c, NULL, &pinged);
+    CHECKM(pinged, "no ping before the idle close");
+    CHECKM(code == 4002, "idle client: expected close 4002, got %d", code);
+    wsc_free(c);
     parley_identity_free(id);
     tk_env_end(&e);
 }
@@ -336,6 +387,7 @@ int main(int argc, char **argv)
         {"rate_limit", test_rate},
         {"max_conn_per_ip", test_conn_per_ip},
         {"idle_timeout", test_idle_timeout},
+        {"idle_late_sweep", test_idle_late_sweep},
         {"frame_timeout", test_frame_timeout},
     };
     return tk_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
