@@ -9,8 +9,9 @@
  *           database and its WAL; the one from day 29 is kept and still
  *           delivered.
  * On another store (PARLEY_TEST_STORE, the NATS one: tests/cluster) the
- * same, but for the look into the sqlite file, which that store does not
- * write: there the deliveries alone show what is kept.
+ * same, but for the search of the sqlite file, which that store does not
+ * write: there what the store holds (tk_stored_until) and the deliveries
+ * show what is kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,8 @@ static void test_default_ttl(void)
     sleep_ms(1500); /* more sweeps: the day-29 one must survive them */
     CHECKM(relay_metric(&e.relay, "parley_envelopes_expired_total") == 2,
            "an envelope younger than the TTL expired");
+    CHECKM(tk_stored_until(&e.relay, 1, strlen(young), 5000),
+           "not the day-29 envelope alone stored");
     for (int i = 0; i < 2 && in_sqlite(); i++)
         CHECKM(!tk_in_store(&e.relay, old[i]),
                "expired envelope %d still in the database or its WAL", i);
