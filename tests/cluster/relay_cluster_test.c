@@ -890,15 +890,51 @@ static void test_directory(void)
     cluster_end(&c);
 }
 
-/* A second connection with the same key, on the other node, replaces the first (close 4004). */
+/*
+ * Waits until the subscription a relay node made for routing's live subject (when a connection
+ * of that key authenticated on it) is known to every NATS server but the one it was made on,
+ * from its routes (/routez): a claim published on any server then reaches that node. Until
+ * then a claim published elsewhere may find no interest there and be dropped.
+ */
+static void wait_routed(struct cluster *c, const uint8_t routing[32])
+{
+    char hex[65];
+    int64_t deadline = mono_ms() + WAIT_MS;
+    size_t heard;
+
+    sodium_bin2hex(hex, sizeof(hex), routing, 32);
+    do {
+        heard = 0;
+        for (size_t i = 0; i < c->nats.n; i++) {
+            char *body = NULL;
+
+            heard += http_get(c->nats.node[i].http_port, "/routez?subs=1", &body) == 200 &&
+                     strstr(body, hex) != NULL;
+            free(body);
+        }
+        if (heard + 1 >= c->nats.n)
+            return;
+        sleep_ms(20);
+    } while (mono_ms() < deadline);
+    CHECKM(false, "the connection's subscription reached %zu of the other %zu servers", heard,
+           c->nats.n - 1);
+}
+
+/*
+ * A second connection with the same key, on the other node, replaces the first (close 4004)
+ * once the first node's subscription has reached every server.
+ */
 static void test_replaced(void)
 {
     struct cluster c;
     parley_identity *x = tk_identity();
+    uint8_t rx[32];
     wsc *first, *second;
 
     cluster_start(&c, "cluster-replaced");
+    tk_routing(x, rx);
     first = connect_as(&c, 0, x);
+    wait_routed(&c, rx);
     second = connect_as(&c, 1, x);
     tk_expect_close(first, 4004, 5000, "the older connection, on the other node");
     tk_roundtrip(second, x);
