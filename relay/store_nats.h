@@ -144,11 +144,13 @@ struct nats_store {
     } * dirs_new;
     size_t n_dirs_new, cap_dirs_new;
     bool started;                 /* the start-up read of the directories is done */
+    bool dirs_reload;             /* reconnected: every directory read again (worker) */
     /* The loop's: subscriptions of the watched recipients (ptr: natsSubscription). */
     struct map watched;
     /* The worker's. */
     struct nats_seq seqs[NATS_SEQ_CACHE];
     uint8_t indexed[4096][32];    /* erasure index entries written lately (hashes) */
+    int64_t indexed_ms[4096];     /* and when each was written (Unix ms) */
     /* This node's latest inserts: the relay's seq and the stream's (erasure cutoffs). */
     struct { uint64_t relay, stream; } inserted[NATS_SEQ_CACHE];
     size_t n_inserted;

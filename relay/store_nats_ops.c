@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -83,7 +84,10 @@ int nats_next_answer(struct nats_store *s, const char *stream, natsMsg *reply, u
         snprintf(s->failure, sizeof(s->failure), "read from %s: empty answer", stream);
     } else if ((m = strstr(json, "\"message\":")) != NULL) {
         const char *q = strstr(m, "\"seq\":");
-        *msg = json_b64(m, "data", len);
+        /* An empty message (a key-value delete or purge marker, or anyone's empty
+         * publication) has no "data": it reads as no bytes, which no reader takes. */
+        *len = 0;
+        *msg = strstr(m, "\"data\":") != NULL ? json_b64(m, "data", len) : calloc(1, 1);
         if (q != NULL && *msg != NULL) {
             *at = strtoull(q + 6, NULL, 10);
             rc = 1;
@@ -197,22 +201,65 @@ int nats_delete_seq(struct nats_store *s, const char *stream, uint64_t seq, bool
 /* ------------------------------------------------------------------ */
 /* The erasure index: which recipients hold envelopes from a sender, or of a conversation */
 
-/* Adds recipient to the key's list (compare-and-set, so that nodes writing at once merge). */
+/* Unix time in ms. */
+static int64_t unix_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Whether an index entry written at ms is young enough to be left as it is:
+ * the bucket drops an entry ttl after its last write, and every envelope
+ * it names must be found by an erasure until that envelope's own ttl ends,
+ * so an entry older than half the ttl is written again by the next
+ * envelope that needs it.
+ */
+static bool index_young(const struct nats_store *s, int64_t ms)
+{
+    return unix_ms() - ms < (int64_t)s->params.ttl * 500;
+}
+
+/* The key's list with recipient added (n entries of 32 bytes in v), or NULL (no memory). */
+static uint8_t *index_list(const uint8_t *v, size_t n, const uint8_t recipient[32], bool have,
+                           size_t *len)
+{
+    uint8_t *list = malloc(32 * (n + 1));
+
+    if (list == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(list, v, 32 * n);
+    if (!have)
+        memcpy(list + 32 * n++, recipient, 32);
+    *len = 32 * n;
+    return list;
+}
+
+/*
+ * Adds recipient to the key's list (compare-and-set, so that nodes writing
+ * at once merge), or writes the list again when it holds the recipient but
+ * was written more than half a ttl ago (index_young).
+ */
 static int index_add(struct nats_store *s, const char *key, const uint8_t recipient[32])
 {
     uint8_t h[32], *slot;
+    size_t at;
 
     crypto_generichash(h, 32, (const uint8_t *)key, strlen(key), recipient, 32);
-    slot = s->indexed[nats_get_be64(h) % (sizeof(s->indexed) / sizeof(s->indexed[0]))];
-    if (memcmp(slot, h, 32) == 0)
+    at = nats_get_be64(h) % (sizeof(s->indexed) / sizeof(s->indexed[0]));
+    slot = s->indexed[at];
+    if (memcmp(slot, h, 32) == 0 && index_young(s, s->indexed_ms[at]))
         return 0; /* written lately */
     for (int attempt = 0; attempt < 8; attempt++) {
         kvEntry *e = NULL;
         natsStatus st = kvStore_Get(&e, s->erasure, key);
         const uint8_t *v = st == NATS_OK ? kvEntry_Value(e) : NULL;
-        size_t n = st == NATS_OK ? (size_t)kvEntry_ValueLen(e) / 32 : 0;
+        size_t n = st == NATS_OK ? (size_t)kvEntry_ValueLen(e) / 32 : 0, len = 0;
         bool have = false;
-        uint8_t *grown;
+        uint8_t *list;
 
         if (st != NATS_OK && st != NATS_NOT_FOUND) {
             kvEntry_Destroy(e);
@@ -222,25 +269,24 @@ static int index_add(struct nats_store *s, const char *key, const uint8_t recipi
         }
         for (size_t i = 0; i < n && !have; i++)
             have = memcmp(v + 32 * i, recipient, 32) == 0;
-        if (have) {
-            kvEntry_Destroy(e);
+        if (have && index_young(s, kvEntry_Created(e) / 1000000)) {
             memcpy(slot, h, 32);
+            s->indexed_ms[at] = kvEntry_Created(e) / 1000000;
+            kvEntry_Destroy(e);
             return 0;
         }
-        if ((grown = malloc(32 * (n + 1))) == NULL) {
+        if ((list = index_list(v, n, recipient, have, &len)) == NULL) {
             kvEntry_Destroy(e);
             return -1;
         }
-        if (n > 0)
-            memcpy(grown, v, 32 * n);
-        memcpy(grown + 32 * n, recipient, 32);
-        st = e != NULL ? kvStore_Update(NULL, s->erasure, key, grown, (int)(32 * (n + 1)),
+        st = e != NULL ? kvStore_Update(NULL, s->erasure, key, list, (int)len,
                                         kvEntry_Revision(e))
-                       : kvStore_Create(NULL, s->erasure, key, grown, (int)(32 * (n + 1)));
+                       : kvStore_Create(NULL, s->erasure, key, list, (int)len);
         kvEntry_Destroy(e);
-        free(grown);
+        free(list);
         if (st == NATS_OK) {
             memcpy(slot, h, 32);
+            s->indexed_ms[at] = unix_ms();
             return 0;
         }
     }
