@@ -170,6 +170,8 @@ static uint64_t mono_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+static void reload_directories(struct nats_store *s);
+
 /*
  * The store's thread (store.c's hand-off): batches, and a probe every
  * PROBE_MS, between them when idle, else after a batch, so that the
@@ -181,6 +183,7 @@ static void worker_idle(void *arg)
 
     s->probed_ms = mono_ms();
     set_reachable(s, probe(s));
+    reload_directories(s);
 }
 
 static void worker_run(void *arg, struct store_batch *b)
@@ -248,6 +251,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
     (void)nc;
     pthread_mutex_lock(&s->lock);
     s->notice_all = true; /* live copies sent while disconnected are lost to this node */
+    s->dirs_reload = true; /* and directories stored meanwhile (a revocation): the worker's */
     pthread_mutex_unlock(&s->lock);
     wake_loop(s);
 }
@@ -287,7 +291,32 @@ static void on_claim(struct nats_store *s, const uint8_t routing[32], natsMsg *m
         wake_loop(s);
 }
 
-/* A directory was stored by some node: the loop reads them again. */
+/* Hands a directory to the loop (nt_load_directories); false when no memory took it. */
+static bool dir_queue(struct nats_store *s, const char *brand, uint64_t version,
+                      const uint8_t *blob, size_t len)
+{
+    struct nats_dir d = {.version = version, .len = len};
+    struct nats_dir *grown;
+    bool queued = false;
+
+    if (len == 0 || (d.blob = malloc(len)) == NULL)
+        return false;
+    snprintf(d.brand, sizeof(d.brand), "%s", brand);
+    memcpy(d.blob, blob, len);
+    pthread_mutex_lock(&s->lock);
+    grown = parley__grow(s->dirs_new, &s->cap_dirs_new, s->n_dirs_new + 1, sizeof(*grown));
+    if (grown != NULL)
+        s->dirs_new = grown;
+    if (s->n_dirs_new < s->cap_dirs_new) {
+        s->dirs_new[s->n_dirs_new++] = d;
+        s->directories = queued = true;
+        d.blob = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(d.blob);
+    return queued;
+}
+
 /*
  * A directory was stored by some node: the message on $KV.<bucket>.<hex
  * brand id> carries the value itself (version, then the directory), which
@@ -299,36 +328,20 @@ static void on_directory(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     struct nats_store *s = closure;
     const char *subj = natsMsg_GetSubject(msg), *key = subj != NULL ? strrchr(subj, '.') : NULL;
     int len = natsMsg_GetDataLength(msg);
-    struct nats_dir d = {.len = len > 8 ? (size_t)len - 8 : 0};
+    char brand[65];
     size_t blen = 0;
-    bool queued = false;
 
     (void)nc;
     (void)sub;
-    if (key != NULL && d.len > 0 &&
-        sodium_hex2bin((uint8_t *)d.brand, sizeof(d.brand) - 1, key + 1, strlen(key + 1), NULL,
-                       &blen, NULL) == 0 &&
-        (d.blob = malloc(d.len)) != NULL) {
-        d.brand[blen] = '\0';
-        d.version = nats_get_be64((const uint8_t *)natsMsg_GetData(msg));
-        memcpy(d.blob, natsMsg_GetData(msg) + 8, d.len);
-        pthread_mutex_lock(&s->lock);
-        struct nats_dir *grown =
-            parley__grow(s->dirs_new, &s->cap_dirs_new, s->n_dirs_new + 1, sizeof(*grown));
-
-        if (grown != NULL)
-            s->dirs_new = grown;
-        if (s->n_dirs_new < s->cap_dirs_new) {
-            s->dirs_new[s->n_dirs_new++] = d;
-            s->directories = queued = true;
-            d.blob = NULL;
-        }
-        pthread_mutex_unlock(&s->lock);
-        free(d.blob);
+    if (key != NULL && len > 8 &&
+        sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, key + 1, strlen(key + 1), NULL,
+                       &blen, NULL) == 0) {
+        brand[blen] = '\0';
+        if (dir_queue(s, brand, nats_get_be64((const uint8_t *)natsMsg_GetData(msg)),
+                      (const uint8_t *)natsMsg_GetData(msg) + 8, (size_t)len - 8))
+            wake_loop(s);
     }
     natsMsg_Destroy(msg);
-    if (queued)
-        wake_loop(s);
 }
 
 static int nt_take_notice(struct store *base, uint8_t routing[32], uint64_t *when_ms)
@@ -531,7 +544,8 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
         snprintf(err, cap, "nats:%s: no server named", where);
         return -1;
     }
-    /* As many replicas as servers named (a cluster of three: R3), five at most. */
+    /* As many replicas as servers named (a cluster of three: R3), five at most; an existing
+     * stream's are never lowered (ensure_stream). */
     s->replicas = n > 5 ? 5 : n;
     if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetServers(o, ptrs, n) != NATS_OK ||
         natsOptions_SetMaxReconnect(o, -1) != NATS_OK ||
@@ -569,13 +583,26 @@ static int connect_to(struct nats_store *s, const char *where, char *err, size_t
 }
 
 /* Creates the stream, or brings an existing one's settings to cfg. */
+/*
+ * Creates the stream, or brings an existing one to cfg's settings, except
+ * that its replication is never lowered: a node given fewer servers in
+ * `store` than the one that created it (one name behind a DNS entry, say)
+ * leaves the cluster's R3 as it is.
+ */
 static int ensure_stream(struct nats_store *s, jsStreamConfig *cfg, char *err, size_t cap)
 {
     jsErrCode code = 0;
     natsStatus st = js_AddStream(NULL, s->js, cfg, NULL, &code);
 
-    if (st != NATS_OK)
+    if (st != NATS_OK) {
+        jsStreamInfo *si = NULL;
+
+        if (js_GetStreamInfo(&si, s->js, cfg->Name, NULL, NULL) == NATS_OK &&
+            si->Config->Replicas > cfg->Replicas)
+            cfg->Replicas = si->Config->Replicas;
+        jsStreamInfo_Destroy(si);
         st = js_UpdateStream(NULL, s->js, cfg, NULL, &code);
+    }
     if (st != NATS_OK) {
         snprintf(err, cap, "stream %s: %s (JetStream error %d)", cfg->Name,
                  nats_GetLastError(NULL), (int)code);
@@ -849,32 +876,11 @@ static int nt_load_quotas(struct store *base, store_quota_fn fn, void *arg)
     return 0; /* the stream counts per recipient itself */
 }
 
-/* At start, every stored directory; later, those stored since by any node (on_directory). */
-static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
+/* Calls fn on every stored directory. 0 or -1. */
+static int read_directories(struct nats_store *s, store_dir_fn fn, void *arg)
 {
-    struct nats_store *s = (struct nats_store *)base;
     kvKeysList keys = {NULL, 0};
-    natsStatus st;
-
-    if (s->started) {
-        struct nats_dir *list;
-        size_t n;
-
-        pthread_mutex_lock(&s->lock);
-        list = s->dirs_new;
-        n = s->n_dirs_new;
-        s->dirs_new = NULL;
-        s->n_dirs_new = s->cap_dirs_new = 0;
-        pthread_mutex_unlock(&s->lock);
-        for (size_t i = 0; i < n; i++) {
-            fn(arg, list[i].brand, list[i].version, list[i].blob, list[i].len);
-            free(list[i].blob);
-        }
-        free(list);
-        return 0;
-    }
-    s->started = true;
-    st = kvStore_Keys(&keys, s->dirs, NULL);
+    natsStatus st = kvStore_Keys(&keys, s->dirs, NULL);
 
     if (st == NATS_NOT_FOUND)
         return 0;
@@ -897,6 +903,62 @@ static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
         kvEntry_Destroy(e);
     }
     kvKeysList_Destroy(&keys);
+    return 0;
+}
+
+static void queue_directory(void *arg, const char *brand, uint64_t version, const uint8_t *blob,
+                            size_t len)
+{
+    (void)dir_queue(arg, brand, version, blob, len);
+}
+
+/*
+ * Worker, after a reconnection: every directory read again and handed to
+ * the loop, which keeps the newer ones, so that one stored by another node
+ * while this one was cut off (its live message lost) is not missed until
+ * the next. Tried again at the next idle moment when the read fails.
+ */
+static void reload_directories(struct nats_store *s)
+{
+    bool reload;
+
+    pthread_mutex_lock(&s->lock);
+    reload = s->dirs_reload;
+    s->dirs_reload = false;
+    pthread_mutex_unlock(&s->lock);
+    if (!reload)
+        return;
+    if (read_directories(s, queue_directory, s) != 0) {
+        pthread_mutex_lock(&s->lock);
+        s->dirs_reload = true;
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    wake_loop(s);
+}
+
+/* At start, every stored directory; later, those stored since by any node (on_directory). */
+static int nt_load_directories(struct store *base, store_dir_fn fn, void *arg)
+{
+    struct nats_store *s = (struct nats_store *)base;
+    struct nats_dir *list;
+    size_t n;
+
+    if (!s->started) {
+        s->started = true;
+        return read_directories(s, fn, arg);
+    }
+    pthread_mutex_lock(&s->lock);
+    list = s->dirs_new;
+    n = s->n_dirs_new;
+    s->dirs_new = NULL;
+    s->n_dirs_new = s->cap_dirs_new = 0;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        fn(arg, list[i].brand, list[i].version, list[i].blob, list[i].len);
+        free(list[i].blob);
+    }
+    free(list);
     return 0;
 }
 

@@ -1278,6 +1278,69 @@ static void test_orders(void)
 }
 
 /*
+ * A directory stored while a node is cut off from NATS (its live copy lost)
+ * reaches that node's watchers once it is back: node 1 speaks only to
+ * server 2 (the servers do not advertise the others, nats-node.conf), which
+ * is killed while node 0 publishes a new directory.
+ */
+static void test_directory_reconnect(void)
+{
+    struct cluster c;
+    parley_identity *p = tk_identity(), *w = tk_identity();
+    char spec[sizeof(c.spec)];
+    uint8_t *v1;
+    size_t v1_len;
+    Parley__Frame *f;
+    wsc *wp, *ww;
+
+    cluster_start(&c, "cluster-dir-reconnect");
+    CHECK(relay_stop(&c.node[1], 15000) >= 0);
+    memcpy(spec, c.spec, sizeof(spec));
+    snprintf(c.spec, sizeof(c.spec), "nats://%.24s", c.nats.urls[2] + 7);
+    relay_node(&c, 1, "2592000");
+    memcpy(c.spec, spec, sizeof(spec));
+    {
+        /* A node given one server leaves the streams' replication as the first set it. */
+        jsStreamInfo *si = NULL;
+        CHECK(js_GetStreamInfo(&si, c.js, "PARLEY_AUDIT", NULL, NULL) == NATS_OK);
+        CHECKM(si->Config->Replicas == 3, "the audit outbox's replicas lowered to %d",
+               (int)si->Config->Replicas);
+        jsStreamInfo_Destroy(si);
+    }
+    tk_directory(c.brand.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
+    ww = connect_as(&c, 1, w);
+    CHECK(pc_send_fetch(ww, "acme") == 0);
+    f = tk_expect_kind(ww, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "fetch before publishing");
+    CHECK(f->directory_result->directory == NULL);
+    parley__frame__free_unpacked(f, NULL);
+    natsproc_kill(&c.nats, 2);
+    wp = connect_as(&c, 0, p);
+    /* Sent again while a stream whose leader was server 2 elects another (UNAVAILABLE). */
+    for (int64_t until = mono_ms() + 30000;; sleep_ms(500)) {
+        CHECK(pc_send_publish(wp, v1, v1_len) == 0);
+        f = pc_recv(wp, 10000);
+        CHECKM(f != NULL, "no answer to the publication");
+        if (f->kind_case != PARLEY__FRAME__KIND_ERROR) {
+            parley__frame__free_unpacked(f, NULL);
+            break;
+        }
+        CHECKM(f->error->code == PARLEY__ERROR__CODE__UNAVAILABLE && mono_ms() < until,
+               "the publication refused with %s", tk_error_name(f->error->code));
+        parley__frame__free_unpacked(f, NULL);
+    }
+    CHECK(natsproc_restart(&c.nats, 2) == 0);
+    CHECK(natsproc_wait_node(&c.nats, 2, WAIT_MS) == 0);
+    tk_expect_directory(ww, v1, v1_len, 20000,
+                        "the directory stored while the watcher's node was cut off");
+    free(v1);
+    wsc_free(wp);
+    wsc_free(ww);
+    parley_identity_free(p);
+    parley_identity_free(w);
+    cluster_end(&c);
+}
+
+/*
  * The erasure index outlives the envelopes it names: an envelope sent more
  * than half a ttl after its pair was first indexed writes the entry again,
  * so an erasure after the first entry's age still finds it. ttl 12 s, on a
@@ -1400,6 +1463,7 @@ int main(int argc, char **argv)
         {"orders", test_orders},
         {"empty_messages", test_empty_messages},
         {"index_age", test_index_age},
+        {"directory_reconnect", test_directory_reconnect},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
