@@ -876,34 +876,46 @@ static int nt_load_quotas(struct store *base, store_quota_fn fn, void *arg)
     return 0; /* the stream counts per recipient itself */
 }
 
-/* Calls fn on every stored directory. 0 or -1. */
+/*
+ * Calls fn on every stored directory, each read from the bucket stream's
+ * leader (a replica just back could answer with an older one). 0 or -1.
+ */
 static int read_directories(struct nats_store *s, store_dir_fn fn, void *arg)
 {
     kvKeysList keys = {NULL, 0};
     natsStatus st = kvStore_Keys(&keys, s->dirs, NULL);
+    char stream[112], subject[192];
+    int rc = 0;
 
     if (st == NATS_NOT_FOUND)
         return 0;
     if (st != NATS_OK)
         return -1;
-    for (int i = 0; i < keys.Count; i++) {
-        kvEntry *e = NULL;
+    snprintf(stream, sizeof(stream), "KV_%sdirectories", s->bucket_prefix);
+    for (int i = 0; i < keys.Count && rc == 0; i++) {
+        natsMsg *m = NULL;
         char brand[65];
         size_t blen = 0;
+        int len;
 
-        if (kvStore_Get(&e, s->dirs, keys.Keys[i]) == NATS_OK && kvEntry_ValueLen(e) > 8 &&
-            sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, keys.Keys[i],
-                           strlen(keys.Keys[i]), NULL, &blen, NULL) == 0) {
-            const uint8_t *v = kvEntry_Value(e);
-            uint64_t version = nats_get_be64(v);
+        snprintf(subject, sizeof(subject), "$KV.%sdirectories.%.128s", s->bucket_prefix,
+                 keys.Keys[i]);
+        if (js_GetLastMsg(&m, s->js, stream, subject, NULL, NULL) != NATS_OK) {
+            rc = -1;
+            break;
+        }
+        len = natsMsg_GetDataLength(m);
+        if (len > 8 && sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, keys.Keys[i],
+                                      strlen(keys.Keys[i]), NULL, &blen, NULL) == 0) {
+            const uint8_t *v = (const uint8_t *)natsMsg_GetData(m);
 
             brand[blen] = '\0';
-            fn(arg, brand, version, v + 8, (size_t)kvEntry_ValueLen(e) - 8);
+            fn(arg, brand, nats_get_be64(v), v + 8, (size_t)len - 8);
         }
-        kvEntry_Destroy(e);
+        natsMsg_Destroy(m);
     }
     kvKeysList_Destroy(&keys);
-    return 0;
+    return rc;
 }
 
 static void queue_directory(void *arg, const char *brand, uint64_t version, const uint8_t *blob,

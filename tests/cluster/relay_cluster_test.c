@@ -1318,7 +1318,7 @@ static void test_directory_reconnect(void)
     /* Sent again while a stream whose leader was server 2 elects another (UNAVAILABLE). */
     for (int64_t until = mono_ms() + 30000;; sleep_ms(500)) {
         CHECK(pc_send_publish(wp, v1, v1_len) == 0);
-        f = pc_recv(wp, 10000);
+        f = pc_recv(wp, 30000); /* each of the store's calls may wait out its leader's election */
         CHECKM(f != NULL, "no answer to the publication");
         if (f->kind_case != PARLEY__FRAME__KIND_ERROR) {
             parley__frame__free_unpacked(f, NULL);
