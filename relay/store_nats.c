@@ -877,36 +877,39 @@ static int nt_load_quotas(struct store *base, store_quota_fn fn, void *arg)
 }
 
 /*
- * Calls fn on every stored directory, each read from the bucket stream's
- * leader (a replica just back could answer with an older one). 0 or -1.
+ * Calls fn on every stored directory. The keys and each one's last value
+ * are the bucket stream's leader's (a replica just back could answer with
+ * an older one, or list fewer keys). 0 or -1.
  */
 static int read_directories(struct nats_store *s, store_dir_fn fn, void *arg)
 {
-    kvKeysList keys = {NULL, 0};
-    natsStatus st = kvStore_Keys(&keys, s->dirs, NULL);
-    char stream[112], subject[192];
+    char stream[112], filter[112];
+    jsStreamInfo *si = NULL;
+    jsOptions o;
     int rc = 0;
 
-    if (st == NATS_NOT_FOUND)
-        return 0;
-    if (st != NATS_OK)
-        return -1;
     snprintf(stream, sizeof(stream), "KV_%sdirectories", s->bucket_prefix);
-    for (int i = 0; i < keys.Count && rc == 0; i++) {
+    snprintf(filter, sizeof(filter), "$KV.%sdirectories.>", s->bucket_prefix);
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = filter;
+    if (js_GetStreamInfo(&si, s->js, stream, &o, NULL) != NATS_OK)
+        return -1;
+    for (int i = 0; si->State.Subjects != NULL && i < si->State.Subjects->Count && rc == 0; i++) {
+        const char *subject = si->State.Subjects->List[i].Subject, *key = strrchr(subject, '.');
         natsMsg *m = NULL;
         char brand[65];
         size_t blen = 0;
         int len;
 
-        snprintf(subject, sizeof(subject), "$KV.%sdirectories.%.128s", s->bucket_prefix,
-                 keys.Keys[i]);
         if (js_GetLastMsg(&m, s->js, stream, subject, NULL, NULL) != NATS_OK) {
             rc = -1;
             break;
         }
         len = natsMsg_GetDataLength(m);
-        if (len > 8 && sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, keys.Keys[i],
-                                      strlen(keys.Keys[i]), NULL, &blen, NULL) == 0) {
+        /* A deleted key's last message is empty. */
+        if (len > 8 && key != NULL &&
+            sodium_hex2bin((uint8_t *)brand, sizeof(brand) - 1, key + 1, strlen(key + 1), NULL,
+                           &blen, NULL) == 0) {
             const uint8_t *v = (const uint8_t *)natsMsg_GetData(m);
 
             brand[blen] = '\0';
@@ -914,7 +917,7 @@ static int read_directories(struct nats_store *s, store_dir_fn fn, void *arg)
         }
         natsMsg_Destroy(m);
     }
-    kvKeysList_Destroy(&keys);
+    jsStreamInfo_Destroy(si);
     return rc;
 }
 
