@@ -362,6 +362,7 @@ static void op_release(struct store_op *op)
 void store_op_clear_results(struct store_op *op)
 {
     op->inserted = op->refused = op->refused_pair = op->one_time = op->one_time_left = false;
+    op->unanswered = false;
     op->deleted = 0;
     op->freed = 0;
     op->count = 0;

@@ -141,6 +141,8 @@ struct store_op {
     bool refused;                 /* STORE_PREKEY_PUBLISH: over the limit; STORE_INSERT (a
                                      shared store): over a quota the store keeps */
     bool refused_pair;            /* STORE_INSERT: it was the sender's share (pair-quota-*) */
+    bool unanswered;              /* STORE_INSERT (a shared store): published, and its answer
+                                     lost: it may be stored */
     bool one_time, one_time_left; /* STORE_PREKEY_TAKE */
     uint64_t count;               /* STORE_PREKEY_COUNT, STORE_ORDER_STATUS */
     uint64_t freed;               /* bytes of sealed data removed */

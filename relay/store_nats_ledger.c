@@ -264,6 +264,7 @@ static int ledger_round(struct nats_store *s, bool write, bool fresh)
     int rc = 0, conflicts = 0;
     bool any = false;
 
+
     for (size_t i = 0; i < s->n_led; i++) {
         struct nats_ledger_entry *e = &s->led[i];
 
@@ -277,14 +278,16 @@ static int ledger_round(struct nats_store *s, bool write, bool fresh)
     }
     if (any)
         rc = round_trip(s);
+    /* Every answer that came is taken, also after a failure: a write that went in is known. */
     for (size_t i = 0; i < s->n_led; i++) {
         struct nats_ledger_entry *e = &s->led[i];
         int w;
 
-        if (rc == 0 && e->ask == NATS_ASK_READ) {
-            rc = take_read(s, e);
+        if (e->reply != NULL && e->ask == NATS_ASK_READ) {
+            if (take_read(s, e) != 0)
+                rc = -1;
             e->need = false;
-        } else if (rc == 0 && e->ask == NATS_ASK_WRITE) {
+        } else if (e->reply != NULL && e->ask == NATS_ASK_WRITE) {
             if ((w = take_write(s, e)) < 0)
                 rc = -1;
             conflicts += w == 0;
@@ -444,11 +447,12 @@ static int collect_inserts(struct nats_store *s, const struct store_op *ops, siz
         return -1;
     s->led_ops = grown;
     s->n_led_ops = n;
+    for (size_t i = 0; i < n; i++)
+        s->led_ops[i] = (struct nats_ledger_op){NONE, NONE, false, false};
     for (size_t i = 0; i < n; i++) {
         const struct store_op *op = &ops[i];
         struct nats_ledger_op *lo = &s->led_ops[i];
 
-        *lo = (struct nats_ledger_op){NONE, NONE, false, false};
         if (op->kind != STORE_INSERT || op->refused)
             continue;
         if ((lo->r = entry_of(s, op->env.recipient, NULL)) == NONE)
@@ -534,14 +538,24 @@ int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n)
 
     for (size_t i = 0; i < s->n_led; i++)
         s->led[i].add_count = s->led[i].add_bytes = 0;
-    /* Reserved, and not stored after all: refused by the stream, a duplicate, or failed. */
+    /*
+     * Reserved, and not stored after all: refused by the stream, a
+     * duplicate, or failed. Given back only where the reservation was
+     * written (a batch that failed before may not have written it), and not
+     * for a publication whose answer was lost (the stream may hold it): a
+     * count too high goes with the entry's age, one too low would let the
+     * recipient's queue pass its quota.
+     */
     for (size_t i = 0; i < s->n_led_ops && i < n; i++) {
         const struct nats_ledger_op *lo = &s->led_ops[i];
+        int64_t len = (int64_t)ops[i].env.sealed_len;
 
-        if (lo->held && !ops[i].inserted) {
-            entry_change(s, lo->r, -1, -(int64_t)ops[i].env.sealed_len);
-            entry_change(s, lo->p, -1, -(int64_t)ops[i].env.sealed_len);
-        }
+        if (!lo->held || ops[i].inserted || ops[i].unanswered)
+            continue;
+        if (lo->r != NONE && s->led[lo->r].written)
+            entry_change(s, lo->r, -1, -len);
+        if (lo->p != NONE && s->led[lo->p].written)
+            entry_change(s, lo->p, -1, -len);
     }
     s->n_led_ops = 0;
     for (size_t i = 0; i < n; i++)

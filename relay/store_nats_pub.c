@@ -136,6 +136,8 @@ static void abandon(struct nats_store *s)
     }
     for (size_t i = 0; i < NATS_PUB_MAX; i++)
         if (s->pubs[i].op != NULL) {
+            /* Sent and not answered: the stream may hold it (the quota ledger keeps it). */
+            s->pubs[i].op->unanswered = s->pubs[i].state == NATS_PUB_SENT;
             s->pubs[i].state = NATS_PUB_FAILED;
             harvest(s, &s->pubs[i]);
         }
