@@ -39,8 +39,8 @@
 
 #define PROBE_MS 1000
 #define MAX_URLS 16
-/* The quota ledger's entries outlive the envelopes they count by this much (clock skew, the
- * publication after the reservation). */
+/* The quota ledger's entries outlive the envelope stream's max_age by this much (the servers'
+ * clocks apart, the publication after the reservation). */
 #define LEDGER_MARGIN_NS 60000000000LL
 
 void nats_hex(const uint8_t *p, size_t n, char *out)
@@ -631,6 +631,27 @@ static int ensure_kv(struct nats_store *s, kvStore **kv, const char *name, int64
     return 0;
 }
 
+/* A bucket made before with another age (another ttl, an older relay) takes this one. */
+static int bucket_age(struct nats_store *s, const char *name, int64_t age_ns, char *err,
+                      size_t cap)
+{
+    char stream[96];
+    jsStreamInfo *si = NULL;
+    natsStatus st;
+
+    snprintf(stream, sizeof(stream), "KV_%s%s", s->bucket_prefix, name);
+    st = js_GetStreamInfo(&si, s->js, stream, NULL, NULL);
+    if (st == NATS_OK && si->Config->MaxAge != age_ns) {
+        si->Config->MaxAge = age_ns;
+        st = js_UpdateStream(NULL, s->js, si->Config, NULL, NULL);
+    }
+    jsStreamInfo_Destroy(si);
+    if (st != NATS_OK)
+        snprintf(err, cap, "key-value bucket %s%s: %s", s->bucket_prefix, name,
+                 nats_GetLastError(NULL));
+    return st == NATS_OK ? 0 : -1;
+}
+
 /* A stream's settings common to all: one subject filter, file storage, the store's replicas. */
 static void stream_config(const struct nats_store *s, jsStreamConfig *c, const char *name,
                           const char **subjects)
@@ -704,8 +725,11 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
                    ensure_kv(s, &s->erasure, "erasure", ttl_ns, err, cap) != 0 ||
                    ensure_kv(s, &s->meta, "meta", 0, err, cap) != 0 ||
                    ensure_kv(s, &s->budgets, "budgets", window_ns, err, cap) != 0 ||
-                   /* An entry nobody wrote for longer than ttl counts only expired envelopes. */
-                   ensure_kv(s, &s->quota, "quota", ttl_ns + LEDGER_MARGIN_NS, err, cap) != 0 ||
+                   /* An entry nobody wrote for longer counts only envelopes gone, also when
+                    * no relay swept them (the stream's max_age removed them). */
+                   ensure_kv(s, &s->quota, "quota", max_age_ns(p) + LEDGER_MARGIN_NS, err,
+                             cap) != 0 ||
+                   bucket_age(s, "quota", max_age_ns(p) + LEDGER_MARGIN_NS, err, cap) != 0 ||
                    nats_orders_open(s, err, cap) != 0
                ? -1
                : 0;

@@ -23,8 +23,9 @@
  * reply subscription of the ledger's own (libnats's requests are
  * synchronous): a batch costs a few round trips whatever its size.
  *
- * An entry nobody wrote for longer than the bucket's age (ttl and a
- * minute) is gone: every envelope it counted has expired by then. That
+ * An entry nobody wrote for longer than the bucket's age (the envelope
+ * stream's max_age and a minute) is gone: every envelope it counted is
+ * gone by then, swept or aged out of the stream. That
  * bounds what a node that died between reserving and publishing, or an
  * expiry the ledger did not hear of, leaves behind. Counts clamp at zero.
  */

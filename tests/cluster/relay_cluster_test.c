@@ -638,7 +638,7 @@ static void test_ttl(void)
     const char *more[] = {"--quota-bytes", "18000", NULL}; /* 150 envelopes of 120 bytes */
     uint64_t envelopes = 0, bytes = 0;
     int refused = 0;
-    int64_t t, deadline;
+    int64_t t, deadline, max_age;
     jsStreamInfo *si = NULL;
     wsc *wx, *wy;
 
@@ -650,6 +650,14 @@ static void test_ttl(void)
     }
     CHECK(js_GetStreamInfo(&si, c.js, "PARLEY_ENV_0", NULL, NULL) == NATS_OK);
     CHECKM(si->Config->MaxAge > 2 * 1000000000LL, "the stream's max_age is not above the ttl");
+    max_age = si->Config->MaxAge;
+    jsStreamInfo_Destroy(si);
+    /* The ledger's entries outlive every envelope they count, the stream's backstop included;
+     * its age follows the ttl the nodes restarted with, as the stream's does. */
+    CHECK(js_GetStreamInfo(&si, c.js, "KV_parley_quota", NULL, NULL) == NATS_OK);
+    CHECKM(si->Config->MaxAge >= max_age && si->Config->MaxAge < 3600 * 1000000000LL,
+           "the quota ledger's entries age out after %lld ms, the envelopes they count after "
+           "%lld ms", (long long)(si->Config->MaxAge / 1000000), (long long)(max_age / 1000000));
     jsStreamInfo_Destroy(si);
     wx = connect_as(&c, 1, x);
     burst_make(&b, EXPIRED);
