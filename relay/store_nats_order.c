@@ -355,9 +355,9 @@ static int order_status(struct nats_store *s, struct store_op *op)
         op->refused = held == 0;
         return held;
     }
-    if (!order_key(filter, sizeof(filter), 'r', op->brand_id, op->env.envelope_id, NULL))
+    if (!order_key(filter, sizeof(filter) - 2, 'r', op->brand_id, op->env.envelope_id, NULL))
         return -1;
-    strcat(filter, ".*");
+    snprintf(filter + strlen(filter), 3, ".*");
     rc = each_entry(s, filter, false, note_receipt, &r);
     if (rc == 0) {
         if (r.n > 1)

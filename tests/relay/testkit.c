@@ -620,7 +620,8 @@ static long stream_envelopes(const struct relay_proc *r)
     CHECKM(port != NULL && ns != NULL, "PARLEY_TEST_STORE_MONITOR unset: %s's monitor port",
            r->store);
     snprintf(name, sizeof(name), "\"PARLEY_%.32s_ENV_0\"", ns + 1);
-    if (http_get((uint16_t)atoi(port), "/jsz?accounts=true&streams=true", &body) == 200 &&
+    if (http_get((uint16_t)strtol(port, NULL, 10), "/jsz?accounts=true&streams=true", &body) ==
+            200 &&
         (at = strstr(body, name)) != NULL && (at = strstr(at, "\"messages\"")) != NULL &&
         (at = strchr(at, ':')) != NULL)
         n = strtol(at + 1, NULL, 10);
