@@ -4,8 +4,9 @@
  * and the notice that hands an order stored by one node to the agents
  * connected to the others.
  *
- * Keys are hex ids only: o.<brand>.<order> holds the order's expiry and
- * the encoded BrandOrder, created with kvStore_Create so that a replayed
+ * Keys are hex ids only: o.<brand>.<order> holds the order's expiry, the
+ * random nonce of the submission that stored it and the encoded
+ * BrandOrder, created with kvStore_Create so that a replayed
  * order id is refused once cluster-wide; r.<brand>.<order>.<agent key>
  * holds an agent's receipt (the encoded OrderReceipt) after the revision
  * at which that agent first answered, so that a receipt sent again keeps
@@ -32,6 +33,9 @@
 
 #define WAIT_MS 2000
 #define ISSUE_SKEW_S 600u
+/* An order's value: its expiry (8 bytes) and the nonce of the submission that stored it (16). */
+#define ORDER_HEAD 24u
+enum { ORDER_ABSENT, ORDER_OURS, ORDER_THEIRS };
 /* Receipts one status read collects, at most (one per agent of the brand). */
 #define RECEIPTS_MAX 65536u
 
@@ -146,19 +150,21 @@ static void order_notice(struct nats_store *s, const struct store_op *op)
 }
 
 /*
- * Whether the brand holds the order: 1, 0, or -1 when the store did not
- * answer. Read from the bucket's leader (kvStore_Get may ask a replica
- * that has not yet applied an order another node just stored).
+ * The order's entry as the bucket's leader holds it: 1 and its value
+ * (the caller frees it) when it holds the order, 0 when it does not (or
+ * holds its purge marker), -1 when the store did not answer. Read from
+ * the leader: kvStore_Get may ask a replica that has not yet applied an
+ * order another node just stored.
  */
-static int order_held(struct nats_store *s, const struct store_op *op)
+static int order_read(struct nats_store *s, const struct store_op *op, natsMsg **out)
 {
     char key[200], stream[112], subject[320];
     natsMsg *m = NULL;
     jsErrCode code = 0;
     natsStatus st;
     const char *verb = NULL;
-    int held;
 
+    *out = NULL;
     if (!order_key(key, sizeof(key), 'o', op->brand_id, op->env.envelope_id, NULL))
         return 0;
     snprintf(stream, sizeof(stream), "KV_%sorders", s->bucket_prefix);
@@ -169,32 +175,81 @@ static int order_held(struct nats_store *s, const struct store_op *op)
     if (st != NATS_OK)
         return kv_failed(s, "read order");
     /* A purged order leaves a marker: KV-Operation PURGE (or DEL). */
-    held = natsMsgHeader_Get(m, "KV-Operation", &verb) != NATS_OK;
+    if (natsMsgHeader_Get(m, "KV-Operation", &verb) == NATS_OK) {
+        natsMsg_Destroy(m);
+        return 0;
+    }
+    *out = m;
+    return 1;
+}
+
+/* Whether the brand holds the order: 1, 0, or -1 when the store did not answer. */
+static int order_held(struct nats_store *s, const struct store_op *op)
+{
+    natsMsg *m = NULL;
+    int held = order_read(s, op, &m);
+
     natsMsg_Destroy(m);
     return held;
 }
 
+/* Whose the entry read back is: absent (value NULL), this submission's (it holds nonce), another's. */
+static int order_fate(const uint8_t *value, size_t len, const uint8_t nonce[16])
+{
+    if (value == NULL)
+        return ORDER_ABSENT;
+    if (len >= ORDER_HEAD && sodium_memcmp(value + 8, nonce, 16) == 0)
+        return ORDER_OURS;
+    return ORDER_THEIRS;
+}
+
+/* After a refused or unanswered create: the entry read back, and whose submission wrote it. */
+static int order_fate_read(struct nats_store *s, const struct store_op *op,
+                           const uint8_t nonce[16])
+{
+    natsMsg *m = NULL;
+    int held = order_read(s, op, &m), fate;
+
+    if (held < 0)
+        return -1;
+    fate = order_fate(m != NULL ? (const uint8_t *)natsMsg_GetData(m) : NULL,
+                      m != NULL ? (size_t)natsMsg_GetDataLength(m) : 0, nonce);
+    natsMsg_Destroy(m);
+    return fate;
+}
+
+/*
+ * The value: expiry (8 bytes), this submission's random nonce (16), the
+ * order. A create whose answer was lost (a timeout, the bucket's leader
+ * changing) may have landed all the same: the entry read back is ours
+ * when it holds our nonce, a replay when it holds another's.
+ */
 static int order_put(struct nats_store *s, struct store_op *op)
 {
     char key[200];
-    uint8_t *v = malloc(8 + op->blob_len);
+    uint8_t *v = malloc(ORDER_HEAD + op->blob_len), nonce[16];
     natsStatus st;
+    int fate = ORDER_OURS;
 
     if (v == NULL || !order_key(key, sizeof(key), 'o', op->brand_id, op->env.envelope_id, NULL)) {
         free(v);
         return -1;
     }
+    randombytes_buf(nonce, sizeof(nonce));
     nats_put_be64(v, op->cutoff);
-    memcpy(v + 8, op->blob, op->blob_len);
-    st = kvStore_Create(NULL, s->ord->kv, key, v, (int)(8 + op->blob_len));
+    memcpy(v + 8, nonce, 16);
+    memcpy(v + ORDER_HEAD, op->blob, op->blob_len);
+    st = kvStore_Create(NULL, s->ord->kv, key, v, (int)(ORDER_HEAD + op->blob_len));
     free(v);
-    if (st == NATS_OK) {
+    if (st != NATS_OK && (fate = order_fate_read(s, op, nonce)) < 0)
+        return -1;
+    if (fate == ORDER_ABSENT)
+        return kv_failed(s, "store order");
+    if (fate == ORDER_OURS) {
         op->inserted = true;
         order_notice(s, op);
-        return 0;
     }
-    /* Refused: stored before (a replay), or the store did not answer. */
-    return order_held(s, op) == 1 ? 0 : kv_failed(s, "store order");
+    return 0; /* another's: a replay */
 }
 
 /* The agent's receipt: in the place of its first one, if it answered before. */
@@ -276,12 +331,12 @@ static int note_pending(struct nats_store *s, kvEntry *e, void *arg)
     (void)s;
     if (p->op->n_envs >= p->op->limit)
         return 0;
-    if (n <= 8 || klen < 33 || nats_get_be64(v) <= p->op->cutoff)
+    if (n <= ORDER_HEAD || klen < 33 || nats_get_be64(v) <= p->op->cutoff)
         return 0; /* expired (or not an order of this relay's) */
     for (size_t i = 0; i < p->done.n; i++)
         if (memcmp(p->done.ids[i], key + klen - 32, 32) == 0)
             return 0;
-    return keep_blob(p->op, p->op->limit, v + 8, n - 8);
+    return keep_blob(p->op, p->op->limit, v + ORDER_HEAD, n - ORDER_HEAD);
 }
 
 /* The brand's unexpired orders the agent has not answered, in the order they were stored. */
