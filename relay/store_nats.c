@@ -611,6 +611,42 @@ static int ensure_stream(struct nats_store *s, jsStreamConfig *cfg, char *err, s
     return 0;
 }
 
+/*
+ * An existing bucket's max age brought to ttl_ns (its stream KV_<bucket>),
+ * as ensure_stream brings an envelope stream's: the ttl or the sender
+ * window changed since the bucket was made. Its duplicate window is kept
+ * within the new age, as JetStream requires.
+ */
+static int kv_max_age(struct nats_store *s, const char *bucket, int64_t ttl_ns, char *err,
+                      size_t cap)
+{
+    char stream[112];
+    jsStreamInfo *si = NULL;
+    jsErrCode code = 0;
+    natsStatus st;
+
+    snprintf(stream, sizeof(stream), "KV_%s", bucket);
+    if (js_GetStreamInfo(&si, s->js, stream, NULL, &code) != NATS_OK) {
+        snprintf(err, cap, "key-value bucket %s: %s (JetStream error %d)", bucket,
+                 nats_GetLastError(NULL), (int)code);
+        return -1;
+    }
+    st = NATS_OK;
+    if (si->Config->MaxAge != ttl_ns) {
+        si->Config->MaxAge = ttl_ns;
+        if (ttl_ns > 0 && si->Config->Duplicates > ttl_ns)
+            si->Config->Duplicates = ttl_ns;
+        st = js_UpdateStream(NULL, s->js, si->Config, NULL, &code);
+    }
+    jsStreamInfo_Destroy(si);
+    if (st != NATS_OK) {
+        snprintf(err, cap, "key-value bucket %s: max age: %s (JetStream error %d)", bucket,
+                 nats_GetLastError(NULL), (int)code);
+        return -1;
+    }
+    return 0;
+}
+
 static int ensure_kv(struct nats_store *s, kvStore **kv, const char *name, int64_t ttl_ns,
                      char *err, size_t cap)
 {
@@ -624,32 +660,13 @@ static int ensure_kv(struct nats_store *s, kvStore **kv, const char *name, int64
     kc.TTL = ttl_ns;
     kc.StorageType = js_FileStorage;
     kc.Replicas = s->replicas;
-    if (js_CreateKeyValue(kv, s->js, &kc) != NATS_OK && js_KeyValue(kv, s->js, bucket) != NATS_OK) {
+    if (js_CreateKeyValue(kv, s->js, &kc) == NATS_OK)
+        return 0;
+    if (js_KeyValue(kv, s->js, bucket) != NATS_OK) {
         snprintf(err, cap, "key-value bucket %s: %s", bucket, nats_GetLastError(NULL));
         return -1;
     }
-    return 0;
-}
-
-/* A bucket made before with another age (another ttl, an older relay) takes this one. */
-static int bucket_age(struct nats_store *s, const char *name, int64_t age_ns, char *err,
-                      size_t cap)
-{
-    char stream[96];
-    jsStreamInfo *si = NULL;
-    natsStatus st;
-
-    snprintf(stream, sizeof(stream), "KV_%s%s", s->bucket_prefix, name);
-    st = js_GetStreamInfo(&si, s->js, stream, NULL, NULL);
-    if (st == NATS_OK && si->Config->MaxAge != age_ns) {
-        si->Config->MaxAge = age_ns;
-        st = js_UpdateStream(NULL, s->js, si->Config, NULL, NULL);
-    }
-    jsStreamInfo_Destroy(si);
-    if (st != NATS_OK)
-        snprintf(err, cap, "key-value bucket %s%s: %s", s->bucket_prefix, name,
-                 nats_GetLastError(NULL));
-    return st == NATS_OK ? 0 : -1;
+    return kv_max_age(s, bucket, ttl_ns, err, cap);
 }
 
 /* A stream's settings common to all: one subject filter, file storage, the store's replicas. */
@@ -729,7 +746,6 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
                     * no relay swept them (the stream's max_age removed them). */
                    ensure_kv(s, &s->quota, "quota", max_age_ns(p) + LEDGER_MARGIN_NS, err,
                              cap) != 0 ||
-                   bucket_age(s, "quota", max_age_ns(p) + LEDGER_MARGIN_NS, err, cap) != 0 ||
                    nats_orders_open(s, err, cap) != 0
                ? -1
                : 0;

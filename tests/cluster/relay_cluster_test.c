@@ -27,7 +27,8 @@
  * - a node killed right after acknowledging sends has their audit
  *   entries in its log once restarted, and the log verifies;
  * - a brand order submitted on one node reaches the agents on both, their
- *   receipts are read back on either, and a replay is refused on the other.
+ *   receipts are read back on either, and a replay is refused on the other;
+ * - the buckets' ages follow the ttl the nodes restart with.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -436,6 +437,48 @@ static void test_ttl(void)
     wsc_free(wx);
     parley_identity_free(x);
     parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/* The max age of the bucket's stream (KV_parley_<name>), in seconds. */
+static int64_t bucket_age_s(struct cluster *c, const char *name)
+{
+    char stream[96];
+    jsStreamInfo *si = NULL;
+    int64_t age;
+
+    snprintf(stream, sizeof(stream), "KV_parley_%s", name);
+    CHECKM(js_GetStreamInfo(&si, c->js, stream, NULL, NULL) == NATS_OK, "no stream %s", stream);
+    age = si->Config->MaxAge / 1000000000LL;
+    jsStreamInfo_Destroy(si);
+    return age;
+}
+
+/*
+ * The buckets' ages follow the ttl: the nodes restarted with a ttl of 7
+ * days, then of 30 (the erasure index's age is the ttl; the orders', 90
+ * days and ten minutes more), and the buckets made at the first start
+ * take the ttl of each.
+ */
+static void test_bucket_ages(void)
+{
+    static const char *const ttl[] = {"604800", "2592000"};
+    struct cluster c;
+
+    cluster_start(&c, "cluster-bucket-ages");
+    for (size_t k = 0; k < 2; k++) {
+        int64_t t = atoll(ttl[k]);
+
+        for (size_t i = 0; i < 2; i++) {
+            CHECK(relay_stop(&c.node[i], 15000) >= 0);
+            relay_node(&c, i, ttl[k]);
+        }
+        CHECKM(bucket_age_s(&c, "erasure") == t, "the erasure index's age is %lld s, not %lld",
+               (long long)bucket_age_s(&c, "erasure"), (long long)t);
+        CHECKM(bucket_age_s(&c, "orders") == 90 * 86400 + 600 + t,
+               "the orders' bucket's age is %lld s, not %lld",
+               (long long)bucket_age_s(&c, "orders"), (long long)(90 * 86400 + 600 + t));
+    }
     cluster_end(&c);
 }
 
@@ -1166,6 +1209,7 @@ int main(int argc, char **argv)
         {"empty_messages", test_empty_messages},
         {"index_age", test_index_age},
         {"directory_reconnect", test_directory_reconnect},
+        {"bucket_ages", test_bucket_ages},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
