@@ -5,9 +5,12 @@
  * its type; a seed's two bytes are 'S' and the type packed together.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -112,19 +115,74 @@ static bool user_public(const char *text, size_t len, char pub[NKEY_PUBLIC_LEN +
     return ok;
 }
 
-int nkey_creds_check(const char *path, char *err, size_t cap)
+/*
+ * The secret file at path whole, into buf (cap bytes, NUL-terminated):
+ * refused when it is not a regular file, when its group or others may
+ * read or write it, or when it is larger than a key file is. 0, or -1
+ * with a message in err (the caller wipes buf in either case).
+ */
+static int secret_read(const char *path, char *buf, size_t cap, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "r");
-    char line[256];
-    bool found = false;
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    size_t n = 0;
+    ssize_t got = 1;
 
-    if (f == NULL) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    while (!found && fgets(line, sizeof(line), f) != NULL)
-        found = strncmp(line, "-----BEGIN NATS USER JWT-----", 29) == 0;
-    fclose(f);
+    if (!S_ISREG(st.st_mode))
+        snprintf(err, errcap, "%s: not a regular file", path);
+    else if ((st.st_mode & 077) != 0)
+        snprintf(err, errcap,
+                 "%s: mode %04o lets its group or others read or write it; it holds a "
+                 "secret: make it 0600 (chmod 600)",
+                 path, (unsigned)(st.st_mode & 07777));
+    else if (st.st_size >= (off_t)cap)
+        snprintf(err, errcap, "%s: larger than a key file (%zu bytes at most)", path, cap - 1);
+    else
+        while (n + 1 < cap && (got = read(fd, buf + n, cap - 1 - n)) > 0)
+            n += (size_t)got;
+    close(fd);
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 || st.st_size >= (off_t)cap)
+        return -1;
+    if (got < 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+/* The next line of the text at *p (its length; *p moves past it), or NULL at the end. */
+static const char *next_line(const char **p, size_t *len)
+{
+    const char *line = *p;
+
+    if (*line == '\0')
+        return NULL;
+    *len = strcspn(line, "\n");
+    *p = line + *len + (line[*len] == '\n');
+    return line;
+}
+
+int nkey_creds_check(const char *path, char *err, size_t cap)
+{
+    char buf[NKEY_FILE_MAX + 1];
+    const char *p = buf, *line;
+    size_t len = 0;
+    bool found = false;
+
+    if (secret_read(path, buf, sizeof(buf), err, cap) != 0) {
+        sodium_memzero(buf, sizeof(buf));
+        return -1;
+    }
+    while (!found && (line = next_line(&p, &len)) != NULL)
+        found = len >= 29 && strncmp(line, "-----BEGIN NATS USER JWT-----", 29) == 0;
+    sodium_memzero(buf, sizeof(buf));
     if (found)
         return 0;
     snprintf(err, cap, "%s: no user JWT (-----BEGIN NATS USER JWT-----) in it", path);
@@ -133,23 +191,23 @@ int nkey_creds_check(const char *path, char *err, size_t cap)
 
 int nkey_file_user_public(const char *path, char pub[NKEY_PUBLIC_LEN + 1], char *err, size_t cap)
 {
-    FILE *f = fopen(path, "r");
-    char line[256];
+    char buf[NKEY_FILE_MAX + 1];
+    const char *p = buf, *line;
+    size_t len = 0;
     bool found = false, ok = false;
 
-    if (f == NULL) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
+    if (secret_read(path, buf, sizeof(buf), err, cap) != 0) {
+        sodium_memzero(buf, sizeof(buf));
         return -1;
     }
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
+    while (!found && (line = next_line(&p, &len)) != NULL) {
         size_t n = strcspn(line, " \t\r\n");
         if (n >= 2 && line[0] == 'S' && line[1] == 'U') {
             found = true;
             ok = user_public(line, n, pub);
         }
     }
-    sodium_memzero(line, sizeof(line));
-    fclose(f);
+    sodium_memzero(buf, sizeof(buf));
     if (ok)
         return 0;
     snprintf(err, cap, "%s: %s", path,

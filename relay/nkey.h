@@ -32,7 +32,12 @@ int nkey_file_user_public(const char *path, char pub[NKEY_PUBLIC_LEN + 1], char 
  * Whether the file at path looks like a NATS .creds file: it holds a user
  * JWT block (libnats reads the JWT and the seed from it). 0, or -1 with a
  * message in err.
+ *
+ * Both read a secret: the file must be a regular one that only its owner
+ * may read or write (mode 0600 or stricter) and at most NKEY_FILE_MAX
+ * bytes; what they read is wiped after use.
  */
+#define NKEY_FILE_MAX 8192
 int nkey_creds_check(const char *path, char *err, size_t cap);
 
 #endif

@@ -85,11 +85,13 @@ start_nats token 'authorization { token: "right-token" }'
 TOKEN_PORT=$PORT
 nkey_pub=$("$nkey_make" nkey "$dir/relay.nk")
 "$nkey_make" nkey "$dir/stranger.nk" >/dev/null
+chmod 600 "$dir/relay.nk" "$dir/stranger.nk"
 start_nats nkey "authorization { users = [ { nkey: $nkey_pub } ] }"
 NKEY_PORT=$PORT
 mkdir "$dir/jwt" "$dir/other-jwt"
 "$nkey_make" jwt "$dir/jwt"
 "$nkey_make" jwt "$dir/other-jwt"
+chmod 600 "$dir/jwt/relay.creds" "$dir/other-jwt/relay.creds"
 start_nats jwt 'include "jwt/resolver.conf"'
 JWT_PORT=$PORT
 
@@ -117,7 +119,8 @@ connects() {
     sed 's/^/    /' "$dir/$name.out"
 }
 
-# refused NAME PORT PATTERN ARGS...: the relay exits non-zero, its stderr matching PATTERN.
+# refused NAME PORT PATTERN ARGS...: the relay exits non-zero (WANT_STATUS, when set), its
+# stderr matching PATTERN.
 refused() {
     local name=$1 port=$2 pattern=$3 status=0
     shift 3
@@ -125,6 +128,8 @@ refused() {
         --audit-log "$dir/$name.audit" "$@" >"$dir/$name.out" 2>&1 || status=$?
     if [ "$status" = 0 ] || [ "$status" = 124 ]; then
         fail "$name: the relay did not refuse (status $status)"
+    elif [ -n "${WANT_STATUS:-}" ] && [ "$status" != "$WANT_STATUS" ]; then
+        fail "$name: the relay exited $status, not $WANT_STATUS"
     elif ! grep -qiE "$pattern" "$dir/$name.out"; then
         fail "$name: the refusal does not say /$pattern/"
     else
@@ -162,8 +167,23 @@ refused wrong_nkey "$NKEY_PORT" "store.*authorization violation" --nats-nkey "$d
 refused no_nkey "$NKEY_PORT" "store.*authorization violation"
 refused missing_nkey_file "$NKEY_PORT" "store.*nats-nkey $dir/none.nk: no such file" \
     --nats-nkey "$dir/none.nk"
-refused nkey_not_a_seed "$NKEY_PORT" "store.*nats-nkey $dir/ca.pem: no user seed" \
-    --nats-nkey "$dir/ca.pem"
+install -m 600 "$dir/ca.pem" "$dir/not-a-seed.pem"
+refused nkey_not_a_seed "$NKEY_PORT" "store.*nats-nkey $dir/not-a-seed.pem: no user seed" \
+    --nats-nkey "$dir/not-a-seed.pem"
+# Secret files: only the owner may read or write them, regular files only, a key's size at most.
+install -m 644 "$dir/relay.nk" "$dir/open.nk"
+WANT_STATUS=1 refused nkey_mode_0644 "$NKEY_PORT" \
+    "store.*nats-nkey $dir/open.nk: mode 0644 lets its group or others read or write it.*chmod 600" \
+    --nats-nkey "$dir/open.nk"
+install -m 640 "$dir/relay.nk" "$dir/group.nk"
+WANT_STATUS=1 refused nkey_mode_0640 "$NKEY_PORT" "store.*nats-nkey $dir/group.nk: mode 0640 lets its group" \
+    --nats-nkey "$dir/group.nk"
+WANT_STATUS=1 refused nkey_dev_zero "$NKEY_PORT" "store.*nats-nkey /dev/zero: not a regular file" \
+    --nats-nkey /dev/zero
+head -c 9000 /dev/zero | tr '\0' A >"$dir/big.nk"
+chmod 600 "$dir/big.nk"
+WANT_STATUS=1 refused nkey_too_large "$NKEY_PORT" "store.*nats-nkey $dir/big.nk: larger than a key file" \
+    --nats-nkey "$dir/big.nk"
 
 connects creds "$JWT_PORT" --nats-creds "$dir/jwt/relay.creds"
 refused other_operator_creds "$JWT_PORT" "store.*authorization violation" \
@@ -173,6 +193,12 @@ refused missing_creds_file "$JWT_PORT" "store.*nats-creds $dir/none.creds: no su
     --nats-creds "$dir/none.creds"
 refused creds_without_jwt "$JWT_PORT" "store.*nats-creds $dir/relay.nk: no user JWT" \
     --nats-creds "$dir/relay.nk"
+install -m 644 "$dir/jwt/relay.creds" "$dir/open.creds"
+WANT_STATUS=1 refused creds_mode_0644 "$JWT_PORT" \
+    "store.*nats-creds $dir/open.creds: mode 0644 lets its group or others read or write it" \
+    --nats-creds "$dir/open.creds"
+WANT_STATUS=1 refused creds_dev_zero "$JWT_PORT" "store.*nats-creds /dev/zero: not a regular file" \
+    --nats-creds /dev/zero
 
 # Settings that cannot go together, refused before anything is opened.
 refused user_alone "$TOKEN_PORT" "nats-user and nats-password go together" --nats-user relay
