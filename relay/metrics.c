@@ -111,6 +111,9 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
     counter(&o, "parley_envelopes_unwritten_total", "counter",
             "Envelopes acknowledged by their recipient before their commit, so never written.",
             m->envelopes_unwritten);
+    counter(&o, "parley_orders_dropped_total", "counter",
+            "Brand orders from the shared store that did not verify under the brand key.",
+            m->orders_dropped);
     counter(&o, "parley_envelopes_expired_total", "counter", "Envelopes deleted by the TTL.",
             m->envelopes_expired);
     counter(&o, "parley_bytes_stored", "gauge", "Bytes of sealed data stored.", m->bytes_stored);

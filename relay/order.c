@@ -187,18 +187,38 @@ void order_agent_ready(struct relay *r, struct conn *c)
     memcpy(op->reply_to, c->routing, 32);
 }
 
-/* An encoded order to an agent, as frame 19. */
-static void send_order(struct relay *r, struct conn *c, const uint8_t *blob, size_t len)
+/*
+ * An order from the store (another node's notice, or read from the
+ * bucket), unpacked when it is brand b's and verifies under its key: the
+ * relay checks again what any NATS publisher could have put there. NULL
+ * (dropped and counted) when not.
+ */
+static Parley__BrandOrder *order_from_store(struct relay *r, int b, const uint8_t *blob,
+                                            size_t len)
+{
+    Parley__BrandOrder *o = parley__brand_order__unpack(NULL, len, blob);
+    parley_order_info info;
+
+    if (o != NULL && b >= 0 &&
+        parley__order_check(o, r->brands[b].brand->key, r->brands[b].brand->id, 0, &info) ==
+            PARLEY_OK &&
+        strcmp(info.brand_id, r->brands[b].brand->id) == 0)
+        return o;
+    if (o != NULL)
+        parley__brand_order__free_unpacked(o, NULL);
+    r->metrics.orders_dropped++;
+    log_event(LOG_WARN, "order_dropped", "\"why\":\"does not verify under the brand key\"");
+    return NULL;
+}
+
+/* An order to an agent, as frame 19. */
+static void send_order(struct relay *r, struct conn *c, Parley__BrandOrder *o)
 {
     Parley__Frame f = PARLEY__FRAME__INIT;
-    Parley__BrandOrder *o = parley__brand_order__unpack(NULL, len, blob);
 
-    if (o == NULL)
-        return; /* stored by this relay after its checks: cannot happen short of memory */
     f.kind_case = PARLEY__FRAME__KIND_ORDER;
     f.order = o;
     session_send_frame(r, c, &f);
-    parley__brand_order__free_unpacked(o, NULL);
 }
 
 static void send_stored(struct relay *r, struct conn *c, const uint8_t order_id[16])
@@ -212,14 +232,17 @@ static void send_stored(struct relay *r, struct conn *c, const uint8_t order_id[
     session_send_frame(r, c, &f);
 }
 
-/* An order of the brand to every agent of it online here. */
+/* An order of the brand to every agent of it online here (once it verifies). */
 static void hand_to_agents(struct relay *r, const char *brand_id, const uint8_t *blob, size_t len)
 {
     int b = session_find_brand(r, brand_id);
+    Parley__BrandOrder *o = b >= 0 ? order_from_store(r, b, blob, len) : NULL;
 
-    for (struct conn *a = r->conns; b >= 0 && a != NULL; a = a->next)
+    for (struct conn *a = r->conns; o != NULL && a != NULL; a = a->next)
         if (a->authed && !a->closing && a->agent && a->brand == b)
-            send_order(r, a, blob, len);
+            send_order(r, a, o);
+    if (o != NULL)
+        parley__brand_order__free_unpacked(o, NULL);
 }
 
 void order_notices(struct relay *r)
@@ -285,8 +308,15 @@ void order_done(struct relay *r, const struct store_op *op, struct conn *c)
         order_stored(r, op, c);
         break;
     case STORE_ORDER_PENDING:
-        for (size_t i = 0; c != NULL && i < op->n_envs; i++)
-            send_order(r, c, op->envs[i].sealed, op->envs[i].sealed_len);
+        for (size_t i = 0; c != NULL && i < op->n_envs; i++) {
+            Parley__BrandOrder *o =
+                order_from_store(r, c->brand, op->envs[i].sealed, op->envs[i].sealed_len);
+
+            if (o != NULL)
+                send_order(r, c, o);
+            if (o != NULL)
+                parley__brand_order__free_unpacked(o, NULL);
+        }
         break;
     case STORE_RECEIPT_PUT:
     case STORE_ORDER_STATUS:

@@ -33,6 +33,8 @@
 
 #define WAIT_MS 2000
 #define ISSUE_SKEW_S 600u
+/* Orders of other nodes waiting for the loop, at most (then the oldest goes). */
+#define FRESH_MAX 1024u
 /* An order's value: its expiry (8 bytes) and the nonce of the submission that stored it (16). */
 #define ORDER_HEAD 24u
 enum { ORDER_ABSENT, ORDER_OURS, ORDER_THEIRS };
@@ -497,6 +499,10 @@ static void on_order(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
         n.brand[blen] = '\0';
         memcpy(n.blob, d + 16, n.len);
         pthread_mutex_lock(&s->lock);
+        if (o->n_fresh >= FRESH_MAX) { /* the oldest goes: its agents read it as they connect */
+            free(o->fresh[0].blob);
+            memmove(o->fresh, o->fresh + 1, --o->n_fresh * sizeof(*o->fresh));
+        }
         struct nats_order_new *grown =
             parley__grow(o->fresh, &o->cap_fresh, o->n_fresh + 1, sizeof(*grown));
 

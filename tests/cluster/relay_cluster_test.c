@@ -28,7 +28,8 @@
  *   entries in its log once restarted, and the log verifies;
  * - a brand order submitted on one node reaches the agents on both, their
  *   receipts are read back on either, and a replay is refused on the other;
- * - the buckets' ages follow the ttl the nodes restart with.
+ * - the buckets' ages follow the ttl the nodes restart with;
+ * - orders no brand signed, published on NATS, reach no agent.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -437,6 +438,80 @@ static void test_ttl(void)
     wsc_free(wx);
     parley_identity_free(x);
     parley_identity_free(y);
+    cluster_end(&c);
+}
+
+/*
+ * Orders no brand signed, put where the nodes read orders from (a notice
+ * on po.<brand>, an entry in parley_orders) by any NATS publisher: no
+ * agent is handed them, each node counts what it dropped, and a real
+ * order after them still reaches the agents.
+ */
+static void test_forged_orders(void)
+{
+    struct cluster c;
+    parley_identity *cust = tk_identity(), *forger = tk_identity(), *admin = tk_identity();
+    parley_identity *alice = tk_identity(), *bob = tk_identity();
+    uint8_t *alice_cert, *bob_cert, *forged, *order, *m, alice_routing[32];
+    char key[200], hex[33];
+    size_t alice_len, bob_len, forged_len, len;
+    uint64_t now = tk_now();
+    parley_order_info info, finfo;
+    kvStore *kv = NULL;
+    wsc *wa, *wb, *sub;
+
+    cluster_start(&c, "cluster-forged-orders");
+    tk_cert(c.brand.key, "acme", alice, "alice", "Alice", 1, now - 60, now + 3600, &alice_cert,
+            &alice_len);
+    tk_cert(c.brand.key, "acme", bob, "bob", "Bob", 2, now - 60, now + 3600, &bob_cert, &bob_len);
+    tko_make(forger, "acme", PARLEY_ORDER_ERASE, cust, now, now + 3600, &forged, &forged_len);
+    CHECK(parley_order_verify(forged, forged_len, NULL, NULL, 0, &finfo) == PARLEY_OK);
+    wa = tko_agent(c.node[1].port, alice, alice_cert, alice_len, NULL);
+    parley_routing_id(parley_identity_sign_pk(alice), PARLEY_ROUTING_AGENT, alice_routing);
+    tk_roundtrip_to(wa, alice_routing);
+    /* A notice from a "node": 16 bytes of node id, then the order. */
+    CHECK((m = malloc(16 + forged_len)) != NULL);
+    tk_random(m, 16);
+    memcpy(m + 16, forged, forged_len);
+    CHECK(natsConnection_Publish(c.nc, "po.61636d65", m, (int)(16 + forged_len)) == NATS_OK);
+    CHECK(natsConnection_Flush(c.nc) == NATS_OK);
+    /* An entry: expiry, nonce, order. */
+    CHECK(js_KeyValue(&kv, c.js, "parley_orders") == NATS_OK);
+    CHECK((m = realloc(m, 24 + forged_len)) != NULL);
+    memset(m, 0xff, 8);
+    tk_random(m + 8, 16);
+    memcpy(m + 24, forged, forged_len);
+    sodium_bin2hex(hex, sizeof(hex), finfo.order_id, 16);
+    snprintf(key, sizeof(key), "o.61636d65.%s", hex);
+    CHECK(kvStore_Create(NULL, kv, key, m, (int)(24 + forged_len)) == NATS_OK);
+    wb = tko_agent(c.node[0].port, bob, bob_cert, bob_len, NULL);
+    tk_expect_nothing(wb, 1000, "a forged order read from the bucket");
+    CHECKM(tk_metric_until(&c.node[1], "parley_orders_dropped_total", 1, 10000) == 1,
+           "node 1 did not count the forged notice");
+    CHECKM(tk_metric_until(&c.node[0], "parley_orders_dropped_total", 2, 10000) == 2,
+           "node 0 did not count the forged notice and entry");
+    /* A real one after them: the next frame alice and bob see. */
+    tko_make(c.brand.key, "acme", PARLEY_ORDER_EXPORT, cust, now, now + 3600, &order, &len);
+    CHECK(parley_order_verify(order, len, NULL, NULL, 0, &info) == PARLEY_OK);
+    sub = connect_as(&c, 0, admin);
+    tko_send(sub, PARLEY__FRAME__KIND_ORDER_SUBMIT, order, len);
+    tko_expect_stored(sub, info.order_id, "the order");
+    tko_expect_order(wa, info.order_id, "the real order, first, on node 1");
+    tko_expect_order(wb, info.order_id, "the real order, first, on node 0");
+    kvStore_Destroy(kv);
+    free(m);
+    parley_free(forged, forged_len);
+    parley_free(order, len);
+    free(alice_cert);
+    free(bob_cert);
+    wsc_free(wa);
+    wsc_free(wb);
+    wsc_free(sub);
+    parley_identity_free(cust);
+    parley_identity_free(forger);
+    parley_identity_free(admin);
+    parley_identity_free(alice);
+    parley_identity_free(bob);
     cluster_end(&c);
 }
 
@@ -1210,6 +1285,7 @@ int main(int argc, char **argv)
         {"index_age", test_index_age},
         {"directory_reconnect", test_directory_reconnect},
         {"bucket_ages", test_bucket_ages},
+        {"forged_orders", test_forged_orders},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
