@@ -312,10 +312,10 @@ void order_done(struct relay *r, const struct store_op *op, struct conn *c)
             Parley__BrandOrder *o =
                 order_from_store(r, c->brand, op->envs[i].sealed, op->envs[i].sealed_len);
 
-            if (o != NULL)
+            if (o != NULL) {
                 send_order(r, c, o);
-            if (o != NULL)
                 parley__brand_order__free_unpacked(o, NULL);
+            }
         }
         break;
     case STORE_RECEIPT_PUT:
