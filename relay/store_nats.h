@@ -38,6 +38,9 @@ struct nats_ledger_entry {
     bool known, fresh;            /* read (fresh: from the bucket, not this node's cache) */
     bool written;                 /* the batch's reservation on it is written */
     uint64_t count, bytes, rev;   /* its value at revision rev (0: no entry) */
+    uint64_t writes;              /* the value's count of writes, at rev */
+    uint8_t nonce[16];            /* the write sent last: its mark in the value */
+    bool unsure;                  /* that write went unanswered: it may have landed */
     int64_t add_count, add_bytes; /* the change to write */
     int64_t undo_count, undo_bytes;/* taken back after it was written */
     bool need;                    /* to be read (again) */
@@ -57,7 +60,7 @@ struct nats_ledger_op {
 
 struct nats_ledger_cached {
     uint8_t h[16];                /* hash of the key */
-    uint64_t count, bytes, rev;
+    uint64_t count, bytes, rev, writes;
 };
 
 /* Envelopes published and not answered yet, at most (store_nats_pub.c). */

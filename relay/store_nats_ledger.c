@@ -16,7 +16,9 @@
  * Nats-Expected-Last-Subject-Sequence, as kvStore_Update does); a write
  * that meets another node's (10071, "wrong last sequence") reads again
  * and admits what still fits. So two nodes never both admit past a
- * limit. Once the batch has run, what was reserved and not stored
+ * limit. A write whose answer is lost is found out by reading the entry
+ * back: each write marks the value with its count of writes and a random
+ * mark (settle_unsure). Once the batch has run, what was reserved and not stored
  * (refused by the stream, a duplicate, a publication that failed) is
  * given back, and what the batch's ops removed (their expired lists) is
  * counted off. The reads and the writes each go out at once, with a
@@ -43,6 +45,10 @@
 #define NONE UINT32_MAX
 #define ATTEMPTS 16
 #define WAIT_MS 2000
+/* An entry's value: envelopes, bytes, its count of writes, the last write's random mark. */
+#define LEDGER_VALUE (8 + 8 + 8 + 16)
+/* round_trip's answer when answers are missing at WAIT_MS. */
+#define UNANSWERED (-2)
 
 static bool pairs_on(const struct nats_store *s)
 {
@@ -65,6 +71,7 @@ static void cache_put(struct nats_store *s, const struct nats_ledger_entry *e)
     c->count = e->count;
     c->bytes = e->bytes;
     c->rev = e->rev;
+    c->writes = e->writes;
 }
 
 /* The entry as this node wrote or read it last, when the cache has it. */
@@ -78,6 +85,7 @@ static bool cache_get(struct nats_store *s, struct nats_ledger_entry *e)
     e->count = c->count;
     e->bytes = c->bytes;
     e->rev = c->rev;
+    e->writes = c->writes;
     e->known = true;
     e->fresh = false;
     return true;
@@ -150,7 +158,7 @@ static int ask(struct nats_store *s, size_t i, uint64_t round)
     struct nats_ledger_entry *e = &s->led[i];
     char reply[128], subject[160], api[128], req[200], rev[24];
     natsMsg *m = NULL;
-    uint8_t v[16];
+    uint8_t v[LEDGER_VALUE];
     natsStatus st;
 
     snprintf(reply, sizeof(reply), "%s%" PRIu64 ".%zu", s->led_replies.prefix, round, i);
@@ -161,10 +169,15 @@ static int ask(struct nats_store *s, size_t i, uint64_t round)
         snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.KV_%squota", s->bucket_prefix);
         st = natsConnection_PublishRequest(s->nc, api, reply, req, n);
     } else {
+        /* A write sent again (its answer lost) is the same write: of the two, one lands. */
+        if (!e->unsure)
+            randombytes_buf(e->nonce, sizeof(e->nonce));
         nats_put_be64(v, clamped(e->count, e->add_count));
         nats_put_be64(v + 8, clamped(e->bytes, e->add_bytes));
+        nats_put_be64(v + 16, e->writes + 1);
+        memcpy(v + 24, e->nonce, sizeof(e->nonce));
         snprintf(rev, sizeof(rev), "%" PRIu64, e->rev);
-        st = natsMsg_Create(&m, subject, reply, (const char *)v, 16);
+        st = natsMsg_Create(&m, subject, reply, (const char *)v, (int)sizeof(v));
         if (st == NATS_OK)
             st = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", rev);
         if (st == NATS_OK)
@@ -202,11 +215,36 @@ static int round_trip(struct nats_store *s)
     if (rc == 0 && s->led_answered < asked) {
         snprintf(s->failure, sizeof(s->failure), "quota ledger: no answer within %d ms",
                  WAIT_MS);
-        rc = -1;
+        rc = UNANSWERED;
     }
     s->led_replies.round++; /* closed: answers still on their way are dropped */
     pthread_mutex_unlock(&s->pub_lock);
     return rc;
+}
+
+/*
+ * After a write of e went unanswered: whether it landed, from the value
+ * read back (found, at revision seq, its count of writes and its mark).
+ * Its mark there: it did (WRITTEN, the value read is the one it wrote).
+ * The revision it followed still the last: it did not yet, and is sent
+ * again with its mark (UNSURE). The first write after that revision
+ * another's: it never will (READ, the value read is the entry's). Later
+ * writes on top: that cannot be told, -1.
+ */
+enum { UNSURE, WRITTEN, READ };
+
+static int settle_unsure(struct nats_store *s, const struct nats_ledger_entry *e, int found,
+                         uint64_t seq, uint64_t writes, const uint8_t *mark)
+{
+    if (found > 0 && mark != NULL && sodium_memcmp(mark, e->nonce, sizeof(e->nonce)) == 0)
+        return WRITTEN;
+    if ((found > 0 ? seq : 0) == e->rev)
+        return UNSURE;
+    if (found > 0 && writes == e->writes + 1)
+        return READ;
+    snprintf(s->failure, sizeof(s->failure),
+             "quota ledger: a write's answer was lost and others wrote after it");
+    return -1;
 }
 
 /* A read's answer: the entry's value and revision (none: 0s). 0 or -1. */
@@ -214,17 +252,32 @@ static int take_read(struct nats_store *s, struct nats_ledger_entry *e)
 {
     uint8_t *v = NULL;
     size_t len = 0;
-    uint64_t seq = 0;
-    int found = nats_next_answer(s, "the quota ledger", e->reply, &v, &len, &seq);
+    uint64_t seq = 0, writes = 0;
+    int found = nats_next_answer(s, "the quota ledger", e->reply, &v, &len, &seq), fate = READ;
 
     if (found < 0)
         return -1;
-    e->count = e->bytes = e->rev = 0;
-    if (found > 0) {
-        e->rev = seq;
-        if (len >= 16) {
-            e->count = nats_get_be64(v);
-            e->bytes = nats_get_be64(v + 8);
+    if (found > 0 && len >= 24)
+        writes = nats_get_be64(v + 16);
+    if (e->unsure &&
+        (fate = settle_unsure(s, e, found, seq, writes, len >= LEDGER_VALUE ? v + 24 : NULL)) < 0) {
+        free(v);
+        return -1;
+    }
+    if (fate == WRITTEN) { /* its change is in (what was written, if it changed since) */
+        e->add_count = e->add_bytes = 0;
+        e->written = true;
+    }
+    e->unsure = fate == UNSURE;
+    if (fate == WRITTEN || fate == READ) {
+        e->count = e->bytes = e->rev = e->writes = 0;
+        if (found > 0) {
+            e->rev = seq;
+            e->writes = writes;
+            if (len >= 16) {
+                e->count = nats_get_be64(v);
+                e->bytes = nats_get_be64(v + 8);
+            }
         }
     }
     free(v);
@@ -240,16 +293,18 @@ static int take_write(struct nats_store *s, struct nats_ledger_entry *e)
     const char *seq = strstr(json, "\"seq\":");
 
     if (strstr(json, "\"err_code\":10071") != NULL)
-        return 0;
+        return 0; /* read again: when unsure, that read tells whether the first went in */
     if (strstr(json, "\"error\"") != NULL || seq == NULL) {
         snprintf(s->failure, sizeof(s->failure), "quota ledger: %.80s", json);
         return -1;
     }
     e->count = clamped(e->count, e->add_count);
     e->bytes = clamped(e->bytes, e->add_bytes);
+    e->writes++;
     e->rev = strtoull(seq + 6, NULL, 10);
     e->add_count = e->add_bytes = 0;
     e->written = true;
+    e->unsure = false;
     cache_put(s, e);
     return 1;
 }
@@ -257,14 +312,15 @@ static int take_write(struct nats_store *s, struct nats_ledger_entry *e)
 /*
  * Runs one round: a read of every entry marked need (from the cache when
  * fresh is false and it is there), or else a write of every entry with a
- * change (write). Marks need on the writes another node came first to.
- * Returns how many those were, or -1.
+ * change (write). Marks need on the writes another node came first to,
+ * and on those whose answer did not come (once: the read back tells
+ * whether they landed; a second time the round fails). Returns how many
+ * those were, or -1.
  */
 static int ledger_round(struct nats_store *s, bool write, bool fresh)
 {
     int rc = 0, conflicts = 0;
-    bool any = false;
-
+    bool any = false, lost;
 
     for (size_t i = 0; i < s->n_led; i++) {
         struct nats_ledger_entry *e = &s->led[i];
@@ -279,6 +335,8 @@ static int ledger_round(struct nats_store *s, bool write, bool fresh)
     }
     if (any)
         rc = round_trip(s);
+    if ((lost = rc == UNANSWERED))
+        rc = 0;
     /* Every answer that came is taken, also after a failure: a write that went in is known. */
     for (size_t i = 0; i < s->n_led; i++) {
         struct nats_ledger_entry *e = &s->led[i];
@@ -293,6 +351,12 @@ static int ledger_round(struct nats_store *s, bool write, bool fresh)
                 rc = -1;
             conflicts += w == 0;
             e->need = w == 0;
+        } else if (lost && e->ask == NATS_ASK_WRITE && !e->unsure) {
+            e->unsure = true;
+            e->need = true;
+            conflicts++;
+        } else if (lost && e->ask != NATS_ASK_NONE) {
+            rc = -1; /* a read unanswered, or a write sent again */
         }
         natsMsg_Destroy(e->reply);
         e->reply = NULL;
@@ -537,8 +601,11 @@ int nats_ledger_settle(struct nats_store *s, struct store_op *ops, size_t n)
 {
     int rc = 0;
 
-    for (size_t i = 0; i < s->n_led; i++)
+    /* A reservation's write still unsure stays counted; what follows is written anew. */
+    for (size_t i = 0; i < s->n_led; i++) {
         s->led[i].add_count = s->led[i].add_bytes = 0;
+        s->led[i].unsure = false;
+    }
     /*
      * Reserved, and not stored after all: refused by the stream, a
      * duplicate, or failed. Given back only where the reservation was

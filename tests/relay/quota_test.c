@@ -230,6 +230,13 @@ static void test_pair_quota(void)
         Parley__Frame *f = tk_expect_kind(r, PARLEY__FRAME__KIND_DELIVER, 5000, "resent envelope");
         parley__frame__free_unpacked(f, NULL);
     }
+    /* Exactly freed, not more: 3 of a's held, 2 more fit. */
+    batch_free(&ba);
+    batch_init(&ba, 3, to);
+    batch_send(a, &ba, sealed, sizeof(sealed));
+    CHECKM(batch_count(&ba, ACKED) == 2 && batch_count(&ba, QUOTA_FULL) == 1,
+           "3 held of a cap of 5: %zu acknowledged, %zu refused", batch_count(&ba, ACKED),
+           batch_count(&ba, QUOTA_FULL));
     wsc_free(a);
     wsc_free(b);
     wsc_free(r);
