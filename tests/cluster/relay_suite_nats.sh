@@ -34,8 +34,11 @@ export PARLEY_TEST_STORE=nats://127.0.0.1:$port PARLEY_TEST_STORE_DATA=$dir/js \
   PARLEY_TEST_STORE_MONITOR=$http
 program=$1 relay=$2
 shift 2
-[ $# -gt 0 ] || exec "$program" "$relay"
+# Not exec: the trap stops the server and removes its directory when the program ends.
 status=0
+if [ $# -eq 0 ]; then
+  "$program" "$relay" || status=$?
+fi
 for case in "$@"; do
   "$program" "$relay" "$case" || status=1
 done
