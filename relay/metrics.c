@@ -114,6 +114,9 @@ size_t metrics_render(const struct metrics *m, char *buf, size_t cap)
     counter(&o, "parley_orders_dropped_total", "counter",
             "Brand orders from the shared store that did not verify under the brand key.",
             m->orders_dropped);
+    counter(&o, "parley_directories_dropped_total", "counter",
+            "Directories from the store that did not verify under the brand key.",
+            m->directories_dropped);
     counter(&o, "parley_envelopes_expired_total", "counter", "Envelopes deleted by the TTL.",
             m->envelopes_expired);
     counter(&o, "parley_bytes_stored", "gauge", "Bytes of sealed data stored.", m->bytes_stored);

@@ -44,6 +44,7 @@ struct metrics {
     uint64_t envelopes_stored, envelopes_delivered, envelopes_acknowledged, envelopes_expired;
     uint64_t envelopes_unwritten;        /* acknowledged by the recipient before their commit */
     uint64_t orders_dropped;             /* from the store, not verifying under the brand key */
+    uint64_t directories_dropped;        /* the same for directories */
     uint64_t bytes_stored;
     uint64_t rejects[REJECT_COUNT];
     uint64_t latency_buckets[LATENCY_BUCKETS]; /* cumulative at render time */

@@ -78,6 +78,26 @@ void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8
     close_revoked(r, b);
 }
 
+bool publish_stored_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir,
+                              size_t len)
+{
+    const struct relay_brand *brand = r->brands[b].brand;
+    uint64_t signed_version = 0;
+    parley_err err = parley_directory_check(dir, len, brand->key, brand->id, 0,
+                                            relay_now_ms() / 1000u, &signed_version, NULL);
+
+    /* Past its expiry it is still the brand's: served, as the clients judge it. */
+    if ((err == PARLEY_OK || err == PARLEY_EEXPIRED) && signed_version == version) {
+        publish_set_directory(r, b, version, dir, len);
+        return true;
+    }
+    r->metrics.directories_dropped++;
+    log_event(LOG_WARN, "directory_dropped", "\"brand\":%d,\"why\":\"%s\"", b,
+              err == PARLEY_OK || err == PARLEY_EEXPIRED ? "stored as another version"
+                                                         : parley_strerror(err));
+    return false;
+}
+
 /* Brand id of an encoded directory, read before its signature is checked, to pick the key. */
 static int directory_brand(const struct relay *r, const Parley__Directory *d)
 {

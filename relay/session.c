@@ -453,9 +453,9 @@ static void newer_directory(void *arg, const char *brand_id, uint64_t version, c
 
     /* Not newer, or this node's own publication, which its completion applies and pushes. */
     if (bs == NULL || (bs->dir != NULL && version <= bs->dir_version) ||
-        (bs->pending != NULL && version <= bs->pending_version))
+        (bs->pending != NULL && version <= bs->pending_version) ||
+        !publish_stored_directory(r, b, version, blob, len))
         return;
-    publish_set_directory(r, b, version, blob, len);
     for (struct conn *w = r->conns; w != NULL; w = w->next)
         if (w->authed && !w->closing && w->watch_brand == b)
             publish_send_directory(r, w, b, brand_id);
@@ -649,7 +649,7 @@ static void load_directory(void *arg, const char *brand_id, uint64_t version, co
     int b = session_find_brand(r, brand_id);
 
     if (b >= 0)
-        publish_set_directory(r, b, version, blob, len);
+        (void)publish_stored_directory(r, b, version, blob, len);
 }
 
 int session_load(struct relay *r)

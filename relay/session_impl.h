@@ -109,6 +109,14 @@ void quota_free(struct relay *r);
 void publish_send_directory(struct relay *r, struct conn *c, int b, const char *brand_id);
 void publish_set_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir,
                            size_t len);
+/*
+ * A directory read from the store (at start, or stored by another node):
+ * set as brand b's when it verifies under the brand key and is the
+ * version it was stored as; else dropped and counted, as anyone able to
+ * write to a shared store could have put it there. true when set.
+ */
+bool publish_stored_directory(struct relay *r, int b, uint64_t version, const uint8_t *dir,
+                              size_t len);
 void publish_on_directory(struct relay *r, struct conn *c, const Parley__DirectoryPublish *p);
 void publish_on_prekeys(struct relay *r, struct conn *c, const Parley__PrekeyPublish *p);
 void publish_on_prekey_fetch(struct relay *r, struct conn *c, const Parley__PrekeyFetch *p);

@@ -39,6 +39,8 @@
 
 #define PROBE_MS 1000
 #define MAX_URLS 16
+/* Directories stored by other nodes waiting for the loop, at most. */
+#define DIRS_MAX 1024u
 /* The quota ledger's entries outlive the envelope stream's max_age by this much (the servers'
  * clocks apart, the publication after the reservation). */
 #define LEDGER_MARGIN_NS 60000000000LL
@@ -291,12 +293,17 @@ static void on_claim(struct nats_store *s, const uint8_t routing[32], natsMsg *m
         wake_loop(s);
 }
 
-/* Hands a directory to the loop (nt_load_directories); false when no memory took it. */
+/*
+ * Hands a directory to the loop (nt_load_directories); false when no
+ * memory took it, or when DIRS_MAX wait already (anyone able to publish
+ * on NATS can send many): then the worker reads the bucket again at its
+ * next idle moment (reload_directories), which holds each brand's last.
+ */
 static bool dir_queue(struct nats_store *s, const char *brand, uint64_t version,
                       const uint8_t *blob, size_t len)
 {
     struct nats_dir d = {.version = version, .len = len};
-    struct nats_dir *grown;
+    struct nats_dir *grown = NULL;
     bool queued = false;
 
     if (len == 0 || (d.blob = malloc(len)) == NULL)
@@ -304,13 +311,16 @@ static bool dir_queue(struct nats_store *s, const char *brand, uint64_t version,
     snprintf(d.brand, sizeof(d.brand), "%s", brand);
     memcpy(d.blob, blob, len);
     pthread_mutex_lock(&s->lock);
-    grown = parley__grow(s->dirs_new, &s->cap_dirs_new, s->n_dirs_new + 1, sizeof(*grown));
+    if (s->n_dirs_new < DIRS_MAX)
+        grown = parley__grow(s->dirs_new, &s->cap_dirs_new, s->n_dirs_new + 1, sizeof(*grown));
     if (grown != NULL)
         s->dirs_new = grown;
-    if (s->n_dirs_new < s->cap_dirs_new) {
+    if (grown != NULL && s->n_dirs_new < s->cap_dirs_new) {
         s->dirs_new[s->n_dirs_new++] = d;
         s->directories = queued = true;
         d.blob = NULL;
+    } else {
+        s->dirs_reload = true;
     }
     pthread_mutex_unlock(&s->lock);
     free(d.blob);

@@ -29,7 +29,9 @@
  * - a brand order submitted on one node reaches the agents on both, their
  *   receipts are read back on either, and a replay is refused on the other;
  * - the buckets' ages follow the ttl the nodes restart with;
- * - orders no brand signed, published on NATS, reach no agent.
+ * - orders no brand signed, published on NATS, reach no agent;
+ * - directories no brand signed, or stored as another version, written
+ *   to the bucket: no node serves them, live or at its start.
  *
  * Usage: relay-cluster PARLEY-RELAY [CASE], with PARLEY_NATS_SERVER and
  * PARLEY_NATS_CONF in the environment. Exit 77 when nats-server cannot run.
@@ -512,6 +514,75 @@ static void test_forged_orders(void)
     parley_identity_free(admin);
     parley_identity_free(alice);
     parley_identity_free(bob);
+    cluster_end(&c);
+}
+
+/* Stores dir as version in the directories bucket, as a node would (any NATS publisher may). */
+static void put_directory(struct cluster *c, uint64_t version, const uint8_t *dir, size_t len)
+{
+    kvStore *kv = NULL;
+    uint8_t *v = malloc(8 + len);
+
+    CHECK(v != NULL);
+    for (int i = 0; i < 8; i++)
+        v[i] = (uint8_t)(version >> (56 - 8 * i));
+    memcpy(v + 8, dir, len);
+    CHECK(js_KeyValue(&kv, c->js, "parley_directories") == NATS_OK);
+    CHECK(kvStore_Put(NULL, kv, "61636d65", v, (int)(8 + len)) == NATS_OK); /* hex of "acme" */
+    kvStore_Destroy(kv);
+    free(v);
+}
+
+/*
+ * Directories put in the bucket by a NATS publisher: one signed by
+ * another key, one of the brand's stored as a version it is not. Neither
+ * reaches a watcher nor stands in the way of the brand's next (had the
+ * forged version 9 been taken, version 1 would be refused as a
+ * rollback), and a node starting with a forged one stored serves none.
+ */
+static void test_forged_directory(void)
+{
+    struct cluster c;
+    parley_identity *forger = tk_identity(), *p = tk_identity(), *w = tk_identity();
+    uint8_t *forged, *v1, *v2;
+    size_t forged_len, v1_len, v2_len;
+    Parley__Frame *f;
+    wsc *wp, *ww;
+
+    cluster_start(&c, "cluster-forged-directory");
+    tk_directory(forger, "acme", 9, "forged", NULL, 0, &forged, &forged_len);
+    tk_directory(c.brand.key, "acme", 1, "notice one", NULL, 0, &v1, &v1_len);
+    tk_directory(c.brand.key, "acme", 2, "notice two", NULL, 0, &v2, &v2_len);
+    ww = watch_directory(&c, 1, w);
+    put_directory(&c, 9, forged, forged_len);
+    put_directory(&c, 8, v2, v2_len);
+    tk_expect_nothing(ww, 1000, "a directory that does not verify");
+    for (size_t i = 0; i < 2; i++)
+        CHECKM(tk_metric_until(&c.node[i], "parley_directories_dropped_total", 2, 10000) == 2,
+               "node %zu did not count the two directories it dropped", i);
+    wp = connect_as(&c, 0, p);
+    CHECK(pc_send_publish(wp, v1, v1_len) == 0);
+    tk_expect_directory(wp, v1, v1_len, 5000, "the brand's directory after the forged ones");
+    tk_expect_directory(ww, v1, v1_len, 5000, "its push to a watcher on the other node");
+    wsc_free(ww);
+    /* At a node's start: the forged one stored last is not served. */
+    put_directory(&c, 9, forged, forged_len);
+    CHECK(relay_stop(&c.node[1], 15000) >= 0);
+    relay_node(&c, 1, "2592000");
+    ww = connect_as(&c, 1, w);
+    CHECK(pc_send_fetch(ww, "acme") == 0);
+    f = tk_expect_kind(ww, PARLEY__FRAME__KIND_DIRECTORY_RESULT, 5000, "fetch after the start");
+    CHECKM(f->directory_result->directory == NULL, "a node served a forged directory it started with");
+    parley__frame__free_unpacked(f, NULL);
+    CHECK(tk_metric_until(&c.node[1], "parley_directories_dropped_total", 1, 10000) >= 1);
+    free(forged);
+    free(v1);
+    free(v2);
+    wsc_free(wp);
+    wsc_free(ww);
+    parley_identity_free(forger);
+    parley_identity_free(p);
+    parley_identity_free(w);
     cluster_end(&c);
 }
 
@@ -1286,6 +1357,7 @@ int main(int argc, char **argv)
         {"directory_reconnect", test_directory_reconnect},
         {"bucket_ages", test_bucket_ages},
         {"forged_orders", test_forged_orders},
+        {"forged_directory", test_forged_directory},
     };
 
     nats_bin = getenv("PARLEY_NATS_SERVER");
