@@ -104,7 +104,8 @@ int relay_open(struct relay *r)
         .quota_bytes = r->cfg.quota_bytes,
         .pair_quota_count = r->cfg.pair_quota_count,
         .pair_quota_bytes = r->cfg.pair_quota_bytes,
-        .expiry_interval = r->cfg.expiry_interval});
+        .expiry_interval = r->cfg.expiry_interval,
+        .audit_retention = r->cfg.audit_retention});
     rc = store_open(&r->store, r->cfg.store, server_wake, r, &max_seq, err, sizeof(err));
     /* The client library keeps its own copy of the secrets; these are not needed again. */
     sodium_memzero(r->cfg.nats_password, sizeof(r->cfg.nats_password));

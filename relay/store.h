@@ -296,6 +296,7 @@ struct store_params {
     uint32_t pair_quota_count;    /* envelopes stored per sender and recipient (0: no limit) */
     uint64_t pair_quota_bytes;    /* bytes stored per sender and recipient (0: no limit) */
     uint32_t expiry_interval;     /* seconds between the relay's expiry sweeps */
+    uint64_t audit_retention;     /* seconds the audit log keeps an entry (0: no limit) */
 };
 void store_configure(const struct store_params *p);
 const struct store_params *store_params(void);

@@ -743,8 +743,10 @@ static int ensure_layout(struct nats_store *s, char *err, size_t cap)
     c.DiscardNewPerSubject = true;
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
-    /* Each node's audit outbox, au.<node> (store_nats_outbox.c). */
+    /* Each node's audit outbox, au.<node> (store_nats_outbox.c). A row older than the audit
+     * log keeps its entries is of no use: that of a node id no node uses any more goes then. */
     stream_config(s, &c, s->au_stream, au_subjects);
+    c.MaxAge = (int64_t)p->audit_retention * 1000000000LL;
     if (ensure_stream(s, &c, err, cap) != 0)
         return -1;
     return ensure_kv(s, &s->dirs, "directories", 0, err, cap) != 0 ||

@@ -587,38 +587,50 @@ static void test_forged_directory(void)
 }
 
 /* The max age of the bucket's stream (KV_parley_<name>), in seconds. */
-static int64_t bucket_age_s(struct cluster *c, const char *name)
+static int64_t stream_age_s(struct cluster *c, const char *stream)
 {
-    char stream[96];
     jsStreamInfo *si = NULL;
     int64_t age;
 
-    snprintf(stream, sizeof(stream), "KV_parley_%s", name);
     CHECKM(js_GetStreamInfo(&si, c->js, stream, NULL, NULL) == NATS_OK, "no stream %s", stream);
     age = si->Config->MaxAge / 1000000000LL;
     jsStreamInfo_Destroy(si);
     return age;
 }
 
+static int64_t bucket_age_s(struct cluster *c, const char *name)
+{
+    char stream[96];
+
+    snprintf(stream, sizeof(stream), "KV_parley_%s", name);
+    return stream_age_s(c, stream);
+}
+
 /*
  * The buckets' ages follow the ttl: the nodes restarted with a ttl of 7
  * days, then of 30 (the erasure index's age is the ttl; the orders', 90
  * days and ten minutes more), and the buckets made at the first start
- * take the ttl of each.
+ * take the ttl of each. The audit outbox's follows audit-retention (365
+ * days by default, then 180): a row the log would no longer keep goes.
  */
 static void test_bucket_ages(void)
 {
     static const char *const ttl[] = {"604800", "2592000"};
+    static const char *const retention[] = {"31536000", "15552000"};
     struct cluster c;
 
     cluster_start(&c, "cluster-bucket-ages");
     for (size_t k = 0; k < 2; k++) {
+        const char *more[] = {"--audit-retention", retention[k], NULL};
         int64_t t = atoll(ttl[k]);
 
         for (size_t i = 0; i < 2; i++) {
             CHECK(relay_stop(&c.node[i], 15000) >= 0);
-            relay_node(&c, i, ttl[k]);
+            relay_node_args(&c, i, ttl[k], NULL, more);
         }
+        CHECKM(stream_age_s(&c, "PARLEY_AUDIT") == atoll(retention[k]),
+               "the audit outbox's age is %lld s, not %s",
+               (long long)stream_age_s(&c, "PARLEY_AUDIT"), retention[k]);
         CHECKM(bucket_age_s(&c, "erasure") == t, "the erasure index's age is %lld s, not %lld",
                (long long)bucket_age_s(&c, "erasure"), (long long)t);
         CHECKM(bucket_age_s(&c, "orders") == 90 * 86400 + 600 + t,
