@@ -13,6 +13,10 @@
 
 enum outcome { PENDING, ACKED, QUOTA_FULL, UNAVAILABLE };
 
+/* How long an answer may take: on the NATS store whose ledger answers are lost on purpose
+ * (relay-quota-*-ledger-*-nats), each batch waits 2 s for each lost one, and batches queue. */
+#define ANSWER_MS 20000
+
 struct batch {
     size_t n;
     uint8_t (*ids)[16];
@@ -73,7 +77,7 @@ static void batch_send(wsc *c, struct batch *b, const uint8_t *sealed, size_t le
     CHECK(buf_len == 0 || wsc_send_raw(c, buf, buf_len) == 0);
     free(buf);
     while (waiting > 0) {
-        Parley__Frame *f = pc_recv(c, 5000);
+        Parley__Frame *f = pc_recv(c, ANSWER_MS);
         const ProtobufCBinaryData *eid = NULL;
         enum outcome o = PENDING;
 
@@ -221,13 +225,15 @@ static void test_pair_quota(void)
     r = pc_connect(e.relay.port, r_id, NULL, 0);
     CHECK(r != NULL);
     for (int i = 0; i < 10; i++) {
-        Parley__Frame *f = tk_expect_kind(r, PARLEY__FRAME__KIND_DELIVER, 5000, "stored envelope");
+        Parley__Frame *f =
+            tk_expect_kind(r, PARLEY__FRAME__KIND_DELIVER, ANSWER_MS, "stored envelope");
         CHECK(pc_send_delivered(r, (const uint8_t(*)[16])f->deliver->envelope_id.data, 1) == 0);
         parley__frame__free_unpacked(f, NULL);
     }
-    batch_until_acked(a, &ba, sealed, sizeof(sealed), 10000);
+    batch_until_acked(a, &ba, sealed, sizeof(sealed), 3 * ANSWER_MS);
     for (int i = 0; i < 3; i++) {
-        Parley__Frame *f = tk_expect_kind(r, PARLEY__FRAME__KIND_DELIVER, 5000, "resent envelope");
+        Parley__Frame *f =
+            tk_expect_kind(r, PARLEY__FRAME__KIND_DELIVER, ANSWER_MS, "resent envelope");
         parley__frame__free_unpacked(f, NULL);
     }
     /* Exactly freed, not more: 3 of a's held, 2 more fit. */
